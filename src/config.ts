@@ -1,0 +1,370 @@
+/**
+ * The one configuration model of loglake. Pure (zod only): the CDK app (`lib/config.ts`), the Lambdas
+ * (a slice passed through the environment) and the local pipeline all validate with this schema.
+ *
+ * Overrides are deep-merged onto {@link DEFAULT_CONFIG} (objects merge key by key, arrays replace), then
+ * the whole result is validated at once; every problem is reported with its field path and the value
+ * received.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
+
+const category = z.enum(CATEGORIES);
+const days = z.number().int().min(1).max(36_500);
+
+/** S3 storage classes a category may tier into (names as in S3 lifecycle rules). */
+export const STORAGE_CLASSES = [
+  'STANDARD_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER_IR',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+] as const;
+export type StorageClassName = (typeof STORAGE_CLASSES)[number];
+
+const transitionSchema = z.strictObject({
+  storageClass: z.enum(STORAGE_CLASSES),
+  afterDays: days,
+});
+
+export const categoryPolicySchema = z
+  .strictObject({
+    /** Days after creation when objects are deleted. */
+    expiryDays: days,
+    /** Storage tiers, in order. */
+    transitions: z.array(transitionSchema).max(5),
+    /** Locked categories are delivered to the Object Lock (audit) bucket through the `audit` stream. */
+    locked: z.boolean(),
+    /** Fraction of DEBUG events kept (1 = keep all). Only meaningful for categories holding DEBUG. */
+    sampleRate: z.number().min(0).max(1),
+  })
+  .superRefine((p, ctx) => {
+    let previous = 0;
+    p.transitions.forEach((t, i) => {
+      if (t.afterDays <= previous) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['transitions', i, 'afterDays'],
+          input: t.afterDays,
+          message: `must be greater than the previous transition's day (${previous})`,
+        });
+      }
+      if (t.storageClass === 'STANDARD_IA' && t.afterDays < 30) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['transitions', i, 'afterDays'],
+          input: t.afterDays,
+          message: 'S3 does not transition to STANDARD_IA before 30 days',
+        });
+      }
+      if (t.afterDays >= p.expiryDays) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['transitions', i, 'afterDays'],
+          input: t.afterDays,
+          message: `must be less than expiryDays (${p.expiryDays})`,
+        });
+      }
+      previous = t.afterDays;
+    });
+  });
+export type CategoryPolicy = z.infer<typeof categoryPolicySchema>;
+
+const personaSchema = z.strictObject({
+  read: z.array(category),
+  write: z.array(category),
+});
+export type PersonaGrant = z.infer<typeof personaSchema>;
+
+/** A categorization rule: the first rule whose every given condition matches sets the category. */
+export const categoryRuleSchema = z.strictObject({
+  category,
+  /** Matches when the logger name starts with any of these prefixes. */
+  loggerPrefixes: z.array(z.string().min(1)).optional(),
+  /** Matches when the service name starts with any of these prefixes. */
+  servicePrefixes: z.array(z.string().min(1)).optional(),
+  /** Matches when the level is one of these. */
+  levels: z.array(z.enum(LEVELS)).optional(),
+  /** Matches when the event carries HTTP request fields (method, path or status). */
+  http: z.boolean().optional(),
+  /** Matches when any of these attribute keys is present and truthy (e.g. `audit`, `event.audit`). */
+  markers: z.array(z.string().min(1)).optional(),
+});
+export type CategoryRule = z.infer<typeof categoryRuleSchema>;
+
+export const configSchema = z
+  .strictObject({
+    /** Prefix for physical names (Glue database, Athena workgroup). */
+    name: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{1,30}$/,
+        'lowercase letters, digits and dashes, 2-31 chars, starting with a letter',
+      ),
+    categories: z.strictObject(
+      Object.fromEntries(CATEGORIES.map((c) => [c, categoryPolicySchema])) as Record<
+        Category,
+        typeof categoryPolicySchema
+      >,
+    ),
+    personas: z.strictObject(
+      Object.fromEntries(PERSONAS.map((p) => [p, personaSchema])) as Record<Persona, typeof personaSchema>,
+    ),
+    objectLock: z.strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
+      /** Default retention of the audit bucket; defaults to the shortest locked category's expiry. */
+      retentionDays: days.optional(),
+    }),
+    firehose: z.strictObject({
+      /** Buffer interval before delivery to S3 (Firehose: 60-900 s with dynamic partitioning). */
+      bufferIntervalSeconds: z.number().int().min(60).max(900),
+      /** Buffer size before delivery to S3 (Firehose: 64-128 MiB with Parquet conversion). */
+      bufferSizeMiB: z.number().int().min(64).max(128),
+      /** Lambda processor buffer (Firehose: 0.2-3 MB). */
+      processorBufferSizeMiB: z.number().min(0.2).max(3),
+      processorBufferIntervalSeconds: z.number().int().min(0).max(900),
+    }),
+    output: z.strictObject({
+      format: z.enum(['parquet']),
+      compression: z.enum(['SNAPPY', 'GZIP', 'UNCOMPRESSED']),
+    }),
+    /** Raw Firehose error output (unredacted bytes). */
+    errorOutput: z.strictObject({ expiryDays: days }),
+    athena: z.strictObject({
+      /** Per-query bytes-scanned cutoff (Athena minimum 10 MB). */
+      bytesScannedCutoffPerQuery: z
+        .number()
+        .int()
+        .min(10 * 1024 * 1024),
+      /** Days Athena query results are kept. */
+      resultsExpiryDays: days,
+    }),
+    /** Retention of the pipeline's own Lambda log groups. */
+    lambdaLogRetentionDays: z.union([
+      z.literal(1),
+      z.literal(3),
+      z.literal(5),
+      z.literal(7),
+      z.literal(14),
+      z.literal(30),
+      z.literal(60),
+      z.literal(90),
+      z.literal(180),
+      z.literal(365),
+    ]),
+    redaction: z.strictObject({
+      /** IPv4 addresses are truncated to this prefix length (0-32; 0 removes the address entirely). */
+      ipv4PrefixLength: z.number().int().min(0).max(32),
+      /** IPv6 addresses are truncated to this prefix length (0-128). */
+      ipv6PrefixLength: z.number().int().min(0).max(128),
+      /** Extra key names whose values are always redacted (matched case- and separator-insensitively). */
+      extraSensitiveKeys: z.array(z.string().min(1)),
+    }),
+    transform: z.strictObject({
+      /** Events with a timestamp further than this in the past use arrival time (with a schema error). */
+      maxPastHours: z.number().int().min(1),
+      /** Events with a timestamp further than this in the future use arrival time. */
+      maxFutureMinutes: z.number().int().min(0),
+      /** Categorization rules, first match wins; an explicit valid `category` field always wins. */
+      rules: z.array(categoryRuleSchema),
+      /** Category used when nothing matches. */
+      defaultCategory: category,
+    }),
+  })
+  .superRefine((c, ctx) => {
+    const locked = CATEGORIES.filter((k) => c.categories[k].locked);
+    if (c.objectLock.retentionDays !== undefined && locked.length > 0) {
+      const shortest = Math.min(...locked.map((k) => c.categories[k].expiryDays));
+      if (c.objectLock.retentionDays > shortest) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objectLock', 'retentionDays'],
+          input: c.objectLock.retentionDays,
+          message: `must not exceed the shortest locked category's expiryDays (${shortest}); S3 could not expire those objects`,
+        });
+      }
+    }
+    if (c.categories[c.transform.defaultCategory].locked) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['transform', 'defaultCategory'],
+        input: c.transform.defaultCategory,
+        message: 'the default category must not be a locked category',
+      });
+    }
+  });
+
+export type LogLakeConfig = z.infer<typeof configSchema>;
+/** A deep-partial override, as found in `cdk.json` context `loglake` or a local config file. */
+export type LogLakeConfigOverride = DeepPartial<LogLakeConfig>;
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? readonly U[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+const none: CategoryPolicy['transitions'] = [];
+
+/** Defaults from DESIGN.md: the organisation's log policy. */
+export const DEFAULT_CONFIG: LogLakeConfig = {
+  name: 'loglake',
+  categories: {
+    debug: { expiryDays: 14, transitions: none, locked: false, sampleRate: 1 },
+    runtime: { expiryDays: 30, transitions: none, locked: false, sampleRate: 1 },
+    framework: {
+      expiryDays: 90,
+      transitions: [{ storageClass: 'STANDARD_IA', afterDays: 30 }],
+      locked: false,
+      sampleRate: 1,
+    },
+    errors: {
+      expiryDays: 90,
+      transitions: [{ storageClass: 'STANDARD_IA', afterDays: 30 }],
+      locked: false,
+      sampleRate: 1,
+    },
+    api_access: {
+      expiryDays: 180,
+      transitions: [
+        { storageClass: 'STANDARD_IA', afterDays: 30 },
+        { storageClass: 'GLACIER_IR', afterDays: 90 },
+      ],
+      locked: false,
+      sampleRate: 1,
+    },
+    security: {
+      expiryDays: 365,
+      transitions: [{ storageClass: 'GLACIER_IR', afterDays: 90 }],
+      locked: true,
+      sampleRate: 1,
+    },
+    audit: {
+      expiryDays: 2555,
+      transitions: [
+        { storageClass: 'GLACIER', afterDays: 90 },
+        { storageClass: 'DEEP_ARCHIVE', afterDays: 365 },
+      ],
+      locked: true,
+      sampleRate: 1,
+    },
+  },
+  personas: {
+    developer: { read: ['debug', 'runtime', 'framework', 'errors', 'api_access'], write: [] },
+    ops: {
+      read: ['debug', 'runtime', 'framework', 'errors', 'api_access', 'security'],
+      write: ['runtime', 'framework'],
+    },
+    security: { read: [...CATEGORIES], write: [] },
+    auditor: { read: ['framework', 'errors', 'security', 'audit'], write: [] },
+  },
+  objectLock: { mode: 'GOVERNANCE' },
+  firehose: {
+    bufferIntervalSeconds: 60,
+    bufferSizeMiB: 64,
+    processorBufferSizeMiB: 3,
+    processorBufferIntervalSeconds: 60,
+  },
+  output: { format: 'parquet', compression: 'SNAPPY' },
+  errorOutput: { expiryDays: 14 },
+  athena: { bytesScannedCutoffPerQuery: 10 * 1024 ** 3, resultsExpiryDays: 7 },
+  lambdaLogRetentionDays: 30,
+  redaction: { ipv4PrefixLength: 24, ipv6PrefixLength: 48, extraSensitiveKeys: [] },
+  transform: {
+    maxPastHours: 7 * 24,
+    maxFutureMinutes: 15,
+    rules: [
+      { category: 'audit', markers: ['audit', 'audit_event', 'event.audit'] },
+      { category: 'audit', loggerPrefixes: ['audit', 'billing.audit', 'breakglass'] },
+      { category: 'security', loggerPrefixes: ['security', 'auth', 'iam', 'admin'] },
+      { category: 'security', markers: ['security', 'security_event', 'event.security'] },
+      { category: 'api_access', http: true },
+      { category: 'debug', levels: ['DEBUG'] },
+      { category: 'errors', levels: ['ERROR', 'CRITICAL'] },
+      {
+        category: 'framework',
+        loggerPrefixes: ['framework', 'django', 'flask', 'express', 'fastify', 'spring'],
+      },
+    ],
+    defaultCategory: 'runtime',
+  },
+};
+
+/** Objects merge key by key; arrays and scalars in `override` replace. */
+export function deepMerge<T>(base: T, override: unknown): T {
+  if (override === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(override)) return override as T;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) {
+    out[k] = k in out ? deepMerge(out[k], v) : v;
+  }
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Merge `override` onto the defaults and validate. Throws {@link ConfigError} listing every problem as
+ * `<source>.<path>: <message> (received <value>)`.
+ */
+export function resolveConfig(override: unknown = {}, source = 'loglake'): LogLakeConfig {
+  if (override !== undefined && override !== null && !isPlainObject(override)) {
+    throw new ConfigError(`${source}: expected an object, received ${describe(override)}`, [
+      { path: source, message: 'expected an object', received: override },
+    ]);
+  }
+  const merged = deepMerge<unknown>(DEFAULT_CONFIG, override ?? {});
+  const result = configSchema.safeParse(merged, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({
+        path: [source, ...issue.path.map(String), key].join('.'),
+        message: 'unknown field',
+        received: valueAt(merged, [...issue.path, key]),
+      }));
+    }
+    const path = [source, ...issue.path.map(String)].join('.');
+    const received = 'input' in issue ? issue.input : valueAt(merged, issue.path);
+    return [{ path, message: issue.message, received }];
+  });
+  throw new ConfigError(
+    `Invalid loglake configuration:\n${problems.map((p) => `  - ${p.path}: ${p.message} (received ${describe(p.received)})`).join('\n')}`,
+    problems,
+  );
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  try {
+    const s = JSON.stringify(v);
+    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  } catch {
+    return String(v);
+  }
+}
+
+/** Categories whose data goes to the Object Lock bucket through the `audit` stream. */
+export function lockedCategories(config: Pick<LogLakeConfig, 'categories'>): Category[] {
+  return CATEGORIES.filter((c) => config.categories[c].locked);
+}
+
+/** Default retention of the audit bucket: configured, or the shortest locked category's expiry. */
+export function objectLockRetentionDays(config: Pick<LogLakeConfig, 'categories' | 'objectLock'>): number {
+  const locked = lockedCategories(config);
+  return (
+    config.objectLock.retentionDays ??
+    (locked.length > 0 ? Math.min(...locked.map((c) => config.categories[c].expiryDays)) : 1)
+  );
+}
