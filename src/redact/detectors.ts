@@ -91,13 +91,13 @@ const ALTERNATIVES: Readonly<Record<Group, string>> = {
   akid: `(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
   uuid: String.raw`(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w])`,
   iso: String.raw`(?<![\w-])\d{4}-[01]\d-[0-3]\d(?:[T ][0-2]\d:[0-5]\d(?::[0-6]\d(?:[.,]\d{1,9})?)?(?:Z|[+-][0-2]\d(?::?[0-5]\d)?)?)?(?![\w])`,
-  version: String.raw`(?<![\w-])(?:[Vv]ersion|VERSION|[Vv]er|[Rr]elease|[Bb]uild|v)[ =:]{0,2}\d+(?:\.\d+){1,4}(?:-[\w.]+)?`,
+  version: String.raw`(?<![\w-])(?:(?:[Vv]ersion|VERSION|[Vv]er|[Rr]elease|[Bb]uild)[ =:]{0,2}v?|v)\d+(?:\.\d+){1,4}(?:-[\w.]+)?`,
   iban: String.raw`(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w])`,
   hex: String.raw`(?<![\w])(?=\d*[a-fA-F])[0-9a-fA-F]{16,}(?![\w])`,
   aws40: `(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`,
   ipv4: String.raw`(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:/\d{1,2})?(?![\w]|\.\d)`,
   ssn: String.raw`(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)`,
-  card: String.raw`(?<![\w.+-])\d(?:[ -]?\d){12,18}(?![\w]|[ -]\d)`,
+  card: String.raw`(?<![\w.+-])\d(?:[ -]?\d){12,18}(?!\w)`,
   intl: String.raw`(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,16}(?![\w])`,
   nanp: String.raw`(?<![\w(+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)`,
   national: String.raw`(?<![\w+.-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w]|[.-]\d)`,
@@ -105,20 +105,35 @@ const ALTERNATIVES: Readonly<Record<Group, string>> = {
 
 const MAIN = new RegExp(GROUPS.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), 'g');
 
-/** Shape rules applied after a numeric candidate matched. */
-function cardDigits(text: string): string | undefined {
+/** A card number: 13-19 digits, a card-network first digit (2-6), Luhn; groups as printed on cards. */
+function cardValid(text: string): boolean {
   const digits = text.replace(/[ -]/g, '');
-  if (digits.length < 13 || digits.length > 19) return undefined;
+  if (digits.length < 13 || digits.length > 19) return false;
   const first = digits.charCodeAt(0) - 48;
-  if (first < 2 || first > 6) return undefined;
+  if (first < 2 || first > 6) return false;
   const separators = text.match(/[ -]/g);
   if (separators) {
-    if (separators.some((s) => s !== separators[0])) return undefined;
+    if (separators.some((s) => s !== separators[0])) return false;
     const groups = text.split(/[ -]/);
-    if (groups[0]?.length !== 4 || groups.length > 5) return undefined;
-    if (groups.slice(1, -1).some((g) => g.length < 3 || g.length > 6)) return undefined;
+    if (groups[0]?.length !== 4 || groups.length > 5) return false;
+    if (groups.slice(1, -1).some((g) => g.length < 3 || g.length > 6)) return false;
   }
-  return luhnValid(digits) ? digits : undefined;
+  return luhnValid(digits);
+}
+
+/**
+ * Length of the card number at the start of a candidate, or `undefined`. A separated candidate may
+ * have swallowed a following number (`4111 1111 1111 1111 12/25`): shorter group prefixes are tried.
+ */
+function cardLength(text: string): number | undefined {
+  if (cardValid(text)) return text.length;
+  const ends: number[] = [];
+  for (let i = 0; i < text.length; i++) if (text[i] === ' ' || text[i] === '-') ends.push(i);
+  for (let k = ends.length - 1; k >= 0; k--) {
+    const end = ends[k] as number;
+    if (cardValid(text.slice(0, end))) return end;
+  }
+  return undefined;
 }
 
 function ssnValid(text: string): boolean {
@@ -171,20 +186,21 @@ function aws40Valid(text: string): boolean {
 }
 
 /**
- * The replacement for one match of the MAIN scan: a string (replace; `kind` set), `null` (leave it,
- * e.g. a value that must survive or a candidate that failed its checksum).
+ * The replacement for one match of the MAIN scan: a replacement (with `kind`, and `end` when only a
+ * prefix of the match is replaced), `'keep'` for a value that must survive (skipped whole), or `null`
+ * for a candidate that failed its check (the scan resumes inside it).
  */
 function replace(
   group: Group,
   text: string,
   policy: IpPolicy,
-): { replacement: string; kind: DetectorKind; end?: number } | null {
+): { replacement: string; kind: DetectorKind; end?: number } | 'keep' | null {
   switch (group) {
     case 'uuid':
     case 'iso':
     case 'version':
     case 'hex':
-      return null;
+      return 'keep';
     case 'jwt':
       return { replacement: marker('jwt'), kind: 'jwt' };
     case 'bearer':
@@ -239,8 +255,10 @@ function replace(
     }
     case 'ssn':
       return ssnValid(text) ? { replacement: marker('ssn'), kind: 'ssn' } : null;
-    case 'card':
-      return cardDigits(text) ? { replacement: marker('card'), kind: 'card' } : null;
+    case 'card': {
+      const end = cardLength(text);
+      return end === undefined ? null : { replacement: marker('card'), kind: 'card', end };
+    }
     case 'intl':
       return intlPhoneValid(text) ? { replacement: marker('phone'), kind: 'phone' } : null;
     case 'nanp':
@@ -267,7 +285,11 @@ export function scanMain(text: string, policy: IpPolicy, out: Span[]): void {
     }
     if (group === undefined) continue;
     const result = replace(group, m[0], policy);
-    if (result === null) continue;
+    if (result === 'keep') continue;
+    if (result === null) {
+      re.lastIndex = m.index + 1;
+      continue;
+    }
     const end = result.end === undefined ? m.index + m[0].length : m.index + result.end;
     out.push({ start: m.index, end, replacement: result.replacement, kind: result.kind });
     if (end < re.lastIndex) re.lastIndex = end;
@@ -284,7 +306,7 @@ export function scanEmails(text: string, out: Span[]): void {
   for (let m = EMAIL.exec(text); m !== null; m = EMAIL.exec(text)) {
     const at = m[0].includes('@') ? m[0].indexOf('@') + 1 : m[0].indexOf('%40') + 3;
     // `icon@2x.png` is an image name, not an address.
-    if (/^\d+x\./.test(m[0].slice(at))) continue;
+    if (/^\d+x\.(?:png|jpe?g|gif|svg|webp|avif)$/i.test(m[0].slice(at))) continue;
     out.push({ start: m.index, end: m.index + m[0].length, replacement: marker('email'), kind: 'email' });
   }
 }

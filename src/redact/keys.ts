@@ -165,9 +165,10 @@ export function keyWords(key: string): string[] {
 function classifyWords(words: readonly string[]): SensitiveKind | undefined {
   const last = words[words.length - 1];
   if (last === undefined) return undefined;
-  const tail = words.length > 1 ? PAIRS[`${words[words.length - 2]} ${last}`] : undefined;
-  if (tail) return tail;
-  if (words.length > 1 && DESCRIPTIVE.has(last)) return undefined;
+  if (words.length > 1 && DESCRIPTIVE.has(last)) {
+    // `session_id` is itself a secret; `secret_id` merely names one.
+    return PAIRS[`${words[words.length - 2]} ${last}`];
+  }
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as string;
     const next = words[i + 1];
@@ -177,7 +178,7 @@ function classifyWords(words: readonly string[]): SensitiveKind | undefined {
     }
     const word = WORDS[w];
     if (word) return word;
-    if (w.length > 6) {
+    if (w.length > 6 && !w.endsWith('less')) {
       for (const [stem, kind] of STEMS) if (w.includes(stem)) return kind;
     }
   }

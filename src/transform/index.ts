@@ -40,3 +40,4 @@ export {
   type TransformResult,
   type TransformSettings,
 } from './types';
+export { decodeRecords, logRecordSchema, partitionKeysSchema } from './validate';

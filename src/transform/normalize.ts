@@ -49,6 +49,7 @@ export interface NormalizedEvent {
 
 /** Objects nested deeper than this are kept whole as JSON text (bounded recursion). */
 const MAX_FLATTEN_DEPTH = 16;
+const STACK_KEYS = new Set(['stack', 'stackTrace', 'stack_trace', 'stacktrace']);
 const HTTP_METHODS = new Set([
   'GET',
   'POST',
@@ -234,7 +235,11 @@ function flatten(
       paths.push(path);
       values.push(JSON.stringify(v));
     } else if (Array.isArray(v)) {
-      if (v.length === 0) {
+      if (STACK_KEYS.has(key) && v.every((line) => typeof line === 'string')) {
+        // Lambda's JSON log format sends `stackTrace` as an array of lines.
+        paths.push(path);
+        values.push(v.join('\n'));
+      } else if (v.length === 0) {
         paths.push(path);
         values.push('[]');
       } else if (isOtlpAttributeList(v)) {
