@@ -59,6 +59,15 @@ export interface TransformOptions {
    * @default none
    */
   extraSchemaError?: string;
+  /**
+   * When the response would exceed `maxResponseBytes`, set the largest records aside instead of
+   * shrinking them: they are returned `Dropped` and listed in `deferred`, so the caller can put their
+   * original bytes back into the delivery stream (re-ingestion) and they are transformed in full by a
+   * later invocation. Only records whose own output fits a response are deferred; the rest still fall
+   * back to the compact form or `ProcessingFailed`.
+   * @default false
+   */
+  deferOversized?: boolean;
 }
 
 export interface TransformOutput {
@@ -66,6 +75,8 @@ export interface TransformOutput {
   metrics: TransformMetrics;
   /** With `forwardLocked`: the input records set aside for the audit stream (returned `Dropped`). */
   forward: TransformInputRecord[];
+  /** With `deferOversized`: the input records set aside for re-ingestion (returned `Dropped`). */
+  deferred: TransformInputRecord[];
 }
 
 const LEVEL_RANK: Readonly<Record<Level, number>> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, CRITICAL: 4 };
@@ -109,6 +120,7 @@ interface Candidate {
   control: boolean;
   sampledOut: number;
   forwarded: boolean;
+  deferred: boolean;
   failure?: string;
 }
 
@@ -141,8 +153,10 @@ export function transformRecords(
       forward.push(c.input);
     }
   }
-  fitResponse(candidates, engine, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-  return { records: candidates.map((c) => c.output), metrics: collectMetrics(candidates), forward };
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const deferred = options.deferOversized ? deferLargest(candidates, maxBytes) : [];
+  fitResponse(candidates, engine, maxBytes);
+  return { records: candidates.map((c) => c.output), metrics: collectMetrics(candidates), forward, deferred };
 }
 
 function transformOne(
@@ -164,6 +178,7 @@ function transformOne(
     control: false,
     sampledOut: 0,
     forwarded: false,
+    deferred: false,
   };
   try {
     const bytes = Buffer.from(typeof input.data === 'string' ? input.data : '', 'base64');
@@ -364,10 +379,37 @@ function compactRecord(candidate: Candidate, engine: Engine): LogRecord | undefi
   };
 }
 
-/** Shrinks the largest `Ok` records until the response fits `maxBytes` (see module doc). */
-function fitResponse(candidates: Candidate[], engine: Engine, maxBytes: number): void {
+function totalSize(candidates: readonly Candidate[]): number {
   let total = ENVELOPE_BYTES;
   for (const c of candidates) total += c.size;
+  return total;
+}
+
+/** Sets the largest `Ok` records aside (as `Dropped`) until the response fits; see `deferOversized`. */
+function deferLargest(candidates: Candidate[], maxBytes: number): TransformInputRecord[] {
+  let total = totalSize(candidates);
+  const deferred: TransformInputRecord[] = [];
+  if (total <= maxBytes) return deferred;
+  const largest = candidates.filter((c) => c.output.result === 'Ok').sort((a, b) => b.size - a.size);
+  for (const c of largest) {
+    if (total <= maxBytes) break;
+    // A record that cannot fit even alone would come back forever: leave it to the compact fallback.
+    if (c.size + ENVELOPE_BYTES > maxBytes) continue;
+    const output: TransformOutputRecord = { recordId: c.input.recordId, result: 'Dropped', data: '' };
+    const size = entrySize(output);
+    total += size - c.size;
+    c.output = output;
+    c.size = size;
+    c.events = [];
+    c.deferred = true;
+    deferred.push(c.input);
+  }
+  return deferred;
+}
+
+/** Shrinks the largest `Ok` records until the response fits `maxBytes` (see module doc). */
+function fitResponse(candidates: Candidate[], engine: Engine, maxBytes: number): void {
+  let total = totalSize(candidates);
   if (total <= maxBytes) return;
   const bySize = () => candidates.filter((c) => c.output.result === 'Ok').sort((a, b) => b.size - a.size);
   for (const c of bySize()) {
@@ -415,6 +457,7 @@ function collectMetrics(candidates: readonly Candidate[]): TransformMetrics {
     if (c.control) m.controlMessages++;
     if (c.compact) m.oversizedRecords++;
     if (c.forwarded) m.forwardedRecords++;
+    if (c.deferred) m.deferredRecords++;
     m.sampledOutEvents += c.sampledOut;
     if (c.output.result !== 'Ok') continue;
     const category = c.output.metadata?.partitionKeys.category;
