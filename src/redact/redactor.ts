@@ -2,7 +2,15 @@
  * The redactor: structure-aware (field names) and pattern-based (free text), applied to every string
  * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
  */
-import { marker, type Span, scanEmails, scanIPv6, scanMain, scanPem, scanUrlPasswords } from './detectors';
+import {
+  marker,
+  type Span,
+  scanEmails,
+  scanIPv6,
+  scanPatterns,
+  scanPem,
+  scanUrlPasswords,
+} from './detectors';
 import type { IpPolicy } from './ip';
 import { KeyClassifier, keyWords } from './keys';
 import { isPseudonym, pseudonymizeUserId } from './pseudonym';
@@ -94,22 +102,21 @@ export class Redactor {
 
   /**
    * Redacts free text: JSON embedded in the string is redacted field by field, then KEY=VALUE pairs
-   * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and everything the MAIN scan finds.
+   * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and the token, numeric and address patterns.
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
     if (s.length < MIN_SCAN_LENGTH) return s;
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
     if (embedded !== undefined) return embedded;
     const spans: Span[] = [];
-    scanMain(s, this.policy, spans);
-    const mainOnly = spans.length;
+    scanPatterns(s, this.policy, spans);
     scanEmails(s, spans);
     scanIPv6(s, this.policy, spans);
     scanPem(s, spans);
     scanUrlPasswords(s, spans);
     if (this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
     if (spans.length === 0) return s;
-    return applySpans(s, spans, counts, spans.length === mainOnly);
+    return applySpans(s, spans, counts);
   }
 
   /**
@@ -227,9 +234,9 @@ function redactAll(v: unknown, kind: string, counts: RedactionCounts): unknown {
   return v;
 }
 
-/** Leftmost span wins; at the same start the longer one. `sorted`: spans came from one ordered scan. */
-function applySpans(s: string, spans: Span[], counts: RedactionCounts, sorted: boolean): string {
-  if (!sorted) spans.sort((a, b) => a.start - b.start || b.end - a.end);
+/** Leftmost span wins; at the same start the longer one. */
+function applySpans(s: string, spans: Span[], counts: RedactionCounts): string {
+  if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
   let out = '';
   let pos = 0;
   for (const span of spans) {

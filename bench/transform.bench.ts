@@ -1,0 +1,95 @@
+/**
+ * Transform throughput on ~1 MiB Firehose batches, against a floor measured in the same run: for the
+ * same records, base64-decode, JSON.parse, JSON.stringify, base64-encode (the least any JSON-in,
+ * JSON-out transform must do). Prints MiB/s and the ratio of times; the target is at most 3x the floor.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_CONFIG } from '../src/config';
+import { settingsFromConfig, type TransformInputRecord, transformRecords } from '../src/transform';
+
+const CORPUS = join(__dirname, '..', '..', 'shared', 'corpus', 'redaction-public.jsonl');
+const TARGET_BYTES = 1024 * 1024;
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 30);
+
+const logs = readFileSync(CORPUS, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim() !== '')
+  .map((l) => JSON.stringify((JSON.parse(l) as { log: unknown }).log));
+const arrival = Date.parse('2026-07-01T00:00:00Z');
+
+/** Corpus events (timestamps moved near arrival), packed `perRecord` to a record, ~1 MiB in total. */
+function batch(perRecord: number): { records: TransformInputRecord[]; bytes: number } {
+  const records: TransformInputRecord[] = [];
+  let bytes = 0;
+  let i = 0;
+  while (bytes < TARGET_BYTES) {
+    const lines: string[] = [];
+    for (let j = 0; j < perRecord; j++, i++) {
+      const event = JSON.parse(logs[i % logs.length] as string) as Record<string, unknown>;
+      event.timestamp = new Date(arrival - (i % 3_600_000)).toISOString();
+      lines.push(JSON.stringify(event));
+    }
+    const data = Buffer.from(`${lines.join('\n')}\n`);
+    bytes += data.length;
+    records.push({
+      recordId: String(records.length),
+      data: data.toString('base64'),
+      approximateArrivalTimestamp: arrival,
+    });
+  }
+  return { records, bytes };
+}
+
+function floor(records: TransformInputRecord[]): number {
+  let out = 0;
+  for (const r of records) {
+    const text = Buffer.from(r.data, 'base64').toString('utf8');
+    let ndjson = '';
+    for (const line of text.split('\n')) if (line !== '') ndjson += `${JSON.stringify(JSON.parse(line))}\n`;
+    out += Buffer.from(ndjson, 'utf8').toString('base64').length;
+  }
+  return out;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+function time(fn: () => unknown): number[] {
+  for (let i = 0; i < 5; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const start = performance.now();
+    fn();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+const settings = settingsFromConfig(DEFAULT_CONFIG, 'bench-key', 'logs');
+const gc = (globalThis as { gc?: () => void }).gc;
+
+for (const perRecord of [1, 10, 100]) {
+  const { records, bytes } = batch(perRecord);
+  const mib = bytes / (1024 * 1024);
+  // Interleave the two measurements so machine noise hits both alike.
+  const floorTimes = time(() => floor(records));
+  gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const transformTimes = time(() => transformRecords(records, settings, { random: () => 0 }));
+  const heapAfter = process.memoryUsage().heapUsed;
+  const f = median(floorTimes);
+  const t = median(transformTimes);
+  console.log(
+    [
+      `${perRecord} event(s)/record, ${records.length} records, ${mib.toFixed(2)} MiB:`,
+      `floor ${f.toFixed(1)} ms (${(mib / (f / 1000)).toFixed(1)} MiB/s),`,
+      `transform ${t.toFixed(1)} ms (${(mib / (t / 1000)).toFixed(1)} MiB/s),`,
+      `ratio ${(t / f).toFixed(2)}x (target <= 3x),`,
+      `heap +${((heapAfter - heapBefore) / 1024 / 1024).toFixed(1)} MiB`,
+    ].join(' '),
+  );
+}
