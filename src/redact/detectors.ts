@@ -137,6 +137,8 @@ const PROTECT = combined(PROTECT_GROUPS);
 interface Features {
   length: number;
   digits: number;
+  /** Longest run of digits where single separators (space, `-`, `.`, `(`, `)`, `/`) do not break it. */
+  run: number;
   dots: number;
   dashes: number;
   plus: number;
@@ -145,20 +147,41 @@ interface Features {
 }
 
 // Reused for every scan (synchronous, not re-entrant): one allocation less per string.
-const f: Features = { length: 0, digits: 0, dots: 0, dashes: 0, plus: 0, upper: 0, lower: 0 };
+const f: Features = { length: 0, digits: 0, run: 0, dots: 0, dashes: 0, plus: 0, upper: 0, lower: 0 };
+
+function isRunSeparator(c: number): boolean {
+  return c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47;
+}
 
 function features(text: string): Features {
   f.length = text.length;
   f.digits = 0;
+  f.run = 0;
   f.dots = 0;
   f.dashes = 0;
   f.plus = 0;
   f.upper = 0;
   f.lower = 0;
+  let run = 0;
+  let separators = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) f.digits++;
-    else if (c >= 97 && c <= 122) f.lower++;
+    if (c >= 48 && c <= 57) {
+      f.digits++;
+      run++;
+      separators = 0;
+      if (run > f.run) f.run = run;
+      continue;
+    }
+    // `) ` in `(555) 123-4567` is two separators in a row; three end the run.
+    if (run > 0 && isRunSeparator(c) && ++separators <= 2) {
+      if (c === 46) f.dots++;
+      else if (c === 45) f.dashes++;
+      continue;
+    }
+    run = 0;
+    separators = 0;
+    if (c >= 97 && c <= 122) f.lower++;
     else if (c >= 65 && c <= 90) f.upper++;
     else if (c === 46) f.dots++;
     else if (c === 45) f.dashes++;
@@ -178,12 +201,12 @@ const NUMERIC: readonly NumericDetector[] = (
   [
     ['aws40', (f: Features) => f.length >= 40 && f.digits >= 1 && f.upper >= 1 && f.lower >= 1],
     ['iban', (f: Features) => f.upper >= 2 && f.digits >= 8],
-    ['ipv4', (f: Features) => f.dots >= 3 && f.digits >= 4],
-    ['ssn', (f: Features) => f.dashes >= 2 && f.digits >= 9],
-    ['card', (f: Features) => f.digits >= 13],
-    ['intl', (f: Features) => f.plus >= 1 && f.digits >= 8],
-    ['nanp', (f: Features) => f.digits >= 10],
-    ['national', (f: Features) => f.digits >= 9],
+    ['ipv4', (f: Features) => f.dots >= 3 && f.run >= 4],
+    ['ssn', (f: Features) => f.dashes >= 2 && f.run >= 9],
+    ['card', (f: Features) => f.run >= 13],
+    ['intl', (f: Features) => f.plus >= 1 && f.run >= 8],
+    ['nanp', (f: Features) => f.run >= 10],
+    ['national', (f: Features) => f.run >= 9],
   ] as const
 ).map(([group, possible]) => ({ group, re: new RegExp(ALTERNATIVES[group], 'g'), possible }));
 
@@ -407,6 +430,13 @@ export function scanPatterns(text: string, policy: IpPolicy, out: Span[]): void 
   const first = out.length;
   for (const d of NUMERIC) if (d.possible(f)) scan(d.re, text, policy, out, () => d.group);
   if (out.length === first) return;
+  // A candidate covering the whole text cannot sit inside a value that must survive.
+  let whole = true;
+  for (let i = first; i < out.length && whole; i++) {
+    const span = out[i] as Span;
+    whole = span.start === 0 && span.end === text.length;
+  }
+  if (whole) return;
   const keep = protectedSpans(text);
   if (keep.length === 0) return;
   // A numeric candidate inside (or straddling) a value that must survive is not a detection.
