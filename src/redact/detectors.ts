@@ -377,6 +377,12 @@ function replace(
   }
 }
 
+const ANY_DIGIT = /\d/;
+
+function tokenGroup(m: RegExpExecArray): Group | undefined {
+  return groupOf(m, TOKEN_GROUPS);
+}
+
 function groupOf(m: RegExpExecArray, groups: readonly Group[]): Group | undefined {
   const named = m.groups;
   if (!named) return undefined;
@@ -422,9 +428,9 @@ function protectedSpans(text: string): Array<readonly [number, number]> {
  * resolved by the caller).
  */
 export function scanPatterns(text: string, policy: IpPolicy, out: Span[]): void {
-  if (text.length >= 16 && TOKEN_GATE.test(text)) {
-    scan(TOKENS, text, policy, out, (m) => groupOf(m, TOKEN_GROUPS));
-  }
+  if (text.length >= 16 && TOKEN_GATE.test(text)) scan(TOKENS, text, policy, out, tokenGroup);
+  // Every remaining detector needs digits; most field values have none.
+  if (!ANY_DIGIT.test(text)) return;
   const f = features(text);
   if (f.digits < 4) return;
   const first = out.length;

@@ -38,6 +38,11 @@ const KV = new RegExp(
   'g',
 );
 
+/**
+ * Stems of sensitive and user-id field names. The trigger asks for a stem inside a key that is
+ * directly followed by `=` or `:` (optionally quoted), so prose such as "user logged in" never pays
+ * for the KEY=VALUE scan.
+ */
 const STEMS = [
   'pass',
   'pwd',
@@ -74,13 +79,14 @@ export class Redactor {
   private readonly pseudonymKey: string | Uint8Array;
   private readonly stemTrigger: RegExp;
   private readonly pseudonyms = new Map<string, string>();
+  private readonly spanPool: Span[][] = [];
 
   constructor(options: RedactorOptions) {
     this.keys = new KeyClassifier(options.extraSensitiveKeys);
     this.policy = { ipv4PrefixLength: options.ipv4PrefixLength, ipv6PrefixLength: options.ipv6PrefixLength };
     this.pseudonymKey = options.pseudonymKey;
     const extra = options.extraSensitiveKeys.flatMap((k) => keyWords(k)).map(escapeRegExp);
-    this.stemTrigger = new RegExp([...STEMS, ...extra].join('|'), 'i');
+    this.stemTrigger = new RegExp(`(?:${[...STEMS, ...extra].join('|')})[\\w.-]*\\\\?["']?[ \\t]*[=:]`, 'i');
   }
 
   /** Keyed pseudonym of a user id (cached; an existing pseudonym is kept as it is). */
@@ -108,7 +114,13 @@ export class Redactor {
     if (s.length < MIN_SCAN_LENGTH) return s;
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
     if (embedded !== undefined) return embedded;
-    const spans: Span[] = [];
+    // One span list per nesting depth, reused: text() recurses only through embedded JSON.
+    let spans = this.spanPool[depth];
+    if (spans === undefined) {
+      spans = [];
+      this.spanPool[depth] = spans;
+    }
+    spans.length = 0;
     scanPatterns(s, this.policy, spans);
     scanEmails(s, spans);
     scanIPv6(s, this.policy, spans);

@@ -398,28 +398,42 @@ function stackText(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
+/** A slot per target, for the typed arrays of {@link Picks}. */
+const SLOT: Readonly<Record<Target, number>> = {
+  timestamp: 0,
+  level: 1,
+  level_pino: 2,
+  level_python: 3,
+  level_otel: 4,
+  service: 5,
+  logger: 6,
+  message: 7,
+  correlation_id: 8,
+  trace_id: 9,
+  span_id: 10,
+  user_id: 11,
+  error_type: 12,
+  stack_trace: 13,
+  duration_ms: 14,
+  duration_s: 15,
+  duration_us: 16,
+  duration_ns: 17,
+  http_method: 18,
+  http_method_weak: 19,
+  http_path: 20,
+  http_path_weak: 21,
+  http_status: 22,
+  http_status_weak: 23,
+  category: 24,
+};
+
 /** The per-event field pick: for each target, the index of the best field (-1: none). */
 class Picks {
-  private static readonly targets = new Map<Target, number>();
-  readonly index: Int32Array;
-  readonly rank: Int32Array;
+  readonly index = new Int32Array(32);
+  readonly rank = new Int32Array(32);
   consumed: Uint8Array = new Uint8Array(64);
   paths: string[] = [];
   values: unknown[] = [];
-
-  constructor() {
-    this.index = new Int32Array(32);
-    this.rank = new Int32Array(32);
-  }
-
-  static slot(target: Target): number {
-    let slot = Picks.targets.get(target);
-    if (slot === undefined) {
-      slot = Picks.targets.size;
-      Picks.targets.set(target, slot);
-    }
-    return slot;
-  }
 
   reset(): void {
     this.index.fill(-1);
@@ -427,8 +441,7 @@ class Picks {
     this.values.length = 0;
   }
 
-  offer(target: Target, rank: number, i: number): void {
-    const slot = Picks.slot(target);
+  offer(slot: number, rank: number, i: number): void {
     const current = this.index[slot] as number;
     if (current < 0 || rank < (this.rank[slot] as number)) {
       this.index[slot] = i;
@@ -436,14 +449,14 @@ class Picks {
     }
   }
 
-  /** Index of the field picked for `target`, or -1. */
-  picked(target: Target): number {
-    return this.index[Picks.slot(target)] as number;
+  /** Index of the field picked for a target slot, or -1. */
+  picked(slot: number): number {
+    return this.index[slot] as number;
   }
 
   /** The converted value of the field picked for `target`, marking it consumed when it converts. */
-  take<T>(target: Target, convert: (v: unknown, path: string) => T | undefined): T | undefined {
-    const i = this.picked(target);
+  take<T>(slot: number, convert: (v: unknown, path: string) => T | undefined): T | undefined {
+    const i = this.index[slot] as number;
     if (i < 0) return undefined;
     const value = convert(this.values[i], this.paths[i] as string);
     if (value !== undefined) this.consumed[i] = 1;
@@ -470,12 +483,12 @@ function fromObject(
   picks.consumed.fill(0, 0, paths.length);
   for (let i = 0; i < paths.length; i++) {
     const alias = aliasOf(paths[i] as string);
-    if (alias) picks.offer(alias.target, alias.rank, i);
+    if (alias) picks.offer(SLOT[alias.target], alias.rank, i);
   }
   const r = ctx.redactor;
 
-  const tsIndex = picks.picked('timestamp');
-  const ts = picks.take('timestamp', (v) => parseTimestamp(v, ctx.arrivalMs));
+  const tsIndex = picks.picked(SLOT.timestamp);
+  const ts = picks.take(SLOT.timestamp, (v) => parseTimestamp(v, ctx.arrivalMs));
   if (ts !== undefined) {
     draft.timestampMs = ts;
     const raw = values[tsIndex];
@@ -485,61 +498,61 @@ function fromObject(
   }
 
   const level =
-    picks.take('level', levelOf) ??
-    picks.take('level_otel', (v) => numericLevel(v, 'otel')) ??
-    picks.take('level_python', (v) => numericLevel(v, 'python'));
+    picks.take(SLOT.level, levelOf) ??
+    picks.take(SLOT.level_otel, (v) => numericLevel(v, 'otel')) ??
+    picks.take(SLOT.level_python, (v) => numericLevel(v, 'python'));
   if (level !== undefined) {
     draft.level = level;
-  } else if (picks.picked('level') >= 0) {
-    errors.push(`unknown level ${quote(values[picks.picked('level')], r)}: defaulted to INFO`);
+  } else if (picks.picked(SLOT.level) >= 0) {
+    errors.push(`unknown level ${quote(values[picks.picked(SLOT.level)], r)}: defaulted to INFO`);
   }
 
-  const service = picks.take('service', nonEmpty);
+  const service = picks.take(SLOT.service, nonEmpty);
   if (service !== undefined) draft.service = service;
-  const logger = picks.take('logger', nonEmpty);
+  const logger = picks.take(SLOT.logger, nonEmpty);
   if (logger !== undefined) draft.logger = logger;
-  const message = picks.take('message', messageText);
+  const message = picks.take(SLOT.message, messageText);
   if (message !== undefined) draft.message = message;
-  const correlation = picks.take('correlation_id', nonEmpty);
+  const correlation = picks.take(SLOT.correlation_id, nonEmpty);
   if (correlation !== undefined) draft.correlation_id = correlation;
-  const trace = picks.take('trace_id', nonEmpty);
+  const trace = picks.take(SLOT.trace_id, nonEmpty);
   if (trace !== undefined) draft.trace_id = trace;
-  const span = picks.take('span_id', nonEmpty);
+  const span = picks.take(SLOT.span_id, nonEmpty);
   if (span !== undefined) draft.span_id = span;
-  const userId = picks.take('user_id', nonEmpty);
+  const userId = picks.take(SLOT.user_id, nonEmpty);
   if (userId !== undefined) draft.user_id = userId;
-  const errorType = picks.take('error_type', nonEmpty);
+  const errorType = picks.take(SLOT.error_type, nonEmpty);
   if (errorType !== undefined) draft.error_type = errorType;
-  const stack = picks.take('stack_trace', stackText);
+  const stack = picks.take(SLOT.stack_trace, stackText);
   if (stack !== undefined) draft.stack_trace = stack;
 
   const duration =
-    picks.take('duration_ms', (v) => asDurationMs(v, 1)) ??
-    picks.take('duration_s', (v) => asDurationMs(v, 1000)) ??
-    picks.take('duration_us', (v) => asDurationMs(v, 1e-3)) ??
-    picks.take('duration_ns', (v) => asDurationMs(v, 1e-6));
+    picks.take(SLOT.duration_ms, (v) => asDurationMs(v, 1)) ??
+    picks.take(SLOT.duration_s, (v) => asDurationMs(v, 1000)) ??
+    picks.take(SLOT.duration_us, (v) => asDurationMs(v, 1e-3)) ??
+    picks.take(SLOT.duration_ns, (v) => asDurationMs(v, 1e-6));
   if (duration !== undefined) draft.duration_ms = duration;
 
-  const method = picks.take('http_method', strongMethod) ?? picks.take('http_method_weak', weakMethod);
+  const method = picks.take(SLOT.http_method, strongMethod) ?? picks.take(SLOT.http_method_weak, weakMethod);
   if (method !== undefined) draft.http_method = method;
   // `path`, `url` and `status` are HTTP fields only next to an HTTP method (or an explicit status).
   const path =
-    picks.take('http_path', httpPath) ??
-    (method !== undefined ? picks.take('http_path_weak', httpPath) : undefined);
+    picks.take(SLOT.http_path, httpPath) ??
+    (method !== undefined ? picks.take(SLOT.http_path_weak, httpPath) : undefined);
   if (path !== undefined) draft.http_path = path;
   const status =
-    picks.take('http_status', httpStatus) ??
-    (method !== undefined || path !== undefined ? picks.take('http_status_weak', httpStatus) : undefined);
+    picks.take(SLOT.http_status, httpStatus) ??
+    (method !== undefined || path !== undefined ? picks.take(SLOT.http_status_weak, httpStatus) : undefined);
   if (status !== undefined) {
     draft.http_status = status;
   } else {
-    const i = picks.picked('http_status');
+    const i = picks.picked(SLOT.http_status);
     if (i >= 0 && paths[i] === 'http_status') {
       errors.push(`invalid http_status ${quote(values[i], r)}: not an HTTP status code`);
     }
   }
 
-  const category = picks.take('category', (v) => (typeof v === 'string' ? v : undefined));
+  const category = picks.take(SLOT.category, (v) => (typeof v === 'string' ? v : undefined));
   if (category !== undefined) draft.category = category;
 
   for (let i = 0; i < paths.length; i++) {
