@@ -112,7 +112,7 @@ export class LogLakeCatalog extends Construct {
         },
       },
     });
-    table.addDependency(this.database);
+    table.node.addDependency(this.database);
     return table;
   }
 }

@@ -155,7 +155,7 @@ export class LogLakeQuery extends Construct {
         workGroup: wg.name,
         queryString: q.sql(props.databaseName),
       });
-      named.addDependency(wg);
+      named.node.addDependency(wg);
     }
   }
 }
