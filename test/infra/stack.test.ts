@@ -41,6 +41,13 @@ function flat(v: unknown): string {
   }
   return String(v);
 }
+function bucketPolicyStatements(bucket: 'Logs' | 'Audit'): Statement[] {
+  const policy = Object.values(resourcesOf(template(), 'AWS::S3::BucketPolicy')).find(
+    (p) => flat(p.Properties.Bucket) === flat(bucketRef(bucket)),
+  );
+  if (!policy) throw new Error(`no bucket policy for ${bucket}`);
+  return (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+}
 function policyStatements(prefix: string, type = 'AWS::IAM::ManagedPolicy'): Statement[] {
   const [, res] = resourceNamed(template(), type, prefix);
   return (res.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
@@ -93,11 +100,7 @@ describe('LogLake logs bucket', () => {
   });
 
   it('denies every request that does not use TLS', () => {
-    const policies = resourcesOf(template(), 'AWS::S3::BucketPolicy');
-    const logsPolicy = Object.values(policies).find(
-      (p) => flat(p.Properties.Bucket) === flat(bucketRef('Logs')),
-    );
-    const statements = (logsPolicy?.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const statements = bucketPolicyStatements('Logs');
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: 'Deny',
@@ -242,10 +245,9 @@ describe('LogLake delivery streams', () => {
         .Processors;
       expect(processors).toHaveLength(1);
       const params = Object.fromEntries(
-        (processors[0]?.Parameters as { ParameterName: string; ParameterValue: unknown }[]).map((p) => [
-          p.ParameterName,
-          p.ParameterValue,
-        ]),
+        ((processors[0]?.Parameters ?? []) as { ParameterName: string; ParameterValue: unknown }[]).map(
+          (p) => [p.ParameterName, p.ParameterValue],
+        ),
       );
       expect(processors[0]?.Type).toBe('Lambda');
       expect(flat(params.LambdaArn)).toContain(`LogLakeIngest${name === 'logs' ? 'Logs' : 'Audit'}Transform`);
@@ -538,10 +540,8 @@ describe('LogLake personas and producers', () => {
       expect(flat(persona(p).map((s) => s.Resource))).not.toContain('/errors/');
     }
     expect(persona('Security').flatMap(actions)).toContain('secretsmanager:GetSecretValue');
-    const policies = Object.values(resourcesOf(template(), 'AWS::S3::BucketPolicy'));
     for (const bucket of ['Logs', 'Audit'] as const) {
-      const policy = policies.find((p) => flat(p.Properties.Bucket) === flat(bucketRef(bucket)));
-      const deny = (policy?.Properties.PolicyDocument as { Statement: Statement[] }).Statement.find(
+      const deny = bucketPolicyStatements(bucket).find(
         (s) => s.Effect === 'Deny' && flat(s.Resource).endsWith('/errors/*'),
       );
       expect(actions(deny as Statement)).toContain('s3:GetObject');
