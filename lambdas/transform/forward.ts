@@ -25,11 +25,22 @@ export interface PutOptions {
   readonly random?: () => number;
 }
 
+/** Errors that another attempt cannot fix (permissions, a missing stream, a malformed request). */
+const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
+  'AccessDeniedException',
+  'ResourceNotFoundException',
+  'InvalidArgumentException',
+  'ValidationException',
+  'InvalidKMSResourceException',
+]);
+
 export interface PutResult {
   /** Per input index: delivered or not (after all attempts). */
   readonly delivered: boolean[];
   /** Error code of the last failed attempt of each undelivered record (for logs/metrics). */
   readonly lastErrors: Map<number, string>;
+  /** Whether a call failed with an error that retrying cannot fix (e.g. AccessDeniedException). */
+  readonly permanent: boolean;
   readonly attempts: number;
 }
 
@@ -70,7 +81,8 @@ export async function putRecordsReliably(
   const sizes = records.map((r) => r.byteLength);
   let pending = records.map((_, i) => i);
   let attempt = 0;
-  while (pending.length > 0 && attempt < maxAttempts) {
+  let permanent = false;
+  while (pending.length > 0 && attempt < maxAttempts && !permanent) {
     if (attempt > 0) await sleep(random() * baseDelayMs * 2 ** attempt);
     attempt++;
     const failed: number[] = [];
@@ -98,6 +110,7 @@ export async function putRecordsReliably(
         });
       } catch (error) {
         const code = error instanceof Error ? error.name : 'UnknownError';
+        if (PERMANENT_ERRORS.has(code)) permanent = true;
         for (const index of batch) {
           failed.push(index);
           lastErrors.set(index, code);
@@ -106,5 +119,5 @@ export async function putRecordsReliably(
     }
     pending = failed;
   }
-  return { delivered, lastErrors, attempts: attempt };
+  return { delivered, lastErrors, attempts: attempt, permanent };
 }

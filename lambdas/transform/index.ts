@@ -16,7 +16,6 @@ import type {
 import { ConfigError } from '../../src/errors';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
-  mergeMetrics,
   responseBytes,
   settingsFromConfig,
   type TransformInputRecord,
@@ -37,6 +36,11 @@ const secrets = new SecretsManagerClient({});
 const firehose = new FirehoseClient({});
 
 let ready: Promise<{ env: TransformEnv; settings: TransformSettings }> | undefined;
+/**
+ * Re-ingestion needs `firehose:PutRecordBatch` on this function's own stream. Without it (a permanent
+ * error), stop trying for the life of this container and fall back to the compact form at once.
+ */
+let reingestAllowed = true;
 
 async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
@@ -78,29 +82,54 @@ export const handler: FirehoseTransformationHandler = async (event) => {
     approximateArrivalTimestamp: r.approximateArrivalTimestamp,
   }));
   const ownStream = streamNameFromArn(event.deliveryStreamArn);
-  const result = transformRecords(inputs, settings, {
+  const first = transformRecords(inputs, settings, {
     forwardLocked: settings.stream === 'logs' && env.auditStreamName !== undefined,
-    deferOversized: ownStream !== undefined,
+    deferOversized: ownStream !== undefined && reingestAllowed,
   });
-  const stats = result.metrics;
+  let records = first.records;
+  let stats = first.metrics;
   const failures = { forward: 0, reingest: 0 };
-  let records = result.records;
+  const retry = new Map<string, string>();
+  const failedReingest = new Set<string>();
+  let refit = false;
 
-  if (result.forward.length > 0 && env.auditStreamName) {
-    const failed = await putOriginals(env.auditStreamName, result.forward, 'forward to the audit stream');
-    if (failed.length > 0) {
-      failures.forward = failed.length;
-      stats.forwardedRecords -= failed.length;
-      records = retransform(records, failed, settings, stats, FORWARD_FAILED_ERROR);
-    }
+  if (first.forward.length > 0 && env.auditStreamName) {
+    const failed = await putOriginals(env.auditStreamName, first.forward, 'forward to the audit stream');
+    failures.forward = failed.length;
+    for (const r of failed) retry.set(r.recordId, FORWARD_FAILED_ERROR);
+    refit ||= failed.length > 0;
   }
-  if (result.deferred.length > 0 && ownStream) {
-    const failed = await putOriginals(ownStream, result.deferred, 're-ingest oversized records');
-    if (failed.length > 0) {
-      failures.reingest = failed.length;
-      stats.deferredRecords -= failed.length;
-      records = retransform(records, failed, settings, stats);
-    }
+  if (first.deferred.length > 0 && ownStream) {
+    const failed = await putOriginals(ownStream, first.deferred, 're-ingest oversized records', () => {
+      reingestAllowed = false;
+    });
+    failures.reingest = failed.length;
+    for (const r of failed) failedReingest.add(r.recordId);
+    refit ||= failed.length > 0;
+  }
+
+  if (refit) {
+    // Records that could not leave this stream are delivered here after all. Everything not sent away
+    // is transformed again in one call, so the response limit is shared (largest compacted first).
+    const sent = new Set(
+      [...first.forward, ...first.deferred]
+        .map((r) => r.recordId)
+        .filter((id) => !retry.has(id) && !failedReingest.has(id)),
+    );
+    const stay = records.filter((r) => sent.has(r.recordId));
+    const again = transformRecords(
+      inputs.filter((r) => !sent.has(r.recordId)),
+      settings,
+      { recordErrors: retry, maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(stay) },
+    );
+    const replaced = new Map(again.records.map((r) => [r.recordId, r]));
+    records = records.map((r) => replaced.get(r.recordId) ?? r);
+    const forwarded = first.metrics.forwardedRecords - failures.forward;
+    const reingested = first.metrics.deferredRecords - failures.reingest;
+    stats = again.metrics;
+    stats.forwardedRecords = forwarded;
+    stats.deferredRecords = reingested;
+    stats.records.Dropped += forwarded + reingested;
   }
 
   publishMetrics(stats, settings, failures);
@@ -113,6 +142,7 @@ async function putOriginals(
   stream: string,
   inputs: readonly TransformInputRecord[],
   purpose: string,
+  onPermanentError?: () => void,
 ): Promise<TransformInputRecord[]> {
   const put = await putRecordsReliably(
     firehose,
@@ -120,12 +150,14 @@ async function putOriginals(
     inputs.map((r) => Buffer.from(r.data, 'base64')),
   );
   const failed = inputs.filter((_, i) => !put.delivered[i]);
+  if (put.permanent) onPermanentError?.();
   if (failed.length > 0) {
     logger.error(`could not ${purpose}; records kept in this stream's output`, {
       stream,
       records: failed.length,
       attempts: put.attempts,
       errorCodes: [...new Set(put.lastErrors.values())],
+      permanent: put.permanent,
     });
   }
   return failed;
@@ -134,30 +166,6 @@ async function putOriginals(
 function toFirehose(r: TransformOutputRecord): FirehoseTransformationResultRecord {
   const { metadata, ...rest } = r;
   return metadata ? { ...rest, metadata: { partitionKeys: { ...metadata.partitionKeys } } } : rest;
-}
-
-/**
- * Transforms `failed` again (without forwarding or deferring) within the response budget left by the
- * other records, and puts the results in their places.
- */
-function retransform(
-  records: TransformOutputRecord[],
-  failed: TransformInputRecord[],
-  settings: TransformSettings,
-  stats: TransformMetrics,
-  extraSchemaError?: string,
-): TransformOutputRecord[] {
-  const ids = new Set(failed.map((r) => r.recordId));
-  const others = records.filter((r) => !ids.has(r.recordId));
-  const again = transformRecords(failed, settings, {
-    maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(others),
-    ...(extraSchemaError ? { extraSchemaError } : {}),
-  });
-  mergeMetrics(stats, again.metrics);
-  // The first pass already counted these records as Dropped.
-  stats.records.Dropped -= failed.length;
-  const replacement = new Map(again.records.map((r) => [r.recordId, r]));
-  return records.map((r) => replacement.get(r.recordId) ?? r);
 }
 
 function publishMetrics(

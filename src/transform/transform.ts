@@ -54,11 +54,11 @@ export interface TransformOptions {
    */
   forwardLocked?: boolean;
   /**
-   * A schema error added to every event of every record of this call (e.g. why a record that should
-   * have been forwarded is delivered here).
+   * Schema errors to add to every event of particular records, by `recordId` (e.g. why a record that
+   * should have been forwarded to the audit stream is delivered here).
    * @default none
    */
-  extraSchemaError?: string;
+  recordErrors?: ReadonlyMap<string, string>;
   /**
    * When the response would exceed `maxResponseBytes`, set the largest records aside instead of
    * shrinking them: they are returned `Dropped` and listed in `deferred`, so the caller can put their
@@ -158,7 +158,7 @@ export function transformRecords(
     engine,
     random: options.random ?? Math.random,
     now: options.now ?? Date.now,
-    extraSchemaError: options.extraSchemaError,
+    recordErrors: options.recordErrors,
     maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
   };
   const candidates = records.map((input) => transformOne(input, run));
@@ -185,7 +185,7 @@ interface Run {
   readonly engine: Engine;
   readonly random: () => number;
   readonly now: () => number;
-  readonly extraSchemaError: string | undefined;
+  readonly recordErrors: ReadonlyMap<string, string> | undefined;
   readonly maxBytes: number;
 }
 
@@ -246,7 +246,7 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   const hopeless = decoded.events.length * MIN_EVENT_OUTPUT_BYTES > run.maxBytes;
   const sources = hopeless ? decoded.events.slice(0, 1) : decoded.events;
   const events = sources.map((source) => normalizeEvent(source, ctx));
-  for (const error of [decoded.recordError, run.extraSchemaError]) {
+  for (const error of [decoded.recordError, run.recordErrors?.get(candidate.input.recordId)]) {
     if (error) for (const e of events) e.record.schema_errors.push(error);
   }
 

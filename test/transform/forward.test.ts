@@ -120,3 +120,14 @@ describe('putRecordsReliably', () => {
     expect(result.delivered).toEqual([false, false]);
   });
 });
+
+describe('putRecordsReliably (permanent errors)', () => {
+  it('stops at once on an error that retrying cannot fix', async () => {
+    const { client, calls } = clientWith(async () => {
+      throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+    });
+    const result = await putRecordsReliably(client, 'logs', [Buffer.from('a')], noSleep);
+    expect(result).toMatchObject({ delivered: [false], permanent: true, attempts: 1 });
+    expect(calls).toHaveLength(1);
+  });
+});

@@ -228,4 +228,30 @@ describe('handler', () => {
     expect(mocks.firehoseCalls.every((c) => c.input.DeliveryStreamName === 'loglake-logs')).toBe(true);
     expect(reingested).toHaveLength(dropped.length);
   });
+
+  it('falls back to compact records, and stops re-ingesting, when it may not write to its own stream', async () => {
+    const { handler } = await import('../../lambdas/transform/index');
+    vi.mocked(FirehoseClient.prototype.send).mockImplementation((async (command: PutRecordBatchCommand) => {
+      mocks.firehoseCalls.push(command);
+      throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    }) as never);
+    const line = JSON.stringify({ level: 'info', service: 'bulk', msg: 'x'.repeat(40), n: 1 });
+    const data = Buffer.from(`${Array.from({ length: 2_400 }, () => line).join('\n')}\n`).toString('base64');
+    const event: FirehoseTransformationEvent = {
+      ...fixture('direct-put'),
+      records: Array.from({ length: 12 }, (_, i) => ({
+        recordId: `big-${i}`,
+        approximateArrivalTimestamp: 1767323045000,
+        data,
+      })),
+    };
+    const first = await handler(event, {} as Context, () => undefined);
+    expect(mocks.firehoseCalls).toHaveLength(1);
+    expect(first?.records.every((r) => r.result === 'Ok')).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(first))).toBeLessThanOrEqual(LAMBDA_RESPONSE_LIMIT_BYTES);
+    const compact = first?.records.filter((r) => decodeRecords(r.data ?? '').length === 1) ?? [];
+    expect(compact.length).toBeGreaterThan(0);
+    await handler(event, {} as Context, () => undefined);
+    expect(mocks.firehoseCalls).toHaveLength(1);
+  });
 });

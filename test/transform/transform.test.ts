@@ -120,9 +120,14 @@ describe('transformRecords', () => {
       expect(result.records[0]?.result).toBe('Ok');
     });
 
-    it('adds an extra schema error to every event when asked', () => {
-      const { records } = transformOne(`${event({})}\n${event({})}`, settings(), { extraSchemaError: 'why' });
-      expect(records.map((r) => r.schema_errors)).toEqual([['why'], ['why']]);
+    it('adds a schema error to every event of the records named in recordErrors', () => {
+      const data = `${event({})}\n${event({})}`;
+      const result = transformRecords([input(data, 'a'), input(data, 'b')], settings(), {
+        recordErrors: new Map([['a', 'why']]),
+      });
+      const [a, b] = result.records.map((r) => decodeRecords(r.data).map((x) => x.schema_errors));
+      expect(a).toEqual([['why'], ['why']]);
+      expect(b).toEqual([[], []]);
     });
   });
 
