@@ -112,6 +112,10 @@ export class Redactor {
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
     if (s.length < MIN_SCAN_LENGTH) return s;
+    return this.scanText(s, counts, depth);
+  }
+
+  private scanText(s: string, counts: RedactionCounts, depth: number): string {
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
     if (embedded !== undefined) return embedded;
     // One span list per nesting depth, reused: text() recurses only through embedded JSON.

@@ -27,6 +27,7 @@ export {
   LAMBDA_RESPONSE_LIMIT_BYTES,
   partitionKeysFor,
   responseBytes,
+  serializeRecord,
   type TransformOptions,
   type TransformOutput,
   transformRecords,
