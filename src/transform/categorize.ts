@@ -33,12 +33,45 @@ export function ruleMatches(rule: CategoryRule, record: LogRecord): boolean {
   return true;
 }
 
+/** Rules with their prefixes lowercased once, instead of per event. */
+interface CompiledRule {
+  readonly rule: CategoryRule;
+  readonly loggerPrefixes?: readonly string[];
+  readonly servicePrefixes?: readonly string[];
+}
+
+const compiled = new WeakMap<readonly CategoryRule[], readonly CompiledRule[]>();
+
+function compile(rules: readonly CategoryRule[]): readonly CompiledRule[] {
+  let out = compiled.get(rules);
+  if (!out) {
+    out = rules.map((rule) => ({
+      rule,
+      ...(rule.loggerPrefixes ? { loggerPrefixes: rule.loggerPrefixes.map((p) => p.toLowerCase()) } : {}),
+      ...(rule.servicePrefixes ? { servicePrefixes: rule.servicePrefixes.map((p) => p.toLowerCase()) } : {}),
+    }));
+    compiled.set(rules, out);
+  }
+  return out;
+}
+
+function startsWithLowered(value: string | undefined, prefixes: readonly string[]): boolean {
+  return value !== undefined && prefixes.some((p) => value.startsWith(p));
+}
+
 /** The category of one normalized record by the rules (first match wins), else `defaultCategory`. */
 export function categoryByRules(
   record: LogRecord,
   rules: readonly CategoryRule[],
   defaultCategory: Category,
 ): Category {
-  for (const rule of rules) if (ruleMatches(rule, record)) return rule.category;
+  const logger = record.logger?.toLowerCase();
+  const service = record.service.toLowerCase();
+  for (const c of compile(rules)) {
+    if (c.loggerPrefixes && !startsWithLowered(logger, c.loggerPrefixes)) continue;
+    if (c.servicePrefixes && !startsWithLowered(service, c.servicePrefixes)) continue;
+    // The remaining conditions (levels, http, markers) are cheap; ruleMatches re-checks all.
+    if (ruleMatches(c.rule, record)) return c.rule.category;
+  }
   return defaultCategory;
 }

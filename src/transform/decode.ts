@@ -44,8 +44,9 @@ export function decodeRecord(bytes: Buffer): DecodedRecord {
       return flagged(bytes, 'invalid or oversized gzip data');
     }
   }
-  const utf8 = isUtf8(content);
   let text = content.toString('utf8');
+  // Decoding replaces invalid bytes with U+FFFD; only then is the (second) validity pass needed.
+  const utf8 = !text.includes('\uFFFD') || isUtf8(content);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const recordError = utf8 ? undefined : 'invalid UTF-8 bytes replaced with U+FFFD';
 
