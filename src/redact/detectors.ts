@@ -231,10 +231,18 @@ function cardValid(text: string): boolean {
  * have swallowed a following number (`4111 1111 1111 1111 12/25`): shorter group prefixes are tried.
  */
 function cardLength(text: string): number | undefined {
+  const firstSeparator = text.search(/[ -]/);
+  if (firstSeparator < 0) return cardValid(text) ? text.length : undefined;
+  // A plain card number followed by another number (`4111111111111111 2`).
+  if (firstSeparator !== 4) {
+    return firstSeparator >= 13 && firstSeparator <= 19 && cardValid(text.slice(0, firstSeparator))
+      ? firstSeparator
+      : undefined;
+  }
   if (cardValid(text)) return text.length;
   const ends: number[] = [];
   for (let i = 0; i < text.length; i++) if (text[i] === ' ' || text[i] === '-') ends.push(i);
-  for (let k = ends.length - 1; k >= 0; k--) {
+  for (let k = ends.length - 1; k >= 2; k--) {
     const end = ends[k] as number;
     if (cardValid(text.slice(0, end))) return end;
   }
