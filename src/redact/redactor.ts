@@ -130,7 +130,7 @@ export class Redactor {
     scanIPv6(s, this.policy, spans);
     scanPem(s, spans);
     scanUrlPasswords(s, spans);
-    if (this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
+    if ((s.includes('=') || s.includes(':')) && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
   }
