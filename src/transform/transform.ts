@@ -60,8 +60,8 @@ export interface TransformOptions {
    */
   recordErrors?: ReadonlyMap<string, string>;
   /**
-   * When the response would exceed `maxResponseBytes`, set the largest records aside instead of
-   * shrinking them: they are returned `Dropped` and listed in `deferred`, so the caller can put their
+   * When the response would exceed `maxResponseBytes`, set records aside (oldest arrival first) instead
+   * of shrinking them: they are returned `Dropped` and listed in `deferred`, so the caller can put their
    * original bytes back into the delivery stream (re-ingestion) and they are transformed in full by a
    * later invocation. Only records whose own output fits a response are deferred; the rest still fall
    * back to the compact form or `ProcessingFailed`.
@@ -175,7 +175,7 @@ export function transformRecords(
       forward.push(c.input);
     }
   }
-  const deferred = options.deferOversized ? deferLargest(candidates, run.maxBytes) : [];
+  const deferred = options.deferOversized ? deferOldest(candidates, run.maxBytes) : [];
   fitResponse(candidates, run);
   return { records: candidates.map((c) => c.output), metrics: collectMetrics(candidates), forward, deferred };
 }
@@ -464,15 +464,17 @@ function totalSize(candidates: readonly Candidate[]): number {
   return total;
 }
 
-/** Sets the largest `Ok` records aside (as `Dropped`) until the response fits; see `deferOversized`. */
-function deferLargest(candidates: Candidate[], maxBytes: number): TransformInputRecord[] {
+/** Sets `Ok` records aside (as `Dropped`), oldest first, until the response fits; see `deferOversized`. */
+function deferOldest(candidates: Candidate[], maxBytes: number): TransformInputRecord[] {
   let total = totalSize(candidates);
   const deferred: TransformInputRecord[] = [];
   if (total <= maxBytes) return deferred;
-  const largest = candidates
+  // Oldest arrivals first (then largest): a re-ingested record comes back with a new arrival time, so
+  // it is among the last to be set aside again and cannot be starved under sustained load.
+  const order = candidates
     .filter((c) => c.output.result === 'Ok' && !c.compact)
-    .sort((a, b) => b.size - a.size);
-  for (const c of largest) {
+    .sort((a, b) => a.arrivalMs - b.arrivalMs || b.size - a.size);
+  for (const c of order) {
     if (total <= maxBytes) break;
     // A record that cannot fit even alone would come back forever: leave it to the compact fallback.
     if (c.size + ENVELOPE_BYTES > maxBytes) continue;

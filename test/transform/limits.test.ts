@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_RESPONSE_BYTES,
   decodeRecords,
   LAMBDA_RESPONSE_LIMIT_BYTES,
+  responseBytes,
   type TransformInputRecord,
   transformRecords,
 } from '../../src/transform';
@@ -119,7 +120,22 @@ describe('transformRecords response size', () => {
     for (const secret of ['alice', 'p4ss', 'bob@example.com']) expect(text).not.toContain(secret);
   });
 
-  it('defers the largest records instead, when asked, so they can be re-ingested whole', () => {
+  it('defers the oldest records first, so a re-ingested record is not set aside again', () => {
+    const body = `${JSON.stringify({ level: 'info', msg: 'z'.repeat(60) })}\n`.repeat(2000);
+    const inputs = [3, 1, 2].map((age, i) => ({
+      recordId: `age-${age}`,
+      data: Buffer.from(body).toString('base64'),
+      approximateArrivalTimestamp: ARRIVAL - age * 1000 + i,
+    }));
+    const one = responseBytes(transformRecords(inputs.slice(0, 1), settings()).records);
+    const { deferred } = transformRecords(inputs, settings(), {
+      deferOversized: true,
+      maxResponseBytes: one * 2,
+    });
+    expect(deferred.map((d) => d.recordId)).toEqual(['age-3']);
+  });
+
+  it('defers records instead of shrinking them, when asked, so they can be re-ingested whole', () => {
     const inputs = fullBuffer(`${JSON.stringify({ level: 'info', msg: 'y'.repeat(60) })}\n`, 200_000);
     const { records, deferred, metrics } = transformRecords(inputs, settings(), { deferOversized: true });
     expect(Buffer.byteLength(JSON.stringify({ records }))).toBeLessThanOrEqual(DEFAULT_MAX_RESPONSE_BYTES);
