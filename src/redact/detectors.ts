@@ -133,8 +133,8 @@ const TOKEN_GATE =
 const TOKENS = combined(TOKEN_GROUPS);
 const PROTECT = combined(PROTECT_GROUPS);
 
-/** Character counts that decide which detectors can match at all. */
-interface Features {
+/** Character counts that decide which detectors can match at all (one pass per string). */
+export interface Features {
   length: number;
   digits: number;
   /** Longest run of digits where single separators (space, `-`, `.`, `(`, `)`, `/`) do not break it. */
@@ -144,16 +144,36 @@ interface Features {
   plus: number;
   upper: number;
   lower: number;
+  at: number;
+  colons: number;
+  equals: number;
+  slashes: number;
+  percent: number;
 }
 
 // Reused for every scan (synchronous, not re-entrant): one allocation less per string.
-const f: Features = { length: 0, digits: 0, run: 0, dots: 0, dashes: 0, plus: 0, upper: 0, lower: 0 };
+const f: Features = {
+  length: 0,
+  digits: 0,
+  run: 0,
+  dots: 0,
+  dashes: 0,
+  plus: 0,
+  upper: 0,
+  lower: 0,
+  at: 0,
+  colons: 0,
+  equals: 0,
+  slashes: 0,
+  percent: 0,
+};
 
 function isRunSeparator(c: number): boolean {
   return c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47;
 }
 
-function features(text: string): Features {
+/** Counts the characters detectors depend on. The returned object is reused by the next call. */
+export function features(text: string): Readonly<Features> {
   f.length = text.length;
   f.digits = 0;
   f.run = 0;
@@ -162,6 +182,11 @@ function features(text: string): Features {
   f.plus = 0;
   f.upper = 0;
   f.lower = 0;
+  f.at = 0;
+  f.colons = 0;
+  f.equals = 0;
+  f.slashes = 0;
+  f.percent = 0;
   let run = 0;
   let separators = 0;
   for (let i = 0; i < text.length; i++) {
@@ -173,19 +198,20 @@ function features(text: string): Features {
       if (run > f.run) f.run = run;
       continue;
     }
-    // `) ` in `(555) 123-4567` is two separators in a row; three end the run.
-    if (run > 0 && isRunSeparator(c) && ++separators <= 2) {
-      if (c === 46) f.dots++;
-      else if (c === 45) f.dashes++;
-      continue;
-    }
-    run = 0;
-    separators = 0;
     if (c >= 97 && c <= 122) f.lower++;
     else if (c >= 65 && c <= 90) f.upper++;
     else if (c === 46) f.dots++;
     else if (c === 45) f.dashes++;
     else if (c === 43) f.plus++;
+    else if (c === 64) f.at++;
+    else if (c === 58) f.colons++;
+    else if (c === 61) f.equals++;
+    else if (c === 47) f.slashes++;
+    else if (c === 37) f.percent++;
+    // `) ` in `(555) 123-4567` is two separators in a row; three end the run.
+    if (run > 0 && isRunSeparator(c) && ++separators <= 2) continue;
+    run = 0;
+    separators = 0;
   }
   return f;
 }
@@ -385,8 +411,6 @@ function replace(
   }
 }
 
-const ANY_DIGIT = /\d/;
-
 function tokenGroup(m: RegExpExecArray): Group | undefined {
   return groupOf(m, TOKEN_GROUPS);
 }
@@ -435,11 +459,11 @@ function protectedSpans(text: string): Array<readonly [number, number]> {
  * Finds token, numeric and network-address spans to replace in `text` (any order; overlaps are
  * resolved by the caller).
  */
-export function scanPatterns(text: string, policy: IpPolicy, out: Span[]): void {
-  if (text.length >= 16 && TOKEN_GATE.test(text)) scan(TOKENS, text, policy, out, tokenGroup);
-  // Every remaining detector needs digits; most field values have none.
-  if (!ANY_DIGIT.test(text)) return;
-  const f = features(text);
+export function scanPatterns(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
+  if (text.length >= 16 && f.lower + f.upper >= 3 && TOKEN_GATE.test(text)) {
+    scan(TOKENS, text, policy, out, tokenGroup);
+  }
+  // Every remaining detector needs digits; most field values have few.
   if (f.digits < 4) return;
   const first = out.length;
   for (const d of NUMERIC) if (d.possible(f)) scan(d.re, text, policy, out, () => d.group);
@@ -469,8 +493,8 @@ const EMAIL =
   /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])/g;
 
 /** E-mail addresses (also URL-encoded `%40`). */
-export function scanEmails(text: string, out: Span[]): void {
-  if (!text.includes('@') && !text.includes('%40')) return;
+export function scanEmails(text: string, out: Span[], f: Readonly<Features>): void {
+  if (f.at === 0 && (f.percent === 0 || !text.includes('%40'))) return;
   EMAIL.lastIndex = 0;
   for (let m = EMAIL.exec(text); m !== null; m = EMAIL.exec(text)) {
     const at = m[0].includes('@') ? m[0].indexOf('@') + 1 : m[0].indexOf('%40') + 3;
@@ -484,8 +508,8 @@ const PEM =
   /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 
 /** PEM private keys (RSA, EC, OpenSSH, PGP, encrypted); an unterminated block is redacted to the end. */
-export function scanPem(text: string, out: Span[]): void {
-  if (!text.includes('-----BEGIN')) return;
+export function scanPem(text: string, out: Span[], f: Readonly<Features>): void {
+  if (f.dashes < 5 || !text.includes('-----BEGIN')) return;
   PEM.lastIndex = 0;
   for (let m = PEM.exec(text); m !== null; m = PEM.exec(text)) {
     out.push({
@@ -500,8 +524,8 @@ export function scanPem(text: string, out: Span[]): void {
 const URL_USERINFO = /\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}:\/\/)([^\s:@/?#]*):([^\s@/?#]+)@/g;
 
 /** `scheme://user:password@host`: the password goes, the user name stays (unless it is an e-mail). */
-export function scanUrlPasswords(text: string, out: Span[]): void {
-  if (!text.includes('://')) return;
+export function scanUrlPasswords(text: string, out: Span[], f: Readonly<Features>): void {
+  if (f.colons === 0 || f.slashes < 2 || !text.includes('://')) return;
   URL_USERINFO.lastIndex = 0;
   for (let m = URL_USERINFO.exec(text); m !== null; m = URL_USERINFO.exec(text)) {
     const [whole, scheme = '', user = ''] = m;
@@ -519,9 +543,8 @@ export function scanUrlPasswords(text: string, out: Span[]): void {
 const IPV6 =
   /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:\/\d{1,3})?(?![\w:])/g;
 
-export function scanIPv6(text: string, policy: IpPolicy, out: Span[]): void {
-  const first = text.indexOf(':');
-  if (first < 0 || text.indexOf(':', first + 1) < 0) return;
+export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
+  if (f.colons < 2) return;
   IPV6.lastIndex = 0;
   for (let m = IPV6.exec(text); m !== null; m = IPV6.exec(text)) {
     if (!/[0-9A-Fa-f]/.test(m[0])) continue;

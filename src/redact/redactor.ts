@@ -3,6 +3,7 @@
  * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
  */
 import {
+  features,
   marker,
   type Span,
   scanEmails,
@@ -79,7 +80,6 @@ export class Redactor {
   private readonly pseudonymKey: string | Uint8Array;
   private readonly stemTrigger: RegExp;
   private readonly pseudonyms = new Map<string, string>();
-  private readonly spanPool: Span[][] = [];
 
   constructor(options: RedactorOptions) {
     this.keys = new KeyClassifier(options.extraSensitiveKeys);
@@ -118,19 +118,16 @@ export class Redactor {
   private scanText(s: string, counts: RedactionCounts, depth: number): string {
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
     if (embedded !== undefined) return embedded;
-    // One span list per nesting depth, reused: text() recurses only through embedded JSON.
-    let spans = this.spanPool[depth];
-    if (spans === undefined) {
-      spans = [];
-      this.spanPool[depth] = spans;
-    }
-    spans.length = 0;
-    scanPatterns(s, this.policy, spans);
-    scanEmails(s, spans);
-    scanIPv6(s, this.policy, spans);
-    scanPem(s, spans);
-    scanUrlPasswords(s, spans);
-    if ((s.includes('=') || s.includes(':')) && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
+    const spans: Span[] = [];
+    const f = features(s);
+    // The KEY=VALUE trigger needs `=` or `:`; read before the scans below reuse the counts object.
+    const keyValues = f.equals + f.colons > 0;
+    scanPatterns(s, this.policy, spans, f);
+    scanEmails(s, spans, f);
+    scanIPv6(s, this.policy, spans, f);
+    scanPem(s, spans, f);
+    scanUrlPasswords(s, spans, f);
+    if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
   }
