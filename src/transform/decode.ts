@@ -50,13 +50,9 @@ export function decodeRecord(bytes: Buffer): DecodedRecord {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const recordError = utf8 ? undefined : 'invalid UTF-8 bytes replaced with U+FFFD';
 
-  const trimmed = text.trimStart();
-  if (trimmed === '') return { kind: 'empty' };
-  if (trimmed.startsWith('{') && text.includes('"logEvents"')) {
-    const cwl = cloudWatchLogs(text);
-    if (cwl) return cwl;
-  }
   const events = textEvents(text);
+  // A whole-record JSON document may be a CloudWatch Logs payload (decompressed, or pretty-printed).
+  if (!Array.isArray(events)) return events;
   if (events.length === 0) return { kind: 'empty' };
   return recordError ? { kind: 'events', events, text, recordError } : { kind: 'events', events, text };
 }
@@ -72,14 +68,7 @@ function isCwlPayload(v: unknown): v is CloudWatchLogsDecodedData {
   return typeof o.messageType === 'string' && Array.isArray(o.logEvents);
 }
 
-function cloudWatchLogs(text: string): DecodedRecord | undefined {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (!isCwlPayload(payload)) return undefined;
+function cloudWatchLogs(payload: CloudWatchLogsDecodedData): DecodedRecord {
   if (payload.messageType === 'CONTROL_MESSAGE') return { kind: 'control' };
   const group = typeof payload.logGroup === 'string' ? payload.logGroup : undefined;
   const attributes: Record<string, string> = {};
@@ -142,13 +131,18 @@ function isContinuation(line: string): boolean {
   return c === 32 || c === 9 || line.startsWith('Caused by:');
 }
 
-function textEvents(text: string): EventSource[] {
+/** Events of a whole-record JSON document, or the record itself for a CloudWatch Logs payload. */
+function documentEvents(value: unknown): EventSource[] | DecodedRecord {
+  return isCwlPayload(value) ? cloudWatchLogs(value) : jsonEvents(value);
+}
+
+function textEvents(text: string): EventSource[] | DecodedRecord {
   const trimmed = text.trim();
   const first = trimmed.charCodeAt(0);
   // One JSON document (an object, possibly pretty-printed, or an array of events).
   if ((first === 123 || first === 91) && !/\n\s*[{[]/.test(trimmed)) {
     const whole = parseJson(trimmed);
-    if (whole !== undefined) return jsonEvents(whole);
+    if (whole !== undefined) return documentEvents(whole);
   }
   const events: EventSource[] = [];
   const lines = text.split('\n');
@@ -166,7 +160,7 @@ function textEvents(text: string): EventSource[] {
       // Perhaps one pretty-printed document spanning all lines.
       if (events.length === 0) {
         const whole = parseJson(trimmed);
-        if (whole !== undefined) return jsonEvents(whole);
+        if (whole !== undefined) return documentEvents(whole);
       }
       events.push({ kind: 'flagged', text: line, reason: 'invalid JSON' });
       continue;

@@ -87,8 +87,9 @@ describe('transformRecords input detection', () => {
     });
   });
 
-  it('reads a CloudWatch Logs payload that Firehose already decompressed', () => {
+  it('reads a CloudWatch Logs payload that Firehose already decompressed, compact or pretty-printed', () => {
     expect(transformOne(json(lambdaPayload)).records).toHaveLength(3);
+    expect(transformOne(JSON.stringify(lambdaPayload, null, 2)).records).toHaveLength(3);
   });
 
   it('drops a CloudWatch Logs CONTROL_MESSAGE', () => {
