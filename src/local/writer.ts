@@ -52,6 +52,8 @@ export interface DeliveryReport {
   readonly files: readonly string[];
 }
 
+const RECORD_STRUCT = duckdbRecordColumns();
+
 export type Compression = 'SNAPPY' | 'GZIP' | 'UNCOMPRESSED';
 
 /** Firehose's error output document, one JSON line per failed record. */
@@ -104,7 +106,10 @@ export class LakeWriter {
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { recursive: true });
     const now = Date.now();
-    const groups = new Map<string, { keys: PartitionKeys; lines: string[]; ids: string[] }>();
+    const groups = new Map<
+      string,
+      { keys: PartitionKeys; records: Array<{ id: string; lines: string[] }> }
+    >();
     const errors = new Map<string, ErrorDocument[]>();
     const addError = (type: string, id: string, code: string, message: string, fallbackData: string) => {
       const r = raw.get(id);
@@ -131,11 +136,12 @@ export class LakeWriter {
         ok++;
         const keys = rec.metadata.partitionKeys;
         const prefix = partitionPrefix(keys);
-        const group = groups.get(prefix) ?? { keys, lines: [], ids: [] };
-        for (const line of Buffer.from(rec.data, 'base64').toString('utf8').split('\n')) {
-          if (line.trim() !== '') group.lines.push(line);
-        }
-        group.ids.push(rec.recordId);
+        const group = groups.get(prefix) ?? { keys, records: [] };
+        const lines = Buffer.from(rec.data, 'base64')
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line.trim() !== '');
+        group.records.push({ id: rec.recordId, lines });
         groups.set(prefix, group);
       } else {
         processingFailed++;
@@ -153,21 +159,36 @@ export class LakeWriter {
     let conversionFailed = 0;
     let n = 0;
     for (const [prefix, group] of groups) {
-      const input = join(staging, `${n}.ndjson`);
       const output = join(staging, `${n}.parquet`);
+      const input = join(staging, `${n}.ndjson`);
       n++;
-      writeFileSync(input, `${group.lines.join('\n')}\n`);
+      writeFileSync(input, group.records.map((r) => r.lines.join('\n')).join('\n') + '\n');
+      let converted = group.records;
       try {
         await this.copyToParquet(input, output);
-        publish.push({ from: output, to: join(prefix, `${segment.id}.parquet`) });
-        events += group.lines.length;
-      } catch (error) {
-        conversionFailed += group.ids.length;
-        const message =
-          error instanceof Error ? (error.message.split('\n')[0] ?? 'conversion failed') : String(error);
-        for (const id of group.ids) {
-          addError('format-conversion-failed', id, 'DataFormatConversion.Failed', message ?? '', '');
+      } catch {
+        // One bad record must not cost its neighbours: find the records DuckDB cannot read, keep the rest.
+        converted = [];
+        for (const r of group.records) {
+          const probe = join(staging, `${n++}.ndjson`);
+          writeFileSync(probe, `${r.lines.join('\n')}\n`);
+          try {
+            await this.readJson(probe);
+            converted.push(r);
+          } catch (error) {
+            conversionFailed++;
+            const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+            addError('format-conversion-failed', r.id, 'DataFormatConversion.Failed', message, '');
+          }
         }
+        if (converted.length > 0) {
+          writeFileSync(input, converted.map((r) => r.lines.join('\n')).join('\n') + '\n');
+          await this.copyToParquet(input, output);
+        }
+      }
+      if (converted.length > 0) {
+        publish.push({ from: output, to: join(prefix, `${segment.id}.parquet`) });
+        events += converted.reduce((sum, r) => sum + r.lines.length, 0);
       }
     }
     for (const [key, docs] of errors) {
@@ -218,14 +239,21 @@ export class LakeWriter {
     return files;
   }
 
+  /** `read_json` of an NDJSON file with the lake's fixed columns and types (derived from the schema). */
+  private scan(input: string): string {
+    const struct = `{${RECORD_STRUCT.map((c) => `${duckdbString(c.name)}: ${duckdbString(c.type)}`).join(', ')}}`;
+    return `read_json(${duckdbString(input)}, format = 'newline_delimited', columns = ${struct})`;
+  }
+
   private async copyToParquet(input: string, output: string): Promise<void> {
-    const columns = duckdbRecordColumns();
-    const struct = `{${columns.map((c) => `${duckdbString(c.name)}: ${duckdbString(c.type)}`).join(', ')}}`;
-    // Fixed columns and types from the schema: every file has exactly the table's columns.
     await this.connection.run(
-      `COPY (SELECT * FROM read_json(${duckdbString(input)}, format = 'newline_delimited', columns = ${struct})) ` +
-        `TO ${duckdbString(output)} (FORMAT parquet, COMPRESSION ${this.compression.toLowerCase()})`,
+      `COPY (SELECT * FROM ${this.scan(input)}) TO ${duckdbString(output)} (FORMAT parquet, COMPRESSION ${this.compression.toLowerCase()})`,
     );
+  }
+
+  private async readJson(input: string): Promise<void> {
+    // Every column, so the conversion of each value is exercised (count(*) would skip them).
+    await this.connection.run(`SELECT * FROM ${this.scan(input)}`);
   }
 
   close(): void {
