@@ -55,6 +55,7 @@ interface QueryFlags extends FilterFlags, TargetFlags, AthenaFlags {
   readonly includeAudit?: boolean;
   readonly limit?: number;
   readonly format?: OutputFormat;
+  readonly order?: 'asc' | 'desc';
 }
 
 /** Where the output goes; tests pass their own. */
@@ -90,11 +91,7 @@ function addFilterOptions(cmd: Command): Command {
     )
     .option('--service <name>', 'services, repeatable or comma-separated', listOption)
     .option('--category <category>', 'categories, repeatable or comma-separated', listOption)
-    .option(
-      '--user <raw-id>',
-      'raw user ids; pseudonymized with the lake key before the query',
-      listOption,
-    );
+    .option('--user <raw-id>', 'raw user ids; pseudonymized with the lake key before the query', listOption);
 }
 
 function addTargetOptions(cmd: Command): Command {
@@ -239,6 +236,7 @@ export async function searchCommand(
     kind: 'search',
     filter: prepared.filter,
     limit: flags.limit ?? 100,
+    order: flags.order ?? 'desc',
   });
   try {
     const records = await collect(pages, (r) => decodeSearchRow(built.columns, r));
@@ -349,6 +347,11 @@ export function registerQueryCommands(program: Command): void {
   addTargetOptions(search);
   search
     .option('--limit <n>', 'maximum records', intOption(1, 100_000), 100)
+    .addOption(
+      new Option('--order <order>', 'by event time: newest first (desc) or oldest first (asc)')
+        .choices(['asc', 'desc'])
+        .default('desc'),
+    )
     .addOption(formats('table'))
     .addHelpText(
       'after',

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { InputError } from '../errors';
 import { type BatchLimits, billedBytes, FIREHOSE_PUT_LIMITS, fillBatch, RecordPacker } from './pack';
+import { categoryHourKey, type PackKeyConfig } from './pack-key';
 
 /** Why lines were dropped. */
 export type DropReason = 'overflow' | 'oversize' | 'rejected' | 'retries-exhausted' | 'shutdown';
@@ -60,8 +61,13 @@ export interface ShipperOptions {
   readonly client?: FirehoseClient;
   /** Config of the client created when `client` is not given (e.g. `{ endpoint, region }`). */
   readonly clientConfig?: FirehoseClientConfig;
-  /** Pack key of a line: lines with different keys never share a record. @default the line's category and hour */
+  /**
+   * Pack key of a line: lines with different keys never share a record.
+   * @default the category and hour the transform will give the line (see `categoryHourKey`)
+   */
   readonly packKey?: (line: string) => string;
+  /** Categorization rules for the default pack key (the deployment's `transform` config). @default DEFAULT_CONFIG */
+  readonly config?: PackKeyConfig;
   /** @default 1,024,000 (Firehose's record limit) */
   readonly maxRecordBytes?: number;
   /** @default 500 */
@@ -175,7 +181,7 @@ export class Shipper {
     if (!options.streamName) throw new InputError('shipper: streamName is required');
     this.client = options.client ?? new FirehoseClient({ maxAttempts: 1, ...options.clientConfig });
     this.packer = new RecordPacker(options.maxRecordBytes ?? FIREHOSE_PUT_LIMITS.maxRecordBytes);
-    this.packKey = options.packKey ?? (() => '');
+    this.packKey = options.packKey ?? categoryHourKey(options.config);
     this.limits = {
       maxBatchRecords: options.maxBatchRecords ?? FIREHOSE_PUT_LIMITS.maxBatchRecords,
       maxBatchBytes: options.maxBatchBytes ?? FIREHOSE_PUT_LIMITS.maxBatchBytes,
