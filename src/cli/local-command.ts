@@ -108,12 +108,8 @@ export function registerLocalCommand(program: Command): void {
     )
     .action(async (flags: LocalFlags) => {
       const local = await startLocal(flags);
-      processIO.stdout(
-        `loglake local ready: ${local.endpoint.url} (streams logs, audit) data dir ${local.dataDir}` +
-          `${local.pipeline.stats.recoveredSegments > 0 ? ` (recovered ${local.pipeline.stats.recoveredSegments} spooled buffer(s))` : ''}\n`,
-      );
-      await new Promise<void>((done) => {
-        let stopping = false;
+      let stopping = false;
+      const stopped = new Promise<void>((done) => {
         const stop = (signal: NodeJS.Signals) => {
           if (stopping) {
             // A second signal: leave now; the spool is replayed on the next start.
@@ -142,5 +138,12 @@ export function registerLocalCommand(program: Command): void {
         process.on('SIGINT', stop);
         process.on('SIGTERM', stop);
       });
+      // The handlers are in place before anyone can learn the address: a signal right after the ready
+      // line still shuts down cleanly.
+      processIO.stdout(
+        `loglake local ready: ${local.endpoint.url} (streams logs, audit) data dir ${local.dataDir}` +
+          `${local.pipeline.stats.recoveredSegments > 0 ? ` (recovered ${local.pipeline.stats.recoveredSegments} spooled buffer(s))` : ''}\n`,
+      );
+      await stopped;
     });
 }

@@ -79,13 +79,18 @@ export class DataDirLockedError extends LogLakeError {
  */
 export function lockDataDir(dataDir: string): () => void {
   const { lock, state } = dataDirPaths(dataDir);
+  if (heldLocks.has(lock)) {
+    throw new DataDirLockedError(`data directory ${dataDir} is in use by process ${process.pid} (this one)`);
+  }
   mkdirSync(state, { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx', 0o600);
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldLocks.add(lock);
       return () => {
+        heldLocks.delete(lock);
         try {
           if (readFileSync(lock, 'utf8') === String(process.pid)) unlinkSync(lock);
         } catch {
@@ -106,6 +111,9 @@ export function lockDataDir(dataDir: string): () => void {
   }
   throw new DataDirLockedError(`could not lock ${lock}`);
 }
+
+/** Locks this process holds (a lock file with our own pid but not in here is stale: pid reuse). */
+const heldLocks = new Set<string>();
 
 function isAlive(pid: number): boolean {
   try {
