@@ -139,21 +139,26 @@ async function prepare(
   const dialect = dialectOf(flags);
   if (dialect === 'duckdb') {
     const dataDir = dataDirOf(flags);
-    if (!existsSync(dataDir)) {
-      throw new InputError(
-        `no local lake at ${dataDir}: start one with \`loglake local --data-dir ${dataDir}\` (or \`npm start\`), or pass --data-dir / --athena`,
-      );
-    }
+    const lakeExists = () => {
+      if (!existsSync(dataDir)) {
+        throw new InputError(
+          `no local lake at ${dataDir}: start one with \`loglake local --data-dir ${dataDir}\` (or \`npm start\`), or pass --data-dir / --athena`,
+        );
+      }
+    };
+    // Flags first (a bad --since is reported as such), then the lake.
     const filter = await filterFromFlags(
       text,
       flags,
       config,
       async (ids) => {
+        lakeExists();
         const key = pseudonymKey(dataDir, flags.pseudonymKeyFile, false);
         return ids.map((id) => pseudonymizeUserId(id, key));
       },
       now,
     );
+    lakeExists();
     return {
       filter,
       run: async (query) => {
@@ -163,8 +168,19 @@ async function prepare(
       },
     };
   }
-  const target = await resolveAthenaTarget(flags);
-  const filter = await filterFromFlags(text, flags, config, await athenaPseudonymizer(target), now);
+  let resolved: Promise<AthenaTarget> | undefined;
+  const targetOf = () => {
+    resolved ??= resolveAthenaTarget(flags);
+    return resolved;
+  };
+  const filter = await filterFromFlags(
+    text,
+    flags,
+    config,
+    async (ids) => (await athenaPseudonymizer(await targetOf()))(ids),
+    now,
+  );
+  const target = await targetOf();
   const tables = athenaTablesFor(filter.categories, config, Boolean(flags.includeAudit));
   const options: BuildOptions = {
     dialect,
