@@ -22,10 +22,7 @@ function line(i: number): string {
   return head.replace('"pad":""', `"pad":"${'x'.repeat(Math.max(0, LINE_BYTES - head.length))}"`);
 }
 
-async function ship(
-  url: string,
-  maxRecordBytes?: number,
-): Promise<{ c: ShipperCounters; ms: number; peakRss: number }> {
+async function ship(url: string, maxRecordBytes?: number): Promise<{ c: ShipperCounters; ms: number }> {
   const shipper = new Shipper({
     streamName: 'logs',
     clientConfig: {
