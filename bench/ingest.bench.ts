@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { quietSdkNodeVersionWarning } from '../src/cli/env';
 import { startLocal } from '../src/cli/local-command';
 import { DEFAULT_CONFIG } from '../src/config';
 import { Shipper } from '../src/producer/shipper';
@@ -32,7 +33,7 @@ function lines(): string[] {
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  quietSdkNodeVersionWarning();
   const input = lines();
   const rawBytes = input.reduce((s, l) => s + l.length + 1, 0);
   console.log(`${EVENTS.toLocaleString('en')} events, ${(rawBytes / 2 ** 20).toFixed(1)} MiB`);

@@ -3,6 +3,7 @@
  * per record (the baseline, as most log forwarders do) against packed by the shipper. Also the
  * shipper's throughput against an endpoint that accepts everything.
  */
+import { quietSdkNodeVersionWarning } from '../src/cli/env';
 import { Shipper, type ShipperCounters } from '../src/producer/shipper';
 import { startFaultFirehose } from '../test/helpers/fault-firehose';
 
@@ -41,7 +42,7 @@ async function ship(url: string, maxRecordBytes?: number): Promise<{ c: ShipperC
 }
 
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  quietSdkNodeVersionWarning();
   const endpoint = await startFaultFirehose(() => 'none');
   try {
     const onePerRecord = await ship(endpoint.url, LINE_BYTES + 1);

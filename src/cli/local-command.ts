@@ -108,6 +108,12 @@ export function registerLocalCommand(program: Command): void {
     )
     .action(async (flags: LocalFlags) => {
       const local = await startLocal(flags);
+      const host = flags.host ?? '127.0.0.1';
+      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+        processIO.stderr(
+          `loglake local: warning: listening on ${host}; the endpoint checks no credentials, anyone who can reach it can write logs\n`,
+        );
+      }
       let stopping = false;
       const stopped = new Promise<void>((done) => {
         const stop = (signal: NodeJS.Signals) => {
