@@ -78,7 +78,7 @@ async function applyBucketSettingsFromTemplate(template: Template): Promise<void
     ['LogsBucketName', outputs.LogsBucketName],
     ['AuditBucketName', outputs.AuditBucketName],
   ] as const) {
-    const ref = (template.Outputs[output]?.Value as { Ref: string }).Ref;
+    const ref = (template.Outputs[output]?.Value as { Ref?: string } | undefined)?.Ref ?? '';
     const props = template.Resources[ref]?.Properties ?? {};
     const encryption = props.BucketEncryption as {
       ServerSideEncryptionConfiguration: {
