@@ -358,6 +358,18 @@ describe('LogLake transform functions', () => {
     }
   });
 
+  it('fails synth, naming the rules, when the settings would overflow Lambda’s 4 KB environment', () => {
+    const rules = Array.from({ length: 60 }, (_, i) => ({
+      category: 'framework' as const,
+      loggerPrefixes: [`component-${i}`],
+    }));
+
+    expect(() => template({ override: { transform: { rules } } })).toThrow(
+      /transform settings need \d+ bytes of Lambda environment.*limit of 4096.*shorten transform\.rules/,
+    );
+    expect(() => template({ override: { transform: { rules: rules.slice(0, 10) } } })).not.toThrow();
+  });
+
   it('lets only the logs transform put records on the audit stream', () => {
     const logsPolicy = policyStatements('LogLakeIngestLogsTransformRoleDefaultPolicy', 'AWS::IAM::Policy');
     const put = logsPolicy.find((s) => actions(s).includes('firehose:PutRecordBatch'));
