@@ -1,6 +1,8 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DATA_OUTPUT_PREFIX, ERROR_OUTPUT_PREFIX } from '../../lib/ingest';
+import { LogLake } from '../../lib/log-lake';
 import { NAMED_QUERIES } from '../../lib/query';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
 import { CATEGORIES, PARTITION_COLUMNS, PERSONAS, RECORD_COLUMNS } from '../../src/schema';
@@ -574,6 +576,26 @@ describe('LogLake personas and producers', () => {
     const resources = flat(statements[0]?.Resource);
     expect(resources).toContain('LogLakeIngestLogsStream');
     expect(resources).toContain('LogLakeIngestAuditStream');
+  });
+});
+
+describe('LogLake in a stack of your own', () => {
+  it('synthesizes in an app without the recommended feature flags, granting access logs by bucket policy', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Mine');
+    new LogLake(stack, 'Lake', { config: { name: 'mine' } });
+
+    const t = Template.fromStack(stack);
+
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } }),
+        ]),
+      }),
+    });
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', { DeliveryStreamName: 'mine-logs' });
+    expect(JSON.stringify(t.toJSON())).not.toContain('LogDeliveryWrite');
   });
 });
 
