@@ -207,12 +207,14 @@ async function query(workGroup: string, sql: string): Promise<Record<string, str
   return rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue])));
 }
 
-async function send(stream: string, events: object[]): Promise<void> {
-  // One NDJSON event per record, as a producer without the packing shipper would send them.
+/** Each inner array becomes one record of NDJSON lines: one event per record, or several packed. */
+async function send(stream: string, records: object[][]): Promise<void> {
   const result = await firehose.send(
     new PutRecordBatchCommand({
       DeliveryStreamName: stream,
-      Records: events.map((e) => ({ Data: Buffer.from(`${JSON.stringify(e)}\n`) })),
+      Records: records.map((events) => ({
+        Data: Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join('')),
+      })),
     }),
   );
   expect(result.FailedPutCount).toBe(0);
@@ -276,30 +278,42 @@ describe('LogLake deployed on MiniStack', () => {
     const now = new Date();
 
     await send(outputs.LogsStreamName ?? '', [
-      {
+      [
+        {
+          timestamp: now.toISOString(),
+          level: 'info',
+          service: 'checkout',
+          message: 'payment accepted password=hunter2-secret for alice@example.com',
+          correlation_id: correlationId,
+          user_id: 'user-42',
+          order_id: 'o-1',
+        },
+      ],
+      [
+        {
+          timestamp: now.toISOString(),
+          level: 'error',
+          service: 'checkout',
+          message: 'card declined',
+          error_type: 'CardError',
+          correlation_id: correlationId,
+        },
+      ],
+      // Packed by a shipper: two events of one category in one record, delivered as two rows.
+      [1, 2].map((n) => ({
         timestamp: now.toISOString(),
-        level: 'info',
+        level: 'INFO',
         service: 'checkout',
-        message: 'payment accepted password=hunter2-secret for alice@example.com',
-        correlation_id: correlationId,
-        user_id: 'user-42',
-        order_id: 'o-1',
-      },
-      {
-        timestamp: now.toISOString(),
-        level: 'error',
-        service: 'checkout',
-        message: 'card declined',
-        error_type: 'CardError',
-        correlation_id: correlationId,
-      },
+        message: `packed event ${n}`,
+        correlation_id: `${correlationId}-packed`,
+      })),
     ]);
-    const delivered = await newObjects(bucket, 'logs/', before, 2);
+    const delivered = await newObjects(bucket, 'logs/', before, 3);
 
-    expect(delivered.length).toBeGreaterThanOrEqual(2);
+    expect(delivered.length).toBeGreaterThanOrEqual(3);
     const dt = now.toISOString().slice(0, 10);
     const hour = now.toISOString().slice(11, 13);
-    const rows: Row[] = [];
+    const all: Array<Row & { key: string }> = [];
     for (const object of delivered) {
       const key = object.Key ?? '';
       expect(key).toMatch(new RegExp(`^logs/category=(runtime|errors)/dt=${dt}/hour=${hour}/.*\\.parquet$`));
@@ -308,8 +322,12 @@ describe('LogLake deployed on MiniStack', () => {
       expect(head.SSEKMSKeyId).toBe(outputs.KeyArn);
       const parquet = await readParquet(bucket, key);
       expect(parquet.columns).toEqual(RECORD_COLUMNS.map((c) => c.name));
-      rows.push(...parquet.rows.filter((r) => r.correlation_id === correlationId));
+      all.push(...parquet.rows.map((r) => ({ ...r, key })));
     }
+    const packed = all.filter((r) => r.correlation_id === `${correlationId}-packed`);
+    expect(packed.map((r) => r.message).sort()).toEqual(['packed event 1', 'packed event 2']);
+    expect(new Set(packed.map((r) => r.key)).size).toBe(1);
+    const rows = all.filter((r) => r.correlation_id === correlationId);
     expect(rows).toHaveLength(2);
     const info = rows.find((r) => r.level === 'INFO');
     const error = rows.find((r) => r.level === 'ERROR');
@@ -342,15 +360,17 @@ describe('LogLake deployed on MiniStack', () => {
     const correlationId = `emu-audit-${runId}`;
 
     await send(outputs.AuditStreamName ?? '', [
-      {
-        timestamp: new Date().toISOString(),
-        level: 'INFO',
-        service: 'billing',
-        logger: 'billing.audit',
-        message: 'refund approved by operator',
-        category: 'audit',
-        correlation_id: correlationId,
-      },
+      [
+        {
+          timestamp: new Date().toISOString(),
+          level: 'INFO',
+          service: 'billing',
+          logger: 'billing.audit',
+          message: 'refund approved by operator',
+          category: 'audit',
+          correlation_id: correlationId,
+        },
+      ],
     ]);
     const delivered = await newObjects(bucket, 'logs/', before);
 
