@@ -18,6 +18,8 @@ import { acknowledge } from './nag';
 import { LogLakeQuery } from './query';
 import { LogLakeStorage } from './storage';
 
+const S3_ACCESS_LOGS_VIA_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
 export interface LogLakeProps {
   /**
    * Overrides of the defaults in DESIGN.md, validated like the `loglake` context key of `cdk.json`.
@@ -64,6 +66,10 @@ export class LogLake extends Construct {
 
   constructor(scope: Construct, id: string, props: LogLakeProps = {}) {
     super(scope, id);
+    // Server access logs must be granted by bucket policy: the ACL alternative conflicts with the
+    // BucketOwnerEnforced ownership of every bucket here. Set for this subtree so the construct works in
+    // apps that do not enable the flag themselves.
+    this.node.setContext(S3_ACCESS_LOGS_VIA_POLICY, true);
     const config = resolveConfig(props.config ?? {});
     this.config = config;
     const target = props.target ?? 'aws';
