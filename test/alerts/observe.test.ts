@@ -30,7 +30,7 @@ const anomaly = (
 function buckets(
   current: number,
   base: number[],
-  group = { category: 'runtime' },
+  group: Record<string, string> = { category: 'runtime' },
   errors: number[] = [],
 ): BucketRow[] {
   return [current, ...base].map((total, bucket) => ({ group, bucket, total, errors: errors[bucket] ?? 0 }));
