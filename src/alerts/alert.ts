@@ -153,3 +153,40 @@ export function alertText(alert: Alert): string {
   lines.push('', `alert id: ${alert.id}`);
   return lines.join('\n');
 }
+
+/**
+ * An SNS publish of an alert (plain data, the Lambda adds the topic). With `MessageStructure: 'json'`
+ * each protocol gets its own body: people (email, SMS) read text, machines (SQS, Lambda, HTTPS webhooks
+ * of chat and paging services) read the JSON alert. Message attributes let a subscription filter, e.g.
+ * a pager taking only `status = firing`.
+ */
+export function snsPublication(alert: Alert): {
+  Subject: string;
+  Message: string;
+  MessageStructure: 'json';
+  MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
+} {
+  const json = JSON.stringify(alert);
+  const text = alertText(alert);
+  const attr = (v: string) => ({ DataType: 'String' as const, StringValue: v });
+  return {
+    Subject: alertSubject(alert),
+    Message: JSON.stringify({
+      default: json,
+      email: text,
+      'email-json': json,
+      sms: alertSubject(alert),
+      sqs: json,
+      lambda: json,
+      http: json,
+      https: json,
+    }),
+    MessageStructure: 'json',
+    MessageAttributes: {
+      severity: attr(alert.severity),
+      status: attr(alert.status),
+      rule: attr(alert.rule),
+      source: attr(alert.source),
+    },
+  };
+}
