@@ -1,0 +1,303 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildQuery,
+  decodeAggregateRow,
+  decodeSearchRow,
+  type LogFilter,
+  type SearchRecord,
+} from '../../src/query';
+import { runDuckDb } from '../../src/query/duckdb';
+import { CATEGORIES, LEVELS } from '../../src/schema';
+import { memoryLake, record } from '../helpers/records';
+
+// Values drawn from a small alphabet rich in SQL metacharacters, so filters and records collide often.
+const piece = fc.constantFrom('a', 'B', "'", '%', '_', '\\', '"', ';', '--', '?', ' ', 'é', 'OR 1=1');
+const text = fc.array(piece, { minLength: 1, maxLength: 4 }).map((p) => p.join(''));
+const base = Date.parse('2026-11-22T00:00:00Z');
+
+const recordArb = fc
+  .record({
+    // Six hours across midnight: filters cut through hours and days often.
+    minute: fc.integer({ min: -3 * 60, max: 3 * 60 - 1 }),
+    level: fc.constantFrom(...LEVELS),
+    category: fc.constantFrom(...CATEGORIES),
+    service: text,
+    message: text,
+    correlation: text,
+    user: fc.option(text, { nil: null }),
+  })
+  .map((g) =>
+    record({
+      timestamp: new Date(base + g.minute * 60_000).toISOString(),
+      level: g.level,
+      category: g.category,
+      service: g.service,
+      message: g.message,
+      correlation_id: `${g.correlation}`,
+      user_id: g.user,
+    }),
+  );
+
+/** What the filter means, written plainly in JS: the reference the SQL must agree with. */
+function matches(r: SearchRecord, f: LogFilter): boolean {
+  const t = Date.parse(r.timestamp);
+  return (
+    t >= f.since.getTime() &&
+    t < f.until.getTime() &&
+    (f.text === undefined || r.message.toLowerCase().includes(f.text.toLowerCase())) &&
+    (f.correlationId === undefined || r.correlation_id === f.correlationId) &&
+    (f.levels === undefined || f.levels.includes(r.level)) &&
+    (f.services === undefined || f.services.includes(r.service)) &&
+    (f.categories === undefined || f.categories.includes(r.category)) &&
+    (f.userIds === undefined || (r.user_id !== null && f.userIds.includes(r.user_id)))
+  );
+}
+
+/**
+ * Filters over `records`: each condition is absent most of the time, and otherwise takes a value from the
+ * records (so results are not always empty) or a fresh hostile one.
+ */
+function filterArb(records: readonly SearchRecord[]): fc.Arbitrary<LogFilter> {
+  const pick = <T>(values: readonly T[], fresh: fc.Arbitrary<T>) =>
+    values.length > 0
+      ? fc.oneof({ arbitrary: fc.constantFrom(...values), weight: 3 }, { arbitrary: fresh, weight: 1 })
+      : fresh;
+  const maybe = <T>(arb: fc.Arbitrary<T>) =>
+    fc.oneof({ arbitrary: fc.constant(undefined), weight: 4 }, { arbitrary: arb, weight: 1 });
+  return fc
+    .record({
+      from: fc.integer({ min: -4 * 60, max: 3 * 60 }),
+      span: fc.integer({ min: 1, max: 6 * 60 }),
+      text: maybe(
+        pick(
+          records.map((r) => r.message.slice(1, 3)),
+          text,
+        ),
+      ),
+      correlationId: maybe(
+        pick(
+          records.map((r) => r.correlation_id ?? ''),
+          text,
+        ),
+      ),
+      levels: maybe(fc.uniqueArray(fc.constantFrom(...LEVELS), { minLength: 1 })),
+      services: maybe(
+        fc.array(
+          pick(
+            records.map((r) => r.service),
+            text,
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+      ),
+      categories: maybe(fc.uniqueArray(fc.constantFrom(...CATEGORIES), { minLength: 1 })),
+      userIds: maybe(
+        fc.array(
+          pick(
+            records.flatMap((r) => (r.user_id ? [r.user_id] : [])),
+            text,
+          ),
+          { minLength: 1, maxLength: 2 },
+        ),
+      ),
+    })
+    .map(({ from, span, ...rest }) => {
+      const filter: Record<string, unknown> = {
+        since: new Date(base + from * 60_000 + 17_000),
+        until: new Date(base + (from + span) * 60_000),
+      };
+      for (const [k, v] of Object.entries(rest)) if (v !== undefined) filter[k] = v;
+      return filter as unknown as LogFilter;
+    });
+}
+
+describe('runDuckDb', () => {
+  it('returns exactly the records the filter describes, whatever characters the values hold', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc
+          .array(recordArb, { maxLength: 40 })
+          // A unique `n` per record tells the results apart.
+          .map((rs) => rs.map((r, i) => ({ ...r, attributes: { n: String(i) } })))
+          .chain((records) => fc.tuple(fc.constant(records), filterArb(records))),
+        async ([records, filter]) => {
+          // Prepare
+          const lake = await memoryLake(records);
+          try {
+            const built = buildQuery(
+              { kind: 'search', filter },
+              { dialect: 'duckdb', tables: [{ table: 'logs' }] },
+            );
+
+            // Act
+            const rows = await runDuckDb(lake.connection, built);
+
+            // Assess
+            const got = rows.map((r) => decodeSearchRow(built.columns, r).attributes.n).sort();
+            const want = records
+              .filter((r) => matches(r, filter))
+              .map((r) => r.attributes.n)
+              .sort();
+            expect(got).toEqual(want);
+          } finally {
+            lake.close();
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});
+
+describe('search and aggregate on DuckDB', () => {
+  const records = [
+    record({
+      timestamp: '2026-11-22T10:00:01.000Z',
+      level: 'INFO',
+      service: 'api',
+      correlation_id: 'c1',
+      message: '50% done',
+    }),
+    record({
+      timestamp: '2026-11-22T10:00:02.000Z',
+      level: 'ERROR',
+      service: 'api',
+      correlation_id: 'c2',
+      message: '50 done',
+    }),
+    record({
+      timestamp: '2026-11-22T10:07:00.000Z',
+      level: 'CRITICAL',
+      service: 'api',
+      correlation_id: 'c3',
+      message: 'it_is',
+    }),
+    record({
+      timestamp: '2026-11-22T10:08:00.000Z',
+      level: 'INFO',
+      service: 'web',
+      correlation_id: 'c4',
+      message: 'itxis',
+    }),
+    record({
+      timestamp: '2026-11-22T11:30:00.000Z',
+      level: 'WARN',
+      service: 'web',
+      correlation_id: 'c5',
+      attributes: { 'a.b': "x'y" },
+      redactions: { email: 2 },
+      schema_errors: ['timestamp: unparseable'],
+      category: 'errors',
+    }),
+  ];
+  let lake: Awaited<ReturnType<typeof memoryLake>>;
+  const tables = [{ table: 'logs' }];
+  const filter = { since: new Date('2026-11-22T00:00:00Z'), until: new Date('2026-11-23T00:00:00Z') };
+
+  beforeAll(async () => {
+    lake = await memoryLake(records);
+  });
+  afterAll(() => lake.close());
+
+  it('matches % and _ literally in the search text', async () => {
+    // Prepare
+    const percent = buildQuery(
+      { kind: 'search', filter: { ...filter, text: '50%' } },
+      { dialect: 'duckdb', tables },
+    );
+    const underscore = buildQuery(
+      { kind: 'search', filter: { ...filter, text: 'IT_' } },
+      { dialect: 'duckdb', tables },
+    );
+
+    // Act
+    const p = await runDuckDb(lake.connection, percent);
+    const u = await runDuckDb(lake.connection, underscore);
+
+    // Assess
+    expect(p.map((r) => r.correlation_id)).toEqual(['c1']);
+    expect(u.map((r) => r.correlation_id)).toEqual(['c3']);
+  });
+
+  it('decodes every column of a record back to the normalized shape', async () => {
+    // Prepare
+    const built = buildQuery(
+      { kind: 'search', filter: { ...filter, correlationId: 'c5' } },
+      { dialect: 'duckdb', tables },
+    );
+
+    // Act
+    const [row] = await runDuckDb(lake.connection, built);
+
+    // Assess
+    expect(row).toBeDefined();
+    expect(decodeSearchRow(built.columns, row ?? {})).toEqual(records[4]);
+  });
+
+  it('counts events and errors per service and bucket, with sample correlation ids of errors', async () => {
+    // Prepare
+    const built = buildQuery(
+      {
+        kind: 'aggregate',
+        filter,
+        groupBy: ['service'],
+        bucketMs: 600_000,
+        samples: 5,
+        sampleLevels: ['ERROR', 'CRITICAL'],
+      },
+      { dialect: 'duckdb', tables },
+    );
+
+    // Act
+    const rows = (await runDuckDb(lake.connection, built)).map((r) => decodeAggregateRow(built.columns, r));
+
+    // Assess
+    expect(rows).toEqual([
+      {
+        group: { service: 'api' },
+        bucketStart: '2026-11-22T10:00:00.000Z',
+        count: 3,
+        errors: 2,
+        errorRate: 2 / 3,
+        firstSeen: '2026-11-22T10:00:01.000Z',
+        lastSeen: '2026-11-22T10:07:00.000Z',
+        sampleCorrelationIds: expect.arrayContaining(['c2', 'c3']),
+      },
+      {
+        group: { service: 'web' },
+        bucketStart: '2026-11-22T10:00:00.000Z',
+        count: 1,
+        errors: 0,
+        errorRate: 0,
+        firstSeen: '2026-11-22T10:08:00.000Z',
+        lastSeen: '2026-11-22T10:08:00.000Z',
+        sampleCorrelationIds: [],
+      },
+      {
+        group: { service: 'web' },
+        bucketStart: '2026-11-22T11:30:00.000Z',
+        count: 1,
+        errors: 0,
+        errorRate: 0,
+        firstSeen: '2026-11-22T11:30:00.000Z',
+        lastSeen: '2026-11-22T11:30:00.000Z',
+        sampleCorrelationIds: [],
+      },
+    ]);
+  });
+
+  it('keeps only groups over the error-rate threshold, highest rate first', async () => {
+    // Prepare
+    const built = buildQuery(
+      { kind: 'aggregate', filter, groupBy: ['service'], minErrorRate: 0.5, orderBy: 'error_rate' },
+      { dialect: 'duckdb', tables },
+    );
+
+    // Act
+    const rows = (await runDuckDb(lake.connection, built)).map((r) => decodeAggregateRow(built.columns, r));
+
+    // Assess
+    expect(rows.map((r) => [r.group.service, r.count, r.errors])).toEqual([['api', 3, 2]]);
+  });
+});
