@@ -70,6 +70,27 @@ export function evaluationWindow(
   return { start: new Date(start).toISOString(), end: new Date(end).toISOString(), minutes: windowMinutes };
 }
 
+/**
+ * The window a rule evaluates at `slot`. Anomaly windows are also aligned to multiples of their length
+ * (complete buckets), so the evaluated window and its trailing baseline windows are the query's time
+ * buckets.
+ */
+export function ruleWindow(
+  rule: Pick<AlertRule, 'kind' | 'windowMinutes'>,
+  slot: Date,
+  delayMinutes: number,
+): AlertWindow {
+  const w = evaluationWindow(rule.windowMinutes, slot, delayMinutes);
+  if (rule.kind !== 'anomaly') return w;
+  const ms = rule.windowMinutes * 60_000;
+  const end = Math.floor(Date.parse(w.end) / ms) * ms;
+  return {
+    start: new Date(end - ms).toISOString(),
+    end: new Date(end).toISOString(),
+    minutes: rule.windowMinutes,
+  };
+}
+
 /** Evaluation slot of a schedule time: the time floored to the minute (EventBridge `time` carries seconds 00). */
 export function evaluationSlot(at: Date): Date {
   return new Date(Math.floor(at.getTime() / 60_000) * 60_000);

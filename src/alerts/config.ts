@@ -5,6 +5,7 @@
  * Pure (zod only) so the alarm Lambda, the CDK construct and the local pipeline validate the same way.
  */
 import { z } from 'zod';
+import { GROUP_COLUMNS, type GroupColumn } from '../query/model';
 import { CATEGORIES, LEVELS } from '../schema';
 
 /** Severities, most urgent first. Each has its own SNS topic. */
@@ -22,9 +23,9 @@ const severity = z.enum(SEVERITIES);
 export const RULE_KINDS = ['error_rate', 'count', 'anomaly', 'error_output'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
-/** Columns a rule may group by; one alert per distinct value combination. */
-export const GROUP_BY_COLUMNS = ['service', 'category', 'level', 'logger', 'http_status'] as const;
-export type GroupByColumn = (typeof GROUP_BY_COLUMNS)[number];
+/** Columns a rule may group by (the query builder's group columns); one alert per distinct combination. */
+export const GROUP_BY_COLUMNS = GROUP_COLUMNS;
+export type GroupByColumn = GroupColumn;
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];

@@ -9,7 +9,7 @@
  * delivery, deduplicable by `Alert.id`); a concurrent evaluation loses the conditional write and stops.
  */
 import { LogLakeError } from '../errors';
-import { type Alert, type AlertWindow, evaluationSlot, evaluationWindow } from './alert';
+import { type Alert, type AlertWindow, evaluationSlot, ruleWindow } from './alert';
 import type { AlertRule, SuppressionWindow } from './config';
 import { EMPTY_RULE_STATE, evaluateRule, type GroupDecision, type RuleState } from './engine';
 import type { Observation } from './observe';
@@ -142,7 +142,7 @@ async function runRule(
     stored = await flushOutbox(rule.name, stored, store, notifier, sent);
     if (!stored) return { rule: rule.name, outcome: 'skipped', reason: 'concurrent evaluation' };
   }
-  const window = evaluationWindow(rule.windowMinutes, slot, options.delayMinutes);
+  const window = ruleWindow(rule, slot, options.delayMinutes);
   const observations = await source.observe(rule, window, slot);
   const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
     ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),

@@ -6,6 +6,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { ConfigError } from '../errors';
+import { CATEGORIES, type Category } from '../schema';
 import {
   type AlertRule,
   type AlertRuleSettings,
@@ -23,6 +24,8 @@ export interface AlarmSettings {
   readonly maxSamples: number;
   readonly maxGroups: number;
   readonly suppress: AlertsConfig['suppress'];
+  /** Categories held in the audit stream's table (a rule over them queries that table). */
+  readonly lockedCategories: readonly Category[];
 }
 
 const settingsSchema = z.strictObject({
@@ -31,16 +34,18 @@ const settingsSchema = z.strictObject({
   maxSamples: z.number().int().min(0),
   maxGroups: z.number().int().min(1),
   suppress: z.array(suppressionWindowSchema),
+  lockedCategories: z.array(z.enum(CATEGORIES)),
 });
 
 /** The slice of `alerts` the alarm Lambda needs, enabled rules only. */
-export function alarmSettings(alerts: AlertsConfig): AlarmSettings {
+export function alarmSettings(alerts: AlertsConfig, lockedCategories: readonly Category[]): AlarmSettings {
   return {
     rules: Object.fromEntries(Object.entries(alerts.rules).filter(([, r]) => r.enabled)),
     delayMinutes: alerts.delayMinutes,
     maxSamples: alerts.maxSamples,
     maxGroups: alerts.maxGroups,
     suppress: alerts.suppress,
+    lockedCategories,
   };
 }
 
