@@ -188,6 +188,18 @@ export const configSchema = z
         });
       }
     }
+    for (const persona of PERSONAS) {
+      c.personas[persona].write.forEach((cat, i) => {
+        if (c.categories[cat].locked) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['personas', persona, 'write', i],
+            input: cat,
+            message: 'locked categories are immutable (Object Lock); no persona may write them',
+          });
+        }
+      });
+    }
     if (c.categories[c.transform.defaultCategory].locked) {
       ctx.addIssue({
         code: 'custom',

@@ -1,0 +1,149 @@
+/**
+ * Firehose data-transformation handler: normalizes, redacts, categorizes and partitions every record
+ * (core in `src/transform`), forwards locked-category records from the `logs` stream to the `audit`
+ * stream, and publishes EMF metrics. Throws only for systemic failure (configuration, the pseudonym
+ * secret); a bad record never fails the batch.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type {
+  FirehoseTransformationHandler,
+  FirehoseTransformationResult,
+  FirehoseTransformationResultRecord,
+} from 'aws-lambda';
+import { ConfigError } from '../../src/errors';
+import {
+  DEFAULT_MAX_RESPONSE_BYTES,
+  mergeMetrics,
+  responseBytes,
+  settingsFromConfig,
+  type TransformInputRecord,
+  type TransformMetrics,
+  type TransformOutputRecord,
+  type TransformSettings,
+  transformRecords,
+} from '../../src/transform';
+import { readEnv, type TransformEnv } from './env';
+import { putRecordsReliably } from './forward';
+
+/** Schema error on a locked-category record that stays in the logs bucket (nothing is lost). */
+export const FORWARD_FAILED_ERROR = 'locked category could not be forwarded to audit stream';
+
+const logger = new Logger({ serviceName: 'loglake-transform' });
+const metrics = new Metrics({ namespace: 'LogLake', serviceName: 'loglake-transform' });
+const secrets = new SecretsManagerClient({});
+const firehose = new FirehoseClient({});
+
+let ready: Promise<{ env: TransformEnv; settings: TransformSettings }> | undefined;
+
+async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
+  const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
+  const key = secret.SecretString ?? secret.SecretBinary;
+  if (key === undefined || key.length === 0) {
+    throw new ConfigError(`pseudonym secret ${secretArn} is empty`, [
+      { path: 'LOGLAKE_PSEUDONYM_SECRET_ARN', message: 'secret has no value', received: secretArn },
+    ]);
+  }
+  return key;
+}
+
+/** Environment and pseudonym key, once per cold start (a failed load is retried on the next call). */
+function load(): Promise<{ env: TransformEnv; settings: TransformSettings }> {
+  if (!ready) {
+    ready = (async () => {
+      const env = readEnv();
+      const key = await pseudonymKey(env.pseudonymSecretArn);
+      return { env, settings: settingsFromConfig(env.config, key, env.stream) };
+    })();
+    ready.catch(() => {
+      ready = undefined;
+    });
+  }
+  return ready;
+}
+
+export const handler: FirehoseTransformationHandler = async (event) => {
+  const { env, settings } = await load();
+  const inputs: TransformInputRecord[] = event.records.map((r) => ({
+    recordId: r.recordId,
+    data: r.data,
+    approximateArrivalTimestamp: r.approximateArrivalTimestamp,
+  }));
+  const forwardLocked = settings.stream === 'logs' && env.auditStreamName !== undefined;
+  const result = transformRecords(inputs, settings, { forwardLocked });
+  let records = result.records;
+  const stats = result.metrics;
+  let forwardFailed = 0;
+
+  if (forwardLocked && result.forward.length > 0 && env.auditStreamName) {
+    const put = await putRecordsReliably(
+      firehose,
+      env.auditStreamName,
+      result.forward.map((r) => Buffer.from(r.data, 'base64')),
+    );
+    const failed = result.forward.filter((_, i) => !put.delivered[i]);
+    if (failed.length > 0) {
+      forwardFailed = failed.length;
+      logger.error('locked-category records could not be forwarded to the audit stream; kept in logs', {
+        auditStream: env.auditStreamName,
+        records: failed.length,
+        errorCodes: [...new Set(put.lastErrors.values())],
+      });
+      records = keepInLogs(records, failed, settings, stats);
+    }
+  }
+
+  publishMetrics(stats, settings, forwardFailed);
+  const response: FirehoseTransformationResult = { records: records.map(toFirehose) };
+  return response;
+};
+
+function toFirehose(r: TransformOutputRecord): FirehoseTransformationResultRecord {
+  const { metadata, ...rest } = r;
+  return metadata ? { ...rest, metadata: { partitionKeys: { ...metadata.partitionKeys } } } : rest;
+}
+
+/** Re-transforms records whose forwarding failed, marked with a schema error, within the budget left. */
+function keepInLogs(
+  records: TransformOutputRecord[],
+  failed: TransformInputRecord[],
+  settings: TransformSettings,
+  stats: TransformMetrics,
+): TransformOutputRecord[] {
+  const ids = new Set(failed.map((r) => r.recordId));
+  const others = records.filter((r) => !ids.has(r.recordId));
+  const again = transformRecords(failed, settings, {
+    extraSchemaError: FORWARD_FAILED_ERROR,
+    maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(others),
+  });
+  mergeMetrics(stats, again.metrics);
+  stats.forwardedRecords -= failed.length;
+  const replacement = new Map(again.records.map((r) => [r.recordId, r]));
+  return records.map((r) => replacement.get(r.recordId) ?? r);
+}
+
+function publishMetrics(m: TransformMetrics, settings: TransformSettings, forwardFailed: number): void {
+  metrics.setDefaultDimensions({ Stream: settings.stream });
+  const dimensioned = (name: string, dimension: string, values: Partial<Record<string, number>>) => {
+    for (const [value, count] of Object.entries(values)) {
+      if (!count) continue;
+      metrics.singleMetric().addDimension(dimension, value).addMetric(name, MetricUnit.Count, count);
+    }
+  };
+  dimensioned('Records', 'Result', m.records);
+  dimensioned('RecordsByCategory', 'Category', m.recordsByCategory);
+  dimensioned('Events', 'Category', m.eventsByCategory);
+  dimensioned('Redactions', 'Kind', m.redactions);
+  metrics.addMetric('EventsWithSchemaErrors', MetricUnit.Count, m.eventsWithSchemaErrors);
+  metrics.addMetric('UnparseableEvents', MetricUnit.Count, m.unparseableEvents);
+  metrics.addMetric('SampledOutEvents', MetricUnit.Count, m.sampledOutEvents);
+  metrics.addMetric('OversizedRecords', MetricUnit.Count, m.oversizedRecords);
+  metrics.addMetric('ControlMessages', MetricUnit.Count, m.controlMessages);
+  metrics.addMetric('ForwardedToAudit', MetricUnit.Count, m.forwardedRecords);
+  metrics.addMetric('AuditForwardFailed', MetricUnit.Count, forwardFailed);
+  metrics.addMetric('BytesIn', MetricUnit.Bytes, m.bytesIn);
+  metrics.addMetric('BytesOut', MetricUnit.Bytes, m.bytesOut);
+  metrics.publishStoredMetrics();
+}

@@ -1,0 +1,231 @@
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import type * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { TRANSFORM_ENV } from '../lambdas/transform/constants';
+import type { LogLakeConfig } from '../src/config';
+import { DATA_PREFIX, ERROR_PREFIX, type StreamName } from '../src/schema';
+import { LogLakeFunction, type LogRetentionDays } from './function';
+import { acknowledge, wildcardAction, wildcardResource } from './nag';
+import { pascal } from './query';
+
+/** Where Firehose writes delivered Parquet: the DESIGN layout, keys from the transform Lambda. */
+export const DATA_OUTPUT_PREFIX =
+  `${DATA_PREFIX}/category=!{partitionKeyFromLambda:category}/` +
+  'dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/';
+/** Raw bytes of records that failed processing or conversion, by failure type and day. */
+export const ERROR_OUTPUT_PREFIX = `${ERROR_PREFIX}/!{firehose:error-output-type}/dt=!{timestamp:yyyy-MM-dd}/`;
+
+/** The config slice the transform Lambda receives as `LOGLAKE_TRANSFORM_SETTINGS`. */
+export type TransformSettingsSlice = Pick<LogLakeConfig, 'categories' | 'transform' | 'redaction'>;
+
+export interface StreamDestination {
+  readonly bucket: s3.IBucket;
+  /** Glue table whose columns define the Parquet schema. */
+  readonly table: glue.CfnTable;
+}
+
+export interface LogLakeIngestProps {
+  /** Prefix of the delivery stream names: `<name>-logs`, `<name>-audit`. */
+  readonly name: string;
+  readonly encryptionKey: kms.IKey;
+  /** Destination per stream; `audit` only when a category is locked. */
+  readonly destinations: Partial<Record<StreamName, StreamDestination>> & { logs: StreamDestination };
+  readonly transformSettings: TransformSettingsSlice;
+  readonly buffering: LogLakeConfig['firehose'];
+  /** Parquet page compression. */
+  readonly compression: LogLakeConfig['output']['compression'];
+  readonly logRetentionDays: LogRetentionDays;
+  /**
+   * Deliver Firehose's own error logs (delivery and processing failures) to CloudWatch Logs.
+   * @default true
+   */
+  readonly streamLogging?: boolean;
+}
+
+/** One delivery stream with its transform function. */
+export interface IngestLane {
+  readonly stream: firehose.DeliveryStream;
+  readonly transform: LogLakeFunction;
+  /** Role Firehose assumes to invoke the transform, read the Glue schema and write to the bucket. */
+  readonly deliveryRole: iam.Role;
+}
+
+/**
+ * Ingestion: the pseudonym secret, then per stream a transform function and a Direct PUT delivery
+ * stream (SSE with the key) that runs it, partitions dynamically by the keys it returns, converts to
+ * Parquet with the Glue table's schema, and writes raw failures under the error prefix.
+ */
+export class LogLakeIngest extends Construct {
+  /** HMAC key for user-id pseudonyms (generated, encrypted with the lake key). */
+  readonly pseudonymSecret: secretsmanager.Secret;
+  readonly lanes: Partial<Record<StreamName, IngestLane>> & { logs: IngestLane };
+
+  constructor(scope: Construct, id: string, props: LogLakeIngestProps) {
+    super(scope, id);
+    this.pseudonymSecret = new secretsmanager.Secret(this, 'PseudonymKey', {
+      description: 'loglake: HMAC-SHA256 key turning user ids into pseudonyms',
+      encryptionKey: props.encryptionKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      // Losing the key would orphan every pseudonym (no search or erasure by user); keep it.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      this.pseudonymSecret,
+      'Rotating the HMAC key would change every user pseudonym, breaking search and erasure by user across retained data.',
+      'AwsSolutions-SMG4',
+      'NIST.800.53.R5-SecretsManagerRotationEnabled',
+    );
+
+    // The audit lane first: the logs transform forwards locked-category events to it.
+    const audit = props.destinations.audit
+      ? this.lane('audit', props.destinations.audit, props, undefined)
+      : undefined;
+    const logsLane = this.lane('logs', props.destinations.logs, props, audit?.stream);
+    this.lanes = { logs: logsLane, ...(audit && { audit }) };
+  }
+
+  private lane(
+    stream: StreamName,
+    destination: StreamDestination,
+    props: LogLakeIngestProps,
+    auditStream: firehose.DeliveryStream | undefined,
+  ): IngestLane {
+    const id = pascal(stream);
+    const transform = new LogLakeFunction(this, `${id}Transform`, {
+      entry: 'lambdas/transform/index.ts',
+      description: `loglake transform for the ${stream} stream`,
+      logRetentionDays: props.logRetentionDays,
+      encryptionKey: props.encryptionKey,
+      // Firehose allows a processor up to 5 minutes; a full 3 MB buffer takes well under one.
+      timeout: Duration.minutes(2),
+      environment: {
+        [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
+        [TRANSFORM_ENV.stream]: stream,
+        [TRANSFORM_ENV.pseudonymSecretArn]: this.pseudonymSecret.secretArn,
+        ...(auditStream && { [TRANSFORM_ENV.auditStreamName]: auditStream.deliveryStreamName }),
+      },
+    });
+    this.pseudonymSecret.grantRead(transform);
+    if (auditStream) auditStream.grantPutRecords(transform);
+
+    const logging = props.streamLogging ?? true;
+    const logGroup = logging
+      ? new logs.LogGroup(this, `${id}StreamLogGroup`, {
+          retention: props.logRetentionDays as logs.RetentionDays,
+          encryptionKey: props.encryptionKey,
+          removalPolicy: RemovalPolicy.DESTROY,
+        })
+      : undefined;
+
+    const deliveryRole = new iam.Role(this, `${id}DeliveryRole`, {
+      assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),
+      description: `Firehose ${props.name}-${stream}: transform, convert, deliver`,
+    });
+    const deliveryStream = new firehose.DeliveryStream(this, `${id}Stream`, {
+      deliveryStreamName: `${props.name}-${stream}`,
+      encryption: firehose.StreamEncryption.customerManagedKey(props.encryptionKey),
+      destination: new firehose.S3Bucket(destination.bucket, {
+        role: deliveryRole,
+        encryptionKey: props.encryptionKey,
+        dataOutputPrefix: DATA_OUTPUT_PREFIX,
+        errorOutputPrefix: ERROR_OUTPUT_PREFIX,
+        bufferingInterval: Duration.seconds(props.buffering.bufferIntervalSeconds),
+        bufferingSize: Size.mebibytes(props.buffering.bufferSizeMiB),
+        processors: [
+          new TransformProcessor(transform, {
+            bufferSizeMiB: props.buffering.processorBufferSizeMiB,
+            bufferIntervalSeconds: props.buffering.processorBufferIntervalSeconds,
+          }),
+        ],
+        dynamicPartitioning: { enabled: true },
+        dataFormatConversion: {
+          schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(destination.table),
+          // The transform emits ISO-8601 `…Z` timestamps, which the OpenX SerDe reads natively.
+          inputFormat: new firehose.OpenXJsonInputFormat(),
+          outputFormat: new firehose.ParquetOutputFormat({
+            compression: firehose.ParquetCompression.of(props.compression),
+          }),
+        },
+        loggingConfig: logGroup ? new firehose.EnableLogging(logGroup) : new firehose.DisableLogging(),
+      }),
+    });
+    // The L2 grants the destination role read-write on the bucket; Firehose only ever puts objects.
+    // Deny the destructive rest, above all on the Object Lock bucket (legal holds, retention, deletes).
+    deliveryRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'FirehoseNeverDeletesOrLocks',
+        effect: iam.Effect.DENY,
+        actions: [
+          's3:DeleteObject*',
+          's3:PutObjectLegalHold',
+          's3:PutObjectRetention',
+          's3:PutObjectVersionTagging',
+          's3:BypassGovernanceRetention',
+        ],
+        resources: [destination.bucket.arnForObjects('*')],
+      }),
+    );
+    acknowledge(
+      deliveryRole,
+      'Granted by the Firehose L2 (bucket read-write, KMS data keys, Lambda versions, Glue schema registry); Firehose names objects at delivery, and the destructive S3 actions are explicitly denied above.',
+      ...['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map(wildcardAction),
+      ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map(wildcardAction),
+      'AwsSolutions-IAM5[Resource::*]',
+      wildcardResource(deliveryRole, destination.bucket.arnForObjects('*')),
+      wildcardResource(deliveryRole, `${transform.functionArn}:*`),
+    );
+    const inlineReason =
+      'Grant-generated policy bound to this one role and its own resources; a managed policy could be attached elsewhere.';
+    acknowledge(deliveryRole, inlineReason, 'NIST.800.53.R5-IAMNoInlinePolicy');
+    acknowledge(deliveryStream, inlineReason, 'NIST.800.53.R5-IAMNoInlinePolicy');
+    acknowledge(
+      deliveryStream,
+      'Stream SSE with the customer-managed key: Firehose generates and re-encrypts data keys (kms:GenerateDataKey*, kms:ReEncrypt*) on that one key.',
+      ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map(wildcardAction),
+    );
+    return { stream: deliveryStream, transform, deliveryRole };
+  }
+}
+
+interface TransformProcessorOptions {
+  readonly bufferSizeMiB: number;
+  readonly bufferIntervalSeconds: number;
+}
+
+/**
+ * A Lambda processor rendering its buffer size in MB as given: Firehose accepts fractions
+ * (0.2 to 3 MB), which `LambdaFunctionProcessor`'s `Size` cannot express.
+ */
+class TransformProcessor implements firehose.IDataProcessor {
+  readonly props: firehose.DataProcessorProps = {};
+
+  constructor(
+    private readonly fn: lambda.IFunction,
+    private readonly options: TransformProcessorOptions,
+  ) {}
+
+  bind(_scope: Construct, options: firehose.DataProcessorBindOptions): firehose.DataProcessorConfig {
+    this.fn.grantInvoke(options.role as iam.IGrantable);
+    return {
+      processorType: 'Lambda',
+      processorIdentifier: { parameterName: 'LambdaArn', parameterValue: this.fn.functionArn },
+      parameters: [
+        { parameterName: 'LambdaArn', parameterValue: this.fn.functionArn },
+        { parameterName: 'RoleArn', parameterValue: options.role.roleArn },
+        { parameterName: 'BufferSizeInMBs', parameterValue: String(this.options.bufferSizeMiB) },
+        {
+          parameterName: 'BufferIntervalInSeconds',
+          parameterValue: String(this.options.bufferIntervalSeconds),
+        },
+        { parameterName: 'NumberOfRetries', parameterValue: '3' },
+      ],
+    };
+  }
+}

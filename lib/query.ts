@@ -1,0 +1,173 @@
+import { Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import type { Persona } from '../src/schema';
+
+/** A saved Athena query, created in every workgroup whose users can read the table it needs. */
+export interface NamedQuerySpec {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly sql: (database: string) => string;
+}
+
+const ERROR_LEVELS = "('ERROR', 'CRITICAL')";
+
+/**
+ * The saved queries of the `logs` table. `?` are Athena execution parameters (bind them with
+ * `ExecutionParameters`, never splice values into the text). Every query bounds `dt` so Athena prunes
+ * partitions instead of projecting the whole retention window.
+ */
+export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
+  {
+    id: 'SearchByCorrelationId',
+    name: 'search-by-correlation-id',
+    description: 'Every event of one request. Parameters: correlation id, first day, last day (YYYY-MM-DD).',
+    sql: (db) =>
+      [
+        'SELECT "timestamp", level, service, category, logger, message, correlation_id, trace_id, span_id,',
+        '       error_type, http_method, http_path, http_status, duration_ms',
+        `FROM "${db}"."logs"`,
+        'WHERE correlation_id = ? AND dt BETWEEN ? AND ?',
+        'ORDER BY "timestamp"',
+        'LIMIT 1000',
+      ].join('\n'),
+  },
+  {
+    id: 'ErrorsLastHour',
+    name: 'errors-last-hour',
+    description: 'ERROR and CRITICAL events of the last hour, newest first.',
+    sql: (db) =>
+      [
+        'SELECT "timestamp", level, service, category, message, error_type, correlation_id',
+        `FROM "${db}"."logs"`,
+        `WHERE level IN ${ERROR_LEVELS}`,
+        "  AND dt >= date_format(current_timestamp - INTERVAL '1' HOUR, '%Y-%m-%d')",
+        '  AND "timestamp" >= current_timestamp - INTERVAL \'1\' HOUR',
+        'ORDER BY "timestamp" DESC',
+        'LIMIT 500',
+      ].join('\n'),
+  },
+  {
+    id: 'ErrorRateByService',
+    name: 'error-rate-by-service',
+    description: 'Events, errors and error rate (%) per service over the last 24 hours, worst first.',
+    sql: (db) =>
+      [
+        'SELECT service,',
+        '       count(*) AS events,',
+        `       count_if(level IN ${ERROR_LEVELS}) AS errors,`,
+        `       round(100.0 * count_if(level IN ${ERROR_LEVELS}) / count(*), 2) AS error_rate_pct`,
+        `FROM "${db}"."logs"`,
+        "WHERE dt >= date_format(current_timestamp - INTERVAL '1' DAY, '%Y-%m-%d')",
+        '  AND "timestamp" >= current_timestamp - INTERVAL \'1\' DAY',
+        'GROUP BY service',
+        'ORDER BY error_rate_pct DESC, events DESC',
+      ].join('\n'),
+  },
+];
+
+export interface LogLakeQueryProps {
+  /** Name of the main workgroup; persona workgroups are `<name>-<persona>`. */
+  readonly name: string;
+  readonly resultsBucket: s3.IBucket;
+  readonly encryptionKey: kms.IKey;
+  /** Per-query cutoff in bytes scanned (Athena minimum 10 MB). */
+  readonly bytesScannedCutoffPerQuery: number;
+  readonly databaseName: string;
+  /** Personas that get a workgroup of their own, and whether each can read the `logs` table. */
+  readonly personas: ReadonlyArray<{ readonly persona: Persona; readonly readsLogsTable: boolean }>;
+  /**
+   * Create the saved queries ({@link NAMED_QUERIES}).
+   * @default true (the emulator target turns this off: it cannot create AWS::Athena::NamedQuery)
+   */
+  readonly namedQueries?: boolean;
+}
+
+/**
+ * Athena workgroups with enforced settings (engine v3, KMS-encrypted results, a scan cutoff). The
+ * main workgroup serves operators and scheduled jobs; each persona has its own workgroup writing to
+ * its own results prefix, so one persona's query results (which may hold another category's data) are
+ * never readable by another persona.
+ */
+export class LogLakeQuery extends Construct {
+  readonly workGroup: athena.CfnWorkGroup;
+  readonly personaWorkGroups: Partial<Record<Persona, athena.CfnWorkGroup>> = {};
+
+  constructor(scope: Construct, id: string, props: LogLakeQueryProps) {
+    super(scope, id);
+    this.workGroup = this.createWorkGroup('WorkGroup', props.name, resultsPrefix(), props);
+    for (const { persona, readsLogsTable } of props.personas) {
+      const wg = this.createWorkGroup(
+        `${pascal(persona)}WorkGroup`,
+        `${props.name}-${persona}`,
+        resultsPrefix(persona),
+        props,
+      );
+      this.personaWorkGroups[persona] = wg;
+      if (readsLogsTable) this.addNamedQueries(wg, pascal(persona), props);
+    }
+    this.addNamedQueries(this.workGroup, '', props);
+  }
+
+  /** ARN of a workgroup, for IAM. */
+  workGroupArn(wg: athena.CfnWorkGroup): string {
+    return Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: wg.name });
+  }
+
+  private createWorkGroup(
+    id: string,
+    name: string,
+    prefix: string,
+    props: LogLakeQueryProps,
+  ): athena.CfnWorkGroup {
+    return new athena.CfnWorkGroup(this, id, {
+      name,
+      description: `loglake queries (results in s3://…/${prefix})`,
+      state: 'ENABLED',
+      // Lets `cdk destroy` remove a workgroup that has saved queries and history.
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: props.bytesScannedCutoffPerQuery,
+        requesterPaysEnabled: false,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${props.resultsBucket.bucketName}/${prefix}`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: props.encryptionKey.keyArn },
+          expectedBucketOwner: Stack.of(this).account,
+          aclConfiguration: { s3AclOption: 'BUCKET_OWNER_FULL_CONTROL' },
+        },
+      },
+    });
+  }
+
+  private addNamedQueries(wg: athena.CfnWorkGroup, idPrefix: string, props: LogLakeQueryProps): void {
+    if (props.namedQueries === false) return;
+    for (const q of NAMED_QUERIES) {
+      const named = new athena.CfnNamedQuery(this, `${idPrefix}${q.id}`, {
+        name: q.name,
+        description: q.description,
+        database: props.databaseName,
+        workGroup: wg.name,
+        queryString: q.sql(props.databaseName),
+      });
+      named.node.addDependency(wg);
+    }
+  }
+}
+
+/** Results prefix of the main workgroup (no persona) or of a persona's workgroup. */
+export function resultsPrefix(persona?: Persona): string {
+  return persona ? `personas/${persona}/` : 'main/';
+}
+
+export function pascal(s: string): string {
+  return s
+    .split(/[_-]/)
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Control the MiniStack emulator used by the emulator tests and CI.
+#   scripts/emulator.sh start    start on 127.0.0.1:$PORT unless something already answers there
+#   scripts/emulator.sh stop     stop it, only if this script started it (pid file)
+#   scripts/emulator.sh status   exit 0 when the emulator answers
+# It keeps its state in memory: a restart starts from an empty account.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+port="${LOGLAKE_EMULATOR_PORT:-4566}"
+run="$root/.ci/tmp"
+pidfile="$run/ministack-$port.pid"
+logfile="$run/ministack-$port.log"
+health="http://127.0.0.1:$port/_ministack/health"
+
+answers() { curl -fsS -m 2 "$health" >/dev/null 2>&1; }
+
+case "${1:-}" in
+  start)
+    if answers; then
+      echo "emulator: already answering on port $port (not started by this call)"
+      exit 0
+    fi
+    "$root/scripts/venv.sh"
+    mkdir -p "$run"
+    # Bound to loopback only; Lambdas run as host processes and call back on the same port.
+    GATEWAY_PORT="$port" BIND_HOST=127.0.0.1 MINISTACK_REGION="${AWS_REGION:-us-east-1}" \
+      LAMBDA_EXECUTOR=local S3_DATA_DIR="$run/ministack-s3-$port" \
+      nohup "$root/.venv/bin/ministack" >"$logfile" 2>&1 &
+    echo $! >"$pidfile"
+    for _ in $(seq 1 120); do
+      if answers; then
+        echo "emulator: MiniStack $(<"$pidfile") ready on 127.0.0.1:$port (log: ${logfile#"$root"/})"
+        exit 0
+      fi
+      if ! kill -0 "$(<"$pidfile")" 2>/dev/null; then
+        echo "emulator: MiniStack exited during start; last log lines:" >&2
+        tail -n 30 "$logfile" >&2 || true
+        rm -f "$pidfile"
+        exit 1
+      fi
+      sleep 0.5
+    done
+    echo "emulator: MiniStack did not answer on port $port within 60 s" >&2
+    exit 1
+    ;;
+  stop)
+    if [[ -f "$pidfile" ]]; then
+      pid="$(<"$pidfile")"
+      if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+        echo "emulator: stopped MiniStack $pid"
+      fi
+      rm -f "$pidfile"
+    fi
+    ;;
+  status)
+    answers
+    ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac

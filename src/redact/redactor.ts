@@ -1,0 +1,242 @@
+/**
+ * The redactor: structure-aware (field names) and pattern-based (free text), applied to every string
+ * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
+ */
+import { marker, type Span, scanEmails, scanIPv6, scanMain, scanPem, scanUrlPasswords } from './detectors';
+import type { IpPolicy } from './ip';
+import { KeyClassifier, keyWords } from './keys';
+import { isPseudonym, pseudonymizeUserId } from './pseudonym';
+
+/** Detector kind → number of replacements, accumulated per event. */
+export type RedactionCounts = Record<string, number>;
+
+export interface RedactorOptions extends IpPolicy {
+  /** Field names whose values are always redacted, matched case- and separator-insensitively. */
+  readonly extraSensitiveKeys: readonly string[];
+  /** HMAC key for user-id pseudonyms. */
+  readonly pseudonymKey: string | Uint8Array;
+}
+
+/** Strings shorter than this cannot hold anything a detector finds (`a@b.co`, `1.1.1.1`). */
+const MIN_SCAN_LENGTH = 6;
+/** Nesting deeper than this is redacted as text rather than walked (bounded recursion). */
+const MAX_DEPTH = 32;
+
+const SCHEMES = String.raw`(?:Bearer|Basic|Digest|Token|Bot|Negotiate|AWS4-HMAC-SHA256)[ \t]+`;
+const VALUE = String.raw`(?<val>\\"(?:[^"\\\n]|\\(?!"))*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:${SCHEMES})?[^\s,;&"'<>(){}\[\]\\]+)`;
+// KEY=VALUE, KEY: VALUE, "key": "value" and \"key\":\"value\" (JSON embedded in a JSON string).
+const KV = new RegExp(
+  String.raw`(?<![\w.-])(?<kq>\\?["']?)(?<key>[A-Za-z_][\w.-]{0,63})\k<kq>[ \t]*[=:][ \t]*${VALUE}`,
+  'g',
+);
+
+const STEMS = [
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'key',
+  'auth',
+  'cookie',
+  'cred',
+  'ssn',
+  'social',
+  'cvv',
+  'cvc',
+  'card',
+  'iban',
+  'sign',
+  'session',
+  'user',
+  'usr',
+  'otp',
+  'pin',
+  'jwt',
+  'bearer',
+  'connection',
+];
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export class Redactor {
+  readonly keys: KeyClassifier;
+  private readonly policy: IpPolicy;
+  private readonly pseudonymKey: string | Uint8Array;
+  private readonly stemTrigger: RegExp;
+  private readonly pseudonyms = new Map<string, string>();
+
+  constructor(options: RedactorOptions) {
+    this.keys = new KeyClassifier(options.extraSensitiveKeys);
+    this.policy = { ipv4PrefixLength: options.ipv4PrefixLength, ipv6PrefixLength: options.ipv6PrefixLength };
+    this.pseudonymKey = options.pseudonymKey;
+    const extra = options.extraSensitiveKeys.flatMap((k) => keyWords(k)).map(escapeRegExp);
+    this.stemTrigger = new RegExp([...STEMS, ...extra].join('|'), 'i');
+  }
+
+  /** Keyed pseudonym of a user id (cached; an existing pseudonym is kept as it is). */
+  pseudonym(userId: string, counts: RedactionCounts): string {
+    if (isPseudonym(userId)) return userId;
+    counts.user_id = (counts.user_id ?? 0) + 1;
+    return this.pseudonymOf(userId);
+  }
+
+  private pseudonymOf(userId: string): string {
+    let p = this.pseudonyms.get(userId);
+    if (p === undefined) {
+      p = pseudonymizeUserId(userId, this.pseudonymKey);
+      if (this.pseudonyms.size > 10_000) this.pseudonyms.clear();
+      this.pseudonyms.set(userId, p);
+    }
+    return p;
+  }
+
+  /**
+   * Redacts free text: JSON embedded in the string is redacted field by field, then KEY=VALUE pairs
+   * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and everything the MAIN scan finds.
+   */
+  text(s: string, counts: RedactionCounts, depth = 0): string {
+    if (s.length < MIN_SCAN_LENGTH) return s;
+    const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
+    if (embedded !== undefined) return embedded;
+    const spans: Span[] = [];
+    scanMain(s, this.policy, spans);
+    const mainOnly = spans.length;
+    scanEmails(s, spans);
+    scanIPv6(s, this.policy, spans);
+    scanPem(s, spans);
+    scanUrlPasswords(s, spans);
+    if (this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
+    if (spans.length === 0) return s;
+    return applySpans(s, spans, counts, spans.length === mainOnly);
+  }
+
+  /**
+   * Redacts a value found under field `path` (dotted). Sensitive fields become a marker (objects and
+   * arrays under them too), user-id fields become pseudonyms, everything else is walked and its text
+   * redacted. Booleans and null are kept: they hold no secret.
+   */
+  value(path: string, v: unknown, counts: RedactionCounts, depth = 0): unknown {
+    const cls = path === '' ? null : this.keys.classify(path);
+    if (cls?.kind === 'sensitive') return redactAll(v, cls.marker, counts);
+    if (cls?.kind === 'user_id' && (typeof v === 'string' || typeof v === 'number')) {
+      return this.pseudonym(String(v), counts);
+    }
+    return this.walk(path, v, counts, depth);
+  }
+
+  private walk(path: string, v: unknown, counts: RedactionCounts, depth: number): unknown {
+    if (typeof v === 'string') return this.text(v, counts, depth);
+    if (typeof v === 'number') return this.number(v, counts);
+    if (v === null || typeof v !== 'object') return v;
+    if (depth >= MAX_DEPTH) return this.text(JSON.stringify(v), counts, MAX_DEPTH);
+    const last = path.slice(path.lastIndexOf('.') + 1);
+    if (Array.isArray(v)) return v.map((item) => this.walk(path, item, counts, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) {
+      out[k] = this.value(last === '' ? k : `${last}.${k}`, item, counts, depth + 1);
+    }
+    return out;
+  }
+
+  /** Numbers long enough to be a card, phone or SSN are checked as text. */
+  number(n: number, counts: RedactionCounts): number | string {
+    if (!Number.isInteger(n) || Math.abs(n) < 1_000_000) return n;
+    const s = String(n);
+    const r = this.text(s, counts);
+    return r === s ? n : r;
+  }
+
+  private embeddedJson(s: string, counts: RedactionCounts, depth: number): string | undefined {
+    const first = s.charCodeAt(0);
+    const last = s.charCodeAt(s.length - 1);
+    // `{...}` or `[...]` only (after trimming), so plain text never pays for JSON.parse.
+    const looksJson = (first === 123 && last === 125) || (first === 91 && last === 93);
+    if (!looksJson) {
+      const t = s.trim();
+      if (t === s || t.length < 2) return undefined;
+      const f = t.charCodeAt(0);
+      const l = t.charCodeAt(t.length - 1);
+      if (!((f === 123 && l === 125) || (f === 91 && l === 93))) return undefined;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(s);
+    } catch {
+      return undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object') return undefined;
+    const before = total(counts);
+    const redacted = JSON.stringify(this.walk('', parsed, counts, depth + 1));
+    // Unchanged content keeps its original text (formatting, and integers beyond 2^53).
+    return total(counts) === before ? s : redacted;
+  }
+
+  private scanKeyValues(s: string, out: Span[]): void {
+    KV.lastIndex = 0;
+    for (let m = KV.exec(s); m !== null; m = KV.exec(s)) {
+      const { key = '', val = '' } = m.groups ?? {};
+      const cls = this.keys.classify(key);
+      if (cls === null) {
+        // Not a sensitive key: let the scan look at the value for further keys (`a=b,password=c`).
+        KV.lastIndex = m.index + m[0].length - val.length;
+        continue;
+      }
+      const valueStart = m.index + m[0].length - val.length;
+      const quote = val.startsWith('\\"') ? '\\"' : val[0] === '"' || val[0] === "'" ? val[0] : '';
+      const bare = quote === '' ? val : val.slice(quote.length, val.length - quote.length);
+      let replacement: string;
+      let kind: string;
+      if (cls.kind === 'user_id') {
+        if (bare === '' || isPseudonym(bare)) continue;
+        replacement = this.pseudonymOf(bare);
+        kind = 'user_id';
+      } else {
+        replacement = marker(cls.marker);
+        kind = cls.marker;
+      }
+      out.push({
+        start: valueStart,
+        end: m.index + m[0].length,
+        replacement: `${quote}${replacement}${quote}`,
+        kind,
+      });
+    }
+  }
+}
+
+function total(counts: RedactionCounts): number {
+  let n = 0;
+  for (const k in counts) n += counts[k] ?? 0;
+  return n;
+}
+
+/** Replaces every string/number leaf of `v` with the marker of `kind`. */
+function redactAll(v: unknown, kind: string, counts: RedactionCounts): unknown {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+    counts[kind] = (counts[kind] ?? 0) + 1;
+    return marker(kind);
+  }
+  if (Array.isArray(v)) return v.map((item) => redactAll(item, kind, counts));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, item] of Object.entries(v)) out[k] = redactAll(item, kind, counts);
+    return out;
+  }
+  return v;
+}
+
+/** Leftmost span wins; at the same start the longer one. `sorted`: spans came from one ordered scan. */
+function applySpans(s: string, spans: Span[], counts: RedactionCounts, sorted: boolean): string {
+  if (!sorted) spans.sort((a, b) => a.start - b.start || b.end - a.end);
+  let out = '';
+  let pos = 0;
+  for (const span of spans) {
+    if (span.start < pos) continue;
+    out += s.slice(pos, span.start) + span.replacement;
+    pos = span.end;
+    counts[span.kind] = (counts[span.kind] ?? 0) + 1;
+  }
+  return out + s.slice(pos);
+}

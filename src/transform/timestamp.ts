@@ -1,0 +1,180 @@
+/**
+ * Timestamp parsing: ISO-8601 with any offset, epoch seconds / milliseconds / microseconds /
+ * nanoseconds (numbers or digit strings), and the text formats common at the start of log lines
+ * (Python `asctime`, Go `log`, syslog, Apache/NGINX access logs, RFC 1123). Everything becomes epoch
+ * milliseconds, UTC.
+ */
+
+/** Latest instant `Date#toISOString` renders as `YYYY-MM-DDTHH:mm:ss.sssZ` (year 9999). */
+const MAX_MS = 253_402_300_799_999;
+
+const MONTHS: Readonly<Record<string, number>> = {
+  jan: 0,
+  feb: 1,
+  mar: 2,
+  apr: 3,
+  may: 4,
+  jun: 5,
+  jul: 6,
+  aug: 7,
+  sep: 8,
+  oct: 9,
+  nov: 10,
+  dec: 11,
+};
+
+function utc(
+  y: number,
+  mo: number,
+  d: number,
+  h: number,
+  mi: number,
+  s: number,
+  ms: number,
+): number | undefined {
+  if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 24 || mi > 59 || s > 60) return undefined;
+  const t = Date.UTC(y, mo, d, h, mi, Math.min(s, 59), ms);
+  // Reject rolled-over dates such as February 30th.
+  if (new Date(Date.UTC(y, mo, d)).getUTCDate() !== d) return undefined;
+  return t;
+}
+
+function fraction(digits: string | undefined): number {
+  if (!digits) return 0;
+  return Math.floor(Number(`0.${digits}`) * 1000);
+}
+
+function offsetMinutes(zone: string | undefined): number | undefined {
+  if (!zone || zone === 'Z' || zone === 'z' || zone === 'UTC' || zone === 'GMT') return 0;
+  const m = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
+  if (!m) return undefined;
+  const minutes = Number(m[2]) * 60 + Number(m[3] ?? 0);
+  if (minutes > 18 * 60) return undefined;
+  return m[1] === '-' ? -minutes : minutes;
+}
+
+function inRange(ms: number | undefined): number | undefined {
+  return ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms <= MAX_MS ? ms : undefined;
+}
+
+/** Epoch number in s, ms, µs or ns (decided by magnitude) to ms. */
+export function epochToMs(n: number): number | undefined {
+  if (!Number.isFinite(n) || n < 0) return undefined;
+  if (n < 1e11) return inRange(Math.round(n * 1000)); // seconds until year 5138
+  if (n < 1e14) return inRange(Math.round(n)); // milliseconds
+  if (n < 1e17) return inRange(Math.round(n / 1000)); // microseconds
+  return inRange(Math.round(n / 1e6)); // nanoseconds (OTel timeUnixNano)
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?$/;
+const SLASHED =
+  /^(\d{4})\/(\d{2})\/(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s?(Z|[+-]\d{2}:?\d{2}|UTC|GMT)?$/;
+const CLF = /^(\d{2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? ([+-]\d{4})$/;
+const RFC1123 =
+  /^(?:[A-Za-z]{3},? )?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))? ?(GMT|UTC|Z|[+-]\d{4})?$/;
+const SYSLOG = /^([A-Za-z]{3}) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+
+function fromParts(
+  y: string,
+  mo: number,
+  d: string,
+  h: string | undefined,
+  mi: string | undefined,
+  s: string | undefined,
+  frac: string | undefined,
+  zone: string | undefined,
+): number | undefined {
+  const offset = offsetMinutes(zone);
+  if (offset === undefined) return undefined;
+  const t = utc(Number(y), mo, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), fraction(frac));
+  return t === undefined ? undefined : inRange(t - offset * 60_000);
+}
+
+/**
+ * Parses a timestamp string. Text without a zone is taken as UTC. `referenceMs` supplies the year for
+ * syslog's yearless format (the year that puts the time closest to the reference).
+ */
+export function parseTimestampText(text: string, referenceMs = Date.now()): number | undefined {
+  const s = text.trim();
+  if (s.length < 6 || s.length > 40) return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(s)) return epochToMs(Number(s));
+  let m = ISO.exec(s) ?? SLASHED.exec(s);
+  if (m) return fromParts(m[1] as string, Number(m[2]) - 1, m[3] as string, m[4], m[5], m[6], m[7], m[8]);
+  m = CLF.exec(s);
+  if (m) {
+    const mo = MONTHS[(m[2] as string).toLowerCase()];
+    if (mo === undefined) return undefined;
+    return fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+  }
+  m = RFC1123.exec(s);
+  if (m) {
+    const mo = MONTHS[(m[2] as string).toLowerCase()];
+    if (mo === undefined) return undefined;
+    return fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+  }
+  m = SYSLOG.exec(s);
+  if (m) {
+    const mo = MONTHS[(m[1] as string).toLowerCase()];
+    if (mo === undefined) return undefined;
+    const year = new Date(referenceMs).getUTCFullYear();
+    let best: number | undefined;
+    for (const y of [year - 1, year, year + 1]) {
+      const t = fromParts(String(y), mo, m[2] as string, m[3], m[4], m[5], m[6], 'Z');
+      if (
+        t !== undefined &&
+        (best === undefined || Math.abs(t - referenceMs) < Math.abs(best - referenceMs))
+      ) {
+        best = t;
+      }
+    }
+    return best;
+  }
+  return undefined;
+}
+
+/** Parses a timestamp field value: number (epoch), digit string (epoch) or text. */
+export function parseTimestamp(value: unknown, referenceMs?: number): number | undefined {
+  if (typeof value === 'number') return epochToMs(value);
+  if (typeof value === 'string') return parseTimestampText(value, referenceMs);
+  if (typeof value === 'bigint') return epochToMs(Number(value));
+  return undefined;
+}
+
+/**
+ * A timestamp at the very start of a log line, optionally in brackets. Returns the instant and how
+ * many characters it took (including brackets), or `undefined`.
+ */
+export function leadingTimestamp(
+  line: string,
+  referenceMs?: number,
+): { ms: number; length: number } | undefined {
+  const m = LEADING.exec(line);
+  if (!m) return undefined;
+  const open = m[1] ?? '';
+  const text = m[2] as string;
+  const ms = parseTimestampText(text, referenceMs);
+  if (ms === undefined) return undefined;
+  return { ms, length: open.length + text.length + (m[3] ?? '').length };
+}
+
+const LEADING = new RegExp(
+  [
+    String.raw`^([\[(]?)(`,
+    [
+      String.raw`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?(?: ?(?:Z|z|[+-]\d{2}(?::?\d{2})?|UTC|GMT))?`,
+      String.raw`\d{4}/\d{2}/\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?`,
+      String.raw`\d{2}/[A-Za-z]{3}/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,9})? [+-]\d{4}`,
+      String.raw`(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: ?(?:GMT|UTC|[+-]\d{4}))?`,
+      String.raw`[A-Za-z]{3} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?`,
+      String.raw`\d{10}(?:\.\d{1,9})?(?=\s)`,
+      String.raw`\d{13}(?=\s)`,
+    ].join('|'),
+    String.raw`)([\])]?)`,
+  ].join(''),
+);
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+export function toIso(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,64 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../lib/config';
+import { LogLakeStack } from '../../lib/stack';
+import { cdkJsonContext, ROOT } from './helpers';
+import { ensureVenv, run } from './tools';
+
+const VARIANTS = {
+  Default: { config: {}, target: 'aws' },
+  Emulator: { config: {}, target: 'emulator' },
+  Compliance: { config: { objectLock: { mode: 'COMPLIANCE', retentionDays: 90 } }, target: 'aws' },
+  NoLocked: {
+    config: { categories: { security: { locked: false }, audit: { locked: false } } },
+    target: 'aws',
+  },
+} as const;
+
+describe('cfn-lint', () => {
+  let outdir: string;
+
+  beforeAll(() => {
+    ensureVenv();
+    outdir = mkdtempSync(path.join(tmpdir(), 'loglake-cfnlint-'));
+    const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+    for (const [id, v] of Object.entries(VARIANTS)) {
+      new LogLakeStack(app, id, { config: resolveConfig(v.config), target: v.target });
+    }
+    app.synth();
+  }, 300_000);
+
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('passes on every synthesized template variant', () => {
+    const templates = readdirSync(outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => path.join(outdir, f));
+    expect(templates).toHaveLength(Object.keys(VARIANTS).length);
+
+    const result = run(path.join(ROOT, '.venv/bin/cfn-lint'), ['--', ...templates]);
+
+    expect(result.stdout + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+
+  it('fails on a template it should reject', () => {
+    const bad = path.join(outdir, 'Bad.template.json');
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        Resources: {
+          B: { Type: 'AWS::S3::Bucket', Properties: { VersioningConfiguration: { Status: 'On' } } },
+        },
+      }),
+    );
+
+    const result = run(path.join(ROOT, '.venv/bin/cfn-lint'), ['--', bad]);
+
+    expect(result.status).not.toBe(0);
+    expect(result.stdout).toMatch(/E3030|'On' is not one of/);
+  });
+});

@@ -1,0 +1,87 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { describe, expect, it } from 'vitest';
+import { type SynthOptions, synthStack } from './helpers';
+
+function findings(scope: IConstruct): string[] {
+  return [new AwsSolutionsChecks(), new NIST80053R5Checks()].flatMap((pack) =>
+    pack
+      .validateScope(scope)
+      .violations.flatMap((v) =>
+        v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? r.resourceLogicalId}`),
+      ),
+  );
+}
+
+const VARIANTS: Record<string, SynthOptions> = {
+  defaults: {},
+  'emulator target': { target: 'emulator' },
+  'COMPLIANCE lock, GZIP, long retention': {
+    override: {
+      objectLock: { mode: 'COMPLIANCE' },
+      output: { compression: 'GZIP' },
+      lambdaLogRetentionDays: 365,
+    },
+  },
+  'no locked category (no audit lane)': {
+    override: { categories: { security: { locked: false }, audit: { locked: false } } },
+  },
+};
+
+describe('cdk-nag gate (AwsSolutions, NIST 800-53 R5)', () => {
+  for (const [name, options] of Object.entries(VARIANTS)) {
+    it(`reports no unacknowledged finding for ${name}`, () => {
+      const { stack } = synthStack(options);
+
+      const result = findings(stack);
+
+      expect(result).toEqual([]);
+    });
+  }
+
+  it('fails synth of the app on a wildcard nobody reviewed', () => {
+    const { app, stack } = synthStack();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+    const role = new iam.Role(stack, 'Unreviewed', { assumedBy: new iam.AccountRootPrincipal() });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['s3:*'], resources: ['*'] }));
+
+    expect(findings(stack)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^AwsSolutions-IAM5\[Action::s3:\*\] at LogLake\/Unreviewed/),
+      ]),
+    );
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Action::s3:\*\]/);
+  });
+
+  it('synthesizes the app with both packs attached, as bin/app.ts does', () => {
+    const { app } = synthStack();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+
+    const assembly = app.synth();
+
+    expect(assembly.getStackByName('LogLake').template.Resources).toBeDefined();
+  });
+
+  it('gives every acknowledgement a reason', () => {
+    const { stack } = synthStack();
+    const acks: Array<[string, string, unknown]> = [];
+    const visit = (c: IConstruct) => {
+      for (const m of c.node.metadata) {
+        if (m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) {
+          for (const [id, reason] of Object.entries(m.data as Record<string, unknown>))
+            acks.push([c.node.path, id, reason]);
+        }
+      }
+      c.node.children.forEach(visit);
+    };
+
+    visit(Stack.of(stack));
+
+    expect(acks.length).toBeGreaterThan(10);
+    for (const [path, id, reason] of acks) {
+      expect(typeof reason === 'string' && reason.length >= 40, `${id} at ${path}`).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,102 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { luhnValid } from '../../src/redact/checksums';
+import { type RedactionCounts, Redactor } from '../../src/redact/redactor';
+
+const redactor = new Redactor({
+  ipv4PrefixLength: 24,
+  ipv6PrefixLength: 48,
+  extraSensitiveKeys: [],
+  pseudonymKey: 'property-key',
+});
+
+const alnum = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789');
+const alnumString = (min: number, max: number) =>
+  fc.array(alnum, { minLength: min, maxLength: max }).map((chars) => chars.join(''));
+
+/** A Luhn-valid 16-digit card number in a card network range, printed plain, spaced or dashed. */
+const card = fc
+  .tuple(
+    fc.constantFrom('4', '51', '52', '53', '54', '55', '2221', '6011'),
+    fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 15, maxLength: 15 }),
+  )
+  .map(([prefix, rest]) => {
+    const body = (prefix + rest.join('')).slice(0, 15);
+    for (let d = 0; d <= 9; d++) if (luhnValid(`${body}${d}`)) return `${body}${d}`;
+    return body;
+  })
+  .chain((digits) =>
+    fc.constantFrom(digits, digits.replace(/(\d{4})(?=\d)/g, '$1 '), digits.replace(/(\d{4})(?=\d)/g, '$1-')),
+  );
+
+const email = fc
+  .tuple(alnumString(1, 12), alnumString(1, 10), fc.constantFrom('com', 'org', 'co.uk', 'io'))
+  .map(([local, domain, tld]) => `${local}@${domain}.${tld}`);
+const ssn = fc
+  .tuple(fc.integer({ min: 1, max: 665 }), fc.integer({ min: 1, max: 99 }), fc.integer({ min: 1, max: 9999 }))
+  .map(
+    ([a, b, c]) =>
+      `${String(a).padStart(3, '0')}-${String(b).padStart(2, '0')}-${String(c).padStart(4, '0')}`,
+  );
+const upperDigits = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567');
+const awsKeyId = fc
+  .array(upperDigits, { minLength: 16, maxLength: 16 })
+  .map((chars) => `AKIA${chars.join('')}`);
+const githubToken = alnumString(36, 36).map((s) => `ghp_${s}`);
+const ipv4 = fc
+  .tuple(fc.integer({ min: 11, max: 223 }), fc.nat(255), fc.nat(255), fc.integer({ min: 1, max: 254 }))
+  .filter(([a]) => a !== 127)
+  .map((parts) => parts.join('.'));
+const jwt = fc
+  .tuple(alnumString(10, 30), alnumString(10, 60), alnumString(10, 43))
+  .map(([h, p, s]) => `eyJ${h}.eyJ${p}.${s}`);
+
+const secret = fc.oneof(card, email, ssn, awsKeyId, githubToken, ipv4, jwt);
+/** Arbitrary text that cannot glue onto the secret: the secret is always surrounded by spaces. */
+const filler = fc.string({ maxLength: 40 });
+
+describe('Redactor.text (properties)', () => {
+  it('removes a secret wherever it sits in arbitrary text', () => {
+    fc.assert(
+      fc.property(filler, secret, filler, (before, value, after) => {
+        const out = redactor.text(`${before} ${value} ${after}`, {});
+        expect(out).not.toContain(value);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never throws and returns a string for any input', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (text) => {
+        expect(typeof redactor.text(text, {})).toBe('string');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('is idempotent: redacting redacted text changes nothing more', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(secret, filler), { maxLength: 6 }), (parts) => {
+        const once = redactor.text(parts.join(' '), {});
+        const counts: RedactionCounts = {};
+        expect(redactor.text(once, counts)).toBe(once);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('redacts every sensitive value of arbitrary JSON walked field by field', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom('password', 'api_key', 'token', 'note'), alnumString(8, 20)),
+        (object) => {
+          const out = JSON.stringify(redactor.value('', object, {}));
+          for (const [key, value] of Object.entries(object)) {
+            if (key !== 'note') expect(out).not.toContain(value);
+          }
+        },
+      ),
+    );
+  });
+});
