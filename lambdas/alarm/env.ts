@@ -12,7 +12,7 @@ export interface AlarmEnv {
   readonly topics: Readonly<Record<Severity, string>>;
   readonly workgroup: string;
   readonly database: string;
-  readonly tables: { readonly logs: string; readonly audit: string };
+  readonly tables: { readonly logs: string; readonly audit?: string | undefined };
   readonly buckets: Readonly<Record<string, string>>;
   readonly pipelineAlarms: Readonly<Record<string, PipelineAlarmInfo>>;
   readonly searchTarget: string | undefined;
@@ -40,7 +40,7 @@ const envSchema = z.object({
   [ALARM_ENV.topics]: json(z.record(severity, z.string().startsWith('arn:'))),
   [ALARM_ENV.workgroup]: z.string().min(1),
   [ALARM_ENV.database]: z.string().min(1),
-  [ALARM_ENV.tables]: json(z.object({ logs: z.string().min(1), audit: z.string().min(1) })),
+  [ALARM_ENV.tables]: json(z.object({ logs: z.string().min(1), audit: z.string().min(1).optional() })),
   [ALARM_ENV.buckets]: json(z.record(z.string(), z.string())),
   [ALARM_ENV.pipelineAlarms]: json(z.record(z.string(), z.object({ severity, description: z.string() }))),
   [ALARM_ENV.searchTarget]: z.string().optional(),

@@ -46,7 +46,11 @@ const source = new LakeSource({
   maxSamples: env.settings.maxSamples,
   maxGroups: env.settings.maxGroups,
   lockedCategories: env.settings.lockedCategories,
-  tables: (streams) => streams.map((s) => ({ database: env.database, table: env.tables[s] })),
+  tables: (streams) =>
+    streams.flatMap((s) => {
+      const table = env.tables[s];
+      return table ? [{ database: env.database, table }] : [];
+    }),
   run: (built, rule) => runQuery(built, `${rule.name}`),
   arrivals: (window) => arrivals.list(window.start, window.end),
 });

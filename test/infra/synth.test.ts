@@ -55,7 +55,8 @@ describe('cdk synth (the real CLI, bundling included)', () => {
     expect(manifest.missing).toBeUndefined();
     expect(manifest.artifacts.LogLake?.environment).toBe('aws://unknown-account/unknown-region');
     const assets = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(assets).toHaveLength(2);
+    // Two transform functions and the alarm Lambda.
+    expect(assets).toHaveLength(3);
   }, 180_000);
 
   it('fails with a message naming the field and the value when the config is invalid', () => {
