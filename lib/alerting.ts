@@ -74,7 +74,7 @@ export interface AlertingProps {
   readonly enableBucketEvents?: boolean;
   /**
    * Metric of records the transform marked ProcessingFailed, per stream (the transform's EMF metric).
-   * @default `LogLake` / `ProcessingFailed`, dimension `stream`
+   * @default `LogLake` / `Records` with `Result = ProcessingFailed`, `Stream`, `service = loglake-transform`
    */
   readonly processingFailedMetric?: (stream: StreamName) => cloudwatch.IMetric;
   /**
@@ -397,10 +397,11 @@ export class Alerting extends Construct {
       );
       const failed =
         props.processingFailedMetric?.(s.name) ??
+        // The transform's EMF metric (Powertools: `service` default dimension, `Stream` default, `Result` per metric).
         new cloudwatch.Metric({
           namespace: 'LogLake',
-          metricName: 'ProcessingFailed',
-          dimensionsMap: { stream: s.name },
+          metricName: 'Records',
+          dimensionsMap: { service: 'loglake-transform', Stream: s.name, Result: 'ProcessingFailed' },
           statistic: 'Sum',
           period: five,
         });

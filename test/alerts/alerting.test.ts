@@ -154,7 +154,15 @@ describe('Alerting', () => {
     expect(metric('AWS/Firehose', 'ThrottledRecords')).toBe(2);
     expect(metric('AWS/Firehose', 'DeliveryToS3.DataFreshness')).toBe(2);
     expect(metric('AWS/Lambda', 'Throttles')).toBe(2);
-    expect(metric('LogLake', 'ProcessingFailed')).toBe(2);
+    expect(metric('LogLake', 'Records')).toBe(2);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'LogLake',
+      MetricName: 'Records',
+      Dimensions: Match.arrayWith([
+        { Name: 'Result', Value: 'ProcessingFailed' },
+        { Name: 'Stream', Value: 'audit' },
+      ]),
+    });
     // Two transform functions plus the alarm Lambda itself.
     expect(metric('AWS/Lambda', 'Errors')).toBe(3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
