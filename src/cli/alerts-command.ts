@@ -96,3 +96,23 @@ export function addAlertsCommand(
     });
   return alerts;
 }
+
+/**
+ * The demo's alerts hook: after the sample traffic is delivered, evaluate the rules over it and print
+ * what fires. The window is made to include the minute in progress (no Firehose delay locally).
+ */
+export async function showDemoAlerts(
+  dataDir: string,
+  config: LogLakeConfig,
+  write: (text: string) => void,
+  now = new Date(),
+): Promise<Alert[]> {
+  const alerts = await evaluateLocalLake({
+    dataDir,
+    config,
+    at: new Date(now.getTime() + 60_000),
+    delayMinutes: 0,
+  });
+  write(`\nAlerts (loglake alerts evaluate --data-dir ${dataDir}):\n\n${alertsTable(alerts)}`);
+  return alerts;
+}

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
 import { ALERTS_FILE, startLocalAlerting } from '../../src/alerts/local';
-import { alertsEvaluate } from '../../src/cli/alerts-command';
+import { alertsEvaluate, showDemoAlerts } from '../../src/cli/alerts-command';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
 import { duckdbString } from '../../src/query/duckdb';
@@ -186,4 +186,30 @@ describe('startLocalAlerting', () => {
     expect(received.map((a) => a.rule)).toEqual(['security-critical']);
     expect(readFileSync(join(dir, ALERTS_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
   }, 30_000);
+});
+
+describe('showDemoAlerts', () => {
+  it('shows alerts on traffic delivered this very minute', async () => {
+    const now = new Date();
+    await writeLake([
+      record({
+        timestamp: now.toISOString(),
+        service: 'auth',
+        level: 'CRITICAL',
+        category: 'security',
+        correlation_id: 'demo-incident',
+      }),
+    ]);
+    let out = '';
+    const alerts = await showDemoAlerts(
+      dir,
+      resolveConfig({}),
+      (t) => {
+        out += t;
+      },
+      now,
+    );
+    expect(alerts.map((a) => a.rule)).toEqual(['security-critical']);
+    expect(out).toContain('samples: demo-incident');
+  });
 });
