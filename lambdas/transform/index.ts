@@ -64,6 +64,12 @@ function load(): Promise<{ env: TransformEnv; settings: TransformSettings }> {
   return ready;
 }
 
+/** `arn:aws:firehose:<region>:<account>:deliverystream/<name>` → `<name>`. */
+export function streamNameFromArn(arn: string | undefined): string | undefined {
+  const m = /:deliverystream\/([A-Za-z0-9_.-]+)$/.exec(arn ?? '');
+  return m?.[1];
+}
+
 export const handler: FirehoseTransformationHandler = async (event) => {
   const { env, settings } = await load();
   const inputs: TransformInputRecord[] = event.records.map((r) => ({
@@ -71,60 +77,94 @@ export const handler: FirehoseTransformationHandler = async (event) => {
     data: r.data,
     approximateArrivalTimestamp: r.approximateArrivalTimestamp,
   }));
-  const forwardLocked = settings.stream === 'logs' && env.auditStreamName !== undefined;
-  const result = transformRecords(inputs, settings, { forwardLocked });
-  let records = result.records;
+  const ownStream = streamNameFromArn(event.deliveryStreamArn);
+  const result = transformRecords(inputs, settings, {
+    forwardLocked: settings.stream === 'logs' && env.auditStreamName !== undefined,
+    deferOversized: ownStream !== undefined,
+  });
   const stats = result.metrics;
-  let forwardFailed = 0;
+  const failures = { forward: 0, reingest: 0 };
+  let records = result.records;
 
-  if (forwardLocked && result.forward.length > 0 && env.auditStreamName) {
-    const put = await putRecordsReliably(
-      firehose,
-      env.auditStreamName,
-      result.forward.map((r) => Buffer.from(r.data, 'base64')),
-    );
-    const failed = result.forward.filter((_, i) => !put.delivered[i]);
+  if (result.forward.length > 0 && env.auditStreamName) {
+    const failed = await putOriginals(env.auditStreamName, result.forward, 'forward to the audit stream');
     if (failed.length > 0) {
-      forwardFailed = failed.length;
-      logger.error('locked-category records could not be forwarded to the audit stream; kept in logs', {
-        auditStream: env.auditStreamName,
-        records: failed.length,
-        errorCodes: [...new Set(put.lastErrors.values())],
-      });
-      records = keepInLogs(records, failed, settings, stats);
+      failures.forward = failed.length;
+      stats.forwardedRecords -= failed.length;
+      records = retransform(records, failed, settings, stats, FORWARD_FAILED_ERROR);
+    }
+  }
+  if (result.deferred.length > 0 && ownStream) {
+    const failed = await putOriginals(ownStream, result.deferred, 're-ingest oversized records');
+    if (failed.length > 0) {
+      failures.reingest = failed.length;
+      stats.deferredRecords -= failed.length;
+      records = retransform(records, failed, settings, stats);
     }
   }
 
-  publishMetrics(stats, settings, forwardFailed);
+  publishMetrics(stats, settings, failures);
   const response: FirehoseTransformationResult = { records: records.map(toFirehose) };
   return response;
 };
+
+/** Puts the original bytes of `inputs` into `stream`; returns the inputs that could not be delivered. */
+async function putOriginals(
+  stream: string,
+  inputs: readonly TransformInputRecord[],
+  purpose: string,
+): Promise<TransformInputRecord[]> {
+  const put = await putRecordsReliably(
+    firehose,
+    stream,
+    inputs.map((r) => Buffer.from(r.data, 'base64')),
+  );
+  const failed = inputs.filter((_, i) => !put.delivered[i]);
+  if (failed.length > 0) {
+    logger.error(`could not ${purpose}; records kept in this stream's output`, {
+      stream,
+      records: failed.length,
+      attempts: put.attempts,
+      errorCodes: [...new Set(put.lastErrors.values())],
+    });
+  }
+  return failed;
+}
 
 function toFirehose(r: TransformOutputRecord): FirehoseTransformationResultRecord {
   const { metadata, ...rest } = r;
   return metadata ? { ...rest, metadata: { partitionKeys: { ...metadata.partitionKeys } } } : rest;
 }
 
-/** Re-transforms records whose forwarding failed, marked with a schema error, within the budget left. */
-function keepInLogs(
+/**
+ * Transforms `failed` again (without forwarding or deferring) within the response budget left by the
+ * other records, and puts the results in their places.
+ */
+function retransform(
   records: TransformOutputRecord[],
   failed: TransformInputRecord[],
   settings: TransformSettings,
   stats: TransformMetrics,
+  extraSchemaError?: string,
 ): TransformOutputRecord[] {
   const ids = new Set(failed.map((r) => r.recordId));
   const others = records.filter((r) => !ids.has(r.recordId));
   const again = transformRecords(failed, settings, {
-    extraSchemaError: FORWARD_FAILED_ERROR,
     maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(others),
+    ...(extraSchemaError ? { extraSchemaError } : {}),
   });
   mergeMetrics(stats, again.metrics);
-  stats.forwardedRecords -= failed.length;
+  // The first pass already counted these records as Dropped.
+  stats.records.Dropped -= failed.length;
   const replacement = new Map(again.records.map((r) => [r.recordId, r]));
   return records.map((r) => replacement.get(r.recordId) ?? r);
 }
 
-function publishMetrics(m: TransformMetrics, settings: TransformSettings, forwardFailed: number): void {
+function publishMetrics(
+  m: TransformMetrics,
+  settings: TransformSettings,
+  failures: { forward: number; reingest: number },
+): void {
   metrics.setDefaultDimensions({ Stream: settings.stream });
   const dimensioned = (name: string, dimension: string, values: Partial<Record<string, number>>) => {
     for (const [value, count] of Object.entries(values)) {
@@ -142,7 +182,9 @@ function publishMetrics(m: TransformMetrics, settings: TransformSettings, forwar
   metrics.addMetric('OversizedRecords', MetricUnit.Count, m.oversizedRecords);
   metrics.addMetric('ControlMessages', MetricUnit.Count, m.controlMessages);
   metrics.addMetric('ForwardedToAudit', MetricUnit.Count, m.forwardedRecords);
-  metrics.addMetric('AuditForwardFailed', MetricUnit.Count, forwardFailed);
+  metrics.addMetric('AuditForwardFailed', MetricUnit.Count, failures.forward);
+  metrics.addMetric('Reingested', MetricUnit.Count, m.deferredRecords);
+  metrics.addMetric('ReingestFailed', MetricUnit.Count, failures.reingest);
   metrics.addMetric('BytesIn', MetricUnit.Bytes, m.bytesIn);
   metrics.addMetric('BytesOut', MetricUnit.Bytes, m.bytesOut);
   metrics.publishStoredMetrics();

@@ -1,9 +1,12 @@
 /**
- * Pattern detectors for free text. One combined regular expression (`MAIN`) scans a string once; its
- * alternatives are ordered so that values that must survive (UUIDs, timestamps, hex ids, version
- * strings) are consumed before a looser numeric pattern could bite into them. Lookbehinds keep every
- * alternative anchored at a token start, which keeps the scan linear. Checksums (Luhn, IBAN mod 97)
- * and shape rules run only on candidates.
+ * Pattern detectors for free text. Speed matters (every string value of every event passes here), so
+ * one pass over the characters first counts what a detector needs (digits, dots, dashes, `+`,
+ * uppercase letters), and each detector's regular expression runs only when its count can be met: a
+ * card needs 13 digits, an IPv4 address three dots. Prefixed tokens (GitHub, Slack, Stripe, AWS key
+ * ids, JWTs...) share one expression behind a literal-prefix gate. Values that must survive (UUIDs,
+ * timestamps, hex ids, version strings) are found only when a numeric candidate exists, and a
+ * candidate inside one is dropped. Lookbehinds anchor candidates at token starts (linear scans);
+ * checksums (Luhn, IBAN mod 97) and shape rules run only on candidates.
  */
 import { ibanValid, luhnValid } from './checksums';
 import { anonymizeIPv4, anonymizeIPv6, type IpPolicy } from './ip';
@@ -103,7 +106,109 @@ const ALTERNATIVES: Readonly<Record<Group, string>> = {
   national: String.raw`(?<![\w+.-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w]|[.-]\d)`,
 };
 
-const MAIN = new RegExp(GROUPS.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), 'g');
+const TOKEN_GROUPS: readonly Group[] = [
+  'jwt',
+  'bearer',
+  'basic',
+  'github',
+  'gitlab',
+  'npm',
+  'slack',
+  'slackhook',
+  'stripe',
+  'google',
+  'googleoauth',
+  'openai',
+  'akid',
+];
+const PROTECT_GROUPS: readonly Group[] = ['uuid', 'iso', 'version', 'hex'];
+
+function combined(groups: readonly Group[]): RegExp {
+  return new RegExp(groups.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), 'g');
+}
+
+/** Literal prefixes of every token alternative: a cheap test before the combined token scan. */
+const TOKEN_GATE =
+  /eyJ|[Bb]earer|BEARER|[Bb]asic|BASIC|gh[pousr]_|github_pat_|glpat-|npm_|xox[abposr]-|xapp-|hooks\.slack\.com|_live_|_test_|whsec_|AIza|ya29\.|GOCSPX-|sk-|A3T|AKIA|ASIA|ABIA|ACCA/;
+const TOKENS = combined(TOKEN_GROUPS);
+const PROTECT = combined(PROTECT_GROUPS);
+
+/** Character counts that decide which detectors can match at all. */
+interface Features {
+  length: number;
+  digits: number;
+  /** Longest run of digits where single separators (space, `-`, `.`, `(`, `)`, `/`) do not break it. */
+  run: number;
+  dots: number;
+  dashes: number;
+  plus: number;
+  upper: number;
+  lower: number;
+}
+
+// Reused for every scan (synchronous, not re-entrant): one allocation less per string.
+const f: Features = { length: 0, digits: 0, run: 0, dots: 0, dashes: 0, plus: 0, upper: 0, lower: 0 };
+
+function isRunSeparator(c: number): boolean {
+  return c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47;
+}
+
+function features(text: string): Features {
+  f.length = text.length;
+  f.digits = 0;
+  f.run = 0;
+  f.dots = 0;
+  f.dashes = 0;
+  f.plus = 0;
+  f.upper = 0;
+  f.lower = 0;
+  let run = 0;
+  let separators = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      f.digits++;
+      run++;
+      separators = 0;
+      if (run > f.run) f.run = run;
+      continue;
+    }
+    // `) ` in `(555) 123-4567` is two separators in a row; three end the run.
+    if (run > 0 && isRunSeparator(c) && ++separators <= 2) {
+      if (c === 46) f.dots++;
+      else if (c === 45) f.dashes++;
+      continue;
+    }
+    run = 0;
+    separators = 0;
+    if (c >= 97 && c <= 122) f.lower++;
+    else if (c >= 65 && c <= 90) f.upper++;
+    else if (c === 46) f.dots++;
+    else if (c === 45) f.dashes++;
+    else if (c === 43) f.plus++;
+  }
+  return f;
+}
+
+interface NumericDetector {
+  readonly group: Group;
+  readonly re: RegExp;
+  /** Whether the detector can match a text with these counts. */
+  readonly possible: (f: Features) => boolean;
+}
+
+const NUMERIC: readonly NumericDetector[] = (
+  [
+    ['aws40', (f: Features) => f.length >= 40 && f.digits >= 1 && f.upper >= 1 && f.lower >= 1],
+    ['iban', (f: Features) => f.upper >= 2 && f.digits >= 8],
+    ['ipv4', (f: Features) => f.dots >= 3 && f.run >= 4],
+    ['ssn', (f: Features) => f.dashes >= 2 && f.run >= 9],
+    ['card', (f: Features) => f.run >= 13],
+    ['intl', (f: Features) => f.plus >= 1 && f.run >= 8],
+    ['nanp', (f: Features) => f.run >= 10],
+    ['national', (f: Features) => f.run >= 9],
+  ] as const
+).map(([group, possible]) => ({ group, re: new RegExp(ALTERNATIVES[group], 'g'), possible }));
 
 /** A card number: 13-19 digits, a card-network first digit (2-6), Luhn; groups as printed on cards. */
 function cardValid(text: string): boolean {
@@ -186,7 +291,7 @@ function aws40Valid(text: string): boolean {
 }
 
 /**
- * The replacement for one match of the MAIN scan: a replacement (with `kind`, and `end` when only a
+ * The replacement for one detector match: a replacement (with `kind`, and `end` when only a
  * prefix of the match is replaced), `'keep'` for a value that must survive (skipped whole), or `null`
  * for a candidate that failed its check (the scan resumes inside it).
  */
@@ -265,26 +370,39 @@ function replace(
       return nanpValid(text) ? { replacement: marker('phone'), kind: 'phone' } : null;
     case 'national': {
       const n = digitCount(text);
-      return n >= 9 && n <= 12 ? { replacement: marker('phone'), kind: 'phone' } : null;
+      // The SSN shape (3-2-4) is left to the SSN detector and its validity rules.
+      if (n < 9 || n > 12 || /^\d{3}-\d{2}-\d{4}$/.test(text)) return null;
+      return { replacement: marker('phone'), kind: 'phone' };
     }
   }
 }
 
-/** Finds the spans the MAIN scan replaces in `text`, in order, non-overlapping. */
-export function scanMain(text: string, policy: IpPolicy, out: Span[]): void {
-  const re = MAIN;
+const ANY_DIGIT = /\d/;
+
+function tokenGroup(m: RegExpExecArray): Group | undefined {
+  return groupOf(m, TOKEN_GROUPS);
+}
+
+function groupOf(m: RegExpExecArray, groups: readonly Group[]): Group | undefined {
+  const named = m.groups;
+  if (!named) return undefined;
+  for (const g of groups) if (named[g] !== undefined) return g;
+  return undefined;
+}
+
+/** Runs `re` over `text`, pushing accepted replacements; a rejected candidate resumes the scan inside it. */
+function scan(
+  re: RegExp,
+  text: string,
+  policy: IpPolicy,
+  out: Span[],
+  group: (m: RegExpExecArray) => Group | undefined,
+): void {
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const groups = m.groups as Record<Group, string | undefined>;
-    let group: Group | undefined;
-    for (const g of GROUPS) {
-      if (groups[g] !== undefined) {
-        group = g;
-        break;
-      }
-    }
-    if (group === undefined) continue;
-    const result = replace(group, m[0], policy);
+    const g = group(m);
+    if (g === undefined) continue;
+    const result = replace(g, m[0], policy);
     if (result === 'keep') continue;
     if (result === null) {
       re.lastIndex = m.index + 1;
@@ -294,6 +412,49 @@ export function scanMain(text: string, policy: IpPolicy, out: Span[]): void {
     out.push({ start: m.index, end, replacement: result.replacement, kind: result.kind });
     if (end < re.lastIndex) re.lastIndex = end;
   }
+}
+
+/** Spans of values that must survive (UUIDs, timestamps, hex ids, versions). */
+function protectedSpans(text: string): Array<readonly [number, number]> {
+  const spans: Array<readonly [number, number]> = [];
+  PROTECT.lastIndex = 0;
+  for (let m = PROTECT.exec(text); m !== null; m = PROTECT.exec(text))
+    spans.push([m.index, m.index + m[0].length]);
+  return spans;
+}
+
+/**
+ * Finds token, numeric and network-address spans to replace in `text` (any order; overlaps are
+ * resolved by the caller).
+ */
+export function scanPatterns(text: string, policy: IpPolicy, out: Span[]): void {
+  if (text.length >= 16 && TOKEN_GATE.test(text)) scan(TOKENS, text, policy, out, tokenGroup);
+  // Every remaining detector needs digits; most field values have none.
+  if (!ANY_DIGIT.test(text)) return;
+  const f = features(text);
+  if (f.digits < 4) return;
+  const first = out.length;
+  for (const d of NUMERIC) if (d.possible(f)) scan(d.re, text, policy, out, () => d.group);
+  if (out.length === first) return;
+  // A candidate covering the whole text cannot sit inside a value that must survive.
+  let whole = true;
+  for (let i = first; i < out.length && whole; i++) {
+    const span = out[i] as Span;
+    whole = span.start === 0 && span.end === text.length;
+  }
+  if (whole) return;
+  const keep = protectedSpans(text);
+  if (keep.length === 0) return;
+  // A numeric candidate inside (or straddling) a value that must survive is not a detection.
+  let w = first;
+  for (let r = first; r < out.length; r++) {
+    const span = out[r] as Span;
+    const clash = keep.some(
+      ([s, e]) => span.start < e && s < span.end && !(span.start <= s && e <= span.end),
+    );
+    if (!clash) out[w++] = span;
+  }
+  out.length = w;
 }
 
 const EMAIL =

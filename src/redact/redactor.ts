@@ -2,7 +2,15 @@
  * The redactor: structure-aware (field names) and pattern-based (free text), applied to every string
  * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
  */
-import { marker, type Span, scanEmails, scanIPv6, scanMain, scanPem, scanUrlPasswords } from './detectors';
+import {
+  marker,
+  type Span,
+  scanEmails,
+  scanIPv6,
+  scanPatterns,
+  scanPem,
+  scanUrlPasswords,
+} from './detectors';
 import type { IpPolicy } from './ip';
 import { KeyClassifier, keyWords } from './keys';
 import { isPseudonym, pseudonymizeUserId } from './pseudonym';
@@ -30,6 +38,11 @@ const KV = new RegExp(
   'g',
 );
 
+/**
+ * Stems of sensitive and user-id field names. The trigger asks for a stem inside a key that is
+ * directly followed by `=` or `:` (optionally quoted), so prose such as "user logged in" never pays
+ * for the KEY=VALUE scan.
+ */
 const STEMS = [
   'pass',
   'pwd',
@@ -66,13 +79,14 @@ export class Redactor {
   private readonly pseudonymKey: string | Uint8Array;
   private readonly stemTrigger: RegExp;
   private readonly pseudonyms = new Map<string, string>();
+  private readonly spanPool: Span[][] = [];
 
   constructor(options: RedactorOptions) {
     this.keys = new KeyClassifier(options.extraSensitiveKeys);
     this.policy = { ipv4PrefixLength: options.ipv4PrefixLength, ipv6PrefixLength: options.ipv6PrefixLength };
     this.pseudonymKey = options.pseudonymKey;
     const extra = options.extraSensitiveKeys.flatMap((k) => keyWords(k)).map(escapeRegExp);
-    this.stemTrigger = new RegExp([...STEMS, ...extra].join('|'), 'i');
+    this.stemTrigger = new RegExp(`(?:${[...STEMS, ...extra].join('|')})[\\w.-]*\\\\?["']?[ \\t]*[=:]`, 'i');
   }
 
   /** Keyed pseudonym of a user id (cached; an existing pseudonym is kept as it is). */
@@ -94,22 +108,27 @@ export class Redactor {
 
   /**
    * Redacts free text: JSON embedded in the string is redacted field by field, then KEY=VALUE pairs
-   * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and everything the MAIN scan finds.
+   * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and the token, numeric and address patterns.
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
     if (s.length < MIN_SCAN_LENGTH) return s;
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
     if (embedded !== undefined) return embedded;
-    const spans: Span[] = [];
-    scanMain(s, this.policy, spans);
-    const mainOnly = spans.length;
+    // One span list per nesting depth, reused: text() recurses only through embedded JSON.
+    let spans = this.spanPool[depth];
+    if (spans === undefined) {
+      spans = [];
+      this.spanPool[depth] = spans;
+    }
+    spans.length = 0;
+    scanPatterns(s, this.policy, spans);
     scanEmails(s, spans);
     scanIPv6(s, this.policy, spans);
     scanPem(s, spans);
     scanUrlPasswords(s, spans);
     if (this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
     if (spans.length === 0) return s;
-    return applySpans(s, spans, counts, spans.length === mainOnly);
+    return applySpans(s, spans, counts);
   }
 
   /**
@@ -227,9 +246,9 @@ function redactAll(v: unknown, kind: string, counts: RedactionCounts): unknown {
   return v;
 }
 
-/** Leftmost span wins; at the same start the longer one. `sorted`: spans came from one ordered scan. */
-function applySpans(s: string, spans: Span[], counts: RedactionCounts, sorted: boolean): string {
-  if (!sorted) spans.sort((a, b) => a.start - b.start || b.end - a.end);
+/** Leftmost span wins; at the same start the longer one. */
+function applySpans(s: string, spans: Span[], counts: RedactionCounts): string {
+  if (spans.length > 1) spans.sort((a, b) => a.start - b.start || b.end - a.end);
   let out = '';
   let pos = 0;
   for (const span of spans) {

@@ -288,8 +288,19 @@ for (const [target, paths] of ALIASES) {
 /** Priority penalty for a field found inside a container. */
 const CONTAINED = 1000;
 
+const cache = new Map<string, Alias | null>();
+
 /** The target a flattened field path feeds, with its rank (lower is better), if any. */
 export function aliasOf(path: string): Alias | undefined {
+  const cached = cache.get(path);
+  if (cached !== undefined) return cached ?? undefined;
+  const alias = lookup(path);
+  if (cache.size > 50_000) cache.clear();
+  cache.set(path, alias ?? null);
+  return alias;
+}
+
+function lookup(path: string): Alias | undefined {
   const direct = TABLE.get(path);
   if (direct) return direct;
   const dot = path.indexOf('.');

@@ -33,6 +33,8 @@ export interface NormalizeContext {
   readonly redactor: Redactor;
   /** Firehose arrival time, epoch ms: `ingest_time`, and the fallback event time. */
   readonly arrivalMs: number;
+  /** `arrivalMs` as ISO-8601 (computed once per record). */
+  readonly arrivalIso: string;
   /** Accepted distance of the event time from arrival, in ms. */
   readonly maxPastMs: number;
   readonly maxFutureMs: number;
@@ -64,6 +66,8 @@ const HTTP_METHODS = new Set([
 
 interface Draft {
   timestampMs?: number;
+  /** The timestamp text when it already is canonical (`YYYY-MM-DDTHH:mm:ss.sssZ`): reused as is. */
+  timestampIso?: string;
   level?: Level;
   service?: string;
   logger?: string;
@@ -133,7 +137,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     }
   } else if (timeMs < ctx.arrivalMs - ctx.maxPastMs || timeMs > ctx.arrivalMs + ctx.maxFutureMs) {
     errors.push(
-      `timestamp ${toIso(timeMs)} is outside the accepted window around arrival ${toIso(ctx.arrivalMs)}: used arrival time`,
+      `timestamp ${toIso(timeMs)} is outside the accepted window around arrival ${ctx.arrivalIso}: used arrival time`,
     );
     setAttribute(attributes, 'original_timestamp', toIso(timeMs));
     timeMs = ctx.arrivalMs;
@@ -160,7 +164,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   }
 
   const record: LogRecord = {
-    timestamp: toIso(timeMs),
+    timestamp: timeMs === draft.timestampMs && draft.timestampIso ? draft.timestampIso : toIso(timeMs),
     level,
     service,
     logger: draft.logger === undefined ? null : r.text(draft.logger, counts),
@@ -177,7 +181,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     http_status: draft.http_status ?? null,
     attributes,
     redactions: counts,
-    ingest_time: toIso(ctx.arrivalMs),
+    ingest_time: ctx.arrivalIso,
     schema_errors: errors,
   };
   return { record, explicitCategory: draft.category, timeMs };
@@ -356,10 +360,112 @@ function httpStatus(v: unknown): number | undefined {
   return n !== undefined && Number.isInteger(n) && n >= 100 && n <= 599 ? n : undefined;
 }
 
-interface Pick {
-  index: number;
-  rank: number;
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+function nonEmpty(v: unknown): string | undefined {
+  const s = asString(v);
+  return s === undefined || s.trim() === '' ? undefined : s;
 }
+
+function messageText(v: unknown): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'object') return JSON.stringify(v);
+  return typeof v === 'string' ? v : String(v);
+}
+
+function levelOf(v: unknown, path: string): Level | undefined {
+  if (typeof v === 'number') return levelFromNumber(v, path.endsWith('severity') ? 'syslog' : 'pino');
+  if (typeof v !== 'string') return undefined;
+  return levelFromName(v) ?? (/^\d+$/.test(v) ? levelFromNumber(Number(v), 'pino') : undefined);
+}
+
+function numericLevel(v: unknown, scale: 'otel' | 'python'): Level | undefined {
+  const n = asNumber(v);
+  return n === undefined ? undefined : levelFromNumber(n, scale);
+}
+
+function strongMethod(v: unknown): string | undefined {
+  const s = asString(v)?.trim().toUpperCase();
+  return s !== undefined && /^[A-Z]{3,12}$/.test(s) ? s : undefined;
+}
+
+function weakMethod(v: unknown): string | undefined {
+  const s = asString(v)?.trim().toUpperCase();
+  return s !== undefined && HTTP_METHODS.has(s) ? s : undefined;
+}
+
+function stackText(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** A slot per target, for the typed arrays of {@link Picks}. */
+const SLOT: Readonly<Record<Target, number>> = {
+  timestamp: 0,
+  level: 1,
+  level_pino: 2,
+  level_python: 3,
+  level_otel: 4,
+  service: 5,
+  logger: 6,
+  message: 7,
+  correlation_id: 8,
+  trace_id: 9,
+  span_id: 10,
+  user_id: 11,
+  error_type: 12,
+  stack_trace: 13,
+  duration_ms: 14,
+  duration_s: 15,
+  duration_us: 16,
+  duration_ns: 17,
+  http_method: 18,
+  http_method_weak: 19,
+  http_path: 20,
+  http_path_weak: 21,
+  http_status: 22,
+  http_status_weak: 23,
+  category: 24,
+};
+
+/** The per-event field pick: for each target, the index of the best field (-1: none). */
+class Picks {
+  readonly index = new Int32Array(32);
+  readonly rank = new Int32Array(32);
+  consumed: Uint8Array = new Uint8Array(64);
+  paths: string[] = [];
+  values: unknown[] = [];
+
+  reset(): void {
+    this.index.fill(-1);
+    this.paths.length = 0;
+    this.values.length = 0;
+  }
+
+  offer(slot: number, rank: number, i: number): void {
+    const current = this.index[slot] as number;
+    if (current < 0 || rank < (this.rank[slot] as number)) {
+      this.index[slot] = i;
+      this.rank[slot] = rank;
+    }
+  }
+
+  /** Index of the field picked for a target slot, or -1. */
+  picked(slot: number): number {
+    return this.index[slot] as number;
+  }
+
+  /** The converted value of the field picked for `target`, marking it consumed when it converts. */
+  take<T>(slot: number, convert: (v: unknown, path: string) => T | undefined): T | undefined {
+    const i = this.index[slot] as number;
+    if (i < 0) return undefined;
+    const value = convert(this.values[i], this.paths[i] as string);
+    if (value !== undefined) this.consumed[i] = 1;
+    return value;
+  }
+}
+
+// Scratch state reused across events (normalization is synchronous and not re-entrant).
+const picks = new Picks();
 
 /** Fills `draft` and `attributes` from a structured event. */
 function fromObject(
@@ -370,121 +476,86 @@ function fromObject(
   counts: RedactionCounts,
   ctx: NormalizeContext,
 ): void {
-  const paths: string[] = [];
-  const values: unknown[] = [];
+  picks.reset();
+  const { paths, values } = picks;
   flatten(object, '', 0, paths, values);
-
-  const best = new Map<Target, Pick>();
+  if (picks.consumed.length < paths.length) picks.consumed = new Uint8Array(paths.length * 2);
+  picks.consumed.fill(0, 0, paths.length);
   for (let i = 0; i < paths.length; i++) {
     const alias = aliasOf(paths[i] as string);
-    if (!alias) continue;
-    const current = best.get(alias.target);
-    if (!current || alias.rank < current.rank) best.set(alias.target, { index: i, rank: alias.rank });
+    if (alias) picks.offer(SLOT[alias.target], alias.rank, i);
   }
-
-  const consumed = new Set<number>();
-  const take = <T>(target: Target, convert: (v: unknown, path: string) => T | undefined): T | undefined => {
-    const pick = best.get(target);
-    if (!pick) return undefined;
-    const value = convert(values[pick.index], paths[pick.index] as string);
-    if (value !== undefined) consumed.add(pick.index);
-    return value;
-  };
   const r = ctx.redactor;
 
-  const ts = take('timestamp', (v) => parseTimestamp(v, ctx.arrivalMs));
+  const tsIndex = picks.picked(SLOT.timestamp);
+  const ts = picks.take(SLOT.timestamp, (v) => parseTimestamp(v, ctx.arrivalMs));
   if (ts !== undefined) {
     draft.timestampMs = ts;
-  } else {
-    const pick = best.get('timestamp');
-    if (pick) errors.push(`invalid timestamp ${quote(values[pick.index], r)}: used arrival time`);
+    const raw = values[tsIndex];
+    if (typeof raw === 'string' && CANONICAL_ISO.test(raw)) draft.timestampIso = raw;
+  } else if (tsIndex >= 0) {
+    errors.push(`invalid timestamp ${quote(values[tsIndex], r)}: used arrival time`);
   }
 
   const level =
-    take('level', (v, path) =>
-      typeof v === 'number'
-        ? levelFromNumber(v, path.endsWith('severity') ? 'syslog' : 'pino')
-        : typeof v === 'string'
-          ? (levelFromName(v) ?? (/^\d+$/.test(v) ? levelFromNumber(Number(v), 'pino') : undefined))
-          : undefined,
-    ) ??
-    take('level_otel', (v) => {
-      const n = asNumber(v);
-      return n === undefined ? undefined : levelFromNumber(n, 'otel');
-    }) ??
-    take('level_python', (v) => {
-      const n = asNumber(v);
-      return n === undefined ? undefined : levelFromNumber(n, 'python');
-    });
+    picks.take(SLOT.level, levelOf) ??
+    picks.take(SLOT.level_otel, (v) => numericLevel(v, 'otel')) ??
+    picks.take(SLOT.level_python, (v) => numericLevel(v, 'python'));
   if (level !== undefined) {
     draft.level = level;
-  } else {
-    const pick = best.get('level');
-    if (pick) errors.push(`unknown level ${quote(values[pick.index], r)}: defaulted to INFO`);
+  } else if (picks.picked(SLOT.level) >= 0) {
+    errors.push(`unknown level ${quote(values[picks.picked(SLOT.level)], r)}: defaulted to INFO`);
   }
 
-  const str = (v: unknown) => {
-    const s = asString(v);
-    return s === undefined || s.trim() === '' ? undefined : s;
-  };
-  const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'object' ? undefined : String(v));
-
-  const service = take('service', str);
+  const service = picks.take(SLOT.service, nonEmpty);
   if (service !== undefined) draft.service = service;
-  const logger = take('logger', str);
+  const logger = picks.take(SLOT.logger, nonEmpty);
   if (logger !== undefined) draft.logger = logger;
-  const message = take('message', (v) =>
-    v === null ? undefined : typeof v === 'object' ? JSON.stringify(v) : text(v),
-  );
+  const message = picks.take(SLOT.message, messageText);
   if (message !== undefined) draft.message = message;
-  for (const id of ['correlation_id', 'trace_id', 'span_id'] as const) {
-    const value = take(id, str);
-    if (value !== undefined) draft[id] = value;
-  }
-  const userId = take('user_id', str);
+  const correlation = picks.take(SLOT.correlation_id, nonEmpty);
+  if (correlation !== undefined) draft.correlation_id = correlation;
+  const trace = picks.take(SLOT.trace_id, nonEmpty);
+  if (trace !== undefined) draft.trace_id = trace;
+  const span = picks.take(SLOT.span_id, nonEmpty);
+  if (span !== undefined) draft.span_id = span;
+  const userId = picks.take(SLOT.user_id, nonEmpty);
   if (userId !== undefined) draft.user_id = userId;
-  const errorType = take('error_type', str);
+  const errorType = picks.take(SLOT.error_type, nonEmpty);
   if (errorType !== undefined) draft.error_type = errorType;
-  const stack = take('stack_trace', (v) => (typeof v === 'string' && v !== '' ? v : undefined));
+  const stack = picks.take(SLOT.stack_trace, stackText);
   if (stack !== undefined) draft.stack_trace = stack;
 
   const duration =
-    take('duration_ms', (v) => asDurationMs(v, 1)) ??
-    take('duration_s', (v) => asDurationMs(v, 1000)) ??
-    take('duration_us', (v) => asDurationMs(v, 1e-3)) ??
-    take('duration_ns', (v) => asDurationMs(v, 1e-6));
+    picks.take(SLOT.duration_ms, (v) => asDurationMs(v, 1)) ??
+    picks.take(SLOT.duration_s, (v) => asDurationMs(v, 1000)) ??
+    picks.take(SLOT.duration_us, (v) => asDurationMs(v, 1e-3)) ??
+    picks.take(SLOT.duration_ns, (v) => asDurationMs(v, 1e-6));
   if (duration !== undefined) draft.duration_ms = duration;
 
-  const method =
-    take('http_method', (v) => {
-      const s = asString(v)?.trim().toUpperCase();
-      return s !== undefined && /^[A-Z]{3,12}$/.test(s) ? s : undefined;
-    }) ??
-    take('http_method_weak', (v) => {
-      const s = asString(v)?.trim().toUpperCase();
-      return s !== undefined && HTTP_METHODS.has(s) ? s : undefined;
-    });
+  const method = picks.take(SLOT.http_method, strongMethod) ?? picks.take(SLOT.http_method_weak, weakMethod);
   if (method !== undefined) draft.http_method = method;
   // `path`, `url` and `status` are HTTP fields only next to an HTTP method (or an explicit status).
   const path =
-    take('http_path', httpPath) ?? (method !== undefined ? take('http_path_weak', httpPath) : undefined);
+    picks.take(SLOT.http_path, httpPath) ??
+    (method !== undefined ? picks.take(SLOT.http_path_weak, httpPath) : undefined);
   if (path !== undefined) draft.http_path = path;
   const status =
-    take('http_status', httpStatus) ??
-    (method !== undefined || path !== undefined ? take('http_status_weak', httpStatus) : undefined);
+    picks.take(SLOT.http_status, httpStatus) ??
+    (method !== undefined || path !== undefined ? picks.take(SLOT.http_status_weak, httpStatus) : undefined);
   if (status !== undefined) {
     draft.http_status = status;
   } else {
-    const pick = best.get('http_status');
-    if (pick && paths[pick.index] === 'http_status') {
-      errors.push(`invalid http_status ${quote(values[pick.index], r)}: not an HTTP status code`);
+    const i = picks.picked(SLOT.http_status);
+    if (i >= 0 && paths[i] === 'http_status') {
+      errors.push(`invalid http_status ${quote(values[i], r)}: not an HTTP status code`);
     }
   }
 
-  const category = take('category', (v) => (typeof v === 'string' ? v : undefined));
+  const category = picks.take(SLOT.category, (v) => (typeof v === 'string' ? v : undefined));
   if (category !== undefined) draft.category = category;
 
   for (let i = 0; i < paths.length; i++) {
-    if (!consumed.has(i)) addAttribute(attributes, paths[i] as string, values[i], counts, r);
+    if (picks.consumed[i] === 0) addAttribute(attributes, paths[i] as string, values[i], counts, r);
   }
 }

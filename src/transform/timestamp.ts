@@ -23,6 +23,13 @@ const MONTHS: Readonly<Record<string, number>> = {
   dec: 11,
 };
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(y: number, mo: number): number {
+  if (mo === 1 && y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)) return 29;
+  return DAYS_IN_MONTH[mo] ?? 0;
+}
+
 function utc(
   y: number,
   mo: number,
@@ -32,11 +39,34 @@ function utc(
   s: number,
   ms: number,
 ): number | undefined {
-  if (mo < 0 || mo > 11 || d < 1 || d > 31 || h > 24 || mi > 59 || s > 60) return undefined;
-  const t = Date.UTC(y, mo, d, h, mi, Math.min(s, 59), ms);
-  // Reject rolled-over dates such as February 30th.
-  if (new Date(Date.UTC(y, mo, d)).getUTCDate() !== d) return undefined;
-  return t;
+  // Rejects rolled-over dates such as February 30th instead of letting Date.UTC move them.
+  if (mo < 0 || mo > 11 || d < 1 || d > daysInMonth(y, mo) || h > 24 || mi > 59 || s > 60) return undefined;
+  return Date.UTC(y, mo, d, h, mi, Math.min(s, 59), ms);
+}
+
+function digitsAt(s: string, start: number, count: number): number {
+  let n = 0;
+  for (let i = start; i < start + count; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** `YYYY-MM-DDTHH:mm:ss.sssZ` (what `Date#toISOString` writes, the most common case) without regex. */
+function canonicalIso(s: string): number | undefined {
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s[10] !== 'T' || s[4] !== '-' || s[7] !== '-') return undefined;
+  if (s[13] !== ':' || s[16] !== ':' || s[19] !== '.') return undefined;
+  const y = digitsAt(s, 0, 4);
+  const mo = digitsAt(s, 5, 2);
+  const d = digitsAt(s, 8, 2);
+  const h = digitsAt(s, 11, 2);
+  const mi = digitsAt(s, 14, 2);
+  const sec = digitsAt(s, 17, 2);
+  const ms = digitsAt(s, 20, 3);
+  if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || ms < 0) return undefined;
+  return inRange(utc(y, mo - 1, d, h, mi, sec, ms));
 }
 
 function fraction(digits: string | undefined): number {
@@ -96,6 +126,8 @@ function fromParts(
  * syslog's yearless format (the year that puts the time closest to the reference).
  */
 export function parseTimestampText(text: string, referenceMs = Date.now()): number | undefined {
+  const fast = canonicalIso(text);
+  if (fast !== undefined) return fast;
   const s = text.trim();
   if (s.length < 6 || s.length > 40) return undefined;
   if (/^\d+(?:\.\d+)?$/.test(s)) return epochToMs(Number(s));

@@ -59,6 +59,15 @@ export interface TransformOptions {
    * @default none
    */
   extraSchemaError?: string;
+  /**
+   * When the response would exceed `maxResponseBytes`, set the largest records aside instead of
+   * shrinking them: they are returned `Dropped` and listed in `deferred`, so the caller can put their
+   * original bytes back into the delivery stream (re-ingestion) and they are transformed in full by a
+   * later invocation. Only records whose own output fits a response are deferred; the rest still fall
+   * back to the compact form or `ProcessingFailed`.
+   * @default false
+   */
+  deferOversized?: boolean;
 }
 
 export interface TransformOutput {
@@ -66,6 +75,8 @@ export interface TransformOutput {
   metrics: TransformMetrics;
   /** With `forwardLocked`: the input records set aside for the audit stream (returned `Dropped`). */
   forward: TransformInputRecord[];
+  /** With `deferOversized`: the input records set aside for re-ingestion (returned `Dropped`). */
+  deferred: TransformInputRecord[];
 }
 
 const LEVEL_RANK: Readonly<Record<Level, number>> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, CRITICAL: 4 };
@@ -94,14 +105,26 @@ function engineFor(settings: TransformSettings): Engine {
   return engine;
 }
 
-/** The working state of one record between transformation and the response-size check. */
+/** What the metrics and the compact fallback need from a record's delivered events. */
+interface Summary {
+  events: number;
+  eventsWithSchemaErrors: number;
+  unparseable: number;
+  redactions: Record<string, number>;
+  /** Most severe level among the events. */
+  level: Level;
+  /** The first event (the record's category and partition come from it). */
+  first: Pick<LogRecord, 'timestamp' | 'service' | 'logger' | 'ingest_time'>;
+}
+
+/**
+ * The working state of one record between transformation and the response-size check. Events are not
+ * kept (they die young, which keeps garbage collection cheap); a compact fallback re-decodes the input.
+ */
 interface Candidate {
   readonly input: TransformInputRecord;
   output: TransformOutputRecord;
-  /** Delivered events (for `Ok`). */
-  events: NormalizedEvent[];
-  /** Record text and arrival, kept to build the compact form if the response is too large. */
-  text?: string;
+  summary?: Summary;
   arrivalMs: number;
   /** Size of this record's entry in the serialized response. */
   size: number;
@@ -109,8 +132,16 @@ interface Candidate {
   control: boolean;
   sampledOut: number;
   forwarded: boolean;
+  deferred: boolean;
   failure?: string;
 }
+
+/**
+ * Smallest output of one event: a record with all 19 columns, empty values and two timestamps is
+ * ~340 bytes of JSON, ~450 in base64. A record with more events than the budget holds at that size
+ * cannot be delivered in full, so it goes straight to the compact form.
+ */
+const MIN_EVENT_OUTPUT_BYTES = 440;
 
 /**
  * Transforms a batch of Firehose records. Each `Ok` record's `data` is base64 of UTF-8 NDJSON, one
@@ -123,11 +154,14 @@ export function transformRecords(
   options: TransformOptions = {},
 ): TransformOutput {
   const engine = engineFor(settings);
-  const random = options.random ?? Math.random;
-  const now = options.now ?? Date.now;
-  const candidates = records.map((input) =>
-    transformOne(input, engine, random, now, options.extraSchemaError),
-  );
+  const run: Run = {
+    engine,
+    random: options.random ?? Math.random,
+    now: options.now ?? Date.now,
+    extraSchemaError: options.extraSchemaError,
+    maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+  };
+  const candidates = records.map((input) => transformOne(input, run));
   const forward: TransformInputRecord[] = [];
   if (options.forwardLocked && settings.stream === 'logs') {
     for (const c of candidates) {
@@ -135,48 +169,54 @@ export function transformRecords(
       if (c.output.result !== 'Ok' || category === undefined || !settings.categories[category].locked)
         continue;
       c.output = { recordId: c.input.recordId, result: 'Dropped', data: '' };
-      c.events = [];
+      c.summary = undefined;
       c.forwarded = true;
       c.size = entrySize(c.output);
       forward.push(c.input);
     }
   }
-  fitResponse(candidates, engine, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
-  return { records: candidates.map((c) => c.output), metrics: collectMetrics(candidates), forward };
+  const deferred = options.deferOversized ? deferLargest(candidates, run.maxBytes) : [];
+  fitResponse(candidates, run);
+  return { records: candidates.map((c) => c.output), metrics: collectMetrics(candidates), forward, deferred };
 }
 
-function transformOne(
-  input: TransformInputRecord,
-  engine: Engine,
-  random: () => number,
-  now: () => number,
-  extraSchemaError: string | undefined,
-): Candidate {
+/** Settings of one `transformRecords` call. */
+interface Run {
+  readonly engine: Engine;
+  readonly random: () => number;
+  readonly now: () => number;
+  readonly extraSchemaError: string | undefined;
+  readonly maxBytes: number;
+}
+
+function transformOne(input: TransformInputRecord, run: Run): Candidate {
   const arrival = input.approximateArrivalTimestamp;
-  const arrivalMs = Number.isFinite(arrival) && arrival > 0 ? arrival : now();
+  const arrivalMs = Number.isFinite(arrival) && arrival > 0 ? arrival : run.now();
   const candidate: Candidate = {
     input,
     output: { recordId: input.recordId, result: 'Dropped', data: '' },
-    events: [],
     arrivalMs,
     size: 0,
     compact: false,
     control: false,
     sampledOut: 0,
     forwarded: false,
+    deferred: false,
   };
   try {
-    const bytes = Buffer.from(typeof input.data === 'string' ? input.data : '', 'base64');
-    const decoded = decodeRecord(bytes);
-    deliver(candidate, decoded, engine, random, extraSchemaError);
+    deliver(candidate, decodeRecord(inputBytes(input)), run);
   } catch (error) {
     // A defect must not fail the batch: this record alone goes to the error prefix, raw.
     candidate.output = processingFailed(input);
-    candidate.events = [];
+    candidate.summary = undefined;
     candidate.failure = error instanceof Error ? error.name : 'Error';
   }
   candidate.size = entrySize(candidate.output);
   return candidate;
+}
+
+function inputBytes(input: TransformInputRecord): Buffer {
+  return Buffer.from(typeof input.data === 'string' ? input.data : '', 'base64');
 }
 
 function processingFailed(input: TransformInputRecord): TransformOutputRecord {
@@ -187,31 +227,30 @@ function processingFailed(input: TransformInputRecord): TransformOutputRecord {
   };
 }
 
-function deliver(
-  candidate: Candidate,
-  decoded: DecodedRecord,
-  engine: Engine,
-  random: () => number,
-  extraSchemaError: string | undefined,
-): void {
+/** Normalizes, categorizes and samples the events of a record, and encodes its `Ok` output. */
+function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   if (decoded.kind === 'control') {
     candidate.control = true;
     return;
   }
   if (decoded.kind === 'empty') return;
-  const { settings, redactor } = engine;
+  const { settings, redactor } = run.engine;
   const ctx: NormalizeContext = {
     redactor,
     arrivalMs: candidate.arrivalMs,
-    maxPastMs: engine.maxPastMs,
-    maxFutureMs: engine.maxFutureMs,
+    arrivalIso: toIso(candidate.arrivalMs),
+    maxPastMs: run.engine.maxPastMs,
+    maxFutureMs: run.engine.maxFutureMs,
   };
-  const events = decoded.events.map((source) => normalizeEvent(source, ctx));
-  for (const error of [decoded.recordError, extraSchemaError]) {
+  // Too many events to ever fit: only the first is needed (category, partition, compact form).
+  const hopeless = decoded.events.length * MIN_EVENT_OUTPUT_BYTES > run.maxBytes;
+  const sources = hopeless ? decoded.events.slice(0, 1) : decoded.events;
+  const events = sources.map((source) => normalizeEvent(source, ctx));
+  for (const error of [decoded.recordError, run.extraSchemaError]) {
     if (error) for (const e of events) e.record.schema_errors.push(error);
   }
 
-  const categories = events.map((e) => eventCategory(e, engine));
+  const categories = events.map((e) => eventCategory(e, run.engine));
   let category = categories[0] ?? settings.transform.defaultCategory;
   events.forEach((e, i) => {
     const own = categories[i] as Category;
@@ -237,20 +276,54 @@ function deliver(
 
   const policy = settings.categories[category];
   let kept = events;
-  if (!policy.locked && policy.sampleRate < 1) {
-    kept = events.filter((e) => e.record.level !== 'DEBUG' || random() < policy.sampleRate);
+  if (!policy.locked && policy.sampleRate < 1 && !hopeless) {
+    kept = events.filter((e) => e.record.level !== 'DEBUG' || run.random() < policy.sampleRate);
     candidate.sampledOut = events.length - kept.length;
   }
   const first = kept[0];
   if (!first) return;
-  candidate.events = kept;
-  candidate.text = decoded.text;
-  candidate.output = okRecord(
-    candidate.input.recordId,
-    kept.map((e) => e.record),
-    category,
-    first.timeMs,
-  );
+  const records = kept.map((e) => e.record);
+  const keys = partitionKeysFor(category, first.record.timestamp);
+  candidate.summary = summarize(records);
+  if (hopeless) {
+    candidate.summary.events = decoded.events.length;
+    candidate.output = compactOutput(candidate, run.engine, keys, decoded);
+    candidate.compact = true;
+    return;
+  }
+  candidate.output = {
+    recordId: candidate.input.recordId,
+    result: 'Ok',
+    data: Buffer.from(encodeRecords(records), 'utf8').toString('base64'),
+    metadata: { partitionKeys: keys },
+  };
+}
+
+function summarize(records: readonly LogRecord[]): Summary {
+  const first = records[0] as LogRecord;
+  const summary: Summary = {
+    events: records.length,
+    eventsWithSchemaErrors: 0,
+    unparseable: 0,
+    redactions: {},
+    level: first.level,
+    first: {
+      timestamp: first.timestamp,
+      service: first.service,
+      logger: first.logger,
+      ingest_time: first.ingest_time,
+    },
+  };
+  for (const r of records) {
+    if (r.schema_errors.length > 0) {
+      summary.eventsWithSchemaErrors++;
+      if (r.schema_errors.some((e) => e.startsWith('unparseable'))) summary.unparseable++;
+    }
+    for (const kind in r.redactions)
+      summary.redactions[kind] = (summary.redactions[kind] ?? 0) + (r.redactions[kind] ?? 0);
+    if (LEVEL_RANK[r.level] > LEVEL_RANK[summary.level]) summary.level = r.level;
+  }
+  return summary;
 }
 
 function eventCategory(event: NormalizedEvent, engine: Engine): Category {
@@ -271,9 +344,9 @@ function setAttribute(attributes: Record<string, string>, key: string, value: st
   attributes[k] = value;
 }
 
-/** `{ category, dt, hour }` from an instant (UTC). */
-export function partitionKeysFor(category: Category, timeMs: number): PartitionKeys {
-  const iso = toIso(timeMs);
+/** `{ category, dt, hour }` from an instant (epoch ms, or its ISO-8601 UTC text). */
+export function partitionKeysFor(category: Category, time: number | string): PartitionKeys {
+  const iso = typeof time === 'string' ? time : toIso(time);
   return { category, dt: iso.slice(0, 10), hour: iso.slice(11, 13) };
 }
 
@@ -284,25 +357,23 @@ export function encodeRecords(records: readonly LogRecord[]): string {
   return out;
 }
 
-function okRecord(
-  recordId: string,
-  records: LogRecord[],
-  category: Category,
-  timeMs: number,
-): TransformOutputRecord {
-  return {
-    recordId,
-    result: 'Ok',
-    data: Buffer.from(encodeRecords(records), 'utf8').toString('base64'),
-    metadata: { partitionKeys: partitionKeysFor(category, timeMs) },
-  };
+/** Length of `JSON.stringify(s)` without serializing when `s` needs no escaping (the common case). */
+function jsonLength(s: string): number {
+  return /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/.test(s)
+    ? s.length + 2
+    : Buffer.byteLength(JSON.stringify(s), 'utf8');
 }
 
 /** Bytes this record adds to the serialized response (including the separating comma). */
 function entrySize(output: TransformOutputRecord): number {
-  const { data, ...rest } = output;
-  // `data` is base64 (ASCII, no escaping): count it without serializing it again.
-  return Buffer.byteLength(JSON.stringify({ ...rest, data: '' }), 'utf8') + data.length + 1;
+  // {"recordId":…,"result":…,"data":"…"} — `data` is base64 (ASCII, no escaping).
+  let size = 33 + jsonLength(output.recordId) + jsonLength(output.result) + output.data.length + 1;
+  const keys = output.metadata?.partitionKeys;
+  if (keys) {
+    // ,"metadata":{"partitionKeys":{"category":…,"dt":…,"hour":…}}
+    size += 57 + jsonLength(keys.category) + jsonLength(keys.dt) + jsonLength(keys.hour);
+  }
+  return size;
 }
 
 /** `{"records":[` + `]}` */
@@ -320,12 +391,18 @@ export function responseBytes(records: readonly TransformOutputRecord[]): number
  * line (JSON lines field by field), instead of one row per event. Used only to stay under the
  * response limit; the row says so in `schema_errors`.
  */
-function compactRecord(candidate: Candidate, engine: Engine): LogRecord | undefined {
-  const first = candidate.events[0];
-  if (!first || candidate.text === undefined) return undefined;
+function compactOutput(
+  candidate: Candidate,
+  engine: Engine,
+  keys: PartitionKeys,
+  decoded?: DecodedRecord,
+): TransformOutputRecord {
+  const summary = candidate.summary as Summary;
+  const again = decoded ?? decodeRecord(inputBytes(candidate.input));
+  const text = again.kind === 'events' ? again.text : '';
   const counts: Record<string, number> = {};
   const redactor = engine.redactor;
-  const lines = candidate.text.split('\n').map((line) => {
+  const lines = text.split('\n').map((line) => {
     const t = line.trim();
     if (t.startsWith('{') || t.startsWith('[')) {
       try {
@@ -336,14 +413,11 @@ function compactRecord(candidate: Candidate, engine: Engine): LogRecord | undefi
     }
     return redactor.text(line, counts);
   });
-  let level: Level = first.record.level;
-  for (const e of candidate.events)
-    if (LEVEL_RANK[e.record.level] > LEVEL_RANK[level]) level = e.record.level;
-  return {
-    timestamp: first.record.timestamp,
-    level,
-    service: first.record.service,
-    logger: first.record.logger,
+  const record: LogRecord = {
+    timestamp: summary.first.timestamp,
+    level: summary.level,
+    service: summary.first.service,
+    logger: summary.first.logger,
     message: lines.join('\n'),
     correlation_id: null,
     trace_id: null,
@@ -355,44 +429,79 @@ function compactRecord(candidate: Candidate, engine: Engine): LogRecord | undefi
     http_method: null,
     http_path: null,
     http_status: null,
-    attributes: { oversized_events: String(candidate.events.length) },
+    attributes: { oversized_events: String(summary.events) },
     redactions: counts,
-    ingest_time: first.record.ingest_time,
+    ingest_time: summary.first.ingest_time,
     schema_errors: [
-      `oversized: ${candidate.events.length} events kept as one flagged record (message holds the redacted record text) to keep the Firehose response under 6 MB`,
+      `oversized: ${summary.events} events kept as one flagged record (message holds the redacted record text) to keep the Firehose response under 6 MB`,
     ],
+  };
+  candidate.summary = { ...summarize([record]), events: 1 };
+  return {
+    recordId: candidate.input.recordId,
+    result: 'Ok',
+    data: Buffer.from(encodeRecords([record]), 'utf8').toString('base64'),
+    metadata: { partitionKeys: keys },
   };
 }
 
-/** Shrinks the largest `Ok` records until the response fits `maxBytes` (see module doc). */
-function fitResponse(candidates: Candidate[], engine: Engine, maxBytes: number): void {
+function totalSize(candidates: readonly Candidate[]): number {
   let total = ENVELOPE_BYTES;
   for (const c of candidates) total += c.size;
-  if (total <= maxBytes) return;
-  const bySize = () => candidates.filter((c) => c.output.result === 'Ok').sort((a, b) => b.size - a.size);
-  for (const c of bySize()) {
-    if (total <= maxBytes) return;
-    const compact = compactRecord(c, engine);
-    const keys = c.output.metadata?.partitionKeys;
-    if (!compact || !keys) continue;
-    const output: TransformOutputRecord = {
-      recordId: c.input.recordId,
-      result: 'Ok',
-      data: Buffer.from(encodeRecords([compact]), 'utf8').toString('base64'),
-      metadata: { partitionKeys: keys },
-    };
+  return total;
+}
+
+/** Sets the largest `Ok` records aside (as `Dropped`) until the response fits; see `deferOversized`. */
+function deferLargest(candidates: Candidate[], maxBytes: number): TransformInputRecord[] {
+  let total = totalSize(candidates);
+  const deferred: TransformInputRecord[] = [];
+  if (total <= maxBytes) return deferred;
+  const largest = candidates
+    .filter((c) => c.output.result === 'Ok' && !c.compact)
+    .sort((a, b) => b.size - a.size);
+  for (const c of largest) {
+    if (total <= maxBytes) break;
+    // A record that cannot fit even alone would come back forever: leave it to the compact fallback.
+    if (c.size + ENVELOPE_BYTES > maxBytes) continue;
+    const output: TransformOutputRecord = { recordId: c.input.recordId, result: 'Dropped', data: '' };
     const size = entrySize(output);
-    if (size >= c.size) continue;
+    total += size - c.size;
+    c.output = output;
+    c.size = size;
+    c.summary = undefined;
+    c.deferred = true;
+    deferred.push(c.input);
+  }
+  return deferred;
+}
+
+/** Shrinks the largest `Ok` records until the response fits (see module doc). */
+function fitResponse(candidates: Candidate[], run: Run): void {
+  let total = totalSize(candidates);
+  if (total <= run.maxBytes) return;
+  const largest = candidates
+    .filter((c) => c.output.result === 'Ok' && !c.compact)
+    .sort((a, b) => b.size - a.size);
+  for (const c of largest) {
+    if (total <= run.maxBytes) return;
+    const keys = c.output.metadata?.partitionKeys;
+    if (!keys || !c.summary) continue;
+    const summary = c.summary;
+    const output = compactOutput(c, run.engine, keys);
+    const size = entrySize(output);
+    if (size >= c.size) {
+      c.summary = summary;
+      continue;
+    }
     total += size - c.size;
     c.output = output;
     c.size = size;
     c.compact = true;
-    c.events = [{ record: compact, explicitCategory: undefined, timeMs: Date.parse(compact.timestamp) }];
   }
   // Still too large: the biggest records go to the error prefix (raw), then lose even their echo.
   for (const emptyData of [false, true]) {
     for (const c of candidates.slice().sort((a, b) => b.size - a.size)) {
-      if (total <= maxBytes) return;
+      if (total <= run.maxBytes) return;
       if (c.output.result === 'Dropped') continue;
       const failed = processingFailed(c.input);
       if (emptyData) failed.data = '';
@@ -402,7 +511,7 @@ function fitResponse(candidates: Candidate[], engine: Engine, maxBytes: number):
       c.output = failed;
       c.size = size;
       c.compact = true;
-      c.events = [];
+      c.summary = undefined;
     }
   }
 }
@@ -415,21 +524,20 @@ function collectMetrics(candidates: readonly Candidate[]): TransformMetrics {
     if (c.control) m.controlMessages++;
     if (c.compact) m.oversizedRecords++;
     if (c.forwarded) m.forwardedRecords++;
+    if (c.deferred) m.deferredRecords++;
     m.sampledOutEvents += c.sampledOut;
-    if (c.output.result !== 'Ok') continue;
+    const s = c.summary;
+    if (c.output.result !== 'Ok' || !s) continue;
     const category = c.output.metadata?.partitionKeys.category;
     if (category) {
       m.recordsByCategory[category] = (m.recordsByCategory[category] ?? 0) + 1;
-      m.eventsByCategory[category] = (m.eventsByCategory[category] ?? 0) + c.events.length;
+      m.eventsByCategory[category] = (m.eventsByCategory[category] ?? 0) + s.events;
     }
     m.bytesOut += Math.floor(c.output.data.length * 0.75);
-    for (const e of c.events) {
-      const r = e.record;
-      if (r.schema_errors.length > 0) m.eventsWithSchemaErrors++;
-      if (r.schema_errors.some((s) => s.startsWith('unparseable'))) m.unparseableEvents++;
-      for (const [kind, n] of Object.entries(r.redactions))
-        m.redactions[kind] = (m.redactions[kind] ?? 0) + n;
-    }
+    m.eventsWithSchemaErrors += s.eventsWithSchemaErrors;
+    m.unparseableEvents += s.unparseable;
+    for (const kind in s.redactions)
+      m.redactions[kind] = (m.redactions[kind] ?? 0) + (s.redactions[kind] ?? 0);
   }
   return m;
 }

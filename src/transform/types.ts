@@ -56,6 +56,8 @@ export interface TransformMetrics {
   oversizedRecords: number;
   /** Records set aside for the audit stream (`forwardLocked`). */
   forwardedRecords: number;
+  /** Records set aside for re-ingestion to keep the response under the limit (`deferOversized`). */
+  deferredRecords: number;
   /** Decoded input bytes. */
   bytesIn: number;
   /** Decoded output bytes of `Ok` records. */
@@ -74,6 +76,7 @@ export function emptyMetrics(): TransformMetrics {
     controlMessages: 0,
     oversizedRecords: 0,
     forwardedRecords: 0,
+    deferredRecords: 0,
     bytesIn: 0,
     bytesOut: 0,
   };
@@ -94,6 +97,7 @@ export function mergeMetrics(a: TransformMetrics, b: TransformMetrics): Transfor
   a.controlMessages += b.controlMessages;
   a.oversizedRecords += b.oversizedRecords;
   a.forwardedRecords += b.forwardedRecords;
+  a.deferredRecords += b.deferredRecords;
   a.bytesIn += b.bytesIn;
   a.bytesOut += b.bytesOut;
   return a;

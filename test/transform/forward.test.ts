@@ -1,0 +1,122 @@
+import {
+  FirehoseClient,
+  type PutRecordBatchCommand,
+  type PutRecordBatchCommandOutput,
+} from '@aws-sdk/client-firehose';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  batches,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_RECORDS,
+  putRecordsReliably,
+} from '../../lambdas/transform/forward';
+
+type Send = (command: PutRecordBatchCommand) => Promise<Partial<PutRecordBatchCommandOutput>>;
+
+function clientWith(send: Send): { client: FirehoseClient; calls: PutRecordBatchCommand[] } {
+  const client = new FirehoseClient({ region: 'eu-west-1' });
+  const calls: PutRecordBatchCommand[] = [];
+  vi.spyOn(client, 'send').mockImplementation((async (command: PutRecordBatchCommand) => {
+    calls.push(command);
+    return send(command);
+  }) as never);
+  return { client, calls };
+}
+
+const noSleep = { sleep: async () => undefined, random: () => 0.5 };
+const ok = (n: number) => ({
+  FailedPutCount: 0,
+  RequestResponses: Array.from({ length: n }, (_, i) => ({ RecordId: `id${i}` })),
+});
+
+describe('batches', () => {
+  it('keeps at most 500 records per call', () => {
+    const sizes = Array.from({ length: 1201 }, () => 10);
+    const result = batches(
+      sizes,
+      sizes.map((_, i) => i),
+    );
+    expect(result.map((b) => b.length)).toEqual([MAX_BATCH_RECORDS, MAX_BATCH_RECORDS, 201]);
+  });
+
+  it('keeps at most 4 MiB per call', () => {
+    const sizes = [MAX_BATCH_BYTES / 2, MAX_BATCH_BYTES / 2, 1, MAX_BATCH_BYTES];
+    expect(batches(sizes, [0, 1, 2, 3])).toEqual([[0, 1], [2], [3]]);
+  });
+});
+
+describe('putRecordsReliably', () => {
+  it('sends every record to the stream and reports them delivered', async () => {
+    const { client, calls } = clientWith(async (c) => ok(c.input.Records?.length ?? 0));
+    const result = await putRecordsReliably(client, 'audit', [Buffer.from('a'), Buffer.from('b')], noSleep);
+    expect(result.delivered).toEqual([true, true]);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.input.DeliveryStreamName).toBe('audit');
+    expect(calls[0]?.input.Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['a', 'b']);
+  });
+
+  it('retries only the entries that failed (FailedPutCount)', async () => {
+    let call = 0;
+    const { client, calls } = clientWith(async (c) => {
+      call++;
+      if (call === 1) {
+        return {
+          FailedPutCount: 1,
+          RequestResponses: [
+            { RecordId: 'x' },
+            { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'slow down' },
+          ],
+        };
+      }
+      return ok(c.input.Records?.length ?? 0);
+    });
+    const result = await putRecordsReliably(client, 'audit', [Buffer.from('a'), Buffer.from('b')], noSleep);
+    expect(result.delivered).toEqual([true, true]);
+    expect(calls.map((c) => c.input.Records?.map((r) => Buffer.from(r.Data ?? []).toString()))).toEqual([
+      ['a', 'b'],
+      ['b'],
+    ]);
+  });
+
+  it('retries a call that threw, with growing backoff', async () => {
+    let call = 0;
+    const sleeps: number[] = [];
+    const { client } = clientWith(async (c) => {
+      call++;
+      if (call < 3) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+      return ok(c.input.Records?.length ?? 0);
+    });
+    const result = await putRecordsReliably(client, 'audit', [Buffer.from('a')], {
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+      random: () => 1,
+      baseDelayMs: 100,
+    });
+    expect(result.delivered).toEqual([true]);
+    expect(sleeps).toEqual([200, 400]);
+  });
+
+  it('gives up after maxAttempts and names the last error', async () => {
+    const { client, calls } = clientWith(async () => ({
+      FailedPutCount: 1,
+      RequestResponses: [{ ErrorCode: 'InternalFailure' }],
+    }));
+    const result = await putRecordsReliably(client, 'audit', [Buffer.from('a')], {
+      ...noSleep,
+      maxAttempts: 3,
+    });
+    expect(result.delivered).toEqual([false]);
+    expect(result.lastErrors.get(0)).toBe('InternalFailure');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('treats a short answer as failure of the unanswered entries', async () => {
+    const { client } = clientWith(async () => ({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'x' }] }));
+    const result = await putRecordsReliably(client, 'audit', [Buffer.from('a'), Buffer.from('b')], {
+      ...noSleep,
+      maxAttempts: 1,
+    });
+    expect(result.delivered).toEqual([false, false]);
+  });
+});

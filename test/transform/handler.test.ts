@@ -1,0 +1,231 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FirehoseClient, type PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { type GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { TRANSFORM_ENV } from '../../lambdas/transform/constants';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { pseudonymizeUserId } from '../../src/redact/pseudonym';
+import { decodeRecords, LAMBDA_RESPONSE_LIMIT_BYTES, transformConfigSlice } from '../../src/transform';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'events', 'firehose');
+const SECRET = 'handler-test-key';
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:loglake-pseudonym-AbCdEf';
+
+function fixture(name: string): FirehoseTransformationEvent {
+  return JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as FirehoseTransformationEvent;
+}
+
+interface Mocks {
+  secretCalls: GetSecretValueCommand[];
+  firehoseCalls: PutRecordBatchCommand[];
+  /** Per PutRecordBatch call: which entries (by index) fail. */
+  failEntries: (call: number, size: number) => boolean[];
+  secretError?: Error;
+}
+
+let mocks: Mocks;
+let stdout: string[];
+
+beforeEach(() => {
+  vi.resetModules();
+  mocks = {
+    secretCalls: [],
+    firehoseCalls: [],
+    failEntries: (_c, n) => Array.from({ length: n }, () => false),
+  };
+  vi.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation((async (
+    command: GetSecretValueCommand,
+  ) => {
+    mocks.secretCalls.push(command);
+    if (mocks.secretError) throw mocks.secretError;
+    return { SecretString: SECRET };
+  }) as never);
+  vi.spyOn(FirehoseClient.prototype, 'send').mockImplementation((async (command: PutRecordBatchCommand) => {
+    const call = mocks.firehoseCalls.push(command);
+    const n = command.input.Records?.length ?? 0;
+    const fails = mocks.failEntries(call, n);
+    return {
+      FailedPutCount: fails.filter(Boolean).length,
+      RequestResponses: fails.map((f, i) =>
+        f ? { ErrorCode: 'ServiceUnavailableException' } : { RecordId: `r${i}` },
+      ),
+    };
+  }) as never);
+  stdout = [];
+  // Powertools writes EMF and logs with its own Console on process.stdout.
+  vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk));
+    return true;
+  }) as never);
+  vi.stubEnv(TRANSFORM_ENV.settings, JSON.stringify(transformConfigSlice(DEFAULT_CONFIG)));
+  vi.stubEnv(TRANSFORM_ENV.stream, 'logs');
+  vi.stubEnv(TRANSFORM_ENV.pseudonymSecretArn, SECRET_ARN);
+  vi.stubEnv(TRANSFORM_ENV.auditStreamName, '');
+});
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+async function invoke(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {
+  const { handler } = await import('../../lambdas/transform/index');
+  const result = await handler(event, {} as Context, () => undefined);
+  if (!result) throw new Error('handler returned nothing');
+  return result;
+}
+
+function emf(): Array<Record<string, unknown>> {
+  return stdout
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"_aws"'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('handler', () => {
+  it('transforms a direct-put event: every record once, Ok with partition keys', async () => {
+    const event = fixture('direct-put');
+    const result = await invoke(event);
+    expect(result.records.map((r) => r.recordId)).toEqual(event.records.map((r) => r.recordId));
+    expect(result.records.every((r) => r.result === 'Ok')).toBe(true);
+    for (const r of result.records) {
+      expect(r.metadata?.partitionKeys).toMatchObject({ dt: '2026-01-02', hour: '03' });
+      expect(() => decodeRecords(r.data ?? '')).not.toThrow();
+    }
+    const all = result.records.map((r) => Buffer.from(r.data ?? '', 'base64').toString()).join('');
+    for (const secret of [
+      'ghp_R5fpRQYVktul9Uu1MnGLNHNHMcaje5WH0Eoq',
+      'marek@example.org',
+      'tXog4ABgDO',
+      '4111 1111 1111 1111',
+      '+44 20 7946 0958',
+      'hunter2',
+      '"alice"',
+    ]) {
+      expect(all).not.toContain(secret);
+    }
+    expect(all).toContain(pseudonymizeUserId('alice', SECRET));
+  });
+
+  it('reads CloudWatch Logs payloads and drops control messages', async () => {
+    const result = await invoke(fixture('cloudwatch-logs'));
+    expect(result.records.map((r) => r.result)).toEqual(['Ok', 'Dropped']);
+    const records = decodeRecords(result.records[0]?.data ?? '');
+    expect(records.map((r) => r.level)).toEqual(['INFO', 'INFO', 'ERROR', 'INFO']);
+    expect(records[3]?.duration_ms).toBe(102.25);
+    expect(result.records[0]?.metadata?.partitionKeys.category).toBe('runtime');
+  });
+
+  it('on the audit stream, turns unlocked categories into audit', async () => {
+    vi.stubEnv(TRANSFORM_ENV.stream, 'audit');
+    const result = await invoke(fixture('audit-stream'));
+    expect(result.records.map((r) => r.metadata?.partitionKeys.category)).toEqual(['audit', 'audit']);
+    expect(decodeRecords(result.records[1]?.data ?? '')[0]?.attributes.original_category).toBe('runtime');
+  });
+
+  it('publishes EMF metrics in the LogLake namespace with the stream as a dimension', async () => {
+    await invoke(fixture('direct-put'));
+    const blobs = emf();
+    const records = blobs.find((b) => b.Result === 'Ok');
+    expect(records).toMatchObject({ Records: 8, Stream: 'logs' });
+    expect(JSON.stringify(records?._aws)).toContain('"Namespace":"LogLake"');
+    expect(blobs.some((b) => b.Kind === 'github_token' && b.Redactions === 1)).toBe(true);
+    expect(blobs.some((b) => typeof b.BytesIn === 'number' && (b.BytesIn as number) > 0)).toBe(true);
+  });
+
+  it('does not log event contents', async () => {
+    await invoke(fixture('direct-put'));
+    expect(stdout.join('\n')).not.toContain('ghp_R5fp');
+  });
+
+  it('fetches the pseudonym secret once per cold start', async () => {
+    const { handler } = await import('../../lambdas/transform/index');
+    await handler(fixture('direct-put'), {} as Context, () => undefined);
+    await handler(fixture('direct-put'), {} as Context, () => undefined);
+    expect(mocks.secretCalls).toHaveLength(1);
+    expect(mocks.secretCalls[0]?.input.SecretId).toBe(SECRET_ARN);
+  });
+
+  it('throws (systemic failure) when the secret cannot be read, and retries on the next invocation', async () => {
+    const { handler } = await import('../../lambdas/transform/index');
+    mocks.secretError = Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    await expect(handler(fixture('direct-put'), {} as Context, () => undefined)).rejects.toThrow('denied');
+    mocks.secretError = undefined;
+    await expect(handler(fixture('direct-put'), {} as Context, () => undefined)).resolves.toBeDefined();
+    expect(mocks.secretCalls).toHaveLength(2);
+  });
+
+  it('throws a ConfigError naming every invalid variable', async () => {
+    vi.stubEnv(TRANSFORM_ENV.stream, 'debug');
+    vi.stubEnv(
+      TRANSFORM_ENV.settings,
+      JSON.stringify({ ...transformConfigSlice(DEFAULT_CONFIG), redaction: { ipv4PrefixLength: 40 } }),
+    );
+    await expect(invoke(fixture('direct-put'))).rejects.toThrow(
+      /LOGLAKE_STREAM: must be one of logs, audit \(received "debug"\)[\s\S]*LOGLAKE_TRANSFORM_SETTINGS\.redaction/,
+    );
+  });
+
+  describe('with an audit stream configured', () => {
+    beforeEach(() => {
+      vi.stubEnv(TRANSFORM_ENV.auditStreamName, 'loglake-audit');
+    });
+
+    const event = (): FirehoseTransformationEvent => {
+      const e = fixture('audit-stream');
+      return {
+        ...e,
+        deliveryStreamArn: 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/loglake-logs',
+      };
+    };
+
+    it('forwards locked-category records (original bytes) and returns them Dropped', async () => {
+      const e = event();
+      const result = await invoke(e);
+      expect(result.records.map((r) => r.result)).toEqual(['Dropped', 'Ok']);
+      expect(mocks.firehoseCalls).toHaveLength(1);
+      expect(mocks.firehoseCalls[0]?.input.DeliveryStreamName).toBe('loglake-audit');
+      const sent = mocks.firehoseCalls[0]?.input.Records?.map((r) =>
+        Buffer.from(r.Data ?? []).toString('base64'),
+      );
+      expect(sent).toEqual([e.records[0]?.data]);
+    });
+
+    it('retries failed entries and keeps records in logs with a schema error if forwarding still fails', async () => {
+      mocks.failEntries = (_call, n) => Array.from({ length: n }, () => true);
+      const result = await invoke(event());
+      expect(mocks.firehoseCalls.length).toBe(4);
+      expect(result.records.map((r) => r.result)).toEqual(['Ok', 'Ok']);
+      const kept = decodeRecords(result.records[0]?.data ?? '');
+      expect(result.records[0]?.metadata?.partitionKeys.category).toBe('audit');
+      expect(kept[0]?.schema_errors).toContain('locked category could not be forwarded to audit stream');
+      expect(emf().some((b) => b.AuditForwardFailed === 1)).toBe(true);
+    });
+  });
+
+  it('re-ingests the largest records into its own stream when the response would exceed 6 MB', async () => {
+    const line = JSON.stringify({ level: 'info', service: 'bulk', msg: 'x'.repeat(40), n: 1 });
+    const data = Buffer.from(`${Array.from({ length: 2_400 }, () => line).join('\n')}\n`).toString('base64');
+    const base = fixture('direct-put');
+    const event: FirehoseTransformationEvent = {
+      ...base,
+      records: Array.from({ length: 12 }, (_, i) => ({
+        recordId: `big-${i}`,
+        approximateArrivalTimestamp: 1767323045000,
+        data,
+      })),
+    };
+    const result = await invoke(event);
+    const size = Buffer.byteLength(JSON.stringify(result));
+    expect(size).toBeLessThanOrEqual(LAMBDA_RESPONSE_LIMIT_BYTES);
+    const dropped = result.records.filter((r) => r.result === 'Dropped').map((r) => r.recordId);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(result.records.filter((r) => r.result === 'Ok').length).toBe(12 - dropped.length);
+    const reingested = mocks.firehoseCalls.flatMap((c) => c.input.Records ?? []);
+    expect(mocks.firehoseCalls.every((c) => c.input.DeliveryStreamName === 'loglake-logs')).toBe(true);
+    expect(reingested).toHaveLength(dropped.length);
+  });
+});

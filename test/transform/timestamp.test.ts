@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import {
+  epochToMs,
+  leadingTimestamp,
+  parseTimestamp,
+  parseTimestampText,
+} from '../../src/transform/timestamp';
+
+const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
+
+describe('parseTimestampText', () => {
+  it.each([
+    ['2026-01-02T03:04:05.678Z', T],
+    ['2026-01-02T03:04:05.678+00:00', T],
+    ['2026-01-02T05:04:05.678+02:00', T],
+    ['2026-01-01T22:04:05.678-0500', T],
+    ['2026-01-02 03:04:05,678', T],
+    ['2026-01-02 03:04:05.678 UTC', T],
+    ['2026-01-02T03:04:05.678123456Z', T],
+    ['2026/01/02 03:04:05.678', T],
+    ['02/Jan/2026:03:04:05 +0000', T - 678],
+    ['Fri, 02 Jan 2026 03:04:05 GMT', T - 678],
+    ['2026-01-02', Date.UTC(2026, 0, 2)],
+    ['1767323045', T - 678],
+    ['1767323045678', T],
+    ['1767323045.678', T],
+  ])('parses %s', (text, expected) => {
+    expect(parseTimestampText(text)).toBe(expected);
+  });
+
+  it('takes the year closest to the reference for syslog timestamps', () => {
+    expect(parseTimestampText('Jan  2 03:04:05', T)).toBe(T - 678);
+    expect(parseTimestampText('Dec 31 23:59:59', T)).toBe(Date.UTC(2025, 11, 31, 23, 59, 59));
+  });
+
+  it.each([
+    '2026-02-30T00:00:00Z',
+    '2026-13-01T00:00:00Z',
+    'yesterday',
+    '12:34',
+    '2026-01-02T03:04:05+25:00',
+    '',
+  ])('rejects %j', (text) => {
+    expect(parseTimestampText(text)).toBeUndefined();
+  });
+});
+
+describe('epochToMs', () => {
+  it.each([
+    [1767323045, 1767323045000],
+    [1767323045678, 1767323045678],
+    [1767323045678000, 1767323045678],
+    [1767323045678000000, 1767323045678],
+  ])('reads %d by magnitude', (n, ms) => {
+    expect(epochToMs(n)).toBe(ms);
+  });
+
+  it('rejects negative and non-finite numbers', () => {
+    expect(epochToMs(-1)).toBeUndefined();
+    expect(epochToMs(Number.NaN)).toBeUndefined();
+    expect(parseTimestamp(Number.POSITIVE_INFINITY)).toBeUndefined();
+  });
+});
+
+describe('leadingTimestamp', () => {
+  it('finds a bracketed timestamp at the start of a line and its length', () => {
+    const line = '[2026-01-02 03:04:05,678] INFO hello';
+    expect(leadingTimestamp(line)).toEqual({ ms: T, length: 25 });
+  });
+
+  it('finds nothing in a line without a leading timestamp', () => {
+    expect(leadingTimestamp('hello 2026-01-02T03:04:05Z')).toBeUndefined();
+  });
+});
