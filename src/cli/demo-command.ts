@@ -97,15 +97,15 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
     say(`5. Events per category:  $ loglake stats --group-by category --data-dir ${shown}`);
     await statsCommand({ dataDir, groupBy: ['category'], since: '1h' }, indent(io));
     say();
-    say('6. Alerts:');
     await showDemoAlerts({
+      heading: '6. ',
       dataDir,
+      shownDataDir: shown,
       config: local.config,
-      now,
+      now: new Date(),
       io,
       incidentCorrelationId: traffic.incidentCorrelationId,
     });
-    say();
     say('Try it yourself:');
     say(`  npx loglake search "login failed" --data-dir ${shown} --since 1h`);
     say(

@@ -4,9 +4,11 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError } from '../errors';
+import { addAlertsCommand } from './alerts-command';
 import { registerDemoCommand } from './demo-command';
 import { cliEnv } from './env';
 import { registerLocalCommand } from './local-command';
+import { DEFAULT_DATA_DIR, loadConfig } from './options';
 import { registerQueryCommands } from './query-commands';
 import { registerSendCommand } from './send-command';
 
@@ -22,8 +24,10 @@ export function buildProgram(): Command {
   registerLocalCommand(program);
   registerQueryCommands(program);
   registerSendCommand(program);
+  addAlertsCommand(program, { defaultDataDir: cliEnv.dataDir ?? DEFAULT_DATA_DIR, loadConfig });
   registerDemoCommand(program);
-  for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const cmd of all(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
 

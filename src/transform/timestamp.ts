@@ -56,7 +56,8 @@ function digitsAt(s: string, start: number, count: number): number {
 
 /** `YYYY-MM-DDTHH:mm:ss.sssZ` (what `Date#toISOString` writes, the most common case) without regex. */
 function canonicalIso(s: string): number | undefined {
-  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s[10] !== 'T' || s[4] !== '-' || s[7] !== '-') return undefined;
+  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s[10] !== 'T' || s[4] !== '-' || s[7] !== '-')
+    return undefined;
   if (s[13] !== ':' || s[16] !== ':' || s[19] !== '.') return undefined;
   const y = digitsAt(s, 0, 4);
   const mo = digitsAt(s, 5, 2);

@@ -223,6 +223,7 @@ describe('loglake demo', () => {
     expect(r.stdout).toContain('The security incident, found by its correlation id');
     expect(r.stdout).toContain('none of the planted secrets, emails, card numbers or IPs is in the lake');
     expect(r.stdout).toMatch(/security\s+\d+/);
+    expect(r.stdout).toContain('FIRING security-critical');
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
 });
