@@ -121,7 +121,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
 function indent(io: CliIO): CliIO {
   return {
     ...io,
-    stdout: (t) => io.stdout(indentText(t.replace(/\n$/, ''), '   ') + '\n'),
+    stdout: (t) => io.stdout(`${indentText(t.replace(/\n$/, ''), '   ')}\n`),
     columns: io.columns ? io.columns - 3 : undefined,
   };
 }

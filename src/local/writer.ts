@@ -162,7 +162,7 @@ export class LakeWriter {
       const output = join(staging, `${n}.parquet`);
       const input = join(staging, `${n}.ndjson`);
       n++;
-      writeFileSync(input, group.records.map((r) => r.lines.join('\n')).join('\n') + '\n');
+      writeFileSync(input, `${group.records.map((r) => r.lines.join('\n')).join('\n')}\n`);
       let converted = group.records;
       try {
         await this.copyToParquet(input, output);
@@ -182,7 +182,7 @@ export class LakeWriter {
           }
         }
         if (converted.length > 0) {
-          writeFileSync(input, converted.map((r) => r.lines.join('\n')).join('\n') + '\n');
+          writeFileSync(input, `${converted.map((r) => r.lines.join('\n')).join('\n')}\n`);
           await this.copyToParquet(input, output);
         }
       }
