@@ -119,7 +119,7 @@ async function main(): Promise<void> {
       console.log(
         `${name.padEnd(52)} p50 ${percentile(xs, 0.5).toFixed(1).padStart(7)} ms  p95 ${percentile(xs, 0.95).toFixed(1).padStart(7)} ms` +
           (ratio
-            ? `  (${(percentile(baseline, 0.5) / percentile(xs, 0.5)).toFixed(1)}x faster than the baseline)`
+            ? `  (${(percentile(baseline, 0.5) / percentile(xs, 0.5)).toFixed(1)}x speed-up over the baseline)`
             : ''),
       );
     console.log(`correlation-id lookup over ${RECORDS.toLocaleString('en')} records (${RUNS} runs):`);
