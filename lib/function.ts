@@ -22,6 +22,7 @@ export interface LogLakeFunctionProps {
   readonly logRetentionDays: LogRetentionDays;
   /** Key encrypting the function's log group and environment. */
   readonly encryptionKey: kms.IKey;
+  /** @default no variables besides those Lambda sets */
   readonly environment?: Record<string, string>;
   /** @default 1024 (arm64 gets proportional CPU; the transform is CPU-bound JSON + regex work) */
   readonly memorySize?: number;

@@ -1,5 +1,6 @@
 /** Public construct API: `import { LogLake } from 'loglake/constructs'`. */
 export * from './access';
+export * from './alerting';
 export * from './catalog';
 export * from './config';
 export * from './function';

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -10,6 +10,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TRANSFORM_ENV } from '../lambdas/transform/constants';
 import type { LogLakeConfig } from '../src/config';
+import { ConfigError } from '../src/errors';
 import { DATA_PREFIX, ERROR_PREFIX, type StreamName } from '../src/schema';
 import { LogLakeFunction, type LogRetentionDays } from './function';
 import { acknowledge, wildcardAction, wildcardResource } from './nag';
@@ -24,6 +25,36 @@ export const ERROR_OUTPUT_PREFIX = `${ERROR_PREFIX}/!{firehose:error-output-type
 
 /** The config slice the transform Lambda receives as `LOGLAKE_TRANSFORM_SETTINGS`. */
 export type TransformSettingsSlice = Pick<LogLakeConfig, 'categories' | 'transform' | 'redaction'>;
+
+/** Lambda's limit on all environment variables of a function together (names and values). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** Room kept for values only known at deploy time (ARNs and names behind tokens). */
+const TOKEN_ALLOWANCE_BYTES = 160;
+
+/**
+ * Fail synth, naming the config fields that fill it, when the transform's environment would exceed
+ * Lambda's 4 KB limit; CloudFormation would otherwise fail the deploy with a generic error.
+ */
+export function checkEnvironmentSize(environment: Record<string, string>): void {
+  const bytes = Object.entries(environment).reduce(
+    (sum, [k, v]) =>
+      sum + Buffer.byteLength(k) + (Token.isUnresolved(v) ? TOKEN_ALLOWANCE_BYTES : Buffer.byteLength(v)),
+    0,
+  );
+  if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    const settings = environment[TRANSFORM_ENV.settings] ?? '';
+    throw new ConfigError(
+      `loglake: the transform settings need ${Buffer.byteLength(settings)} bytes of Lambda environment, ${bytes} bytes in all, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; shorten transform.rules or redaction.extraSensitiveKeys`,
+      [
+        {
+          path: 'loglake.transform.rules',
+          message: `the transform's environment would be ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}`,
+          received: bytes,
+        },
+      ],
+    );
+  }
+}
 
 export interface StreamDestination {
   readonly bucket: s3.IBucket;
@@ -98,6 +129,13 @@ export class LogLakeIngest extends Construct {
     auditStream: firehose.DeliveryStream | undefined,
   ): IngestLane {
     const id = pascal(stream);
+    const environment = {
+      [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
+      [TRANSFORM_ENV.stream]: stream,
+      [TRANSFORM_ENV.pseudonymSecretArn]: this.pseudonymSecret.secretArn,
+      ...(auditStream && { [TRANSFORM_ENV.auditStreamName]: auditStream.deliveryStreamName }),
+    };
+    checkEnvironmentSize(environment);
     const transform = new LogLakeFunction(this, `${id}Transform`, {
       entry: 'lambdas/transform/index.ts',
       description: `loglake transform for the ${stream} stream`,
@@ -105,12 +143,7 @@ export class LogLakeIngest extends Construct {
       encryptionKey: props.encryptionKey,
       // Firehose allows a processor up to 5 minutes; a full 3 MB buffer takes well under one.
       timeout: Duration.minutes(2),
-      environment: {
-        [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
-        [TRANSFORM_ENV.stream]: stream,
-        [TRANSFORM_ENV.pseudonymSecretArn]: this.pseudonymSecret.secretArn,
-        ...(auditStream && { [TRANSFORM_ENV.auditStreamName]: auditStream.deliveryStreamName }),
-      },
+      environment,
     });
     this.pseudonymSecret.grantRead(transform);
     if (auditStream) auditStream.grantPutRecords(transform);

@@ -11,12 +11,15 @@ import {
 } from '../src/config';
 import { CATEGORIES, type Category, PERSONAS, type StreamName } from '../src/schema';
 import { type CategoryPlacement, LogLakeAccess } from './access';
+import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
 import type { DeploymentTarget } from './config';
-import { LogLakeIngest } from './ingest';
+import { type IngestLane, LogLakeIngest } from './ingest';
 import { acknowledge } from './nag';
-import { LogLakeQuery } from './query';
+import { LogLakeQuery, resultsPrefix } from './query';
 import { LogLakeStorage } from './storage';
+
+const S3_ACCESS_LOGS_VIA_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
 export interface LogLakeProps {
   /**
@@ -59,11 +62,17 @@ export class LogLake extends Construct {
   readonly ingest: LogLakeIngest;
   readonly query: LogLakeQuery;
   readonly access: LogLakeAccess;
+  /** Rules, pipeline alarms and SNS topics by severity; absent when `alerts.enabled` is false. */
+  readonly alerting?: Alerting;
   /** Which stream (bucket, table) carries each category. */
   readonly placement: CategoryPlacement;
 
   constructor(scope: Construct, id: string, props: LogLakeProps = {}) {
     super(scope, id);
+    // Server access logs must be granted by bucket policy: the ACL alternative conflicts with the
+    // BucketOwnerEnforced ownership of every bucket here. Set for this subtree so the construct works in
+    // apps that do not enable the flag themselves.
+    this.node.setContext(S3_ACCESS_LOGS_VIA_POLICY, true);
     const config = resolveConfig(props.config ?? {});
     this.config = config;
     const target = props.target ?? 'aws';
@@ -181,5 +190,29 @@ export class LogLake extends Construct {
       pseudonymSecret: this.ingest.pseudonymSecret,
       principals: props.personaPrincipals,
     });
+
+    if (config.alerts.enabled) {
+      this.alerting = new Alerting(this, 'Alerting', {
+        alerts: config.alerts,
+        encryptionKey: this.key,
+        lake: {
+          workGroupName: this.query.workGroup.name,
+          resultsBucket: this.storage.resultsBucket,
+          resultsPrefix: resultsPrefix(),
+          databaseName: this.catalog.databaseName,
+          tables: { logs: 'logs', ...(this.catalog.tables.audit ? { audit: 'audit' } : {}) },
+        },
+        streams: (Object.entries(this.ingest.lanes) as [StreamName, IngestLane | undefined][]).flatMap(
+          ([name, lane]) => {
+            const bucket = buckets[name];
+            return lane && bucket
+              ? [{ name, deliveryStream: lane.stream, transform: lane.transform, bucket }]
+              : [];
+          },
+        ),
+        lockedCategories: locked,
+        logRetentionDays: config.lambdaLogRetentionDays,
+      });
+    }
   }
 }

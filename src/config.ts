@@ -7,6 +7,7 @@
  * received.
  */
 import { z } from 'zod';
+import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
 import { ConfigError } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
 
@@ -171,6 +172,8 @@ export const configSchema = z
       /** Category used when nothing matches. */
       defaultCategory: category,
     }),
+    /** Alert rules, pipeline alarms and notification channels (`src/alerts/config.ts`). */
+    alerts: alertsSchema,
   })
   .superRefine((c, ctx) => {
     const locked = CATEGORIES.filter((k) => c.categories[k].locked);
@@ -300,6 +303,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     ],
     defaultCategory: 'runtime',
   },
+  alerts: DEFAULT_ALERTS,
 };
 
 /** Objects merge key by key; arrays and scalars in `override` replace. */

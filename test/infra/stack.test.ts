@@ -1,6 +1,8 @@
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { DATA_OUTPUT_PREFIX, ERROR_OUTPUT_PREFIX } from '../../lib/ingest';
+import { LogLake } from '../../lib/log-lake';
 import { NAMED_QUERIES } from '../../lib/query';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
 import { CATEGORIES, PARTITION_COLUMNS, PERSONAS, RECORD_COLUMNS } from '../../src/schema';
@@ -320,7 +322,13 @@ describe('LogLake delivery streams', () => {
 });
 
 describe('LogLake transform functions', () => {
-  const functions = () => resourcesOf(template(), 'AWS::Lambda::Function');
+  // The alarm Lambda (Alerting) is tested in test/alerts/alerting.test.ts.
+  const functions = () =>
+    Object.fromEntries(
+      Object.entries(resourcesOf(template(), 'AWS::Lambda::Function')).filter(([id]) =>
+        id.includes('Transform'),
+      ),
+    );
 
   it('run on Node.js 24, arm64, with an explicit encrypted log group and no retention custom resource', () => {
     const fns = Object.values(functions());
@@ -356,6 +364,18 @@ describe('LogLake transform functions', () => {
       expect(env.LOGLAKE_STREAM).toBe(isLogs ? 'logs' : 'audit');
       expect(env.LOGLAKE_AUDIT_STREAM_NAME !== undefined).toBe(isLogs);
     }
+  });
+
+  it('fails synth, naming the rules, when the settings would overflow Lambda’s 4 KB environment', () => {
+    const rules = Array.from({ length: 60 }, (_, i) => ({
+      category: 'framework' as const,
+      loggerPrefixes: [`component-${i}`],
+    }));
+
+    expect(() => template({ override: { transform: { rules } } })).toThrow(
+      /transform settings need \d+ bytes of Lambda environment.*limit of 4096.*shorten transform\.rules/,
+    );
+    expect(() => template({ override: { transform: { rules: rules.slice(0, 10) } } })).not.toThrow();
   });
 
   it('lets only the logs transform put records on the audit stream', () => {
@@ -562,6 +582,26 @@ describe('LogLake personas and producers', () => {
     const resources = flat(statements[0]?.Resource);
     expect(resources).toContain('LogLakeIngestLogsStream');
     expect(resources).toContain('LogLakeIngestAuditStream');
+  });
+});
+
+describe('LogLake in a stack of your own', () => {
+  it('synthesizes in an app without the recommended feature flags, granting access logs by bucket policy', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Mine');
+    new LogLake(stack, 'Lake', { config: { name: 'mine' } });
+
+    const t = Template.fromStack(stack);
+
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'logging.s3.amazonaws.com' } }),
+        ]),
+      }),
+    });
+    t.hasResourceProperties('AWS::KinesisFirehose::DeliveryStream', { DeliveryStreamName: 'mine-logs' });
+    expect(JSON.stringify(t.toJSON())).not.toContain('LogDeliveryWrite');
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,15 @@ function outdir(): string {
   return dir;
 }
 
+/** `cdk synth` into `out` with `-c` context values, with no AWS credentials in reach. */
+function synth(out: string, ...context: string[]) {
+  return run(
+    CDK,
+    ['synth', '-q', '--no-notices', '--output', out, ...context.flatMap((c) => ['-c', c])],
+    envWithoutAws(),
+  );
+}
+
 describe('cdk synth (the real CLI, bundling included)', () => {
   afterAll(() => {
     for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
@@ -21,19 +30,7 @@ describe('cdk synth (the real CLI, bundling included)', () => {
   it('synthesizes with no credentials, no lookups, nag and bundling on', () => {
     const out = outdir();
 
-    const result = run(
-      CDK,
-      [
-        'synth',
-        '-q',
-        '--no-notices',
-        '--output',
-        out,
-        '-c',
-        'loglake={"categories":{"debug":{"expiryDays":7}}}',
-      ],
-      envWithoutAws(),
-    );
+    const result = synth(out, 'loglake={"categories":{"debug":{"expiryDays":7}}}');
 
     expect(result.stderr).not.toMatch(/ERROR|Validation failed/);
     expect(result.status).toBe(0);
@@ -54,24 +51,23 @@ describe('cdk synth (the real CLI, bundling included)', () => {
     };
     expect(manifest.missing).toBeUndefined();
     expect(manifest.artifacts.LogLake?.environment).toBe('aws://unknown-account/unknown-region');
-    const assets = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(assets).toHaveLength(2);
+    const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    // Two transform functions and the alarm Lambda.
+    expect(functions).toHaveLength(3);
+    // esbuild ran on the host: each function's asset is one minified bundle with its source map.
+    const bundles = readdirSync(out)
+      .filter((f) => f.startsWith('asset.'))
+      .map((f) => path.join(out, f, 'index.js'))
+      .filter((f) => existsSync(f));
+    expect(bundles.length).toBeGreaterThanOrEqual(1);
+    for (const bundle of bundles) {
+      expect(statSync(bundle).size).toBeGreaterThan(50_000);
+      expect(existsSync(`${bundle}.map`)).toBe(true);
+    }
   }, 180_000);
 
   it('fails with a message naming the field and the value when the config is invalid', () => {
-    const result = run(
-      CDK,
-      [
-        'synth',
-        '-q',
-        '--no-notices',
-        '--output',
-        outdir(),
-        '-c',
-        'loglake={"firehose":{"bufferSizeMiB":512}}',
-      ],
-      envWithoutAws(),
-    );
+    const result = synth(outdir(), 'loglake={"firehose":{"bufferSizeMiB":512}}');
 
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('loglake.firehose.bufferSizeMiB');
@@ -79,11 +75,7 @@ describe('cdk synth (the real CLI, bundling included)', () => {
   }, 180_000);
 
   it('fails naming the key when the deployment target is unknown', () => {
-    const result = run(
-      CDK,
-      ['synth', '-q', '--no-notices', '--output', outdir(), '-c', 'loglake:target=moon'],
-      envWithoutAws(),
-    );
+    const result = synth(outdir(), 'loglake:target=moon');
 
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('loglake:target');

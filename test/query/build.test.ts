@@ -2,9 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors';
 import {
+  type AggregateRow,
   athenaExecutionParameters,
   buildQuery,
   type Dialect,
+  fillBuckets,
   type LogFilter,
   type LogQuery,
 } from '../../src/query';
@@ -253,5 +255,37 @@ describe('athenaExecutionParameters', () => {
         expect(inner.replaceAll("''", "'")).toBe(value);
       }),
     );
+  });
+});
+
+describe('fillBuckets', () => {
+  it('fills the buckets a count query returned no row for with zeros', () => {
+    // Prepare
+    const row = (bucketStart: string, count: number): AggregateRow => ({
+      group: {},
+      bucketStart,
+      count,
+      errors: 1,
+      errorRate: 1 / count,
+      firstSeen: null,
+      lastSeen: null,
+      sampleCorrelationIds: [],
+    });
+
+    // Act
+    const filled = fillBuckets(
+      [row('2026-11-22T10:05:00.000Z', 4), row('2026-11-22T10:15:00.000Z', 2)],
+      new Date('2026-11-22T10:02:00Z'),
+      new Date('2026-11-22T10:20:00Z'),
+      300_000,
+    );
+
+    // Assess
+    expect(filled.map((b) => [b.bucketStart.slice(11, 16), b.count])).toEqual([
+      ['10:00', 0],
+      ['10:05', 4],
+      ['10:10', 0],
+      ['10:15', 2],
+    ]);
   });
 });

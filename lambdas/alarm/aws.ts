@@ -1,0 +1,173 @@
+/**
+ * AWS adapters of the alarm Lambda's ports: DynamoDB for state (rule state with its outbox, error-object
+ * arrivals, handled alarm events), SNS for notifications. Clients are passed in (module singletons live
+ * in index.ts) so tests can drive them against an emulator.
+ */
+
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type Alert, snsPublication } from '../../src/alerts/alert';
+import type { Severity } from '../../src/alerts/config';
+import type { ErrorArrival } from '../../src/alerts/pipeline';
+import type { Notifier, StateStore, StoredRuleState } from '../../src/alerts/run';
+import { DeliveryError } from '../../src/errors';
+
+/** Arrivals and handled alarm events are kept this long (an error_output window is at most a day). */
+const EVENT_TTL_SECONDS = 3 * 24 * 3600;
+
+const ttl = (from: number = Date.now()) => Math.floor(from / 1000) + EVENT_TTL_SECONDS;
+
+/** Rule state items: `pk = rule#<name>`, `sk = state`, written with an optimistic version check. */
+export class DynamoStateStore implements StateStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(rule: string): Promise<StoredRuleState | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `rule#${rule}`, sk: 'state' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    return {
+      state: Item.state as StoredRuleState['state'],
+      ...(typeof Item.lastSlot === 'string' ? { lastSlot: Item.lastSlot } : {}),
+      outbox: (Item.outbox as Alert[] | undefined) ?? [],
+      version: Number(Item.version ?? 0),
+    };
+  }
+
+  async put(
+    rule: string,
+    value: Omit<StoredRuleState, 'version'>,
+    expectedVersion: number,
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: `rule#${rule}`, sk: 'state', ...value, version: expectedVersion + 1 },
+          ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
+          ...(expectedVersion === 0
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': expectedVersion },
+              }),
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (
+        e instanceof ConditionalCheckFailedException ||
+        (e as Error).name === 'ConditionalCheckFailedException'
+      ) {
+        return false;
+      }
+      throw e;
+    }
+  }
+}
+
+/** Error-object arrivals: `pk = errors`, `sk = <time>#<bucket>/<key>`; a retried event rewrites the same item. */
+export class DynamoArrivalLog {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async record(arrival: ErrorArrival): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: 'errors',
+          sk: `${arrival.at}#${arrival.object}`,
+          ...arrival,
+          expiresAt: ttl(Date.parse(arrival.at)),
+        },
+      }),
+    );
+  }
+
+  /** Arrivals with `start <= at < end`. */
+  async list(start: string, end: string): Promise<ErrorArrival[]> {
+    const out: ErrorArrival[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :s AND :e',
+          ExpressionAttributeValues: { ':pk': 'errors', ':s': start, ':e': end },
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.at === 'string' && item.at < end) {
+          out.push({
+            at: item.at,
+            type: String(item.type),
+            stream: String(item.stream),
+            object: String(item.object),
+          });
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return out;
+  }
+}
+
+/** Alarm state changes already sent: `pk = alarm#<alert id>`; EventBridge may deliver an event twice. */
+export class DynamoAlarmLog {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async wasSent(id: string): Promise<boolean> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `alarm#${id}`, sk: 'sent' }, ConsistentRead: true }),
+    );
+    return Item !== undefined;
+  }
+
+  async markSent(id: string): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: { pk: `alarm#${id}`, sk: 'sent', expiresAt: ttl() } }),
+    );
+  }
+}
+
+/** Publishes each alert to its severity's topic; the SDK retries throttling and 5xx, then this throws. */
+export class SnsNotifier implements Notifier {
+  constructor(
+    private readonly sns: SNSClient,
+    private readonly topics: Readonly<Record<Severity, string>>,
+  ) {}
+
+  async send(alerts: readonly Alert[]): Promise<void> {
+    const failures: string[] = [];
+    for (const alert of alerts) {
+      try {
+        await this.sns.send(
+          new PublishCommand({ TopicArn: this.topics[alert.severity], ...snsPublication(alert) }),
+        );
+      } catch (e) {
+        failures.push(`${alert.id}: ${(e as Error).message}`);
+      }
+    }
+    if (failures.length > 0) {
+      throw new DeliveryError(
+        `SNS publish failed for ${failures.length} of ${alerts.length} alerts: ${failures.join('; ')}`,
+      );
+    }
+  }
+}

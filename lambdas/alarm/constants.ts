@@ -1,0 +1,24 @@
+/**
+ * Environment variable names of the alarm Lambda. The only module `lib/` may import from
+ * `lambdas/alarm` (DESIGN.md: lib imports from lambdas only their environment-name constants).
+ */
+export const ALARM_ENV = {
+  /** The rules and evaluation settings, encoded by `encodeAlarmSettings` (src/alerts/settings.ts). */
+  settings: 'LOGLAKE_ALERTS_SETTINGS',
+  /** DynamoDB table holding rule state, error-object arrivals and handled alarm events. */
+  table: 'LOGLAKE_ALERTS_TABLE',
+  /** JSON `{ critical, high, medium, low }` → SNS topic ARN. */
+  topics: 'LOGLAKE_ALERT_TOPICS',
+  /** Athena workgroup (enforces the results location, encryption and the scan cutoff). */
+  workgroup: 'LOGLAKE_ATHENA_WORKGROUP',
+  /** Glue database of the lake tables. */
+  database: 'LOGLAKE_GLUE_DATABASE',
+  /** JSON `{ logs, audit }` → Glue table name. */
+  tables: 'LOGLAKE_GLUE_TABLES',
+  /** JSON bucket name → stream (`logs` | `audit`), to name the stream of an error object. */
+  buckets: 'LOGLAKE_BUCKETS',
+  /** JSON alarm name → `{ severity, description }` for the pipeline's CloudWatch alarms. */
+  pipelineAlarms: 'LOGLAKE_PIPELINE_ALARMS',
+  /** Appended to the `loglake search` command in messages, e.g. `--athena --stack LogLake`. */
+  searchTarget: 'LOGLAKE_SEARCH_TARGET',
+} as const;

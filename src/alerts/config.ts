@@ -1,0 +1,400 @@
+/**
+ * The `alerts` slice of the config model (mounted as `alerts` in `src/config.ts`): rules evaluated on a
+ * schedule over the lake, the pipeline-health alarms, and who gets notified at which severity.
+ *
+ * Pure (zod only) so the alarm Lambda, the CDK construct and the local pipeline validate the same way.
+ */
+import { z } from 'zod';
+import { GROUP_COLUMNS, type GroupColumn } from '../query/model';
+import { CATEGORIES, LEVELS } from '../schema';
+
+/** Severities, most urgent first. Each has its own SNS topic. */
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+const severity = z.enum(SEVERITIES);
+
+/**
+ * What a rule measures.
+ * - `error_rate`: (ERROR + CRITICAL) / all events matching the filter, a fraction 0-1.
+ * - `count`: events matching the filter.
+ * - `anomaly`: z-score of the current window's volume or error rate against the trailing windows.
+ * - `error_output`: new objects under the Firehose error prefix (records Firehose could not process).
+ */
+export const RULE_KINDS = ['error_rate', 'count', 'anomaly', 'error_output'] as const;
+export type RuleKind = (typeof RULE_KINDS)[number];
+
+/** Columns a rule may group by (the query builder's group columns); one alert per distinct combination. */
+export const GROUP_BY_COLUMNS = GROUP_COLUMNS;
+export type GroupByColumn = GroupColumn;
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a 24-hour time HH:MM');
+const isoInstant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T/.test(s) && !Number.isNaN(Date.parse(s)), {
+  message: 'an ISO-8601 date-time, e.g. 2025-01-31T22:00:00Z',
+});
+const timezone = z.string().refine(isTimeZone, { message: 'an IANA time zone, e.g. UTC or Europe/Berlin' });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A one-off maintenance window `[start, end)`. */
+export const fixedWindowSchema = z
+  .strictObject({ start: isoInstant, end: isoInstant, reason: z.string().optional() })
+  .superRefine((w, ctx) => {
+    if (Date.parse(w.end) <= Date.parse(w.start)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['end'],
+        input: w.end,
+        message: `must be after start (${w.start})`,
+      });
+    }
+  });
+
+/**
+ * A recurring maintenance window: on each of `days`, from `from` to `to` local time in `timezone`.
+ * `to` earlier than `from` crosses midnight (e.g. sat 23:00 → sun 01:00 is `days: ['sat'], from: '23:00', to: '01:00'`).
+ */
+export const recurringWindowSchema = z
+  .strictObject({
+    days: z.array(z.enum(WEEKDAYS)).min(1),
+    from: clock,
+    to: clock,
+    /** @default 'UTC' */
+    timezone: timezone.default('UTC'),
+    reason: z.string().optional(),
+  })
+  .superRefine((w, ctx) => {
+    if (w.from === w.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], input: w.to, message: 'must differ from `from`' });
+    }
+  });
+
+export const suppressionWindowSchema = z.union([fixedWindowSchema, recurringWindowSchema]);
+export type SuppressionWindow = z.infer<typeof suppressionWindowSchema>;
+
+export const ruleFilterSchema = z.strictObject({
+  /** Only these categories; empty or absent means all non-locked categories (the `logs` table). */
+  categories: z.array(z.enum(CATEGORIES)).optional(),
+  /** Only these levels. */
+  levels: z.array(z.enum(LEVELS)).optional(),
+  /** Only these services (exact match). */
+  services: z.array(z.string().min(1)).optional(),
+  /** Case-insensitive substring of `message`. */
+  text: z.string().min(1).optional(),
+});
+export type RuleFilter = z.infer<typeof ruleFilterSchema>;
+
+export const anomalySchema = z.strictObject({
+  /** What the z-score is computed on. */
+  metric: z.enum(['volume', 'error_rate']),
+  /** How many windows before the current one form the baseline (mean and standard deviation). */
+  trailingWindows: z.number().int().min(3).max(288),
+  /** Which deviations count: a spike (`up`), a drop (`down`) or both. */
+  direction: z.enum(['up', 'down', 'both']),
+  /**
+   * Baseline mean below which a group is not judged (too little traffic for a z-score to mean anything).
+   * For `volume` in events per window, for `error_rate` in events per window of the denominator.
+   */
+  minBaseline: z.number().min(0),
+});
+export type AnomalySettings = z.infer<typeof anomalySchema>;
+
+/** Rule names are the keys of `alerts.rules`; they appear in messages, state keys and metric names. */
+export const RULE_NAME = /^[a-z][a-z0-9-]{1,62}$/;
+const ruleName = z
+  .string()
+  .regex(RULE_NAME, 'lowercase letters, digits and dashes, 2-63 chars, starting with a letter');
+
+export const alertRuleSchema = z
+  .strictObject({
+    description: z.string().min(1).max(500),
+    severity,
+    kind: z.enum(RULE_KINDS),
+    filter: ruleFilterSchema.default({}),
+    /** One alert per distinct combination of these columns; empty = one alert for everything matched. */
+    groupBy: z.array(z.enum(GROUP_BY_COLUMNS)).max(3).default([]),
+    /** Length of the evaluated window, in minutes. */
+    windowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60),
+    /**
+     * The rule breaches when the value is strictly above this: a fraction 0-1 for `error_rate`, a number
+     * of events for `count`, a number of standard deviations for `anomaly`, a number of objects for
+     * `error_output` (0 = any).
+     */
+    threshold: z.number().min(0),
+    /** Consecutive breaching evaluations before the rule fires (1 = fire on the first). @default 1 */
+    forEvaluations: z.number().int().min(1).max(100).default(1),
+    /** `error_rate`: windows with fewer matching events are not judged (1/1 is not a 100% error rate). @default 1 */
+    minEvents: z.number().int().min(1).default(1),
+    /** Required for `anomaly`, not allowed otherwise. */
+    anomaly: anomalySchema.optional(),
+    /** While firing, send the alert again after this many minutes; 0 = only once per incident. @default 60 */
+    renotifyMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60)
+      .default(60),
+    /** Maintenance windows during which this rule notifies nobody (state is still kept). @default [] */
+    suppress: z.array(suppressionWindowSchema).default([]),
+    /** Also notify when the rule stops breaching. @default true */
+    notifyResolved: z.boolean().default(true),
+    /** Turn the rule off without deleting it. @default true */
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((r, ctx) => {
+    if (r.kind === 'anomaly' && !r.anomaly) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anomaly'],
+        input: r.anomaly,
+        message: 'required when kind is anomaly',
+      });
+    }
+    if (r.kind !== 'anomaly' && r.anomaly) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['anomaly'],
+        input: r.anomaly,
+        message: `only allowed when kind is anomaly (kind is ${r.kind})`,
+      });
+    }
+    if (r.kind === 'error_rate' && r.threshold >= 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold'],
+        input: r.threshold,
+        message: 'an error rate is a fraction: must be below 1 (0.05 = 5%)',
+      });
+    }
+    if (r.kind === 'error_output') {
+      const filtered = Object.values(r.filter).some((v) => v !== undefined);
+      if (r.groupBy.length > 0 || filtered) {
+        ctx.addIssue({
+          code: 'custom',
+          path: filtered ? ['filter'] : ['groupBy'],
+          input: filtered ? r.filter : r.groupBy,
+          message:
+            'error_output rules count raw error objects: no filter, no groupBy (they group by error type)',
+        });
+      }
+    }
+  });
+/** A rule's settings as held in `alerts.rules.<name>`. */
+export type AlertRuleSettings = z.infer<typeof alertRuleSchema>;
+/** A rule with its name, as the engine uses it. */
+export interface AlertRule extends AlertRuleSettings {
+  readonly name: string;
+}
+
+/** Notification endpoints. A subscription receives every topic at or above `minSeverity` (escalation). */
+export const subscriptionSchema = z
+  .strictObject({
+    protocol: z.enum(['email', 'https', 'sms', 'sqs', 'lambda']),
+    /** Email address, https URL (chat webhook, paging service), phone number (E.164) or ARN. */
+    endpoint: z.string().min(3),
+    minSeverity: severity,
+    /** Deliver only `firing` messages (e.g. a pager that has its own resolve flow). @default false */
+    firingOnly: z.boolean().default(false),
+  })
+  .superRefine((s, ctx) => {
+    const ok =
+      s.protocol === 'email'
+        ? /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(s.endpoint)
+        : s.protocol === 'https'
+          ? /^https:\/\/[^\s]+$/.test(s.endpoint)
+          : s.protocol === 'sms'
+            ? /^\+[1-9]\d{6,14}$/.test(s.endpoint)
+            : new RegExp(`^arn:aws[a-z-]*:${s.protocol}:`).test(s.endpoint);
+    if (!ok) {
+      const want = {
+        email: 'an email address',
+        https: 'an https:// URL',
+        sms: 'an E.164 phone number (+4915...)',
+        sqs: 'an SQS queue ARN',
+        lambda: 'a Lambda function ARN',
+      }[s.protocol];
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        input: s.endpoint,
+        message: `must be ${want} for protocol ${s.protocol}`,
+      });
+    }
+  });
+export type Subscription = z.infer<typeof subscriptionSchema>;
+
+/** CloudWatch alarms on the pipeline itself, and the severity each one is reported with. */
+export const PIPELINE_ALARMS = [
+  'firehoseDelivery',
+  'firehoseThrottling',
+  'firehoseFreshness',
+  'transformErrors',
+  'transformThrottles',
+  'processingFailed',
+  'alertingErrors',
+] as const;
+export type PipelineAlarm = (typeof PIPELINE_ALARMS)[number];
+
+export const pipelineAlarmsSchema = z.strictObject({
+  enabled: z.boolean(),
+  /** Oldest record in Firehose not yet delivered to S3, in seconds, above which the freshness alarm fires. */
+  freshnessThresholdSeconds: z.number().int().min(60).max(86_400),
+  severities: z.strictObject(
+    Object.fromEntries(PIPELINE_ALARMS.map((a) => [a, severity])) as Record<PipelineAlarm, typeof severity>,
+  ),
+});
+
+export const alertsSchema = z.strictObject({
+  /** Deploy the alerting (topics, schedule, alarm Lambda, alarms, dashboard). */
+  enabled: z.boolean(),
+  /** Minutes between scheduled evaluations (EventBridge rate; the local pipeline uses it too). */
+  scheduleMinutes: z.number().int().min(1).max(60),
+  /**
+   * Evaluation windows end this many minutes before the evaluation time, because Firehose buffers
+   * before it delivers (buffer interval plus processing): a window that ends now would miss the newest
+   * events and every error rate would look like a drop in volume.
+   */
+  delayMinutes: z.number().int().min(0).max(60),
+  /** Sample correlation ids attached to an alert (redacted data only). */
+  maxSamples: z.number().int().min(0).max(20),
+  /** Groups reported per rule evaluation, worst first; bounds query results and message volume. */
+  maxGroups: z.number().int().min(1).max(1000),
+  /**
+   * Rules by name. A record (not a list) so an override merges into the defaults: change one field of
+   * a default rule, disable it with `enabled: false`, or add a rule under a new name.
+   */
+  rules: z.record(ruleName, alertRuleSchema, {
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? 'rule names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
+        : undefined,
+  }),
+  /** Maintenance windows applied to every rule and to the pipeline alarms. */
+  suppress: z.array(suppressionWindowSchema),
+  subscriptions: z.array(subscriptionSchema),
+  pipeline: pipelineAlarmsSchema,
+  /** Local pipeline only: alerts are POSTed as JSON to this URL. */
+  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+});
+export type AlertsConfig = z.infer<typeof alertsSchema>;
+
+/** Default rules from the organisation's alerting policy. */
+export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
+  'error-rate': {
+    description: 'More than 5% of a service’s events are ERROR or CRITICAL over 5 minutes',
+    severity: 'high',
+    kind: 'error_rate',
+    // Debug is sampled and locked categories live in the audit table: neither belongs in a service's rate.
+    filter: { categories: ['runtime', 'framework', 'errors', 'api_access'] },
+    groupBy: ['service'],
+    windowMinutes: 5,
+    threshold: 0.05,
+    forEvaluations: 1,
+    minEvents: 20,
+    renotifyMinutes: 60,
+    suppress: [],
+    notifyResolved: true,
+    enabled: true,
+  },
+  'security-critical': {
+    description: 'Any CRITICAL event in the security category',
+    severity: 'critical',
+    kind: 'count',
+    filter: { categories: ['security'], levels: ['CRITICAL'] },
+    groupBy: ['service'],
+    windowMinutes: 5,
+    threshold: 0,
+    forEvaluations: 1,
+    minEvents: 1,
+    renotifyMinutes: 30,
+    suppress: [],
+    notifyResolved: true,
+    enabled: true,
+  },
+  'volume-anomaly': {
+    description: 'Event volume of a category deviates more than 2σ from the trailing hour',
+    severity: 'medium',
+    kind: 'anomaly',
+    filter: {},
+    groupBy: ['category'],
+    windowMinutes: 5,
+    threshold: 2,
+    forEvaluations: 1,
+    minEvents: 1,
+    anomaly: { metric: 'volume', trailingWindows: 12, direction: 'both', minBaseline: 10 },
+    renotifyMinutes: 120,
+    suppress: [],
+    notifyResolved: true,
+    enabled: true,
+  },
+  'firehose-errors': {
+    description: 'Firehose wrote records it could not process under the error prefix',
+    severity: 'high',
+    kind: 'error_output',
+    filter: {},
+    groupBy: [],
+    windowMinutes: 15,
+    threshold: 0,
+    forEvaluations: 1,
+    minEvents: 1,
+    renotifyMinutes: 60,
+    suppress: [],
+    notifyResolved: true,
+    enabled: true,
+  },
+};
+
+export const DEFAULT_ALERTS: AlertsConfig = {
+  enabled: true,
+  scheduleMinutes: 5,
+  delayMinutes: 2,
+  maxSamples: 5,
+  maxGroups: 50,
+  rules: DEFAULT_RULES,
+  suppress: [],
+  subscriptions: [],
+  pipeline: {
+    enabled: true,
+    freshnessThresholdSeconds: 900,
+    severities: {
+      firehoseDelivery: 'critical',
+      firehoseThrottling: 'medium',
+      firehoseFreshness: 'high',
+      transformErrors: 'high',
+      transformThrottles: 'medium',
+      processingFailed: 'high',
+      alertingErrors: 'high',
+    },
+  },
+};
+
+/** Severity rank, 0 = most urgent. */
+export function severityRank(s: Severity): number {
+  return SEVERITIES.indexOf(s);
+}
+
+/** Severities at or above `min` (escalation: a critical alert reaches every subscription up to `min`). */
+export function severitiesAtOrAbove(min: Severity): Severity[] {
+  return SEVERITIES.filter((s) => severityRank(s) <= severityRank(min));
+}
+
+/** The enabled rules, named, in a stable order (by name). */
+export function enabledRules(alerts: Pick<AlertsConfig, 'rules'>): AlertRule[] {
+  return Object.entries(alerts.rules)
+    .filter(([, r]) => r.enabled)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, r]) => ({ ...r, name }));
+}

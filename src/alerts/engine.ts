@@ -1,0 +1,117 @@
+/**
+ * One rule, one evaluation: observations + the rule's prior state → the next state and the alerts to
+ * send. Pure; shared by the alarm Lambda and the local pipeline (`run.ts` drives both).
+ */
+import { type Alert, type AlertWindow, alertId, searchCommand } from './alert';
+import type { AlertRule, SuppressionWindow } from './config';
+import { type Action, decide, type GroupState } from './decide';
+import { type Observation, parseGroupKey, valueUnit } from './observe';
+import { activeSuppression, describeWindow } from './suppression';
+
+/** Everything kept about a rule between evaluations. */
+export interface RuleState {
+  /** Groups currently pending or firing, by group key. */
+  readonly groups: Readonly<Record<string, GroupState>>;
+}
+
+export const EMPTY_RULE_STATE: RuleState = { groups: {} };
+
+export interface GroupDecision {
+  readonly groupKey: string;
+  readonly value: number;
+  readonly action: Action;
+  readonly reason: string;
+}
+
+export interface RuleEvaluation {
+  readonly rule: string;
+  readonly at: string;
+  readonly window: AlertWindow;
+  readonly state: RuleState;
+  readonly alerts: Alert[];
+  readonly decisions: GroupDecision[];
+}
+
+export interface EvaluateOptions {
+  /** Maintenance windows applied to every rule, besides the rule's own. */
+  readonly globalSuppress?: readonly SuppressionWindow[];
+  /** Appended to the `loglake search` command (`--data-dir …`, `--athena …`). */
+  readonly searchTarget?: string;
+}
+
+/**
+ * Apply one evaluation. Groups in the prior state that the query no longer returns had no matching
+ * events in the window: they count as value 0 (not breaching), so they resolve.
+ */
+export function evaluateRule(
+  rule: AlertRule,
+  at: Date,
+  window: AlertWindow,
+  observations: readonly Observation[],
+  prior: RuleState,
+  options: EvaluateOptions = {},
+): RuleEvaluation {
+  const suppression = activeSuppression([...rule.suppress, ...(options.globalSuppress ?? [])], at);
+  const suppressedBy = suppression ? describeWindow(suppression) : undefined;
+  const seen = new Set(observations.map((o) => o.groupKey));
+  const quiet: Observation[] = Object.keys(prior.groups)
+    .filter((k) => !seen.has(k))
+    .map((k) => ({
+      group: parseGroupKey(k),
+      groupKey: k,
+      value: 0,
+      breaching: false,
+      judged: true,
+      details: {},
+      samples: [],
+    }));
+  const groups: Record<string, GroupState> = {};
+  const alerts: Alert[] = [];
+  const decisions: GroupDecision[] = [];
+  const firedAt = at.toISOString();
+  for (const o of [...observations, ...quiet]) {
+    const previous = prior.groups[o.groupKey];
+    // An unjudged group (too little traffic) neither starts nor ends an incident.
+    if (!o.judged && previous) {
+      groups[o.groupKey] = previous;
+      decisions.push({
+        groupKey: o.groupKey,
+        value: o.value,
+        action: 'hold',
+        reason: 'too little data to judge',
+      });
+      continue;
+    }
+    const d = decide({ rule, breaching: o.breaching, value: o.value, at, prior: previous, suppressedBy });
+    if (d.next) groups[o.groupKey] = d.next;
+    if (d.action !== 'none' || o.breaching) {
+      decisions.push({ groupKey: o.groupKey, value: o.value, action: d.action, reason: d.reason });
+    }
+    if (d.action !== 'fire' && d.action !== 'resolve') continue;
+    const status = d.action === 'fire' ? 'firing' : 'resolved';
+    const search = searchCommand(rule, o.group, window, options.searchTarget);
+    alerts.push({
+      version: 1,
+      id: alertId(rule.name, o.groupKey, status, firedAt),
+      source: 'rule',
+      status,
+      rule: rule.name,
+      description: rule.description,
+      severity: rule.severity,
+      kind: rule.kind,
+      value: o.value,
+      threshold: rule.threshold,
+      unit: valueUnit(rule),
+      window,
+      group: o.group,
+      groupKey: o.groupKey,
+      firedAt,
+      since: previous?.since ?? d.next?.since ?? firedAt,
+      repeat: d.repeat,
+      samples: o.samples,
+      details: o.details,
+      ...(search ? { search } : {}),
+    });
+  }
+  return { rule: rule.name, at: firedAt, window, state: { groups }, alerts, decisions };
+}

@@ -1,0 +1,358 @@
+/**
+ * Alerting over the local lake: the same rules, engine and run loop as the alarm Lambda, with DuckDB
+ * instead of Athena, a JSON file instead of DynamoDB, and stdout + `alerts.jsonl` + an optional webhook
+ * instead of SNS. Error objects are the files under `<data-dir>/errors/`, by modification time.
+ */
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import type { LogLakeConfig } from '../config';
+import { lockedCategories } from '../config';
+import { DeliveryError } from '../errors';
+import { LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
+import { ERROR_PREFIX } from '../schema';
+import { type Alert, type AlertWindow, evaluationSlot } from './alert';
+import { type AlertRule, enabledRules } from './config';
+import type { GroupState } from './decide';
+import { LakeSource } from './lake';
+import type { ErrorArrival } from './pipeline';
+import {
+  MemoryStateStore,
+  type Notifier,
+  type RunReport,
+  runEvaluation,
+  type StateStore,
+  type StoredRuleState,
+} from './run';
+
+/** Where alerts of the local pipeline are appended, one JSON alert per line. */
+export const ALERTS_FILE = 'alerts.jsonl';
+/** Rule state of the local pipeline, next to its other state. */
+export const STATE_FILE = join('.loglake', 'alerts-state.json');
+
+/** Files under `<dataDir>/errors/` modified in `[start, end)`, as error-object arrivals. */
+export function scanErrorArrivals(
+  dataDir: string,
+  window: Pick<AlertWindow, 'start' | 'end'>,
+): ErrorArrival[] {
+  const root = join(dataDir, ERROR_PREFIX);
+  if (!existsSync(root)) return [];
+  const start = Date.parse(window.start);
+  const end = Date.parse(window.end);
+  const out: ErrorArrival[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(path);
+        continue;
+      }
+      if (!entry.isFile()) continue;
+      const mtime = statSync(path).mtimeMs;
+      if (mtime < start || mtime >= end) continue;
+      const rel = relative(dataDir, path).split(sep).join('/');
+      const type = rel.split('/')[1];
+      if (!type || rel.split('/').length < 3) continue;
+      out.push({ at: new Date(mtime).toISOString(), type, stream: 'local', object: rel });
+    }
+  };
+  walk(root);
+  return out.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/** {@link StateStore} in one JSON file, replaced atomically (write, then rename). One process at a time. */
+export class FileStateStore implements StateStore {
+  constructor(private readonly file: string) {}
+
+  private read(): Record<string, StoredRuleState> {
+    if (!existsSync(this.file)) return {};
+    return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StoredRuleState>;
+  }
+
+  async get(rule: string): Promise<StoredRuleState | undefined> {
+    return this.read()[rule];
+  }
+
+  async put(
+    rule: string,
+    value: Omit<StoredRuleState, 'version'>,
+    expectedVersion: number,
+  ): Promise<boolean> {
+    const all = this.read();
+    if ((all[rule]?.version ?? 0) !== expectedVersion) return false;
+    all[rule] = { ...value, version: expectedVersion + 1 };
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(all, null, 2));
+    renameSync(tmp, this.file);
+    return true;
+  }
+}
+
+export interface LocalNotifierOptions {
+  readonly dataDir: string;
+  /** Prints one alert for people (the pipeline's console). */
+  readonly print?: (alert: Alert) => void;
+  /** POST each alert as JSON here. */
+  readonly webhookUrl?: string;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** Attempts per webhook POST. @default 3 */
+  readonly attempts?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Prints and appends each alert once (by id), then POSTs it to the webhook with retries. A webhook that
+ * keeps failing makes `send` throw: the run loop keeps the alerts in its outbox and sends them again at
+ * the next evaluation, while `alerts.jsonl` already holds them.
+ */
+export class LocalNotifier implements Notifier {
+  private written: Set<string> | undefined;
+
+  constructor(private readonly options: LocalNotifierOptions) {}
+
+  private file(): string {
+    return join(this.options.dataDir, ALERTS_FILE);
+  }
+
+  private writtenIds(): Set<string> {
+    if (!this.written) {
+      this.written = new Set();
+      if (existsSync(this.file())) {
+        for (const line of readFileSync(this.file(), 'utf8').split('\n')) {
+          if (!line.trim()) continue;
+          try {
+            this.written.add((JSON.parse(line) as Alert).id);
+          } catch {
+            // A torn last line from a crash: that alert is written again, which is the safe side.
+          }
+        }
+      }
+    }
+    return this.written;
+  }
+
+  async send(alerts: readonly Alert[]): Promise<void> {
+    const written = this.writtenIds();
+    for (const alert of alerts) {
+      if (written.has(alert.id)) continue;
+      mkdirSync(this.options.dataDir, { recursive: true });
+      appendFileSync(this.file(), `${JSON.stringify(alert)}\n`);
+      written.add(alert.id);
+      this.options.print?.(alert);
+    }
+    if (!this.options.webhookUrl) return;
+    const failures: string[] = [];
+    for (const alert of alerts) {
+      try {
+        await this.post(this.options.webhookUrl, alert);
+      } catch (e) {
+        failures.push(`${alert.id}: ${(e as Error).message}`);
+      }
+    }
+    if (failures.length > 0) {
+      throw new DeliveryError(
+        `webhook ${this.options.webhookUrl} failed for ${failures.length} alert(s): ${failures.join('; ')}`,
+      );
+    }
+  }
+
+  private async post(url: string, alert: Alert): Promise<void> {
+    const doFetch = this.options.fetch ?? fetch;
+    const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    const attempts = this.options.attempts ?? 3;
+    let last = '';
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await sleep(250 * 2 ** i);
+      try {
+        const res = await doFetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': alert.id },
+          body: JSON.stringify(alert),
+          signal: AbortSignal.timeout(5_000),
+        });
+        if (res.ok) return;
+        last = `HTTP ${res.status}`;
+        // 4xx other than 429 will not get better by retrying.
+        if (res.status < 500 && res.status !== 429) break;
+      } catch (e) {
+        last = (e as Error).message;
+      }
+    }
+    throw new Error(last);
+  }
+}
+
+export interface LocalEvaluationOptions {
+  readonly dataDir: string;
+  readonly config: LogLakeConfig;
+  /** @default now */
+  readonly at?: Date;
+  /** @default config.alerts.delayMinutes */
+  readonly delayMinutes?: number;
+  /** Only these rules (by name). @default every enabled rule */
+  readonly rules?: readonly string[];
+}
+
+/** The lake reader, or an empty one when nothing was delivered yet (DuckDB cannot create a view over no files). */
+interface Lake {
+  query: LocalLakeReader['query'];
+  close: () => void;
+}
+
+async function openLake(dataDir: string): Promise<Lake> {
+  try {
+    const reader = await LocalLakeReader.open(dataDir);
+    return { query: (b) => reader.query(b), close: () => reader.close() };
+  } catch (error) {
+    if (error instanceof Error && /No files found that match the pattern/i.test(error.message)) {
+      return { query: async () => [], close: () => {} };
+    }
+    throw error;
+  }
+}
+
+function lakeSource(dataDir: string, config: LogLakeConfig, reader: Lake): LakeSource {
+  return new LakeSource({
+    dialect: 'duckdb',
+    maxSamples: config.alerts.maxSamples,
+    maxGroups: config.alerts.maxGroups,
+    lockedCategories: lockedCategories(config),
+    tables: () => [{ table: LOCAL_TABLE }],
+    run: (built) => reader.query(built),
+    arrivals: async (window) => scanErrorArrivals(dataDir, window),
+  });
+}
+
+function selectRules(config: LogLakeConfig, names: readonly string[] | undefined): AlertRule[] {
+  const rules = enabledRules(config.alerts);
+  if (!names || names.length === 0) return rules;
+  const known = new Set(rules.map((r) => r.name));
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    throw new DeliveryError(
+      `unknown or disabled rule(s): ${unknown.join(', ')}; enabled: ${[...known].join(', ')}`,
+    );
+  }
+  return rules.filter((r) => names.includes(r.name));
+}
+
+/**
+ * What is firing at `at`, from nothing but the lake: each rule is replayed over the schedule slots
+ * its `forEvaluations` needs, then every group still breaching at `at` is reported with its current
+ * value (as if nobody had been told yet). Stateless: running it twice gives the same answer.
+ */
+export async function evaluateLocalLake(options: LocalEvaluationOptions): Promise<Alert[]> {
+  const { dataDir, config } = options;
+  const at = evaluationSlot(options.at ?? new Date());
+  const rules = selectRules(config, options.rules);
+  const reader = await openLake(dataDir);
+  try {
+    const source = lakeSource(dataDir, config, reader);
+    const store = new MemoryStateStore();
+    const step = config.alerts.scheduleMinutes * 60_000;
+    const runOptions = {
+      delayMinutes: options.delayMinutes ?? config.alerts.delayMinutes,
+      globalSuppress: config.alerts.suppress,
+      searchTarget: `--data-dir ${dataDir}`,
+    };
+    const discard: Notifier = { send: async () => {} };
+    const warmup = Math.max(0, ...rules.map((r) => r.forEvaluations - 1));
+    for (let k = warmup; k >= 1; k--) {
+      const slot = new Date(at.getTime() - k * step);
+      await runEvaluation(
+        rules.filter((r) => r.forEvaluations > k),
+        slot,
+        { source, store, notifier: discard },
+        runOptions,
+      );
+    }
+    // Forget who was told during the warm-up, so every group firing at `at` is reported now.
+    for (const [rule, stored] of store.entries()) {
+      const groups: Record<string, GroupState> = {};
+      for (const [k, g] of Object.entries(stored.state.groups)) {
+        const { notifiedAt: _told, ...rest } = g;
+        groups[k] = rest;
+      }
+      await store.put(rule, { state: { groups }, outbox: [] }, stored.version);
+    }
+    const report = await runEvaluation(rules, at, { source, store, notifier: discard }, runOptions);
+    return report.alerts.filter((a) => a.status === 'firing');
+  } finally {
+    reader.close();
+  }
+}
+
+export interface LocalAlertingOptions extends Omit<LocalEvaluationOptions, 'at'> {
+  readonly print?: (alert: Alert) => void;
+  /** Reports a failed evaluation (the next tick retries). @default writes to stderr */
+  readonly onError?: (error: Error) => void;
+  /** @default config.alerts.scheduleMinutes */
+  readonly intervalMs?: number;
+  /** @default config.alerts.webhookUrl */
+  readonly webhookUrl?: string;
+}
+
+/**
+ * The local pipeline's alerting: evaluates every `scheduleMinutes` with state kept in
+ * `<data-dir>/.loglake/alerts-state.json`, prints alerts, appends them to `alerts.jsonl` and posts them
+ * to the webhook. `tick()` evaluates now (the pipeline calls it after a flush, the demo after its traffic).
+ */
+export function startLocalAlerting(options: LocalAlertingOptions): {
+  tick: (at?: Date) => Promise<RunReport>;
+  stop: () => void;
+} {
+  const { dataDir, config } = options;
+  const store = new FileStateStore(join(dataDir, STATE_FILE));
+  const webhookUrl = options.webhookUrl ?? config.alerts.webhookUrl;
+  const notifier = new LocalNotifier({
+    dataDir,
+    ...(options.print ? { print: options.print } : {}),
+    ...(webhookUrl ? { webhookUrl } : {}),
+  });
+  const rules = selectRules(config, options.rules);
+  let running: Promise<RunReport> | undefined;
+  const tick = async (at: Date = new Date()): Promise<RunReport> => {
+    // One evaluation at a time: a slow one makes the next tick wait instead of racing it.
+    while (running) await running.catch(() => undefined);
+    const run = (async () => {
+      const reader = await openLake(dataDir);
+      try {
+        return await runEvaluation(
+          rules,
+          at,
+          { source: lakeSource(dataDir, config, reader), store, notifier },
+          {
+            delayMinutes: options.delayMinutes ?? config.alerts.delayMinutes,
+            globalSuppress: config.alerts.suppress,
+            searchTarget: `--data-dir ${dataDir}`,
+          },
+        );
+      } finally {
+        reader.close();
+      }
+    })();
+    running = run;
+    try {
+      return await run;
+    } finally {
+      running = undefined;
+    }
+  };
+  const onError = options.onError ?? ((e: Error) => process.stderr.write(`alerts: ${e.message}\n`));
+  const timer = setInterval(
+    () => void tick().catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e)))),
+    options.intervalMs ?? config.alerts.scheduleMinutes * 60_000,
+  );
+  timer.unref();
+  return { tick, stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,133 @@
+/**
+ * The Athena side of the CLI: where to query (workgroup, database, tables, region) from flags or the
+ * stack's CloudFormation outputs, and the pseudonym key from the stack's Secrets Manager secret.
+ * SDK clients are created once per process (one region per CLI run).
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { InputError } from '../errors';
+import { pseudonymizeUserId } from '../redact/pseudonym';
+import { cliEnv } from './env';
+
+/** Output keys of `LogLakeStack` (lib/stack.ts) the CLI reads. */
+export const STACK_OUTPUTS = {
+  workGroup: 'WorkGroupName',
+  database: 'DatabaseName',
+  logsTable: 'LogsTableName',
+  auditTable: 'AuditTableName',
+  pseudonymSecret: 'PseudonymSecretArn',
+  logsStream: 'LogsStreamName',
+  auditStream: 'AuditStreamName',
+} as const;
+
+/** `developer` → `DeveloperWorkGroupName`: a persona's workgroup output. */
+export function personaWorkGroupOutput(persona: string): string {
+  return `${persona.charAt(0).toUpperCase()}${persona.slice(1)}WorkGroupName`;
+}
+
+export interface AthenaFlags {
+  readonly stack?: string;
+  readonly region?: string;
+  readonly workgroup?: string;
+  readonly database?: string;
+  readonly logsTable?: string;
+  readonly auditTable?: string;
+  readonly persona?: string;
+  readonly pseudonymSecret?: string;
+}
+
+export interface AthenaTarget {
+  readonly region: string | undefined;
+  readonly workGroup: string;
+  readonly database: string;
+  readonly tables: { readonly logs: string; readonly audit: string };
+  readonly pseudonymSecret: string | undefined;
+}
+
+const clients: { athena?: AthenaClient; cfn?: CloudFormationClient; secrets?: SecretsManagerClient } = {};
+
+export function athenaClient(region: string | undefined): AthenaClient {
+  clients.athena ??= new AthenaClient(region ? { region } : {});
+  return clients.athena;
+}
+
+function cfnClient(region: string | undefined): CloudFormationClient {
+  clients.cfn ??= new CloudFormationClient(region ? { region } : {});
+  return clients.cfn;
+}
+
+function secretsClient(region: string | undefined): SecretsManagerClient {
+  clients.secrets ??= new SecretsManagerClient(region ? { region } : {});
+  return clients.secrets;
+}
+
+/** The stack's outputs by key. */
+export async function stackOutputs(
+  stack: string,
+  region: string | undefined,
+): Promise<Record<string, string>> {
+  const { Stacks } = await cfnClient(region).send(new DescribeStacksCommand({ StackName: stack }));
+  const outputs: Record<string, string> = {};
+  for (const o of Stacks?.[0]?.Outputs ?? [])
+    if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+  return outputs;
+}
+
+/**
+ * Resolve the Athena target: explicit flags win; missing values come from the stack's outputs
+ * (`--stack` or `LOGLAKE_STACK`).
+ * @throws InputError naming what is missing.
+ */
+export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTarget> {
+  const region = flags.region ?? cliEnv.region;
+  const stack = flags.stack ?? cliEnv.stack;
+  const needOutputs = !flags.workgroup || !flags.database || (!flags.pseudonymSecret && stack);
+  const outputs = stack && needOutputs ? await stackOutputs(stack, region) : {};
+  const workGroup =
+    flags.workgroup ??
+    (flags.persona ? outputs[personaWorkGroupOutput(flags.persona)] : undefined) ??
+    outputs[STACK_OUTPUTS.workGroup];
+  const database = flags.database ?? outputs[STACK_OUTPUTS.database];
+  const missing = [...(workGroup ? [] : ['--workgroup']), ...(database ? [] : ['--database'])];
+  if (missing.length > 0) {
+    throw new InputError(
+      `--athena needs ${missing.join(' and ')}, or --stack <name> (or LOGLAKE_STACK) to read them from the stack's outputs${
+        stack
+          ? ` (stack ${stack} has no ${missing.join('/')} output${flags.persona ? ` for persona ${flags.persona}` : ''})`
+          : ''
+      }`,
+    );
+  }
+  return {
+    region,
+    workGroup: workGroup as string,
+    database: database as string,
+    tables: {
+      logs: flags.logsTable ?? outputs[STACK_OUTPUTS.logsTable] ?? 'logs',
+      audit: flags.auditTable ?? outputs[STACK_OUTPUTS.auditTable] ?? 'audit',
+    },
+    pseudonymSecret: flags.pseudonymSecret ?? outputs[STACK_OUTPUTS.pseudonymSecret],
+  };
+}
+
+/**
+ * Pseudonymize raw user ids with the deployment's key (the secret the transform Lambda uses).
+ * @throws InputError when no secret is known.
+ */
+export async function athenaPseudonymizer(
+  target: AthenaTarget,
+): Promise<(ids: string[]) => Promise<string[]>> {
+  return async (ids) => {
+    if (!target.pseudonymSecret) {
+      throw new InputError(
+        '--user on Athena needs the pseudonym key: pass --pseudonym-secret <arn> or --stack <name>',
+      );
+    }
+    const { SecretString } = await secretsClient(target.region).send(
+      new GetSecretValueCommand({ SecretId: target.pseudonymSecret }),
+    );
+    if (!SecretString) throw new InputError(`secret ${target.pseudonymSecret} has no string value`);
+    return ids.map((id) => pseudonymizeUserId(id, SecretString));
+  };
+}

@@ -1,0 +1,155 @@
+/** `loglake local`: the Firehose-compatible endpoint and delivery pipeline on this machine. */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import type { LogLakeConfig } from '../config';
+import { pseudonymKey } from '../local/datadir';
+import { LocalPipeline } from '../local/pipeline';
+import { type Endpoint, startEndpoint } from '../local/server';
+import { localTransform } from '../local/transform';
+import type { StreamName } from '../schema';
+import { dataDirOf, intOption, loadConfig } from './options';
+import { type CliIO, processIO } from './query-commands';
+
+/** Default port of the local endpoint. */
+export const DEFAULT_LOCAL_PORT = 4573;
+
+export interface LocalFlags {
+  readonly port?: number;
+  readonly host?: string;
+  readonly dataDir?: string;
+  readonly flushSeconds?: number;
+  readonly bufferMib?: number;
+  readonly config?: string;
+  readonly pseudonymKeyFile?: string;
+  readonly quiet?: boolean;
+}
+
+export interface RunningLocal {
+  readonly endpoint: Endpoint;
+  readonly pipeline: LocalPipeline;
+  readonly dataDir: string;
+  readonly config: LogLakeConfig;
+  /** Stop accepting, deliver everything held, release the data directory. */
+  stop(): Promise<void>;
+}
+
+/** Start the pipeline and its endpoint (used by `loglake local` and the demo). */
+export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Promise<RunningLocal> {
+  const config = loadConfig(flags.config);
+  const dataDir = resolve(dataDirOf(flags));
+  const key = pseudonymKey(dataDir, flags.pseudonymKeyFile);
+  const pipeline = await LocalPipeline.open({
+    dataDir,
+    transform: localTransform(config, key),
+    flushIntervalMs: (flags.flushSeconds ?? DEFAULT_FLUSH_SECONDS) * 1000,
+    bufferBytes: Math.round((flags.bufferMib ?? config.firehose.processorBufferSizeMiB) * 1024 * 1024),
+    compression: config.output.compression,
+    onDelivery: flags.quiet
+      ? undefined
+      : (stream: StreamName, segment, r) =>
+          io.stderr(
+            `loglake local: delivered ${stream} ${segment}: ${r.events} events in ${r.files.length} file(s)` +
+              `${r.processingFailed + r.conversionFailed > 0 ? `, ${r.processingFailed + r.conversionFailed} record(s) to errors/` : ''}` +
+              `${r.dropped > 0 ? `, ${r.dropped} dropped by the transform` : ''}\n`,
+          ),
+  });
+  let endpoint: Endpoint;
+  try {
+    endpoint = await startEndpoint({ pipeline, host: flags.host, port: flags.port ?? DEFAULT_LOCAL_PORT });
+  } catch (error) {
+    await pipeline.close();
+    throw error;
+  }
+  return {
+    endpoint,
+    pipeline,
+    dataDir,
+    config,
+    stop: async () => {
+      await endpoint.close();
+      await pipeline.close();
+    },
+  };
+}
+
+/**
+ * Local buffering interval. Firehose's own minimum with dynamic partitioning is 60 s; locally a few
+ * seconds keeps the feedback loop short.
+ */
+export const DEFAULT_FLUSH_SECONDS = 5;
+
+export function registerLocalCommand(program: Command): void {
+  program
+    .command('local')
+    .description('run a Firehose-compatible endpoint and the delivery pipeline (transform → Parquet) locally')
+    .option('--port <n>', `port on 127.0.0.1 (0 picks a free one)`, intOption(0, 65_535), DEFAULT_LOCAL_PORT)
+    .option('--host <address>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'lake and spool directory (default .loglake/data or LOGLAKE_DATA_DIR)')
+    .option(
+      '--flush-seconds <n>',
+      'deliver buffers at least this often',
+      intOption(1, 900),
+      DEFAULT_FLUSH_SECONDS,
+    )
+    .option(
+      '--buffer-mib <n>',
+      'deliver a buffer once it holds this many MiB (default 3, the Lambda processor buffer)',
+      intOption(1, 128),
+    )
+    .option('--config <file.json>', 'config override (same model as the CDK app)')
+    .option(
+      '--pseudonym-key-file <file>',
+      'HMAC key for user-id pseudonyms (default <data-dir>/.loglake/pseudonym.key, created on first run)',
+    )
+    .option('--quiet', 'do not print a line per delivery')
+    .addHelpText(
+      'after',
+      '\nProducers use the real AWS SDK with the endpoint set, e.g.\n  new FirehoseClient({ endpoint: "http://127.0.0.1:4573", region: "us-east-1" })\n  aws firehose put-record --endpoint-url http://127.0.0.1:4573 --delivery-stream-name logs --record Data=...\n\nRecords are fsync’d to the spool before they are acknowledged and replayed after a crash.\nSIGINT/SIGTERM deliver what is buffered, then exit.',
+    )
+    .action(async (flags: LocalFlags) => {
+      const local = await startLocal(flags);
+      const host = flags.host ?? '127.0.0.1';
+      if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
+        processIO.stderr(
+          `loglake local: warning: listening on ${host}; the endpoint checks no credentials, anyone who can reach it can write logs\n`,
+        );
+      }
+      let stopping = false;
+      const stopped = new Promise<void>((done) => {
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            // A second signal: leave now; the spool is replayed on the next start.
+            processIO.stderr(
+              `loglake local: ${signal} again, exiting without flushing (the spool is kept)\n`,
+            );
+            process.exit(1);
+          }
+          stopping = true;
+          processIO.stderr(`loglake local: ${signal}, delivering what is buffered…\n`);
+          local
+            .stop()
+            .then(() => {
+              const s = local.pipeline.stats;
+              processIO.stderr(
+                `loglake local: stopped; ${s.recordsAccepted} records accepted, ${s.events} events delivered\n`,
+              );
+              done();
+            })
+            .catch((error: unknown) => {
+              processIO.stderr(`loglake local: shutdown failed: ${String(error)}\n`);
+              process.exitCode = 1;
+              done();
+            });
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      // The handlers are in place before anyone can learn the address: a signal right after the ready
+      // line still shuts down cleanly.
+      processIO.stdout(
+        `loglake local ready: ${local.endpoint.url} (streams logs, audit) data dir ${local.dataDir}` +
+          `${local.pipeline.stats.recoveredSegments > 0 ? ` (recovered ${local.pipeline.stats.recoveredSegments} spooled buffer(s))` : ''}\n`,
+      );
+      await stopped;
+    });
+}

@@ -1,0 +1,178 @@
+/** Option parsing shared by the commands: values are checked here, so a bad flag is a usage error (exit 2). */
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { type LogLakeConfig, lockedCategories, resolveConfig } from '../config';
+import { ConfigError, InputError } from '../errors';
+import type { Dialect, LogFilter } from '../query/model';
+import { CATEGORIES, type Category, LEVELS, type Level } from '../schema';
+import { parseDuration, parseTime } from '../time';
+import { cliEnv } from './env';
+
+/** Default data directory of `loglake local` and the local `search`. */
+export const DEFAULT_DATA_DIR = '.loglake/data';
+
+/** commander argument parser for a whole number in a range. */
+export function intOption(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** commander argument parser for a duration (`30s`, `5m`, …), in ms. */
+export function durationOption(value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message.replace(/^duration: /, ''));
+  }
+}
+
+/** Collects a repeatable, comma-separable option into a list. */
+export function listOption(value: string, previous: string[] | undefined): string[] {
+  return [
+    ...(previous ?? []),
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
+}
+
+const LEVEL_ALIASES: Record<string, Level> = {
+  WARNING: 'WARN',
+  FATAL: 'CRITICAL',
+  ERR: 'ERROR',
+  CRIT: 'CRITICAL',
+};
+
+/** `--level` values, case-insensitive, with the transform's aliases (WARNING→WARN, FATAL→CRITICAL). */
+export function parseLevels(values: readonly string[]): Level[] {
+  return values.map((v) => {
+    const up = v.toUpperCase();
+    const level = LEVEL_ALIASES[up] ?? up;
+    if (!(LEVELS as readonly string[]).includes(level)) {
+      throw new InputError(
+        `--level: unknown level ${JSON.stringify(v)}; expected one of ${LEVELS.join(', ')}`,
+      );
+    }
+    return level as Level;
+  });
+}
+
+/** `--category` values. */
+export function parseCategories(values: readonly string[]): Category[] {
+  return values.map((v) => {
+    const c = v.toLowerCase();
+    if (!(CATEGORIES as readonly string[]).includes(c)) {
+      throw new InputError(
+        `--category: unknown category ${JSON.stringify(v)}; expected one of ${CATEGORIES.join(', ')}`,
+      );
+    }
+    return c as Category;
+  });
+}
+
+/** The config model, from `--config <file.json>` (an override of the defaults) or the defaults. */
+export function loadConfig(file: string | undefined): LogLakeConfig {
+  if (file === undefined) return resolveConfig({});
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new InputError(`--config: cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`--config: ${file} is not valid JSON: ${(cause as Error).message}`, [
+      { path: file, message: 'not valid JSON', received: text.slice(0, 80) },
+    ]);
+  }
+  return resolveConfig(json, file);
+}
+
+/** Flags shared by search, stats and export (as commander hands them over). */
+export interface FilterFlags {
+  readonly correlationId?: string;
+  readonly traceId?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly level?: string[];
+  readonly service?: string[];
+  readonly category?: string[];
+  readonly user?: string[];
+}
+
+/** Default look-back of search, stats and export. */
+export const DEFAULT_SINCE = '24h';
+
+/**
+ * The query filter from the flags. `until` defaults to now plus the transform's future tolerance (events
+ * up to `maxFutureMinutes` ahead keep their timestamp), so nothing just ingested is missed.
+ * @param pseudonymize - turns raw `--user` ids into pseudonyms (the key differs locally and on AWS).
+ */
+export async function filterFromFlags(
+  text: string | undefined,
+  flags: FilterFlags,
+  config: LogLakeConfig,
+  pseudonymize: (rawIds: string[]) => Promise<string[]>,
+  now: Date = new Date(),
+): Promise<LogFilter> {
+  const since = parseTime(flags.since ?? DEFAULT_SINCE, '--since', now);
+  const until =
+    flags.until !== undefined
+      ? parseTime(flags.until, '--until', now)
+      : new Date(now.getTime() + config.transform.maxFutureMinutes * 60_000);
+  if (since.getTime() >= until.getTime()) {
+    throw new InputError(`--since (${since.toISOString()}) must be before --until (${until.toISOString()})`);
+  }
+  return {
+    since,
+    until,
+    ...(text !== undefined && text !== '' ? { text } : {}),
+    ...(flags.correlationId !== undefined ? { correlationId: flags.correlationId } : {}),
+    ...(flags.traceId !== undefined ? { traceId: flags.traceId } : {}),
+    ...(flags.level?.length ? { levels: parseLevels(flags.level) } : {}),
+    ...(flags.service?.length ? { services: flags.service } : {}),
+    ...(flags.category?.length ? { categories: parseCategories(flags.category) } : {}),
+    ...(flags.user?.length ? { userIds: await pseudonymize(flags.user) } : {}),
+  };
+}
+
+/** Where a query runs. */
+export interface TargetFlags {
+  readonly dataDir?: string;
+  readonly athena?: boolean;
+}
+
+export function dialectOf(flags: TargetFlags): Dialect {
+  if (flags.athena && flags.dataDir !== undefined) {
+    throw new InputError('--athena and --data-dir exclude each other: query AWS or the local lake, not both');
+  }
+  return flags.athena ? 'athena' : 'duckdb';
+}
+
+export function dataDirOf(flags: TargetFlags): string {
+  return flags.dataDir ?? cliEnv.dataDir ?? DEFAULT_DATA_DIR;
+}
+
+/**
+ * Athena tables for the requested categories: locked categories live in the `audit` table (Object Lock
+ * bucket), the others in `logs`. No category → `logs`, plus `audit` with `--include-audit`. Persona roles
+ * may be allowed only one of the two, so a query reads only what it needs.
+ */
+export function athenaTablesFor(
+  categories: readonly Category[] | undefined,
+  config: LogLakeConfig,
+  includeAudit: boolean,
+): Array<'logs' | 'audit'> {
+  const locked = new Set(lockedCategories(config));
+  if (!categories || categories.length === 0) return includeAudit ? ['logs', 'audit'] : ['logs'];
+  const tables = new Set<'logs' | 'audit'>(categories.map((c) => (locked.has(c) ? 'audit' : 'logs')));
+  return (['logs', 'audit'] as const).filter((t) => tables.has(t));
+}

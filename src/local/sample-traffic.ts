@@ -1,0 +1,231 @@
+/**
+ * Sample traffic for `npm start`: several services and categories, realistic messages carrying secrets
+ * and personal data (which the transform must remove), errors with stack traces, and one security
+ * incident that a single correlation id ties together.
+ */
+import { randomBytes } from 'node:crypto';
+import type { StreamName } from '../schema';
+
+/** One producer line and the stream it is sent to. */
+export interface SampleEvent {
+  readonly stream: StreamName;
+  readonly line: string;
+}
+
+export interface SampleTraffic {
+  readonly events: readonly SampleEvent[];
+  /** Correlation id shared by every event of the security incident. */
+  readonly incidentCorrelationId: string;
+  /** The raw user id of the compromised account (pseudonymized in the lake). */
+  readonly incidentUserId: string;
+  /** Secrets and personal data in the traffic: none may appear in the lake. */
+  readonly secrets: readonly string[];
+}
+
+/** A small deterministic PRNG so every demo run tells the same story (mulberry32). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const hex = (n: number) => randomBytes(n).toString('hex');
+
+/**
+ * Build the traffic, timestamps spread over the `spanMs` before `now`.
+ * @param count - background events besides the incident. @default 400
+ */
+export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 * 60_000): SampleTraffic {
+  const rnd = prng(42);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const at = (fraction: number) => new Date(now.getTime() - spanMs * (1 - fraction)).toISOString();
+  const events: SampleEvent[] = [];
+  const logs = (o: Record<string, unknown>) => events.push({ stream: 'logs', line: JSON.stringify(o) });
+  const audit = (o: Record<string, unknown>) => events.push({ stream: 'audit', line: JSON.stringify(o) });
+
+  const secrets = {
+    awsKeyId: 'AKIA6WP3HI5AK3ZWSRDG',
+    awsSecret: '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',
+    githubToken: 'ghp_R5fpRQYVktul9Uu1MnGLNHNHMcaje5WH0Eoq',
+    card: '4111 1111 1111 1111',
+    email: 'marta.kowalska@mail.example.org',
+    password: 'Tr0ub4dor&3-horse',
+    attackerIp: '203.0.113.77',
+  };
+  const users = ['4821', '1337', '2048', '7777', '9001'];
+  const paths = ['/api/v1/cart', '/api/v1/orders', '/api/v1/products/42', '/api/v1/checkout', '/health'];
+
+  for (let i = 0; i < count; i++) {
+    const ts = at(rnd() * 0.9);
+    const cid = hex(16);
+    const user = pick(users);
+    const r = rnd();
+    if (r < 0.3) {
+      const status = rnd() < 0.08 ? 500 : pick([200, 200, 200, 201, 204, 404]);
+      logs({
+        timestamp: ts,
+        level: status >= 500 ? 'ERROR' : 'INFO',
+        service: 'checkout-api',
+        logger: 'express.access',
+        message: `${pick(['GET', 'POST'])} request completed`,
+        correlation_id: cid,
+        user_id: user,
+        http: { method: pick(['GET', 'POST']), path: pick(paths), status_code: status },
+        duration_ms: Math.round(rnd() * 400 * 10) / 10,
+        client_ip: `198.51.100.${Math.floor(rnd() * 250) + 1}`,
+      });
+    } else if (r < 0.5) {
+      logs({
+        timestamp: ts,
+        level: pick(['INFO', 'INFO', 'WARN']),
+        service: 'order-worker',
+        logger: 'worker.orders',
+        message: pick([
+          `order ${Math.floor(rnd() * 1e6)} shipped to ${secrets.email}`,
+          'retrying payment capture after gateway timeout',
+          'invoice sent to customer',
+          'queue depth 12, workers 4',
+        ]),
+        correlation_id: cid,
+        user_id: user,
+      });
+    } else if (r < 0.62) {
+      const err = pick(['TimeoutError', 'ConnectionResetError', 'CardDeclinedError']);
+      logs({
+        timestamp: ts,
+        level: 'ERROR',
+        service: 'payments',
+        logger: 'payments.capture',
+        message: `charge failed for card ${secrets.card}: ${err}`,
+        correlation_id: cid,
+        user_id: user,
+        error: {
+          type: err,
+          stack: `${err}: upstream closed\n    at capture (/srv/payments/capture.js:88:11)\n    at process.processTicksAndRejections (node:internal/process/task_queues:95:5)`,
+        },
+      });
+    } else if (r < 0.74) {
+      logs({
+        timestamp: ts,
+        level: 'DEBUG',
+        service: 'recommendations',
+        logger: 'recs.model',
+        message: `scored ${Math.floor(rnd() * 50)} candidates in ${Math.floor(rnd() * 30)} ms`,
+        correlation_id: cid,
+      });
+    } else if (r < 0.84) {
+      logs({
+        timestamp: ts,
+        level: 'INFO',
+        service: 'deploy-bot',
+        logger: 'runtime.jobs',
+        message: pick([
+          `git clone with token ${secrets.githubToken}`,
+          `assumed role with aws_access_key_id=${secrets.awsKeyId} aws_secret_access_key=${secrets.awsSecret}`,
+          'job nightly-reindex finished in 41 s',
+        ]),
+        correlation_id: cid,
+      });
+    } else if (r < 0.94) {
+      logs({
+        timestamp: ts,
+        level: 'INFO',
+        service: 'identity',
+        logger: 'auth.login',
+        message: 'login succeeded',
+        correlation_id: cid,
+        user_id: user,
+        client_ip: `192.0.2.${Math.floor(rnd() * 250) + 1}`,
+      });
+    } else {
+      audit({
+        timestamp: ts,
+        level: 'INFO',
+        service: 'billing',
+        logger: 'billing.audit',
+        message: `invoice ${Math.floor(rnd() * 1e5)} approved`,
+        correlation_id: cid,
+        user_id: user,
+        audit: true,
+      });
+    }
+  }
+
+  // The incident: password spraying against an admin account, a login from the same address, a
+  // privilege change, a break-glass session and a bulk export, all under one correlation id.
+  const incident = `inc-${hex(12)}`;
+  const victim = '1001';
+  for (let i = 0; i < 12; i++) {
+    logs({
+      timestamp: at(0.9 + i * 0.004),
+      level: 'WARN',
+      service: 'identity',
+      logger: 'auth.login',
+      message: `login failed from ${secrets.attackerIp}`,
+      password: secrets.password,
+      correlation_id: incident,
+      user_id: victim,
+      client_ip: secrets.attackerIp,
+    });
+  }
+  logs({
+    timestamp: at(0.95),
+    level: 'WARN',
+    service: 'identity',
+    logger: 'auth.login',
+    message: `login succeeded from ${secrets.attackerIp} after 12 failures`,
+    correlation_id: incident,
+    user_id: victim,
+    client_ip: secrets.attackerIp,
+  });
+  logs({
+    timestamp: at(0.96),
+    level: 'CRITICAL',
+    service: 'identity',
+    logger: 'admin.users',
+    message: `role admin granted; notification sent to ${secrets.email}`,
+    correlation_id: incident,
+    user_id: victim,
+  });
+  audit({
+    timestamp: at(0.97),
+    level: 'CRITICAL',
+    service: 'identity',
+    logger: 'breakglass',
+    message: 'break-glass session opened',
+    correlation_id: incident,
+    user_id: victim,
+    audit: true,
+  });
+  logs({
+    timestamp: at(0.98),
+    level: 'INFO',
+    service: 'checkout-api',
+    logger: 'express.access',
+    message: 'GET request completed',
+    correlation_id: incident,
+    user_id: victim,
+    http: { method: 'GET', path: `/api/v1/export/customers?token=${secrets.githubToken}`, status_code: 200 },
+    duration_ms: 8412.5,
+    client_ip: secrets.attackerIp,
+  });
+  return {
+    events,
+    incidentCorrelationId: incident,
+    incidentUserId: victim,
+    secrets: [
+      secrets.awsKeyId,
+      secrets.awsSecret,
+      secrets.githubToken,
+      secrets.card,
+      secrets.email,
+      secrets.password,
+      secrets.attackerIp,
+    ],
+  };
+}

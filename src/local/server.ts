@@ -1,0 +1,238 @@
+/**
+ * A Firehose-compatible endpoint on the AWS JSON 1.1 protocol (`X-Amz-Target: Firehose_20150804.<Op>`),
+ * enough for `@aws-sdk/client-firehose` with `endpoint` set and any credentials: PutRecord,
+ * PutRecordBatch and ListDeliveryStreams on the streams `logs` and `audit`, with AWS's limits and error
+ * shapes (`{"__type": …, "message": …}`, HTTP 400; 503 `ServiceUnavailableException` when throttled).
+ * Signatures are not checked: this is a development endpoint bound to 127.0.0.1.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { STREAMS, type StreamName } from '../schema';
+import { type LocalPipeline, ThrottledError } from './pipeline';
+import { base64Bytes } from './spool';
+
+/** Firehose service limits (these cannot be raised on AWS either). */
+export const FIREHOSE_LIMITS = {
+  /** Records per PutRecordBatch. */
+  maxBatchRecords: 500,
+  /** Bytes of one record's data, before base64. */
+  maxRecordBytes: 1_024_000,
+  /** Bytes of all records' data in one PutRecordBatch, before base64. */
+  maxBatchBytes: 4 * 1024 * 1024,
+} as const;
+
+const TARGET_PREFIX = 'Firehose_20150804.';
+// A full batch is 4 MiB of data, ~5.6 MB as base64; anything much larger is not a valid request.
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+class ApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+export interface EndpointOptions {
+  readonly pipeline: LocalPipeline;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  /** 0 picks a free port. @default 4573 */
+  readonly port?: number;
+  /** Account id used in ARNs and error messages. @default '000000000000' */
+  readonly accountId?: string;
+}
+
+/** A running endpoint. */
+export interface Endpoint {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Stop accepting connections and wait for in-flight requests to finish. */
+  close(): Promise<void>;
+}
+
+/** Start the endpoint; resolves once it listens. */
+export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
+  const host = options.host ?? '127.0.0.1';
+  const account = options.accountId ?? '000000000000';
+  const server = createServer((req, res) => {
+    handle(req, res, options.pipeline, account).catch((error: unknown) => {
+      // handle() answers every request itself; this only guards against a bug leaving one hanging.
+      if (!res.headersSent)
+        send(res, 500, 'InternalFailure', { __type: 'InternalFailure', message: String(error) });
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4573, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, pipeline: LocalPipeline, account: string) {
+  try {
+    if (req.method !== 'POST')
+      throw new ApiError(
+        'UnknownOperationException',
+        `${req.method} is not supported; POST a Firehose API call`,
+        404,
+      );
+    const target = header(req, 'x-amz-target');
+    if (!target?.startsWith(TARGET_PREFIX)) {
+      throw new ApiError(
+        'UnknownOperationException',
+        `missing or unknown X-Amz-Target ${JSON.stringify(target ?? '')}`,
+      );
+    }
+    const body = await readJson(req);
+    const op = target.slice(TARGET_PREFIX.length);
+    switch (op) {
+      case 'PutRecord':
+        return send(res, 200, undefined, await putRecord(body, pipeline, account));
+      case 'PutRecordBatch':
+        return send(res, 200, undefined, await putRecordBatch(body, pipeline, account));
+      case 'ListDeliveryStreams':
+        return send(res, 200, undefined, {
+          DeliveryStreamNames: [...STREAMS],
+          HasMoreDeliveryStreams: false,
+        });
+      default:
+        throw new ApiError(
+          'UnknownOperationException',
+          `operation ${op} is not supported by the local endpoint`,
+        );
+    }
+  } catch (error) {
+    if (error instanceof ApiError)
+      return send(res, error.status, error.type, { __type: error.type, message: error.message });
+    if (error instanceof ThrottledError) {
+      return send(res, 503, 'ServiceUnavailableException', {
+        __type: 'ServiceUnavailableException',
+        message: `Slow down. ${error.message}`,
+      });
+    }
+    return send(res, 500, 'InternalFailure', {
+      __type: 'InternalFailure',
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+async function putRecord(body: Record<string, unknown>, pipeline: LocalPipeline, account: string) {
+  const stream = streamOf(body, account);
+  const record = body.Record as { Data?: unknown } | undefined;
+  const data = dataOf(record, 'record.data');
+  const [id] = await pipeline.put(stream, [data]);
+  return { RecordId: id, Encrypted: false };
+}
+
+async function putRecordBatch(body: Record<string, unknown>, pipeline: LocalPipeline, account: string) {
+  const stream = streamOf(body, account);
+  const records = body.Records;
+  if (!Array.isArray(records))
+    throw validation("Value null at 'records' failed to satisfy constraint: Member must not be null");
+  if (records.length < 1 || records.length > FIREHOSE_LIMITS.maxBatchRecords) {
+    throw validation(
+      `Value '[...]' at 'records' failed to satisfy constraint: Member must have length ${records.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${FIREHOSE_LIMITS.maxBatchRecords}`}`,
+    );
+  }
+  const items = records.map((r, i) => dataOf(r as { Data?: unknown }, `records.${i + 1}.member.data`));
+  const total = items.reduce((sum, r) => sum + r.bytes, 0);
+  if (total > FIREHOSE_LIMITS.maxBatchBytes) {
+    throw new ApiError(
+      'InvalidArgumentException',
+      `Records size exceeds 4 MB limit (received ${total} bytes)`,
+    );
+  }
+  const ids = await pipeline.put(stream, items);
+  return { FailedPutCount: 0, Encrypted: false, RequestResponses: ids.map((RecordId) => ({ RecordId })) };
+}
+
+function streamOf(body: Record<string, unknown>, account: string): StreamName {
+  const name = body.DeliveryStreamName;
+  if (typeof name !== 'string' || name === '') {
+    throw validation(
+      "Value null at 'deliveryStreamName' failed to satisfy constraint: Member must not be null",
+    );
+  }
+  if (!(STREAMS as readonly string[]).includes(name)) {
+    throw new ApiError(
+      'ResourceNotFoundException',
+      `Firehose ${name} under account ${account} not found. The local endpoint serves: ${STREAMS.join(', ')}.`,
+    );
+  }
+  return name as StreamName;
+}
+
+function dataOf(record: { Data?: unknown } | undefined, path: string): { data: string; bytes: number } {
+  const data = record?.Data;
+  if (typeof data !== 'string')
+    throw validation(`Value null at '${path}' failed to satisfy constraint: Member must not be null`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data) || data.length % 4 !== 0) {
+    throw new ApiError('SerializationException', `'${path}' is not valid base64`);
+  }
+  const bytes = base64Bytes(data);
+  if (bytes > FIREHOSE_LIMITS.maxRecordBytes) {
+    throw validation(
+      `Value 'java.nio.HeapByteBuffer[pos=0 lim=${bytes} cap=${bytes}]' at '${path}' failed to satisfy constraint: Member must have length less than or equal to ${FIREHOSE_LIMITS.maxRecordBytes}`,
+    );
+  }
+  return { data, bytes };
+}
+
+function validation(detail: string): ApiError {
+  return new ApiError('ValidationException', `1 validation error detected: ${detail}`);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      req.resume();
+      throw new ApiError('InvalidArgumentException', `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new ApiError('SerializationException', 'request body is not a JSON object');
+  }
+}
+
+function send(res: ServerResponse, status: number, errorType: string | undefined, body: unknown): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  };
+  if (errorType) headers['x-amzn-errortype'] = errorType;
+  res.writeHead(status, headers);
+  res.end(text);
+}

@@ -1,0 +1,25 @@
+/**
+ * `loglake/producer`: ship logs to Firehose cheaply and safely.
+ *
+ * ```ts
+ * import { Shipper } from 'loglake/producer';
+ * const shipper = new Shipper({ streamName: 'logs' });
+ * shipper.push(JSON.stringify({ level: 'info', message: 'hello' }));
+ * await shipper.close();
+ * ```
+ */
+export {
+  BILLING_INCREMENT_BYTES,
+  billedBytes,
+  FIREHOSE_PUT_LIMITS,
+  type PackedRecord,
+  RecordPacker,
+} from './pack';
+export { default as loglakeTransport, type PinoTransportOptions } from './pino';
+export {
+  type DropReason,
+  isRetryable,
+  Shipper,
+  type ShipperCounters,
+  type ShipperOptions,
+} from './shipper';

@@ -1,0 +1,218 @@
+/**
+ * The alarm Lambda's handler with real EventBridge event shapes (scheduled event, CloudWatch alarm state
+ * change, S3 Object Created) and the AWS SDK clients stubbed at the `send` boundary.
+ */
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ALARM_ENV } from '../../lambdas/alarm/constants';
+import type { Alert } from '../../src/alerts/alert';
+import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
+import { resolveConfig } from '../../src/config';
+import { alarmFiring, errorObjectCreated, scheduledEvent } from './fixtures';
+
+const topic = (s: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${s}`;
+const alarmName = alarmFiring().detail.alarmName;
+
+const athena = mockClient(AthenaClient);
+const sns = mockClient(SNSClient);
+const db = mockClient(DynamoDBDocumentClient);
+
+type Handler = typeof import('../../lambdas/alarm/index').handler;
+let handler: Handler;
+
+beforeAll(async () => {
+  // Only the error-rate rule, so the Athena conversation is one query.
+  const config = resolveConfig({
+    alerts: {
+      rules: {
+        'security-critical': { enabled: false },
+        'volume-anomaly': { enabled: false },
+        'firehose-errors': { enabled: false },
+      },
+    },
+  });
+  Object.assign(process.env, {
+    [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit'])),
+    [ALARM_ENV.table]: 'alert-state',
+    [ALARM_ENV.topics]: JSON.stringify({
+      critical: topic('critical'),
+      high: topic('high'),
+      medium: topic('medium'),
+      low: topic('low'),
+    }),
+    [ALARM_ENV.workgroup]: 'loglake',
+    [ALARM_ENV.database]: 'loglake',
+    [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),
+    [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
+    [ALARM_ENV.pipelineAlarms]: JSON.stringify({
+      [alarmName]: { severity: 'critical', description: 'logs are late' },
+    }),
+    [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  });
+  ({ handler } = await import('../../lambdas/alarm/index'));
+});
+
+/** A DynamoDB double that really stores items, so retries see what the first invocation wrote. */
+function dynamo() {
+  const items = new Map<string, Record<string, unknown>>();
+  const key = (k: Record<string, unknown>) => `${k.pk}|${k.sk}`;
+  db.on(GetCommand).callsFake((input) => ({ Item: items.get(key(input.Key)) }));
+  db.on(PutCommand).callsFake((input) => {
+    const existing = items.get(key(input.Item));
+    if (input.ConditionExpression === 'attribute_not_exists(pk)' && existing) {
+      throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
+    }
+    if (
+      input.ConditionExpression === '#v = :v' &&
+      existing?.version !== input.ExpressionAttributeValues[':v']
+    ) {
+      throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
+    }
+    items.set(key(input.Item), structuredClone(input.Item));
+    return {};
+  });
+  db.on(QueryCommand).resolves({ Items: [] });
+  return items;
+}
+
+/** Athena's answer to the error-rate query: every cell as text, the header as the first row. */
+function athenaAnswers(rows: string[][]) {
+  const header = [
+    'service',
+    'count',
+    'errors',
+    'error_rate',
+    'first_seen',
+    'last_seen',
+    'sample_correlation_ids',
+  ];
+  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand).resolves({
+    ResultSet: { Rows: [header, ...rows].map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })) },
+  });
+}
+
+beforeEach(() => {
+  athena.reset();
+  sns.reset();
+  db.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+describe('handler', () => {
+  it('evaluates the rules on a scheduled event and publishes a breach to the severity topic', async () => {
+    // Prepare
+    dynamo();
+    athenaAnswers([
+      [
+        'checkout',
+        '200',
+        '30',
+        '0.15',
+        '2025-01-06 11:58:00.000',
+        '2025-01-06 12:02:59.000',
+        '["c-1","c-2"]',
+      ],
+      ['search', '400', '4', '0.01', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
+    ]);
+    // Act
+    await handler(scheduledEvent());
+    // Assess
+    const start = athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input;
+    expect(start).toMatchObject({ WorkGroup: 'loglake', QueryExecutionContext: { Database: 'loglake' } });
+    expect(start?.QueryString).toContain('"loglake"."logs"');
+    expect(start?.ExecutionParameters).toContain("'2025-01-06'");
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
+      TopicArn: topic('high'),
+      MessageStructure: 'json',
+      Subject: '[HIGH] FIRING error-rate service=checkout: 15.0%',
+      MessageAttributes: { severity: { DataType: 'String', StringValue: 'high' } },
+    });
+    const alert = JSON.parse(JSON.parse(published[0]?.Message ?? '{}').sqs) as Alert;
+    expect(alert).toMatchObject({
+      rule: 'error-rate',
+      value: 0.15,
+      threshold: 0.05,
+      group: { service: 'checkout' },
+      samples: ['c-1', 'c-2'],
+      window: { start: '2025-01-06T11:58:00.000Z', end: '2025-01-06T12:03:00.000Z', minutes: 5 },
+    });
+    expect(alert.search).toMatch(
+      /^loglake search --since 2025-01-06T11:58:00.000Z .* --athena --stack LogLakeStack$/,
+    );
+  });
+
+  it('sends nothing twice and runs no second query when EventBridge retries the same scheduled event', async () => {
+    dynamo();
+    athenaAnswers([['checkout', '200', '30', '0.15', '', '', '["c-1"]']]);
+    await handler(scheduledEvent());
+    await handler(scheduledEvent());
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(1);
+  });
+
+  it('re-publishes an alert whose publish failed when the scheduled event is retried', async () => {
+    dynamo();
+    athenaAnswers([['checkout', '200', '30', '0.15', '', '', '[]']]);
+    sns.on(PublishCommand).rejectsOnce(new Error('throttled')).resolves({ MessageId: 'm-2' });
+    await expect(handler(scheduledEvent())).rejects.toThrow('throttled');
+    await handler(scheduledEvent());
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(2);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(1);
+  });
+
+  it('fails the invocation (so EventBridge retries) when Athena fails the query', async () => {
+    dynamo();
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+    athena.on(GetQueryExecutionCommand).resolves({
+      QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'Bytes scanned limit was exceeded' } },
+    });
+    await expect(handler(scheduledEvent())).rejects.toThrow(
+      /error-rate: Athena query q-1 FAILED: Bytes scanned limit/,
+    );
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('forwards a pipeline alarm state change once, with the severity the construct assigned', async () => {
+    dynamo();
+    await handler(alarmFiring());
+    await handler(alarmFiring());
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ TopicArn: topic('critical') });
+    expect(published[0]?.Subject).toMatch(/^\[CRITICAL\] FIRING LogLakeStack-LogsFreshnessAlarm/);
+  });
+
+  it('records an error object arrival for the error_output rules', async () => {
+    const items = dynamo();
+    await handler(errorObjectCreated());
+    const [item] = [...items.values()];
+    expect(item).toMatchObject({
+      pk: 'errors',
+      type: 'processing-failed',
+      stream: 'logs',
+      at: '2025-01-06T12:01:12.000Z',
+    });
+    expect(String(item?.sk)).toMatch(
+      /^2025-01-06T12:01:12.000Z#loglakestack-logsbucket-1a2b3c4d5e6f\/errors\//,
+    );
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+
+  it('ignores an event it was not built for', async () => {
+    const event = { ...scheduledEvent(), 'detail-type': 'EC2 Instance State-change Notification' };
+    await expect(handler(event as never)).resolves.toEqual({ handled: 'ignored' });
+  });
+});

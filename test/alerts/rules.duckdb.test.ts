@@ -1,0 +1,181 @@
+/**
+ * Each default rule on DuckDB, through the same LakeSource the Lambda uses on Athena: it fires on data
+ * that should trigger it and stays quiet on data that should not.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert';
+import { type AlertRule, DEFAULT_RULES } from '../../src/alerts/config';
+import { LakeSource } from '../../src/alerts/lake';
+import type { ErrorArrival } from '../../src/alerts/pipeline';
+import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
+import type { SearchRecord } from '../../src/query';
+import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
+import type { Category, Level } from '../../src/schema';
+import { memoryLake, record } from '../helpers/records';
+
+const rule = (name: string): AlertRule => ({ ...(DEFAULT_RULES[name] as Omit<AlertRule, 'name'>), name });
+// Evaluated at 12:07 with a 2-minute delay: the 5-minute window is 12:00-12:05.
+const at = new Date('2026-11-22T12:07:00Z');
+const windowStart = Date.parse('2026-11-22T12:00:00Z');
+
+let close: (() => void) | undefined;
+afterEach(() => close?.());
+
+/** `n` events spread over the minute starting `minute` minutes after the window start. */
+function events(n: number, minute: number, over: Partial<SearchRecord> = {}): SearchRecord[] {
+  return Array.from({ length: n }, (_, i) =>
+    record({
+      timestamp: new Date(windowStart + minute * 60_000 + ((i * 997) % 60_000)).toISOString(),
+      correlation_id: `c-${minute}-${i}-${over.service ?? 'checkout'}`,
+      ...over,
+    }),
+  );
+}
+
+async function evaluate(
+  name: string,
+  records: SearchRecord[],
+  arrivals: ErrorArrival[] = [],
+): Promise<Alert[]> {
+  const lake = await memoryLake(records);
+  close = lake.close;
+  const connection: DuckDBConnection = lake.connection;
+  const source = new LakeSource({
+    dialect: 'duckdb',
+    maxSamples: 3,
+    maxGroups: 50,
+    lockedCategories: ['security', 'audit'],
+    tables: () => [{ table: LOCAL_TABLE }],
+    run: (built) => runDuckDb(connection, built),
+    arrivals: async () => arrivals,
+  });
+  const sent: Alert[] = [];
+  await runEvaluation(
+    [rule(name)],
+    at,
+    { source, store: new MemoryStateStore(), notifier: { send: async (a) => void sent.push(...a) } },
+    { delayMinutes: 2 },
+  );
+  return sent;
+}
+
+const level = (l: Level) => ({ level: l });
+const category = (c: Category) => ({ category: c });
+
+describe('default rule error-rate', () => {
+  it('fires for the one service above 5% errors, with error samples', async () => {
+    const alerts = await evaluate('error-rate', [
+      ...events(90, 1, { service: 'checkout' }),
+      ...events(10, 2, { service: 'checkout', ...level('ERROR'), ...category('errors') }),
+      ...events(100, 1, { service: 'search' }),
+      ...events(2, 3, { service: 'search', ...level('ERROR'), ...category('errors') }),
+    ]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      rule: 'error-rate',
+      group: { service: 'checkout' },
+      value: 0.1,
+      threshold: 0.05,
+    });
+    expect(alerts[0]?.samples).toHaveLength(3);
+    expect(alerts[0]?.samples.every((s) => s.startsWith('c-2-'))).toBe(true);
+  });
+
+  it('stays quiet at 4% errors, for too few events, and for errors outside the window', async () => {
+    expect(
+      await evaluate('error-rate', [
+        ...events(96, 1),
+        ...events(4, 2, level('ERROR')),
+        ...events(5, 1, { service: 'tiny', ...level('ERROR') }),
+        ...events(50, 6, { service: 'later', ...level('ERROR') }),
+        ...events(50, -1, { service: 'earlier', ...level('ERROR') }),
+      ]),
+    ).toEqual([]);
+  });
+});
+
+describe('default rule security-critical', () => {
+  it('fires on a single CRITICAL security event', async () => {
+    const alerts = await evaluate('security-critical', [
+      ...events(50, 1, category('security')),
+      ...events(1, 4, {
+        service: 'auth',
+        ...category('security'),
+        ...level('CRITICAL'),
+        correlation_id: 'incident-1',
+      }),
+    ]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      severity: 'critical',
+      group: { service: 'auth' },
+      value: 1,
+      samples: ['incident-1'],
+    });
+    expect(alerts[0]?.search).toContain('--category security --level CRITICAL --service auth');
+  });
+
+  it('stays quiet on CRITICAL events in other categories and on ERROR in security', async () => {
+    expect(
+      await evaluate('security-critical', [
+        ...events(3, 1, { ...category('errors'), ...level('CRITICAL') }),
+        ...events(3, 1, { ...category('security'), ...level('ERROR') }),
+      ]),
+    ).toEqual([]);
+  });
+});
+
+describe('default rule volume-anomaly', () => {
+  /** A steady hour of ~100 events per 5 minutes in `runtime` before the window. */
+  const baseline = (c: Category = 'runtime') =>
+    Array.from({ length: 12 }, (_, k) => events(95 + ((k * 7) % 11), -5 * (k + 1), category(c))).flat();
+
+  it('fires on a spike against the trailing hour', async () => {
+    const alerts = await evaluate('volume-anomaly', [...baseline(), ...events(400, 2, category('runtime'))]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ group: { category: 'runtime' }, unit: 'sigma' });
+    expect(alerts[0]?.value).toBeGreaterThan(2);
+  });
+
+  it('fires when a category goes silent', async () => {
+    const alerts = await evaluate('volume-anomaly', baseline('api_access'));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.value).toBeLessThan(-2);
+  });
+
+  it('stays quiet on ordinary volume and on a category without a baseline', async () => {
+    expect(
+      await evaluate('volume-anomaly', [
+        ...baseline(),
+        ...events(101, 2, category('runtime')),
+        ...events(30, 2, category('framework')),
+      ]),
+    ).toEqual([]);
+  });
+});
+
+describe('default rule firehose-errors', () => {
+  const arrival = (minute: number, type = 'processing-failed'): ErrorArrival => ({
+    at: new Date(windowStart + minute * 60_000).toISOString(),
+    type,
+    stream: 'logs',
+    object: `bucket/errors/${type}/x-${minute}`,
+  });
+
+  it('fires on any new object under the error prefix in its window', async () => {
+    const alerts = await evaluate('firehose-errors', [], [arrival(3)]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      group: { type: 'processing-failed', stream: 'logs' },
+      value: 1,
+      threshold: 0,
+    });
+    expect(alerts[0]?.search).toBeUndefined();
+  });
+
+  it('stays quiet when nothing arrived in its window', async () => {
+    // The rule's window is 15 minutes (11:50-12:05): an object from 11:40 is old news.
+    expect(await evaluate('firehose-errors', [], [arrival(-20)])).toEqual([]);
+  });
+});

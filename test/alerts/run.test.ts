@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert';
+import { type AlertRule, DEFAULT_RULES } from '../../src/alerts/config';
+import type { Observation } from '../../src/alerts/observe';
+import {
+  EvaluationError,
+  MemoryStateStore,
+  type ObservationSource,
+  runEvaluation,
+} from '../../src/alerts/run';
+
+const rule: AlertRule = { ...(DEFAULT_RULES['error-rate'] as Omit<AlertRule, 'name'>), name: 'error-rate' };
+const at = (minute: number) => new Date(Date.UTC(2025, 0, 6, 12, minute, 17));
+
+function obs(service: string, value: number, breaching = value > 0.05): Observation {
+  return {
+    group: { service },
+    groupKey: `service=${service}`,
+    value,
+    breaching,
+    judged: true,
+    details: {},
+    samples: ['corr-1'],
+  };
+}
+
+/** A source returning scripted observations per evaluation, and a notifier that records or fails. */
+function harness(script: Observation[][]) {
+  let call = 0;
+  const source: ObservationSource = {
+    async observe() {
+      return script[Math.min(call++, script.length - 1)] ?? [];
+    },
+  };
+  const sent: Alert[] = [];
+  let failNext = 0;
+  const notifier = {
+    async send(alerts: readonly Alert[]) {
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('SNS unavailable');
+      }
+      sent.push(...alerts);
+    },
+  };
+  const store = new MemoryStateStore();
+  return {
+    ports: { source, store, notifier },
+    sent,
+    store,
+    failOnce: () => {
+      failNext = 1;
+    },
+    calls: () => call,
+  };
+}
+
+describe('runEvaluation', () => {
+  it('sends a firing alert with the message fields, then a resolve', async () => {
+    // Prepare
+    const h = harness([[obs('api', 0.2)], []]);
+    // Act
+    await runEvaluation([rule], at(0), h.ports, { delayMinutes: 2, searchTarget: '--data-dir /tmp/lake' });
+    await runEvaluation([rule], at(5), h.ports, { delayMinutes: 2 });
+    // Assess
+    expect(h.sent.map((a) => a.status)).toEqual(['firing', 'resolved']);
+    expect(h.sent[0]).toMatchObject({
+      rule: 'error-rate',
+      severity: 'high',
+      value: 0.2,
+      threshold: 0.05,
+      group: { service: 'api' },
+      firedAt: '2025-01-06T12:00:00.000Z',
+      window: { start: '2025-01-06T11:53:00.000Z', end: '2025-01-06T11:58:00.000Z', minutes: 5 },
+      samples: ['corr-1'],
+      search:
+        'loglake search --since 2025-01-06T11:53:00.000Z --until 2025-01-06T11:58:00.000Z --category runtime,framework,errors,api_access --level ERROR,CRITICAL --service api --data-dir /tmp/lake',
+    });
+  });
+
+  it('does not evaluate or send again when the same slot is retried', async () => {
+    const h = harness([[obs('api', 0.2)]]);
+    await runEvaluation([rule], at(0), h.ports, { delayMinutes: 0 });
+    const retry = await runEvaluation([rule], new Date(at(0).getTime() + 20_000), h.ports, {
+      delayMinutes: 0,
+    });
+    expect(h.sent).toHaveLength(1);
+    expect(h.calls()).toBe(1);
+    expect(retry.outcomes[0]).toMatchObject({ outcome: 'skipped' });
+  });
+
+  it('re-sends the alerts of a slot whose notification failed when the slot is retried', async () => {
+    const h = harness([[obs('api', 0.2)]]);
+    h.failOnce();
+    await expect(runEvaluation([rule], at(0), h.ports, { delayMinutes: 0 })).rejects.toBeInstanceOf(
+      EvaluationError,
+    );
+    const retry = await runEvaluation([rule], at(0), h.ports, { delayMinutes: 0 });
+    expect(retry.outcomes[0]).toMatchObject({ outcome: 'replayed', sent: 1 });
+    expect(h.sent.map((a) => a.id)).toEqual(['error-rate|service=api|firing|2025-01-06T12:00:00.000Z']);
+    expect(h.calls()).toBe(1);
+    expect((await h.store.get('error-rate'))?.outbox).toEqual([]);
+  });
+
+  it('sends an unsent outbox of an earlier slot before evaluating the next one', async () => {
+    const h = harness([[obs('api', 0.2)], [obs('api', 0.2)]]);
+    h.failOnce();
+    await expect(runEvaluation([rule], at(0), h.ports, { delayMinutes: 0 })).rejects.toThrow(
+      'SNS unavailable',
+    );
+    await runEvaluation([rule], at(5), h.ports, { delayMinutes: 0 });
+    expect(h.sent.map((a) => a.firedAt)).toEqual(['2025-01-06T12:00:00.000Z']);
+  });
+
+  it('keeps evaluating the other rules when one rule fails, and reports the failure', async () => {
+    const h = harness([[obs('api', 0.2)]]);
+    const broken = { ...rule, name: 'broken' };
+    const source: ObservationSource = {
+      observe: (r, w, t) =>
+        r.name === 'broken' ? Promise.reject(new Error('query failed')) : h.ports.source.observe(r, w, t),
+    };
+    const error = await runEvaluation(
+      [broken, rule],
+      at(0),
+      { ...h.ports, source },
+      { delayMinutes: 0 },
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(EvaluationError);
+    expect(error.message).toContain('broken: query failed');
+    expect(h.sent.map((a) => a.rule)).toEqual(['error-rate']);
+  });
+
+  it('stops without sending when another evaluation of the same rule won the conditional write', async () => {
+    const h = harness([[obs('api', 0.2)]]);
+    const store = h.store;
+    const racing = {
+      get: store.get.bind(store),
+      async put(name: string, value: Parameters<MemoryStateStore['put']>[1], expected: number) {
+        await store.put(
+          name,
+          { state: { groups: {} }, lastSlot: '2025-01-06T11:00:00.000Z', outbox: [] },
+          expected,
+        );
+        return store.put(name, value, expected);
+      },
+    };
+    const report = await runEvaluation([rule], at(0), { ...h.ports, store: racing }, { delayMinutes: 0 });
+    expect(report.outcomes[0]).toMatchObject({ outcome: 'skipped', reason: 'concurrent evaluation' });
+    expect(h.sent).toEqual([]);
+  });
+
+  it('suppresses a breach inside a global maintenance window', async () => {
+    const h = harness([[obs('api', 0.2)]]);
+    const report = await runEvaluation([rule], at(0), h.ports, {
+      delayMinutes: 0,
+      globalSuppress: [{ start: '2025-01-06T11:00:00Z', end: '2025-01-06T13:00:00Z', reason: 'release' }],
+    });
+    expect(h.sent).toEqual([]);
+    expect(report.outcomes[0]).toMatchObject({ decisions: [{ action: 'suppress' }] });
+  });
+});

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { personaWorkGroupOutput, resolveAthenaTarget } from '../../src/cli/aws';
+import { csvField, RecordWriter } from '../../src/cli/format';
+import { athenaTablesFor, filterFromFlags, parseLevels } from '../../src/cli/options';
+import { firehoseClientConfig } from '../../src/cli/send-command';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { InputError } from '../../src/errors';
+import { record } from '../helpers/records';
+
+describe('athenaTablesFor', () => {
+  it.each([
+    [undefined, false, ['logs']],
+    [undefined, true, ['logs', 'audit']],
+    [['security'], false, ['audit']],
+    [['audit', 'security'], false, ['audit']],
+    [['errors', 'runtime'], false, ['logs']],
+    [['errors', 'audit'], false, ['logs', 'audit']],
+  ] as const)('reads %j (include audit: %s) from %j', (categories, includeAudit, expected) => {
+    // Act
+    const tables = athenaTablesFor(categories, DEFAULT_CONFIG, includeAudit);
+
+    // Assess
+    expect(tables).toEqual(expected);
+  });
+});
+
+describe('parseLevels', () => {
+  it('accepts any case and the transform’s aliases', () => {
+    // Act
+    const levels = parseLevels(['error', 'Warning', 'FATAL', 'info']);
+
+    // Assess
+    expect(levels).toEqual(['ERROR', 'WARN', 'CRITICAL', 'INFO']);
+  });
+});
+
+describe('filterFromFlags', () => {
+  it('defaults to the last 24 h up to the future tolerance and pseudonymizes users', async () => {
+    // Prepare
+    const now = new Date('2026-11-22T12:00:00Z');
+
+    // Act
+    const filter = await filterFromFlags(
+      undefined,
+      { user: ['42'] },
+      DEFAULT_CONFIG,
+      async (ids) => ids.map((i) => `p(${i})`),
+      now,
+    );
+
+    // Assess
+    expect(filter.since.toISOString()).toBe('2026-11-21T12:00:00.000Z');
+    expect(filter.until.toISOString()).toBe('2026-11-22T12:15:00.000Z');
+    expect(filter.userIds).toEqual(['p(42)']);
+  });
+
+  it('rejects a range that ends before it starts', async () => {
+    // Act
+    const act = filterFromFlags(undefined, { since: '1h', until: '2h' }, DEFAULT_CONFIG, async (i) => i);
+
+    // Assess
+    await expect(act).rejects.toThrow(InputError);
+    await expect(act).rejects.toThrow(/--since .* must be before --until/);
+  });
+});
+
+describe('resolveAthenaTarget', () => {
+  it('takes everything from flags without calling AWS', async () => {
+    // Act
+    const target = await resolveAthenaTarget({
+      workgroup: 'wg',
+      database: 'db',
+      region: 'eu-west-1',
+      logsTable: 'l',
+    });
+
+    // Assess
+    expect(target).toEqual({
+      region: 'eu-west-1',
+      workGroup: 'wg',
+      database: 'db',
+      tables: { logs: 'l', audit: 'audit' },
+      pseudonymSecret: undefined,
+    });
+  });
+
+  it('names the missing flags', async () => {
+    // Act
+    const act = resolveAthenaTarget({ workgroup: 'wg' });
+
+    // Assess
+    await expect(act).rejects.toThrow('--athena needs --database');
+  });
+
+  it('maps a persona to its workgroup output', () => {
+    expect(personaWorkGroupOutput('developer')).toBe('DeveloperWorkGroupName');
+  });
+});
+
+describe('csvField', () => {
+  it('round-trips any text through RFC 4180 quoting', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        // Act
+        const field = csvField(text);
+
+        // Assess
+        const unquoted = field.startsWith('"') ? field.slice(1, -1).replaceAll('""', '"') : field;
+        expect(unquoted).toBe(text);
+        if (/[",\r\n]/.test(text)) expect(field.startsWith('"')).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('RecordWriter', () => {
+  it('writes one JSON array across chunks, and [] when there is nothing', async () => {
+    // Prepare
+    let out = '';
+    let empty = '';
+    const writer = new RecordWriter('json', (t) => {
+      out += t;
+    });
+    const none = new RecordWriter('json', (t) => {
+      empty += t;
+    });
+
+    // Act
+    await writer.write([record({ correlation_id: 'a' })]);
+    await writer.write([record({ correlation_id: 'b' }), record({ correlation_id: 'c' })]);
+    await writer.end();
+    await none.end();
+
+    // Assess
+    expect((JSON.parse(out) as Array<{ correlation_id: string }>).map((r) => r.correlation_id)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    expect(JSON.parse(empty)).toEqual([]);
+  });
+});
+
+describe('firehoseClientConfig', () => {
+  it('gives a loopback endpoint placeholder credentials and a region, and rejects a non-URL', () => {
+    // Act
+    const local = firehoseClientConfig('http://127.0.0.1:4573', undefined);
+    const act = () => firehoseClientConfig('not a url', undefined);
+
+    // Assess
+    expect(local).toMatchObject({ endpoint: 'http://127.0.0.1:4573', credentials: { accessKeyId: 'local' } });
+    expect(local.region).toBeTruthy();
+    expect(act).toThrow('--endpoint: not a URL');
+  });
+});

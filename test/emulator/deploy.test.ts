@@ -1,0 +1,390 @@
+/**
+ * Deploys the stack into MiniStack with the real CDK CLI (`cdk bootstrap` + `cdk deploy`, emulator
+ * target), sends logs with the real Firehose client and reads the delivered objects back with the
+ * real S3 client and DuckDB. MiniStack is started on 127.0.0.1:4566 unless something already answers
+ * there (CI starts it in `.ci/run`), and stopped afterwards only if this file started it.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import {
+  type _Object,
+  GetObjectCommand,
+  GetObjectRetentionCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketEncryptionCommand,
+  PutObjectLockConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RECORD_COLUMNS } from '../../src/schema';
+import { ROOT } from '../infra/helpers';
+import { ensureVenv, envWithoutAws, run } from '../infra/tools';
+
+const PORT = 4566;
+const ENDPOINT = `http://127.0.0.1:${PORT}`;
+const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const STACK = 'LogLakeEmulatorTest';
+const emulatorEnv = envWithoutAws({
+  AWS_ENDPOINT_URL: ENDPOINT,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: REGION,
+  AWS_DEFAULT_REGION: REGION,
+});
+const clientConfig = {
+  endpoint: ENDPOINT,
+  region: REGION,
+  forcePathStyle: true,
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+};
+const firehose = new FirehoseClient(clientConfig);
+const s3 = new S3Client(clientConfig);
+const athena = new AthenaClient(clientConfig);
+
+type Outputs = Record<string, string>;
+type Template = {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Outputs: Record<string, { Value: unknown }>;
+};
+
+let startedEmulator = false;
+let workdir: string;
+let outputs: Outputs;
+/** Unique per run: the emulator may hold objects of earlier runs. */
+const runId = randomUUID();
+const correlationId = `emu-${runId}`;
+
+function mustRun(command: string, args: string[]): string {
+  const r = run(command, args, emulatorEnv);
+  if (r.status !== 0) {
+    throw new Error(
+      `${path.basename(command)} ${args.slice(0, 2).join(' ')} failed (${r.status}):\n${r.stderr.slice(-4000)}`,
+    );
+  }
+  return r.stdout;
+}
+
+/**
+ * MiniStack's CloudFormation creates buckets but does not apply BucketEncryption or
+ * ObjectLockConfiguration (it stores neither). Apply the deployed template's own settings through the
+ * S3 API, which MiniStack does implement, so delivered objects are encrypted and locked as on AWS.
+ */
+async function applyBucketSettingsFromTemplate(template: Template): Promise<void> {
+  for (const [output, bucket] of [
+    ['LogsBucketName', outputs.LogsBucketName],
+    ['AuditBucketName', outputs.AuditBucketName],
+  ] as const) {
+    const ref = (template.Outputs[output]?.Value as { Ref?: string } | undefined)?.Ref ?? '';
+    const props = template.Resources[ref]?.Properties ?? {};
+    const encryption = props.BucketEncryption as {
+      ServerSideEncryptionConfiguration: {
+        BucketKeyEnabled: boolean;
+        ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' };
+      }[];
+    };
+    const rule = encryption.ServerSideEncryptionConfiguration[0];
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: bucket,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              BucketKeyEnabled: rule?.BucketKeyEnabled,
+              // The template references the key by Fn::GetAtt; the deployed ARN is a stack output.
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: outputs.KeyArn },
+            },
+          ],
+        },
+      }),
+    );
+    const lock = props.ObjectLockConfiguration as
+      | {
+          ObjectLockEnabled: 'Enabled';
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE' | 'COMPLIANCE'; Days: number } };
+        }
+      | undefined;
+    if (lock) {
+      await s3.send(
+        new PutObjectLockConfigurationCommand({
+          Bucket: bucket,
+          ObjectLockConfiguration: {
+            ObjectLockEnabled: 'Enabled',
+            Rule: { DefaultRetention: lock.Rule.DefaultRetention },
+          },
+        }),
+      );
+    }
+  }
+}
+
+async function listAll(bucket: string, prefix: string): Promise<_Object[]> {
+  const out: _Object[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    out.push(...(page.Contents ?? []));
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+/** Objects under `prefix` that appeared since `before` was listed, waiting for Firehose to deliver. */
+async function newObjects(
+  bucket: string,
+  prefix: string,
+  before: Set<string>,
+  atLeast = 1,
+): Promise<_Object[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const fresh = (await listAll(bucket, prefix)).filter((o) => o.Key && !before.has(o.Key));
+    if (fresh.length >= atLeast || Date.now() > deadline) return fresh;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function keys(bucket: string, prefix: string): Promise<Set<string>> {
+  return new Set((await listAll(bucket, prefix)).map((o) => o.Key ?? ''));
+}
+
+type Row = Record<string, unknown>;
+
+/** Rows of a delivered Parquet object, read with DuckDB. */
+async function readParquet(bucket: string, key: string): Promise<{ columns: string[]; rows: Row[] }> {
+  const body = await (
+    await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))
+  ).Body?.transformToByteArray();
+  if (!body) throw new Error(`empty object ${key}`);
+  const file = path.join(workdir, `${randomUUID()}.parquet`);
+  writeFileSync(file, body);
+  const db = await DuckDBInstance.create(':memory:');
+  const connection = await db.connect();
+  try {
+    const reader = await connection.runAndReadAll(`SELECT * FROM read_parquet('${file}')`);
+    return { columns: reader.columnNames(), rows: reader.getRowObjectsJson() as Row[] };
+  } finally {
+    connection.closeSync();
+    db.closeSync();
+  }
+}
+
+/** Run one query in a workgroup and return its rows (header row dropped) as objects. */
+async function query(workGroup: string, sql: string): Promise<Record<string, string | undefined>[]> {
+  const { QueryExecutionId } = await athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: sql,
+      WorkGroup: workGroup,
+      QueryExecutionContext: { Database: outputs.DatabaseName },
+    }),
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { QueryExecution } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId }));
+    const state = QueryExecution?.Status?.State;
+    if (state === 'SUCCEEDED') break;
+    if (state === 'FAILED' || state === 'CANCELLED' || Date.now() > deadline) {
+      throw new Error(`query ${state ?? 'timed out'}: ${QueryExecution?.Status?.StateChangeReason ?? ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const { ResultSet } = await athena.send(new GetQueryResultsCommand({ QueryExecutionId }));
+  const [header, ...rows] = ResultSet?.Rows ?? [];
+  const names = (header?.Data ?? []).map((d) => d.VarCharValue ?? '');
+  return rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue])));
+}
+
+/** Each inner array becomes one record of NDJSON lines: one event per record, or several packed. */
+async function send(stream: string, records: object[][]): Promise<void> {
+  const result = await firehose.send(
+    new PutRecordBatchCommand({
+      DeliveryStreamName: stream,
+      Records: records.map((events) => ({
+        Data: Buffer.from(events.map((e) => `${JSON.stringify(e)}\n`).join('')),
+      })),
+    }),
+  );
+  expect(result.FailedPutCount).toBe(0);
+}
+
+describe('LogLake deployed on MiniStack', () => {
+  beforeAll(async () => {
+    ensureVenv();
+    if (run(path.join(ROOT, 'scripts/emulator.sh'), ['status']).status !== 0) {
+      mustRun(path.join(ROOT, 'scripts/emulator.sh'), ['start']);
+      startedEmulator = true;
+    }
+    workdir = mkdtempSync(path.join(tmpdir(), 'loglake-emulator-'));
+    const cdk = path.join(ROOT, 'node_modules/.bin/cdk');
+    const common = ['--no-notices', '--output', path.join(workdir, 'cdk.out')];
+    mustRun(cdk, ['bootstrap', `aws://${ACCOUNT}/${REGION}`, ...common]);
+    const outputsFile = path.join(workdir, 'outputs.json');
+    mustRun(cdk, [
+      'deploy',
+      ...common,
+      '--require-approval',
+      'never',
+      '-c',
+      'loglake:target=emulator',
+      '-c',
+      `loglake:stackName=${STACK}`,
+      '--outputs-file',
+      outputsFile,
+    ]);
+    outputs = (JSON.parse(readFileSync(outputsFile, 'utf8')) as Record<string, Outputs>)[STACK] ?? {};
+    const template = JSON.parse(
+      readFileSync(path.join(workdir, 'cdk.out', 'LogLake.template.json'), 'utf8'),
+    ) as Template;
+    await applyBucketSettingsFromTemplate(template);
+  }, 600_000);
+
+  afterAll(() => {
+    if (startedEmulator) run(path.join(ROOT, 'scripts/emulator.sh'), ['stop']);
+    if (workdir) rmSync(workdir, { recursive: true, force: true });
+    firehose.destroy();
+    s3.destroy();
+    athena.destroy();
+  });
+
+  it('deploys every stack output', () => {
+    expect(outputs).toMatchObject({
+      LogsStreamName: 'loglake-logs',
+      AuditStreamName: 'loglake-audit',
+      DatabaseName: 'loglake',
+      LogsTableName: 'logs',
+      AuditTableName: 'audit',
+      WorkGroupName: 'loglake',
+    });
+    expect(outputs.LogsBucketName).toBeTruthy();
+    expect(outputs.AuditBucketName).toBeTruthy();
+  });
+
+  it('transforms, redacts and partitions events into KMS-encrypted Parquet in the DESIGN layout', async () => {
+    const bucket = outputs.LogsBucketName ?? '';
+    const before = await keys(bucket, 'logs/');
+    const now = new Date();
+
+    await send(outputs.LogsStreamName ?? '', [
+      [
+        {
+          timestamp: now.toISOString(),
+          level: 'info',
+          service: 'checkout',
+          message: 'payment accepted password=hunter2-secret for alice@example.com',
+          correlation_id: correlationId,
+          user_id: 'user-42',
+          order_id: 'o-1',
+        },
+      ],
+      [
+        {
+          timestamp: now.toISOString(),
+          level: 'error',
+          service: 'checkout',
+          message: 'card declined',
+          error_type: 'CardError',
+          correlation_id: correlationId,
+        },
+      ],
+      // Packed by a shipper: two events of one category in one record, delivered as two rows.
+      [1, 2].map((n) => ({
+        timestamp: now.toISOString(),
+        level: 'INFO',
+        service: 'checkout',
+        message: `packed event ${n}`,
+        correlation_id: `${correlationId}-packed`,
+      })),
+    ]);
+    const delivered = await newObjects(bucket, 'logs/', before, 3);
+
+    expect(delivered.length).toBeGreaterThanOrEqual(3);
+    const dt = now.toISOString().slice(0, 10);
+    const hour = now.toISOString().slice(11, 13);
+    const all: Array<Row & { key: string }> = [];
+    for (const object of delivered) {
+      const key = object.Key ?? '';
+      expect(key).toMatch(new RegExp(`^logs/category=(runtime|errors)/dt=${dt}/hour=${hour}/.*\\.parquet$`));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      expect(head.ServerSideEncryption).toBe('aws:kms');
+      expect(head.SSEKMSKeyId).toBe(outputs.KeyArn);
+      const parquet = await readParquet(bucket, key);
+      expect(parquet.columns).toEqual(RECORD_COLUMNS.map((c) => c.name));
+      all.push(...parquet.rows.map((r) => ({ ...r, key })));
+    }
+    const packed = all.filter((r) => r.correlation_id === `${correlationId}-packed`);
+    expect(packed.map((r) => r.message).sort()).toEqual(['packed event 1', 'packed event 2']);
+    expect(new Set(packed.map((r) => r.key)).size).toBe(1);
+    const rows = all.filter((r) => r.correlation_id === correlationId);
+    expect(rows).toHaveLength(2);
+    const info = rows.find((r) => r.level === 'INFO');
+    const error = rows.find((r) => r.level === 'ERROR');
+    expect(info?.service).toBe('checkout');
+    expect(String(info?.message)).not.toContain('hunter2-secret');
+    expect(String(info?.message)).not.toContain('alice@example.com');
+    expect(String(info?.message)).toContain('payment accepted');
+    expect(info?.user_id).not.toBe('user-42');
+    expect(JSON.stringify(info?.attributes)).toContain('o-1');
+    expect(error?.error_type).toBe('CardError');
+    expect(delivered.some((o) => o.Key?.startsWith('logs/category=errors/'))).toBe(true);
+  });
+
+  it('finds the delivered events through Athena on the deployed Glue table, partitions included', async () => {
+    // The SQL is fixed text with the test's own id: valid for Athena (Trino) and MiniStack (DuckDB) alike.
+    const rows = await query(
+      outputs.WorkGroupName ?? '',
+      `SELECT correlation_id, level, service, category FROM logs WHERE correlation_id = '${correlationId}' ORDER BY level`,
+    );
+
+    expect(rows).toEqual([
+      { correlation_id: correlationId, level: 'ERROR', service: 'checkout', category: 'errors' },
+      { correlation_id: correlationId, level: 'INFO', service: 'checkout', category: 'runtime' },
+    ]);
+  });
+
+  it('delivers the audit stream into the Object Lock bucket, locked by default retention', async () => {
+    const bucket = outputs.AuditBucketName ?? '';
+    const before = await keys(bucket, 'logs/');
+    const correlationId = `emu-audit-${runId}`;
+
+    await send(outputs.AuditStreamName ?? '', [
+      [
+        {
+          timestamp: new Date().toISOString(),
+          level: 'INFO',
+          service: 'billing',
+          logger: 'billing.audit',
+          message: 'refund approved by operator',
+          category: 'audit',
+          correlation_id: correlationId,
+        },
+      ],
+    ]);
+    const delivered = await newObjects(bucket, 'logs/', before);
+
+    expect(delivered).toHaveLength(1);
+    const key = delivered[0]?.Key ?? '';
+    expect(key).toMatch(/^logs\/category=audit\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\//);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    expect(head.ServerSideEncryption).toBe('aws:kms');
+    const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: key }));
+    expect(retention.Retention?.Mode).toBe('GOVERNANCE');
+    const days = ((retention.Retention?.RetainUntilDate?.getTime() ?? 0) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(364);
+    expect(days).toBeLessThanOrEqual(365);
+    const { rows } = await readParquet(bucket, key);
+    expect(rows.map((r) => r.correlation_id)).toEqual([correlationId]);
+  });
+});

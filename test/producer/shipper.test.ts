@@ -1,0 +1,208 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isRetryable, Shipper } from '../../src/producer/shipper';
+import { type Fault, type FaultFirehose, startFaultFirehose } from '../helpers/fault-firehose';
+
+const clientConfig = (url: string) => ({
+  endpoint: url,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+/** A deterministic fault sequence from a seed (mulberry32). */
+function seeded(seed: number, faults: Fault[], weights: number[]): (call: number) => Fault {
+  let a = seed >>> 0;
+  const total = weights.reduce((s, w) => s + w, 0);
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    let r = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * total;
+    for (let i = 0; i < faults.length; i++) {
+      r -= weights[i] ?? 0;
+      if (r < 0) return faults[i] as Fault;
+    }
+    return 'none';
+  };
+}
+
+function line(i: number, size = 480): string {
+  const head = JSON.stringify({ level: 'INFO', service: 'svc', message: `event ${i}`, pad: '' });
+  return head.replace('"pad":""', `"pad":"${'x'.repeat(Math.max(0, size - head.length))}"`);
+}
+
+let endpoint: FaultFirehose | undefined;
+afterEach(async () => {
+  await endpoint?.close();
+  endpoint = undefined;
+});
+
+describe('Shipper', () => {
+  it('delivers every line at least once through partial failures, throttling, 5xx, drops and slow calls', async () => {
+    // Prepare
+    endpoint = await startFaultFirehose(
+      seeded(7, ['none', 'partial', 'throttle', 'error500', 'drop', 'slow'], [40, 20, 15, 10, 10, 5]),
+      800,
+    );
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      maxRecordBytes: 20_000,
+      maxBatchRecords: 25,
+      flushIntervalMs: 50,
+      baseDelayMs: 5,
+      maxDelayMs: 50,
+      requestTimeoutMs: 300,
+      maxQueueBytes: 256 * 1024,
+      concurrency: 3,
+    });
+    const lines = Array.from({ length: 3_000 }, (_, i) => line(i));
+
+    // Act
+    for (const l of lines) await shipper.write(l);
+    const counters = await shipper.close(60_000);
+
+    // Assess
+    const missing = lines.filter((l) => !endpoint?.received.has(l));
+    expect(missing).toEqual([]);
+    expect(Object.values(counters.dropped).reduce((s, n) => s + n, 0)).toBe(0);
+    expect(counters.linesSent).toBe(lines.length);
+    expect(counters.retried).toBeGreaterThan(0);
+    for (const fault of ['partial', 'throttle', 'error500', 'drop', 'slow'] as const) {
+      expect(endpoint.faults[fault]).toBeGreaterThan(0);
+    }
+    expect(counters.peakQueuedBytes).toBeLessThanOrEqual(256 * 1024);
+    expect(counters.queuedBytes).toBe(0);
+  }, 90_000);
+
+  it('never holds more than maxQueueBytes while the endpoint is down, and drops with a count on overflow', async () => {
+    // Prepare
+    endpoint = await startFaultFirehose(() => 'error500');
+    const drops: Array<[number, string]> = [];
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      maxRecordBytes: 10_000,
+      maxQueueBytes: 100_000,
+      flushIntervalMs: 20,
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+      onDrop: (n, reason) => drops.push([n, reason]),
+    });
+
+    // Act
+    let accepted = 0;
+    for (let i = 0; i < 2_000; i++) if (shipper.push(line(i))) accepted++;
+    await new Promise((r) => setTimeout(r, 200));
+    const counters = await shipper.close(100);
+
+    // Assess
+    expect(counters.peakQueuedBytes).toBeLessThanOrEqual(100_000);
+    expect(accepted).toBeLessThan(2_000);
+    expect(counters.dropped.overflow).toBe(2_000 - accepted);
+    expect(counters.dropped.shutdown).toBe(accepted);
+    expect(drops.filter(([, r]) => r === 'overflow').reduce((s, [n]) => s + n, 0)).toBe(2_000 - accepted);
+  });
+
+  it('packs lines into few records: billed bytes stay within 5% of the raw bytes', async () => {
+    // Prepare
+    endpoint = await startFaultFirehose(() => 'none');
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      flushIntervalMs: 60_000,
+    });
+
+    // Act
+    for (let i = 0; i < 20_000; i++) shipper.push(line(i));
+    const counters = await shipper.close();
+
+    // Assess
+    expect(counters.linesSent).toBe(20_000);
+    expect(counters.billedBytes / counters.bytesSent).toBeLessThanOrEqual(1.05);
+    expect(Math.max(...endpoint.recordSizes)).toBeLessThanOrEqual(1_024_000);
+    expect(endpoint.maxCall.records).toBeLessThanOrEqual(500);
+    expect(endpoint.maxCall.bytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+  });
+
+  it('keeps lines with different pack keys in different records', async () => {
+    // Prepare
+    endpoint = await startFaultFirehose(() => 'none');
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      packKey: (l) => (JSON.parse(l) as { category: string }).category,
+    });
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({ category: ['a', 'b', 'c'][i % 3], i }),
+    );
+
+    // Act
+    for (const l of lines) shipper.push(l);
+    await shipper.close();
+
+    // Assess
+    expect(endpoint.recordSizes).toHaveLength(3);
+    expect(endpoint.received.size).toBe(300);
+  });
+
+  it('drops a line larger than a record, counted as oversize', async () => {
+    // Prepare
+    endpoint = await startFaultFirehose(() => 'none');
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      maxRecordBytes: 1_000,
+    });
+
+    // Act
+    const kept = shipper.push('x'.repeat(1_000));
+    const counters = await shipper.close();
+
+    // Assess
+    expect(kept).toBe(false);
+    expect(counters.dropped.oversize).toBe(1);
+    expect(endpoint.received.size).toBe(0);
+  });
+
+  it('drops a batch the service rejects for good (unknown stream), counted as rejected', async () => {
+    // Prepare
+    const { startEndpointForRejection } = await import('../helpers/reject-firehose');
+    const rejecting = await startEndpointForRejection();
+    const shipper = new Shipper({
+      streamName: 'nope',
+      clientConfig: clientConfig(rejecting.url),
+      baseDelayMs: 1,
+    });
+
+    // Act
+    shipper.push(line(1));
+    const counters = await shipper.close(5_000);
+    await rejecting.close();
+
+    // Assess
+    expect(counters.dropped.rejected).toBe(1);
+    expect(counters.failedCalls).toBe(1);
+  });
+});
+
+describe('isRetryable', () => {
+  it('retries throttling, 5xx, timeouts and dropped connections but not client errors', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 500, max: 599 }), (status) => {
+        expect(isRetryable({ name: 'X', $metadata: { httpStatusCode: status } })).toBe(true);
+      }),
+    );
+    expect(isRetryable({ name: 'ServiceUnavailableException', $metadata: { httpStatusCode: 400 } })).toBe(
+      true,
+    );
+    expect(isRetryable({ name: 'TimeoutError' })).toBe(true);
+    expect(isRetryable({ code: 'ECONNRESET' })).toBe(true);
+    expect(isRetryable(new Error('socket hang up'))).toBe(true);
+    expect(isRetryable({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } })).toBe(
+      false,
+    );
+    expect(isRetryable({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })).toBe(false);
+  });
+});
