@@ -218,6 +218,33 @@ function stringify(v: unknown): string {
   return String(v);
 }
 
+/**
+ * `prefix.key`, the same string object every time: field names repeat across events, and a reused
+ * string keeps its hash (map lookups) and its internalized form (attribute keys) instead of being
+ * rebuilt per event.
+ */
+const joined = new Map<string, Map<string, string>>();
+let joinedSize = 0;
+
+function joinPath(prefix: string, key: string): string {
+  let inner = joined.get(prefix);
+  if (inner === undefined) {
+    if (joinedSize > 50_000) {
+      joined.clear();
+      joinedSize = 0;
+    }
+    inner = new Map();
+    joined.set(prefix, inner);
+  }
+  let path = inner.get(key);
+  if (path === undefined) {
+    path = `${prefix}.${key}`;
+    inner.set(key, path);
+    joinedSize++;
+  }
+  return path;
+}
+
 /** Leaf fields of an object as parallel arrays of dotted paths and values. */
 function flatten(
   obj: Record<string, unknown>,
@@ -228,7 +255,7 @@ function flatten(
 ): void {
   for (const key in obj) {
     const v = obj[key];
-    const path = prefix === '' ? key : `${prefix}.${key}`;
+    const path = prefix === '' ? key : joinPath(prefix, key);
     if (v === null || typeof v !== 'object') {
       paths.push(path);
       values.push(v);
@@ -254,7 +281,7 @@ function flatten(
           if (item !== null && typeof item === 'object') {
             flatten({ [i]: item }, path, depth + 1, paths, values);
           } else {
-            paths.push(`${path}.${i}`);
+            paths.push(joinPath(path, String(i)));
             values.push(item);
           }
         }
