@@ -24,6 +24,7 @@ import {
   type TransformSettings,
   transformRecords,
 } from '../../src/transform';
+import { TRANSFORM_ENV } from './constants';
 import { readEnv, type TransformEnv } from './env';
 import { putRecordsReliably } from './forward';
 
@@ -47,7 +48,7 @@ async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
   const key = secret.SecretString ?? secret.SecretBinary;
   if (key === undefined || key.length === 0) {
     throw new ConfigError(`pseudonym secret ${secretArn} is empty`, [
-      { path: 'LOGLAKE_PSEUDONYM_SECRET_ARN', message: 'secret has no value', received: secretArn },
+      { path: TRANSFORM_ENV.pseudonymSecretArn, message: 'secret has no value', received: secretArn },
     ]);
   }
   return key;
