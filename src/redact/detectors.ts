@@ -102,7 +102,7 @@ const ALTERNATIVES: Readonly<Record<Group, string>> = {
   ssn: String.raw`(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)`,
   card: String.raw`(?<![\w.+-])\d(?:[ -]?\d){12,18}(?!\w)`,
   intl: String.raw`(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,16}(?![\w])`,
-  nanp: String.raw`(?<![\w(+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)`,
+  nanp: String.raw`(?<![\w+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)`,
   national: String.raw`(?<![\w+.-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w]|[.-]\d)`,
 };
 
@@ -540,16 +540,21 @@ export function scanUrlPasswords(text: string, out: Span[], f: Readonly<Features
 }
 
 /** Any detected IPv6 address (validated by `node:net`), anonymized per policy. */
+// Not inside a longer token: no word character, dot, or `hex:` just before (a label such as `to:` is fine).
 const IPV6 =
-  /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:\/\d{1,3})?(?![\w:])/g;
+  /(?<![\w.]|[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:\/\d{1,3})?(?![\w:])/g;
 
 export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
   if (f.colons < 2) return;
   IPV6.lastIndex = 0;
   for (let m = IPV6.exec(text); m !== null; m = IPV6.exec(text)) {
-    if (!/[0-9A-Fa-f]/.test(m[0])) continue;
-    const anonymized = anonymizeIPv6(m[0], policy);
-    if (anonymized === null || anonymized === undefined) continue;
+    const anonymized = /[0-9A-Fa-f]/.test(m[0]) ? anonymizeIPv6(m[0], policy) : undefined;
+    if (anonymized === null) continue;
+    if (anonymized === undefined) {
+      // Not an address (a time, `a::b`, a stray leading colon): look again from the next character.
+      IPV6.lastIndex = m.index + 1;
+      continue;
+    }
     out.push({
       start: m.index,
       end: m.index + m[0].length,
