@@ -223,9 +223,10 @@ interface NumericDetector {
   readonly possible: (f: Features) => boolean;
 }
 
+const AWS40 = new RegExp(ALTERNATIVES.aws40, 'g');
+
 const NUMERIC: readonly NumericDetector[] = (
   [
-    ['aws40', (f: Features) => f.length >= 40 && f.digits >= 1 && f.upper >= 1 && f.lower >= 1],
     ['iban', (f: Features) => f.upper >= 2 && f.digits >= 8],
     ['ipv4', (f: Features) => f.dots >= 3 && f.run >= 4],
     ['ssn', (f: Features) => f.dashes >= 2 && f.run >= 9],
@@ -320,8 +321,9 @@ function bearerValid(text: string): boolean {
   return credential.length >= 20 || /[\d._~+/=-]/.test(credential);
 }
 
+/** Mixed case plus a digit or `/`/`+`: random base64, unlike a 40-character hex id or a word. */
 function aws40Valid(text: string): boolean {
-  return /[A-Z]/.test(text) && /[a-z]/.test(text) && /\d/.test(text);
+  return /[A-Z]/.test(text) && /[a-z]/.test(text) && /[\d/+]/.test(text);
 }
 
 /**
@@ -404,8 +406,10 @@ function replace(
       return nanpValid(text) ? { replacement: marker('phone'), kind: 'phone' } : null;
     case 'national': {
       const n = digitCount(text);
-      // The SSN shape (3-2-4) is left to the SSN detector and its validity rules.
-      if (n < 9 || n > 12 || /^\d{3}-\d{2}-\d{4}$/.test(text)) return null;
+      // `00` is the international call prefix (up to 15 digits follow); the SSN shape (3-2-4) is left
+      // to the SSN detector and its validity rules.
+      const max = text.startsWith('00') ? 17 : 12;
+      if (n < 9 || n > max || /^\d{3}-\d{2}-\d{4}$/.test(text)) return null;
       return { replacement: marker('phone'), kind: 'phone' };
     }
   }
@@ -463,9 +467,10 @@ export function scanPatterns(text: string, policy: IpPolicy, out: Span[], f: Rea
   if (text.length >= 16 && f.lower + f.upper >= 3 && TOKEN_GATE.test(text)) {
     scan(TOKENS, text, policy, out, tokenGroup);
   }
-  // Every remaining detector needs digits; most field values have few.
-  if (f.digits < 4) return;
   const first = out.length;
+  if (f.length >= 40 && f.upper >= 1 && f.lower >= 1) scan(AWS40, text, policy, out, () => 'aws40');
+  // Every remaining detector needs digits; most field values have few.
+  if (f.digits < 4 && out.length === first) return;
   for (const d of NUMERIC) if (d.possible(f)) scan(d.re, text, policy, out, () => d.group);
   if (out.length === first) return;
   // A candidate covering the whole text cannot sit inside a value that must survive.

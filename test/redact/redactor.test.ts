@@ -32,6 +32,8 @@ describe('Redactor.text', () => {
     ['phone', 'call 726-858-1365 now', '726-858-1365'],
     ['phone', 'call 030 72991929', '030 72991929'],
     ['phone', 'appel 06 12 34 56 78', '06 12 34 56 78'],
+    ['phone', 'call 0049 30 12345678', '0049 30 12345678'],
+    ['phone', 'call +1 (415) 555-2671', '(415) 555-2671'],
     ['iban', 'refund to DE89 3704 0044 0532 0130 00 today', 'DE89 3704 0044 0532 0130 00'],
     ['iban', 'iban GB29NWBK60161331926819', 'GB29NWBK60161331926819'],
     ['aws_access_key', 'key id AKIA6WP3HI5AK3ZWSRDG', 'AKIA6WP3HI5AK3ZWSRDG'],
