@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -141,12 +141,27 @@ export class LogLakeIngest extends Construct {
       description: `loglake transform for the ${stream} stream`,
       logRetentionDays: props.logRetentionDays,
       encryptionKey: props.encryptionKey,
-      // Firehose allows a processor up to 5 minutes; a full 3 MB buffer takes well under one.
+      // Firehose allows a processor up to 5 minutes; a full processor buffer takes well under one.
       timeout: Duration.minutes(2),
       environment,
     });
     this.pseudonymSecret.grantRead(transform);
     if (auditStream) auditStream.grantPutRecords(transform);
+    // Records deferred to keep a response under Lambda's 6 MB go back into this lane's own stream. The
+    // ARN is built from the name: referencing the stream would make a cycle (stream -> function -> stream).
+    transform.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReingestDeferredRecords',
+        actions: ['firehose:PutRecordBatch'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'firehose',
+            resource: 'deliverystream',
+            resourceName: `${props.name}-${stream}`,
+          }),
+        ],
+      }),
+    );
 
     const logging = props.streamLogging ?? true;
     const logGroup = logging

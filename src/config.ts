@@ -122,7 +122,11 @@ export const configSchema = z
       bufferIntervalSeconds: z.number().int().min(60).max(900),
       /** Buffer size before delivery to S3 (Firehose: 64-128 MiB with Parquet conversion). */
       bufferSizeMiB: z.number().int().min(64).max(128),
-      /** Lambda processor buffer (Firehose: 0.2-3 MB). */
+      /**
+       * Lambda processor buffer (Firehose: 0.2-3 MB). Normalized rows run ~2-3x the raw event and the
+       * response is base64, so 1 MB keeps a typical response well under Lambda's 6 MB; larger buffers
+       * make the transform defer records for re-ingestion more often.
+       */
       processorBufferSizeMiB: z.number().min(0.2).max(3),
       processorBufferIntervalSeconds: z.number().int().min(0).max(900),
     }),
@@ -277,7 +281,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
   firehose: {
     bufferIntervalSeconds: 60,
     bufferSizeMiB: 64,
-    processorBufferSizeMiB: 3,
+    processorBufferSizeMiB: 1,
     processorBufferIntervalSeconds: 60,
   },
   output: { format: 'parquet', compression: 'SNAPPY' },

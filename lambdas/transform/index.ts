@@ -14,6 +14,7 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import { ConfigError } from '../../src/errors';
+import { putRecordsReliably } from '../../src/producer/put-batch';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   responseBytes,
@@ -26,7 +27,6 @@ import {
 } from '../../src/transform';
 import { TRANSFORM_ENV } from './constants';
 import { readEnv, type TransformEnv } from './env';
-import { putRecordsReliably } from './forward';
 
 /** Schema error on a locked-category record that stays in the logs bucket (nothing is lost). */
 export const FORWARD_FAILED_ERROR = 'locked category could not be forwarded to audit stream';

@@ -21,6 +21,9 @@ import {
 import { InputError } from '../errors';
 import { type BatchLimits, billedBytes, FIREHOSE_PUT_LIMITS, fillBatch, RecordPacker } from './pack';
 import { categoryHourKey, type PackKeyConfig } from './pack-key';
+import { entryErrors, isRetryable } from './put-batch';
+
+export { isRetryable } from './put-batch';
 
 /** Why lines were dropped. */
 export type DropReason = 'overflow' | 'oversize' | 'rejected' | 'retries-exhausted' | 'shutdown';
@@ -97,49 +100,6 @@ interface Pending {
   readonly lines: number;
   attempts: number;
   notBefore: number;
-}
-
-const RETRYABLE_NAMES = new Set([
-  'ServiceUnavailableException',
-  'ThrottlingException',
-  'InternalFailure',
-  'InternalServerError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'AbortError',
-]);
-const RETRYABLE_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-]);
-
-/** True when retrying the same call later can succeed (throttling, 5xx, timeouts, dropped connections). */
-export function isRetryable(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const e = error as {
-    name?: string;
-    code?: string;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: unknown;
-  };
-  const status = e.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (e.$retryable) return true;
-  if (e.name && RETRYABLE_NAMES.has(e.name)) return true;
-  if (e.code && RETRYABLE_CODES.has(e.code)) return true;
-  // Node and the SDK's HTTP handler report a connection dropped mid-response this way.
-  return /socket hang up|ECONNRESET|other side closed|premature close/i.test(
-    String((error as Error).message),
-  );
 }
 
 export class Shipper {
@@ -352,17 +312,14 @@ export class Shipper {
     }
     if (output) {
       this.counters.calls++;
-      const responses = output.RequestResponses ?? [];
       const failed: Pending[] = [];
       const codes = new Set<string>();
-      batch.forEach((p, i) => {
-        const r = responses[i];
-        // A response without an entry for a record tells nothing about it: send it again.
-        if (!r || r.ErrorCode || !r.RecordId) {
+      entryErrors(batch.length, output).forEach((code, i) => {
+        const p = batch[i] as Pending;
+        if (code === undefined) this.acknowledge(p);
+        else {
           failed.push(p);
-          codes.add(`${r?.ErrorCode ?? 'NoResponseEntry'}: ${r?.ErrorMessage ?? ''}`);
-        } else {
-          this.acknowledge(p);
+          codes.add(code);
         }
       });
       if (failed.length > 0)

@@ -13,6 +13,7 @@ const LOCKED = lockedCategories(DEFAULT_CONFIG);
 
 type Json = Record<string, unknown>;
 type Statement = {
+  Sid?: string;
   Effect: string;
   Action: string | string[];
   Resource: unknown;
@@ -253,7 +254,7 @@ describe('LogLake delivery streams', () => {
       );
       expect(processors[0]?.Type).toBe('Lambda');
       expect(flat(params.LambdaArn)).toContain(`LogLakeIngest${name === 'logs' ? 'Logs' : 'Audit'}Transform`);
-      expect(params.BufferSizeInMBs).toBe('3');
+      expect(params.BufferSizeInMBs).toBe('1');
       expect(params.BufferIntervalInSeconds).toBe('60');
       expect(dest.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
       expect(dest.CloudWatchLoggingOptions).toMatchObject({ Enabled: true });
@@ -380,10 +381,29 @@ describe('LogLake transform functions', () => {
 
   it('lets only the logs transform put records on the audit stream', () => {
     const logsPolicy = policyStatements('LogLakeIngestLogsTransformRoleDefaultPolicy', 'AWS::IAM::Policy');
-    const put = logsPolicy.find((s) => actions(s).includes('firehose:PutRecordBatch'));
+    const put = logsPolicy.find(
+      (s) => actions(s).includes('firehose:PutRecordBatch') && s.Sid !== 'ReingestDeferredRecords',
+    );
     expect(flat(put?.Resource)).toContain('LogLakeIngestAuditStream');
     const auditPolicy = policyStatements('LogLakeIngestAuditTransformRoleDefaultPolicy', 'AWS::IAM::Policy');
-    expect(auditPolicy.flatMap(actions).some((a) => a.startsWith('firehose:'))).toBe(false);
+    const auditFirehose = auditPolicy.filter((s) => actions(s).some((a) => a.startsWith('firehose:')));
+    expect(auditFirehose.map((s) => s.Sid)).toEqual(['ReingestDeferredRecords']);
+  });
+
+  it('lets each transform re-ingest deferred records into its own stream only', () => {
+    for (const [lane, stream] of [
+      ['Logs', 'loglake-logs'],
+      ['Audit', 'loglake-audit'],
+    ] as const) {
+      const statements = policyStatements(
+        `LogLakeIngest${lane}TransformRoleDefaultPolicy`,
+        'AWS::IAM::Policy',
+      );
+      const reingest = statements.find((s) => s.Sid === 'ReingestDeferredRecords');
+      expect(reingest && actions(reingest)).toEqual(['firehose:PutRecordBatch']);
+      expect(flat(reingest?.Resource)).toContain(`:deliverystream/${stream}`);
+      expect(flat(reingest?.Resource)).not.toContain('*');
+    }
   });
 
   it('read the generated HMAC secret, which the key encrypts', () => {

@@ -4,12 +4,8 @@ import {
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
 import { describe, expect, it, vi } from 'vitest';
-import {
-  batches,
-  MAX_BATCH_BYTES,
-  MAX_BATCH_RECORDS,
-  putRecordsReliably,
-} from '../../lambdas/transform/forward';
+import { FIREHOSE_PUT_LIMITS } from '../../src/producer/pack';
+import { entryErrors, putRecordsReliably } from '../../src/producer/put-batch';
 
 type Send = (command: PutRecordBatchCommand) => Promise<Partial<PutRecordBatchCommandOutput>>;
 
@@ -29,19 +25,37 @@ const ok = (n: number) => ({
   RequestResponses: Array.from({ length: n }, (_, i) => ({ RecordId: `id${i}` })),
 });
 
-describe('batches', () => {
-  it('keeps at most 500 records per call', () => {
-    const sizes = Array.from({ length: 1201 }, () => 10);
-    const result = batches(
-      sizes,
-      sizes.map((_, i) => i),
-    );
-    expect(result.map((b) => b.length)).toEqual([MAX_BATCH_RECORDS, MAX_BATCH_RECORDS, 201]);
+describe('putRecordsReliably (call limits)', () => {
+  const sent = (calls: PutRecordBatchCommand[]) => calls.map((c) => c.input.Records?.length ?? 0);
+
+  it('keeps at most 500 records per call', async () => {
+    const { client, calls } = clientWith(async (c) => ok(c.input.Records?.length ?? 0));
+    const records = Array.from({ length: 1201 }, () => Buffer.from('0123456789'));
+    const result = await putRecordsReliably(client, 'audit', records, noSleep);
+    expect(sent(calls)).toEqual([
+      FIREHOSE_PUT_LIMITS.maxBatchRecords,
+      FIREHOSE_PUT_LIMITS.maxBatchRecords,
+      201,
+    ]);
+    expect(result.delivered.every(Boolean)).toBe(true);
   });
 
-  it('keeps at most 4 MiB per call', () => {
-    const sizes = [MAX_BATCH_BYTES / 2, MAX_BATCH_BYTES / 2, 1, MAX_BATCH_BYTES];
-    expect(batches(sizes, [0, 1, 2, 3])).toEqual([[0, 1], [2], [3]]);
+  it('keeps at most 4 MiB per call', async () => {
+    const { client, calls } = clientWith(async (c) => ok(c.input.Records?.length ?? 0));
+    const max = FIREHOSE_PUT_LIMITS.maxBatchBytes;
+    const records = [max / 2, max / 2, 1, max].map((n) => Buffer.alloc(n));
+    await putRecordsReliably(client, 'audit', records, noSleep);
+    expect(sent(calls)).toEqual([2, 1, 1]);
+  });
+});
+
+describe('entryErrors', () => {
+  it('reads each entry positionally and counts an unanswered entry as failed', () => {
+    expect(
+      entryErrors(4, {
+        RequestResponses: [{ RecordId: 'a' }, { ErrorCode: 'ServiceUnavailableException' }, {}],
+      }),
+    ).toEqual([undefined, 'ServiceUnavailableException', 'NoRecordId', 'NoResponseEntry']);
   });
 });
 
@@ -117,7 +131,8 @@ describe('putRecordsReliably', () => {
       ...noSleep,
       maxAttempts: 1,
     });
-    expect(result.delivered).toEqual([false, false]);
+    expect(result.delivered).toEqual([true, false]);
+    expect(result.lastErrors.get(1)).toBe('NoResponseEntry');
   });
 });
 
