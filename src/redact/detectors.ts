@@ -568,3 +568,30 @@ export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonl
     });
   }
 }
+
+/**
+ * A quoted value right after a sensitive word in prose: `bad password "hunter2"`, `token was 'abc'`,
+ * `api key is "…"`. KEY=VALUE and JSON cover `password=…`; this covers the sentences people write.
+ * Only quoted values count, so `password is incorrect` keeps its words.
+ */
+const PROSE_SECRET =
+  /\b(?<word>pass(?:word|wd|phrase|code)?|pwd|secret|token|api[ _-]?key|credentials?)\b(?:[ \t]+(?:is|was|set to|changed to|reset to))?[ \t]*(?<q>["'`\u2018\u201c])(?<val>[^"'`\u2019\u201d\n]{1,512})(?:["'`\u2019\u201d])/gi;
+
+export function scanProseSecrets(text: string, out: Span[]): void {
+  if (!/["'`\u2018\u201c]/.test(text)) return;
+  PROSE_SECRET.lastIndex = 0;
+  for (let m = PROSE_SECRET.exec(text); m !== null; m = PROSE_SECRET.exec(text)) {
+    const word = (m.groups?.word ?? '').toLowerCase();
+    const value = m.groups?.val ?? '';
+    const kind =
+      word.startsWith('pass') || word === 'pwd'
+        ? 'password'
+        : word.startsWith('api')
+          ? 'api_key'
+          : word.startsWith('cred')
+            ? 'credentials'
+            : word;
+    const start = m.index + m[0].length - value.length - 1;
+    out.push({ start, end: start + value.length, replacement: marker(kind), kind });
+  }
+}

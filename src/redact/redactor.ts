@@ -10,6 +10,7 @@ import {
   scanIPv6,
   scanPatterns,
   scanPem,
+  scanProseSecrets,
   scanUrlPasswords,
 } from './detectors';
 import type { IpPolicy } from './ip';
@@ -127,6 +128,7 @@ export class Redactor {
     scanIPv6(s, this.policy, spans, f);
     scanPem(s, spans, f);
     scanUrlPasswords(s, spans, f);
+    scanProseSecrets(s, spans);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
