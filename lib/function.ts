@@ -36,6 +36,9 @@ export interface LogLakeFunctionProps {
  * The team's Lambda defaults in one place: Node.js 24 on arm64, esbuild bundling on the host (never
  * Docker), an explicit KMS-encrypted log group with retention (no `logRetention` custom resource), and
  * a role that may write only to that log group instead of the broad AWSLambdaBasicExecutionRole.
+ *
+ * Findings whose answer depends on how a function is invoked and what it calls (VPC, dead-letter queue,
+ * reserved concurrency) are acknowledged where the function is created, with that function's reason.
  */
 export class LogLakeFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: LogLakeFunctionProps) {
@@ -78,21 +81,6 @@ export class LogLakeFunction extends NodejsFunction {
       role,
       'Grant-generated policy bound to this one role and its own resources; a managed policy could be attached elsewhere.',
       'NIST.800.53.R5-IAMNoInlinePolicy',
-    );
-    acknowledge(
-      this,
-      'The function reaches only regional AWS APIs (Firehose, Secrets Manager); a VPC would add NAT or endpoint cost and no data path.',
-      'NIST.800.53.R5-LambdaInsideVPC',
-    );
-    acknowledge(
-      this,
-      'Invoked synchronously (Firehose processor, scheduler with retries); a DLQ applies only to asynchronous invocations.',
-      'NIST.800.53.R5-LambdaDLQ',
-    );
-    acknowledge(
-      this,
-      'Firehose sizes invocation concurrency to the stream; a reserved limit would throttle ingestion instead of protecting it.',
-      'NIST.800.53.R5-LambdaConcurrency',
     );
   }
 }

@@ -162,6 +162,21 @@ export class LogLakeIngest extends Construct {
         ],
       }),
     );
+    acknowledge(
+      transform,
+      `The transform calls only regional AWS APIs (Secrets Manager for the pseudonym key, Firehose to re-ingest deferred records${auditStream ? ' and to forward locked categories to the audit stream' : ''}); a VPC would add NAT or endpoint cost and no data path.`,
+      'NIST.800.53.R5-LambdaInsideVPC',
+    );
+    acknowledge(
+      transform,
+      'Firehose invokes the processor synchronously, retries it, then writes the raw records under the error prefix; a DLQ applies only to asynchronous invocations.',
+      'NIST.800.53.R5-LambdaDLQ',
+    );
+    acknowledge(
+      transform,
+      'Firehose sizes invocation concurrency to the stream; a reserved limit would throttle ingestion instead of protecting it.',
+      'NIST.800.53.R5-LambdaConcurrency',
+    );
 
     const logging = props.streamLogging ?? true;
     const logGroup = logging

@@ -16,7 +16,7 @@ export interface LogLakeStackProps extends StackProps {
 
 /**
  * The ready-to-deploy stack: one {@link LogLake} plus outputs naming everything a producer, the
- * `loglake` CLI or an operator needs (streams, buckets, workgroups, database, tables, roles).
+ * `loglake` CLI or an operator needs (streams, buckets, workgroups, database, tables, roles, alert topics).
  */
 export class LogLakeStack extends Stack {
   readonly lake: LogLake;
@@ -67,6 +67,13 @@ export class LogLakeStack extends Stack {
     }
     out('ProducerPolicyArn', lake.access.producerPolicy.managedPolicyArn, 'Attach to log producers');
     out('PseudonymSecretArn', lake.ingest.pseudonymSecret.secretArn, 'HMAC key of user-id pseudonyms');
+    for (const [severity, topic] of Object.entries(lake.alerting?.topics ?? {})) {
+      out(
+        `${pascal(severity)}AlertTopicArn`,
+        topic.topicArn,
+        `SNS topic of ${severity} alerts: subscribe email, chat or paging here`,
+      );
+    }
     out('KeyArn', lake.key.keyArn, 'KMS key of the lake');
   }
 }

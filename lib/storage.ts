@@ -72,11 +72,6 @@ export class LogLakeStorage extends Construct {
     });
     acknowledge(
       this.accessLogsBucket,
-      'This is the server access log target; logging it to itself would loop.',
-      'AwsSolutions-S1',
-    );
-    acknowledge(
-      this.accessLogsBucket,
       'S3 server access log delivery supports only SSE-S3 on the target bucket; it holds request metadata, not log data.',
       'NIST.800.53.R5-S3DefaultEncryptionKMS',
     );

@@ -21,7 +21,7 @@ import {
 } from '../../src/alerts/pipeline';
 import { EvaluationError, type RunReport, runEvaluation } from '../../src/alerts/run';
 import { settingsRules } from '../../src/alerts/settings';
-import { athenaRunner } from './athena';
+import { athenaRequestToken, athenaRows } from '../../src/query/athena';
 import { DynamoAlarmLog, DynamoArrivalLog, DynamoStateStore, SnsNotifier } from './aws';
 import { readEnv } from './env';
 
@@ -39,7 +39,6 @@ const store = new DynamoStateStore(db, env.tableName);
 const arrivals = new DynamoArrivalLog(db, env.tableName);
 const alarmLog = new DynamoAlarmLog(db, env.tableName);
 const notifier = new SnsNotifier(sns, env.topics);
-const runQuery = athenaRunner(athena, { workgroup: env.workgroup, database: env.database });
 const rules = settingsRules(env.settings);
 const source = new LakeSource({
   dialect: 'athena',
@@ -51,7 +50,12 @@ const source = new LakeSource({
       const table = env.tables[s];
       return table ? [{ database: env.database, table }] : [];
     }),
-  run: (built, rule) => runQuery(built, `${rule.name}`),
+  run: (built, rule) =>
+    athenaRows(athena, built, {
+      workGroup: env.workgroup,
+      database: env.database,
+      clientRequestToken: athenaRequestToken(rule.name, built),
+    }),
   arrivals: (window) => arrivals.list(window.start, window.end),
 });
 

@@ -203,25 +203,7 @@ export interface LocalEvaluationOptions {
   readonly rules?: readonly string[];
 }
 
-/** The lake reader, or an empty one when nothing was delivered yet (DuckDB cannot create a view over no files). */
-interface Lake {
-  query: LocalLakeReader['query'];
-  close: () => void;
-}
-
-async function openLake(dataDir: string): Promise<Lake> {
-  try {
-    const reader = await LocalLakeReader.open(dataDir);
-    return { query: (b) => reader.query(b), close: () => reader.close() };
-  } catch (error) {
-    if (error instanceof Error && /No files found that match the pattern/i.test(error.message)) {
-      return { query: async () => [], close: () => {} };
-    }
-    throw error;
-  }
-}
-
-function lakeSource(dataDir: string, config: LogLakeConfig, reader: Lake): LakeSource {
+function lakeSource(dataDir: string, config: LogLakeConfig, reader: LocalLakeReader): LakeSource {
   return new LakeSource({
     dialect: 'duckdb',
     maxSamples: config.alerts.maxSamples,
@@ -255,7 +237,7 @@ export async function evaluateLocalLake(options: LocalEvaluationOptions): Promis
   const { dataDir, config } = options;
   const at = evaluationSlot(options.at ?? new Date());
   const rules = selectRules(config, options.rules);
-  const reader = await openLake(dataDir);
+  const reader = await LocalLakeReader.open(dataDir);
   try {
     const source = lakeSource(dataDir, config, reader);
     const store = new MemoryStateStore();
@@ -325,7 +307,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): {
     // One evaluation at a time: a slow one makes the next tick wait instead of racing it.
     while (running) await running.catch(() => undefined);
     const run = (async () => {
-      const reader = await openLake(dataDir);
+      const reader = await LocalLakeReader.open(dataDir);
       try {
         return await runEvaluation(
           rules,

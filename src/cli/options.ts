@@ -4,7 +4,7 @@ import { InvalidArgumentError } from 'commander';
 import { type LogLakeConfig, lockedCategories, resolveConfig } from '../config';
 import { ConfigError, InputError } from '../errors';
 import type { Dialect, LogFilter } from '../query/model';
-import { CATEGORIES, type Category, LEVELS, type Level } from '../schema';
+import { CATEGORIES, type Category, LEVELS, type Level, PERSONAS, type Persona } from '../schema';
 import { parseDuration, parseTime } from '../time';
 import { cliEnv } from './env';
 
@@ -175,4 +175,33 @@ export function athenaTablesFor(
   if (!categories || categories.length === 0) return includeAudit ? ['logs', 'audit'] : ['logs'];
   const tables = new Set<'logs' | 'audit'>(categories.map((c) => (locked.has(c) ? 'audit' : 'logs')));
   return (['logs', 'audit'] as const).filter((t) => tables.has(t));
+}
+
+/**
+ * What a query as `persona` reads: the categories of its read grant in the config, narrowed to
+ * `requested` when given. On Athena this is what makes a persona's query possible at all: partition
+ * projection enumerates every category of a table, so a query that does not restrict `category` lists
+ * prefixes the persona's role may not read and fails with AccessDenied.
+ * @throws InputError naming the persona's categories when it may read none of `requested`.
+ */
+export function personaCategories(
+  persona: string,
+  requested: readonly Category[] | undefined,
+  config: Pick<LogLakeConfig, 'personas'>,
+): Category[] {
+  if (!(PERSONAS as readonly string[]).includes(persona)) {
+    throw new InputError(
+      `--persona: unknown persona ${JSON.stringify(persona)}; expected one of ${PERSONAS.join(', ')}`,
+    );
+  }
+  const grant = config.personas[persona as Persona].read;
+  const scope = CATEGORIES.filter((c) => grant.includes(c) && (!requested?.length || requested.includes(c)));
+  if (scope.length === 0) {
+    throw new InputError(
+      requested?.length
+        ? `--persona ${persona} may read ${grant.join(', ') || 'no category'}, none of --category ${requested.join(', ')}`
+        : `--persona ${persona} may read no category (personas.${persona}.read is empty in the config)`,
+    );
+  }
+  return scope;
 }

@@ -46,6 +46,8 @@ import {
   intOption,
   listOption,
   loadConfig,
+  parseCategories,
+  personaCategories,
   type TargetFlags,
 } from './options';
 
@@ -109,9 +111,10 @@ function addTargetOptions(cmd: Command): Command {
     .option('--region <region>', 'AWS region (default AWS_REGION)')
     .option('--workgroup <name>', 'Athena workgroup')
     .addOption(
-      new Option('--persona <persona>', 'use the persona’s workgroup from the stack outputs').choices(
-        PERSONAS,
-      ),
+      new Option(
+        '--persona <persona>',
+        'query as this persona: only the categories its config grant may read (with --category: the overlap), through its workgroup from the stack outputs',
+      ).choices(PERSONAS),
     )
     .option('--database <name>', 'Glue database')
     .option('--logs-table <name>', 'table of the logs stream', undefined)
@@ -131,12 +134,24 @@ interface Prepared {
 
 async function prepare(
   text: string | undefined,
-  flags: QueryFlags,
+  given: QueryFlags,
   io: CliIO,
   now = new Date(),
 ): Promise<Prepared> {
-  const config: LogLakeConfig = loadConfig(flags.config);
-  const dialect = dialectOf(flags);
+  const config: LogLakeConfig = loadConfig(given.config);
+  const dialect = dialectOf(given);
+  // Before anything reaches AWS: a persona's query reads only the categories it may read.
+  const flags: QueryFlags =
+    given.persona === undefined
+      ? given
+      : {
+          ...given,
+          category: personaCategories(
+            given.persona,
+            given.category?.length ? parseCategories(given.category) : undefined,
+            config,
+          ),
+        };
   if (dialect === 'duckdb') {
     const dataDir = dataDirOf(flags);
     const lakeExists = () => {

@@ -1,7 +1,10 @@
 /**
- * Runs built queries on Athena: StartQueryExecution with execution parameters, polling with a progress
- * callback (state, bytes scanned, cost estimate), paginated results decoded by column name.
+ * Runs built queries on Athena, for the CLI and the alarm Lambda alike: StartQueryExecution with
+ * execution parameters (and, for retried work, an idempotency token), polling with an optional progress
+ * callback (state, bytes scanned, cost estimate), paginated results keyed by column name. No CLI or
+ * Lambda concerns here: the caller brings the client, prints progress, and owns cancellation.
  */
+import { createHash } from 'node:crypto';
 import {
   type AthenaClient,
   GetQueryExecutionCommand,
@@ -37,9 +40,15 @@ export interface AthenaProgress {
 export interface AthenaRunOptions {
   readonly workGroup: string;
   readonly database: string;
-  /** Called on every poll. */
+  /**
+   * Athena's idempotency token: a repeated start with the same token returns the first execution instead
+   * of scanning again (see {@link athenaRequestToken}).
+   * @default none: every call starts a new execution
+   */
+  readonly clientRequestToken?: string;
+  /** Called on every poll. @default no progress reporting */
   readonly onProgress?: (p: AthenaProgress) => void;
-  /** Aborting stops the query on Athena (StopQueryExecution). */
+  /** Aborting stops the query on Athena (StopQueryExecution). @default not cancellable */
   readonly signal?: AbortSignal;
   /** First poll delay; grows to `maxPollMs`. @default 250 ms */
   readonly pollMs?: number;
@@ -73,6 +82,7 @@ export async function runAthena(
       QueryString: built.sql,
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.database },
+      ...(options.clientRequestToken ? { ClientRequestToken: options.clientRequestToken } : {}),
       // The API rejects an empty list; a query without parameters simply has none.
       ...(built.params.length > 0 ? { ExecutionParameters: athenaExecutionParameters(built.params) } : {}),
     }),
@@ -119,6 +129,32 @@ export async function runAthena(
   } finally {
     options.signal?.removeEventListener('abort', stop);
   }
+}
+
+/** {@link runAthena}, then every row of every page. */
+export async function athenaRows(
+  client: AthenaClient,
+  built: BuiltQuery,
+  options: AthenaRunOptions,
+): Promise<RawRow[]> {
+  const rows: RawRow[] = [];
+  for await (const page of (await runAthena(client, built, options)).pages) rows.push(...page);
+  return rows;
+}
+
+/**
+ * An idempotency token for one piece of work running `built`: the same `work` (e.g. a rule name) and the
+ * same SQL and parameters (which carry the time window) give the same token, so a retried evaluation of
+ * one schedule slot reuses the first execution. 64 hex characters (Athena accepts 32 to 128).
+ */
+export function athenaRequestToken(work: string, built: BuiltQuery): string {
+  return createHash('sha256')
+    .update(work)
+    .update('\0')
+    .update(built.sql)
+    .update('\0')
+    .update(JSON.stringify(built.params))
+    .digest('hex');
 }
 
 async function* resultPages(

@@ -4,9 +4,9 @@
  */
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { DATA_PREFIX } from '../schema';
+import { DATA_PREFIX, PARTITION_COLUMNS, RECORD_COLUMNS } from '../schema';
 import type { BuiltQuery } from './build';
-import { duckdbHiveTypes } from './columns';
+import { duckdbHiveTypes, duckdbType } from './columns';
 import type { RawRow } from './decode';
 
 /** Name of the view over the local lake (both streams share one tree: their categories are disjoint). */
@@ -23,32 +23,89 @@ export function lakeScan(dataDir: string): string {
   return `read_parquet(${duckdbString(glob)}, hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true)`;
 }
 
-/** A read-only view of a local lake directory. */
+/**
+ * No rows, with the lake's columns and types: what the lake view is while no file has been delivered
+ * (`read_parquet` refuses a glob that matches nothing, and a view is bound when it is created).
+ */
+export function emptyLakeScan(): string {
+  const columns = [...RECORD_COLUMNS, ...PARTITION_COLUMNS].map(
+    (c) => `CAST(NULL AS ${duckdbType(c.type)}) AS "${c.name}"`,
+  );
+  return `(SELECT ${columns.join(', ')} WHERE false)`;
+}
+
+/** DuckDB's error for a `read_parquet` glob that matches no file. */
+function isNoFiles(error: unknown): boolean {
+  return error instanceof Error && /No files found that match the pattern/i.test(error.message);
+}
+
+/**
+ * A read-only view of a local lake directory. A lake with no files yet (a fresh data directory, or one
+ * whose files all expired) is empty, not broken: searches and stats return no rows.
+ */
 export class LocalLakeReader {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    private readonly dataDir: string,
+    /** The view reads no files yet; each query tries the files again. */
+    private empty: boolean,
   ) {}
 
   /**
    * Open the lake under `dataDir` (`<dataDir>/logs/category=…/dt=…/hour=…/*.parquet`). Files delivered
-   * later are seen by later queries.
+   * later are seen by later queries, also when there were none at open.
    */
   static async open(dataDir: string): Promise<LocalLakeReader> {
     const instance = await DuckDBInstance.create(':memory:');
     const connection = await instance.connect();
-    await connection.run(`CREATE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${lakeScan(dataDir)}`);
-    return new LocalLakeReader(instance, connection);
+    const reader = new LocalLakeReader(instance, connection, dataDir, true);
+    try {
+      await reader.refresh();
+    } catch (error) {
+      reader.close();
+      throw error;
+    }
+    return reader;
   }
 
-  /** All rows of a query. An empty lake (no files yet) gives no rows. */
+  /** Point the view at the files, or at no rows while there are none. */
+  private async refresh(): Promise<void> {
+    try {
+      await this.connection.run(
+        `CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${lakeScan(this.dataDir)}`,
+      );
+      this.empty = false;
+    } catch (error) {
+      if (!isNoFiles(error)) throw error;
+      await this.connection.run(`CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${emptyLakeScan()}`);
+      this.empty = true;
+    }
+  }
+
+  /** All rows of a query; none while the lake has no files. */
   async query(built: BuiltQuery): Promise<RawRow[]> {
-    return runDuckDb(this.connection, built);
+    const rows: RawRow[] = [];
+    for await (const chunk of this.stream(built)) rows.push(...chunk);
+    return rows;
   }
 
   /** Rows in chunks, for exports larger than memory. */
-  stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
-    return streamDuckDb(this.connection, built);
+  async *stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
+    if (this.empty) await this.refresh();
+    let started = false;
+    try {
+      for await (const chunk of streamDuckDb(this.connection, built)) {
+        started = true;
+        yield chunk;
+      }
+    } catch (error) {
+      // Every file went away since the view was created (expiry, a cleared directory): DuckDB says so
+      // when it binds the query, before the first row.
+      if (started || !isNoFiles(error)) throw error;
+      await this.refresh();
+      yield* streamDuckDb(this.connection, built);
+    }
   }
 
   close(): void {
@@ -70,13 +127,6 @@ export async function* streamDuckDb(
   built: BuiltQuery,
 ): AsyncIterable<RawRow[]> {
   if (built.dialect !== 'duckdb') throw new Error(`runDuckDb: query was built for ${built.dialect}`);
-  let result: Awaited<ReturnType<DuckDBConnection['stream']>>;
-  try {
-    result = await connection.stream(built.sql, [...built.params]);
-  } catch (error) {
-    // read_parquet fails on a glob that matches nothing: a lake with no deliveries yet is empty, not broken.
-    if (error instanceof Error && /No files found that match the pattern/i.test(error.message)) return;
-    throw error;
-  }
+  const result = await connection.stream(built.sql, [...built.params]);
   for await (const rows of result.yieldRowObjectJs()) yield rows;
 }

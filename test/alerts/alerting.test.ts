@@ -12,6 +12,7 @@ import { Alerting } from '../../lib/alerting';
 import type { AlertsConfig } from '../../src/alerts/config';
 import { decodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
+import { template as stackTemplate } from '../infra/helpers';
 
 /** A stack holding only the Alerting construct, with the lake parts it needs imported by name. */
 function synth(alerts: AlertsConfig = resolveConfig({}).alerts): { template: Template; stack: Stack } {
@@ -237,4 +238,27 @@ describe('Alerting subscriptions', () => {
       ),
     ).toHaveLength(0);
   }, 120_000);
+});
+
+describe('LogLakeStack alert outputs', () => {
+  it('names the topic of each severity, for subscribing email, chat or paging', () => {
+    // Act
+    const outputs = stackTemplate().findOutputs('*');
+
+    // Assess
+    for (const severity of ['Critical', 'High', 'Medium', 'Low']) {
+      expect(outputs[`${severity}AlertTopicArn`]?.Value).toEqual({
+        Ref: expect.stringMatching(new RegExp(`^LogLakeAlerting${severity}Topic`)),
+      });
+    }
+  });
+
+  it('has no topic outputs when alerting is disabled', () => {
+    // Act
+    const outputs = Object.keys(stackTemplate({ override: { alerts: { enabled: false } } }).findOutputs('*'));
+
+    // Assess
+    expect(outputs.filter((o) => o.endsWith('AlertTopicArn'))).toEqual([]);
+    expect(outputs).toContain('LogsStreamName');
+  });
 });

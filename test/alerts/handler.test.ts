@@ -98,7 +98,10 @@ function athenaAnswers(rows: string[][]) {
   athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand).resolves({
-    ResultSet: { Rows: [header, ...rows].map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })) },
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: header.map((name) => ({ Name: name, Label: name, Type: 'varchar' })) },
+      Rows: [header, ...rows].map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })),
+    },
   });
 }
 
@@ -132,6 +135,7 @@ describe('handler', () => {
     expect(start).toMatchObject({ WorkGroup: 'loglake', QueryExecutionContext: { Database: 'loglake' } });
     expect(start?.QueryString).toContain('"loglake"."logs"');
     expect(start?.ExecutionParameters).toContain("'2025-01-06'");
+    expect(start?.ClientRequestToken).toMatch(/^[0-9a-f]{64}$/);
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({
@@ -173,6 +177,29 @@ describe('handler', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(1);
   });
 
+  it('starts the retried query with the same idempotency token, so Athena does not scan twice', async () => {
+    // Prepare
+    dynamo();
+    athenaAnswers([['checkout', '200', '30', '0.15', '', '', '[]']]);
+    athena
+      .on(GetQueryExecutionCommand)
+      .rejectsOnce(new Error('socket hang up'))
+      .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+
+    // Act
+    await expect(handler(scheduledEvent())).rejects.toThrow('socket hang up');
+    await handler(scheduledEvent());
+
+    // Assess
+    const tokens = athena
+      .commandCalls(StartQueryExecutionCommand)
+      .map((c) => c.args[0].input.ClientRequestToken);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
+  });
+
   it('fails the invocation (so EventBridge retries) when Athena fails the query', async () => {
     dynamo();
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
@@ -180,7 +207,7 @@ describe('handler', () => {
       QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'Bytes scanned limit was exceeded' } },
     });
     await expect(handler(scheduledEvent())).rejects.toThrow(
-      /error-rate: Athena query q-1 FAILED: Bytes scanned limit/,
+      /error-rate: Athena query q-1 failed: Bytes scanned limit/,
     );
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });

@@ -9,8 +9,7 @@ import { ALERTS_FILE, startLocalAlerting } from '../../src/alerts/local';
 import { alertsEvaluate, showDemoAlerts } from '../../src/cli/alerts-command';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
-import { duckdbString } from '../../src/query/duckdb';
-import { memoryLake, record } from '../helpers/records';
+import { record, writeParquetLake } from '../helpers/records';
 
 const windowStart = Date.parse('2026-11-22T12:00:00Z');
 const at = '2026-11-22T12:07:00Z';
@@ -22,16 +21,7 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes records as the local pipeline does: hive-partitioned Parquet under `<dir>/logs/`. */
-async function writeLake(records: SearchRecord[]): Promise<void> {
-  const lake = await memoryLake(records);
-  try {
-    await lake.connection.run(
-      `COPY logs TO ${duckdbString(join(dir, 'logs'))} (FORMAT parquet, PARTITION_BY (category, dt, hour), FILENAME_PATTERN 'part_{i}')`,
-    );
-  } finally {
-    lake.close();
-  }
-}
+const writeLake = (records: SearchRecord[]) => writeParquetLake(dir, records);
 
 function events(n: number, minute: number, over: Partial<SearchRecord> = {}): SearchRecord[] {
   return Array.from({ length: n }, (_, i) =>

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
+import { type ScriptedCall, startScriptedAws } from '../helpers/scripted-aws';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 
@@ -12,10 +13,16 @@ const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 function loglake(
   args: string[],
   stdin?: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', LOGLAKE_DATA_DIR: '' },
+      env: {
+        ...process.env,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        LOGLAKE_DATA_DIR: '',
+        ...env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -181,6 +188,91 @@ describe('loglake CLI', () => {
     expect(csv).toHaveLength(13);
     expect(csv[0]?.startsWith('timestamp,level,service,logger,message,')).toBe(true);
     rmSync(join(out, '..'), { recursive: true, force: true });
+  });
+});
+
+describe('loglake search/stats/export --athena --persona', () => {
+  let aws: Awaited<ReturnType<typeof startScriptedAws>>;
+  let out: string;
+  beforeAll(async () => {
+    // Athena as the SDK sees it: every query succeeds with no rows.
+    aws = await startScriptedAws((call) => {
+      if (call.operation === 'StartQueryExecution') return { body: { QueryExecutionId: `q-${Date.now()}` } };
+      if (call.operation === 'GetQueryExecution')
+        return { body: { QueryExecution: { Status: { State: 'SUCCEEDED' } } } };
+      return { body: { ResultSet: { ResultSetMetadata: { ColumnInfo: [] }, Rows: [] } } };
+    });
+    out = mkdtempSync(join(tmpdir(), 'loglake-persona-'));
+  });
+  afterAll(async () => {
+    await aws.close();
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  const athena = (command: string, ...extra: string[]) => {
+    const before = aws.calls.length;
+    return loglake(
+      [command, '--athena', '--region', 'eu-west-1', '--workgroup', 'wg', '--database', 'lake', ...extra],
+      undefined,
+      { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+    ).then((r) => ({ ...r, calls: aws.calls.slice(before) }));
+  };
+  const started = (calls: ScriptedCall[]) => {
+    const start = calls.find((c) => c.operation === 'StartQueryExecution');
+    return {
+      sql: String(start?.body.QueryString),
+      params: (start?.body.ExecutionParameters ?? []) as string[],
+    };
+  };
+  const quoted = (cs: string[]) => cs.map((c) => `'${c}'`);
+
+  it.each([['search'], ['stats'], ['export', '--output', 'auditor.csv']])(
+    'reads only the auditor’s categories, from both tables, in %s',
+    async (command, ...extra) => {
+      // Act
+      const r = await athena(
+        command,
+        '--persona',
+        'auditor',
+        ...extra.map((e) => (e.endsWith('.csv') ? join(out, e) : e)),
+      );
+
+      // Assess
+      expect(r.code, r.stderr).toBe(0);
+      const { sql, params } = started(r.calls);
+      expect(sql).toContain('"lake"."logs"');
+      expect(sql).toContain('"lake"."audit"');
+      expect(sql.match(/"category" IN \(\?, \?, \?, \?\)/g)).toHaveLength(2);
+      const categories = quoted(['framework', 'errors', 'security', 'audit']);
+      expect(params.filter((p) => categories.includes(p))).toEqual([...categories, ...categories]);
+    },
+  );
+
+  it('narrows to the overlap with --category, and a developer reads the logs table only', async () => {
+    // Act
+    const auditor = await athena('search', '--persona', 'auditor', '--category', 'errors,debug');
+    const developer = await athena('search', '--persona', 'developer');
+
+    // Assess
+    expect(auditor.code, auditor.stderr).toBe(0);
+    expect(started(auditor.calls).sql).not.toContain('"audit"');
+    expect(started(auditor.calls).params).toContain("'errors'");
+    expect(started(auditor.calls).params).not.toContain("'debug'");
+    expect(developer.code, developer.stderr).toBe(0);
+    expect(started(developer.calls).sql).not.toContain('"lake"."audit"');
+    expect(started(developer.calls).sql).toContain('"category" IN (?, ?, ?, ?, ?)');
+  });
+
+  it('exits 2 without calling AWS when the persona may read none of --category', async () => {
+    // Act
+    const r = await athena('search', '--persona', 'developer', '--category', 'security,audit');
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '--persona developer may read debug, runtime, framework, errors, api_access, none of --category security, audit',
+    );
+    expect(r.calls).toEqual([]);
   });
 });
 

@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { personaWorkGroupOutput, resolveAthenaTarget } from '../../src/cli/aws';
 import { csvField, RecordWriter } from '../../src/cli/format';
-import { athenaTablesFor, filterFromFlags, parseLevels } from '../../src/cli/options';
+import { athenaTablesFor, filterFromFlags, parseLevels, personaCategories } from '../../src/cli/options';
 import { firehoseClientConfig } from '../../src/cli/send-command';
-import { DEFAULT_CONFIG } from '../../src/config';
+import { DEFAULT_CONFIG, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
+import { buildQuery } from '../../src/query';
 import { record } from '../helpers/records';
 
 describe('athenaTablesFor', () => {
@@ -22,6 +23,68 @@ describe('athenaTablesFor', () => {
 
     // Assess
     expect(tables).toEqual(expected);
+  });
+});
+
+describe('personaCategories', () => {
+  it.each([
+    ['developer', undefined, ['debug', 'runtime', 'framework', 'errors', 'api_access']],
+    ['ops', undefined, ['debug', 'runtime', 'framework', 'errors', 'api_access', 'security']],
+    ['security', undefined, ['debug', 'runtime', 'framework', 'errors', 'api_access', 'security', 'audit']],
+    ['auditor', undefined, ['framework', 'errors', 'security', 'audit']],
+    ['auditor', ['errors', 'debug', 'audit'], ['errors', 'audit']],
+  ] as const)('lets %s read %j as %j', (persona, requested, expected) => {
+    // Act
+    const categories = personaCategories(persona, requested, DEFAULT_CONFIG);
+
+    // Assess
+    expect(categories).toEqual(expected);
+  });
+
+  it('follows the persona grants of the config', () => {
+    // Prepare
+    const config = resolveConfig({ personas: { developer: { read: ['errors'] } } });
+
+    // Act
+    const categories = personaCategories('developer', undefined, config);
+
+    // Assess
+    expect(categories).toEqual(['errors']);
+  });
+
+  it('refuses a --category the persona may not read, naming what it may read', () => {
+    // Act
+    const act = () => personaCategories('developer', ['security', 'audit'], DEFAULT_CONFIG);
+
+    // Assess
+    expect(act).toThrow(InputError);
+    expect(act).toThrow(
+      '--persona developer may read debug, runtime, framework, errors, api_access, none of --category security, audit',
+    );
+  });
+
+  it('restricts the category partition of every table an auditor query reads', () => {
+    // Prepare
+    const categories = personaCategories('auditor', undefined, DEFAULT_CONFIG);
+    const tables = athenaTablesFor(categories, DEFAULT_CONFIG, false);
+    const since = new Date('2026-11-22T00:00:00Z');
+    const until = new Date('2026-11-23T00:00:00Z');
+
+    // Act
+    const built = buildQuery(
+      { kind: 'search', filter: { since, until, categories }, limit: 10 },
+      { dialect: 'athena', tables: tables.map((table) => ({ database: 'lake', table })) },
+    );
+
+    // Assess
+    expect(tables).toEqual(['logs', 'audit']);
+    const branches = built.sql.split('UNION ALL');
+    expect(branches).toHaveLength(2);
+    for (const branch of branches) expect(branch).toContain('"category" IN (?, ?, ?, ?)');
+    expect(built.params.filter((p) => (categories as readonly string[]).includes(p))).toEqual([
+      ...categories,
+      ...categories,
+    ]);
   });
 });
 

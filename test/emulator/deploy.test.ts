@@ -1,8 +1,10 @@
 /**
  * Deploys the stack into MiniStack with the real CDK CLI (`cdk bootstrap` + `cdk deploy`, emulator
  * target), sends logs with the real Firehose client and reads the delivered objects back with the
- * real S3 client and DuckDB. MiniStack is started on 127.0.0.1:4566 unless something already answers
- * there (CI starts it in `.ci/run`), and stopped afterwards only if this file started it.
+ * real S3 client and DuckDB; then watches the deployed schedule evaluate an alert rule and publish to
+ * SNS, read from an SQS queue the test subscribes. MiniStack is started on 127.0.0.1:4566 unless
+ * something already answers there (CI starts it in `.ci/run`), and stopped afterwards only if this file
+ * started it.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,16 +24,29 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketEncryptionCommand,
+  PutObjectCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert';
+import type { LogLakeConfigOverride } from '../../src/config';
 import { RECORD_COLUMNS } from '../../src/schema';
 import { ROOT } from '../infra/helpers';
 import { ensureVenv, envWithoutAws, run } from '../infra/tools';
 
-const PORT = 4566;
+/** The port `scripts/emulator.sh` uses: 4566 unless `LOGLAKE_EMULATOR_PORT` says otherwise. */
+const PORT = Number(process.env.LOGLAKE_EMULATOR_PORT || 4566);
 const ENDPOINT = `http://127.0.0.1:${PORT}`;
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -52,6 +67,34 @@ const clientConfig = {
 const firehose = new FirehoseClient(clientConfig);
 const s3 = new S3Client(clientConfig);
 const athena = new AthenaClient(clientConfig);
+const sns = new SNSClient(clientConfig);
+const sqs = new SQSClient(clientConfig);
+
+/**
+ * The lake config of this deploy: the defaults, except alerting, set up so one test can watch a real
+ * scheduled evaluation end to end within about two minutes:
+ * - every minute (EventBridge's shortest rate) and without the delivery delay, so an error object put
+ *   now falls inside the window of the next evaluation;
+ * - only the rule MiniStack can evaluate: `firehose-errors` counts error-object arrivals (S3 event →
+ *   EventBridge → alarm Lambda → DynamoDB). The other default rules query Athena, and MiniStack's Athena
+ *   (DuckDB) has neither execution parameters nor the Trino functions the rule queries use; the README's
+ *   emulator gaps say where they are covered instead;
+ * - a 3-minute window, because MiniStack fires a rate rule 60-70 s apart (a 1-minute window could fall
+ *   between two evaluations), and re-notification every minute, so a re-run on the same emulator while an
+ *   earlier run's incident is still open gets a message too.
+ */
+const EMULATOR_CONFIG: LogLakeConfigOverride = {
+  alerts: {
+    scheduleMinutes: 1,
+    delayMinutes: 0,
+    rules: {
+      'error-rate': { enabled: false },
+      'security-critical': { enabled: false },
+      'volume-anomaly': { enabled: false },
+      'firehose-errors': { windowMinutes: 3, renotifyMinutes: 1 },
+    },
+  },
+};
 
 type Outputs = Record<string, string>;
 type Template = {
@@ -60,6 +103,8 @@ type Template = {
 };
 
 let startedEmulator = false;
+let queueUrl: string | undefined;
+let subscriptionArn: string | undefined;
 let workdir: string;
 let outputs: Outputs;
 /** Unique per run: the emulator may hold objects of earlier runs. */
@@ -207,6 +252,35 @@ async function query(workGroup: string, sql: string): Promise<Record<string, str
   return rows.map((r) => Object.fromEntries(names.map((n, i) => [n, r.Data?.[i]?.VarCharValue])));
 }
 
+interface SnsEnvelope {
+  readonly Type: string;
+  readonly TopicArn: string;
+  readonly Subject?: string;
+  readonly Message: string;
+  readonly MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+/** The first alert on the queue matching `wanted`, long-polling until it comes or 3 minutes pass. */
+async function alertFor(
+  queue: string,
+  wanted: (alert: Alert) => boolean,
+): Promise<{ envelope: SnsEnvelope; alert: Alert }> {
+  const deadline = Date.now() + 180_000;
+  const seen: string[] = [];
+  while (Date.now() < deadline) {
+    const { Messages } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 10 }),
+    );
+    for (const m of Messages ?? []) {
+      const envelope = JSON.parse(m.Body ?? '{}') as SnsEnvelope;
+      const alert = JSON.parse(envelope.Message) as Alert;
+      if (wanted(alert)) return { envelope, alert };
+      seen.push(alert.id);
+    }
+  }
+  throw new Error(`no matching alert within 3 minutes; other alerts seen: ${seen.join(', ') || 'none'}`);
+}
+
 /** Each inner array becomes one record of NDJSON lines: one event per record, or several packed. */
 async function send(stream: string, records: object[][]): Promise<void> {
   const result = await firehose.send(
@@ -241,6 +315,8 @@ describe('LogLake deployed on MiniStack', () => {
       'loglake:target=emulator',
       '-c',
       `loglake:stackName=${STACK}`,
+      '-c',
+      `loglake=${JSON.stringify(EMULATOR_CONFIG)}`,
       '--outputs-file',
       outputsFile,
     ]);
@@ -251,12 +327,12 @@ describe('LogLake deployed on MiniStack', () => {
     await applyBucketSettingsFromTemplate(template);
   }, 600_000);
 
-  afterAll(() => {
+  afterAll(async () => {
+    if (subscriptionArn) await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
+    if (queueUrl) await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     if (startedEmulator) run(path.join(ROOT, 'scripts/emulator.sh'), ['stop']);
     if (workdir) rmSync(workdir, { recursive: true, force: true });
-    firehose.destroy();
-    s3.destroy();
-    athena.destroy();
+    for (const client of [firehose, s3, athena, sns, sqs]) client.destroy();
   });
 
   it('deploys every stack output', () => {
@@ -269,6 +345,9 @@ describe('LogLake deployed on MiniStack', () => {
       WorkGroupName: 'loglake',
     });
     expect(outputs.LogsBucketName).toBeTruthy();
+    for (const severity of ['Critical', 'High', 'Medium', 'Low']) {
+      expect(outputs[`${severity}AlertTopicArn`]).toMatch(/^arn:aws:sns:us-east-1:000000000000:/);
+    }
     expect(outputs.AuditBucketName).toBeTruthy();
   });
 
@@ -387,4 +466,91 @@ describe('LogLake deployed on MiniStack', () => {
     const { rows } = await readParquet(bucket, key);
     expect(rows.map((r) => r.correlation_id)).toEqual([correlationId]);
   });
+  it('alerts through the deployed schedule: a new error object reaches a queue subscribed to the topic', async () => {
+    // Prepare: a queue of the test's own, subscribed to the topic of the rule's severity (high).
+    const topicArn = outputs.HighAlertTopicArn ?? '';
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `loglake-alerts-${runId.slice(0, 8)}` })))
+      .QueueUrl;
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
+    const queueArn = Attributes?.QueueArn ?? '';
+    // What AWS requires for SNS to deliver (MiniStack does not enforce it).
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        Attributes: {
+          Policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: { Service: 'sns.amazonaws.com' },
+                Action: 'sqs:SendMessage',
+                Resource: queueArn,
+                Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+              },
+            ],
+          }),
+        },
+      }),
+    );
+    subscriptionArn = (
+      await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn }))
+    ).SubscriptionArn;
+    // MiniStack's Firehose drops ProcessingFailed records instead of writing them under the error
+    // prefix, so the test writes the object Firehose would: same bucket, same key layout, same body shape.
+    const bucket = outputs.LogsBucketName ?? '';
+    const putAt = new Date();
+    const key = `errors/processing-failed/dt=${putAt.toISOString().slice(0, 10)}/loglake-logs-${runId}`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: `${JSON.stringify({
+          attemptsMade: 4,
+          arrivalTimestamp: putAt.getTime(),
+          errorCode: 'Lambda.ProcessingFailed',
+          errorMessage: 'record could not be processed',
+          rawData: Buffer.from('not a log line').toString('base64'),
+        })}\n`,
+      }),
+    );
+
+    // Act: the S3 event records the arrival; the next scheduled evaluation counts it and publishes.
+    const object = `${bucket}/${key}`;
+    const received = await alertFor(
+      queueUrl ?? '',
+      (a) => a.rule === 'firehose-errors' && a.samples.includes(object),
+    );
+
+    // Assess
+    expect(received.envelope).toMatchObject({ Type: 'Notification', TopicArn: topicArn });
+    expect(received.envelope.Subject).toMatch(
+      /^\[HIGH\] (FIRING|STILL FIRING) firehose-errors stream=logs,type=processing-failed: /,
+    );
+    expect(received.envelope.MessageAttributes).toMatchObject({
+      severity: { Type: 'String', Value: 'high' },
+      status: { Type: 'String', Value: 'firing' },
+      rule: { Type: 'String', Value: 'firehose-errors' },
+      source: { Type: 'String', Value: 'rule' },
+    });
+    const alert = received.alert;
+    expect(alert).toMatchObject({
+      source: 'rule',
+      status: 'firing',
+      kind: 'error_output',
+      severity: 'high',
+      threshold: 0,
+      group: { type: 'processing-failed', stream: 'logs' },
+      window: { minutes: 3 },
+    });
+    expect(alert.value).toBeGreaterThanOrEqual(1);
+    // Evaluated by a schedule slot (a whole minute) after the object arrived, with it inside the window.
+    const firedAt = Date.parse(alert.firedAt);
+    expect(firedAt % 60_000).toBe(0);
+    expect(firedAt).toBeGreaterThan(putAt.getTime());
+    expect(Date.parse(alert.window.start)).toBeLessThanOrEqual(putAt.getTime());
+    expect(alert.window.end).toBe(alert.firedAt);
+  }, 240_000);
 });

@@ -1,12 +1,12 @@
 /** Test data: normalized records as the transform emits them, and small in-memory lakes over them. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { duckdbRecordColumns } from '../../src/query/columns';
 import type { SearchRecord } from '../../src/query/decode';
 import { duckdbString, LOCAL_TABLE } from '../../src/query/duckdb';
-import type { Category, Level } from '../../src/schema';
+import { type Category, DATA_PREFIX, type Level } from '../../src/schema';
 
 /** A record with every field set to a plain default, overridden by `over`. */
 export function record(over: Partial<SearchRecord> = {}): SearchRecord {
@@ -76,4 +76,17 @@ export async function memoryLake(
       instance.closeSync();
     },
   };
+}
+
+/** Writes records as the local pipeline lays them out: hive-partitioned Parquet under `<dataDir>/logs/`. */
+export async function writeParquetLake(dataDir: string, records: readonly SearchRecord[]): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const lake = await memoryLake(records);
+  try {
+    await lake.connection.run(
+      `COPY ${LOCAL_TABLE} TO ${duckdbString(join(dataDir, DATA_PREFIX))} (FORMAT parquet, PARTITION_BY (category, dt, hour), FILENAME_PATTERN 'part_{i}')`,
+    );
+  } finally {
+    lake.close();
+  }
 }

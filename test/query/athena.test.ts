@@ -2,7 +2,13 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../src/errors';
 import { buildQuery, decodeSearchRow } from '../../src/query';
-import { type AthenaProgress, athenaCostUsd, runAthena } from '../../src/query/athena';
+import {
+  type AthenaProgress,
+  athenaCostUsd,
+  athenaRequestToken,
+  athenaRows,
+  runAthena,
+} from '../../src/query/athena';
 import { type Script, startScriptedAws } from '../helpers/scripted-aws';
 
 const since = new Date('2026-11-22T00:00:00Z');
@@ -182,6 +188,72 @@ describe('runAthena', () => {
     await expect(act).rejects.toThrow('cancelled');
     await new Promise((r) => setTimeout(r, 50));
     expect(aws.calls.map((c) => c.operation)).toContain('StopQueryExecution');
+  });
+});
+
+describe('athenaRows', () => {
+  it('sends the idempotency token and returns the rows of every page by column name', async () => {
+    // Prepare
+    const built = buildQuery(
+      { kind: 'aggregate', filter: { since, until }, groupBy: ['service'] },
+      { dialect: 'athena', tables: [{ table: 'logs' }] },
+    );
+    const names = built.columns.map((c) => c.name);
+    const aws = await startScriptedAws((call) => {
+      if (call.operation === 'StartQueryExecution') return { body: { QueryExecutionId: 'q-4' } };
+      if (call.operation === 'GetQueryExecution')
+        return { body: { QueryExecution: { Status: { State: 'SUCCEEDED' } } } };
+      const first = call.body.NextToken === undefined;
+      return {
+        body: {
+          ResultSet: {
+            ResultSetMetadata: { ColumnInfo: names.map(column) },
+            Rows: first ? [row(...names), row('checkout', '3')] : [row('search', '1')],
+          },
+          ...(first ? { NextToken: 'p2' } : {}),
+        },
+      };
+    });
+    close = aws.close;
+    const token = athenaRequestToken('error-rate', built);
+
+    // Act
+    const rows = await athenaRows(client(aws.url), built, {
+      workGroup: 'wg',
+      database: 'lake',
+      pollMs: 1,
+      clientRequestToken: token,
+    });
+
+    // Assess
+    expect(aws.calls[0]?.body.ClientRequestToken).toBe(token);
+    expect(rows.map((r) => [r.service, r.count])).toEqual([
+      ['checkout', '3'],
+      ['search', '1'],
+    ]);
+  });
+});
+
+describe('athenaRequestToken', () => {
+  const query = (service: string) =>
+    buildQuery(
+      { kind: 'aggregate', filter: { since, until, services: [service] }, groupBy: ['service'] },
+      { dialect: 'athena', tables: [{ table: 'logs' }] },
+    );
+
+  it('is stable for the same work and query, and differs when either differs', () => {
+    // Act
+    const same = [
+      athenaRequestToken('rule-a', query('checkout')),
+      athenaRequestToken('rule-a', query('checkout')),
+    ];
+    const otherWork = athenaRequestToken('rule-b', query('checkout'));
+    const otherParams = athenaRequestToken('rule-a', query('search'));
+
+    // Assess
+    expect(same[0]).toMatch(/^[0-9a-f]{64}$/);
+    expect(same[1]).toBe(same[0]);
+    expect(new Set([same[0], otherWork, otherParams]).size).toBe(3);
   });
 });
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -7,9 +10,9 @@ import {
   type LogFilter,
   type SearchRecord,
 } from '../../src/query';
-import { runDuckDb } from '../../src/query/duckdb';
+import { LOCAL_TABLE, LocalLakeReader, runDuckDb } from '../../src/query/duckdb';
 import { CATEGORIES, LEVELS } from '../../src/schema';
-import { memoryLake, record } from '../helpers/records';
+import { memoryLake, record, writeParquetLake } from '../helpers/records';
 
 // Values drawn from a small alphabet rich in SQL metacharacters, so filters and records collide often.
 const piece = fc.constantFrom('a', 'B', "'", '%', '_', '\\', '"', ';', '--', '?', ' ', 'é', 'OR 1=1');
@@ -299,5 +302,66 @@ describe('search and aggregate on DuckDB', () => {
 
     // Assess
     expect(rows.map((r) => [r.group.service, r.count, r.errors])).toEqual([['api', 3, 2]]);
+  });
+});
+
+describe('LocalLakeReader', () => {
+  const window = { since: new Date('2026-11-22T00:00:00Z'), until: new Date('2026-11-23T00:00:00Z') };
+  const tables = [{ table: LOCAL_TABLE }];
+  const search = buildQuery({ kind: 'search', filter: window }, { dialect: 'duckdb', tables });
+  const stats = buildQuery(
+    { kind: 'aggregate', filter: window, groupBy: ['service'] },
+    { dialect: 'duckdb', tables },
+  );
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'loglake-reader-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('opens a lake with no files yet as empty, then sees files delivered later, then none again', async () => {
+    // Prepare
+    const reader = await LocalLakeReader.open(join(dataDir, 'fresh'));
+    try {
+      // Act
+      const before = { search: await reader.query(search), stats: await reader.query(stats) };
+      await writeParquetLake(join(dataDir, 'fresh'), [
+        record({ correlation_id: 'late-1' }),
+        record({ correlation_id: 'late-2', service: 'search', category: 'errors', level: 'ERROR' }),
+      ]);
+      const after = await reader.query(search);
+      const grouped = (await reader.query(stats)).map((r) => decodeAggregateRow(stats.columns, r));
+      rmSync(join(dataDir, 'fresh', 'logs'), { recursive: true });
+      const cleared = await reader.query(search);
+
+      // Assess
+      expect(before).toEqual({ search: [], stats: [] });
+      expect(after.map((r) => decodeSearchRow(search.columns, r).correlation_id).sort()).toEqual([
+        'late-1',
+        'late-2',
+      ]);
+      expect(grouped.map((r) => [r.group.service, r.count, r.errors])).toEqual([
+        ['checkout', 1, 0],
+        ['search', 1, 1],
+      ]);
+      expect(cleared).toEqual([]);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('gives the empty lake the columns of the full one, so any query binds', async () => {
+    // Prepare
+    const reader = await LocalLakeReader.open(join(dataDir, 'never'));
+    try {
+      // Act
+      const columns = await reader.connection.runAndReadAll(`SELECT * FROM ${LOCAL_TABLE}`);
+
+      // Assess
+      expect(columns.columnNames()).toEqual(search.columns.map((c) => c.name).concat(['dt', 'hour']));
+      expect(columns.getRows()).toEqual([]);
+    } finally {
+      reader.close();
+    }
   });
 });
