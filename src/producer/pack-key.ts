@@ -19,23 +19,12 @@ import {
   parseTimestamp,
 } from '../transform';
 import { aliasOf, type Target } from '../transform/fields';
+import { HTTP_METHODS } from '../transform/normalize';
 
 /** The slice of the config the key needs (the deployment's rules; the defaults when not given). */
 export type PackKeyConfig = Pick<LogLakeConfig, 'transform'>;
 
 const MAX_DEPTH = 3;
-// Methods the transform accepts from weak fields (`method`): only next to these is `path` HTTP.
-const HTTP_METHODS = new Set([
-  'GET',
-  'POST',
-  'PUT',
-  'DELETE',
-  'PATCH',
-  'HEAD',
-  'OPTIONS',
-  'CONNECT',
-  'TRACE',
-]);
 
 interface FieldPick {
   rank: number;

@@ -52,7 +52,8 @@ export interface NormalizedEvent {
 /** Objects nested deeper than this are kept whole as JSON text (bounded recursion). */
 const MAX_FLATTEN_DEPTH = 16;
 const STACK_KEYS = new Set(['stack', 'stackTrace', 'stack_trace', 'stacktrace']);
-const HTTP_METHODS = new Set([
+/** Methods accepted from weak fields (`method`): only next to one of these is `path` an HTTP path. */
+export const HTTP_METHODS: ReadonlySet<string> = new Set([
   'GET',
   'POST',
   'PUT',
