@@ -65,7 +65,8 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failure;
 }
 
-if (require.main === module || process.argv[1]?.endsWith('loglake.cjs')) {
+// `tsx src/cli/main.ts …` (npm start); the installed binary is bin/loglake.cjs, which calls main itself.
+if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
@@ -9,14 +9,15 @@ import { type ScriptedCall, startScriptedAws } from '../helpers/scripted-aws';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 
-/** Run the real CLI in its own process. */
+/** Run the real CLI in its own process (`bin` defaults to the package's bin file). */
 function loglake(
   args: string[],
   stdin?: string,
   env: Record<string, string> = {},
+  bin = CLI,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       env: {
         ...process.env,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
@@ -68,6 +69,21 @@ afterAll(async () => {
 });
 
 describe('loglake CLI', () => {
+  it('runs under the name npm links it as (node_modules/.bin/loglake)', async () => {
+    // Prepare: npm installs the bin as a symlink named after the command, not the file.
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-bin-'));
+    const linked = join(dir, 'loglake');
+    symlinkSync(CLI, linked);
+
+    // Act
+    const r = await loglake(['search', '--since', 'yesterday'], undefined, {}, linked);
+
+    // Assess
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--since: cannot understand "yesterday"/);
+  });
+
   it.each([
     ['--help'],
     ['search', '--help'],
