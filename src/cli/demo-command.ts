@@ -106,7 +106,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
       io,
       incidentCorrelationId: traffic.incidentCorrelationId,
     });
-    say('Try it yourself:');
+    say('\nTry it yourself:');
     say(`  npx loglake search "login failed" --data-dir ${shown} --since 1h`);
     say(
       `  npx loglake search --user ${traffic.incidentUserId} --data-dir ${shown} --since 1h   # raw id, pseudonymized before the query`,
