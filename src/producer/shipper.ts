@@ -18,6 +18,7 @@ import {
   PutRecordBatchCommand,
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
+import { backoffDelay } from '../backoff';
 import { InputError } from '../errors';
 import { type BatchLimits, billedBytes, FIREHOSE_PUT_LIMITS, fillBatch, RecordPacker } from './pack';
 import { categoryHourKey, type PackKeyConfig } from './pack-key';
@@ -355,8 +356,7 @@ export class Shipper {
         exhausted.push(p);
         continue;
       }
-      const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(p.attempts - 1, 30));
-      p.notBefore = now + Math.random() * cap;
+      p.notBefore = now + backoffDelay(p.attempts, { baseMs: this.baseDelayMs, capMs: this.maxDelayMs });
       insertSorted(this.retries, p);
     }
     if (exhausted.length > 0) this.give(exhausted, 'retries-exhausted', error);

@@ -104,11 +104,11 @@ describe('putRecordsReliably', () => {
       sleep: async (ms) => {
         sleeps.push(ms);
       },
-      random: () => 1,
+      random: () => 0.999,
       baseDelayMs: 100,
     });
     expect(result.delivered).toEqual([true]);
-    expect(sleeps).toEqual([200, 400]);
+    expect(sleeps).toEqual([99, 199]);
   });
 
   it('gives up after maxAttempts and names the last error', async () => {
