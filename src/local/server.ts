@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { STREAMS, type StreamName } from '../schema';
 import { type LocalPipeline, ThrottledError } from './pipeline';
-import { base64Bytes } from './spool';
+import { base64Bytes, SpoolWriteError } from './spool';
 
 /** Firehose service limits (these cannot be raised on AWS either). */
 export const FIREHOSE_LIMITS = {
@@ -120,6 +120,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, pipeline: Local
   } catch (error) {
     if (error instanceof ApiError)
       return send(res, error.status, error.type, { __type: error.type, message: error.message });
+    if (error instanceof SpoolWriteError && error.indeterminate) {
+      // Whether the records are kept is unknown (see SpoolWriteError): answer nothing, as a crash would,
+      // so the producer retries instead of being told they were rejected.
+      res.destroy();
+      return;
+    }
     if (error instanceof ThrottledError) {
       return send(res, 503, 'ServiceUnavailableException', {
         __type: 'ServiceUnavailableException',
