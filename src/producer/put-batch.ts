@@ -55,6 +55,44 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * A failed call in words a person can act on, naming `endpoint`: `cannot connect to <endpoint>:
+ * ECONNREFUSED` for a connection that failed, the AWS error code and message for an error Firehose
+ * answered, `no answer … within` for a timeout.
+ */
+export function describeCallError(error: unknown, endpoint: string): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const e = error as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e.code && CONNECTION_CODES.has(e.code)) {
+    return e.code === 'ECONNRESET' || e.code === 'EPIPE'
+      ? `connection to ${endpoint} dropped: ${e.code}`
+      : `cannot connect to ${endpoint}: ${e.code}`;
+  }
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return `no answer from ${endpoint} in time`;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined)
+    return `${endpoint} answered ${e.name ?? 'an error'} (HTTP ${status}): ${e.message ?? ''}`.trim();
+  return e.message ?? String(error);
+}
+
 /**
  * Per entry of a PutRecordBatch call: `undefined` when Firehose acknowledged it, otherwise the error
  * code. Entries answer positionally; an entry without an answer (a short response) or without a

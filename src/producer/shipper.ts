@@ -94,6 +94,23 @@ export interface ShipperOptions {
   readonly concurrency?: number;
   /** Told about every drop (lines lost, why, and the error when there is one). */
   readonly onDrop?: (lines: number, reason: DropReason, error?: unknown) => void;
+  /**
+   * Told about every failed send that will be retried, when it fails (a dead endpoint shows at once,
+   * not when `close` gives up).
+   */
+  readonly onRetry?: (retry: RetryEvent) => void;
+}
+
+/** A send that failed and is scheduled again. */
+export interface RetryEvent {
+  /** Records and lines in the failed send. */
+  readonly records: number;
+  readonly lines: number;
+  /** Highest attempt count among them (1 after the first failure). */
+  readonly attempt: number;
+  /** Until the earliest of them is sent again, in ms. */
+  readonly delayMs: number;
+  readonly error: unknown;
 }
 
 interface Pending {
@@ -193,22 +210,28 @@ export class Shipper {
   }
 
   /**
-   * Stop accepting lines, send what is queued, and stop. Lines still undelivered after `timeoutMs` are
-   * dropped as `shutdown` (counted and reported).
+   * Stop accepting lines, send what is queued, and stop. Lines still undelivered after `timeoutMs`, or
+   * when `signal` aborts (a second Ctrl-C), are dropped as `shutdown` (counted and reported).
    * @param timeoutMs - @default 30 s
+   * @param signal - give up at once when it aborts. @default none
    */
-  async close(timeoutMs = 30_000): Promise<ShipperCounters> {
+  async close(timeoutMs = 30_000, signal?: AbortSignal): Promise<ShipperCounters> {
     if (!this.closed) {
       this.closed = true;
       clearInterval(this.timer);
       let timeout: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
       const expired = await Promise.race([
         this.flush().then(() => false),
         new Promise<boolean>((resolve) => {
           timeout = setTimeout(() => resolve(true), timeoutMs);
+          onAbort = () => resolve(true);
+          if (signal?.aborted) resolve(true);
+          else signal?.addEventListener('abort', onAbort, { once: true });
         }),
       ]);
       clearTimeout(timeout);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       if (expired) {
         this.abandon();
         await Promise.allSettled([...this.sends]);
@@ -328,7 +351,8 @@ export class Shipper {
     } else {
       this.counters.failedCalls++;
       // An aborted call is our own request timeout (retry), unless close() gave up on it.
-      if (this.abandoned) this.give(batch, 'shutdown', failure);
+      // Aborted by close() giving up: the abort is ours, not the endpoint's failure.
+      if (this.abandoned) this.give(batch, 'shutdown', controller.signal.aborted ? undefined : failure);
       else if (isRetryable(failure) || controller.signal.aborted) this.retryLater(batch, failure);
       else this.give(batch, 'rejected', failure);
     }
@@ -350,6 +374,7 @@ export class Shipper {
     }
     const now = Date.now();
     const exhausted: Pending[] = [];
+    const retried: Pending[] = [];
     for (const p of items) {
       p.attempts++;
       if (p.attempts >= this.maxAttempts) {
@@ -358,6 +383,16 @@ export class Shipper {
       }
       p.notBefore = now + backoffDelay(p.attempts, { baseMs: this.baseDelayMs, capMs: this.maxDelayMs });
       insertSorted(this.retries, p);
+      retried.push(p);
+    }
+    if (retried.length > 0) {
+      this.options.onRetry?.({
+        records: retried.length,
+        lines: retried.reduce((sum, p) => sum + p.lines, 0),
+        attempt: Math.max(...retried.map((p) => p.attempts)),
+        delayMs: Math.max(0, Math.min(...retried.map((p) => p.notBefore)) - now),
+        error,
+      });
     }
     if (exhausted.length > 0) this.give(exhausted, 'retries-exhausted', error);
   }

@@ -187,6 +187,51 @@ describe('Shipper', () => {
   });
 });
 
+describe('Shipper failure reporting', () => {
+  it('reports a failed send when it is scheduled again, not only when it is dropped', async () => {
+    // Prepare: the first call fails with a 500, the next one succeeds
+    endpoint = await startFaultFirehose((call) => (call === 0 ? 'error500' : 'none'));
+    const retries: Array<{ records: number; lines: number; attempt: number; status?: number }> = [];
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      baseDelayMs: 1,
+      onRetry: (r) =>
+        retries.push({
+          records: r.records,
+          lines: r.lines,
+          attempt: r.attempt,
+          status: (r.error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+        }),
+    });
+
+    // Act
+    shipper.push(`${line(1)}\n${line(2)}`);
+    const counters = await shipper.close(5_000);
+
+    // Assess
+    expect(retries).toEqual([{ records: 1, lines: 2, attempt: 1, status: 500 }]);
+    expect(counters.linesSent).toBe(2);
+  });
+
+  it('gives up at once when the close signal aborts, dropping what is undelivered as shutdown', async () => {
+    // Prepare: nothing listens on port 1
+    const shipper = new Shipper({ streamName: 'logs', clientConfig: clientConfig('http://127.0.0.1:1') });
+    shipper.push(line(1));
+    const abandon = new AbortController();
+
+    // Act
+    const t0 = Date.now();
+    setTimeout(() => abandon.abort(), 200);
+    const counters = await shipper.close(60_000, abandon.signal);
+
+    // Assess
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(counters.dropped.shutdown).toBe(1);
+    expect(counters.linesSent).toBe(0);
+  });
+});
+
 describe('isRetryable', () => {
   it('retries throttling, 5xx, timeouts and dropped connections but not client errors', () => {
     fc.assert(
