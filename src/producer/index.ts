@@ -16,9 +16,11 @@ export {
   RecordPacker,
 } from './pack';
 export { default as loglakeTransport, type PinoTransportOptions } from './pino';
+export { describeCallError } from './put-batch';
 export {
   type DropReason,
   isRetryable,
+  type RetryEvent,
   Shipper,
   type ShipperCounters,
   type ShipperOptions,
