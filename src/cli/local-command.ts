@@ -148,7 +148,9 @@ export function registerLocalCommand(program: Command): void {
             .then(() => {
               const s = local.pipeline.stats;
               processIO.stderr(
-                `loglake local: stopped; ${s.recordsAccepted} records accepted, ${s.events} events delivered\n`,
+                `loglake local: stopped; ${s.recordsAccepted} records accepted, ${s.events} events delivered` +
+                  `${s.recordsRejected > 0 ? `, ${s.recordsRejected} records refused (spool write failed, none kept)` : ''}` +
+                  `${s.spoolFramesSkipped > 0 ? `, ${s.spoolFramesSkipped} damaged spool frame(s) skipped at start` : ''}\n`,
               );
               done();
             })

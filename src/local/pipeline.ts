@@ -75,7 +75,7 @@ export class ThrottledError extends LogLakeError {
 export interface PipelineStats {
   recordsAccepted: number;
   bytesAccepted: number;
-  /** Records of requests answered with an error because their spool write failed (none of them kept). */
+  /** Records of requests not acknowledged because their spool write failed (none of them kept). */
   recordsRejected: number;
   /** Group commits of the spool that failed (ENOSPC, EIO); every request in them was rejected. */
   spoolWriteFailures: number;
