@@ -13,55 +13,21 @@
  *
  * Usage: `disk-full-scenario.ts <mount point of an empty small tmpfs>`
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, statfsSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { exited, type ReadyChild, startReady } from './child';
 import { searchLake } from './local';
+import { taggedBatch } from './tagged-batch';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 const mount = process.argv[2] ?? '';
 if (mount === '') throw new Error('usage: disk-full-scenario.ts <mount point>');
 const dataDir = join(mount, 'data');
 mkdirSync(dataDir);
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly stderr: () => string;
-}
-
-function startLocal(): Promise<Running> {
+function startLocal(): Promise<ReadyChild> {
   // A long flush interval: everything stays in the spool until the kill, so recovery has to read it.
-  const child = spawn(
-    process.execPath,
-    [CLI, 'local', '--port', '0', '--data-dir', dataDir, '--flush-seconds', '900', '--quiet'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    },
-  );
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready: (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1], stderr: () => err });
-    });
-    child.on('exit', (code) =>
-      reject(new Error(`loglake local exited (${code}) before it was ready: ${err}`)),
-    );
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise((r) => child.on('exit', (code) => r(code)));
+  return startReady(['local', '--port', '0', '--data-dir', dataDir, '--flush-seconds', '900', '--quiet']);
 }
 
 const acknowledged: string[] = [];
@@ -75,16 +41,7 @@ async function sendBatch(client: FirehoseClient, phase: string): Promise<boolean
   const b = batchNo++;
   const ids = Array.from({ length: 40 }, (_, i) => `${phase}-${b}-${i}`);
   try {
-    const out = await client.send(
-      new PutRecordBatchCommand({
-        DeliveryStreamName: 'logs',
-        Records: ids.map((id) => ({
-          Data: Buffer.from(
-            `${JSON.stringify({ timestamp: new Date(base).toISOString(), level: 'INFO', service: 'diskfull', message: `event ${id} ${'x'.repeat(1_100)}`, correlation_id: id })}\n`,
-          ),
-        })),
-      }),
-    );
+    const out = await client.send(taggedBatch('diskfull', ids, base, 1_100));
     if (out.FailedPutCount !== 0) throw new Error(`FailedPutCount ${out.FailedPutCount}`);
     acknowledged.push(...ids);
     return true;

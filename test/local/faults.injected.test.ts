@@ -3,22 +3,22 @@
  * `@aws-sdk/client-firehose` with its own retries on: every acknowledged record lands exactly once, no
  * rejected one lands at all, both in-process and across a kill -9 and a restart of the real CLI.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { dataDirPaths, pseudonymKey } from '../../src/local/datadir';
 import { LocalPipeline } from '../../src/local/pipeline';
 import { type Endpoint, startEndpoint } from '../../src/local/server';
 import { localTransform } from '../../src/local/transform';
+import { exited, type ReadyChild, ROOT, startReady } from '../helpers/child';
 import { FaultySpoolIo, type SpoolFault } from '../helpers/faulty-spool';
 import { searchLake } from '../helpers/local';
+import { taggedBatch } from '../helpers/tagged-batch';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'loglake.cjs');
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -43,16 +43,7 @@ const rejected: string[] = [];
 async function send(client: FirehoseClient, tag: string, n = 20): Promise<'ok' | string> {
   const ids = Array.from({ length: n }, (_, i) => `${tag}-${i}`);
   try {
-    const out = await client.send(
-      new PutRecordBatchCommand({
-        DeliveryStreamName: 'logs',
-        Records: ids.map((id) => ({
-          Data: Buffer.from(
-            `${JSON.stringify({ timestamp: new Date(base).toISOString(), level: 'INFO', service: 'faults', message: `event ${id}`, correlation_id: id })}\n`,
-          ),
-        })),
-      }),
-    );
+    const out = await client.send(taggedBatch('faults', ids, base));
     if (out.FailedPutCount !== 0) throw new Error(`FailedPutCount ${out.FailedPutCount}`);
     acknowledged.push(...ids);
     return 'ok';
@@ -133,37 +124,12 @@ describe('spool faults with the real SDK, in-process', () => {
   });
 });
 
-function startChild(
-  args: string[],
-  script?: string,
-): Promise<{ child: ChildProcess; url: string; err: () => string }> {
-  const child = spawn(process.execPath, script ? ['--import', 'tsx', script, ...args] : [CLI, ...args], {
-    cwd: ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-  });
+async function startChild(args: string[], script?: string): Promise<ReadyChild> {
+  const started = await startReady(args, script);
   cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGKILL');
   });
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    err += d.toString();
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready: (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1], err: () => err });
-    });
-    child.on('exit', (code) => reject(new Error(`exited (${code}) before it was ready: ${err}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise((r) => child.on('exit', (code) => r(code)));
+  return started;
 }
 
 async function queueFaults(child: ChildProcess, faults: SpoolFault[]): Promise<void> {
@@ -222,6 +188,6 @@ describe('spool faults with the real SDK, then kill -9 and a restart of the real
     expect(spooled.some((name) => /@\d+\.seg$/.test(name))).toBe(true);
     expect(code).toBe(0);
     expect(verdict).toEqual({ missing: [], duplicated: [], rejectedStored: [], stored: acknowledged.length });
-    expect(faulty.err()).toMatch(/spool write failed/);
+    expect(faulty.stderr()).toMatch(/spool write failed/);
   }, 120_000);
 });
