@@ -212,7 +212,7 @@ export class Shipper {
   /**
    * Stop accepting lines, send what is queued, and stop. Lines still undelivered after `timeoutMs`, or
    * when `signal` aborts (a second Ctrl-C), are dropped as `shutdown` (counted and reported).
-   * @param timeoutMs - @default 30 s
+   * @param timeoutMs - `Infinity` for no deadline. @default 30 s
    * @param signal - give up at once when it aborts. @default none
    */
   async close(timeoutMs = 30_000, signal?: AbortSignal): Promise<ShipperCounters> {
@@ -224,7 +224,9 @@ export class Shipper {
       const expired = await Promise.race([
         this.flush().then(() => false),
         new Promise<boolean>((resolve) => {
-          timeout = setTimeout(() => resolve(true), timeoutMs);
+          // setTimeout fires at once for delays past 2^31-1 ms; Infinity means no deadline at all.
+          if (Number.isFinite(timeoutMs))
+            timeout = setTimeout(() => resolve(true), Math.min(timeoutMs, 2 ** 31 - 1));
           onAbort = () => resolve(true);
           if (signal?.aborted) resolve(true);
           else signal?.addEventListener('abort', onAbort, { once: true });

@@ -232,6 +232,26 @@ describe('Shipper failure reporting', () => {
   });
 });
 
+describe('Shipper.close deadline', () => {
+  it('waits without a deadline when given Infinity (setTimeout would fire at once)', async () => {
+    // Prepare: the first two calls fail, so delivery takes a few backoff rounds
+    endpoint = await startFaultFirehose((call) => (call < 2 ? 'error500' : 'none'));
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      baseDelayMs: 50,
+    });
+    shipper.push(line(1));
+
+    // Act
+    const counters = await shipper.close(Number.POSITIVE_INFINITY);
+
+    // Assess
+    expect(counters.linesSent).toBe(1);
+    expect(counters.dropped.shutdown).toBe(0);
+  });
+});
+
 describe('isRetryable', () => {
   it('retries throttling, 5xx, timeouts and dropped connections but not client errors', () => {
     fc.assert(
