@@ -38,6 +38,8 @@ function sdkClient(url: string): FirehoseClient {
 const base = Date.now();
 const acknowledged: string[] = [];
 const rejected: string[] = [];
+/** SDK attempts an acknowledged call took, by tag. */
+const attemptsOf = new Map<string, number>();
 
 /** A PutRecordBatch of `n` events tagged `<tag>-<i>`; records the outcome the producer saw. */
 async function send(client: FirehoseClient, tag: string, n = 20): Promise<'ok' | string> {
@@ -46,6 +48,7 @@ async function send(client: FirehoseClient, tag: string, n = 20): Promise<'ok' |
     const out = await client.send(taggedBatch('faults', ids, base));
     if (out.FailedPutCount !== 0) throw new Error(`FailedPutCount ${out.FailedPutCount}`);
     acknowledged.push(...ids);
+    attemptsOf.set(tag, out.$metadata.attempts ?? 0);
     return 'ok';
   } catch (error) {
     rejected.push(...ids);
@@ -69,6 +72,7 @@ async function lakeVerdict(dataDir: string) {
 afterEach(() => {
   acknowledged.length = 0;
   rejected.length = 0;
+  attemptsOf.clear();
 });
 
 describe('spool faults with the real SDK, in-process', () => {
@@ -101,6 +105,21 @@ describe('spool faults with the real SDK, in-process', () => {
     const rejectedThrice = await send(client, 'rejected');
     io.fail({ op: 'datasync' });
     const syncFailedThenRetried = await send(client, 'unsynced');
+    // Nothing can undo the write: no answer at all (as a crash), the SDK retries into a new segment.
+    io.fail({ op: 'datasync' }, { op: 'truncate' }, { op: 'rename' });
+    const unanswered = await send(client, 'unanswered');
+    io.fail({ op: 'datasync' }, { op: 'truncate' }, { op: 'rename' });
+    const raw = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'Firehose_20150804.PutRecord' },
+      body: JSON.stringify({
+        DeliveryStreamName: 'logs',
+        Record: { Data: Buffer.from('{}').toString('base64') },
+      }),
+    }).then(
+      (r) => `HTTP ${r.status}`,
+      () => 'no answer',
+    );
     // Concurrent producers while writes keep failing: whichever group commit a fault hits, its
     // requests get a 500 and are retried by the SDK.
     io.fail({ op: 'append', prefix: 40, skip: 1 }, { op: 'datasync', skip: 2 });
@@ -110,7 +129,16 @@ describe('spool faults with the real SDK, in-process', () => {
     const verdict = await lakeVerdict(dataDir);
 
     // Assess
-    expect([first, tornThenRetried, syncFailedThenRetried, after]).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect([first, tornThenRetried, syncFailedThenRetried, unanswered, after]).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+    ]);
+    expect([attemptsOf.get('torn'), attemptsOf.get('unanswered')]).toEqual([2, 2]);
+    expect(raw).toBe('no answer');
+    expect(warnings.join('\n')).toMatch(/could be neither truncated nor marked .* no answer/);
     expect(rejectedThrice).toMatch(
       /^InternalFailure: spool write failed, nothing of this request was kept: ENOSPC.*\(attempts 3\)/,
     );
