@@ -131,7 +131,7 @@ export function summary(c: SendReport, dropErrors: ReadonlyMap<DropReason, strin
     .map(([reason, n]) => `${reason} ${n}${dropErrors.has(reason) ? ` (${dropErrors.get(reason)})` : ''}`);
   const ratio = c.bytesSent ? (c.billedBytes / c.bytesSent).toFixed(3) : '1.000';
   return (
-    `loglake send: read ${c.linesRead} line(s); sent ${c.linesSent} in ${c.recordsSent} record(s), ${c.bytesSent} bytes ` +
+    `loglake send: read ${c.linesRead} line(s); sent ${c.linesSent} line(s) in ${c.recordsSent} record(s), ${c.bytesSent} bytes ` +
     `(billed ${c.billedBytes}, ${ratio}x); ${c.retried} record send(s) retried; dropped ${dropped}` +
     `${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}`
   );

@@ -100,7 +100,7 @@ describe('loglake send and signals', () => {
     // Assess
     expect(code).toBe(0);
     expect(send.stderr()).toMatch(/SIGINT, no more input/);
-    expect(send.stderr()).toMatch(/read 52 line\(s\); sent 52 in \d+ record\(s\).*dropped 0$/m);
+    expect(send.stderr()).toMatch(/read 52 line\(s\); sent 52 line\(s\) in \d+ record\(s\).*dropped 0$/m);
     expect([...endpoint.received.keys()].sort()).toEqual(
       Array.from({ length: 52 }, (_, i) => line(i)).sort(),
     );
@@ -119,7 +119,7 @@ describe('loglake send and signals', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(send.stderr()).toMatch(/read 30 line\(s\); sent 30 in/);
+    expect(send.stderr()).toMatch(/read 30 line\(s\); sent 30 line\(s\) in/);
     expect(endpoint.received.size).toBe(30);
   }, 60_000);
 
@@ -142,7 +142,7 @@ describe('loglake send and signals', () => {
     );
     expect(code).toBe(1);
     expect(send.stderr()).toMatch(
-      /read 4 line\(s\); sent 0 in 0 record\(s\).*dropped 4: shutdown 4 \(last error: cannot connect to http:\/\/127\.0\.0\.1:1: ECONNREFUSED\)/,
+      /read 4 line\(s\); sent 0 line\(s\) in 0 record\(s\).*dropped 4: shutdown 4 \(last error: cannot connect to http:\/\/127\.0\.0\.1:1: ECONNREFUSED\)/,
     );
   }, 60_000);
 
