@@ -15,7 +15,7 @@ import { requireLocalLake } from '../target/local';
 export const ALERT_FORMATS = ['table', 'json'] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
 
-const alertsEvaluateFlags = z.strictObject({
+export const alertsEvaluateFlags = z.strictObject({
   dataDir: z.string(),
   at: z.string().optional(),
   delay: z.number().int().min(0).optional(),

@@ -21,7 +21,7 @@ import { resolveQueryTarget } from '../target';
 
 const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
 
-const exportFlags = z.strictObject({
+export const exportFlags = z.strictObject({
   ...filterFlags,
   ...targetFlags,
   output: z.string().min(1),

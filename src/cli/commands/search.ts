@@ -17,7 +17,7 @@ import { type CliIO, processIO } from '../io';
 import { intOption } from '../options';
 import { resolveQueryTarget } from '../target';
 
-const searchFlags = z.strictObject({
+export const searchFlags = z.strictObject({
   ...filterFlags,
   ...targetFlags,
   limit: z.number().int().positive().optional(),

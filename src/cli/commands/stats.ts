@@ -18,7 +18,7 @@ import { type CliIO, processIO } from '../io';
 import { durationOption, intOption, listOption } from '../options';
 import { resolveQueryTarget } from '../target';
 
-const statsFlags = z.strictObject({
+export const statsFlags = z.strictObject({
   ...filterFlags,
   ...targetFlags,
   groupBy: z.array(z.string()).optional(),
