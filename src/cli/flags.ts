@@ -76,6 +76,18 @@ export const targetFlags = {
 export const queryFlags = z.strictObject({ ...filterFlags, ...targetFlags });
 export type QueryFlags = z.output<typeof queryFlags>;
 
+/** A query command's schema: the filter and target flags plus its own. */
+export function queryFlagsWith<const T extends z.ZodRawShape>(own: T) {
+  return z.strictObject({ ...filterFlags, ...targetFlags, ...own });
+}
+
+/** A query command (search, stats, export …) with the filter and target options; add its own to it. */
+export function queryCommand(program: Command, name: string, description: string): Command {
+  const cmd = program.command(name).description(description);
+  addFilterOptions(cmd);
+  return addTargetOptions(cmd);
+}
+
 export function formatSchema<const F extends readonly OutputFormat[]>(formats: F) {
   return z.enum(formats).optional();
 }

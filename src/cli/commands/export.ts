@@ -3,16 +3,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { InterruptedError } from '../../errors';
 import { decodeSearchRow } from '../../query/decode';
-import {
-  addFilterOptions,
-  addTargetOptions,
-  filterFlags,
-  formatOption,
-  formatSchema,
-  parseFlags,
-  targetFlags,
-  textArgument,
-} from '../flags';
+import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, textArgument } from '../flags';
 import { RecordWriter } from '../format';
 import { type CliIO, processIO } from '../io';
 import { intOption } from '../options';
@@ -21,9 +12,7 @@ import { resolveQueryTarget } from '../target';
 
 const EXPORT_FORMATS = ['csv', 'json', 'ndjson'] as const;
 
-export const exportFlags = z.strictObject({
-  ...filterFlags,
-  ...targetFlags,
+export const exportFlags = queryFlagsWith({
   output: z.string().min(1),
   limit: z.number().int().positive().optional(),
   format: formatSchema(EXPORT_FORMATS),
@@ -82,13 +71,8 @@ export async function exportCommand(
 }
 
 export function registerExportCommand(program: Command): void {
-  const exp = program
-    .command('export')
-    .description('write every matching record to a file or stdout (streamed, oldest first)')
-    .argument('[text]', 'substring of the message');
-  addFilterOptions(exp);
-  addTargetOptions(exp);
-  exp
+  queryCommand(program, 'export', 'write every matching record to a file or stdout (streamed, oldest first)')
+    .argument('[text]', 'substring of the message')
     .requiredOption(
       '--output <file>',
       `file to write (appears only when complete), or ${STDOUT_PATH} for stdout`,

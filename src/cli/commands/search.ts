@@ -2,24 +2,13 @@
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { decodeSearchRow, type SearchRecord } from '../../query/decode';
-import {
-  addFilterOptions,
-  addTargetOptions,
-  filterFlags,
-  formatOption,
-  formatSchema,
-  parseFlags,
-  targetFlags,
-  textArgument,
-} from '../flags';
+import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, textArgument } from '../flags';
 import { OUTPUT_FORMATS, RecordWriter, recordTable } from '../format';
 import { type CliIO, processIO } from '../io';
 import { intOption } from '../options';
-import { resolveQueryTarget } from '../target';
+import { collectRows, resolveQueryTarget } from '../target';
 
-export const searchFlags = z.strictObject({
-  ...filterFlags,
-  ...targetFlags,
+export const searchFlags = queryFlagsWith({
   limit: z.number().int().positive().optional(),
   order: z.enum(['asc', 'desc']).optional(),
   format: formatSchema(OUTPUT_FORMATS),
@@ -40,8 +29,7 @@ export async function searchCommand(
     order: flags.order ?? 'desc',
   });
   try {
-    const records: SearchRecord[] = [];
-    for await (const page of pages) for (const row of page) records.push(decodeSearchRow(built.columns, row));
+    const records = await collectRows(pages, (row) => decodeSearchRow(built.columns, row));
     const format = flags.format ?? 'table';
     if (format === 'table') {
       if (records.length === 0) io.stderr('no matching records\n');
@@ -58,13 +46,12 @@ export async function searchCommand(
 }
 
 export function registerSearchCommand(program: Command): void {
-  const search = program
-    .command('search')
-    .description('search normalized records: case-insensitive text in the message plus exact filters')
-    .argument('[text]', 'substring of the message (matched literally, case-insensitive)');
-  addFilterOptions(search);
-  addTargetOptions(search);
-  search
+  queryCommand(
+    program,
+    'search',
+    'search normalized records: case-insensitive text in the message plus exact filters',
+  )
+    .argument('[text]', 'substring of the message (matched literally, case-insensitive)')
     .option('--limit <n>', 'maximum records', intOption(1, 100_000), 100)
     .addOption(
       new Option('--order <order>', 'by event time: newest first (desc) or oldest first (asc)')

@@ -4,23 +4,13 @@ import { z } from 'zod';
 import { InputError } from '../../errors';
 import { type AggregateRow, decodeAggregateRow } from '../../query/decode';
 import { GROUP_COLUMNS, type GroupColumn } from '../../query/model';
-import {
-  addFilterOptions,
-  addTargetOptions,
-  filterFlags,
-  formatOption,
-  formatSchema,
-  parseFlags,
-  targetFlags,
-} from '../flags';
+import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith } from '../flags';
 import { aggregateObjects, aggregateTable, formatObjects, OUTPUT_FORMATS } from '../format';
 import { type CliIO, processIO } from '../io';
 import { durationOption, intOption, listOption } from '../options';
-import { resolveQueryTarget } from '../target';
+import { collectRows, resolveQueryTarget } from '../target';
 
-export const statsFlags = z.strictObject({
-  ...filterFlags,
-  ...targetFlags,
+export const statsFlags = queryFlagsWith({
   groupBy: z.array(z.string()).optional(),
   interval: z.number().positive().optional(),
   limit: z.number().int().positive().optional(),
@@ -54,8 +44,7 @@ export async function statsCommand(flags: StatsFlags, io: CliIO = processIO): Pr
     ...(flags.limit ? { limit: flags.limit } : {}),
   });
   try {
-    const rows: AggregateRow[] = [];
-    for await (const page of pages) for (const row of page) rows.push(decodeAggregateRow(built.columns, row));
+    const rows = await collectRows(pages, (row) => decodeAggregateRow(built.columns, row));
     const format = flags.format ?? 'table';
     if (format === 'table') {
       if (rows.length === 0) io.stderr('no matching records\n');
@@ -70,12 +59,7 @@ export async function statsCommand(flags: StatsFlags, io: CliIO = processIO): Pr
 }
 
 export function registerStatsCommand(program: Command): void {
-  const stats = program
-    .command('stats')
-    .description('counts, errors and error rate per group (and time bucket)');
-  addFilterOptions(stats);
-  addTargetOptions(stats);
-  stats
+  queryCommand(program, 'stats', 'counts, errors and error rate per group (and time bucket)')
     .option('--group-by <column>', `group by (${GROUP_COLUMNS.join(', ')})`, listOption)
     .option('--interval <duration>', 'also bucket by time (e.g. 5m, 1h)', durationOption)
     .option('--limit <n>', 'maximum rows', intOption(1, 100_000))

@@ -18,6 +18,16 @@ export interface RunningQuery {
   readonly done: () => void;
 }
 
+/** Every row of a query's pages, decoded: for outputs that need them all (tables, totals). */
+export async function collectRows<T>(
+  pages: AsyncIterable<RawRow[]>,
+  decode: (row: RawRow) => T,
+): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) for (const row of page) out.push(decode(row));
+  return out;
+}
+
 /** The filter the flags describe, and a way to run queries with it where the flags point. */
 export interface QueryTarget {
   readonly filter: LogFilter;
