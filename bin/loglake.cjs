@@ -19,6 +19,8 @@ import('tsx/esm/api')
     );
   })
   .catch((error) => {
-    process.stderr.write(`loglake: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `loglake: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   });
