@@ -5,8 +5,8 @@ import type { Command } from 'commander';
 import { InputError } from '../errors';
 import { Shipper, type ShipperCounters } from '../producer/shipper';
 import { cliEnv } from './env';
+import { type CliIO, processIO } from './io';
 import { intOption } from './options';
-import { type CliIO, processIO } from './query-commands';
 
 export interface SendFlags {
   readonly stream: string;
