@@ -10,10 +10,13 @@ import { sampleTraffic } from '../local/sample-traffic';
 import { billedBytes } from '../producer/pack';
 import { Shipper } from '../producer/shipper';
 import { STREAMS, type StreamName } from '../schema';
+import { searchCommand } from './commands/search';
+import { statsCommand } from './commands/stats';
 import { showDemoAlerts } from './demo-alerts';
 import { quietSdkNodeVersionWarning } from './env';
+import { formatBytes } from './format';
+import { type CliIO, processIO } from './io';
 import { startLocal } from './local-command';
-import { type CliIO, formatBytes, processIO, searchCommand, statsCommand } from './query-commands';
 import { firehoseClientConfig } from './send-command';
 
 export interface DemoFlags {

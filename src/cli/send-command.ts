@@ -13,8 +13,8 @@ import { InputError } from '../errors';
 import { describeCallError } from '../producer/put-batch';
 import { type DropReason, Shipper, type ShipperCounters } from '../producer/shipper';
 import { cliEnv } from './env';
+import { type CliIO, processIO } from './io';
 import { intOption } from './options';
-import { type CliIO, processIO } from './query-commands';
 
 export interface SendFlags {
   readonly stream: string;
