@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// The `loglake` CLI. Sources are TypeScript; tsx compiles them on the fly so `npx loglake` works
-// straight from a checkout or an installed package without a build step. npm links this file under
-// other names (node_modules/.bin/loglake), so it calls `main` itself rather than relying on a
+// The `loglake` CLI. The published package runs its compiled JavaScript (dist/, built by `npm pack`)
+// on plain Node. A checkout has the TypeScript sources and runs those through tsx (a devDependency),
+// so an edit takes effect without a build and a stale dist/ is never what runs. npm links this file
+// under other names (node_modules/.bin/loglake), so it calls `main` itself rather than relying on a
 // require.main check inside the module.
-require('tsx/cjs');
-const { main, exitCodeFor } = require('../src/cli/main.ts');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+const source = join(__dirname, '..', 'src', 'cli', 'main.ts');
+const fromSource = existsSync(source);
+if (fromSource) require('tsx/cjs');
+const { main, exitCodeFor } = require(
+  fromSource ? source : join(__dirname, '..', 'dist', 'src', 'cli', 'main.js'),
+);
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -10,10 +10,4 @@ export const cliEnv = {
   region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined,
 } as const;
 
-/**
- * The AWS SDK warns on Node 20 that versions published after January 2027 need Node 22. It is about
- * future SDK releases, not this process; the demo hides it to keep its output readable.
- */
-export function quietSdkNodeVersionWarning(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-}
+export { quietSdkNodeVersionWarning } from '../producer/env';

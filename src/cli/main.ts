@@ -4,9 +4,10 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError } from '../errors';
+import { PACKAGE_VERSION } from '../package-root';
 import { addAlertsCommand } from './alerts-command';
 import { registerDemoCommand } from './demo-command';
-import { cliEnv } from './env';
+import { cliEnv, quietSdkNodeVersionWarning } from './env';
 import { registerLocalCommand } from './local-command';
 import { DEFAULT_DATA_DIR, loadConfig } from './options';
 import { registerQueryCommands } from './query-commands';
@@ -18,7 +19,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 export function buildProgram(): Command {
   const program = new Command('loglake')
     .description('loglake: a serverless log lake on AWS, and the same pipeline on this machine')
-    .version(VERSION)
+    .version(PACKAGE_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerLocalCommand(program);
@@ -31,10 +32,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-const VERSION = (require('../../package.json') as { version: string }).version;
-
 /** Run the CLI with `argv` (user arguments only); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The CLI's own process: the SDK's Node 20 notice is about SDK releases the user does not pick here.
+  quietSdkNodeVersionWarning();
   const program = buildProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });
