@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/main';
 import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
 import { readmeCommands } from './readme';
 
@@ -84,15 +83,18 @@ describe('the documented AWS CLI commands', () => {
 
   it('`loglake local --help`: its aws example works as written', async () => {
     // Prepare
-    let help = '';
-    buildProgram()
-      .commands.find((c) => c.name() === 'local')
-      ?.configureOutput({
-        writeOut: (s) => {
-          help += s;
-        },
-      })
-      .outputHelp();
+    const help = await new Promise<string>((resolve) => {
+      const cli = spawn(process.execPath, [
+        join(__dirname, '..', '..', 'bin', 'loglake.cjs'),
+        'local',
+        '--help',
+      ]);
+      let out = '';
+      cli.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      cli.on('close', () => resolve(out));
+    });
     const lines = help.split('\n').map((l) => l.trim());
     const command = lines.find((l) => l.startsWith('aws firehose put-record'));
     expect(command).toBeDefined();
