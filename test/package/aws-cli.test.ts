@@ -3,12 +3,13 @@
  * written with AWS CLI v2 on a machine with no AWS configuration at all (no region, no credentials),
  * against the local pipeline: each record must land in the lake.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
+import { type Ran, run, sh } from '../helpers/run';
 import { readmeCommands } from './readme';
 
 /** AWS CLI v2: the first `aws` on PATH that is v2, else Debian's (package awscli, which .ci/run installs). */
@@ -46,21 +47,9 @@ afterAll(async () => {
  * Run a documented command as written, with only the local endpoint's port changed. Asynchronously:
  * the endpoint runs in this process and must answer meanwhile.
  */
-function runDocumented(command: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runDocumented(command: string): Promise<Ran> {
   const url = new URL(local.endpoint.url);
-  const pointed = command.replaceAll('127.0.0.1:4573', `127.0.0.1:${url.port}`);
-  return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', pointed], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return sh(command.replaceAll('127.0.0.1:4573', `127.0.0.1:${url.port}`), { env });
 }
 
 describe('the documented AWS CLI commands', () => {
@@ -83,18 +72,11 @@ describe('the documented AWS CLI commands', () => {
 
   it('`loglake local --help`: its aws example works as written', async () => {
     // Prepare
-    const help = await new Promise<string>((resolve) => {
-      const cli = spawn(process.execPath, [
-        join(__dirname, '..', '..', 'bin', 'loglake.cjs'),
-        'local',
-        '--help',
-      ]);
-      let out = '';
-      cli.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-      });
-      cli.on('close', () => resolve(out));
-    });
+    const { stdout: help } = await run(process.execPath, [
+      join(__dirname, '..', '..', 'bin', 'loglake.cjs'),
+      'local',
+      '--help',
+    ]);
     const lines = help.split('\n').map((l) => l.trim());
     const command = lines.find((l) => l.startsWith('aws firehose put-record'));
     expect(command).toBeDefined();

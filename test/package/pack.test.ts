@@ -24,6 +24,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Ran, sh } from '../helpers/run';
 import { README, readmeSnippet, shellCommands } from './readme';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -70,31 +71,8 @@ function userEnv(nodeBin: string): NodeJS.ProcessEnv {
   };
 }
 
-interface Ran {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Run a shell command, asynchronously (a server of this process may have to answer meanwhile). */
-function sh(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  return new Promise((done, fail) => {
-    const child = spawn('bash', ['-c', command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', fail);
-    child.on('close', (status) => done({ status, stdout, stderr }));
-  });
-}
-
 async function mustSh(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  const r = await sh(command, cwd, env);
+  const r = await sh(command, { cwd, env });
   if (r.status !== 0) throw new Error(`${command} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return r;
 }
@@ -254,8 +232,14 @@ lake.nope();
     const env = userEnv(nodes[0] as string);
 
     // Act
-    const node16 = await sh(`node '${tsc}' --module node16 --moduleResolution node16 ${common}`, dir, env);
-    const node10 = await sh(`node '${tsc}' --module commonjs --moduleResolution node10 ${common}`, dir, env);
+    const node16 = await sh(`node '${tsc}' --module node16 --moduleResolution node16 ${common}`, {
+      cwd: dir,
+      env,
+    });
+    const node10 = await sh(`node '${tsc}' --module commonjs --moduleResolution node10 ${common}`, {
+      cwd: dir,
+      env,
+    });
 
     // Assess
     expect(node16.stdout).toBe('');
@@ -346,7 +330,7 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
 
       // Act
       const runs = await Promise.all(
-        Object.keys(files).map(async (name) => [name, await sh(`node ${name}`, cwd, env)] as const),
+        Object.keys(files).map(async (name) => [name, await sh(`node ${name}`, { cwd, env })] as const),
       );
       const counts = await eventually(async () => {
         const c = await Promise.all(['order-42', 'order-42-cjs', 'order-43', 'order-43-cjs'].map(countOf));
@@ -373,7 +357,7 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
       writeFileSync(join(cwd, 'sdk.mjs'), pointed(snippets.sdk));
 
       // Act
-      const run = await sh('node sdk.mjs', cwd, env);
+      const run = await sh('node sdk.mjs', { cwd, env });
       const count = await eventually(async () => {
         const n = await countOf('sdk-1');
         return n > 0 ? n : undefined;
@@ -393,7 +377,7 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
       writeFileSync(join(app, 'cdk.json'), snippets.cdkJson as string);
 
       // Act
-      const synth = await sh('npx cdk synth', app, env);
+      const synth = await sh('npx cdk synth', { cwd: app, env });
 
       // Assess
       expect(synth.stderr).not.toMatch(/Bundling asset|esbuild|Error/);

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import loglakeTransport from '../../src/producer/pino';
 import { type FaultFirehose, startFaultFirehose } from '../helpers/fault-firehose';
+import { type Ran, run } from '../helpers/run';
 
 let endpoint: FaultFirehose | undefined;
 afterEach(async () => {
@@ -50,7 +50,7 @@ describe('loglakeTransport', () => {
  * Run an ES module in a child Node (TypeScript sources through tsx, as CommonJS: their exports are
  * the default import), with no AWS settings in reach.
  */
-function runChild(code: string): Promise<{ code: number | null; stderr: string; ms: number }> {
+function runChild(code: string): Promise<Ran> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
   Object.assign(env, {
@@ -59,18 +59,7 @@ function runChild(code: string): Promise<{ code: number | null; stderr: string; 
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (exit) => resolve({ code: exit, stderr, ms: Date.now() - started }));
-  });
+  return run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env });
 }
 
 const PINO_SOURCE = pathToFileURL(join(__dirname, '..', '..', 'src', 'producer', 'pino.ts')).href;
@@ -92,7 +81,7 @@ describe('loglakeTransport in a process of its own', () => {
 
     // Assess
     expect(child.stderr).toBe('');
-    expect(child.code).toBe(0);
+    expect(child.status).toBe(0);
     const ids = [...endpoint.received.keys()].map(
       (l) => (JSON.parse(l) as { correlation_id: string }).correlation_id,
     );
@@ -130,6 +119,6 @@ describe('loglakeTransport in a process of its own', () => {
     expect(after).toMatch(
       /loglake\/pino: 0 line\(s\) sent, \d+ failed call\(s\), \d+ record\(s\) retried, 3 line\(s\) dropped \(3 shutdown\)/,
     );
-    expect(child.code).toBe(0);
+    expect(child.status).toBe(0);
   }, 60_000);
 });
