@@ -11,10 +11,13 @@ import { firehoseClientConfig } from '../producer/client-config';
 import { billedBytes } from '../producer/pack';
 import { Shipper } from '../producer/shipper';
 import { STREAMS, type StreamName } from '../schema';
+import { searchCommand } from './commands/search';
+import { statsCommand } from './commands/stats';
 import { showDemoAlerts } from './demo-alerts';
 import { quietSdkNodeVersionWarning } from './env';
+import { formatBytes } from './format';
+import { type CliIO, processIO } from './io';
 import { startLocal } from './local-command';
-import { type CliIO, formatBytes, processIO, searchCommand, statsCommand } from './query-commands';
 
 export interface DemoFlags {
   readonly dataDir?: string;

@@ -7,8 +7,8 @@ import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
 import { localTransform } from '../local/transform';
 import type { StreamName } from '../schema';
+import { type CliIO, processIO } from './io';
 import { dataDirOf, intOption, loadConfig } from './options';
-import { type CliIO, processIO } from './query-commands';
 
 /** Default port of the local endpoint. */
 export const DEFAULT_LOCAL_PORT = 4573;

@@ -3,8 +3,8 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { firehoseClientConfig } from '../producer/client-config';
 import { Shipper, type ShipperCounters } from '../producer/shipper';
+import { type CliIO, processIO } from './io';
 import { intOption } from './options';
-import { type CliIO, processIO } from './query-commands';
 
 export interface SendFlags {
   readonly stream: string;

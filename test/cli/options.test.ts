@@ -6,6 +6,7 @@ import { athenaTablesFor, filterFromFlags, parseLevels, personaCategories } from
 import { DEFAULT_CONFIG, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { buildQuery } from '../../src/query';
+import { LEVEL_WORDS, levelFromName } from '../../src/transform/level';
 import { record } from '../helpers/records';
 
 describe('athenaTablesFor', () => {
@@ -88,12 +89,29 @@ describe('personaCategories', () => {
 });
 
 describe('parseLevels', () => {
-  it('accepts any case and the transform’s aliases', () => {
+  it('accepts any case and every alias the transform maps', () => {
     // Act
-    const levels = parseLevels(['error', 'Warning', 'FATAL', 'info']);
+    const levels = parseLevels(['error', 'Warning', 'FATAL', 'info', 'panic', 'trace', 'emerg', 'severe']);
 
     // Assess
-    expect(levels).toEqual(['ERROR', 'WARN', 'CRITICAL', 'INFO']);
+    expect(levels).toEqual(['ERROR', 'WARN', 'CRITICAL', 'INFO', 'CRITICAL', 'DEBUG', 'CRITICAL', 'ERROR']);
+  });
+
+  it('maps every level word the transform knows as the transform does', () => {
+    // Act
+    const levels = parseLevels(LEVEL_WORDS);
+
+    // Assess
+    expect(levels).toEqual(LEVEL_WORDS.map((w) => levelFromName(w)));
+  });
+
+  it('refuses an unknown level, naming it and the levels', () => {
+    // Act
+    const act = () => parseLevels(['LOUD']);
+
+    // Assess
+    expect(act).toThrow(InputError);
+    expect(act).toThrow('--level: unknown level "LOUD"; expected one of DEBUG, INFO, WARN, ERROR, CRITICAL');
   });
 });
 
