@@ -1,0 +1,158 @@
+/**
+ * A lake for the Trino tier: events sent with the real `@aws-sdk/client-firehose` to the local pipeline
+ * (the transform's code, Parquet in the Firehose layout) under Trino's `local.location`, then read two
+ * ways: DuckDB through `LocalLakeReader` (what `loglake` runs locally) and Trino through the Glue tables
+ * of the synthesized stack and the production Athena runner (what the CLI and the alarm Lambda run on AWS).
+ */
+import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { inject } from 'vitest';
+import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
+import {
+  type AggregateRow,
+  type BuiltQuery,
+  buildQuery,
+  decodeAggregateRow,
+  decodeSearchRow,
+  type LogQuery,
+  type RawRow,
+  type SearchRecord,
+  type TableRef,
+} from '../../src/query';
+import { athenaRows } from '../../src/query/athena';
+import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
+import type { StreamName } from '../../src/schema';
+import { startTestLocal } from '../helpers/local';
+import { type AthenaOnTrino, startAthenaOnTrino, TrinoSession } from '../helpers/trino';
+import { type GlueTable, synthesizedGlueTables, trinoCreateTable } from '../helpers/trino-ddl';
+
+/** One raw log event as a producer sends it (the transform normalizes it). */
+export type RawEvent = Record<string, unknown> & { category?: string };
+
+export interface TierLake {
+  /** The local pipeline's data directory (DuckDB reads it; Trino's tables point at it). */
+  readonly dataDir: string;
+  /** The Trino schema standing in for the Glue database. */
+  readonly schema: string;
+  readonly glue: Readonly<Record<string, GlueTable>>;
+  readonly trino: TrinoSession;
+  readonly athena: AthenaOnTrino;
+  readonly reader: LocalLakeReader;
+  /** Athena table refs of streams (default both: the local view holds both streams' categories). */
+  tables(streams?: readonly StreamName[]): TableRef[];
+  /** A query on DuckDB over the local lake. */
+  duckdb(query: LogQuery): Promise<{ built: BuiltQuery; rows: RawRow[] }>;
+  /** The same query in the Athena dialect, on Trino, through `athenaRows`. */
+  athenaRun(query: LogQuery, streams?: readonly StreamName[]): Promise<{ built: BuiltQuery; rows: RawRow[] }>;
+  close(): Promise<void>;
+}
+
+/** Every category's stream: locked categories go to `audit`, the others to `logs` (as producers route them). */
+const LOCKED: readonly string[] = lockedCategories(DEFAULT_CONFIG);
+
+function streamOf(category: string | undefined): StreamName {
+  return category !== undefined && LOCKED.includes(category) ? 'audit' : 'logs';
+}
+
+/**
+ * Send `events` through the local pipeline (several events per record, as the shipper packs them, grouped
+ * by stream), wait for delivery, and open the lake on both engines.
+ */
+export async function openTierLake(events: readonly RawEvent[]): Promise<TierLake> {
+  const { url, lakeRoot } = inject('trino');
+  const dir = `tier-${randomUUID().slice(0, 8)}`;
+  const dataDir = join(lakeRoot, dir);
+  const local = await startTestLocal({ dataDir, flushSeconds: 3600 });
+  try {
+    const byStream = new Map<StreamName, RawEvent[]>();
+    for (const e of events) {
+      const s = streamOf(e.category);
+      byStream.set(s, [...(byStream.get(s) ?? []), e]);
+    }
+    for (const [stream, list] of byStream) {
+      // 1 to 4 events per record: single events and packed records both reach the transform.
+      const records: string[] = [];
+      for (let i = 0, n = 1; i < list.length; i += n, n = (n % 4) + 1) {
+        records.push(
+          list
+            .slice(i, i + n)
+            .map((e) => `${JSON.stringify(e)}\n`)
+            .join(''),
+        );
+      }
+      for (let i = 0; i < records.length; i += 500) {
+        const out = await local.client.send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: stream,
+            Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(r) })),
+          }),
+        );
+        if (out.FailedPutCount !== 0) throw new Error(`${out.FailedPutCount} records failed`);
+      }
+    }
+    await local.pipeline.flush();
+  } finally {
+    await local.stop();
+    local.client.destroy();
+  }
+
+  const trino = new TrinoSession(url);
+  const glue = synthesizedGlueTables();
+  const database = Object.values(glue)[0]?.database ?? 'loglake';
+  const schema = `${database}_${dir.replace(/-/g, '_')}`;
+  await trino.query(`CREATE SCHEMA hive."${schema}"`);
+  for (const table of Object.values(glue)) await trino.query(trinoCreateTable(table, schema, dir));
+  const athena = await startAthenaOnTrino(trino);
+  const reader = await LocalLakeReader.open(dataDir);
+
+  const tables = (streams: readonly StreamName[] = ['logs', 'audit']) =>
+    streams.map((s) => ({ database: schema, table: s }));
+  return {
+    dataDir,
+    schema,
+    glue,
+    trino,
+    athena,
+    reader,
+    tables,
+    duckdb: async (query) => {
+      const built = buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
+      return { built, rows: await reader.query(built) };
+    },
+    athenaRun: async (query, streams) => {
+      const built = buildQuery(query, { dialect: 'athena', tables: tables(streams) });
+      return { built, rows: await runOnTrino(athena, built, schema) };
+    },
+    close: async () => {
+      reader.close();
+      await athena.close();
+      for (const table of Object.keys(glue))
+        await trino.query(`DROP TABLE IF EXISTS hive."${schema}"."${table}"`);
+      await trino.query(`DROP SCHEMA IF EXISTS hive."${schema}"`);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `athenaRows` as the CLI and the alarm Lambda call it; small pages so paging is exercised too. */
+export function runOnTrino(athena: AthenaOnTrino, built: BuiltQuery, database: string): Promise<RawRow[]> {
+  return athenaRows(athena.client, built, {
+    workGroup: 'primary',
+    database,
+    pollMs: 20,
+    maxPollMs: 100,
+    pageSize: 97,
+  });
+}
+
+/** Search rows decoded the way the CLI decodes them. */
+export function searchRecords(r: { built: BuiltQuery; rows: RawRow[] }): SearchRecord[] {
+  return r.rows.map((row) => decodeSearchRow(r.built.columns, row));
+}
+
+/** Aggregate rows decoded the way the CLI and the alert source decode them. */
+export function aggregateRows(r: { built: BuiltQuery; rows: RawRow[] }): AggregateRow[] {
+  return r.rows.map((row) => decodeAggregateRow(r.built.columns, row));
+}
