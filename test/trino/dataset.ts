@@ -126,6 +126,12 @@ export function tierDataset(now: number = Date.now()): Dataset {
   for (const b of [start + HOUR, midnight - HOUR, midnight, midnight + HOUR, alertHour - 2 * HOUR]) {
     for (const d of [-1, 0, 1]) add(b + d, { category: pick(['runtime', 'security']) });
   }
+  // On the edges of time buckets whose width does not divide a second (`loglake stats --bucket 1001ms`).
+  for (const w of [1_001, 1_003, 2_999, 60_001]) {
+    for (const anchor of [start + 5 * HOUR, midnight + 7 * MINUTE, alertHour - 3 * HOUR]) {
+      for (let k = 0; k < 4; k++) add((Math.ceil(anchor / w) + k * 37) * w);
+    }
+  }
   // Recent errors and other events: the saved queries look at the last hour and day from now.
   for (let k = 1; k <= 30; k++) {
     add(now - k * 97_000, {

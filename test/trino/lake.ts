@@ -1,5 +1,5 @@
 /**
- * A lake for the Trino tier: events sent with the real `@aws-sdk/client-firehose` to the local pipeline
+ * A lake for the Trino tier: events sent by the shipper with the real `@aws-sdk/client-firehose` to the local pipeline
  * (the transform's code, Parquet in the Firehose layout) under Trino's `local.location`, then read two
  * ways: DuckDB through `LocalLakeReader` (what `loglake` runs locally) and Trino through the Glue tables
  * of the synthesized stack and the production Athena runner (what the CLI and the alarm Lambda run on AWS).
@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { inject } from 'vitest';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
+import { Shipper } from '../../src/producer';
 import {
   type AggregateRow,
   type BuiltQuery,
@@ -56,40 +56,25 @@ function streamOf(category: string | undefined): StreamName {
   return category !== undefined && LOCKED.includes(category) ? 'audit' : 'logs';
 }
 
-/**
- * Send `events` through the local pipeline (several events per record, as the shipper packs them, grouped
- * by stream), wait for delivery, and open the lake on both engines.
- */
+/** Send `events` through the local pipeline, wait for delivery, and open the lake on both engines. */
 export async function openTierLake(events: readonly RawEvent[]): Promise<TierLake> {
   const { url, lakeRoot } = inject('trino');
   const dir = `tier-${randomUUID().slice(0, 8)}`;
   const dataDir = join(lakeRoot, dir);
   const local = await startTestLocal({ dataDir, flushSeconds: 3600 });
   try {
-    const byStream = new Map<StreamName, RawEvent[]>();
-    for (const e of events) {
-      const s = streamOf(e.category);
-      byStream.set(s, [...(byStream.get(s) ?? []), e]);
-    }
-    for (const [stream, list] of byStream) {
-      // 1 to 4 events per record: single events and packed records both reach the transform.
-      const records: string[] = [];
-      for (let i = 0, n = 1; i < list.length; i += n, n = (n % 4) + 1) {
-        records.push(
-          list
-            .slice(i, i + n)
-            .map((e) => `${JSON.stringify(e)}\n`)
-            .join(''),
+    // The real shipper: it packs lines per category and hour (the transform puts every event of a record
+    // in one partition), one shipper per stream, as producers route locked categories to `audit`.
+    for (const stream of ['logs', 'audit'] as const) {
+      const lines = events.filter((e) => streamOf(e.category) === stream).map((e) => JSON.stringify(e));
+      if (lines.length === 0) continue;
+      const shipper = new Shipper({ streamName: stream, client: local.client });
+      for (const line of lines) await shipper.write(line);
+      const counters = await shipper.close();
+      if (counters.linesSent !== lines.length) {
+        throw new Error(
+          `shipper sent ${counters.linesSent} of ${lines.length} lines: ${JSON.stringify(counters)}`,
         );
-      }
-      for (let i = 0; i < records.length; i += 500) {
-        const out = await local.client.send(
-          new PutRecordBatchCommand({
-            DeliveryStreamName: stream,
-            Records: records.slice(i, i + 500).map((r) => ({ Data: Buffer.from(r) })),
-          }),
-        );
-        if (out.FailedPutCount !== 0) throw new Error(`${out.FailedPutCount} records failed`);
       }
     }
     await local.pipeline.flush();
