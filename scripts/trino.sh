@@ -181,10 +181,11 @@ case "${1:-}" in
     say "starting Trino $version on 127.0.0.1:$port (Java $(java_major "$java_home"): $java_home, heap $heap)"
     for _ in $(seq 1 240); do
       if answers; then
-        say "Trino $(<"$pidfile") ready on 127.0.0.1:$port in $((SECONDS - started)) s (lake root: ${run#"$root"/}/lake, log: ${run#"$root"/}/server.log)"
+        say "Trino $(cat "$pidfile" 2>/dev/null) ready on 127.0.0.1:$port in $((SECONDS - started)) s (lake root: ${run#"$root"/}/lake, log: ${run#"$root"/}/server.log)"
         exit 0
       fi
-      if ! kill -0 "$(<"$pidfile")" 2>/dev/null; then
+      # The launcher's daemon writes the pid file itself, a moment after `start` returns.
+      if [[ -f "$pidfile" ]] && ! kill -0 "$(<"$pidfile")" 2>/dev/null; then
         echo "trino: exited during start; last log lines:" >&2
         tail -n 40 "$run/server.log" "$run/launcher.log" >&2 2>/dev/null || true
         rm -f "$pidfile"
@@ -193,7 +194,8 @@ case "${1:-}" in
       sleep 1
     done
     tail -n 20 "$run/server.log" >&2 2>/dev/null || true
-    die "Trino did not answer on port $port within 240 s"
+    [[ -f "$pidfile" ]] && kill "$(<"$pidfile")" 2>/dev/null && rm -f "$pidfile"
+    die "Trino did not answer on port $port within 240 s (stopped it)"
     ;;
   stop)
     if [[ -f "$pidfile" ]]; then
