@@ -6,7 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AlertWindow, evaluationSlot, ruleWindow } from '../../src/alerts/alert';
-import { type AlertRule, DEFAULT_ALERTS, enabledRules } from '../../src/alerts/config';
+import {
+  type AlertRule,
+  type AlertRuleSettings,
+  alertRuleSchema,
+  DEFAULT_ALERTS,
+  enabledRules,
+} from '../../src/alerts/config';
 import { LakeSource } from '../../src/alerts/lake';
 import type { Observation } from '../../src/alerts/observe';
 import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
@@ -21,21 +27,20 @@ const data = tierDataset();
 const DELAY = DEFAULT_ALERTS.delayMinutes;
 const options = { maxSamples: 3, maxGroups: 50, lockedCategories: lockedCategories(DEFAULT_CONFIG) };
 
-const base = (r: Partial<AlertRule> & Pick<AlertRule, 'name' | 'kind'>): AlertRule => ({
-  description: r.name,
-  severity: 'low',
-  filter: {},
-  groupBy: [],
-  windowMinutes: 5,
-  threshold: 0,
-  forEvaluations: 1,
-  minEvents: 1,
-  renotifyMinutes: 60,
-  suppress: [],
-  notifyResolved: true,
-  enabled: true,
-  ...r,
-});
+/** A rule with the schema's defaults (as a config override gets them). */
+const base = (r: Partial<AlertRuleSettings> & Pick<AlertRule, 'name' | 'kind'>): AlertRule => {
+  const { name, ...settings } = r;
+  return {
+    ...alertRuleSchema.parse({
+      description: name,
+      severity: 'low',
+      windowMinutes: 5,
+      threshold: 0,
+      ...settings,
+    }),
+    name,
+  };
+};
 
 /** The default rules that query the lake, and one of each kind with other filters and groupings. */
 const RULES: AlertRule[] = [

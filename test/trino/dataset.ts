@@ -5,6 +5,7 @@
  * recent errors for the saved queries, and bursts that make each default alert rule fire at `alertAt`.
  * Deterministic for a given `now` (a seeded generator), unique timestamps (so ordering has no ties).
  */
+import { prng } from '../../src/local/sample-traffic';
 import type { RawEvent } from './lake';
 
 export const MINUTE = 60_000;
@@ -65,20 +66,9 @@ export interface Dataset {
   readonly events: RawEvent[];
 }
 
-/** mulberry32: a small seeded generator, so a failing run can be reproduced from its `now`. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export function tierDataset(now: number = Date.now()): Dataset {
-  const rnd = generator(now % 2 ** 31);
+  // The demo's seeded generator: the same `now` gives the same events.
+  const rnd = prng(now % 2 ** 31);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
   const start = Math.floor(now / HOUR) * HOUR - 30 * HOUR;
   const midnight = Math.ceil(start / DAY) * DAY;
