@@ -11,16 +11,20 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'main',
+          sequence: { groupOrder: 0 },
           include: ['test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/trino/**'],
         },
       },
       {
         // Needs a running Trino: its global setup starts one when none answers (and only when a file of
-        // this project is selected), so `npx vitest run test/query` does not pay for it.
+        // this project is selected), so `npx vitest run test/query` does not pay for it. It runs after
+        // the main project: Trino's queries on 2 shared cores would push synth-heavy tests past their
+        // timeouts.
         extends: true,
         test: {
           name: 'trino',
+          sequence: { groupOrder: 1 },
           include: ['test/trino/**/*.test.ts'],
           globalSetup: ['test/trino/global-setup.ts'],
         },
