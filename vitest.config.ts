@@ -25,6 +25,8 @@ export default defineConfig({
         test: {
           name: 'trino',
           sequence: { groupOrder: 1 },
+          // A cold Trino plans its first queries slowly on a busy machine.
+          testTimeout: 180_000,
           include: ['test/trino/**/*.test.ts'],
           globalSetup: ['test/trino/global-setup.ts'],
         },

@@ -118,12 +118,12 @@ node.data-dir=$run/data
 node.bind-ip=127.0.0.1
 node.internal-address=127.0.0.1
 EOF
-  # Serial GC and C1 only: small heap, short queries, two cores shared with the rest of the test suite.
+  # Serial GC: a small heap on two cores shared with the rest of the test suite. Full tiered JIT: the
+  # tier plans a few hundred queries, and C2-compiled planner code pays for its compilation.
   cat >"$run/etc/jvm.config" <<EOF
 -server
 -Xmx$heap
 -XX:+UseSerialGC
--XX:TieredStopAtLevel=1
 -XX:ReservedCodeCacheSize=256M
 -XX:+ExitOnOutOfMemoryError
 -XX:-OmitStackTraceInFastThrow
