@@ -20,10 +20,10 @@ import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
 import { athenaRequestToken, athenaRows } from '../../src/query/athena';
 import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
 import { sampleUniverse } from './compare';
-import { HOUR, MINUTE, tierDataset } from './dataset';
-import { openTierLake, searchRecords, type TierLake } from './lake';
+import { HOUR, MINUTE } from './dataset';
+import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
 
-const data = tierDataset();
+const data = tierData();
 const DELAY = DEFAULT_ALERTS.delayMinutes;
 const options = { maxSamples: 3, maxGroups: 50, lockedCategories: lockedCategories(DEFAULT_CONFIG) };
 
@@ -106,7 +106,7 @@ let athena: LakeSource;
 let universe: Set<string>;
 
 beforeAll(async () => {
-  lake = await openTierLake(data.events);
+  lake = await openTierLake();
   universe = sampleUniverse(
     searchRecords(
       await lake.duckdb({

@@ -19,10 +19,10 @@ import {
 import { pseudonymizeUserId } from '../../src/redact/pseudonym';
 import { CATEGORIES, LEVELS } from '../../src/schema';
 import { expectSameResults, sampleUniverse } from './compare';
-import { HOUR, MESSAGES, MINUTE, SERVICES, tierDataset } from './dataset';
-import { openTierLake, searchRecords, type TierLake } from './lake';
+import { HOUR, MESSAGES, MINUTE, SERVICES } from './dataset';
+import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
 
-const data = tierDataset();
+const data = tierData();
 const DAY = 24 * HOUR;
 /** Runs per property: each is one query on each engine. */
 const RUNS = 30;
@@ -36,7 +36,7 @@ let emptyResults = 0;
 let nonEmptyResults = 0;
 
 beforeAll(async () => {
-  lake = await openTierLake(data.events);
+  lake = await openTierLake();
   const key = pseudonymKey(lake.dataDir, undefined, false);
   users = ['user-0', 'user-1', 'user-2', 'user-3', 'user-4'].map((u) => pseudonymizeUserId(u, key));
   universe = sampleUniverse(

@@ -1,6 +1,6 @@
 /**
- * Global setup of the `trino` test project: makes sure a Trino answers on `LOGLAKE_TRINO_PORT` and hands
- * its URL and lake root to the tests. Locally it starts one on demand (`scripts/trino.sh start`: the
+ * Global setup of the `trino` test project: makes sure a Trino answers on `LOGLAKE_TRINO_PORT`, writes the
+ * tier's lake once (`shared-lake.ts`) and hands both to the tests. Locally it starts one on demand (`scripts/trino.sh start`: the
  * first run downloads Trino from Maven Central) and stops it after the run; in CI `.ci/run` starts it,
  * and its absence fails the run.
  */
@@ -8,10 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { ROOT, TRINO_SCRIPT, trinoEnv, trinoLakeRoot } from './env';
+import { dropSharedLake, type SharedLake, writeSharedLake } from './shared-lake';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    trino: { url: string; lakeRoot: string };
+    trino: { url: string; lakeRoot: string; lake: SharedLake };
   }
 }
 
@@ -19,7 +20,7 @@ function script(command: 'start' | 'stop' | 'status', stdio: 'inherit' | 'ignore
   return spawnSync(TRINO_SCRIPT, [command], { cwd: ROOT, stdio: ['ignore', stdio, stdio] }).status;
 }
 
-export default function setup(project: TestProject): () => void {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const { port, ci } = trinoEnv;
   let started = false;
   if (script('status', 'ignore') !== 0) {
@@ -44,8 +45,21 @@ export default function setup(project: TestProject): () => void {
       `Trino tier: Trino answers on port ${port} but ${lakeRoot} does not exist: it was not started by this checkout's scripts/trino.sh (set LOGLAKE_TRINO_PORT to a free port)`,
     );
   }
-  project.provide('trino', { url: `http://127.0.0.1:${port}`, lakeRoot });
-  return () => {
+  const url = `http://127.0.0.1:${port}`;
+  let lake: SharedLake | undefined;
+  try {
+    // One lake for every file of the tier: the pipeline, the synth and the DDL run once.
+    lake = await writeSharedLake(url, lakeRoot);
+    project.provide('trino', { url, lakeRoot, lake });
+  } catch (error) {
     if (started) script('stop', 'inherit');
+    throw error;
+  }
+  return async () => {
+    try {
+      if (lake) await dropSharedLake(url, lake);
+    } finally {
+      if (started) script('stop', 'inherit');
+    }
   };
 }

@@ -1,15 +1,9 @@
 /**
- * A lake for the Trino tier: events sent by the shipper with the real `@aws-sdk/client-firehose` to the local pipeline
- * (the transform's code, Parquet in the Firehose layout) under Trino's `local.location`, then read two
- * ways: DuckDB through `LocalLakeReader` (what `loglake` runs locally) and Trino through the Glue tables
- * of the synthesized stack and the production Athena runner (what the CLI and the alarm Lambda run on AWS).
+ * The Trino tier's lake (`shared-lake.ts`) read two ways: DuckDB through `LocalLakeReader` (what `loglake`
+ * runs locally) and Trino through the Glue tables of the synthesized stack and the production Athena
+ * runner (what the CLI and the alarm Lambda run on AWS).
  */
-import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { inject } from 'vitest';
-import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
-import { Shipper } from '../../src/producer';
 import {
   type AggregateRow,
   type BuiltQuery,
@@ -24,9 +18,9 @@ import {
 import { athenaRows } from '../../src/query/athena';
 import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
 import type { StreamName } from '../../src/schema';
-import { startTestLocal } from '../helpers/local';
 import { type AthenaOnTrino, startAthenaOnTrino, TrinoSession } from '../helpers/trino';
-import { type GlueTable, synthesizedGlueTables, trinoCreateTable } from '../helpers/trino-ddl';
+import type { GlueTable } from '../helpers/trino-ddl';
+import { type Dataset, tierDataset } from './dataset';
 
 /** One raw log event as a producer sends it (the transform normalizes it). */
 export type RawEvent = Record<string, unknown> & { category?: string };
@@ -49,49 +43,13 @@ export interface TierLake {
   close(): Promise<void>;
 }
 
-/** Every category's stream: locked categories go to `audit`, the others to `logs` (as producers route them). */
-const LOCKED: readonly string[] = lockedCategories(DEFAULT_CONFIG);
-
-function streamOf(category: string | undefined): StreamName {
-  return category !== undefined && LOCKED.includes(category) ? 'audit' : 'logs';
-}
-
-/** Send `events` through the local pipeline, wait for delivery, and open the lake on both engines. */
-export async function openTierLake(events: readonly RawEvent[]): Promise<TierLake> {
-  const { url, lakeRoot } = inject('trino');
-  const dir = `tier-${randomUUID().slice(0, 8)}`;
-  const dataDir = join(lakeRoot, dir);
-  const local = await startTestLocal({ dataDir, flushSeconds: 3600 });
-  try {
-    // The real shipper: it packs lines per category and hour (the transform puts every event of a record
-    // in one partition), one shipper per stream, as producers route locked categories to `audit`.
-    for (const stream of ['logs', 'audit'] as const) {
-      const lines = events.filter((e) => streamOf(e.category) === stream).map((e) => JSON.stringify(e));
-      if (lines.length === 0) continue;
-      const shipper = new Shipper({ streamName: stream, client: local.client });
-      for (const line of lines) await shipper.write(line);
-      const counters = await shipper.close();
-      if (counters.linesSent !== lines.length) {
-        throw new Error(
-          `shipper sent ${counters.linesSent} of ${lines.length} lines: ${JSON.stringify(counters)}`,
-        );
-      }
-    }
-    await local.pipeline.flush();
-  } finally {
-    await local.stop();
-    local.client.destroy();
-  }
-
+/** The tier's shared lake (written once by the global setup), opened on both engines for one test file. */
+export async function openTierLake(): Promise<TierLake> {
+  const { url, lake: shared } = inject('trino');
+  const { dataDir, schema, glue } = shared;
   const trino = new TrinoSession(url);
-  const glue = synthesizedGlueTables();
-  const database = Object.values(glue)[0]?.database ?? 'loglake';
-  const schema = `${database}_${dir.replace(/-/g, '_')}`;
-  await trino.query(`CREATE SCHEMA hive."${schema}"`);
-  for (const table of Object.values(glue)) await trino.query(trinoCreateTable(table, schema, dir));
   const athena = await startAthenaOnTrino(trino);
   const reader = await LocalLakeReader.open(dataDir);
-
   const tables = (streams: readonly StreamName[] = ['logs', 'audit']) =>
     streams.map((s) => ({ database: schema, table: s }));
   return {
@@ -113,12 +71,13 @@ export async function openTierLake(events: readonly RawEvent[]): Promise<TierLak
     close: async () => {
       reader.close();
       await athena.close();
-      for (const table of Object.keys(glue))
-        await trino.query(`DROP TABLE IF EXISTS hive."${schema}"."${table}"`);
-      await trino.query(`DROP SCHEMA IF EXISTS hive."${schema}"`);
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The tier's events, as the global setup generated them. */
+export function tierData(): Dataset {
+  return tierDataset(inject('trino').lake.now);
 }
 
 /** `athenaRows` as the CLI and the alarm Lambda call it; small pages so paging is exercised too. */

@@ -12,17 +12,17 @@ import { athenaRows } from '../../src/query/athena';
 import { pseudonymizeUserId } from '../../src/redact/pseudonym';
 import { type CaseContext, SEARCH_CASES, STATS_CASES } from './cases';
 import { expectSameResults, sampleUniverse } from './compare';
-import { HOUR, tierDataset } from './dataset';
-import { openTierLake, searchRecords, type TierLake } from './lake';
+import { HOUR } from './dataset';
+import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
 
 let lake: TierLake;
 let context: CaseContext;
 let universe: Set<string>;
 let records: SearchRecord[];
-const data = tierDataset();
+const data = tierData();
 
 beforeAll(async () => {
-  lake = await openTierLake(data.events);
+  lake = await openTierLake();
   const key = pseudonymKey(lake.dataDir, undefined, false);
   context = { data, pseudonym: (id) => pseudonymizeUserId(id, key) };
   records = searchRecords(

@@ -8,14 +8,14 @@ import { duckdbType } from '../../src/query/columns';
 import { lakeScan } from '../../src/query/duckdb';
 import { PARTITION_COLUMNS, RECORD_COLUMNS } from '../../src/schema';
 import { trinoType } from '../helpers/trino-ddl';
-import { HOUR, tierDataset } from './dataset';
-import { openTierLake, type TierLake } from './lake';
+import { HOUR } from './dataset';
+import { openTierLake, type TierLake, tierData } from './lake';
 
 let lake: TierLake;
-const data = tierDataset();
+const data = tierData();
 
 beforeAll(async () => {
-  lake = await openTierLake(data.events.slice(0, 200));
+  lake = await openTierLake();
 }, 600_000);
 
 afterAll(async () => {
