@@ -7,9 +7,8 @@
  * Failed sends are reported as they happen, with what went wrong (`cannot connect to …: ECONNREFUSED`).
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import type { Command } from 'commander';
-import { InputError } from '../errors';
+import { firehoseClientConfig } from '../producer/client-config';
 import { describeCallError } from '../producer/put-batch';
 import { type DropReason, Shipper, type ShipperCounters } from '../producer/shipper';
 import { cliEnv } from './env';
@@ -43,29 +42,6 @@ export const DEFAULT_CLOSE_TIMEOUT_SECONDS = 30;
 const REPEAT_REPORT_MS = 5_000;
 
 /**
- * Client config for an endpoint: a loopback endpoint (the local pipeline) gets placeholder credentials
- * and a default region, since it checks neither.
- */
-export function firehoseClientConfig(
-  endpoint: string | undefined,
-  region: string | undefined,
-): FirehoseClientConfig {
-  if (!endpoint) return region ? { region } : {};
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new InputError(`--endpoint: not a URL: ${JSON.stringify(endpoint)}`);
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  return {
-    endpoint,
-    region: region ?? cliEnv.region ?? 'us-east-1',
-    ...(loopback ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  };
-}
-
-/**
  * Ship every line of `input` until it ends or `signals.stop` aborts; resolves with the counts once
  * everything read is delivered or dropped (and said so on `io.stderr`).
  */
@@ -81,7 +57,7 @@ export async function sendLines(
   let lastFailure: string | undefined;
   const shipper = new Shipper({
     streamName: flags.stream,
-    clientConfig: firehoseClientConfig(flags.endpoint, flags.region),
+    clientConfig: firehoseClientConfig(flags, '--endpoint'),
     flushIntervalMs: flags.flushMs ?? 1_000,
     onRetry: ({ lines, attempt, delayMs, error }) => {
       const what = describeCallError(error, target);
