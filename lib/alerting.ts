@@ -23,6 +23,7 @@ import {
   severitiesAtOrAbove,
 } from '../src/alerts/config';
 import { alarmSettings, encodeAlarmSettings } from '../src/alerts/settings';
+import { PROCESSING_FAILED, TRANSFORM_METRICS } from '../src/metrics';
 import { type Category, DATA_PREFIX, ERROR_PREFIX, type StreamName } from '../src/schema';
 import { LogLakeFunction, type LogRetentionDays } from './function';
 import { acknowledge, wildcardAction, wildcardResource } from './nag';
@@ -395,9 +396,13 @@ export class Alerting extends Construct {
         props.processingFailedMetric?.(s.name) ??
         // The transform's EMF metric (Powertools: `service` default dimension, `Stream` default, `Result` per metric).
         new cloudwatch.Metric({
-          namespace: 'LogLake',
-          metricName: 'Records',
-          dimensionsMap: { service: 'loglake-transform', Stream: s.name, Result: 'ProcessingFailed' },
+          namespace: TRANSFORM_METRICS.namespace,
+          metricName: TRANSFORM_METRICS.names.records,
+          dimensionsMap: {
+            [TRANSFORM_METRICS.dimensions.service]: TRANSFORM_METRICS.service,
+            [TRANSFORM_METRICS.dimensions.stream]: s.name,
+            [TRANSFORM_METRICS.dimensions.result]: PROCESSING_FAILED,
+          },
           statistic: 'Sum',
           period: five,
         });
