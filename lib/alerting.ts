@@ -428,13 +428,12 @@ export class Alerting extends Construct {
       memorySize: 512,
       // Athena queries of a dozen rules in a row; well under the EventBridge retry window.
       timeout: Duration.minutes(5),
+      // EventBridge invokes asynchronously: two retries, then the event is parked in the dead-letter queue.
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
     });
-    // EventBridge invokes asynchronously: two retries, then the event is parked in the dead-letter queue.
-    (fn.node.defaultChild as lambda.CfnFunction).deadLetterConfig = {
-      targetArn: this.deadLetterQueue.queueArn,
-    };
+    // The function grants itself sqs:SendMessage; the queue's grant adds the use of its KMS key.
     this.deadLetterQueue.grantSendMessages(fn);
-    fn.configureAsyncInvoke({ retryAttempts: 2 });
     acknowledge(
       fn,
       'The alarm Lambda calls only regional AWS APIs (Athena, Glue, S3 query results, DynamoDB, SNS, KMS); a VPC would add NAT or endpoint cost and no data path.',
