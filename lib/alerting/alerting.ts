@@ -2,31 +2,28 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subs from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ALARM_ENV } from '../lambdas/alarm/constants';
-import {
-  type AlertsConfig,
-  type PipelineAlarm,
-  SEVERITIES,
-  type Severity,
-  type Subscription,
-  severitiesAtOrAbove,
-} from '../src/alerts/config';
-import { alarmSettings, encodeAlarmSettings } from '../src/alerts/settings';
-import { PROCESSING_FAILED, TRANSFORM_METRICS } from '../src/metrics';
-import { type Category, DATA_PREFIX, ERROR_PREFIX, type StreamName } from '../src/schema';
-import { LogLakeFunction, type LogRetentionDays } from './function';
-import { acknowledge, wildcardAction, wildcardResource } from './nag';
+import { ALARM_ENV } from '../../lambdas/alarm/constants';
+import { type AlertsConfig, type PipelineAlarm, SEVERITIES, type Severity } from '../../src/alerts/config';
+import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
+import { PROCESSING_FAILED, TRANSFORM_METRICS } from '../../src/metrics';
+import { pascalCase } from '../../src/outputs';
+import { type Category, DATA_PREFIX, type StreamName } from '../../src/schema';
+import { LogLakeFunction, type LogRetentionDays } from '../function';
+import { acknowledge, wildcardAction, wildcardResource } from '../nag';
+import { createDashboard } from './dashboard';
+import { createPipelineAlarms } from './pipeline-alarms';
+import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
+import { subscribe } from './subscriptions';
+import { createAlarmTriggers } from './triggers';
 
 /** Where the alarm Lambda runs its queries. */
 export interface AlertingLake {
@@ -85,8 +82,6 @@ export interface AlertingProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-const PASCAL: Record<Severity, string> = { critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low' };
-
 /**
  * Alerting for a log lake: rules over the logs on a schedule, the pipeline's own alarms, SNS by severity.
  *
@@ -132,14 +127,14 @@ export class Alerting extends Construct {
     this.topics = Object.fromEntries(
       SEVERITIES.map((s) => [
         s,
-        new sns.Topic(this, `${PASCAL[s]}Topic`, {
+        new sns.Topic(this, `${pascalCase(s)}Topic`, {
           displayName: `loglake ${s} alerts`,
           masterKey: this.topicKey,
           enforceSSL: true,
         }),
       ]),
     ) as Record<Severity, sns.Topic>;
-    for (const subscription of alerts.subscriptions) this.subscribe(subscription);
+    for (const subscription of alerts.subscriptions) subscribe(this, this.topics, subscription);
 
     this.table = new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -165,7 +160,11 @@ export class Alerting extends Construct {
     });
 
     // Pipeline alarms first: their names go into the function's environment.
-    const pipelineAlarms = alerts.pipeline.enabled ? this.createPipelineAlarms(props) : [];
+    const metrics = streamMetrics(props.streams, props.processingFailedMetric);
+    const streamNames = props.streams.map((s) => s.name);
+    const pipelineAlarms = alerts.pipeline.enabled
+      ? createPipelineAlarms(this, alerts.pipeline, metrics, streamNames)
+      : [];
     const alarmInfo = Object.fromEntries(
       pipelineAlarms.map(({ alarm, severity, description }) => [alarm.alarmName, { severity, description }]),
     );
@@ -188,55 +187,14 @@ export class Alerting extends Construct {
     this.function = fn;
     this.grantLambda(fn, props);
 
-    const target = new targets.LambdaFunction(fn, {
+    this.schedule = createAlarmTriggers(this, {
+      target: fn,
       deadLetterQueue: this.deadLetterQueue,
-      maxEventAge: Duration.hours(1),
-      retryAttempts: 4,
+      scheduleMinutes: alerts.scheduleMinutes,
+      alarms: pipelineAlarms.map((a) => a.alarm),
+      buckets: props.streams.map((s) => s.bucket),
+      enableBucketEvents: props.enableBucketEvents ?? true,
     });
-    this.schedule = new events.Rule(this, 'Schedule', {
-      description: `Evaluates the loglake alert rules every ${alerts.scheduleMinutes} min`,
-      schedule: events.Schedule.rate(Duration.minutes(alerts.scheduleMinutes)),
-      targets: [target],
-    });
-    if (pipelineAlarms.length > 0) {
-      new events.Rule(this, 'AlarmStateChangeRule', {
-        description: 'State changes of the loglake pipeline alarms → alarm Lambda',
-        eventPattern: {
-          source: ['aws.cloudwatch'],
-          detailType: ['CloudWatch Alarm State Change'],
-          resources: pipelineAlarms.map((a) => a.alarm.alarmArn),
-        },
-        targets: [target],
-      });
-    }
-    if (props.streams.length > 0) {
-      if (props.enableBucketEvents ?? true) {
-        for (const s of props.streams) {
-          const cfn = s.bucket.node.defaultChild;
-          if (cfn instanceof s3.CfnBucket) {
-            // Native CloudFormation property: no BucketNotifications custom resource (and its Lambda) needed.
-            cfn.addPropertyOverride(
-              'NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled',
-              true,
-            );
-          } else {
-            s.bucket.enableEventBridgeNotification();
-          }
-        }
-      }
-      new events.Rule(this, 'ErrorObjectRule', {
-        description: `New objects under ${ERROR_PREFIX}/ (records Firehose could not process) → alarm Lambda`,
-        eventPattern: {
-          source: ['aws.s3'],
-          detailType: ['Object Created'],
-          detail: {
-            bucket: { name: props.streams.map((s) => s.bucket.bucketName) },
-            object: { key: [{ prefix: `${ERROR_PREFIX}/` }] },
-          },
-        },
-        targets: [target],
-      });
-    }
 
     // The alarm Lambda cannot report its own failures: this alarm goes straight to SNS.
     const selfAlarm = new cloudwatch.Alarm(this, 'AlertingErrorsAlarm', {
@@ -266,156 +224,13 @@ export class Alerting extends Construct {
       { kind: 'alertingErrors' as const, alarm: selfAlarm },
       { kind: 'alertingErrors' as const, alarm: dlqAlarm },
     ];
-    this.dashboard = this.createDashboard(props, fn);
-  }
-
-  /** Subscribe an endpoint to every topic at or above its minimum severity. */
-  private subscribe(s: Subscription): void {
-    const filterPolicy = s.firingOnly
-      ? { status: sns.SubscriptionFilter.stringFilter({ allowlist: ['firing'] }) }
-      : undefined;
-    const opts = filterPolicy ? { filterPolicy } : {};
-    for (const severity of severitiesAtOrAbove(s.minSeverity)) {
-      const topic = this.topics[severity];
-      switch (s.protocol) {
-        case 'email':
-          topic.addSubscription(new subs.EmailSubscription(s.endpoint, opts));
-          break;
-        case 'https':
-          topic.addSubscription(
-            new subs.UrlSubscription(s.endpoint, { ...opts, protocol: sns.SubscriptionProtocol.HTTPS }),
-          );
-          break;
-        case 'sms':
-          topic.addSubscription(new subs.SmsSubscription(s.endpoint, opts));
-          break;
-        case 'sqs':
-          topic.addSubscription(
-            new subs.SqsSubscription(
-              sqs.Queue.fromQueueArn(this, `Sub${PASCAL[severity]}${hash(s.endpoint)}`, s.endpoint),
-              {
-                ...opts,
-                rawMessageDelivery: true,
-              },
-            ),
-          );
-          break;
-        case 'lambda':
-          topic.addSubscription(
-            new subs.LambdaSubscription(
-              lambda.Function.fromFunctionArn(this, `Sub${PASCAL[severity]}${hash(s.endpoint)}`, s.endpoint),
-              opts,
-            ),
-          );
-          break;
-      }
-    }
-  }
-
-  private createPipelineAlarms(
-    props: AlertingProps,
-  ): Array<{ kind: PipelineAlarm; alarm: cloudwatch.Alarm; severity: Severity; description: string }> {
-    const { pipeline } = props.alerts;
-    const out: Array<{
-      kind: PipelineAlarm;
-      alarm: cloudwatch.Alarm;
-      severity: Severity;
-      description: string;
-    }> = [];
-    const five = Duration.minutes(5);
-    const add = (
-      kind: PipelineAlarm,
-      id: string,
-      description: string,
-      metric: cloudwatch.IMetric,
-      threshold: number,
-      comparison: cloudwatch.ComparisonOperator,
-      evaluationPeriods = 1,
-    ) => {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold,
-        comparisonOperator: comparison,
-        evaluationPeriods,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      Validations.of(alarm).acknowledge({
-        id: 'NIST.800.53.R5-CloudWatchAlarmAction',
-        reason:
-          'State changes of this alarm reach SNS through EventBridge and the alarm Lambda (one message shape, deduplicated); a direct action would notify twice.',
-      });
-      out.push({ kind, alarm, severity: pipeline.severities[kind], description });
-    };
-    const GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
-    for (const s of props.streams) {
-      const P = s.name === 'logs' ? 'Logs' : 'Audit';
-      const ds = s.deliveryStream;
-      add(
-        'firehoseDelivery',
-        `${P}DeliveryAlarm`,
-        `Firehose ${s.name}: deliveries to S3 are failing`,
-        ds.metric('DeliveryToS3.Success', { statistic: 'Minimum', period: five }),
-        1,
-        cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        2,
-      );
-      add(
-        'firehoseThrottling',
-        `${P}ThrottlingAlarm`,
-        `Firehose ${s.name}: producers are throttled (records rejected)`,
-        ds.metric('ThrottledRecords', { statistic: 'Sum', period: five }),
-        0,
-        GT,
-      );
-      add(
-        'firehoseFreshness',
-        `${P}FreshnessAlarm`,
-        `Firehose ${s.name}: the oldest undelivered record is older than ${pipeline.freshnessThresholdSeconds} s`,
-        ds.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period: five }),
-        pipeline.freshnessThresholdSeconds,
-        GT,
-      );
-      add(
-        'transformErrors',
-        `${P}TransformErrorsAlarm`,
-        `Transform Lambda (${s.name}): invocations failed; Firehose retries, then writes raw records to ${ERROR_PREFIX}/`,
-        s.transform.metricErrors({ statistic: 'Sum', period: five }),
-        0,
-        GT,
-      );
-      add(
-        'transformThrottles',
-        `${P}TransformThrottlesAlarm`,
-        `Transform Lambda (${s.name}): invocations throttled`,
-        s.transform.metricThrottles({ statistic: 'Sum', period: five }),
-        0,
-        GT,
-      );
-      const failed =
-        props.processingFailedMetric?.(s.name) ??
-        // The transform's EMF metric (Powertools: `service` default dimension, `Stream` default, `Result` per metric).
-        new cloudwatch.Metric({
-          namespace: TRANSFORM_METRICS.namespace,
-          metricName: TRANSFORM_METRICS.names.records,
-          dimensionsMap: {
-            [TRANSFORM_METRICS.dimensions.service]: TRANSFORM_METRICS.service,
-            [TRANSFORM_METRICS.dimensions.stream]: s.name,
-            [TRANSFORM_METRICS.dimensions.result]: PROCESSING_FAILED,
-          },
-          statistic: 'Sum',
-          period: five,
-        });
-      add(
-        'processingFailed',
-        `${P}ProcessingFailedAlarm`,
-        `Transform (${s.name}): records marked ProcessingFailed (kept raw under ${ERROR_PREFIX}/)`,
-        failed,
-        0,
-        GT,
-      );
-    }
-    return out;
+    this.dashboard = createDashboard(this, {
+      metrics,
+      streams: streamNames,
+      alarmFunction: fn,
+      freshnessThresholdSeconds: alerts.pipeline.freshnessThresholdSeconds,
+      alarms: this.alarms.map((a) => a.alarm),
+    });
   }
 
   private createFunction(props: AlertingProps, environment: Record<string, string>): lambda.Function {
@@ -526,109 +341,69 @@ export class Alerting extends Construct {
       wildcardAction('kms:ReEncrypt*'),
     );
   }
-
-  private createDashboard(props: AlertingProps, fn: lambda.IFunction): cloudwatch.Dashboard {
-    const five = Duration.minutes(5);
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      defaultInterval: Duration.hours(6),
-    });
-    const perStream = (f: (s: AlertingStream) => cloudwatch.IMetric) => props.streams.map(f);
-    dashboard.addWidgets(
-      new cloudwatch.TextWidget({
-        markdown: '# loglake pipeline\nIngestion (Firehose), transform, delivery to S3 and alerting.',
-        width: 24,
-        height: 2,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Incoming records',
-        left: perStream((s) =>
-          s.deliveryStream.metricIncomingRecords({ statistic: 'Sum', period: five, label: s.name }),
-        ),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Incoming bytes',
-        left: perStream((s) =>
-          s.deliveryStream.metricIncomingBytes({ statistic: 'Sum', period: five, label: s.name }),
-        ),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Throttled records',
-        left: perStream((s) =>
-          s.deliveryStream.metric('ThrottledRecords', { statistic: 'Sum', period: five, label: s.name }),
-        ),
-        width: 8,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Delivery to S3 success (min)',
-        left: perStream((s) =>
-          s.deliveryStream.metric('DeliveryToS3.Success', {
-            statistic: 'Minimum',
-            period: five,
-            label: s.name,
-          }),
-        ),
-        leftYAxis: { min: 0, max: 1 },
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Data freshness (s, max)',
-        left: perStream((s) =>
-          s.deliveryStream.metric('DeliveryToS3.DataFreshness', {
-            statistic: 'Maximum',
-            period: five,
-            label: s.name,
-          }),
-        ),
-        leftAnnotations: [{ value: props.alerts.pipeline.freshnessThresholdSeconds, label: 'alarm' }],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Transform duration (p99, ms)',
-        left: perStream((s) => s.transform.metricDuration({ statistic: 'p99', period: five, label: s.name })),
-        width: 8,
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Transform errors and throttles',
-        left: [
-          ...perStream((s) =>
-            s.transform.metricErrors({ statistic: 'Sum', period: five, label: `${s.name} errors` }),
-          ),
-          ...perStream((s) =>
-            s.transform.metricThrottles({ statistic: 'Sum', period: five, label: `${s.name} throttles` }),
-          ),
-        ],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Alarm Lambda',
-        left: [
-          fn.metricInvocations({ statistic: 'Sum', period: five }),
-          fn.metricErrors({ statistic: 'Sum', period: five }),
-        ],
-        right: [fn.metricDuration({ statistic: 'Maximum', period: five })],
-        width: 8,
-      }),
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Pipeline alarms',
-        alarms: this.alarms.map((a) => a.alarm),
-        width: 8,
-      }),
-    );
-    return dashboard;
-  }
 }
 
-/** Short stable suffix for construct ids derived from an ARN. */
-function hash(s: string): string {
-  let h = 0;
-  for (const c of s) h = (h * 31 + c.charCodeAt(0)) | 0;
-  return (h >>> 0).toString(36);
+/** The per-stream metrics of the given streams, for the alarms and the dashboard. */
+function streamMetrics(
+  streams: readonly AlertingStream[],
+  processingFailed: AlertingProps['processingFailedMetric'],
+): StreamMetrics {
+  const of = (options: StreamMetricOptions = {}) => {
+    const name = options.stream ?? 'logs';
+    const s = streams.find((x) => x.name === name);
+    if (!s) throw new Error(`Alerting: no stream ${name}`);
+    const { stream: _, ...props } = options;
+    return { s, props };
+  };
+  return {
+    metricIncomingRecords: (o) => {
+      const { s, props } = of(o);
+      return s.deliveryStream.metricIncomingRecords(props);
+    },
+    metricIncomingBytes: (o) => {
+      const { s, props } = of(o);
+      return s.deliveryStream.metricIncomingBytes(props);
+    },
+    metricThrottledRecords: (o) => {
+      const { s, props } = of(o);
+      return s.deliveryStream.metric('ThrottledRecords', props);
+    },
+    metricDeliverySuccess: (o) => {
+      const { s, props } = of(o);
+      return s.deliveryStream.metric('DeliveryToS3.Success', props);
+    },
+    metricDeliveryFreshness: (o) => {
+      const { s, props } = of(o);
+      return s.deliveryStream.metric('DeliveryToS3.DataFreshness', props);
+    },
+    metricTransformErrors: (o) => {
+      const { s, props } = of(o);
+      return s.transform.metricErrors(props);
+    },
+    metricTransformThrottles: (o) => {
+      const { s, props } = of(o);
+      return s.transform.metricThrottles(props);
+    },
+    metricTransformDuration: (o) => {
+      const { s, props } = of(o);
+      return s.transform.metricDuration(props);
+    },
+    metricProcessingFailed: (o) => {
+      const { s, props } = of(o);
+      return (
+        processingFailed?.(s.name) ??
+        // The transform's EMF metric (Powertools: `service` default dimension, `Stream` default, `Result` per metric).
+        new cloudwatch.Metric({
+          namespace: TRANSFORM_METRICS.namespace,
+          metricName: TRANSFORM_METRICS.names.records,
+          dimensionsMap: {
+            [TRANSFORM_METRICS.dimensions.service]: TRANSFORM_METRICS.service,
+            [TRANSFORM_METRICS.dimensions.stream]: s.name,
+            [TRANSFORM_METRICS.dimensions.result]: PROCESSING_FAILED,
+          },
+          ...props,
+        })
+      );
+    },
+  };
 }
