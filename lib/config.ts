@@ -7,8 +7,6 @@ import { z } from 'zod';
 import { type LogLakeConfig, resolveConfig } from '../src/config';
 import { configErrorFromZod, parseJsonOrThrow } from '../src/errors';
 
-export * from '../src/config';
-
 /** Context key holding overrides, e.g. `{"context": {"loglake": {"categories": {"debug": {"expiryDays": 7}}}}}`. */
 export const CONFIG_CONTEXT_KEY = 'loglake';
 

@@ -4,7 +4,6 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,49 +13,26 @@ import { Construct } from 'constructs';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import { type AlertsConfig, type PipelineAlarm, SEVERITIES, type Severity } from '../../src/alerts/config';
 import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
-import { PROCESSING_FAILED, TRANSFORM_METRICS } from '../../src/metrics';
 import { pascalCase } from '../../src/outputs';
-import { type Category, DATA_PREFIX, type StreamName } from '../../src/schema';
+import { CATEGORIES, type StreamName } from '../../src/schema';
 import { LogLakeFunction, type LogRetentionDays } from '../function';
-import { acknowledge, wildcardAction, wildcardResource } from '../nag';
+import type { ILogLake } from '../log-lake';
+import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from '../private/nag';
 import { createDashboard } from './dashboard';
 import { createPipelineAlarms } from './pipeline-alarms';
-import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
 import { subscribe } from './subscriptions';
 import { createAlarmTriggers } from './triggers';
 
-/** Where the alarm Lambda runs its queries. */
-export interface AlertingLake {
-  /** Athena workgroup (its enforced settings decide the results location, encryption and scan cutoff). */
-  readonly workGroupName: string;
-  /** Bucket and key prefix the workgroup writes results to (the Lambda reads them back). */
-  readonly resultsBucket: s3.IBucket;
-  /** @default '' (the whole bucket) */
-  readonly resultsPrefix?: string;
-  readonly databaseName: string;
-  /** Glue table of each stream (`audit` only when some category is locked). */
-  readonly tables: Readonly<Partial<Record<StreamName, string>>> & { readonly logs: string };
-}
-
-/** One Firehose stream of the lake: what is watched and where its objects land. */
-export interface AlertingStream {
-  readonly name: StreamName;
-  readonly deliveryStream: firehose.IDeliveryStream;
-  /** The transform Lambda processing this stream. */
-  readonly transform: lambda.IFunction;
-  /** The bucket this stream delivers to (data under `logs/`, failures under `errors/`). */
-  readonly bucket: s3.IBucket;
-}
-
 export interface AlertingProps {
+  /** The lake to watch: its streams' metrics, its buckets' error output, its tables through Athena. */
+  readonly lake: ILogLake;
   /** The `alerts` slice of the config: rules, schedule, pipeline alarms, subscriptions. */
   readonly alerts: AlertsConfig;
-  /** The lake's key: encrypts the state table, the dead-letter queue and the function's logs and environment. */
-  readonly encryptionKey: kms.IKey;
-  readonly lake: AlertingLake;
-  readonly streams: readonly AlertingStream[];
-  /** Categories delivered through the `audit` stream (rules over them query its table). */
-  readonly lockedCategories: readonly Category[];
+  /**
+   * Encrypts the state table, the dead-letter queue and the function's logs and environment.
+   * @default the lake's key
+   */
+  readonly encryptionKey?: kms.IKey;
   /** Days the alarm Lambda's own log group keeps events. */
   readonly logRetentionDays: LogRetentionDays;
   /**
@@ -70,11 +46,6 @@ export interface AlertingProps {
    * @default true
    */
   readonly enableBucketEvents?: boolean;
-  /**
-   * Metric of records the transform marked ProcessingFailed, per stream (the transform's EMF metric).
-   * @default `LogLake` / `Records` with `Result = ProcessingFailed`, `Stream`, `service = loglake-transform`
-   */
-  readonly processingFailedMetric?: (stream: StreamName) => cloudwatch.IMetric;
   /**
    * Removal policy of the state table.
    * @default RemovalPolicy.DESTROY: state rebuilds itself within one evaluation
@@ -109,7 +80,14 @@ export class Alerting extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
-    const { alerts, encryptionKey: key, lake } = props;
+    const { alerts, lake } = props;
+    const key = props.encryptionKey ?? lake.key;
+    const streamBuckets = (
+      Object.entries(lake.dataBuckets) as [StreamName, s3.IBucket | undefined][]
+    ).flatMap(([stream, bucket]) => (bucket ? [{ stream, bucket }] : []));
+    const streams = streamBuckets.map((s) => s.stream);
+    const buckets = streamBuckets.map((s) => s.bucket);
+    const lockedCategories = CATEGORIES.filter((c) => lake.placement[c] !== 'logs');
     const stack = Stack.of(this);
 
     // The topics have a key of their own: CloudWatch must be allowed to use it (the alarm Lambda's own
@@ -160,39 +138,38 @@ export class Alerting extends Construct {
     });
 
     // Pipeline alarms first: their names go into the function's environment.
-    const metrics = streamMetrics(props.streams, props.processingFailedMetric);
-    const streamNames = props.streams.map((s) => s.name);
     const pipelineAlarms = alerts.pipeline.enabled
-      ? createPipelineAlarms(this, alerts.pipeline, metrics, streamNames)
+      ? createPipelineAlarms(this, alerts.pipeline, lake, streams)
       : [];
     const alarmInfo = Object.fromEntries(
       pipelineAlarms.map(({ alarm, severity, description }) => [alarm.alarmName, { severity, description }]),
     );
 
-    const fn = this.createFunction(props, {
-      [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(alerts, props.lockedCategories)),
+    const fn = this.createFunction(props, key, {
+      [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(alerts, lockedCategories)),
       [ALARM_ENV.table]: this.table.tableName,
       [ALARM_ENV.topics]: stack.toJsonString(
         Object.fromEntries(SEVERITIES.map((s) => [s, this.topics[s].topicArn])),
       ),
       [ALARM_ENV.workgroup]: lake.workGroupName,
       [ALARM_ENV.database]: lake.databaseName,
-      [ALARM_ENV.tables]: stack.toJsonString(lake.tables),
+      // Tables are named after their streams.
+      [ALARM_ENV.tables]: stack.toJsonString(Object.fromEntries(streams.map((s) => [s, s]))),
       [ALARM_ENV.buckets]: stack.toJsonString(
-        Object.fromEntries(props.streams.map((s) => [s.bucket.bucketName, s.name])),
+        Object.fromEntries(streamBuckets.map((s) => [s.bucket.bucketName, s.stream])),
       ),
       [ALARM_ENV.pipelineAlarms]: stack.toJsonString(alarmInfo),
       [ALARM_ENV.searchTarget]: props.searchTarget ?? `--athena --stack ${stack.stackName}`,
     });
     this.function = fn;
-    this.grantLambda(fn, props);
+    this.grantLambda(fn, lake);
 
     this.schedule = createAlarmTriggers(this, {
       target: fn,
       deadLetterQueue: this.deadLetterQueue,
       scheduleMinutes: alerts.scheduleMinutes,
       alarms: pipelineAlarms.map((a) => a.alarm),
-      buckets: props.streams.map((s) => s.bucket),
+      buckets,
       enableBucketEvents: props.enableBucketEvents ?? true,
     });
 
@@ -225,20 +202,24 @@ export class Alerting extends Construct {
       { kind: 'alertingErrors' as const, alarm: dlqAlarm },
     ];
     this.dashboard = createDashboard(this, {
-      metrics,
-      streams: streamNames,
+      metrics: lake,
+      streams,
       alarmFunction: fn,
       freshnessThresholdSeconds: alerts.pipeline.freshnessThresholdSeconds,
       alarms: this.alarms.map((a) => a.alarm),
     });
   }
 
-  private createFunction(props: AlertingProps, environment: Record<string, string>): lambda.Function {
+  private createFunction(
+    props: AlertingProps,
+    key: kms.IKey,
+    environment: Record<string, string>,
+  ): lambda.Function {
     const fn = new LogLakeFunction(this, 'Function', {
       entry: 'lambdas/alarm/index.ts',
       description: 'loglake alarm Lambda: scheduled rules, pipeline alarms, error objects to SNS',
       logRetentionDays: props.logRetentionDays,
-      encryptionKey: props.encryptionKey,
+      encryptionKey: key,
       environment,
       memorySize: 512,
       // Athena queries of a dozen rules in a row; well under the EventBridge retry window.
@@ -262,148 +243,26 @@ export class Alerting extends Construct {
     return fn;
   }
 
-  /** Least privilege: query through the one workgroup, read only the data prefixes, write only state and topics. */
-  private grantLambda(fn: lambda.Function, props: AlertingProps): void {
-    const stack = Stack.of(this);
-    const { lake } = props;
+  /**
+   * Least privilege: query through the lake's main workgroup (reading its tables and category prefixes,
+   * never the raw error output), keep state in the table, publish to the topics.
+   */
+  private grantLambda(fn: lambda.Function, lake: ILogLake): void {
     const role = fn.role;
     if (!role) throw new Error('alarm Lambda has no role');
     this.table.grantReadWriteData(fn);
     for (const t of Object.values(this.topics)) t.grantPublish(fn);
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-        ],
-        resources: [
-          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: lake.workGroupName }),
-        ],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: lake.databaseName }),
-          ...Object.values(lake.tables).map((t: string) =>
-            stack.formatArn({
-              service: 'glue',
-              resource: 'table',
-              resourceName: `${lake.databaseName}/${t}`,
-            }),
-          ),
-        ],
-      }),
-    );
-    for (const s of props.streams) {
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:GetObject'],
-          resources: [s.bucket.arnForObjects(`${DATA_PREFIX}/*`)],
-        }),
-      );
-      fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-          resources: [s.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${DATA_PREFIX}/*`, `${DATA_PREFIX}/`, ''] } },
-        }),
-      );
-    }
-    const prefix = lake.resultsPrefix ?? '';
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [lake.resultsBucket.arnForObjects(`${prefix}*`)],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-        resources: [lake.resultsBucket.bucketArn],
-      }),
-    );
-    props.encryptionKey.grantEncryptDecrypt(fn);
-    acknowledge(
+    const query = lake.grantQuery(fn);
+    acknowledgeGrantWildcards(
       role,
-      'Athena reads every partition file under the data prefix (logs/) and writes its results under the workgroup prefix; nothing else in the buckets (errors/ holds raw data) is granted.',
-      ...props.streams.map((s) => wildcardResource(this, s.bucket.arnForObjects(`${DATA_PREFIX}/*`))),
-      wildcardResource(this, lake.resultsBucket.arnForObjects(`${prefix}*`)),
+      'Athena reads every partition file under the category prefixes and writes its results under the workgroup prefix; nothing else in the buckets (errors/ holds raw data) is granted.',
+      query,
     );
     acknowledge(
       role,
-      'The CDK grants use these action families on two keys only: the lake key (state table, dead-letter queue, Athena results, data reads) and the topic key (publishing).',
+      'The CDK grants use these action families on two keys only: the lake key (state table, dead-letter queue) and the topic key (publishing).',
       wildcardAction('kms:GenerateDataKey*'),
       wildcardAction('kms:ReEncrypt*'),
     );
   }
-}
-
-/** The per-stream metrics of the given streams, for the alarms and the dashboard. */
-function streamMetrics(
-  streams: readonly AlertingStream[],
-  processingFailed: AlertingProps['processingFailedMetric'],
-): StreamMetrics {
-  const of = (options: StreamMetricOptions = {}) => {
-    const name = options.stream ?? 'logs';
-    const s = streams.find((x) => x.name === name);
-    if (!s) throw new Error(`Alerting: no stream ${name}`);
-    const { stream: _, ...props } = options;
-    return { s, props };
-  };
-  return {
-    metricIncomingRecords: (o) => {
-      const { s, props } = of(o);
-      return s.deliveryStream.metricIncomingRecords(props);
-    },
-    metricIncomingBytes: (o) => {
-      const { s, props } = of(o);
-      return s.deliveryStream.metricIncomingBytes(props);
-    },
-    metricThrottledRecords: (o) => {
-      const { s, props } = of(o);
-      return s.deliveryStream.metric('ThrottledRecords', props);
-    },
-    metricDeliverySuccess: (o) => {
-      const { s, props } = of(o);
-      return s.deliveryStream.metric('DeliveryToS3.Success', props);
-    },
-    metricDeliveryFreshness: (o) => {
-      const { s, props } = of(o);
-      return s.deliveryStream.metric('DeliveryToS3.DataFreshness', props);
-    },
-    metricTransformErrors: (o) => {
-      const { s, props } = of(o);
-      return s.transform.metricErrors(props);
-    },
-    metricTransformThrottles: (o) => {
-      const { s, props } = of(o);
-      return s.transform.metricThrottles(props);
-    },
-    metricTransformDuration: (o) => {
-      const { s, props } = of(o);
-      return s.transform.metricDuration(props);
-    },
-    metricProcessingFailed: (o) => {
-      const { s, props } = of(o);
-      return (
-        processingFailed?.(s.name) ??
-        // The transform's EMF metric (Powertools: `service` default dimension, `Stream` default, `Result` per metric).
-        new cloudwatch.Metric({
-          namespace: TRANSFORM_METRICS.namespace,
-          metricName: TRANSFORM_METRICS.names.records,
-          dimensionsMap: {
-            [TRANSFORM_METRICS.dimensions.service]: TRANSFORM_METRICS.service,
-            [TRANSFORM_METRICS.dimensions.stream]: s.name,
-            [TRANSFORM_METRICS.dimensions.result]: PROCESSING_FAILED,
-          },
-          ...props,
-        })
-      );
-    },
-  };
 }

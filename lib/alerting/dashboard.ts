@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { StreamName } from '../../src/schema';
-import type { StreamMetrics } from './stream-metrics';
+import type { StreamMetrics } from '../stream-metrics';
 
 export interface PipelineDashboardProps {
   readonly metrics: StreamMetrics;

@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { AlertsConfig, PipelineAlarm, Severity } from '../../src/alerts/config';
 import { ERROR_PREFIX, type StreamName } from '../../src/schema';
-import type { StreamMetrics } from './stream-metrics';
+import type { StreamMetrics } from '../stream-metrics';
 
 /** One CloudWatch alarm on the pipeline, with the severity and text its alert carries. */
 export interface PipelineAlarmSpec {
