@@ -3,7 +3,6 @@
  * persona policies come from their grants, the producer policy from the streams' grant.
  */
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { LogLakeAccess } from '../../lib/access';

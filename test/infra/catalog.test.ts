@@ -20,6 +20,9 @@ function build(databaseName = 'lake') {
   return { stack, catalog, role };
 }
 
+/** The partition layout as Athena's projection template spells it. */
+const LAYOUT = `logs/category=\${category}/dt=\${dt}/hour=\${hour}/`;
+
 describe('LogLakeCatalog', () => {
   it('creates one external Parquet table per stream, projecting its categories and retention', () => {
     const { stack } = build();
@@ -36,18 +39,8 @@ describe('LogLakeCatalog', () => {
         t.Parameters['storage.location.template'],
       ]),
     ).toEqual([
-      [
-        'logs',
-        'debug,runtime',
-        'NOW-30DAYS,NOW+1DAYS',
-        's3://logs-bucket/logs/category=${category}/dt=${dt}/hour=${hour}/',
-      ],
-      [
-        'audit',
-        'audit',
-        'NOW-2555DAYS,NOW+1DAYS',
-        's3://audit-bucket/logs/category=${category}/dt=${dt}/hour=${hour}/',
-      ],
+      ['logs', 'debug,runtime', 'NOW-30DAYS,NOW+1DAYS', `s3://logs-bucket/${LAYOUT}`],
+      ['audit', 'audit', 'NOW-2555DAYS,NOW+1DAYS', `s3://audit-bucket/${LAYOUT}`],
     ]);
   });
 
