@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIREHOSE_LIMITS } from '../../src/local/server';
-import { firehoseClient, searchLake, startTestLocal, type TestLocal } from '../helpers/local';
+import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
 
 let local: TestLocal | undefined;
 afterEach(async () => {
@@ -249,6 +249,10 @@ describe('local endpoint limits and errors', () => {
 
     // Assess
     await expect(second).rejects.toThrow(/is in use by process/);
-    expect(firehoseClient(local.endpoint.url)).toBeDefined();
+    // The first pipeline is untouched by the refused start: it still accepts records.
+    const put = await local.client.send(
+      new PutRecordCommand({ DeliveryStreamName: 'logs', Record: { Data: Buffer.from('{}\n') } }),
+    );
+    expect(put.RecordId).toBeTruthy();
   });
 });
