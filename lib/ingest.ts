@@ -20,7 +20,7 @@ import { acknowledge, wildcardAction, wildcardResource } from './private/nag';
 import { TransformProcessor } from './private/transform-processor';
 import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
 
-/** Where Firehose writes delivered Parquet: the DESIGN layout, keys from the transform Lambda. */
+/** Where Firehose writes delivered Parquet: the layout of docs/design.md, keys from the transform Lambda. */
 export const DATA_OUTPUT_PREFIX =
   `${DATA_PREFIX}/category=!{partitionKeyFromLambda:category}/` +
   'dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/';

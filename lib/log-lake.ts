@@ -27,9 +27,9 @@ const S3_ACCESS_LOGS_VIA_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPoli
 
 export interface LogLakeProps {
   /**
-   * Overrides of the defaults in DESIGN.md, validated like the `loglake` context key of `cdk.json`.
+   * Overrides of the defaults (docs/design.md, "Categories"), validated like the `loglake` context key of `cdk.json`.
    * A fully resolved {@link LogLakeConfig} is accepted as well.
-   * @default the DESIGN defaults
+   * @default the defaults of docs/design.md (`DEFAULT_CONFIG`)
    */
   readonly config?: LogLakeConfigOverride | LogLakeConfig;
   /**

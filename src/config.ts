@@ -225,7 +225,7 @@ export type DeepPartial<T> = T extends readonly (infer U)[]
 
 const none: CategoryPolicy['transitions'] = [];
 
-/** Defaults from DESIGN.md: the organisation's log policy. */
+/** Defaults of docs/design.md ("Categories", "Personas"): the organisation's log policy. */
 export const DEFAULT_CONFIG: LogLakeConfig = {
   name: 'loglake',
   categories: {
