@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { StreamName } from '../../src/schema';
-import type { StreamMetrics } from '../stream-metrics';
+import type { StreamMetricOptions, StreamMetrics } from '../stream-metrics';
 
 export interface PipelineDashboardProps {
   readonly metrics: StreamMetrics;
@@ -29,53 +29,32 @@ export function createDashboard(scope: Construct, props: PipelineDashboardProps)
       height: 2,
     }),
   );
+  /** One graph of a metric per stream, labelled by stream. */
+  const streamGraph = (
+    title: string,
+    metric: (options: StreamMetricOptions) => cloudwatch.IMetric,
+    statistic: string,
+    extra: Partial<cloudwatch.GraphWidgetProps> = {},
+  ) =>
+    new cloudwatch.GraphWidget({
+      title,
+      left: perStream((stream) => metric({ stream, statistic, period: five, label: stream })),
+      width: 8,
+      ...extra,
+    });
   dashboard.addWidgets(
-    new cloudwatch.GraphWidget({
-      title: 'Incoming records',
-      left: perStream((stream) =>
-        metrics.metricIncomingRecords({ stream, statistic: 'Sum', period: five, label: stream }),
-      ),
-      width: 8,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'Incoming bytes',
-      left: perStream((stream) =>
-        metrics.metricIncomingBytes({ stream, statistic: 'Sum', period: five, label: stream }),
-      ),
-      width: 8,
-    }),
-    new cloudwatch.GraphWidget({
-      title: 'Throttled records',
-      left: perStream((stream) =>
-        metrics.metricThrottledRecords({ stream, statistic: 'Sum', period: five, label: stream }),
-      ),
-      width: 8,
-    }),
+    streamGraph('Incoming records', (o) => metrics.metricIncomingRecords(o), 'Sum'),
+    streamGraph('Incoming bytes', (o) => metrics.metricIncomingBytes(o), 'Sum'),
+    streamGraph('Throttled records', (o) => metrics.metricThrottledRecords(o), 'Sum'),
   );
   dashboard.addWidgets(
-    new cloudwatch.GraphWidget({
-      title: 'Delivery to S3 success (min)',
-      left: perStream((stream) =>
-        metrics.metricDeliverySuccess({ stream, statistic: 'Minimum', period: five, label: stream }),
-      ),
+    streamGraph('Delivery to S3 success (min)', (o) => metrics.metricDeliverySuccess(o), 'Minimum', {
       leftYAxis: { min: 0, max: 1 },
-      width: 8,
     }),
-    new cloudwatch.GraphWidget({
-      title: 'Data freshness (s, max)',
-      left: perStream((stream) =>
-        metrics.metricDeliveryFreshness({ stream, statistic: 'Maximum', period: five, label: stream }),
-      ),
+    streamGraph('Data freshness (s, max)', (o) => metrics.metricDeliveryFreshness(o), 'Maximum', {
       leftAnnotations: [{ value: props.freshnessThresholdSeconds, label: 'alarm' }],
-      width: 8,
     }),
-    new cloudwatch.GraphWidget({
-      title: 'Transform duration (p99, ms)',
-      left: perStream((stream) =>
-        metrics.metricTransformDuration({ stream, statistic: 'p99', period: five, label: stream }),
-      ),
-      width: 8,
-    }),
+    streamGraph('Transform duration (p99, ms)', (o) => metrics.metricTransformDuration(o), 'p99'),
   );
   dashboard.addWidgets(
     new cloudwatch.GraphWidget({

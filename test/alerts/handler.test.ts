@@ -10,7 +10,7 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -21,6 +21,7 @@ import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
 import {
   acquireEmulator,
+  createStateTable,
   EMULATOR_ENDPOINT,
   EMULATOR_REGION,
   emulatorClientConfig,
@@ -42,20 +43,7 @@ let handler: Handler;
 
 beforeAll(async () => {
   acquireEmulator();
-  await raw.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createStateTable(raw, TABLE);
   // Only the error-rate rule, so the Athena conversation is one query.
   const config = resolveConfig({
     alerts: {

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DeleteTableCommand,
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
@@ -16,7 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAlarmLog, DynamoArrivalLog, DynamoStateStore } from '../../lambdas/alarm/aws';
 import type { Alert } from '../../src/alerts/alert';
 import { EMPTY_RULE_STATE } from '../../src/alerts/engine';
-import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
+import {
+  acquireEmulator,
+  createStateTable,
+  emulatorClientConfig,
+  releaseEmulator,
+} from '../helpers/emulator';
 
 const raw = new DynamoDBClient(emulatorClientConfig);
 const db = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
@@ -37,20 +41,7 @@ afterAll(async () => {
 /** A table shaped like the Alerting construct's state table, fresh for each test. */
 async function freshTable(): Promise<string> {
   const name = `alert-state-${randomUUID()}`;
-  await raw.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createStateTable(raw, name);
   tables.push(name);
   return name;
 }

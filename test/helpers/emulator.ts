@@ -4,6 +4,7 @@
  * emulator that leases started (one started by CI or by hand is left running). See scripts/emulator.sh.
  */
 import * as path from 'node:path';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ROOT } from '../infra/helpers';
 import { ensureVenv, run } from '../infra/tools';
 
@@ -30,4 +31,22 @@ export function acquireEmulator(): void {
 
 export function releaseEmulator(): void {
   run(script, ['release', String(process.pid)]);
+}
+
+/** A table shaped like the Alerting construct's state table (`pk`, `sk`), on demand. */
+export async function createStateTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+    }),
+  );
 }

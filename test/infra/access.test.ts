@@ -7,23 +7,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { LogLakeAccess } from '../../lib/access';
 import { LogLakeCatalog } from '../../lib/catalog';
-import { LogLakeIngest } from '../../lib/ingest';
 import { LogLakeQuery } from '../../lib/query';
-import { LogLakeStorage } from '../../lib/storage';
 import { DEFAULT_CONFIG, type PersonaGrant } from '../../src/config';
 import { CATEGORIES, type Persona } from '../../src/schema';
 import { bareStack, policyStatementsOf, resourcesOf } from './helpers';
+import { defaultIngest, defaultStorage } from './parts';
 
 function build(personas: Record<Persona, PersonaGrant> = DEFAULT_CONFIG.personas) {
   const { stack } = bareStack();
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const storage = new LogLakeStorage(stack, 'Storage', {
-    encryptionKey: key,
-    categories: DEFAULT_CONFIG.categories,
-    objectLock: { mode: 'GOVERNANCE', retentionDays: 365 },
-    errorOutputExpiryDays: 14,
-    resultsExpiryDays: 7,
-  });
+  const storage = defaultStorage(stack, key);
   const { logs, audit } = storage.dataBuckets;
   const locked = CATEGORIES.filter((c) => storage.placement[c] === 'audit');
   const catalog = new LogLakeCatalog(stack, 'Catalog', {
@@ -33,21 +26,9 @@ function build(personas: Record<Persona, PersonaGrant> = DEFAULT_CONFIG.personas
       ...(audit && { audit: { bucket: audit, categories: locked, retentionDays: 2555 } }),
     },
   });
-  const ingest = new LogLakeIngest(stack, 'Ingest', {
-    name: 'lake',
-    encryptionKey: key,
-    destinations: {
-      logs: { bucket: logs, table: catalog.tables.logs },
-      ...(audit && catalog.tables.audit && { audit: { bucket: audit, table: catalog.tables.audit } }),
-    },
-    transformSettings: {
-      categories: DEFAULT_CONFIG.categories,
-      transform: DEFAULT_CONFIG.transform,
-      redaction: DEFAULT_CONFIG.redaction,
-    },
-    buffering: DEFAULT_CONFIG.firehose,
-    compression: 'SNAPPY',
-    logRetentionDays: 30,
+  const ingest = defaultIngest(stack, key, {
+    logs: { bucket: logs, table: catalog.tables.logs },
+    ...(audit && catalog.tables.audit && { audit: { bucket: audit, table: catalog.tables.audit } }),
   });
   const query = new LogLakeQuery(stack, 'Query', {
     name: 'lake',

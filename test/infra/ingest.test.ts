@@ -6,10 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { LogLakeCatalog } from '../../lib/catalog';
-import { LogLakeIngest } from '../../lib/ingest';
-import { DEFAULT_CONFIG } from '../../src/config';
 import { TRANSFORM_METRICS } from '../../src/metrics';
 import { bareStack, type FlatStatement, flat, policyStatementsOf, resourcesOf } from './helpers';
+import { defaultIngest } from './parts';
 
 function build(withAudit = true) {
   const { stack } = bareStack();
@@ -24,21 +23,9 @@ function build(withAudit = true) {
       ...(withAudit && { audit: { bucket: audit, categories: ['audit'], retentionDays: 2555 } }),
     },
   });
-  const ingest = new LogLakeIngest(stack, 'Ingest', {
-    name: 'lake',
-    encryptionKey: key,
-    destinations: {
-      logs: { bucket: logs, table: catalog.tables.logs },
-      ...(withAudit && catalog.tables.audit && { audit: { bucket: audit, table: catalog.tables.audit } }),
-    },
-    transformSettings: {
-      categories: DEFAULT_CONFIG.categories,
-      transform: DEFAULT_CONFIG.transform,
-      redaction: DEFAULT_CONFIG.redaction,
-    },
-    buffering: DEFAULT_CONFIG.firehose,
-    compression: 'SNAPPY',
-    logRetentionDays: 30,
+  const ingest = defaultIngest(stack, key, {
+    logs: { bucket: logs, table: catalog.tables.logs },
+    ...(withAudit && catalog.tables.audit && { audit: { bucket: audit, table: catalog.tables.audit } }),
   });
   const role = new iam.Role(stack, 'Producer', { assumedBy: new iam.AccountRootPrincipal() });
   return { stack, ingest, role };

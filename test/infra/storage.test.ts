@@ -3,21 +3,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
-import { LogLakeStorage, type LogLakeStorageProps } from '../../lib/storage';
-import { DEFAULT_CONFIG } from '../../src/config';
+import type { LogLakeStorageProps } from '../../lib/storage';
 import { bareStack, type FlatStatement, policyStatementsOf, resourcesOf } from './helpers';
+import { defaultStorage } from './parts';
 
 function build(props: Partial<LogLakeStorageProps> = {}) {
   const { stack } = bareStack();
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const storage = new LogLakeStorage(stack, 'Storage', {
-    encryptionKey: key,
-    categories: DEFAULT_CONFIG.categories,
-    objectLock: { mode: 'GOVERNANCE', retentionDays: 365 },
-    errorOutputExpiryDays: 14,
-    resultsExpiryDays: 7,
-    ...props,
-  });
+  const storage = defaultStorage(stack, key, props);
   const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });
   return { stack, storage, role };
 }
