@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,10 +7,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { PACKAGE_ROOT } from '../src/package-root';
 import { acknowledge } from './private/nag';
 
-/** Repository root: entries, the lock file and esbuild are resolved from here. */
-const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Package root (also from the compiled `dist/lib/`): entries, the lock file and esbuild are resolved from here. */
+const PROJECT_ROOT = PACKAGE_ROOT;
 
 /** Retention values CloudWatch Logs accepts and the config model allows. */
 export type LogRetentionDays = 1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 180 | 365;
@@ -87,7 +89,7 @@ export class LogLakeFunction extends NodejsFunction {
       ...functionProps,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(1),
-      ...codeFrom(entry),
+      ...handlerCode(entry),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       environmentEncryption: encryptionKey,
@@ -105,24 +107,47 @@ export class LogLakeFunction extends NodejsFunction {
   }
 }
 
-/** Where a function's code comes from: its TypeScript entry, bundled by esbuild on the host. */
-function codeFrom(
+/**
+ * Where the published package carries an entry's handler, bundled at pack time with the same options
+ * (`scripts/build.ts`): `lambdas/transform/index.ts` → `dist/bundles/lambdas/transform/index.js`.
+ */
+function prebundledHandlerDir(entry: string): string {
+  return path.join(PROJECT_ROOT, 'dist', 'bundles', path.dirname(entry));
+}
+
+/**
+ * The code of an entry: bundled from its TypeScript source with esbuild when the source is there (a
+ * checkout), else the handler pre-bundled into the package, so an installed package synthesizes
+ * without the sources, a lock file or esbuild.
+ */
+function handlerCode(
   entry: string,
-): Pick<NodejsFunctionProps, 'entry' | 'handler' | 'projectRoot' | 'depsLockFilePath' | 'bundling'> {
-  return {
-    entry: path.join(PROJECT_ROOT, entry),
-    handler: 'handler',
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-    bundling: {
-      forceDockerBundling: false,
-      format: OutputFormat.CJS,
-      target: 'node24',
-      minify: true,
-      sourceMap: true,
-      // The runtime's bundled SDK lags releases; shipping ours pins the exact client the tests ran.
-      externalModules: [],
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
-    },
-  };
+): Pick<NodejsFunctionProps, 'entry' | 'projectRoot' | 'depsLockFilePath' | 'bundling' | 'code' | 'handler'> {
+  const source = path.join(PROJECT_ROOT, entry);
+  if (existsSync(source)) {
+    return {
+      entry: source,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.CJS,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        // The runtime's bundled SDK lags releases; shipping ours pins the exact client the tests ran.
+        externalModules: [],
+        environment: { NODE_OPTIONS: '--enable-source-maps' },
+      },
+    };
+  }
+  const bundled = prebundledHandlerDir(entry);
+  const file = `${path.basename(entry, path.extname(entry))}.js`;
+  if (!existsSync(path.join(bundled, file))) {
+    throw new Error(
+      `LogLakeFunction: neither ${source} nor its pre-bundled ${path.join(bundled, file)} exists`,
+    );
+  }
+  return { code: lambda.Code.fromAsset(bundled), handler: `${path.basename(file, '.js')}.handler` };
 }

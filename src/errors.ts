@@ -49,6 +49,14 @@ export class DeliveryError extends LogLakeError {
   }
 }
 
+/** The user stopped the operation (Ctrl-C); what it was writing has been removed. */
+export class InterruptedError extends LogLakeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InterruptedError';
+  }
+}
+
 /**
  * A {@link ConfigError} listing `problems` under `title`:
  * ```

@@ -13,7 +13,7 @@ import type {
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
-import { ConfigError } from '../../src/errors';
+import { configError } from '../../src/errors';
 import { TRANSFORM_METRICS } from '../../src/metrics';
 import { putRecordsReliably } from '../../src/producer/put-batch';
 import {
@@ -51,7 +51,7 @@ async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   const key = secret.SecretString ?? secret.SecretBinary;
   if (key === undefined || key.length === 0) {
-    throw new ConfigError(`pseudonym secret ${secretArn} is empty`, [
+    throw configError('Invalid transform environment', [
       { path: TRANSFORM_ENV.pseudonymSecretArn, message: 'secret has no value', received: secretArn },
     ]);
   }

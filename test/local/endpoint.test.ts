@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIREHOSE_LIMITS } from '../../src/local/server';
-import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
+import { firehoseClient, searchLake, startTestLocal, type TestLocal } from '../helpers/local';
 
 let local: TestLocal | undefined;
 afterEach(async () => {
@@ -249,10 +249,14 @@ describe('local endpoint limits and errors', () => {
 
     // Assess
     await expect(second).rejects.toThrow(/is in use by process/);
-    // The first pipeline is untouched by the refused start: it still accepts records.
-    const put = await local.client.send(
+    // The first pipeline is untouched: a fresh client still gets records acknowledged.
+    const client = firehoseClient(local.endpoint.url);
+    const put = await client.send(
       new PutRecordCommand({ DeliveryStreamName: 'logs', Record: { Data: Buffer.from('{}\n') } }),
     );
-    expect(put.RecordId).toBeTruthy();
+    client.destroy();
+    expect(put.$metadata.httpStatusCode).toBe(200);
+    expect(put.RecordId).toMatch(/\S/);
+    expect(local.pipeline.stats.recordsAccepted).toBe(1);
   });
 });
