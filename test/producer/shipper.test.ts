@@ -194,7 +194,7 @@ describe('Shipper', () => {
       streamName: 'logs',
       clientConfig: clientConfig(endpoint.url),
       baseDelayMs: 1,
-      onRetry: (lines, error) => retries.push({ lines, error: (error as Error).name }),
+      onRetry: (r) => retries.push({ lines: r.lines, error: (r.error as Error).name }),
     });
 
     // Act
