@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError } from '../errors';
 import { addAlertsCommand } from './alerts-command';
+import { registerCompactCommand } from './compact-command';
 import { registerDemoCommand } from './demo-command';
 import { cliEnv } from './env';
 import { registerLocalCommand } from './local-command';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerLocalCommand(program);
   registerQueryCommands(program);
   registerSendCommand(program);
+  registerCompactCommand(program);
   addAlertsCommand(program, { defaultDataDir: cliEnv.dataDir ?? DEFAULT_DATA_DIR, loadConfig });
   registerDemoCommand(program);
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
