@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { LogLakeError } from '../errors';
 import type { EngineOptions } from '../query/engine';
 import { STREAMS, type StreamName } from '../schema';
-import { type CompactionReport, type CompactionSettings, Compactor, compactionSettings } from './compact';
+import {
+  type CompactionReport,
+  type CompactionSettings,
+  type CompactionStep,
+  Compactor,
+  compactionSettings,
+} from './compact';
 import { dataDirPaths, lockDataDir } from './datadir';
 import { fsyncDir, recoverSegments, removeSegment, type Segment, SegmentWriter } from './spool';
 import { type Compression, type DeliveryReport, LakeWriter, type TransformedRecord } from './writer';
@@ -57,6 +63,8 @@ export interface LocalCompactionOptions extends Partial<CompactionSettings> {
   readonly engine?: EngineOptions;
   /** Called after every pass that did something. */
   readonly onReport?: (report: CompactionReport) => void;
+  /** Called at each step of a compaction (fault-injection tests stop the process there). */
+  readonly onStep?: (step: CompactionStep, partition: string) => void;
 }
 
 /** Too much data waits for delivery; the producer should retry later. */
@@ -230,7 +238,7 @@ export class LocalPipeline {
   private async startCompaction(): Promise<void> {
     const c = this.options.compaction;
     if (c === false) return;
-    const { intervalMs = 5 * 60_000, engine, onReport, ...overrides } = c ?? {};
+    const { intervalMs = 5 * 60_000, engine, onReport, onStep, ...overrides } = c ?? {};
     this.onCompactionReport = onReport;
     this.compactor = await Compactor.open({
       dataDir: this.options.dataDir,
@@ -239,6 +247,7 @@ export class LocalPipeline {
         ...overrides,
       }),
       engine,
+      ...(onStep ? { onStep } : {}),
     });
     // Undo what a crash interrupted before anything reads or delivers.
     this.compactor.tidy(new Date());
