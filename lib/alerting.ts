@@ -59,6 +59,11 @@ export interface AlertingProps {
   readonly streams: readonly AlertingStream[];
   /** Categories delivered through the `audit` stream (rules over them query its table). */
   readonly lockedCategories: readonly Category[];
+  /**
+   * Delay of rules reading a stream that buffers longer than `alerts.delayMinutes` allows for.
+   * @default `alerts.delayMinutes` for every stream
+   */
+  readonly streamDelayMinutes?: Partial<Record<StreamName, number>>;
   /** Days the alarm Lambda's own log group keeps events. */
   readonly logRetentionDays: LogRetentionDays;
   /**
@@ -170,7 +175,9 @@ export class Alerting extends Construct {
     );
 
     const fn = this.createFunction(props, {
-      [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(alerts, props.lockedCategories)),
+      [ALARM_ENV.settings]: encodeAlarmSettings(
+        alarmSettings(alerts, props.lockedCategories, props.streamDelayMinutes),
+      ),
       [ALARM_ENV.table]: this.table.tableName,
       [ALARM_ENV.topics]: stack.toJsonString(
         Object.fromEntries(SEVERITIES.map((s) => [s, this.topics[s].topicArn])),

@@ -2,6 +2,7 @@
 export * from './access';
 export * from './alerting';
 export * from './catalog';
+export * from './compaction';
 export * from './config';
 export * from './function';
 export * from './ingest';

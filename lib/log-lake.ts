@@ -2,17 +2,20 @@ import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { streamDelays } from '../src/alerts/settings';
 import {
   type LogLakeConfig,
   type LogLakeConfigOverride,
   lockedCategories,
   objectLockRetentionDays,
   resolveConfig,
+  streamBufferingOf,
 } from '../src/config';
 import { CATEGORIES, type Category, PERSONAS, type StreamName } from '../src/schema';
 import { type CategoryPlacement, LogLakeAccess } from './access';
 import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
+import { LogLakeCompaction } from './compaction';
 import type { DeploymentTarget } from './config';
 import { type IngestLane, LogLakeIngest } from './ingest';
 import { acknowledge } from './nag';
@@ -64,6 +67,8 @@ export class LogLake extends Construct {
   readonly access: LogLakeAccess;
   /** Rules, pipeline alarms and SNS topics by severity; absent when `alerts.enabled` is false. */
   readonly alerting?: Alerting;
+  /** Scheduled compaction of the `logs` bucket; absent when `compaction.enabled` is false. */
+  readonly compaction?: LogLakeCompaction;
   /** Which stream (bucket, table) carries each category. */
   readonly placement: CategoryPlacement;
 
@@ -191,6 +196,21 @@ export class LogLake extends Construct {
       principals: props.personaPrincipals,
     });
 
+    if (config.compaction.enabled && unlocked.length > 0) {
+      this.compaction = new LogLakeCompaction(this, 'Compaction', {
+        bucket: buckets.logs,
+        encryptionKey: this.key,
+        categories: unlocked,
+        databaseName: this.catalog.databaseName,
+        tableName: 'logs',
+        workGroupName: this.query.workGroup.name,
+        resultsBucket: this.storage.resultsBucket,
+        resultsPrefix: resultsPrefix(),
+        settings: config.compaction,
+        logRetentionDays: config.lambdaLogRetentionDays,
+      });
+    }
+
     if (config.alerts.enabled) {
       this.alerting = new Alerting(this, 'Alerting', {
         alerts: config.alerts,
@@ -211,6 +231,15 @@ export class LogLake extends Construct {
           },
         ),
         lockedCategories: locked,
+        streamDelayMinutes: streamDelays(
+          config.alerts.delayMinutes,
+          Object.fromEntries(
+            Object.keys(this.ingest.lanes).map((s) => [
+              s,
+              streamBufferingOf(config.firehose, s as StreamName).bufferIntervalSeconds,
+            ]),
+          ),
+        ),
         logRetentionDays: config.lambdaLogRetentionDays,
       });
     }

@@ -25,11 +25,11 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { chooseSources, compactedName, isClosed, type PartitionFile } from '../compaction/plan';
 import { LogLakeError } from '../errors';
 import { duckdbString } from '../query/duckdb';
 import { type Engine, type EngineOptions, openEngine, spillRoot } from '../query/engine';
 import {
-  COMPACTED_PREFIX,
   type CompactionMarker,
   isCommitted,
   listPartitions,
@@ -85,10 +85,7 @@ export function compactionSettings(
 }
 
 /** A file a compaction would replace. */
-export interface SourceFile {
-  readonly name: string;
-  readonly bytes: number;
-}
+export type SourceFile = PartitionFile;
 
 /** What compacting one partition means: its visible small files, as listed once. */
 export interface PartitionPlan {
@@ -96,15 +93,9 @@ export interface PartitionPlan {
   readonly sources: readonly SourceFile[];
 }
 
-/** End of the hour a partition holds, epoch ms. */
-export function hourEnd(p: Pick<PartitionDir, 'dt' | 'hour'>): number {
-  return Date.parse(`${p.dt}T${p.hour}:00:00Z`) + 60 * MINUTE;
-}
-
 /**
- * The partitions to compact now: closed, without a pending marker, and holding a delivered file or at
- * least two compacted files smaller than the target (a late file, or the last file of an earlier run).
- * Sources are those files; compacted files of the target size stay as they are.
+ * The partitions to compact now: closed, without a pending marker, with files {@link chooseSources}
+ * picks (a delivered file, or at least two compacted files smaller than the target).
  */
 export function planCompaction(
   dataDir: string,
@@ -114,22 +105,16 @@ export function planCompaction(
 ): PartitionPlan[] {
   const plans: PartitionPlan[] = [];
   for (const p of partitions) {
-    if (p.markers.length > 0) continue;
-    if (now.getTime() < hourEnd(p) + settings.closedAfterMs) continue;
-    const delivered: SourceFile[] = [];
-    const small: SourceFile[] = [];
+    if (p.markers.length > 0 || !isClosed(p, now, settings.closedAfterMs)) continue;
+    const files: SourceFile[] = [];
     for (const name of p.visible) {
       const bytes = sizeOf(join(p.abs, name));
-      if (bytes === undefined) continue;
-      if (!name.startsWith(COMPACTED_PREFIX)) delivered.push({ name, bytes });
-      else if (bytes < settings.targetFileBytes) small.push({ name, bytes });
+      if (bytes !== undefined) files.push({ name, bytes });
     }
-    if (delivered.length === 0 && small.length < 2) continue;
+    const sources = chooseSources(files, settings.targetFileBytes);
+    if (sources.length === 0) continue;
     const { category, dt, hour, rel, abs } = p;
-    plans.push({
-      partition: { category, dt, hour, rel, abs },
-      sources: [...small, ...delivered].sort((a, b) => a.name.localeCompare(b.name)),
-    });
+    plans.push({ partition: { category, dt, hour, rel, abs }, sources });
   }
   return plans;
 }
@@ -336,7 +321,7 @@ export class Compactor {
       for (const n of staged) fsyncFile(join(staging, n));
       this.step('staged', partition.rel);
 
-      const outputs = staged.map((_, i) => `${COMPACTED_PREFIX}${run}-${String(i).padStart(3, '0')}.parquet`);
+      const outputs = staged.map((_, i) => compactedName(run, i));
       const marker: CompactionMarker = {
         version: 1,
         run,

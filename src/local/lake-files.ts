@@ -20,10 +20,8 @@ import type { PartitionScope } from '../query/build';
 import { DATA_PREFIX } from '../schema';
 import { utcDate, utcHour } from '../time';
 
+export { COMPACTED_PREFIX } from '../compaction/plan';
 export type { PartitionScope };
-
-/** Name prefix of files written by a compaction (delivered files are named after their spool segment). */
-export const COMPACTED_PREFIX = 'compacted-';
 
 /** One `category=…/dt=…/hour=…` directory of the lake. */
 export interface PartitionDir {

@@ -256,7 +256,12 @@ describe('LogLake delivery streams', () => {
       expect(flat(params.LambdaArn)).toContain(`LogLakeIngest${name === 'logs' ? 'Logs' : 'Audit'}Transform`);
       expect(params.BufferSizeInMBs).toBe('1');
       expect(params.BufferIntervalInSeconds).toBe('60');
-      expect(dest.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
+      // The audit stream buffers longer: its categories cannot be compacted (Object Lock).
+      expect(dest.BufferingHints).toEqual(
+        name === 'logs'
+          ? { IntervalInSeconds: 60, SizeInMBs: 64 }
+          : { IntervalInSeconds: 300, SizeInMBs: 128 },
+      );
       expect(dest.CloudWatchLoggingOptions).toMatchObject({ Enabled: true });
     }
   });
