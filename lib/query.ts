@@ -59,7 +59,8 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
         'SELECT service,',
         '       count(*) AS events,',
         `       count_if(level IN ${ERROR_LEVELS}) AS errors,`,
-        `       round(100.0 * count_if(level IN ${ERROR_LEVELS}) / count(*), 2) AS error_rate_pct`,
+        // In double: 100.0 is a decimal(4,1), and Trino divides decimals at the larger scale (one digit).
+        `       round(100 * CAST(count_if(level IN ${ERROR_LEVELS}) AS DOUBLE) / count(*), 2) AS error_rate_pct`,
         `FROM "${db}"."logs"`,
         "WHERE dt >= date_format(current_timestamp - INTERVAL '1' DAY, '%Y-%m-%d')",
         '  AND "timestamp" >= current_timestamp - INTERVAL \'1\' DAY',

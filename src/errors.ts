@@ -40,3 +40,11 @@ export class DeliveryError extends LogLakeError {
     this.name = 'DeliveryError';
   }
 }
+
+/** The user stopped the operation (Ctrl-C); what it was writing has been removed. */
+export class InterruptedError extends LogLakeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InterruptedError';
+  }
+}

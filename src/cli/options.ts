@@ -6,6 +6,7 @@ import { ConfigError, InputError } from '../errors';
 import type { Dialect, LogFilter } from '../query/model';
 import { CATEGORIES, type Category, LEVELS, type Level, PERSONAS, type Persona } from '../schema';
 import { parseDuration, parseTime } from '../time';
+import { levelFromName } from '../transform/level';
 import { cliEnv } from './env';
 
 /** Default data directory of `loglake local` and the local `search`. */
@@ -42,24 +43,19 @@ export function listOption(value: string, previous: string[] | undefined): strin
   ];
 }
 
-const LEVEL_ALIASES: Record<string, Level> = {
-  WARNING: 'WARN',
-  FATAL: 'CRITICAL',
-  ERR: 'ERROR',
-  CRIT: 'CRITICAL',
-};
-
-/** `--level` values, case-insensitive, with the transform's aliases (WARNING→WARN, FATAL→CRITICAL). */
+/**
+ * `--level` values, any case, with every alias the transform maps (`WARNING`→WARN, `FATAL`/`PANIC`→
+ * CRITICAL, `TRACE`→DEBUG …): a level the transform writes can be searched by the name the source used.
+ */
 export function parseLevels(values: readonly string[]): Level[] {
   return values.map((v) => {
-    const up = v.toUpperCase();
-    const level = LEVEL_ALIASES[up] ?? up;
-    if (!(LEVELS as readonly string[]).includes(level)) {
+    const level = levelFromName(v);
+    if (level === undefined) {
       throw new InputError(
-        `--level: unknown level ${JSON.stringify(v)}; expected one of ${LEVELS.join(', ')}`,
+        `--level: unknown level ${JSON.stringify(v)}; expected one of ${LEVELS.join(', ')} (or an alias such as warning, fatal, panic, trace)`,
       );
     }
-    return level as Level;
+    return level;
   });
 }
 

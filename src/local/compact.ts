@@ -27,7 +27,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync
 import { join } from 'node:path';
 import { chooseSources, compactedName, isClosed, type PartitionFile } from '../compaction/plan';
 import { LogLakeError } from '../errors';
-import { duckdbString } from '../query/duckdb';
+import { duckdbFileList, duckdbString } from '../query/duckdb';
 import { type Engine, type EngineOptions, openEngine, spillRoot } from '../query/engine';
 import {
   type CompactionMarker,
@@ -291,7 +291,7 @@ export class Compactor {
     mkdirSync(join(markerDir(this.options.dataDir), 'staging'), { recursive: true });
     try {
       const sourcePaths = sources.map((s) => join(partition.abs, s.name));
-      const list = `[${sourcePaths.map(duckdbString).join(', ')}]`;
+      const list = duckdbFileList(sourcePaths);
       const connection = await this.engine.instance.connect();
       let rows: number;
       let staged: string[];
@@ -395,7 +395,7 @@ async function rowCount(
 ): Promise<number> {
   if (paths.length === 0) return 0;
   const result = await connection.runAndReadAll(
-    `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata([${paths.map(duckdbString).join(', ')}])`,
+    `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(${duckdbFileList(paths)})`,
   );
   return Number(result.getRows()[0]?.[0] ?? 0);
 }

@@ -2,8 +2,9 @@
  * Runs built queries on DuckDB: over the local lake's Parquet files, or over any connection that has a
  * `logs` table or view with the lake's columns (tests, benchmarks).
  */
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { InputError } from '../errors';
 import { visibleFiles } from '../local/lake-files';
 import { DATA_PREFIX, PARTITION_COLUMNS, RECORD_COLUMNS } from '../schema';
 import type { BuiltQuery, PartitionScope } from './build';
@@ -19,9 +20,43 @@ export function duckdbString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/**
+ * `path` as a literal part of a DuckDB glob: `[`, `]`, `*`, `?`, `{` and `}` each become a one-character
+ * class (`[[]`), so a directory named `logs [old]` matches itself rather than `logs o` or `logs d`.
+ */
+export function duckdbGlobLiteral(path: string): string {
+  return path.replace(/[[\]*?{}]/g, (c) => `[${c}]`);
+}
+
+/**
+ * Paths DuckDB cannot read a lake from correctly, refused with the reason: on POSIX a backslash (DuckDB
+ * reads it as a separator, so no file matches), and a `name=value` directory whose name is a column
+ * (hive partitioning reads every such directory of the path, and the outer one wins: a lake under
+ * `/data/category=old/` would report every record as category `old`).
+ * @throws InputError naming the path.
+ */
+export function checkLakePath(dataDir: string): void {
+  const path = resolve(dataDir);
+  if (sep === '/' && path.includes('\\')) {
+    throw new InputError(
+      `data directory ${dataDir}: DuckDB cannot read a path containing a backslash; move the lake`,
+    );
+  }
+  const columns = new Set([...RECORD_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.name.toLowerCase()));
+  const clash = path
+    .split(sep)
+    .find((segment) => columns.has(segment.split('=')[0]?.toLowerCase() ?? '') && segment.includes('='));
+  if (clash !== undefined) {
+    throw new InputError(
+      `data directory ${dataDir}: its path holds ${JSON.stringify(clash)}, which DuckDB's hive partitioning would read as the ${clash.split('=')[0]} of every record; move the lake`,
+    );
+  }
+}
+
 /** `read_parquet(…)` over every Parquet file of a lake directory, with hive partitions as strings. */
 export function lakeScan(dataDir: string): string {
-  const glob = join(dataDir, DATA_PREFIX, '**', '*.parquet');
+  checkLakePath(dataDir);
+  const glob = `${duckdbGlobLiteral(join(dataDir, DATA_PREFIX))}/**/*.parquet`;
   return `read_parquet(${duckdbString(glob)}, hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true)`;
 }
 
@@ -36,9 +71,17 @@ export function emptyLakeScan(): string {
   return `(SELECT ${columns.join(', ')} WHERE false)`;
 }
 
-/** `read_parquet(…)` over the given Parquet files, with hive partitions as strings. */
+/**
+ * `read_parquet(…)` over the given Parquet files, with hive partitions as strings. DuckDB expands each
+ * entry of the list as a glob, so each path is made a literal one.
+ */
 export function lakeScanFiles(files: readonly string[]): string {
-  return `read_parquet([${files.map(duckdbString).join(', ')}], hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true)`;
+  return `read_parquet(${duckdbFileList(files)}, hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true)`;
+}
+
+/** A DuckDB list literal of file paths, each one matching only itself. */
+export function duckdbFileList(files: readonly string[]): string {
+  return `[${files.map((f) => duckdbString(duckdbGlobLiteral(f))).join(', ')}]`;
 }
 
 /** DuckDB's error for a file that went away between the listing and the read (see `lake-files.ts`). */
@@ -65,6 +108,7 @@ export class LocalLakeReader {
 
   /** Open the lake under `dataDir` (`<dataDir>/logs/category=…/dt=…/hour=…/*.parquet`). */
   static async open(dataDir: string, options: EngineOptions = {}): Promise<LocalLakeReader> {
+    checkLakePath(dataDir);
     const engine = await openEngine(spillRoot(dataDir), options);
     try {
       const connection = await engine.instance.connect();

@@ -6,32 +6,38 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import {
   COMPACTION_STEPS,
   type CompactionReport,
   type CompactionStep,
   planCompaction,
-} from '../local/compact';
-import { pseudonymKey } from '../local/datadir';
-import { listPartitions } from '../local/lake-files';
-import { LocalPipeline } from '../local/pipeline';
-import { localTransform } from '../local/transform';
-import { parseDuration } from '../time';
-import { type EngineFlags, engineOptionsOf, MEMORY_LIMIT_HELP, memoryLimitOption } from './engine-options';
-import { cliEnv } from './env';
-import { DEFAULT_FLUSH_SECONDS } from './local-command';
-import { dataDirOf, intOption, loadConfig } from './options';
-import { type CliIO, formatBytes, processIO } from './query-commands';
+} from '../../local/compact';
+import { pseudonymKey } from '../../local/datadir';
+import { listPartitions } from '../../local/lake-files';
+import { LocalPipeline } from '../../local/pipeline';
+import { localTransform } from '../../local/transform';
+import { parseDuration } from '../../time';
+import { engineOptionsOf, MEMORY_LIMIT_HELP, memoryLimitOption } from '../engine-options';
+import { cliEnv } from '../env';
+import { parseFlags } from '../flags';
+import { formatBytes } from '../format';
+import { type CliIO, processIO } from '../io';
+import { DEFAULT_FLUSH_SECONDS } from '../local-command';
+import { dataDirOf, intOption, loadConfig } from '../options';
 
-export interface CompactFlags extends EngineFlags {
-  readonly dataDir?: string;
-  readonly dryRun?: boolean;
-  readonly closedAfter?: number;
-  readonly grace?: number;
-  readonly targetMib?: number;
-  readonly config?: string;
-  readonly pseudonymKeyFile?: string;
-}
+const optionalMs = z.number().int().nonnegative().optional();
+export const compactFlags = z.strictObject({
+  dataDir: z.string().optional(),
+  dryRun: z.boolean().optional(),
+  closedAfter: optionalMs,
+  grace: optionalMs,
+  targetMib: z.number().int().positive().optional(),
+  memoryLimit: z.number().int().positive().optional(),
+  config: z.string().optional(),
+  pseudonymKeyFile: z.string().optional(),
+});
+export type CompactFlags = z.output<typeof compactFlags>;
 
 const MINUTE = 60_000;
 /** The pipeline's defaults for its own 5 s flush interval. */
@@ -177,7 +183,7 @@ export function registerCompactCommand(program: Command): void {
       'after',
       '\nQueries never see a half-compacted hour or a record twice, and a kill at any point loses nothing:\nthe next run (or loglake local) finishes or undoes what was interrupted.\n\nExamples:\n  loglake compact --dry-run\n  loglake compact --data-dir .loglake/data --grace 0s',
     )
-    .action(async (flags: CompactFlags) => {
-      await compactCommand(flags);
+    .action(async (flags: unknown) => {
+      await compactCommand(parseFlags(compactFlags, flags));
     });
 }
