@@ -1,38 +1,37 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { COMPACT_ENV } from '../lambdas/compact/constants';
 import type { LogLakeConfig } from '../src/config';
-import { type Category, categoryPrefix } from '../src/schema';
+import type { Category } from '../src/schema';
 import { LogLakeFunction, type LogRetentionDays } from './function';
-import { acknowledge, wildcardAction, wildcardResource } from './nag';
+import type { ILogLake } from './log-lake';
+import { combineGrants, grantKeyVia, grantReadPrefixes } from './private/grants';
+import { acknowledge, acknowledgeGrantWildcards, wildcardResource } from './private/nag';
 
-/** Prefix of the compaction's journal, staging area and lock in the bucket (outside `logs/`). */
+/** Prefix of the compaction's journal, staging area and lock in the `logs` bucket (outside `logs/`). */
 export const COMPACTION_PREFIX = 'compaction/';
-/** Staged rewrites an interrupted run could not clean up are expired after this many days. */
+/** Staged rewrites and query results an interrupted run could not clean up expire after this many days. */
 export const COMPACTION_STAGING_EXPIRY_DAYS = 7;
+/** Where the compaction workgroup's query results go, under {@link COMPACTION_PREFIX}. */
+const RESULTS_PREFIX = `${COMPACTION_PREFIX}results/`;
 
 export interface LogLakeCompactionProps {
-  /** The bucket whose categories are compacted (the `logs` bucket: no Object Lock). */
-  readonly bucket: s3.Bucket;
-  /** The lake key (bucket encryption, Athena results, the function's log group and environment). */
-  readonly encryptionKey: kms.IKey;
-  /** Categories to compact: only unlocked ones (the construct refuses none). */
+  /** The lake whose `logs` bucket is compacted: its key, main workgroup, database and grants. */
+  readonly lake: ILogLake;
+  /**
+   * Categories to compact. Only unlocked ones: the objects of a locked category are under Object Lock
+   * and cannot be deleted (`grantWriteCategories` refuses them).
+   */
   readonly categories: readonly Category[];
-  readonly databaseName: string;
-  /** Glue table over the bucket's `logs/` prefix. */
-  readonly tableName: string;
-  /** Athena workgroup the rewrites run in; its results location is `resultsBucket`/`resultsPrefix`. */
-  readonly workGroupName: string;
-  readonly resultsBucket: s3.IBucket;
-  readonly resultsPrefix: string;
   /** Schedule and thresholds (`compaction` in the config). */
   readonly settings: LogLakeConfig['compaction'];
+  /** Days the function's own log group keeps events. */
   readonly logRetentionDays: LogRetentionDays;
 }
 
@@ -40,7 +39,8 @@ export interface LogLakeCompactionProps {
  * Scheduled compaction of the lake on S3 (`src/compaction/objects.ts`): a Lambda that has Athena rewrite
  * each closed hour of the given categories into one sorted Parquet object, checks the row counts, copies
  * it into the partition and deletes the small objects Firehose delivered. Runs every
- * `settings.scheduleMinutes`; the run's lock, journal and staging area live under `compaction/`.
+ * `settings.scheduleMinutes`; the run's lock, journal and staging area live under `compaction/` of the
+ * `logs` bucket (staging expires after {@link COMPACTION_STAGING_EXPIRY_DAYS} days).
  *
  * Cost per category-hour compacted: two Athena queries (the rewrite scans the hour once, $5/TB, 10 MB
  * minimum each: about $0.0001 for a small hour), a handful of S3 requests, ~10-30 s of a 256 MB Lambda.
@@ -48,24 +48,56 @@ export interface LogLakeCompactionProps {
 export class LogLakeCompaction extends Construct {
   readonly function: LogLakeFunction;
   readonly schedule: events.Rule;
+  /**
+   * The rewrites' own workgroup. Its settings do not override the client's, because a CTAS may name its
+   * `external_location` only then (in a workgroup that enforces its results location, Athena writes the
+   * table under `<results>/tables/<query id>/` instead); only the compaction Lambda may use it.
+   */
+  readonly workGroup: athena.CfnWorkGroup;
 
   constructor(scope: Construct, id: string, props: LogLakeCompactionProps) {
     super(scope, id);
+    const { lake } = props;
     if (props.categories.length === 0) throw new Error('LogLakeCompaction: no category to compact');
-    const stack = Stack.of(this);
+    const locked = props.categories.filter((c) => lake.placement[c] !== 'logs');
+    if (locked.length > 0) {
+      throw new Error(
+        `LogLakeCompaction: ${locked.join(', ')} are under Object Lock and cannot be compacted (their stream buffers longer instead)`,
+      );
+    }
+    const bucket = lake.dataBuckets.logs;
+    this.workGroup = new athena.CfnWorkGroup(this, 'WorkGroup', {
+      name: `${lake.workGroupName}-compaction`,
+      description: 'loglake compaction: the rewrites of closed hours (CTAS into compaction/staging/)',
+      state: 'ENABLED',
+      recursiveDeleteOption: true,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: false,
+        publishCloudWatchMetricsEnabled: true,
+        requesterPaysEnabled: false,
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${bucket.bucketName}/${RESULTS_PREFIX}`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: lake.key.keyArn },
+          expectedBucketOwner: Stack.of(this).account,
+          aclConfiguration: { s3AclOption: 'BUCKET_OWNER_FULL_CONTROL' },
+        },
+      },
+    });
     this.function = new LogLakeFunction(this, 'Function', {
       entry: 'lambdas/compact/index.ts',
       description: 'loglake compaction: closed hours rewritten into one sorted Parquet object each (Athena)',
       logRetentionDays: props.logRetentionDays,
-      encryptionKey: props.encryptionKey,
+      encryptionKey: lake.key,
       memorySize: 256,
       // Lambda's maximum; a run stops starting partitions when 5 minutes are left.
       timeout: Duration.minutes(15),
       environment: {
-        [COMPACT_ENV.bucket]: props.bucket.bucketName,
-        [COMPACT_ENV.workgroup]: props.workGroupName,
-        [COMPACT_ENV.database]: props.databaseName,
-        [COMPACT_ENV.table]: props.tableName,
+        [COMPACT_ENV.bucket]: bucket.bucketName,
+        [COMPACT_ENV.workgroup]: this.workGroup.name,
+        [COMPACT_ENV.database]: lake.databaseName,
+        // Tables are named after their streams.
+        [COMPACT_ENV.table]: 'logs',
         [COMPACT_ENV.settings]: JSON.stringify({
           categories: props.categories,
           closedAfterMinutes: props.settings.closedAfterMinutes,
@@ -84,12 +116,20 @@ export class LogLakeCompaction extends Construct {
         new targets.LambdaFunction(this.function, { retryAttempts: 0, maxEventAge: Duration.hours(1) }),
       ],
     });
-    props.bucket.addLifecycleRule({
-      id: 'ExpireCompactionStaging',
-      prefix: `${COMPACTION_PREFIX}staging/`,
-      expiration: Duration.days(COMPACTION_STAGING_EXPIRY_DAYS),
-    });
-    this.grant(props, stack);
+    if (bucket instanceof s3.Bucket) {
+      for (const [id, prefix] of [
+        ['ExpireCompactionStaging', `${COMPACTION_PREFIX}staging/`],
+        ['ExpireCompactionResults', RESULTS_PREFIX],
+      ]) {
+        bucket.addLifecycleRule({ id, prefix, expiration: Duration.days(COMPACTION_STAGING_EXPIRY_DAYS) });
+      }
+    } else {
+      Annotations.of(this).addWarningV2(
+        'loglake:compactionStagingExpiry',
+        `The logs bucket is imported: add lifecycle rules expiring ${COMPACTION_PREFIX}staging/ and ${RESULTS_PREFIX} (what interrupted runs could not clean up).`,
+      );
+    }
+    this.grant(props);
     acknowledge(
       this.function,
       'The compaction calls only regional AWS APIs (Athena, Glue, S3, KMS); a VPC would add NAT or endpoint cost and no data path.',
@@ -113,105 +153,65 @@ export class LogLakeCompaction extends Construct {
   }
 
   /**
-   * Least privilege: read, replace and delete objects only under the given categories' prefixes and the
-   * compaction's own prefix; query through one workgroup; create and drop only `compaction_*` tables.
+   * Least privilege, through the lake's grants: read, replace and delete the compacted categories'
+   * objects and tables (never a locked category's); run queries only in its own workgroup; its own prefix
+   * for the journal, lock, staged rewrites and query results; create and drop only `compaction_*`
+   * tables (Athena CTAS).
    */
-  private grant(props: LogLakeCompactionProps, stack: Stack): void {
+  private grant(props: LogLakeCompactionProps): void {
+    const { lake } = props;
     const fn = this.function;
     const role = fn.role;
     if (!role) throw new Error('compaction Lambda has no role');
-    const prefixes = [...props.categories.map((c) => categoryPrefix(c)), COMPACTION_PREFIX];
-    const objects = prefixes.map((p) => props.bucket.arnForObjects(`${p}*`));
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RewriteCompactableObjects',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: objects,
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ListCompactablePrefixes',
-        actions: ['s3:ListBucket'],
-        resources: [props.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'LocateBuckets',
-        actions: ['s3:GetBucketLocation'],
-        resources: [props.bucket.bucketArn, props.resultsBucket.bucketArn],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'AthenaResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [props.resultsBucket.arnForObjects(`${props.resultsPrefix}*`)],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ListAthenaResults',
-        actions: ['s3:ListBucket'],
-        resources: [props.resultsBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${props.resultsPrefix}*`] } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'RunRewritesInTheWorkgroup',
-        actions: [
-          'athena:StartQueryExecution',
-          'athena:GetQueryExecution',
-          'athena:GetQueryResults',
-          'athena:StopQueryExecution',
-        ],
-        resources: [
-          stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName }),
-        ],
-      }),
-    );
-    const glueTable = (name: string) =>
-      stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${name}` });
-    const catalog = stack.formatArn({ service: 'glue', resource: 'catalog' });
-    const database = stack.formatArn({
-      service: 'glue',
-      resource: 'database',
-      resourceName: props.databaseName,
+    const bucket = lake.dataBuckets.logs;
+    const read = lake.grantReadCategories(fn, props.categories);
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: [
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'athena:StopQueryExecution',
+        'athena:GetWorkGroup',
+      ],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'athena',
+          resource: 'workgroup',
+          resourceName: this.workGroup.name,
+        }),
+      ],
     });
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTheLakeTable',
-        actions: ['glue:GetDatabase', 'glue:GetTable'],
-        resources: [catalog, database, glueTable(props.tableName)],
+    const rewrite = lake.grantWriteCategories(fn, props.categories);
+    const own = combineGrants(fn, 'compaction journal, lock and staging', [
+      grantReadPrefixes(fn, bucket, [COMPACTION_PREFIX]),
+      iam.Grant.addToPrincipal({
+        grantee: fn,
+        actions: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+        resourceArns: [bucket.arnForObjects(`${COMPACTION_PREFIX}*`)],
       }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'TemporaryRewriteTables',
-        actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable'],
-        resources: [catalog, database, glueTable('compaction_*')],
-      }),
-    );
-    props.encryptionKey.grantEncryptDecrypt(fn);
-    acknowledge(
+      grantKeyVia(fn, lake.key, 's3', ['kms:Decrypt', 'kms:GenerateDataKey']),
+    ]);
+    const stack = Stack.of(this);
+    const glueArn = (resource: string, resourceName?: string) =>
+      stack.formatArn({ service: 'glue', resource, ...(resourceName ? { resourceName } : {}) });
+    const tempTables = glueArn('table', `${lake.databaseName}/compaction_*`);
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable'],
+      resourceArns: [glueArn('catalog'), glueArn('database', lake.databaseName), tempTables],
+    });
+    acknowledgeGrantWildcards(
       role,
-      'Object wildcards are the compactable categories’ prefixes (their objects are named by Firehose at delivery), the compaction’s own prefix and the workgroup’s results prefix; errors/ and locked categories are not granted.',
-      ...objects.map((arn) => wildcardResource(this, arn)),
-      wildcardResource(this, props.resultsBucket.arnForObjects(`${props.resultsPrefix}*`)),
+      'Object wildcards are the compacted categories’ prefixes (their objects are named by Firehose at delivery) and the compaction’s own prefix (journal, lock, staging, its workgroup’s results); errors/ and locked categories are not granted.',
+      read,
+      rewrite,
+      own,
     );
     acknowledge(
       role,
       'Each run creates and drops one temporary table named compaction_<run> per hour it rewrites (Athena CTAS); only that name pattern is granted.',
-      wildcardResource(this, glueTable('compaction_*')),
-    );
-    acknowledge(
-      role,
-      'The CDK key grant uses these action families on the lake key only (reading sources, writing rewrites and Athena results).',
-      wildcardAction('kms:GenerateDataKey*'),
-      wildcardAction('kms:ReEncrypt*'),
+      wildcardResource(this, tempTables),
     );
   }
 }

@@ -1,32 +1,28 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { COMPACT_ENV } from '../../lambdas/compact/constants';
 import { COMPACTION_PREFIX, LogLakeCompaction } from '../../lib/compaction';
+import { LogLake } from '../../lib/log-lake';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { resourcesOf, template } from './helpers';
 
 type Json = Record<string, unknown>;
 
-/** The construct alone in a bare stack, bundling skipped (as the other infra tests do). */
+/**
+ * The construct added to a lake built without its own compaction, bundling skipped (as the other infra
+ * tests do), compacting two categories.
+ */
 function bare(): { stack: Stack; compaction: LogLakeCompaction; t: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Bare');
-  const key = new kms.Key(stack, 'Key');
-  const bucket = new s3.Bucket(stack, 'Logs', { encryptionKey: key, encryption: s3.BucketEncryption.KMS });
-  const results = new s3.Bucket(stack, 'Results');
+  const lake = new LogLake(stack, 'Lake', {
+    config: { name: 'lake', compaction: { enabled: false }, alerts: { enabled: false } },
+  });
   const compaction = new LogLakeCompaction(stack, 'Compaction', {
-    bucket,
-    encryptionKey: key,
+    lake,
     categories: ['runtime', 'api_access'],
-    databaseName: 'lake',
-    tableName: 'logs',
-    workGroupName: 'lake-wg',
-    resultsBucket: results,
-    resultsPrefix: 'athena/',
     settings: DEFAULT_CONFIG.compaction,
     logRetentionDays: 30,
   });
@@ -36,14 +32,13 @@ function bare(): { stack: Stack; compaction: LogLakeCompaction; t: Template } {
 /** Every statement of the compaction function's role policies. */
 function statements(t: Template): Json[] {
   return Object.entries(resourcesOf(t, 'AWS::IAM::Policy'))
-    .filter(([id]) => id.startsWith('CompactionFunctionRole') || id.includes('CompactionFunctionRole'))
+    .filter(([id]) => id.startsWith('CompactionFunctionRole'))
     .flatMap(([, p]) => ((p.Properties.PolicyDocument as Json).Statement as Json[]) ?? []);
 }
 
-function sid(t: Template, name: string): Json {
-  const s = statements(t).find((x) => x.Sid === name);
-  if (!s) throw new Error(`no statement ${name}`);
-  return s;
+/** Statements granting `action`. */
+function granting(t: Template, action: string): Json[] {
+  return statements(t).filter((s) => ([] as unknown[]).concat(s.Action).includes(action));
 }
 
 const text = (v: unknown) => JSON.stringify(v);
@@ -64,7 +59,7 @@ describe('LogLakeCompaction', () => {
       Timeout: 900,
       Environment: {
         Variables: Match.objectLike({
-          [COMPACT_ENV.workgroup]: 'lake-wg',
+          [COMPACT_ENV.workgroup]: 'lake-compaction',
           [COMPACT_ENV.database]: 'lake',
           [COMPACT_ENV.table]: 'logs',
           [COMPACT_ENV.settings]: JSON.stringify({
@@ -80,7 +75,7 @@ describe('LogLakeCompaction', () => {
     t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
   });
 
-  it('expires staged rewrites an interrupted run left, under its own prefix only', () => {
+  it('expires staged rewrites and query results an interrupted run left, under its own prefix only', () => {
     const { t } = bare();
 
     t.hasResourceProperties('AWS::S3::Bucket', {
@@ -91,6 +86,11 @@ describe('LogLakeCompaction', () => {
             Prefix: `${COMPACTION_PREFIX}staging/`,
             ExpirationInDays: 7,
           }),
+          Match.objectLike({
+            Id: 'ExpireCompactionResults',
+            Prefix: `${COMPACTION_PREFIX}results/`,
+            ExpirationInDays: 7,
+          }),
         ]),
       },
     });
@@ -99,16 +99,11 @@ describe('LogLakeCompaction', () => {
   it('may read, replace and delete objects only under the compacted categories and its own prefix', () => {
     const { t } = bare();
 
-    const rewrite = text(sid(t, 'RewriteCompactableObjects'));
-    expect(sid(t, 'RewriteCompactableObjects').Action).toEqual([
-      's3:GetObject',
-      's3:PutObject',
-      's3:DeleteObject',
-      's3:AbortMultipartUpload',
-    ]);
-    expect(rewrite).toContain('/logs/category=runtime/*');
-    expect(rewrite).toContain('/logs/category=api_access/*');
-    expect(rewrite).toContain(`/${COMPACTION_PREFIX}*`);
+    const deletes = text(granting(t, 's3:DeleteObject'));
+    expect(deletes).toContain('/logs/category=runtime/*');
+    expect(deletes).toContain('/logs/category=api_access/*');
+    expect(deletes).toContain(`/${COMPACTION_PREFIX}*`);
+    expect(text(granting(t, 's3:GetObject'))).toContain('/logs/category=runtime/*');
     const all = text(statements(t));
     for (const other of [
       'category=security',
@@ -116,28 +111,73 @@ describe('LogLakeCompaction', () => {
       'category=debug',
       'errors/',
       '"arn:aws:s3:::*"',
+      'AuditBucket',
     ]) {
       expect(all).not.toContain(other);
     }
-    expect(sid(t, 'ListCompactablePrefixes').Condition).toEqual({
-      StringLike: {
-        's3:prefix': ['logs/category=runtime/*', 'logs/category=api_access/*', `${COMPACTION_PREFIX}*`],
-      },
+    const listings = granting(t, 's3:ListBucket').map(
+      (s) => ((s.Condition as Json).StringLike as Json)['s3:prefix'],
+    );
+    expect(listings).toContainEqual([
+      'logs/category=runtime/',
+      'logs/category=runtime/*',
+      'logs/category=api_access/',
+      'logs/category=api_access/*',
+    ]);
+    expect(listings).toContainEqual([COMPACTION_PREFIX, `${COMPACTION_PREFIX}*`]);
+    for (const s of granting(t, 'kms:GenerateDataKey')) {
+      expect(text(s.Condition)).toContain('kms:ViaService');
+    }
+  });
+
+  it('rewrites in its own workgroup, which lets a CTAS name its location and encrypts results with the lake key', () => {
+    const { t } = bare();
+
+    t.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'lake-compaction',
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: false,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        ResultConfiguration: Match.objectLike({
+          EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: Match.anyValue() },
+          OutputLocation: Match.objectLike({
+            'Fn::Join': Match.arrayWith([Match.arrayWith(['/compaction/results/'])]),
+          }),
+        }),
+      }),
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [COMPACT_ENV.workgroup]: 'lake-compaction' }) },
     });
   });
 
-  it('queries through its workgroup and creates and drops only compaction_* tables', () => {
+  it('runs queries only in its own workgroup and creates and drops only compaction_* tables', () => {
     const { t } = bare();
 
-    expect(text(sid(t, 'RunRewritesInTheWorkgroup').Resource)).toContain('workgroup/lake-wg');
-    expect(sid(t, 'TemporaryRewriteTables').Action).toEqual([
-      'glue:CreateTable',
-      'glue:DeleteTable',
-      'glue:GetTable',
-    ]);
-    expect(text(sid(t, 'TemporaryRewriteTables').Resource)).toContain('table/lake/compaction_*');
-    expect(text(sid(t, 'ReadTheLakeTable').Resource)).toContain('table/lake/logs');
-    expect(text(statements(t))).not.toMatch(/glue:(CreateTable|DeleteTable)[^\]]*table\/lake\/logs/);
+    const athena = granting(t, 'athena:StartQueryExecution');
+    expect(athena).toHaveLength(1);
+    expect(text(athena[0]?.Resource)).toContain('workgroup/lake-compaction"');
+    const creates = granting(t, 'glue:CreateTable');
+    expect(creates).toHaveLength(1);
+    expect(creates[0]?.Action).toEqual(['glue:CreateTable', 'glue:DeleteTable', 'glue:GetTable']);
+    expect(text(creates[0]?.Resource)).toContain('table/lake/compaction_*');
+    expect(text(creates[0]?.Resource)).not.toContain('table/lake/logs');
+    expect(text(granting(t, 'glue:GetPartitions'))).toContain('table/lake/logs');
+  });
+
+  it('refuses a locked category: its objects cannot be deleted under Object Lock', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Locked');
+    const lake = new LogLake(stack, 'Lake', { config: { compaction: { enabled: false } } });
+
+    expect(
+      () =>
+        new LogLakeCompaction(stack, 'Compaction', {
+          lake,
+          categories: ['runtime', 'audit'],
+          settings: DEFAULT_CONFIG.compaction,
+          logRetentionDays: 30,
+        }),
+    ).toThrow(/audit are under Object Lock/);
   });
 
   it('has no unacknowledged cdk-nag finding in a bare stack', () => {
@@ -153,20 +193,14 @@ describe('LogLakeCompaction', () => {
   });
 
   it('refuses to be built without a category', () => {
-    const stack = new Stack(new App(), 'Empty');
-    const key = new kms.Key(stack, 'Key');
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Empty');
+    const lake = new LogLake(stack, 'Lake', { config: { compaction: { enabled: false } } });
 
     expect(
       () =>
         new LogLakeCompaction(stack, 'Compaction', {
-          bucket: new s3.Bucket(stack, 'B'),
-          encryptionKey: key,
+          lake,
           categories: [],
-          databaseName: 'lake',
-          tableName: 'logs',
-          workGroupName: 'wg',
-          resultsBucket: new s3.Bucket(stack, 'R'),
-          resultsPrefix: 'r/',
           settings: DEFAULT_CONFIG.compaction,
           logRetentionDays: 30,
         }),
@@ -181,9 +215,10 @@ describe('LogLake compaction wiring', () => {
     const fns = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).filter((f) =>
       text(f.Properties.Environment).includes(COMPACT_ENV.settings),
     );
-    expect(fns).toHaveLength(1);
+    const [fn, ...others] = fns;
+    if (!fn || others.length > 0) throw new Error(`expected one compaction function, found ${fns.length}`);
     const settings = JSON.parse(
-      ((fns[0]?.Properties.Environment as Json).Variables as Json)[COMPACT_ENV.settings] as string,
+      ((fn.Properties.Environment as Json).Variables as Json)[COMPACT_ENV.settings] as string,
     ) as { categories: string[] };
     expect(settings.categories).toEqual(['debug', 'runtime', 'framework', 'errors', 'api_access']);
   });
