@@ -37,7 +37,7 @@ export interface LogLakeCompactionProps {
 
 /**
  * Scheduled compaction of the lake on S3 (`src/compaction/objects.ts`): a Lambda that has Athena rewrite
- * each closed hour of the given categories into one sorted Parquet object, checks the row counts, copies
+ * each closed hour of the given categories into one Parquet object, checks the row counts, copies
  * it into the partition and deletes the small objects Firehose delivered. Runs every
  * `settings.scheduleMinutes`; the run's lock, journal and staging area live under `compaction/` of the
  * `logs` bucket (staging expires after {@link COMPACTION_STAGING_EXPIRY_DAYS} days).
@@ -86,7 +86,7 @@ export class LogLakeCompaction extends Construct {
     });
     this.function = new LogLakeFunction(this, 'Function', {
       entry: 'lambdas/compact/index.ts',
-      description: 'loglake compaction: closed hours rewritten into one sorted Parquet object each (Athena)',
+      description: 'loglake compaction: closed hours rewritten into one Parquet object each (Athena)',
       logRetentionDays: props.logRetentionDays,
       encryptionKey: lake.key,
       memorySize: 256,

@@ -1,7 +1,7 @@
 /**
  * Compaction of the lake on S3 (the unlocked categories of the `logs` bucket), driven by the compaction
  * Lambda: for each closed hour with small objects, Athena rewrites exactly the listed objects into one
- * sorted Parquet file (CTAS into a staging prefix), the row counts are compared, the file is copied into
+ * Parquet file (CTAS into a staging prefix; Athena ignores ORDER BY there, so it is not sorted), the row counts are compared, the file is copied into
  * the partition, and the listed objects are deleted.
  *
  * S3 has no atomic multi-object swap: between the copy and the delete (seconds) an Athena query over that
