@@ -29,6 +29,7 @@ export { CATEGORIES, type Category, PERSONAS, type Persona, STREAMS, type Stream
 export { LogLakeAccess, type LogLakeAccessProps } from './access';
 export { Alerting, type AlertingProps } from './alerting';
 export { type LakeTableSpec, LogLakeCatalog, type LogLakeCatalogProps } from './catalog';
+export { COMPACTION_PREFIX, LogLakeCompaction, type LogLakeCompactionProps } from './compaction';
 // Configuration: one validated model, from code or from cdk.json context.
 export {
   APP_CONTEXT_KEYS,

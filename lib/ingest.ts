@@ -9,7 +9,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TRANSFORM_ENV } from '../lambdas/transform/constants';
-import type { LogLakeConfig } from '../src/config';
+import { type LogLakeConfig, streamBufferingOf } from '../src/config';
 import { PROCESSING_FAILED, TRANSFORM_METRICS } from '../src/metrics';
 import { pascalCase } from '../src/outputs';
 import { DATA_PREFIX, ERROR_PREFIX, type StreamName } from '../src/schema';
@@ -272,8 +272,8 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
         encryptionKey: props.encryptionKey,
         dataOutputPrefix: DATA_OUTPUT_PREFIX,
         errorOutputPrefix: ERROR_OUTPUT_PREFIX,
-        bufferingInterval: Duration.seconds(props.buffering.bufferIntervalSeconds),
-        bufferingSize: Size.mebibytes(props.buffering.bufferSizeMiB),
+        bufferingInterval: Duration.seconds(streamBufferingOf(props.buffering, stream).bufferIntervalSeconds),
+        bufferingSize: Size.mebibytes(streamBufferingOf(props.buffering, stream).bufferSizeMiB),
         processors: [
           new TransformProcessor(transform, {
             bufferSizeMiB: props.buffering.processorBufferSizeMiB,

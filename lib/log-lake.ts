@@ -4,17 +4,20 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
+import { streamDelays } from '../src/alerts/settings';
 import {
   type LogLakeConfig,
   type LogLakeConfigOverride,
   lockedCategories,
   objectLockRetentionDays,
   resolveConfig,
+  streamBufferingOf,
 } from '../src/config';
 import { CATEGORIES, type Category, PERSONAS, type Persona, type StreamName } from '../src/schema';
 import { LogLakeAccess } from './access';
 import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
+import { LogLakeCompaction } from './compaction';
 import type { DeploymentTarget } from './config';
 import { LogLakeIngest } from './ingest';
 import { grantLakeQuery, grantLakeRead } from './private/lake-grants';
@@ -76,6 +79,11 @@ export interface ILogLake extends IConstruct, StreamMetrics {
   grantQuery(grantee: iam.IGrantable, persona?: Persona): iam.Grant;
   /** Read the objects (S3, through the key) and the tables (Glue) of `categories`, without a workgroup. */
   grantReadCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant;
+  /**
+   * Put and delete the objects of `categories` (operational fixes, the compaction).
+   * @throws Error for a locked category: its objects are under Object Lock and never writable.
+   */
+  grantWriteCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant;
 }
 
 /**
@@ -96,6 +104,8 @@ export class LogLake extends Construct implements ILogLake {
   readonly access: LogLakeAccess;
   /** Rules, pipeline alarms and SNS topics by severity; absent when `alerts.enabled` is false. */
   readonly alerting?: Alerting;
+  /** Scheduled compaction of the `logs` bucket; absent when `compaction.enabled` is false. */
+  readonly compaction?: LogLakeCompaction;
   /** Which stream (bucket, table) carries each category. */
   readonly placement: CategoryPlacement;
 
@@ -214,10 +224,28 @@ export class LogLake extends Construct implements ILogLake {
       principals: props.personaPrincipals,
     });
 
+    if (config.compaction.enabled && unlocked.length > 0) {
+      this.compaction = new LogLakeCompaction(this, 'Compaction', {
+        lake: this,
+        categories: unlocked,
+        settings: config.compaction,
+        logRetentionDays: config.lambdaLogRetentionDays,
+      });
+    }
+
     if (config.alerts.enabled) {
       this.alerting = new Alerting(this, 'Alerting', {
         lake: this,
         alerts: config.alerts,
+        streamDelayMinutes: streamDelays(
+          config.alerts.delayMinutes,
+          Object.fromEntries(
+            Object.keys(this.ingest.lanes).map((s) => [
+              s,
+              streamBufferingOf(config.firehose, s as StreamName).bufferIntervalSeconds,
+            ]),
+          ),
+        ),
         logRetentionDays: config.lambdaLogRetentionDays,
       });
     }
@@ -246,6 +274,10 @@ export class LogLake extends Construct implements ILogLake {
 
   grantReadCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant {
     return grantLakeRead(this, grantee, categories);
+  }
+
+  grantWriteCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant {
+    return this.storage.grantWriteCategories(grantee, categories);
   }
 
   metricIncomingRecords(options?: StreamMetricOptions): cloudwatch.Metric {

@@ -145,7 +145,8 @@ EOF
 io.trino=INFO
 EOF
   # Athena's catalog is the Glue Data Catalog; here a file metastore stands in for it. Absent partition
-  # directories are skipped, as Athena does with partition projection.
+  # directories are skipped, as Athena does with partition projection. A CTAS may write to its
+  # external_location, as the compaction's rewrites do on Athena.
   cat >"$run/etc/catalog/hive.properties" <<EOF
 connector.name=hive
 hive.metastore=file
@@ -154,6 +155,7 @@ fs.native-local.enabled=true
 local.location=$run/lake
 hive.ignore-absent-partitions=true
 hive.partition-projection-enabled=true
+hive.non-managed-table-writes-enabled=true
 EOF
 }
 

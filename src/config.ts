@@ -13,6 +13,11 @@ import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './sch
 
 const category = z.enum(CATEGORIES);
 const days = z.number().int().min(1).max(36_500);
+/** S3 buffering of one delivery stream (Firehose with dynamic partitioning: 60-900 s, 64-128 MiB). */
+const streamBuffering = z.strictObject({
+  bufferIntervalSeconds: z.number().int().min(60).max(900),
+  bufferSizeMiB: z.number().int().min(64).max(128),
+});
 
 /** S3 storage classes a category may tier into (names as in S3 lifecycle rules). */
 export const STORAGE_CLASSES = [
@@ -129,6 +134,28 @@ export const configSchema = z
        */
       processorBufferSizeMiB: z.number().min(0.2).max(3),
       processorBufferIntervalSeconds: z.number().int().min(0).max(900),
+      /**
+       * Per-stream S3 buffering, overriding the two settings above for that stream. The `audit` stream
+       * buffers longer by default: its categories are under Object Lock, so their small objects cannot
+       * be compacted away, and a longer buffer makes fewer of them.
+       */
+      streams: z.strictObject({
+        logs: streamBuffering.optional(),
+        audit: streamBuffering.optional(),
+      }),
+    }),
+    /** Scheduled compaction of closed hours on S3 (unlocked categories; `src/compaction`). */
+    compaction: z.strictObject({
+      /** Deploy the compaction Lambda and its schedule. */
+      enabled: z.boolean(),
+      /** Minutes between runs (EventBridge rate). */
+      scheduleMinutes: z.number().int().min(5).max(1440),
+      /** An hour is compacted once it ended this long ago (covers Firehose's buffer and late deliveries). */
+      closedAfterMinutes: z.number().int().min(16).max(1440),
+      /** Hours a run looks back for late objects (each category-day is one S3 listing). */
+      lookbackHours: z.number().int().min(1).max(168),
+      /** A compacted object this large is not rewritten again when late objects arrive. */
+      targetFileMiB: z.number().int().min(16).max(4096),
     }),
     output: z.strictObject({
       format: z.enum(['parquet']),
@@ -283,6 +310,16 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     bufferSizeMiB: 64,
     processorBufferSizeMiB: 1,
     processorBufferIntervalSeconds: 60,
+    // 5 minutes: 12 objects per locked category-hour instead of 60, for ~4 more minutes before a
+    // security event is searchable (and alerted on: rules over these categories wait for it).
+    streams: { audit: { bufferIntervalSeconds: 300, bufferSizeMiB: 128 } },
+  },
+  compaction: {
+    enabled: true,
+    scheduleMinutes: 60,
+    closedAfterMinutes: 30,
+    lookbackHours: 48,
+    targetFileMiB: 128,
   },
   output: { format: 'parquet', compression: 'SNAPPY' },
   errorOutput: { expiryDays: 14 },
@@ -339,6 +376,19 @@ export function resolveConfig(override: unknown = {}, source = 'loglake'): LogLa
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (result.success) return result.data;
   throw configErrorFromZod('Invalid loglake configuration', result.error.issues, { source, input: merged });
+}
+
+/** S3 buffering of a stream: its own settings, or the shared ones. */
+export function streamBufferingOf(
+  firehose: LogLakeConfig['firehose'],
+  stream: 'logs' | 'audit',
+): { bufferIntervalSeconds: number; bufferSizeMiB: number } {
+  return (
+    firehose.streams[stream] ?? {
+      bufferIntervalSeconds: firehose.bufferIntervalSeconds,
+      bufferSizeMiB: firehose.bufferSizeMiB,
+    }
+  );
 }
 
 /** Categories whose data goes to the Object Lock bucket through the `audit` stream. */

@@ -20,7 +20,7 @@ import {
   type ObjectCreatedEvent,
 } from '../../src/alerts/pipeline';
 import { EvaluationError, type RunReport, runEvaluation } from '../../src/alerts/run';
-import { settingsRules } from '../../src/alerts/settings';
+import { ruleDelayMinutes, settingsRules } from '../../src/alerts/settings';
 import { athenaRequestToken, athenaRows } from '../../src/query/athena';
 import { DynamoAlarmLog, DynamoArrivalLog, DynamoStateStore, SnsNotifier } from './aws';
 import { readEnv } from './env';
@@ -84,7 +84,7 @@ async function scheduled(event: ScheduledEvent<Record<string, unknown>>): Promis
       at,
       { source, store, notifier },
       {
-        delayMinutes: env.settings.delayMinutes,
+        delayMinutes: (rule) => ruleDelayMinutes(rule, env.settings),
         globalSuppress: env.settings.suppress,
         ...(env.searchTarget ? { searchTarget: env.searchTarget } : {}),
       },

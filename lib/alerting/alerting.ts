@@ -36,6 +36,12 @@ export interface AlertingProps {
   /** Days the alarm Lambda's own log group keeps events. */
   readonly logRetentionDays: LogRetentionDays;
   /**
+   * Delay of rules reading a stream that buffers longer than `alerts.delayMinutes` allows for (see
+   * `streamDelays`), so a rule's window ends only after that stream's events have arrived.
+   * @default `alerts.delayMinutes` for every stream
+   */
+  readonly streamDelayMinutes?: Partial<Record<StreamName, number>>;
+  /**
    * Appended to the `loglake search` command in alert messages.
    * @default `--athena --stack <this stack's name>`
    */
@@ -146,7 +152,9 @@ export class Alerting extends Construct {
     );
 
     const fn = this.createFunction(props, key, {
-      [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(alerts, lockedCategories)),
+      [ALARM_ENV.settings]: encodeAlarmSettings(
+        alarmSettings(alerts, lockedCategories, props.streamDelayMinutes),
+      ),
       [ALARM_ENV.table]: this.table.tableName,
       [ALARM_ENV.topics]: stack.toJsonString(
         Object.fromEntries(SEVERITIES.map((s) => [s, this.topics[s].topicArn])),

@@ -44,7 +44,8 @@ export interface Notifier {
 }
 
 export interface RunOptions {
-  readonly delayMinutes: number;
+  /** Minutes between a rule's window end and the slot: one for all rules, or per rule (per stream buffer). */
+  readonly delayMinutes: number | ((rule: AlertRule) => number);
   readonly globalSuppress?: readonly SuppressionWindow[];
   readonly searchTarget?: string;
 }
@@ -142,7 +143,9 @@ async function runRule(
     stored = await flushOutbox(rule.name, stored, store, notifier, sent);
     if (!stored) return { rule: rule.name, outcome: 'skipped', reason: 'concurrent evaluation' };
   }
-  const window = ruleWindow(rule, slot, options.delayMinutes);
+  const delay =
+    typeof options.delayMinutes === 'function' ? options.delayMinutes(rule) : options.delayMinutes;
+  const window = ruleWindow(rule, slot, delay);
   const observations = await source.observe(rule, window, slot);
   const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
     ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),

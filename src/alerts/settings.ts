@@ -6,7 +6,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
 import { configError, configErrorFromZod } from '../errors';
-import { CATEGORIES, type Category } from '../schema';
+import { CATEGORIES, type Category, STREAMS, type StreamName } from '../schema';
 import {
   type AlertRule,
   type AlertRuleSettings,
@@ -16,6 +16,7 @@ import {
   RULE_NAME,
   suppressionWindowSchema,
 } from './config';
+import { streamsFor } from './query';
 
 export interface AlarmSettings {
   /** Enabled rules, by name. */
@@ -26,6 +27,11 @@ export interface AlarmSettings {
   readonly suppress: AlertsConfig['suppress'];
   /** Categories held in the audit stream's table (a rule over them queries that table). */
   readonly lockedCategories: readonly Category[];
+  /**
+   * A longer delay for rules reading a stream that buffers longer than the default (the audit stream),
+   * so their windows end only after its events have arrived. @default `delayMinutes` for every stream
+   */
+  readonly streamDelayMinutes?: Partial<Record<StreamName, number>>;
 }
 
 const settingsSchema = z.strictObject({
@@ -35,11 +41,17 @@ const settingsSchema = z.strictObject({
   maxGroups: z.number().int().min(1),
   suppress: z.array(suppressionWindowSchema),
   lockedCategories: z.array(z.enum(CATEGORIES)),
+  streamDelayMinutes: z.partialRecord(z.enum(STREAMS), z.number().int().min(0)).optional(),
 });
 
 /** The slice of `alerts` the alarm Lambda needs, enabled rules only. */
-export function alarmSettings(alerts: AlertsConfig, lockedCategories: readonly Category[]): AlarmSettings {
+export function alarmSettings(
+  alerts: AlertsConfig,
+  lockedCategories: readonly Category[],
+  streamDelayMinutes?: Partial<Record<StreamName, number>>,
+): AlarmSettings {
   return {
+    ...(streamDelayMinutes && Object.keys(streamDelayMinutes).length > 0 ? { streamDelayMinutes } : {}),
     rules: Object.fromEntries(Object.entries(alerts.rules).filter(([, r]) => r.enabled)),
     delayMinutes: alerts.delayMinutes,
     maxSamples: alerts.maxSamples,
@@ -69,6 +81,34 @@ export function decodeAlarmSettings(encoded: string, source = 'alarm settings'):
   const parsed = settingsSchema.safeParse(raw, { reportInput: true });
   if (parsed.success) return parsed.data;
   throw configErrorFromZod(title, parsed.error.issues, { source, input: raw });
+}
+
+/**
+ * The delay of one rule: the longest of the streams it reads (Firehose delivers a stream's events up to
+ * its buffer interval late).
+ */
+export function ruleDelayMinutes(rule: Pick<AlertRule, 'filter'>, settings: AlarmSettings): number {
+  const streams = streamsFor(rule.filter.categories, settings.lockedCategories);
+  return Math.max(
+    settings.delayMinutes,
+    ...streams.map((s) => settings.streamDelayMinutes?.[s] ?? settings.delayMinutes),
+  );
+}
+
+/**
+ * Per-stream delays for streams whose S3 buffer outlasts `delayMinutes`: the buffer interval in whole
+ * minutes plus one for processing. Empty when every stream fits the shared delay.
+ */
+export function streamDelays(
+  delayMinutes: number,
+  bufferSeconds: Partial<Record<StreamName, number>>,
+): Partial<Record<StreamName, number>> {
+  const out: Partial<Record<StreamName, number>> = {};
+  for (const [stream, seconds] of Object.entries(bufferSeconds) as Array<[StreamName, number]>) {
+    const needed = Math.ceil(seconds / 60) + 1;
+    if (needed > delayMinutes) out[stream] = needed;
+  }
+  return out;
 }
 
 /** The rules of decoded settings, named, in a stable order. */

@@ -10,6 +10,7 @@ import { sampleTraffic } from '../local/sample-traffic';
 import { firehoseClientConfig } from '../producer/client-config';
 import { billedBytes } from '../producer/pack';
 import { Shipper } from '../producer/shipper';
+import type { SearchRecord } from '../query/decode';
 import { STREAMS, type StreamName } from '../schema';
 import { searchCommand } from './commands/search';
 import { statsCommand } from './commands/stats';
@@ -80,10 +81,12 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
     say(
       `   $ loglake search --correlation-id ${traffic.incidentCorrelationId} --data-dir ${shown} --order asc`,
     );
-    const records = await searchCommand(
+    const records: SearchRecord[] = [];
+    await searchCommand(
       undefined,
       { dataDir, correlationId: traffic.incidentCorrelationId, since: '1h', order: 'asc', limit: 100 },
       indent(io),
+      (r) => records.push(r),
     );
     const lake = JSON.stringify(records);
     const leaked = traffic.secrets.filter((secret) => lake.includes(secret));

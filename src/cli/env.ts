@@ -8,6 +8,13 @@ export const cliEnv = {
   debug: process.env.LOGLAKE_DEBUG === '1' || process.env.LOGLAKE_DEBUG === 'true',
   /** AWS region for Athena, CloudFormation and Secrets Manager when `--region` is not given. */
   region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined,
+  /** Default `--memory-limit` of DuckDB (search, stats, export, compact, local). */
+  duckdbMemoryLimit: process.env.LOGLAKE_DUCKDB_MEMORY_LIMIT || undefined,
+  /**
+   * Fault injection for the crash tests of `loglake compact`: `<step>` or `<step>:<n>` kills the process
+   * with SIGKILL when it reaches that step of a compaction (the n-th time; default the first).
+   */
+  faultCompactKillAt: process.env.LOGLAKE_FAULT_COMPACT_KILL_AT || undefined,
   /**
    * `COLUMNS` when set to a positive whole number: tables fit this width even when stdout is not a
    * terminal (as `ls` and Python's `shutil.get_terminal_size` do); otherwise only a terminal's own width.

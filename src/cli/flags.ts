@@ -7,6 +7,7 @@ import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../errors';
 import { PERSONAS } from '../schema';
+import { MEMORY_LIMIT_HELP, memoryLimitOption } from './engine-options';
 import { OUTPUT_FORMATS, type OutputFormat } from './format';
 import { DEFAULT_SINCE, listOption } from './options';
 
@@ -70,6 +71,7 @@ export const targetFlags = {
   includeAudit: flag,
   pseudonymSecret: text,
   config: text,
+  memoryLimit: z.number().int().positive().optional(),
 } as const;
 
 /** The flags every query command has. */
@@ -139,7 +141,8 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--audit-table <name>', 'table of the audit stream (locked categories)')
     .option('--include-audit', 'with no --category, also read the audit table')
     .option('--pseudonym-secret <arn>', 'Secrets Manager secret of the pseudonym key (for --user)')
-    .option('--config <file.json>', 'config override (categories, locked categories, time tolerance)');
+    .option('--config <file.json>', 'config override (categories, locked categories, time tolerance)')
+    .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memoryLimitOption);
 }
 
 /** `--format` limited to `formats`, defaulting to `dflt`. */

@@ -15,7 +15,15 @@ import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BackoffPolicy, backoffDelay, sleep } from '../backoff';
 import { LogLakeError } from '../errors';
+import type { EngineOptions } from '../query/engine';
 import { STREAMS, type StreamName } from '../schema';
+import {
+  type CompactionReport,
+  type CompactionSettings,
+  type CompactionStep,
+  Compactor,
+  compactionSettings,
+} from './compact';
 import { dataDirPaths, lockDataDir } from './datadir';
 import {
   fsyncDir,
@@ -61,6 +69,23 @@ export interface PipelineOptions {
   readonly deliveryBackoff?: Pick<BackoffPolicy, 'baseMs' | 'capMs'>;
   /** File operations of the spool; a seam for fault-injection tests. @default the real file system */
   readonly spoolIo?: SpoolIo;
+  /**
+   * Compaction of closed hours (`compact.ts`), a pass every `intervalMs`; `false` turns it off.
+   * @default on: every 5 minutes, with {@link compactionSettings} for the flush interval
+   */
+  readonly compaction?: false | LocalCompactionOptions;
+}
+
+/** Compaction as the pipeline runs it. */
+export interface LocalCompactionOptions extends Partial<CompactionSettings> {
+  /** Time between passes. @default 5 minutes */
+  readonly intervalMs?: number;
+  /** DuckDB memory limit and spill directory of the compaction. @default see `openEngine` */
+  readonly engine?: EngineOptions;
+  /** Called after every pass that did something. */
+  readonly onReport?: (report: CompactionReport) => void;
+  /** Called at each step of a compaction (fault-injection tests stop the process there). */
+  readonly onStep?: (step: CompactionStep, partition: string) => void;
 }
 
 /** Too much data waits for delivery; the producer should retry later. */
@@ -118,6 +143,11 @@ export class LocalPipeline {
   private readonly spoolIo: SpoolIo;
   private lastWriteWarning = 0;
   private unreportedWriteFailures = 0;
+  private compactor: Compactor | undefined;
+  private compactionTimer: NodeJS.Timeout | undefined;
+  private compacting: Promise<CompactionReport> | undefined;
+  private onCompactionReport: ((report: CompactionReport) => void) | undefined;
+  private readonly stopCompaction = new AbortController();
 
   private constructor(
     private readonly options: PipelineOptions,
@@ -146,7 +176,14 @@ export class LocalPipeline {
       mkdirSync(paths.staging, { recursive: true });
       const writer = await LakeWriter.open(paths.root, paths.staging, options.compression);
       const pipeline = new LocalPipeline(options, writer, release);
-      await pipeline.recover();
+      try {
+        await pipeline.recover();
+        await pipeline.startCompaction();
+      } catch (error) {
+        pipeline.compactor?.close();
+        writer.close();
+        throw error;
+      }
       pipeline.startTimer();
       return pipeline;
     } catch (error) {
@@ -210,13 +247,93 @@ export class LocalPipeline {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.compactionTimer) clearInterval(this.compactionTimer);
+    this.stopCompaction.abort();
     try {
       for (const s of STREAMS) this.rotate(s);
       await this.idle();
+      // A pass stops between partitions; the one in progress finishes (or is rolled back on next start).
+      await this.compacting?.catch(() => undefined);
     } finally {
+      this.compactor?.close();
       this.writer.close();
       this.release();
     }
+  }
+
+  /**
+   * Run `fn` where no delivery is in progress: every file in the lake then belongs to a delivery that
+   * has committed (deliveries run one at a time in this queue).
+   */
+  exclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    const result = this.queue.then(fn);
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /**
+   * Run a compaction pass now (after the one in progress, if any) and wait for it.
+   * @throws Error when compaction is turned off for this pipeline.
+   */
+  compactNow(): Promise<CompactionReport> {
+    return this.compactionPass();
+  }
+
+  private async startCompaction(): Promise<void> {
+    const c = this.options.compaction;
+    if (c === false) return;
+    const { intervalMs = 5 * 60_000, engine, onReport, onStep, ...overrides } = c ?? {};
+    this.onCompactionReport = onReport;
+    this.compactor = await Compactor.open({
+      dataDir: this.options.dataDir,
+      settings: compactionSettings(this.flushIntervalMs, {
+        compression: this.options.compression ?? 'SNAPPY',
+        ...overrides,
+      }),
+      engine,
+      ...(onStep ? { onStep } : {}),
+    });
+    // Undo what a crash interrupted before anything reads or delivers.
+    this.compactor.tidy(new Date());
+    this.compactionTimer = setInterval(() => {
+      if (!this.compacting) void this.compactionPass().catch(() => undefined);
+    }, intervalMs);
+    this.compactionTimer.unref();
+  }
+
+  /** Passes run one after another: two at once could compact the same files twice. */
+  private compactionPass(): Promise<CompactionReport> {
+    const compactor = this.compactor;
+    if (!compactor) return Promise.reject(new Error('compaction is turned off for this pipeline'));
+    const previous = this.compacting ?? Promise.resolve(undefined);
+    const pass: Promise<CompactionReport> = previous
+      .catch(() => undefined)
+      .then(() =>
+        compactor.run({ exclusive: (fn) => this.exclusive(fn), signal: this.stopCompaction.signal }),
+      )
+      .then(
+        (report) => {
+          for (const f of report.failed) {
+            this.warn(`compaction of ${f.partition} failed, it is retried in the next pass: ${f.error}`);
+          }
+          if (report.compacted.length || report.deletedFiles || report.rolledBack) {
+            this.onCompactionReport?.(report);
+          }
+          return report;
+        },
+        (error: unknown) => {
+          this.warn(`compaction pass failed: ${error instanceof Error ? error.message : String(error)}`);
+          throw error;
+        },
+      )
+      .finally(() => {
+        if (this.compacting === pass) this.compacting = undefined;
+      });
+    this.compacting = pass;
+    return pass;
   }
 
   private startTimer(): void {

@@ -36,6 +36,13 @@ export interface BuildOptions {
   readonly tables: readonly TableRef[];
 }
 
+/** The partitions a query can match: its time range (`until` exclusive) and optionally its categories. */
+export interface PartitionScope {
+  readonly since: Date;
+  readonly until: Date;
+  readonly categories?: readonly string[];
+}
+
 /** SQL ready to run: `?` placeholders and their values, in order. */
 export interface BuiltQuery {
   readonly dialect: Dialect;
@@ -44,6 +51,11 @@ export interface BuiltQuery {
   readonly params: readonly string[];
   /** Result columns in order, with how to decode each. */
   readonly columns: readonly ResultColumn[];
+  /**
+   * The partitions the WHERE clause can match, so the local reader lists only those directories.
+   * Absent: every partition.
+   */
+  readonly scope?: PartitionScope;
 }
 
 interface SqlDialect {
@@ -79,7 +91,9 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
 export function buildQuery(query: LogQuery, options: BuildOptions): BuiltQuery {
   validateQuery(query);
   if (options.tables.length === 0) throw new Error('buildQuery: no table to read');
-  return query.kind === 'search' ? buildSearch(query, options) : buildAggregate(query, options);
+  const built = query.kind === 'search' ? buildSearch(query, options) : buildAggregate(query, options);
+  const { since, until, categories } = query.filter;
+  return { ...built, scope: { since, until, ...(categories ? { categories } : {}) } };
 }
 
 function buildSearch(query: SearchQuery, options: BuildOptions): BuiltQuery {

@@ -3,12 +3,14 @@
  * `logs` table or view with the lake's columns (tests, benchmarks).
  */
 import { join, resolve, sep } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { InputError } from '../errors';
+import { visibleFiles } from '../local/lake-files';
 import { DATA_PREFIX, PARTITION_COLUMNS, RECORD_COLUMNS } from '../schema';
-import type { BuiltQuery } from './build';
+import type { BuiltQuery, PartitionScope } from './build';
 import { duckdbHiveTypes, duckdbType } from './columns';
 import type { RawRow } from './decode';
+import { type Engine, type EngineOptions, openEngine, spillRoot } from './engine';
 
 /** Name of the view over the local lake (both streams share one tree: their categories are disjoint). */
 export const LOCAL_TABLE = 'logs';
@@ -69,53 +71,66 @@ export function emptyLakeScan(): string {
   return `(SELECT ${columns.join(', ')} WHERE false)`;
 }
 
-/** DuckDB's error for a `read_parquet` glob that matches no file. */
-function isNoFiles(error: unknown): boolean {
-  return error instanceof Error && /No files found that match the pattern/i.test(error.message);
+/**
+ * `read_parquet(…)` over the given Parquet files, with hive partitions as strings. DuckDB expands each
+ * entry of the list as a glob, so each path is made a literal one.
+ */
+export function lakeScanFiles(files: readonly string[]): string {
+  return `read_parquet(${duckdbFileList(files)}, hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true)`;
+}
+
+/** A DuckDB list literal of file paths, each one matching only itself. */
+export function duckdbFileList(files: readonly string[]): string {
+  return `[${files.map((f) => duckdbString(duckdbGlobLiteral(f))).join(', ')}]`;
+}
+
+/** DuckDB's error for a file that went away between the listing and the read (see `lake-files.ts`). */
+function isMissingFile(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    /No files found that match the pattern|No such file or directory|Cannot open file/i.test(error.message)
+  );
 }
 
 /**
- * A read-only view of a local lake directory. A lake with no files yet (a fresh data directory, or one
- * whose files all expired) is empty, not broken: searches and stats return no rows.
+ * A read-only view of a local lake directory. Each query reads the files visible at that moment in the
+ * partitions its time range and categories can match (`lake-files.ts`: what a compaction replaced or has
+ * not finished publishing is left out), so a query never sees a record twice or half an hour. A lake
+ * with no files yet (a fresh data directory, or one whose files all expired) is empty, not broken.
+ * DuckDB runs with a memory limit and spills to `<dataDir>/.loglake/tmp` (`engine.ts`).
  */
 export class LocalLakeReader {
   private constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly engine: Engine,
     readonly connection: DuckDBConnection,
     private readonly dataDir: string,
-    /** The view reads no files yet; each query tries the files again. */
-    private empty: boolean,
   ) {}
 
-  /**
-   * Open the lake under `dataDir` (`<dataDir>/logs/category=…/dt=…/hour=…/*.parquet`). Files delivered
-   * later are seen by later queries, also when there were none at open.
-   */
-  static async open(dataDir: string): Promise<LocalLakeReader> {
-    const instance = await DuckDBInstance.create(':memory:');
-    const connection = await instance.connect();
-    const reader = new LocalLakeReader(instance, connection, dataDir, true);
+  /** Open the lake under `dataDir` (`<dataDir>/logs/category=…/dt=…/hour=…/*.parquet`). */
+  static async open(dataDir: string, options: EngineOptions = {}): Promise<LocalLakeReader> {
+    checkLakePath(dataDir);
+    const engine = await openEngine(spillRoot(dataDir), options);
     try {
+      const connection = await engine.instance.connect();
+      const reader = new LocalLakeReader(engine, connection, dataDir);
       await reader.refresh();
+      return reader;
     } catch (error) {
-      reader.close();
+      engine.close();
       throw error;
     }
-    return reader;
   }
 
-  /** Point the view at the files, or at no rows while there are none. */
-  private async refresh(): Promise<void> {
-    try {
-      await this.connection.run(
-        `CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${lakeScan(this.dataDir)}`,
-      );
-      this.empty = false;
-    } catch (error) {
-      if (!isNoFiles(error)) throw error;
-      await this.connection.run(`CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${emptyLakeScan()}`);
-      this.empty = true;
-    }
+  /** The memory limit DuckDB runs with, in bytes. */
+  get memoryLimitBytes(): number {
+    return this.engine.memoryLimitBytes;
+  }
+
+  /** Point the view at the visible files in `scope`, or at no rows while there are none. */
+  private async refresh(scope?: PartitionScope): Promise<void> {
+    const files = visibleFiles(this.dataDir, scope);
+    const source = files.length === 0 ? emptyLakeScan() : lakeScanFiles(files);
+    await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT * FROM ${source}`);
   }
 
   /** All rows of a query; none while the lake has no files. */
@@ -125,9 +140,9 @@ export class LocalLakeReader {
     return rows;
   }
 
-  /** Rows in chunks, for exports larger than memory. */
+  /** Rows in chunks, as DuckDB produces them: nothing holds the whole result. */
   async *stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
-    if (this.empty) await this.refresh();
+    await this.refresh(built.scope);
     let started = false;
     try {
       for await (const chunk of streamDuckDb(this.connection, built)) {
@@ -135,17 +150,17 @@ export class LocalLakeReader {
         yield chunk;
       }
     } catch (error) {
-      // Every file went away since the view was created (expiry, a cleared directory): DuckDB says so
-      // when it binds the query, before the first row.
-      if (started || !isNoFiles(error)) throw error;
-      await this.refresh();
+      // A file listed a moment ago went away (expired, cleared, or replaced by a compaction whose grace
+      // period ended). Before the first row nothing was shown: list again and run again.
+      if (started || !isMissingFile(error)) throw error;
+      await this.refresh(built.scope);
       yield* streamDuckDb(this.connection, built);
     }
   }
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    this.engine.close();
   }
 }
 

@@ -18,6 +18,7 @@ describe('lib/index.ts', () => {
         'LogLake',
         'LogLakeAccess',
         'LogLakeCatalog',
+        'LogLakeCompaction',
         'LogLakeFunction',
         'LogLakeIngest',
         'LogLakeQuery',
@@ -34,6 +35,7 @@ describe('lib/index.ts', () => {
         'resolveConfig',
         // the record contract and the names shared with the deployed pipeline
         'CATEGORIES',
+        'COMPACTION_PREFIX',
         'DATA_OUTPUT_PREFIX',
         'ERROR_OUTPUT_PREFIX',
         'NAMED_QUERIES',

@@ -39,6 +39,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./export')).registerExportCommand,
   },
   {
+    name: 'compact',
+    summary: 'rewrite the closed hours of the local lake into one sorted file per category and hour',
+    load: async () => (await import('./compact')).registerCompactCommand,
+  },
+  {
     name: 'send',
     summary: 'ship log lines from stdin to a delivery stream (packed, retried, bounded)',
     load: async () => (await import('../send-command')).registerSendCommand,

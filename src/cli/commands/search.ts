@@ -1,7 +1,7 @@
 /** `loglake search`: matching records, newest first, as a table for people or JSON / NDJSON / CSV. */
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { decodeSearchRow, type SearchRecord } from '../../query/decode';
+import { decodeSearchRow, type RawRow, type SearchRecord } from '../../query/decode';
 import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, textArgument } from '../flags';
 import { OUTPUT_FORMATS, RecordWriter, recordTable } from '../format';
 import { type CliIO, processIO } from '../io';
@@ -15,12 +15,16 @@ export const searchFlags = queryFlagsWith({
 });
 export type SearchFlags = z.output<typeof searchFlags>;
 
-/** Prints matching records; no match is not an error (exit 0). Resolves with the records. */
+/**
+ * Prints matching records; no match is not an error (exit 0). Resolves with how many were printed.
+ * @param onRecord - sees each record as it is printed (the demo checks them). @default none
+ */
 export async function searchCommand(
   text: string | undefined,
   flags: SearchFlags,
   io: CliIO = processIO,
-): Promise<SearchRecord[]> {
+  onRecord?: (record: SearchRecord) => void,
+): Promise<number> {
   const target = await resolveQueryTarget(text, flags, io);
   const { built, pages, done } = await target.run({
     kind: 'search',
@@ -29,20 +33,40 @@ export async function searchCommand(
     order: flags.order ?? 'desc',
   });
   try {
-    const records = await collectRows(pages, (row) => decodeSearchRow(built.columns, row));
+    const decode = (row: RawRow) => {
+      const record = decodeSearchRow(built.columns, row);
+      onRecord?.(record);
+      return record;
+    };
     const format = flags.format ?? 'table';
-    if (format === 'table') {
-      if (records.length === 0) io.stderr('no matching records\n');
-      else io.stdout(recordTable(records, { width: io.columns }));
-    } else {
-      const writer = new RecordWriter(format, io.stdout);
-      await writer.write(records);
-      await writer.end();
-    }
-    return records;
+    if (format !== 'table')
+      return await streamRecords(pages, decode, new RecordWriter(format, io.stdout), io);
+    // A table sizes its columns from every row, so it needs them all (at most --limit).
+    const records = await collectRows(pages, decode);
+    if (records.length === 0) io.stderr('no matching records\n');
+    else io.stdout(recordTable(records, { width: io.columns }));
+    return records.length;
   } finally {
     done();
   }
+}
+
+/**
+ * JSON, NDJSON and CSV leave page by page as the engine produces them, waiting for stdout to drain, so a
+ * large `--limit` never holds its result in memory.
+ */
+async function streamRecords(
+  pages: AsyncIterable<RawRow[]>,
+  decode: (row: RawRow) => SearchRecord,
+  writer: RecordWriter,
+  io: CliIO,
+): Promise<number> {
+  for await (const page of pages) {
+    await writer.write(page.map(decode));
+    await io.drain?.();
+  }
+  await writer.end();
+  return writer.written;
 }
 
 export function registerSearchCommand(program: Command): void {

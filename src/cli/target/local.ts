@@ -3,6 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { LogLakeConfig } from '../../config';
 import { InputError } from '../../errors';
 import { buildQuery } from '../../query/build';
+import { engineOptionsOf } from '../engine-options';
 import type { QueryFlags } from '../flags';
 import { dataDirOf, filterFromFlags } from '../options';
 import type { QueryTarget } from './index';
@@ -52,7 +53,7 @@ export async function localTarget(
     run: async (query) => {
       const { LOCAL_TABLE, LocalLakeReader } = await import('../../query/duckdb');
       const built = buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
-      const reader = await LocalLakeReader.open(dataDir);
+      const reader = await LocalLakeReader.open(dataDir, engineOptionsOf(flags));
       return { built, pages: reader.stream(built), done: () => reader.close() };
     },
   };

@@ -1,0 +1,14 @@
+/** The benchmarks' environment, read once. */
+export const benchEnv = {
+  /** Set when the process runs under `eatmydata` (fsync turned into a no-op). */
+  preload: process.env.LD_PRELOAD ?? '',
+  /** `LOGLAKE_BENCH_10M=1`: also run the 10M-event lake where a benchmark offers it. */
+  tenMillion: process.env.LOGLAKE_BENCH_10M === '1',
+  /** `LOGLAKE_BENCH_LAKE_EVENTS`: events of the lake benchmark's lake. @default 100,000 */
+  lakeEvents: Number(process.env.LOGLAKE_BENCH_LAKE_EVENTS || 100_000),
+  /**
+   * `LOGLAKE_BENCH_LAKE_HOURS`: hours of steady traffic it spans (each hour costs minutes to build: its
+   * ~1,400 delivery files are written one by one). @default 2
+   */
+  lakeSpanHours: Number(process.env.LOGLAKE_BENCH_LAKE_HOURS || 2),
+} as const;

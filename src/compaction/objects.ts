@@ -1,0 +1,375 @@
+/**
+ * Compaction of the lake on S3 (the unlocked categories of the `logs` bucket), driven by the compaction
+ * Lambda: for each closed hour with small objects, Athena rewrites exactly the listed objects into one
+ * Parquet file (CTAS into a staging prefix; Athena ignores ORDER BY there, so it is not sorted), the row counts are compared, the file is copied into
+ * the partition, and the listed objects are deleted.
+ *
+ * S3 has no atomic multi-object swap: between the copy and the delete (seconds) an Athena query over that
+ * hour counts its records twice. The hours compacted are closed (they ended at least `closedAfterMs`
+ * ago), so the alert rules, whose windows end minutes before now, never read one; a person querying that
+ * hour in those seconds can. Nothing is ever lost: objects are deleted only after the copy of a verified
+ * rewrite holding their rows is in place.
+ *
+ * A journal object per compaction (`<prefix>journal/<run>.json`) makes every step recoverable: a run
+ * first finishes or undoes what an interrupted run left (outputs all in place: delete the sources;
+ * otherwise: delete the outputs), then compacts. A lock object written with `If-None-Match: *` keeps two
+ * runs (a retried invocation, a duplicate delivery of the schedule event) from compacting at once.
+ *
+ * No SDK here: the Lambda brings an {@link ObjectStore} over S3 and a {@link SqlEngine} over Athena.
+ */
+import { randomBytes } from 'node:crypto';
+import { DATA_PREFIX } from '../schema';
+import { utcDate, utcHour } from '../time';
+import { chooseSources, compactedName, isClosed, type PartitionFile } from './plan';
+import { compactionCountSql, compactionCtas, dropTableSql, type SqlPartition } from './sql';
+
+export interface StoredObject {
+  readonly key: string;
+  readonly bytes: number;
+}
+
+/** The bucket, as the compaction needs it. */
+export interface ObjectStore {
+  /** Every object under `prefix` (all pages), sorted by key. */
+  list(prefix: string): Promise<StoredObject[]>;
+  /** Server-side copy inside the bucket, encrypted as the bucket's default says. */
+  copy(fromKey: string, toKey: string): Promise<void>;
+  /** Delete every key or throw naming those that were not deleted. */
+  delete(keys: readonly string[]): Promise<void>;
+  get(key: string): Promise<string | undefined>;
+  put(key: string, body: string): Promise<void>;
+  /**
+   * Create `key` only if it does not exist (`If-None-Match: *`), or replace it only if its ETag is still
+   * `etag`. Resolves false when the condition failed.
+   */
+  putIf(
+    key: string,
+    body: string,
+    condition: { readonly absent: true } | { readonly etag: string },
+  ): Promise<boolean>;
+  /** Body and ETag, or undefined. */
+  getWithEtag(key: string): Promise<{ body: string; etag: string } | undefined>;
+  /** The URI the query engine reports in `"$path"` and accepts as a location. */
+  uri(key: string): string;
+}
+
+/** Athena (or Trino) as the compaction uses it. */
+export interface SqlEngine {
+  /** Run a statement (CTAS, DROP) to completion; bytes scanned. */
+  execute(sql: string): Promise<number>;
+  /** Run a query; its rows with every value as text, and bytes scanned. */
+  query(sql: string): Promise<{ rows: Array<Record<string, unknown>>; scannedBytes: number }>;
+}
+
+export interface ObjectCompactionSettings {
+  /** Glue database and the table over the bucket's `logs/` prefix. */
+  readonly database: string;
+  readonly table: string;
+  /** Categories to compact (the unlocked ones: Object Lock forbids deleting the others' objects). */
+  readonly categories: readonly string[];
+  /** An hour is compacted once it ended this long ago (Firehose's buffer, plus late retries). */
+  readonly closedAfterMs: number;
+  /** Hours further back than this are not listed (late objects there stay as they are). */
+  readonly lookbackHours: number;
+  /** Prefix of the journal, staging area and lock. @default 'compaction/' */
+  readonly prefix?: string;
+  /** At most this many objects per compaction (the rest wait for the next run). @default 1,000 */
+  readonly maxSourcesPerRun?: number;
+  /**
+   * A compacted object this size or larger is not rewritten again when late objects arrive.
+   * @default 128 MiB
+   */
+  readonly targetFileBytes?: number;
+  /** A lock older than this belongs to a run that died. @default 15 minutes (Lambda's maximum) */
+  readonly lockTtlMs?: number;
+}
+
+interface Journal {
+  readonly version: 1;
+  readonly run: string;
+  readonly partition: string;
+  readonly tempTable: string;
+  readonly staging: string;
+  readonly sources: readonly string[];
+  readonly state: 'started' | 'verified';
+  /** Staged objects and where each is copied (state `verified`). */
+  readonly copies?: ReadonlyArray<{ readonly from: string; readonly to: string }>;
+  readonly rows?: number;
+}
+
+export interface ObjectPartitionResult {
+  readonly partition: string;
+  readonly run: string;
+  readonly sourceObjects: number;
+  readonly sourceBytes: number;
+  readonly outputObjects: number;
+  readonly rows: number;
+  readonly scannedBytes: number;
+}
+
+export interface ObjectCompactionReport {
+  /** False when another run holds the lock (nothing was done). */
+  readonly locked: boolean;
+  readonly compacted: ObjectPartitionResult[];
+  readonly failed: Array<{ readonly partition: string; readonly error: string }>;
+  /** Interrupted compactions finished (sources deleted) or undone (outputs deleted). */
+  readonly recovered: { readonly finished: number; readonly undone: number };
+  /** Closed partitions that still need compaction when the run stopped for time. */
+  readonly deferred: number;
+  readonly scannedBytes: number;
+}
+
+export interface ObjectCompactionRun {
+  readonly store: ObjectStore;
+  readonly engine: SqlEngine;
+  readonly settings: ObjectCompactionSettings;
+  readonly now?: Date;
+  /** Milliseconds left before the caller must stop (Lambda's remaining time). @default no limit */
+  readonly remainingMs?: () => number;
+  /** Stop starting partitions when less than this remains. @default 5 minutes */
+  readonly reserveMs?: number;
+  /** Called at each step (fault-injection tests throw here). */
+  readonly onStep?: (step: string) => void;
+}
+
+/** A compaction that did not hold its sources' rows; nothing was published. */
+export class ObjectCompactionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ObjectCompactionError';
+  }
+}
+
+const prefixOf = (s: ObjectCompactionSettings) => s.prefix ?? 'compaction/';
+
+/** Run one compaction pass over the bucket (see the module comment). */
+export async function compactObjects(run: ObjectCompactionRun): Promise<ObjectCompactionReport> {
+  const { store, settings } = run;
+  const prefix = prefixOf(settings);
+  const lockKey = `${prefix}lock`;
+  const now = run.now ?? new Date();
+  const owner = runId(now);
+  if (!(await acquireLock(store, lockKey, owner, now, settings.lockTtlMs ?? 15 * 60_000))) {
+    return {
+      locked: false,
+      compacted: [],
+      failed: [],
+      recovered: { finished: 0, undone: 0 },
+      deferred: 0,
+      scannedBytes: 0,
+    };
+  }
+  let crashed = false;
+  try {
+    const recovered = await recover(run);
+    const compacted: ObjectPartitionResult[] = [];
+    const failed: Array<{ partition: string; error: string }> = [];
+    const plans = await plan(run, now);
+    let deferred = 0;
+    for (const p of plans) {
+      if (run.remainingMs && run.remainingMs() < (run.reserveMs ?? 5 * 60_000)) {
+        deferred = plans.length - compacted.length - failed.length;
+        break;
+      }
+      try {
+        compacted.push(await compactPartition(run, p, runId(new Date())));
+      } catch (error) {
+        if (error instanceof StopForTest) {
+          crashed = true;
+          throw error;
+        }
+        failed.push({ partition: p.prefix, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    return {
+      locked: true,
+      compacted,
+      failed,
+      recovered,
+      deferred,
+      scannedBytes: compacted.reduce((s, c) => s + c.scannedBytes, 0),
+    };
+  } finally {
+    // A simulated crash leaves the lock, as a real one would; the next run takes it over when it expires.
+    if (!crashed) await store.delete([lockKey]);
+  }
+}
+
+/** Thrown by an `onStep` hook to stop a run as a crash would (tests). */
+export class StopForTest extends Error {
+  constructor(readonly step: string) {
+    super(`stopped at ${step}`);
+    this.name = 'StopForTest';
+  }
+}
+
+/** `20261122T101500Z_1a2b3c4d`: sortable, unique, and a valid Glue table name suffix. */
+function runId(at: Date): string {
+  return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+}
+
+async function acquireLock(
+  store: ObjectStore,
+  key: string,
+  owner: string,
+  now: Date,
+  ttlMs: number,
+): Promise<boolean> {
+  const body = JSON.stringify({ owner, expires: now.getTime() + ttlMs });
+  if (await store.putIf(key, body, { absent: true })) return true;
+  const held = await store.getWithEtag(key);
+  if (!held) return store.putIf(key, body, { absent: true });
+  const expires = Number((JSON.parse(held.body) as { expires?: unknown }).expires);
+  if (Number.isFinite(expires) && expires > now.getTime()) return false;
+  // The holder died (a run never outlives Lambda's 15 minutes): take over, unless someone else just did.
+  return store.putIf(key, body, { etag: held.etag });
+}
+
+interface Plan extends SqlPartition {
+  /** `logs/category=<c>/dt=<d>/hour=<h>/` */
+  readonly prefix: string;
+  readonly sources: readonly StoredObject[];
+}
+
+/** Closed hours of the lookback window, per category, with the objects {@link chooseSources} picks. */
+async function plan(run: ObjectCompactionRun, now: Date): Promise<Plan[]> {
+  const s = run.settings;
+  const target = s.targetFileBytes ?? 128 * 1024 ** 2;
+  const max = s.maxSourcesPerRun ?? 1_000;
+  const hours: Array<{ dt: string; hour: string }> = [];
+  const first = Math.floor(now.getTime() / 3_600_000) - s.lookbackHours;
+  for (let h = first; h <= Math.floor(now.getTime() / 3_600_000); h++) {
+    const at = new Date(h * 3_600_000);
+    const p = { dt: utcDate(at), hour: utcHour(at) };
+    if (isClosed(p, now, s.closedAfterMs)) hours.push(p);
+  }
+  const days = [...new Set(hours.map((h) => h.dt))];
+  const plans: Plan[] = [];
+  for (const category of s.categories) {
+    for (const dt of days) {
+      // One listing per category-day (a page holds 1,000 keys) instead of one per hour.
+      const objects = await run.store.list(`${DATA_PREFIX}/category=${category}/dt=${dt}/`);
+      for (const { hour } of hours.filter((h) => h.dt === dt)) {
+        const prefix = `${DATA_PREFIX}/category=${category}/dt=${dt}/hour=${hour}/`;
+        const inHour = objects.filter(
+          (o) => o.key.startsWith(prefix) && !o.key.slice(prefix.length).includes('/'),
+        );
+        const files: PartitionFile[] = inHour.map((o) => ({
+          name: o.key.slice(prefix.length),
+          bytes: o.bytes,
+        }));
+        const chosen = chooseSources(files, target).slice(0, max);
+        if (chosen.length === 0) continue;
+        plans.push({
+          category,
+          dt,
+          hour,
+          prefix,
+          sources: chosen.map((f) => ({ key: prefix + f.name, bytes: f.bytes })),
+        });
+      }
+    }
+  }
+  return plans;
+}
+
+async function compactPartition(
+  run: ObjectCompactionRun,
+  p: Plan,
+  id: string,
+): Promise<ObjectPartitionResult> {
+  const { store, engine, settings } = run;
+  const prefix = prefixOf(settings);
+  const journalKey = `${prefix}journal/${id}.json`;
+  const staging = `${prefix}staging/${id}/`;
+  const tempTable = `compaction_${id}`;
+  const target = {
+    database: settings.database,
+    table: settings.table,
+    tempTable,
+    partition: { category: p.category, dt: p.dt, hour: p.hour },
+    sources: p.sources.map((o) => store.uri(o.key)),
+  };
+  const base: Journal = {
+    version: 1,
+    run: id,
+    partition: p.prefix,
+    tempTable,
+    staging,
+    sources: p.sources.map((o) => o.key),
+    state: 'started',
+  };
+  await store.put(journalKey, JSON.stringify(base));
+  run.onStep?.('journal-started');
+
+  let scanned = await engine.execute(compactionCtas(target, store.uri(staging)));
+  run.onStep?.('rewritten');
+  const count = await engine.query(compactionCountSql(target));
+  scanned += count.scannedBytes;
+  const row = count.rows[0] ?? {};
+  const written = Number(row.written);
+  const source = Number(row.source);
+  const staged = (await store.list(staging)).filter((o) => o.bytes > 0);
+  if (!(written === source && written > 0 && staged.length > 0)) {
+    await cleanUp(run, base, journalKey);
+    throw new ObjectCompactionError(
+      `${p.prefix}: the rewrite holds ${written} rows in ${staged.length} object(s) for ${source} source rows; nothing was published`,
+    );
+  }
+  const copies = staged.map((o, i) => ({ from: o.key, to: p.prefix + compactedName(id, i) }));
+  await store.put(journalKey, JSON.stringify({ ...base, state: 'verified', copies, rows: written }));
+  run.onStep?.('journal-verified');
+  for (const c of copies) {
+    await store.copy(c.from, c.to);
+    run.onStep?.('copied');
+  }
+  await store.delete(p.sources.map((o) => o.key));
+  run.onStep?.('sources-deleted');
+  await cleanUp(run, base, journalKey);
+  return {
+    partition: p.prefix,
+    run: id,
+    sourceObjects: p.sources.length,
+    sourceBytes: p.sources.reduce((s, o) => s + o.bytes, 0),
+    outputObjects: copies.length,
+    rows: written,
+    scannedBytes: scanned,
+  };
+}
+
+/** Drop the temporary table, delete the staged objects, then the journal. */
+async function cleanUp(run: ObjectCompactionRun, j: Journal, journalKey: string): Promise<void> {
+  await run.engine.execute(dropTableSql(run.settings.database, j.tempTable));
+  const staged = await run.store.list(j.staging);
+  if (staged.length > 0) await run.store.delete(staged.map((o) => o.key));
+  run.onStep?.('staging-deleted');
+  await run.store.delete([journalKey]);
+}
+
+/**
+ * Finish or undo what interrupted runs left: a verified compaction whose copies are all in place loses
+ * its sources (the rows are in the copies); any other one loses its copies.
+ */
+async function recover(run: ObjectCompactionRun): Promise<{ finished: number; undone: number }> {
+  const { store } = run;
+  let finished = 0;
+  let undone = 0;
+  for (const o of await store.list(`${prefixOf(run.settings)}journal/`)) {
+    const text = await store.get(o.key);
+    if (text === undefined) continue;
+    const j = JSON.parse(text) as Journal;
+    const present = new Set((await store.list(j.partition)).map((x) => x.key));
+    const copies = j.copies ?? [];
+    if (j.state === 'verified' && copies.length > 0 && copies.every((c) => present.has(c.to))) {
+      const left = j.sources.filter((k) => present.has(k));
+      if (left.length > 0) await store.delete(left);
+      finished++;
+    } else {
+      const made = copies.map((c) => c.to).filter((k) => present.has(k));
+      if (made.length > 0) await store.delete(made);
+      undone++;
+    }
+    await cleanUp(run, j, o.key);
+  }
+  return { finished, undone };
+}

@@ -1,0 +1,420 @@
+/**
+ * Compaction of the local lake: each closed hour of each category is rewritten from the many small files
+ * the pipeline delivered (one per buffer flush) into one file, or a few of bounded size, sorted by
+ * service and then time.
+ *
+ * Why that order: every query has a time range, but the files of a closed hour are read whole whenever
+ * the range covers the hour (the usual case), so sorting by time alone prunes little inside a file.
+ * Service is the filter people add most (`--service`, `stats --group-by service`, the error-rate rule);
+ * sorted by it, each row group holds few services and its min/max statistics let DuckDB and Athena skip
+ * the rest. Time second keeps each service's events in order, so an hour cut by `--since`/`--until` still
+ * prunes within a service's run of row groups. Neighbouring rows of one service also compress better.
+ *
+ * Exactly once, whatever is interrupted (see `lake-files.ts` for what readers do with the marker):
+ * 1. the sources are chosen from one listing of the partition, inside the pipeline's delivery queue, so
+ *    no delivery is half-published at that moment; files arriving later are not touched;
+ * 2. the outputs are written to `<data-dir>/.loglake/compaction/staging/<run>/`, their row count checked
+ *    against the sources', and fsync'd;
+ * 3. the marker (sources, outputs, rows) is written durably;
+ * 4. the outputs are renamed into the partition; the last rename commits the compaction;
+ * 5. after the grace period (queries that listed the sources before the commit have finished), the
+ *    sources are deleted, then the marker.
+ * On start, a marker whose outputs are not all in place is rolled back (its outputs deleted); one whose
+ * outputs are all there is kept until its grace period is over. A partition with a marker is not
+ * compacted again until the marker is gone, so markers never chain.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { chooseSources, compactedName, isClosed, type PartitionFile } from '../compaction/plan';
+import { LogLakeError } from '../errors';
+import { duckdbFileList, duckdbString } from '../query/duckdb';
+import { type Engine, type EngineOptions, openEngine, spillRoot } from '../query/engine';
+import {
+  type CompactionMarker,
+  isCommitted,
+  listPartitions,
+  markerDir,
+  type PartitionDir,
+  type PartitionListing,
+  parquetNames,
+} from './lake-files';
+import { fsyncDir, newSegmentId } from './spool';
+import { type Compression, writeDurably } from './writer';
+
+const MiB = 1024 ** 2;
+const MINUTE = 60_000;
+
+/** When and how the local lake is compacted. */
+export interface CompactionSettings {
+  /**
+   * An hour is compacted once it ended this long ago: the flush interval (its last events are still in a
+   * buffer until then) plus a margin for late producers, so a busy hour is rarely rewritten twice.
+   * @default the flush interval + 10 minutes
+   */
+  readonly closedAfterMs: number;
+  /**
+   * Size of a compacted file: an hour larger than this is written as several files of about this size
+   * (DuckDB checks the size after each row group). Compacted files this size or larger are never
+   * rewritten again. @default 128 MiB
+   */
+  readonly targetFileBytes: number;
+  /**
+   * Replaced files are deleted this long after the compaction committed, so a query that listed them a
+   * moment before can still read them. @default 10 minutes
+   */
+  readonly graceMs: number;
+  /** Parquet codec of compacted files. @default the config's `output.compression` (SNAPPY) */
+  readonly compression: Compression;
+  /** Rows per row group (the unit of min/max pruning). @default 122,880 (DuckDB's) */
+  readonly rowGroupRows: number;
+}
+
+/** Settings for a flush interval, with the documented defaults. */
+export function compactionSettings(
+  flushIntervalMs: number,
+  overrides: Partial<CompactionSettings> = {},
+): CompactionSettings {
+  return {
+    closedAfterMs: flushIntervalMs + 10 * MINUTE,
+    targetFileBytes: 128 * MiB,
+    graceMs: 10 * MINUTE,
+    compression: 'SNAPPY',
+    rowGroupRows: 122_880,
+    ...overrides,
+  };
+}
+
+/** A file a compaction would replace. */
+export type SourceFile = PartitionFile;
+
+/** What compacting one partition means: its visible small files, as listed once. */
+export interface PartitionPlan {
+  readonly partition: PartitionDir;
+  readonly sources: readonly SourceFile[];
+}
+
+/**
+ * The partitions to compact now: closed, without a pending marker, with files {@link chooseSources}
+ * picks (a delivered file, or at least two compacted files smaller than the target).
+ */
+export function planCompaction(
+  dataDir: string,
+  settings: Pick<CompactionSettings, 'closedAfterMs' | 'targetFileBytes'>,
+  now: Date,
+  partitions: readonly PartitionListing[] = listPartitions(dataDir),
+): PartitionPlan[] {
+  const plans: PartitionPlan[] = [];
+  for (const p of partitions) {
+    if (p.markers.length > 0 || !isClosed(p, now, settings.closedAfterMs)) continue;
+    const files: SourceFile[] = [];
+    for (const name of p.visible) {
+      const bytes = sizeOf(join(p.abs, name));
+      if (bytes !== undefined) files.push({ name, bytes });
+    }
+    const sources = chooseSources(files, settings.targetFileBytes);
+    if (sources.length === 0) continue;
+    const { category, dt, hour, rel, abs } = p;
+    plans.push({ partition: { category, dt, hour, rel, abs }, sources });
+  }
+  return plans;
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** A compaction's outputs did not hold the sources' rows; nothing was published. */
+export class CompactionVerifyError extends LogLakeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CompactionVerifyError';
+  }
+}
+
+/** Points a compaction passes, in order (fault-injection tests stop the process at each). */
+export const COMPACTION_STEPS = [
+  'staged',
+  'marker-written',
+  'output-renamed',
+  'committed',
+  'source-deleted',
+  'marker-deleted',
+] as const;
+export type CompactionStep = (typeof COMPACTION_STEPS)[number];
+
+/** What one partition's compaction did. */
+export interface PartitionResult {
+  readonly partition: string;
+  readonly run: string;
+  readonly sourceFiles: number;
+  readonly sourceBytes: number;
+  readonly outputFiles: number;
+  readonly outputBytes: number;
+  readonly rows: number;
+  readonly ms: number;
+}
+
+/** What a pass did: compactions, failures (kept for the next pass), cleanup. */
+export interface CompactionReport {
+  readonly compacted: PartitionResult[];
+  readonly failed: Array<{ readonly partition: string; readonly error: string }>;
+  /** Replaced files deleted after their grace period. */
+  readonly deletedFiles: number;
+  /** Interrupted compactions undone. */
+  readonly rolledBack: number;
+  /** Compactions committed but still in their grace period (sources kept, hidden). */
+  readonly pending: number;
+}
+
+export interface CompactorOptions {
+  readonly dataDir: string;
+  readonly settings: CompactionSettings;
+  readonly engine?: EngineOptions;
+  /** Called at each step of a compaction (tests kill the process here). */
+  readonly onStep?: (step: CompactionStep, partition: string) => void;
+}
+
+/**
+ * Compacts one data directory. Only the process holding the data directory's lock may open one: a
+ * compactor rolls back whatever compaction it finds unfinished.
+ */
+export class Compactor {
+  /** What `tidy` did since the last report (the pipeline tidies once on open, before any pass). */
+  private tidied = { deletedFiles: 0, rolledBack: 0 };
+
+  private constructor(
+    private readonly options: CompactorOptions,
+    private readonly engine: Engine,
+  ) {}
+
+  static async open(options: CompactorOptions): Promise<Compactor> {
+    const engine = await openEngine(spillRoot(options.dataDir), { threads: 1, ...options.engine });
+    // The staging area belongs to runs that can no longer finish (one compactor per data directory).
+    rmSync(join(markerDir(options.dataDir), 'staging'), { recursive: true, force: true });
+    return new Compactor(options, engine);
+  }
+
+  get settings(): CompactionSettings {
+    return this.options.settings;
+  }
+
+  /**
+   * One pass: finish or undo earlier compactions, then compact every partition `plan` returns.
+   * `exclusive` runs the listing where no delivery is half-published (the pipeline's delivery queue).
+   */
+  async run(
+    options: {
+      now?: () => Date;
+      exclusive?: <T>(fn: () => T | Promise<T>) => Promise<T>;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<CompactionReport> {
+    const now = options.now ?? (() => new Date());
+    this.tidy(now());
+    const exclusive = options.exclusive ?? (async <T>(fn: () => T | Promise<T>) => fn());
+    const plans = await exclusive(() => planCompaction(this.options.dataDir, this.settings, now()));
+    const compacted: PartitionResult[] = [];
+    const failed: Array<{ partition: string; error: string }> = [];
+    for (const plan of plans) {
+      if (options.signal?.aborted) break;
+      try {
+        compacted.push(await this.compact(plan, now));
+      } catch (error) {
+        if (error instanceof SimulatedCrash) throw error;
+        failed.push({
+          partition: plan.partition.rel,
+          error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error),
+        });
+      }
+    }
+    // With a grace period of zero (a one-off `loglake compact --grace 0s`) this finishes the pass's own
+    // compactions; otherwise it finds nothing new to delete.
+    const { pending } = this.tidy(now());
+    const { deletedFiles, rolledBack } = this.tidied;
+    this.tidied = { deletedFiles: 0, rolledBack: 0 };
+    return { compacted, failed, deletedFiles, rolledBack, pending };
+  }
+
+  /**
+   * Undo compactions that did not commit (their outputs go; the marker stays for the grace period, so
+   * a reader that listed an output before it went still knows to hide it), and delete the sources and
+   * markers of committed ones whose grace period is over.
+   */
+  tidy(now: Date): { deletedFiles: number; rolledBack: number; pending: number } {
+    let deletedFiles = 0;
+    let rolledBack = 0;
+    let pending = 0;
+    for (const p of listPartitions(this.options.dataDir)) {
+      if (p.markers.length === 0) continue;
+      const present = new Set(p.names);
+      for (const m of p.markers) {
+        const expired = now.getTime() - m.created >= this.settings.graceMs;
+        if (isCommitted(m, present)) {
+          if (!expired) {
+            pending++;
+            continue;
+          }
+          for (const s of m.sources) {
+            if (unlinkIfExists(join(p.abs, s))) deletedFiles++;
+            this.step('source-deleted', m.partition);
+          }
+          fsyncDir(p.abs);
+          this.removeMarker(m);
+        } else {
+          const partial = m.outputs.filter((o) => present.has(o));
+          for (const o of partial) unlinkIfExists(join(p.abs, o));
+          if (partial.length > 0) {
+            fsyncDir(p.abs);
+            rolledBack++;
+          }
+          if (expired) this.removeMarker(m);
+          else pending++;
+        }
+      }
+    }
+    this.tidied.deletedFiles += deletedFiles;
+    this.tidied.rolledBack += rolledBack;
+    return { deletedFiles, rolledBack, pending };
+  }
+
+  /** Compact one partition (see the module comment for the steps). */
+  async compact(plan: PartitionPlan, now: () => Date = () => new Date()): Promise<PartitionResult> {
+    const started = performance.now();
+    const { partition, sources } = plan;
+    const run = newSegmentId(now().getTime());
+    const staging = join(markerDir(this.options.dataDir), 'staging', run);
+    mkdirSync(join(markerDir(this.options.dataDir), 'staging'), { recursive: true });
+    try {
+      const sourcePaths = sources.map((s) => join(partition.abs, s.name));
+      const list = duckdbFileList(sourcePaths);
+      const connection = await this.engine.instance.connect();
+      let rows: number;
+      let staged: string[];
+      try {
+        // hive_partitioning off: the partition values stay in the path, not in the file.
+        await connection.run(
+          `COPY (SELECT * FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false)
+                 ORDER BY "service", "timestamp")
+           TO ${duckdbString(staging)}
+           (FORMAT parquet, COMPRESSION ${this.settings.compression.toLowerCase()},
+            FILE_SIZE_BYTES ${Math.floor(this.settings.targetFileBytes)}, ROW_GROUP_SIZE ${Math.floor(this.settings.rowGroupRows)})`,
+        );
+        staged = parquetNames(staging).sort((a, b) => fileIndex(a) - fileIndex(b));
+        rows = await rowCount(connection, sourcePaths);
+        const written = await rowCount(
+          connection,
+          staged.map((n) => join(staging, n)),
+        );
+        if (written !== rows) {
+          throw new CompactionVerifyError(
+            `compaction of ${partition.rel} wrote ${written} rows for ${rows} source rows; nothing was published`,
+          );
+        }
+      } finally {
+        connection.closeSync();
+      }
+      for (const n of staged) fsyncFile(join(staging, n));
+      this.step('staged', partition.rel);
+
+      const outputs = staged.map((_, i) => compactedName(run, i));
+      const marker: CompactionMarker = {
+        version: 1,
+        run,
+        partition: partition.rel,
+        sources: sources.map((s) => s.name),
+        outputs,
+        rows,
+        created: now().getTime(),
+      };
+      writeDurably(join(markerDir(this.options.dataDir), `${run}.json`), JSON.stringify(marker));
+      this.step('marker-written', partition.rel);
+
+      let outputBytes = 0;
+      staged.forEach((n, i) => {
+        const target = join(partition.abs, outputs[i] as string);
+        renameSync(join(staging, n), target);
+        outputBytes += sizeOf(target) ?? 0;
+        if (i < staged.length - 1) this.step('output-renamed', partition.rel);
+      });
+      fsyncDir(partition.abs);
+      this.step('committed', partition.rel);
+      return {
+        partition: partition.rel,
+        run,
+        sourceFiles: sources.length,
+        sourceBytes: sources.reduce((s, f) => s + f.bytes, 0),
+        outputFiles: outputs.length,
+        outputBytes,
+        rows,
+        ms: performance.now() - started,
+      };
+    } finally {
+      rmSync(staging, { recursive: true, force: true });
+    }
+  }
+
+  close(): void {
+    this.engine.close();
+  }
+
+  private removeMarker(m: CompactionMarker): void {
+    const dir = markerDir(this.options.dataDir);
+    unlinkIfExists(join(dir, `${m.run}.json`));
+    fsyncDir(dir);
+    this.step('marker-deleted', m.partition);
+  }
+
+  private step(step: CompactionStep, partition: string): void {
+    this.options.onStep?.(step, partition);
+  }
+}
+
+/**
+ * Thrown by an `onStep` hook to stop a compaction as a crash would (tests): the compactor does not
+ * treat it as a failed partition to report and go on from.
+ */
+export class SimulatedCrash extends Error {
+  constructor(readonly step: CompactionStep) {
+    super(`simulated crash at ${step}`);
+    this.name = 'SimulatedCrash';
+  }
+}
+
+function fileIndex(name: string): number {
+  return Number(/(\d+)\.parquet$/.exec(name)?.[1] ?? Number.NaN);
+}
+
+async function rowCount(
+  connection: { runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }> },
+  paths: readonly string[],
+): Promise<number> {
+  if (paths.length === 0) return 0;
+  const result = await connection.runAndReadAll(
+    `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(${duckdbFileList(paths)})`,
+  );
+  return Number(result.getRows()[0]?.[0] ?? 0);
+}
+
+function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unlinkIfExists(path: string): boolean {
+  try {
+    unlinkSync(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}

@@ -1,0 +1,450 @@
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config';
+import {
+  COMPACTION_STEPS,
+  type CompactionSettings,
+  type CompactionStep,
+  Compactor,
+  compactionSettings,
+  SimulatedCrash,
+} from '../../src/local/compact';
+import { pseudonymKey } from '../../src/local/datadir';
+import {
+  COMPACTED_PREFIX,
+  type CompactionMarker,
+  CorruptMarkerError,
+  markerDir,
+  visibleNames,
+} from '../../src/local/lake-files';
+import { LocalPipeline } from '../../src/local/pipeline';
+import { localTransform } from '../../src/local/transform';
+import { duckdbString } from '../../src/query/duckdb';
+import { deliverBatches, hourStart, idCounts, type LakeEvent, lakeFiles } from '../helpers/lake';
+import { searchLake } from '../helpers/local';
+
+let dataDir: string;
+beforeEach(() => {
+  dataDir = mkdtempSync(join(tmpdir(), 'loglake-compact-'));
+});
+afterEach(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const SERVICES = ['web', 'api', 'worker'] as const;
+
+/** `n` events per batch in the hour `hoursAgo`, services and levels mixed, ids `<prefix>-<batch>-<i>`. */
+function batches(prefix: string, count: number, n: number, hoursAgo: number): LakeEvent[][] {
+  const start = hourStart(hoursAgo);
+  return Array.from({ length: count }, (_, b) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `${prefix}-${b}-${i}`,
+      at: start + (((b * n + i) * 7_919) % 3_600_000),
+      service: SERVICES[(b + i) % SERVICES.length] as string,
+      level: (['INFO', 'ERROR', 'DEBUG', 'INFO'] as const)[i % 4] as LakeEvent['level'],
+    })),
+  );
+}
+
+async function ids(): Promise<Map<string, number>> {
+  return idCounts((await searchLake(dataDir)).map((r) => r.correlation_id));
+}
+
+function expectExactlyOnce(counts: Map<string, number>, expected: readonly LakeEvent[]): void {
+  expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
+  expect([...counts.keys()].sort()).toEqual(expected.map((e) => e.id).sort());
+}
+
+function settings(over: Partial<CompactionSettings> = {}): CompactionSettings {
+  return compactionSettings(1000, { graceMs: 0, ...over });
+}
+
+async function compactOnce(
+  over: Partial<CompactionSettings> = {},
+  onStep?: (step: CompactionStep, partition: string) => void,
+  now?: () => Date,
+) {
+  const compactor = await Compactor.open({
+    dataDir,
+    settings: settings(over),
+    ...(onStep ? { onStep } : {}),
+  });
+  try {
+    compactor.tidy(now?.() ?? new Date());
+    return await compactor.run(now ? { now } : {});
+  } finally {
+    compactor.close();
+  }
+}
+
+function byPartition(files: readonly string[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const f of files) {
+    const dir = f.slice(0, f.lastIndexOf('/'));
+    m.set(dir, [...(m.get(dir) ?? []), f.slice(f.lastIndexOf('/') + 1)]);
+  }
+  return m;
+}
+
+async function sortKeys(file: string): Promise<Array<{ service: string; ts: string }>> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const r = await c.runAndReadAll(
+      `SELECT service, CAST("timestamp" AS VARCHAR) AS ts FROM read_parquet(${duckdbString(file)}, file_row_number = true) ORDER BY file_row_number`,
+    );
+    return r.getRowObjectsJson() as Array<{ service: string; ts: string }>;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+const sorted = (keys: ReadonlyArray<{ service: string; ts: string }>) =>
+  keys.every((k, i) => {
+    const prev = keys[i - 1];
+    return !prev || prev.service < k.service || (prev.service === k.service && prev.ts <= k.ts);
+  });
+
+describe('visibleNames', () => {
+  const marker = (sources: string[], outputs: string[]): CompactionMarker => ({
+    version: 1,
+    run: 'r',
+    partition: 'p',
+    sources,
+    outputs,
+    rows: 1,
+    created: 0,
+  });
+
+  it('shows every file of a partition without markers', () => {
+    expect(visibleNames(['a.parquet', 'b.parquet'], [])).toEqual(['a.parquet', 'b.parquet']);
+  });
+
+  it('hides the sources once every output is listed (committed)', () => {
+    const m = marker(['a.parquet', 'b.parquet'], ['c-0.parquet', 'c-1.parquet']);
+    expect(visibleNames(['a.parquet', 'b.parquet', 'c-0.parquet', 'c-1.parquet', 'd.parquet'], [m])).toEqual([
+      'c-0.parquet',
+      'c-1.parquet',
+      'd.parquet',
+    ]);
+  });
+
+  it('hides the outputs listed so far while one is missing (not committed)', () => {
+    const m = marker(['a.parquet', 'b.parquet'], ['c-0.parquet', 'c-1.parquet']);
+    expect(visibleNames(['a.parquet', 'b.parquet', 'c-0.parquet'], [m])).toEqual(['a.parquet', 'b.parquet']);
+  });
+
+  it('shows the outputs alone once the sources are deleted', () => {
+    const m = marker(['a.parquet'], ['c-0.parquet']);
+    expect(visibleNames(['c-0.parquet'], [m])).toEqual(['c-0.parquet']);
+  });
+});
+
+describe('Compactor', () => {
+  it('rewrites each closed hour of many delivered files into one file sorted by service then time, every record once', async () => {
+    // Prepare: 8 deliveries into each of two closed hours (three categories by level).
+    const events = [...batches('a', 8, 12, 3), ...batches('b', 8, 12, 2)];
+    await deliverBatches(dataDir, events);
+    const before = byPartition(lakeFiles(dataDir));
+    expect(Math.min(...[...before.values()].map((f) => f.length))).toBeGreaterThanOrEqual(8);
+
+    // Act
+    const report = await compactOnce();
+
+    // Assess
+    const after = byPartition(lakeFiles(dataDir));
+    expect([...after.keys()]).toEqual([...before.keys()]);
+    for (const [dir, files] of after) {
+      expect(files).toHaveLength(1);
+      expect(files[0]?.startsWith(COMPACTED_PREFIX)).toBe(true);
+      const keys = await sortKeys(join(dataDir, 'logs', dir, files[0] as string));
+      expect(sorted(keys)).toBe(true);
+    }
+    expect(report.compacted).toHaveLength(before.size);
+    expect(report.compacted.reduce((s, r) => s + r.rows, 0)).toBe(events.flat().length);
+    expectExactlyOnce(await ids(), events.flat());
+    expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+
+  it('leaves an hour alone until it is closed', async () => {
+    // Prepare: events in the current hour, which ends in the future.
+    const events = batches('now', 4, 5, 0).map((b) =>
+      b.map((e) => ({ ...e, at: Math.min(e.at, Date.now() - 1000) })),
+    );
+    await deliverBatches(dataDir, events);
+    const before = lakeFiles(dataDir);
+
+    // Act
+    const report = await compactOnce();
+
+    // Assess
+    expect(report.compacted).toEqual([]);
+    expect(lakeFiles(dataDir)).toEqual(before);
+  });
+
+  it('compacts files arriving later in an already compacted hour in a later pass', async () => {
+    // Prepare: a compacted hour, then a backfill into it.
+    const first = batches('first', 5, 6, 4);
+    await deliverBatches(dataDir, first);
+    await compactOnce();
+    const late = batches('late', 3, 4, 4);
+    await deliverBatches(dataDir, late);
+    const withLate = byPartition(lakeFiles(dataDir));
+    expect(Math.max(...[...withLate.values()].map((f) => f.length))).toBeGreaterThan(1);
+
+    // Act
+    const report = await compactOnce();
+
+    // Assess
+    expect(report.compacted.length).toBeGreaterThan(0);
+    for (const files of byPartition(lakeFiles(dataDir)).values()) expect(files).toHaveLength(1);
+    expectExactlyOnce(await ids(), [...first, ...late].flat());
+  });
+
+  it('splits an hour larger than the target into files in sort order and never rewrites the full ones', async () => {
+    // Prepare: a target so small that every row group makes a file (DuckDB's row groups hold at least
+    // 2,048 rows).
+    const tiny = { targetFileBytes: 6_000, rowGroupRows: 2_048 };
+    const events = batches('big', 3, 2_500, 5).map((b) => b.map((e) => ({ ...e, level: 'INFO' as const })));
+    await deliverBatches(dataDir, events);
+
+    // Act
+    await compactOnce(tiny);
+    const first = lakeFiles(dataDir);
+    const late = batches('tail', 1, 3, 5).map((b) => b.map((e) => ({ ...e, level: 'INFO' as const })));
+    await deliverBatches(dataDir, late);
+    await compactOnce(tiny);
+
+    // Assess: several outputs; read in name order they are one sorted sequence.
+    expect(first.length).toBeGreaterThan(2);
+    const keys = [];
+    for (const f of first) keys.push(...(await sortKeys(join(dataDir, 'logs', f))));
+    expect(sorted(keys)).toBe(true);
+    // The full files survive the second pass untouched; only the small tail was merged with the late file.
+    const second = lakeFiles(dataDir);
+    const full = first.slice(0, -1);
+    expect(second.filter((f) => full.includes(f))).toEqual(full);
+    expectExactlyOnce(await ids(), [...events, ...late].flat());
+  });
+
+  it('hides the outputs of a compaction interrupted between two renames, and undoes it on the next start', async () => {
+    // Prepare: an hour that compacts into several files.
+    const tiny = { targetFileBytes: 6_000, rowGroupRows: 2_048 };
+    const events = batches('r', 2, 2_500, 4).map((b) => b.map((e) => ({ ...e, level: 'INFO' as const })));
+    await deliverBatches(dataDir, events);
+    const sources = lakeFiles(dataDir);
+
+    // Act: crash after the first output is in place.
+    await expect(
+      compactOnce(tiny, (s) => {
+        if (s === 'output-renamed') throw new SimulatedCrash(s);
+      }),
+    ).rejects.toBeInstanceOf(SimulatedCrash);
+    const mid = lakeFiles(dataDir);
+    const idsMid = await ids();
+    const report = await compactOnce(tiny);
+
+    // Assess
+    expect(mid.filter((f) => f.includes(COMPACTED_PREFIX))).toHaveLength(1);
+    expectExactlyOnce(idsMid, events.flat());
+    expect(report.rolledBack).toBe(1);
+    expect(lakeFiles(dataDir).some((f) => sources.includes(f))).toBe(false);
+    expectExactlyOnce(await ids(), events.flat());
+  });
+
+  it('keeps the replaced files, hidden from queries, until the grace period is over', async () => {
+    // Prepare
+    const events = batches('g', 6, 5, 3);
+    await deliverBatches(dataDir, events);
+    const sources = lakeFiles(dataDir);
+    let now = Date.now();
+    const clock = () => new Date(now);
+
+    // Act: compact with a 10-minute grace period, then come back after it.
+    await compactOnce({ graceMs: 600_000 }, undefined, clock);
+    const during = lakeFiles(dataDir);
+    const idsDuring = await ids();
+    now += 601_000;
+    const later = await compactOnce({ graceMs: 600_000 }, undefined, clock);
+
+    // Assess
+    expect(sources.every((f) => during.includes(f))).toBe(true);
+    expectExactlyOnce(idsDuring, events.flat());
+    expect(later.deletedFiles).toBe(sources.length);
+    expect(lakeFiles(dataDir).some((f) => sources.includes(f))).toBe(false);
+    expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
+    expectExactlyOnce(await ids(), events.flat());
+  });
+
+  it('undoes a compaction interrupted before its commit and finishes one interrupted after it', async () => {
+    const events = batches('c', 6, 5, 3);
+    await deliverBatches(dataDir, events);
+    const crashAt = (step: CompactionStep) => (s: CompactionStep) => {
+      if (s === step) throw new SimulatedCrash(s);
+    };
+
+    // Act 1: crash after the marker is written, before any output is in place.
+    await expect(compactOnce({}, crashAt('marker-written'))).rejects.toBeInstanceOf(SimulatedCrash);
+    const afterCrash = await ids();
+    // Act 2: the next start rolls it back and compacts again; crash right after the commit this time.
+    await expect(compactOnce({ graceMs: 600_000 }, crashAt('committed'))).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
+    const afterCommit = await ids();
+    const files = lakeFiles(dataDir);
+    // Act 3: the next start keeps the committed one (grace 0 now: its sources go).
+    const report = await compactOnce();
+
+    // Assess
+    expectExactlyOnce(afterCrash, events.flat());
+    expectExactlyOnce(afterCommit, events.flat());
+    expect(files.some((f) => f.includes(COMPACTED_PREFIX))).toBe(true);
+    expect(report.deletedFiles).toBeGreaterThan(0);
+    for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+    expectExactlyOnce(await ids(), events.flat());
+  });
+
+  it('refuses to guess when a marker is damaged', async () => {
+    await deliverBatches(dataDir, batches('m', 2, 3, 3));
+    const dir = markerDir(dataDir);
+    rmSync(dir, { recursive: true, force: true });
+    await import('node:fs').then((fs) => fs.mkdirSync(dir, { recursive: true }));
+    writeFileSync(join(dir, 'broken.json'), '{"version":1,');
+
+    await expect(searchLake(dataDir)).rejects.toBeInstanceOf(CorruptMarkerError);
+  });
+
+  it('keeps every record exactly once whatever step a crash interrupts, and the next start finishes the job', async () => {
+    const steps = COMPACTION_STEPS.length;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            hoursAgo: fc.integer({ min: 2, max: 3 }),
+            size: fc.integer({ min: 1, max: 6 }),
+            level: fc.constantFrom('INFO' as const, 'ERROR' as const),
+          }),
+          { minLength: 1, maxLength: 6 },
+        ),
+        fc.integer({ min: 1, max: 4 * steps }),
+        fc.boolean(),
+        fc.boolean(),
+        async (spec, crashAfter, tiny, backfill) => {
+          rmSync(dataDir, { recursive: true, force: true });
+          const events = spec.map((b, i) =>
+            Array.from({ length: b.size }, (_, j) => ({
+              id: `p-${i}-${j}`,
+              at: hourStart(b.hoursAgo) + (i * 13 + j) * 60_000,
+              service: SERVICES[j % 3] as string,
+              level: b.level,
+            })),
+          );
+          if (tiny) {
+            events.push(
+              Array.from({ length: 5_000 }, (_, j) => ({
+                id: `big-${j}`,
+                at: hourStart(3) + j * 500,
+                service: SERVICES[j % 3] as string,
+                level: 'INFO' as const,
+              })),
+            );
+          }
+          await deliverBatches(dataDir, events);
+          const over = tiny ? { targetFileBytes: 6_000, rowGroupRows: 2_048 } : {};
+          let seen = 0;
+          const crash = (s: CompactionStep) => {
+            if (++seen === crashAfter) throw new SimulatedCrash(s);
+          };
+
+          // A pass that may crash at any step (or finish, if it has fewer steps than crashAfter).
+          await compactOnce({ ...over, graceMs: 0 }, crash).catch((e: unknown) => {
+            if (!(e instanceof SimulatedCrash)) throw e;
+          });
+          expectExactlyOnce(await ids(), events.flat());
+
+          // Backfill into the same hours, then the next start recovers and compacts everything.
+          const late = backfill
+            ? [[{ id: 'late-0', at: hourStart(2) + 5_000, service: 'api', level: 'INFO' as const }]]
+            : [];
+          await deliverBatches(dataDir, late);
+          await compactOnce({ ...over, graceMs: 0 });
+          expectExactlyOnce(await ids(), [...events, ...late].flat());
+          expect(
+            existsSync(markerDir(dataDir))
+              ? readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))
+              : [],
+          ).toEqual([]);
+          if (!tiny) for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 300_000);
+});
+
+describe('LocalPipeline compaction', () => {
+  it('compacts closed hours while deliveries keep arriving, without taking a half-delivered file', async () => {
+    // Prepare: a pipeline with compaction on; closed hours to compact; traffic into those hours.
+    const key = pseudonymKey(dataDir);
+    const reports: number[] = [];
+    const pipeline = await LocalPipeline.open({
+      dataDir,
+      transform: localTransform(DEFAULT_CONFIG, key),
+      flushIntervalMs: 50,
+      compaction: {
+        graceMs: 0,
+        closedAfterMs: 0,
+        intervalMs: 60_000,
+        onReport: (r) => reports.push(r.compacted.length),
+      },
+    });
+    const sent: LakeEvent[] = [];
+    try {
+      let seq = 0;
+      const send = async (rounds: number) => {
+        for (let r = 0; r < rounds; r++) {
+          const batch = Array.from({ length: 10 }, (_, i) => ({
+            id: `live-${seq++}`,
+            at: hourStart(2 + (i % 2)) + seq * 1000,
+            service: SERVICES[i % 3] as string,
+            level: 'INFO' as const,
+          }));
+          sent.push(...batch);
+          await pipeline.put(
+            'logs',
+            batch.map((e) => {
+              const line = `${JSON.stringify({ timestamp: new Date(e.at).toISOString(), level: e.level, service: e.service, message: e.id, correlation_id: e.id })}\n`;
+              return { data: Buffer.from(line).toString('base64'), bytes: line.length };
+            }),
+          );
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      };
+
+      // Act: passes run while deliveries of the same hours go on.
+      const traffic = send(40);
+      const passes = [];
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 150));
+        passes.push(await pipeline.compactNow());
+      }
+      await traffic;
+      await pipeline.flush();
+      passes.push(await pipeline.compactNow());
+
+      // Assess
+      expect(passes.some((p) => p.compacted.length > 0)).toBe(true);
+      expect(passes.flatMap((p) => p.failed)).toEqual([]);
+      expect(reports.length).toBeGreaterThan(0);
+    } finally {
+      await pipeline.close();
+    }
+    expectExactlyOnce(await ids(), sent);
+    for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+  }, 120_000);
+});
