@@ -51,14 +51,17 @@ export interface LogRecord {
   schema_errors: string[];
 }
 
-/** Partition keys returned to Firehose in `metadata.partitionKeys` and used by the local lake. */
-export interface PartitionKeys {
+/**
+ * Partition keys returned to Firehose in `metadata.partitionKeys` and used by the local lake. A type
+ * alias (not an interface) so it is assignable to Firehose's `{ [name: string]: string }` as it is.
+ */
+export type PartitionKeys = {
   category: Category;
   /** YYYY-MM-DD, UTC */
   dt: string;
   /** 00-23, UTC */
   hour: string;
-}
+};
 
 /**
  * Column types in Glue/Hive notation. The Glue table, the Parquet conversion and the DuckDB schema are

@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG, type LogLakeConfig } from '../config';
 import type { Category, Level, LogRecord } from '../schema';
 import {
   categoryByRules,
+  HTTP_METHODS,
   isCategory,
   levelFromName,
   levelFromNumber,
@@ -19,7 +20,6 @@ import {
   parseTimestamp,
 } from '../transform';
 import { aliasOf, type Target } from '../transform/fields';
-import { HTTP_METHODS } from '../transform/normalize';
 
 /** The slice of the config the key needs (the deployment's rules; the defaults when not given). */
 export type PackKeyConfig = Pick<LogLakeConfig, 'transform'>;

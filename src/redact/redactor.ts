@@ -2,9 +2,13 @@
  * The redactor: structure-aware (field names) and pattern-based (free text), applied to every string
  * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
  */
+
+import type { IpPolicy } from './ip';
+import { KeyClassifier, keyWords } from './keys';
+import { marker } from './patterns';
+import { isPseudonym, pseudonymizeUserId } from './pseudonym';
 import {
   features,
-  marker,
   type Span,
   scanEmails,
   scanIPv6,
@@ -12,10 +16,7 @@ import {
   scanPem,
   scanProseSecrets,
   scanUrlPasswords,
-} from './detectors';
-import type { IpPolicy } from './ip';
-import { KeyClassifier, keyWords } from './keys';
-import { isPseudonym, pseudonymizeUserId } from './pseudonym';
+} from './scanners';
 
 /** Detector kind → number of replacements, accumulated per event. */
 export type RedactionCounts = Record<string, number>;

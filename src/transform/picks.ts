@@ -1,0 +1,208 @@
+/**
+ * Picking a structured event's fields for the record's columns: every flattened field is offered to the
+ * column its name feeds (`fields.ts`), the best-ranked one wins, its value is coerced (`coerce.ts`), and
+ * every field not taken stays in `attributes`.
+ */
+import type { RedactionCounts } from '../redact/redactor';
+import type { Level } from '../schema';
+import { addAttribute, quote } from './attributes';
+import {
+  asDurationMs,
+  httpPath,
+  httpStatus,
+  levelOf,
+  messageText,
+  nonEmpty,
+  numericLevel,
+  stackText,
+  strongMethod,
+  weakMethod,
+} from './coerce';
+import { aliasOf, type Target } from './fields';
+import { flatten } from './flatten';
+import type { NormalizeContext } from './normalize';
+import { parseTimestamp } from './timestamp';
+
+/** The columns found in an event so far (before defaults and redaction). */
+export interface Draft {
+  timestampMs?: number;
+  /** The timestamp text when it already is canonical (`YYYY-MM-DDTHH:mm:ss.sssZ`): reused as is. */
+  timestampIso?: string;
+  level?: Level;
+  service?: string;
+  logger?: string;
+  message?: string;
+  correlation_id?: string;
+  trace_id?: string;
+  span_id?: string;
+  user_id?: string;
+  error_type?: string;
+  stack_trace?: string;
+  duration_ms?: number;
+  http_method?: string;
+  http_path?: string;
+  http_status?: number;
+  category?: string;
+}
+
+/** A slot per target, for the typed arrays of {@link Picks}. */
+const SLOT: Readonly<Record<Target, number>> = {
+  timestamp: 0,
+  level: 1,
+  level_pino: 2,
+  level_python: 3,
+  level_otel: 4,
+  service: 5,
+  logger: 6,
+  message: 7,
+  correlation_id: 8,
+  trace_id: 9,
+  span_id: 10,
+  user_id: 11,
+  error_type: 12,
+  stack_trace: 13,
+  duration_ms: 14,
+  duration_s: 15,
+  duration_us: 16,
+  duration_ns: 17,
+  http_method: 18,
+  http_method_weak: 19,
+  http_path: 20,
+  http_path_weak: 21,
+  http_status: 22,
+  http_status_weak: 23,
+  category: 24,
+};
+const SLOTS = 25;
+
+const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** The field pick of one event: for each target, the index of the best field (-1: none). */
+class Picks {
+  readonly index = new Int32Array(SLOTS).fill(-1);
+  readonly rank = new Int32Array(SLOTS);
+  readonly paths: string[] = [];
+  readonly values: unknown[] = [];
+  readonly consumed: Uint8Array;
+
+  constructor(object: Record<string, unknown>) {
+    flatten(object, '', 0, this.paths, this.values);
+    const n = this.paths.length;
+    this.consumed = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const alias = aliasOf(this.paths[i] as string);
+      if (alias) this.offer(SLOT[alias.target], alias.rank, i);
+    }
+  }
+
+  private offer(slot: number, rank: number, i: number): void {
+    const current = this.index[slot] as number;
+    if (current < 0 || rank < (this.rank[slot] as number)) {
+      this.index[slot] = i;
+      this.rank[slot] = rank;
+    }
+  }
+
+  /** Index of the field picked for a target slot, or -1. */
+  picked(slot: number): number {
+    return this.index[slot] as number;
+  }
+
+  /** The converted value of the field picked for `target`, marking it consumed when it converts. */
+  take<T>(slot: number, convert: (v: unknown, path: string) => T | undefined): T | undefined {
+    const i = this.index[slot] as number;
+    if (i < 0) return undefined;
+    const value = convert(this.values[i], this.paths[i] as string);
+    if (value !== undefined) this.consumed[i] = 1;
+    return value;
+  }
+}
+
+/**
+ * Fills `draft` from a structured event, and `attributes` (redacted) with every field not taken.
+ * Re-entrant: all state lives in this call.
+ */
+export function pickFields(
+  object: Record<string, unknown>,
+  draft: Draft,
+  attributes: Record<string, string>,
+  errors: string[],
+  counts: RedactionCounts,
+  ctx: NormalizeContext,
+): void {
+  const picks = new Picks(object);
+  const { paths, values } = picks;
+  const r = ctx.redactor;
+
+  const tsIndex = picks.picked(SLOT.timestamp);
+  const ts = picks.take(SLOT.timestamp, (v) => parseTimestamp(v, ctx.arrivalMs));
+  if (ts !== undefined) {
+    draft.timestampMs = ts;
+    const raw = values[tsIndex];
+    if (typeof raw === 'string' && CANONICAL_ISO.test(raw)) draft.timestampIso = raw;
+  } else if (tsIndex >= 0) {
+    errors.push(`invalid timestamp ${quote(values[tsIndex], r)}: used arrival time`);
+  }
+
+  const level =
+    picks.take(SLOT.level, levelOf) ??
+    picks.take(SLOT.level_otel, (v) => numericLevel(v, 'otel')) ??
+    picks.take(SLOT.level_python, (v) => numericLevel(v, 'python'));
+  if (level !== undefined) {
+    draft.level = level;
+  } else if (picks.picked(SLOT.level) >= 0) {
+    errors.push(`unknown level ${quote(values[picks.picked(SLOT.level)], r)}: defaulted to INFO`);
+  }
+
+  const service = picks.take(SLOT.service, nonEmpty);
+  if (service !== undefined) draft.service = service;
+  const logger = picks.take(SLOT.logger, nonEmpty);
+  if (logger !== undefined) draft.logger = logger;
+  const message = picks.take(SLOT.message, messageText);
+  if (message !== undefined) draft.message = message;
+  const correlation = picks.take(SLOT.correlation_id, nonEmpty);
+  if (correlation !== undefined) draft.correlation_id = correlation;
+  const trace = picks.take(SLOT.trace_id, nonEmpty);
+  if (trace !== undefined) draft.trace_id = trace;
+  const span = picks.take(SLOT.span_id, nonEmpty);
+  if (span !== undefined) draft.span_id = span;
+  const userId = picks.take(SLOT.user_id, nonEmpty);
+  if (userId !== undefined) draft.user_id = userId;
+  const errorType = picks.take(SLOT.error_type, nonEmpty);
+  if (errorType !== undefined) draft.error_type = errorType;
+  const stack = picks.take(SLOT.stack_trace, stackText);
+  if (stack !== undefined) draft.stack_trace = stack;
+
+  const duration =
+    picks.take(SLOT.duration_ms, (v) => asDurationMs(v, 1)) ??
+    picks.take(SLOT.duration_s, (v) => asDurationMs(v, 1000)) ??
+    picks.take(SLOT.duration_us, (v) => asDurationMs(v, 1e-3)) ??
+    picks.take(SLOT.duration_ns, (v) => asDurationMs(v, 1e-6));
+  if (duration !== undefined) draft.duration_ms = duration;
+
+  const method = picks.take(SLOT.http_method, strongMethod) ?? picks.take(SLOT.http_method_weak, weakMethod);
+  if (method !== undefined) draft.http_method = method;
+  // `path`, `url` and `status` are HTTP fields only next to an HTTP method (or an explicit status).
+  const path =
+    picks.take(SLOT.http_path, httpPath) ??
+    (method !== undefined ? picks.take(SLOT.http_path_weak, httpPath) : undefined);
+  if (path !== undefined) draft.http_path = path;
+  const status =
+    picks.take(SLOT.http_status, httpStatus) ??
+    (method !== undefined || path !== undefined ? picks.take(SLOT.http_status_weak, httpStatus) : undefined);
+  if (status !== undefined) {
+    draft.http_status = status;
+  } else {
+    const i = picks.picked(SLOT.http_status);
+    if (i >= 0 && paths[i] === 'http_status') {
+      errors.push(`invalid http_status ${quote(values[i], r)}: not an HTTP status code`);
+    }
+  }
+
+  const category = picks.take(SLOT.category, (v) => (typeof v === 'string' ? v : undefined));
+  if (category !== undefined) draft.category = category;
+
+  for (let i = 0; i < paths.length; i++) {
+    if (picks.consumed[i] === 0) addAttribute(attributes, paths[i] as string, values[i], counts, r);
+  }
+}
