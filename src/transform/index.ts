@@ -14,6 +14,16 @@ export {
   type NormalizedEvent,
   normalizeEvent,
 } from './normalize';
+export {
+  FirehoseProcessor,
+  FORWARD_FAILED_ERROR,
+  type ProcessorOptions,
+  type ProcessResult,
+  type RecordSink,
+  type SendFailure,
+  type SinkResult,
+  streamNameFromArn,
+} from './process';
 export { DEFAULT_MAX_RESPONSE_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, responseBytes } from './response';
 export { encodeRecords, partitionKeysFor, serializeRecord } from './serialize';
 export {
