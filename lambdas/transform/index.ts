@@ -57,12 +57,13 @@ async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
 
 let ready: Promise<FirehoseProcessor> | undefined;
 
-/** Environment and pseudonym key, once per cold start (a failed load is retried on the next call). */
+/** Environment, pseudonym key and metric dimensions, once per cold start (a failed load is retried). */
 function load(): Promise<FirehoseProcessor> {
   if (!ready) {
     ready = (async () => {
       const env = readEnv();
       const key = await pseudonymKey(env.pseudonymSecretArn);
+      metrics.setDefaultDimensions({ Stream: env.stream });
       return new FirehoseProcessor(settingsFromConfig(env.config, key, env.stream), {
         sink: firehoseSink(firehose),
         ...(env.auditStreamName === undefined ? {} : { auditStream: env.auditStreamName }),
@@ -79,7 +80,7 @@ export const handler: FirehoseTransformationHandler = async (event) => {
   const processor = await load();
   const result = await processor.process(event.records, streamNameFromArn(event.deliveryStreamArn));
   for (const failure of result.failures) logFailure(failure);
-  publishMetrics(result.metrics, processor.stream);
+  publishMetrics(result.metrics);
   return { records: result.records };
 };
 
@@ -87,8 +88,7 @@ function logFailure({ purpose, ...details }: SendFailure): void {
   logger.error(`could not ${purpose}; records kept in this stream's output`, { ...details });
 }
 
-function publishMetrics(m: TransformMetrics, stream: string): void {
-  metrics.setDefaultDimensions({ Stream: stream });
+function publishMetrics(m: TransformMetrics): void {
   const dimensioned = (name: string, dimension: string, values: Partial<Record<string, number>>) => {
     for (const [value, count] of Object.entries(values)) {
       if (!count) continue;

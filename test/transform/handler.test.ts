@@ -146,6 +146,15 @@ describe('handler', () => {
     expect(blobs.some((b) => typeof b.BytesIn === 'number' && (b.BytesIn as number) > 0)).toBe(true);
   });
 
+  it('sets the Stream dimension once per cold start: no "already been added" warning on later calls', async () => {
+    const { handler } = await import('../../lambdas/transform/index');
+    for (let i = 0; i < 3; i++) await handler(fixture('direct-put'), {} as Context, () => undefined);
+    expect(`${stdout.join('')}${stderr.join('')}`).not.toContain('has already been added');
+    const ok = emf().filter((b) => b.Result === 'Ok');
+    expect(ok).toHaveLength(3);
+    expect(ok.every((b) => b.Stream === 'logs')).toBe(true);
+  });
+
   it('does not log event contents', async () => {
     await invoke(fixture('direct-put'));
     expect(stdout.join('\n')).not.toContain('ghp_R5fp');
