@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
 import { ConfigError } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
+import { isTimeZoneName } from './transform/zone';
 
 const category = z.enum(CATEGORIES);
 const days = z.number().int().min(1).max(36_500);
@@ -94,6 +95,20 @@ export const categoryRuleSchema = z.strictObject({
 });
 export type CategoryRule = z.infer<typeof categoryRuleSchema>;
 
+const timeZone = z
+  .string()
+  .refine(isTimeZoneName, 'must be an IANA time zone name such as Europe/Berlin or America/New_York');
+
+/**
+ * Zones for timestamps written without one. Looked up by the event's service, then its source (a
+ * CloudWatch Logs log group), then `default`; with none, such a time is read as UTC and flagged.
+ */
+export const timeZonesSchema = z.strictObject({
+  services: z.record(z.string().min(1), timeZone),
+  sources: z.record(z.string().min(1), timeZone),
+  default: timeZone.optional(),
+});
+
 export const configSchema = z
   .strictObject({
     /** Prefix for physical names (Glue database, Athena workgroup). */
@@ -175,6 +190,8 @@ export const configSchema = z
       rules: z.array(categoryRuleSchema),
       /** Category used when nothing matches. */
       defaultCategory: category,
+      /** Zones for zone-less timestamps (`2026-01-02 03:04:05`), by service or source. */
+      timeZones: timeZonesSchema,
     }),
     /** Alert rules, pipeline alarms and notification channels (`src/alerts/config.ts`). */
     alerts: alertsSchema,
@@ -306,6 +323,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
       },
     ],
     defaultCategory: 'runtime',
+    timeZones: { services: {}, sources: {} },
   },
   alerts: DEFAULT_ALERTS,
 };

@@ -87,6 +87,7 @@ function cloudWatchLogs(payload: CloudWatchLogsDecodedData): DecodedRecord {
     const defaults: EventDefaults = {
       ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
       ...(service ? { service } : {}),
+      ...(group ? { source: group } : {}),
       attributes: typeof id === 'string' ? { ...attributes, 'aws.log_event_id': id } : attributes,
     };
     const body =

@@ -10,6 +10,7 @@ import { levelFromName } from './level';
 import { type Draft, pickFields } from './picks';
 import type { TextFields } from './text';
 import { toIso } from './timestamp';
+import type { TimeZones } from './zone';
 
 /** What the decoder found for one event. */
 export type EventSource =
@@ -27,6 +28,8 @@ export type EventSource =
 export interface EventDefaults {
   readonly timestampMs?: number;
   readonly service?: string;
+  /** Where the event came from, for `transform.timeZones.sources` (a CloudWatch Logs log group). */
+  readonly source?: string;
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
@@ -39,6 +42,8 @@ export interface NormalizeContext {
   /** Accepted distance of the event time from arrival, in ms. */
   readonly maxPastMs: number;
   readonly maxFutureMs: number;
+  /** Zones for timestamps written without one (`transform.timeZones`). */
+  readonly timeZones: TimeZones;
 }
 
 /** A normalized event plus what categorization needs to know. */
@@ -49,6 +54,13 @@ export interface NormalizedEvent {
   /** Event time in epoch ms (after the window check): the source of `dt` and `hour`. */
   readonly timeMs: number;
 }
+
+/**
+ * Schema error of an event whose own timestamp named no zone and whose service and source have no zone
+ * configured: its wall time was read as UTC, which may be hours off.
+ */
+export const ZONELESS_ERROR =
+  'timestamp has no time zone: read as UTC (set transform.timeZones for its service or source)';
 
 /** Normalizes one event. Never throws for any input value. */
 export function normalizeEvent(source: EventSource, ctx: NormalizeContext): NormalizedEvent {
@@ -65,6 +77,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     const f = source.fields;
     levelless = f.levelless === true;
     if (f.timestamp !== undefined) draft.timestampMs = f.timestamp;
+    if (f.timestampZoneless) draft.timestampZoneless = true;
     if (f.level !== undefined) {
       const level = levelFromName(f.level);
       if (level) draft.level = level;
@@ -93,8 +106,21 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   }
 
   const r = ctx.redactor;
+  // The service first: a zone-less time is read in the zone configured for it.
+  let service = draft.service === undefined ? undefined : r.text(draft.service, counts);
+  const serviceMissing = service === undefined || service === '';
+  if (service === undefined || service === '') service = defaults?.service ?? 'unknown';
+
   // Time: the event's own, else the envelope's, else arrival; outside the window, arrival.
   let timeMs = draft.timestampMs ?? defaults?.timestampMs;
+  if (timeMs !== undefined && timeMs === draft.timestampMs && draft.timestampZoneless) {
+    const zone = ctx.timeZones.zoneFor(service, defaults?.source);
+    if (zone) {
+      timeMs = zone.toUtc(timeMs);
+    } else {
+      errors.push(ZONELESS_ERROR);
+    }
+  }
   if (timeMs === undefined) {
     timeMs = ctx.arrivalMs;
     if (!flagged && !errors.some((e) => e.startsWith('invalid timestamp'))) {
@@ -115,11 +141,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
       errors.push('missing level: defaulted to INFO');
     }
   }
-
-  let service = draft.service === undefined ? undefined : r.text(draft.service, counts);
-  if (service === undefined || service === '') {
-    service = defaults?.service ?? 'unknown';
-    if (!flagged && defaults?.service === undefined) errors.push('missing service: defaulted to "unknown"');
+  if (serviceMissing && !flagged && defaults?.service === undefined) {
+    errors.push('missing service: defaulted to "unknown"');
   }
 
   let message = draft.message;

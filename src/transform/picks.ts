@@ -21,13 +21,15 @@ import {
 import { aliasOf, type Target } from './fields';
 import { flatten } from './flatten';
 import type { NormalizeContext } from './normalize';
-import { parseTimestamp } from './timestamp';
+import { readTimestamp } from './timestamp';
 
 /** The columns found in an event so far (before defaults and redaction). */
 export interface Draft {
   timestampMs?: number;
   /** The timestamp text when it already is canonical (`YYYY-MM-DDTHH:mm:ss.sssZ`): reused as is. */
   timestampIso?: string;
+  /** The timestamp named no zone: `timestampMs` is its wall time read as UTC. */
+  timestampZoneless?: boolean;
   level?: Level;
   service?: string;
   logger?: string;
@@ -135,9 +137,10 @@ export function pickFields(
   const r = ctx.redactor;
 
   const tsIndex = picks.picked(SLOT.timestamp);
-  const ts = picks.take(SLOT.timestamp, (v) => parseTimestamp(v, ctx.arrivalMs));
+  const ts = picks.take(SLOT.timestamp, (v) => readTimestamp(v, ctx.arrivalMs));
   if (ts !== undefined) {
-    draft.timestampMs = ts;
+    draft.timestampMs = ts.ms;
+    if (ts.zoneless) draft.timestampZoneless = true;
     const raw = values[tsIndex];
     if (typeof raw === 'string' && CANONICAL_ISO.test(raw)) draft.timestampIso = raw;
   } else if (tsIndex >= 0) {

@@ -6,7 +6,7 @@
  * (`time=… level=… msg=…`), and the generic `[<timestamp>] [<LEVEL>] <message>` family.
  */
 import { levelFromName, levelFromNumber } from './level';
-import { leadingTimestamp, parseTimestampText } from './timestamp';
+import { leadingTimestamp, parseTimestampText, readTimestampText } from './timestamp';
 
 /**
  * Fields recovered from a text line, keyed by the record's column names (timestamp as epoch ms), plus
@@ -14,6 +14,8 @@ import { leadingTimestamp, parseTimestampText } from './timestamp';
  */
 export interface TextFields {
   timestamp?: number;
+  /** The line's timestamp named no zone (its wall time is in `timestamp` as if it were UTC). */
+  timestampZoneless?: boolean;
   level?: string;
   /** Whether the format has no level at all (access logs, Lambda platform lines): no schema error. */
   levelless?: boolean;
@@ -123,9 +125,10 @@ function syslog(line: string, pri: number, offset: number, referenceMs?: number)
     if (procid && procid !== '-') attributes['syslog.procid'] = procid;
     if (msgid && msgid !== '-') attributes['syslog.msgid'] = msgid;
     if (sd && sd !== '-') attributes['syslog.structured_data'] = sd;
-    const timestamp = ts && ts !== '-' ? parseTimestampText(ts, referenceMs) : undefined;
+    const time = ts && ts !== '-' ? readTimestampText(ts, referenceMs) : undefined;
     return {
-      ...(timestamp !== undefined ? { timestamp } : {}),
+      ...(time !== undefined ? { timestamp: time.ms } : {}),
+      ...(time?.zoneless ? { timestampZoneless: true } : {}),
       ...(severity ? { level: severity } : {}),
       ...(app && app !== '-' ? { logger: app } : {}),
       message: (msg ?? '').replace(/^\uFEFF/, ''),
@@ -141,6 +144,7 @@ function syslog(line: string, pri: number, offset: number, referenceMs?: number)
   }
   return {
     ...(lead ? { timestamp: lead.ms } : {}),
+    ...(lead?.zoneless ? { timestampZoneless: true } : {}),
     ...(severity ? { level: severity } : {}),
     ...(tagged ? { logger: tagged[2] as string } : {}),
     message: tagged ? (tagged[4] as string) : afterTs,
@@ -160,6 +164,7 @@ function generic(line: string, referenceMs?: number): TextFields {
   const lead = leadingTimestamp(rest, referenceMs);
   if (lead) {
     fields.timestamp = lead.ms;
+    if (lead.zoneless) fields.timestampZoneless = true;
     rest = rest.slice(lead.length);
     const python = PYTHON.exec(rest);
     if (python && levelFromName(python[2] as string)) {

@@ -2,7 +2,8 @@
  * Timestamp parsing: ISO-8601 with any offset, epoch seconds / milliseconds / microseconds /
  * nanoseconds (numbers or digit strings), and the text formats common at the start of log lines
  * (Python `asctime`, Go `log`, syslog, Apache/NGINX access logs, RFC 1123). Everything becomes epoch
- * milliseconds, UTC.
+ * milliseconds; a text without a zone is read as UTC and says so (`zoneless`), so the caller can read
+ * it in a configured zone instead (`zone.ts`).
  */
 
 /** Latest instant `Date#toISOString` renders as `YYYY-MM-DDTHH:mm:ss.sssZ` (year 9999). */
@@ -122,29 +123,45 @@ function fromParts(
   return t === undefined ? undefined : inRange(t - offset * 60_000);
 }
 
+/** A parsed timestamp: the instant, and whether the text named no zone or offset. */
+export interface EventTime {
+  /** Epoch ms; for a zone-less text, its wall time read as UTC. */
+  readonly ms: number;
+  /** The text had no zone or offset (`2026-01-02 03:04:05`, syslog's `Jan  2 03:04:05`). */
+  readonly zoneless: boolean;
+}
+
+function at(ms: number | undefined, zoneless: boolean): EventTime | undefined {
+  return ms === undefined ? undefined : { ms, zoneless };
+}
+
 /**
- * Parses a timestamp string. Text without a zone is taken as UTC. `referenceMs` supplies the year for
+ * Parses a timestamp string, saying whether it named a zone. `referenceMs` supplies the year for
  * syslog's yearless format (the year that puts the time closest to the reference).
  */
-export function parseTimestampText(text: string, referenceMs = Date.now()): number | undefined {
+export function readTimestampText(text: string, referenceMs = Date.now()): EventTime | undefined {
   const fast = canonicalIso(text);
-  if (fast !== undefined) return fast;
+  if (fast !== undefined) return { ms: fast, zoneless: false };
   const s = text.trim();
   if (s.length < 6 || s.length > 40) return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(s)) return epochToMs(Number(s));
+  if (/^\d+(?:\.\d+)?$/.test(s)) return at(epochToMs(Number(s)), false);
   let m = ISO.exec(s) ?? SLASHED.exec(s);
-  if (m) return fromParts(m[1] as string, Number(m[2]) - 1, m[3] as string, m[4], m[5], m[6], m[7], m[8]);
+  if (m) {
+    const ms = fromParts(m[1] as string, Number(m[2]) - 1, m[3] as string, m[4], m[5], m[6], m[7], m[8]);
+    return at(ms, m[8] === undefined);
+  }
   m = CLF.exec(s);
   if (m) {
     const mo = MONTHS[(m[2] as string).toLowerCase()];
     if (mo === undefined) return undefined;
-    return fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+    return at(fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]), false);
   }
   m = RFC1123.exec(s);
   if (m) {
     const mo = MONTHS[(m[2] as string).toLowerCase()];
     if (mo === undefined) return undefined;
-    return fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+    const ms = fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+    return at(ms, m[8] === undefined);
   }
   m = SYSLOG.exec(s);
   if (m) {
@@ -161,8 +178,24 @@ export function parseTimestampText(text: string, referenceMs = Date.now()): numb
         best = t;
       }
     }
-    return best;
+    return at(best, true);
   }
+  return undefined;
+}
+
+/**
+ * Parses a timestamp string to epoch ms. Text without a zone is taken as UTC (see
+ * {@link readTimestampText} to know whether it had one).
+ */
+export function parseTimestampText(text: string, referenceMs = Date.now()): number | undefined {
+  return readTimestampText(text, referenceMs)?.ms;
+}
+
+/** Reads a timestamp field value: number (epoch), digit string (epoch) or text. */
+export function readTimestamp(value: unknown, referenceMs?: number): EventTime | undefined {
+  if (typeof value === 'number') return at(epochToMs(value), false);
+  if (typeof value === 'string') return readTimestampText(value, referenceMs);
+  if (typeof value === 'bigint') return at(epochToMs(Number(value)), false);
   return undefined;
 }
 
@@ -181,14 +214,14 @@ export function parseTimestamp(value: unknown, referenceMs?: number): number | u
 export function leadingTimestamp(
   line: string,
   referenceMs?: number,
-): { ms: number; length: number } | undefined {
+): { ms: number; length: number; zoneless: boolean } | undefined {
   const m = LEADING.exec(line);
   if (!m) return undefined;
   const open = m[1] ?? '';
   const text = m[2] as string;
-  const ms = parseTimestampText(text, referenceMs);
-  if (ms === undefined) return undefined;
-  return { ms, length: open.length + text.length + (m[3] ?? '').length };
+  const time = readTimestampText(text, referenceMs);
+  if (time === undefined) return undefined;
+  return { ms: time.ms, length: open.length + text.length + (m[3] ?? '').length, zoneless: time.zoneless };
 }
 
 const LEADING = new RegExp(

@@ -32,6 +32,7 @@ import type {
   TransformOutputRecord,
   TransformSettings,
 } from './types';
+import { TimeZones } from './zone';
 
 export interface TransformOptions {
   /**
@@ -88,6 +89,7 @@ interface Engine {
   readonly redactor: Redactor;
   readonly maxPastMs: number;
   readonly maxFutureMs: number;
+  readonly timeZones: TimeZones;
 }
 
 const engines = new WeakMap<TransformSettings, Engine>();
@@ -100,6 +102,7 @@ function engineFor(settings: TransformSettings): Engine {
       redactor: new Redactor({ ...settings.redaction, pseudonymKey: settings.pseudonymKey }),
       maxPastMs: settings.transform.maxPastHours * 3_600_000,
       maxFutureMs: settings.transform.maxFutureMinutes * 60_000,
+      timeZones: new TimeZones(settings.transform.timeZones),
     };
     engines.set(settings, engine);
   }
@@ -191,6 +194,7 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     arrivalIso: toIso(candidate.arrivalMs),
     maxPastMs: run.engine.maxPastMs,
     maxFutureMs: run.engine.maxFutureMs,
+    timeZones: run.engine.timeZones,
   };
   // Too many events to ever fit: only the first is needed (category, partition, compact form).
   const hopeless = decoded.events.length * MIN_EVENT_OUTPUT_BYTES > run.maxBytes;

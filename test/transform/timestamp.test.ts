@@ -65,7 +65,7 @@ describe('epochToMs', () => {
 describe('leadingTimestamp', () => {
   it('finds a bracketed timestamp at the start of a line and its length', () => {
     const line = '[2026-01-02 03:04:05,678] INFO hello';
-    expect(leadingTimestamp(line)).toEqual({ ms: T, length: 25 });
+    expect(leadingTimestamp(line)).toEqual({ ms: T, length: 25, zoneless: true });
   });
 
   it('finds nothing in a line without a leading timestamp', () => {
