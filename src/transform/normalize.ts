@@ -62,6 +62,17 @@ export interface NormalizedEvent {
 export const ZONELESS_ERROR =
   'timestamp has no time zone: read as UTC (set transform.timeZones for its service or source)';
 
+/** `user_id=42`, `userId: "42"` (the user-id field names of `fields.ts`) inside text. */
+const USER_ID_PAIR =
+  /(?<![\w.-])(?:user_id|userId|userID|user\.id|usr\.id|enduser\.id)["']?[ \t]*[=:][ \t]*(?:"([^"\n]{1,128})"|'([^'\n]{1,128})'|([^\s,;&"'<>(){}[\]\\]{1,128}))/;
+
+function userIdInText(text: string): string | undefined {
+  if (!text.includes('user') && !text.includes('usr')) return undefined;
+  const m = USER_ID_PAIR.exec(text);
+  const value = m?.[1] ?? m?.[2] ?? m?.[3];
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
 /** Normalizes one event. Never throws for any input value. */
 export function normalizeEvent(source: EventSource, ctx: NormalizeContext): NormalizedEvent {
   const counts: RedactionCounts = {};
@@ -150,6 +161,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     message = '';
     if (!flagged) errors.push('missing message');
   }
+  // `user_id=42` written in the text: the column is filled too (the text keeps only its pseudonym).
+  const userId = draft.user_id ?? (flagged ? undefined : userIdInText(message));
 
   const record: LogRecord = {
     timestamp: timeMs === draft.timestampMs && draft.timestampIso ? draft.timestampIso : toIso(timeMs),
@@ -160,7 +173,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     correlation_id: draft.correlation_id ?? null,
     trace_id: draft.trace_id ?? null,
     span_id: draft.span_id ?? null,
-    user_id: draft.user_id === undefined ? null : r.pseudonym(draft.user_id, counts),
+    user_id: userId === undefined ? null : r.pseudonym(userId, counts),
     error_type: draft.error_type === undefined ? null : r.text(draft.error_type, counts),
     stack_trace: draft.stack_trace === undefined ? null : r.text(draft.stack_trace, counts),
     duration_ms: draft.duration_ms ?? null,
