@@ -46,6 +46,7 @@ export interface LogRecord {
   http_path: string | null;
   http_status: number | null;
   attributes: Record<string, string>;
+  metrics: Record<string, number>;
   redactions: Record<string, number>;
   ingest_time: string;
   schema_errors: string[];
@@ -84,6 +85,7 @@ export const RECORD_COLUMNS = [
   { name: 'http_path', type: 'string', comment: 'HTTP path, redacted' },
   { name: 'http_status', type: 'int', comment: 'HTTP status code' },
   { name: 'attributes', type: 'map<string,string>', comment: 'every other field, flattened with dots' },
+  { name: 'metrics', type: 'map<string,double>', comment: 'every other numeric field, flattened with dots' },
   { name: 'redactions', type: 'map<string,int>', comment: 'detector kind -> count' },
   { name: 'ingest_time', type: 'timestamp', comment: 'arrival time, UTC' },
   { name: 'schema_errors', type: 'array<string>', comment: 'why the record is not fully valid' },

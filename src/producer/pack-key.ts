@@ -90,7 +90,7 @@ function shallowEvent(line: string, arrival: number): ShallowEvent {
     ...(f.level !== undefined ? { level: levelFromName(f.level) } : {}),
     ...(f.logger !== undefined ? { logger: f.logger } : {}),
     http: f.http_method !== undefined || f.http_path !== undefined || f.http_status !== undefined,
-    attributes: f.attributes ?? {},
+    attributes: Object.fromEntries(Object.entries(f.attributes ?? {}).map(([k, v]) => [k, String(v)])),
   };
 }
 

@@ -1,4 +1,7 @@
-/** Writing into a record's `attributes` and `schema_errors` without losing or leaking a value. */
+/**
+ * Writing a field into a record's `attributes` (text) or `metrics` (numbers), and a value into
+ * `schema_errors`, without losing or leaking anything.
+ */
 import type { RedactionCounts, Redactor } from '../redact/redactor';
 
 /** Records a schema-error value safely: redacted, truncated, quoted. */
@@ -15,16 +18,36 @@ export function setAttribute(attributes: Record<string, string>, key: string, va
   attributes[k] = value;
 }
 
-/** Redacts `value` (found under field `path`) and keeps it as text. */
-export function addAttribute(
-  attributes: Record<string, string>,
+/** A record's maps for fields without a column of their own. */
+export interface ExtraFields {
+  readonly attributes: Record<string, string>;
+  readonly metrics: Record<string, number>;
+}
+
+/**
+ * Redacts `value` (found under field `path`) and keeps it: a finite number (still a number after
+ * redaction) in `metrics`, anything else as text in `attributes`.
+ */
+export function addField(
+  extra: ExtraFields,
   path: string,
   value: unknown,
   counts: RedactionCounts,
   redactor: Redactor,
 ): void {
   const redacted = redactor.value(path, value, counts);
-  setAttribute(attributes, path, typeof redacted === 'string' ? redacted : stringify(redacted));
+  if (typeof redacted === 'number' && Number.isFinite(redacted)) {
+    setMetric(extra.metrics, path, redacted);
+  } else {
+    setAttribute(extra.attributes, path, typeof redacted === 'string' ? redacted : stringify(redacted));
+  }
+}
+
+/** Sets `key`, or `key~2`… when taken (as {@link setAttribute}). */
+export function setMetric(metrics: Record<string, number>, key: string, value: number): void {
+  let k = key;
+  for (let i = 2; k in metrics; i++) k = `${key}~${i}`;
+  metrics[k] = value;
 }
 
 function stringify(v: unknown): string {

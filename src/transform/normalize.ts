@@ -5,7 +5,7 @@
  */
 import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { LogRecord } from '../schema';
-import { addAttribute, setAttribute } from './attributes';
+import { addField, type ExtraFields, setAttribute } from './attributes';
 import { levelFromName } from './level';
 import { type Draft, pickFields } from './picks';
 import type { TextFields } from './text';
@@ -78,12 +78,14 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   const counts: RedactionCounts = {};
   const errors: string[] = [];
   const attributes: Record<string, string> = {};
+  const metrics: Record<string, number> = {};
+  const extra: ExtraFields = { attributes, metrics };
   const draft: Draft = {};
   let levelless = false;
   let flagged = false;
 
   if (source.kind === 'object') {
-    pickFields(source.object, draft, attributes, errors, counts, ctx);
+    pickFields(source.object, draft, extra, errors, counts, ctx);
   } else if (source.kind === 'text') {
     const f = source.fields;
     levelless = f.levelless === true;
@@ -101,7 +103,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     if (f.http_path !== undefined) draft.http_path = f.http_path;
     if (f.http_status !== undefined) draft.http_status = f.http_status;
     if (f.attributes) {
-      for (const [k, v] of Object.entries(f.attributes)) addAttribute(attributes, k, v, counts, ctx.redactor);
+      for (const [k, v] of Object.entries(f.attributes)) addField(extra, k, v, counts, ctx.redactor);
     }
   } else {
     flagged = true;
@@ -181,6 +183,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     http_path: draft.http_path === undefined ? null : r.text(draft.http_path, counts),
     http_status: draft.http_status ?? null,
     attributes,
+    metrics,
     redactions: counts,
     ingest_time: ctx.arrivalIso,
     schema_errors: errors,

@@ -5,7 +5,7 @@
  */
 import type { RedactionCounts } from '../redact/redactor';
 import type { Level } from '../schema';
-import { addAttribute, quote } from './attributes';
+import { addField, type ExtraFields, quote } from './attributes';
 import {
   asDurationMs,
   httpPath,
@@ -121,13 +121,13 @@ class Picks {
 }
 
 /**
- * Fills `draft` from a structured event, and `attributes` (redacted) with every field not taken.
+ * Fills `draft` from a structured event, and `extra` (redacted) with every field not taken.
  * Re-entrant: all state lives in this call.
  */
 export function pickFields(
   object: Record<string, unknown>,
   draft: Draft,
-  attributes: Record<string, string>,
+  extra: ExtraFields,
   errors: string[],
   counts: RedactionCounts,
   ctx: NormalizeContext,
@@ -206,6 +206,6 @@ export function pickFields(
   if (category !== undefined) draft.category = category;
 
   for (let i = 0; i < paths.length; i++) {
-    if (picks.consumed[i] === 0) addAttribute(attributes, paths[i] as string, values[i], counts, r);
+    if (picks.consumed[i] === 0) addField(extra, paths[i] as string, values[i], counts, r);
   }
 }

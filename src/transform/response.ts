@@ -118,7 +118,8 @@ export function compactOutput(
     http_method: null,
     http_path: null,
     http_status: null,
-    attributes: { oversized_events: String(summary.events) },
+    attributes: {},
+    metrics: { oversized_events: summary.events },
     redactions: counts,
     ingest_time: summary.first.ingest_time,
     schema_errors: [

@@ -26,7 +26,8 @@ export interface TextFields {
   http_method?: string;
   http_path?: string;
   http_status?: number;
-  attributes?: Record<string, string>;
+  /** Extras: numbers go to `metrics`, text to `attributes`. */
+  attributes?: Record<string, string | number>;
 }
 
 const LEVEL_TOKEN =
@@ -48,7 +49,7 @@ const RFC3164_TAG = /^(\S+) ([\w./-]+)(?:\[(\d+)\])?: ([\s\S]*)$/;
 
 /** A text line is either a structured logfmt line (an object) or text with recovered fields. */
 export type ParsedLine =
-  | { readonly kind: 'object'; readonly object: Record<string, string> }
+  | { readonly kind: 'object'; readonly object: Record<string, string | number> }
   | { readonly kind: 'text'; readonly fields: TextFields };
 
 /** Parses one text line. Never throws; at worst the whole line is the message. */
@@ -96,10 +97,10 @@ function lambdaPlatform(line: string): TextFields {
 function accessLog(m: RegExpExecArray, referenceMs?: number): TextFields | undefined {
   const ts = parseTimestampText(m[4] as string, referenceMs);
   if (ts === undefined) return undefined;
-  const attributes: Record<string, string> = { client_ip: m[1] as string };
+  const attributes: Record<string, string | number> = { client_ip: m[1] as string };
   if (m[3] !== '-') attributes.remote_user = m[3] as string;
   if (m[7]) attributes.http_version = m[7];
-  if (m[9] !== '-') attributes.response_bytes = m[9] as string;
+  if (m[9] !== '-') attributes.response_bytes = Number(m[9]);
   if (m[10] !== undefined && m[10] !== '-') attributes.referer = m[10];
   if (m[11] !== undefined && m[11] !== '-') attributes.user_agent = m[11];
   return {
@@ -188,13 +189,17 @@ function generic(line: string, referenceMs?: number): TextFields {
 
 const LOGFMT_PAIR = /([\w.@/-]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)/y;
 
+/** An unquoted logfmt number: no leading zeros (ids such as `0042` stay text), at most 15 digits. */
+const LOGFMT_NUMBER = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?(?:[eE][+-]?\d{1,3})?$/;
+
 /**
  * logfmt (`key=value key="quoted value"`), accepted only when the whole line is pairs and there are at
- * least two, so prose containing one `a=b` stays text.
+ * least two, so prose containing one `a=b` stays text. Unquoted numbers (`tokens=100 cost=0.002`)
+ * are numbers; quoted values are always text.
  */
-export function parseLogfmt(line: string): Record<string, string> | undefined {
+export function parseLogfmt(line: string): Record<string, string | number> | undefined {
   if (!/^[\w.@/-]+=/.test(line)) return undefined;
-  const pairs: Array<[string, string]> = [];
+  const pairs: Array<[string, string | number]> = [];
   LOGFMT_PAIR.lastIndex = 0;
   let pos = 0;
   while (pos < line.length) {
@@ -202,7 +207,7 @@ export function parseLogfmt(line: string): Record<string, string> | undefined {
     const m = LOGFMT_PAIR.exec(line);
     if (!m || m[0].length === 0) return undefined;
     const raw = m[2] as string;
-    const value = raw.startsWith('"') ? unquote(raw) : raw;
+    const value = raw.startsWith('"') ? unquote(raw) : LOGFMT_NUMBER.test(raw) ? Number(raw) : raw;
     pairs.push([m[1] as string, value]);
     pos = LOGFMT_PAIR.lastIndex;
   }

@@ -56,7 +56,7 @@ describe('transformRecords input detection', () => {
     const data = JSON.stringify({ level: 'info', msg: 'pretty', nested: { items: [{ a: 1 }] } }, null, 2);
     const { records } = transformOne(data);
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ message: 'pretty', attributes: { 'nested.items.0.a': '1' } });
+    expect(records[0]).toMatchObject({ message: 'pretty', metrics: { 'nested.items.0.a': 1 } });
   });
 
   it('reads CloudWatch Logs DATA_MESSAGE payloads, keeping the log group and stream', () => {

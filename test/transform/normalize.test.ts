@@ -35,13 +35,13 @@ describe('normalizeEvent', () => {
       http_status: null,
       attributes: {
         'context.region': 'eu-west-1',
-        'context.retries': '2',
         'context.tags.0': 'a',
         'context.tags.1': 'b',
         'context.ok': 'true',
         'context.none': 'null',
         'context.empty': '{}',
       },
+      metrics: { 'context.retries': 2 },
       redactions: {},
       ingest_time: iso(ARRIVAL),
       schema_errors: [],
@@ -71,7 +71,8 @@ describe('normalizeEvent', () => {
       message: 'charge failed',
       error_type: 'CardError',
       stack_trace: 'CardError: declined\n    at charge (index.js:10:15)',
-      attributes: { pid: '7', hostname: 'web-1', 'err.message': 'declined' },
+      attributes: { hostname: 'web-1', 'err.message': 'declined' },
+      metrics: { pid: 7 },
     });
   });
 
@@ -103,7 +104,8 @@ describe('normalizeEvent', () => {
       service: 'api',
       trace_id: '1-5759e988-bd862e3fe1be46a994272793',
       correlation_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-      attributes: { sampling_rate: '0', cold_start: 'true' },
+      attributes: { cold_start: 'true' },
+      metrics: { sampling_rate: 0 },
       schema_errors: [],
     });
   });
@@ -123,7 +125,8 @@ describe('normalizeEvent', () => {
       level: 'WARN',
       logger: 'app.db',
       message: 'slow',
-      attributes: { process: '12' },
+      attributes: {},
+      metrics: { process: 12 },
     });
   });
 
@@ -150,7 +153,8 @@ describe('normalizeEvent', () => {
       http_method: 'POST',
       http_path: '/pay',
       http_status: 504,
-      attributes: { severityNumber: '17' },
+      attributes: {},
+      metrics: { severityNumber: 17 },
     });
   });
 
@@ -223,7 +227,8 @@ describe('normalizeEvent', () => {
     expect(alone).toMatchObject({
       http_method: null,
       http_status: null,
-      attributes: { status: '200', method: 'getUser' },
+      attributes: { method: 'getUser' },
+      metrics: { status: 200 },
     });
   });
 

@@ -71,7 +71,7 @@ describe('parseTextLine', () => {
       attributes: {
         client_ip: '203.0.113.9',
         remote_user: 'frank',
-        response_bytes: '2326',
+        response_bytes: 2326,
         user_agent: 'curl/8.0',
       },
     });
@@ -92,7 +92,7 @@ describe('parseTextLine (logfmt)', () => {
   it('reads a logfmt line as an object', () => {
     expect(parseTextLine('time=2026-01-02T03:04:05Z level=info msg="hello world" user_id=42')).toEqual({
       kind: 'object',
-      object: { time: '2026-01-02T03:04:05Z', level: 'info', msg: 'hello world', user_id: '42' },
+      object: { time: '2026-01-02T03:04:05Z', level: 'info', msg: 'hello world', user_id: 42 },
     });
   });
 
