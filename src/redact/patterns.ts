@@ -166,7 +166,13 @@ export const EMAIL =
 export const PEM =
   /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;
 
-export const URL_USERINFO = /\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}:\/\/)([^\s:@/?#]*):([^\s@/?#]+)@/g;
+/** `scheme://user:` — where a password in URL userinfo starts (its end is found by `scanUrlPasswords`). */
+export const URL_USERINFO = /\b([a-zA-Z][a-zA-Z0-9+.-]{1,20}:\/\/)([^\s:@/?#"'<>`]*):/g;
+/** Where a URL token ends in text. */
+export const URL_TOKEN_END = /[\s"'<>`]/g;
+/** A host right after the userinfo's `@`: a name or bracketed IPv6, then a port, path, query or the end. */
+export const URL_HOST =
+  /(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)(?=$|[\s"'<>`:/?#),;\]}.!])/y;
 
 // Not inside a longer token: no word character, dot, or `hex:` just before (a label such as `to:` is fine).
 export const IPV6 =

@@ -20,6 +20,8 @@ import {
   TOKEN_GATE,
   TOKEN_GROUPS,
   TOKENS,
+  URL_HOST,
+  URL_TOKEN_END,
   URL_USERINFO,
 } from './patterns';
 import { replace } from './validators';
@@ -187,19 +189,55 @@ export function scanPem(text: string, out: Span[], f: Readonly<Features>): void 
   }
 }
 
-/** `scheme://user:password@host`: the password goes, the user name stays (unless it is an e-mail). */
+/** Longest password looked for after `://user:`, and `@`s tried per URL (keep the scan linear). */
+const MAX_URL_PASSWORD = 1024;
+const MAX_URL_AT_TRIES = 64;
+
+/**
+ * `scheme://user:password@host`: the password goes, the user name stays (unless it is an e-mail).
+ * Logs are not browsers: a password may hold `#`, `/`, `?`, `@` unescaped, so everything between
+ * `://user:` and the last `@` followed by a host (within the URL's token) is the password.
+ */
 export function scanUrlPasswords(text: string, out: Span[], f: Readonly<Features>): void {
   if (f.colons === 0 || f.slashes < 2 || !text.includes('://')) return;
   URL_USERINFO.lastIndex = 0;
+  let tokenEnd = -1;
+  let nextAt = -1;
   for (let m = URL_USERINFO.exec(text); m !== null; m = URL_USERINFO.exec(text)) {
     const [whole, scheme = '', user = ''] = m;
+    const from = m.index + whole.length;
+    if (from >= tokenEnd) {
+      URL_TOKEN_END.lastIndex = from;
+      tokenEnd = URL_TOKEN_END.exec(text)?.index ?? text.length;
+    }
+    if (nextAt < from) nextAt = text.indexOf('@', from);
+    // No `@` left in this token: no later `://user:` in it has a password either.
+    if (nextAt < 0 || nextAt >= tokenEnd) {
+      URL_USERINFO.lastIndex = tokenEnd;
+      continue;
+    }
+    let at = -1;
+    let tries = 0;
+    for (
+      let i = text.lastIndexOf('@', Math.min(tokenEnd - 1, from + MAX_URL_PASSWORD));
+      i > from && tries < MAX_URL_AT_TRIES;
+      i = text.lastIndexOf('@', i - 1), tries++
+    ) {
+      URL_HOST.lastIndex = i + 1;
+      if (URL_HOST.test(text)) {
+        at = i;
+        break;
+      }
+    }
+    if (at < 0) continue;
     const safeUser = user.includes('@') || user.includes('%40') ? marker('email') : user;
     out.push({
       start: m.index,
-      end: m.index + whole.length,
+      end: at + 1,
       replacement: `${scheme}${safeUser}:${marker('password')}@`,
       kind: 'url_password',
     });
+    URL_USERINFO.lastIndex = at + 1;
   }
 }
 

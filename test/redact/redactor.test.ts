@@ -82,6 +82,8 @@ describe('Redactor.text', () => {
     ['bearer', 'Authorization: Bearer abc123.def456-ghi', 'abc123.def456-ghi'],
     ['basic_auth', 'header Basic dXNlcjpwYXNz sent', 'dXNlcjpwYXNz'],
     ['url_password', 'connect postgres://app:s3cr3t!@db.internal:5432/app', 's3cr3t!'],
+    ['url_password', 'https://user%40corp.example:pa#ss!word@db.internal:5432/app', 'pa#ss!word'],
+    ['url_password', 'redis://default:p/a?s@s#w@cache.internal:6379', 'p/a?s@s#w'],
     [
       'private_key',
       '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
