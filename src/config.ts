@@ -182,8 +182,12 @@ export const configSchema = z
       extraSensitiveKeys: z.array(z.string().min(1)),
     }),
     transform: z.strictObject({
-      /** Events with a timestamp further than this in the past use arrival time (with a schema error). */
-      maxPastHours: z.number().int().min(1),
+      /**
+       * How far back an event's own time is kept, in hours. An event is always kept at its own time
+       * while that lies within its category's retention (`expiryDays`): backfilled history lands in its
+       * own partition. This bound only shortens that; older events use arrival time (with a schema error).
+       */
+      maxPastHours: z.number().int().min(1).optional(),
       /** Events with a timestamp further than this in the future use arrival time. */
       maxFutureMinutes: z.number().int().min(0),
       /** Categorization rules, first match wins; an explicit valid `category` field always wins. */
@@ -307,7 +311,6 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
   lambdaLogRetentionDays: 30,
   redaction: { ipv4PrefixLength: 24, ipv6PrefixLength: 48, extraSensitiveKeys: [] },
   transform: {
-    maxPastHours: 7 * 24,
     maxFutureMinutes: 15,
     rules: [
       { category: 'audit', markers: ['audit', 'audit_event', 'event.audit'] },

@@ -55,7 +55,11 @@ export function categoryHourKey(config: PackKeyConfig = DEFAULT_CONFIG, now: () 
     const category: Category =
       explicit && isCategory(explicit) ? explicit : categoryByRules(record, rules, defaultCategory);
     let t = event.timeMs ?? arrival;
-    if (t < arrival - maxPastHours * 3_600_000 || t > arrival + maxFutureMinutes * 60_000) t = arrival;
+    if (
+      t < arrival - (maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000 ||
+      t > arrival + maxFutureMinutes * 60_000
+    )
+      t = arrival;
     return `${category}|${new Date(t).toISOString().slice(0, 13)}`;
   };
 }

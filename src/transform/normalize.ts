@@ -5,7 +5,7 @@
  */
 import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { LogRecord } from '../schema';
-import { addField, type ExtraFields, setAttribute } from './attributes';
+import { addField, type ExtraFields } from './attributes';
 import { levelFromName } from './level';
 import { type Draft, pickFields } from './picks';
 import type { TextFields } from './text';
@@ -39,9 +39,6 @@ export interface NormalizeContext {
   readonly arrivalMs: number;
   /** `arrivalMs` as ISO-8601 (computed once per record). */
   readonly arrivalIso: string;
-  /** Accepted distance of the event time from arrival, in ms. */
-  readonly maxPastMs: number;
-  readonly maxFutureMs: number;
   /** Zones for timestamps written without one (`transform.timeZones`). */
   readonly timeZones: TimeZones;
 }
@@ -51,8 +48,8 @@ export interface NormalizedEvent {
   readonly record: LogRecord;
   /** The `category` field as sent (valid or not), if there was one. */
   readonly explicitCategory: string | undefined;
-  /** Event time in epoch ms (after the window check): the source of `dt` and `hour`. */
-  readonly timeMs: number;
+  /** Event time in epoch ms: the source of `dt` and `hour` (unless outside its category's window). */
+  timeMs: number;
 }
 
 /**
@@ -124,7 +121,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   const serviceMissing = service === undefined || service === '';
   if (service === undefined || service === '') service = defaults?.service ?? 'unknown';
 
-  // Time: the event's own, else the envelope's, else arrival; outside the window, arrival.
+  // Time: the event's own, else the envelope's, else arrival (its category's window is checked later).
   let timeMs = draft.timestampMs ?? defaults?.timestampMs;
   if (timeMs !== undefined && timeMs === draft.timestampMs && draft.timestampZoneless) {
     const zone = ctx.timeZones.zoneFor(service, defaults?.source);
@@ -139,12 +136,6 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     if (!flagged && !errors.some((e) => e.startsWith('invalid timestamp'))) {
       errors.push('missing timestamp: used arrival time');
     }
-  } else if (timeMs < ctx.arrivalMs - ctx.maxPastMs || timeMs > ctx.arrivalMs + ctx.maxFutureMs) {
-    errors.push(
-      `timestamp ${toIso(timeMs)} is outside the accepted window around arrival ${ctx.arrivalIso}: used arrival time`,
-    );
-    setAttribute(attributes, 'original_timestamp', toIso(timeMs));
-    timeMs = ctx.arrivalMs;
   }
 
   let level = draft.level;

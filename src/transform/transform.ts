@@ -100,7 +100,7 @@ function engineFor(settings: TransformSettings): Engine {
     engine = {
       settings,
       redactor: new Redactor({ ...settings.redaction, pseudonymKey: settings.pseudonymKey }),
-      maxPastMs: settings.transform.maxPastHours * 3_600_000,
+      maxPastMs: (settings.transform.maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000,
       maxFutureMs: settings.transform.maxFutureMinutes * 60_000,
       timeZones: new TimeZones(settings.transform.timeZones),
     };
@@ -192,8 +192,6 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     redactor,
     arrivalMs: candidate.arrivalMs,
     arrivalIso: toIso(candidate.arrivalMs),
-    maxPastMs: run.engine.maxPastMs,
-    maxFutureMs: run.engine.maxFutureMs,
     timeZones: run.engine.timeZones,
   };
   // Too many events to ever fit: only the first is needed (category, partition, compact form).
@@ -229,6 +227,7 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   }
 
   const policy = settings.categories[category];
+  checkEventTimes(events, candidate.arrivalMs, ctx.arrivalIso, category, run.engine);
   let kept = events;
   if (!policy.locked && policy.sampleRate < 1 && !hopeless) {
     kept = events.filter((e) => e.record.level !== 'DEBUG' || run.random() < policy.sampleRate);
@@ -251,6 +250,40 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     data: Buffer.from(encodeRecords(records), 'utf8').toString('base64'),
     metadata: { partitionKeys: keys },
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Keeps each event's own time while it lies within its category's retention (and `maxPastHours`, if
+ * set) and at most `maxFutureMinutes` ahead of arrival: backfilled history lands in its own partition.
+ * Outside, the event is stamped with its arrival time, the original kept in `original_timestamp`.
+ */
+function checkEventTimes(
+  events: readonly NormalizedEvent[],
+  arrivalMs: number,
+  arrivalIso: string,
+  category: Category,
+  engine: Engine,
+): void {
+  const expiryDays = engine.settings.categories[category].expiryDays;
+  const pastMs = Math.min(engine.maxPastMs, expiryDays * DAY_MS);
+  const earliest = arrivalMs - pastMs;
+  const latest = arrivalMs + engine.maxFutureMs;
+  for (const e of events) {
+    if (e.timeMs >= earliest && e.timeMs <= latest) continue;
+    const original = e.record.timestamp;
+    const reason =
+      e.timeMs > latest
+        ? `more than ${engine.settings.transform.maxFutureMinutes} minutes after arrival ${arrivalIso}`
+        : pastMs === engine.maxPastMs
+          ? `more than ${engine.settings.transform.maxPastHours} hours before arrival ${arrivalIso} (transform.maxPastHours)`
+          : `older than the ${expiryDays}-day retention of category "${category}" at arrival ${arrivalIso}`;
+    e.record.schema_errors.push(`timestamp ${original} is ${reason}: used arrival time`);
+    setAttribute(e.record.attributes, 'original_timestamp', original);
+    e.record.timestamp = arrivalIso;
+    e.timeMs = arrivalMs;
+  }
 }
 
 function eventCategory(event: NormalizedEvent, engine: Engine): Category {

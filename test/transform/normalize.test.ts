@@ -273,12 +273,14 @@ describe('normalizeEvent', () => {
     });
   });
 
-  it('uses arrival time for a timestamp outside the window, keeping the original', () => {
-    const past = ARRIVAL - 8 * 24 * 3_600_000;
+  it('uses arrival time for a timestamp older than its category keeps data, keeping the original', () => {
+    const past = ARRIVAL - 31 * 24 * 3_600_000;
     const record = normalizeOne(json({ time: past, level: 'info', msg: 'x', service: 's' }));
     expect(record.timestamp).toBe(iso(ARRIVAL));
     expect(record.attributes.original_timestamp).toBe(iso(past));
-    expect(record.schema_errors[0]).toMatch(/outside the accepted window/);
+    expect(record.schema_errors).toEqual([
+      `timestamp ${iso(past)} is older than the 30-day retention of category "runtime" at arrival ${iso(ARRIVAL)}: used arrival time`,
+    ]);
   });
 
   it('honours a configured window', () => {
