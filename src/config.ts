@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
 import { ConfigError } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
+import { DEFAULT_START_PATTERN } from './transform/multiline';
 import { isTimeZoneName } from './transform/zone';
 
 const category = z.enum(CATEGORIES);
@@ -103,6 +104,23 @@ const timeZone = z
  * Zones for timestamps written without one. Looked up by the event's service, then its source (a
  * CloudWatch Logs log group), then `default`; with none, such a time is read as UTC and flagged.
  */
+/** Where a plain-text event begins (a stack trace's lines attach to their event regardless). */
+export const multilineSchema = z.strictObject({
+  /** Lines matching this begin an event; lines after one that look like no event of their own continue it. */
+  startPattern: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid JavaScript regular expression'),
+});
+
 export const timeZonesSchema = z.strictObject({
   services: z.record(z.string().min(1), timeZone),
   sources: z.record(z.string().min(1), timeZone),
@@ -196,6 +214,8 @@ export const configSchema = z
       defaultCategory: category,
       /** Zones for zone-less timestamps (`2026-01-02 03:04:05`), by service or source. */
       timeZones: timeZonesSchema,
+      /** Multi-line plain-text events. */
+      multiline: multilineSchema,
     }),
     /** Alert rules, pipeline alarms and notification channels (`src/alerts/config.ts`). */
     alerts: alertsSchema,
@@ -327,6 +347,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     ],
     defaultCategory: 'runtime',
     timeZones: { services: {}, sources: {} },
+    multiline: { startPattern: DEFAULT_START_PATTERN },
   },
   alerts: DEFAULT_ALERTS,
 };

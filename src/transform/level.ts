@@ -22,6 +22,7 @@ const NAMES: Readonly<Record<string, Level>> = {
   notice: 'INFO',
   log: 'INFO',
   default: 'INFO',
+  success: 'INFO',
   warn: 'WARN',
   warning: 'WARN',
   wrn: 'WARN',

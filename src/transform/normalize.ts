@@ -7,15 +7,26 @@ import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { LogRecord } from '../schema';
 import { addField, type ExtraFields } from './attributes';
 import { levelFromName } from './level';
-import { type Draft, pickFields } from './picks';
+import { applyColumns, type Draft, pickFields } from './picks';
+import { recognize } from './producers';
 import type { TextFields } from './text';
 import { toIso } from './timestamp';
 import type { TimeZones } from './zone';
 
 /** What the decoder found for one event. */
 export type EventSource =
-  | { readonly kind: 'object'; readonly object: Record<string, unknown>; readonly defaults?: EventDefaults }
-  | { readonly kind: 'text'; readonly fields: TextFields; readonly defaults?: EventDefaults }
+  | {
+      readonly kind: 'object';
+      readonly object: Record<string, unknown>;
+      readonly defaults?: EventDefaults;
+      readonly appendix?: TraceAppendix;
+    }
+  | {
+      readonly kind: 'text';
+      readonly fields: TextFields;
+      readonly defaults?: EventDefaults;
+      readonly appendix?: TraceAppendix;
+    }
   /** Content that could not be understood: kept as a flagged record, its text redacted. */
   | {
       readonly kind: 'flagged';
@@ -24,12 +35,27 @@ export type EventSource =
       readonly defaults?: EventDefaults;
     };
 
+/** The further lines of a multi-line text event (`multiline.ts`). */
+export interface TraceAppendix {
+  /** Lines that continue the message. */
+  readonly message: readonly string[];
+  /** The stack trace's lines. */
+  readonly stack: readonly string[];
+  /** The exception class the stack trace names. */
+  readonly errorType: string | undefined;
+}
+
 /** Values supplied by the envelope (e.g. a CloudWatch Logs event) when the event itself lacks them. */
 export interface EventDefaults {
   readonly timestampMs?: number;
   readonly service?: string;
-  /** Where the event came from, for `transform.timeZones.sources` (a CloudWatch Logs log group). */
+  /**
+   * Where the event came from, for `transform.timeZones.sources`: a CloudWatch Logs log group, or
+   * `<namespace>/<container>` for a Kubernetes record.
+   */
   readonly source?: string;
+  /** Which stream of lines the event is part of (one container's stdout): only such lines join. */
+  readonly origin?: string;
   readonly attributes?: Readonly<Record<string, string>>;
 }
 
@@ -70,6 +96,19 @@ function userIdInText(text: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/** Adds a multi-line event's further lines: message continuation, and the stack trace with its class. */
+function appendTrace(draft: Draft, appendix: TraceAppendix): void {
+  if (appendix.message.length > 0) {
+    const more = appendix.message.join('\n');
+    draft.message = draft.message === undefined ? more : `${draft.message}\n${more}`;
+  }
+  if (appendix.stack.length > 0) {
+    const stack = appendix.stack.join('\n');
+    draft.stack_trace = draft.stack_trace === undefined ? stack : `${draft.stack_trace}\n${stack}`;
+    draft.error_type ??= appendix.errorType;
+  }
+}
+
 /** Normalizes one event. Never throws for any input value. */
 export function normalizeEvent(source: EventSource, ctx: NormalizeContext): NormalizedEvent {
   const counts: RedactionCounts = {};
@@ -82,7 +121,14 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   let flagged = false;
 
   if (source.kind === 'object') {
-    pickFields(source.object, draft, extra, errors, counts, ctx);
+    const shape = recognize(source.object);
+    if (shape) {
+      const { columns, rest } = shape.read(source.object);
+      applyColumns(columns, draft, extra, counts, ctx);
+      pickFields(rest, draft, extra, errors, counts, ctx);
+    } else {
+      pickFields(source.object, draft, extra, errors, counts, ctx);
+    }
   } else if (source.kind === 'text') {
     const f = source.fields;
     levelless = f.levelless === true;
@@ -95,6 +141,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     draft.message = f.message;
     if (f.logger !== undefined) draft.logger = f.logger;
     if (f.correlation_id !== undefined) draft.correlation_id = f.correlation_id;
+    if (f.trace_id !== undefined) draft.trace_id = f.trace_id;
     if (f.duration_ms !== undefined) draft.duration_ms = f.duration_ms;
     if (f.http_method !== undefined) draft.http_method = f.http_method;
     if (f.http_path !== undefined) draft.http_path = f.http_path;
@@ -107,6 +154,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     draft.message = source.text;
     errors.push(`unparseable: ${source.reason}`);
   }
+
+  if (source.kind !== 'flagged' && source.appendix) appendTrace(draft, source.appendix);
 
   const defaults = source.defaults;
   if (defaults?.attributes) {

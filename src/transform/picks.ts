@@ -21,6 +21,7 @@ import {
 import { aliasOf, type Target } from './fields';
 import { flatten } from './flatten';
 import type { NormalizeContext } from './normalize';
+import type { Columns } from './producers';
 import { readTimestamp } from './timestamp';
 
 /** The columns found in an event so far (before defaults and redaction). */
@@ -120,9 +121,61 @@ class Picks {
   }
 }
 
+/** Sets the timestamp columns of `draft` from a value of any supported form; false if it does not parse. */
+function setTime(draft: Draft, value: unknown, ctx: NormalizeContext): boolean {
+  const ts = readTimestamp(value, ctx.arrivalMs);
+  if (ts === undefined) return false;
+  draft.timestampMs = ts.ms;
+  if (ts.zoneless) draft.timestampZoneless = true;
+  if (typeof value === 'string' && CANONICAL_ISO.test(value)) draft.timestampIso = value;
+  return true;
+}
+
 /**
- * Fills `draft` from a structured event, and `extra` (redacted) with every field not taken.
- * Re-entrant: all state lives in this call.
+ * Fills `draft` from the columns a producer shape mapped (`producers/`); each value is converted as the
+ * generic recognition would. A value that does not convert is kept in `extra` under its column's name.
+ */
+export function applyColumns(
+  columns: Columns,
+  draft: Draft,
+  extra: ExtraFields,
+  counts: RedactionCounts,
+  ctx: NormalizeContext,
+): void {
+  const keep = (name: string, value: unknown) => {
+    if (value !== undefined && value !== null) addField(extra, name, value, counts, ctx.redactor);
+  };
+  if (columns.timestamp !== undefined && !setTime(draft, columns.timestamp, ctx))
+    keep('timestamp', columns.timestamp);
+  const take = <T>(
+    key: keyof Columns,
+    convert: (v: unknown, path: string) => T | undefined,
+  ): T | undefined => {
+    const raw = columns[key];
+    if (raw === undefined || raw === null) return undefined;
+    const value = convert(raw, key);
+    if (value === undefined) keep(key, raw);
+    return value;
+  };
+  draft.level = take('level', levelOf) ?? draft.level;
+  draft.service = take('service', nonEmpty) ?? draft.service;
+  draft.logger = take('logger', nonEmpty) ?? draft.logger;
+  draft.message = take('message', messageText) ?? draft.message;
+  draft.correlation_id = take('correlation_id', nonEmpty) ?? draft.correlation_id;
+  draft.trace_id = take('trace_id', nonEmpty) ?? draft.trace_id;
+  draft.span_id = take('span_id', nonEmpty) ?? draft.span_id;
+  draft.user_id = take('user_id', nonEmpty) ?? draft.user_id;
+  draft.error_type = take('error_type', nonEmpty) ?? draft.error_type;
+  draft.stack_trace = take('stack_trace', stackText) ?? draft.stack_trace;
+  draft.duration_ms = take('duration_ms', (v) => asDurationMs(v, 1)) ?? draft.duration_ms;
+  draft.http_method = take('http_method', strongMethod) ?? draft.http_method;
+  draft.http_path = take('http_path', httpPath) ?? draft.http_path;
+  draft.http_status = take('http_status', httpStatus) ?? draft.http_status;
+}
+
+/**
+ * Fills the columns of `draft` still unset from a structured event, and `extra` (redacted) with every
+ * field not taken. Re-entrant: all state lives in this call.
  */
 export function pickFields(
   object: Record<string, unknown>,
@@ -136,74 +189,66 @@ export function pickFields(
   const { paths, values } = picks;
   const r = ctx.redactor;
 
-  const tsIndex = picks.picked(SLOT.timestamp);
-  const ts = picks.take(SLOT.timestamp, (v) => readTimestamp(v, ctx.arrivalMs));
-  if (ts !== undefined) {
-    draft.timestampMs = ts.ms;
-    if (ts.zoneless) draft.timestampZoneless = true;
-    const raw = values[tsIndex];
-    if (typeof raw === 'string' && CANONICAL_ISO.test(raw)) draft.timestampIso = raw;
-  } else if (tsIndex >= 0) {
-    errors.push(`invalid timestamp ${quote(values[tsIndex], r)}: used arrival time`);
+  if (draft.timestampMs === undefined) {
+    const tsIndex = picks.picked(SLOT.timestamp);
+    if (tsIndex >= 0) {
+      if (setTime(draft, values[tsIndex], ctx)) picks.consumed[tsIndex] = 1;
+      else errors.push(`invalid timestamp ${quote(values[tsIndex], r)}: used arrival time`);
+    }
   }
 
-  const level =
-    picks.take(SLOT.level, levelOf) ??
-    picks.take(SLOT.level_otel, (v) => numericLevel(v, 'otel')) ??
-    picks.take(SLOT.level_python, (v) => numericLevel(v, 'python'));
-  if (level !== undefined) {
-    draft.level = level;
-  } else if (picks.picked(SLOT.level) >= 0) {
-    errors.push(`unknown level ${quote(values[picks.picked(SLOT.level)], r)}: defaulted to INFO`);
+  if (draft.level === undefined) {
+    const level =
+      picks.take(SLOT.level, levelOf) ??
+      picks.take(SLOT.level_otel, (v) => numericLevel(v, 'otel')) ??
+      picks.take(SLOT.level_python, (v) => numericLevel(v, 'python'));
+    if (level !== undefined) {
+      draft.level = level;
+    } else if (picks.picked(SLOT.level) >= 0) {
+      errors.push(`unknown level ${quote(values[picks.picked(SLOT.level)], r)}: defaulted to INFO`);
+    }
   }
 
-  const service = picks.take(SLOT.service, nonEmpty);
-  if (service !== undefined) draft.service = service;
-  const logger = picks.take(SLOT.logger, nonEmpty);
-  if (logger !== undefined) draft.logger = logger;
-  const message = picks.take(SLOT.message, messageText);
-  if (message !== undefined) draft.message = message;
-  const correlation = picks.take(SLOT.correlation_id, nonEmpty);
-  if (correlation !== undefined) draft.correlation_id = correlation;
-  const trace = picks.take(SLOT.trace_id, nonEmpty);
-  if (trace !== undefined) draft.trace_id = trace;
-  const span = picks.take(SLOT.span_id, nonEmpty);
-  if (span !== undefined) draft.span_id = span;
-  const userId = picks.take(SLOT.user_id, nonEmpty);
-  if (userId !== undefined) draft.user_id = userId;
-  const errorType = picks.take(SLOT.error_type, nonEmpty);
-  if (errorType !== undefined) draft.error_type = errorType;
-  const stack = picks.take(SLOT.stack_trace, stackText);
-  if (stack !== undefined) draft.stack_trace = stack;
-
-  const duration =
+  draft.service ??= picks.take(SLOT.service, nonEmpty);
+  draft.logger ??= picks.take(SLOT.logger, nonEmpty);
+  draft.message ??= picks.take(SLOT.message, messageText);
+  draft.correlation_id ??= picks.take(SLOT.correlation_id, nonEmpty);
+  draft.trace_id ??= picks.take(SLOT.trace_id, nonEmpty);
+  draft.span_id ??= picks.take(SLOT.span_id, nonEmpty);
+  draft.user_id ??= picks.take(SLOT.user_id, nonEmpty);
+  draft.error_type ??= picks.take(SLOT.error_type, nonEmpty);
+  draft.stack_trace ??= picks.take(SLOT.stack_trace, stackText);
+  draft.duration_ms ??=
     picks.take(SLOT.duration_ms, (v) => asDurationMs(v, 1)) ??
     picks.take(SLOT.duration_s, (v) => asDurationMs(v, 1000)) ??
     picks.take(SLOT.duration_us, (v) => asDurationMs(v, 1e-3)) ??
     picks.take(SLOT.duration_ns, (v) => asDurationMs(v, 1e-6));
-  if (duration !== undefined) draft.duration_ms = duration;
 
-  const method = picks.take(SLOT.http_method, strongMethod) ?? picks.take(SLOT.http_method_weak, weakMethod);
-  if (method !== undefined) draft.http_method = method;
+  draft.http_method ??=
+    picks.take(SLOT.http_method, strongMethod) ?? picks.take(SLOT.http_method_weak, weakMethod);
+  const method = draft.http_method;
   // `path`, `url` and `status` are HTTP fields only next to an HTTP method (or an explicit status).
-  const path =
+  draft.http_path ??=
     picks.take(SLOT.http_path, httpPath) ??
     (method !== undefined ? picks.take(SLOT.http_path_weak, httpPath) : undefined);
-  if (path !== undefined) draft.http_path = path;
-  const status =
-    picks.take(SLOT.http_status, httpStatus) ??
-    (method !== undefined || path !== undefined ? picks.take(SLOT.http_status_weak, httpStatus) : undefined);
-  if (status !== undefined) {
-    draft.http_status = status;
-  } else {
-    const i = picks.picked(SLOT.http_status);
-    if (i >= 0 && paths[i] === 'http_status') {
-      errors.push(`invalid http_status ${quote(values[i], r)}: not an HTTP status code`);
+  const path = draft.http_path;
+  if (draft.http_status === undefined) {
+    const status =
+      picks.take(SLOT.http_status, httpStatus) ??
+      (method !== undefined || path !== undefined
+        ? picks.take(SLOT.http_status_weak, httpStatus)
+        : undefined);
+    if (status !== undefined) {
+      draft.http_status = status;
+    } else {
+      const i = picks.picked(SLOT.http_status);
+      if (i >= 0 && paths[i] === 'http_status') {
+        errors.push(`invalid http_status ${quote(values[i], r)}: not an HTTP status code`);
+      }
     }
   }
 
-  const category = picks.take(SLOT.category, (v) => (typeof v === 'string' ? v : undefined));
-  if (category !== undefined) draft.category = category;
+  draft.category ??= picks.take(SLOT.category, (v) => (typeof v === 'string' ? v : undefined));
 
   for (let i = 0; i < paths.length; i++) {
     if (picks.consumed[i] === 0) addField(extra, paths[i] as string, values[i], counts, r);

@@ -11,7 +11,7 @@ import type { Category } from '../schema';
 import { quote, setAttribute } from './attributes';
 import type { Candidate } from './candidate';
 import { categoryByRules, isCategory } from './categorize';
-import { type DecodedRecord, decodeRecord } from './decode';
+import { type DecodedRecord, type DecodeOptions, decodeRecord } from './decode';
 import { collectMetrics, summarize } from './metrics';
 import { type NormalizeContext, type NormalizedEvent, normalizeEvent } from './normalize';
 import {
@@ -90,6 +90,7 @@ interface Engine {
   readonly maxPastMs: number;
   readonly maxFutureMs: number;
   readonly timeZones: TimeZones;
+  readonly decode: DecodeOptions;
 }
 
 const engines = new WeakMap<TransformSettings, Engine>();
@@ -103,6 +104,7 @@ function engineFor(settings: TransformSettings): Engine {
       maxPastMs: (settings.transform.maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000,
       maxFutureMs: settings.transform.maxFutureMinutes * 60_000,
       timeZones: new TimeZones(settings.transform.timeZones),
+      decode: { startPattern: new RegExp(settings.transform.multiline.startPattern) },
     };
     engines.set(settings, engine);
   }
@@ -169,7 +171,7 @@ function transformOne(input: TransformInputRecord, run: Run): Candidate {
     deferred: false,
   };
   try {
-    deliver(candidate, decodeRecord(inputBytes(input)), run);
+    deliver(candidate, decodeRecord(inputBytes(input), run.engine.decode), run);
   } catch (error) {
     // A defect must not fail the batch: this record alone goes to the error prefix, raw.
     candidate.output = processingFailed(input);
