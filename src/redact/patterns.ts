@@ -127,6 +127,8 @@ export interface Features {
   digits: number;
   /** Longest run of digits where single separators (space, `-`, `.`, `(`, `)`, `/`) do not break it. */
   run: number;
+  /** Longest run of base64 characters (`A-Za-z0-9+/`): an AWS secret key needs 40. */
+  base64Run: number;
   dots: number;
   dashes: number;
   plus: number;
@@ -175,6 +177,8 @@ export const URL_HOST =
   /(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)(?=$|[\s"'<>`:/?#),;\]}.!])/y;
 
 // Not inside a longer token: no word character, dot, or `hex:` just before (a label such as `to:` is fine).
+/** Five `hex:` groups in a row: the least a full-form IPv6 address (no `::`) holds. */
+export const IPV6_FULL = /(?:[0-9A-Fa-f]{1,4}:){5}/;
 export const IPV6 =
   /(?<![\w.]|[0-9A-Fa-f]:)(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|\d{1,3}(?:\.\d{1,3}){3})?(?:\/\d{1,3})?(?![\w:])/g;
 

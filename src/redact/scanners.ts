@@ -12,6 +12,7 @@ import {
   type Features,
   type Group,
   IPV6,
+  IPV6_FULL,
   marker,
   NUMERIC,
   PEM,
@@ -44,6 +45,7 @@ export function features(text: string): Readonly<Features> {
     length: text.length,
     digits: 0,
     run: 0,
+    base64Run: 0,
     dots: 0,
     dashes: 0,
     plus: 0,
@@ -57,30 +59,47 @@ export function features(text: string): Readonly<Features> {
   };
   let run = 0;
   let separators = 0;
+  let b64 = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c >= 48 && c <= 57) {
       f.digits++;
       run++;
+      b64++;
       separators = 0;
       if (run > f.run) f.run = run;
       continue;
     }
-    if (c >= 97 && c <= 122) f.lower++;
-    else if (c >= 65 && c <= 90) f.upper++;
-    else if (c === 46) f.dots++;
-    else if (c === 45) f.dashes++;
-    else if (c === 43) f.plus++;
-    else if (c === 64) f.at++;
-    else if (c === 58) f.colons++;
-    else if (c === 61) f.equals++;
-    else if (c === 47) f.slashes++;
-    else if (c === 37) f.percent++;
+    if (c >= 97 && c <= 122) {
+      f.lower++;
+      b64++;
+    } else if (c >= 65 && c <= 90) {
+      f.upper++;
+      b64++;
+    } else {
+      if (b64 > f.base64Run) f.base64Run = b64;
+      if (c === 47) {
+        f.slashes++;
+        b64++;
+      } else if (c === 43) {
+        f.plus++;
+        b64++;
+      } else {
+        b64 = 0;
+        if (c === 46) f.dots++;
+        else if (c === 45) f.dashes++;
+        else if (c === 64) f.at++;
+        else if (c === 58) f.colons++;
+        else if (c === 61) f.equals++;
+        else if (c === 37) f.percent++;
+      }
+    }
     // `) ` in `(555) 123-4567` is two separators in a row; three end the run.
     if (run > 0 && isRunSeparator(c) && ++separators <= 2) continue;
     run = 0;
     separators = 0;
   }
+  if (b64 > f.base64Run) f.base64Run = b64;
   return f;
 }
 
@@ -137,7 +156,7 @@ export function scanPatterns(text: string, policy: IpPolicy, out: Span[], f: Rea
     scan(TOKENS, text, policy, out, tokenGroup);
   }
   const first = out.length;
-  if (f.length >= 40 && f.upper >= 1 && f.lower >= 1) scan(AWS40, text, policy, out, () => 'aws40');
+  if (f.base64Run >= 40 && f.upper >= 1 && f.lower >= 1) scan(AWS40, text, policy, out, () => 'aws40');
   // Every remaining detector needs digits; most field values have few.
   if (f.digits < 4 && out.length === first) return;
   for (const d of NUMERIC) if (d.possible(f)) scan(d.re, text, policy, out, () => d.group);
@@ -243,7 +262,8 @@ export function scanUrlPasswords(text: string, out: Span[], f: Readonly<Features
 
 /** Any detected IPv6 address (validated by `node:net`), anonymized per policy. */
 export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
-  if (f.colons < 2) return;
+  // A valid IPv6 address has `::`, or five `hex:` groups in a row (six before an embedded IPv4 address).
+  if (!text.includes('::') && (f.colons < 6 || !IPV6_FULL.test(text))) return;
   IPV6.lastIndex = 0;
   for (let m = IPV6.exec(text); m !== null; m = IPV6.exec(text)) {
     const anonymized = /[0-9A-Fa-f]/.test(m[0]) ? anonymizeIPv6(m[0], policy) : undefined;

@@ -221,3 +221,20 @@ describe('Redactor.value', () => {
     expect(redactor.value('count', 1234567, counts)).toBe(1234567);
   });
 });
+
+describe('Redactor.text on a repeated string', () => {
+  it('returns the same text and counts the same replacements each time (short strings are remembered)', () => {
+    // Prepare
+    const text = 'mail jane@example.org card 4111 1111 1111 1111';
+
+    // Act
+    const first = redact(text);
+    const second = redact(text);
+
+    // Assess
+    expect(second.out).toBe(first.out);
+    expect(second.out).not.toContain('jane@example.org');
+    expect(second.counts).toEqual(first.counts);
+    expect(second.counts.email).toBe(1);
+  });
+});
