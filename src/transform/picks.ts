@@ -76,23 +76,25 @@ const SLOT: Readonly<Record<Target, number>> = {
   http_status_weak: 23,
   category: 24,
 };
-const SLOTS = 25;
 
 const CANONICAL_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The field pick of one event: for each target, the index of the best field (-1: none). */
 class Picks {
-  readonly index = new Int32Array(SLOTS).fill(-1);
-  readonly rank = new Int32Array(SLOTS);
+  // Array literals, not typed arrays: one of these per event, and a small literal is the cheapest to make.
+  readonly index: number[] = [
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+  ];
+  readonly rank: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   readonly paths: string[] = [];
   readonly values: unknown[] = [];
-  readonly consumed: Uint8Array;
+  readonly consumed: number[] = [];
 
   constructor(object: Record<string, unknown>) {
     flatten(object, '', 0, this.paths, this.values);
     const n = this.paths.length;
-    this.consumed = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
+      this.consumed.push(0);
       const alias = aliasOf(this.paths[i] as string);
       if (alias) this.offer(SLOT[alias.target], alias.rank, i);
     }

@@ -240,7 +240,29 @@ const LEADING = new RegExp(
   ].join(''),
 );
 
-/** `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY_MS = 86_400_000;
+/** The date part (`YYYY-MM-DDT`) of the day last formatted: events of a batch share a few days. */
+let lastDay = Number.NaN;
+let lastDayText = '';
+
+/**
+ * `YYYY-MM-DDTHH:mm:ss.sssZ`, the same text `Date#toISOString` writes, without building a `Date` per
+ * call (every event's timestamp and arrival time pass here).
+ */
 export function toIso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    lastDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${lastDayText}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest - s * 1000]}Z`;
 }

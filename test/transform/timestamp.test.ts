@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   epochToMs,
   leadingTimestamp,
   parseTimestamp,
   parseTimestampText,
+  toIso,
 } from '../../src/transform/timestamp';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
@@ -70,5 +72,30 @@ describe('leadingTimestamp', () => {
 
   it('finds nothing in a line without a leading timestamp', () => {
     expect(leadingTimestamp('hello 2026-01-02T03:04:05Z')).toBeUndefined();
+  });
+});
+
+describe('toIso', () => {
+  it('writes what Date#toISOString writes, for any instant', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 253_402_300_799_999 }),
+          fc.double({ noNaN: true }),
+          fc.integer({ min: -1e12, max: 0 }),
+        ),
+        (ms) => {
+          let expected: string;
+          try {
+            expected = new Date(ms).toISOString();
+          } catch {
+            expect(() => toIso(ms)).toThrow(RangeError);
+            return;
+          }
+          expect(toIso(ms)).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
