@@ -135,14 +135,14 @@ export class Redactor {
     }
     const own: RedactionCounts = {};
     const out = this.scanText(s, own, 0);
-    let kinds: Array<readonly [string, number]> | undefined;
+    const kinds: Array<readonly [string, number]> = [];
     for (const kind in own) {
       const n = own[kind] ?? 0;
-      (kinds ??= []).push([kind, n]);
+      kinds.push([kind, n]);
       counts[kind] = (counts[kind] ?? 0) + n;
     }
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
-    this.texts.set(s, { out, counts: kinds });
+    this.texts.set(s, { out, counts: kinds.length > 0 ? kinds : undefined });
     return out;
   }
 
