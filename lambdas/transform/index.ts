@@ -11,7 +11,8 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FirehoseTransformationHandler } from 'aws-lambda';
-import { ConfigError } from '../../src/errors';
+import { configError } from '../../src/errors';
+import { TRANSFORM_METRICS } from '../../src/metrics';
 import { putRecordsReliably } from '../../src/producer/put-batch';
 import {
   FirehoseProcessor,
@@ -25,7 +26,10 @@ import { TRANSFORM_ENV } from './constants';
 import { readEnv } from './env';
 
 const logger = new Logger({ serviceName: 'loglake-transform' });
-const metrics = new Metrics({ namespace: 'LogLake', serviceName: 'loglake-transform' });
+const metrics = new Metrics({
+  namespace: TRANSFORM_METRICS.namespace,
+  serviceName: TRANSFORM_METRICS.service,
+});
 const secrets = new SecretsManagerClient({});
 const firehose = new FirehoseClient({});
 
@@ -48,7 +52,7 @@ async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   const key = secret.SecretString ?? secret.SecretBinary;
   if (key === undefined || key.length === 0) {
-    throw new ConfigError(`pseudonym secret ${secretArn} is empty`, [
+    throw configError('Invalid transform environment', [
       { path: TRANSFORM_ENV.pseudonymSecretArn, message: 'secret has no value', received: secretArn },
     ]);
   }
@@ -63,7 +67,7 @@ function load(): Promise<FirehoseProcessor> {
     ready = (async () => {
       const env = readEnv();
       const key = await pseudonymKey(env.pseudonymSecretArn);
-      metrics.setDefaultDimensions({ Stream: env.stream });
+      metrics.setDefaultDimensions({ [TRANSFORM_METRICS.dimensions.stream]: env.stream });
       return new FirehoseProcessor(settingsFromConfig(env.config, key, env.stream), {
         sink: firehoseSink(firehose),
         ...(env.auditStreamName === undefined ? {} : { auditStream: env.auditStreamName }),
@@ -89,26 +93,27 @@ function logFailure({ purpose, ...details }: SendFailure): void {
 }
 
 function publishMetrics(m: TransformMetrics): void {
+  const { names, dimensions } = TRANSFORM_METRICS;
   const dimensioned = (name: string, dimension: string, values: Partial<Record<string, number>>) => {
     for (const [value, count] of Object.entries(values)) {
       if (!count) continue;
       metrics.singleMetric().addDimension(dimension, value).addMetric(name, MetricUnit.Count, count);
     }
   };
-  dimensioned('Records', 'Result', m.records);
-  dimensioned('RecordsByCategory', 'Category', m.recordsByCategory);
-  dimensioned('Events', 'Category', m.eventsByCategory);
-  dimensioned('Redactions', 'Kind', m.redactions);
-  metrics.addMetric('EventsWithSchemaErrors', MetricUnit.Count, m.eventsWithSchemaErrors);
-  metrics.addMetric('UnparseableEvents', MetricUnit.Count, m.unparseableEvents);
-  metrics.addMetric('SampledOutEvents', MetricUnit.Count, m.sampledOutEvents);
-  metrics.addMetric('OversizedRecords', MetricUnit.Count, m.oversizedRecords);
-  metrics.addMetric('ControlMessages', MetricUnit.Count, m.controlMessages);
-  metrics.addMetric('ForwardedToAudit', MetricUnit.Count, m.forwardedRecords);
-  metrics.addMetric('AuditForwardFailed', MetricUnit.Count, m.auditForwardFailed);
-  metrics.addMetric('Reingested', MetricUnit.Count, m.deferredRecords);
-  metrics.addMetric('ReingestFailed', MetricUnit.Count, m.reingestFailed);
-  metrics.addMetric('BytesIn', MetricUnit.Bytes, m.bytesIn);
-  metrics.addMetric('BytesOut', MetricUnit.Bytes, m.bytesOut);
+  dimensioned(names.records, dimensions.result, m.records);
+  dimensioned(names.recordsByCategory, dimensions.category, m.recordsByCategory);
+  dimensioned(names.events, dimensions.category, m.eventsByCategory);
+  dimensioned(names.redactions, dimensions.kind, m.redactions);
+  metrics.addMetric(names.eventsWithSchemaErrors, MetricUnit.Count, m.eventsWithSchemaErrors);
+  metrics.addMetric(names.unparseableEvents, MetricUnit.Count, m.unparseableEvents);
+  metrics.addMetric(names.sampledOutEvents, MetricUnit.Count, m.sampledOutEvents);
+  metrics.addMetric(names.oversizedRecords, MetricUnit.Count, m.oversizedRecords);
+  metrics.addMetric(names.controlMessages, MetricUnit.Count, m.controlMessages);
+  metrics.addMetric(names.forwardedToAudit, MetricUnit.Count, m.forwardedRecords);
+  metrics.addMetric(names.auditForwardFailed, MetricUnit.Count, m.auditForwardFailed);
+  metrics.addMetric(names.reingested, MetricUnit.Count, m.deferredRecords);
+  metrics.addMetric(names.reingestFailed, MetricUnit.Count, m.reingestFailed);
+  metrics.addMetric(names.bytesIn, MetricUnit.Bytes, m.bytesIn);
+  metrics.addMetric(names.bytesOut, MetricUnit.Bytes, m.bytesOut);
   metrics.publishStoredMetrics();
 }

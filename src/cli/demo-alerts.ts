@@ -4,8 +4,8 @@
  * alarm Lambda runs on Athena, `src/alerts`) and prints what fires.
  */
 import type { LogLakeConfig } from '../config';
-import { showDemoAlerts as evaluateDemoAlerts } from './alerts-command';
-import type { CliIO } from './query-commands';
+import { showDemoAlerts as evaluateDemoAlerts } from './commands/alerts';
+import type { CliIO } from './io';
 
 export interface DemoContext {
   /** The local lake directory the demo delivered into. */
@@ -32,6 +32,7 @@ export async function showDemoAlerts(ctx: DemoContext): Promise<number> {
       text += t;
     },
     ctx.now,
+    ctx.io.columns,
   );
   ctx.io.stdout(ctx.heading + text.replace(/^\n+/, '').replaceAll(ctx.dataDir, ctx.shownDataDir));
   return alerts.length;

@@ -8,12 +8,17 @@ export const cliEnv = {
   debug: process.env.LOGLAKE_DEBUG === '1' || process.env.LOGLAKE_DEBUG === 'true',
   /** AWS region for Athena, CloudFormation and Secrets Manager when `--region` is not given. */
   region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined,
+  /**
+   * `COLUMNS` when set to a positive whole number: tables fit this width even when stdout is not a
+   * terminal (as `ls` and Python's `shutil.get_terminal_size` do); otherwise only a terminal's own width.
+   */
+  columns: positiveInt(process.env.COLUMNS),
 } as const;
 
-/**
- * The AWS SDK warns on Node 20 that versions published after January 2027 need Node 22. It is about
- * future SDK releases, not this process; the demo hides it to keep its output readable.
- */
-export function quietSdkNodeVersionWarning(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+function positiveInt(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text.trim())) return undefined;
+  const n = Number(text);
+  return n > 0 ? n : undefined;
 }
+
+export { quietSdkNodeVersionWarning } from '../producer/env';

@@ -1,6 +1,19 @@
-/** Output of search, stats and export: a table for people, JSON / NDJSON / CSV for programs. */
+/** Output of search, stats, export and alerts: tables for people, JSON / NDJSON / CSV for programs. */
+import { type Alert, alertSubject, formatValue } from '../alerts/alert';
 import type { AggregateRow, SearchRecord } from '../query/decode';
 import { RECORD_COLUMNS } from '../schema';
+import {
+  alignCells,
+  columnBands,
+  columnWidths,
+  expandedRows,
+  GAP,
+  lineWidth,
+  plainTable,
+  wrapHanging,
+  wrapShellCommand,
+  wrapWords,
+} from './table';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'ndjson'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -58,21 +71,91 @@ export class RecordWriter {
 }
 
 export interface TableOptions {
-  /** Terminal width; lines are cut to it. @default no limit */
+  /**
+   * Terminal width to fit: ids and times stay whole, the message wraps at words in the rest.
+   * @default no fitting (one line per record, as long as it is)
+   */
   readonly width?: number;
 }
 
-/** Records as an aligned table: time, level, category, service, correlation id, message. */
+/** Narrower than this, a message column is too thin to read: each record's message goes on its own lines. */
+const MIN_MESSAGE_COLUMN = 40;
+const MESSAGE_INDENT = '  ';
+
+/**
+ * Records as an aligned table: time, level, category, service, correlation id, message. Fitted to a
+ * width: the message column takes what the other columns leave and wraps at words; when that is too
+ * thin, each record becomes its fields on one line and its message wrapped below, indented. The
+ * correlation id is never cut, so it can be copied into the next search.
+ */
 export function recordTable(records: readonly SearchRecord[], options: TableOptions = {}): string {
-  const rows = records.map((r) => [
-    r.timestamp,
-    r.level,
-    r.category,
-    r.service,
-    r.correlation_id ?? '-',
-    oneLine(r.message) + redactionNote(r),
-  ]);
-  return table(['TIME', 'LEVEL', 'CATEGORY', 'SERVICE', 'CORRELATION_ID', 'MESSAGE'], rows, options);
+  const header = ['TIME', 'LEVEL', 'CATEGORY', 'SERVICE', 'CORRELATION_ID'];
+  const fieldsWith = (time: TimeFormat) =>
+    records.map((r) => [time(r.timestamp), r.level, r.category, r.service, r.correlation_id ?? '-']);
+  const messages = records.map((r) => oneLine(r.message) + redactionNote(r));
+  const { width } = options;
+  const full = fieldsWith(isoTime);
+  if (width === undefined) {
+    return plainTable(
+      [...header, 'MESSAGE'],
+      full.map((f, i) => [...f, messages[i] ?? '']),
+    );
+  }
+  const fullWidths = columnWidths(header, full);
+  const messageWidth = width - lineWidth(fullWidths) - GAP.length;
+  if (messageWidth >= MIN_MESSAGE_COLUMN) {
+    const pad = ' '.repeat(lineWidth(fullWidths) + GAP.length);
+    const lines = [alignCells([...header, 'MESSAGE'], [...fullWidths, 0])];
+    full.forEach((f, i) => {
+      const [first = '', ...rest] = wrapWords(messages[i] ?? '', messageWidth);
+      lines.push(alignCells([...f, first], [...fullWidths, 0]), ...rest.map((l) => pad + l));
+    });
+    return `${lines.join('\n')}\n`;
+  }
+  // Narrow: the fields on one line (shorter times if that is what it takes) or, failing that, in as few
+  // lines as fit, each field whole; the message below, indented, with the whole width.
+  const fields = fitTimes(header, fieldsWith, width) ?? full;
+  const widths = columnWidths(header, fields);
+  const bands = columnBands(widths, width, MESSAGE_INDENT.length);
+  const fieldLines = (cells: readonly string[]) =>
+    bands.map(
+      (band, b) =>
+        (b === 0 ? '' : MESSAGE_INDENT) +
+        alignCells(
+          band.map((i) => cells[i] ?? ''),
+          band.map((i) => widths[i] ?? 0),
+        ),
+    );
+  const lines = [...fieldLines(header), `${MESSAGE_INDENT}MESSAGE`];
+  fields.forEach((f, i) => {
+    lines.push(...fieldLines(f));
+    for (const l of wrapWords(messages[i] ?? '', width - MESSAGE_INDENT.length))
+      lines.push(MESSAGE_INDENT + l);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+type TimeFormat = (iso: string) => string;
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const isoTime: TimeFormat = (iso) => iso;
+/** `2026-11-22T10:00:00.000Z` → `2026-11-22 10:00:00`: still UTC, still sortable. */
+const secondsTime: TimeFormat = (iso) =>
+  ISO_UTC.test(iso) ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : iso;
+/** `2026-11-22T10:00:00.000Z` → `11-22 10:00:00`, as journalctl leaves out the year. */
+const shortTime: TimeFormat = (iso) => (ISO_UTC.test(iso) ? `${iso.slice(5, 10)} ${iso.slice(11, 19)}` : iso);
+
+/** The rows with the longest time format that lets them fit `width` on one line each; none if none does. */
+function fitTimes(
+  header: readonly string[],
+  rowsWith: (time: TimeFormat) => string[][],
+  width: number,
+): string[][] | undefined {
+  for (const time of [isoTime, secondsTime, shortTime]) {
+    const rows = rowsWith(time);
+    if (lineWidth(columnWidths(header, rows)) <= width) return rows;
+  }
+  return undefined;
 }
 
 function redactionNote(r: SearchRecord): string {
@@ -82,7 +165,12 @@ function redactionNote(r: SearchRecord): string {
     : `  [redacted: ${kinds.map(([k, n]) => (n > 1 ? `${k}×${n}` : k)).join(', ')}]`;
 }
 
-/** Aggregate rows as a table: group columns, bucket, count, errors, error rate, first/last seen. */
+/**
+ * Aggregate rows as a table: group columns, bucket, count, errors, error rate, first/last seen. Fitted to
+ * a width: times drop their milliseconds (then their year) when that makes the table fit, and a table
+ * that still does not fit is shown one row per block (`COLUMN  value` lines): no value is ever cut or
+ * broken mid-word.
+ */
 export function aggregateTable(
   rows: readonly AggregateRow[],
   groupBy: readonly string[],
@@ -98,16 +186,48 @@ export function aggregateTable(
     'FIRST_SEEN',
     'LAST_SEEN',
   ];
-  const body = rows.map((r) => [
-    ...groupBy.map((g) => String(r.group[g as keyof AggregateRow['group']] ?? '(none)')),
-    ...(withBucket ? [r.bucketStart ?? ''] : []),
-    String(r.count),
-    String(r.errors),
-    `${(r.errorRate * 100).toFixed(1)}%`,
-    r.firstSeen ?? '',
-    r.lastSeen ?? '',
-  ]);
-  return table(header, body, options);
+  const body = (time: TimeFormat) =>
+    rows.map((r) => [
+      ...groupBy.map((g) => String(r.group[g as keyof AggregateRow['group']] ?? '(none)')),
+      ...(withBucket ? [time(r.bucketStart ?? '')] : []),
+      String(r.count),
+      String(r.errors),
+      `${(r.errorRate * 100).toFixed(1)}%`,
+      time(r.firstSeen ?? ''),
+      time(r.lastSeen ?? ''),
+    ]);
+  const { width } = options;
+  if (width === undefined) return plainTable(header, body(isoTime));
+  const fitting = fitTimes(header, body, width);
+  return fitting ? plainTable(header, fitting) : expandedRows(header, body(isoTime), width);
+}
+
+/**
+ * Alerts, one block each: the subject line, the description, the figures and window, sample correlation
+ * ids and the `loglake search` command that lists the events. Fitted to a width: text wraps at words
+ * with a hanging indent, ids stay whole, and the command wraps with ` \` so it still pastes as one.
+ */
+export function alertsTable(alerts: readonly Alert[], options: TableOptions = {}): string {
+  if (alerts.length === 0) return 'no alerts firing\n';
+  const { width } = options;
+  const wrap = (line: string) => (width === undefined ? [line] : wrapHanging(line, width, '    '));
+  return `${alerts
+    .map((a) =>
+      [
+        ...wrap(alertSubject(a)),
+        ...wrap(`  ${a.description}`),
+        ...wrap(
+          `  value ${formatValue(a.value, a.unit)} > threshold ${formatValue(a.threshold, a.unit)}, window ${a.window.start} to ${a.window.end}`,
+        ),
+        ...(a.samples.length > 0 ? wrap(`  samples: ${a.samples.join(' ')}`) : []),
+        ...(a.search
+          ? width === undefined
+            ? [`  ${a.search}`]
+            : wrapShellCommand(a.search, width - 2, '    ').map((l) => `  ${l}`)
+          : []),
+      ].join('\n'),
+    )
+    .join('\n\n')}\n`;
 }
 
 /** Aggregate rows as plain objects for JSON/NDJSON/CSV. */
@@ -135,24 +255,18 @@ export function formatObjects(
   return csvLine(columns) + objects.map((o) => csvLine(columns.map((c) => o[c]))).join('');
 }
 
-function table(
-  header: readonly string[],
-  rows: ReadonlyArray<readonly string[]>,
-  options: TableOptions,
-): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const render = (cells: readonly string[]) => {
-    const line = cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-    return options.width && line.length > options.width
-      ? `${line.slice(0, Math.max(0, options.width - 1))}…`
-      : line;
-  };
-  return `${[render(header), ...rows.map(render)].join('\n')}\n`;
-}
-
 function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
+}
+
+/** `1536` → `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }

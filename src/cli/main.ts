@@ -1,42 +1,72 @@
 /**
- * The `loglake` CLI. Exit codes: 0 success (a search without results included), 1 runtime failure
- * (AWS, I/O, a query that failed), 2 usage error (unknown flag, bad value, missing argument).
+ * The `loglake` CLI. Exit codes, the same for every command:
+ * - 0 success, including a search with no results and `alerts evaluate` with nothing firing;
+ * - 1 runtime failure: AWS, a query that failed, I/O while writing, a data directory in use;
+ * - 2 usage error: unknown command or flag, bad value, missing argument, and anything the user named
+ *   that is not there: a data directory that does not exist (search, stats, export, alerts evaluate
+ *   alike), an unknown `--rule`, an `--output` that cannot be created;
+ * - 130 interrupted (Ctrl-C during an export; nothing partial is left).
+ * Messages say what was wrong in words, never an error class name; `LOGLAKE_DEBUG=1` adds the stack
+ * trace of unexpected errors.
  */
 import { Command, CommanderError } from 'commander';
-import { ConfigError, InputError } from '../errors';
-import { addAlertsCommand } from './alerts-command';
-import { registerDemoCommand } from './demo-command';
-import { cliEnv } from './env';
-import { registerLocalCommand } from './local-command';
-import { DEFAULT_DATA_DIR, loadConfig } from './options';
-import { registerQueryCommands } from './query-commands';
-import { registerSendCommand } from './send-command';
+import { ConfigError, InputError, InterruptedError } from '../errors';
+import { PACKAGE_VERSION } from '../package-root';
+import { COMMANDS } from './commands';
+import { cliEnv, quietSdkNodeVersionWarning } from './env';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
-/** The program with every command; `exitOverride` so errors come back to {@link main}. */
-export function buildProgram(): Command {
+const HELP_AFTER_ERROR = '(run with --help for usage)';
+
+/**
+ * The command `argv` runs (or asks help for): its first word that is not an option, or the word after
+ * `help`. The program's own options (`--help`, `--version`) take no value, so this is the word commander
+ * dispatches on.
+ */
+export function requestedCommand(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a, i) => !a.startsWith('-') || argv[i - 1] === '--');
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * The program, with the requested command fully defined and every other one as its name and summary
+ * only (enough for `loglake --help` and for commander's "did you mean"). `exitOverride` everywhere so
+ * errors come back to {@link main}.
+ * @param argv - user arguments; decides which command is loaded. @default none: names only
+ */
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('loglake')
     .description('loglake: a serverless log lake on AWS, and the same pipeline on this machine')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  registerLocalCommand(program);
-  registerQueryCommands(program);
-  registerSendCommand(program);
-  addAlertsCommand(program, { defaultDataDir: cliEnv.dataDir ?? DEFAULT_DATA_DIR, loadConfig });
-  registerDemoCommand(program);
+    .version(PACKAGE_VERSION);
+  const wanted = requestedCommand(argv);
+  for (const entry of COMMANDS) {
+    if (entry.name === wanted) {
+      (await entry.load())(program);
+      program.commands.find((c) => c.name() === entry.name)?.summary(entry.summary);
+    } else {
+      program
+        .command(entry.name)
+        .description(entry.summary)
+        .allowUnknownOption()
+        .allowExcessArguments()
+        .action(() => {
+          throw new Error(`command ${entry.name} was not loaded (asked for ${String(wanted)})`);
+        });
+    }
+  }
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const cmd of all(program)) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
+  for (const cmd of all(program)) cmd.exitOverride().showHelpAfterError(HELP_AFTER_ERROR);
   return program;
 }
 
-const VERSION = (require('../../package.json') as { version: string }).version;
-
 /** Run the CLI with `argv` (user arguments only); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  // The CLI's own process: the SDK's Node 20 notice is about SDK releases the user does not pick here.
+  quietSdkNodeVersionWarning();
+  quietOnClosedStdout();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
@@ -56,13 +86,35 @@ export function exitCodeFor(error: unknown): number {
     process.stderr.write(`loglake: error: ${error.message}\n`);
     return EXIT.usage;
   }
-  const message =
-    error instanceof Error
-      ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`
-      : String(error);
-  process.stderr.write(`loglake: ${message}\n`);
+  if (error instanceof InterruptedError) {
+    process.stderr.write(`loglake: ${error.message}\n`);
+    return EXIT.interrupted;
+  }
+  process.stderr.write(`loglake: error: ${userMessage(error)}\n`);
   if (cliEnv.debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
+}
+
+/**
+ * What an unexpected error says, without the class name of the error (`DeliveryError:`, `TypeError:`).
+ * An AWS service error keeps its error code, which is what AWS documents.
+ */
+export function userMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const message = error.message || 'failed without a message';
+  return '$metadata' in error && error.name !== 'Error' ? `${message} (AWS ${error.name})` : message;
+}
+
+let stdoutGuarded = false;
+/** `loglake export --output - | head`: a reader that stops early is not an error worth a stack trace. */
+function quietOnClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    process.stderr.write(`loglake: error: cannot write to stdout: ${error.message}\n`);
+    process.exit(EXIT.failure);
+  });
 }
 
 // `tsx src/cli/main.ts …` (npm start); the installed binary is bin/loglake.cjs, which calls main itself.

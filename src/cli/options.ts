@@ -2,10 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { type LogLakeConfig, lockedCategories, resolveConfig } from '../config';
-import { ConfigError, InputError } from '../errors';
+import { InputError, parseJsonOrThrow } from '../errors';
 import type { Dialect, LogFilter } from '../query/model';
 import { CATEGORIES, type Category, LEVELS, type Level, PERSONAS, type Persona } from '../schema';
 import { parseDuration, parseTime } from '../time';
+import { levelFromName } from '../transform/level';
 import { cliEnv } from './env';
 
 /** Default data directory of `loglake local` and the local `search`. */
@@ -42,24 +43,19 @@ export function listOption(value: string, previous: string[] | undefined): strin
   ];
 }
 
-const LEVEL_ALIASES: Record<string, Level> = {
-  WARNING: 'WARN',
-  FATAL: 'CRITICAL',
-  ERR: 'ERROR',
-  CRIT: 'CRITICAL',
-};
-
-/** `--level` values, case-insensitive, with the transform's aliases (WARNING→WARN, FATAL→CRITICAL). */
+/**
+ * `--level` values, any case, with every alias the transform maps (`WARNING`→WARN, `FATAL`/`PANIC`→
+ * CRITICAL, `TRACE`→DEBUG …): a level the transform writes can be searched by the name the source used.
+ */
 export function parseLevels(values: readonly string[]): Level[] {
   return values.map((v) => {
-    const up = v.toUpperCase();
-    const level = LEVEL_ALIASES[up] ?? up;
-    if (!(LEVELS as readonly string[]).includes(level)) {
+    const level = levelFromName(v);
+    if (level === undefined) {
       throw new InputError(
-        `--level: unknown level ${JSON.stringify(v)}; expected one of ${LEVELS.join(', ')}`,
+        `--level: unknown level ${JSON.stringify(v)}; expected one of ${LEVELS.join(', ')} (or an alias such as warning, fatal, panic, trace)`,
       );
     }
-    return level as Level;
+    return level;
   });
 }
 
@@ -85,14 +81,7 @@ export function loadConfig(file: string | undefined): LogLakeConfig {
   } catch (cause) {
     throw new InputError(`--config: cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(`--config: ${file} is not valid JSON: ${(cause as Error).message}`, [
-      { path: file, message: 'not valid JSON', received: text.slice(0, 80) },
-    ]);
-  }
+  const json = parseJsonOrThrow(text, file, 'Invalid --config file');
   return resolveConfig(json, file);
 }
 

@@ -2,8 +2,9 @@
  * Runs built queries on DuckDB: over the local lake's Parquet files, or over any connection that has a
  * `logs` table or view with the lake's columns (tests, benchmarks).
  */
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { InputError } from '../errors';
 import { DATA_PREFIX, PARTITION_COLUMNS, RECORD_COLUMNS } from '../schema';
 import type { BuiltQuery } from './build';
 import { duckdbHiveTypes, duckdbType } from './columns';
@@ -17,9 +18,43 @@ export function duckdbString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/**
+ * `path` as a literal part of a DuckDB glob: `[`, `]`, `*`, `?`, `{` and `}` each become a one-character
+ * class (`[[]`), so a directory named `logs [old]` matches itself rather than `logs o` or `logs d`.
+ */
+export function duckdbGlobLiteral(path: string): string {
+  return path.replace(/[[\]*?{}]/g, (c) => `[${c}]`);
+}
+
+/**
+ * Paths DuckDB cannot read a lake from correctly, refused with the reason: on POSIX a backslash (DuckDB
+ * reads it as a separator, so no file matches), and a `name=value` directory whose name is a column
+ * (hive partitioning reads every such directory of the path, and the outer one wins: a lake under
+ * `/data/category=old/` would report every record as category `old`).
+ * @throws InputError naming the path.
+ */
+export function checkLakePath(dataDir: string): void {
+  const path = resolve(dataDir);
+  if (sep === '/' && path.includes('\\')) {
+    throw new InputError(
+      `data directory ${dataDir}: DuckDB cannot read a path containing a backslash; move the lake`,
+    );
+  }
+  const columns = new Set([...RECORD_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.name.toLowerCase()));
+  const clash = path
+    .split(sep)
+    .find((segment) => columns.has(segment.split('=')[0]?.toLowerCase() ?? '') && segment.includes('='));
+  if (clash !== undefined) {
+    throw new InputError(
+      `data directory ${dataDir}: its path holds ${JSON.stringify(clash)}, which DuckDB's hive partitioning would read as the ${clash.split('=')[0]} of every record; move the lake`,
+    );
+  }
+}
+
 /** `read_parquet(…)` over every Parquet file of a lake directory, with hive partitions as strings. */
 export function lakeScan(dataDir: string): string {
-  const glob = join(dataDir, DATA_PREFIX, '**', '*.parquet');
+  checkLakePath(dataDir);
+  const glob = `${duckdbGlobLiteral(join(dataDir, DATA_PREFIX))}/**/*.parquet`;
   return `read_parquet(${duckdbString(glob)}, hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true)`;
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
 import { ALERTS_FILE, startLocalAlerting } from '../../src/alerts/local';
-import { alertsEvaluate, showDemoAlerts } from '../../src/cli/alerts-command';
+import { alertsEvaluate, showDemoAlerts } from '../../src/cli/commands/alerts';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
 import { record, writeParquetLake } from '../helpers/records';

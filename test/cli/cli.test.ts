@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
+import { record, writeParquetLake } from '../helpers/records';
 import { type ScriptedCall, startScriptedAws } from '../helpers/scripted-aws';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
@@ -13,15 +14,18 @@ const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 function loglake(
   args: string[],
   stdin?: string,
-  env: Record<string, string> = {},
+  env: Record<string, string | undefined> = {},
   bin = CLI,
+  options: { cwd?: string; nodeArgs?: string[] } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
+      cwd: options.cwd,
       env: {
         ...process.env,
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         LOGLAKE_DATA_DIR: '',
+        COLUMNS: undefined,
         ...env,
       },
     });
@@ -334,4 +338,312 @@ describe('loglake demo', () => {
     expect(r.stdout).toContain('FIRING security-critical');
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+});
+
+describe('loglake and a data directory that is not there', () => {
+  const typo = join(tmpdir(), 'loglake-no-such-lake', 'data');
+
+  it.each([
+    [['search']],
+    [['stats']],
+    [['export', '--output', join(tmpdir(), 'loglake-never.csv')]],
+    [['alerts', 'evaluate']],
+  ])('refuses it the same way in %j: exit 2, the path named', async (args) => {
+    // Act
+    const r = await loglake([...args, '--data-dir', typo]);
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`no local lake at ${typo}`);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('loglake and a data directory whose path has glob characters', () => {
+  let dir: string;
+  beforeAll(() => {
+    // Every character DuckDB's glob would read as a pattern, in one directory name.
+    dir = join(mkdtempSync(join(tmpdir(), 'loglake-glob-')), 'lake [x]*?{y}');
+    cpSync(local.dataDir, dir, { recursive: true });
+  });
+  afterAll(() => rmSync(join(dir, '..'), { recursive: true, force: true }));
+
+  it('finds every record with search, stats and export', async () => {
+    // Prepare
+    const out = join(dir, '..', 'all.ndjson');
+
+    // Act
+    const search = await loglake(['search', '--data-dir', dir, '--since', '1h', '--format', 'ndjson']);
+    const stats = await loglake(['stats', '--data-dir', dir, '--since', '1h', '--format', 'json']);
+    const exp = await loglake([
+      'export',
+      '--data-dir',
+      dir,
+      '--since',
+      '1h',
+      '--format',
+      'ndjson',
+      '--output',
+      out,
+    ]);
+
+    // Assess
+    expect(search.code, search.stderr).toBe(0);
+    expect(search.stdout.trim().split('\n')).toHaveLength(12);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect((JSON.parse(stats.stdout) as Array<{ count: number }>).reduce((n, r) => n + r.count, 0)).toBe(12);
+    expect(exp.code, exp.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(12);
+  });
+});
+
+describe('loglake search --level', () => {
+  it('takes every alias the transform maps (panic, trace, warning …)', async () => {
+    // Act
+    const r = await loglake([
+      'search',
+      '--data-dir',
+      local.dataDir,
+      '--since',
+      '1h',
+      '--level',
+      'err,panic,trace',
+      '--format',
+      'ndjson',
+    ]);
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    const levels = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { level: string }).level);
+    expect(new Set(levels)).toEqual(new Set(['ERROR']));
+    expect(levels).toHaveLength(4);
+  });
+});
+
+describe('loglake output in a terminal of a given width', () => {
+  const uuid = (i: number) => `5d0f179c-7b9f-4ef1-95c2-eaa3cdcb10${String(i).padStart(2, '0')}`;
+  const message = (i: number) =>
+    `payment authorization ${i} failed after three retries: upstream gateway answered 502 Bad Gateway and the customer saw the retry page`;
+  const start = Date.parse('2026-11-22T12:01:00Z');
+  const window = ['--since', '2026-11-22T00:00Z', '--until', '2026-11-23T00:00Z'];
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'loglake-width-'));
+    // Errors for the error-rate rule, a critical security event for security-critical: both fire.
+    await writeParquetLake(dir, [
+      ...Array.from({ length: 10 }, (_, i) =>
+        record({
+          timestamp: new Date(start + i * 1000).toISOString(),
+          service: 'payments-gateway',
+          level: i < 3 ? 'ERROR' : 'INFO',
+          category: i < 3 ? 'errors' : 'runtime',
+          correlation_id: uuid(i),
+          message: message(i),
+        }),
+      ),
+      record({
+        timestamp: new Date(start + 60_000).toISOString(),
+        service: 'identity',
+        level: 'CRITICAL',
+        category: 'security',
+        correlation_id: uuid(99),
+        message: 'role admin granted',
+      }),
+    ]);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const lines = (text: string) => text.replace(/\n$/, '').split('\n');
+  const flowed = (text: string) => text.replace(/ \\\n/g, ' ').replace(/\s+/g, ' ');
+
+  it.each([80, 200])('fits search to %i columns: ids whole, messages whole at word breaks', async (width) => {
+    // Act
+    const r = await loglake(['search', '--data-dir', dir, ...window], undefined, { COLUMNS: String(width) });
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    for (const l of lines(r.stdout)) expect(l.length).toBeLessThanOrEqual(width);
+    for (const i of [0, 5, 9, 99]) expect(r.stdout).toContain(uuid(i));
+    for (const i of [0, 5, 9]) expect(flowed(r.stdout)).toContain(message(i));
+    if (width === 200) expect(lines(r.stdout)[0]).toMatch(/CORRELATION_ID\s+MESSAGE$/);
+  });
+
+  it.each([80, 200])('fits stats and alerts to %i columns without breaking a word', async (width) => {
+    // Act
+    const stats = await loglake(
+      ['stats', '--data-dir', dir, '--group-by', 'service,level', ...window],
+      undefined,
+      {
+        COLUMNS: String(width),
+      },
+    );
+    const alerts = await loglake(
+      ['alerts', 'evaluate', '--data-dir', dir, '--at', '2026-11-22T12:07:00Z'],
+      undefined,
+      { COLUMNS: String(width) },
+    );
+
+    // Assess
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(alerts.code, alerts.stderr).toBe(0);
+    for (const l of [...lines(stats.stdout), ...lines(alerts.stdout)]) {
+      expect(l.length).toBeLessThanOrEqual(width);
+    }
+    for (const value of ['payments-gateway', 'identity', 'CRITICAL', '100.0%', '0.0%']) {
+      expect(stats.stdout.split(/\s+/)).toContain(value);
+    }
+    expect(alerts.stdout).toContain('FIRING security-critical service=identity');
+    expect(alerts.stdout).toContain(uuid(99));
+    const command = flowed(alerts.stdout).match(/loglake search [^\n]*?--data-dir \S+/g) ?? [];
+    expect(command).toContain(
+      `loglake search --since 2026-11-22T12:00:00.000Z --until 2026-11-22T12:05:00.000Z --category security --level CRITICAL --service identity --data-dir ${dir}`,
+    );
+  });
+
+  it('writes whole lines into a pipe when COLUMNS is not set', async () => {
+    // Act
+    const r = await loglake(['search', '--data-dir', dir, ...window]);
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toHaveLength(12);
+    expect(lines(r.stdout).find((l) => l.includes(uuid(5)))).toContain(message(5));
+  });
+});
+
+describe('loglake export --output', () => {
+  it('refuses a file in a directory that does not exist: exit 2, a clear message, nothing written', async () => {
+    // Prepare
+    const base = mkdtempSync(join(tmpdir(), 'loglake-out-'));
+    const target = join(base, 'missing', 'dir', 'x.csv');
+
+    // Act
+    const r = await loglake(['export', '--data-dir', local.dataDir, '--since', '1h', '--output', target]);
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `loglake: error: --output: cannot write ${target}: directory ${join(base, 'missing', 'dir')} does not exist\n`,
+    );
+    expect(readdirSync(base)).toEqual([]);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('writes to stdout for -, and no file named -', async () => {
+    // Prepare
+    const cwd = mkdtempSync(join(tmpdir(), 'loglake-stdout-'));
+
+    // Act
+    const r = await loglake(
+      ['export', '--data-dir', local.dataDir, '--since', '1h', '--output', '-'],
+      undefined,
+      {},
+      CLI,
+      {
+        cwd,
+      },
+    );
+
+    // Assess
+    expect(r.code, r.stderr).toBe(0);
+    const csv = r.stdout.trim().split('\n');
+    expect(csv[0]?.startsWith('timestamp,level,service,')).toBe(true);
+    expect(csv).toHaveLength(13);
+    expect(r.stderr).toContain('exported 12 records to stdout');
+    expect(readdirSync(cwd)).toEqual([]);
+    rmSync(cwd, { recursive: true, force: true });
+  });
+});
+
+describe('loglake error messages', () => {
+  it('names a data directory in use without the error class', async () => {
+    // Prepare
+    const held = await startTestLocal();
+    try {
+      // Act
+      const r = await loglake(['local', '--data-dir', held.dataDir, '--port', '0']);
+
+      // Assess
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^loglake: error: data directory .* is in use by process \d+/);
+      expect(r.stderr).not.toMatch(/[A-Za-z]+Error\b/);
+    } finally {
+      await held.dispose();
+    }
+  });
+
+  it('says why an Athena query failed without the error class', async () => {
+    // Prepare
+    const aws = await startScriptedAws((call) => {
+      if (call.operation === 'StartQueryExecution') return { body: { QueryExecutionId: 'q-1' } };
+      return {
+        body: { QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: logs' } } },
+      };
+    });
+    try {
+      // Act
+      const r = await loglake(
+        ['search', '--athena', '--region', 'eu-west-1', '--workgroup', 'wg', '--database', 'lake'],
+        undefined,
+        { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
+      );
+
+      // Assess
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('loglake: error: Athena query q-1 failed: TABLE_NOT_FOUND: logs');
+      expect(r.stderr).not.toMatch(/[A-Za-z]+Error\b/);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  it('treats an unknown --rule as a usage error (exit 2), naming the enabled rules', async () => {
+    // Act
+    const r = await loglake(['alerts', 'evaluate', '--data-dir', local.dataDir, '--rule', 'nope']);
+
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^loglake: error: --rule: "nope" is not an enabled rule; enabled: .*error-rate/);
+    expect(r.stdout).toBe('');
+  });
+});
+
+describe('loglake start-up', () => {
+  /** Runs the CLI with a probe that lists, at exit, which of the heavy packages were loaded. */
+  async function loadedPackages(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-probe-'));
+    const probe = join(dir, 'probe.cjs');
+    const out = join(dir, 'loaded.json');
+    writeFileSync(
+      probe,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`,
+    );
+    const r = await loglake(args, undefined, env, CLI, { nodeArgs: ['--require', probe] });
+    const files = JSON.parse(readFileSync(out, 'utf8')) as string[];
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code, r.stderr).toBe(0);
+    const heavy = /node_modules[\\/](@duckdb[\\/]node-api|@aws-sdk[\\/]client-[a-z-]+|zod)[\\/]/;
+    return [...new Set(files.map((f) => heavy.exec(f)?.[1]).filter((m): m is string => m !== undefined))]
+      .map((m) => m.replaceAll('\\', '/'))
+      .sort();
+  }
+
+  it('loads none of DuckDB, the AWS SDK or zod for --help', async () => {
+    // Act
+    const loaded = await loadedPackages(['--help']);
+
+    // Assess
+    expect(loaded).toEqual([]);
+  });
+
+  it('loads DuckDB but no AWS SDK client for a local search', async () => {
+    // Act
+    const loaded = await loadedPackages(['search', '--data-dir', local.dataDir, '--since', '1h']);
+
+    // Assess
+    expect(loaded).toEqual(['@duckdb/node-api', 'zod']);
+  });
 });

@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { personaWorkGroupOutput, resolveAthenaTarget } from '../../src/cli/aws';
 import { csvField, RecordWriter } from '../../src/cli/format';
 import { athenaTablesFor, filterFromFlags, parseLevels, personaCategories } from '../../src/cli/options';
-import { firehoseClientConfig } from '../../src/cli/send-command';
 import { DEFAULT_CONFIG, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { buildQuery } from '../../src/query';
+import { LEVEL_WORDS, levelFromName } from '../../src/transform/level';
 import { record } from '../helpers/records';
 
 describe('athenaTablesFor', () => {
@@ -89,12 +89,29 @@ describe('personaCategories', () => {
 });
 
 describe('parseLevels', () => {
-  it('accepts any case and the transform’s aliases', () => {
+  it('accepts any case and every alias the transform maps', () => {
     // Act
-    const levels = parseLevels(['error', 'Warning', 'FATAL', 'info']);
+    const levels = parseLevels(['error', 'Warning', 'FATAL', 'info', 'panic', 'trace', 'emerg', 'severe']);
 
     // Assess
-    expect(levels).toEqual(['ERROR', 'WARN', 'CRITICAL', 'INFO']);
+    expect(levels).toEqual(['ERROR', 'WARN', 'CRITICAL', 'INFO', 'CRITICAL', 'DEBUG', 'CRITICAL', 'ERROR']);
+  });
+
+  it('maps every level word the transform knows as the transform does', () => {
+    // Act
+    const levels = parseLevels(LEVEL_WORDS);
+
+    // Assess
+    expect(levels).toEqual(LEVEL_WORDS.map((w) => levelFromName(w)));
+  });
+
+  it('refuses an unknown level, naming it and the levels', () => {
+    // Act
+    const act = () => parseLevels(['LOUD']);
+
+    // Assess
+    expect(act).toThrow(InputError);
+    expect(act).toThrow('--level: unknown level "LOUD"; expected one of DEBUG, INFO, WARN, ERROR, CRITICAL');
   });
 });
 
@@ -202,18 +219,5 @@ describe('RecordWriter', () => {
       'c',
     ]);
     expect(JSON.parse(empty)).toEqual([]);
-  });
-});
-
-describe('firehoseClientConfig', () => {
-  it('gives a loopback endpoint placeholder credentials and a region, and rejects a non-URL', () => {
-    // Act
-    const local = firehoseClientConfig('http://127.0.0.1:4573', undefined);
-    const act = () => firehoseClientConfig('not a url', undefined);
-
-    // Assess
-    expect(local).toMatchObject({ endpoint: 'http://127.0.0.1:4573', credentials: { accessKeyId: 'local' } });
-    expect(local.region).toBeTruthy();
-    expect(act).toThrow('--endpoint: not a URL');
   });
 });

@@ -249,6 +249,14 @@ describe('local endpoint limits and errors', () => {
 
     // Assess
     await expect(second).rejects.toThrow(/is in use by process/);
-    expect(firehoseClient(local.endpoint.url)).toBeDefined();
+    // The first pipeline is untouched: a fresh client still gets records acknowledged.
+    const client = firehoseClient(local.endpoint.url);
+    const put = await client.send(
+      new PutRecordCommand({ DeliveryStreamName: 'logs', Record: { Data: Buffer.from('{}\n') } }),
+    );
+    client.destroy();
+    expect(put.$metadata.httpStatusCode).toBe(200);
+    expect(put.RecordId).toMatch(/\S/);
+    expect(local.pipeline.stats.recordsAccepted).toBe(1);
   });
 });

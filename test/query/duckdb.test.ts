@@ -10,7 +10,13 @@ import {
   type LogFilter,
   type SearchRecord,
 } from '../../src/query';
-import { LOCAL_TABLE, LocalLakeReader, runDuckDb } from '../../src/query/duckdb';
+import {
+  checkLakePath,
+  duckdbGlobLiteral,
+  LOCAL_TABLE,
+  LocalLakeReader,
+  runDuckDb,
+} from '../../src/query/duckdb';
 import { CATEGORIES, LEVELS } from '../../src/schema';
 import { memoryLake, record, writeParquetLake } from '../helpers/records';
 
@@ -363,5 +369,42 @@ describe('LocalLakeReader', () => {
     } finally {
       reader.close();
     }
+  });
+
+  it.each(['lake [x]', 'st*ar', 'q?mark', 'cu{rl}y', 'a]b'])(
+    'reads a lake under a directory named %j, and not its look-alike neighbour',
+    async (name) => {
+      // Prepare: the neighbour is what the unescaped glob would match instead of (or besides) the lake.
+      const root = mkdtempSync(join(tmpdir(), 'loglake-glob-'));
+      const lake = join(root, name);
+      await writeParquetLake(lake, [record({ correlation_id: 'mine' })]);
+      await writeParquetLake(join(root, name.replace(/[[\]*?{}]/g, 'x')), [
+        record({ correlation_id: 'other' }),
+      ]);
+      const reader = await LocalLakeReader.open(lake);
+      try {
+        // Act
+        const rows = await reader.query(search);
+
+        // Assess
+        expect(rows.map((r) => decodeSearchRow(search.columns, r).correlation_id)).toEqual(['mine']);
+      } finally {
+        reader.close();
+        rmSync(root, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('refuses a path DuckDB would misread, naming it', () => {
+    // Act
+    const partition = () => checkLakePath('/srv/category=old/lake');
+    const fine = () => checkLakePath('/srv/release=7/lake');
+
+    // Assess
+    expect(partition).toThrow(
+      'data directory /srv/category=old/lake: its path holds "category=old", which DuckDB\'s hive partitioning would read as the category of every record; move the lake',
+    );
+    expect(fine).not.toThrow();
+    expect(duckdbGlobLiteral('/a [b]/*?{c}')).toBe('/a [[]b[]]/[*][?][{]c[}]');
   });
 });

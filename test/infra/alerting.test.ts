@@ -1,0 +1,327 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ALARM_ENV } from '../../lambdas/alarm/constants';
+import { Alerting } from '../../lib/alerting';
+import { LogLake } from '../../lib/log-lake';
+import type { AlertsConfig } from '../../src/alerts/config';
+import { decodeAlarmSettings } from '../../src/alerts/settings';
+import { resolveConfig } from '../../src/config';
+import { TRANSFORM_METRICS } from '../../src/metrics';
+import { flat, policyStatementsOf, template as stackTemplate } from './helpers';
+
+/**
+ * A stack of its own holding a lake without alerting and an Alerting construct built on it, as a user
+ * composing their own alerting would; cdk-nag runs on it.
+ */
+function synth(alerts: AlertsConfig = resolveConfig({}).alerts): { template: Template; stack: Stack } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+  const stack = new Stack(app, 'AlertingTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const lake = new LogLake(stack, 'Lake', { config: { name: 'lake', alerts: { enabled: false } } });
+  new Alerting(stack, 'Alerting', { lake, alerts, logRetentionDays: 30 });
+  app.synth();
+  return { template: Template.fromStack(stack), stack };
+}
+
+type Json = Record<string, unknown>;
+
+/** The alarm Lambda (the lake's transforms are in the same stack). */
+function alarmFunction(t: Template): Json {
+  const [fn] = Object.entries(t.findResources('AWS::Lambda::Function')).filter(([id]) =>
+    id.startsWith('AlertingFunction'),
+  );
+  if (!fn) throw new Error('no alarm function');
+  return fn[1].Properties as Json;
+}
+
+const alarmStatements = (t: Template) => policyStatementsOf(t, 'AlertingFunctionRoleDefaultPolicy');
+
+/** Properties of the one resource whose logical id starts with `prefix`. */
+function propertiesOf(t: Template, type: string, prefix: string): Json {
+  const found = Object.entries(t.findResources(type)).find(([id]) => id.startsWith(prefix));
+  if (!found) throw new Error(`no ${type} ${prefix}`);
+  return found[1].Properties as Json;
+}
+
+describe('Alerting', () => {
+  let template: Template;
+  beforeAll(() => {
+    ({ template } = synth());
+  }, 300_000);
+
+  it('creates one KMS-encrypted topic per severity, TLS only', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 4);
+    template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    for (const s of ['critical', 'high', 'medium', 'low']) {
+      template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: `loglake ${s} alerts` });
+    }
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 4);
+  });
+
+  it('keeps rule state in a table encrypted with the lake key, with point-in-time recovery and TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeKey'), 'Arn'] },
+      },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('runs the alarm Lambda on Node 24 arm64 with an explicit log group and a dead-letter queue', () => {
+    expect(alarmFunction(template)).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^AlertingFunctionLogGroup/) } },
+      DeadLetterConfig: {
+        TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^AlertingDeadLetterQueue/), 'Arn'] },
+      },
+      KmsKeyArn: { 'Fn::GetAtt': [expect.stringMatching(/^LakeKey/), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      RetentionInDays: 30,
+      KmsKeyId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
+  });
+
+  it('passes the rules, tables, buckets and topics of the lake to the function in its environment', () => {
+    const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
+    const settings = decodeAlarmSettings(vars[ALARM_ENV.settings] as string);
+    expect(Object.keys(settings.rules).sort()).toEqual([
+      'error-rate',
+      'firehose-errors',
+      'security-critical',
+      'volume-anomaly',
+    ]);
+    expect(settings.lockedCategories).toEqual(['security', 'audit']);
+    expect(vars[ALARM_ENV.workgroup]).toBe('lake');
+    expect(vars[ALARM_ENV.database]).toBe('lake');
+    expect(vars[ALARM_ENV.searchTarget]).toBe('--athena --stack AlertingTest');
+    expect(flat(vars[ALARM_ENV.tables])).toBe('{"logs":"logs","audit":"audit"}');
+    expect(flat(vars[ALARM_ENV.buckets])).toBe(
+      '{"<LakeStorageLogsBucket>":"logs","<LakeStorageAuditBucket>":"audit"}',
+    );
+    expect(flat(vars[ALARM_ENV.topics])).toContain('"critical":"<AlertingCriticalTopic>"');
+  });
+
+  it('invokes the function on the configured schedule with retries and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 4 },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+  });
+
+  it('routes pipeline alarm state changes and new error objects of the lake’s buckets to the function', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        resources: Match.anyValue(),
+      },
+    });
+    const rules = Object.values(
+      template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.s3'] } } }),
+    ).map((r) => r.Properties as Json);
+    expect(rules.map((r) => flat(r.EventPattern))).toEqual([
+      'aws.s3 Object Created <LakeStorageLogsBucket> <LakeStorageAuditBucket> errors/',
+    ]);
+    for (const bucket of ['LakeStorageLogsBucket', 'LakeStorageAuditBucket']) {
+      expect(propertiesOf(template, 'AWS::S3::Bucket', bucket).NotificationConfiguration, bucket).toEqual({
+        EventBridgeConfiguration: { EventBridgeEnabled: true },
+      });
+    }
+  });
+
+  it('alarms on Firehose delivery, throttling and freshness and on transform errors, throttles and failed records, per stream', () => {
+    const metric = (namespace: string, name: string) =>
+      Object.keys(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { Namespace: namespace, MetricName: name },
+        }),
+      ).length;
+    expect(metric('AWS/Firehose', 'DeliveryToS3.Success')).toBe(2);
+    expect(metric('AWS/Firehose', 'ThrottledRecords')).toBe(2);
+    expect(metric('AWS/Firehose', 'DeliveryToS3.DataFreshness')).toBe(2);
+    expect(metric('AWS/Lambda', 'Throttles')).toBe(2);
+    expect(metric('LogLake', 'Records')).toBe(2);
+    // Two transform functions plus the alarm Lambda itself.
+    expect(metric('AWS/Lambda', 'Errors')).toBe(3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [
+        { Name: 'DeliveryStreamName', Value: { Ref: Match.stringLikeRegexp('^LakeIngestLogsStream') } },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('watches the ProcessingFailed records under the names the transform handler emits', () => {
+    // The literal names pin the contract; TRANSFORM_METRICS is what both sides import.
+    expect(TRANSFORM_METRICS).toMatchObject({ namespace: 'LogLake', service: 'loglake-transform' });
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { Namespace: TRANSFORM_METRICS.namespace, MetricName: TRANSFORM_METRICS.names.records },
+      }),
+    ).map((r) => r.Properties as { Dimensions: { Name: string; Value: string }[]; Statistic: string });
+    expect(alarms.map((a) => a.Dimensions.map((d) => `${d.Name}=${d.Value}`).sort())).toEqual(
+      ['logs', 'audit'].map((stream) => [
+        'Result=ProcessingFailed',
+        `Stream=${stream}`,
+        'service=loglake-transform',
+      ]),
+    );
+    expect(alarms.map((a) => a.Statistic)).toEqual(['Sum', 'Sum']);
+  });
+
+  it('sends the alarm Lambda’s own failures straight to SNS', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('alarm Lambda failed'),
+      AlarmActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('HighTopic') })],
+      OKActions: [Match.objectLike({ Ref: Match.stringLikeRegexp('HighTopic') })],
+    });
+  });
+
+  it('queries through the main workgroup only, reading category prefixes and the main results prefix', () => {
+    const statements = alarmStatements(template);
+    const athena = statements.filter((s) => s.actions.some((a) => a.startsWith('athena:')));
+    expect(athena.map((s) => s.resources)).toEqual([[expect.stringMatching(/:workgroup\/lake$/)]]);
+    const objectReads = statements
+      .filter((s) => s.actions.includes('s3:GetObject'))
+      .flatMap((s) => s.resources);
+    expect(objectReads.sort()).toEqual(
+      [
+        '<LakeStorageQueryResultsBucket>/main/*',
+        ...['security', 'audit'].map((c) => `<LakeStorageAuditBucket>/logs/category=${c}/*`),
+        ...['debug', 'runtime', 'framework', 'errors', 'api_access', 'security', 'audit'].map(
+          (c) => `<LakeStorageLogsBucket>/logs/category=${c}/*`,
+        ),
+      ].sort(),
+    );
+    expect(JSON.stringify(statements)).not.toContain('/errors/');
+    const glue = statements.find((s) => s.actions.some((a) => a.startsWith('glue:')));
+    expect(glue?.actions.sort()).toEqual([
+      'glue:GetDatabase',
+      'glue:GetPartition',
+      'glue:GetPartitions',
+      'glue:GetTable',
+      'glue:GetTables',
+    ]);
+    expect(glue?.resources.map((r) => r.replace(/^.*:glue:.*?:.*?:/, '')).sort()).toEqual([
+      'catalog',
+      'database/lake',
+      'table/lake/audit',
+      'table/lake/logs',
+    ]);
+    const viaS3 = statements.find(
+      (s) => s.condition === 'StringEquals kms:ViaService=s3.eu-west-1.amazonaws.com',
+    );
+    expect(viaS3?.actions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('writes only its state table and publishes only to its topics', () => {
+    const statements = alarmStatements(template);
+    const writes = statements.filter((s) =>
+      s.actions.some((a) => /^(dynamodb:(Put|Update|Delete|BatchWrite)|sns:Publish|s3:PutObject)/.test(a)),
+    );
+    expect(writes.flatMap((s) => s.resources).sort()).toEqual(
+      [
+        '<AlertingStateTable>',
+        '<AlertingCriticalTopic>',
+        '<AlertingHighTopic>',
+        '<AlertingMediumTopic>',
+        '<AlertingLowTopic>',
+        '<LakeStorageQueryResultsBucket>/main/*',
+      ].sort(),
+    );
+  });
+
+  it('draws a dashboard of the pipeline', () => {
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('Alerting subscriptions', () => {
+  it('escalates: a subscription gets every topic at or above its severity, with a filter for firing-only', () => {
+    const alerts = resolveConfig({
+      alerts: {
+        subscriptions: [
+          { protocol: 'email', endpoint: 'oncall@example.com', minSeverity: 'medium' },
+          {
+            protocol: 'https',
+            endpoint: 'https://pager.example.com/hook',
+            minSeverity: 'critical',
+            firingOnly: true,
+          },
+        ],
+      },
+    }).alerts;
+    const { template } = synth(alerts);
+    template.resourceCountIs('AWS::SNS::Subscription', 4);
+    expect(
+      Object.keys(template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'email' } })),
+    ).toHaveLength(3);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://pager.example.com/hook',
+      FilterPolicy: { status: ['firing'] },
+      TopicArn: { Ref: Match.stringLikeRegexp('CriticalTopic') },
+    });
+  }, 120_000);
+
+  it('leaves out the pipeline alarms and their rule when they are disabled', () => {
+    const alerts = resolveConfig({ alerts: { pipeline: { enabled: false } } }).alerts;
+    const { template } = synth(alerts);
+    // Only the alarm Lambda's own two alarms remain.
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    expect(
+      Object.keys(
+        template.findResources('AWS::Events::Rule', {
+          Properties: { EventPattern: { source: ['aws.cloudwatch'] } },
+        }),
+      ),
+    ).toHaveLength(0);
+  }, 120_000);
+});
+
+describe('LogLakeStack alert outputs', () => {
+  it('names the topic of each severity, for subscribing email, chat or paging', () => {
+    // Act
+    const outputs = stackTemplate().findOutputs('*');
+
+    // Assess
+    for (const severity of ['Critical', 'High', 'Medium', 'Low']) {
+      expect(outputs[`${severity}AlertTopicArn`]?.Value).toEqual({
+        Ref: expect.stringMatching(new RegExp(`^LogLakeAlerting${severity}Topic`)),
+      });
+    }
+  });
+
+  it('has no topic outputs when alerting is disabled', () => {
+    // Act
+    const outputs = Object.keys(stackTemplate({ override: { alerts: { enabled: false } } }).findOutputs('*'));
+
+    // Assess
+    expect(outputs.filter((o) => o.endsWith('AlertTopicArn'))).toEqual([]);
+    expect(outputs).toContain('LogsStreamName');
+  });
+});
