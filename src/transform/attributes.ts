@@ -25,8 +25,43 @@ export interface ExtraFields {
 }
 
 /**
+ * Numbers a library adds about itself, not measurements the application logged: process and thread
+ * ids, source lines, level numbers, schema versions, flags. They stay text in `attributes` (summing a
+ * pid means nothing); the last path segment decides, or the last two for an `id`/`no`.
+ */
+const METADATA_LEAVES = new Set([
+  'pid',
+  'tid',
+  'ppid',
+  'line',
+  'lineno',
+  'lineNumber',
+  'line_number',
+  'v',
+  'level_value',
+  'levelValue',
+  'sampling_rate',
+  'flags',
+  'thread_id',
+  'threadId',
+  'process_id',
+  'processId',
+]);
+const METADATA_PAIRS = new Set(['thread.id', 'process.id', 'level.no', 'ecs.version', 'level.value']);
+
+/** Whether a number under `path` is library metadata rather than a measurement (see above). */
+export function isMetadataNumber(path: string): boolean {
+  const dot = path.lastIndexOf('.');
+  if (METADATA_LEAVES.has(dot < 0 ? path : path.slice(dot + 1))) return true;
+  if (dot < 0) return false;
+  const before = path.lastIndexOf('.', dot - 1);
+  return METADATA_PAIRS.has(path.slice(before + 1));
+}
+
+/**
  * Redacts `value` (found under field `path`) and keeps it: a finite number (still a number after
- * redaction) in `metrics`, anything else as text in `attributes`.
+ * redaction) in `metrics` unless it is library metadata ({@link isMetadataNumber}), anything else as
+ * text in `attributes`.
  */
 export function addField(
   extra: ExtraFields,
@@ -36,7 +71,7 @@ export function addField(
   redactor: Redactor,
 ): void {
   const redacted = redactor.value(path, value, counts);
-  if (typeof redacted === 'number' && Number.isFinite(redacted)) {
+  if (typeof redacted === 'number' && Number.isFinite(redacted) && !isMetadataNumber(path)) {
     setMetric(extra.metrics, path, redacted);
   } else {
     setAttribute(extra.attributes, path, typeof redacted === 'string' ? redacted : stringify(redacted));

@@ -154,3 +154,27 @@ export function exceptionType(lines: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/** `… ToolError: tool failed` at the end of a message line (Node's `util.format` of an error). */
+const TRAILING_EXCEPTION = /(?:^|\s)((?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*(?:Error|Exception)): [^\n]*$/;
+
+/**
+ * The exception class of a stack trace that came in a field of its own (`stack`, `exc_info`,
+ * `error.stack_trace`): as {@link exceptionType} for a Python, Java, .NET or Node trace; a Node trace
+ * printed after its message (`failed ToolError: x` then `    at …` lines) names it at the message's
+ * end. A Go goroutine dump names no class.
+ */
+export function stackErrorType(stack: string, message: string | undefined): string | undefined {
+  const lines = stack.split('\n');
+  const first = lines[0] ?? '';
+  if (GOROUTINE.test(first)) return undefined;
+  const own = exceptionType(lines);
+  if (own !== undefined && own !== 'panic') return own;
+  const bare = BARE_EXCEPTION.exec(first);
+  if (bare) return bare[1];
+  if (isIndented(first) && FRAME.test(first) && message !== undefined) {
+    const lastLine = message.slice(message.lastIndexOf('\n') + 1);
+    return TRAILING_EXCEPTION.exec(lastLine)?.[1];
+  }
+  return undefined;
+}

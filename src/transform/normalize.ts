@@ -7,6 +7,7 @@ import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { LogRecord } from '../schema';
 import { addField, type ExtraFields } from './attributes';
 import { levelFromName } from './level';
+import { stackErrorType } from './multiline';
 import { applyColumns, type Draft, pickFields } from './picks';
 import { recognize } from './producers';
 import type { TextFields } from './text';
@@ -156,6 +157,14 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   }
 
   if (source.kind !== 'flagged' && source.appendix) appendTrace(draft, source.appendix);
+  if (draft.stack_trace !== undefined) {
+    // A stack ends where its text does: the newline a library prints after it is no part of it.
+    draft.stack_trace = draft.stack_trace.replace(/[\r\n]+$/, '');
+    if (draft.error_type === undefined) {
+      const type = stackErrorType(draft.stack_trace, draft.message);
+      if (type !== undefined) draft.error_type = type;
+    }
+  }
 
   const defaults = source.defaults;
   if (defaults?.attributes) {

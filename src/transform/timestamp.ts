@@ -89,13 +89,26 @@ function inRange(ms: number | undefined): number | undefined {
   return ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms <= MAX_MS ? ms : undefined;
 }
 
+/**
+ * Epoch seconds to whole milliseconds, truncated, from the number's shortest decimal text: `n * 1000`
+ * in binary floating point puts 1764483458.723 at …722.9999.
+ */
+function secondsToMs(n: number): number {
+  const text = String(n);
+  const dot = text.indexOf('.');
+  if (dot < 0 || text.includes('e')) return Math.floor(n * 1000);
+  const fraction = `${text.slice(dot + 1, dot + 4)}00`.slice(0, 3);
+  return Number(text.slice(0, dot)) * 1000 + Number(fraction);
+}
+
 /** Epoch number in s, ms, µs or ns (decided by magnitude) to ms. */
 export function epochToMs(n: number): number | undefined {
   if (!Number.isFinite(n) || n < 0) return undefined;
-  if (n < 1e11) return inRange(Math.round(n * 1000)); // seconds until year 5138
-  if (n < 1e14) return inRange(Math.round(n)); // milliseconds
-  if (n < 1e17) return inRange(Math.round(n / 1000)); // microseconds
-  return inRange(Math.round(n / 1e6)); // nanoseconds (OTel timeUnixNano)
+  // Finer precision is truncated, as an ISO fraction's is: 06:17:38.7235 is in millisecond .723.
+  if (n < 1e11) return inRange(secondsToMs(n)); // seconds until year 5138
+  if (n < 1e14) return inRange(Math.floor(n)); // milliseconds
+  if (n < 1e17) return inRange(Math.floor(n / 1000)); // microseconds
+  return inRange(Math.floor(n / 1e6)); // nanoseconds (OTel timeUnixNano)
 }
 
 const ISO =

@@ -67,12 +67,13 @@ describe('normalizeEvent', () => {
     expect(record).toMatchObject({
       timestamp: iso(ARRIVAL - 3000),
       level: 'ERROR',
-      logger: 'orders',
+      service: 'orders',
+      logger: null,
       message: 'charge failed',
       error_type: 'CardError',
       stack_trace: 'CardError: declined\n    at charge (index.js:10:15)',
-      attributes: { hostname: 'web-1', 'err.message': 'declined' },
-      metrics: { pid: 7 },
+      attributes: { hostname: 'web-1', 'err.message': 'declined', pid: '7' },
+      metrics: {},
     });
   });
 
@@ -104,8 +105,8 @@ describe('normalizeEvent', () => {
       service: 'api',
       trace_id: '1-5759e988-bd862e3fe1be46a994272793',
       correlation_id: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-      attributes: { cold_start: 'true' },
-      metrics: { sampling_rate: 0 },
+      attributes: { cold_start: 'true', sampling_rate: '0' },
+      metrics: {},
       schema_errors: [],
     });
   });

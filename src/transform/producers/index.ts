@@ -13,12 +13,21 @@ import { gcp } from './gcp';
 import { lambdaJson, lambdaPlatform } from './lambda';
 import { loguru } from './loguru';
 import { otlpBatch } from './otlp';
+import { pinoBunyan } from './pino';
 import type { BatchShape, Json, ProducerShape } from './shape';
 
 export type { BatchShape, Columns, Json, ProducerShape, Recognized } from './shape';
 
 /** Shapes of one event, tried in order. */
-export const PRODUCER_SHAPES: readonly ProducerShape[] = [loguru, clef, lambdaPlatform, lambdaJson, gcp, ecs];
+export const PRODUCER_SHAPES: readonly ProducerShape[] = [
+  loguru,
+  clef,
+  lambdaPlatform,
+  lambdaJson,
+  gcp,
+  ecs,
+  pinoBunyan,
+];
 
 /** Documents that hold many events (fanned out into one event each). */
 export const BATCH_SHAPES: readonly BatchShape[] = [otlpBatch];

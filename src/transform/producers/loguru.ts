@@ -1,8 +1,9 @@
 /**
  * loguru with `serialize=True`: `{"text": "<formatted line>\n<traceback>", "record": {...}}`. The record
  * holds the level (`level.name`), the time (`time.timestamp`, epoch seconds), the message, the logger
- * (`name`), the exception (`exception.type`, `exception.value`) and `extra` (the bound context); the
- * formatted traceback is the text after its first line.
+ * (`name`), the exception (`exception.type`, `exception.value`) and `extra` (the bound context, read
+ * as the application's own fields); the formatted traceback is the text after its first line; `elapsed`
+ * is kept as loguru prints it.
  */
 import { isObject, type Json, type ProducerShape, without } from './shape';
 
@@ -18,12 +19,20 @@ export const loguru: ProducerShape = {
     const text = o.text as string;
     const newline = text.indexOf('\n');
     const traceback = newline >= 0 ? text.slice(newline + 1).replace(/\n$/, '') : '';
+    // Bound values (`extra`) are the application's own fields: at the top, as if logged alone; one
+    // that a record field already holds stays under `extra.`.
     const rest: Json = {
-      ...without(record, ['level', 'time', 'message', 'name', 'exception', 'extra']),
-      ...(isObject(record.extra) ? { extra: record.extra } : {}),
+      ...without(record, ['level', 'time', 'message', 'name', 'exception', 'extra', 'elapsed']),
       ...(typeof level.no === 'number' ? { 'level.no': level.no } : {}),
       ...(exception && exception.value !== undefined ? { 'exception.value': exception.value } : {}),
     };
+    if (isObject(record.elapsed) && record.elapsed.repr !== undefined) rest.elapsed = record.elapsed.repr;
+    if (isObject(record.extra)) {
+      for (const [k, v] of Object.entries(record.extra)) {
+        if (k in rest) rest[`extra.${k}`] = v;
+        else rest[k] = v;
+      }
+    }
     return {
       columns: {
         timestamp: time.timestamp ?? time.repr,
