@@ -152,7 +152,10 @@ class Reader {
         this.payloadLine(partial.text, partial.defaults, depth + 1);
         partial = undefined;
       }
-      if (line.trim() === '') continue;
+      if (line.trim() === '') {
+        this.blank(line, defaults);
+        continue;
+      }
       const first = line.trimStart().charCodeAt(0);
       if (first === 123 || first === 91) {
         const parsed = parseJson(line);
@@ -184,7 +187,10 @@ class Reader {
 
   /** One unwrapped line (a CRI entry's text): JSON, or a text line that may continue its neighbours. */
   private payloadLine(text: string, defaults: EventDefaults, depth: number): void {
-    if (text.trim() === '') return;
+    if (text.trim() === '') {
+      this.blank(text, defaults);
+      return;
+    }
     const first = text.trimStart().charCodeAt(0);
     if (first === 123 || first === 91) {
       const parsed = parseJson(text);
@@ -194,6 +200,17 @@ class Reader {
       }
     }
     this.units.push({ kind: 'line', text, defaults });
+  }
+
+  /**
+   * A blank line matters only inside a multi-line event (between a chained Python traceback's parts):
+   * it is kept after a text line of the same origin, and the grouping drops it at an event's edge.
+   */
+  private blank(text: string, defaults: EventDefaults | undefined): void {
+    const last = this.units[this.units.length - 1];
+    if (last?.kind === 'line' && sameOrigin(last.defaults, defaults)) {
+      this.units.push({ kind: 'line', text, defaults });
+    }
   }
 
   /** A parsed JSON value: events, a batch, an envelope, or an array of them. */

@@ -58,8 +58,10 @@ export function isTraceHead(line: string): boolean {
 type Mode = 'none' | 'python' | 'goroutine';
 
 /**
- * Groups lines (none blank) into events. `startPattern` marks lines that always begin an event; after
- * one, lines that look like nothing of their own continue it.
+ * Groups lines into events. `startPattern` marks lines that always begin an event; after one, lines
+ * that look like nothing of their own continue it. A blank line belongs to an event only between two of
+ * its lines (a chained Python traceback's); leading and trailing blank lines, which hold nothing, belong
+ * to none.
  */
 export function groupLines(lines: readonly string[], startPattern: RegExp | undefined): LineGroup[] {
   const groups: LineGroup[] = [];
@@ -71,8 +73,10 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
   const close = (end: number) => {
     if (start >= 0) groups.push({ start, end, traceAt: traceAt >= 0 ? traceAt : end });
   };
+  /** First of the blank lines since the last non-blank one (-1: none). */
+  let blankFrom = -1;
   const open = (i: number, line: string) => {
-    close(i);
+    close(blankFrom >= 0 ? blankFrom : i);
     start = i;
     opensWithStart = startPattern?.test(line) ?? false;
     mode = PY_TRACEBACK.test(line) ? 'python' : 'none';
@@ -81,21 +85,28 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
 
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
+    if (line.trim() === '') {
+      if (start >= 0 && blankFrom < 0) blankFrom = i;
+      continue;
+    }
     if (start < 0) {
       open(i, line);
+      blankFrom = -1;
       continue;
     }
     const kind = continuation(line, lines[i + 1], mode, opensWithStart, startPattern);
     if (kind === undefined) {
       open(i, line);
+      blankFrom = -1;
       continue;
     }
+    blankFrom = -1;
     if (kind !== 'text' && traceAt < 0) traceAt = i;
     if (kind === 'python') mode = 'python';
     else if (kind === 'python-end') mode = 'none';
     else if (kind === 'goroutine') mode = 'goroutine';
   }
-  close(lines.length);
+  close(blankFrom >= 0 ? blankFrom : lines.length);
   return groups;
 }
 
@@ -137,7 +148,7 @@ export function exceptionType(lines: readonly string[]): string | undefined {
       continue;
     }
     if (inPython) {
-      if (isIndented(line) || PY_CHAIN.test(line)) continue;
+      if (isIndented(line) || PY_CHAIN.test(line) || line.trim() === '') continue;
       const m = /^([A-Za-z_][\w.]*)(?::|$)/.exec(line);
       if (m) python = m[1];
       inPython = false;
