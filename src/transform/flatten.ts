@@ -61,6 +61,10 @@ export function flatten(
         // Lambda's JSON log format sends `stackTrace` as an array of lines.
         paths.push(path);
         values.push(v.join('\n'));
+      } else if (STACK_KEYS.has(key)) {
+        // zerolog's `stack` (pkgerrors) is an array of frame objects: one stack, kept as printed.
+        paths.push(path);
+        values.push(JSON.stringify(v));
       } else if (v.length === 0) {
         paths.push(path);
         values.push('[]');

@@ -99,8 +99,9 @@ function userIdInText(text: string): string | undefined {
 
 /** Adds a multi-line event's further lines: message continuation, and the stack trace with its class. */
 function appendTrace(draft: Draft, appendix: TraceAppendix): void {
-  if (appendix.message.length > 0) {
-    const more = appendix.message.join('\n');
+  // Blank lines between the message and its stack trace separate them; they continue nothing.
+  const more = appendix.message.join('\n').replace(/\s+$/, '');
+  if (more !== '') {
     draft.message = draft.message === undefined ? more : `${draft.message}\n${more}`;
   }
   if (appendix.stack.length > 0) {
@@ -163,6 +164,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     if (draft.error_type === undefined) {
       const type = stackErrorType(draft.stack_trace, draft.message);
       if (type !== undefined) draft.error_type = type;
+      // An error spread into the event (winston's `format.errors`) leaves its `name` beside `stack`.
+      if (type !== undefined && attributes.name === type) delete attributes.name;
     }
   }
 

@@ -244,7 +244,11 @@ function syslog(line: string, pri: number, offset: number, referenceMs?: number)
   };
 }
 
+/** The Go runtime's `panic: <value>` line: its words are the message as printed. */
+const GO_PANIC = /^panic: \S/;
+
 function generic(line: string, referenceMs?: number): TextFields {
+  if (GO_PANIC.test(line)) return { message: line, level: 'PANIC' };
   let rest = line;
   const fields: TextFields = { message: line };
   let level = LEVEL_TOKEN.exec(rest);

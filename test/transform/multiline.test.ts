@@ -114,7 +114,7 @@ describe('multi-line events through the transform', () => {
     ['Python', PYTHON, 'ERROR', 'invoice run failed', 'ValueError', 'billing.jobs'],
     ['Java', JAVA, 'ERROR', 'order failed', 'java.lang.IllegalStateException', null],
     ['Node', NODE, 'ERROR', 'request failed', 'TypeError', null],
-    ['Go', GO, 'CRITICAL', 'runtime error: index out of range [5] with length 3', 'panic', null],
+    ['Go', GO, 'CRITICAL', 'panic: runtime error: index out of range [5] with length 3', 'panic', null],
     ['.NET', DOTNET, 'ERROR', 'payment failed', 'System.InvalidOperationException', null],
   ])(
     'a %s trace in one record is one event with its stack trace',

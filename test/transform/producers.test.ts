@@ -137,8 +137,8 @@ describe('producer shapes', () => {
       http_method: 'POST',
       error_type: 'TimeoutError',
     });
-    expect(records[0]?.metrics).toMatchObject({ 'attributes.retries': 3 });
-    expect(records[0]?.attributes['resource.k8s.pod.name']).toBe('payments-1');
+    expect(records[0]?.metrics).toMatchObject({ retries: 3 });
+    expect(records[0]?.attributes['k8s.pod.name']).toBe('payments-1');
     expect(records[1]).toMatchObject({
       level: 'INFO',
       message: 'ok',
