@@ -67,13 +67,14 @@ describe('producer shapes', () => {
     expect(record).toMatchObject({
       timestamp: T,
       level: 'ERROR',
-      message: 'Payment p-77 failed after 12.3 ms',
+      message: 'Payment "p-77" failed after 12.3 ms',
+      logger: 'Payments.Worker',
       error_type: 'System.InvalidOperationException',
       trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
       span_id: '00f067aa0ba902b7',
     });
     expect(record.attributes).toMatchObject({
-      message_template: 'Payment {PaymentId} failed after {Elapsed:0.0} ms',
+      '@mt': 'Payment {PaymentId} failed after {Elapsed:0.0} ms',
       PaymentId: 'p-77',
       '@odd': 'x',
     });
