@@ -13,6 +13,7 @@ describe('producer shapes', () => {
       'lambda',
       'gcp',
       'ecs',
+      'gelf',
       'pino-bunyan',
     ]);
     expect(recognize({ level: 'info', msg: 'plain' })).toBeUndefined();

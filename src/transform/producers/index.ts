@@ -10,6 +10,7 @@
 import { clef } from './clef';
 import { ecs } from './ecs';
 import { gcp } from './gcp';
+import { gelf } from './gelf';
 import { lambdaJson, lambdaPlatform } from './lambda';
 import { loguru } from './loguru';
 import { otlpBatch } from './otlp';
@@ -26,6 +27,7 @@ export const PRODUCER_SHAPES: readonly ProducerShape[] = [
   lambdaJson,
   gcp,
   ecs,
+  gelf,
   pinoBunyan,
 ];
 
