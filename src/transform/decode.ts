@@ -286,7 +286,11 @@ class Reader {
     return texts.join('\n');
   }
 
-  /** The events: text lines grouped into multi-line events, Lambda platform lines folded. */
+  /**
+   * The events: text lines grouped into multi-line events. Lambda's START, END and REPORT lines stay
+   * one event each: a CloudWatch Logs subscription may deliver them in different records, and the same
+   * log must give the same events however it was batched.
+   */
   events(): EventSource[] {
     const events: EventSource[] = [];
     const units = this.units;
@@ -320,7 +324,7 @@ class Reader {
       }
       i = j;
     }
-    return foldLambdaPlatform(events);
+    return events;
   }
 }
 
@@ -395,63 +399,4 @@ function exceptionLineIndex(stack: readonly string[]): number {
       return k;
   }
   return 0;
-}
-
-/**
- * Lambda's START and END platform lines say nothing their REPORT does not: within a record they fold
- * into the REPORT of the same request (one event, every line kept in its message).
- */
-function foldLambdaPlatform(events: EventSource[]): EventSource[] {
-  let reports: Map<string, number> | undefined;
-  events.forEach((e, i) => {
-    if (e.kind === 'text' && e.fields.platform?.kind === 'REPORT') {
-      reports ??= new Map();
-      reports.set(e.fields.platform.requestId, i);
-    }
-  });
-  if (reports === undefined) return events;
-  /** Report index → indices of the events folded into it (the report's own included), in order. */
-  const parts = new Map<number, number[]>();
-  const folded = new Set<number>();
-  events.forEach((e, i) => {
-    const platform = e.kind === 'text' ? e.fields.platform : undefined;
-    if (platform === undefined || (platform.kind !== 'START' && platform.kind !== 'END')) return;
-    const report = reports?.get(platform.requestId);
-    if (report === undefined) return;
-    folded.add(i);
-    const list = parts.get(report) ?? [report];
-    list.push(i);
-    parts.set(report, list);
-  });
-  if (folded.size === 0) return events;
-  const out: EventSource[] = [];
-  events.forEach((e, i) => {
-    if (folded.has(i)) return;
-    const list = parts.get(i);
-    if (!list || e.kind !== 'text') {
-      out.push(e);
-      return;
-    }
-    const all = list
-      .sort((a, b) => a - b)
-      .map((k) => events[k])
-      .filter((p): p is Extract<EventSource, { kind: 'text' }> => p?.kind === 'text');
-    const attributes: Record<string, string | number> = {};
-    for (const p of all) Object.assign(attributes, p.fields.attributes);
-    const eventAttributes: Record<string, string> = { ...e.defaults?.attributes };
-    let n = 2;
-    for (const p of all) {
-      if (p === e) continue;
-      for (const [key, value] of Object.entries(p.defaults?.attributes ?? {})) {
-        if (eventAttributes[key] !== value) eventAttributes[`${key}~${n}`] = value;
-      }
-      n++;
-    }
-    out.push({
-      ...e,
-      fields: { ...e.fields, message: all.map((p) => p.fields.message).join('\n'), attributes },
-      ...(e.defaults ? { defaults: { ...e.defaults, attributes: eventAttributes } } : {}),
-    });
-  });
-  return out;
 }

@@ -39,10 +39,10 @@ const GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
 const GO_DUMP_LINE = /^(?:[\w./*()[\]{}-]+\(.*\)|created by |exit status \d+|\[signal )/;
 /**
  * A line that looks like an event of its own: a leading timestamp, a level word (`INFO`, `[warn]`,
- * `panic:`), a syslog priority, an access log's client address, JSON.
+ * `panic:`), a syslog priority, an access log's client address, JSON, a Lambda platform line.
  */
 const EVENT_LIKE =
-  /^(?:[[(]?\d{4}[-/]\d{2}[-/]\d{2}|[[(<]?(?:trace|debug|info|notice|warn|warning|error|err|fatal|crit|critical|panic|severe)(?:[\])>:\s]|$)|<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}|\d{2}\/[A-Z][a-z]{2}\/\d{4}|\{|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3} )/i;
+  /^(?:[[(]?\d{4}[-/]\d{2}[-/]\d{2}|[[(<]?(?:trace|debug|info|notice|warn|warning|error|err|fatal|crit|critical|panic|severe)(?:[\])>:\s]|$)|<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}|\d{2}\/[A-Z][a-z]{2}\/\d{4}|\{|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3} |(?:START|END|REPORT) RequestId: |(?:INIT|RESTORE)_(?:START|REPORT) |XRAY TraceId: )/i;
 const GO_SIGNAL = /^\[signal /;
 
 function isIndented(line: string): boolean {

@@ -144,6 +144,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     if (f.logger !== undefined) draft.logger = f.logger;
     if (f.correlation_id !== undefined) draft.correlation_id = f.correlation_id;
     if (f.trace_id !== undefined) draft.trace_id = f.trace_id;
+    if (f.span_id !== undefined) draft.span_id = f.span_id;
     if (f.duration_ms !== undefined) draft.duration_ms = f.duration_ms;
     if (f.http_method !== undefined) draft.http_method = f.http_method;
     if (f.http_path !== undefined) draft.http_path = f.http_path;

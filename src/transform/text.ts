@@ -26,13 +26,14 @@ export interface TextFields {
   message: string;
   correlation_id?: string;
   trace_id?: string;
+  span_id?: string;
   duration_ms?: number;
   http_method?: string;
   http_path?: string;
   http_status?: number;
   /** Extras: numbers go to `metrics`, text to `attributes`. */
   attributes?: Record<string, string | number>;
-  /** A Lambda platform line: which one, and its request (START and END fold into their REPORT). */
+  /** A Lambda platform line: which one, and its request. */
   platform?: { readonly kind: string; readonly requestId: string };
 }
 
@@ -48,13 +49,14 @@ const LEVEL_TOKEN =
 const LAMBDA = /^(\S+Z)\t([0-9a-fA-F-]{36}|undefined)\t([A-Za-z]+)\t([\s\S]*)$/;
 const LAMBDA_PYTHON = /^\[([A-Za-z]+)\]\t(\S+Z)\t([0-9a-fA-F-]{36}|undefined)\t([\s\S]*)$/;
 const LAMBDA_PLATFORM =
-  /^(START|END|REPORT|INIT_START|INIT_REPORT|RESTORE_START|RESTORE_REPORT|EXTENSION|TELEMETRY)\b/;
+  /^(START|END|REPORT|INIT_START|INIT_REPORT|RESTORE_START|RESTORE_REPORT|EXTENSION|TELEMETRY|XRAY)\b/;
 const REQUEST_ID = /RequestId: ([0-9a-fA-F-]{36})/;
 const REPORT_DURATION = /(?:^|\t)Duration: ([\d.]+) ms/;
 /** `Billed Duration: 103 ms`, `Max Memory Used: 70 MB` … in a REPORT line. */
 const REPORT_FIELD = /(?:^|\t)([A-Z][A-Za-z ]*?): ([\d.]+) (ms|MB)\b/g;
 const XRAY = /XRAY TraceId: ([\w-]+)/;
-const START_VERSION = /Version: (\S+)/;
+const XRAY_SEGMENT = /\tSegmentId: ([0-9a-fA-F]+)/;
+const XRAY_SAMPLED = /\tSampled: (true|false)/;
 const PYTHON = /^ - ([^\s]+) - ([A-Za-z]+) - ([\s\S]*)$/;
 const PYTHON_BASIC = /^(DEBUG|INFO|WARNING|ERROR|CRITICAL):([^:\s]+):([\s\S]*)$/;
 const CLF =
@@ -102,7 +104,8 @@ const lambdaPlatform: TextFormat = {
   parse(line) {
     const kind = LAMBDA_PLATFORM.exec(line)?.[1];
     if (kind === undefined) return undefined;
-    const fields: TextFields = { message: line, level: 'INFO', levelless: true };
+    // The runtime ends REPORT and XRAY lines with a tab: framing, not text.
+    const fields: TextFields = { message: line.trimEnd(), level: 'INFO', levelless: true };
     const id = REQUEST_ID.exec(line)?.[1];
     if (id !== undefined) {
       fields.correlation_id = id;
@@ -119,9 +122,13 @@ const lambdaPlatform: TextFormat = {
       }
       const xray = XRAY.exec(line);
       if (xray) fields.trace_id = xray[1] as string;
-    } else if (kind === 'START') {
-      const version = START_VERSION.exec(line);
-      if (version) attributes['lambda.version'] = version[1] as string;
+    } else if (kind === 'XRAY') {
+      const xray = XRAY.exec(line);
+      if (xray) fields.trace_id = xray[1] as string;
+      const segment = XRAY_SEGMENT.exec(line);
+      if (segment) fields.span_id = segment[1] as string;
+      const sampled = XRAY_SAMPLED.exec(line);
+      if (sampled) attributes.sampled = sampled[1] as string;
     }
     if (Object.keys(attributes).length > 0) fields.attributes = attributes;
     return fields;

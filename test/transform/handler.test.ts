@@ -124,14 +124,12 @@ describe('handler', () => {
     const result = await invoke(fixture('cloudwatch-logs'));
     expect(result.records.map((r) => r.result)).toEqual(['Ok', 'Dropped']);
     const records = decodeRecords(result.records[0]?.data ?? '');
-    // START folds into its REPORT: one event with the duration and memory as numbers.
-    expect(records.map((r) => r.level)).toEqual(['INFO', 'ERROR', 'INFO']);
-    expect(records[2]?.message).toMatch(/^START RequestId: .*\nREPORT RequestId: /);
-    expect(records[2]?.duration_ms).toBe(102.25);
-    expect(records[2]?.metrics).toMatchObject({
-      'lambda.max_memory_used_mb': 70,
-      'lambda.memory_size_mb': 128,
-    });
+    // START and REPORT are one event each; REPORT's duration and memory are numbers.
+    expect(records.map((r) => r.level)).toEqual(['INFO', 'INFO', 'ERROR', 'INFO']);
+    expect(records[0]?.message).toMatch(/^START RequestId: /);
+    expect(records[3]?.message).toMatch(/^REPORT RequestId: /);
+    expect(records[3]?.duration_ms).toBe(102.25);
+    expect(records[3]?.metrics).toMatchObject({ max_memory_used_mb: 70, memory_size_mb: 128 });
     expect(result.records[0]?.metadata?.partitionKeys.category).toBe('runtime');
   });
 

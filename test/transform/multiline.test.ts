@@ -224,21 +224,30 @@ describe('multi-line grouping (properties)', () => {
     plain.map((p) => `2026-01-02 03:04:05 ${p}`),
   );
 
-  it('puts every line in exactly one group, in order, with the trace inside its group', () => {
+  it('puts every non-blank line in exactly one group, in order, with the trace inside its group', () => {
+    const blank = (l: string) => l.trim() === '';
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(line, fc.string({ unit: 'binary', minLength: 1 })), { maxLength: 40 }),
+        fc.array(
+          fc.oneof(line, fc.string({ unit: 'binary', minLength: 1 }), fc.constantFrom('', ' ', '\t')),
+          {
+            maxLength: 40,
+          },
+        ),
         (lines) => {
           const groups = groupLines(lines, START);
           let next = 0;
           for (const g of groups) {
-            expect(g.start).toBe(next);
+            // Only blank lines fall between groups; a group starts and ends with a line that holds text.
+            expect(lines.slice(next, g.start).every(blank)).toBe(true);
             expect(g.end).toBeGreaterThan(g.start);
+            expect(blank(lines[g.start] as string)).toBe(false);
+            expect(blank(lines[g.end - 1] as string)).toBe(false);
             expect(g.traceAt).toBeGreaterThanOrEqual(g.start);
             expect(g.traceAt).toBeLessThanOrEqual(g.end);
             next = g.end;
           }
-          expect(next).toBe(lines.length);
+          expect(lines.slice(next).every(blank)).toBe(true);
         },
       ),
       { numRuns: 500 },
