@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LakeWriter } from '../../src/local/writer';
 import { buildQuery, decodeSearchRow } from '../../src/query';
@@ -90,5 +91,45 @@ describe('metrics in the local lake', () => {
     } finally {
       reader.close();
     }
+  });
+});
+
+describe('numbers a library adds about itself', () => {
+  it('stay text in attributes; any other number is a metric with its exact value', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'pid',
+          'process.pid',
+          'thread.id',
+          'log.origin.file.line',
+          'level_value',
+          'v',
+          'flags',
+        ),
+        fc.constantFrom('cost_usd', 'tokens', 'bytes', 'retries', 'context.step'),
+        fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }),
+        (meta, measure, n) => {
+          const object: Record<string, unknown> = { message: 'm', level: 'info', service: 's' };
+          const put = (path: string) => {
+            const keys = path.split('.');
+            let o = object;
+            for (const k of keys.slice(0, -1)) {
+              o[k] ??= {};
+              o = o[k] as Record<string, unknown>;
+            }
+            o[keys.at(-1) as string] = n;
+          };
+          put(meta);
+          put(measure);
+          const record = normalizeOne(JSON.stringify(object));
+          expect(record.attributes[meta]).toBe(String(n));
+          expect(record.metrics[meta]).toBeUndefined();
+          // JSON has no -0: it is written 0.
+          expect(record.metrics[measure]).toBe(n + 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -99,3 +99,24 @@ describe('toIso', () => {
     );
   });
 });
+
+describe('epochToMs on epoch seconds', () => {
+  it('truncates to the millisecond the seconds were written with, never one below', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 99_999_999_999_999 }),
+        fc.integer({ min: 0, max: 999 }),
+        (ms, us) => {
+          // `ms` milliseconds written as seconds, with and without microseconds after them.
+          expect(epochToMs(ms / 1000)).toBe(ms);
+          const written = `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}${String(us).padStart(3, '0')}`;
+          const withMicros = Number(written);
+          // Only where a double holds what was written (16+ significant digits may not).
+          if (String(withMicros) === written.replace(/0+$/, '').replace(/\.$/, ''))
+            expect(epochToMs(withMicros)).toBe(ms);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
