@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
 import { type ConfigError, configError, configErrorFromZod } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
+import { DEFAULT_START_PATTERN } from './transform/multiline';
+import { isTimeZoneName } from './transform/zone';
 
 const category = z.enum(CATEGORIES);
 const days = z.number().int().min(1).max(36_500);
@@ -98,6 +100,37 @@ export const categoryRuleSchema = z.strictObject({
   markers: z.array(z.string().min(1)).optional(),
 });
 export type CategoryRule = z.infer<typeof categoryRuleSchema>;
+
+const timeZone = z
+  .string()
+  .refine(isTimeZoneName, 'must be an IANA time zone name such as Europe/Berlin or America/New_York');
+
+/**
+ * Zones for timestamps written without one. Looked up by the event's service, then its source (a
+ * CloudWatch Logs log group), then `default`; with none, such a time is read as UTC and flagged.
+ */
+/** Where a plain-text event begins (a stack trace's lines attach to their event regardless). */
+export const multilineSchema = z.strictObject({
+  /** Lines matching this begin an event; lines after one that look like no event of their own continue it. */
+  startPattern: z
+    .string()
+    .min(1)
+    .max(200)
+    .refine((p) => {
+      try {
+        new RegExp(p);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be a valid JavaScript regular expression'),
+});
+
+export const timeZonesSchema = z.strictObject({
+  services: z.record(z.string().min(1), timeZone),
+  sources: z.record(z.string().min(1), timeZone),
+  default: timeZone.optional(),
+});
 
 export const configSchema = z
   .strictObject({
@@ -194,14 +227,22 @@ export const configSchema = z
       extraSensitiveKeys: z.array(z.string().min(1)),
     }),
     transform: z.strictObject({
-      /** Events with a timestamp further than this in the past use arrival time (with a schema error). */
-      maxPastHours: z.number().int().min(1),
+      /**
+       * How far back an event's own time is kept, in hours. An event is always kept at its own time
+       * while that lies within its category's retention (`expiryDays`): backfilled history lands in its
+       * own partition. This bound only shortens that; older events use arrival time (with a schema error).
+       */
+      maxPastHours: z.number().int().min(1).optional(),
       /** Events with a timestamp further than this in the future use arrival time. */
       maxFutureMinutes: z.number().int().min(0),
       /** Categorization rules, first match wins; an explicit valid `category` field always wins. */
       rules: z.array(categoryRuleSchema),
       /** Category used when nothing matches. */
       defaultCategory: category,
+      /** Zones for zone-less timestamps (`2026-01-02 03:04:05`), by service or source. */
+      timeZones: timeZonesSchema,
+      /** Multi-line plain-text events. */
+      multiline: multilineSchema,
     }),
     /** Alert rules, pipeline alarms and notification channels (`src/alerts/config.ts`). */
     alerts: alertsSchema,
@@ -327,7 +368,6 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
   lambdaLogRetentionDays: 30,
   redaction: { ipv4PrefixLength: 24, ipv6PrefixLength: 48, extraSensitiveKeys: [] },
   transform: {
-    maxPastHours: 7 * 24,
     maxFutureMinutes: 15,
     rules: [
       { category: 'audit', markers: ['audit', 'audit_event', 'event.audit'] },
@@ -343,6 +383,8 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
       },
     ],
     defaultCategory: 'runtime',
+    timeZones: { services: {}, sources: {} },
+    multiline: { startPattern: DEFAULT_START_PATTERN },
   },
   alerts: DEFAULT_ALERTS,
 };

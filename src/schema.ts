@@ -48,19 +48,23 @@ export interface LogRecord {
   http_path: string | null;
   http_status: number | null;
   attributes: Record<string, string>;
+  metrics: Record<string, number>;
   redactions: Record<string, number>;
   ingest_time: string;
   schema_errors: string[];
 }
 
-/** Partition keys returned to Firehose in `metadata.partitionKeys` and used by the local lake. */
-export interface PartitionKeys {
+/**
+ * Partition keys returned to Firehose in `metadata.partitionKeys` and used by the local lake. A type
+ * alias (not an interface) so it is assignable to Firehose's `{ [name: string]: string }` as it is.
+ */
+export type PartitionKeys = {
   category: Category;
   /** YYYY-MM-DD, UTC */
   dt: string;
   /** 00-23, UTC */
   hour: string;
-}
+};
 
 /**
  * Column types in Glue/Hive notation. The Glue table, the Parquet conversion and the DuckDB schema are
@@ -83,6 +87,7 @@ export const RECORD_COLUMNS = [
   { name: 'http_path', type: 'string', comment: 'HTTP path, redacted' },
   { name: 'http_status', type: 'int', comment: 'HTTP status code' },
   { name: 'attributes', type: 'map<string,string>', comment: 'every other field, flattened with dots' },
+  { name: 'metrics', type: 'map<string,double>', comment: 'every other numeric field, flattened with dots' },
   { name: 'redactions', type: 'map<string,int>', comment: 'detector kind -> count' },
   { name: 'ingest_time', type: 'timestamp', comment: 'arrival time, UTC' },
   { name: 'schema_errors', type: 'array<string>', comment: 'why the record is not fully valid' },

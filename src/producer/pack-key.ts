@@ -12,6 +12,7 @@ import { DEFAULT_CONFIG, type LogLakeConfig } from '../config';
 import type { Category, Level, LogRecord } from '../schema';
 import {
   categoryByRules,
+  HTTP_METHODS,
   isCategory,
   levelFromName,
   levelFromNumber,
@@ -19,7 +20,6 @@ import {
   parseTimestamp,
 } from '../transform';
 import { aliasOf, type Target } from '../transform/fields';
-import { HTTP_METHODS } from '../transform/normalize';
 
 /** The slice of the config the key needs (the deployment's rules; the defaults when not given). */
 export type PackKeyConfig = Pick<LogLakeConfig, 'transform'>;
@@ -55,7 +55,11 @@ export function categoryHourKey(config: PackKeyConfig = DEFAULT_CONFIG, now: () 
     const category: Category =
       explicit && isCategory(explicit) ? explicit : categoryByRules(record, rules, defaultCategory);
     let t = event.timeMs ?? arrival;
-    if (t < arrival - maxPastHours * 3_600_000 || t > arrival + maxFutureMinutes * 60_000) t = arrival;
+    if (
+      t < arrival - (maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000 ||
+      t > arrival + maxFutureMinutes * 60_000
+    )
+      t = arrival;
     return `${category}|${new Date(t).toISOString().slice(0, 13)}`;
   };
 }
@@ -90,7 +94,7 @@ function shallowEvent(line: string, arrival: number): ShallowEvent {
     ...(f.level !== undefined ? { level: levelFromName(f.level) } : {}),
     ...(f.logger !== undefined ? { logger: f.logger } : {}),
     http: f.http_method !== undefined || f.http_path !== undefined || f.http_status !== undefined,
-    attributes: f.attributes ?? {},
+    attributes: Object.fromEntries(Object.entries(f.attributes ?? {}).map(([k, v]) => [k, String(v)])),
   };
 }
 

@@ -87,6 +87,7 @@ export function decodeSearchRow(columns: readonly ResultColumn[], row: RawRow): 
     http_path: v.http_path as string | null,
     http_status: v.http_status as number | null,
     attributes: (v.attributes as Record<string, string> | null) ?? {},
+    metrics: (v.metrics as Record<string, number> | null) ?? {},
     redactions: (v.redactions as Record<string, number> | null) ?? {},
     ingest_time: (v.ingest_time as string | null) ?? '',
     schema_errors: (v.schema_errors as string[] | null) ?? [],

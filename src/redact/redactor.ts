@@ -2,9 +2,13 @@
  * The redactor: structure-aware (field names) and pattern-based (free text), applied to every string
  * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
  */
+
+import type { IpPolicy } from './ip';
+import { KeyClassifier, keyWords } from './keys';
+import { marker } from './patterns';
+import { isPseudonym, pseudonymizeUserId } from './pseudonym';
 import {
   features,
-  marker,
   type Span,
   scanEmails,
   scanIPv6,
@@ -12,10 +16,7 @@ import {
   scanPem,
   scanProseSecrets,
   scanUrlPasswords,
-} from './detectors';
-import type { IpPolicy } from './ip';
-import { KeyClassifier, keyWords } from './keys';
-import { isPseudonym, pseudonymizeUserId } from './pseudonym';
+} from './scanners';
 
 /** Detector kind → number of replacements, accumulated per event. */
 export type RedactionCounts = Record<string, number>;
@@ -31,6 +32,18 @@ export interface RedactorOptions extends IpPolicy {
 const MIN_SCAN_LENGTH = 6;
 /** Nesting deeper than this is redacted as text rather than walked (bounded recursion). */
 const MAX_DEPTH = 32;
+/**
+ * Short strings recur (service and logger names, hosts, Kubernetes labels, enum-like values): their
+ * redaction is remembered, up to this length and this many entries.
+ */
+const MAX_CACHED_LENGTH = 96;
+const MAX_CACHED = 20_000;
+
+/** A remembered redaction: the output, and the replacements it counted. */
+interface CachedText {
+  readonly out: string;
+  readonly counts: ReadonlyArray<readonly [string, number]> | undefined;
+}
 
 const SCHEMES = String.raw`(?:Bearer|Basic|Digest|Token|Bot|Negotiate|AWS4-HMAC-SHA256)[ \t]+`;
 const VALUE = String.raw`(?<val>\\"(?:[^"\\\n]|\\(?!"))*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:${SCHEMES})?[^\s,;&"'<>(){}\[\]\\]+)`;
@@ -81,6 +94,7 @@ export class Redactor {
   private readonly pseudonymKey: string | Uint8Array;
   private readonly stemTrigger: RegExp;
   private readonly pseudonyms = new Map<string, string>();
+  private readonly texts = new Map<string, CachedText>();
 
   constructor(options: RedactorOptions) {
     this.keys = new KeyClassifier(options.extraSensitiveKeys);
@@ -113,7 +127,23 @@ export class Redactor {
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
     if (s.length < MIN_SCAN_LENGTH) return s;
-    return this.scanText(s, counts, depth);
+    if (depth > 0 || s.length > MAX_CACHED_LENGTH) return this.scanText(s, counts, depth);
+    const hit = this.texts.get(s);
+    if (hit !== undefined) {
+      if (hit.counts) for (const [kind, n] of hit.counts) counts[kind] = (counts[kind] ?? 0) + n;
+      return hit.out;
+    }
+    const own: RedactionCounts = {};
+    const out = this.scanText(s, own, 0);
+    const kinds: Array<readonly [string, number]> = [];
+    for (const kind in own) {
+      const n = own[kind] ?? 0;
+      kinds.push([kind, n]);
+      counts[kind] = (counts[kind] ?? 0) + n;
+    }
+    if (this.texts.size >= MAX_CACHED) this.texts.clear();
+    this.texts.set(s, { out, counts: kinds.length > 0 ? kinds : undefined });
+    return out;
   }
 
   private scanText(s: string, counts: RedactionCounts, depth: number): string {

@@ -1,15 +1,20 @@
 /**
  * Input detection for one Firehose record: CloudWatch Logs subscription payloads (gzip, or already
- * decompressed by Firehose), JSON objects (one, a JSON array of them, or NDJSON lines packed by a
- * shipper, or one pretty-printed object), logfmt and plain text lines (indented continuation lines
- * such as stack frames stay with their event). Undecodable bytes become one flagged event.
+ * decompressed by Firehose), JSON (one object, possibly pretty-printed, an array, NDJSON lines packed
+ * by a shipper), batch documents (OTLP/JSON, `producers/`), collector envelopes (Fluent Bit, Fluentd,
+ * Docker json-file, Vector, CRI lines: `envelopes.ts`) whose payload is read as if it had arrived
+ * alone, and text lines grouped into multi-line events (`multiline.ts`). Undecodable bytes become one
+ * flagged event. Never throws.
  */
 
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData } from 'aws-lambda';
-import type { EventDefaults, EventSource } from './normalize';
-import { parseTextLine } from './text';
+import { criDefaults, parseCriLine, unwrapEnvelope } from './envelopes';
+import { DEFAULT_START_PATTERN, exceptionType, groupLines, type LineGroup } from './multiline';
+import type { EventDefaults, EventSource, TraceAppendix } from './normalize';
+import { expandBatch } from './producers';
+import { continuedFields, parseTextLine, type TextFields } from './text';
 
 export type DecodedRecord =
   /** CloudWatch Logs CONTROL_MESSAGE (a reachability probe): Dropped. */
@@ -27,15 +32,27 @@ export type DecodedRecord =
       readonly recordError?: string;
     };
 
+export interface DecodeOptions {
+  /**
+   * Lines matching this begin a plain-text event; lines after one that look like no event of their
+   * own continue it (`transform.multiline.startPattern`).
+   * @default /^\d{4}-\d{2}-\d{2}/
+   */
+  readonly startPattern?: RegExp;
+}
+
 /** Decompressed size cap: a CloudWatch Logs payload is at most ~1 MB before compression; stop gzip bombs. */
 const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+/** Envelopes inside envelopes (a CRI line in a Fluent Bit record) are unwrapped this deep at most. */
+const MAX_DEPTH = 4;
+const DEFAULT_START = new RegExp(DEFAULT_START_PATTERN);
 
 function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
 /** Decodes one record's bytes into events. Never throws. */
-export function decodeRecord(bytes: Buffer): DecodedRecord {
+export function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): DecodedRecord {
   let content = bytes;
   if (isGzip(bytes)) {
     try {
@@ -50,11 +67,17 @@ export function decodeRecord(bytes: Buffer): DecodedRecord {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const recordError = utf8 ? undefined : 'invalid UTF-8 bytes replaced with U+FFFD';
 
-  const events = textEvents(text);
-  // A whole-record JSON document may be a CloudWatch Logs payload (decompressed, or pretty-printed).
-  if (!Array.isArray(events)) return events;
-  if (events.length === 0) return { kind: 'empty' };
-  return recordError ? { kind: 'events', events, text, recordError } : { kind: 'events', events, text };
+  const reader = new Reader(options.startPattern ?? DEFAULT_START);
+  const whole = wholeDocument(text);
+  if (whole !== undefined) reader.value(whole, undefined, 0);
+  else reader.text(text, undefined, 0);
+  const events = reader.events();
+  if (events.length === 0) return reader.control ? { kind: 'control' } : { kind: 'empty' };
+  // A CloudWatch Logs payload's text is its messages (what a compact flagged record holds).
+  const recordText = reader.cloudWatchText ?? text;
+  return recordError
+    ? { kind: 'events', events, text: recordText, recordError }
+    : { kind: 'events', events, text: recordText };
 }
 
 function flagged(bytes: Buffer, reason: string): DecodedRecord {
@@ -68,116 +91,6 @@ function isCwlPayload(v: unknown): v is CloudWatchLogsDecodedData {
   return typeof o.messageType === 'string' && Array.isArray(o.logEvents);
 }
 
-function cloudWatchLogs(payload: CloudWatchLogsDecodedData): DecodedRecord {
-  if (payload.messageType === 'CONTROL_MESSAGE') return { kind: 'control' };
-  const group = typeof payload.logGroup === 'string' ? payload.logGroup : undefined;
-  const attributes: Record<string, string> = {};
-  if (group) attributes['aws.log_group'] = group;
-  if (typeof payload.logStream === 'string') attributes['aws.log_stream'] = payload.logStream;
-  if (typeof payload.owner === 'string') attributes['aws.account_id'] = payload.owner;
-  const service = group
-    ?.split('/')
-    .filter((s) => s !== '')
-    .pop();
-  const events: EventSource[] = [];
-  const lines: string[] = [];
-  for (const logEvent of payload.logEvents as unknown[]) {
-    if (logEvent === null || typeof logEvent !== 'object') continue;
-    const { id, timestamp, message } = logEvent as Partial<Record<string, unknown>>;
-    const defaults: EventDefaults = {
-      ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
-      ...(service ? { service } : {}),
-      attributes: typeof id === 'string' ? { ...attributes, 'aws.log_event_id': id } : attributes,
-    };
-    const body =
-      typeof message === 'string' ? message.replace(/\r?\n$/, '') : JSON.stringify(message ?? null);
-    lines.push(body);
-    events.push(lineEvent(body, defaults, true));
-  }
-  if (events.length === 0) return { kind: 'empty' };
-  return { kind: 'events', events, text: lines.join('\n') };
-}
-
-/** One line (or one CloudWatch Logs message) as an event. */
-function lineEvent(line: string, defaults: EventDefaults | undefined, whole: boolean): EventSource {
-  const first = line.trimStart().charCodeAt(0);
-  if (first === 123 /* { */) {
-    try {
-      const parsed: unknown = JSON.parse(line);
-      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
-        return withDefaults({ kind: 'object', object: parsed as Record<string, unknown> }, defaults);
-      }
-    } catch {
-      if (!whole) return { kind: 'flagged', text: line, reason: 'invalid JSON' };
-      // A CloudWatch message that merely starts with `{` is text.
-    }
-  }
-  const parsed = parseTextLine(line, defaults?.timestampMs);
-  return withDefaults(
-    parsed.kind === 'object'
-      ? { kind: 'object', object: parsed.object }
-      : { kind: 'text', fields: parsed.fields },
-    defaults,
-  );
-}
-
-function withDefaults(source: EventSource, defaults: EventDefaults | undefined): EventSource {
-  return defaults ? { ...source, defaults } : source;
-}
-
-/** A line that continues the previous text event (stack frames, `Caused by:`). */
-function isContinuation(line: string): boolean {
-  const c = line.charCodeAt(0);
-  return c === 32 || c === 9 || line.startsWith('Caused by:');
-}
-
-/** Events of a whole-record JSON document, or the record itself for a CloudWatch Logs payload. */
-function documentEvents(value: unknown): EventSource[] | DecodedRecord {
-  return isCwlPayload(value) ? cloudWatchLogs(value) : jsonEvents(value);
-}
-
-function textEvents(text: string): EventSource[] | DecodedRecord {
-  const trimmed = text.trim();
-  const first = trimmed.charCodeAt(0);
-  // One JSON document (an object, possibly pretty-printed, or an array of events).
-  if ((first === 123 || first === 91) && !/\n\s*[{[]/.test(trimmed)) {
-    const whole = parseJson(trimmed);
-    if (whole !== undefined) return documentEvents(whole);
-  }
-  const events: EventSource[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i] as string;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim() === '') continue;
-    const c = line.trimStart().charCodeAt(0);
-    if (c === 123 || c === 91) {
-      const parsed = parseJson(line);
-      if (parsed !== undefined) {
-        events.push(...jsonEvents(parsed));
-        continue;
-      }
-      // Perhaps one pretty-printed document spanning all lines.
-      if (events.length === 0) {
-        const whole = parseJson(trimmed);
-        if (whole !== undefined) return documentEvents(whole);
-      }
-      events.push({ kind: 'flagged', text: line, reason: 'invalid JSON' });
-      continue;
-    }
-    const previous = events[events.length - 1];
-    if (previous?.kind === 'text' && isContinuation(line)) {
-      events[events.length - 1] = {
-        ...previous,
-        fields: { ...previous.fields, message: `${previous.fields.message}\n${line}` },
-      };
-      continue;
-    }
-    events.push(lineEvent(line, undefined, false));
-  }
-  return events;
-}
-
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -186,12 +99,304 @@ function parseJson(text: string): unknown {
   }
 }
 
-function jsonEvents(value: unknown): EventSource[] {
-  if (Array.isArray(value)) return value.flatMap((item) => jsonEvents(item));
-  if (value !== null && typeof value === 'object') {
-    return [{ kind: 'object', object: value as Record<string, unknown> }];
+/** The text as one JSON document (an object, possibly pretty-printed, or an array), if it is one. */
+function wholeDocument(text: string): unknown {
+  const trimmed = text.trim();
+  const first = trimmed.charCodeAt(0);
+  if ((first !== 123 && first !== 91) || /\n\s*[{[]/.test(trimmed)) return undefined;
+  return parseJson(trimmed);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** What the reader found, in order: text lines still to be grouped, or finished events. */
+type Unit =
+  | { readonly kind: 'line'; readonly text: string; readonly defaults: EventDefaults | undefined }
+  /** Lines known to be one event (a CloudWatch Logs event's message). */
+  | { readonly kind: 'group'; readonly lines: string[]; readonly defaults: EventDefaults | undefined }
+  | { readonly kind: 'event'; readonly source: EventSource };
+
+/** Reads a record's content into units, then groups the text lines into events. */
+class Reader {
+  private readonly units: Unit[] = [];
+  /** The record was a CloudWatch Logs CONTROL_MESSAGE. */
+  control = false;
+  /** The messages of a CloudWatch Logs payload, joined. */
+  cloudWatchText: string | undefined;
+
+  constructor(private readonly startPattern: RegExp) {}
+
+  /** A payload of text: one JSON document, or lines (JSON, CRI entries, text). */
+  text(text: string, defaults: EventDefaults | undefined, depth: number): void {
+    const before = this.units.length;
+    const lines = text.split('\n');
+    let partial: { text: string; defaults: EventDefaults } | undefined;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i] as string;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      const c = line.charCodeAt(0);
+      const cri = c >= 48 && c <= 57 && depth < MAX_DEPTH ? parseCriLine(line) : undefined;
+      if (cri) {
+        // Partial (`P`) entries are one line the runtime split: joined up to the final (`F`) entry.
+        partial = partial
+          ? { text: partial.text + cri.text, defaults: partial.defaults }
+          : { text: cri.text, defaults: criDefaults(cri, defaults) };
+        if (cri.partial) continue;
+        this.payloadLine(partial.text, partial.defaults, depth + 1);
+        partial = undefined;
+        continue;
+      }
+      if (partial) {
+        this.payloadLine(partial.text, partial.defaults, depth + 1);
+        partial = undefined;
+      }
+      if (line.trim() === '') {
+        this.blank(line, defaults);
+        continue;
+      }
+      const first = line.trimStart().charCodeAt(0);
+      if (first === 123 || first === 91) {
+        const parsed = parseJson(line);
+        if (parsed !== undefined) {
+          this.value(parsed, defaults, depth);
+          continue;
+        }
+        // Perhaps one pretty-printed document spanning all lines.
+        if (this.units.length === before) {
+          const whole = parseJson(text.trim());
+          if (whole !== undefined) {
+            this.value(whole, defaults, depth);
+            return;
+          }
+        }
+        // `[2026-01-02 03:04:05] [warn] …` is a text line; a broken `{…}` is JSON that lost something.
+        if (first === 123) {
+          this.units.push({
+            kind: 'event',
+            source: withDefaults({ kind: 'flagged', text: line, reason: 'invalid JSON' }, defaults),
+          });
+          continue;
+        }
+      }
+      this.units.push({ kind: 'line', text: line, defaults });
+    }
+    if (partial) this.payloadLine(partial.text, partial.defaults, depth + 1);
   }
-  if (value === null) return [];
-  const text = typeof value === 'string' ? value : String(value);
-  return text.trim() === '' ? [] : [lineEvent(text, undefined, true)];
+
+  /** One unwrapped line (a CRI entry's text): JSON, or a text line that may continue its neighbours. */
+  private payloadLine(text: string, defaults: EventDefaults, depth: number): void {
+    if (text.trim() === '') {
+      this.blank(text, defaults);
+      return;
+    }
+    const first = text.trimStart().charCodeAt(0);
+    if (first === 123 || first === 91) {
+      const parsed = parseJson(text);
+      if (parsed !== undefined) {
+        this.value(parsed, defaults, depth);
+        return;
+      }
+    }
+    this.units.push({ kind: 'line', text, defaults });
+  }
+
+  /**
+   * A blank line matters only inside a multi-line event (between a chained Python traceback's parts):
+   * it is kept after a text line of the same origin, and the grouping drops it at an event's edge.
+   */
+  private blank(text: string, defaults: EventDefaults | undefined): void {
+    const last = this.units[this.units.length - 1];
+    if (last?.kind === 'line' && sameOrigin(last.defaults, defaults)) {
+      this.units.push({ kind: 'line', text, defaults });
+    }
+  }
+
+  /** A parsed JSON value: events, a batch, an envelope, or an array of them. */
+  value(v: unknown, defaults: EventDefaults | undefined, depth: number): void {
+    if (Array.isArray(v)) {
+      for (const item of v) this.value(item, defaults, depth);
+      return;
+    }
+    if (v === null || v === undefined) return;
+    if (depth === 0 && isCwlPayload(v)) {
+      if (v.messageType === 'CONTROL_MESSAGE') this.control = true;
+      else this.cloudWatchText = this.cloudWatchLogs(v);
+      return;
+    }
+    if (!isObject(v)) {
+      const text = typeof v === 'string' ? v : String(v);
+      if (text.trim() !== '') this.units.push({ kind: 'line', text, defaults });
+      return;
+    }
+    if (depth < MAX_DEPTH) {
+      const batch = expandBatch(v);
+      if (batch !== undefined) {
+        for (const event of batch) this.value(event, defaults, depth + 1);
+        return;
+      }
+      const envelope = unwrapEnvelope(v, defaults);
+      if (envelope !== undefined) {
+        if (typeof envelope.payload === 'string') this.text(envelope.payload, envelope.defaults, depth + 1);
+        else this.value(envelope.payload, envelope.defaults, depth + 1);
+        return;
+      }
+    }
+    this.units.push({ kind: 'event', source: withDefaults({ kind: 'object', object: v }, defaults) });
+  }
+
+  /** A CloudWatch Logs DATA_MESSAGE: one event per log event. Returns the record's text. */
+  private cloudWatchLogs(payload: CloudWatchLogsDecodedData): string {
+    const group = typeof payload.logGroup === 'string' ? payload.logGroup : undefined;
+    const attributes: Record<string, string> = {};
+    if (group) attributes['aws.log_group'] = group;
+    if (typeof payload.logStream === 'string') attributes['aws.log_stream'] = payload.logStream;
+    if (typeof payload.owner === 'string') attributes['aws.account_id'] = payload.owner;
+    const service = group
+      ?.split('/')
+      .filter((s) => s !== '')
+      .pop();
+    const texts: string[] = [];
+    for (const logEvent of payload.logEvents as unknown[]) {
+      if (logEvent === null || typeof logEvent !== 'object') continue;
+      const { id, timestamp, message } = logEvent as Partial<Record<string, unknown>>;
+      const defaults: EventDefaults = {
+        ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
+        ...(service ? { service } : {}),
+        ...(group ? { source: group } : {}),
+        attributes: typeof id === 'string' ? { ...attributes, 'aws.log_event_id': id } : attributes,
+      };
+      const body =
+        typeof message === 'string' ? message.replace(/\r?\n$/, '') : JSON.stringify(message ?? null);
+      texts.push(body);
+      // A JSON message is read as a document (Lambda's JSON format, an envelope); any other message is
+      // one event, its further lines (a stack trace) attached to the first.
+      const trimmed = body.trimStart();
+      if (trimmed.startsWith('{')) {
+        const parsed = parseJson(body);
+        if (isObject(parsed)) {
+          this.value(parsed, defaults, 1);
+          continue;
+        }
+      }
+      const lines = body.split(/\r?\n/).filter((l) => l.trim() !== '');
+      if (lines.length > 0) this.units.push({ kind: 'group', lines, defaults });
+    }
+    return texts.join('\n');
+  }
+
+  /**
+   * The events: text lines grouped into multi-line events. Lambda's START, END and REPORT lines stay
+   * one event each: a CloudWatch Logs subscription may deliver them in different records, and the same
+   * log must give the same events however it was batched.
+   */
+  events(): EventSource[] {
+    const events: EventSource[] = [];
+    const units = this.units;
+    for (let i = 0; i < units.length; ) {
+      const unit = units[i] as Unit;
+      if (unit.kind === 'event') {
+        events.push(unit.source);
+        i++;
+        continue;
+      }
+      if (unit.kind === 'group') {
+        events.push(textEvent(unit.lines, wholeGroup(unit.lines), unit.defaults));
+        i++;
+        continue;
+      }
+      // A run of lines of one origin (one container's stream, or the record's own text).
+      let j = i + 1;
+      while (j < units.length) {
+        const next = units[j] as Unit;
+        if (next.kind !== 'line' || !sameOrigin(unit.defaults, next.defaults)) break;
+        j++;
+      }
+      if (j === i + 1) {
+        events.push(textEvent([unit.text], { start: 0, end: 1, traceAt: 1 }, unit.defaults));
+      } else {
+        const run = units.slice(i, j) as Array<Extract<Unit, { kind: 'line' }>>;
+        const lines = run.map((u) => u.text);
+        for (const group of groupLines(lines, this.startPattern)) {
+          events.push(textEvent(lines, group, run[group.start]?.defaults));
+        }
+      }
+      i = j;
+    }
+    return events;
+  }
+}
+
+function sameOrigin(a: EventDefaults | undefined, b: EventDefaults | undefined): boolean {
+  return a === b || (a?.origin !== undefined && a.origin === b?.origin);
+}
+
+/** All of a CloudWatch Logs event's lines as one event; the trace starts at its first trace line. */
+function wholeGroup(lines: readonly string[]): LineGroup {
+  let traceAt = lines.length;
+  if (lines.length > 1) {
+    for (const g of groupLines(lines, undefined)) {
+      if (g.traceAt < g.end) {
+        traceAt = g.traceAt;
+        break;
+      }
+    }
+  }
+  return { start: 0, end: lines.length, traceAt };
+}
+
+function withDefaults(source: EventSource, defaults: EventDefaults | undefined): EventSource {
+  return defaults ? { ...source, defaults } : source;
+}
+
+/** One text event: its head line parsed, further lines as message continuation or stack trace. */
+function textEvent(
+  lines: readonly string[],
+  group: LineGroup,
+  defaults: EventDefaults | undefined,
+): EventSource {
+  const { start, end, traceAt } = group;
+  const head = lines[start] as string;
+  let appendix: TraceAppendix | undefined;
+  if (end - start > 1 || traceAt === start) {
+    const stack = lines.slice(traceAt, end);
+    appendix = {
+      message: lines.slice(start + 1, traceAt),
+      stack,
+      errorType: stack.length > 0 ? exceptionType(stack) : undefined,
+    };
+  }
+  if (traceAt === start && appendix) {
+    // A trace without a log line of its own: its exception line is the message, at ERROR.
+    const at = exceptionLineIndex(appendix.stack);
+    const message = appendix.stack[at] as string;
+    const stack = appendix.stack.filter((_, k) => k !== at);
+    const fields: TextFields = { message, level: 'ERROR' };
+    return withDefaults(
+      { kind: 'text', fields, appendix: { message: [], stack, errorType: appendix.errorType } },
+      defaults,
+    );
+  }
+  const parsed = parseTextLine(head, defaults?.timestampMs);
+  const source: EventSource =
+    parsed.kind === 'object'
+      ? { kind: 'object', object: parsed.object, ...(appendix ? { appendix } : {}) }
+      : {
+          kind: 'text',
+          fields: appendix ? continuedFields(parsed.fields, appendix.message) : parsed.fields,
+          ...(appendix ? { appendix } : {}),
+        };
+  return withDefaults(source, defaults);
+}
+
+/** The line of a headless trace that names the exception (a Python traceback's last), else the first. */
+function exceptionLineIndex(stack: readonly string[]): number {
+  if (!/^Traceback \(most recent call last\):/.test(stack[0] ?? '')) return 0;
+  for (let k = stack.length - 1; k > 0; k--) {
+    const line = stack[k] as string;
+    if (line.charCodeAt(0) !== 32 && line.charCodeAt(0) !== 9 && /^[A-Za-z_][\w.]*(?::|$)/.test(line))
+      return k;
+  }
+  return 0;
 }

@@ -100,6 +100,7 @@ const ALIASES: ReadonlyArray<readonly [Target, readonly string[]]> = [
       'log.logger',
       'name',
       'scope.name',
+      'otel.scope.name',
       'instrumentationScope.name',
       'instrumentation_scope.name',
     ],

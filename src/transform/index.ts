@@ -3,8 +3,10 @@
  * transform Lambda and the local pipeline.
  */
 export { categoryByRules, isCategory, ruleMatches } from './categorize';
+export { HTTP_METHODS } from './coerce';
 export { type DecodedRecord, decodeRecord } from './decode';
-export { levelFromName, levelFromNumber } from './level';
+export { LEVEL_WORDS, levelFromName, levelFromNumber } from './level';
+export { emptyMetrics, mergeMetrics } from './metrics';
 export {
   type EventDefaults,
   type EventSource,
@@ -12,6 +14,18 @@ export {
   type NormalizedEvent,
   normalizeEvent,
 } from './normalize';
+export {
+  FirehoseProcessor,
+  FORWARD_FAILED_ERROR,
+  type ProcessorOptions,
+  type ProcessResult,
+  type RecordSink,
+  type SendFailure,
+  type SinkResult,
+  streamNameFromArn,
+} from './process';
+export { DEFAULT_MAX_RESPONSE_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, responseBytes } from './response';
+export { encodeRecords, partitionKeysFor, serializeRecord } from './serialize';
 export {
   parseTransformConfig,
   settingsFromConfig,
@@ -21,24 +35,12 @@ export {
 } from './settings';
 export { parseTextLine } from './text';
 export { epochToMs, parseTimestamp, parseTimestampText, toIso } from './timestamp';
-export {
-  DEFAULT_MAX_RESPONSE_BYTES,
-  encodeRecords,
-  LAMBDA_RESPONSE_LIMIT_BYTES,
-  partitionKeysFor,
-  responseBytes,
-  serializeRecord,
-  type TransformOptions,
-  type TransformOutput,
-  transformRecords,
-} from './transform';
-export {
-  emptyMetrics,
-  mergeMetrics,
-  type TransformInputRecord,
-  type TransformMetrics,
-  type TransformOutputRecord,
-  type TransformResult,
-  type TransformSettings,
+export { type TransformOptions, type TransformOutput, transformRecords } from './transform';
+export type {
+  TransformInputRecord,
+  TransformMetrics,
+  TransformOutputRecord,
+  TransformResult,
+  TransformSettings,
 } from './types';
 export { decodeRecords, logRecordSchema, partitionKeysSchema } from './validate';

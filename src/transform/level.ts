@@ -1,4 +1,9 @@
-/** Log level mapping onto the five levels of the record schema. */
+/**
+ * Log level mapping onto the five levels of the record schema: the one list of level names. The
+ * transform reads producers' levels with it, and the CLI reads `--level` with it, so every alias a
+ * log line may carry (`panic`, `warning`, `severe`…) is accepted in both places. Import from this
+ * module (it has no dependencies), not from the transform's index.
+ */
 import type { Level } from '../schema';
 
 const NAMES: Readonly<Record<string, Level>> = {
@@ -17,6 +22,7 @@ const NAMES: Readonly<Record<string, Level>> = {
   notice: 'INFO',
   log: 'INFO',
   default: 'INFO',
+  success: 'INFO',
   warn: 'WARN',
   warning: 'WARN',
   wrn: 'WARN',
@@ -36,7 +42,10 @@ const NAMES: Readonly<Record<string, Level>> = {
 /** Level names as they appear in text lines (`INFO`, `[warn]`, `E`...): the recognised vocabulary. */
 export const LEVEL_WORDS = Object.keys(NAMES);
 
-/** Maps a level name (any case, `WARNING`→WARN, `FATAL`→CRITICAL); `undefined` if unknown. */
+/**
+ * Maps a level name (any case, surrounding spaces ignored, `WARNING`→WARN, `FATAL`→CRITICAL, `PANIC`→
+ * CRITICAL, `TRACE`→DEBUG); `undefined` if unknown. A stable export: the CLI's `--level` uses it.
+ */
 export function levelFromName(name: string): Level | undefined {
   return NAMES[name.trim().toLowerCase()];
 }

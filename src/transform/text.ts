@@ -1,12 +1,15 @@
 /**
  * Plain-text log lines: a leading timestamp and level are parsed when present, the rest is the
- * message. Recognised shapes: the Lambda runtime format (`<ISO>\t<request id>\t<LEVEL>\t<message>`),
- * Lambda platform lines (START/END/REPORT), Python logging (`<asctime> - <name> - <LEVEL> - <msg>` and
- * `LEVEL:name:msg`), syslog (RFC 3164 and 5424), Apache/NGINX access logs, logfmt
- * (`time=… level=… msg=…`), and the generic `[<timestamp>] [<LEVEL>] <message>` family.
+ * message. Recognised shapes, tried in the order of {@link TEXT_FORMATS}: the Lambda runtime formats
+ * (Node `<ISO>\t<request id>\t<LEVEL>\t<message>`, Python `[LEVEL]\t<ISO>\t<request id>\t<message>`),
+ * Lambda platform lines (START/END/REPORT, with the REPORT's duration and memory as numbers), Apache/
+ * NGINX access logs, syslog (RFC 3164 and 5424), Python logging (`LEVEL:name:msg`) — after logfmt
+ * (`time=… level=… msg=…`) and before the generic `[<timestamp>] [<LEVEL>] <message>` family (which also
+ * reads `<asctime> - <name> - <LEVEL> - <msg>`). A new text format is one more entry in the table.
  */
 import { levelFromName, levelFromNumber } from './level';
-import { leadingTimestamp, parseTimestampText } from './timestamp';
+import { LAMBDA_METRICS } from './producers/lambda';
+import { leadingTimestamp, parseTimestampText, readTimestampText } from './timestamp';
 
 /**
  * Fields recovered from a text line, keyed by the record's column names (timestamp as epoch ms), plus
@@ -14,27 +17,46 @@ import { leadingTimestamp, parseTimestampText } from './timestamp';
  */
 export interface TextFields {
   timestamp?: number;
+  /** The line's timestamp named no zone (its wall time is in `timestamp` as if it were UTC). */
+  timestampZoneless?: boolean;
   level?: string;
   /** Whether the format has no level at all (access logs, Lambda platform lines): no schema error. */
   levelless?: boolean;
   logger?: string;
   message: string;
   correlation_id?: string;
+  trace_id?: string;
+  span_id?: string;
   duration_ms?: number;
   http_method?: string;
   http_path?: string;
   http_status?: number;
-  attributes?: Record<string, string>;
+  /** Extras: numbers go to `metrics`, text to `attributes`. */
+  attributes?: Record<string, string | number>;
+  /** A Lambda platform line: which one, and its request. */
+  platform?: { readonly kind: string; readonly requestId: string };
+}
+
+/** One text format: its fields, or `undefined` when the line is not in it. */
+export interface TextFormat {
+  readonly name: string;
+  parse(line: string, referenceMs: number | undefined): TextFields | undefined;
 }
 
 const LEVEL_TOKEN =
   /^[[(<]?(TRACE|DEBUG|DBG|VERBOSE|INFO|INFORMATION|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRIT|CRITICAL|FATAL|PANIC|ALERT|EMERG|EMERGENCY)[\])>]?(?::|\s|$)/i;
 
 const LAMBDA = /^(\S+Z)\t([0-9a-fA-F-]{36}|undefined)\t([A-Za-z]+)\t([\s\S]*)$/;
+const LAMBDA_PYTHON = /^\[([A-Za-z]+)\]\t(\S+Z)\t([0-9a-fA-F-]{36}|undefined)\t([\s\S]*)$/;
 const LAMBDA_PLATFORM =
-  /^(START|END|REPORT|INIT_START|INIT_REPORT|RESTORE_START|RESTORE_REPORT|EXTENSION|TELEMETRY)\b/;
+  /^(START|END|REPORT|INIT_START|INIT_REPORT|RESTORE_START|RESTORE_REPORT|EXTENSION|TELEMETRY|XRAY)\b/;
 const REQUEST_ID = /RequestId: ([0-9a-fA-F-]{36})/;
-const REPORT_DURATION = /\bDuration: ([\d.]+) ms/;
+const REPORT_DURATION = /(?:^|\t)Duration: ([\d.]+) ms/;
+/** `Billed Duration: 103 ms`, `Max Memory Used: 70 MB` … in a REPORT line. */
+const REPORT_FIELD = /(?:^|\t)([A-Z][A-Za-z ]*?): ([\d.]+) (ms|MB)\b/g;
+const XRAY = /XRAY TraceId: ([\w-]+)/;
+const XRAY_SEGMENT = /\tSegmentId: ([0-9a-fA-F]+)/;
+const XRAY_SAMPLED = /\tSampled: (true|false)/;
 const PYTHON = /^ - ([^\s]+) - ([A-Za-z]+) - ([\s\S]*)$/;
 const PYTHON_BASIC = /^(DEBUG|INFO|WARNING|ERROR|CRITICAL):([^:\s]+):([\s\S]*)$/;
 const CLF =
@@ -46,58 +68,137 @@ const RFC3164_TAG = /^(\S+) ([\w./-]+)(?:\[(\d+)\])?: ([\s\S]*)$/;
 
 /** A text line is either a structured logfmt line (an object) or text with recovered fields. */
 export type ParsedLine =
-  | { readonly kind: 'object'; readonly object: Record<string, string> }
+  | { readonly kind: 'object'; readonly object: Record<string, string | number> }
   | { readonly kind: 'text'; readonly fields: TextFields };
+
+const lambdaRuntime: TextFormat = {
+  name: 'lambda-runtime',
+  parse(line, referenceMs) {
+    const node = LAMBDA.exec(line);
+    if (node) return lambdaFields(node[1], node[3], node[2], node[4], referenceMs);
+    const python = line.charCodeAt(0) === 91 ? LAMBDA_PYTHON.exec(line) : null;
+    if (python) return lambdaFields(python[2], python[1], python[3], python[4], referenceMs);
+    return undefined;
+  },
+};
+
+function lambdaFields(
+  time: string | undefined,
+  level: string | undefined,
+  requestId: string | undefined,
+  message: string | undefined,
+  referenceMs: number | undefined,
+): TextFields | undefined {
+  const ts = parseTimestampText(time ?? '', referenceMs);
+  if (ts === undefined || !levelFromName(level ?? '')) return undefined;
+  return {
+    timestamp: ts,
+    level: level as string,
+    message: message ?? '',
+    ...(requestId !== undefined && requestId !== 'undefined' ? { correlation_id: requestId } : {}),
+  };
+}
+
+const lambdaPlatform: TextFormat = {
+  name: 'lambda-platform',
+  parse(line) {
+    const kind = LAMBDA_PLATFORM.exec(line)?.[1];
+    if (kind === undefined) return undefined;
+    // The runtime ends REPORT and XRAY lines with a tab: framing, not text.
+    const fields: TextFields = { message: line.trimEnd(), level: 'INFO', levelless: true };
+    const id = REQUEST_ID.exec(line)?.[1];
+    if (id !== undefined) {
+      fields.correlation_id = id;
+      fields.platform = { kind, requestId: id };
+    }
+    const attributes: Record<string, string | number> = {};
+    if (kind === 'REPORT') {
+      const duration = REPORT_DURATION.exec(line);
+      if (duration) fields.duration_ms = Number(duration[1]);
+      REPORT_FIELD.lastIndex = 0;
+      for (let m = REPORT_FIELD.exec(line); m !== null; m = REPORT_FIELD.exec(line)) {
+        const name = LAMBDA_METRICS[m[1] as string];
+        if (name !== undefined) attributes[name] = Number(m[2]);
+      }
+      const xray = XRAY.exec(line);
+      if (xray) fields.trace_id = xray[1] as string;
+    } else if (kind === 'XRAY') {
+      const xray = XRAY.exec(line);
+      if (xray) fields.trace_id = xray[1] as string;
+      const segment = XRAY_SEGMENT.exec(line);
+      if (segment) fields.span_id = segment[1] as string;
+      const sampled = XRAY_SAMPLED.exec(line);
+      if (sampled) attributes.sampled = sampled[1] as string;
+    }
+    if (Object.keys(attributes).length > 0) fields.attributes = attributes;
+    return fields;
+  },
+};
+
+const accessLogFormat: TextFormat = {
+  name: 'access-log',
+  parse(line, referenceMs) {
+    const m = CLF.exec(line);
+    return m ? accessLog(m, referenceMs) : undefined;
+  },
+};
+
+const syslogFormat: TextFormat = {
+  name: 'syslog',
+  parse(line, referenceMs) {
+    const pri = SYSLOG_PRI.exec(line);
+    return pri ? syslog(line, Number(pri[1]), pri[0].length, referenceMs) : undefined;
+  },
+};
+
+const pythonBasic: TextFormat = {
+  name: 'python-basic',
+  parse(line) {
+    const m = PYTHON_BASIC.exec(line);
+    return m ? { level: m[1] as string, logger: m[2] as string, message: m[3] as string } : undefined;
+  },
+};
+
+/**
+ * Fields found in the further lines of a multi-line text event (a REPORT's `XRAY TraceId` line comes on
+ * the line after it).
+ */
+export function continuedFields(fields: TextFields, lines: readonly string[]): TextFields {
+  if (fields.platform?.kind !== 'REPORT' || fields.trace_id !== undefined) return fields;
+  for (const line of lines) {
+    const xray = XRAY.exec(line);
+    if (xray) return { ...fields, trace_id: xray[1] as string };
+  }
+  return fields;
+}
+
+/** Text formats in the order they are tried; logfmt, then the generic reading, come after them. */
+export const TEXT_FORMATS: readonly TextFormat[] = [
+  lambdaRuntime,
+  lambdaPlatform,
+  accessLogFormat,
+  syslogFormat,
+  pythonBasic,
+];
 
 /** Parses one text line. Never throws; at worst the whole line is the message. */
 export function parseTextLine(line: string, referenceMs?: number): ParsedLine {
   const logfmt = parseLogfmt(line);
   if (logfmt) return { kind: 'object', object: logfmt };
-  return { kind: 'text', fields: parseText(line, referenceMs) };
-}
-
-function parseText(line: string, referenceMs?: number): TextFields {
-  const lambda = LAMBDA.exec(line);
-  if (lambda) {
-    const ts = parseTimestampText(lambda[1] as string, referenceMs);
-    if (ts !== undefined && levelFromName(lambda[3] as string)) {
-      return {
-        timestamp: ts,
-        level: lambda[3] as string,
-        message: lambda[4] as string,
-        ...(lambda[2] !== 'undefined' ? { correlation_id: lambda[2] as string } : {}),
-      };
-    }
+  for (const format of TEXT_FORMATS) {
+    const fields = format.parse(line, referenceMs);
+    if (fields) return { kind: 'text', fields };
   }
-  if (LAMBDA_PLATFORM.test(line)) return lambdaPlatform(line);
-  const clf = CLF.exec(line);
-  if (clf) {
-    const fields = accessLog(clf, referenceMs);
-    if (fields) return fields;
-  }
-  const pri = SYSLOG_PRI.exec(line);
-  if (pri) return syslog(line, Number(pri[1]), pri[0].length, referenceMs);
-  const basic = PYTHON_BASIC.exec(line);
-  if (basic) return { level: basic[1] as string, logger: basic[2] as string, message: basic[3] as string };
-  return generic(line, referenceMs);
-}
-
-function lambdaPlatform(line: string): TextFields {
-  const fields: TextFields = { message: line, level: 'INFO', levelless: true };
-  const id = REQUEST_ID.exec(line);
-  if (id) fields.correlation_id = id[1] as string;
-  const duration = line.startsWith('REPORT') ? REPORT_DURATION.exec(line) : null;
-  if (duration) fields.duration_ms = Number(duration[1]);
-  return fields;
+  return { kind: 'text', fields: generic(line, referenceMs) };
 }
 
 function accessLog(m: RegExpExecArray, referenceMs?: number): TextFields | undefined {
   const ts = parseTimestampText(m[4] as string, referenceMs);
   if (ts === undefined) return undefined;
-  const attributes: Record<string, string> = { client_ip: m[1] as string };
+  const attributes: Record<string, string | number> = { client_ip: m[1] as string };
   if (m[3] !== '-') attributes.remote_user = m[3] as string;
   if (m[7]) attributes.http_version = m[7];
-  if (m[9] !== '-') attributes.response_bytes = m[9] as string;
+  if (m[9] !== '-') attributes.response_bytes = Number(m[9]);
   if (m[10] !== undefined && m[10] !== '-') attributes.referer = m[10];
   if (m[11] !== undefined && m[11] !== '-') attributes.user_agent = m[11];
   return {
@@ -123,9 +224,10 @@ function syslog(line: string, pri: number, offset: number, referenceMs?: number)
     if (procid && procid !== '-') attributes['syslog.procid'] = procid;
     if (msgid && msgid !== '-') attributes['syslog.msgid'] = msgid;
     if (sd && sd !== '-') attributes['syslog.structured_data'] = sd;
-    const timestamp = ts && ts !== '-' ? parseTimestampText(ts, referenceMs) : undefined;
+    const time = ts && ts !== '-' ? readTimestampText(ts, referenceMs) : undefined;
     return {
-      ...(timestamp !== undefined ? { timestamp } : {}),
+      ...(time !== undefined ? { timestamp: time.ms } : {}),
+      ...(time?.zoneless ? { timestampZoneless: true } : {}),
       ...(severity ? { level: severity } : {}),
       ...(app && app !== '-' ? { logger: app } : {}),
       message: (msg ?? '').replace(/^\uFEFF/, ''),
@@ -141,6 +243,7 @@ function syslog(line: string, pri: number, offset: number, referenceMs?: number)
   }
   return {
     ...(lead ? { timestamp: lead.ms } : {}),
+    ...(lead?.zoneless ? { timestampZoneless: true } : {}),
     ...(severity ? { level: severity } : {}),
     ...(tagged ? { logger: tagged[2] as string } : {}),
     message: tagged ? (tagged[4] as string) : afterTs,
@@ -148,7 +251,11 @@ function syslog(line: string, pri: number, offset: number, referenceMs?: number)
   };
 }
 
+/** The Go runtime's `panic: <value>` line: its words are the message as printed. */
+const GO_PANIC = /^panic: \S/;
+
 function generic(line: string, referenceMs?: number): TextFields {
+  if (GO_PANIC.test(line)) return { message: line, level: 'PANIC' };
   let rest = line;
   const fields: TextFields = { message: line };
   let level = LEVEL_TOKEN.exec(rest);
@@ -160,6 +267,7 @@ function generic(line: string, referenceMs?: number): TextFields {
   const lead = leadingTimestamp(rest, referenceMs);
   if (lead) {
     fields.timestamp = lead.ms;
+    if (lead.zoneless) fields.timestampZoneless = true;
     rest = rest.slice(lead.length);
     const python = PYTHON.exec(rest);
     if (python && levelFromName(python[2] as string)) {
@@ -183,13 +291,17 @@ function generic(line: string, referenceMs?: number): TextFields {
 
 const LOGFMT_PAIR = /([\w.@/-]+)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)/y;
 
+/** An unquoted logfmt number: no leading zeros (ids such as `0042` stay text), at most 15 digits. */
+const LOGFMT_NUMBER = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?(?:[eE][+-]?\d{1,3})?$/;
+
 /**
  * logfmt (`key=value key="quoted value"`), accepted only when the whole line is pairs and there are at
- * least two, so prose containing one `a=b` stays text.
+ * least two, so prose containing one `a=b` stays text. Unquoted numbers (`tokens=100 cost=0.002`)
+ * are numbers; quoted values are always text.
  */
-export function parseLogfmt(line: string): Record<string, string> | undefined {
+export function parseLogfmt(line: string): Record<string, string | number> | undefined {
   if (!/^[\w.@/-]+=/.test(line)) return undefined;
-  const pairs: Array<[string, string]> = [];
+  const pairs: Array<[string, string | number]> = [];
   LOGFMT_PAIR.lastIndex = 0;
   let pos = 0;
   while (pos < line.length) {
@@ -197,7 +309,7 @@ export function parseLogfmt(line: string): Record<string, string> | undefined {
     const m = LOGFMT_PAIR.exec(line);
     if (!m || m[0].length === 0) return undefined;
     const raw = m[2] as string;
-    const value = raw.startsWith('"') ? unquote(raw) : raw;
+    const value = raw.startsWith('"') ? unquote(raw) : LOGFMT_NUMBER.test(raw) ? Number(raw) : raw;
     pairs.push([m[1] as string, value]);
     pos = LOGFMT_PAIR.lastIndex;
   }

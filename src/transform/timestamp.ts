@@ -2,7 +2,8 @@
  * Timestamp parsing: ISO-8601 with any offset, epoch seconds / milliseconds / microseconds /
  * nanoseconds (numbers or digit strings), and the text formats common at the start of log lines
  * (Python `asctime`, Go `log`, syslog, Apache/NGINX access logs, RFC 1123). Everything becomes epoch
- * milliseconds, UTC.
+ * milliseconds; a text without a zone is read as UTC and says so (`zoneless`), so the caller can read
+ * it in a configured zone instead (`zone.ts`).
  */
 
 /** Latest instant `Date#toISOString` renders as `YYYY-MM-DDTHH:mm:ss.sssZ` (year 9999). */
@@ -88,13 +89,26 @@ function inRange(ms: number | undefined): number | undefined {
   return ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms <= MAX_MS ? ms : undefined;
 }
 
+/**
+ * Epoch seconds to whole milliseconds, truncated, from the number's shortest decimal text: `n * 1000`
+ * in binary floating point puts 1764483458.723 at …722.9999.
+ */
+function secondsToMs(n: number): number {
+  const text = String(n);
+  const dot = text.indexOf('.');
+  if (dot < 0 || text.includes('e')) return Math.floor(n * 1000);
+  const fraction = `${text.slice(dot + 1, dot + 4)}00`.slice(0, 3);
+  return Number(text.slice(0, dot)) * 1000 + Number(fraction);
+}
+
 /** Epoch number in s, ms, µs or ns (decided by magnitude) to ms. */
 export function epochToMs(n: number): number | undefined {
   if (!Number.isFinite(n) || n < 0) return undefined;
-  if (n < 1e11) return inRange(Math.round(n * 1000)); // seconds until year 5138
-  if (n < 1e14) return inRange(Math.round(n)); // milliseconds
-  if (n < 1e17) return inRange(Math.round(n / 1000)); // microseconds
-  return inRange(Math.round(n / 1e6)); // nanoseconds (OTel timeUnixNano)
+  // Finer precision is truncated, as an ISO fraction's is: 06:17:38.7235 is in millisecond .723.
+  if (n < 1e11) return inRange(secondsToMs(n)); // seconds until year 5138
+  if (n < 1e14) return inRange(Math.floor(n)); // milliseconds
+  if (n < 1e17) return inRange(Math.floor(n / 1000)); // microseconds
+  return inRange(Math.floor(n / 1e6)); // nanoseconds (OTel timeUnixNano)
 }
 
 const ISO =
@@ -122,29 +136,45 @@ function fromParts(
   return t === undefined ? undefined : inRange(t - offset * 60_000);
 }
 
+/** A parsed timestamp: the instant, and whether the text named no zone or offset. */
+export interface EventTime {
+  /** Epoch ms; for a zone-less text, its wall time read as UTC. */
+  readonly ms: number;
+  /** The text had no zone or offset (`2026-01-02 03:04:05`, syslog's `Jan  2 03:04:05`). */
+  readonly zoneless: boolean;
+}
+
+function at(ms: number | undefined, zoneless: boolean): EventTime | undefined {
+  return ms === undefined ? undefined : { ms, zoneless };
+}
+
 /**
- * Parses a timestamp string. Text without a zone is taken as UTC. `referenceMs` supplies the year for
+ * Parses a timestamp string, saying whether it named a zone. `referenceMs` supplies the year for
  * syslog's yearless format (the year that puts the time closest to the reference).
  */
-export function parseTimestampText(text: string, referenceMs = Date.now()): number | undefined {
+export function readTimestampText(text: string, referenceMs = Date.now()): EventTime | undefined {
   const fast = canonicalIso(text);
-  if (fast !== undefined) return fast;
+  if (fast !== undefined) return { ms: fast, zoneless: false };
   const s = text.trim();
   if (s.length < 6 || s.length > 40) return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(s)) return epochToMs(Number(s));
+  if (/^\d+(?:\.\d+)?$/.test(s)) return at(epochToMs(Number(s)), false);
   let m = ISO.exec(s) ?? SLASHED.exec(s);
-  if (m) return fromParts(m[1] as string, Number(m[2]) - 1, m[3] as string, m[4], m[5], m[6], m[7], m[8]);
+  if (m) {
+    const ms = fromParts(m[1] as string, Number(m[2]) - 1, m[3] as string, m[4], m[5], m[6], m[7], m[8]);
+    return at(ms, m[8] === undefined);
+  }
   m = CLF.exec(s);
   if (m) {
     const mo = MONTHS[(m[2] as string).toLowerCase()];
     if (mo === undefined) return undefined;
-    return fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+    return at(fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]), false);
   }
   m = RFC1123.exec(s);
   if (m) {
     const mo = MONTHS[(m[2] as string).toLowerCase()];
     if (mo === undefined) return undefined;
-    return fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+    const ms = fromParts(m[3] as string, mo, m[1] as string, m[4], m[5], m[6], m[7], m[8]);
+    return at(ms, m[8] === undefined);
   }
   m = SYSLOG.exec(s);
   if (m) {
@@ -161,8 +191,24 @@ export function parseTimestampText(text: string, referenceMs = Date.now()): numb
         best = t;
       }
     }
-    return best;
+    return at(best, true);
   }
+  return undefined;
+}
+
+/**
+ * Parses a timestamp string to epoch ms. Text without a zone is taken as UTC (see
+ * {@link readTimestampText} to know whether it had one).
+ */
+export function parseTimestampText(text: string, referenceMs = Date.now()): number | undefined {
+  return readTimestampText(text, referenceMs)?.ms;
+}
+
+/** Reads a timestamp field value: number (epoch), digit string (epoch) or text. */
+export function readTimestamp(value: unknown, referenceMs?: number): EventTime | undefined {
+  if (typeof value === 'number') return at(epochToMs(value), false);
+  if (typeof value === 'string') return readTimestampText(value, referenceMs);
+  if (typeof value === 'bigint') return at(epochToMs(Number(value)), false);
   return undefined;
 }
 
@@ -181,14 +227,14 @@ export function parseTimestamp(value: unknown, referenceMs?: number): number | u
 export function leadingTimestamp(
   line: string,
   referenceMs?: number,
-): { ms: number; length: number } | undefined {
+): { ms: number; length: number; zoneless: boolean } | undefined {
   const m = LEADING.exec(line);
   if (!m) return undefined;
   const open = m[1] ?? '';
   const text = m[2] as string;
-  const ms = parseTimestampText(text, referenceMs);
-  if (ms === undefined) return undefined;
-  return { ms, length: open.length + text.length + (m[3] ?? '').length };
+  const time = readTimestampText(text, referenceMs);
+  if (time === undefined) return undefined;
+  return { ms: time.ms, length: open.length + text.length + (m[3] ?? '').length, zoneless: time.zoneless };
 }
 
 const LEADING = new RegExp(
@@ -207,7 +253,29 @@ const LEADING = new RegExp(
   ].join(''),
 );
 
-/** `YYYY-MM-DDTHH:mm:ss.sssZ`. */
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+const DAY_MS = 86_400_000;
+/** The date part (`YYYY-MM-DDT`) of the day last formatted: events of a batch share a few days. */
+let lastDay = Number.NaN;
+let lastDayText = '';
+
+/**
+ * `YYYY-MM-DDTHH:mm:ss.sssZ`, the same text `Date#toISOString` writes, without building a `Date` per
+ * call (every event's timestamp and arrival time pass here).
+ */
 export function toIso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    lastDay = day;
+  }
+  let rest = ms - day * DAY_MS;
+  const h = Math.floor(rest / 3_600_000);
+  rest -= h * 3_600_000;
+  const m = Math.floor(rest / 60_000);
+  rest -= m * 60_000;
+  const s = Math.floor(rest / 1000);
+  return `${lastDayText}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest - s * 1000]}Z`;
 }

@@ -58,47 +58,12 @@ export interface TransformMetrics {
   forwardedRecords: number;
   /** Records set aside for re-ingestion to keep the response under the limit (`deferOversized`). */
   deferredRecords: number;
+  /** Locked-category records that could not be forwarded to the audit stream (delivered here). */
+  auditForwardFailed: number;
+  /** Deferred records that could not be re-ingested (delivered here, compacted if need be). */
+  reingestFailed: number;
   /** Decoded input bytes. */
   bytesIn: number;
   /** Decoded output bytes of `Ok` records. */
   bytesOut: number;
-}
-
-export function emptyMetrics(): TransformMetrics {
-  return {
-    records: { Ok: 0, Dropped: 0, ProcessingFailed: 0 },
-    recordsByCategory: {},
-    eventsByCategory: {},
-    redactions: {},
-    eventsWithSchemaErrors: 0,
-    unparseableEvents: 0,
-    sampledOutEvents: 0,
-    controlMessages: 0,
-    oversizedRecords: 0,
-    forwardedRecords: 0,
-    deferredRecords: 0,
-    bytesIn: 0,
-    bytesOut: 0,
-  };
-}
-
-/** Adds `b` into `a` (for metrics of several `transformRecords` calls in one invocation). */
-export function mergeMetrics(a: TransformMetrics, b: TransformMetrics): TransformMetrics {
-  const sum = <K extends string>(x: Partial<Record<K, number>>, y: Partial<Record<K, number>>) => {
-    for (const k of Object.keys(y) as K[]) x[k] = (x[k] ?? 0) + (y[k] ?? 0);
-  };
-  sum(a.records, b.records);
-  sum(a.recordsByCategory, b.recordsByCategory);
-  sum(a.eventsByCategory, b.eventsByCategory);
-  sum(a.redactions, b.redactions);
-  a.eventsWithSchemaErrors += b.eventsWithSchemaErrors;
-  a.unparseableEvents += b.unparseableEvents;
-  a.sampledOutEvents += b.sampledOutEvents;
-  a.controlMessages += b.controlMessages;
-  a.oversizedRecords += b.oversizedRecords;
-  a.forwardedRecords += b.forwardedRecords;
-  a.deferredRecords += b.deferredRecords;
-  a.bytesIn += b.bytesIn;
-  a.bytesOut += b.bytesOut;
-  return a;
 }

@@ -10,7 +10,7 @@ const isoUtcMs = z
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'ISO-8601 UTC with milliseconds');
 const nullableString = z.string().nullable();
 
-/** One normalized record, exactly the 19 columns of `RECORD_COLUMNS`. */
+/** One normalized record, exactly the columns of `RECORD_COLUMNS`. */
 export const logRecordSchema = z.strictObject({
   timestamp: isoUtcMs,
   level: z.enum(LEVELS),
@@ -31,6 +31,7 @@ export const logRecordSchema = z.strictObject({
   http_path: nullableString,
   http_status: z.number().int().min(100).max(599).nullable(),
   attributes: z.record(z.string(), z.string()),
+  metrics: z.record(z.string(), z.number().finite()),
   redactions: z.record(z.string(), z.number().int().positive()),
   ingest_time: isoUtcMs,
   schema_errors: z.array(z.string()),

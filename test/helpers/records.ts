@@ -27,6 +27,7 @@ export function record(over: Partial<SearchRecord> = {}): SearchRecord {
     http_path: null,
     http_status: null,
     attributes: { 'order.id': '42' },
+    metrics: {},
     redactions: {},
     ingest_time: '2026-11-22T10:15:01.000Z',
     schema_errors: [],

@@ -100,3 +100,42 @@ describe('Redactor.text (properties)', () => {
     );
   });
 });
+
+describe('URL userinfo passwords (properties)', () => {
+  const passwordChar = fc.constantFrom(...'abcXYZ019#/?@:!%&=+$,;[]~*-_.'.split(''));
+  const password = fc
+    .array(passwordChar, { minLength: 1, maxLength: 24 })
+    .map((chars) => chars.join(''))
+    // Not a prefix of the host part, so the password cannot be told from the URL by its shape alone.
+    .filter((p) => !p.startsWith('@'));
+  const user = alnumString(1, 10);
+  const host = fc.constantFrom('db.internal', 'localhost', 'cache-1.prod.example.net', '[fd00::1]');
+  const rest = fc.constantFrom('', ':5432', ':5432/app', '/app?sslmode=require', '#frag', '/');
+  const scheme = fc.constantFrom('postgres', 'mysql', 'https', 'redis', 'amqp', 'mongodb+srv');
+  const context = fc.constantFrom(['', ''], ['connect ', ' now'], ['url=', ''], ['("', '")'], ['dsn: ', '.']);
+
+  it('removes the whole password, whatever it holds, and keeps scheme, user and host', () => {
+    fc.assert(
+      fc.property(scheme, user, password, host, rest, context, (s, u, p, h, r, [before, after]) => {
+        const text = `${before}${s}://${u}:${p}@${h}${r}${after}`;
+        const counts: RedactionCounts = {};
+        const out = redactor.text(text, counts);
+        expect(out).toContain(`${s}://${u}:[REDACTED:password]@`);
+        expect(out).not.toContain(`:${p}@`);
+        expect(counts.url_password).toBe(1);
+        if (!h.startsWith('[')) expect(out).toContain(`@${h}${r}`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('redacts an e-mail user name and still removes the password', () => {
+    fc.assert(
+      fc.property(alnumString(1, 8), password, host, (local, p, h) => {
+        const out = redactor.text(`https://${local}%40corp.example:${p}@${h}:5432/app`, {});
+        expect(out).toContain('://[REDACTED:email]:[REDACTED:password]@');
+        expect(out).not.toContain(`${local}%40corp.example`);
+      }),
+    );
+  });
+});

@@ -82,6 +82,8 @@ describe('Redactor.text', () => {
     ['bearer', 'Authorization: Bearer abc123.def456-ghi', 'abc123.def456-ghi'],
     ['basic_auth', 'header Basic dXNlcjpwYXNz sent', 'dXNlcjpwYXNz'],
     ['url_password', 'connect postgres://app:s3cr3t!@db.internal:5432/app', 's3cr3t!'],
+    ['url_password', 'https://user%40corp.example:pa#ss!word@db.internal:5432/app', 'pa#ss!word'],
+    ['url_password', 'redis://default:p/a?s@s#w@cache.internal:6379', 'p/a?s@s#w'],
     [
       'private_key',
       '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY-----',
@@ -217,5 +219,22 @@ describe('Redactor.value', () => {
     const counts: RedactionCounts = {};
     expect(redactor.value('amount_ref', 4111111111111111, counts)).toBe('[REDACTED:card]');
     expect(redactor.value('count', 1234567, counts)).toBe(1234567);
+  });
+});
+
+describe('Redactor.text on a repeated string', () => {
+  it('returns the same text and counts the same replacements each time (short strings are remembered)', () => {
+    // Prepare
+    const text = 'mail jane@example.org card 4111 1111 1111 1111';
+
+    // Act
+    const first = redact(text);
+    const second = redact(text);
+
+    // Assess
+    expect(second.out).toBe(first.out);
+    expect(second.out).not.toContain('jane@example.org');
+    expect(second.counts).toEqual(first.counts);
+    expect(second.counts.email).toBe(1);
   });
 });

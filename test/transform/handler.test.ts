@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FirehoseClient, type PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { type GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  FirehoseClient,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
+} from '@aws-sdk/client-firehose';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TRANSFORM_ENV } from '../../lambdas/transform/constants';
 import { DEFAULT_CONFIG } from '../../src/config';
@@ -17,46 +22,51 @@ function fixture(name: string): FirehoseTransformationEvent {
   return JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), 'utf8')) as FirehoseTransformationEvent;
 }
 
+const firehoseMock = mockClient(FirehoseClient);
+const secretsMock = mockClient(SecretsManagerClient);
+
 interface Mocks {
-  secretCalls: GetSecretValueCommand[];
-  firehoseCalls: PutRecordBatchCommand[];
-  /** Per PutRecordBatch call: which entries (by index) fail. */
+  /** Per PutRecordBatch call (1-based): which entries (by index) fail. */
   failEntries: (call: number, size: number) => boolean[];
   secretError?: Error;
 }
 
 let mocks: Mocks;
 let stdout: string[];
+let stderr: string[];
+
+const firehoseCalls = (): PutRecordBatchCommandInput[] =>
+  firehoseMock.commandCalls(PutRecordBatchCommand).map((c) => c.args[0].input);
+const secretCalls = () => secretsMock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input);
 
 beforeEach(() => {
   vi.resetModules();
-  mocks = {
-    secretCalls: [],
-    firehoseCalls: [],
-    failEntries: (_c, n) => Array.from({ length: n }, () => false),
-  };
-  vi.spyOn(SecretsManagerClient.prototype, 'send').mockImplementation((async (
-    command: GetSecretValueCommand,
-  ) => {
-    mocks.secretCalls.push(command);
+  mocks = { failEntries: (_c, n) => Array.from({ length: n }, () => false) };
+  secretsMock.reset();
+  secretsMock.on(GetSecretValueCommand).callsFake(async () => {
     if (mocks.secretError) throw mocks.secretError;
     return { SecretString: SECRET };
-  }) as never);
-  vi.spyOn(FirehoseClient.prototype, 'send').mockImplementation((async (command: PutRecordBatchCommand) => {
-    const call = mocks.firehoseCalls.push(command);
-    const n = command.input.Records?.length ?? 0;
-    const fails = mocks.failEntries(call, n);
+  });
+  firehoseMock.reset();
+  firehoseMock.on(PutRecordBatchCommand).callsFake(async (input: PutRecordBatchCommandInput) => {
+    const call = firehoseMock.commandCalls(PutRecordBatchCommand).length;
+    const fails = mocks.failEntries(call, input.Records?.length ?? 0);
     return {
       FailedPutCount: fails.filter(Boolean).length,
       RequestResponses: fails.map((f, i) =>
         f ? { ErrorCode: 'ServiceUnavailableException' } : { RecordId: `r${i}` },
       ),
     };
-  }) as never);
+  });
   stdout = [];
-  // Powertools writes EMF and logs with its own Console on process.stdout.
+  stderr = [];
+  // Powertools writes EMF and logs with its own Console on process.stdout (warnings on stderr).
   vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
+    return true;
+  }) as never);
+  vi.spyOn(process.stderr, 'write').mockImplementation(((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk));
     return true;
   }) as never);
   vi.stubEnv(TRANSFORM_ENV.settings, JSON.stringify(transformConfigSlice(DEFAULT_CONFIG)));
@@ -114,8 +124,12 @@ describe('handler', () => {
     const result = await invoke(fixture('cloudwatch-logs'));
     expect(result.records.map((r) => r.result)).toEqual(['Ok', 'Dropped']);
     const records = decodeRecords(result.records[0]?.data ?? '');
+    // START and REPORT are one event each; REPORT's duration and memory are numbers.
     expect(records.map((r) => r.level)).toEqual(['INFO', 'INFO', 'ERROR', 'INFO']);
+    expect(records[0]?.message).toMatch(/^START RequestId: /);
+    expect(records[3]?.message).toMatch(/^REPORT RequestId: /);
     expect(records[3]?.duration_ms).toBe(102.25);
+    expect(records[3]?.metrics).toMatchObject({ max_memory_used_mb: 70, memory_size_mb: 128 });
     expect(result.records[0]?.metadata?.partitionKeys.category).toBe('runtime');
   });
 
@@ -136,6 +150,15 @@ describe('handler', () => {
     expect(blobs.some((b) => typeof b.BytesIn === 'number' && (b.BytesIn as number) > 0)).toBe(true);
   });
 
+  it('sets the Stream dimension once per cold start: no "already been added" warning on later calls', async () => {
+    const { handler } = await import('../../lambdas/transform/index');
+    for (let i = 0; i < 3; i++) await handler(fixture('direct-put'), {} as Context, () => undefined);
+    expect(`${stdout.join('')}${stderr.join('')}`).not.toContain('has already been added');
+    const ok = emf().filter((b) => b.Result === 'Ok');
+    expect(ok).toHaveLength(3);
+    expect(ok.every((b) => b.Stream === 'logs')).toBe(true);
+  });
+
   it('does not log event contents', async () => {
     await invoke(fixture('direct-put'));
     expect(stdout.join('\n')).not.toContain('ghp_R5fp');
@@ -145,8 +168,8 @@ describe('handler', () => {
     const { handler } = await import('../../lambdas/transform/index');
     await handler(fixture('direct-put'), {} as Context, () => undefined);
     await handler(fixture('direct-put'), {} as Context, () => undefined);
-    expect(mocks.secretCalls).toHaveLength(1);
-    expect(mocks.secretCalls[0]?.input.SecretId).toBe(SECRET_ARN);
+    expect(secretCalls()).toHaveLength(1);
+    expect(secretCalls()[0]?.SecretId).toBe(SECRET_ARN);
   });
 
   it('throws (systemic failure) when the secret cannot be read, and retries on the next invocation', async () => {
@@ -155,7 +178,7 @@ describe('handler', () => {
     await expect(handler(fixture('direct-put'), {} as Context, () => undefined)).rejects.toThrow('denied');
     mocks.secretError = undefined;
     await expect(handler(fixture('direct-put'), {} as Context, () => undefined)).resolves.toBeDefined();
-    expect(mocks.secretCalls).toHaveLength(2);
+    expect(secretCalls()).toHaveLength(2);
   });
 
   it('throws a ConfigError naming every invalid variable', async () => {
@@ -186,18 +209,16 @@ describe('handler', () => {
       const e = event();
       const result = await invoke(e);
       expect(result.records.map((r) => r.result)).toEqual(['Dropped', 'Ok']);
-      expect(mocks.firehoseCalls).toHaveLength(1);
-      expect(mocks.firehoseCalls[0]?.input.DeliveryStreamName).toBe('loglake-audit');
-      const sent = mocks.firehoseCalls[0]?.input.Records?.map((r) =>
-        Buffer.from(r.Data ?? []).toString('base64'),
-      );
+      expect(firehoseCalls()).toHaveLength(1);
+      expect(firehoseCalls()[0]?.DeliveryStreamName).toBe('loglake-audit');
+      const sent = firehoseCalls()[0]?.Records?.map((r) => Buffer.from(r.Data ?? []).toString('base64'));
       expect(sent).toEqual([e.records[0]?.data]);
     });
 
     it('retries failed entries and keeps records in logs with a schema error if forwarding still fails', async () => {
       mocks.failEntries = (_call, n) => Array.from({ length: n }, () => true);
       const result = await invoke(event());
-      expect(mocks.firehoseCalls.length).toBe(4);
+      expect(firehoseCalls().length).toBe(4);
       expect(result.records.map((r) => r.result)).toEqual(['Ok', 'Ok']);
       const kept = decodeRecords(result.records[0]?.data ?? '');
       expect(result.records[0]?.metadata?.partitionKeys.category).toBe('audit');
@@ -224,17 +245,16 @@ describe('handler', () => {
     const dropped = result.records.filter((r) => r.result === 'Dropped').map((r) => r.recordId);
     expect(dropped.length).toBeGreaterThan(0);
     expect(result.records.filter((r) => r.result === 'Ok').length).toBe(12 - dropped.length);
-    const reingested = mocks.firehoseCalls.flatMap((c) => c.input.Records ?? []);
-    expect(mocks.firehoseCalls.every((c) => c.input.DeliveryStreamName === 'loglake-logs')).toBe(true);
+    const reingested = firehoseCalls().flatMap((c) => c.Records ?? []);
+    expect(firehoseCalls().every((c) => c.DeliveryStreamName === 'loglake-logs')).toBe(true);
     expect(reingested).toHaveLength(dropped.length);
   });
 
   it('falls back to compact records, and stops re-ingesting, when it may not write to its own stream', async () => {
     const { handler } = await import('../../lambdas/transform/index');
-    vi.mocked(FirehoseClient.prototype.send).mockImplementation((async (command: PutRecordBatchCommand) => {
-      mocks.firehoseCalls.push(command);
-      throw Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
-    }) as never);
+    firehoseMock
+      .on(PutRecordBatchCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     const line = JSON.stringify({ level: 'info', service: 'bulk', msg: 'x'.repeat(40), n: 1 });
     const data = Buffer.from(`${Array.from({ length: 2_400 }, () => line).join('\n')}\n`).toString('base64');
     const event: FirehoseTransformationEvent = {
@@ -246,12 +266,12 @@ describe('handler', () => {
       })),
     };
     const first = await handler(event, {} as Context, () => undefined);
-    expect(mocks.firehoseCalls).toHaveLength(1);
+    expect(firehoseCalls()).toHaveLength(1);
     expect(first?.records.every((r) => r.result === 'Ok')).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(first))).toBeLessThanOrEqual(LAMBDA_RESPONSE_LIMIT_BYTES);
     const compact = first?.records.filter((r) => decodeRecords(r.data ?? '').length === 1) ?? [];
     expect(compact.length).toBeGreaterThan(0);
     await handler(event, {} as Context, () => undefined);
-    expect(mocks.firehoseCalls).toHaveLength(1);
+    expect(firehoseCalls()).toHaveLength(1);
   });
 });

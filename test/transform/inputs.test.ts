@@ -56,7 +56,7 @@ describe('transformRecords input detection', () => {
     const data = JSON.stringify({ level: 'info', msg: 'pretty', nested: { items: [{ a: 1 }] } }, null, 2);
     const { records } = transformOne(data);
     expect(records).toHaveLength(1);
-    expect(records[0]).toMatchObject({ message: 'pretty', attributes: { 'nested.items.0.a': '1' } });
+    expect(records[0]).toMatchObject({ message: 'pretty', metrics: { 'nested.items.0.a': 1 } });
   });
 
   it('reads CloudWatch Logs DATA_MESSAGE payloads, keeping the log group and stream', () => {
@@ -115,12 +115,12 @@ describe('transformRecords input detection', () => {
     expect(transformOne(data).records.map((r) => r.message)).toEqual(['a', 'b']);
   });
 
-  it('reads plain text lines, keeping indented continuation lines with their event', () => {
+  it('reads plain text lines, keeping stack-trace lines with their event', () => {
     const data =
       '2026-01-02T03:04:05Z ERROR boom\n    at f (a.js:1:1)\nCaused by: x\n2026-01-02T03:04:05Z INFO next';
-    expect(transformOne(data).records.map((r) => [r.level, r.message])).toEqual([
-      ['ERROR', 'boom\n    at f (a.js:1:1)\nCaused by: x'],
-      ['INFO', 'next'],
+    expect(transformOne(data).records.map((r) => [r.level, r.message, r.stack_trace])).toEqual([
+      ['ERROR', 'boom', '    at f (a.js:1:1)\nCaused by: x'],
+      ['INFO', 'next', null],
     ]);
   });
 

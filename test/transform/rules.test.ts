@@ -23,6 +23,7 @@ const base: LogRecord = {
   http_path: null,
   http_status: null,
   attributes: {},
+  metrics: {},
   redactions: {},
   ingest_time: '2026-01-02T03:04:05.000Z',
   schema_errors: [],

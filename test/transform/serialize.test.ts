@@ -24,6 +24,7 @@ const record: fc.Arbitrary<LogRecord> = fc.record({
   http_path: nullable(text),
   http_status: nullable(fc.integer({ min: 100, max: 599 })),
   attributes: fc.dictionary(text, text, { maxKeys: 5 }),
+  metrics: fc.dictionary(text, fc.double({ noNaN: true, noDefaultInfinity: true }), { maxKeys: 3 }),
   redactions: fc.dictionary(text, fc.integer({ min: 1, max: 99 }), { maxKeys: 3 }),
   ingest_time: iso,
   schema_errors: fc.array(text, { maxLength: 3 }),

@@ -35,6 +35,7 @@ describe('parseTextLine', () => {
   it('reads Python logging: asctime - name - LEVEL - message', () => {
     expect(text('2026-01-02 03:04:05,000 - app.db - WARNING - slow query')).toEqual({
       timestamp: T,
+      timestampZoneless: true,
       logger: 'app.db',
       level: 'WARNING',
       message: 'slow query',
@@ -46,12 +47,12 @@ describe('parseTextLine', () => {
   });
 
   it.each([
-    ['2026-01-02T03:04:05Z ERROR payment failed', 'ERROR', 'payment failed'],
-    ['[2026-01-02 03:04:05] [warn] disk low', 'warn', 'disk low'],
-    ['2026-01-02 03:04:05 | INFO | ready', 'INFO', 'ready'],
-    ['INFO 2026-01-02T03:04:05Z ready', 'INFO', 'ready'],
-  ])('reads a leading timestamp and level from %j', (line, level, message) => {
-    expect(text(line)).toEqual({ timestamp: T, level, message });
+    ['2026-01-02T03:04:05Z ERROR payment failed', 'ERROR', 'payment failed', {}],
+    ['[2026-01-02 03:04:05] [warn] disk low', 'warn', 'disk low', { timestampZoneless: true }],
+    ['2026-01-02 03:04:05 | INFO | ready', 'INFO', 'ready', { timestampZoneless: true }],
+    ['INFO 2026-01-02T03:04:05Z ready', 'INFO', 'ready', {}],
+  ])('reads a leading timestamp and level from %j', (line, level, message, zone) => {
+    expect(text(line)).toEqual({ timestamp: T, level, message, ...zone });
   });
 
   it('keeps the whole line as the message when there is neither timestamp nor level', () => {
@@ -70,7 +71,7 @@ describe('parseTextLine', () => {
       attributes: {
         client_ip: '203.0.113.9',
         remote_user: 'frank',
-        response_bytes: '2326',
+        response_bytes: 2326,
         user_agent: 'curl/8.0',
       },
     });
@@ -91,7 +92,7 @@ describe('parseTextLine (logfmt)', () => {
   it('reads a logfmt line as an object', () => {
     expect(parseTextLine('time=2026-01-02T03:04:05Z level=info msg="hello world" user_id=42')).toEqual({
       kind: 'object',
-      object: { time: '2026-01-02T03:04:05Z', level: 'info', msg: 'hello world', user_id: '42' },
+      object: { time: '2026-01-02T03:04:05Z', level: 'info', msg: 'hello world', user_id: 42 },
     });
   });
 

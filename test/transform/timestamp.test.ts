@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   epochToMs,
   leadingTimestamp,
   parseTimestamp,
   parseTimestampText,
+  toIso,
 } from '../../src/transform/timestamp';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
@@ -65,10 +67,56 @@ describe('epochToMs', () => {
 describe('leadingTimestamp', () => {
   it('finds a bracketed timestamp at the start of a line and its length', () => {
     const line = '[2026-01-02 03:04:05,678] INFO hello';
-    expect(leadingTimestamp(line)).toEqual({ ms: T, length: 25 });
+    expect(leadingTimestamp(line)).toEqual({ ms: T, length: 25, zoneless: true });
   });
 
   it('finds nothing in a line without a leading timestamp', () => {
     expect(leadingTimestamp('hello 2026-01-02T03:04:05Z')).toBeUndefined();
+  });
+});
+
+describe('toIso', () => {
+  it('writes what Date#toISOString writes, for any instant', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ min: 0, max: 253_402_300_799_999 }),
+          fc.double({ noNaN: true }),
+          fc.integer({ min: -1e12, max: 0 }),
+        ),
+        (ms) => {
+          let expected: string;
+          try {
+            expected = new Date(ms).toISOString();
+          } catch {
+            expect(() => toIso(ms)).toThrow(RangeError);
+            return;
+          }
+          expect(toIso(ms)).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('epochToMs on epoch seconds', () => {
+  it('truncates to the millisecond the seconds were written with, never one below', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 99_999_999_999_999 }),
+        fc.integer({ min: 0, max: 999 }),
+        (ms, us) => {
+          // `ms` milliseconds written as seconds, with and without microseconds after them.
+          expect(epochToMs(ms / 1000)).toBe(ms);
+          const written = `${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}${String(us).padStart(3, '0')}`;
+          const withMicros = Number(written);
+          // Only where a double holds what was written (16+ significant digits may not).
+          if (String(withMicros) === written.replace(/0+$/, '').replace(/\.$/, ''))
+            expect(epochToMs(withMicros)).toBe(ms);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

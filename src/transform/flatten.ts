@@ -1,0 +1,138 @@
+/**
+ * Flattening a structured event into dotted leaf paths (`err.stack`, `http.request.method`), the form
+ * field recognition (`fields.ts`) looks up. OTLP/JSON `AnyValue` wrappers and attribute lists are
+ * unwrapped on the way.
+ */
+import { MESSAGE_KEYS } from './fields';
+
+/** Objects nested deeper than this are kept whole as JSON text (bounded recursion). */
+const MAX_FLATTEN_DEPTH = 16;
+const STACK_KEYS = new Set(['stack', 'stackTrace', 'stack_trace', 'stacktrace']);
+
+/**
+ * `prefix.key`, the same string object every time: field names repeat across events, and a reused
+ * string keeps its hash (map lookups) and its internalized form (attribute keys) instead of being
+ * rebuilt per event. A pure cache: any caller at any depth gets the same answer.
+ */
+const joined = new Map<string, Map<string, string>>();
+let joinedSize = 0;
+
+function joinPath(prefix: string, key: string): string {
+  let inner = joined.get(prefix);
+  if (inner === undefined) {
+    if (joinedSize > 50_000) {
+      joined.clear();
+      joinedSize = 0;
+    }
+    inner = new Map();
+    joined.set(prefix, inner);
+  }
+  let path = inner.get(key);
+  if (path === undefined) {
+    path = `${prefix}.${key}`;
+    inner.set(key, path);
+    joinedSize++;
+  }
+  return path;
+}
+
+/** Leaf fields of an object, appended to parallel arrays of dotted paths and values. */
+export function flatten(
+  obj: Record<string, unknown>,
+  prefix: string,
+  depth: number,
+  paths: string[],
+  values: unknown[],
+): void {
+  for (const key in obj) {
+    const v = obj[key];
+    const path = prefix === '' ? key : joinPath(prefix, key);
+    if (v === null || typeof v !== 'object') {
+      paths.push(path);
+      values.push(v);
+    } else if (depth === 0 && MESSAGE_KEYS.has(key)) {
+      paths.push(path);
+      values.push(unwrapAnyValue(v));
+    } else if (depth >= MAX_FLATTEN_DEPTH) {
+      paths.push(path);
+      values.push(JSON.stringify(v));
+    } else if (Array.isArray(v)) {
+      if (STACK_KEYS.has(key) && v.every((line) => typeof line === 'string')) {
+        // Lambda's JSON log format sends `stackTrace` as an array of lines.
+        paths.push(path);
+        values.push(v.join('\n'));
+      } else if (STACK_KEYS.has(key)) {
+        // zerolog's `stack` (pkgerrors) is an array of frame objects: one stack, kept as printed.
+        paths.push(path);
+        values.push(JSON.stringify(v));
+      } else if (v.length === 0) {
+        paths.push(path);
+        values.push('[]');
+      } else if (isOtlpAttributeList(v)) {
+        flatten(otlpAttributes(v), path, depth + 1, paths, values);
+      } else {
+        for (let i = 0; i < v.length; i++) {
+          const item: unknown = v[i];
+          if (item !== null && typeof item === 'object') {
+            flatten({ [i]: item }, path, depth + 1, paths, values);
+          } else {
+            paths.push(joinPath(path, String(i)));
+            values.push(item);
+          }
+        }
+      }
+    } else {
+      const entries = v as Record<string, unknown>;
+      let empty = true;
+      for (const _ in entries) {
+        empty = false;
+        break;
+      }
+      if (empty) {
+        paths.push(path);
+        values.push('{}');
+      } else {
+        flatten(entries, path, depth + 1, paths, values);
+      }
+    }
+  }
+}
+
+/** OTLP/JSON `AnyValue` (`{"stringValue": "…"}`) to a plain value; other objects unchanged. */
+export function unwrapAnyValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length !== 1) return v;
+  switch (keys[0]) {
+    case 'stringValue':
+    case 'boolValue':
+    case 'doubleValue':
+      return o[keys[0]];
+    case 'intValue':
+      return typeof o.intValue === 'string' ? Number(o.intValue) : o.intValue;
+    default:
+      return v;
+  }
+}
+
+function isOtlpAttributeList(v: unknown[]): v is Array<{ key: string; value: unknown }> {
+  const first = v[0];
+  return (
+    first !== null &&
+    typeof first === 'object' &&
+    typeof (first as { key?: unknown }).key === 'string' &&
+    'value' in first &&
+    Object.keys(first).length === 2
+  );
+}
+
+/** OTLP `[{ key, value: AnyValue }]` as a plain object. */
+export function otlpAttributes(v: ReadonlyArray<{ key: string; value: unknown }>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const item of v) {
+    if (item && typeof item === 'object' && typeof item.key === 'string')
+      out[item.key] = unwrapAnyValue(item.value);
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+/**
+ * Multi-line events: which consecutive text lines form one event, and where its stack trace begins.
+ * A stack trace's lines attach to the event they belong to — Python `Traceback (most recent call
+ * last):` … `ValueError: …` (chained tracebacks too), Java `\tat …`, `Caused by: …`, `... 12 more`,
+ * Node `    at …`, Go `goroutine 1 [running]:` and its frames, .NET `   at …` — and, after a line that
+ * matches the start-of-event pattern (`^\d{4}-\d{2}-\d{2}` by default), every following line that does
+ * not look like an event of its own. Every line ends up in exactly one group (a property test holds
+ * this), so nothing is lost or duplicated.
+ */
+
+/** Default start-of-event pattern for plain text: a line beginning with a date. */
+export const DEFAULT_START_PATTERN = String.raw`^\d{4}-\d{2}-\d{2}`;
+
+/** One event's lines: `[start, end)`; lines from `traceAt` on are its stack trace. */
+export interface LineGroup {
+  readonly start: number;
+  readonly end: number;
+  /** First line of the stack trace (`end` when there is none). */
+  readonly traceAt: number;
+}
+
+/** Lines that open a Python traceback, or chain one to the next. */
+const PY_TRACEBACK = /^Traceback \(most recent call last\):\s*$/;
+const PY_CHAIN =
+  /^(?:During handling of the above exception, another exception occurred:|The above exception was the direct cause of the following exception:)\s*$/;
+/** The line that ends a Python traceback: `ValueError: bad`, `KeyError`, `mod.CustomError: x`. */
+const PY_EXCEPTION = /^[A-Za-z_][\w.]*(?::|$)/;
+/** An indented stack frame: Java/.NET/Node `at`, Python `File "`, Java `... 12 more`, Go `/path.go:12`. */
+const FRAME =
+  /^\s+(?:at\s|File "|\.\.\. \d+ (?:more|common frames omitted)|--- End of |\S+\.go:\d+|\S+\.(?:py|js|ts|java|kt|cs|rb|php):\d+|Caused by: |Suppressed: )/;
+/** Java/.NET exception line, also as the head of a trace: `java.lang.IllegalStateException: boom`. */
+export const QUALIFIED_EXCEPTION =
+  /^(?:Exception in thread "[^"]*" |Unhandled exception\. )?((?:[A-Za-z_$][\w$]*\.)+[A-Za-z_$][\w$]*(?:Exception|Error|Throwable|Fault|Failure))(?::|$|\s)/;
+/** `TypeError: x` (Node, Python) — a trace head only when frames follow. */
+export const BARE_EXCEPTION = /^([A-Z][\w$]*(?:Error|Exception))(?::|$)/;
+const CAUSE = /^(?:Caused by|Suppressed): /;
+const GOROUTINE = /^goroutine \d+ \[[^\]]*\]:\s*$/;
+/** Lines of a Go goroutine dump that are not indented: `main.main()`, `created by …`, `exit status 2`. */
+const GO_DUMP_LINE = /^(?:[\w./*()[\]{}-]+\(.*\)|created by |exit status \d+|\[signal )/;
+/**
+ * A line that looks like an event of its own: a leading timestamp, a level word (`INFO`, `[warn]`,
+ * `panic:`), a syslog priority, an access log's client address, JSON, a Lambda platform line.
+ */
+const EVENT_LIKE =
+  /^(?:[[(]?\d{4}[-/]\d{2}[-/]\d{2}|[[(<]?(?:trace|debug|info|notice|warn|warning|error|err|fatal|crit|critical|panic|severe)(?:[\])>:\s]|$)|<\d{1,3}>|[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}|\d{2}\/[A-Z][a-z]{2}\/\d{4}|\{|\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3} |(?:START|END|REPORT) RequestId: |(?:INIT|RESTORE)_(?:START|REPORT) |XRAY TraceId: )/i;
+const GO_SIGNAL = /^\[signal /;
+
+function isIndented(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return c === 32 || c === 9;
+}
+
+/** Whether `line` opens a stack trace by itself (Python traceback, Java/.NET exception line). */
+export function isTraceHead(line: string): boolean {
+  return PY_TRACEBACK.test(line) || QUALIFIED_EXCEPTION.test(line);
+}
+
+type Mode = 'none' | 'python' | 'goroutine';
+
+/**
+ * Groups lines into events. `startPattern` marks lines that always begin an event; after one, lines
+ * that look like nothing of their own continue it. A blank line belongs to an event only between two of
+ * its lines (a chained Python traceback's); leading and trailing blank lines, which hold nothing, belong
+ * to none.
+ */
+export function groupLines(lines: readonly string[], startPattern: RegExp | undefined): LineGroup[] {
+  const groups: LineGroup[] = [];
+  let start = -1;
+  let traceAt = -1;
+  let opensWithStart = false;
+  let mode: Mode = 'none';
+
+  const close = (end: number) => {
+    if (start >= 0) groups.push({ start, end, traceAt: traceAt >= 0 ? traceAt : end });
+  };
+  /** First of the blank lines since the last non-blank one (-1: none). */
+  let blankFrom = -1;
+  const open = (i: number, line: string) => {
+    close(blankFrom >= 0 ? blankFrom : i);
+    start = i;
+    opensWithStart = startPattern?.test(line) ?? false;
+    mode = PY_TRACEBACK.test(line) ? 'python' : 'none';
+    traceAt = isTraceHead(line) ? i : -1;
+  };
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.trim() === '') {
+      if (start >= 0 && blankFrom < 0) blankFrom = i;
+      continue;
+    }
+    if (start < 0) {
+      open(i, line);
+      blankFrom = -1;
+      continue;
+    }
+    const kind = continuation(line, lines[i + 1], mode, opensWithStart, startPattern);
+    if (kind === undefined) {
+      open(i, line);
+      blankFrom = -1;
+      continue;
+    }
+    blankFrom = -1;
+    if (kind !== 'text' && traceAt < 0) traceAt = i;
+    if (kind === 'python') mode = 'python';
+    else if (kind === 'python-end') mode = 'none';
+    else if (kind === 'goroutine') mode = 'goroutine';
+  }
+  close(blankFrom >= 0 ? blankFrom : lines.length);
+  return groups;
+}
+
+/** How `line` continues the open event (`text`, or a kind of trace line), or `undefined` if it does not. */
+function continuation(
+  line: string,
+  next: string | undefined,
+  mode: Mode,
+  opensWithStart: boolean,
+  startPattern: RegExp | undefined,
+): 'text' | 'trace' | 'python' | 'python-end' | 'goroutine' | undefined {
+  if (startPattern?.test(line)) return undefined;
+  if (mode === 'python') {
+    if (isIndented(line) || PY_CHAIN.test(line) || PY_TRACEBACK.test(line)) return 'python';
+    if (PY_EXCEPTION.test(line)) return 'python-end';
+  }
+  if (PY_TRACEBACK.test(line) || PY_CHAIN.test(line)) return 'python';
+  if (isIndented(line)) return FRAME.test(line) ? 'trace' : 'text';
+  if (CAUSE.test(line) || QUALIFIED_EXCEPTION.test(line) || GO_SIGNAL.test(line)) return 'trace';
+  if (BARE_EXCEPTION.test(line) && next !== undefined && FRAME.test(next)) return 'trace';
+  if (GOROUTINE.test(line)) return 'goroutine';
+  const eventLike = EVENT_LIKE.test(line);
+  if (mode === 'goroutine' && !eventLike && GO_DUMP_LINE.test(line)) return 'goroutine';
+  if (opensWithStart && !eventLike) return 'text';
+  return undefined;
+}
+
+/**
+ * The exception class a stack trace names: the last exception of a Python traceback (the one raised),
+ * the first of a Java/.NET trace (the causes follow), a Node `TypeError`, or `panic` for a Go dump.
+ */
+export function exceptionType(lines: readonly string[]): string | undefined {
+  let python: string | undefined;
+  let inPython = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (PY_TRACEBACK.test(line)) {
+      inPython = true;
+      continue;
+    }
+    if (inPython) {
+      if (isIndented(line) || PY_CHAIN.test(line) || line.trim() === '') continue;
+      const m = /^([A-Za-z_][\w.]*)(?::|$)/.exec(line);
+      if (m) python = m[1];
+      inPython = false;
+    }
+  }
+  if (python !== undefined) return python;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const qualified = QUALIFIED_EXCEPTION.exec(line);
+    if (qualified) return qualified[1];
+    const bare = BARE_EXCEPTION.exec(line);
+    if (bare && lines[i + 1] !== undefined && FRAME.test(lines[i + 1] as string)) return bare[1];
+    if (GOROUTINE.test(line)) return 'panic';
+  }
+  return undefined;
+}
+
+/** `… ToolError: tool failed` at the end of a message line (Node's `util.format` of an error). */
+const TRAILING_EXCEPTION = /(?:^|\s)((?:[A-Za-z_$][\w$]*\.)*[A-Z][\w$]*(?:Error|Exception)): [^\n]*$/;
+
+/**
+ * The exception class of a stack trace that came in a field of its own (`stack`, `exc_info`,
+ * `error.stack_trace`): as {@link exceptionType} for a Python, Java, .NET or Node trace; a Node trace
+ * printed after its message (`failed ToolError: x` then `    at …` lines) names it at the message's
+ * end. A Go goroutine dump names no class.
+ */
+export function stackErrorType(stack: string, message: string | undefined): string | undefined {
+  const lines = stack.split('\n');
+  const first = lines[0] ?? '';
+  if (GOROUTINE.test(first)) return undefined;
+  const own = exceptionType(lines);
+  if (own !== undefined && own !== 'panic') return own;
+  const bare = BARE_EXCEPTION.exec(first);
+  if (bare) return bare[1];
+  if (isIndented(first) && FRAME.test(first) && message !== undefined) {
+    const lastLine = message.slice(message.lastIndexOf('\n') + 1);
+    return TRAILING_EXCEPTION.exec(lastLine)?.[1];
+  }
+  return undefined;
+}

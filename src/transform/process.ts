@@ -1,0 +1,177 @@
+/**
+ * One Firehose invocation, end to end: transform the batch, send the records that leave this stream
+ * (locked categories forwarded to the audit stream, records deferred to keep the response under 6 MB
+ * re-ingested into this stream), and transform again whatever could not leave, within the same response
+ * budget. The shape of Powertools' `processPartialResponse`: the core decides, a port does the I/O. The
+ * Lambda handler passes a {@link RecordSink} over the real Firehose client; tests pass an in-memory one.
+ */
+import { DEFAULT_MAX_RESPONSE_BYTES, responseBytes } from './response';
+import { type TransformOptions, transformRecords } from './transform';
+import type {
+  TransformInputRecord,
+  TransformMetrics,
+  TransformOutputRecord,
+  TransformSettings,
+} from './types';
+
+/** Schema error on a locked-category record that stays in the logs bucket (nothing is lost). */
+export const FORWARD_FAILED_ERROR = 'locked category could not be forwarded to audit stream';
+
+/** What a {@link RecordSink} reports for one `put`. */
+export interface SinkResult {
+  /** Per input index: whether the stream acknowledged the record (after the sink's own retries). */
+  readonly delivered: readonly boolean[];
+  /** Whether the sink met an error retrying cannot fix (e.g. AccessDeniedException). */
+  readonly permanent: boolean;
+  /** Attempts the sink made (for the failure report). */
+  readonly attempts: number;
+  /** Distinct error codes of the records that were not delivered. */
+  readonly errorCodes: readonly string[];
+}
+
+/** The port through which records leave this stream (PutRecordBatch into another delivery stream). */
+export interface RecordSink {
+  /** Puts `records` (original bytes) into `stream`. Never rejects for a delivery failure. */
+  put(stream: string, records: readonly Uint8Array[]): Promise<SinkResult>;
+}
+
+/** Why some records could not leave this stream; they are delivered here instead. */
+export interface SendFailure {
+  readonly purpose: 'forward to the audit stream' | 're-ingest oversized records';
+  readonly stream: string;
+  readonly records: number;
+  readonly attempts: number;
+  readonly errorCodes: readonly string[];
+  readonly permanent: boolean;
+}
+
+export interface ProcessorOptions {
+  /** Where forwarded and re-ingested records go. */
+  readonly sink: RecordSink;
+  /**
+   * The audit delivery stream; on the `logs` stream, records in a locked category are forwarded there.
+   * @default none (locked records stay in this stream)
+   */
+  readonly auditStream?: string;
+  /** Passed to every {@link transformRecords} call (sampling randomness, clock). */
+  readonly transform?: Pick<TransformOptions, 'random' | 'now'>;
+}
+
+export interface ProcessResult {
+  /** One output per input `recordId`, in input order. */
+  readonly records: TransformOutputRecord[];
+  /** Counters of the invocation, send failures included. */
+  readonly metrics: TransformMetrics;
+  /** One entry per send that left records behind (for the handler's log). */
+  readonly failures: SendFailure[];
+}
+
+/** `arn:aws:firehose:<region>:<account>:deliverystream/<name>` → `<name>`. */
+export function streamNameFromArn(arn: string | undefined): string | undefined {
+  const m = /:deliverystream\/([A-Za-z0-9_.-]+)$/.exec(arn ?? '');
+  return m?.[1];
+}
+
+/**
+ * Processes Firehose transformation batches for one settings object. Keeps one piece of state across
+ * invocations: once re-ingestion failed with a permanent error (the function may not write to its own
+ * stream), it stops trying and falls back to the compact form at once.
+ */
+export class FirehoseProcessor {
+  private reingestAllowed = true;
+
+  constructor(
+    private readonly settings: TransformSettings,
+    private readonly options: ProcessorOptions,
+  ) {}
+
+  /** The delivery stream this processor transforms for. */
+  get stream(): TransformSettings['stream'] {
+    return this.settings.stream;
+  }
+
+  /**
+   * Transforms `records` (Firehose event records, read as they are) arriving on the stream named
+   * `ownStream` (from the event's `deliveryStreamArn`; without it nothing is re-ingested).
+   */
+  async process(
+    records: readonly TransformInputRecord[],
+    ownStream: string | undefined,
+  ): Promise<ProcessResult> {
+    const { settings, options } = this;
+    const audit = settings.stream === 'logs' ? options.auditStream : undefined;
+    const first = transformRecords(records, settings, {
+      ...options.transform,
+      forwardLocked: audit !== undefined,
+      deferOversized: ownStream !== undefined && this.reingestAllowed,
+    });
+    const failures: SendFailure[] = [];
+    const stayErrors = new Map<string, string>();
+    const stay = new Set<string>();
+
+    if (audit !== undefined && first.forward.length > 0) {
+      const failed = await this.send(audit, first.forward, 'forward to the audit stream', failures);
+      for (const r of failed) stayErrors.set(r.recordId, FORWARD_FAILED_ERROR);
+    }
+    if (ownStream !== undefined && first.deferred.length > 0) {
+      const failed = await this.send(ownStream, first.deferred, 're-ingest oversized records', failures);
+      for (const r of failed) stay.add(r.recordId);
+    }
+    const forwardFailed = stayErrors.size;
+    const reingestFailed = stay.size;
+    if (forwardFailed + reingestFailed === 0) {
+      return { records: first.records, metrics: first.metrics, failures };
+    }
+
+    // Records that could not leave this stream are delivered here after all. Everything not sent away
+    // is transformed again in one call, so the response limit is shared (largest compacted first).
+    for (const id of stayErrors.keys()) stay.add(id);
+    const sent = new Set<string>();
+    for (const r of first.forward) if (!stay.has(r.recordId)) sent.add(r.recordId);
+    for (const r of first.deferred) if (!stay.has(r.recordId)) sent.add(r.recordId);
+    const kept = first.records.filter((r) => sent.has(r.recordId));
+    const again = transformRecords(
+      records.filter((r) => !sent.has(r.recordId)),
+      settings,
+      {
+        ...options.transform,
+        recordErrors: stayErrors,
+        maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(kept),
+      },
+    );
+    const replaced = new Map(again.records.map((r) => [r.recordId, r]));
+    const metrics = again.metrics;
+    metrics.forwardedRecords = first.metrics.forwardedRecords - forwardFailed;
+    metrics.deferredRecords = first.metrics.deferredRecords - reingestFailed;
+    metrics.auditForwardFailed = forwardFailed;
+    metrics.reingestFailed = reingestFailed;
+    metrics.records.Dropped += metrics.forwardedRecords + metrics.deferredRecords;
+    return { records: first.records.map((r) => replaced.get(r.recordId) ?? r), metrics, failures };
+  }
+
+  /** Puts the original bytes of `inputs` into `stream`; returns the inputs that could not be delivered. */
+  private async send(
+    stream: string,
+    inputs: readonly TransformInputRecord[],
+    purpose: SendFailure['purpose'],
+    failures: SendFailure[],
+  ): Promise<TransformInputRecord[]> {
+    const result = await this.options.sink.put(
+      stream,
+      inputs.map((r) => Buffer.from(r.data, 'base64')),
+    );
+    const failed = inputs.filter((_, i) => !result.delivered[i]);
+    if (result.permanent && purpose === 're-ingest oversized records') this.reingestAllowed = false;
+    if (failed.length > 0) {
+      failures.push({
+        purpose,
+        stream,
+        records: failed.length,
+        attempts: result.attempts,
+        errorCodes: result.errorCodes,
+        permanent: result.permanent,
+      });
+    }
+    return failed;
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Producer recognition: a table of shapes, each recognizing one producer's JSON by its keys and
+ * mapping its fields to the record's columns. What a shape leaves in `rest` still goes through the
+ * generic field recognition (`fields.ts`), and every field not taken stays in `attributes`/`metrics`.
+ *
+ * To teach the transform a new logger, add a file here exporting a {@link ProducerShape} (or a
+ * {@link BatchShape} for a document that holds many events) and list it below; nothing else changes.
+ * Order matters: the first shape whose `matches` accepts an object reads it.
+ */
+import { clef } from './clef';
+import { ecs } from './ecs';
+import { gcp } from './gcp';
+import { gelf } from './gelf';
+import { lambdaJson, lambdaPlatform } from './lambda';
+import { loguru } from './loguru';
+import { otlpBatch } from './otlp';
+import { pinoBunyan } from './pino';
+import type { BatchShape, Json, ProducerShape } from './shape';
+
+export type { BatchShape, Columns, Json, ProducerShape, Recognized } from './shape';
+
+/** Shapes of one event, tried in order. */
+export const PRODUCER_SHAPES: readonly ProducerShape[] = [
+  loguru,
+  clef,
+  lambdaPlatform,
+  lambdaJson,
+  gcp,
+  ecs,
+  gelf,
+  pinoBunyan,
+];
+
+/** Documents that hold many events (fanned out into one event each). */
+export const BATCH_SHAPES: readonly BatchShape[] = [otlpBatch];
+
+/** The first shape that recognizes `o`, if any. */
+export function recognize(o: Json): ProducerShape | undefined {
+  for (const shape of PRODUCER_SHAPES) if (shape.matches(o)) return shape;
+  return undefined;
+}
+
+/** The events of a batch document, or `undefined` when `o` is not one. */
+export function expandBatch(o: Json): Json[] | undefined {
+  for (const shape of BATCH_SHAPES) if (shape.matches(o)) return shape.expand(o);
+  return undefined;
+}
