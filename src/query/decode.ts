@@ -16,7 +16,9 @@ export interface SearchRecord extends LogRecord {
 
 /** One row of an aggregate query. Group columns are present only when grouped by. */
 export interface AggregateRow {
-  readonly group: Partial<Record<GroupColumn, string | number | null>>;
+  /** Group values by group label (`service`, `attributes.model`); empty when not grouped. */
+  readonly group: Partial<Record<GroupColumn, string | number | null>> &
+    Readonly<Record<string, string | number | null | undefined>>;
   /** Start of the time bucket, ISO-8601 UTC; present only when bucketed. */
   readonly bucketStart?: string;
   readonly count: number;
@@ -26,6 +28,8 @@ export interface AggregateRow {
   readonly lastSeen: string | null;
   /** Up to `samples` distinct correlation ids; empty when not requested or none. */
   readonly sampleCorrelationIds: string[];
+  /** The query's `aggregates` by label (`p95(duration_ms)`), in order; empty when it had none. */
+  readonly values: Readonly<Record<string, number | string | null>>;
 }
 
 /** Decode one cell by its column kind. */
@@ -43,6 +47,8 @@ export function decodeCell(column: ResultColumn, value: unknown): unknown {
       return isoTimestamp(value);
     case 'json':
       return typeof value === 'string' ? (value === '' ? null : JSON.parse(value)) : value;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : String(value).toLowerCase() === 'true';
   }
 }
 
@@ -97,10 +103,11 @@ export function decodeSearchRow(columns: readonly ResultColumn[], row: RawRow): 
 /** An aggregate result row. */
 export function decodeAggregateRow(columns: readonly ResultColumn[], row: RawRow): AggregateRow {
   const v = decodeRow(columns, row);
-  const group: Partial<Record<GroupColumn, string | number | null>> = {};
+  const group: Record<string, string | number | null> = {};
+  const values: Record<string, number | string | null> = {};
   for (const c of columns) {
-    if (!AGGREGATE_VALUE_COLUMNS.has(c.name))
-      group[c.name as GroupColumn] = v[c.name] as string | number | null;
+    if (c.aggregate) values[c.label ?? c.name] = v[c.name] as number | string | null;
+    else if (!AGGREGATE_VALUE_COLUMNS.has(c.name)) group[c.label ?? c.name] = v[c.name] as string | number | null;
   }
   return {
     group,
@@ -113,6 +120,7 @@ export function decodeAggregateRow(columns: readonly ResultColumn[], row: RawRow
     sampleCorrelationIds: ((v.sample_correlation_ids as string[] | null) ?? []).filter(
       (s): s is string => typeof s === 'string',
     ),
+    values,
   };
 }
 
