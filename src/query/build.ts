@@ -440,11 +440,17 @@ export function whereClause(filter: LogFilter, dialect: Dialect): { sql: string;
   const caseSensitive = filter.caseSensitive === true;
   if (filter.text !== undefined && filter.text !== '') {
     const text = filter.text;
-    add(`(${TEXT_COLUMNS.map((c) => contains(ident(c), caseSensitive)).join(' OR ')})`, ...TEXT_COLUMNS.map(() => text));
+    add(
+      `(${TEXT_COLUMNS.map((c) => contains(ident(c), caseSensitive)).join(' OR ')})`,
+      ...TEXT_COLUMNS.map(() => text),
+    );
   }
   if (filter.regex !== undefined) {
     const pattern = enginePattern(filter.regex, caseSensitive);
-    add(`(${TEXT_COLUMNS.map((c) => d.regexMatch(ident(c))).join(' OR ')})`, ...TEXT_COLUMNS.map(() => pattern));
+    add(
+      `(${TEXT_COLUMNS.map((c) => d.regexMatch(ident(c))).join(' OR ')})`,
+      ...TEXT_COLUMNS.map(() => pattern),
+    );
   }
   for (const c of filter.where ?? []) {
     const rendered = conditionSql(typedCondition(c), d, caseSensitive);

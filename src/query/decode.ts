@@ -107,7 +107,8 @@ export function decodeAggregateRow(columns: readonly ResultColumn[], row: RawRow
   const values: Record<string, number | string | null> = {};
   for (const c of columns) {
     if (c.aggregate) values[c.label ?? c.name] = v[c.name] as number | string | null;
-    else if (!AGGREGATE_VALUE_COLUMNS.has(c.name)) group[c.label ?? c.name] = v[c.name] as string | number | null;
+    else if (!AGGREGATE_VALUE_COLUMNS.has(c.name))
+      group[c.label ?? c.name] = v[c.name] as string | number | null;
   }
   return {
     group,

@@ -44,18 +44,7 @@ export interface Condition {
 }
 
 /** Aggregate functions of `stats --agg FN:FIELD`. */
-export const AGG_FNS = [
-  'count',
-  'sum',
-  'avg',
-  'min',
-  'max',
-  'p50',
-  'p90',
-  'p95',
-  'p99',
-  'distinct',
-] as const;
+export const AGG_FNS = ['count', 'sum', 'avg', 'min', 'max', 'p50', 'p90', 'p95', 'p99', 'distinct'] as const;
 export type AggFn = (typeof AGG_FNS)[number];
 
 /** Percentile functions and the fraction each stands for. */
@@ -97,7 +86,8 @@ const COLUMNS: ReadonlyMap<string, ColumnInfo | 'array'> = new Map(
   [...RECORD_COLUMNS, ...PARTITION_COLUMNS].map((c): [string, ColumnInfo | 'array'] => {
     const t = typeOf(c.type);
     if (t === 'array') return [c.name, 'array'];
-    if (t.startsWith('map:')) return [c.name, { name: c.name, type: 'string', mapValue: t.slice(4) as FieldType }];
+    if (t.startsWith('map:'))
+      return [c.name, { name: c.name, type: 'string', mapValue: t.slice(4) as FieldType }];
     return [c.name, { name: c.name, type: t as FieldType }];
   }),
 );
