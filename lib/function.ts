@@ -1,15 +1,17 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { PACKAGE_ROOT } from '../src/package-root';
 import { acknowledge } from './nag';
 
-/** Repository root: entries, the lock file and esbuild are resolved from here. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/** Package root (also from the compiled `dist/lib/`): entries, the lock file and esbuild are resolved from here. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 /** Retention values CloudWatch Logs accepts and the config model allows. */
 export type LogRetentionDays = 1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 180 | 365;
@@ -52,10 +54,7 @@ export class LogLakeFunction extends NodejsFunction {
       description: `Execution role of ${props.description}`,
     });
     super(scope, id, {
-      entry: path.join(PROJECT_ROOT, props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      ...handlerCode(props.entry),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
@@ -65,6 +64,39 @@ export class LogLakeFunction extends NodejsFunction {
       environmentEncryption: props.encryptionKey,
       logGroup,
       role,
+    });
+    logGroup.grantWrite(role);
+    acknowledge(
+      role,
+      'Grant-generated policy bound to this one role and its own resources; a managed policy could be attached elsewhere.',
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+    );
+  }
+}
+
+/**
+ * Where the published package carries an entry's handler, bundled at pack time with the same options
+ * (`scripts/build.ts`): `lambdas/transform/index.ts` → `dist/bundles/lambdas/transform/index.js`.
+ */
+function prebundledHandlerDir(entry: string): string {
+  return path.join(PROJECT_ROOT, 'dist', 'bundles', path.dirname(entry));
+}
+
+/**
+ * The code of an entry: bundled from its TypeScript source with esbuild when the source is there (a
+ * checkout), else the handler pre-bundled into the package, so an installed package synthesizes
+ * without the sources, a lock file or esbuild.
+ */
+function handlerCode(
+  entry: string,
+): Pick<NodejsFunctionProps, 'entry' | 'projectRoot' | 'depsLockFilePath' | 'bundling' | 'code' | 'handler'> {
+  const source = path.join(PROJECT_ROOT, entry);
+  if (existsSync(source)) {
+    return {
+      entry: source,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
       bundling: {
         forceDockerBundling: false,
         format: OutputFormat.CJS,
@@ -75,12 +107,14 @@ export class LogLakeFunction extends NodejsFunction {
         externalModules: [],
         environment: { NODE_OPTIONS: '--enable-source-maps' },
       },
-    });
-    logGroup.grantWrite(role);
-    acknowledge(
-      role,
-      'Grant-generated policy bound to this one role and its own resources; a managed policy could be attached elsewhere.',
-      'NIST.800.53.R5-IAMNoInlinePolicy',
+    };
+  }
+  const bundled = prebundledHandlerDir(entry);
+  const file = `${path.basename(entry, path.extname(entry))}.js`;
+  if (!existsSync(path.join(bundled, file))) {
+    throw new Error(
+      `LogLakeFunction: neither ${source} nor its pre-bundled ${path.join(bundled, file)} exists`,
     );
   }
+  return { code: lambda.Code.fromAsset(bundled), handler: `${path.basename(file, '.js')}.handler` };
 }

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { sampleTraffic } from '../local/sample-traffic';
+import { firehoseClientConfig } from '../producer/client-config';
 import { billedBytes } from '../producer/pack';
 import { Shipper } from '../producer/shipper';
 import { STREAMS, type StreamName } from '../schema';
@@ -17,7 +18,6 @@ import { quietSdkNodeVersionWarning } from './env';
 import { formatBytes } from './format';
 import { type CliIO, processIO } from './io';
 import { startLocal } from './local-command';
-import { firehoseClientConfig } from './send-command';
 
 export interface DemoFlags {
   readonly dataDir?: string;
@@ -47,7 +47,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
     const shippers = Object.fromEntries(
       STREAMS.map((s) => [
         s,
-        new Shipper({ streamName: s, clientConfig: firehoseClientConfig(local.endpoint.url, 'us-east-1') }),
+        new Shipper({ streamName: s, clientConfig: firehoseClientConfig({ endpoint: local.endpoint.url }) }),
       ]),
     ) as Record<StreamName, Shipper>;
     const services = new Set(traffic.events.map((e) => (JSON.parse(e.line) as { service: string }).service));

@@ -21,10 +21,4 @@ function positiveInt(text: string | undefined): number | undefined {
   return n > 0 ? n : undefined;
 }
 
-/**
- * The AWS SDK warns on Node 20 that versions published after January 2027 need Node 22. It is about
- * future SDK releases, not this process; the demo hides it to keep its output readable.
- */
-export function quietSdkNodeVersionWarning(): void {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-}
+export { quietSdkNodeVersionWarning } from '../producer/env';

@@ -104,7 +104,17 @@ export function registerLocalCommand(program: Command): void {
     .option('--quiet', 'do not print a line per delivery')
     .addHelpText(
       'after',
-      '\nProducers use the real AWS SDK with the endpoint set, e.g.\n  new FirehoseClient({ endpoint: "http://127.0.0.1:4573", region: "us-east-1" })\n  aws firehose put-record --endpoint-url http://127.0.0.1:4573 --delivery-stream-name logs --record Data=...\n\nRecords are fsync’d to the spool before they are acknowledged and replayed after a crash.\nSIGINT/SIGTERM deliver what is buffered, then exit.',
+      [
+        '',
+        'Producers use the real AWS SDK with the endpoint set; region and credentials may be anything, e.g.',
+        '  new FirehoseClient({ endpoint: "http://127.0.0.1:4573", region: "us-east-1",',
+        '    credentials: { accessKeyId: "local", secretAccessKey: "local" } })',
+        // AWS CLI v2 reads blobs as base64 unless told otherwise; v1 has no such flag (leave it out there).
+        `  aws firehose put-record --endpoint-url http://127.0.0.1:4573 --region us-east-1 --no-sign-request --delivery-stream-name logs --cli-binary-format raw-in-base64-out --record '{"Data":"{\\"message\\":\\"hello\\"}\\n"}'`,
+        '',
+        'Records are fsync’d to the spool before they are acknowledged and replayed after a crash.',
+        'SIGINT/SIGTERM deliver what is buffered, then exit.',
+      ].join('\n'),
     )
     .action(async (flags: LocalFlags) => {
       const local = await startLocal(flags);

@@ -11,8 +11,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, InputError, InterruptedError } from '../errors';
+import { PACKAGE_VERSION } from '../package-root';
 import { COMMANDS } from './commands';
-import { cliEnv } from './env';
+import { cliEnv, quietSdkNodeVersionWarning } from './env';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
 
@@ -37,7 +38,7 @@ export function requestedCommand(argv: readonly string[]): string | undefined {
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command('loglake')
     .description('loglake: a serverless log lake on AWS, and the same pipeline on this machine')
-    .version(VERSION);
+    .version(PACKAGE_VERSION);
   const wanted = requestedCommand(argv);
   for (const entry of COMMANDS) {
     if (entry.name === wanted) {
@@ -59,10 +60,10 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   return program;
 }
 
-const VERSION = (require('../../package.json') as { version: string }).version;
-
 /** Run the CLI with `argv` (user arguments only); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  // The CLI's own process: the SDK's Node 20 notice is about SDK releases the user does not pick here.
+  quietSdkNodeVersionWarning();
   quietOnClosedStdout();
   try {
     const program = await buildProgram(argv);

@@ -1,10 +1,8 @@
 /** `loglake send`: ship stdin lines to a delivery stream through the shipper. */
 import { createInterface } from 'node:readline';
-import type { FirehoseClientConfig } from '@aws-sdk/client-firehose';
 import type { Command } from 'commander';
-import { InputError } from '../errors';
+import { firehoseClientConfig } from '../producer/client-config';
 import { Shipper, type ShipperCounters } from '../producer/shipper';
-import { cliEnv } from './env';
 import { type CliIO, processIO } from './io';
 import { intOption } from './options';
 
@@ -15,29 +13,6 @@ export interface SendFlags {
   readonly flushMs?: number;
 }
 
-/**
- * Client config for an endpoint: a loopback endpoint (the local pipeline) gets placeholder credentials
- * and a default region, since it checks neither.
- */
-export function firehoseClientConfig(
-  endpoint: string | undefined,
-  region: string | undefined,
-): FirehoseClientConfig {
-  if (!endpoint) return region ? { region } : {};
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    throw new InputError(`--endpoint: not a URL: ${JSON.stringify(endpoint)}`);
-  }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  return {
-    endpoint,
-    region: region ?? cliEnv.region ?? 'us-east-1',
-    ...(loopback ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
-  };
-}
-
 /** Ship every line of `input`; resolves with the shipper's counters. */
 export async function sendLines(
   input: NodeJS.ReadableStream,
@@ -46,7 +21,7 @@ export async function sendLines(
 ): Promise<ShipperCounters> {
   const shipper = new Shipper({
     streamName: flags.stream,
-    clientConfig: firehoseClientConfig(flags.endpoint, flags.region),
+    clientConfig: firehoseClientConfig(flags, '--endpoint'),
     flushIntervalMs: flags.flushMs ?? 1_000,
     onDrop: (lines, reason, error) =>
       io.stderr(

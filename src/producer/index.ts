@@ -8,6 +8,14 @@
  * await shipper.close();
  * ```
  */
+
+export {
+  type EndpointOptions,
+  firehoseClientConfig,
+  isLoopbackEndpoint,
+  LOOPBACK_CREDENTIALS,
+  LOOPBACK_REGION,
+} from './client-config';
 export {
   BILLING_INCREMENT_BYTES,
   billedBytes,
@@ -15,7 +23,7 @@ export {
   type PackedRecord,
   RecordPacker,
 } from './pack';
-export { default as loglakeTransport, type PinoTransportOptions } from './pino';
+export { type LoglakeTransportStream, loglakeTransport, type PinoTransportOptions } from './pino';
 export {
   type DropReason,
   isRetryable,

@@ -93,6 +93,8 @@ export interface ShipperOptions {
   readonly concurrency?: number;
   /** Told about every drop (lines lost, why, and the error when there is one). */
   readonly onDrop?: (lines: number, reason: DropReason, error?: unknown) => void;
+  /** Told about every failure that will be retried (lines affected and the error), as it happens. */
+  readonly onRetry?: (lines: number, error: unknown) => void;
 }
 
 interface Pending {
@@ -347,6 +349,10 @@ export class Shipper {
       this.give(items, 'shutdown', error);
       return;
     }
+    this.options.onRetry?.(
+      items.reduce((n, p) => n + p.lines, 0),
+      error,
+    );
     const now = Date.now();
     const exhausted: Pending[] = [];
     for (const p of items) {

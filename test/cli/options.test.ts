@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { personaWorkGroupOutput, resolveAthenaTarget } from '../../src/cli/aws';
 import { csvField, RecordWriter } from '../../src/cli/format';
 import { athenaTablesFor, filterFromFlags, parseLevels, personaCategories } from '../../src/cli/options';
-import { firehoseClientConfig } from '../../src/cli/send-command';
 import { DEFAULT_CONFIG, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { buildQuery } from '../../src/query';
@@ -220,18 +219,5 @@ describe('RecordWriter', () => {
       'c',
     ]);
     expect(JSON.parse(empty)).toEqual([]);
-  });
-});
-
-describe('firehoseClientConfig', () => {
-  it('gives a loopback endpoint placeholder credentials and a region, and rejects a non-URL', () => {
-    // Act
-    const local = firehoseClientConfig('http://127.0.0.1:4573', undefined);
-    const act = () => firehoseClientConfig('not a url', undefined);
-
-    // Assess
-    expect(local).toMatchObject({ endpoint: 'http://127.0.0.1:4573', credentials: { accessKeyId: 'local' } });
-    expect(local.region).toBeTruthy();
-    expect(act).toThrow('--endpoint: not a URL');
   });
 });

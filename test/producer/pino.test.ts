@@ -1,8 +1,11 @@
 import { once } from 'node:events';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import loglakeTransport from '../../src/producer/pino';
 import { type FaultFirehose, startFaultFirehose } from '../helpers/fault-firehose';
+import { type Ran, run } from '../helpers/run';
 
 let endpoint: FaultFirehose | undefined;
 afterEach(async () => {
@@ -41,4 +44,81 @@ describe('loglakeTransport', () => {
     expect(stream.counters().linesSent).toBe(500);
     expect(endpoint.recordSizes.length).toBeLessThan(10);
   });
+});
+
+/**
+ * Run an ES module in a child Node (TypeScript sources through tsx, as CommonJS: their exports are
+ * the default import), with no AWS settings in reach.
+ */
+function runChild(code: string): Promise<Ran> {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AWS_')) env[k] = v;
+  Object.assign(env, {
+    AWS_CONFIG_FILE: '/dev/null',
+    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+  return run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env });
+}
+
+const PINO_SOURCE = pathToFileURL(join(__dirname, '..', '..', 'src', 'producer', 'pino.ts')).href;
+
+describe('loglakeTransport in a process of its own', () => {
+  it('ships to a loopback endpoint with no AWS region or credentials anywhere, delivering at a natural exit', async () => {
+    // Prepare
+    endpoint = await startFaultFirehose(() => 'none');
+    const code = `
+      import pino from 'pino';
+      import source from '${PINO_SOURCE}';
+      const { loglakeTransport } = source;
+      const logger = pino(await loglakeTransport({ streamName: 'logs', endpoint: '${endpoint.url}' }));
+      for (let i = 0; i < 20; i++) logger.info({ correlation_id: 'natural-' + i }, 'hello');
+    `;
+
+    // Act: the script ends without closing anything; the shipper's timer does not hold the process.
+    const child = await runChild(code);
+
+    // Assess
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    const ids = [...endpoint.received.keys()].map(
+      (l) => (JSON.parse(l) as { correlation_id: string }).correlation_id,
+    );
+    expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `natural-${i}`).sort());
+  }, 60_000);
+
+  it('names a failing delivery on stderr as it happens, then each drop and a summary at close', async () => {
+    // Prepare: nothing listens on port 1.
+    const code = `
+      import { once } from 'node:events';
+      import pino from 'pino';
+      import source from '${PINO_SOURCE}';
+      const { loglakeTransport } = source;
+      const transport = await loglakeTransport({
+        streamName: 'logs', endpoint: 'http://127.0.0.1:1', closeTimeoutMs: 1500, baseDelayMs: 10,
+      });
+      const logger = pino(transport);
+      for (let i = 0; i < 3; i++) logger.info('lost');
+      await new Promise((r) => setTimeout(r, 1500));
+      process.stderr.write('-- closing\\n');
+      transport.end();
+      await once(transport, 'close');
+    `;
+
+    // Act
+    const child = await runChild(code);
+
+    // Assess: the failure is told before close, not only after.
+    const [before, after] = child.stderr.split('-- closing\n');
+    expect(before).toMatch(
+      /^loglake\/pino: delivery to http:\/\/127\.0\.0\.1:1 failed, retrying: .*ECONNREFUSED/m,
+    );
+    expect(before?.match(/failed, retrying/g)).toHaveLength(1);
+    expect(after).toContain('loglake/pino: dropped 3 line(s): shutdown');
+    expect(after).toMatch(
+      /loglake\/pino: 0 line\(s\) sent, \d+ failed call\(s\), \d+ record\(s\) retried, 3 line\(s\) dropped \(3 shutdown\)/,
+    );
+    expect(child.status).toBe(0);
+  }, 60_000);
 });

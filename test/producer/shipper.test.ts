@@ -185,6 +185,30 @@ describe('Shipper', () => {
     expect(counters.dropped.rejected).toBe(1);
     expect(counters.failedCalls).toBe(1);
   });
+
+  it('tells onRetry about every failure it will retry, as it happens, with the error', async () => {
+    // Prepare: two throttled calls, then the endpoint recovers.
+    endpoint = await startFaultFirehose((call) => (call < 2 ? 'throttle' : 'none'));
+    const retries: Array<{ lines: number; error: string }> = [];
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      baseDelayMs: 1,
+      onRetry: (lines, error) => retries.push({ lines, error: (error as Error).name }),
+    });
+
+    // Act
+    shipper.push(`${line(1)}\n${line(2)}`);
+    const counters = await shipper.close(10_000);
+
+    // Assess
+    expect(retries).toEqual([
+      { lines: 2, error: 'ServiceUnavailableException' },
+      { lines: 2, error: 'ServiceUnavailableException' },
+    ]);
+    expect(counters.linesSent).toBe(2);
+    expect(counters.retried).toBe(2);
+  });
 });
 
 describe('isRetryable', () => {
