@@ -335,7 +335,7 @@ function buildContext(query: ContextQuery, options: BuildOptions): BuiltQuery {
     `  SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY "timestamp", "ingest_time", "message") AS "context_rank"`,
     `  ${ranked.sql.replaceAll('\n', '\n  ')}`,
     '), "marks" AS (',
-    '  SELECT DISTINCT r.' + key + ' AS "mkey", r."context_rank" AS "mrank"',
+    `  SELECT DISTINCT r.${key} AS "mkey", r."context_rank" AS "mrank"`,
     '  FROM "ranked" AS r JOIN "hits" AS h',
     `  ON r.${key} = h.${key} AND r."timestamp" = h."timestamp" AND ${['ingest_time', 'message', 'category', 'correlation_id', 'service', 'level'].map(same).join(' AND ')}`,
     '), "wanted" AS (',
