@@ -156,3 +156,68 @@ export function fillBuckets(
   }
   return out;
 }
+
+/** A record of a context query: a hit or one of its neighbours. */
+export interface ContextRecord extends SearchRecord {
+  /** The record matched the search itself (the others are its neighbours). */
+  readonly context_hit: boolean;
+}
+
+/** Hits and their neighbours, in time order: one block per run of adjacent events of one key. */
+export interface ContextBlock {
+  /** The service (or correlation id) the block shares; null for a hit without one. */
+  readonly key: string | null;
+  readonly records: ContextRecord[];
+}
+
+/**
+ * The rows of a context query as blocks: neighbours of several hits that touch or overlap merge into
+ * one block (as `grep -C` does), each event once. Blocks come newest hit first (`order: 'asc'`: oldest
+ * first), records inside a block oldest first.
+ */
+export function contextBlocks(
+  columns: readonly ResultColumn[],
+  rows: readonly RawRow[],
+  order: 'asc' | 'desc' = 'desc',
+): ContextBlock[] {
+  const decoded = rows.map((row) => {
+    const v = decodeRow(columns, row);
+    return {
+      record: { ...decodeSearchRow(columns, row), context_hit: v.context_hit === true },
+      key: v.context_key as string | null,
+      rank: v.context_rank as number | null,
+    };
+  });
+  const byKey = new Map<string, typeof decoded>();
+  const blocks: ContextBlock[] = [];
+  for (const d of decoded) {
+    if (d.key === null || d.rank === null) {
+      blocks.push({ key: null, records: [d.record] });
+      continue;
+    }
+    const list = byKey.get(d.key) ?? [];
+    list.push(d);
+    byKey.set(d.key, list);
+  }
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
+    let current: ContextRecord[] = [];
+    let last = Number.NaN;
+    for (const d of list) {
+      if (current.length > 0 && d.rank !== last + 1) {
+        blocks.push({ key, records: current });
+        current = [];
+      }
+      current.push(d.record);
+      last = d.rank ?? Number.NaN;
+    }
+    if (current.length > 0) blocks.push({ key, records: current });
+  }
+  const hitTime = (b: ContextBlock) =>
+    b.records.reduce((t, r) => (r.context_hit && r.timestamp > t ? r.timestamp : t), '');
+  return blocks.sort((a, b) => {
+    const [x, y] = order === 'desc' ? [hitTime(b), hitTime(a)] : [hitTime(a), hitTime(b)];
+    if (x !== y) return x < y ? -1 : 1;
+    return String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : 0;
+  });
+}
