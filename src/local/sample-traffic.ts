@@ -23,7 +23,7 @@ export interface SampleTraffic {
 }
 
 /** A small deterministic PRNG so every demo run tells the same story (mulberry32). */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

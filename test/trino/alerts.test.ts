@@ -1,0 +1,236 @@
+/**
+ * The alert rules' queries on Athena (Trino), exactly as the alarm Lambda builds and runs them (LakeSource
+ * with the Athena dialect, one table per stream, idempotency tokens), against the same rules on DuckDB
+ * over the same files: every rule kind that queries the lake, several evaluation times (a burst, the
+ * window after it, across midnight, on an hour boundary, before any data), and the default rules firing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AlertWindow, evaluationSlot, ruleWindow } from '../../src/alerts/alert';
+import {
+  type AlertRule,
+  type AlertRuleSettings,
+  alertRuleSchema,
+  DEFAULT_ALERTS,
+  enabledRules,
+} from '../../src/alerts/config';
+import { LakeSource } from '../../src/alerts/lake';
+import type { Observation } from '../../src/alerts/observe';
+import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
+import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
+import { athenaRequestToken, athenaRows } from '../../src/query/athena';
+import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
+import { sampleUniverse } from './compare';
+import { HOUR, MINUTE } from './dataset';
+import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
+
+const data = tierData();
+const DELAY = DEFAULT_ALERTS.delayMinutes;
+const options = { maxSamples: 3, maxGroups: 50, lockedCategories: lockedCategories(DEFAULT_CONFIG) };
+
+/** A rule with the schema's defaults (as a config override gets them). */
+const base = (r: Partial<AlertRuleSettings> & Pick<AlertRule, 'name' | 'kind'>): AlertRule => {
+  const { name, ...settings } = r;
+  return {
+    ...alertRuleSchema.parse({
+      description: name,
+      severity: 'low',
+      windowMinutes: 5,
+      threshold: 0,
+      ...settings,
+    }),
+    name,
+  };
+};
+
+/** The default rules that query the lake, and one of each kind with other filters and groupings. */
+const RULES: AlertRule[] = [
+  ...enabledRules(DEFAULT_ALERTS).filter((r) => r.kind !== 'error_output'),
+  base({
+    name: 'count-text',
+    kind: 'count',
+    filter: { text: "it's a 'quoted'" },
+    groupBy: ['service', 'level'],
+    windowMinutes: 60,
+  }),
+  base({
+    name: 'count-services',
+    kind: 'count',
+    filter: { services: ["o'brien", 'pay%ments', '日本-svc'], levels: ['INFO', 'ERROR'] },
+    windowMinutes: 120,
+  }),
+  base({
+    name: 'rate-http',
+    kind: 'error_rate',
+    groupBy: ['category', 'http_status', 'http_method'],
+    threshold: 0.2,
+    windowMinutes: 180,
+  }),
+  base({
+    name: 'rate-logger',
+    kind: 'error_rate',
+    groupBy: ['logger', 'error_type'],
+    threshold: 0.5,
+    minEvents: 2,
+    windowMinutes: 240,
+  }),
+  base({
+    name: 'anomaly-error-rate',
+    kind: 'anomaly',
+    groupBy: ['service'],
+    threshold: 1,
+    windowMinutes: 15,
+    anomaly: { metric: 'error_rate', trailingWindows: 4, direction: 'both', minBaseline: 1 },
+  }),
+  base({
+    name: 'anomaly-locked',
+    kind: 'anomaly',
+    filter: { categories: ['security', 'audit', 'runtime'] },
+    threshold: 1,
+    windowMinutes: 60,
+    anomaly: { metric: 'volume', trailingWindows: 6, direction: 'up', minBaseline: 0 },
+  }),
+];
+
+/** Evaluation times: the burst, the window after it, across midnight, on an hour boundary, before the data. */
+const TIMES: Array<[string, Date]> = [
+  ['the burst', data.alertAt],
+  ['the window after the burst', new Date(data.alertAt.getTime() + 5 * MINUTE)],
+  ['across midnight', new Date(data.midnight + (DELAY + 2) * MINUTE)],
+  ['on an hour boundary', new Date(data.alertHour - 2 * HOUR + DELAY * MINUTE)],
+  ['before any data', new Date(data.start - 3 * HOUR)],
+];
+
+let lake: TierLake;
+let duck: LakeSource;
+let athena: LakeSource;
+let universe: Set<string>;
+
+beforeAll(async () => {
+  lake = await openTierLake();
+  universe = sampleUniverse(
+    searchRecords(
+      await lake.duckdb({
+        kind: 'search',
+        filter: { since: new Date(data.start - HOUR), until: new Date(Date.now() + HOUR) },
+      }),
+    ),
+  );
+  const arrivals = async () => [];
+  duck = new LakeSource({
+    ...options,
+    dialect: 'duckdb',
+    tables: () => [{ table: LOCAL_TABLE }],
+    run: (built) => runDuckDb(lake.reader.connection, built),
+    arrivals,
+  });
+  // As lambdas/alarm/index.ts wires it.
+  athena = new LakeSource({
+    ...options,
+    dialect: 'athena',
+    tables: (streams) => lake.tables(streams),
+    run: (built, rule) =>
+      athenaRows(lake.athena.client, built, {
+        workGroup: 'primary',
+        database: lake.schema,
+        clientRequestToken: athenaRequestToken(rule.name, built),
+        pollMs: 20,
+        maxPollMs: 100,
+      }),
+    arrivals,
+  });
+}, 600_000);
+
+afterAll(async () => {
+  await lake?.close();
+});
+
+/** Observations without their samples, and the samples checked apart (which few ids is arbitrary). */
+function expectSameObservations(a: readonly Observation[], d: readonly Observation[], maxSamples: number) {
+  const strip = (o: readonly Observation[]) => o.map(({ samples: _, ...rest }) => rest);
+  expect(strip(a)).toEqual(strip(d));
+  a.forEach((o, i) => {
+    expect(o.samples.length).toBe(d[i]?.samples.length);
+    expect(o.samples.length).toBeLessThanOrEqual(maxSamples);
+    for (const s of o.samples) expect(universe.has(s)).toBe(true);
+  });
+}
+
+describe('alert rule queries on Athena (Trino) and DuckDB', () => {
+  it('covers every rule kind that queries the lake', () => {
+    expect(new Set(RULES.map((r) => r.kind))).toEqual(new Set(['count', 'error_rate', 'anomaly']));
+  });
+
+  describe.each(TIMES)('evaluated at %s', (_, at) => {
+    it.each(RULES.map((r) => [r.name, r] as const))(
+      '%s observes the same groups and values',
+      async (_name, rule) => {
+        // Prepare
+        const slot = evaluationSlot(at);
+        const window: AlertWindow = ruleWindow(rule, slot, DELAY);
+
+        // Act
+        const [a, d] = [await athena.observe(rule, window), await duck.observe(rule, window)];
+
+        // Assess
+        expectSameObservations(a, d, options.maxSamples);
+      },
+    );
+  });
+
+  it('has observations to compare: the burst breaches each default rule on both engines', async () => {
+    for (const rule of enabledRules(DEFAULT_ALERTS).filter((r) => r.kind !== 'error_output')) {
+      const window = ruleWindow(rule, evaluationSlot(data.alertAt), DELAY);
+      const observed = await athena.observe(rule, window);
+      expect(
+        observed.some((o) => o.breaching),
+        rule.name,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('the alarm Lambda’s evaluation on Athena (Trino)', () => {
+  it('sends the alerts DuckDB sends for the default rules at the burst, with the same groups and values', async () => {
+    // Prepare
+    const rules = enabledRules(DEFAULT_ALERTS).filter((r) => r.kind !== 'error_output');
+    const evaluate = async (source: LakeSource) => {
+      const sent: Array<{ rule: string; groupKey: string; value: number; status: string; samples: number }> =
+        [];
+      await runEvaluation(
+        rules,
+        data.alertAt,
+        {
+          source,
+          store: new MemoryStateStore(),
+          notifier: {
+            send: async (alerts) =>
+              void sent.push(
+                ...alerts.map((x) => ({
+                  rule: x.rule,
+                  groupKey: x.groupKey,
+                  value: x.value,
+                  status: x.status,
+                  samples: x.samples.length,
+                })),
+              ),
+          },
+        },
+        { delayMinutes: DELAY },
+      );
+      return sent;
+    };
+
+    // Act
+    const [a, d] = [await evaluate(athena), await evaluate(duck)];
+
+    // Assess
+    expect(a).toEqual(d);
+    expect(a.map((x) => `${x.rule} ${x.groupKey}`)).toEqual(
+      expect.arrayContaining([
+        'error-rate service=checkout',
+        'security-critical service=auth',
+        'volume-anomaly category=runtime',
+      ]),
+    );
+  });
+});

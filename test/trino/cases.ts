@@ -1,0 +1,148 @@
+/**
+ * The queries of the Trino tier: each is rendered for DuckDB and for Athena and must return the same rows
+ * over the same files (`queries.test.ts`). Adding a query to the tier is one line here.
+ */
+import {
+  type AggregateQuery,
+  ERROR_LEVELS,
+  GROUP_COLUMNS,
+  type LogFilter,
+  type LogQuery,
+  type SearchQuery,
+} from '../../src/query';
+import type { StreamName } from '../../src/schema';
+import { type Dataset, HOUR, MINUTE } from './dataset';
+
+export interface CaseContext {
+  readonly data: Dataset;
+  /** The lake's pseudonym of a raw user id (what `loglake search --user` binds). */
+  readonly pseudonym: (id: string) => string;
+}
+
+export interface TierCase {
+  readonly name: string;
+  readonly query: (c: CaseContext) => LogQuery;
+  /** Athena tables to read. @default both (the local view holds both streams) */
+  readonly streams?: readonly StreamName[];
+  /** The case is about an empty result. @default false: an empty result fails the case */
+  readonly empty?: boolean;
+}
+
+type FilterOf = (c: CaseContext) => Partial<LogFilter>;
+
+const all = (c: CaseContext): LogFilter => ({ since: new Date(c.data.start), until: new Date(c.data.end) });
+const search = (
+  name: string,
+  filter: FilterOf,
+  more: Partial<SearchQuery> = {},
+  extra: Partial<TierCase> = {},
+): TierCase => ({
+  name: `search: ${name}`,
+  query: (c) => ({ kind: 'search', filter: { ...all(c), ...filter(c) }, order: 'asc', ...more }),
+  ...extra,
+});
+const stats = (
+  name: string,
+  more: Partial<AggregateQuery>,
+  filter: FilterOf = () => ({}),
+  extra: Partial<TierCase> = {},
+): TierCase => ({
+  name: `stats: ${name}`,
+  query: (c) => ({ kind: 'aggregate', filter: { ...all(c), ...filter(c) }, ...more }),
+  ...extra,
+});
+
+export const SEARCH_CASES: readonly TierCase[] = [
+  search('the whole range, newest first', () => ({}), { order: 'desc' }),
+  search('the whole range, oldest first, limit 25', () => ({}), { limit: 25 }),
+  search('text, case-insensitive', () => ({ text: 'PAYMENT failed' })),
+  search('text with a quote', () => ({ text: "it's a 'quoted'" })),
+  search('text with % and _ taken literally', () => ({ text: '%_%' })),
+  search('text 100% (no LIKE wildcard)', () => ({ text: '100%' })),
+  search('text a_b (no LIKE wildcard)', () => ({ text: 'a_b' })),
+  search('non-ASCII text, other case', () => ({ text: 'NAÏVE CAFÉ' })),
+  search('CJK text', () => ({ text: '日本語' })),
+  search('emoji', () => ({ text: '🚀' })),
+  search('backslashes', () => ({ text: 'C:\\path' })),
+  search('text that matches nothing', () => ({ text: "no 'such' %_ text" }), {}, { empty: true }),
+  search('correlation id with a quote', () => ({ correlationId: "c'quote" })),
+  search('correlation id with %', () => ({ correlationId: 'c%1' })),
+  search('correlation id is exact, not a pattern', () => ({ correlationId: 'c_' }), {}, { empty: true }),
+  search('trace id', () => ({ traceId: 't-3' })),
+  search('levels', () => ({ levels: ['ERROR', 'CRITICAL'] })),
+  search('services with quotes, % and non-ASCII', () => ({
+    services: ["o'brien", 'pay%ments', 'café-ü', '日本-svc'],
+  })),
+  search(
+    'categories (logs table only)',
+    () => ({ categories: ['runtime', 'errors'] }),
+    {},
+    { streams: ['logs'] },
+  ),
+  search(
+    'locked categories (audit table only)',
+    () => ({ categories: ['security', 'audit'] }),
+    {},
+    { streams: ['audit'] },
+  ),
+  search('user ids (pseudonyms)', (c) => ({ userIds: [c.pseudonym('user-1'), c.pseudonym('user-3')] })),
+  search('every filter at once', (c) => ({
+    text: 'a',
+    levels: ['INFO', 'WARN', 'ERROR', 'CRITICAL', 'DEBUG'],
+    services: [...new Set(['checkout', "o'brien", 'café-ü', 'Search', 'pay%ments'])],
+    categories: ['runtime', 'errors', 'api_access', 'framework', 'debug', 'security'],
+    since: new Date(c.data.start + 3 * HOUR),
+  })),
+  search('one hour, inclusive since and exclusive until on the boundary', (c) => ({
+    since: new Date(c.data.midnight - HOUR),
+    until: new Date(c.data.midnight),
+  })),
+  search('across midnight, to the millisecond', (c) => ({
+    since: new Date(c.data.midnight - 1),
+    until: new Date(c.data.midnight + 2),
+  })),
+  search('one millisecond', (c) => ({
+    since: new Date(c.data.midnight),
+    until: new Date(c.data.midnight + 1),
+  })),
+  search(
+    'a range with no events',
+    (c) => ({
+      since: new Date(c.data.start - 5 * HOUR),
+      until: new Date(c.data.start - HOUR),
+    }),
+    {},
+    { empty: true },
+  ),
+];
+
+export const STATS_CASES: readonly TierCase[] = [
+  stats('totals', {}),
+  ...GROUP_COLUMNS.map((g) => stats(`by ${g}`, { groupBy: [g] })),
+  stats('by service and level', { groupBy: ['service', 'level'], orderBy: 'group' }),
+  stats('by category, http_status and http_method', { groupBy: ['category', 'http_status', 'http_method'] }),
+  stats('hourly buckets', { bucketMs: HOUR }),
+  stats('5-minute buckets by category', { bucketMs: 5 * MINUTE, groupBy: ['category'] }),
+  stats('daily buckets by level', { bucketMs: 24 * HOUR, groupBy: ['level'] }),
+  stats('error samples per service', {
+    groupBy: ['service'],
+    samples: 3,
+    sampleLevels: ERROR_LEVELS,
+    orderBy: 'errors',
+  }),
+  stats('samples without a level condition', { groupBy: ['category'], samples: 2 }),
+  stats('error rate at least 30% with at least 5 events', {
+    groupBy: ['service'],
+    minCount: 5,
+    minErrorRate: 0.3,
+    orderBy: 'error_rate',
+  }),
+  stats('top 3 services', { groupBy: ['service'], orderBy: 'count', limit: 3 }),
+  stats('filtered by text and level', { groupBy: ['service'] }, () => ({
+    text: 'failed',
+    levels: ['ERROR', 'CRITICAL'],
+  })),
+  stats('filtered to nothing', { groupBy: ['service'] }, () => ({ text: 'nothing matches this' }), {
+    empty: true,
+  }),
+];
