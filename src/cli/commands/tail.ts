@@ -199,7 +199,7 @@ export function registerTailCommand(program: Command): void {
     .addHelpText(
       'after',
       '\n--since and --until are not used: the tail starts now.\n' +
-        '\nExamples:\n  loglake tail --level ERROR\n  loglake tail --service checkout --where duration_ms>1000 --format ndjson\n  loglake tail --athena --stack LogLake --category api_access --interval 30s',
+        '\nExamples:\n  loglake tail --level ERROR\n  loglake tail --service checkout --where "duration_ms>1000" --format ndjson\n  loglake tail --athena --stack LogLake --category api_access --interval 30s',
     )
     .action(async (text: unknown, flags: unknown) => {
       await tailCommand(textArgument(text), parseFlags(tailFlags, flags));
