@@ -9,17 +9,37 @@
  * Every query prunes partitions: `dt`/`hour` predicates derived from the time range, plus `category` when
  * categories are given, next to the exact `timestamp` bounds.
  */
+import { LEVELS, type Level } from '../schema';
 import { sqlTimestamp, utcDate, utcHour } from '../time';
 import { quoteIdent, type ResultColumn, SEARCH_COLUMNS } from './columns';
 import {
+  type Aggregate,
+  aggregateLabel,
+  type CompareOp,
+  type Condition,
+  type FieldRef,
+  type FieldType,
+  fieldLabel,
+  fieldType,
+  levelRank,
+  PERCENTILES,
+  typedCondition,
+} from './fields';
+import {
   type AggregateQuery,
+  CONTEXT_PAD_MS,
+  type ContextQuery,
   type Dialect,
   ERROR_LEVELS,
+  groupField,
+  groupLabel,
   type LogFilter,
   type LogQuery,
+  type PatternsQuery,
   type SearchQuery,
   validateQuery,
 } from './model';
+import { enginePattern } from './regex';
 
 /** A table to read, optionally qualified by its database (Athena: the Glue database). */
 export interface TableRef {
@@ -67,6 +87,21 @@ interface SqlDialect {
   bucketStart(expr: string, bucketMs: number): string;
   /** Array of up to `n` distinct non-null values of `expr` where `condition` holds. */
   sampleList(expr: string, n: number, condition: string): string;
+  /** The value of a map column under the key bound to the one `?`, usable in a WHERE clause; NULL when absent. */
+  mapValueWhere(column: string): string;
+  /**
+   * The same outside WHERE (a SELECT list). Athena takes execution parameters only in WHERE clauses, so
+   * there the key is compared in the WHERE of a scalar subquery over the map's entries.
+   */
+  mapValueSelect(column: string): string;
+  /** `expr` as a double, NULL when it is not a number. */
+  toDouble(expr: string): string;
+  /** `expr` matches the regular expression bound to the one `?`. */
+  regexMatch(expr: string): string;
+  /** Percentile `fraction` of the numeric `expr`. */
+  percentile(expr: string, fraction: number): string;
+  /** A table of the whole numbers `from` to `to` (inclusive) in column `"d"`, named `"o"`. */
+  offsets(from: number, to: number): string;
 }
 
 const DIALECT_SQL: Record<Dialect, SqlDialect> = {
@@ -75,14 +110,34 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
     jsonText: (e) => `CAST(to_json(${e}) AS VARCHAR)`,
     bucketStart: (e, ms) => `(epoch_ms(${e}) // ${ms}) * ${ms}`,
     sampleList: (e, n, c) => `list_slice(list(DISTINCT ${e}) FILTER (WHERE ${c}), 1, ${n})`,
+    mapValueWhere: (c) => `${c}[?]`,
+    mapValueSelect: (c) => `${c}[?]`,
+    toDouble: (e) => `TRY_CAST(${e} AS DOUBLE)`,
+    regexMatch: (e) => `regexp_matches(${e}, ?)`,
+    // Exact, interpolated between the two nearest values, as Athena's approx_percentile (a t-digest)
+    // approximates it.
+    percentile: (e, f) => `quantile_cont(${e}, ${f})`,
+    offsets: (a, b) => `range(${a}, ${b + 1}) AS "o"("d")`,
   },
   athena: {
     isoText: (e) => `to_iso8601(${e})`,
     jsonText: (e) => `json_format(CAST(${e} AS JSON))`,
     bucketStart: (e, ms) => `CAST(floor(to_unixtime(${e}) * 1000 / ${ms}) AS BIGINT) * ${ms}`,
     sampleList: (e, n, c) => `slice(array_agg(DISTINCT ${e}) FILTER (WHERE ${c}), 1, ${n})`,
+    mapValueWhere: (c) => `element_at(${c}, ?)`,
+    mapValueSelect: (c) => `(SELECT "e"."v" FROM UNNEST(${c}) AS "e"("k", "v") WHERE "e"."k" = ?)`,
+    toDouble: (e) => `try_cast(${e} AS DOUBLE)`,
+    regexMatch: (e) => `regexp_like(${e}, ?)`,
+    percentile: (e, f) => `approx_percentile(${e}, ${f})`,
+    offsets: (a, b) => `UNNEST(sequence(${a}, ${b})) AS "o"("d")`,
   },
 };
+
+/** A piece of SQL and the values of its `?` placeholders, in order. */
+interface Sql {
+  readonly sql: string;
+  readonly params: readonly string[];
+}
 
 /**
  * Render a query. Validates it first.
@@ -91,23 +146,42 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
 export function buildQuery(query: LogQuery, options: BuildOptions): BuiltQuery {
   validateQuery(query);
   if (options.tables.length === 0) throw new Error('buildQuery: no table to read');
-  const built = query.kind === 'search' ? buildSearch(query, options) : buildAggregate(query, options);
+  const built = buildByKind(query, options);
+  // A context query reads neighbours outside the filter's time range: it keeps every partition.
+  if (query.kind === 'context') return built;
   const { since, until, categories } = query.filter;
   return { ...built, scope: { since, until, ...(categories ? { categories } : {}) } };
 }
 
-function buildSearch(query: SearchQuery, options: BuildOptions): BuiltQuery {
-  const d = DIALECT_SQL[options.dialect];
-  const select = SEARCH_COLUMNS.map((c) => {
+function buildByKind(query: LogQuery, options: BuildOptions): BuiltQuery {
+  switch (query.kind) {
+    case 'search':
+      return buildSearch(query, options);
+    case 'aggregate':
+      return buildAggregate(query, options);
+    case 'context':
+      return buildContext(query, options);
+    case 'patterns':
+      return buildPatterns(query, options);
+  }
+}
+
+/** The select list of a search: every record column plus `category`, timestamps and maps as text. */
+function searchSelect(d: SqlDialect): string[] {
+  return SEARCH_COLUMNS.map((c) => {
     const col = ident(c.name);
     if (c.kind === 'timestamp') return `${d.isoText(col)} AS ${col}`;
     if (c.kind === 'json') return `${d.jsonText(col)} AS ${col}`;
     return col;
   });
-  const from = fromClause(query.filter, options.tables);
+}
+
+function buildSearch(query: SearchQuery, options: BuildOptions): BuiltQuery {
+  const d = DIALECT_SQL[options.dialect];
+  const from = fromClause(query.filter, options);
   const order = query.order === 'asc' ? 'ASC' : 'DESC';
   const sql = [
-    `SELECT ${select.join(', ')}`,
+    `SELECT ${searchSelect(d).join(', ')}`,
     from.sql,
     `ORDER BY "timestamp" ${order}, "ingest_time" ${order}`,
     query.limit === undefined ? '' : `LIMIT ${query.limit}`,
@@ -117,15 +191,37 @@ function buildSearch(query: SearchQuery, options: BuildOptions): BuiltQuery {
   return { dialect: options.dialect, sql, params: from.params, columns: SEARCH_COLUMNS };
 }
 
+function resultKind(type: FieldType): ResultColumn['kind'] {
+  return type === 'number' ? 'number' : type === 'timestamp' ? 'timestamp' : 'string';
+}
+
 function buildAggregate(query: AggregateQuery, options: BuildOptions): BuiltQuery {
   const d = DIALECT_SQL[options.dialect];
-  const groups = query.groupBy ?? [];
+  const groups = (query.groupBy ?? []).map((key) => ({ label: groupLabel(key), field: groupField(key) }));
+  const aggregates = query.aggregates ?? [];
+  // Map keys are bound values, and Athena binds values only in WHERE: fields read from maps are
+  // computed in an inner projection (whose map lookup is a subquery with the key in its WHERE).
+  const derived = new Map<string, { alias: string; sql: string; params: readonly string[] }>();
+  const fieldSql = (field: FieldRef): string => {
+    if (field.key === undefined) return ident(field.column);
+    const label = fieldLabel(field);
+    let entry = derived.get(label);
+    if (entry === undefined) {
+      entry = { alias: `f${derived.size}`, sql: d.mapValueSelect(ident(field.column)), params: [field.key] };
+      derived.set(label, entry);
+    }
+    return ident(entry.alias);
+  };
   const select: string[] = [];
   const columns: ResultColumn[] = [];
-  for (const g of groups) {
-    select.push(ident(g));
-    columns.push({ name: g, kind: g === 'http_status' ? 'number' : 'string' });
-  }
+  groups.forEach((g, i) => {
+    const type = fieldType(g.field);
+    const expr = fieldSql(g.field);
+    // Classic group columns keep their names as result columns; others get a positional alias.
+    const alias = g.field.key === undefined ? g.field.column : `g${i}`;
+    select.push(`${type === 'timestamp' ? d.isoText(expr) : expr} AS ${ident(alias)}`);
+    columns.push({ name: alias, kind: resultKind(type), label: g.label });
+  });
   if (query.bucketMs !== undefined) {
     select.push(`${d.bucketStart('"timestamp"', query.bucketMs)} AS "bucket_start"`);
     columns.push({ name: 'bucket_start', kind: 'timestamp' });
@@ -160,7 +256,19 @@ function buildAggregate(query: AggregateQuery, options: BuildOptions): BuiltQuer
     );
     columns.push({ name: 'sample_correlation_ids', kind: 'json' });
   }
-  const from = fromClause(query.filter, options.tables);
+  aggregates.forEach((a, i) => {
+    const rendered = aggregateSql(a, d, fieldSql);
+    select.push(`${rendered.sql} AS ${ident(`a${i}`)}`);
+    columns.push({ name: `a${i}`, kind: rendered.kind, label: aggregateLabel(a), aggregate: true });
+  });
+  const from = fromClause(query.filter, options);
+  const source: Sql =
+    derived.size === 0
+      ? from
+      : {
+          sql: `FROM (\n  SELECT *, ${[...derived.values()].map((e) => `${e.sql} AS ${ident(e.alias)}`).join(', ')}\n  ${from.sql.replaceAll('\n', '\n  ')}\n) AS "r"`,
+          params: [...[...derived.values()].flatMap((e) => e.params), ...from.params],
+        };
   const having = [
     ...(query.minCount !== undefined ? [`${count} >= ${query.minCount}`] : []),
     ...(query.minErrorRate !== undefined ? [`${errorRate} >= ${query.minErrorRate}`] : []),
@@ -176,7 +284,7 @@ function buildAggregate(query: AggregateQuery, options: BuildOptions): BuiltQuer
   }[orderBy];
   const sql = [
     `SELECT ${select.join(', ')}`,
-    from.sql,
+    source.sql,
     keyCount ? `GROUP BY ${positions.join(', ')}` : '',
     having.length ? `HAVING ${having.join(' AND ')}` : '',
     `ORDER BY ${order.join(', ')}`,
@@ -184,17 +292,134 @@ function buildAggregate(query: AggregateQuery, options: BuildOptions): BuiltQuer
   ]
     .filter(Boolean)
     .join('\n');
-  return { dialect: options.dialect, sql, params: from.params, columns };
+  return { dialect: options.dialect, sql, params: source.params, columns };
 }
 
-/** `FROM t WHERE …` for one table; a UNION ALL of filtered tables for several. */
-function fromClause(filter: LogFilter, tables: readonly TableRef[]): { sql: string; params: string[] } {
-  const where = whereClause(filter);
+/** One `--agg` as SQL, with how its result decodes. */
+function aggregateSql(
+  a: Aggregate,
+  d: SqlDialect,
+  fieldSql: (f: FieldRef) => string,
+): { sql: string; kind: ResultColumn['kind'] } {
+  if (a.field === undefined) return { sql: 'count(*)', kind: 'number' };
+  const type = fieldType(a.field);
+  const expr = fieldSql(a.field);
+  // Text fields (attributes.tokens) are read as numbers where a number is needed; others are left out.
+  const numeric = type === 'number' ? `CAST(${expr} AS DOUBLE)` : d.toDouble(expr);
+  const fraction = PERCENTILES[a.fn];
+  if (fraction !== undefined) return { sql: d.percentile(numeric, fraction), kind: 'number' };
+  switch (a.fn) {
+    case 'count':
+      return { sql: `count(${expr})`, kind: 'number' };
+    case 'distinct':
+      return { sql: `count(DISTINCT ${expr})`, kind: 'number' };
+    case 'sum':
+      return { sql: `sum(${numeric})`, kind: 'number' };
+    case 'avg':
+      return { sql: `avg(${numeric})`, kind: 'number' };
+    default: {
+      const fn = a.fn === 'min' ? 'min' : 'max';
+      if (type === 'timestamp') return { sql: d.isoText(`${fn}(${expr})`), kind: 'timestamp' };
+      return { sql: `${fn}(${expr})`, kind: resultKind(type) };
+    }
+  }
+}
+
+/** Result columns a context query adds to the search columns. */
+export const CONTEXT_COLUMNS: readonly ResultColumn[] = [
+  { name: 'context_key', kind: 'string' },
+  { name: 'context_rank', kind: 'number' },
+  { name: 'context_hit', kind: 'boolean' },
+];
+
+function buildContext(query: ContextQuery, options: BuildOptions): BuiltQuery {
+  const d = DIALECT_SQL[options.dialect];
+  const key = ident(query.by ?? 'service');
+  const limit = query.limit ?? 100;
+  const hits = fromClause(query.filter, options);
+  // Neighbours: the same categories (a persona's scope), a wider time range, any level, text or field.
+  const around: LogFilter = {
+    since: new Date(query.filter.since.getTime() - CONTEXT_PAD_MS),
+    until: new Date(query.filter.until.getTime() + CONTEXT_PAD_MS),
+    ...(query.filter.categories ? { categories: query.filter.categories } : {}),
+  };
+  const ranked = fromClause(around, options, `${key} IN (SELECT ${key} FROM "hits")`);
+  const same = (column: string) => `r.${ident(column)} IS NOT DISTINCT FROM h.${ident(column)}`;
+  const select = searchSelect(d);
+  const sql = [
+    'WITH "hits" AS (',
+    `  SELECT * ${hits.sql.replaceAll('\n', '\n  ')}`,
+    `  ORDER BY "timestamp" DESC, "ingest_time" DESC`,
+    `  LIMIT ${limit}`,
+    '), "ranked" AS (',
+    `  SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY "timestamp", "ingest_time", "message") AS "context_rank"`,
+    `  ${ranked.sql.replaceAll('\n', '\n  ')}`,
+    '), "marks" AS (',
+    `  SELECT DISTINCT r.${key} AS "mkey", r."context_rank" AS "mrank"`,
+    '  FROM "ranked" AS r JOIN "hits" AS h',
+    `  ON r.${key} = h.${key} AND r."timestamp" = h."timestamp" AND ${['ingest_time', 'message', 'category', 'correlation_id', 'service', 'level'].map(same).join(' AND ')}`,
+    '), "wanted" AS (',
+    `  SELECT DISTINCT m."mkey" AS "wkey", m."mrank" + "o"."d" AS "wrank" FROM "marks" AS m CROSS JOIN ${d.offsets(-query.before, query.after)}`,
+    ')',
+    `SELECT ${select.join(', ')}, ${key} AS "context_key", "context_rank", (hm."mrank" IS NOT NULL) AS "context_hit"`,
+    'FROM "ranked" AS r',
+    `JOIN "wanted" AS w ON w."wkey" = r.${key} AND w."wrank" = r."context_rank"`,
+    `LEFT JOIN "marks" AS hm ON hm."mkey" = r.${key} AND hm."mrank" = r."context_rank"`,
+    'UNION ALL',
+    // A hit without a key value has no neighbours to share it with: it stands alone.
+    `SELECT ${select.join(', ')}, CAST(NULL AS VARCHAR) AS "context_key", CAST(NULL AS BIGINT) AS "context_rank", true AS "context_hit"`,
+    `FROM "hits" WHERE ${key} IS NULL`,
+    'ORDER BY "context_key", "context_rank", "timestamp"',
+  ].join('\n');
+  return {
+    dialect: options.dialect,
+    sql,
+    params: [...hits.params, ...ranked.params],
+    columns: [...SEARCH_COLUMNS, ...CONTEXT_COLUMNS],
+  };
+}
+
+/** Result columns of a patterns query. */
+export const PATTERN_COLUMNS: readonly ResultColumn[] = [
+  { name: 'template', kind: 'string' },
+  { name: 'message', kind: 'string' },
+  { name: 'count', kind: 'number' },
+  { name: 'first_seen', kind: 'timestamp' },
+  { name: 'last_seen', kind: 'timestamp' },
+  { name: 'example', kind: 'string' },
+];
+
+function buildPatterns(query: PatternsQuery, options: BuildOptions): BuiltQuery {
+  const d = DIALECT_SQL[options.dialect];
+  const from = fromClause(query.filter, options);
+  const examples = query.examples ?? true;
+  const sql = [
+    'SELECT "message_template" AS "template",',
+    // Events written before the template column existed: grouped by message, masked by the caller.
+    '  CASE WHEN "message_template" IS NULL THEN "message" END AS "message",',
+    `  count(*) AS "count", ${d.isoText('min("timestamp")')} AS "first_seen", ${d.isoText('max("timestamp")')} AS "last_seen",`,
+    `  ${examples ? 'min("message")' : 'CAST(NULL AS VARCHAR)'} AS "example"`,
+    from.sql,
+    'GROUP BY 1, 2',
+    'ORDER BY "count" DESC, 1, 2',
+    `LIMIT ${query.limit ?? 10_000}`,
+  ].join('\n');
+  return { dialect: options.dialect, sql, params: from.params, columns: PATTERN_COLUMNS };
+}
+
+/**
+ * `FROM t WHERE …` for one table; a UNION ALL of filtered tables for several. `extra` is one more
+ * predicate without parameters (the builder's own SQL).
+ */
+function fromClause(filter: LogFilter, options: BuildOptions, extra?: string): Sql {
+  const where = whereClause(filter, options.dialect);
+  const predicate = extra === undefined ? where.sql : `${where.sql} AND ${extra}`;
+  const tables = options.tables;
   const [only] = tables;
   if (tables.length === 1 && only) {
-    return { sql: `FROM ${tableName(only)}\nWHERE ${where.sql}`, params: where.params };
+    return { sql: `FROM ${tableName(only)}\nWHERE ${predicate}`, params: where.params };
   }
-  const branches = tables.map((t) => `SELECT * FROM ${tableName(t)} WHERE ${where.sql}`);
+  const branches = tables.map((t) => `SELECT * FROM ${tableName(t)} WHERE ${predicate}`);
   return {
     sql: `FROM (\n  ${branches.join('\n  UNION ALL\n  ')}\n) AS "t"`,
     params: tables.flatMap(() => where.params),
@@ -205,8 +430,12 @@ function tableName(t: TableRef): string {
   return t.database === undefined ? quoteIdent(t.table) : `${quoteIdent(t.database)}.${quoteIdent(t.table)}`;
 }
 
+/** Columns free text and `--regex` look in. */
+export const TEXT_COLUMNS = ['message', 'stack_trace'] as const;
+
 /** The filter as a conjunction of predicates with `?` placeholders. */
-export function whereClause(filter: LogFilter): { sql: string; params: string[] } {
+export function whereClause(filter: LogFilter, dialect: Dialect): { sql: string; params: string[] } {
+  const d = DIALECT_SQL[dialect];
   const parts: string[] = [];
   const params: string[] = [];
   const add = (sql: string, ...values: string[]) => {
@@ -228,10 +457,78 @@ export function whereClause(filter: LogFilter): { sql: string; params: string[] 
   if (filter.userIds) add(`"user_id" IN (${marks(filter.userIds)})`, ...filter.userIds);
   if (filter.correlationId !== undefined) add('"correlation_id" = ?', filter.correlationId);
   if (filter.traceId !== undefined) add('"trace_id" = ?', filter.traceId);
-  // strpos instead of LIKE: the text is matched literally, so `%` and `_` need no escaping.
-  if (filter.text !== undefined && filter.text !== '')
-    add('strpos(lower("message"), lower(?)) > 0', filter.text);
+  const caseSensitive = filter.caseSensitive === true;
+  if (filter.text !== undefined && filter.text !== '') {
+    const text = filter.text;
+    add(
+      `(${TEXT_COLUMNS.map((c) => contains(ident(c), caseSensitive)).join(' OR ')})`,
+      ...TEXT_COLUMNS.map(() => text),
+    );
+  }
+  if (filter.regex !== undefined) {
+    const pattern = enginePattern(filter.regex, caseSensitive);
+    add(
+      `(${TEXT_COLUMNS.map((c) => d.regexMatch(ident(c))).join(' OR ')})`,
+      ...TEXT_COLUMNS.map(() => pattern),
+    );
+  }
+  for (const c of filter.where ?? []) {
+    const rendered = conditionSql(typedCondition(c), d, caseSensitive);
+    add(rendered.sql, ...rendered.params);
+  }
   return { sql: parts.join(' AND '), params };
+}
+
+// strpos instead of LIKE: the text is matched literally, so `%` and `_` need no escaping.
+function contains(expr: string, caseSensitive: boolean): string {
+  return caseSensitive ? `strpos(${expr}, ?) > 0` : `strpos(lower(${expr}), lower(?)) > 0`;
+}
+
+const SQL_OPS: Record<Exclude<CompareOp, '~'>, string> = {
+  '=': '=',
+  '!=': 'IS DISTINCT FROM',
+  '>': '>',
+  '>=': '>=',
+  '<': '<',
+  '<=': '<=',
+};
+
+/**
+ * One typed condition as a predicate. `!=` is IS DISTINCT FROM, so an event without the field matches
+ * it (`--where error_type!=Timeout` keeps events with no error type); ordering operators never match a
+ * missing field.
+ */
+function conditionSql(c: Condition, d: SqlDialect, caseSensitive: boolean): Sql {
+  const type = fieldType(c.field);
+  const field =
+    c.field.key === undefined
+      ? { sql: ident(c.field.column), params: [] as string[] }
+      : { sql: d.mapValueWhere(ident(c.field.column)), params: [c.field.key] };
+  if (c.op === '~') {
+    return { sql: contains(field.sql, caseSensitive), params: [...field.params, String(c.value)] };
+  }
+  const op = SQL_OPS[c.op];
+  if (c.field.column === 'level' && c.field.key === undefined && c.op !== '=' && c.op !== '!=') {
+    // Levels order by severity, not alphabetically: the ordering becomes the set of levels it admits.
+    const rank = levelRank(c.value as Level);
+    const admitted = LEVELS.filter((l) => {
+      const r = levelRank(l);
+      return c.op === '>' ? r > rank : c.op === '>=' ? r >= rank : c.op === '<' ? r < rank : r <= rank;
+    });
+    if (admitted.length === 0) return { sql: 'false', params: [] };
+    return { sql: `"level" IN (${marks(admitted)})`, params: admitted };
+  }
+  if (c.value instanceof Date) {
+    return {
+      sql: `${field.sql} ${op} CAST(? AS TIMESTAMP)`,
+      params: [...field.params, sqlTimestamp(c.value)],
+    };
+  }
+  if (typeof c.value === 'number') {
+    const lhs = type === 'number' ? field.sql : d.toDouble(field.sql);
+    return { sql: `${lhs} ${op} CAST(? AS DOUBLE)`, params: [...field.params, String(c.value)] };
+  }
+  return { sql: `${field.sql} ${op} ?`, params: [...field.params, c.value] };
 }
 
 function marks(values: readonly unknown[]): string {

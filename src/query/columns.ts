@@ -38,11 +38,16 @@ export function duckdbHiveTypes(): string {
 }
 
 /** How a result column is decoded into a JS value, whatever the engine returned (native value or text). */
-export type ColumnKind = 'string' | 'number' | 'timestamp' | 'json';
+export type ColumnKind = 'string' | 'number' | 'timestamp' | 'json' | 'boolean';
 
 export interface ResultColumn {
+  /** The column's name in the SQL result (an alias the builder chose, never text a user typed). */
   readonly name: string;
   readonly kind: ColumnKind;
+  /** What the column is called in output (`attributes.model`, `p95(duration_ms)`). @default name */
+  readonly label?: string;
+  /** An aggregate's value (`--agg`), as opposed to a group key or a fixed measure. @default false */
+  readonly aggregate?: boolean;
 }
 
 /** Result columns of a search: every record column plus `category`. */

@@ -16,7 +16,9 @@ export interface SearchRecord extends LogRecord {
 
 /** One row of an aggregate query. Group columns are present only when grouped by. */
 export interface AggregateRow {
-  readonly group: Partial<Record<GroupColumn, string | number | null>>;
+  /** Group values by group label (`service`, `attributes.model`); empty when not grouped. */
+  readonly group: Partial<Record<GroupColumn, string | number | null>> &
+    Readonly<Record<string, string | number | null | undefined>>;
   /** Start of the time bucket, ISO-8601 UTC; present only when bucketed. */
   readonly bucketStart?: string;
   readonly count: number;
@@ -26,6 +28,8 @@ export interface AggregateRow {
   readonly lastSeen: string | null;
   /** Up to `samples` distinct correlation ids; empty when not requested or none. */
   readonly sampleCorrelationIds: string[];
+  /** The query's `aggregates` by label (`p95(duration_ms)`), in order; empty when it had none. */
+  readonly values: Readonly<Record<string, number | string | null>>;
 }
 
 /** Decode one cell by its column kind. */
@@ -43,6 +47,8 @@ export function decodeCell(column: ResultColumn, value: unknown): unknown {
       return isoTimestamp(value);
     case 'json':
       return typeof value === 'string' ? (value === '' ? null : JSON.parse(value)) : value;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : String(value).toLowerCase() === 'true';
   }
 }
 
@@ -91,6 +97,7 @@ export function decodeSearchRow(columns: readonly ResultColumn[], row: RawRow): 
     redactions: (v.redactions as Record<string, number> | null) ?? {},
     ingest_time: (v.ingest_time as string | null) ?? '',
     schema_errors: (v.schema_errors as string[] | null) ?? [],
+    message_template: (v.message_template as string | null | undefined) ?? null,
     category: v.category as Category,
   };
 }
@@ -98,10 +105,12 @@ export function decodeSearchRow(columns: readonly ResultColumn[], row: RawRow): 
 /** An aggregate result row. */
 export function decodeAggregateRow(columns: readonly ResultColumn[], row: RawRow): AggregateRow {
   const v = decodeRow(columns, row);
-  const group: Partial<Record<GroupColumn, string | number | null>> = {};
+  const group: Record<string, string | number | null> = {};
+  const values: Record<string, number | string | null> = {};
   for (const c of columns) {
-    if (!AGGREGATE_VALUE_COLUMNS.has(c.name))
-      group[c.name as GroupColumn] = v[c.name] as string | number | null;
+    if (c.aggregate) values[c.label ?? c.name] = v[c.name] as number | string | null;
+    else if (!AGGREGATE_VALUE_COLUMNS.has(c.name))
+      group[c.label ?? c.name] = v[c.name] as string | number | null;
   }
   return {
     group,
@@ -114,6 +123,7 @@ export function decodeAggregateRow(columns: readonly ResultColumn[], row: RawRow
     sampleCorrelationIds: ((v.sample_correlation_ids as string[] | null) ?? []).filter(
       (s): s is string => typeof s === 'string',
     ),
+    values,
   };
 }
 
@@ -147,4 +157,69 @@ export function fillBuckets(
     out.push({ bucketStart: new Date(t).toISOString(), count: r?.count ?? 0, errors: r?.errors ?? 0 });
   }
   return out;
+}
+
+/** A record of a context query: a hit or one of its neighbours. */
+export interface ContextRecord extends SearchRecord {
+  /** The record matched the search itself (the others are its neighbours). */
+  readonly context_hit: boolean;
+}
+
+/** Hits and their neighbours, in time order: one block per run of adjacent events of one key. */
+export interface ContextBlock {
+  /** The service (or correlation id) the block shares; null for a hit without one. */
+  readonly key: string | null;
+  readonly records: ContextRecord[];
+}
+
+/**
+ * The rows of a context query as blocks: neighbours of several hits that touch or overlap merge into
+ * one block (as `grep -C` does), each event once. Blocks come newest hit first (`order: 'asc'`: oldest
+ * first), records inside a block oldest first.
+ */
+export function contextBlocks(
+  columns: readonly ResultColumn[],
+  rows: readonly RawRow[],
+  order: 'asc' | 'desc' = 'desc',
+): ContextBlock[] {
+  const decoded = rows.map((row) => {
+    const v = decodeRow(columns, row);
+    return {
+      record: { ...decodeSearchRow(columns, row), context_hit: v.context_hit === true },
+      key: v.context_key as string | null,
+      rank: v.context_rank as number | null,
+    };
+  });
+  const byKey = new Map<string, typeof decoded>();
+  const blocks: ContextBlock[] = [];
+  for (const d of decoded) {
+    if (d.key === null || d.rank === null) {
+      blocks.push({ key: null, records: [d.record] });
+      continue;
+    }
+    const list = byKey.get(d.key) ?? [];
+    list.push(d);
+    byKey.set(d.key, list);
+  }
+  for (const [key, list] of byKey) {
+    list.sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
+    let current: ContextRecord[] = [];
+    let last = Number.NaN;
+    for (const d of list) {
+      if (current.length > 0 && d.rank !== last + 1) {
+        blocks.push({ key, records: current });
+        current = [];
+      }
+      current.push(d.record);
+      last = d.rank ?? Number.NaN;
+    }
+    if (current.length > 0) blocks.push({ key, records: current });
+  }
+  const hitTime = (b: ContextBlock) =>
+    b.records.reduce((t, r) => (r.context_hit && r.timestamp > t ? r.timestamp : t), '');
+  return blocks.sort((a, b) => {
+    const [x, y] = order === 'desc' ? [hitTime(b), hitTime(a)] : [hitTime(a), hitTime(b)];
+    if (x !== y) return x < y ? -1 : 1;
+    return String(a.key) < String(b.key) ? -1 : String(a.key) > String(b.key) ? 1 : 0;
+  });
 }

@@ -131,6 +131,20 @@ export class LocalLakeReader {
     const files = visibleFiles(this.dataDir, scope);
     const source = files.length === 0 ? emptyLakeScan() : lakeScanFiles(files);
     await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT * FROM ${source}`);
+    if (files.length === 0) return;
+    // Files that all predate a column (message_template, say) are read with that column NULL, as Athena
+    // reads such files through the Glue table.
+    const present = new Set(
+      (await this.connection.runAndReadAll(`DESCRIBE ${LOCAL_TABLE}`))
+        .getRowObjectsJS()
+        .map((r) => String(r.column_name)),
+    );
+    const missing = RECORD_COLUMNS.filter((c) => !present.has(c.name));
+    if (missing.length === 0) return;
+    const added = missing.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS "${c.name}"`).join(', ');
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT *, ${added} FROM ${source}`,
+    );
   }
 
   /** All rows of a query; none while the lake has no files. */

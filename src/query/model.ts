@@ -5,6 +5,16 @@
  */
 import { InputError } from '../errors';
 import { CATEGORIES, type Category, LEVELS, type Level } from '../schema';
+import {
+  type Aggregate,
+  type Condition,
+  checkAggregate,
+  type FieldRef,
+  fieldLabel,
+  fieldType,
+  typedCondition,
+} from './fields';
+import { checkPortableRegex } from './regex';
 
 export const DIALECTS = ['duckdb', 'athena'] as const;
 export type Dialect = (typeof DIALECTS)[number];
@@ -15,8 +25,20 @@ export interface LogFilter {
   readonly since: Date;
   /** Exclusive upper bound of the event time. */
   readonly until: Date;
-  /** Case-insensitive substring of `message`. Matched literally: `%`, `_` and quotes have no meaning. */
+  /**
+   * Substring of `message` or `stack_trace`, case-insensitive unless `caseSensitive`. Matched
+   * literally: `%`, `_` and quotes have no meaning.
+   */
   readonly text?: string;
+  /**
+   * A regular expression `message` or `stack_trace` must match, in the syntax both engines read alike
+   * (see `regex.ts`); case-insensitive unless `caseSensitive`. @default none
+   */
+  readonly regex?: string;
+  /** `text`, `regex` and `~` conditions respect case. @default false */
+  readonly caseSensitive?: boolean;
+  /** Conditions on any field (`--where`), all of which must hold. @default none */
+  readonly where?: readonly Condition[];
   /** Exact `correlation_id`. */
   readonly correlationId?: string;
   /** Exact `trace_id`. */
@@ -53,6 +75,19 @@ export const GROUP_COLUMNS = [
 ] as const;
 export type GroupColumn = (typeof GROUP_COLUMNS)[number];
 
+/** What an aggregate may group by: one of the classic group columns, or any field (`attributes.model`). */
+export type GroupKey = GroupColumn | FieldRef;
+
+/** The field a group key stands for. */
+export function groupField(key: GroupKey): FieldRef {
+  return typeof key === 'string' ? { column: key } : key;
+}
+
+/** The name of a group key in results: `service`, `attributes.model`. */
+export function groupLabel(key: GroupKey): string {
+  return typeof key === 'string' ? key : fieldLabel(key);
+}
+
 /** Levels counted as errors by `errors` and `error_rate`. */
 export const ERROR_LEVELS: readonly Level[] = ['ERROR', 'CRITICAL'];
 
@@ -63,8 +98,13 @@ export const ERROR_LEVELS: readonly Level[] = ['ERROR', 'CRITICAL'];
 export interface AggregateQuery {
   readonly kind: 'aggregate';
   readonly filter: LogFilter;
-  /** Group by these columns. @default [] (one row per bucket, or one row in all) */
-  readonly groupBy?: readonly GroupColumn[];
+  /** Group by these columns or fields. @default [] (one row per bucket, or one row in all) */
+  readonly groupBy?: readonly GroupKey[];
+  /**
+   * More aggregates per row, each in `values` under its label (`p95(duration_ms)`). Percentiles are
+   * approximate on Athena (`approx_percentile`) and exact on DuckDB (`quantile_cont`). @default none
+   */
+  readonly aggregates?: readonly Aggregate[];
   /** Time bucket width in ms (buckets start at multiples of it since the epoch). @default undefined (no buckets) */
   readonly bucketMs?: number;
   /** Up to this many distinct correlation ids per row in `sample_correlation_ids`. @default 0 (none) */
@@ -81,7 +121,47 @@ export interface AggregateQuery {
   readonly limit?: number;
 }
 
-export type LogQuery = SearchQuery | AggregateQuery;
+/** What `--context` groups neighbours by. */
+export const CONTEXT_KEYS = ['service', 'correlation_id'] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/**
+ * The hits of a search (newest first, up to `limit`) with up to `before`/`after` events around each one
+ * that share its `by` value (same service, or same correlation id), looked for in the search's time
+ * range widened by {@link CONTEXT_PAD_MS} on each side and within its categories. Each result row carries
+ * `context_key`, `context_rank` (its place in the key's timeline) and `context_hit`.
+ */
+export interface ContextQuery {
+  readonly kind: 'context';
+  readonly filter: LogFilter;
+  /** Hits. @default 100 */
+  readonly limit?: number;
+  readonly before: number;
+  readonly after: number;
+  /** @default 'service' */
+  readonly by?: ContextKey;
+}
+
+/** How far outside the search's time range context events are looked for. */
+export const CONTEXT_PAD_MS = 3_600_000;
+/** Most context events on either side of a hit. */
+export const MAX_CONTEXT = 100;
+
+/**
+ * Matching events grouped by `message_template` (the ingest-time template of the message): count,
+ * first and last seen, and one example message each, most frequent first. Events written before the
+ * column existed group by their message (the caller masks those).
+ */
+export interface PatternsQuery {
+  readonly kind: 'patterns';
+  readonly filter: LogFilter;
+  /** Most templates returned. @default 10000 */
+  readonly limit?: number;
+  /** Add `min(message)` as an example per template (reads the message column). @default true */
+  readonly examples?: boolean;
+}
+
+export type LogQuery = SearchQuery | AggregateQuery | ContextQuery | PatternsQuery;
 
 /** Largest value accepted for `limit` (far above what a terminal shows; export passes no limit). */
 export const MAX_LIMIT = 1_000_000;
@@ -89,6 +169,8 @@ export const MAX_LIMIT = 1_000_000;
 export const MAX_SAMPLES = 100;
 /** Smallest time bucket. */
 export const MIN_BUCKET_MS = 1_000;
+/** Most aggregates (`--agg`) per query. */
+export const MAX_AGGREGATES = 32;
 
 /**
  * Check a query before rendering it. Everything that is inlined into SQL (limit, bucket width, sample
@@ -132,7 +214,19 @@ export function validateQuery(query: LogQuery): void {
       throw new InputError(`${name}: an empty list matches nothing; leave it out to match everything`);
     }
   }
+  if (f.regex !== undefined) checkPortableRegex(f.regex);
+  // Typing a condition checks its value against its field (an API caller may not have used the parser).
+  for (const c of f.where ?? []) typedCondition(c);
   if (query.limit !== undefined) checkInt('limit', query.limit, 1, MAX_LIMIT);
+  if (query.kind === 'context') {
+    checkInt('before', query.before, 0, MAX_CONTEXT);
+    checkInt('after', query.after, 0, MAX_CONTEXT);
+    if (query.by !== undefined && !(CONTEXT_KEYS as readonly string[]).includes(query.by)) {
+      throw new InputError(
+        `context-by: expected one of ${CONTEXT_KEYS.join(', ')} (received ${JSON.stringify(query.by)})`,
+      );
+    }
+  }
   if (query.kind === 'aggregate') {
     if (query.bucketMs !== undefined) checkInt('bucketMs', query.bucketMs, MIN_BUCKET_MS, 366 * 86_400_000);
     if (query.samples !== undefined) checkInt('samples', query.samples, 0, MAX_SAMPLES);
@@ -143,12 +237,24 @@ export function validateQuery(query: LogQuery): void {
         throw new InputError(`minErrorRate: expected a number from 0 to 1 (received ${String(r)})`);
       }
     }
-    for (const column of query.groupBy ?? []) {
-      if (!(GROUP_COLUMNS as readonly string[]).includes(column)) {
-        throw new InputError(
-          `group-by: cannot group by ${JSON.stringify(column)}; expected one of ${GROUP_COLUMNS.join(', ')}`,
-        );
+    for (const key of query.groupBy ?? []) {
+      if (typeof key === 'string') {
+        if (!(GROUP_COLUMNS as readonly string[]).includes(key)) {
+          throw new InputError(
+            `group-by: cannot group by ${JSON.stringify(key)}; expected one of ${GROUP_COLUMNS.join(', ')}, or a field such as attributes.<key>`,
+          );
+        }
+      } else if (fieldType(key) === 'string' && key.key === undefined && key.column === 'message') {
+        // Grouping by free text makes one group per event: patterns does that properly.
+        throw new InputError('group-by: cannot group by "message"; use `loglake patterns` for messages');
       }
+    }
+    const labels = (query.groupBy ?? []).map(groupLabel);
+    const duplicate = labels.find((l, i) => labels.indexOf(l) !== i);
+    if (duplicate !== undefined) throw new InputError(`group-by: ${duplicate} is named twice`);
+    for (const a of query.aggregates ?? []) checkAggregate(a);
+    if ((query.aggregates?.length ?? 0) > MAX_AGGREGATES) {
+      throw new InputError(`agg: at most ${MAX_AGGREGATES} aggregates per query`);
     }
     if (query.orderBy === 'bucket' && query.bucketMs === undefined) {
       throw new InputError('orderBy: "bucket" needs bucketMs');

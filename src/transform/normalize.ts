@@ -3,6 +3,7 @@
  * the record schema, with every string value redacted on the way. Pure: no I/O, no clock (arrival time
  * is given).
  */
+import { messageTemplate } from '../patterns/mask';
 import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { LogRecord } from '../schema';
 import { addField, type ExtraFields } from './attributes';
@@ -219,12 +220,13 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   // `user_id=42` written in the text: the column is filled too (the text keeps only its pseudonym).
   const userId = draft.user_id ?? (flagged ? undefined : userIdInText(message));
 
+  const redactedMessage = r.text(message, counts);
   const record: LogRecord = {
     timestamp: timeMs === draft.timestampMs && draft.timestampIso ? draft.timestampIso : toIso(timeMs),
     level,
     service,
     logger: draft.logger === undefined ? null : r.text(draft.logger, counts),
-    message: r.text(message, counts),
+    message: redactedMessage,
     correlation_id: draft.correlation_id ?? null,
     trace_id: draft.trace_id ?? null,
     span_id: draft.span_id ?? null,
@@ -240,6 +242,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     redactions: counts,
     ingest_time: ctx.arrivalIso,
     schema_errors: errors,
+    // Of the redacted message: a template never holds what redaction removed.
+    message_template: messageTemplate(redactedMessage),
   };
   return { record, explicitCategory: draft.category, timeMs };
 }

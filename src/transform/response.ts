@@ -3,6 +3,7 @@
  * the response, deferral of whole records for re-ingestion, the compact flagged form, and
  * `ProcessingFailed` as the last resort (Firehose writes the raw bytes under the error prefix).
  */
+import { messageTemplate } from '../patterns/mask';
 import type { Redactor } from '../redact/redactor';
 import type { LogRecord, PartitionKeys } from '../schema';
 import type { Candidate, Summary } from './candidate';
@@ -125,6 +126,7 @@ export function compactOutput(
     schema_errors: [
       `oversized: ${summary.events} events kept as one flagged record (message holds the redacted record text) to keep the Firehose response under 6 MB`,
     ],
+    message_template: messageTemplate(lines.join('\n')),
   };
   candidate.summary = { ...summarize([record]), events: 1 };
   return {

@@ -35,6 +35,7 @@ export const logRecordSchema = z.strictObject({
   redactions: z.record(z.string(), z.number().int().positive()),
   ingest_time: isoUtcMs,
   schema_errors: z.array(z.string()),
+  message_template: nullableString,
 }) satisfies z.ZodType<LogRecord>;
 
 export const partitionKeysSchema = z.strictObject({

@@ -141,6 +141,7 @@ describe('aggregateTable', () => {
     firstSeen: '2026-11-22T10:00:00.123Z',
     lastSeen: '2026-11-22T10:59:59.999Z',
     sampleCorrelationIds: [],
+    values: {},
   });
   const rows = [row('checkout'), row('payments-gateway-eu')];
 

@@ -270,6 +270,7 @@ describe('fillBuckets', () => {
       firstSeen: null,
       lastSeen: null,
       sampleCorrelationIds: [],
+      values: {},
     });
 
     // Act

@@ -272,6 +272,7 @@ describe('search and aggregate on DuckDB', () => {
         firstSeen: '2026-11-22T10:00:01.000Z',
         lastSeen: '2026-11-22T10:07:00.000Z',
         sampleCorrelationIds: expect.arrayContaining(['c2', 'c3']),
+        values: {},
       },
       {
         group: { service: 'web' },
@@ -282,6 +283,7 @@ describe('search and aggregate on DuckDB', () => {
         firstSeen: '2026-11-22T10:08:00.000Z',
         lastSeen: '2026-11-22T10:08:00.000Z',
         sampleCorrelationIds: [],
+        values: {},
       },
       {
         group: { service: 'web' },
@@ -292,6 +294,7 @@ describe('search and aggregate on DuckDB', () => {
         firstSeen: '2026-11-22T11:30:00.000Z',
         lastSeen: '2026-11-22T11:30:00.000Z',
         sampleCorrelationIds: [],
+        values: {},
       },
     ]);
   });

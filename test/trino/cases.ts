@@ -4,12 +4,14 @@
  */
 import {
   type AggregateQuery,
+  type ContextQuery,
   ERROR_LEVELS,
   GROUP_COLUMNS,
   type LogFilter,
   type LogQuery,
   type SearchQuery,
 } from '../../src/query';
+import { parseAggregate, parseCondition, parseField } from '../../src/query/fields';
 import type { StreamName } from '../../src/schema';
 import { type Dataset, HOUR, MINUTE } from './dataset';
 
@@ -29,6 +31,10 @@ export interface TierCase {
 }
 
 type FilterOf = (c: CaseContext) => Partial<LogFilter>;
+
+/** `--where` expressions, parsed as the CLI parses them. */
+const where = (...exprs: string[]) => exprs.map((e) => parseCondition(e));
+const aggs = (...texts: string[]) => texts.map(parseAggregate);
 
 const all = (c: CaseContext): LogFilter => ({ since: new Date(c.data.start), until: new Date(c.data.end) });
 const search = (
@@ -105,6 +111,33 @@ export const SEARCH_CASES: readonly TierCase[] = [
     since: new Date(c.data.midnight),
     until: new Date(c.data.midnight + 1),
   })),
+  // --where, --regex, --case-sensitive (issue 12): each filter and operator on both engines.
+  search('where on an attribute (=)', () => ({ where: where('attributes.tenant=ünïcode') })),
+  search('where on a nested attribute, as a number (>=)', () => ({
+    where: where('attributes.detail.nested>=700'),
+  })),
+  search('where != keeps events without the field', () => ({ where: where('error_type!=TimeoutError') })),
+  search('where on a number column (<, >)', () => ({ where: where('duration_ms<100', 'duration_ms>10') })),
+  search('where level ordering (>= WARN)', () => ({ where: where('level>=WARN') })),
+  search('where level ordering (< INFO)', () => ({ where: where('level<INFO') })),
+  search('where ~ substring, case-insensitive, with % and _ literal', () => ({
+    where: where('message~%_%', 'service~PAY%'),
+  })),
+  search('where ~ substring, case-sensitive', () => ({
+    where: where('message~Payment'),
+    caseSensitive: true,
+  })),
+  search('where on a time (<=)', (c) => ({
+    where: [{ field: { column: 'timestamp' }, op: '<=', value: new Date(c.data.midnight) }],
+  })),
+  search('where on a redaction count', () => ({ where: where('redactions.email>=1') }), {}, { empty: true }),
+  search('where on http_status (int)', () => ({ where: where('http_status>=500') })),
+  search('free text in the stack trace', () => ({ text: 'x.js:13' })),
+  search('free text, case-sensitive', () => ({ text: 'Payment', caseSensitive: true })),
+  search('regex, case-insensitive', () => ({ regex: '^payment (failed|FAILED) .*#\\d+$' })),
+  search('regex, case-sensitive', () => ({ regex: 'FAILED again #\\d{2,3}$', caseSensitive: true })),
+  search('regex over the stack trace', () => ({ regex: 'at f \\(x\\.js:\\d+\\)' })),
+  search('regex with non-ASCII and classes', () => ({ regex: '[äöü]|café\\s+crème' })),
   search(
     'a range with no events',
     (c) => ({
@@ -145,4 +178,77 @@ export const STATS_CASES: readonly TierCase[] = [
   stats('filtered to nothing', { groupBy: ['service'] }, () => ({ text: 'nothing matches this' }), {
     empty: true,
   }),
+
+  // --group-by fields and --agg (issue 12): every function on both engines; percentiles within tolerance.
+  stats('count, sum, avg, min, max and distinct per service', {
+    groupBy: ['service'],
+    aggregates: aggs(
+      'count',
+      'count:duration_ms',
+      'sum:duration_ms',
+      'avg:duration_ms',
+      'min:duration_ms',
+      'max:duration_ms',
+      'distinct:correlation_id',
+    ),
+  }),
+  stats('p50, p90, p95 and p99 of duration_ms per level', {
+    groupBy: ['level'],
+    aggregates: aggs('p50:duration_ms', 'p90:duration_ms', 'p95:duration_ms', 'p99:duration_ms'),
+  }),
+  stats('grouped by an attribute, aggregates of an attribute read as a number', {
+    groupBy: [parseField('attributes.tenant')],
+    aggregates: aggs(
+      'sum:attributes.detail.nested',
+      'max:attributes.detail.nested',
+      'p95:attributes.detail.nested',
+      'distinct:attributes.detail.flag',
+    ),
+  }),
+  stats('grouped by an attribute and a column, min and max of text and time', {
+    groupBy: [parseField('attributes.tenant'), 'category'],
+    aggregates: aggs('min:service', 'max:timestamp', 'min:http_status'),
+    orderBy: 'group',
+  }),
+  stats('aggregates in hourly buckets', {
+    bucketMs: HOUR,
+    aggregates: aggs('avg:duration_ms', 'p90:duration_ms'),
+  }),
+  stats(
+    'aggregates with --where and --regex',
+    { groupBy: ['service'], aggregates: aggs('sum:duration_ms') },
+    () => ({
+      where: where('attributes.tenant!=acme'),
+      regex: 'done|failed',
+    }),
+  ),
+];
+
+/** `search --context N` (issue 12): neighbours by service and by correlation id. */
+export const CONTEXT_CASES: readonly TierCase[] = [
+  ['service', 2, 3],
+  ['correlation_id', 1, 1],
+].map(([by, before, after]) => ({
+  name: `context: ${before} before and ${after} after each error, by ${by}`,
+  query: (c: CaseContext): ContextQuery => ({
+    kind: 'context',
+    filter: { ...all(c), levels: ['ERROR'], text: 'failed' },
+    limit: 20,
+    before: Number(before),
+    after: Number(after),
+    by: by as ContextQuery['by'],
+  }),
+}));
+
+/** `loglake patterns` (issue 12): templates counted on both engines, with and without examples. */
+export const PATTERNS_CASES: readonly TierCase[] = [
+  { name: 'patterns: every template', query: (c) => ({ kind: 'patterns', filter: all(c) }) },
+  {
+    name: 'patterns: of errors, no examples',
+    query: (c) => ({
+      kind: 'patterns',
+      filter: { ...all(c), levels: ['ERROR', 'CRITICAL'] },
+      examples: false,
+    }),
+  },
 ];

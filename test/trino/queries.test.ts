@@ -10,7 +10,7 @@ import { pseudonymKey } from '../../src/local/datadir';
 import { athenaExecutionParameters, type BuiltQuery, type SearchRecord } from '../../src/query';
 import { athenaRows } from '../../src/query/athena';
 import { pseudonymizeUserId } from '../../src/redact/pseudonym';
-import { type CaseContext, SEARCH_CASES, STATS_CASES } from './cases';
+import { type CaseContext, CONTEXT_CASES, PATTERNS_CASES, SEARCH_CASES, STATS_CASES } from './cases';
 import { expectSameResults, sampleUniverse } from './compare';
 import { HOUR } from './dataset';
 import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
@@ -49,6 +49,8 @@ describe('the lake the tier queries', () => {
 describe.each([
   ['search', SEARCH_CASES],
   ['stats', STATS_CASES],
+  ['context', CONTEXT_CASES],
+  ['patterns', PATTERNS_CASES],
 ] as const)('%s on Athena (Trino) and DuckDB', (_, cases) => {
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     // Act

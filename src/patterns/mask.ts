@@ -1,0 +1,80 @@
+/**
+ * The template of a log message: the message with its variable parts masked, so that "order 42 failed
+ * for 10.0.0.7" and "order 97 failed for 10.0.0.9" share the template "order <NUM> failed for <IP>".
+ * Computed once per event at ingest (the `message_template` column) so that `loglake patterns` groups by
+ * a column instead of masking every message at query time; on Athena it never reads the messages to
+ * count them.
+ *
+ * Pure and deterministic (no state, no locale): the same message always has the same template, in the
+ * transform Lambda, the local pipeline and the CLI. One regular-expression pass, linear in the text.
+ *
+ * Masked, first rule that matches at a position wins:
+ * - `<STR>` a quoted string: `"…"` (with `\"` escapes), or `'…'` opened at the start, after a space or
+ *   one of `=:([{,` and closed before the end, a space or punctuation (so "don't" is not a quote);
+ * - `<TS>` an ISO-8601 date-time (`2026-11-22T10:00:00.123Z`, `2026-11-22 10:00:00`);
+ * - `<UUID>` 8-4-4-4-12 hex digits;
+ * - `<IP>` IPv4 with an optional port; IPv6 with `::` or all eight groups;
+ * - `<HEX>` `0x…`, or a run of 8 or more hex digits holding both a digit and a letter (hashes, ids);
+ * - `<ID>` a word of 6 or more letters, digits and `_` holding both a letter and a digit
+ *   (`req_8f3a2`, `user42`);
+ * - `<NUM>` every other run of digits, with its `.`/`,`/`:` separated parts (`3.14`, `1,000`, `10:30`).
+ *
+ * So no ASCII digit survives in a template, and masking a template again changes nothing.
+ */
+
+/** Characters of a message looked at for its template; the rest is cut and marked with `…`. */
+export const TEMPLATE_INPUT_CHARS = 1024;
+
+const OPEN = String.raw`(?<=^|[\s=:(\[{,])`;
+const CLOSE = String.raw`(?=$|[\s)\]},.;:!?])`;
+const H = '[0-9a-fA-F]';
+const G = `${H}{1,4}`;
+const V4 = String.raw`(?:\d{1,3}\.){3}\d{1,3}`;
+
+/** [regex group, placeholder, pattern], in priority order. */
+const RULES: ReadonlyArray<readonly [string, string, string]> = [
+  ['dq', 'STR', String.raw`"(?:[^"\\]|\\.)*"`],
+  ['sq', 'STR', String.raw`${OPEN}'(?:[^'\\\n]|\\.)*'${CLOSE}`],
+  [
+    'ts',
+    'TS',
+    String.raw`\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?`,
+  ],
+  ['uuid', 'UUID', `(?<![0-9A-Za-z_])${H}{8}-${H}{4}-${H}{4}-${H}{4}-${H}{12}(?![0-9A-Za-z_])`],
+  [
+    'ip6',
+    'IP',
+    // Bounded so that times (10:30:00) and words are not addresses: `::` somewhere, or eight groups.
+    `(?<![0-9A-Za-z_:.])(?=[0-9a-fA-F:.]*\\d)(?:(?:${G}:){7}${G}|(?:${G}:){6}${V4}|(?:${G}(?::${G})*)?::(?:(?:${G}:)*(?:${V4}|${G}))?)(?![0-9A-Za-z_:.])`,
+  ],
+  ['ip4', 'IP', String.raw`(?<![0-9A-Za-z_.])${V4}(?::\d{1,5})?(?![0-9A-Za-z_]|\.\d)`],
+  ['hex', 'HEX', `0[xX]${H}+|(?<![0-9A-Za-z_])(?=${H}*\\d)(?=${H}*[a-fA-F])${H}{8,}(?![0-9A-Za-z_])`],
+  ['id', 'ID', String.raw`(?<![0-9A-Za-z_])(?=\w*\d)(?=\w*[A-Za-z])\w{6,}(?![0-9A-Za-z_])`],
+  ['num', 'NUM', String.raw`\d+(?:[.,:]\d+)*`],
+];
+
+const PATTERN = new RegExp(RULES.map(([group, , re]) => `(?<${group}>${re})`).join('|'), 'g');
+
+/** `text` with every variable part replaced by its placeholder (`<NUM>`, `<UUID>` …). */
+export function maskMessage(text: string): string {
+  return text.replace(PATTERN, (...args: unknown[]) => {
+    const groups = args[args.length - 1] as Record<string, string | undefined>;
+    const rule = RULES.find(([group]) => groups[group] !== undefined);
+    return `<${rule?.[1] ?? 'NUM'}>`;
+  });
+}
+
+/**
+ * The template stored with an event: the masked message, its whitespace runs made one space, looked at
+ * up to {@link TEMPLATE_INPUT_CHARS} characters (a longer message gets ` …` after its cut template).
+ * `null` for an empty message.
+ */
+export function messageTemplate(message: string | null | undefined): string | null {
+  if (message === null || message === undefined) return null;
+  const cut = message.length > TEMPLATE_INPUT_CHARS;
+  const masked = maskMessage(cut ? message.slice(0, TEMPLATE_INPUT_CHARS) : message)
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (masked === '') return null;
+  return cut ? `${masked} …` : masked;
+}
