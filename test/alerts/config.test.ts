@@ -80,7 +80,7 @@ describe('alerts config', () => {
   });
 
   it('rejects an unknown severity and kind, naming the field', () => {
-    const p = problems({ alerts: { rules: { x1: { ...rule, severity: 'urgent', kind: 'ratio' } } } });
+    const p = problems({ alerts: { rules: { x1: { ...rule, severity: 'urgent', kind: 'median' } } } });
     expect(p.map((l) => l.split(':')[0])).toEqual([
       'loglake.alerts.rules.x1.severity',
       'loglake.alerts.rules.x1.kind',

@@ -39,7 +39,7 @@ export async function expectSameResults(
   const a = aggregateRows(athena);
   const strip = (rows: AggregateRow[]) => rows.map(({ sampleCorrelationIds: _, ...rest }) => rest);
   expect(strip(a)).toEqual(strip(d));
-  const n = query.samples ?? 0;
+  const n = query.kind === 'aggregate' ? (query.samples ?? 0) : 0;
   d.forEach((row, i) => {
     const samples = a[i]?.sampleCorrelationIds ?? [];
     expect(samples.length).toBe(row.sampleCorrelationIds.length);
