@@ -103,7 +103,10 @@ const whereExpression = z.string().superRefine((expr, ctx) => {
   try {
     const c = parseCondition(expr);
     if (fieldType(c.field) === 'timestamp') {
-      ctx.addIssue({ code: 'custom', message: 'a rule cannot filter on a time field (its window does that)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a rule cannot filter on a time field (its window does that)',
+      });
     }
   } catch (e) {
     ctx.addIssue({ code: 'custom', message: e instanceof InputError ? e.message : String(e) });
@@ -428,61 +431,63 @@ export const pipelineAlarmsSchema = z.strictObject({
   ),
 });
 
-export const alertsSchema = z.strictObject({
-  /** Deploy the alerting (topics, schedule, alarm Lambda, alarms, dashboard). */
-  enabled: z.boolean(),
-  /** Minutes between scheduled evaluations (EventBridge rate; the local pipeline uses it too). */
-  scheduleMinutes: z.number().int().min(1).max(60),
-  /**
-   * Evaluation windows end this many minutes before the evaluation time, because Firehose buffers
-   * before it delivers (buffer interval plus processing): a window that ends now would miss the newest
-   * events and every error rate would look like a drop in volume.
-   */
-  delayMinutes: z.number().int().min(0).max(60),
-  /** Sample correlation ids attached to an alert (redacted data only). */
-  maxSamples: z.number().int().min(0).max(20),
-  /** Groups reported per rule evaluation, worst first; bounds query results and message volume. */
-  maxGroups: z.number().int().min(1).max(1000),
-  /**
-   * Rules by name. A record (not a list) so an override merges into the defaults: change one field of
-   * a default rule, disable it with `enabled: false`, or add a rule under a new name.
-   */
-  rules: z.record(ruleName, alertRuleSchema, {
-    error: (issue) =>
-      issue.code === 'invalid_key'
-        ? 'rule names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
-        : undefined,
-  }),
-  /** Maintenance windows applied to every rule and to the pipeline alarms. */
-  suppress: z.array(suppressionWindowSchema),
-  subscriptions: z.array(subscriptionSchema),
-  /** Named channels rules may route to (`rules.<name>.channels`). @default {} */
-  channels: z
-    .record(channelName, channelSchema, {
+export const alertsSchema = z
+  .strictObject({
+    /** Deploy the alerting (topics, schedule, alarm Lambda, alarms, dashboard). */
+    enabled: z.boolean(),
+    /** Minutes between scheduled evaluations (EventBridge rate; the local pipeline uses it too). */
+    scheduleMinutes: z.number().int().min(1).max(60),
+    /**
+     * Evaluation windows end this many minutes before the evaluation time, because Firehose buffers
+     * before it delivers (buffer interval plus processing): a window that ends now would miss the newest
+     * events and every error rate would look like a drop in volume.
+     */
+    delayMinutes: z.number().int().min(0).max(60),
+    /** Sample correlation ids attached to an alert (redacted data only). */
+    maxSamples: z.number().int().min(0).max(20),
+    /** Groups reported per rule evaluation, worst first; bounds query results and message volume. */
+    maxGroups: z.number().int().min(1).max(1000),
+    /**
+     * Rules by name. A record (not a list) so an override merges into the defaults: change one field of
+     * a default rule, disable it with `enabled: false`, or add a rule under a new name.
+     */
+    rules: z.record(ruleName, alertRuleSchema, {
       error: (issue) =>
         issue.code === 'invalid_key'
-          ? 'channel names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
+          ? 'rule names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
           : undefined,
-    })
-    .default({}),
-  pipeline: pipelineAlarmsSchema,
-  /** Local pipeline only: alerts are POSTed as JSON to this URL. */
-  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
-}).superRefine((a, ctx) => {
-  for (const [name, rule] of Object.entries(a.rules)) {
-    rule.channels.forEach((c, i) => {
-      if (!(c in a.channels)) {
-        const known = Object.keys(a.channels);
-        ctx.addIssue({
-          code: 'custom',
-          path: ['rules', name, 'channels', i],
-          input: c,
-          message: `no channel ${JSON.stringify(c)} in alerts.channels (${known.length ? `known: ${known.join(', ')}` : 'none defined'})`,
-        });
-      }
-    });
-  }
-});
+    }),
+    /** Maintenance windows applied to every rule and to the pipeline alarms. */
+    suppress: z.array(suppressionWindowSchema),
+    subscriptions: z.array(subscriptionSchema),
+    /** Named channels rules may route to (`rules.<name>.channels`). @default {} */
+    channels: z
+      .record(channelName, channelSchema, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'channel names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
+            : undefined,
+      })
+      .default({}),
+    pipeline: pipelineAlarmsSchema,
+    /** Local pipeline only: alerts are POSTed as JSON to this URL. */
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine((a, ctx) => {
+    for (const [name, rule] of Object.entries(a.rules)) {
+      rule.channels.forEach((c, i) => {
+        if (!(c in a.channels)) {
+          const known = Object.keys(a.channels);
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', name, 'channels', i],
+            input: c,
+            message: `no channel ${JSON.stringify(c)} in alerts.channels (${known.length ? `known: ${known.join(', ')}` : 'none defined'})`,
+          });
+        }
+      });
+    }
+  });
 export type AlertsConfig = z.infer<typeof alertsSchema>;
 
 /** Default rules from the organisation's alerting policy. */
