@@ -148,7 +148,7 @@ export type RatioSettings = z.infer<typeof ratioSchema>;
 export const percentileSchema = z.strictObject({
   /** Which percentile. */
   fn: z.enum(['p50', 'p90', 'p95', 'p99']),
-  /** A numeric field: `duration_ms`, `metrics.<key>`, or `attributes.<key>` holding numbers. */
+  /** A numeric field: `duration_ms`, or any field `stats --agg` reads (`attributes.<key>` holding numbers). */
   field: z.string().superRefine((f, ctx) => {
     try {
       const ref = parseField(f);
