@@ -10,6 +10,7 @@ import {
   type LogQuery,
   type SearchQuery,
 } from '../../src/query';
+import { parseCondition } from '../../src/query/fields';
 import type { StreamName } from '../../src/schema';
 import { type Dataset, HOUR, MINUTE } from './dataset';
 
@@ -145,4 +146,18 @@ export const STATS_CASES: readonly TierCase[] = [
   stats('filtered to nothing', { groupBy: ['service'] }, () => ({ text: 'nothing matches this' }), {
     empty: true,
   }),
+  // The shapes of the alert kinds: absence (every group of a baseline, by group, with last_seen), ratio
+  // (the numerator narrowed by a bound map-key condition), percentile (at least minEvents, worst first).
+  stats('alert absence: every service and category, by group', {
+    groupBy: ['service', 'category'],
+    orderBy: 'group',
+  }),
+  stats(
+    'alert ratio numerator: attribute condition with a non-ASCII value',
+    { groupBy: ['service'] },
+    () => ({
+      levels: ['ERROR', 'CRITICAL', 'WARN'],
+      where: [parseCondition('attributes.tenant=ünïcode')],
+    }),
+  ),
 ];
