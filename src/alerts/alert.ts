@@ -227,3 +227,34 @@ export function snsPublication(alert: Alert): {
     },
   };
 }
+
+/**
+ * An AWS Chatbot custom notification of an alert (Chatbot posts only messages in its own schemas):
+ * title and text, the reproducing search as the next step, threaded per rule and group.
+ */
+export function chatbotNotification(alert: Alert): {
+  version: '1.0';
+  source: 'custom';
+  id: string;
+  content: { textType: 'client-markdown'; title: string; description: string; nextSteps?: string[] };
+  metadata: { threadId: string; summary: string; additionalContext: Record<string, string> };
+} {
+  const subject = alertSubject(alert);
+  const lines = alertText(alert).split('\n').slice(2);
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: alert.id,
+    content: {
+      textType: 'client-markdown',
+      title: subject,
+      description: lines.join('\n').trim(),
+      ...(alert.search ? { nextSteps: [`\`${alert.search}\``] } : {}),
+    },
+    metadata: {
+      threadId: `${alert.rule}|${alert.groupKey}`,
+      summary: subject,
+      additionalContext: { severity: alert.severity, status: alert.status, rule: alert.rule },
+    },
+  };
+}
