@@ -85,10 +85,20 @@ export function ruleWindow(
   slot: Date,
   delayMinutes: number,
 ): AlertWindow {
-  const w = evaluationWindow(rule.windowMinutes, slot, delayMinutes);
-  if (rule.kind !== 'anomaly') return w;
+  return ruleWindowEndingAt(rule, Date.parse(evaluationWindow(rule.windowMinutes, slot, delayMinutes).end));
+}
+
+/**
+ * The window a rule evaluates when everything before `endMs` has been delivered (the local pipeline:
+ * the evaluation time minus its flush interval, to the second). Anomaly windows align as in
+ * {@link ruleWindow}.
+ */
+export function ruleWindowEndingAt(
+  rule: Pick<AlertRule, 'kind' | 'windowMinutes'>,
+  endMs: number,
+): AlertWindow {
   const ms = rule.windowMinutes * 60_000;
-  const end = Math.floor(Date.parse(w.end) / ms) * ms;
+  const end = rule.kind === 'anomaly' ? Math.floor(endMs / ms) * ms : Math.floor(endMs / 1000) * 1000;
   return {
     start: new Date(end - ms).toISOString(),
     end: new Date(end).toISOString(),

@@ -9,7 +9,7 @@
  * delivery, deduplicable by `Alert.id`); a concurrent evaluation loses the conditional write and stops.
  */
 import { LogLakeError } from '../errors';
-import { type Alert, type AlertWindow, evaluationSlot, ruleWindow } from './alert';
+import { type Alert, type AlertWindow, evaluationSlot, ruleWindow, ruleWindowEndingAt } from './alert';
 import type { AlertRule, SuppressionWindow } from './config';
 import { EMPTY_RULE_STATE, evaluateRule, type GroupDecision, type RuleState } from './engine';
 import type { Observation } from './observe';
@@ -44,7 +44,14 @@ export interface Notifier {
 }
 
 export interface RunOptions {
+  /** Minutes between a window's end and the slot (Firehose's delivery delay on AWS). */
   readonly delayMinutes: number;
+  /**
+   * Instead of `delayMinutes`: windows end this many ms before the evaluation time itself (not its
+   * minute slot), to the second. The local pipeline's delivery latency (its flush interval), so what it
+   * delivered a moment ago is evaluated. @default undefined (use `delayMinutes`)
+   */
+  readonly latencyMs?: number;
   readonly globalSuppress?: readonly SuppressionWindow[];
   readonly searchTarget?: string;
 }
@@ -101,7 +108,7 @@ export async function runEvaluation(
   const alerts: Alert[] = [];
   for (const rule of rules) {
     try {
-      outcomes.push(await runRule(rule, slot, ports, options, alerts));
+      outcomes.push(await runRule(rule, at, ports, options, alerts));
     } catch (error) {
       outcomes.push({ rule: rule.name, outcome: 'failed', error: asError(error) });
     }
@@ -123,11 +130,12 @@ export async function runEvaluation(
 
 async function runRule(
   rule: AlertRule,
-  slot: Date,
+  at: Date,
   { source, store, notifier }: RunPorts,
   options: RunOptions,
   sent: Alert[],
 ): Promise<RuleOutcome> {
+  const slot = evaluationSlot(at);
   const slotIso = slot.toISOString();
   let stored = await store.get(rule.name);
   if (stored?.lastSlot && Date.parse(stored.lastSlot) >= slot.getTime()) {
@@ -142,7 +150,10 @@ async function runRule(
     stored = await flushOutbox(rule.name, stored, store, notifier, sent);
     if (!stored) return { rule: rule.name, outcome: 'skipped', reason: 'concurrent evaluation' };
   }
-  const window = ruleWindow(rule, slot, options.delayMinutes);
+  const window =
+    options.latencyMs !== undefined
+      ? ruleWindowEndingAt(rule, at.getTime() - options.latencyMs)
+      : ruleWindow(rule, slot, options.delayMinutes);
   const observations = await source.observe(rule, window, slot);
   const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
     ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),
