@@ -51,6 +51,11 @@ export interface LogRecord {
   redactions: Record<string, number>;
   ingest_time: string;
   schema_errors: string[];
+  /**
+   * `message` with its variable parts masked (`src/patterns/mask.ts`), computed at ingest so that
+   * `loglake patterns` groups by a column; null for an empty message.
+   */
+  message_template: string | null;
 }
 
 /** Partition keys returned to Firehose in `metadata.partitionKeys` and used by the local lake. */
@@ -86,6 +91,9 @@ export const RECORD_COLUMNS = [
   { name: 'redactions', type: 'map<string,int>', comment: 'detector kind -> count' },
   { name: 'ingest_time', type: 'timestamp', comment: 'arrival time, UTC' },
   { name: 'schema_errors', type: 'array<string>', comment: 'why the record is not fully valid' },
+  // Appended, not placed next to `message`: Parquet and Glue read columns by name, and a new column at the
+  // end is the schema change every reader of older files takes as it is.
+  { name: 'message_template', type: 'string', comment: 'message with numbers, ids and quoted text masked' },
 ] as const satisfies ReadonlyArray<{ name: keyof LogRecord; type: string; comment: string }>;
 
 export const PARTITION_COLUMNS = [

@@ -53,6 +53,9 @@ export const filterFlags = {
   service: list,
   category: list,
   user: list,
+  where: list,
+  regex: text,
+  caseSensitive: flag,
 } as const;
 
 /** Where a query runs: the local lake or Athena. */
@@ -110,7 +113,22 @@ export function addFilterOptions(cmd: Command): Command {
     )
     .option('--service <name>', 'services, repeatable or comma-separated', listOption)
     .option('--category <category>', 'categories, repeatable or comma-separated', listOption)
-    .option('--user <raw-id>', 'raw user ids; pseudonymized with the lake key before the query', listOption);
+    .option('--user <raw-id>', 'raw user ids; pseudonymized with the lake key before the query', listOption)
+    .option(
+      '--where <FIELD OP VALUE>',
+      'a condition on any column, attributes.KEY or metrics.KEY, repeatable (all must hold); OP is =, !=, >, >=, <, <=, or ~ (substring); e.g. attributes.context.agent_id=agent_coder, duration_ms>500, level>=WARN',
+      repeatOption,
+    )
+    .option(
+      '--regex <re>',
+      'a regular expression the message or the stack trace must match (RE2/Java syntax both engines share: no lookaround or backreferences)',
+    )
+    .option('--case-sensitive', 'text, --regex and ~ respect case (default: case-insensitive)');
+}
+
+/** Collects a repeatable option whose values may hold commas (`--where`). */
+export function repeatOption(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** `--data-dir` for the local lake, or `--athena` and what it needs. */

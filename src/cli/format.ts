@@ -174,9 +174,26 @@ function redactionNote(r: SearchRecord): string {
 export function aggregateTable(
   rows: readonly AggregateRow[],
   groupBy: readonly string[],
-  options: TableOptions = {},
+  options: TableOptions & {
+    /** `--agg` labels: shown after COUNT instead of the error columns. @default none */
+    readonly aggregates?: readonly string[];
+  } = {},
 ): string {
   const withBucket = rows.some((r) => r.bucketStart !== undefined);
+  const aggregates = options.aggregates?.filter((a) => a !== 'count');
+  if (options.aggregates !== undefined && aggregates !== undefined) {
+    const header = [...groupBy, ...(withBucket ? ['BUCKET'] : []), 'COUNT', ...aggregates];
+    const body = (time: TimeFormat) =>
+      rows.map((r) => [
+        ...groupBy.map((g) => String(r.group[g] ?? '(none)')),
+        ...(withBucket ? [time(r.bucketStart ?? '')] : []),
+        String(r.count),
+        ...aggregates.map((a) => formatAggregate(r.values[a])),
+      ]);
+    if (options.width === undefined) return plainTable(header, body(isoTime));
+    const fitting = fitTimes(header, body, options.width);
+    return fitting ? plainTable(header, fitting) : expandedRows(header, body(isoTime), options.width);
+  }
   const header = [
     ...groupBy.map((g) => g.toUpperCase()),
     ...(withBucket ? ['BUCKET'] : []),
@@ -230,8 +247,30 @@ export function alertsTable(alerts: readonly Alert[], options: TableOptions = {}
     .join('\n\n')}\n`;
 }
 
-/** Aggregate rows as plain objects for JSON/NDJSON/CSV. */
-export function aggregateObjects(rows: readonly AggregateRow[]): Array<Record<string, unknown>> {
+/** An aggregate's value in a table: up to 6 significant digits, `-` for none. */
+function formatAggregate(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'string') return value;
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+/**
+ * Aggregate rows as plain objects for JSON/NDJSON/CSV. With `aggregates` (the `--agg` labels): the group
+ * keys, `count` and one key per aggregate named `FN(FIELD)`; otherwise the group keys and the fixed
+ * measures (count, errors, error rate, first and last seen).
+ */
+export function aggregateObjects(
+  rows: readonly AggregateRow[],
+  aggregates?: readonly string[],
+): Array<Record<string, unknown>> {
+  if (aggregates !== undefined) {
+    return rows.map((r) => ({
+      ...r.group,
+      ...(r.bucketStart !== undefined ? { bucket_start: r.bucketStart } : {}),
+      count: r.count,
+      ...Object.fromEntries(aggregates.filter((a) => a !== 'count').map((a) => [a, r.values[a] ?? null])),
+    }));
+  }
   return rows.map((r) => ({
     ...r.group,
     ...(r.bucketStart !== undefined ? { bucket_start: r.bucketStart } : {}),

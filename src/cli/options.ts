@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { type LogLakeConfig, lockedCategories, resolveConfig } from '../config';
 import { InputError, parseJsonOrThrow } from '../errors';
+import { parseCondition } from '../query/fields';
 import type { Dialect, LogFilter } from '../query/model';
+import { checkPortableRegex } from '../query/regex';
 import { CATEGORIES, type Category, LEVELS, type Level, PERSONAS, type Persona } from '../schema';
 import { parseDuration, parseTime } from '../time';
 import { levelFromName } from '../transform/level';
@@ -95,6 +97,9 @@ export interface FilterFlags {
   readonly service?: string[];
   readonly category?: string[];
   readonly user?: string[];
+  readonly where?: string[];
+  readonly regex?: string;
+  readonly caseSensitive?: boolean;
 }
 
 /** Default look-back of search, stats and export. */
@@ -129,8 +134,16 @@ export async function filterFromFlags(
     ...(flags.level?.length ? { levels: parseLevels(flags.level) } : {}),
     ...(flags.service?.length ? { services: flags.service } : {}),
     ...(flags.category?.length ? { categories: parseCategories(flags.category) } : {}),
+    ...(flags.where?.length ? { where: flags.where.map((w) => parseCondition(w, now)) } : {}),
+    ...(flags.regex !== undefined ? { regex: portableRegex(flags.regex) } : {}),
+    ...(flags.caseSensitive ? { caseSensitive: true } : {}),
     ...(flags.user?.length ? { userIds: await pseudonymize(flags.user) } : {}),
   };
+}
+
+function portableRegex(pattern: string): string {
+  checkPortableRegex(pattern);
+  return pattern;
 }
 
 /** Where a query runs. */

@@ -96,6 +96,7 @@ export function decodeSearchRow(columns: readonly ResultColumn[], row: RawRow): 
     redactions: (v.redactions as Record<string, number> | null) ?? {},
     ingest_time: (v.ingest_time as string | null) ?? '',
     schema_errors: (v.schema_errors as string[] | null) ?? [],
+    message_template: (v.message_template as string | null | undefined) ?? null,
     category: v.category as Category,
   };
 }

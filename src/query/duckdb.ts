@@ -107,9 +107,20 @@ export class LocalLakeReader {
   /** Point the view at the files, or at no rows while there are none. */
   private async refresh(): Promise<void> {
     try {
-      await this.connection.run(
-        `CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${lakeScan(this.dataDir)}`,
+      const scan = lakeScan(this.dataDir);
+      await this.connection.run(`CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT * FROM ${scan}`);
+      // A lake whose files all predate a column (message_template, say) is read with that column NULL,
+      // as Athena reads such files through the Glue table.
+      const present = new Set(
+        (await this.connection.runAndReadAll(`DESCRIBE ${LOCAL_TABLE}`))
+          .getRowObjectsJS()
+          .map((r) => String(r.column_name)),
       );
+      const missing = RECORD_COLUMNS.filter((c) => !present.has(c.name));
+      if (missing.length > 0) {
+        const added = missing.map((c) => `CAST(NULL AS ${duckdbType(c.type)}) AS "${c.name}"`).join(', ');
+        await this.connection.run(`CREATE OR REPLACE VIEW ${LOCAL_TABLE} AS SELECT *, ${added} FROM ${scan}`);
+      }
       this.empty = false;
     } catch (error) {
       if (!isNoFiles(error)) throw error;

@@ -3,6 +3,7 @@
  * the record schema, with every string value redacted on the way. Pure: no I/O, no clock (arrival time
  * is given).
  */
+import { messageTemplate } from '../patterns/mask';
 import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { Level, LogRecord } from '../schema';
 import { aliasOf, MESSAGE_KEYS, type Target } from './fields';
@@ -164,12 +165,13 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     if (!flagged) errors.push('missing message');
   }
 
+  const redactedMessage = r.text(message, counts);
   const record: LogRecord = {
     timestamp: timeMs === draft.timestampMs && draft.timestampIso ? draft.timestampIso : toIso(timeMs),
     level,
     service,
     logger: draft.logger === undefined ? null : r.text(draft.logger, counts),
-    message: r.text(message, counts),
+    message: redactedMessage,
     correlation_id: draft.correlation_id ?? null,
     trace_id: draft.trace_id ?? null,
     span_id: draft.span_id ?? null,
@@ -184,6 +186,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     redactions: counts,
     ingest_time: ctx.arrivalIso,
     schema_errors: errors,
+    // Of the redacted message: a template never holds what redaction removed.
+    message_template: messageTemplate(redactedMessage),
   };
   return { record, explicitCategory: draft.category, timeMs };
 }

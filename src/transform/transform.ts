@@ -7,6 +7,7 @@
  * response stays within `maxResponseBytes` (largest records fall back to a compact flagged form, then to
  * `ProcessingFailed`, whose raw bytes Firehose writes under the error prefix).
  */
+import { messageTemplate } from '../patterns/mask';
 import { Redactor } from '../redact/redactor';
 import type { Category, Level, LogRecord, PartitionKeys } from '../schema';
 import { categoryByRules, isCategory } from './categorize';
@@ -360,7 +361,7 @@ function json(value: string | null): string {
  * and levels are plain ASCII by construction and need no escaping.
  */
 export function serializeRecord(r: LogRecord): string {
-  return `{"timestamp":"${r.timestamp}","level":"${r.level}","service":${JSON.stringify(r.service)},"logger":${json(r.logger)},"message":${JSON.stringify(r.message)},"correlation_id":${json(r.correlation_id)},"trace_id":${json(r.trace_id)},"span_id":${json(r.span_id)},"user_id":${json(r.user_id)},"error_type":${json(r.error_type)},"stack_trace":${json(r.stack_trace)},"duration_ms":${r.duration_ms === null ? 'null' : JSON.stringify(r.duration_ms)},"http_method":${json(r.http_method)},"http_path":${json(r.http_path)},"http_status":${r.http_status === null ? 'null' : JSON.stringify(r.http_status)},"attributes":${JSON.stringify(r.attributes)},"redactions":${JSON.stringify(r.redactions)},"ingest_time":"${r.ingest_time}","schema_errors":${JSON.stringify(r.schema_errors)}}`;
+  return `{"timestamp":"${r.timestamp}","level":"${r.level}","service":${JSON.stringify(r.service)},"logger":${json(r.logger)},"message":${JSON.stringify(r.message)},"correlation_id":${json(r.correlation_id)},"trace_id":${json(r.trace_id)},"span_id":${json(r.span_id)},"user_id":${json(r.user_id)},"error_type":${json(r.error_type)},"stack_trace":${json(r.stack_trace)},"duration_ms":${r.duration_ms === null ? 'null' : JSON.stringify(r.duration_ms)},"http_method":${json(r.http_method)},"http_path":${json(r.http_path)},"http_status":${r.http_status === null ? 'null' : JSON.stringify(r.http_status)},"attributes":${JSON.stringify(r.attributes)},"redactions":${JSON.stringify(r.redactions)},"ingest_time":"${r.ingest_time}","schema_errors":${JSON.stringify(r.schema_errors)},"message_template":${json(r.message_template)}}`;
 }
 
 /** NDJSON of records, each line ending in `\n`. */
@@ -448,6 +449,7 @@ function compactOutput(
     schema_errors: [
       `oversized: ${summary.events} events kept as one flagged record (message holds the redacted record text) to keep the Firehose response under 6 MB`,
     ],
+    message_template: messageTemplate(lines.join('\n')),
   };
   candidate.summary = { ...summarize([record]), events: 1 };
   return {

@@ -10,7 +10,7 @@ const isoUtcMs = z
   .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'ISO-8601 UTC with milliseconds');
 const nullableString = z.string().nullable();
 
-/** One normalized record, exactly the 19 columns of `RECORD_COLUMNS`. */
+/** One normalized record, exactly the columns of `RECORD_COLUMNS`. */
 export const logRecordSchema = z.strictObject({
   timestamp: isoUtcMs,
   level: z.enum(LEVELS),
@@ -34,6 +34,7 @@ export const logRecordSchema = z.strictObject({
   redactions: z.record(z.string(), z.number().int().positive()),
   ingest_time: isoUtcMs,
   schema_errors: z.array(z.string()),
+  message_template: nullableString,
 }) satisfies z.ZodType<LogRecord>;
 
 export const partitionKeysSchema = z.strictObject({

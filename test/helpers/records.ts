@@ -30,6 +30,7 @@ export function record(over: Partial<SearchRecord> = {}): SearchRecord {
     redactions: {},
     ingest_time: '2026-11-22T10:15:01.000Z',
     schema_errors: [],
+    message_template: 'order placed',
     category: 'runtime' as Category,
     ...over,
   };

@@ -45,6 +45,7 @@ describe('normalizeEvent', () => {
       redactions: {},
       ingest_time: iso(ARRIVAL),
       schema_errors: [],
+      message_template: 'hello',
     });
   });
 

@@ -26,6 +26,7 @@ const base: LogRecord = {
   redactions: {},
   ingest_time: '2026-01-02T03:04:05.000Z',
   schema_errors: [],
+  message_template: 'm',
 };
 
 describe('ruleMatches', () => {

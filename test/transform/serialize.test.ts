@@ -27,6 +27,7 @@ const record: fc.Arbitrary<LogRecord> = fc.record({
   redactions: fc.dictionary(text, fc.integer({ min: 1, max: 99 }), { maxKeys: 3 }),
   ingest_time: iso,
   schema_errors: fc.array(text, { maxLength: 3 }),
+  message_template: nullable(text),
 });
 
 describe('serializeRecord', () => {

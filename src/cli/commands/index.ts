@@ -25,12 +25,22 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: 'search',
-    summary: 'search normalized records: case-insensitive text in the message plus exact filters',
+    summary: 'search normalized records: text in the message or stack trace, --where conditions, --context',
     load: async () => (await import('./search')).registerSearchCommand,
   },
   {
+    name: 'tail',
+    summary: 'follow new matching records as they arrive, until Ctrl-C',
+    load: async () => (await import('./tail')).registerTailCommand,
+  },
+  {
+    name: 'patterns',
+    summary: 'the messages of a search grouped into templates, most frequent first',
+    load: async () => (await import('./patterns')).registerPatternsCommand,
+  },
+  {
     name: 'stats',
-    summary: 'counts, errors and error rate per group (and time bucket)',
+    summary: 'counts, errors and error rate, or aggregates (--agg), per group (and time bucket)',
     load: async () => (await import('./stats')).registerStatsCommand,
   },
   {

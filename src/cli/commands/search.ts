@@ -1,16 +1,20 @@
 /** `loglake search`: matching records, newest first, as a table for people or JSON / NDJSON / CSV. */
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { decodeSearchRow, type SearchRecord } from '../../query/decode';
+import { InputError } from '../../errors';
+import { type ContextBlock, contextBlocks, decodeSearchRow, type SearchRecord } from '../../query/decode';
+import { CONTEXT_KEYS, MAX_CONTEXT } from '../../query/model';
 import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, textArgument } from '../flags';
 import { OUTPUT_FORMATS, RecordWriter, recordTable } from '../format';
 import { type CliIO, processIO } from '../io';
 import { intOption } from '../options';
-import { collectRows, resolveQueryTarget } from '../target';
+import { collectRows, type QueryTarget, resolveQueryTarget } from '../target';
 
 export const searchFlags = queryFlagsWith({
   limit: z.number().int().positive().optional(),
   order: z.enum(['asc', 'desc']).optional(),
+  context: z.number().int().min(0).optional(),
+  contextBy: z.enum(CONTEXT_KEYS).optional(),
   format: formatSchema(OUTPUT_FORMATS),
 });
 export type SearchFlags = z.output<typeof searchFlags>;
@@ -22,6 +26,10 @@ export async function searchCommand(
   io: CliIO = processIO,
 ): Promise<SearchRecord[]> {
   const target = await resolveQueryTarget(text, flags, io);
+  if (flags.context !== undefined && flags.context > 0) {
+    const blocks = await contextSearch(target, flags, flags.context, io);
+    return blocks.flatMap((b) => b.records);
+  }
   const { built, pages, done } = await target.run({
     kind: 'search',
     filter: target.filter,
@@ -45,14 +53,87 @@ export async function searchCommand(
   }
 }
 
+/**
+ * `--context N`: the hits with up to N events before and after each one from the same service (or
+ * correlation id), as blocks; overlapping neighbourhoods merge, as `grep -C` does.
+ */
+async function contextSearch(
+  target: QueryTarget,
+  flags: SearchFlags,
+  n: number,
+  io: CliIO,
+): Promise<ContextBlock[]> {
+  const format = flags.format ?? 'table';
+  if (format === 'csv') {
+    throw new InputError('--context: CSV has no place for blocks; use --format table, json or ndjson');
+  }
+  const order = flags.order ?? 'desc';
+  const { built, pages, done } = await target.run({
+    kind: 'context',
+    filter: target.filter,
+    limit: flags.limit ?? 100,
+    before: n,
+    after: n,
+    by: flags.contextBy ?? 'service',
+  });
+  try {
+    const rows = await collectRows(pages, (row) => row);
+    const blocks = contextBlocks(built.columns, rows, order);
+    if (format === 'table') {
+      if (blocks.length === 0) io.stderr('no matching records\n');
+      else io.stdout(contextText(blocks, flags.contextBy ?? 'service'));
+    } else if (format === 'json') {
+      io.stdout(`${JSON.stringify(blocks, null, 2)}\n`);
+    } else {
+      io.stdout(
+        blocks
+          .flatMap((b, block) => b.records.map((r) => `${JSON.stringify({ ...r, context_block: block })}\n`))
+          .join(''),
+      );
+    }
+    return blocks;
+  } finally {
+    done();
+  }
+}
+
+/** Blocks as text: `>` marks a hit, blocks are separated by `--` lines naming what they share. */
+export function contextText(blocks: readonly ContextBlock[], by: string): string {
+  return blocks
+    .map((b) =>
+      [
+        `-- ${by}=${b.key ?? '(none)'}`,
+        ...b.records.map(
+          (r) =>
+            `${r.context_hit ? '>' : ' '} ${r.timestamp}  ${r.level.padEnd(8)} ${r.service}  ${r.correlation_id ?? '-'}  ${r.message.replace(/\s*[\r\n]+\s*/g, ' ⏎ ')}`,
+        ),
+      ].join('\n'),
+    )
+    .join('\n')
+    .concat('\n');
+}
+
 export function registerSearchCommand(program: Command): void {
   queryCommand(
     program,
     'search',
-    'search normalized records: case-insensitive text in the message plus exact filters',
+    'search normalized records: text in the message or stack trace, --where conditions, --context',
   )
-    .argument('[text]', 'substring of the message (matched literally, case-insensitive)')
-    .option('--limit <n>', 'maximum records', intOption(1, 100_000), 100)
+    .argument(
+      '[text]',
+      'substring of the message or the stack trace (matched literally, case-insensitive unless --case-sensitive)',
+    )
+    .option('--limit <n>', 'maximum records (with --context: hits)', intOption(1, 100_000), 100)
+    .option(
+      '--context <n>',
+      `also show up to n events before and after each hit from the same service (see --context-by), at most ${MAX_CONTEXT}`,
+      intOption(0, MAX_CONTEXT),
+    )
+    .addOption(
+      new Option('--context-by <key>', 'what context events share with their hit')
+        .choices([...CONTEXT_KEYS])
+        .default('service'),
+    )
     .addOption(
       new Option('--order <order>', 'by event time: newest first (desc) or oldest first (asc)')
         .choices(['asc', 'desc'])
@@ -63,7 +144,11 @@ export function registerSearchCommand(program: Command): void {
       'after',
       '\nThe table fits the terminal (or COLUMNS): correlation ids whole, the message wrapped at words.\n' +
         'Scripts use --format json, ndjson or csv.\n' +
-        '\nExamples:\n  loglake search --correlation-id 5d0f179c --since 7d\n  loglake search "payment failed" --level error --service checkout --format json\n  loglake search --user 42 --athena --stack LogLake',
+        '\nFree text and --regex look in the message and the stack trace.\n' +
+        '\nExamples:\n  loglake search --correlation-id 5d0f179c --since 7d\n  loglake search "payment failed" --level error --service checkout --format json\n' +
+        '  loglake search --where attributes.context.agent_id=agent_coder --level ERROR\n' +
+        '  loglake search --regex "timed? ?out after \\d+ ?ms" --context 3\n' +
+        '  loglake search --user 42 --athena --stack LogLake',
     )
     .action(async (text: unknown, flags: unknown) => {
       await searchCommand(textArgument(text), parseFlags(searchFlags, flags));
