@@ -7,7 +7,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { type Alert, snsPublication } from '../../src/alerts/alert';
+import { type Alert, chatbotNotification, snsPublication } from '../../src/alerts/alert';
 import type { Severity } from '../../src/alerts/config';
 import type { ErrorArrival } from '../../src/alerts/pipeline';
 import type { Notifier, StateStore, StoredRuleState } from '../../src/alerts/run';
@@ -146,28 +146,53 @@ export class DynamoAlarmLog {
   }
 }
 
-/** Publishes each alert to its severity's topic; the SDK retries throttling and 5xx, then this throws. */
+/** Where a rule channel's alerts are published, and in which shape. */
+export interface ChannelRoute {
+  readonly topicArn: string;
+  /** `sns`: the per-protocol message of {@link snsPublication}; `chatbot`: an AWS Chatbot custom notification. */
+  readonly format: 'sns' | 'chatbot';
+}
+
+/**
+ * Publishes each alert to its severity's topic (the escalation severity once escalated) and to each of
+ * its rule's channels; the SDK retries throttling and 5xx, then this throws. A failure re-sends the
+ * whole batch later (the run loop's outbox): subscribers deduplicate by `Alert.id`.
+ */
 export class SnsNotifier implements Notifier {
   constructor(
     private readonly sns: SNSClient,
     private readonly topics: Readonly<Record<Severity, string>>,
+    private readonly channels: Readonly<Record<string, ChannelRoute>> = {},
   ) {}
 
   async send(alerts: readonly Alert[]): Promise<void> {
     const failures: string[] = [];
-    for (const alert of alerts) {
+    const publish = async (alert: Alert, input: ConstructorParameters<typeof PublishCommand>[0]) => {
       try {
-        await this.sns.send(
-          new PublishCommand({ TopicArn: this.topics[alert.severity], ...snsPublication(alert) }),
-        );
+        await this.sns.send(new PublishCommand(input));
       } catch (e) {
-        failures.push(`${alert.id}: ${(e as Error).message}`);
+        failures.push(`${alert.id} to ${input.TopicArn}: ${(e as Error).message}`);
+      }
+    };
+    for (const alert of alerts) {
+      await publish(alert, { TopicArn: this.topics[alert.severity], ...snsPublication(alert) });
+      for (const name of alert.channels ?? []) {
+        const route = this.channels[name];
+        if (!route) {
+          // The config schema refuses a rule naming an unknown channel; settings from elsewhere may not.
+          failures.push(`${alert.id}: no topic for channel ${name}`);
+          continue;
+        }
+        await publish(
+          alert,
+          route.format === 'chatbot'
+            ? { TopicArn: route.topicArn, Message: JSON.stringify(chatbotNotification(alert)) }
+            : { TopicArn: route.topicArn, ...snsPublication(alert) },
+        );
       }
     }
     if (failures.length > 0) {
-      throw new DeliveryError(
-        `SNS publish failed for ${failures.length} of ${alerts.length} alerts: ${failures.join('; ')}`,
-      );
+      throw new DeliveryError(`SNS publish failed for ${failures.length} message(s): ${failures.join('; ')}`);
     }
   }
 }

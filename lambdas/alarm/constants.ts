@@ -19,6 +19,8 @@ export const ALARM_ENV = {
   buckets: 'LOGLAKE_BUCKETS',
   /** JSON alarm name → `{ severity, description }` for the pipeline's CloudWatch alarms. */
   pipelineAlarms: 'LOGLAKE_PIPELINE_ALARMS',
+  /** JSON channel name → `{ topicArn, format }` for the rules' own channels (`alerts.channels`). */
+  channels: 'LOGLAKE_ALERT_CHANNELS',
   /** Appended to the `loglake search` command in messages, e.g. `--athena --stack LogLake`. */
   searchTarget: 'LOGLAKE_SEARCH_TARGET',
 } as const;

@@ -4,6 +4,7 @@ import { SEVERITIES, type Severity } from '../../src/alerts/config';
 import type { PipelineAlarmInfo } from '../../src/alerts/pipeline';
 import { type AlarmSettings, decodeAlarmSettings } from '../../src/alerts/settings';
 import { jsonVariable, optionalVariable, parseEnvironment, requiredVariable } from '../../src/environment';
+import type { ChannelRoute } from './aws';
 import { ALARM_ENV } from './constants';
 
 export interface AlarmEnv {
@@ -16,6 +17,8 @@ export interface AlarmEnv {
   readonly buckets: Readonly<Record<string, string>>;
   readonly pipelineAlarms: Readonly<Record<string, PipelineAlarmInfo>>;
   readonly searchTarget: string | undefined;
+  /** The rules' channels: topic and message format by channel name. */
+  readonly channels: Readonly<Record<string, ChannelRoute>>;
 }
 
 const severity = z.enum(SEVERITIES);
@@ -37,6 +40,10 @@ const envSchema = z
       z.record(z.string(), z.object({ severity, description: z.string() })),
     ),
     [ALARM_ENV.searchTarget]: optionalVariable(),
+    // Absent when no channel is defined (and in deployments from before channels existed).
+    [ALARM_ENV.channels]: jsonVariable(
+      z.record(z.string(), z.object({ topicArn, format: z.enum(['sns', 'chatbot']) })),
+    ).optional(),
   })
   .transform(
     (e): AlarmEnv => ({
@@ -49,6 +56,7 @@ const envSchema = z
       buckets: e[ALARM_ENV.buckets],
       pipelineAlarms: e[ALARM_ENV.pipelineAlarms],
       searchTarget: e[ALARM_ENV.searchTarget],
+      channels: e[ALARM_ENV.channels] ?? {},
     }),
   );
 

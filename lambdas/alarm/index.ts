@@ -38,7 +38,7 @@ const athena = new AthenaClient({});
 const store = new DynamoStateStore(db, env.tableName);
 const arrivals = new DynamoArrivalLog(db, env.tableName);
 const alarmLog = new DynamoAlarmLog(db, env.tableName);
-const notifier = new SnsNotifier(sns, env.topics);
+const notifier = new SnsNotifier(sns, env.topics, env.channels);
 const rules = settingsRules(env.settings);
 const source = new LakeSource({
   dialect: 'athena',

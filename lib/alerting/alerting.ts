@@ -20,7 +20,7 @@ import type { ILogLake } from '../log-lake';
 import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from '../private/nag';
 import { createDashboard } from './dashboard';
 import { createPipelineAlarms } from './pipeline-alarms';
-import { subscribe } from './subscriptions';
+import { type ChannelTopic, createChannel, subscribe } from './subscriptions';
 import { createAlarmTriggers } from './triggers';
 
 export interface AlertingProps {
@@ -63,7 +63,8 @@ export interface AlertingProps {
  * Alerting for a log lake: rules over the logs on a schedule, the pipeline's own alarms, SNS by severity.
  *
  * - One KMS-encrypted SNS topic per severity; subscriptions escalate (a `high` subscription also gets
- *   `critical`).
+ *   `critical`). One more topic per channel a rule may name (`alerts.channels`: email, chat webhook,
+ *   AWS Chatbot, paging), on the same key; a rule's `escalation` re-sends to a more urgent severity.
  * - An EventBridge schedule invokes the alarm Lambda, which runs the rules on Athena, keeps their state
  *   in DynamoDB and publishes alerts.
  * - CloudWatch alarms on Firehose (delivery, throttling, freshness) and the transform (errors, throttles,
@@ -74,6 +75,8 @@ export interface AlertingProps {
  */
 export class Alerting extends Construct {
   readonly topics: Readonly<Record<Severity, sns.Topic>>;
+  /** The rules' own channels (`alerts.channels`), by name: a topic each, encrypted with `topicKey`. */
+  readonly channels: Readonly<Record<string, ChannelTopic>>;
   /** Encrypts the topics. */
   readonly topicKey: kms.Key;
   readonly table: dynamodb.Table;
@@ -119,6 +122,9 @@ export class Alerting extends Construct {
       ]),
     ) as Record<Severity, sns.Topic>;
     for (const subscription of alerts.subscriptions) subscribe(this, this.topics, subscription);
+    this.channels = Object.fromEntries(
+      Object.entries(alerts.channels).map(([name, c]) => [name, createChannel(this, name, c, this.topicKey)]),
+    );
 
     this.table = new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -167,6 +173,14 @@ export class Alerting extends Construct {
         Object.fromEntries(streamBuckets.map((s) => [s.bucket.bucketName, s.stream])),
       ),
       [ALARM_ENV.pipelineAlarms]: stack.toJsonString(alarmInfo),
+      [ALARM_ENV.channels]: stack.toJsonString(
+        Object.fromEntries(
+          Object.entries(this.channels).map(([name, c]) => [
+            name,
+            { topicArn: c.topic.topicArn, format: c.format },
+          ]),
+        ),
+      ),
       [ALARM_ENV.searchTarget]: props.searchTarget ?? `--athena --stack ${stack.stackName}`,
     });
     this.function = fn;
@@ -260,6 +274,7 @@ export class Alerting extends Construct {
     if (!role) throw new Error('alarm Lambda has no role');
     this.table.grantReadWriteData(fn);
     for (const t of Object.values(this.topics)) t.grantPublish(fn);
+    for (const c of Object.values(this.channels)) c.topic.grantPublish(fn);
     const query = lake.grantQuery(fn);
     acknowledgeGrantWildcards(
       role,

@@ -31,7 +31,12 @@ export interface Alert {
   /** Rule name, or the CloudWatch alarm name. */
   readonly rule: string;
   readonly description: string;
+  /** The severity notified: the rule's, or its escalation severity once the incident escalated. */
   readonly severity: Severity;
+  /** The rule's own severity, when this alert was escalated beyond it. */
+  readonly escalatedFrom?: Severity;
+  /** Channels (`alerts.channels`) that receive this alert besides its severity's subscribers. */
+  readonly channels?: readonly string[];
   readonly kind: RuleKind | 'cloudwatch_alarm';
   readonly value: number;
   readonly threshold: number;
@@ -80,10 +85,20 @@ export function ruleWindow(
   slot: Date,
   delayMinutes: number,
 ): AlertWindow {
-  const w = evaluationWindow(rule.windowMinutes, slot, delayMinutes);
-  if (rule.kind !== 'anomaly') return w;
+  return ruleWindowEndingAt(rule, Date.parse(evaluationWindow(rule.windowMinutes, slot, delayMinutes).end));
+}
+
+/**
+ * The window a rule evaluates when everything before `endMs` has been delivered (the local pipeline:
+ * the evaluation time minus its flush interval, to the second). Anomaly windows align as in
+ * {@link ruleWindow}.
+ */
+export function ruleWindowEndingAt(
+  rule: Pick<AlertRule, 'kind' | 'windowMinutes'>,
+  endMs: number,
+): AlertWindow {
   const ms = rule.windowMinutes * 60_000;
-  const end = Math.floor(Date.parse(w.end) / ms) * ms;
+  const end = rule.kind === 'anomaly' ? Math.floor(endMs / ms) * ms : Math.floor(endMs / 1000) * 1000;
   return {
     start: new Date(end - ms).toISOString(),
     end: new Date(end).toISOString(),
@@ -108,25 +123,34 @@ const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/
  * `target` is appended as given (e.g. `--data-dir .loglake/demo` or `--athena --stack LogLake`).
  */
 export function searchCommand(
-  rule: Pick<AlertRule, 'kind' | 'filter' | 'anomaly'>,
+  rule: Pick<AlertRule, 'kind' | 'filter' | 'anomaly'> & Partial<Pick<AlertRule, 'ratio' | 'absence'>>,
   group: Group,
   window: AlertWindow,
   target?: string,
 ): string | undefined {
   if (rule.kind === 'error_output') return undefined;
+  // A ratio alert lists the numerator's events (the failed payments); an absence alert the group's
+  // last events, before its silence.
+  const match = rule.kind === 'ratio' ? rule.ratio?.match : undefined;
   const args = ['loglake', 'search'];
-  if (rule.filter.text) args.push(quote(rule.filter.text));
-  args.push('--since', window.start, '--until', window.end);
+  const text = rule.filter.text ?? match?.text;
+  if (text) args.push(quote(text));
+  const since =
+    rule.kind === 'absence'
+      ? new Date(Date.parse(window.start) - (rule.absence?.baselineMinutes ?? 0) * 60_000).toISOString()
+      : window.start;
+  args.push('--since', since, '--until', window.end);
   const categories = group.category ? [group.category] : rule.filter.categories;
   if (categories && categories.length > 0) args.push('--category', categories.join(','));
   const levels = group.level
     ? [group.level]
     : rule.kind === 'error_rate' || rule.anomaly?.metric === 'error_rate'
       ? ['ERROR', 'CRITICAL']
-      : rule.filter.levels;
+      : (match?.levels ?? rule.filter.levels);
   if (levels && levels.length > 0) args.push('--level', levels.join(','));
-  const services = group.service ? [group.service] : rule.filter.services;
+  const services = group.service ? [group.service] : (match?.services ?? rule.filter.services);
   if (services && services.length > 0) args.push('--service', quote(services.join(',')));
+  for (const w of [...(rule.filter.where ?? []), ...(match?.where ?? [])]) args.push('--where', quote(w));
   if (target) args.push(target);
   return args.join(' ');
 }
@@ -136,6 +160,7 @@ const UNIT_TEXT: Record<string, (v: number) => string> = {
   events: (v) => `${v} event${v === 1 ? '' : 's'}`,
   sigma: (v) => `${v.toFixed(1)}σ`,
   objects: (v) => `${v} object${v === 1 ? '' : 's'}`,
+  minutes: (v) => `silent ${v} min`,
 };
 
 /** `12.5%`, `3 events`, `2.4σ`, or the number with its CloudWatch unit. */
@@ -164,6 +189,7 @@ export function alertText(alert: Alert): string {
     `value:     ${formatValue(alert.value, alert.unit)} (threshold ${formatValue(alert.threshold, alert.unit)})`,
     `window:    ${alert.window.start} to ${alert.window.end} (${alert.window.minutes} min)`,
     `group:     ${alert.groupKey}`,
+    ...(alert.escalatedFrom ? [`escalated: from ${alert.escalatedFrom} to ${alert.severity}`] : []),
     `since:     ${alert.since}`,
     `evaluated: ${alert.firedAt}`,
   ];
@@ -208,6 +234,37 @@ export function snsPublication(alert: Alert): {
       status: attr(alert.status),
       rule: attr(alert.rule),
       source: attr(alert.source),
+    },
+  };
+}
+
+/**
+ * An AWS Chatbot custom notification of an alert (Chatbot posts only messages in its own schemas):
+ * title and text, the reproducing search as the next step, threaded per rule and group.
+ */
+export function chatbotNotification(alert: Alert): {
+  version: '1.0';
+  source: 'custom';
+  id: string;
+  content: { textType: 'client-markdown'; title: string; description: string; nextSteps?: string[] };
+  metadata: { threadId: string; summary: string; additionalContext: Record<string, string> };
+} {
+  const subject = alertSubject(alert);
+  const lines = alertText(alert).split('\n').slice(2);
+  return {
+    version: '1.0',
+    source: 'custom',
+    id: alert.id,
+    content: {
+      textType: 'client-markdown',
+      title: subject,
+      description: lines.join('\n').trim(),
+      ...(alert.search ? { nextSteps: [`\`${alert.search}\``] } : {}),
+    },
+    metadata: {
+      threadId: `${alert.rule}|${alert.groupKey}`,
+      summary: subject,
+      additionalContext: { severity: alert.severity, status: alert.status, rule: alert.rule },
     },
   };
 }

@@ -5,6 +5,8 @@
  * Pure (zod only) so the alarm Lambda, the CDK construct and the local pipeline validate the same way.
  */
 import { z } from 'zod';
+import { InputError } from '../errors';
+import { fieldType, parseCondition, parseField } from '../query/fields';
 import { GROUP_COLUMNS, type GroupColumn } from '../query/model';
 import { CATEGORIES, LEVELS } from '../schema';
 
@@ -19,8 +21,19 @@ const severity = z.enum(SEVERITIES);
  * - `count`: events matching the filter.
  * - `anomaly`: z-score of the current window's volume or error rate against the trailing windows.
  * - `error_output`: new objects under the Firehose error prefix (records Firehose could not process).
+ * - `absence`: a group that sent events in the trailing baseline sent none in the window.
+ * - `percentile`: a percentile (p50…p99) of a numeric field over the window.
+ * - `ratio`: events matching the filter and `ratio.match` over events matching the filter, a fraction 0-1.
  */
-export const RULE_KINDS = ['error_rate', 'count', 'anomaly', 'error_output'] as const;
+export const RULE_KINDS = [
+  'error_rate',
+  'count',
+  'anomaly',
+  'error_output',
+  'absence',
+  'percentile',
+  'ratio',
+] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 /** Columns a rule may group by (the query builder's group columns); one alert per distinct combination. */
@@ -81,6 +94,25 @@ export const recurringWindowSchema = z
 export const suppressionWindowSchema = z.union([fixedWindowSchema, recurringWindowSchema]);
 export type SuppressionWindow = z.infer<typeof suppressionWindowSchema>;
 
+/**
+ * A `--where` expression (`attributes.payment_status=failed`, `duration_ms>1000`): the grammar of
+ * `loglake search --where`, so a rule's filter reads like the search that reproduces it. Relative times
+ * are refused: a rule is evaluated at many times, a condition must mean the same at each.
+ */
+const whereExpression = z.string().superRefine((expr, ctx) => {
+  try {
+    const c = parseCondition(expr);
+    if (fieldType(c.field) === 'timestamp') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a rule cannot filter on a time field (its window does that)',
+      });
+    }
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: e instanceof InputError ? e.message : String(e) });
+  }
+});
+
 export const ruleFilterSchema = z.strictObject({
   /** Only these categories; empty or absent means all non-locked categories (the `logs` table). */
   categories: z.array(z.enum(CATEGORIES)).optional(),
@@ -88,10 +120,61 @@ export const ruleFilterSchema = z.strictObject({
   levels: z.array(z.enum(LEVELS)).optional(),
   /** Only these services (exact match). */
   services: z.array(z.string().min(1)).optional(),
-  /** Case-insensitive substring of `message`. */
+  /** Case-insensitive substring of `message` (or `stack_trace`). */
   text: z.string().min(1).optional(),
+  /** Conditions on any field, all of which must hold, as `loglake search --where` takes them. */
+  where: z.array(whereExpression).min(1).optional(),
 });
 export type RuleFilter = z.infer<typeof ruleFilterSchema>;
+
+/** The narrower filter of a `ratio` rule: added to the rule's filter for the numerator. */
+export const ratioSchema = z
+  .strictObject({
+    /** Numerator: events that also match this (e.g. `where: ['attributes.status=failed']`). */
+    match: ruleFilterSchema.omit({ categories: true }),
+  })
+  .superRefine((r, ctx) => {
+    if (!Object.values(r.match).some((v) => v !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['match'],
+        input: r.match,
+        message: 'must narrow the filter (levels, services, text or where), or the ratio is always 1',
+      });
+    }
+  });
+export type RatioSettings = z.infer<typeof ratioSchema>;
+
+export const percentileSchema = z.strictObject({
+  /** Which percentile. */
+  fn: z.enum(['p50', 'p90', 'p95', 'p99']),
+  /** A numeric field: `duration_ms`, or any field `stats --agg` reads (`attributes.<key>` holding numbers). */
+  field: z.string().superRefine((f, ctx) => {
+    try {
+      const ref = parseField(f);
+      if (fieldType(ref) === 'timestamp') {
+        ctx.addIssue({ code: 'custom', message: `${f} is a time: a percentile needs a numeric field` });
+      }
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: e instanceof InputError ? e.message : String(e) });
+    }
+  }),
+});
+export type PercentileSettings = z.infer<typeof percentileSchema>;
+
+export const absenceSchema = z.strictObject({
+  /**
+   * Minutes before the window in which a group must have sent events to be expected in the window.
+   * @default 60
+   */
+  baselineMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(60),
+});
+export type AbsenceSettings = z.infer<typeof absenceSchema>;
 
 export const anomalySchema = z.strictObject({
   /** What the z-score is computed on. */
@@ -114,6 +197,31 @@ const ruleName = z
   .string()
   .regex(RULE_NAME, 'lowercase letters, digits and dashes, 2-63 chars, starting with a letter');
 
+/** Channel names are the keys of `alerts.channels`; they appear in construct ids and topic names. */
+export const CHANNEL_NAME = /^[a-z][a-z0-9-]{1,62}$/;
+const channelName = z
+  .string()
+  .regex(CHANNEL_NAME, 'lowercase letters, digits and dashes, 2-63 chars, starting with a letter');
+
+/**
+ * Still firing this long after the incident started → notified again at `to`, so that severity's
+ * subscribers (and, by the topics' escalation, every more patient one) hear of it.
+ */
+export const escalationSchema = z.strictObject({
+  /** Minutes after the first breaching evaluation. */
+  afterMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60),
+  /** @default the next more urgent severity (critical stays critical) */
+  to: severity.optional(),
+});
+export type EscalationSettings = z.infer<typeof escalationSchema>;
+
+/** Kinds that carry a settings block of the same name, required for them and refused for the others. */
+const KIND_SETTINGS = ['anomaly', 'absence', 'percentile', 'ratio'] as const;
+
 export const alertRuleSchema = z
   .strictObject({
     description: z.string().min(1).max(500),
@@ -129,17 +237,29 @@ export const alertRuleSchema = z
       .min(1)
       .max(24 * 60),
     /**
-     * The rule breaches when the value is strictly above this: a fraction 0-1 for `error_rate`, a number
-     * of events for `count`, a number of standard deviations for `anomaly`, a number of objects for
-     * `error_output` (0 = any).
+     * The rule breaches when the value is strictly above this: a fraction 0-1 for `error_rate` and
+     * `ratio`, a number of events for `count`, a number of standard deviations for `anomaly`, a number
+     * of objects for `error_output` (0 = any), the field's unit for `percentile` (e.g. ms). `absence`
+     * has none (must be 0): it breaches when the group sent nothing.
+     * @default 0
      */
-    threshold: z.number().min(0),
+    threshold: z.number().min(0).default(0),
     /** Consecutive breaching evaluations before the rule fires (1 = fire on the first). @default 1 */
     forEvaluations: z.number().int().min(1).max(100).default(1),
-    /** `error_rate`: windows with fewer matching events are not judged (1/1 is not a 100% error rate). @default 1 */
+    /**
+     * Windows with fewer matching events are not judged (1/1 is not a 100% error rate): the events of
+     * the window for `error_rate`, `percentile` and the denominator of `ratio`; the events of the
+     * baseline for `absence`. @default 1
+     */
     minEvents: z.number().int().min(1).default(1),
     /** Required for `anomaly`, not allowed otherwise. */
     anomaly: anomalySchema.optional(),
+    /** Required for `absence`, not allowed otherwise. */
+    absence: absenceSchema.optional(),
+    /** Required for `percentile`, not allowed otherwise. */
+    percentile: percentileSchema.optional(),
+    /** Required for `ratio`, not allowed otherwise. */
+    ratio: ratioSchema.optional(),
     /** While firing, send the alert again after this many minutes; 0 = only once per incident. @default 60 */
     renotifyMinutes: z
       .number()
@@ -151,32 +271,52 @@ export const alertRuleSchema = z
     suppress: z.array(suppressionWindowSchema).default([]),
     /** Also notify when the rule stops breaching. @default true */
     notifyResolved: z.boolean().default(true),
+    /**
+     * Channels (names in `alerts.channels`) that receive this rule's alerts besides its severity's
+     * subscribers. @default []
+     */
+    channels: z.array(channelName).max(10).default([]),
+    /** Notify a more urgent severity when still firing after a while. @default none */
+    escalation: escalationSchema.optional(),
     /** Turn the rule off without deleting it. @default true */
     enabled: z.boolean().default(true),
   })
   .superRefine((r, ctx) => {
-    if (r.kind === 'anomaly' && !r.anomaly) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['anomaly'],
-        input: r.anomaly,
-        message: 'required when kind is anomaly',
-      });
+    for (const k of KIND_SETTINGS) {
+      if (r.kind === k && !r[k]) {
+        ctx.addIssue({ code: 'custom', path: [k], input: r[k], message: `required when kind is ${k}` });
+      }
+      if (r.kind !== k && r[k]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          input: r[k],
+          message: `only allowed when kind is ${k} (kind is ${r.kind})`,
+        });
+      }
     }
-    if (r.kind !== 'anomaly' && r.anomaly) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['anomaly'],
-        input: r.anomaly,
-        message: `only allowed when kind is anomaly (kind is ${r.kind})`,
-      });
-    }
-    if (r.kind === 'error_rate' && r.threshold >= 1) {
+    if ((r.kind === 'error_rate' || r.kind === 'ratio') && r.threshold >= 1) {
       ctx.addIssue({
         code: 'custom',
         path: ['threshold'],
         input: r.threshold,
-        message: 'an error rate is a fraction: must be below 1 (0.05 = 5%)',
+        message: `${r.kind === 'ratio' ? 'a ratio' : 'an error rate'} is a fraction: must be below 1 (0.05 = 5%)`,
+      });
+    }
+    if (r.kind === 'absence' && r.threshold !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['threshold'],
+        input: r.threshold,
+        message: 'an absence rule breaches when a group sends nothing: leave threshold out (or 0)',
+      });
+    }
+    if (r.escalation?.to && severityRank(r.escalation.to) > severityRank(r.severity)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['escalation', 'to'],
+        input: r.escalation.to,
+        message: `must be at least as urgent as the rule's severity (${r.severity})`,
       });
     }
     if (r.kind === 'error_output') {
@@ -236,6 +376,40 @@ export const subscriptionSchema = z
   });
 export type Subscription = z.infer<typeof subscriptionSchema>;
 
+const httpsUrl = z.url({ protocol: /^https$/, error: 'an https:// URL' });
+const email = z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'an email address');
+
+/**
+ * Where a rule's alerts can go besides its severity's subscribers; each channel is an SNS topic of its
+ * own (KMS-encrypted), so who may publish and who receives is set per channel.
+ * - `email`: the addresses subscribe to the channel's topic (each confirms once).
+ * - `chat`: an https webhook (a chat relay such as a Slack/Teams workflow that accepts SNS) receives the
+ *   JSON alert.
+ * - `chatbot`: AWS Chatbot posts to a Slack channel (the workspace authorised once in the console);
+ *   messages are Chatbot custom notifications.
+ * - `paging`: an https Events API endpoint of a paging service (PagerDuty, Opsgenie SNS integrations)
+ *   receives the JSON alert; `firing` and `resolved` open and close the incident (dedup by `groupKey`).
+ */
+export const channelSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('email'), addresses: z.array(email).min(1).max(20) }),
+  z.strictObject({ type: z.literal('chat'), webhookUrl: httpsUrl }),
+  z.strictObject({
+    type: z.literal('chatbot'),
+    /** The Slack workspace (team) id, e.g. T0123ABCD, authorised in the AWS Chatbot console. */
+    slackWorkspaceId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'a Slack workspace id such as T0123ABCD'),
+    /** The Slack channel id, e.g. C0123ABCD (not its name). */
+    slackChannelId: z.string().regex(/^[A-Z0-9]{9,11}$/, 'a Slack channel id such as C0123ABCD'),
+  }),
+  z.strictObject({
+    type: z.literal('paging'),
+    url: httpsUrl,
+    /** Page only on `firing` (for a service that resolves on its own). @default false */
+    firingOnly: z.boolean().default(false),
+  }),
+]);
+export type Channel = z.infer<typeof channelSchema>;
+export type ChannelType = Channel['type'];
+
 /** CloudWatch alarms on the pipeline itself, and the severity each one is reported with. */
 export const PIPELINE_ALARMS = [
   'firehoseDelivery',
@@ -257,38 +431,63 @@ export const pipelineAlarmsSchema = z.strictObject({
   ),
 });
 
-export const alertsSchema = z.strictObject({
-  /** Deploy the alerting (topics, schedule, alarm Lambda, alarms, dashboard). */
-  enabled: z.boolean(),
-  /** Minutes between scheduled evaluations (EventBridge rate; the local pipeline uses it too). */
-  scheduleMinutes: z.number().int().min(1).max(60),
-  /**
-   * Evaluation windows end this many minutes before the evaluation time, because Firehose buffers
-   * before it delivers (buffer interval plus processing): a window that ends now would miss the newest
-   * events and every error rate would look like a drop in volume.
-   */
-  delayMinutes: z.number().int().min(0).max(60),
-  /** Sample correlation ids attached to an alert (redacted data only). */
-  maxSamples: z.number().int().min(0).max(20),
-  /** Groups reported per rule evaluation, worst first; bounds query results and message volume. */
-  maxGroups: z.number().int().min(1).max(1000),
-  /**
-   * Rules by name. A record (not a list) so an override merges into the defaults: change one field of
-   * a default rule, disable it with `enabled: false`, or add a rule under a new name.
-   */
-  rules: z.record(ruleName, alertRuleSchema, {
-    error: (issue) =>
-      issue.code === 'invalid_key'
-        ? 'rule names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
-        : undefined,
-  }),
-  /** Maintenance windows applied to every rule and to the pipeline alarms. */
-  suppress: z.array(suppressionWindowSchema),
-  subscriptions: z.array(subscriptionSchema),
-  pipeline: pipelineAlarmsSchema,
-  /** Local pipeline only: alerts are POSTed as JSON to this URL. */
-  webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
-});
+export const alertsSchema = z
+  .strictObject({
+    /** Deploy the alerting (topics, schedule, alarm Lambda, alarms, dashboard). */
+    enabled: z.boolean(),
+    /** Minutes between scheduled evaluations (EventBridge rate; the local pipeline uses it too). */
+    scheduleMinutes: z.number().int().min(1).max(60),
+    /**
+     * Evaluation windows end this many minutes before the evaluation time, because Firehose buffers
+     * before it delivers (buffer interval plus processing): a window that ends now would miss the newest
+     * events and every error rate would look like a drop in volume.
+     */
+    delayMinutes: z.number().int().min(0).max(60),
+    /** Sample correlation ids attached to an alert (redacted data only). */
+    maxSamples: z.number().int().min(0).max(20),
+    /** Groups reported per rule evaluation, worst first; bounds query results and message volume. */
+    maxGroups: z.number().int().min(1).max(1000),
+    /**
+     * Rules by name. A record (not a list) so an override merges into the defaults: change one field of
+     * a default rule, disable it with `enabled: false`, or add a rule under a new name.
+     */
+    rules: z.record(ruleName, alertRuleSchema, {
+      error: (issue) =>
+        issue.code === 'invalid_key'
+          ? 'rule names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
+          : undefined,
+    }),
+    /** Maintenance windows applied to every rule and to the pipeline alarms. */
+    suppress: z.array(suppressionWindowSchema),
+    subscriptions: z.array(subscriptionSchema),
+    /** Named channels rules may route to (`rules.<name>.channels`). @default {} */
+    channels: z
+      .record(channelName, channelSchema, {
+        error: (issue) =>
+          issue.code === 'invalid_key'
+            ? 'channel names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
+            : undefined,
+      })
+      .default({}),
+    pipeline: pipelineAlarmsSchema,
+    /** Local pipeline only: alerts are POSTed as JSON to this URL. */
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine((a, ctx) => {
+    for (const [name, rule] of Object.entries(a.rules)) {
+      rule.channels.forEach((c, i) => {
+        if (!(c in a.channels)) {
+          const known = Object.keys(a.channels);
+          ctx.addIssue({
+            code: 'custom',
+            path: ['rules', name, 'channels', i],
+            input: c,
+            message: `no channel ${JSON.stringify(c)} in alerts.channels (${known.length ? `known: ${known.join(', ')}` : 'none defined'})`,
+          });
+        }
+      });
+    }
+  });
 export type AlertsConfig = z.infer<typeof alertsSchema>;
 
 /** Default rules from the organisation's alerting policy. */
@@ -307,6 +506,7 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     renotifyMinutes: 60,
     suppress: [],
     notifyResolved: true,
+    channels: [],
     enabled: true,
   },
   'security-critical': {
@@ -322,6 +522,7 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     renotifyMinutes: 30,
     suppress: [],
     notifyResolved: true,
+    channels: [],
     enabled: true,
   },
   'volume-anomaly': {
@@ -338,6 +539,7 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     renotifyMinutes: 120,
     suppress: [],
     notifyResolved: true,
+    channels: [],
     enabled: true,
   },
   'firehose-errors': {
@@ -353,6 +555,7 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     renotifyMinutes: 60,
     suppress: [],
     notifyResolved: true,
+    channels: [],
     enabled: true,
   },
 };
@@ -366,6 +569,7 @@ export const DEFAULT_ALERTS: AlertsConfig = {
   rules: DEFAULT_RULES,
   suppress: [],
   subscriptions: [],
+  channels: {},
   pipeline: {
     enabled: true,
     freshnessThresholdSeconds: 900,

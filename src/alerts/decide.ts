@@ -2,7 +2,7 @@
  * The decision engine: an observation plus the group's prior state → fire, resolve, suppress or hold.
  * Pure and deterministic; the caller persists `next` and sends the notification the decision asks for.
  */
-import type { AlertRule } from './config';
+import { type AlertRule, SEVERITIES, type Severity, severityRank } from './config';
 
 /**
  * Per (rule, group) state between evaluations. A group with nothing going on has no state at all, so
@@ -20,6 +20,8 @@ export interface GroupState {
   readonly lastValue: number;
   /** When a `firing` notification was last sent; absent while pending or while suppressed throughout. */
   readonly notifiedAt?: string;
+  /** The incident was escalated: its notifications (re-notify, resolve) go to the escalation severity. */
+  readonly escalated?: boolean;
 }
 
 export type Action = 'fire' | 'resolve' | 'suppress' | 'hold' | 'none';
@@ -32,10 +34,13 @@ export interface Decision {
   readonly next: GroupState | undefined;
   /** A `fire` that repeats an earlier notification of the same incident (re-notify interval). */
   readonly repeat: boolean;
+  /** The notification goes to the rule's escalation severity (this fire escalates, or it was escalated). */
+  readonly escalated?: boolean;
 }
 
 export interface DecideInput {
-  readonly rule: Pick<AlertRule, 'forEvaluations' | 'renotifyMinutes' | 'notifyResolved'>;
+  readonly rule: Pick<AlertRule, 'forEvaluations' | 'renotifyMinutes' | 'notifyResolved'> &
+    Partial<Pick<AlertRule, 'escalation'>>;
   readonly breaching: boolean;
   readonly value: number;
   /** Evaluation time (the schedule slot). */
@@ -69,7 +74,13 @@ export function decide(input: DecideInput): Decision {
   if (!breaching) {
     if (!prior) return { action: 'none', reason: 'not breaching', next: undefined, repeat: false };
     if (prior.status === 'firing' && prior.notifiedAt && rule.notifyResolved) {
-      return { action: 'resolve', reason: 'no longer breaching', next: undefined, repeat: false };
+      return {
+        action: 'resolve',
+        reason: 'no longer breaching',
+        next: undefined,
+        repeat: false,
+        ...(prior.escalated ? { escalated: true } : {}),
+      };
     }
     return {
       action: 'none',
@@ -89,7 +100,15 @@ export function decide(input: DecideInput): Decision {
       repeat: false,
     };
   }
-  const firing = { status: 'firing' as const, consecutive, since, lastEvaluatedAt: now, lastValue: value };
+  const escalated = prior?.escalated === true;
+  const firing = {
+    status: 'firing' as const,
+    consecutive,
+    since,
+    lastEvaluatedAt: now,
+    lastValue: value,
+    ...(escalated ? { escalated } : {}),
+  };
   if (suppressedBy) {
     return {
       action: 'suppress',
@@ -98,8 +117,28 @@ export function decide(input: DecideInput): Decision {
       repeat: false,
     };
   }
+  // Escalation: the incident has lasted `afterMinutes` and was not escalated yet.
+  const escalateNow =
+    rule.escalation !== undefined &&
+    !escalated &&
+    at.getTime() - Date.parse(since) >= rule.escalation.afterMinutes * 60_000;
   if (!prior?.notifiedAt) {
-    return { action: 'fire', reason: 'breaching', next: { ...firing, notifiedAt: now }, repeat: false };
+    return {
+      action: 'fire',
+      reason: escalateNow ? `breaching for ${rule.escalation?.afterMinutes} min: escalated` : 'breaching',
+      next: { ...firing, notifiedAt: now, ...(escalateNow ? { escalated: true } : {}) },
+      repeat: false,
+      ...(escalateNow || escalated ? { escalated: true } : {}),
+    };
+  }
+  if (escalateNow) {
+    return {
+      action: 'fire',
+      reason: `still firing after ${rule.escalation?.afterMinutes} min: escalated`,
+      next: { ...firing, notifiedAt: now, escalated: true },
+      repeat: true,
+      escalated: true,
+    };
   }
   const due =
     rule.renotifyMinutes > 0 && at.getTime() - Date.parse(prior.notifiedAt) >= rule.renotifyMinutes * 60_000;
@@ -109,6 +148,7 @@ export function decide(input: DecideInput): Decision {
       reason: `still breaching after ${rule.renotifyMinutes} min`,
       next: { ...firing, notifiedAt: now },
       repeat: true,
+      ...(escalated ? { escalated: true } : {}),
     };
   }
   return {
@@ -117,4 +157,10 @@ export function decide(input: DecideInput): Decision {
     next: { ...firing, notifiedAt: prior.notifiedAt },
     repeat: false,
   };
+}
+
+/** The severity an escalated alert of `rule` goes to: `escalation.to`, or the next more urgent one. */
+export function escalationSeverity(rule: Pick<AlertRule, 'severity' | 'escalation'>): Severity {
+  if (rule.escalation?.to) return rule.escalation.to;
+  return SEVERITIES[Math.max(0, severityRank(rule.severity) - 1)] ?? rule.severity;
 }

@@ -4,7 +4,7 @@
  */
 import { type Alert, type AlertWindow, alertId, searchCommand } from './alert';
 import type { AlertRule, SuppressionWindow } from './config';
-import { type Action, decide, type GroupState } from './decide';
+import { type Action, decide, escalationSeverity, type GroupState } from './decide';
 import { type Observation, parseGroupKey, valueUnit } from './observe';
 import { activeSuppression, describeWindow } from './suppression';
 
@@ -41,7 +41,8 @@ export interface EvaluateOptions {
 
 /**
  * Apply one evaluation. Groups in the prior state that the query no longer returns had no matching
- * events in the window: they count as value 0 (not breaching), so they resolve.
+ * events in the window: they count as value 0 (not breaching), so they resolve; except for `absence`
+ * rules, where such a group has been silent for longer than the baseline and is still absent.
  */
 export function evaluateRule(
   rule: AlertRule,
@@ -56,15 +57,30 @@ export function evaluateRule(
   const seen = new Set(observations.map((o) => o.groupKey));
   const quiet: Observation[] = Object.keys(prior.groups)
     .filter((k) => !seen.has(k))
-    .map((k) => ({
-      group: parseGroupKey(k),
-      groupKey: k,
-      value: 0,
-      breaching: false,
-      judged: true,
-      details: {},
-      samples: [],
-    }));
+    .map((k): Observation => {
+      const previous = prior.groups[k];
+      if (rule.kind === 'absence' && previous) {
+        const elapsed = Math.max(0, at.getTime() - Date.parse(previous.lastEvaluatedAt)) / 60_000;
+        return {
+          group: parseGroupKey(k),
+          groupKey: k,
+          value: Math.floor(previous.lastValue + elapsed),
+          breaching: true,
+          judged: true,
+          details: { events: 0 },
+          samples: [],
+        };
+      }
+      return {
+        group: parseGroupKey(k),
+        groupKey: k,
+        value: 0,
+        breaching: false,
+        judged: true,
+        details: {},
+        samples: [],
+      };
+    });
   const groups: Record<string, GroupState> = {};
   const alerts: Alert[] = [];
   const decisions: GroupDecision[] = [];
@@ -90,6 +106,7 @@ export function evaluateRule(
     if (d.action !== 'fire' && d.action !== 'resolve') continue;
     const status = d.action === 'fire' ? 'firing' : 'resolved';
     const search = searchCommand(rule, o.group, window, options.searchTarget);
+    const severity = d.escalated ? escalationSeverity(rule) : rule.severity;
     alerts.push({
       version: 1,
       id: alertId(rule.name, o.groupKey, status, firedAt),
@@ -97,7 +114,9 @@ export function evaluateRule(
       status,
       rule: rule.name,
       description: rule.description,
-      severity: rule.severity,
+      severity,
+      ...(severity !== rule.severity ? { escalatedFrom: rule.severity } : {}),
+      ...(rule.channels?.length ? { channels: rule.channels } : {}),
       kind: rule.kind,
       value: o.value,
       threshold: rule.threshold,

@@ -14,9 +14,24 @@ import {
 import type { StreamName } from '../schema';
 import type { AlertWindow } from './alert';
 import type { AlertRule } from './config';
-import { groupKey, type Observation, observeAggregates, observeAnomaly } from './observe';
+import {
+  groupKey,
+  type Observation,
+  observeAbsence,
+  observeAggregates,
+  observeAnomaly,
+  observePercentile,
+  observeRatio,
+} from './observe';
 import { aggregateArrivals, type ErrorArrival } from './pipeline';
-import { aggregateRows, bucketRows, type RuleQueryOptions, rowGroup, ruleQuery } from './query';
+import {
+  aggregateRows,
+  bucketRows,
+  percentileLabel,
+  type RuleQueryOptions,
+  rowGroup,
+  ruleQuery,
+} from './query';
 import type { ObservationSource } from './run';
 
 export interface LakeSourceOptions extends RuleQueryOptions {
@@ -37,9 +52,41 @@ export class LakeSource implements ObservationSource {
     if (rule.kind === 'error_output') {
       return observeAggregates(rule, aggregateArrivals(await o.arrivals(window), window, o.maxSamples));
     }
-    const { query, streams } = ruleQuery(rule, window, o);
-    const built = buildQuery(query, { dialect: o.dialect, tables: o.tables(streams) });
-    const rows = (await o.run(built, rule)).map((r) => decodeAggregateRow(built.columns, r));
+    const { query, numerator, streams } = ruleQuery(rule, window, o);
+    const tables = o.tables(streams);
+    const rowsOf = async (q: typeof query) => {
+      const built = buildQuery(q, { dialect: o.dialect, tables });
+      return (await o.run(built, rule)).map((r) => decodeAggregateRow(built.columns, r));
+    };
+    const rows = await rowsOf(query);
+    switch (rule.kind) {
+      case 'absence':
+        return observeAbsence(
+          rule,
+          window,
+          rows.map((r) => ({ group: rowGroup(rule, r), total: r.count, lastSeen: r.lastSeen })),
+        );
+      case 'percentile': {
+        const label = percentileLabel(rule);
+        return observePercentile(
+          rule,
+          rows.map((r) => {
+            const v = r.values[label];
+            return {
+              group: rowGroup(rule, r),
+              total: r.count,
+              value: typeof v === 'number' && Number.isFinite(v) ? v : null,
+              samples: r.sampleCorrelationIds,
+            };
+          }),
+        );
+      }
+      case 'ratio': {
+        // Only when the denominator has groups to judge: the numerator's scan is skipped otherwise.
+        const hits = numerator && rows.length > 0 ? await rowsOf(numerator) : [];
+        return observeRatio(rule, aggregateRows(rule, rows), aggregateRows(rule, hits));
+      }
+    }
     if (rule.kind !== 'anomaly' || !rule.anomaly) return observeAggregates(rule, aggregateRows(rule, rows));
     const current = Date.parse(window.start);
     const samples = new Map<string, readonly string[]>();

@@ -201,10 +201,32 @@ export interface LocalEvaluationOptions {
   readonly config: LogLakeConfig;
   /** @default now */
   readonly at?: Date;
-  /** @default config.alerts.delayMinutes */
+  /**
+   * The local pipeline's flush interval: windows end this long (plus {@link LOCAL_DELIVERY_MARGIN_MS})
+   * before `at`, to the second, instead of `delayMinutes` before its minute. What the pipeline
+   * delivered a moment ago is then evaluated. @default undefined (use `delayMinutes`)
+   */
+  readonly flushIntervalMs?: number;
+  /** Minutes between a window's end and `at`, as on AWS; wins over `flushIntervalMs`. @default config.alerts.delayMinutes */
   readonly delayMinutes?: number;
   /** Only these rules (by name). @default every enabled rule */
   readonly rules?: readonly string[];
+}
+
+/**
+ * Beyond its flush interval, the local pipeline takes up to a second to notice a segment is due (its
+ * timer ticks at most every second) and a moment to write it.
+ */
+export const LOCAL_DELIVERY_MARGIN_MS = 2_000;
+
+/** How a local evaluation places its windows: the pipeline's own latency, or an AWS-like delay. */
+function windowTiming(options: Pick<LocalEvaluationOptions, 'delayMinutes' | 'flushIntervalMs' | 'config'>): {
+  delayMinutes: number;
+  latencyMs?: number;
+} {
+  const delayMinutes = options.delayMinutes ?? options.config.alerts.delayMinutes;
+  if (options.delayMinutes !== undefined || options.flushIntervalMs === undefined) return { delayMinutes };
+  return { delayMinutes, latencyMs: options.flushIntervalMs + LOCAL_DELIVERY_MARGIN_MS };
 }
 
 function lakeSource(dataDir: string, config: LogLakeConfig, reader: LocalLakeReader): LakeSource {
@@ -239,7 +261,10 @@ function selectRules(config: LogLakeConfig, names: readonly string[] | undefined
  */
 export async function evaluateLocalLake(options: LocalEvaluationOptions): Promise<Alert[]> {
   const { dataDir, config } = options;
-  const at = evaluationSlot(options.at ?? new Date());
+  const now = options.at ?? new Date();
+  // On an AWS-like delay windows follow the minute slot; on the pipeline's latency, the time itself.
+  const timing = windowTiming(options);
+  const at = timing.latencyMs === undefined ? evaluationSlot(now) : now;
   const rules = selectRules(config, options.rules);
   const reader = await LocalLakeReader.open(dataDir);
   try {
@@ -247,7 +272,7 @@ export async function evaluateLocalLake(options: LocalEvaluationOptions): Promis
     const store = new MemoryStateStore();
     const step = config.alerts.scheduleMinutes * 60_000;
     const runOptions = {
-      delayMinutes: options.delayMinutes ?? config.alerts.delayMinutes,
+      ...timing,
       globalSuppress: config.alerts.suppress,
       searchTarget: `--data-dir ${dataDir}`,
     };
@@ -318,7 +343,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): {
           at,
           { source: lakeSource(dataDir, config, reader), store, notifier },
           {
-            delayMinutes: options.delayMinutes ?? config.alerts.delayMinutes,
+            ...windowTiming(options),
             globalSuppress: config.alerts.suppress,
             searchTarget: `--data-dir ${dataDir}`,
           },

@@ -2,6 +2,7 @@
  * Query results → observations: the value a rule measured for each group, and whether it breaches.
  * Pure; the rows come from DuckDB locally, Athena on AWS, or the arrival log of error objects.
  */
+import type { AlertWindow } from './alert';
 import type { AlertRule, AnomalySettings } from './config';
 
 /** A group's dimension values, e.g. `{ service: 'checkout' }`; `{}` for an ungrouped rule. */
@@ -57,11 +58,16 @@ export function parseGroupKey(key: string): Group {
   return out;
 }
 
-/** Unit of a rule's value, for messages. */
-export function valueUnit(rule: Pick<AlertRule, 'kind'>): 'ratio' | 'events' | 'sigma' | 'objects' {
+/** Unit of a rule's value, for messages: the percentile's is the field's own (ms for duration_ms). */
+export function valueUnit(rule: Pick<AlertRule, 'kind' | 'percentile'>): string {
   switch (rule.kind) {
     case 'error_rate':
+    case 'ratio':
       return 'ratio';
+    case 'absence':
+      return 'minutes';
+    case 'percentile':
+      return rule.percentile?.field === 'duration_ms' ? 'ms' : '';
     case 'count':
       return 'events';
     case 'anomaly':
@@ -187,4 +193,95 @@ export function observeAnomaly(
 function round(x: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
+}
+
+/** One group of an absence rule over its baseline and window: how many events, and the newest one's time. */
+export interface PresenceRow {
+  readonly group: Group;
+  readonly total: number;
+  readonly lastSeen: string | null;
+}
+
+/**
+ * Observations of an `absence` rule: a group that sent at least `minEvents` events in the baseline and
+ * none in the window breaches; its value is the minutes of silence at the window's end.
+ */
+export function observeAbsence(
+  rule: Pick<AlertRule, 'minEvents'>,
+  window: Pick<AlertWindow, 'start' | 'end'>,
+  rows: readonly PresenceRow[],
+): Observation[] {
+  const start = Date.parse(window.start);
+  const end = Date.parse(window.end);
+  return rows.map((row): Observation => {
+    const last = row.lastSeen ? Date.parse(row.lastSeen) : Number.NaN;
+    const silent = Number.isNaN(last) || last < start;
+    // A group with events in the window has them counted in `total` too; the baseline alone is judged.
+    const judged = row.total >= rule.minEvents;
+    return {
+      group: row.group,
+      groupKey: groupKey(row.group),
+      value: Number.isNaN(last) ? 0 : Math.max(0, Math.floor((end - last) / 60_000)),
+      judged,
+      breaching: judged && silent,
+      details: { events: row.total },
+      samples: [],
+    };
+  });
+}
+
+/** One group of a percentile rule: its events and the percentile of its field (null: no numeric value). */
+export interface PercentileRow {
+  readonly group: Group;
+  readonly total: number;
+  readonly value: number | null;
+  readonly samples: readonly string[];
+}
+
+/** Observations of a `percentile` rule: judged from `minEvents` events with a value. */
+export function observePercentile(
+  rule: Pick<AlertRule, 'minEvents' | 'threshold'>,
+  rows: readonly PercentileRow[],
+): Observation[] {
+  return rows.map((row): Observation => {
+    const judged = row.total >= rule.minEvents && row.value !== null;
+    const value = row.value ?? 0;
+    return {
+      group: row.group,
+      groupKey: groupKey(row.group),
+      value: round(value, 3),
+      judged,
+      breaching: judged && value > rule.threshold,
+      details: { total: row.total },
+      samples: row.samples,
+    };
+  });
+}
+
+/**
+ * Observations of a `ratio` rule: per denominator group, the matching numerator events over its events.
+ * Numerator groups without a denominator row were cut by `minEvents` or the group limit: not judged.
+ */
+export function observeRatio(
+  rule: Pick<AlertRule, 'minEvents' | 'threshold'>,
+  denominators: readonly AggregateRow[],
+  numerators: readonly AggregateRow[],
+): Observation[] {
+  const matched = new Map(numerators.map((n) => [groupKey(n.group), n]));
+  return denominators.map((d): Observation => {
+    const key = groupKey(d.group);
+    const n = matched.get(key);
+    const hits = n?.total ?? 0;
+    const judged = d.total >= rule.minEvents;
+    const value = d.total > 0 ? hits / d.total : 0;
+    return {
+      group: d.group,
+      groupKey: key,
+      value: round(value, 6),
+      judged,
+      breaching: judged && value > rule.threshold,
+      details: { matched: hits, total: d.total },
+      samples: n?.samples ?? [],
+    };
+  });
 }

@@ -9,7 +9,7 @@
  * delivery, deduplicable by `Alert.id`); a concurrent evaluation loses the conditional write and stops.
  */
 import { LogLakeError } from '../errors';
-import { type Alert, type AlertWindow, evaluationSlot, ruleWindow } from './alert';
+import { type Alert, type AlertWindow, evaluationSlot, ruleWindow, ruleWindowEndingAt } from './alert';
 import type { AlertRule, SuppressionWindow } from './config';
 import { EMPTY_RULE_STATE, evaluateRule, type GroupDecision, type RuleState } from './engine';
 import type { Observation } from './observe';
@@ -44,8 +44,17 @@ export interface Notifier {
 }
 
 export interface RunOptions {
-  /** Minutes between a rule's window end and the slot: one for all rules, or per rule (per stream buffer). */
+  /**
+   * Minutes between a rule's window end and the slot (Firehose's delivery delay on AWS): one for all
+   * rules, or per rule (per stream buffer).
+   */
   readonly delayMinutes: number | ((rule: AlertRule) => number);
+  /**
+   * Instead of `delayMinutes`: windows end this many ms before the evaluation time itself (not its
+   * minute slot), to the second. The local pipeline's delivery latency (its flush interval), so what it
+   * delivered a moment ago is evaluated. @default undefined (use `delayMinutes`)
+   */
+  readonly latencyMs?: number;
   readonly globalSuppress?: readonly SuppressionWindow[];
   readonly searchTarget?: string;
 }
@@ -102,7 +111,7 @@ export async function runEvaluation(
   const alerts: Alert[] = [];
   for (const rule of rules) {
     try {
-      outcomes.push(await runRule(rule, slot, ports, options, alerts));
+      outcomes.push(await runRule(rule, at, ports, options, alerts));
     } catch (error) {
       outcomes.push({ rule: rule.name, outcome: 'failed', error: asError(error) });
     }
@@ -124,11 +133,12 @@ export async function runEvaluation(
 
 async function runRule(
   rule: AlertRule,
-  slot: Date,
+  at: Date,
   { source, store, notifier }: RunPorts,
   options: RunOptions,
   sent: Alert[],
 ): Promise<RuleOutcome> {
+  const slot = evaluationSlot(at);
   const slotIso = slot.toISOString();
   let stored = await store.get(rule.name);
   if (stored?.lastSlot && Date.parse(stored.lastSlot) >= slot.getTime()) {
@@ -145,7 +155,10 @@ async function runRule(
   }
   const delay =
     typeof options.delayMinutes === 'function' ? options.delayMinutes(rule) : options.delayMinutes;
-  const window = ruleWindow(rule, slot, delay);
+  const window =
+    options.latencyMs !== undefined
+      ? ruleWindowEndingAt(rule, at.getTime() - options.latencyMs)
+      : ruleWindow(rule, slot, delay);
   const observations = await source.observe(rule, window, slot);
   const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
     ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),

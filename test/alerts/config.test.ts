@@ -80,7 +80,7 @@ describe('alerts config', () => {
   });
 
   it('rejects an unknown severity and kind, naming the field', () => {
-    const p = problems({ alerts: { rules: { x1: { ...rule, severity: 'urgent', kind: 'ratio' } } } });
+    const p = problems({ alerts: { rules: { x1: { ...rule, severity: 'urgent', kind: 'median' } } } });
     expect(p.map((l) => l.split(':')[0])).toEqual([
       'loglake.alerts.rules.x1.severity',
       'loglake.alerts.rules.x1.kind',
@@ -162,6 +162,93 @@ describe('alerts config', () => {
     expect(p.map((l) => l.split(':')[0])).toEqual([
       'loglake.alerts.scheduleMinutes',
       'loglake.alerts.webhookUrl',
+    ]);
+  });
+});
+
+describe('alerts config: absence, percentile, ratio, channels, escalation', () => {
+  it('requires each kind its settings, and names a bad field, condition or percentile', () => {
+    expect(problems({ alerts: { rules: { x1: { ...rule, kind: 'absence', threshold: 0 } } } })).toEqual([
+      'loglake.alerts.rules.x1.absence: required when kind is absence',
+    ]);
+    const p = problems({
+      alerts: {
+        rules: {
+          p1: { ...rule, kind: 'percentile', percentile: { fn: 'p95', field: 'timestamp' } },
+          p2: { ...rule, kind: 'percentile', percentile: { fn: 'p42', field: 'duration_ms' } },
+          r1: { ...rule, kind: 'ratio', threshold: 0.1, ratio: { match: { where: ['nosuchfield=1'] } } },
+          r2: { ...rule, kind: 'ratio', threshold: 10, ratio: { match: {} } },
+          a1: { ...rule, kind: 'absence', threshold: 3, absence: {} },
+          c1: {
+            ...rule,
+            filter: { where: ['attributes.status failed'] },
+            percentile: { fn: 'p50', field: 'x' },
+          },
+        },
+      },
+    });
+    expect(p.map((l) => l.split(': ')[0])).toEqual([
+      'loglake.alerts.rules.p1.percentile.field',
+      'loglake.alerts.rules.p2.percentile.fn',
+      'loglake.alerts.rules.r1.ratio.match.where.0',
+      'loglake.alerts.rules.r2.ratio.match',
+      'loglake.alerts.rules.r2.threshold',
+      'loglake.alerts.rules.a1.threshold',
+      'loglake.alerts.rules.c1.filter.where.0',
+      'loglake.alerts.rules.c1.percentile.field',
+      'loglake.alerts.rules.c1.percentile',
+    ]);
+    expect(p.find((l) => l.includes('r1'))).toContain('nosuchfield');
+  });
+
+  it('accepts the kinds with their defaults', () => {
+    const { alerts } = resolveConfig({
+      alerts: {
+        rules: {
+          quiet: { ...rule, kind: 'absence', threshold: undefined, absence: {} },
+          slow: { ...rule, kind: 'percentile', percentile: { fn: 'p99', field: 'attributes.latency_ms' } },
+        },
+      },
+    });
+    expect(alerts.rules.quiet).toMatchObject({
+      threshold: 0,
+      absence: { baselineMinutes: 60 },
+      channels: [],
+    });
+    expect(alerts.rules.slow?.percentile).toEqual({ fn: 'p99', field: 'attributes.latency_ms' });
+  });
+
+  it('checks channels: each type its fields, and a rule names only defined channels', () => {
+    const p = problems({
+      alerts: {
+        channels: {
+          mail: { type: 'email', addresses: ['not-an-address'] },
+          pager: { type: 'paging', url: 'http://events.example.com' },
+          slack: { type: 'chatbot', slackWorkspaceId: 'T0123ABCD', slackChannelId: '#general' },
+          Bad: { type: 'chat', webhookUrl: 'https://chat.example.com/x' },
+        },
+        rules: {
+          x1: { ...rule, severity: 'high', escalation: { afterMinutes: 10, to: 'low' } },
+        },
+      },
+    });
+    expect(p).toEqual(
+      expect.arrayContaining([
+        'loglake.alerts.channels.mail.addresses.0: an email address',
+        'loglake.alerts.channels.pager.url: an https:// URL',
+        'loglake.alerts.channels.slack.slackChannelId: a Slack channel id such as C0123ABCD',
+        "loglake.alerts.rules.x1.escalation.to: must be at least as urgent as the rule's severity (high)",
+      ]),
+    );
+    expect(p.some((l) => l.startsWith('loglake.alerts.channels') && l.includes('channel names'))).toBe(true);
+    const q = problems({
+      alerts: {
+        channels: { mail: { type: 'email', addresses: ['a@example.com'] } },
+        rules: { x1: { ...rule, channels: ['mail', 'nowhere'] } },
+      },
+    });
+    expect(q).toEqual([
+      'loglake.alerts.rules.x1.channels.1: no channel "nowhere" in alerts.channels (known: mail)',
     ]);
   });
 });

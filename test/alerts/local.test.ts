@@ -42,7 +42,10 @@ const incident = () => [
 describe('loglake alerts evaluate', () => {
   it('prints a JSON array of the firing alerts with rule, severity, value, threshold, window, group and firedAt', async () => {
     await writeLake(incident());
-    const { output } = await alertsEvaluate({ dataDir: dir, at, format: 'json' }, resolveConfig({}));
+    const { output } = await alertsEvaluate(
+      { dataDir: dir, at, delay: 2, format: 'json' },
+      resolveConfig({}),
+    );
     const alerts = JSON.parse(output) as Alert[];
     expect(alerts.map((a) => `${a.rule} ${a.severity} ${a.groupKey}`).sort()).toEqual([
       'error-rate high service=checkout',
@@ -75,7 +78,10 @@ describe('loglake alerts evaluate', () => {
     const config = resolveConfig({ alerts: { rules: { 'error-rate': { forEvaluations: 2 } } } });
     // Errors only in the latest window: one breaching evaluation, not two.
     await writeLake([...events(90, 1), ...events(10, 2, { level: 'ERROR' }), ...events(100, -4)]);
-    const once = await alertsEvaluate({ dataDir: dir, at, format: 'json', rule: ['error-rate'] }, config);
+    const once = await alertsEvaluate(
+      { dataDir: dir, at, delay: 2, format: 'json', rule: ['error-rate'] },
+      config,
+    );
     expect(once.alerts).toEqual([]);
     rmSync(join(dir, 'logs'), { recursive: true });
     // Errors in the previous window too: two consecutive breaching evaluations.
@@ -85,7 +91,10 @@ describe('loglake alerts evaluate', () => {
       ...events(90, -4),
       ...events(10, -3, { level: 'ERROR' }),
     ]);
-    const twice = await alertsEvaluate({ dataDir: dir, at, format: 'json', rule: ['error-rate'] }, config);
+    const twice = await alertsEvaluate(
+      { dataDir: dir, at, delay: 2, format: 'json', rule: ['error-rate'] },
+      config,
+    );
     expect(twice.alerts.map((a) => a.rule)).toEqual(['error-rate']);
   });
 

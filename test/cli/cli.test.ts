@@ -481,7 +481,8 @@ describe('loglake output in a terminal of a given width', () => {
       },
     );
     const alerts = await loglake(
-      ['alerts', 'evaluate', '--data-dir', dir, '--at', '2026-11-22T12:07:00Z'],
+      // The AWS-like delay: windows on whole minutes, as the command below shows.
+      ['alerts', 'evaluate', '--data-dir', dir, '--at', '2026-11-22T12:07:00Z', '--delay', '2'],
       undefined,
       { COLUMNS: String(width) },
     );

@@ -288,6 +288,83 @@ describe('Alerting subscriptions', () => {
     });
   }, 120_000);
 
+  it('gives each rule channel a KMS-encrypted topic, its endpoints, publish rights for the Lambda only, and an AWS Chatbot Slack channel', () => {
+    // Prepare
+    const alerts = resolveConfig({
+      alerts: {
+        channels: {
+          'team-mail': { type: 'email', addresses: ['a@example.com', 'b@example.com'] },
+          'team-chat': { type: 'chat', webhookUrl: 'https://chat.example.com/hook' },
+          pager: { type: 'paging', url: 'https://events.example.com/sns', firingOnly: true },
+          slack: { type: 'chatbot', slackWorkspaceId: 'T0123ABCD', slackChannelId: 'C0123ABCD' },
+        },
+        rules: {
+          'error-rate': { channels: ['team-chat', 'pager'], escalation: { afterMinutes: 30 } },
+        },
+      },
+    }).alerts;
+
+    // Act
+    const { template } = synth(alerts);
+
+    // Assess: four severity topics and four channel topics, all on the topic key.
+    template.resourceCountIs('AWS::SNS::Topic', 8);
+    template.allResourcesProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingTopicKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'loglake alerts: team-mail' });
+    const onChannel = (name: string) => ({ Ref: Match.stringLikeRegexp(`^AlertingChannel${name}Topic`) });
+    for (const address of ['a@example.com', 'b@example.com']) {
+      template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: address,
+        TopicArn: onChannel('TeamMail'),
+      });
+    }
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://chat.example.com/hook',
+      TopicArn: onChannel('TeamChat'),
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://events.example.com/sns',
+      FilterPolicy: { status: ['firing'] },
+      TopicArn: onChannel('Pager'),
+    });
+    template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: 'T0123ABCD',
+      SlackChannelId: 'C0123ABCD',
+      SnsTopicArns: [onChannel('Slack')],
+    });
+    // The Lambda publishes to every channel topic; the env tells it which topic and format.
+    const published = alarmStatements(template)
+      .filter((s) => s.actions.includes('sns:Publish'))
+      .flatMap((s) => s.resources);
+    expect(published.sort()).toEqual(
+      [
+        'Critical',
+        'High',
+        'Medium',
+        'Low',
+        'ChannelTeamMail',
+        'ChannelTeamChat',
+        'ChannelPager',
+        'ChannelSlack',
+      ]
+        .map((t) => `<Alerting${t}Topic>`)
+        .sort(),
+    );
+    const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flat(vars[ALARM_ENV.channels])).toContain('"slack":{"topicArn":"<AlertingChannelSlackTopic');
+    expect(flat(vars[ALARM_ENV.channels])).toContain('"format":"chatbot"');
+    const settings = decodeAlarmSettings(String(vars[ALARM_ENV.settings]));
+    expect(settings.rules['error-rate']).toMatchObject({
+      channels: ['team-chat', 'pager'],
+      escalation: { afterMinutes: 30 },
+    });
+  }, 180_000);
+
   it('leaves out the pipeline alarms and their rule when they are disabled', () => {
     const alerts = resolveConfig({ alerts: { pipeline: { enabled: false } } }).alerts;
     const { template } = synth(alerts);

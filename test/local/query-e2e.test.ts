@@ -153,12 +153,7 @@ describe('stats --agg through the local pipeline', () => {
       parseFlags(statsFlags, {
         ...lake(),
         groupBy: ['attributes.model'],
-        agg: [
-          'sum:metrics.cost_usd',
-          'sum:metrics.tokens',
-          'avg:metrics.cost_usd',
-          'p95:duration_ms',
-        ],
+        agg: ['sum:metrics.cost_usd', 'sum:metrics.tokens', 'avg:metrics.cost_usd', 'p95:duration_ms'],
         format: 'json',
       }),
       io,
@@ -189,10 +184,7 @@ describe('stats --agg through the local pipeline', () => {
         9,
       );
       expect(row?.['sum(metrics.tokens)']).toBe(mine.reduce((a, e) => a + Number(e.tokens), 0));
-      expect(row?.['avg(metrics.cost_usd)']).toBeCloseTo(
-        costs.reduce((a, b) => a + b, 0) / mine.length,
-        9,
-      );
+      expect(row?.['avg(metrics.cost_usd)']).toBeCloseTo(costs.reduce((a, b) => a + b, 0) / mine.length, 9);
       expect(row?.['p95(duration_ms)']).toBeCloseTo(lo + (hi - lo) * (rank - Math.floor(rank)), 9);
     }
   });

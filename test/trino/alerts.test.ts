@@ -89,6 +89,48 @@ const RULES: AlertRule[] = [
     windowMinutes: 60,
     anomaly: { metric: 'volume', trailingWindows: 6, direction: 'up', minBaseline: 0 },
   }),
+  base({
+    name: 'absence-service-category',
+    kind: 'absence',
+    groupBy: ['service', 'category'],
+    absence: { baselineMinutes: 90 },
+  }),
+  base({
+    name: 'absence-locked',
+    kind: 'absence',
+    filter: { categories: ['security', 'runtime'], services: ['auth', 'worker', "o'brien"] },
+    groupBy: ['service'],
+    minEvents: 2,
+    windowMinutes: 10,
+    absence: { baselineMinutes: 24 * 60 },
+  }),
+  base({
+    name: 'percentile-duration',
+    kind: 'percentile',
+    groupBy: ['category'],
+    percentile: { fn: 'p95', field: 'duration_ms' },
+    threshold: 500,
+    minEvents: 10,
+    windowMinutes: 180,
+  }),
+  base({
+    name: 'ratio-tenant',
+    kind: 'ratio',
+    groupBy: ['service'],
+    filter: { levels: ['INFO', 'ERROR', 'CRITICAL'] },
+    ratio: { match: { where: ['attributes.tenant=ünïcode'], levels: ['ERROR', 'CRITICAL', 'WARN'] } },
+    threshold: 0.1,
+    minEvents: 2,
+    windowMinutes: 240,
+  }),
+  base({
+    name: 'ratio-text',
+    kind: 'ratio',
+    filter: { text: 'a' },
+    ratio: { match: { text: "it's a 'quoted'" } },
+    threshold: 0.01,
+    windowMinutes: 24 * 60,
+  }),
 ];
 
 /** Evaluation times: the burst, the window after it, across midnight, on an hour boundary, before the data. */
@@ -144,10 +186,32 @@ afterAll(async () => {
   await lake?.close();
 });
 
-/** Observations without their samples, and the samples checked apart (which few ids is arbitrary). */
-function expectSameObservations(a: readonly Observation[], d: readonly Observation[], maxSamples: number) {
-  const strip = (o: readonly Observation[]) => o.map(({ samples: _, ...rest }) => rest);
+/**
+ * Observations without their samples, and the samples checked apart (which few ids is arbitrary).
+ * Percentiles are approximate on Athena (a digest, no interpolation) and exact on DuckDB: their values
+ * must agree within 15%, and their decisions wherever the value is not within 20% of the threshold.
+ */
+function expectSameObservations(
+  a: readonly Observation[],
+  d: readonly Observation[],
+  maxSamples: number,
+  rule?: AlertRule,
+) {
+  const approximate = rule?.kind === 'percentile';
+  const strip = (o: readonly Observation[]) =>
+    o.map(({ samples: _, value, breaching, ...rest }) =>
+      approximate ? rest : { ...rest, value, breaching },
+    );
   expect(strip(a)).toEqual(strip(d));
+  if (approximate && rule) {
+    a.forEach((o, i) => {
+      const other = d[i] as Observation;
+      expect(Math.abs(o.value - other.value)).toBeLessThanOrEqual(0.15 * Math.max(o.value, other.value) + 1);
+      if (Math.abs(other.value - rule.threshold) > 0.2 * rule.threshold) {
+        expect(o.breaching).toBe(other.breaching);
+      }
+    });
+  }
   a.forEach((o, i) => {
     expect(o.samples.length).toBe(d[i]?.samples.length);
     expect(o.samples.length).toBeLessThanOrEqual(maxSamples);
@@ -157,7 +221,9 @@ function expectSameObservations(a: readonly Observation[], d: readonly Observati
 
 describe('alert rule queries on Athena (Trino) and DuckDB', () => {
   it('covers every rule kind that queries the lake', () => {
-    expect(new Set(RULES.map((r) => r.kind))).toEqual(new Set(['count', 'error_rate', 'anomaly']));
+    expect(new Set(RULES.map((r) => r.kind))).toEqual(
+      new Set(['count', 'error_rate', 'anomaly', 'absence', 'percentile', 'ratio']),
+    );
   });
 
   describe.each(TIMES)('evaluated at %s', (_, at) => {
@@ -172,7 +238,7 @@ describe('alert rule queries on Athena (Trino) and DuckDB', () => {
         const [a, d] = [await athena.observe(rule, window), await duck.observe(rule, window)];
 
         // Assess
-        expectSameObservations(a, d, options.maxSamples);
+        expectSameObservations(a, d, options.maxSamples, rule);
       },
     );
   });
@@ -185,6 +251,22 @@ describe('alert rule queries on Athena (Trino) and DuckDB', () => {
         observed.some((o) => o.breaching),
         rule.name,
       ).toBe(true);
+    }
+  });
+});
+
+describe('the absence, percentile and ratio kinds on Athena (Trino)', () => {
+  it('each breaches for some group at one of the evaluation times, on both engines', async () => {
+    for (const rule of RULES.filter((r) => ['absence', 'percentile', 'ratio'].includes(r.kind))) {
+      let athenaBreaches = 0;
+      let duckBreaches = 0;
+      for (const [, at] of TIMES) {
+        const window = ruleWindow(rule, evaluationSlot(at), DELAY);
+        athenaBreaches += (await athena.observe(rule, window)).filter((o) => o.breaching).length;
+        duckBreaches += (await duck.observe(rule, window)).filter((o) => o.breaching).length;
+      }
+      expect(athenaBreaches, rule.name).toBeGreaterThan(0);
+      expect(duckBreaches, rule.name).toBeGreaterThan(0);
     }
   });
 });

@@ -222,6 +222,20 @@ export const STATS_CASES: readonly TierCase[] = [
       regex: 'done|failed',
     }),
   ),
+  // The shapes of the alert kinds: absence (every group of a baseline, by group, with last_seen), ratio
+  // (the numerator narrowed by a bound map-key condition), percentile (at least minEvents, worst first).
+  stats('alert absence: every service and category, by group', {
+    groupBy: ['service', 'category'],
+    orderBy: 'group',
+  }),
+  stats(
+    'alert ratio numerator: attribute condition with a non-ASCII value',
+    { groupBy: ['service'] },
+    () => ({
+      levels: ['ERROR', 'CRITICAL', 'WARN'],
+      where: [parseCondition('attributes.tenant=ünïcode')],
+    }),
+  ),
 ];
 
 /** `search --context N` (issue 12): neighbours by service and by correlation id. */

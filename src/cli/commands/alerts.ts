@@ -12,6 +12,9 @@ import { type CliIO, processIO } from '../io';
 import { DEFAULT_DATA_DIR, loadConfig } from '../options';
 import { requireLocalLake } from '../target/local';
 
+/** {@link LOCAL_DELIVERY_MARGIN_MS} of `src/alerts/local`, for the help text (that module loads lazily). */
+const LOCAL_DELIVERY_MARGIN_S = 2;
+
 export const ALERT_FORMATS = ['table', 'json'] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
 
@@ -19,6 +22,7 @@ export const alertsEvaluateFlags = z.strictObject({
   dataDir: z.string(),
   at: z.string().optional(),
   delay: z.number().int().min(0).optional(),
+  flushSeconds: z.number().int().min(1).optional(),
   rule: z.array(z.string()).optional(),
   format: z.enum(ALERT_FORMATS).optional(),
   config: z.string().optional(),
@@ -49,11 +53,16 @@ export async function alertsEvaluate(
   }
   requireLocalLake(flags.dataDir);
   const { evaluateLocalLake } = await import('../../alerts/local');
+  const { DEFAULT_FLUSH_SECONDS } = await import('../local-command');
   const alerts = await evaluateLocalLake({
     dataDir: flags.dataDir,
     config,
     at,
-    ...(flags.delay !== undefined ? { delayMinutes: flags.delay } : {}),
+    // The local pipeline delivers within its flush interval: windows end that long before --at, so
+    // what it delivered a moment ago counts. --delay asks for the AWS-like delay instead.
+    ...(flags.delay !== undefined
+      ? { delayMinutes: flags.delay }
+      : { flushIntervalMs: (flags.flushSeconds ?? DEFAULT_FLUSH_SECONDS) * 1000 }),
     ...(flags.rule?.length ? { rules: flags.rule } : {}),
   });
   const output =
@@ -84,8 +93,18 @@ export function registerAlertsCommand(program: Command, io: CliIO = processIO): 
     )
     .option(
       '--delay <minutes>',
-      'minutes between the window end and --at (default: alerts.delayMinutes)',
+      "minutes between the window end and --at, as the alarm Lambda waits for Firehose (default: the local pipeline's flush interval, see --flush-seconds)",
       minutes,
+    )
+    .option(
+      '--flush-seconds <n>',
+      `the local pipeline's flush interval (loglake local --flush-seconds; default 5): windows end that long, plus ${LOCAL_DELIVERY_MARGIN_S} s, before --at`,
+      (v: string) => {
+        const n = Number(v);
+        if (!/^\d+$/.test(v.trim()) || n < 1)
+          throw new InvalidArgumentError('expected whole seconds, at least 1');
+        return n;
+      },
     )
     .option('--rule <name...>', 'only these rules')
     .option('--config <file>', 'config override (JSON), as for the CDK app')
