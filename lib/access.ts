@@ -1,33 +1,24 @@
-import { Stack } from 'aws-cdk-lib';
-import type * as athena from 'aws-cdk-lib/aws-athena';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { PersonaGrant } from '../src/config';
-import { type Category, categoryPrefix, ERROR_PREFIX, type Persona, type StreamName } from '../src/schema';
+import { pascalCase } from '../src/outputs';
+import { ERROR_PREFIX, type Persona } from '../src/schema';
 import type { LogLakeCatalog } from './catalog';
-import { acknowledge, wildcardResource } from './nag';
-import { pascal, resultsPrefix } from './query';
-
-/** Where each category lives: the stream (and so bucket and table) carrying it. */
-export type CategoryPlacement = Readonly<Record<Category, StreamName>>;
+import type { LogLakeIngest } from './ingest';
+import { grantLakeQuery } from './private/lake-grants';
+import { acknowledgeGrantWildcards } from './private/nag';
+import { PolicyGrantee } from './private/policy-grantee';
+import type { LogLakeQuery } from './query';
+import type { LogLakeStorage } from './storage';
 
 export interface LogLakeAccessProps {
+  /** What each persona reads and writes. */
   readonly personas: Readonly<Record<Persona, PersonaGrant>>;
-  readonly placement: CategoryPlacement;
-  readonly buckets: Partial<Record<StreamName, s3.IBucket>> & { logs: s3.IBucket };
-  readonly resultsBucket: s3.IBucket;
-  readonly encryptionKey: kms.IKey;
+  /** The parts whose grant methods the persona and producer policies are built from. */
+  readonly storage: LogLakeStorage;
   readonly catalog: LogLakeCatalog;
-  readonly workGroups: Readonly<Partial<Record<Persona, athena.CfnWorkGroup>>>;
-  readonly workGroupArn: (wg: athena.CfnWorkGroup) => string;
-  readonly streams: ReadonlyArray<firehose.IDeliveryStream>;
-  /** Roles that write error output (the Firehose destination roles); they keep access to `errors/`. */
-  readonly errorWriters: ReadonlyArray<iam.IRole>;
-  readonly pseudonymSecret: secretsmanager.ISecret;
+  readonly query: LogLakeQuery;
+  readonly ingest: LogLakeIngest;
   /**
    * Who may assume each persona role.
    * @default the account (any principal of this account that its own IAM policy allows to assume it)
@@ -41,9 +32,10 @@ export interface LogLakeAccessProps {
  * allows nothing but PutRecord/PutRecordBatch on the streams; and bucket policies that keep everyone
  * but the security persona (and Firehose) out of the raw, unredacted error output.
  *
- * "Write" on a category (ops on runtime/framework by default) means S3 put and delete of objects under
- * that category's prefix in the logs bucket, for operational fixes such as removing a bad batch or
- * re-delivering a repaired one. It is never granted on the Object Lock bucket.
+ * Every statement comes from a grant method of the part that owns the resource. "Write" on a category
+ * (ops on runtime/framework by default) means S3 put and delete of objects under that category's prefix
+ * in the logs bucket, for operational fixes such as removing a bad batch or re-delivering a repaired
+ * one. It is never granted on the Object Lock bucket.
  */
 export class LogLakeAccess extends Construct {
   readonly roles: Record<Persona, iam.Role>;
@@ -59,18 +51,14 @@ export class LogLakeAccess extends Construct {
 
     this.producerPolicy = new iam.ManagedPolicy(this, 'ProducerPolicy', {
       description: 'loglake producers: put records on the delivery streams, nothing else',
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'PutLogRecords',
-          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          resources: props.streams.map((s) => s.deliveryStreamArn),
-        }),
-      ],
     });
+    props.ingest.grantPutRecords(new PolicyGrantee(this.producerPolicy));
 
-    const errorReaders = [this.roles.security, ...props.errorWriters].map((r) => r.roleArn);
-    for (const bucket of Object.values(props.buckets)) {
-      if (!bucket) continue;
+    const errorReaders = [
+      this.roles.security,
+      ...Object.values(props.ingest.lanes).map((l) => l.deliveryRole),
+    ].map((r) => r.roleArn);
+    for (const bucket of Object.values(props.storage.dataBuckets)) {
       // Deny overrides any allow, including an administrator's; only the listed roles read raw bytes.
       bucket.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -87,181 +75,33 @@ export class LogLakeAccess extends Construct {
 
   private personaRole(persona: Persona, props: LogLakeAccessProps): iam.Role {
     const grant = props.personas[persona];
-    const role = new iam.Role(this, `${pascal(persona)}Role`, {
+    const role = new iam.Role(this, `${pascalCase(persona)}Role`, {
       assumedBy: props.principals?.[persona] ?? new iam.AccountRootPrincipal(),
       description: `loglake ${persona}: reads ${grant.read.join(', ') || 'nothing'}${
         grant.write.length > 0 ? `; writes ${grant.write.join(', ')}` : ''
       }`,
     });
-    const statements: iam.PolicyStatement[] = [];
-    const byStream = groupByStream(grant.read, props.placement);
-
-    for (const [stream, categories] of objectReadsByBucket(grant.read, props.placement)) {
-      const bucket = props.buckets[stream];
-      if (!bucket) continue;
-      statements.push(
-        new iam.PolicyStatement({
-          sid: `Read${pascal(stream)}Objects`,
-          actions: ['s3:GetObject', 's3:GetObjectVersion'],
-          resources: categories.map((c) => bucket.arnForObjects(`${categoryPrefix(c)}*`)),
-        }),
-        new iam.PolicyStatement({
-          sid: `List${pascal(stream)}Categories`,
-          actions: ['s3:ListBucket', 's3:GetBucketLocation'],
-          resources: [bucket.bucketArn],
-          conditions: {
-            StringLike: {
-              's3:prefix': categories.flatMap((c) => [categoryPrefix(c), `${categoryPrefix(c)}*`]),
-            },
-          },
-        }),
-      );
-    }
-    const tables = [...byStream.keys()].filter((s) => props.catalog.tables[s]);
-    if (tables.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'ReadCatalog',
-          actions: [
-            'glue:GetDatabase',
-            'glue:GetTable',
-            'glue:GetTables',
-            'glue:GetPartition',
-            'glue:GetPartitions',
-          ],
-          resources: [
-            props.catalog.catalogArn,
-            props.catalog.databaseArn,
-            ...tables.map((s) => props.catalog.tableArn(s)),
-          ],
-        }),
-      );
-    }
-
-    const writable = grant.write.filter((c) => props.placement[c] === 'logs');
-    if (writable.length > 0) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'FixCategoryObjects',
-          actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'],
-          resources: writable.map((c) => props.buckets.logs.arnForObjects(`${categoryPrefix(c)}*`)),
-        }),
-      );
-    }
-
-    const wg = props.workGroups[persona];
-    if (wg) {
-      const prefix = resultsPrefix(persona);
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'QueryInOwnWorkGroup',
-          actions: [
-            'athena:StartQueryExecution',
-            'athena:StopQueryExecution',
-            'athena:GetQueryExecution',
-            'athena:GetQueryResults',
-            'athena:GetQueryResultsStream',
-            'athena:GetQueryRuntimeStatistics',
-            'athena:ListQueryExecutions',
-            'athena:BatchGetQueryExecution',
-            'athena:GetWorkGroup',
-            'athena:ListNamedQueries',
-            'athena:GetNamedQuery',
-            'athena:BatchGetNamedQuery',
-          ],
-          resources: [props.workGroupArn(wg)],
-        }),
-        new iam.PolicyStatement({
-          sid: 'OwnQueryResults',
-          actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-          resources: [props.resultsBucket.arnForObjects(`${prefix}*`)],
-        }),
-        new iam.PolicyStatement({
-          sid: 'ListOwnQueryResults',
-          actions: ['s3:ListBucket', 's3:GetBucketLocation', 's3:ListBucketMultipartUploads'],
-          resources: [props.resultsBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}*`] } },
-        }),
-      );
-    }
-
-    // S3 performs SSE-KMS on the caller's behalf; the key can be used only through S3 in this region.
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'UseKeyThroughS3',
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: [props.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-      }),
-    );
-
-    if (persona === 'security') {
-      // Raw user ids are pseudonymized with this key before a search by user; only security may.
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'ReadPseudonymKey',
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: [props.pseudonymSecret.secretArn],
-        }),
-        new iam.PolicyStatement({
-          sid: 'DecryptPseudonymKey',
-          actions: ['kms:Decrypt'],
-          resources: [props.encryptionKey.keyArn],
-          conditions: {
-            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
-          },
-        }),
-      );
-      for (const bucket of Object.values(props.buckets)) {
-        if (!bucket) continue;
-        statements.push(
-          new iam.PolicyStatement({
-            actions: ['s3:GetObject', 's3:GetObjectVersion'],
-            resources: [bucket.arnForObjects(`${ERROR_PREFIX}/*`)],
-          }),
-        );
-      }
-    }
-
-    const policy = new iam.ManagedPolicy(this, `${pascal(persona)}Policy`, {
+    const policy = new iam.ManagedPolicy(this, `${pascalCase(persona)}Policy`, {
       description: `loglake ${persona} persona`,
-      statements,
       roles: [role],
     });
-    acknowledge(
+    const grantee = new PolicyGrantee(policy, role);
+    // Locked categories live in the Object Lock bucket, where nobody writes.
+    const writable = grant.write.filter((c) => props.storage.placement[c] === 'logs');
+    const grants = [
+      grantLakeQuery(props, grantee, grant.read, persona),
+      props.storage.grantWriteCategories(grantee, writable),
+      // Raw user ids are pseudonymized with this key before a search by user; only security may. The
+      // error output holds raw, unredacted bytes.
+      ...(persona === 'security'
+        ? [props.ingest.grantReadPseudonymKey(grantee), props.storage.grantReadErrorOutput(grantee)]
+        : []),
+    ];
+    acknowledgeGrantWildcards(
       policy,
       'Object keys are chosen at delivery (Firehose) or query time (Athena); each wildcard is bounded by one category, error or query-results prefix.',
-      ...statements
-        .flatMap((st) => (st.effect === iam.Effect.ALLOW ? st.resources : []))
-        .filter((arn) => arn.endsWith('/*'))
-        .map((arn) => wildcardResource(policy, arn)),
+      ...grants,
     );
     return role;
   }
-}
-
-/**
- * Buckets whose category prefixes a reader needs. A locked category lives in the audit bucket, and
- * also in the logs bucket when the transform could not forward it (kept there rather than lost).
- */
-function objectReadsByBucket(
-  categories: readonly Category[],
-  placement: CategoryPlacement,
-): Map<StreamName, Category[]> {
-  const out = groupByStream(categories, placement);
-  const fallback = categories.filter((c) => placement[c] !== 'logs');
-  if (fallback.length > 0) out.set('logs', [...(out.get('logs') ?? []), ...fallback]);
-  return out;
-}
-
-function groupByStream(
-  categories: readonly Category[],
-  placement: CategoryPlacement,
-): Map<StreamName, Category[]> {
-  const out = new Map<StreamName, Category[]>();
-  for (const c of categories) {
-    const stream = placement[c];
-    out.set(stream, [...(out.get(stream) ?? []), c]);
-  }
-  return out;
 }

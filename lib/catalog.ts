@@ -1,5 +1,6 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import {
@@ -55,6 +56,26 @@ export class LogLakeCatalog extends Construct {
     const logs = this.table('logs', props.tables.logs);
     this.tables = { logs };
     if (props.tables.audit) this.tables.audit = this.table('audit', props.tables.audit);
+  }
+
+  /**
+   * Read the database and the tables of `streams` (schema and partitions), as Athena needs to query them.
+   * @default streams every table
+   */
+  grantReadTables(grantee: iam.IGrantable, streams?: readonly StreamName[]): iam.Grant {
+    const names = (streams ?? (Object.keys(this.tables) as StreamName[])).filter((s) => this.tables[s]);
+    if (names.length === 0) return iam.Grant.drop(grantee, 'read no table');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'glue:GetDatabase',
+        'glue:GetTable',
+        'glue:GetTables',
+        'glue:GetPartition',
+        'glue:GetPartitions',
+      ],
+      resourceArns: [this.catalogArn, this.databaseArn, ...[...new Set(names)].map((s) => this.tableArn(s))],
+    });
   }
 
   /** ARN of a table, for IAM. */
@@ -123,7 +144,7 @@ export class LogLakeCatalog extends Construct {
  * midnight UTC; a query without a `dt` predicate therefore enumerates retention × 24 × categories
  * partitions at most.
  */
-export function projectionParameters(spec: LakeTableSpec, location: string): Record<string, string> {
+function projectionParameters(spec: LakeTableSpec, location: string): Record<string, string> {
   return {
     'projection.enabled': 'true',
     'projection.category.type': 'enum',

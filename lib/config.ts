@@ -5,9 +5,7 @@
 import type { Node } from 'constructs';
 import { z } from 'zod';
 import { type LogLakeConfig, resolveConfig } from '../src/config';
-import { ConfigError } from '../src/errors';
-
-export * from '../src/config';
+import { configErrorFromZod, parseJsonOrThrow } from '../src/errors';
 
 /** Context key holding overrides, e.g. `{"context": {"loglake": {"categories": {"debug": {"expiryDays": 7}}}}}`. */
 export const CONFIG_CONTEXT_KEY = 'loglake';
@@ -17,20 +15,12 @@ export const CONFIG_CONTEXT_KEY = 'loglake';
  * @throws ConfigError naming every invalid field and the value received.
  */
 export function configFromContext(node: Node): LogLakeConfig {
-  let raw: unknown = node.tryGetContext(CONFIG_CONTEXT_KEY);
-  if (typeof raw === 'string') {
-    const text = raw;
-    try {
-      raw = JSON.parse(text);
-    } catch (cause) {
-      throw new ConfigError(
-        `${CONFIG_CONTEXT_KEY}: not valid JSON (received ${text.slice(0, 80)})`,
-        [{ path: CONFIG_CONTEXT_KEY, message: 'not valid JSON', received: text }],
-        { cause },
-      );
-    }
-  }
-  return resolveConfig(raw ?? {}, CONFIG_CONTEXT_KEY);
+  const raw: unknown = node.tryGetContext(CONFIG_CONTEXT_KEY);
+  const value =
+    typeof raw === 'string'
+      ? parseJsonOrThrow(raw, CONFIG_CONTEXT_KEY, 'Invalid loglake configuration')
+      : raw;
+  return resolveConfig(value ?? {}, CONFIG_CONTEXT_KEY);
 }
 
 /** Where the stack is deployed: real AWS, or the MiniStack emulator (which lacks a few resource types). */
@@ -45,21 +35,29 @@ export const APP_CONTEXT_KEYS = {
   region: 'loglake:region',
 } as const;
 
-const appContextSchema = z.strictObject({
-  target: z.enum(DEPLOYMENT_TARGETS).default('aws'),
-  stackName: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name: letters, digits, dashes')
-    .default('LogLake'),
-  account: z
-    .string()
-    .regex(/^\d{12}$/, 'a 12-digit AWS account id')
-    .optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')
-    .optional(),
-});
+/** Keyed by the context keys themselves, so every problem names the `-c` key to fix. */
+const appContextSchema = z
+  .strictObject({
+    [APP_CONTEXT_KEYS.target]: z.enum(DEPLOYMENT_TARGETS).default('aws'),
+    [APP_CONTEXT_KEYS.stackName]: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a CloudFormation stack name: letters, digits, dashes')
+      .default('LogLake'),
+    [APP_CONTEXT_KEYS.account]: z
+      .string()
+      .regex(/^\d{12}$/, 'a 12-digit AWS account id')
+      .optional(),
+    [APP_CONTEXT_KEYS.region]: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1')
+      .optional(),
+  })
+  .transform((c) => ({
+    target: c[APP_CONTEXT_KEYS.target],
+    stackName: c[APP_CONTEXT_KEYS.stackName],
+    account: c[APP_CONTEXT_KEYS.account],
+    region: c[APP_CONTEXT_KEYS.region],
+  }));
 export type AppContext = z.infer<typeof appContextSchema>;
 
 /**
@@ -70,16 +68,9 @@ export type AppContext = z.infer<typeof appContextSchema>;
  */
 export function appContextFromNode(node: Node): AppContext {
   const raw = Object.fromEntries(
-    Object.entries(APP_CONTEXT_KEYS).map(([field, key]) => [field, node.tryGetContext(key) ?? undefined]),
+    Object.values(APP_CONTEXT_KEYS).map((key) => [key, node.tryGetContext(key) ?? undefined]),
   );
-  const result = appContextSchema.safeParse(raw);
+  const result = appContextSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const field = String(issue.path[0]) as keyof typeof APP_CONTEXT_KEYS;
-    return { path: APP_CONTEXT_KEYS[field] ?? field, message: issue.message, received: raw[field] };
-  });
-  throw new ConfigError(
-    `Invalid app context:\n${problems.map((p) => `  - ${p.path}: ${p.message} (received ${JSON.stringify(p.received)})`).join('\n')}`,
-    problems,
-  );
+  throw configErrorFromZod('Invalid app context', result.error.issues, { input: raw });
 }

@@ -8,69 +8,102 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { PACKAGE_ROOT } from '../src/package-root';
-import { acknowledge } from './nag';
+import { acknowledge } from './private/nag';
 
 /** Package root (also from the compiled `dist/lib/`): entries, the lock file and esbuild are resolved from here. */
-export const PROJECT_ROOT = PACKAGE_ROOT;
+const PROJECT_ROOT = PACKAGE_ROOT;
 
 /** Retention values CloudWatch Logs accepts and the config model allows. */
 export type LogRetentionDays = 1 | 3 | 5 | 7 | 14 | 30 | 60 | 90 | 180 | 365;
 
-export interface LogLakeFunctionProps {
+/**
+ * What {@link LogLakeFunction} fixes for every function, so a caller cannot set it: the runtime and
+ * architecture, where the code comes from and how it is bundled, the log group (and the retention
+ * custom resource it replaces), and the key of the environment (always `encryptionKey`).
+ */
+type FixedByTeam =
+  | 'runtime'
+  | 'architecture'
+  | 'entry'
+  | 'handler'
+  | 'code'
+  | 'projectRoot'
+  | 'depsLockFilePath'
+  | 'bundling'
+  | 'logGroup'
+  | 'logRetention'
+  | 'logRetentionRole'
+  | 'logRetentionRetryOptions'
+  | 'environmentEncryption';
+
+export interface LogLakeFunctionProps extends Omit<NodejsFunctionProps, FixedByTeam> {
   /** Handler file relative to the repository root, e.g. `lambdas/transform/index.ts`; it exports `handler`. */
   readonly entry: string;
+  /** Required here: it names the function in its role's description too. */
   readonly description: string;
   /** Days the function's own log group keeps events. */
   readonly logRetentionDays: LogRetentionDays;
   /** Key encrypting the function's log group and environment. */
   readonly encryptionKey: kms.IKey;
-  /** @default no variables besides those Lambda sets */
-  readonly environment?: Record<string, string>;
-  /** @default 1024 (arm64 gets proportional CPU; the transform is CPU-bound JSON + regex work) */
+  /**
+   * Removal policy of the function's log group.
+   * @default RemovalPolicy.DESTROY (the function's own diagnostics, not lake data)
+   */
+  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * @default 1024 MB (arm64 gets proportional CPU; the transform is CPU-bound JSON and regex work)
+   */
   readonly memorySize?: number;
   /** @default Duration.minutes(1) */
   readonly timeout?: Duration;
-  /** @default RemovalPolicy.DESTROY for the log group (the function's own diagnostics, not lake data) */
-  readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * @default a role that may write only to the function's own log group (no AWSLambdaBasicExecutionRole)
+   */
+  readonly role?: iam.IRole;
 }
 
 /**
  * The team's Lambda defaults in one place: Node.js 24 on arm64, esbuild bundling on the host (never
  * Docker), an explicit KMS-encrypted log group with retention (no `logRetention` custom resource), and
- * a role that may write only to that log group instead of the broad AWSLambdaBasicExecutionRole.
+ * a role that may write only to that log group instead of the broad AWSLambdaBasicExecutionRole. Every
+ * other function option (dead-letter queue, retries, concurrency, VPC, layers…) is the caller's.
  *
  * Findings whose answer depends on how a function is invoked and what it calls (VPC, dead-letter queue,
  * reserved concurrency) are acknowledged where the function is created, with that function's reason.
  */
 export class LogLakeFunction extends NodejsFunction {
   constructor(scope: Construct, id: string, props: LogLakeFunctionProps) {
+    const { entry, logRetentionDays, encryptionKey, logRemovalPolicy, ...functionProps } = props;
     const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
-      retention: props.logRetentionDays as logs.RetentionDays,
-      encryptionKey: props.encryptionKey,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+      retention: logRetentionDays as logs.RetentionDays,
+      encryptionKey,
+      removalPolicy: logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
-    const role = new iam.Role(scope, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${props.description}`,
-    });
+    const role =
+      props.role ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of ${props.description}`,
+      });
     super(scope, id, {
-      ...handlerCode(props.entry),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      ...functionProps,
       memorySize: props.memorySize ?? 1024,
       timeout: props.timeout ?? Duration.minutes(1),
-      description: props.description,
-      environment: props.environment,
-      environmentEncryption: props.encryptionKey,
+      ...handlerCode(entry),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      environmentEncryption: encryptionKey,
       logGroup,
       role,
     });
     logGroup.grantWrite(role);
-    acknowledge(
-      role,
-      'Grant-generated policy bound to this one role and its own resources; a managed policy could be attached elsewhere.',
-      'NIST.800.53.R5-IAMNoInlinePolicy',
-    );
+    if (!props.role) {
+      acknowledge(
+        role,
+        'Grant-generated policy bound to this one role and its own resources; a managed policy could be attached elsewhere.',
+        'NIST.800.53.R5-IAMNoInlinePolicy',
+      );
+    }
   }
 }
 

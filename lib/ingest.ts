@@ -1,22 +1,26 @@
-import { Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { TRANSFORM_ENV } from '../lambdas/transform/constants';
 import type { LogLakeConfig } from '../src/config';
-import { ConfigError } from '../src/errors';
+import { PROCESSING_FAILED, TRANSFORM_METRICS } from '../src/metrics';
+import { pascalCase } from '../src/outputs';
 import { DATA_PREFIX, ERROR_PREFIX, type StreamName } from '../src/schema';
 import { LogLakeFunction, type LogRetentionDays } from './function';
-import { acknowledge, wildcardAction, wildcardResource } from './nag';
-import { pascal } from './query';
+import { checkEnvironmentSize } from './private/environment-size';
+import { combineGrants, grantKeyVia } from './private/grants';
+import { acknowledge, wildcardAction, wildcardResource } from './private/nag';
+import { TransformProcessor } from './private/transform-processor';
+import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
 
-/** Where Firehose writes delivered Parquet: the DESIGN layout, keys from the transform Lambda. */
+/** Where Firehose writes delivered Parquet: the layout of docs/design.md, keys from the transform Lambda. */
 export const DATA_OUTPUT_PREFIX =
   `${DATA_PREFIX}/category=!{partitionKeyFromLambda:category}/` +
   'dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/';
@@ -25,36 +29,6 @@ export const ERROR_OUTPUT_PREFIX = `${ERROR_PREFIX}/!{firehose:error-output-type
 
 /** The config slice the transform Lambda receives as `LOGLAKE_TRANSFORM_SETTINGS`. */
 export type TransformSettingsSlice = Pick<LogLakeConfig, 'categories' | 'transform' | 'redaction'>;
-
-/** Lambda's limit on all environment variables of a function together (names and values). */
-export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
-/** Room kept for values only known at deploy time (ARNs and names behind tokens). */
-const TOKEN_ALLOWANCE_BYTES = 160;
-
-/**
- * Fail synth, naming the config fields that fill it, when the transform's environment would exceed
- * Lambda's 4 KB limit; CloudFormation would otherwise fail the deploy with a generic error.
- */
-export function checkEnvironmentSize(environment: Record<string, string>): void {
-  const bytes = Object.entries(environment).reduce(
-    (sum, [k, v]) =>
-      sum + Buffer.byteLength(k) + (Token.isUnresolved(v) ? TOKEN_ALLOWANCE_BYTES : Buffer.byteLength(v)),
-    0,
-  );
-  if (bytes > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
-    const settings = environment[TRANSFORM_ENV.settings] ?? '';
-    throw new ConfigError(
-      `loglake: the transform settings need ${Buffer.byteLength(settings)} bytes of Lambda environment, ${bytes} bytes in all, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; shorten transform.rules or redaction.extraSensitiveKeys`,
-      [
-        {
-          path: 'loglake.transform.rules',
-          message: `the transform's environment would be ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}`,
-          received: bytes,
-        },
-      ],
-    );
-  }
-}
 
 export interface StreamDestination {
   readonly bucket: s3.IBucket;
@@ -92,14 +66,19 @@ export interface IngestLane {
  * Ingestion: the pseudonym secret, then per stream a transform function and a Direct PUT delivery
  * stream (SSE with the key) that runs it, partitions dynamically by the keys it returns, converts to
  * Parquet with the Glue table's schema, and writes raw failures under the error prefix.
+ *
+ * Producers get access with {@link grantPutRecords}; the metrics the pipeline alarms watch come from the
+ * `metricXxx` methods, per stream.
  */
-export class LogLakeIngest extends Construct {
+export class LogLakeIngest extends Construct implements StreamMetrics {
   /** HMAC key for user-id pseudonyms (generated, encrypted with the lake key). */
   readonly pseudonymSecret: secretsmanager.Secret;
   readonly lanes: Partial<Record<StreamName, IngestLane>> & { logs: IngestLane };
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: LogLakeIngestProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
     this.pseudonymSecret = new secretsmanager.Secret(this, 'PseudonymKey', {
       description: 'loglake: HMAC-SHA256 key turning user ids into pseudonyms',
       encryptionKey: props.encryptionKey,
@@ -116,19 +95,113 @@ export class LogLakeIngest extends Construct {
 
     // The audit lane first: the logs transform forwards locked-category events to it.
     const audit = props.destinations.audit
-      ? this.lane('audit', props.destinations.audit, props, undefined)
+      ? this.createLane('audit', props.destinations.audit, props, undefined)
       : undefined;
-    const logsLane = this.lane('logs', props.destinations.logs, props, audit?.stream);
+    const logsLane = this.createLane('logs', props.destinations.logs, props, audit?.stream);
     this.lanes = { logs: logsLane, ...(audit && { audit }) };
   }
 
-  private lane(
+  /**
+   * Put records (PutRecord, PutRecordBatch) on the delivery streams, nothing else.
+   * @default streams every stream of this lake
+   */
+  grantPutRecords(grantee: iam.IGrantable, streams?: readonly StreamName[]): iam.Grant {
+    const names = streams ?? (Object.keys(this.lanes) as StreamName[]);
+    return combineGrants(
+      grantee,
+      'put records on no stream',
+      names.map((s) => this.lane(s).stream.grantPutRecords(grantee)),
+    );
+  }
+
+  /** Read the pseudonym HMAC key, decrypting it through Secrets Manager only (to search by raw user id). */
+  grantReadPseudonymKey(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resourceArns: [this.pseudonymSecret.secretArn],
+    }).combine(grantKeyVia(grantee, this.encryptionKey, 'secretsmanager', ['kms:Decrypt']));
+  }
+
+  /** The lane (stream, transform, delivery role) of `stream`. @throws Error when this lake has no such stream. */
+  lane(stream: StreamName): IngestLane {
+    const lane = this.lanes[stream];
+    if (!lane) throw new Error(`LogLakeIngest: no ${stream} stream (no category is locked)`);
+    return lane;
+  }
+
+  metricIncomingRecords(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.stream.metricIncomingRecords({ statistic: 'Sum', ...props });
+  }
+
+  metricIncomingBytes(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.stream.metricIncomingBytes({ statistic: 'Sum', ...props });
+  }
+
+  metricThrottledRecords(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.stream.metric('ThrottledRecords', { statistic: 'Sum', ...props });
+  }
+
+  metricDeliverySuccess(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.stream.metric('DeliveryToS3.Success', { statistic: 'Minimum', ...props });
+  }
+
+  metricDeliveryFreshness(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.stream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', ...props });
+  }
+
+  metricTransformErrors(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.transform.metricErrors(props);
+  }
+
+  metricTransformThrottles(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.transform.metricThrottles(props);
+  }
+
+  metricTransformDuration(options?: StreamMetricOptions): cloudwatch.Metric {
+    const [lane, props] = this.metricTarget(options);
+    return lane.transform.metricDuration(props);
+  }
+
+  /** The transform's own EMF metric, names shared with the handler through `src/metrics.ts`. */
+  metricProcessingFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    const { stream = 'logs', ...props } = options ?? {};
+    this.lane(stream);
+    const { namespace, names, dimensions, service } = TRANSFORM_METRICS;
+    return new cloudwatch.Metric({
+      namespace,
+      metricName: names.records,
+      // Powertools adds `service`; the handler sets `Stream` as default dimension and `Result` per metric.
+      dimensionsMap: {
+        [dimensions.service]: service,
+        [dimensions.stream]: stream,
+        [dimensions.result]: PROCESSING_FAILED,
+      },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private metricTarget(options: StreamMetricOptions = {}): [IngestLane, cloudwatch.MetricOptions] {
+    const { stream = 'logs', ...props } = options;
+    return [this.lane(stream), props];
+  }
+
+  private createLane(
     stream: StreamName,
     destination: StreamDestination,
     props: LogLakeIngestProps,
     auditStream: firehose.DeliveryStream | undefined,
   ): IngestLane {
-    const id = pascal(stream);
+    const id = pascalCase(stream);
     const environment = {
       [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
       [TRANSFORM_ENV.stream]: stream,
@@ -254,41 +327,5 @@ export class LogLakeIngest extends Construct {
       ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map(wildcardAction),
     );
     return { stream: deliveryStream, transform, deliveryRole };
-  }
-}
-
-interface TransformProcessorOptions {
-  readonly bufferSizeMiB: number;
-  readonly bufferIntervalSeconds: number;
-}
-
-/**
- * A Lambda processor rendering its buffer size in MB as given: Firehose accepts fractions
- * (0.2 to 3 MB), which `LambdaFunctionProcessor`'s `Size` cannot express.
- */
-class TransformProcessor implements firehose.IDataProcessor {
-  readonly props: firehose.DataProcessorProps = {};
-
-  constructor(
-    private readonly fn: lambda.IFunction,
-    private readonly options: TransformProcessorOptions,
-  ) {}
-
-  bind(_scope: Construct, options: firehose.DataProcessorBindOptions): firehose.DataProcessorConfig {
-    this.fn.grantInvoke(options.role as iam.IGrantable);
-    return {
-      processorType: 'Lambda',
-      processorIdentifier: { parameterName: 'LambdaArn', parameterValue: this.fn.functionArn },
-      parameters: [
-        { parameterName: 'LambdaArn', parameterValue: this.fn.functionArn },
-        { parameterName: 'RoleArn', parameterValue: options.role.roleArn },
-        { parameterName: 'BufferSizeInMBs', parameterValue: String(this.options.bufferSizeMiB) },
-        {
-          parameterName: 'BufferIntervalInSeconds',
-          parameterValue: String(this.options.bufferIntervalSeconds),
-        },
-        { parameterName: 'NumberOfRetries', parameterValue: '3' },
-      ],
-    };
   }
 }

@@ -1,7 +1,9 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, type IConstruct } from 'constructs';
 import {
   type LogLakeConfig,
   type LogLakeConfigOverride,
@@ -9,23 +11,25 @@ import {
   objectLockRetentionDays,
   resolveConfig,
 } from '../src/config';
-import { CATEGORIES, type Category, PERSONAS, type StreamName } from '../src/schema';
-import { type CategoryPlacement, LogLakeAccess } from './access';
+import { CATEGORIES, type Category, PERSONAS, type Persona, type StreamName } from '../src/schema';
+import { LogLakeAccess } from './access';
 import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
 import type { DeploymentTarget } from './config';
-import { type IngestLane, LogLakeIngest } from './ingest';
-import { acknowledge } from './nag';
-import { LogLakeQuery, resultsPrefix } from './query';
-import { LogLakeStorage } from './storage';
+import { LogLakeIngest } from './ingest';
+import { grantLakeQuery, grantLakeRead } from './private/lake-grants';
+import { acknowledge } from './private/nag';
+import { LogLakeQuery } from './query';
+import { type CategoryPlacement, LogLakeStorage } from './storage';
+import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
 
 const S3_ACCESS_LOGS_VIA_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
 export interface LogLakeProps {
   /**
-   * Overrides of the defaults in DESIGN.md, validated like the `loglake` context key of `cdk.json`.
+   * Overrides of the defaults (docs/design.md, "Categories"), validated like the `loglake` context key of `cdk.json`.
    * A fully resolved {@link LogLakeConfig} is accepted as well.
-   * @default the DESIGN defaults
+   * @default the defaults of docs/design.md (`DEFAULT_CONFIG`)
    */
   readonly config?: LogLakeConfigOverride | LogLakeConfig;
   /**
@@ -47,6 +51,34 @@ export interface LogLakeProps {
 }
 
 /**
+ * A log lake: where producers put records, what can be queried, and the metrics of its pipeline.
+ * Constructs that use a lake (alerting, a producer's role, a dashboard) depend on this interface.
+ */
+export interface ILogLake extends IConstruct, StreamMetrics {
+  /** Encrypts the data, query results, the pseudonym secret, Lambda environments and log groups. */
+  readonly key: kms.IKey;
+  /** Which stream (and so bucket and Glue table) carries each category. */
+  readonly placement: CategoryPlacement;
+  /** Data bucket of each stream: `logs`, and `audit` when some category is locked. */
+  readonly dataBuckets: Readonly<Partial<Record<StreamName, s3.IBucket>>> & { readonly logs: s3.IBucket };
+  /** Glue database of the tables; each table is named after its stream (`logs`, `audit`). */
+  readonly databaseName: string;
+  /** The main Athena workgroup (operators, scheduled jobs). */
+  readonly workGroupName: string;
+
+  /** Put records on every delivery stream (PutRecord, PutRecordBatch), nothing else. */
+  grantPutRecords(grantee: iam.IGrantable): iam.Grant;
+  /**
+   * Query with Athena: run queries in a workgroup and read their results, and read the tables and
+   * objects of the categories queried. With a persona, its own workgroup and results prefix and its
+   * categories; without, the main workgroup and every category.
+   */
+  grantQuery(grantee: iam.IGrantable, persona?: Persona): iam.Grant;
+  /** Read the objects (S3, through the key) and the tables (Glue) of `categories`, without a workgroup. */
+  grantReadCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant;
+}
+
+/**
  * The whole log lake as one construct: a KMS key, the buckets, the Glue catalog, the Firehose streams
  * with their transform functions, Athena workgroups and the IAM roles of the personas and producers.
  * Every layer is driven by the per-category policy in the config.
@@ -54,7 +86,7 @@ export interface LogLakeProps {
  * Alerting (alarm Lambda, SNS topics by severity, schedules, CloudWatch alarms) slots in as one more
  * child built from the parts exposed here: `key`, `query.workGroup`, `catalog`, `ingest.lanes`.
  */
-export class LogLake extends Construct {
+export class LogLake extends Construct implements ILogLake {
   readonly config: LogLakeConfig;
   readonly key: kms.Key;
   readonly storage: LogLakeStorage;
@@ -79,9 +111,6 @@ export class LogLake extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const locked = lockedCategories(config);
     const unlocked = CATEGORIES.filter((c) => !config.categories[c].locked);
-    this.placement = Object.fromEntries(
-      CATEGORIES.map((c) => [c, config.categories[c].locked ? 'audit' : 'logs']),
-    ) as Record<Category, StreamName>;
 
     this.key = new kms.Key(this, 'Key', {
       description: `${config.name}: encrypts log data, query results, secrets and log groups`,
@@ -122,6 +151,7 @@ export class LogLake extends Construct {
       removalPolicy,
     });
     const buckets = this.storage.dataBuckets;
+    this.placement = this.storage.placement;
 
     const maxExpiry = (cs: readonly Category[]) =>
       Math.max(...cs.map((c) => config.categories[c].expiryDays));
@@ -175,44 +205,82 @@ export class LogLake extends Construct {
       'CloudFormation-Validate::W7001',
     );
 
-    const lanes = Object.values(this.ingest.lanes).filter((l) => l !== undefined);
     this.access = new LogLakeAccess(this, 'Access', {
       personas: config.personas,
-      placement: this.placement,
-      buckets,
-      resultsBucket: this.storage.resultsBucket,
-      encryptionKey: this.key,
+      storage: this.storage,
       catalog: this.catalog,
-      workGroups: this.query.personaWorkGroups,
-      workGroupArn: (wg) => this.query.workGroupArn(wg),
-      streams: lanes.map((l) => l.stream),
-      errorWriters: lanes.map((l) => l.deliveryRole),
-      pseudonymSecret: this.ingest.pseudonymSecret,
+      query: this.query,
+      ingest: this.ingest,
       principals: props.personaPrincipals,
     });
 
     if (config.alerts.enabled) {
       this.alerting = new Alerting(this, 'Alerting', {
+        lake: this,
         alerts: config.alerts,
-        encryptionKey: this.key,
-        lake: {
-          workGroupName: this.query.workGroup.name,
-          resultsBucket: this.storage.resultsBucket,
-          resultsPrefix: resultsPrefix(),
-          databaseName: this.catalog.databaseName,
-          tables: { logs: 'logs', ...(this.catalog.tables.audit ? { audit: 'audit' } : {}) },
-        },
-        streams: (Object.entries(this.ingest.lanes) as [StreamName, IngestLane | undefined][]).flatMap(
-          ([name, lane]) => {
-            const bucket = buckets[name];
-            return lane && bucket
-              ? [{ name, deliveryStream: lane.stream, transform: lane.transform, bucket }]
-              : [];
-          },
-        ),
-        lockedCategories: locked,
         logRetentionDays: config.lambdaLogRetentionDays,
       });
     }
+  }
+
+  get dataBuckets(): LogLakeStorage['dataBuckets'] {
+    return this.storage.dataBuckets;
+  }
+
+  get databaseName(): string {
+    return this.catalog.databaseName;
+  }
+
+  get workGroupName(): string {
+    return this.query.workGroup.name;
+  }
+
+  grantPutRecords(grantee: iam.IGrantable): iam.Grant {
+    return this.ingest.grantPutRecords(grantee);
+  }
+
+  grantQuery(grantee: iam.IGrantable, persona?: Persona): iam.Grant {
+    const categories = persona ? this.config.personas[persona].read : CATEGORIES;
+    return grantLakeQuery(this, grantee, categories, persona);
+  }
+
+  grantReadCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant {
+    return grantLakeRead(this, grantee, categories);
+  }
+
+  metricIncomingRecords(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricIncomingRecords(options);
+  }
+
+  metricIncomingBytes(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricIncomingBytes(options);
+  }
+
+  metricThrottledRecords(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricThrottledRecords(options);
+  }
+
+  metricDeliverySuccess(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricDeliverySuccess(options);
+  }
+
+  metricDeliveryFreshness(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricDeliveryFreshness(options);
+  }
+
+  metricTransformErrors(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricTransformErrors(options);
+  }
+
+  metricTransformThrottles(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricTransformThrottles(options);
+  }
+
+  metricTransformDuration(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricTransformDuration(options);
+  }
+
+  metricProcessingFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricProcessingFailed(options);
   }
 }

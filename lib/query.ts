@@ -1,9 +1,12 @@
 import { Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { pascalCase } from '../src/outputs';
 import type { Persona } from '../src/schema';
+import { combineGrants, grantKeyVia, grantListPrefixes } from './private/grants';
 
 /** A saved Athena query, created in every workgroup whose users can read the table it needs. */
 export interface NamedQuerySpec {
@@ -14,6 +17,22 @@ export interface NamedQuerySpec {
 }
 
 const ERROR_LEVELS = "('ERROR', 'CRITICAL')";
+
+/** What a query runner does in its workgroup: run, follow and read queries, and use the saved ones. */
+const QUERY_ACTIONS = [
+  'athena:StartQueryExecution',
+  'athena:StopQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:GetQueryResultsStream',
+  'athena:GetQueryRuntimeStatistics',
+  'athena:ListQueryExecutions',
+  'athena:BatchGetQueryExecution',
+  'athena:GetWorkGroup',
+  'athena:ListNamedQueries',
+  'athena:GetNamedQuery',
+  'athena:BatchGetNamedQuery',
+];
 
 /**
  * The saved queries of the `logs` table. `?` are Athena execution parameters (bind them with
@@ -96,21 +115,53 @@ export interface LogLakeQueryProps {
 export class LogLakeQuery extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly personaWorkGroups: Partial<Record<Persona, athena.CfnWorkGroup>> = {};
+  private readonly resultsBucket: s3.IBucket;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: LogLakeQueryProps) {
     super(scope, id);
+    this.resultsBucket = props.resultsBucket;
+    this.encryptionKey = props.encryptionKey;
     this.workGroup = this.createWorkGroup('WorkGroup', props.name, resultsPrefix(), props);
     for (const { persona, readsLogsTable } of props.personas) {
       const wg = this.createWorkGroup(
-        `${pascal(persona)}WorkGroup`,
+        `${pascalCase(persona)}WorkGroup`,
         `${props.name}-${persona}`,
         resultsPrefix(persona),
         props,
       );
       this.personaWorkGroups[persona] = wg;
-      if (readsLogsTable) this.addNamedQueries(wg, pascal(persona), props);
+      if (readsLogsTable) this.addNamedQueries(wg, pascalCase(persona), props);
     }
     this.addNamedQueries(this.workGroup, '', props);
+  }
+
+  /**
+   * Run queries in a workgroup and read their results: the persona's own workgroup and results prefix,
+   * or without a persona the main workgroup (operators, scheduled jobs). Reading the tables and the
+   * objects they cover is a separate grant (`LogLake.grantQuery` gives both).
+   * @throws Error when the persona has no workgroup here.
+   */
+  grantQuery(grantee: iam.IGrantable, persona?: Persona): iam.Grant {
+    const wg = persona ? this.personaWorkGroups[persona] : this.workGroup;
+    if (!wg) throw new Error(`LogLakeQuery: persona ${persona} has no workgroup`);
+    const prefix = resultsPrefix(persona);
+    return combineGrants(grantee, 'query', [
+      iam.Grant.addToPrincipal({ grantee, actions: QUERY_ACTIONS, resourceArns: [this.workGroupArn(wg)] }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resourceArns: [this.resultsBucket.arnForObjects(`${prefix}*`)],
+      }),
+      grantListPrefixes(
+        grantee,
+        this.resultsBucket,
+        [prefix],
+        ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+      ),
+      // Athena writes results SSE-KMS with the lake key; S3 uses it on the caller's behalf.
+      grantKeyVia(grantee, this.encryptionKey, 's3', ['kms:Decrypt', 'kms:GenerateDataKey']),
+    ]);
   }
 
   /** ARN of a workgroup, for IAM. */
@@ -162,13 +213,6 @@ export class LogLakeQuery extends Construct {
 }
 
 /** Results prefix of the main workgroup (no persona) or of a persona's workgroup. */
-export function resultsPrefix(persona?: Persona): string {
+function resultsPrefix(persona?: Persona): string {
   return persona ? `personas/${persona}/` : 'main/';
-}
-
-export function pascal(s: string): string {
-  return s
-    .split(/[_-]/)
-    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
-    .join('');
 }

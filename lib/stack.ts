@@ -1,9 +1,21 @@
 import { CfnMapping, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { LogLakeConfig } from '../src/config';
+import {
+  alertTopicOutput,
+  bucketOutput,
+  personaRoleOutput,
+  personaWorkGroupOutput,
+  STACK_OUTPUTS,
+  streamOutput,
+  tableOutput,
+} from '../src/outputs';
+import type { Persona, StreamName } from '../src/schema';
 import type { DeploymentTarget } from './config';
+import type { IngestLane } from './ingest';
 import { LogLake } from './log-lake';
-import { pascal } from './query';
 
 const FIREHOSE_CIDR_MAPPING_SUFFIX = 'aws-kinesisfirehose.CidrBlocks';
 
@@ -38,42 +50,48 @@ export class LogLakeStack extends Stack {
 
     const out = (id: string, value: string, description: string) =>
       new CfnOutput(this, id, { value, description });
-    for (const [stream, lane] of Object.entries(lake.ingest.lanes)) {
-      if (!lane) continue;
-      out(
-        `${pascal(stream)}StreamName`,
-        lane.stream.deliveryStreamName,
-        `Firehose delivery stream "${stream}"`,
-      );
+    for (const [stream, lane] of Object.entries(lake.ingest.lanes) as [
+      StreamName,
+      IngestLane | undefined,
+    ][]) {
+      if (lane)
+        out(streamOutput(stream), lane.stream.deliveryStreamName, `Firehose delivery stream "${stream}"`);
     }
-    for (const [stream, bucket] of Object.entries(lake.storage.dataBuckets)) {
-      if (!bucket) continue;
-      out(`${pascal(stream)}BucketName`, bucket.bucketName, `S3 bucket of the ${stream} stream`);
+    for (const [stream, bucket] of Object.entries(lake.storage.dataBuckets) as [
+      StreamName,
+      s3.IBucket | undefined,
+    ][]) {
+      if (bucket) out(bucketOutput(stream), bucket.bucketName, `S3 bucket of the ${stream} stream`);
     }
-    out('QueryResultsBucketName', lake.storage.resultsBucket.bucketName, 'Athena query results');
-    out('AccessLogsBucketName', lake.storage.accessLogsBucket.bucketName, 'S3 server access logs');
-    out('WorkGroupName', lake.query.workGroup.name, 'Athena workgroup (operators, scheduled jobs)');
-    for (const [persona, wg] of Object.entries(lake.query.personaWorkGroups)) {
-      if (!wg) continue;
-      out(`${pascal(persona)}WorkGroupName`, wg.name, `Athena workgroup of the ${persona} persona`);
+    out(STACK_OUTPUTS.queryResultsBucket, lake.storage.resultsBucket.bucketName, 'Athena query results');
+    out(STACK_OUTPUTS.accessLogsBucket, lake.storage.accessLogsBucket.bucketName, 'S3 server access logs');
+    out(STACK_OUTPUTS.workGroup, lake.query.workGroup.name, 'Athena workgroup (operators, scheduled jobs)');
+    for (const [persona, wg] of Object.entries(lake.query.personaWorkGroups) as [
+      Persona,
+      { name: string } | undefined,
+    ][]) {
+      if (wg) out(personaWorkGroupOutput(persona), wg.name, `Athena workgroup of the ${persona} persona`);
     }
-    out('DatabaseName', lake.catalog.databaseName, 'Glue database');
-    for (const [stream, table] of Object.entries(lake.catalog.tables)) {
-      if (!table) continue;
-      out(`${pascal(stream)}TableName`, stream, `Glue table of the ${stream} stream`);
+    out(STACK_OUTPUTS.database, lake.catalog.databaseName, 'Glue database');
+    for (const stream of Object.keys(lake.catalog.tables) as StreamName[]) {
+      out(tableOutput(stream), stream, `Glue table of the ${stream} stream`);
     }
-    for (const [persona, role] of Object.entries(lake.access.roles)) {
-      out(`${pascal(persona)}RoleArn`, role.roleArn, `IAM role of the ${persona} persona`);
+    for (const [persona, role] of Object.entries(lake.access.roles) as [Persona, iam.IRole][]) {
+      out(personaRoleOutput(persona), role.roleArn, `IAM role of the ${persona} persona`);
     }
-    out('ProducerPolicyArn', lake.access.producerPolicy.managedPolicyArn, 'Attach to log producers');
-    out('PseudonymSecretArn', lake.ingest.pseudonymSecret.secretArn, 'HMAC key of user-id pseudonyms');
+    out(STACK_OUTPUTS.producerPolicy, lake.access.producerPolicy.managedPolicyArn, 'Attach to log producers');
+    out(
+      STACK_OUTPUTS.pseudonymSecret,
+      lake.ingest.pseudonymSecret.secretArn,
+      'HMAC key of user-id pseudonyms',
+    );
     for (const [severity, topic] of Object.entries(lake.alerting?.topics ?? {})) {
       out(
-        `${pascal(severity)}AlertTopicArn`,
+        alertTopicOutput(severity),
         topic.topicArn,
         `SNS topic of ${severity} alerts: subscribe email, chat or paging here`,
       );
     }
-    out('KeyArn', lake.key.keyArn, 'KMS key of the lake');
+    out(STACK_OUTPUTS.key, lake.key.keyArn, 'KMS key of the lake');
   }
 }

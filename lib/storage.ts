@@ -1,17 +1,19 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { CategoryPolicy, StorageClassName } from '../src/config';
 import { type Category, categoryPrefix, ERROR_PREFIX, type StreamName } from '../src/schema';
-import { acknowledge } from './nag';
+import { combineGrants, grantKeyVia, grantReadPrefixes } from './private/grants';
+import { acknowledge } from './private/nag';
 
 /** Access logs are kept this long: a year of who-read-what covers the usual audit look-back. */
-export const ACCESS_LOG_EXPIRY_DAYS = 365;
+const ACCESS_LOG_EXPIRY_DAYS = 365;
 /** Old object versions (overwritten or deleted objects) linger this long before S3 removes them. */
-export const NONCURRENT_VERSION_DAYS = 7;
+const NONCURRENT_VERSION_DAYS = 7;
 /** Incomplete multipart uploads are aborted after this many days. */
-export const ABORT_MULTIPART_DAYS = 1;
+const ABORT_MULTIPART_DAYS = 1;
 
 const STORAGE_CLASS: Record<StorageClassName, s3.StorageClass> = {
   STANDARD_IA: s3.StorageClass.INFREQUENT_ACCESS,
@@ -45,18 +47,27 @@ export interface LogLakeStorageProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** Where each category lives: the stream (and so bucket and table) carrying it. */
+export type CategoryPlacement = Readonly<Record<Category, StreamName>>;
+
 /**
  * The lake's buckets: `logs` (unlocked categories), `audit` (Object Lock, locked categories), Athena
  * query results, and a separate bucket receiving the server access logs of all three.
+ *
+ * Access to log objects goes through the grant methods, which know where each category's objects live.
  */
 export class LogLakeStorage extends Construct {
   readonly accessLogsBucket: s3.Bucket;
   /** Data bucket of each delivery stream: `logs`, and `audit` when a category is locked. */
   readonly dataBuckets: Partial<Record<StreamName, s3.Bucket>> & { logs: s3.Bucket };
   readonly resultsBucket: s3.Bucket;
+  /** The bucket (by stream) each category is delivered to: locked ones to `audit` when it exists. */
+  readonly placement: CategoryPlacement;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: LogLakeStorageProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const categories = Object.keys(props.categories) as Category[];
     const locked = categories.filter((c) => props.categories[c].locked);
@@ -93,6 +104,10 @@ export class LogLakeStorage extends Construct {
       );
     }
 
+    this.placement = Object.fromEntries(
+      categories.map((c) => [c, this.dataBuckets.audit && props.categories[c].locked ? 'audit' : 'logs']),
+    ) as Record<Category, StreamName>;
+
     this.resultsBucket = new s3.Bucket(this, 'QueryResultsBucket', {
       ...secureDefaults(props.encryptionKey, removalPolicy),
       serverAccessLogsBucket: this.accessLogsBucket,
@@ -103,6 +118,62 @@ export class LogLakeStorage extends Construct {
       ],
     });
     acknowledgeReplication(this);
+  }
+
+  /**
+   * Read the objects of `categories`: get and list them under their category prefixes, in the bucket
+   * they are delivered to and, for a locked category, in the logs bucket too (where the transform keeps
+   * what it could not forward rather than lose it), decrypting through S3 only.
+   */
+  grantReadCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant {
+    const prefixes = new Map<StreamName, string[]>();
+    const add = (stream: StreamName, c: Category) =>
+      prefixes.set(stream, [...(prefixes.get(stream) ?? []), categoryPrefix(c)]);
+    for (const c of categories) add(this.placement[c], c);
+    for (const c of categories) if (this.placement[c] !== 'logs') add('logs', c);
+    const reads = [...prefixes].map(([stream, p]) => grantReadPrefixes(grantee, this.bucket(stream), p));
+    if (reads.length === 0) return iam.Grant.drop(grantee, 'read no category');
+    return combineGrants(grantee, 'read categories', [
+      ...reads,
+      grantKeyVia(grantee, this.encryptionKey, 's3', ['kms:Decrypt']),
+    ]);
+  }
+
+  /**
+   * Put and delete objects under the prefixes of `categories` in the logs bucket, for operational fixes
+   * (removing a bad batch, re-delivering a repaired one).
+   * @throws Error for a category delivered to the Object Lock bucket: it is never writable.
+   */
+  grantWriteCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant {
+    const locked = categories.filter((c) => this.placement[c] !== 'logs');
+    if (locked.length > 0) {
+      throw new Error(
+        `LogLakeStorage: ${locked.join(', ')} live in the Object Lock bucket and are never writable`,
+      );
+    }
+    if (categories.length === 0) return iam.Grant.drop(grantee, 'write no category');
+    return combineGrants(grantee, 'write categories', [
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:AbortMultipartUpload'],
+        resourceArns: categories.map((c) => this.dataBuckets.logs.arnForObjects(`${categoryPrefix(c)}*`)),
+      }),
+      grantKeyVia(grantee, this.encryptionKey, 's3', ['kms:Decrypt', 'kms:GenerateDataKey']),
+    ]);
+  }
+
+  /** Read (and list) the raw, unredacted error output of every data bucket: for the security persona. */
+  grantReadErrorOutput(grantee: iam.IGrantable): iam.Grant {
+    return combineGrants(grantee, 'read error output', [
+      ...Object.values(this.dataBuckets).map((b) => grantReadPrefixes(grantee, b, [`${ERROR_PREFIX}/`])),
+      grantKeyVia(grantee, this.encryptionKey, 's3', ['kms:Decrypt']),
+    ]);
+  }
+
+  private bucket(stream: StreamName): s3.Bucket {
+    const bucket = this.dataBuckets[stream];
+    if (!bucket) throw new Error(`LogLakeStorage: no ${stream} bucket`);
+    return bucket;
   }
 
   private dataBucket(
@@ -175,7 +246,7 @@ function secureDefaults(key: kms.IKey, removalPolicy: RemovalPolicy): s3.BucketP
 }
 
 /** One rule per category prefix: its tiers and its expiry. */
-export function categoryRule(category: Category, policy: CategoryPolicy): s3.LifecycleRule {
+function categoryRule(category: Category, policy: CategoryPolicy): s3.LifecycleRule {
   return {
     id: `Category-${category}`,
     prefix: categoryPrefix(category),

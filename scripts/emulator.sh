@@ -3,6 +3,10 @@
 #   scripts/emulator.sh start    start on 127.0.0.1:$PORT unless something already answers there
 #   scripts/emulator.sh stop     stop it, only if this script started it (pid file)
 #   scripts/emulator.sh status   exit 0 when the emulator answers
+#   scripts/emulator.sh acquire <holder>   start unless answering, and hold a lease (tests; holder = a pid)
+#   scripts/emulator.sh release <holder>   drop the lease; the last holder stops an emulator leases started
+# Test files running in parallel share one emulator through leases: none stops it under another, and one
+# started by `start` (CI, a developer) is never stopped by a test.
 # It keeps its state in memory: a restart starts from an empty account.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,6 +14,8 @@ port="${LOGLAKE_EMULATOR_PORT:-4566}"
 run="$root/.ci/tmp"
 pidfile="$run/ministack-$port.pid"
 logfile="$run/ministack-$port.log"
+leases="$run/ministack-$port.leases"
+lockfile="$run/ministack-$port.lock"
 health="http://127.0.0.1:$port/_ministack/health"
 
 answers() { curl -fsS -m 2 "$health" >/dev/null 2>&1; }
@@ -58,8 +64,32 @@ case "${1:-}" in
   status)
     answers
     ;;
+  acquire | release)
+    holder="${2:?usage: $0 $1 <holder pid>}"
+    mkdir -p "$leases"
+    exec 9>"$lockfile"
+    flock 9
+    if [[ "$1" == acquire ]]; then
+      if ! answers; then
+        "$0" start 9>&-
+        touch "$leases/started-by-lease"
+      fi
+      touch "$leases/$holder"
+    else
+      rm -f "$leases/$holder"
+      # A holder killed before it released leaves its lease behind; it holds nothing any more.
+      for lease in "$leases"/*; do
+        name="$(basename "$lease")"
+        [[ "$name" =~ ^[0-9]+$ ]] && ! kill -0 "$name" 2>/dev/null && rm -f "$lease"
+      done
+      if [[ -f "$leases/started-by-lease" ]] && ! compgen -G "$leases/[0-9]*" >/dev/null; then
+        "$0" stop 9>&-
+        rm -f "$leases/started-by-lease"
+      fi
+    fi
+    ;;
   *)
-    echo "usage: $0 start|stop|status" >&2
+    echo "usage: $0 start|stop|status|acquire <holder>|release <holder>" >&2
     exit 2
     ;;
 esac

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
-import { ConfigError } from './errors';
+import { type ConfigError, configError, configErrorFromZod } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
 
 const category = z.enum(CATEGORIES);
@@ -225,7 +225,7 @@ export type DeepPartial<T> = T extends readonly (infer U)[]
 
 const none: CategoryPolicy['transitions'] = [];
 
-/** Defaults from DESIGN.md: the organisation's log policy. */
+/** Defaults of docs/design.md ("Categories", "Personas"): the organisation's log policy. */
 export const DEFAULT_CONFIG: LogLakeConfig = {
   name: 'loglake',
   categories: {
@@ -331,48 +331,14 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export function resolveConfig(override: unknown = {}, source = 'loglake'): LogLakeConfig {
   if (override !== undefined && override !== null && !isPlainObject(override)) {
-    throw new ConfigError(`${source}: expected an object, received ${describe(override)}`, [
+    throw configError('Invalid loglake configuration', [
       { path: source, message: 'expected an object', received: override },
     ]);
   }
   const merged = deepMerge<unknown>(DEFAULT_CONFIG, override ?? {});
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.flatMap((issue) => {
-    if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({
-        path: [source, ...issue.path.map(String), key].join('.'),
-        message: 'unknown field',
-        received: valueAt(merged, [...issue.path, key]),
-      }));
-    }
-    const path = [source, ...issue.path.map(String)].join('.');
-    const received = 'input' in issue ? issue.input : valueAt(merged, issue.path);
-    return [{ path, message: issue.message, received }];
-  });
-  throw new ConfigError(
-    `Invalid loglake configuration:\n${problems.map((p) => `  - ${p.path}: ${p.message} (received ${describe(p.received)})`).join('\n')}`,
-    problems,
-  );
-}
-
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  let cur: unknown = root;
-  for (const key of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[key];
-  }
-  return cur;
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  try {
-    const s = JSON.stringify(v);
-    return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-  } catch {
-    return String(v);
-  }
+  throw configErrorFromZod('Invalid loglake configuration', result.error.issues, { source, input: merged });
 }
 
 /** Categories whose data goes to the Object Lock bucket through the `audit` stream. */

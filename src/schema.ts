@@ -1,6 +1,8 @@
 /**
  * The normalized log record: the one contract shared by the transform, the Glue table, the Parquet
- * files and the local lake (see DESIGN.md, "The normalized record"). Pure data, no dependencies.
+ * files and the local lake. The contract is docs/design.md, "The normalized record" and "Layout"; this
+ * module is its code, and the Glue schema, Parquet conversion and DuckDB schema are derived from it.
+ * Pure data, no dependencies.
  */
 
 export const LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL'] as const;

@@ -1,6 +1,6 @@
 /**
  * Environment variable names of the alarm Lambda. The only module `lib/` may import from
- * `lambdas/alarm` (DESIGN.md: lib imports from lambdas only their environment-name constants).
+ * `lambdas/alarm` (ARCHITECTURE.md, "Import rules": lib imports from lambdas only their constants).
  */
 export const ALARM_ENV = {
   /** The rules and evaluation settings, encoded by `encodeAlarmSettings` (src/alerts/settings.ts). */

@@ -1,6 +1,6 @@
 /**
  * Environment variable names of the transform Lambda. The only module `lib/` may import from
- * `lambdas/transform` (DESIGN.md: lib imports from lambdas only their environment-name constants).
+ * `lambdas/transform` (ARCHITECTURE.md, "Import rules": lib imports from lambdas only their constants).
  */
 export const TRANSFORM_ENV = {
   /** JSON of the config slice the transform needs: `{ categories, transform, redaction }`. */

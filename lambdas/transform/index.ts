@@ -13,7 +13,8 @@ import type {
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
-import { ConfigError } from '../../src/errors';
+import { configError } from '../../src/errors';
+import { TRANSFORM_METRICS } from '../../src/metrics';
 import { putRecordsReliably } from '../../src/producer/put-batch';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -32,7 +33,10 @@ import { readEnv, type TransformEnv } from './env';
 export const FORWARD_FAILED_ERROR = 'locked category could not be forwarded to audit stream';
 
 const logger = new Logger({ serviceName: 'loglake-transform' });
-const metrics = new Metrics({ namespace: 'LogLake', serviceName: 'loglake-transform' });
+const metrics = new Metrics({
+  namespace: TRANSFORM_METRICS.namespace,
+  serviceName: TRANSFORM_METRICS.service,
+});
 const secrets = new SecretsManagerClient({});
 const firehose = new FirehoseClient({});
 
@@ -47,7 +51,7 @@ async function pseudonymKey(secretArn: string): Promise<string | Uint8Array> {
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
   const key = secret.SecretString ?? secret.SecretBinary;
   if (key === undefined || key.length === 0) {
-    throw new ConfigError(`pseudonym secret ${secretArn} is empty`, [
+    throw configError('Invalid transform environment', [
       { path: TRANSFORM_ENV.pseudonymSecretArn, message: 'secret has no value', received: secretArn },
     ]);
   }
@@ -174,27 +178,28 @@ function publishMetrics(
   settings: TransformSettings,
   failures: { forward: number; reingest: number },
 ): void {
-  metrics.setDefaultDimensions({ Stream: settings.stream });
+  const { names, dimensions } = TRANSFORM_METRICS;
+  metrics.setDefaultDimensions({ [dimensions.stream]: settings.stream });
   const dimensioned = (name: string, dimension: string, values: Partial<Record<string, number>>) => {
     for (const [value, count] of Object.entries(values)) {
       if (!count) continue;
       metrics.singleMetric().addDimension(dimension, value).addMetric(name, MetricUnit.Count, count);
     }
   };
-  dimensioned('Records', 'Result', m.records);
-  dimensioned('RecordsByCategory', 'Category', m.recordsByCategory);
-  dimensioned('Events', 'Category', m.eventsByCategory);
-  dimensioned('Redactions', 'Kind', m.redactions);
-  metrics.addMetric('EventsWithSchemaErrors', MetricUnit.Count, m.eventsWithSchemaErrors);
-  metrics.addMetric('UnparseableEvents', MetricUnit.Count, m.unparseableEvents);
-  metrics.addMetric('SampledOutEvents', MetricUnit.Count, m.sampledOutEvents);
-  metrics.addMetric('OversizedRecords', MetricUnit.Count, m.oversizedRecords);
-  metrics.addMetric('ControlMessages', MetricUnit.Count, m.controlMessages);
-  metrics.addMetric('ForwardedToAudit', MetricUnit.Count, m.forwardedRecords);
-  metrics.addMetric('AuditForwardFailed', MetricUnit.Count, failures.forward);
-  metrics.addMetric('Reingested', MetricUnit.Count, m.deferredRecords);
-  metrics.addMetric('ReingestFailed', MetricUnit.Count, failures.reingest);
-  metrics.addMetric('BytesIn', MetricUnit.Bytes, m.bytesIn);
-  metrics.addMetric('BytesOut', MetricUnit.Bytes, m.bytesOut);
+  dimensioned(names.records, dimensions.result, m.records);
+  dimensioned(names.recordsByCategory, dimensions.category, m.recordsByCategory);
+  dimensioned(names.events, dimensions.category, m.eventsByCategory);
+  dimensioned(names.redactions, dimensions.kind, m.redactions);
+  metrics.addMetric(names.eventsWithSchemaErrors, MetricUnit.Count, m.eventsWithSchemaErrors);
+  metrics.addMetric(names.unparseableEvents, MetricUnit.Count, m.unparseableEvents);
+  metrics.addMetric(names.sampledOutEvents, MetricUnit.Count, m.sampledOutEvents);
+  metrics.addMetric(names.oversizedRecords, MetricUnit.Count, m.oversizedRecords);
+  metrics.addMetric(names.controlMessages, MetricUnit.Count, m.controlMessages);
+  metrics.addMetric(names.forwardedToAudit, MetricUnit.Count, m.forwardedRecords);
+  metrics.addMetric(names.auditForwardFailed, MetricUnit.Count, failures.forward);
+  metrics.addMetric(names.reingested, MetricUnit.Count, m.deferredRecords);
+  metrics.addMetric(names.reingestFailed, MetricUnit.Count, failures.reingest);
+  metrics.addMetric(names.bytesIn, MetricUnit.Bytes, m.bytesIn);
+  metrics.addMetric(names.bytesOut, MetricUnit.Bytes, m.bytesOut);
   metrics.publishStoredMetrics();
 }

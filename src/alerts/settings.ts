@@ -5,7 +5,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { z } from 'zod';
-import { ConfigError } from '../errors';
+import { configError, configErrorFromZod } from '../errors';
 import { CATEGORIES, type Category } from '../schema';
 import {
   type AlertRule,
@@ -55,31 +55,20 @@ export function encodeAlarmSettings(settings: AlarmSettings): string {
 
 /** @throws ConfigError when the value is not what {@link encodeAlarmSettings} produced. */
 export function decodeAlarmSettings(encoded: string, source = 'alarm settings'): AlarmSettings {
+  const title = 'Invalid alarm settings';
   let raw: unknown;
   try {
     raw = JSON.parse(inflateRawSync(Buffer.from(encoded, 'base64')).toString('utf8'));
   } catch (cause) {
-    throw new ConfigError(
-      `${source}: not deflated base64 JSON`,
-      [{ path: source, message: 'undecodable', received: encoded.slice(0, 40) }],
-      {
-        cause,
-      },
+    throw configError(
+      title,
+      [{ path: source, message: 'not deflated base64 JSON', received: encoded.slice(0, 40) }],
+      { cause },
     );
   }
-  const parsed = settingsSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => ({
-      path: [source, ...i.path.map(String)].join('.'),
-      message: i.message,
-      received: 'input' in i ? i.input : undefined,
-    }));
-    throw new ConfigError(
-      `${source}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      problems,
-    );
-  }
-  return parsed.data;
+  const parsed = settingsSchema.safeParse(raw, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  throw configErrorFromZod(title, parsed.error.issues, { source, input: raw });
 }
 
 /** The rules of decoded settings, named, in a stable order. */

@@ -7,24 +7,12 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '../errors';
+import { personaWorkGroupOutput, STACK_OUTPUTS } from '../outputs';
 import { pseudonymizeUserId } from '../redact/pseudonym';
 import { cliEnv } from './env';
 
-/** Output keys of `LogLakeStack` (lib/stack.ts) the CLI reads. */
-export const STACK_OUTPUTS = {
-  workGroup: 'WorkGroupName',
-  database: 'DatabaseName',
-  logsTable: 'LogsTableName',
-  auditTable: 'AuditTableName',
-  pseudonymSecret: 'PseudonymSecretArn',
-  logsStream: 'LogsStreamName',
-  auditStream: 'AuditStreamName',
-} as const;
-
-/** `developer` → `DeveloperWorkGroupName`: a persona's workgroup output. */
-export function personaWorkGroupOutput(persona: string): string {
-  return `${persona.charAt(0).toUpperCase()}${persona.slice(1)}WorkGroupName`;
-}
+// The output keys are shared with lib/stack.ts, which writes them.
+export { personaWorkGroupOutput, STACK_OUTPUTS } from '../outputs';
 
 export interface AthenaFlags {
   readonly stack?: string;

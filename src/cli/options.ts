@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { type LogLakeConfig, lockedCategories, resolveConfig } from '../config';
-import { ConfigError, InputError } from '../errors';
+import { InputError, parseJsonOrThrow } from '../errors';
 import type { Dialect, LogFilter } from '../query/model';
 import { CATEGORIES, type Category, LEVELS, type Level, PERSONAS, type Persona } from '../schema';
 import { parseDuration, parseTime } from '../time';
@@ -81,14 +81,7 @@ export function loadConfig(file: string | undefined): LogLakeConfig {
   } catch (cause) {
     throw new InputError(`--config: cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new ConfigError(`--config: ${file} is not valid JSON: ${(cause as Error).message}`, [
-      { path: file, message: 'not valid JSON', received: text.slice(0, 80) },
-    ]);
-  }
+  const json = parseJsonOrThrow(text, file, 'Invalid --config file');
   return resolveConfig(json, file);
 }
 

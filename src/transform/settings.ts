@@ -4,11 +4,12 @@
  */
 import { z } from 'zod';
 import { configSchema, type LogLakeConfig } from '../config';
-import { ConfigError } from '../errors';
+import { configErrorFromZod, parseJsonOrThrow } from '../errors';
 import type { StreamName } from '../schema';
 import type { TransformSettings } from './types';
 
 const { categories, transform, redaction } = configSchema.shape;
+const TITLE = 'Invalid transform settings';
 
 /**
  * `{ categories, transform, redaction }` of the config schema (zod cannot `.pick` a refined object, so
@@ -49,29 +50,12 @@ export function settingsFromConfig(
 }
 
 /**
- * Parses and validates the JSON text of the config slice. Throws {@link ConfigError} naming every
+ * Parses and validates the JSON text of the config slice. Throws a `ConfigError` naming every
  * field at fault and the value received.
  */
 export function parseTransformConfig(json: string, source: string): TransformConfigSlice {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (cause) {
-    throw new ConfigError(
-      `${source}: not valid JSON (received ${json.slice(0, 80)})`,
-      [{ path: source, message: 'not valid JSON', received: json }],
-      { cause },
-    );
-  }
+  const raw = parseJsonOrThrow(json, source, TITLE);
   const result = transformSettingsSchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => ({
-    path: [source, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-    received: 'input' in issue ? issue.input : undefined,
-  }));
-  throw new ConfigError(
-    `Invalid ${source}:\n${problems.map((p) => `  - ${p.path}: ${p.message} (received ${JSON.stringify(p.received) ?? 'nothing'})`).join('\n')}`,
-    problems,
-  );
+  throw configErrorFromZod(TITLE, result.error.issues, { source, input: raw });
 }

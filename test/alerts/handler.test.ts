@@ -1,6 +1,8 @@
 /**
  * The alarm Lambda's handler with real EventBridge event shapes (scheduled event, CloudWatch alarm state
- * change, S3 Object Created) and the AWS SDK clients stubbed at the `send` boundary.
+ * change, S3 Object Created). Its state lives in a real DynamoDB (the emulator's), so retries see what
+ * the first invocation wrote under DynamoDB's own conditions; Athena and SNS are stubbed with
+ * aws-sdk-client-mock (the emulator's Athena cannot run the rule queries).
  */
 import {
   AthenaClient,
@@ -8,14 +10,23 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { Alert } from '../../src/alerts/alert';
 import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
+import {
+  acquireEmulator,
+  createStateTable,
+  EMULATOR_ENDPOINT,
+  EMULATOR_REGION,
+  emulatorClientConfig,
+  releaseEmulator,
+} from '../helpers/emulator';
 import { alarmFiring, errorObjectCreated, scheduledEvent } from './fixtures';
 
 const topic = (s: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${s}`;
@@ -23,12 +34,16 @@ const alarmName = alarmFiring().detail.alarmName;
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
-const db = mockClient(DynamoDBDocumentClient);
+const TABLE = `alert-state-${Date.now()}`;
+const raw = new DynamoDBClient(emulatorClientConfig);
+const db = DynamoDBDocumentClient.from(raw);
 
 type Handler = typeof import('../../lambdas/alarm/index').handler;
 let handler: Handler;
 
 beforeAll(async () => {
+  acquireEmulator();
+  await createStateTable(raw, TABLE);
   // Only the error-rate rule, so the Athena conversation is one query.
   const config = resolveConfig({
     alerts: {
@@ -41,7 +56,7 @@ beforeAll(async () => {
   });
   Object.assign(process.env, {
     [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit'])),
-    [ALARM_ENV.table]: 'alert-state',
+    [ALARM_ENV.table]: TABLE,
     [ALARM_ENV.topics]: JSON.stringify({
       critical: topic('critical'),
       high: topic('high'),
@@ -57,31 +72,24 @@ beforeAll(async () => {
     }),
     [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // The handler's own DynamoDB client (a module singleton) talks to the emulator.
+    AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,
+    AWS_REGION: EMULATOR_REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
   });
   ({ handler } = await import('../../lambdas/alarm/index'));
 });
 
-/** A DynamoDB double that really stores items, so retries see what the first invocation wrote. */
-function dynamo() {
-  const items = new Map<string, Record<string, unknown>>();
-  const key = (k: Record<string, unknown>) => `${k.pk}|${k.sk}`;
-  db.on(GetCommand).callsFake((input) => ({ Item: items.get(key(input.Key)) }));
-  db.on(PutCommand).callsFake((input) => {
-    const existing = items.get(key(input.Item));
-    if (input.ConditionExpression === 'attribute_not_exists(pk)' && existing) {
-      throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
-    }
-    if (
-      input.ConditionExpression === '#v = :v' &&
-      existing?.version !== input.ExpressionAttributeValues[':v']
-    ) {
-      throw Object.assign(new Error('conditional'), { name: 'ConditionalCheckFailedException' });
-    }
-    items.set(key(input.Item), structuredClone(input.Item));
-    return {};
-  });
-  db.on(QueryCommand).resolves({ Items: [] });
-  return items;
+afterAll(async () => {
+  await raw.send(new DeleteTableCommand({ TableName: TABLE }));
+  raw.destroy();
+  releaseEmulator();
+});
+
+/** Every item of the state table. */
+async function items(): Promise<Record<string, unknown>[]> {
+  return (await db.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
 }
 
 /** Athena's answer to the error-rate query: every cell as text, the header as the first row. */
@@ -105,17 +113,20 @@ function athenaAnswers(rows: string[][]) {
   });
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   athena.reset();
   sns.reset();
-  db.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // Each test starts from an empty table, as a new deployment would.
+  const keys = (await items()).map((i) => ({ DeleteRequest: { Key: { pk: i.pk, sk: i.sk } } }));
+  for (let i = 0; i < keys.length; i += 25) {
+    await db.send(new BatchWriteCommand({ RequestItems: { [TABLE]: keys.slice(i, i + 25) } }));
+  }
 });
 
 describe('handler', () => {
   it('evaluates the rules on a scheduled event and publishes a breach to the severity topic', async () => {
     // Prepare
-    dynamo();
     athenaAnswers([
       [
         'checkout',
@@ -159,7 +170,6 @@ describe('handler', () => {
   });
 
   it('sends nothing twice and runs no second query when EventBridge retries the same scheduled event', async () => {
-    dynamo();
     athenaAnswers([['checkout', '200', '30', '0.15', '', '', '["c-1"]']]);
     await handler(scheduledEvent());
     await handler(scheduledEvent());
@@ -168,7 +178,6 @@ describe('handler', () => {
   });
 
   it('re-publishes an alert whose publish failed when the scheduled event is retried', async () => {
-    dynamo();
     athenaAnswers([['checkout', '200', '30', '0.15', '', '', '[]']]);
     sns.on(PublishCommand).rejectsOnce(new Error('throttled')).resolves({ MessageId: 'm-2' });
     await expect(handler(scheduledEvent())).rejects.toThrow('throttled');
@@ -179,7 +188,6 @@ describe('handler', () => {
 
   it('starts the retried query with the same idempotency token, so Athena does not scan twice', async () => {
     // Prepare
-    dynamo();
     athenaAnswers([['checkout', '200', '30', '0.15', '', '', '[]']]);
     athena
       .on(GetQueryExecutionCommand)
@@ -201,7 +209,6 @@ describe('handler', () => {
   });
 
   it('fails the invocation (so EventBridge retries) when Athena fails the query', async () => {
-    dynamo();
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
     athena.on(GetQueryExecutionCommand).resolves({
       QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'Bytes scanned limit was exceeded' } },
@@ -213,7 +220,6 @@ describe('handler', () => {
   });
 
   it('forwards a pipeline alarm state change once, with the severity the construct assigned', async () => {
-    dynamo();
     await handler(alarmFiring());
     await handler(alarmFiring());
     const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
@@ -223,9 +229,16 @@ describe('handler', () => {
   });
 
   it('records an error object arrival for the error_output rules', async () => {
-    const items = dynamo();
     await handler(errorObjectCreated());
-    const [item] = [...items.values()];
+    const stored = await db.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'errors' },
+      }),
+    );
+    expect(stored.Items).toHaveLength(1);
+    const [item] = stored.Items ?? [];
     expect(item).toMatchObject({
       pk: 'errors',
       type: 'processing-failed',

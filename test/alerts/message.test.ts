@@ -101,6 +101,11 @@ describe('readEnv', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain(ALARM_ENV.settings);
     expect(error.message).toContain(ALARM_ENV.table);
-    expect(error.message).toContain(`${ALARM_ENV.topics}: critical: Invalid string: must start with "arn:"`);
+    expect(error.message).toContain(
+      `${ALARM_ENV.topics}.critical: Invalid string: must start with "arn:" (received "nope")`,
+    );
+    expect(error.message).toContain(
+      `${ALARM_ENV.topics}.high: Invalid input: expected string, received undefined`,
+    );
   });
 });

@@ -2,9 +2,9 @@
  * Deploys the stack into MiniStack with the real CDK CLI (`cdk bootstrap` + `cdk deploy`, emulator
  * target), sends logs with the real Firehose client and reads the delivered objects back with the
  * real S3 client and DuckDB; then watches the deployed schedule evaluate an alert rule and publish to
- * SNS, read from an SQS queue the test subscribes. MiniStack is started on 127.0.0.1:4566 unless
- * something already answers there (CI starts it in `.ci/run`), and stopped afterwards only if this file
- * started it.
+ * SNS, read from an SQS queue the test subscribes. MiniStack is shared with the other emulator tests
+ * through a lease (test/helpers/emulator.ts): started on 127.0.0.1:4566 (or `LOGLAKE_EMULATOR_PORT`)
+ * unless something already answers there (CI starts it in `.ci/run`), stopped by its last user.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,13 +42,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
 import type { LogLakeConfigOverride } from '../../src/config';
 import { RECORD_COLUMNS } from '../../src/schema';
+import {
+  acquireEmulator,
+  EMULATOR_ENDPOINT,
+  EMULATOR_REGION,
+  emulatorClientConfig,
+  releaseEmulator,
+} from '../helpers/emulator';
 import { ROOT } from '../infra/helpers';
-import { ensureVenv, envWithoutAws, run } from '../infra/tools';
+import { envWithoutAws, run } from '../infra/tools';
 
-/** The port `scripts/emulator.sh` uses: 4566 unless `LOGLAKE_EMULATOR_PORT` says otherwise. */
-const PORT = Number(process.env.LOGLAKE_EMULATOR_PORT || 4566);
-const ENDPOINT = `http://127.0.0.1:${PORT}`;
-const REGION = 'us-east-1';
+const ENDPOINT = EMULATOR_ENDPOINT;
+const REGION = EMULATOR_REGION;
 const ACCOUNT = '000000000000';
 const STACK = 'LogLakeEmulatorTest';
 const emulatorEnv = envWithoutAws({
@@ -58,12 +63,7 @@ const emulatorEnv = envWithoutAws({
   AWS_REGION: REGION,
   AWS_DEFAULT_REGION: REGION,
 });
-const clientConfig = {
-  endpoint: ENDPOINT,
-  region: REGION,
-  forcePathStyle: true,
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-};
+const clientConfig = emulatorClientConfig;
 const firehose = new FirehoseClient(clientConfig);
 const s3 = new S3Client(clientConfig);
 const athena = new AthenaClient(clientConfig);
@@ -102,7 +102,6 @@ type Template = {
   Outputs: Record<string, { Value: unknown }>;
 };
 
-let startedEmulator = false;
 let queueUrl: string | undefined;
 let subscriptionArn: string | undefined;
 let workdir: string;
@@ -296,11 +295,7 @@ async function send(stream: string, records: object[][]): Promise<void> {
 
 describe('LogLake deployed on MiniStack', () => {
   beforeAll(async () => {
-    ensureVenv();
-    if (run(path.join(ROOT, 'scripts/emulator.sh'), ['status']).status !== 0) {
-      mustRun(path.join(ROOT, 'scripts/emulator.sh'), ['start']);
-      startedEmulator = true;
-    }
+    acquireEmulator();
     workdir = mkdtempSync(path.join(tmpdir(), 'loglake-emulator-'));
     const cdk = path.join(ROOT, 'node_modules/.bin/cdk');
     const common = ['--no-notices', '--output', path.join(workdir, 'cdk.out')];
@@ -330,7 +325,7 @@ describe('LogLake deployed on MiniStack', () => {
   afterAll(async () => {
     if (subscriptionArn) await sns.send(new UnsubscribeCommand({ SubscriptionArn: subscriptionArn }));
     if (queueUrl) await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
-    if (startedEmulator) run(path.join(ROOT, 'scripts/emulator.sh'), ['stop']);
+    releaseEmulator();
     if (workdir) rmSync(workdir, { recursive: true, force: true });
     for (const client of [firehose, s3, athena, sns, sqs]) client.destroy();
   });

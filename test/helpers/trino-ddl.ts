@@ -7,8 +7,8 @@
 
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { resolveConfig } from '../../lib/config';
 import { LogLakeStack } from '../../lib/stack';
+import { resolveConfig } from '../../src/config';
 import { cdkJsonContext } from '../infra/helpers';
 import { sqlString } from './trino';
 

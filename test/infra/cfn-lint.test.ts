@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveConfig } from '../../lib/config';
 import { LogLakeStack } from '../../lib/stack';
+import { resolveConfig } from '../../src/config';
 import { cdkJsonContext, ROOT } from './helpers';
 import { ensureVenv, run } from './tools';
 

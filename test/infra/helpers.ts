@@ -5,11 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { type DeploymentTarget, resolveConfig } from '../../lib/config';
+import type { DeploymentTarget } from '../../lib/config';
 import { LogLakeStack } from '../../lib/stack';
 import type { LogLakeConfigOverride } from '../../src/config';
+import { resolveConfig } from '../../src/config';
 
 export const ROOT = path.resolve(__dirname, '../..');
 
@@ -66,4 +67,59 @@ export function resourceNamed(t: Template, type: string, prefix: string): [strin
     );
   }
   return found[0] as [string, Resource];
+}
+
+/** An app with bundling skipped and one empty stack with a fixed environment, for a construct alone. */
+export function bareStack(): { app: App; stack: Stack } {
+  const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Bare', { env: { account: '123456789012', region: 'eu-west-1' } });
+  return { app, stack };
+}
+
+/**
+ * A CloudFormation value as text: Fn::Join parts concatenated, refs and attributes as `<LogicalId>` with
+ * the CDK's 8-character hash suffix removed, objects as their values.
+ */
+export function flat(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(flat).join(' ');
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const id = (s: unknown) => `<${String(s).replace(/[0-9A-F]{8}$/, '')}>`;
+    if ('Fn::Join' in o) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
+    if ('Ref' in o) return id(o.Ref);
+    if ('Fn::GetAtt' in o) return id((o['Fn::GetAtt'] as string[])[0]);
+    return Object.values(o).map(flat).join(' ');
+  }
+  return String(v);
+}
+
+/** One IAM statement with its actions and resources sorted and flattened, for exact comparisons. */
+export interface FlatStatement {
+  readonly effect: string;
+  readonly actions: string[];
+  readonly resources: string[];
+  /** The condition as `<operator> <key>=<values>` lines, or '' without one. */
+  readonly condition: string;
+}
+
+/** Statements of the one policy (`AWS::IAM::Policy` or `AWS::IAM::ManagedPolicy`) whose id starts with `prefix`. */
+export function policyStatementsOf(t: Template, prefix: string): FlatStatement[] {
+  const policies = {
+    ...resourcesOf(t, 'AWS::IAM::Policy'),
+    ...resourcesOf(t, 'AWS::IAM::ManagedPolicy'),
+  };
+  const found = Object.entries(policies).filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1) throw new Error(`expected one policy ${prefix}*, found ${found.map(([id]) => id)}`);
+  const doc = found[0]?.[1].Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
+  return doc.Statement.map((s) => ({
+    effect: String(s.Effect),
+    actions: [s.Action].flat().map(String).sort(),
+    resources: [s.Resource].flat().map(flat).sort(),
+    condition: Object.entries((s.Condition ?? {}) as Record<string, Record<string, unknown>>)
+      .flatMap(([op, kv]) =>
+        Object.entries(kv).map(([k, v]) => `${op} ${k}=${[v].flat().map(flat).join(',')}`),
+      )
+      .join('\n'),
+  }));
 }

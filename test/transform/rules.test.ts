@@ -137,7 +137,7 @@ describe('parseTransformConfig', () => {
 
   it('rejects text that is not JSON', () => {
     expect(() => parseTransformConfig('{not json', 'SETTINGS')).toThrow(
-      /SETTINGS: not valid JSON \(received \{not json\)/,
+      /SETTINGS: not valid JSON: .* \(received "\{not json"\)/,
     );
   });
 });

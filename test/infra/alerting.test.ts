@@ -1,60 +1,55 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import { Alerting } from '../../lib/alerting';
+import { LogLake } from '../../lib/log-lake';
 import type { AlertsConfig } from '../../src/alerts/config';
 import { decodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
-import { template as stackTemplate } from '../infra/helpers';
+import { TRANSFORM_METRICS } from '../../src/metrics';
+import { flat, policyStatementsOf, template as stackTemplate } from './helpers';
 
-/** A stack holding only the Alerting construct, with the lake parts it needs imported by name. */
+/**
+ * A stack of its own holding a lake without alerting and an Alerting construct built on it, as a user
+ * composing their own alerting would; cdk-nag runs on it.
+ */
 function synth(alerts: AlertsConfig = resolveConfig({}).alerts): { template: Template; stack: Stack } {
-  const app = new App();
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
   const stack = new Stack(app, 'AlertingTest', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
-  const bucket = (id: string, name: string) => s3.Bucket.fromBucketName(stack, id, name);
-  const streams = (['logs', 'audit'] as const).map((name) => ({
-    name,
-    deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, `${name}Stream`, `lake-${name}`),
-    transform: lambda.Function.fromFunctionArn(
-      stack,
-      `${name}Transform`,
-      `arn:aws:lambda:eu-west-1:123456789012:function:lake-${name}-transform`,
-    ),
-    bucket: bucket(`${name}Bucket`, `lake-${name}-bucket`),
-  }));
-  new Alerting(stack, 'Alerting', {
-    alerts,
-    encryptionKey: key,
-    lake: {
-      workGroupName: 'loglake',
-      resultsBucket: bucket('Results', 'lake-results'),
-      resultsPrefix: 'athena/',
-      databaseName: 'loglake',
-      tables: { logs: 'logs', audit: 'audit' },
-    },
-    streams,
-    lockedCategories: ['security', 'audit'],
-    logRetentionDays: logs.RetentionDays.ONE_MONTH,
-    enableBucketEvents: false,
-  });
+  const lake = new LogLake(stack, 'Lake', { config: { name: 'lake', alerts: { enabled: false } } });
+  new Alerting(stack, 'Alerting', { lake, alerts, logRetentionDays: 30 });
   app.synth();
   return { template: Template.fromStack(stack), stack };
+}
+
+type Json = Record<string, unknown>;
+
+/** The alarm Lambda (the lake's transforms are in the same stack). */
+function alarmFunction(t: Template): Json {
+  const [fn] = Object.entries(t.findResources('AWS::Lambda::Function')).filter(([id]) =>
+    id.startsWith('AlertingFunction'),
+  );
+  if (!fn) throw new Error('no alarm function');
+  return fn[1].Properties as Json;
+}
+
+const alarmStatements = (t: Template) => policyStatementsOf(t, 'AlertingFunctionRoleDefaultPolicy');
+
+/** Properties of the one resource whose logical id starts with `prefix`. */
+function propertiesOf(t: Template, type: string, prefix: string): Json {
+  const found = Object.entries(t.findResources(type)).find(([id]) => id.startsWith(prefix));
+  if (!found) throw new Error(`no ${type} ${prefix}`);
+  return found[1].Properties as Json;
 }
 
 describe('Alerting', () => {
   let template: Template;
   beforeAll(() => {
     ({ template } = synth());
-  }, 120_000);
+  }, 300_000);
 
   it('creates one KMS-encrypted topic per severity, TLS only', () => {
     template.resourceCountIs('AWS::SNS::Topic', 4);
@@ -65,27 +60,33 @@ describe('Alerting', () => {
     template.resourceCountIs('AWS::SNS::TopicPolicy', 4);
   });
 
-  it('keeps rule state in a KMS-encrypted table with point-in-time recovery and TTL', () => {
+  it('keeps rule state in a table encrypted with the lake key, with point-in-time recovery and TTL', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
       BillingMode: 'PAY_PER_REQUEST',
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LakeKey'), 'Arn'] },
+      },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
   });
 
   it('runs the alarm Lambda on Node 24 arm64 with an explicit log group and a dead-letter queue', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
+    expect(alarmFunction(template)).toMatchObject({
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
-      LoggingConfig: { LogGroup: Match.anyValue() },
-      DeadLetterConfig: { TargetArn: Match.anyValue() },
-      KmsKeyArn: Match.anyValue(),
+      LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/^AlertingFunctionLogGroup/) } },
+      DeadLetterConfig: {
+        TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^AlertingDeadLetterQueue/), 'Arn'] },
+      },
+      KmsKeyArn: { 'Fn::GetAtt': [expect.stringMatching(/^LakeKey/), 'Arn'] },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', {
       RetentionInDays: 30,
@@ -94,9 +95,8 @@ describe('Alerting', () => {
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 2 });
   });
 
-  it('passes the rules, tables and topics to the function in its environment', () => {
-    const fns = template.findResources('AWS::Lambda::Function');
-    const vars = Object.values(fns)[0]?.Properties.Environment.Variables as Record<string, unknown>;
+  it('passes the rules, tables, buckets and topics of the lake to the function in its environment', () => {
+    const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
     const settings = decodeAlarmSettings(vars[ALARM_ENV.settings] as string);
     expect(Object.keys(settings.rules).sort()).toEqual([
       'error-rate',
@@ -105,10 +105,14 @@ describe('Alerting', () => {
       'volume-anomaly',
     ]);
     expect(settings.lockedCategories).toEqual(['security', 'audit']);
-    expect(vars[ALARM_ENV.workgroup]).toBe('loglake');
-    expect(vars[ALARM_ENV.database]).toBe('loglake');
+    expect(vars[ALARM_ENV.workgroup]).toBe('lake');
+    expect(vars[ALARM_ENV.database]).toBe('lake');
     expect(vars[ALARM_ENV.searchTarget]).toBe('--athena --stack AlertingTest');
-    expect(JSON.stringify(vars[ALARM_ENV.topics])).toContain('CriticalTopic');
+    expect(flat(vars[ALARM_ENV.tables])).toBe('{"logs":"logs","audit":"audit"}');
+    expect(flat(vars[ALARM_ENV.buckets])).toBe(
+      '{"<LakeStorageLogsBucket>":"logs","<LakeStorageAuditBucket>":"audit"}',
+    );
+    expect(flat(vars[ALARM_ENV.topics])).toContain('"critical":"<AlertingCriticalTopic>"');
   });
 
   it('invokes the function on the configured schedule with retries and a dead-letter queue', () => {
@@ -124,7 +128,7 @@ describe('Alerting', () => {
     });
   });
 
-  it('routes pipeline alarm state changes and new error objects to the function', () => {
+  it('routes pipeline alarm state changes and new error objects of the lake’s buckets to the function', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.cloudwatch'],
@@ -132,16 +136,17 @@ describe('Alerting', () => {
         resources: Match.anyValue(),
       },
     });
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.s3'],
-        'detail-type': ['Object Created'],
-        detail: {
-          bucket: { name: ['lake-logs-bucket', 'lake-audit-bucket'] },
-          object: { key: [{ prefix: 'errors/' }] },
-        },
-      },
-    });
+    const rules = Object.values(
+      template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { source: ['aws.s3'] } } }),
+    ).map((r) => r.Properties as Json);
+    expect(rules.map((r) => flat(r.EventPattern))).toEqual([
+      'aws.s3 Object Created <LakeStorageLogsBucket> <LakeStorageAuditBucket> errors/',
+    ]);
+    for (const bucket of ['LakeStorageLogsBucket', 'LakeStorageAuditBucket']) {
+      expect(propertiesOf(template, 'AWS::S3::Bucket', bucket).NotificationConfiguration, bucket).toEqual({
+        EventBridgeConfiguration: { EventBridgeEnabled: true },
+      });
+    }
   });
 
   it('alarms on Firehose delivery, throttling and freshness and on transform errors, throttles and failed records, per stream', () => {
@@ -156,22 +161,36 @@ describe('Alerting', () => {
     expect(metric('AWS/Firehose', 'DeliveryToS3.DataFreshness')).toBe(2);
     expect(metric('AWS/Lambda', 'Throttles')).toBe(2);
     expect(metric('LogLake', 'Records')).toBe(2);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'LogLake',
-      MetricName: 'Records',
-      Dimensions: Match.arrayWith([
-        { Name: 'Result', Value: 'ProcessingFailed' },
-        { Name: 'Stream', Value: 'audit' },
-      ]),
-    });
     // Two transform functions plus the alarm Lambda itself.
     expect(metric('AWS/Lambda', 'Errors')).toBe(3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [
+        { Name: 'DeliveryStreamName', Value: { Ref: Match.stringLikeRegexp('^LakeIngestLogsStream') } },
+      ],
+      Statistic: 'Maximum',
       Threshold: 900,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
     });
+  });
+
+  it('watches the ProcessingFailed records under the names the transform handler emits', () => {
+    // The literal names pin the contract; TRANSFORM_METRICS is what both sides import.
+    expect(TRANSFORM_METRICS).toMatchObject({ namespace: 'LogLake', service: 'loglake-transform' });
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm', {
+        Properties: { Namespace: TRANSFORM_METRICS.namespace, MetricName: TRANSFORM_METRICS.names.records },
+      }),
+    ).map((r) => r.Properties as { Dimensions: { Name: string; Value: string }[]; Statistic: string });
+    expect(alarms.map((a) => a.Dimensions.map((d) => `${d.Name}=${d.Value}`).sort())).toEqual(
+      ['logs', 'audit'].map((stream) => [
+        'Result=ProcessingFailed',
+        `Stream=${stream}`,
+        'service=loglake-transform',
+      ]),
+    );
+    expect(alarms.map((a) => a.Statistic)).toEqual(['Sum', 'Sum']);
   });
 
   it('sends the alarm Lambda’s own failures straight to SNS', () => {
@@ -182,14 +201,58 @@ describe('Alerting', () => {
     });
   });
 
-  it('grants Athena only on the workgroup and S3 reads only under the data prefix', () => {
-    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
-    expect(policies).toContain('athena:StartQueryExecution');
-    expect(policies).toContain(':workgroup/loglake');
-    expect(policies).toContain('lake-logs-bucket/logs/*');
-    expect(policies).not.toContain('lake-logs-bucket/*"');
-    expect(policies).not.toContain('lake-logs-bucket/errors');
-    expect(policies).toContain('sns:Publish');
+  it('queries through the main workgroup only, reading category prefixes and the main results prefix', () => {
+    const statements = alarmStatements(template);
+    const athena = statements.filter((s) => s.actions.some((a) => a.startsWith('athena:')));
+    expect(athena.map((s) => s.resources)).toEqual([[expect.stringMatching(/:workgroup\/lake$/)]]);
+    const objectReads = statements
+      .filter((s) => s.actions.includes('s3:GetObject'))
+      .flatMap((s) => s.resources);
+    expect(objectReads.sort()).toEqual(
+      [
+        '<LakeStorageQueryResultsBucket>/main/*',
+        ...['security', 'audit'].map((c) => `<LakeStorageAuditBucket>/logs/category=${c}/*`),
+        ...['debug', 'runtime', 'framework', 'errors', 'api_access', 'security', 'audit'].map(
+          (c) => `<LakeStorageLogsBucket>/logs/category=${c}/*`,
+        ),
+      ].sort(),
+    );
+    expect(JSON.stringify(statements)).not.toContain('/errors/');
+    const glue = statements.find((s) => s.actions.some((a) => a.startsWith('glue:')));
+    expect(glue?.actions.sort()).toEqual([
+      'glue:GetDatabase',
+      'glue:GetPartition',
+      'glue:GetPartitions',
+      'glue:GetTable',
+      'glue:GetTables',
+    ]);
+    expect(glue?.resources.map((r) => r.replace(/^.*:glue:.*?:.*?:/, '')).sort()).toEqual([
+      'catalog',
+      'database/lake',
+      'table/lake/audit',
+      'table/lake/logs',
+    ]);
+    const viaS3 = statements.find(
+      (s) => s.condition === 'StringEquals kms:ViaService=s3.eu-west-1.amazonaws.com',
+    );
+    expect(viaS3?.actions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it('writes only its state table and publishes only to its topics', () => {
+    const statements = alarmStatements(template);
+    const writes = statements.filter((s) =>
+      s.actions.some((a) => /^(dynamodb:(Put|Update|Delete|BatchWrite)|sns:Publish|s3:PutObject)/.test(a)),
+    );
+    expect(writes.flatMap((s) => s.resources).sort()).toEqual(
+      [
+        '<AlertingStateTable>',
+        '<AlertingCriticalTopic>',
+        '<AlertingHighTopic>',
+        '<AlertingMediumTopic>',
+        '<AlertingLowTopic>',
+        '<LakeStorageQueryResultsBucket>/main/*',
+      ].sort(),
+    );
   });
 
   it('draws a dashboard of the pipeline', () => {

@@ -4,6 +4,7 @@
  * a new wildcard nobody reviewed still fails synth.
  */
 import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
@@ -20,4 +21,22 @@ export function wildcardAction(action: string): string {
 /** `AwsSolutions-IAM5[Resource::<arn as cdk-nag prints it>]` for an ARN that may hold tokens. */
 export function wildcardResource(scope: IConstruct, arn: string): string {
   return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(arn))}]`;
+}
+
+/**
+ * Acknowledge, one by one, the wildcard resources (`…/*`) the grants put into policies, with one reason.
+ * Only resources of these grants are covered: a wildcard added by anything else still fails synth.
+ */
+export function acknowledgeGrantWildcards(
+  scope: IConstruct,
+  reason: string,
+  ...grants: ReadonlyArray<iam.Grant>
+): void {
+  const arns = grants.flatMap((g) =>
+    g.principalStatements.flatMap((s) => (s.effect === iam.Effect.ALLOW ? s.resources : [])),
+  );
+  const ids = [
+    ...new Set(arns.filter((arn) => arn.endsWith('*')).map((arn) => wildcardResource(scope, arn))),
+  ];
+  if (ids.length > 0) acknowledge(scope, reason, ...ids);
 }

@@ -1,0 +1,268 @@
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ALARM_ENV } from '../../lambdas/alarm/constants';
+import { type AlertsConfig, type PipelineAlarm, SEVERITIES, type Severity } from '../../src/alerts/config';
+import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
+import { pascalCase } from '../../src/outputs';
+import { CATEGORIES, type StreamName } from '../../src/schema';
+import { LogLakeFunction, type LogRetentionDays } from '../function';
+import type { ILogLake } from '../log-lake';
+import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from '../private/nag';
+import { createDashboard } from './dashboard';
+import { createPipelineAlarms } from './pipeline-alarms';
+import { subscribe } from './subscriptions';
+import { createAlarmTriggers } from './triggers';
+
+export interface AlertingProps {
+  /** The lake to watch: its streams' metrics, its buckets' error output, its tables through Athena. */
+  readonly lake: ILogLake;
+  /** The `alerts` slice of the config: rules, schedule, pipeline alarms, subscriptions. */
+  readonly alerts: AlertsConfig;
+  /**
+   * Encrypts the state table, the dead-letter queue and the function's logs and environment.
+   * @default the lake's key
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Days the alarm Lambda's own log group keeps events. */
+  readonly logRetentionDays: LogRetentionDays;
+  /**
+   * Appended to the `loglake search` command in alert messages.
+   * @default `--athena --stack <this stack's name>`
+   */
+  readonly searchTarget?: string;
+  /**
+   * Turn on EventBridge notifications on the stream buckets so new error objects reach the alarm
+   * Lambda. Off only when the buckets' notifications are managed elsewhere (then enable them there).
+   * @default true
+   */
+  readonly enableBucketEvents?: boolean;
+  /**
+   * Removal policy of the state table.
+   * @default RemovalPolicy.DESTROY: state rebuilds itself within one evaluation
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Alerting for a log lake: rules over the logs on a schedule, the pipeline's own alarms, SNS by severity.
+ *
+ * - One KMS-encrypted SNS topic per severity; subscriptions escalate (a `high` subscription also gets
+ *   `critical`).
+ * - An EventBridge schedule invokes the alarm Lambda, which runs the rules on Athena, keeps their state
+ *   in DynamoDB and publishes alerts.
+ * - CloudWatch alarms on Firehose (delivery, throttling, freshness) and the transform (errors, throttles,
+ *   ProcessingFailed records) reach the same Lambda through EventBridge and leave in the same message
+ *   shape; new objects under the error prefix arrive as S3 events and feed the `error_output` rules.
+ * - The alarm Lambda's own errors alarm straight to SNS: it cannot report its own failure.
+ * - A CloudWatch dashboard of the pipeline.
+ */
+export class Alerting extends Construct {
+  readonly topics: Readonly<Record<Severity, sns.Topic>>;
+  /** Encrypts the topics. */
+  readonly topicKey: kms.Key;
+  readonly table: dynamodb.Table;
+  readonly function: lambda.IFunction;
+  readonly schedule: events.Rule;
+  readonly deadLetterQueue: sqs.Queue;
+  /** The pipeline's CloudWatch alarms, by kind and stream. */
+  readonly alarms: ReadonlyArray<{ readonly kind: PipelineAlarm; readonly alarm: cloudwatch.Alarm }>;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: AlertingProps) {
+    super(scope, id);
+    const { alerts, lake } = props;
+    const key = props.encryptionKey ?? lake.key;
+    const streamBuckets = (
+      Object.entries(lake.dataBuckets) as [StreamName, s3.IBucket | undefined][]
+    ).flatMap(([stream, bucket]) => (bucket ? [{ stream, bucket }] : []));
+    const streams = streamBuckets.map((s) => s.stream);
+    const buckets = streamBuckets.map((s) => s.bucket);
+    const lockedCategories = CATEGORIES.filter((c) => lake.placement[c] !== 'logs');
+    const stack = Stack.of(this);
+
+    // The topics have a key of their own: CloudWatch must be allowed to use it (the alarm Lambda's own
+    // alarm publishes directly), and that grant has no business on the key of the log data.
+    this.topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'loglake alert topics',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.topicKey.grant(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
+    this.topics = Object.fromEntries(
+      SEVERITIES.map((s) => [
+        s,
+        new sns.Topic(this, `${pascalCase(s)}Topic`, {
+          displayName: `loglake ${s} alerts`,
+          masterKey: this.topicKey,
+          enforceSSL: true,
+        }),
+      ]),
+    ) as Record<Severity, sns.Topic>;
+    for (const subscription of alerts.subscriptions) subscribe(this, this.topics, subscription);
+
+    this.table = new dynamodb.Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    Validations.of(this.table).acknowledge({
+      id: 'NIST.800.53.R5-DynamoDBInBackupPlan',
+      reason:
+        'Point-in-time recovery is on; the table holds only alert state and recent arrivals, which rebuild themselves within one evaluation window.',
+    });
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    // Pipeline alarms first: their names go into the function's environment.
+    const pipelineAlarms = alerts.pipeline.enabled
+      ? createPipelineAlarms(this, alerts.pipeline, lake, streams)
+      : [];
+    const alarmInfo = Object.fromEntries(
+      pipelineAlarms.map(({ alarm, severity, description }) => [alarm.alarmName, { severity, description }]),
+    );
+
+    const fn = this.createFunction(props, key, {
+      [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(alerts, lockedCategories)),
+      [ALARM_ENV.table]: this.table.tableName,
+      [ALARM_ENV.topics]: stack.toJsonString(
+        Object.fromEntries(SEVERITIES.map((s) => [s, this.topics[s].topicArn])),
+      ),
+      [ALARM_ENV.workgroup]: lake.workGroupName,
+      [ALARM_ENV.database]: lake.databaseName,
+      // Tables are named after their streams.
+      [ALARM_ENV.tables]: stack.toJsonString(Object.fromEntries(streams.map((s) => [s, s]))),
+      [ALARM_ENV.buckets]: stack.toJsonString(
+        Object.fromEntries(streamBuckets.map((s) => [s.bucket.bucketName, s.stream])),
+      ),
+      [ALARM_ENV.pipelineAlarms]: stack.toJsonString(alarmInfo),
+      [ALARM_ENV.searchTarget]: props.searchTarget ?? `--athena --stack ${stack.stackName}`,
+    });
+    this.function = fn;
+    this.grantLambda(fn, lake);
+
+    this.schedule = createAlarmTriggers(this, {
+      target: fn,
+      deadLetterQueue: this.deadLetterQueue,
+      scheduleMinutes: alerts.scheduleMinutes,
+      alarms: pipelineAlarms.map((a) => a.alarm),
+      buckets,
+      enableBucketEvents: props.enableBucketEvents ?? true,
+    });
+
+    // The alarm Lambda cannot report its own failures: this alarm goes straight to SNS.
+    const selfAlarm = new cloudwatch.Alarm(this, 'AlertingErrorsAlarm', {
+      alarmDescription: 'The loglake alarm Lambda failed (rules may not be evaluated)',
+      metric: fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'Events the loglake alarm Lambda could not handle are in its dead-letter queue',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const selfTopic = new cwActions.SnsAction(this.topics[alerts.pipeline.severities.alertingErrors]);
+    for (const a of [selfAlarm, dlqAlarm]) {
+      a.addAlarmAction(selfTopic);
+      a.addOkAction(selfTopic);
+    }
+
+    this.alarms = [
+      ...pipelineAlarms.map(({ kind, alarm }) => ({ kind, alarm })),
+      { kind: 'alertingErrors' as const, alarm: selfAlarm },
+      { kind: 'alertingErrors' as const, alarm: dlqAlarm },
+    ];
+    this.dashboard = createDashboard(this, {
+      metrics: lake,
+      streams,
+      alarmFunction: fn,
+      freshnessThresholdSeconds: alerts.pipeline.freshnessThresholdSeconds,
+      alarms: this.alarms.map((a) => a.alarm),
+    });
+  }
+
+  private createFunction(
+    props: AlertingProps,
+    key: kms.IKey,
+    environment: Record<string, string>,
+  ): lambda.Function {
+    const fn = new LogLakeFunction(this, 'Function', {
+      entry: 'lambdas/alarm/index.ts',
+      description: 'loglake alarm Lambda: scheduled rules, pipeline alarms, error objects to SNS',
+      logRetentionDays: props.logRetentionDays,
+      encryptionKey: key,
+      environment,
+      memorySize: 512,
+      // Athena queries of a dozen rules in a row; well under the EventBridge retry window.
+      timeout: Duration.minutes(5),
+      // EventBridge invokes asynchronously: two retries, then the event is parked in the dead-letter queue.
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 2,
+    });
+    // The function grants itself sqs:SendMessage; the queue's grant adds the use of its KMS key.
+    this.deadLetterQueue.grantSendMessages(fn);
+    acknowledge(
+      fn,
+      'The alarm Lambda calls only regional AWS APIs (Athena, Glue, S3 query results, DynamoDB, SNS, KMS); a VPC would add NAT or endpoint cost and no data path.',
+      'NIST.800.53.R5-LambdaInsideVPC',
+    );
+    acknowledge(
+      fn,
+      'Invoked only by its schedule and a few EventBridge rules; concurrent evaluations of one slot lose a conditional write and stop, and reserving concurrency takes from the account’s unreserved pool (10 on new accounts), which can fail the deploy.',
+      'NIST.800.53.R5-LambdaConcurrency',
+    );
+    return fn;
+  }
+
+  /**
+   * Least privilege: query through the lake's main workgroup (reading its tables and category prefixes,
+   * never the raw error output), keep state in the table, publish to the topics.
+   */
+  private grantLambda(fn: lambda.Function, lake: ILogLake): void {
+    const role = fn.role;
+    if (!role) throw new Error('alarm Lambda has no role');
+    this.table.grantReadWriteData(fn);
+    for (const t of Object.values(this.topics)) t.grantPublish(fn);
+    const query = lake.grantQuery(fn);
+    acknowledgeGrantWildcards(
+      role,
+      'Athena reads every partition file under the category prefixes and writes its results under the workgroup prefix; nothing else in the buckets (errors/ holds raw data) is granted.',
+      query,
+    );
+    acknowledge(
+      role,
+      'The CDK grants use these action families on two keys only: the lake key (state table, dead-letter queue) and the topic key (publishing).',
+      wildcardAction('kms:GenerateDataKey*'),
+      wildcardAction('kms:ReEncrypt*'),
+    );
+  }
+}

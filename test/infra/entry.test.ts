@@ -1,0 +1,73 @@
+/**
+ * The construct library's entry point (`loglake/constructs` → lib/index.ts): it imports, it exports what
+ * users compose with, and nothing from lib/private.
+ */
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers';
+
+describe('lib/index.ts', () => {
+  it('exports exactly the public runtime members', async () => {
+    const entry = await import('../../lib/index');
+
+    expect(Object.keys(entry).sort()).toEqual(
+      [
+        // constructs
+        'Alerting',
+        'LogLake',
+        'LogLakeAccess',
+        'LogLakeCatalog',
+        'LogLakeFunction',
+        'LogLakeIngest',
+        'LogLakeQuery',
+        'LogLakeStack',
+        'LogLakeStorage',
+        // configuration
+        'APP_CONTEXT_KEYS',
+        'CONFIG_CONTEXT_KEY',
+        'ConfigError',
+        'DEFAULT_CONFIG',
+        'DEPLOYMENT_TARGETS',
+        'appContextFromNode',
+        'configFromContext',
+        'resolveConfig',
+        // the record contract and the names shared with the deployed pipeline
+        'CATEGORIES',
+        'DATA_OUTPUT_PREFIX',
+        'ERROR_OUTPUT_PREFIX',
+        'NAMED_QUERIES',
+        'PERSONAS',
+        'PROCESSING_FAILED',
+        'STACK_OUTPUTS',
+        'STREAMS',
+        'TRANSFORM_METRICS',
+        'alertTopicOutput',
+        'bucketOutput',
+        'personaRoleOutput',
+        'personaWorkGroupOutput',
+        'streamOutput',
+        'tableOutput',
+      ].sort(),
+    );
+  });
+
+  it('exports working constructs and config functions', async () => {
+    const { LogLake, resolveConfig, STACK_OUTPUTS } = await import('../../lib/index');
+
+    expect(typeof LogLake.prototype.grantQuery).toBe('function');
+    expect(resolveConfig({ name: 'mine' }).name).toBe('mine');
+    expect(STACK_OUTPUTS.logsStream).toBe('LogsStreamName');
+  });
+
+  it('re-exports nothing from lib/private', async () => {
+    const entry = (await import('../../lib/index')) as Record<string, unknown>;
+    const privateModules = readdirSync(path.join(ROOT, 'lib/private')).filter((f) => f.endsWith('.ts'));
+
+    for (const file of privateModules) {
+      const helpers = (await import(path.join(ROOT, 'lib/private', file))) as Record<string, unknown>;
+      const leaked = Object.entries(helpers).filter(([name, value]) => entry[name] === value);
+      expect(leaked.map(([name]) => `${file}: ${name}`)).toEqual([]);
+    }
+  });
+});
