@@ -44,6 +44,8 @@ export interface BuiltQuery {
   readonly params: readonly string[];
   /** Result columns in order, with how to decode each. */
   readonly columns: readonly ResultColumn[];
+  /** The query it was built from: the access audit records its kind and filter. @default none (hand-written SQL) */
+  readonly source?: LogQuery;
 }
 
 interface SqlDialect {
@@ -79,7 +81,8 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
 export function buildQuery(query: LogQuery, options: BuildOptions): BuiltQuery {
   validateQuery(query);
   if (options.tables.length === 0) throw new Error('buildQuery: no table to read');
-  return query.kind === 'search' ? buildSearch(query, options) : buildAggregate(query, options);
+  const built = query.kind === 'search' ? buildSearch(query, options) : buildAggregate(query, options);
+  return { ...built, source: query };
 }
 
 function buildSearch(query: SearchQuery, options: BuildOptions): BuiltQuery {

@@ -4,6 +4,7 @@
  */
 import { join, resolve, sep } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { auditedPages } from '../audit/access';
 import { InputError } from '../errors';
 import { DATA_PREFIX, PARTITION_COLUMNS, RECORD_COLUMNS } from '../schema';
 import type { BuiltQuery } from './build';
@@ -125,8 +126,15 @@ export class LocalLakeReader {
     return rows;
   }
 
-  /** Rows in chunks, for exports larger than memory. */
-  async *stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
+  /**
+   * Rows in chunks, for exports larger than memory. Inside an access scope (the CLI) the read is
+   * recorded in the lake's `audit` category when the rows end (`src/audit/access.ts`).
+   */
+  stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
+    return auditedPages(built, { engine: 'duckdb', dataDir: this.dataDir }, this.rows(built));
+  }
+
+  private async *rows(built: BuiltQuery): AsyncIterable<RawRow[]> {
     if (this.empty) await this.refresh();
     let started = false;
     try {
