@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { backoffDelay } from '../backoff';
 import type { LogLakeConfig } from '../config';
 import { lockedCategories } from '../config';
 import { DeliveryError } from '../errors';
@@ -32,6 +33,9 @@ import {
   type StateStore,
   type StoredRuleState,
 } from './run';
+
+/** Webhook retries: a receiver that is restarting gets about a second and a half (3 attempts). */
+const WEBHOOK_BACKOFF = { baseMs: 500, capMs: 5_000 } as const;
 
 /** Where alerts of the local pipeline are appended, one JSON alert per line. */
 export const ALERTS_FILE = 'alerts.jsonl';
@@ -172,7 +176,7 @@ export class LocalNotifier implements Notifier {
     const attempts = this.options.attempts ?? 3;
     let last = '';
     for (let i = 0; i < attempts; i++) {
-      if (i > 0) await sleep(250 * 2 ** i);
+      if (i > 0) await sleep(backoffDelay(i, WEBHOOK_BACKOFF));
       try {
         const res = await doFetch(url, {
           method: 'POST',

@@ -1,7 +1,7 @@
 /** `loglake local`: the Firehose-compatible endpoint and delivery pipeline on this machine. */
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
-import type { LogLakeConfig } from '../config';
+import { type Command, InvalidArgumentError } from 'commander';
+import { configSchema, DEFAULT_CONFIG, type LogLakeConfig } from '../config';
 import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
@@ -12,6 +12,22 @@ import { dataDirOf, intOption, loadConfig } from './options';
 
 /** Default port of the local endpoint. */
 export const DEFAULT_LOCAL_PORT = 4573;
+
+const processorBuffer = configSchema.shape.firehose.shape.processorBufferSizeMiB;
+
+/**
+ * `--buffer-mib`: what the config accepts for `firehose.processorBufferSizeMiB` (the Lambda processor
+ * buffer the local pipeline stands in for), fractions included.
+ */
+export function bufferMibOption(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !processorBuffer.safeParse(n).success) {
+    throw new InvalidArgumentError(
+      `expected a number of MiB from ${processorBuffer.minValue} to ${processorBuffer.maxValue} (as firehose.processorBufferSizeMiB in the config), e.g. 0.5`,
+    );
+  }
+  return n;
+}
 
 export interface LocalFlags {
   readonly port?: number;
@@ -93,8 +109,9 @@ export function registerLocalCommand(program: Command): void {
     )
     .option(
       '--buffer-mib <n>',
-      'deliver a buffer once it holds this many MiB (default 3, the Lambda processor buffer)',
-      intOption(1, 128),
+      `deliver a buffer once it holds this many MiB, ${processorBuffer.minValue}-${processorBuffer.maxValue} ` +
+        `(default: the config's firehose.processorBufferSizeMiB, ${DEFAULT_CONFIG.firehose.processorBufferSizeMiB})`,
+      bufferMibOption,
     )
     .option('--config <file.json>', 'config override (same model as the CDK app)')
     .option(
@@ -141,7 +158,9 @@ export function registerLocalCommand(program: Command): void {
             .then(() => {
               const s = local.pipeline.stats;
               processIO.stderr(
-                `loglake local: stopped; ${s.recordsAccepted} records accepted, ${s.events} events delivered\n`,
+                `loglake local: stopped; ${s.recordsAccepted} records accepted, ${s.events} events delivered` +
+                  `${s.recordsRejected > 0 ? `, ${s.recordsRejected} records refused (spool write failed, none kept)` : ''}` +
+                  `${s.spoolFramesSkipped > 0 ? `, ${s.spoolFramesSkipped} damaged spool frame(s) skipped at start` : ''}\n`,
               );
               done();
             })

@@ -1,8 +1,17 @@
-/** `loglake send`: ship stdin lines to a delivery stream through the shipper. */
-import { createInterface } from 'node:readline';
+/**
+ * `loglake send`: ship stdin lines to a delivery stream through the shipper.
+ *
+ * Every line read is accounted for: delivered, or dropped with a reason, and the counts are printed on
+ * exit (exit code 1 when anything was dropped). SIGINT/SIGTERM stop reading and deliver what was read
+ * (`tail -F app.log | loglake send`, then Ctrl-C); a second signal gives up on what is still undelivered.
+ * Failed sends are reported as they happen, with what went wrong (`cannot connect to …: ECONNREFUSED`).
+ */
+import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import { firehoseClientConfig } from '../producer/client-config';
-import { Shipper, type ShipperCounters } from '../producer/shipper';
+import { describeCallError } from '../producer/put-batch';
+import { type DropReason, Shipper, type ShipperCounters } from '../producer/shipper';
+import { cliEnv } from './env';
 import { type CliIO, processIO } from './io';
 import { intOption } from './options';
 
@@ -11,32 +20,175 @@ export interface SendFlags {
   readonly endpoint?: string;
   readonly region?: string;
   readonly flushMs?: number;
+  /** Seconds to keep retrying at the end before dropping what is undelivered. */
+  readonly closeTimeout?: number;
 }
 
-/** Ship every line of `input`; resolves with the shipper's counters. */
+/** What `sendLines` did: the shipper's counters and the lines it read. */
+export interface SendReport extends ShipperCounters {
+  /** Non-empty lines read from the input. */
+  readonly linesRead: number;
+}
+
+/** Stop signals for `sendLines`: `stop` ends reading (deliver what was read), `abandon` gives up on it. */
+export interface SendSignals {
+  readonly stop?: AbortSignal;
+  readonly abandon?: AbortSignal;
+}
+
+/** Default of `--close-timeout`, seconds. */
+export const DEFAULT_CLOSE_TIMEOUT_SECONDS = 30;
+/** A failure that keeps repeating is reported again after this long, not on every retry. */
+const REPEAT_REPORT_MS = 5_000;
+
+/**
+ * Ship every line of `input` until it ends or `signals.stop` aborts; resolves with the counts once
+ * everything read is delivered or dropped (and said so on `io.stderr`).
+ */
 export async function sendLines(
   input: NodeJS.ReadableStream,
   flags: SendFlags,
   io: CliIO = processIO,
-): Promise<ShipperCounters> {
+  signals: SendSignals = {},
+): Promise<SendReport> {
+  const target = flags.endpoint ?? `Firehose (${flags.region ?? cliEnv.region ?? 'the SDK default region'})`;
+  const dropErrors = new Map<DropReason, string>();
+  const reported = new Map<string, { at: number; retries: number }>();
+  let lastFailure: string | undefined;
   const shipper = new Shipper({
     streamName: flags.stream,
     clientConfig: firehoseClientConfig(flags, '--endpoint'),
     flushIntervalMs: flags.flushMs ?? 1_000,
-    onDrop: (lines, reason, error) =>
+    onRetry: ({ lines, attempt, delayMs, error }) => {
+      const what = describeCallError(error, target);
+      lastFailure = what;
+      const seen = reported.get(what);
+      const now = Date.now();
+      if (seen && now - seen.at < REPEAT_REPORT_MS) {
+        seen.retries++;
+        return;
+      }
+      const since = seen ? ` (${seen.retries + 1} failed attempt(s) since the last report)` : '';
+      reported.set(what, { at: now, retries: 0 });
       io.stderr(
-        `loglake send: dropped ${lines} line(s): ${reason}${error instanceof Error ? ` (${error.message})` : ''}\n`,
-      ),
+        `loglake send: ${what}${since}; retrying ${lines} line(s) in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1})\n`,
+      );
+    },
+    onDrop: (lines, reason, error) => {
+      const why =
+        error !== undefined
+          ? describeCallError(error, target)
+          : reason === 'shutdown' && lastFailure
+            ? `last error: ${lastFailure}`
+            : '';
+      if (why && !dropErrors.has(reason)) dropErrors.set(reason, why);
+      io.stderr(`loglake send: dropped ${lines} line(s): ${reason}${why ? ` (${why})` : ''}\n`);
+    },
   });
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const line of lines) if (line.trim() !== '') await shipper.write(line);
-  const c = await shipper.close();
+  const linesRead = await readLines(input, (line) => shipper.write(line), signals.stop);
+  if (signals.stop?.aborted && !signals.abandon?.aborted) {
+    const waiting = shipper.counters.linesAccepted - shipper.counters.linesSent;
+    io.stderr(
+      `loglake send: stopping; delivering the ${waiting} line(s) read but not yet sent (signal again to drop them and exit)\n`,
+    );
+  }
+  const closeTimeoutMs = (flags.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_SECONDS) * 1000;
+  const c = await shipper.close(closeTimeoutMs, signals.abandon);
+  const report: SendReport = { ...c, linesRead };
+  io.stderr(`${summary(report, dropErrors)}\n`);
+  return report;
+}
+
+/** The exit summary: read, sent, retried, dropped by reason (with the first error behind each). */
+export function summary(c: SendReport, dropErrors: ReadonlyMap<DropReason, string> = new Map()): string {
   const dropped = Object.values(c.dropped).reduce((s, n) => s + n, 0);
-  io.stderr(
-    `loglake send: ${c.linesSent} line(s) in ${c.recordsSent} record(s), ${c.bytesSent} bytes (billed ${c.billedBytes}, ` +
-      `${c.bytesSent ? (c.billedBytes / c.bytesSent).toFixed(3) : '1.000'}x), ${c.retried} retried, ${dropped} dropped\n`,
+  const reasons = (Object.entries(c.dropped) as Array<[DropReason, number]>)
+    .filter(([, n]) => n > 0)
+    .map(([reason, n]) => `${reason} ${n}${dropErrors.has(reason) ? ` (${dropErrors.get(reason)})` : ''}`);
+  const ratio = c.bytesSent ? (c.billedBytes / c.bytesSent).toFixed(3) : '1.000';
+  return (
+    `loglake send: read ${c.linesRead} line(s); sent ${c.linesSent} line(s) in ${c.recordsSent} record(s), ${c.bytesSent} bytes ` +
+    `(billed ${c.billedBytes}, ${ratio}x); ${c.retried} record send(s) retried; dropped ${dropped}` +
+    `${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}`
   );
-  return c;
+}
+
+/** After a stop signal, what is already in the pipe is still read: until it is quiet this long… */
+const STOP_QUIET_MS = 100;
+/** …or this long at most, when the writer keeps writing. */
+const STOP_MAX_MS = 1_000;
+
+/**
+ * Feed every non-empty line of `input` to `write` (awaited: back-pressure) until the input ends or
+ * `stop` aborts. After `stop`, what is already in the pipe is still read (Ctrl-C on `tail -F | loglake
+ * send` ends tail too, and its last lines are in flight), then reading stops. A last line without its
+ * newline is still a line read. Resolves with the count.
+ */
+async function readLines(
+  input: NodeJS.ReadableStream,
+  write: (line: string) => Promise<void>,
+  stop: AbortSignal | undefined,
+): Promise<number> {
+  const decoder = new StringDecoder('utf8');
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    wake?.();
+    wake = undefined;
+  };
+  let ended = false;
+  const onEnd = () => {
+    ended = true;
+    poke();
+  };
+  input.on('readable', poke);
+  input.on('end', onEnd);
+  input.on('error', onEnd);
+  stop?.addEventListener('abort', poke, { once: true });
+  /** Resolves on new input, its end, a stop, or after `ms`; true when it timed out. */
+  const waitForInput = (ms?: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(() => resolve(true), ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+    });
+  let rest = '';
+  let count = 0;
+  const take = async (text: string) => {
+    for (const raw of text.split('\n')) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.trim() === '') continue;
+      count++;
+      await write(line);
+    }
+  };
+  let stopBy: number | undefined;
+  try {
+    for (;;) {
+      for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
+        const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+        const end = text.lastIndexOf('\n');
+        rest = text.slice(end + 1);
+        if (end >= 0) await take(text.slice(0, end));
+      }
+      if (ended) break;
+      if (stop?.aborted) {
+        stopBy ??= Date.now() + STOP_MAX_MS;
+        const left = stopBy - Date.now();
+        if (left <= 0 || (await waitForInput(Math.min(STOP_QUIET_MS, left)))) break;
+      } else {
+        await waitForInput();
+      }
+    }
+    await take(rest + decoder.end());
+  } finally {
+    input.off('readable', poke);
+    input.off('end', onEnd);
+    input.off('error', onEnd);
+    stop?.removeEventListener('abort', poke);
+  }
+  return count;
 }
 
 export function registerSendCommand(program: Command): void {
@@ -52,12 +204,43 @@ export function registerSendCommand(program: Command): void {
       intOption(10, 600_000),
       1_000,
     )
+    .option(
+      '--close-timeout <seconds>',
+      'at the end of input or on SIGINT/SIGTERM, keep retrying undelivered lines this long, then drop them',
+      intOption(0, 86_400),
+      DEFAULT_CLOSE_TIMEOUT_SECONDS,
+    )
     .addHelpText(
       'after',
-      '\nExample:\n  tail -F app.log | loglake send --stream logs --endpoint http://127.0.0.1:4573',
+      '\nExample:\n  tail -F app.log | loglake send --stream logs --endpoint http://127.0.0.1:4573\n\n' +
+        'Ctrl-C (SIGINT) or SIGTERM stops reading and delivers every line read; a second one drops what is\n' +
+        'still undelivered. The counts are printed on exit; the exit code is 1 if any line was dropped.',
     )
     .action(async (flags: SendFlags) => {
-      const c = await sendLines(process.stdin, flags);
-      if (Object.values(c.dropped).some((n) => n > 0)) process.exitCode = 1;
+      const stop = new AbortController();
+      const abandon = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (stop.signal.aborted) {
+          processIO.stderr(`loglake send: ${signal} again, dropping what is undelivered\n`);
+          abandon.abort();
+          return;
+        }
+        processIO.stderr(`loglake send: ${signal}, no more input\n`);
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const c = await sendLines(process.stdin, flags, processIO, {
+          stop: stop.signal,
+          abandon: abandon.signal,
+        });
+        if (Object.values(c.dropped).some((n) => n > 0)) process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        // stdin may still be open (the producer behind the pipe lives on); it must not keep us running.
+        process.stdin.destroy();
+      }
     });
 }

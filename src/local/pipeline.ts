@@ -2,6 +2,10 @@
  * The local delivery pipeline behind the Firehose-compatible endpoint, per stream:
  * spool (durable ack) → buffer by size and time → the transform (the Lambda's code) → Parquet in the lake.
  *
+ * `put` resolves once the request's records are durable in the spool and only then are they part of a
+ * buffer; a spool write that fails rejects with {@link SpoolWriteError} and keeps nothing (see `spool.ts`
+ * for the format and for what happens to a group commit that fails).
+ *
  * Deliveries run one at a time in arrival order. A failed delivery (disk full, DuckDB error) keeps the
  * segment and is retried with backoff: an acknowledged record is never dropped. When more than
  * `maxPendingBytes` wait for delivery, `put` refuses with {@link ThrottledError}, which the endpoint turns
@@ -9,11 +13,21 @@
  */
 import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { type BackoffPolicy, backoffDelay, sleep } from '../backoff';
 import { IntegrityLog } from '../compliance/integrity';
 import { LogLakeError } from '../errors';
 import { STREAMS, type StreamName } from '../schema';
 import { dataDirPaths, lockDataDir } from './datadir';
-import { fsyncDir, recoverSegments, removeSegment, type Segment, SegmentWriter } from './spool';
+import {
+  fsyncDir,
+  nodeSpoolIo,
+  recoverSegments,
+  removeSegment,
+  type Segment,
+  SegmentWriter,
+  type SpoolIo,
+  SpoolWriteError,
+} from './spool';
 import { type Compression, type DeliveryReport, LakeWriter, type TransformedRecord } from './writer';
 
 /** One input record of the transform (Firehose's Lambda event record). */
@@ -39,8 +53,15 @@ export interface PipelineOptions {
   readonly compression?: Compression;
   /** Called after every delivery. */
   readonly onDelivery?: (stream: StreamName, segment: string, report: DeliveryReport) => void;
-  /** Called with problems the pipeline recovers from (a failed delivery it will retry). @default stderr */
+  /**
+   * Called with problems the pipeline recovers from (a failed delivery it will retry, a failed spool
+   * write, damaged spool frames skipped on recovery). @default stderr
+   */
   readonly onWarning?: (message: string) => void;
+  /** Backoff between delivery attempts (full jitter). @default 400 ms doubling to 30 s */
+  readonly deliveryBackoff?: Pick<BackoffPolicy, 'baseMs' | 'capMs'>;
+  /** File operations of the spool; a seam for fault-injection tests. @default the real file system */
+  readonly spoolIo?: SpoolIo;
 }
 
 /** Too much data waits for delivery; the producer should retry later. */
@@ -55,6 +76,12 @@ export class ThrottledError extends LogLakeError {
 export interface PipelineStats {
   recordsAccepted: number;
   bytesAccepted: number;
+  /** Records of requests not acknowledged because their spool write failed (none of them kept). */
+  recordsRejected: number;
+  /** Group commits of the spool that failed (ENOSPC, EIO); every request in them was rejected. */
+  spoolWriteFailures: number;
+  /** Torn or damaged spool frames recovery skipped (and went on reading after). */
+  spoolFramesSkipped: number;
   deliveries: number;
   events: number;
   processingFailed: number;
@@ -70,6 +97,9 @@ export class LocalPipeline {
   readonly stats: PipelineStats = {
     recordsAccepted: 0,
     bytesAccepted: 0,
+    recordsRejected: 0,
+    spoolWriteFailures: 0,
+    spoolFramesSkipped: 0,
     deliveries: 0,
     events: 0,
     processingFailed: 0,
@@ -86,6 +116,10 @@ export class LocalPipeline {
   private readonly bufferBytes: number;
   private readonly maxPendingBytes: number;
   private readonly integrity: IntegrityLog;
+  private readonly deliveryBackoff: Pick<BackoffPolicy, 'baseMs' | 'capMs'>;
+  private readonly spoolIo: SpoolIo;
+  private lastWriteWarning = 0;
+  private unreportedWriteFailures = 0;
 
   private constructor(
     private readonly options: PipelineOptions,
@@ -96,7 +130,9 @@ export class LocalPipeline {
     this.bufferBytes = options.bufferBytes ?? 3 * MiB;
     this.maxPendingBytes = options.maxPendingBytes ?? 256 * MiB;
     this.integrity = new IntegrityLog(dataDirPaths(options.dataDir).root);
-    for (const s of STREAMS) this.open.set(s, new SegmentWriter(dataDirPaths(options.dataDir).spool(s)));
+    this.deliveryBackoff = options.deliveryBackoff ?? { baseMs: 400, capMs: 30_000 };
+    this.spoolIo = options.spoolIo ?? nodeSpoolIo;
+    for (const s of STREAMS) this.open.set(s, this.newWriter(dataDirPaths(options.dataDir).spool(s)));
   }
 
   /**
@@ -125,9 +161,10 @@ export class LocalPipeline {
   }
 
   /**
-   * Accept records for `stream`; resolves with their record ids once they are durably spooled. Records
-   * are `{ data: base64, bytes: decoded size }`.
+   * Accept records for `stream`; resolves with their record ids once they are durably spooled, and only
+   * then are they part of a buffer. Records are `{ data: base64, bytes: decoded size }`.
    * @throws ThrottledError when too much waits for delivery.
+   * @throws SpoolWriteError when the spool write failed; nothing of the request was kept.
    */
   async put(stream: StreamName, records: ReadonlyArray<{ data: string; bytes: number }>): Promise<string[]> {
     if (this.closed) throw new ThrottledError('the local pipeline is shutting down');
@@ -136,13 +173,23 @@ export class LocalPipeline {
         `more than ${Math.round(this.maxPendingBytes / MiB)} MiB wait for delivery; slow down and retry`,
       );
     }
+    // A segment whose failed write could not be rolled back takes no more appends.
+    if (this.open.get(stream)?.writable === false) this.rotate(stream);
     const writer = this.open.get(stream);
     if (!writer) throw new Error(`unknown stream ${stream}`);
     const bytes = records.reduce((sum, r) => sum + r.bytes, 0);
-    const ids = writer.append(records, Date.now());
     this.stats.pendingBytes += bytes;
+    const ids = writer.append(records, Date.now());
     if (writer.bytes >= this.bufferBytes) this.rotate(stream);
-    const acknowledged = await ids;
+    let acknowledged: string[];
+    try {
+      acknowledged = await ids;
+    } catch (error) {
+      this.stats.pendingBytes -= bytes;
+      this.stats.recordsRejected += records.length;
+      if (error instanceof SpoolWriteError) this.spoolWriteFailed(stream, error);
+      throw error;
+    }
     this.stats.recordsAccepted += records.length;
     this.stats.bytesAccepted += bytes;
     return acknowledged;
@@ -189,14 +236,42 @@ export class LocalPipeline {
     this.timer.unref();
   }
 
+  private newWriter(dir: string): SegmentWriter {
+    return new SegmentWriter(dir, this.spoolIo, (m) => this.warn(m));
+  }
+
   /** Seal the stream's open segment and queue its delivery; new records go to a fresh segment. */
   private rotate(stream: StreamName): void {
     const current = this.open.get(stream);
-    if (!current) return;
-    this.open.set(stream, new SegmentWriter(current.dir));
-    if (current.count === 0) return;
+    if (!current || current.untouched) return;
+    this.open.set(stream, this.newWriter(current.dir));
     const sealed = current.seal();
-    this.enqueue(async () => this.deliver(stream, await sealed, current.dir));
+    this.enqueue(async () => {
+      const segment = await sealed;
+      if (segment.records.length > 0) return this.deliver(stream, segment, current.dir);
+      try {
+        // Every append to it failed: nothing to deliver, and nothing that may ever be.
+        removeSegment(segment, current.dir);
+      } catch (error) {
+        this.warn(`could not remove the empty spool segment ${segment.path}: ${String(error)}`);
+      }
+    });
+  }
+
+  /** A failed group commit: say so on the console, at most every 5 s (a full disk fails every request). */
+  private spoolWriteFailed(stream: StreamName, error: SpoolWriteError): void {
+    if (this.open.get(stream)?.writable === false) this.rotate(stream);
+    this.stats.spoolWriteFailures++;
+    this.unreportedWriteFailures++;
+    const now = Date.now();
+    if (now - this.lastWriteWarning < 5_000) return;
+    this.lastWriteWarning = now;
+    const cause = error.cause instanceof Error ? error.cause.message : error.message;
+    this.warn(
+      `${stream}: ${this.unreportedWriteFailures} request(s) answered with an error because the spool write failed ` +
+        `(${cause}); nothing of them was kept, producers retry`,
+    );
+    this.unreportedWriteFailures = 0;
   }
 
   private enqueue(job: () => Promise<void>): void {
@@ -213,6 +288,14 @@ export class LocalPipeline {
       for (const m of manifestsIn(dir)) if (!live.has(m.id)) unlinkSync(m.path);
       for (const segment of segments) {
         this.stats.recoveredSegments++;
+        if (segment.skippedFrames > 0) {
+          this.stats.spoolFramesSkipped += segment.skippedFrames;
+          this.warn(
+            `${stream} spool segment ${segment.id}: skipped ${segment.skippedFrames} torn or damaged frame(s) ` +
+              `(${segment.skippedBytes} bytes, never acknowledged or corrupted on disk) and recovered ` +
+              `${segment.records.length} record(s) around them`,
+          );
+        }
         this.stats.pendingBytes += segment.bytes;
         if (segment.records.length === 0) {
           removeSegment(segment, dir);
@@ -251,13 +334,13 @@ export class LocalPipeline {
         this.options.onDelivery?.(stream, segment.id, report);
         return;
       } catch (error) {
-        const wait = Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
+        const wait = backoffDelay(attempt, this.deliveryBackoff);
         this.warn(
           `delivery of ${stream} segment ${segment.id} failed (attempt ${attempt}), retrying in ${wait} ms: ${
             error instanceof Error ? error.message : String(error)
           }`,
         );
-        await new Promise((r) => setTimeout(r, wait));
+        await sleep(wait);
       }
     }
   }

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { STREAMS, type StreamName } from '../schema';
 import { type LocalPipeline, ThrottledError } from './pipeline';
-import { base64Bytes } from './spool';
+import { base64Bytes, SpoolWriteError } from './spool';
 
 /** Firehose service limits (these cannot be raised on AWS either). */
 export const FIREHOSE_LIMITS = {
@@ -25,6 +25,16 @@ export const FIREHOSE_LIMITS = {
 const TARGET_PREFIX = 'Firehose_20150804.';
 // A full batch is 4 MiB of data, ~5.6 MB as base64; anything much larger is not a valid request.
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
+// An oversized body is read to its end and discarded, so the producer, still sending, gets the 400
+// instead of a reset connection; past this much it is cut off.
+const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
+/**
+ * Pending connections the kernel queues for accept() (capped by net.core.somaxconn, 4096 on current
+ * Linux). Node's default of 511 turned away about 10% of 10,000 producers connecting at once.
+ */
+export const DEFAULT_BACKLOG = 65_535;
+/** Delivery streams served, in the order ListDeliveryStreams pages them (by name, as Firehose does). */
+const STREAM_NAMES = [...STREAMS].sort();
 
 class ApiError extends Error {
   constructor(
@@ -44,6 +54,8 @@ export interface EndpointOptions {
   readonly port?: number;
   /** Account id used in ARNs and error messages. @default '000000000000' */
   readonly accountId?: string;
+  /** Listen backlog (pending connections), see {@link DEFAULT_BACKLOG}. @default 65535 */
+  readonly backlog?: number;
 }
 
 /** A running endpoint. */
@@ -69,7 +81,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 4573, host, () => resolve());
+    server.listen({ port: options.port ?? 4573, host, backlog: options.backlog ?? DEFAULT_BACKLOG }, () =>
+      resolve(),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   return {
@@ -107,10 +121,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, pipeline: Local
       case 'PutRecordBatch':
         return send(res, 200, undefined, await putRecordBatch(body, pipeline, account));
       case 'ListDeliveryStreams':
-        return send(res, 200, undefined, {
-          DeliveryStreamNames: [...STREAMS],
-          HasMoreDeliveryStreams: false,
-        });
+        return send(res, 200, undefined, listDeliveryStreams(body));
       default:
         throw new ApiError(
           'UnknownOperationException',
@@ -120,6 +131,12 @@ async function handle(req: IncomingMessage, res: ServerResponse, pipeline: Local
   } catch (error) {
     if (error instanceof ApiError)
       return send(res, error.status, error.type, { __type: error.type, message: error.message });
+    if (error instanceof SpoolWriteError && error.indeterminate) {
+      // Whether the records are kept is unknown (see SpoolWriteError): answer nothing, as a crash would,
+      // so the producer retries instead of being told they were rejected.
+      res.destroy();
+      return;
+    }
     if (error instanceof ThrottledError) {
       return send(res, 503, 'ServiceUnavailableException', {
         __type: 'ServiceUnavailableException',
@@ -161,6 +178,35 @@ async function putRecordBatch(body: Record<string, unknown>, pipeline: LocalPipe
   }
   const ids = await pipeline.put(stream, items);
   return { FailedPutCount: 0, Encrypted: false, RequestResponses: ids.map((RecordId) => ({ RecordId })) };
+}
+
+/** ListDeliveryStreams: names in order, `Limit` (1–10,000, default 10) per page, after the exclusive start. */
+function listDeliveryStreams(body: Record<string, unknown>) {
+  const { Limit: limit = 10, ExclusiveStartDeliveryStreamName: start, DeliveryStreamType: type } = body;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw validation(
+      `Value '${String(limit)}' at 'limit' failed to satisfy constraint: Member must have value ${
+        typeof limit === 'number' && limit > 10_000
+          ? 'less than or equal to 10000'
+          : 'greater than or equal to 1'
+      }`,
+    );
+  }
+  if (start !== undefined && typeof start !== 'string')
+    throw new ApiError('SerializationException', "'ExclusiveStartDeliveryStreamName' must be a string");
+  const types = ['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource'];
+  if (type !== undefined && !types.includes(String(type))) {
+    throw validation(
+      `Value '${String(type)}' at 'deliveryStreamType' failed to satisfy enum value set: [${types.join(', ')}]`,
+    );
+  }
+  // Both local streams take direct puts.
+  const names = type === undefined || type === 'DirectPut' ? STREAM_NAMES : [];
+  const after = start === undefined ? names : names.filter((n) => n > start);
+  return {
+    DeliveryStreamNames: after.slice(0, limit),
+    HasMoreDeliveryStreams: after.length > limit,
+  };
 }
 
 function streamOf(body: Record<string, unknown>, account: string): StreamName {
@@ -205,24 +251,47 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      throw new ApiError('InvalidArgumentException', `request body exceeds ${MAX_BODY_BYTES} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
+  const body = await readBody(req);
   try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error('not an object');
     return parsed as Record<string, unknown>;
   } catch {
     throw new ApiError('SerializationException', 'request body is not a JSON object');
   }
+}
+
+/**
+ * The request body, up to {@link MAX_BODY_BYTES}. A larger one is still read to its end (and discarded)
+ * before the 400 goes out: answering while the client is still sending, then closing, would reach it as
+ * a connection reset rather than an error it can read.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_DISCARD_BYTES) {
+        req.destroy();
+        return;
+      }
+      if (size > MAX_BODY_BYTES) chunks.length = 0;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (size <= MAX_BODY_BYTES) return resolve(Buffer.concat(chunks));
+      reject(
+        new ApiError(
+          'InvalidArgumentException',
+          `request body of more than ${MAX_BODY_BYTES} bytes (received ${size}); a PutRecordBatch holds at most ` +
+            `${FIREHOSE_LIMITS.maxBatchRecords} records and ${FIREHOSE_LIMITS.maxBatchBytes} bytes of data`,
+        ),
+      );
+    });
+    req.on('error', reject);
+  });
 }
 
 function send(res: ServerResponse, status: number, errorType: string | undefined, body: unknown): void {

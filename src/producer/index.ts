@@ -24,9 +24,11 @@ export {
   RecordPacker,
 } from './pack';
 export { type LoglakeTransportStream, loglakeTransport, type PinoTransportOptions } from './pino';
+export { describeCallError } from './put-batch';
 export {
   type DropReason,
   isRetryable,
+  type RetryEvent,
   Shipper,
   type ShipperCounters,
   type ShipperOptions,

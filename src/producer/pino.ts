@@ -70,7 +70,7 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
     clientConfig: { ...firehoseClientConfig({ endpoint, region }), ...clientConfig },
     onDrop: (lines: number, reason: DropReason, error?: unknown) =>
       report(`dropped ${lines} line(s): ${reason}${error ? ` (${errorText(error)})` : ''}`),
-    onRetry: (_lines: number, error: unknown) => {
+    onRetry: ({ error }) => {
       // Named as it happens, at most every 10 s while it goes on: retries run until close.
       if (Date.now() - lastRetryReport < RETRY_REPORT_INTERVAL_MS) return;
       lastRetryReport = Date.now();

@@ -9,6 +9,7 @@ import {
   PutRecordBatchCommand,
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
+import { backoffDelay, sleep as defaultSleep } from '../backoff';
 import { type BatchLimits, FIREHOSE_PUT_LIMITS, fillBatch } from './pack';
 
 const RETRYABLE_NAMES = new Set([
@@ -54,6 +55,44 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
+
+/**
+ * A failed call in words a person can act on, naming `endpoint`: `cannot connect to <endpoint>:
+ * ECONNREFUSED` for a connection that failed, the AWS error code and message for an error Firehose
+ * answered, `no answer … within` for a timeout.
+ */
+export function describeCallError(error: unknown, endpoint: string): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const e = error as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  if (e.code && CONNECTION_CODES.has(e.code)) {
+    return e.code === 'ECONNRESET' || e.code === 'EPIPE'
+      ? `connection to ${endpoint} dropped: ${e.code}`
+      : `cannot connect to ${endpoint}: ${e.code}`;
+  }
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return `no answer from ${endpoint} in time`;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined)
+    return `${endpoint} answered ${e.name ?? 'an error'} (HTTP ${status}): ${e.message ?? ''}`.trim();
+  return e.message ?? String(error);
+}
+
 /**
  * Per entry of a PutRecordBatch call: `undefined` when Firehose acknowledged it, otherwise the error
  * code. Entries answer positionally; an entry without an answer (a short response) or without a
@@ -79,10 +118,15 @@ export interface PutOptions {
    */
   readonly maxAttempts?: number;
   /**
-   * Base of the exponential backoff between attempts (full jitter).
+   * Ceiling of the first retry's delay; it doubles per retry, full jitter (see `src/backoff.ts`).
    * @default 100
    */
   readonly baseDelayMs?: number;
+  /**
+   * Largest backoff ceiling.
+   * @default 5000
+   */
+  readonly maxDelayMs?: number;
   /** @default the Firehose PutRecordBatch limits (500 records, 4 MiB) */
   readonly limits?: BatchLimits;
   /** @default setTimeout-based sleep */
@@ -101,8 +145,6 @@ export interface PutResult {
   readonly attempts: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Puts every record into `streamName` within the call limits, retrying failed entries (FailedPutCount)
  * and retryable call failures with exponential backoff and full jitter. Stops at once on an error
@@ -115,17 +157,20 @@ export async function putRecordsReliably(
   options: PutOptions = {},
 ): Promise<PutResult> {
   const maxAttempts = options.maxAttempts ?? 4;
-  const baseDelayMs = options.baseDelayMs ?? 100;
+  const backoff = {
+    baseMs: options.baseDelayMs ?? 100,
+    capMs: options.maxDelayMs ?? 5_000,
+    random: options.random ?? Math.random,
+  };
   const limits = options.limits ?? FIREHOSE_PUT_LIMITS;
   const sleep = options.sleep ?? defaultSleep;
-  const random = options.random ?? Math.random;
   const delivered = records.map(() => false);
   const lastErrors = new Map<number, string>();
   let pending = records.map((data, index) => ({ data, index }));
   let attempt = 0;
   let permanent = false;
   while (pending.length > 0 && attempt < maxAttempts && !permanent) {
-    if (attempt > 0) await sleep(random() * baseDelayMs * 2 ** attempt);
+    if (attempt > 0) await sleep(backoffDelay(attempt, backoff));
     attempt++;
     const failed: typeof pending = [];
     while (pending.length > 0) {

@@ -18,6 +18,7 @@ import {
   PutRecordBatchCommand,
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
+import { backoffDelay } from '../backoff';
 import { InputError } from '../errors';
 import { type BatchLimits, billedBytes, FIREHOSE_PUT_LIMITS, fillBatch, RecordPacker } from './pack';
 import { categoryHourKey, type PackKeyConfig } from './pack-key';
@@ -93,8 +94,23 @@ export interface ShipperOptions {
   readonly concurrency?: number;
   /** Told about every drop (lines lost, why, and the error when there is one). */
   readonly onDrop?: (lines: number, reason: DropReason, error?: unknown) => void;
-  /** Told about every failure that will be retried (lines affected and the error), as it happens. */
-  readonly onRetry?: (lines: number, error: unknown) => void;
+  /**
+   * Told about every failed send that will be retried, when it fails (a dead endpoint shows at once,
+   * not when `close` gives up).
+   */
+  readonly onRetry?: (retry: RetryEvent) => void;
+}
+
+/** A send that failed and is scheduled again. */
+export interface RetryEvent {
+  /** Records and lines in the failed send. */
+  readonly records: number;
+  readonly lines: number;
+  /** Highest attempt count among them (1 after the first failure). */
+  readonly attempt: number;
+  /** Until the earliest of them is sent again, in ms. */
+  readonly delayMs: number;
+  readonly error: unknown;
 }
 
 interface Pending {
@@ -194,22 +210,30 @@ export class Shipper {
   }
 
   /**
-   * Stop accepting lines, send what is queued, and stop. Lines still undelivered after `timeoutMs` are
-   * dropped as `shutdown` (counted and reported).
-   * @param timeoutMs - @default 30 s
+   * Stop accepting lines, send what is queued, and stop. Lines still undelivered after `timeoutMs`, or
+   * when `signal` aborts (a second Ctrl-C), are dropped as `shutdown` (counted and reported).
+   * @param timeoutMs - `Infinity` for no deadline. @default 30 s
+   * @param signal - give up at once when it aborts. @default none
    */
-  async close(timeoutMs = 30_000): Promise<ShipperCounters> {
+  async close(timeoutMs = 30_000, signal?: AbortSignal): Promise<ShipperCounters> {
     if (!this.closed) {
       this.closed = true;
       clearInterval(this.timer);
       let timeout: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
       const expired = await Promise.race([
         this.flush().then(() => false),
         new Promise<boolean>((resolve) => {
-          timeout = setTimeout(() => resolve(true), timeoutMs);
+          // setTimeout fires at once for delays past 2^31-1 ms; Infinity means no deadline at all.
+          if (Number.isFinite(timeoutMs))
+            timeout = setTimeout(() => resolve(true), Math.min(timeoutMs, 2 ** 31 - 1));
+          onAbort = () => resolve(true);
+          if (signal?.aborted) resolve(true);
+          else signal?.addEventListener('abort', onAbort, { once: true });
         }),
       ]);
       clearTimeout(timeout);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
       if (expired) {
         this.abandon();
         await Promise.allSettled([...this.sends]);
@@ -329,7 +353,8 @@ export class Shipper {
     } else {
       this.counters.failedCalls++;
       // An aborted call is our own request timeout (retry), unless close() gave up on it.
-      if (this.abandoned) this.give(batch, 'shutdown', failure);
+      // Aborted by close() giving up: the abort is ours, not the endpoint's failure.
+      if (this.abandoned) this.give(batch, 'shutdown', controller.signal.aborted ? undefined : failure);
       else if (isRetryable(failure) || controller.signal.aborted) this.retryLater(batch, failure);
       else this.give(batch, 'rejected', failure);
     }
@@ -349,21 +374,27 @@ export class Shipper {
       this.give(items, 'shutdown', error);
       return;
     }
-    this.options.onRetry?.(
-      items.reduce((n, p) => n + p.lines, 0),
-      error,
-    );
     const now = Date.now();
     const exhausted: Pending[] = [];
+    const retried: Pending[] = [];
     for (const p of items) {
       p.attempts++;
       if (p.attempts >= this.maxAttempts) {
         exhausted.push(p);
         continue;
       }
-      const cap = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(p.attempts - 1, 30));
-      p.notBefore = now + Math.random() * cap;
+      p.notBefore = now + backoffDelay(p.attempts, { baseMs: this.baseDelayMs, capMs: this.maxDelayMs });
       insertSorted(this.retries, p);
+      retried.push(p);
+    }
+    if (retried.length > 0) {
+      this.options.onRetry?.({
+        records: retried.length,
+        lines: retried.reduce((sum, p) => sum + p.lines, 0),
+        attempt: Math.max(...retried.map((p) => p.attempts)),
+        delayMs: Math.max(0, Math.min(...retried.map((p) => p.notBefore)) - now),
+        error,
+      });
     }
     if (exhausted.length > 0) this.give(exhausted, 'retries-exhausted', error);
   }

@@ -1,8 +1,6 @@
 /** The real `loglake` binary in its own process, as a user runs it. */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-
-export const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
+import { CLI } from './child';
 
 export interface CliRun {
   readonly code: number | null;

@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exited, startReady } from '../helpers/child';
 import { firehoseClient, searchLake } from '../helpers/local';
+import { taggedBatch } from '../helpers/tagged-batch';
 
-const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 const dataDir = mkdtempSync(join(tmpdir(), 'loglake-crash-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
@@ -15,37 +15,19 @@ afterAll(() => {
 });
 
 /** Start `loglake local` in its own process; resolves with its URL once it printed its ready line. */
-function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [CLI, 'local', '--port', '0', '--data-dir', dataDir, '--flush-seconds', '1', '--quiet'],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /ready: (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1] });
-    });
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on('exit', (code) =>
-      reject(new Error(`loglake local exited (${code}) before it was ready: ${err}`)),
-    );
-  });
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : new Promise((r) => child.on('exit', (code) => r(code)));
+async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+  const started = await startReady([
+    'local',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--flush-seconds',
+    '1',
+    '--quiet',
+  ]);
+  children.push(started.child);
+  return started;
 }
 
 describe('loglake local after SIGKILL', () => {
@@ -65,16 +47,7 @@ describe('loglake local after SIGKILL', () => {
           const ids = Array.from({ length: 25 }, () => `crash-${seq++}`);
           for (const id of ids) attempted.add(id);
           try {
-            const out = await client.send(
-              new PutRecordBatchCommand({
-                DeliveryStreamName: 'logs',
-                Records: ids.map((id) => ({
-                  Data: Buffer.from(
-                    `${JSON.stringify({ timestamp: new Date(base).toISOString(), level: 'INFO', service: 'crash', message: `event ${id} ${'x'.repeat(300)}`, correlation_id: id })}\n`,
-                  ),
-                })),
-              }),
-            );
+            const out = await client.send(taggedBatch('crash', ids, base, 300));
             if (out.FailedPutCount === 0) for (const id of ids) acknowledged.add(id);
           } catch {
             // The process died under the request: not acknowledged, so no promise was made.

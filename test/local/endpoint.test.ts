@@ -1,5 +1,11 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { PutRecordBatchCommand, PutRecordCommand } from '@aws-sdk/client-firehose';
+import {
+  ListDeliveryStreamsCommand,
+  type ListDeliveryStreamsCommandInput,
+  PutRecordBatchCommand,
+  PutRecordCommand,
+} from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FIREHOSE_LIMITS } from '../../src/local/server';
 import { firehoseClient, searchLake, startTestLocal, type TestLocal } from '../helpers/local';
@@ -190,6 +196,88 @@ describe('local endpoint limits and errors', () => {
 
     // Assess
     await expectAwsError(call, 'InvalidArgumentException', /Records size exceeds 4 MB limit/);
+  });
+
+  it('answers a 20 MB request with InvalidArgumentException instead of resetting the connection', async () => {
+    // Prepare: 25 records of 800 KB (each under the record limit), 20 MB of data, 27 MB on the wire
+    local = await startTestLocal();
+    const records = Array.from({ length: 25 }, () => ({ Data: Buffer.alloc(800_000, 0x61) }));
+
+    // Act
+    const call = local.client.send(
+      new PutRecordBatchCommand({ DeliveryStreamName: 'logs', Records: records }),
+    );
+    await expectAwsError(call, 'InvalidArgumentException', /request body of more than \d+ bytes/);
+    // The same connection (keep-alive) serves the next call.
+    const after = await local.client.send(
+      new PutRecordCommand({ DeliveryStreamName: 'logs', Record: { Data: Buffer.from('{}') } }),
+    );
+
+    // Assess
+    expect(after.RecordId).toBeTruthy();
+    expect(local.pipeline.stats.recordsAccepted).toBe(1);
+  });
+
+  it('answers an oversized body to a client that sends it all before reading (as botocore does)', async () => {
+    // Prepare: Python's http.client writes the whole body, then reads the answer, like the AWS CLI
+    local = await startTestLocal();
+    const { hostname, port } = new URL(local.endpoint.url);
+    const script = [
+      'import http.client, sys',
+      'c = http.client.HTTPConnection(sys.argv[1], int(sys.argv[2]), timeout=60)',
+      "c.request('POST', '/', body=b' ' * (20 * 1024 * 1024), headers={'X-Amz-Target': 'Firehose_20150804.PutRecordBatch'})",
+      'r = c.getresponse()',
+      'print(r.status, r.read().decode())',
+    ].join('\n');
+
+    // Act
+    const answer = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn('python3', ['-c', script, hostname, port]);
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+      });
+      child.on('close', (code) => resolve({ code, out, err }));
+    });
+
+    // Assess
+    expect(answer.err).toBe('');
+    expect(answer.out).toMatch(
+      /^400 \{"__type":"InvalidArgumentException","message":"request body of more than/,
+    );
+  });
+
+  it('pages ListDeliveryStreams with Limit and ExclusiveStartDeliveryStreamName, like Firehose', async () => {
+    // Prepare
+    local = await startTestLocal();
+    const { client } = local;
+    const list = (input: ListDeliveryStreamsCommandInput) =>
+      client.send(new ListDeliveryStreamsCommand(input));
+
+    // Act
+    const all = await list({});
+    const first = await list({ Limit: 1 });
+    const second = await list({
+      Limit: 1,
+      ExclusiveStartDeliveryStreamName: first?.DeliveryStreamNames?.[0],
+    });
+    const kinesis = await list({ DeliveryStreamType: 'KinesisStreamAsSource' });
+    const zero = list({ Limit: 0 });
+
+    // Assess
+    expect(all).toMatchObject({ DeliveryStreamNames: ['audit', 'logs'], HasMoreDeliveryStreams: false });
+    expect(first).toMatchObject({ DeliveryStreamNames: ['audit'], HasMoreDeliveryStreams: true });
+    expect(second).toMatchObject({ DeliveryStreamNames: ['logs'], HasMoreDeliveryStreams: false });
+    expect(kinesis).toMatchObject({ DeliveryStreamNames: [], HasMoreDeliveryStreams: false });
+    await expectAwsError(
+      zero,
+      'ValidationException',
+      /'limit' failed to satisfy constraint: Member must have value greater than or equal to 1/,
+    );
   });
 
   it('answers a request that is not a Firehose call with an AWS-shaped error', async () => {

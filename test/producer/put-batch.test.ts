@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { describe, expect, it, vi } from 'vitest';
 import { FIREHOSE_PUT_LIMITS } from '../../src/producer/pack';
-import { entryErrors, putRecordsReliably } from '../../src/producer/put-batch';
+import { describeCallError, entryErrors, putRecordsReliably } from '../../src/producer/put-batch';
 
 type Send = (command: PutRecordBatchCommand) => Promise<Partial<PutRecordBatchCommandOutput>>;
 
@@ -104,11 +104,11 @@ describe('putRecordsReliably', () => {
       sleep: async (ms) => {
         sleeps.push(ms);
       },
-      random: () => 1,
+      random: () => 0.999,
       baseDelayMs: 100,
     });
     expect(result.delivered).toEqual([true]);
-    expect(sleeps).toEqual([200, 400]);
+    expect(sleeps).toEqual([99, 199]);
   });
 
   it('gives up after maxAttempts and names the last error', async () => {
@@ -144,5 +144,28 @@ describe('putRecordsReliably (permanent errors)', () => {
     const result = await putRecordsReliably(client, 'logs', [Buffer.from('a')], noSleep);
     expect(result).toMatchObject({ delivered: [false], permanent: true, attempts: 1 });
     expect(calls).toHaveLength(1);
+  });
+});
+
+describe('describeCallError', () => {
+  it('names the endpoint and the cause of a failed call', () => {
+    // Prepare
+    const url = 'http://127.0.0.1:1';
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    const notFound = Object.assign(new Error('Firehose nope under account 1 not found.'), {
+      name: 'ResourceNotFoundException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const aborted = Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+
+    // Act + Assess
+    expect(describeCallError(refused, url)).toBe('cannot connect to http://127.0.0.1:1: ECONNREFUSED');
+    expect(describeCallError(reset, url)).toBe('connection to http://127.0.0.1:1 dropped: ECONNRESET');
+    expect(describeCallError(notFound, url)).toBe(
+      'http://127.0.0.1:1 answered ResourceNotFoundException (HTTP 400): Firehose nope under account 1 not found.',
+    );
+    expect(describeCallError(aborted, url)).toBe('no answer from http://127.0.0.1:1 in time');
+    expect(describeCallError('boom', url)).toBe('boom');
   });
 });

@@ -194,7 +194,7 @@ describe('Shipper', () => {
       streamName: 'logs',
       clientConfig: clientConfig(endpoint.url),
       baseDelayMs: 1,
-      onRetry: (lines, error) => retries.push({ lines, error: (error as Error).name }),
+      onRetry: (r) => retries.push({ lines: r.lines, error: (r.error as Error).name }),
     });
 
     // Act
@@ -208,6 +208,71 @@ describe('Shipper', () => {
     ]);
     expect(counters.linesSent).toBe(2);
     expect(counters.retried).toBe(2);
+  });
+});
+
+describe('Shipper failure reporting', () => {
+  it('reports a failed send when it is scheduled again, not only when it is dropped', async () => {
+    // Prepare: the first call fails with a 500, the next one succeeds
+    endpoint = await startFaultFirehose((call) => (call === 0 ? 'error500' : 'none'));
+    const retries: Array<{ records: number; lines: number; attempt: number; status?: number }> = [];
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      baseDelayMs: 1,
+      onRetry: (r) =>
+        retries.push({
+          records: r.records,
+          lines: r.lines,
+          attempt: r.attempt,
+          status: (r.error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+        }),
+    });
+
+    // Act
+    shipper.push(`${line(1)}\n${line(2)}`);
+    const counters = await shipper.close(5_000);
+
+    // Assess
+    expect(retries).toEqual([{ records: 1, lines: 2, attempt: 1, status: 500 }]);
+    expect(counters.linesSent).toBe(2);
+  });
+
+  it('gives up at once when the close signal aborts, dropping what is undelivered as shutdown', async () => {
+    // Prepare: nothing listens on port 1
+    const shipper = new Shipper({ streamName: 'logs', clientConfig: clientConfig('http://127.0.0.1:1') });
+    shipper.push(line(1));
+    const abandon = new AbortController();
+
+    // Act
+    const t0 = Date.now();
+    setTimeout(() => abandon.abort(), 200);
+    const counters = await shipper.close(60_000, abandon.signal);
+
+    // Assess
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(counters.dropped.shutdown).toBe(1);
+    expect(counters.linesSent).toBe(0);
+  });
+});
+
+describe('Shipper.close deadline', () => {
+  it('waits without a deadline when given Infinity (setTimeout would fire at once)', async () => {
+    // Prepare: the first two calls fail, so delivery takes a few backoff rounds
+    endpoint = await startFaultFirehose((call) => (call < 2 ? 'error500' : 'none'));
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      baseDelayMs: 50,
+    });
+    shipper.push(line(1));
+
+    // Act
+    const counters = await shipper.close(Number.POSITIVE_INFINITY);
+
+    // Assess
+    expect(counters.linesSent).toBe(1);
+    expect(counters.dropped.shutdown).toBe(0);
   });
 });
 
