@@ -100,12 +100,8 @@ export function currentAccessScope(): AccessScope | undefined {
   return storage.getStore();
 }
 
-/** Add what a command learned (its persona, the config's settings) to the running scope. */
-export function describeAccess(
-  update: Partial<
-    Pick<AccessScope, 'command' | 'persona' | 'bulkReadRows' | 'lockedCategories' | 'disabled'>
-  >,
-): void {
+/** Add what a command learned (its name, its persona) to the running scope. */
+export function describeAccess(update: Partial<Pick<AccessScope, 'command' | 'persona'>>): void {
   const scope = storage.getStore();
   if (scope) Object.assign(scope, update);
 }
