@@ -246,6 +246,13 @@ export const configSchema = z
     }),
     /** Alert rules, pipeline alarms and notification channels (`src/alerts/config.ts`). */
     alerts: alertsSchema,
+    /** Access to logs is itself logged (`src/audit/access.ts`): every query appends an event to `audit`. */
+    accessAudit: z.strictObject({
+      /** Record an access event for every query (turning it off is itself a compliance-report finding). */
+      enabled: z.boolean(),
+      /** A record query (search, export) returning more rows than this is a bulk read (WARN, alerted). */
+      bulkReadRows: z.number().int().min(1),
+    }),
   })
   .superRefine((c, ctx) => {
     const locked = CATEGORIES.filter((k) => c.categories[k].locked);
@@ -387,6 +394,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     multiline: { startPattern: DEFAULT_START_PATTERN },
   },
   alerts: DEFAULT_ALERTS,
+  accessAudit: { enabled: true, bulkReadRows: 10_000 },
 };
 
 /** Objects merge key by key; arrays and scalars in `override` replace. */

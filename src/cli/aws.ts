@@ -23,6 +23,7 @@ export interface AthenaFlags {
   readonly auditTable?: string;
   readonly persona?: string;
   readonly pseudonymSecret?: string;
+  readonly auditStream?: string;
 }
 
 export interface AthenaTarget {
@@ -31,6 +32,8 @@ export interface AthenaTarget {
   readonly database: string;
   readonly tables: { readonly logs: string; readonly audit: string };
   readonly pseudonymSecret: string | undefined;
+  /** The audit delivery stream (stack output), where the CLI's access events go. */
+  readonly auditStream: string | undefined;
 }
 
 const clients: { athena?: AthenaClient; cfn?: CloudFormationClient; secrets?: SecretsManagerClient } = {};
@@ -70,7 +73,9 @@ export async function stackOutputs(
 export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTarget> {
   const region = flags.region ?? cliEnv.region;
   const stack = flags.stack ?? cliEnv.stack;
-  const needOutputs = !flags.workgroup || !flags.database || (!flags.pseudonymSecret && stack);
+  // With a stack, its outputs are read also when the flags name the rest: they name the audit stream,
+  // where the query's access event goes.
+  const needOutputs = !flags.workgroup || !flags.database || stack;
   const outputs = stack && needOutputs ? await stackOutputs(stack, region) : {};
   const workGroup =
     flags.workgroup ??
@@ -96,6 +101,7 @@ export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTar
       audit: flags.auditTable ?? outputs[STACK_OUTPUTS.auditTable] ?? 'audit',
     },
     pseudonymSecret: flags.pseudonymSecret ?? outputs[STACK_OUTPUTS.pseudonymSecret],
+    auditStream: flags.auditStream ?? outputs[STACK_OUTPUTS.auditStream],
   };
 }
 

@@ -73,6 +73,7 @@ export const targetFlags = {
   auditTable: text,
   includeAudit: flag,
   pseudonymSecret: text,
+  auditStream: text,
   config: text,
   memoryLimit: z.number().int().positive().optional(),
 } as const;
@@ -159,6 +160,10 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--audit-table <name>', 'table of the audit stream (locked categories)')
     .option('--include-audit', 'with no --category, also read the audit table')
     .option('--pseudonym-secret <arn>', 'Secrets Manager secret of the pseudonym key (for --user)')
+    .option(
+      '--audit-stream <name>',
+      'Firehose stream receiving the access event of an Athena query (default: the stack’s AuditStreamName output)',
+    )
     .option('--config <file.json>', 'config override (categories, locked categories, time tolerance)')
     .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memoryLimitOption);
 }

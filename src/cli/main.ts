@@ -10,8 +10,10 @@
  * trace of unexpected errors.
  */
 import { Command, CommanderError } from 'commander';
+import { withAccessScope } from '../audit/access';
 import { ConfigError, InputError, InterruptedError } from '../errors';
 import { PACKAGE_VERSION } from '../package-root';
+import { cliAccessScope } from './access';
 import { COMMANDS } from './commands';
 import { cliEnv, quietSdkNodeVersionWarning } from './env';
 
@@ -27,6 +29,13 @@ const HELP_AFTER_ERROR = '(run with --help for usage)';
 export function requestedCommand(argv: readonly string[]): string | undefined {
   const words = argv.filter((a, i) => !a.startsWith('-') || argv[i - 1] === '--');
   return words[0] === 'help' ? words[1] : words[0];
+}
+
+/** The command as an access event names it: `search`, `alerts evaluate` (a command with subcommands: both words). */
+export function commandName(argv: readonly string[]): string {
+  const words = argv.filter((a, i) => !a.startsWith('-') || argv[i - 1] === '--');
+  const first = requestedCommand(argv) ?? 'loglake';
+  return first === 'alerts' && words[1] !== undefined ? `${first} ${words[1]}` : first;
 }
 
 /**
@@ -67,7 +76,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   quietOnClosedStdout();
   try {
     const program = await buildProgram(argv);
-    await program.parseAsync([...argv], { from: 'user' });
+    // Every query a command runs is recorded as an access event (src/cli/access.ts).
+    await withAccessScope(cliAccessScope(commandName(argv)), () =>
+      program.parseAsync([...argv], { from: 'user' }),
+    );
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     return exitCodeFor(error);

@@ -14,6 +14,7 @@
 import { mkdirSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BackoffPolicy, backoffDelay, sleep } from '../backoff';
+import { IntegrityLog } from '../compliance/integrity';
 import { LogLakeError } from '../errors';
 import type { EngineOptions } from '../query/engine';
 import { STREAMS, type StreamName } from '../schema';
@@ -139,6 +140,7 @@ export class LocalPipeline {
   private readonly flushIntervalMs: number;
   private readonly bufferBytes: number;
   private readonly maxPendingBytes: number;
+  private readonly integrity: IntegrityLog;
   private readonly deliveryBackoff: Pick<BackoffPolicy, 'baseMs' | 'capMs'>;
   private readonly spoolIo: SpoolIo;
   private lastWriteWarning = 0;
@@ -157,6 +159,7 @@ export class LocalPipeline {
     this.flushIntervalMs = options.flushIntervalMs ?? 60_000;
     this.bufferBytes = options.bufferBytes ?? 3 * MiB;
     this.maxPendingBytes = options.maxPendingBytes ?? 256 * MiB;
+    this.integrity = new IntegrityLog(dataDirPaths(options.dataDir).root);
     this.deliveryBackoff = options.deliveryBackoff ?? { baseMs: 400, capMs: 30_000 };
     this.spoolIo = options.spoolIo ?? nodeSpoolIo;
     for (const s of STREAMS) this.open.set(s, this.newWriter(dataDirPaths(options.dataDir).spool(s)));
@@ -177,6 +180,8 @@ export class LocalPipeline {
       const writer = await LakeWriter.open(paths.root, paths.staging, options.compression);
       const pipeline = new LocalPipeline(options, writer, release);
       try {
+        // A lake without an integrity log gets one, starting with a baseline of what it already holds.
+        pipeline.integrity.ensureStarted();
         await pipeline.recover();
         await pipeline.startCompaction();
       } catch (error) {
@@ -425,9 +430,14 @@ export class LocalPipeline {
     const manifest = join(dir, `${segment.id}.manifest`);
     for (let attempt = 1; ; attempt++) {
       try {
-        this.writer.undoPartialDelivery(manifest);
+        const undone = this.writer.undoPartialDelivery(manifest);
         const results = this.runTransform(stream, segment);
         const report = await this.writer.deliver(segment, results, manifest);
+        // Recorded before the commit: a crash in between replays the delivery, and its new entry
+        // supersedes this one (the integrity log keys deliveries by segment).
+        if (report.objects.length > 0 || undone.length > 0) {
+          this.integrity.recordDelivery(stream, segment.id, report.objects);
+        }
         // Removing the segment commits the delivery; the manifest goes after it (see recover()).
         removeSegment(segment, dir);
         unlinkIfExists(manifest);

@@ -25,6 +25,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { hashFile, type IntegrityObject } from '../compliance/integrity';
 import { duckdbRecordColumns } from '../query/columns';
 import { duckdbString } from '../query/duckdb';
 import { ERROR_PREFIX, type PartitionKeys, partitionPrefix } from '../schema';
@@ -50,6 +51,8 @@ export interface DeliveryReport {
   readonly conversionFailed: number;
   /** Files written, relative to the data directory. */
   readonly files: readonly string[];
+  /** The same files with their SHA-256, size and records, for the integrity log. */
+  readonly objects: readonly IntegrityObject[];
 }
 
 const RECORD_STRUCT = duckdbRecordColumns();
@@ -154,7 +157,7 @@ export class LakeWriter {
     }
 
     // Stage every output file, then publish them all.
-    const publish: Array<{ from: string; to: string }> = [];
+    const publish: Array<{ from: string; to: string; rows: number }> = [];
     let events = 0;
     let conversionFailed = 0;
     let n = 0;
@@ -187,16 +190,19 @@ export class LakeWriter {
         }
       }
       if (converted.length > 0) {
-        publish.push({ from: output, to: join(prefix, `${segment.id}.parquet`) });
-        events += converted.reduce((sum, r) => sum + r.lines.length, 0);
+        const rows = converted.reduce((sum, r) => sum + r.lines.length, 0);
+        publish.push({ from: output, to: join(prefix, `${segment.id}.parquet`), rows });
+        events += rows;
       }
     }
     for (const [key, docs] of errors) {
       const file = join(staging, `${n++}.ndjson`);
       writeFileSync(file, `${docs.map((d) => JSON.stringify(d)).join('\n')}\n`);
-      publish.push({ from: file, to: join(ERROR_PREFIX, key, `${segment.id}.ndjson`) });
+      publish.push({ from: file, to: join(ERROR_PREFIX, key, `${segment.id}.ndjson`), rows: docs.length });
     }
     for (const p of publish) fsyncFile(p.from);
+    // Hashed as staged: the content the integrity log vouches for is exactly what is renamed into place.
+    const objects = publish.map((p) => ({ key: p.to, ...hashFile(p.from), rows: p.rows }));
 
     // The manifest is the point of no return: from here, a replay must clean up before redelivering.
     writeDurably(manifestPath, JSON.stringify({ segment: segment.id, files: publish.map((p) => p.to) }));
@@ -216,6 +222,7 @@ export class LakeWriter {
       processingFailed,
       conversionFailed,
       files: publish.map((p) => p.to),
+      objects,
     };
   }
 

@@ -13,6 +13,7 @@ import {
   StartQueryExecutionCommand,
   StopQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { auditedPages } from '../audit/access';
 import { DeliveryError } from '../errors';
 import { athenaExecutionParameters, type BuiltQuery } from './build';
 import type { RawRow } from './decode';
@@ -114,7 +115,13 @@ export async function runAthena(
           queryId,
           scannedBytes,
           costUsd: progress.costUsd,
-          pages: resultPages(client, queryId, options.pageSize ?? 1000),
+          // Inside an access scope (the CLI, the alarm Lambda) the read is recorded in `audit`.
+          pages: auditedPages(
+            built,
+            { engine: 'athena', workGroup: options.workGroup, database: options.database },
+            resultPages(client, queryId, options.pageSize ?? 1000),
+            () => ({ bytesScanned: scannedBytes, queryId }),
+          ),
         };
       }
       if (state === 'FAILED' || state === 'CANCELLED') {

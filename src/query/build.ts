@@ -76,6 +76,8 @@ export interface BuiltQuery {
    * Absent: every partition.
    */
   readonly scope?: PartitionScope;
+  /** The query it was built from: the access audit records its kind and filter. @default none (hand-written SQL) */
+  readonly source?: LogQuery;
 }
 
 interface SqlDialect {
@@ -146,7 +148,7 @@ interface Sql {
 export function buildQuery(query: LogQuery, options: BuildOptions): BuiltQuery {
   validateQuery(query);
   if (options.tables.length === 0) throw new Error('buildQuery: no table to read');
-  const built = buildByKind(query, options);
+  const built = { ...buildByKind(query, options), source: query };
   // A context query reads neighbours outside the filter's time range: it keeps every partition.
   if (query.kind === 'context') return built;
   const { since, until, categories } = query.filter;

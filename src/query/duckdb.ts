@@ -4,6 +4,7 @@
  */
 import { join, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { auditedPages } from '../audit/access';
 import { InputError } from '../errors';
 import { visibleFiles } from '../local/lake-files';
 import { DATA_PREFIX, PARTITION_COLUMNS, RECORD_COLUMNS } from '../schema';
@@ -154,8 +155,15 @@ export class LocalLakeReader {
     return rows;
   }
 
-  /** Rows in chunks, as DuckDB produces them: nothing holds the whole result. */
-  async *stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
+  /**
+   * Rows in chunks, as DuckDB produces them: nothing holds the whole result. Inside an access scope (the
+   * CLI) the read is recorded in the lake's `audit` category when the rows end (`src/audit/access.ts`).
+   */
+  stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
+    return auditedPages(built, { engine: 'duckdb', dataDir: this.dataDir }, this.rows(built));
+  }
+
+  private async *rows(built: BuiltQuery): AsyncIterable<RawRow[]> {
     await this.refresh(built.scope);
     let started = false;
     try {

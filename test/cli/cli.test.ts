@@ -196,7 +196,18 @@ describe('loglake CLI', () => {
       '--since',
       '1h',
     ]);
-    const exp = await loglake(['export', '--data-dir', local.dataDir, '--since', '1h', '--output', out]);
+    // The producer's services: the lake also holds the access events of the queries before (audit).
+    const exp = await loglake([
+      'export',
+      '--data-dir',
+      local.dataDir,
+      '--since',
+      '1h',
+      '--service',
+      'checkout,search',
+      '--output',
+      out,
+    ]);
 
     // Assess
     expect(stats.code).toBe(0);
@@ -232,7 +243,19 @@ describe('loglake search/stats/export --athena --persona', () => {
   const athena = (command: string, ...extra: string[]) => {
     const before = aws.calls.length;
     return loglake(
-      [command, '--athena', '--region', 'eu-west-1', '--workgroup', 'wg', '--database', 'lake', ...extra],
+      [
+        command,
+        '--athena',
+        '--region',
+        'eu-west-1',
+        '--workgroup',
+        'wg',
+        '--database',
+        'lake',
+        '--audit-stream',
+        'lake-audit',
+        ...extra,
+      ],
       undefined,
       { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
     ).then((r) => ({ ...r, calls: aws.calls.slice(before) }));
@@ -373,14 +396,26 @@ describe('loglake and a data directory whose path has glob characters', () => {
     const out = join(dir, '..', 'all.ndjson');
 
     // Act
-    const search = await loglake(['search', '--data-dir', dir, '--since', '1h', '--format', 'ndjson']);
-    const stats = await loglake(['stats', '--data-dir', dir, '--since', '1h', '--format', 'json']);
+    // The producer's services: the lake also holds the access events of the queries before (audit).
+    const only = ['--service', 'checkout,search'];
+    const search = await loglake([
+      'search',
+      '--data-dir',
+      dir,
+      '--since',
+      '1h',
+      '--format',
+      'ndjson',
+      ...only,
+    ]);
+    const stats = await loglake(['stats', '--data-dir', dir, '--since', '1h', '--format', 'json', ...only]);
     const exp = await loglake([
       'export',
       '--data-dir',
       dir,
       '--since',
       '1h',
+      ...only,
       '--format',
       'ndjson',
       '--output',
@@ -539,7 +574,17 @@ describe('loglake export --output', () => {
 
     // Act
     const r = await loglake(
-      ['export', '--data-dir', local.dataDir, '--since', '1h', '--output', '-'],
+      [
+        'export',
+        '--data-dir',
+        local.dataDir,
+        '--since',
+        '1h',
+        '--service',
+        'checkout,search',
+        '--output',
+        '-',
+      ],
       undefined,
       {},
       CLI,

@@ -14,12 +14,18 @@ export interface TestLocal extends RunningLocal {
 }
 
 export async function startTestLocal(
-  options: { flushSeconds?: number; dataDir?: string } = {},
+  options: { flushSeconds?: number; dataDir?: string; configFile?: string } = {},
 ): Promise<TestLocal> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'loglake-local-'));
   const quiet = { stdout: () => undefined, stderr: () => undefined };
   const local = await startLocal(
-    { dataDir, port: 0, flushSeconds: options.flushSeconds ?? 60, quiet: true },
+    {
+      dataDir,
+      port: 0,
+      flushSeconds: options.flushSeconds ?? 60,
+      quiet: true,
+      ...(options.configFile ? { config: options.configFile } : {}),
+    },
     quiet,
   );
   const client = firehoseClient(local.endpoint.url);

@@ -1,5 +1,6 @@
 /**
- * An HTTP endpoint answering AWS JSON-protocol calls from a script, so a test drives the real SDK client
+ * An HTTP endpoint answering AWS JSON-protocol calls from a script (query-protocol calls are recorded by
+ * their `Action`, and answered with the script's JSON, which such a client refuses), so a test drives the real SDK client
  * (its serialization, errors and pagination) without an AWS account. Records every call it receives.
  */
 import { createServer } from 'node:http';
@@ -22,9 +23,12 @@ export async function startScriptedAws(script: Script): Promise<{
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const target = String(req.headers['x-amz-target'] ?? '');
+    const text = Buffer.concat(chunks).toString('utf8');
+    // A query-protocol call (STS, CloudFormation) is form-encoded: its operation is the `Action` field.
+    const form = target === '' ? new URLSearchParams(text) : undefined;
     const call = {
-      operation: target.slice(target.indexOf('.') + 1),
-      body: JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>,
+      operation: form ? (form.get('Action') ?? '') : target.slice(target.indexOf('.') + 1),
+      body: form ? Object.fromEntries(form) : (JSON.parse(text || '{}') as Record<string, unknown>),
     };
     calls.push(call);
     const reply = script(call, calls.length - 1);

@@ -64,6 +64,27 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./alerts')).registerAlertsCommand,
   },
   {
+    name: 'compliance-report',
+    summary: 'evidence for ISO 27001, SOC 2 and GDPR from the lake itself; exit 3 on a policy finding',
+    load: async () => (await import('./compliance-report')).registerComplianceReportCommand,
+  },
+  {
+    name: 'config',
+    summary:
+      'the effective configuration, or every error with its field and the value received (config validate)',
+    load: async () => (await import('./config')).registerConfigCommand,
+  },
+  {
+    name: 'health',
+    summary: 'is the local lake healthy: endpoint, spool backlog, last deliveries, disk usage, error output',
+    load: async () => (await import('./health')).registerHealthCommand,
+  },
+  {
+    name: 'cleanup',
+    summary: "delete the local lake's objects past their category's expiry (--dry-run lists them)",
+    load: async () => (await import('./cleanup')).registerCleanupCommand,
+  },
+  {
     name: 'demo',
     summary:
       'run the local pipeline with sample traffic, then search and summarize it (what `npm start` runs)',

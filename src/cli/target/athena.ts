@@ -2,9 +2,11 @@
  * Athena as a query target: workgroup, database and tables from flags or the stack's outputs, progress
  * and cost on stderr while the query runs, Ctrl-C stops the query.
  */
+import { currentAccessScope } from '../../audit/access';
 import type { LogLakeConfig } from '../../config';
 import { athenaCostUsd, runAthena } from '../../query/athena';
 import { type BuildOptions, type BuiltQuery, buildQuery } from '../../query/build';
+import { describeCliAccess } from '../access';
 import { type AthenaTarget, athenaClient, athenaPseudonymizer, resolveAthenaTarget } from '../aws';
 import type { QueryFlags } from '../flags';
 import { formatBytes } from '../format';
@@ -32,6 +34,11 @@ export async function athenaTarget(
     now,
   );
   const target = await targetOf();
+  if (target.auditStream) {
+    describeCliAccess(currentAccessScope(), {
+      auditStream: { name: target.auditStream, region: target.region },
+    });
+  }
   const tables = athenaTablesFor(filter.categories, config, Boolean(flags.includeAudit));
   const options: BuildOptions = {
     dialect: 'athena',

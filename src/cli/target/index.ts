@@ -3,10 +3,12 @@
  * it is the one asked for, so a local search never loads the AWS SDK and an Athena search never loads
  * DuckDB.
  */
+import { currentAccessScope } from '../../audit/access';
 import type { LogLakeConfig } from '../../config';
 import type { BuiltQuery } from '../../query/build';
 import type { RawRow } from '../../query/decode';
 import type { LogFilter, LogQuery } from '../../query/model';
+import { describeCliAccess } from '../access';
 import type { QueryFlags } from '../flags';
 import type { CliIO } from '../io';
 import { dialectOf, loadConfig, parseCategories, personaCategories } from '../options';
@@ -46,6 +48,10 @@ export async function resolveQueryTarget(
   now = new Date(),
 ): Promise<QueryTarget> {
   const config: LogLakeConfig = loadConfig(given.config);
+  describeCliAccess(currentAccessScope(), {
+    config,
+    ...(given.persona !== undefined ? { persona: given.persona } : {}),
+  });
   const dialect = dialectOf(given);
   const flags: QueryFlags =
     given.persona === undefined

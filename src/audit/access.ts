@@ -1,0 +1,285 @@
+/**
+ * Access to logs is itself logged: every query that reads the lake appends an access event to the
+ * `audit` category (who, as which persona, with which command and filters, which categories, how many
+ * rows, how many bytes scanned, when, and how it ended).
+ *
+ * The hook sits at the two places every query passes through, whatever command or rule started it:
+ * `LocalLakeReader.stream` (DuckDB over the local lake) and `runAthena` (Athena, for the CLI and the
+ * alarm Lambda). Both hand their result pages to {@link auditedPages}, which counts the rows and, when
+ * the pages end (or fail, or are abandoned), records the event through the {@link AccessScope} of the
+ * running program. The program sets the scope once (the CLI in `main`, the alarm Lambda in its handler)
+ * and commands add what they learn (persona, config) with {@link describeAccess}; a query outside any
+ * scope (a library user, a unit test) is not recorded.
+ *
+ * The event is recorded before the last page is handed over, and a failure to record fails the query:
+ * a search or stats prints nothing, an export commits no file. Where rows have already left (an export to
+ * stdout), the command still exits non-zero.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { LogLakeError } from '../errors';
+import type { BuiltQuery } from '../query/build';
+import type { RawRow } from '../query/decode';
+import type { LogFilter } from '../query/model';
+import type { Category, Persona } from '../schema';
+
+/** Service and logger of access events: how `loglake search --category audit --service loglake-access` finds them. */
+export const ACCESS_SERVICE = 'loglake-access';
+export const ACCESS_LOGGER = 'loglake.access';
+
+/** Why an access event is marked for the security team (level WARN; the `bulk-read` rule alerts on it). */
+export const ACCESS_FLAGS = ['bulk_read', 'locked_category'] as const;
+export type AccessFlag = (typeof ACCESS_FLAGS)[number];
+
+/** One read of the lake. */
+export interface AccessEvent {
+  /** When the query started, ISO-8601 UTC. */
+  readonly time: string;
+  /** Who: the OS user and host locally, the IAM principal (STS caller identity) on AWS, the function for the alarm Lambda. */
+  readonly principal: string;
+  readonly persona?: Persona;
+  /** What ran it: `search`, `stats`, `export`, `alerts evaluate`, `rule error-rate`, `compliance-report` … */
+  readonly command: string;
+  readonly engine: 'duckdb' | 'athena';
+  /** Which lake: the local data directory, or the Athena workgroup and database. */
+  readonly lake: string;
+  /** The query's kind (`search` returns records, `aggregate` counts; `scan` is a report's own read). */
+  readonly queryKind: string;
+  /** Categories read; `all` when the query did not restrict them. */
+  readonly categories: readonly Category[] | 'all';
+  /** The filter as given (time range, text, ids, levels, services, user pseudonyms). */
+  readonly filter: Readonly<Record<string, string>>;
+  /** Rows handed to the caller (records for a search or export, groups for stats). */
+  readonly rows: number;
+  readonly bytesScanned?: number;
+  readonly queryId?: string;
+  readonly outcome: 'completed' | 'failed' | 'abandoned';
+  readonly durationMs: number;
+  readonly flags: readonly AccessFlag[];
+}
+
+/** Where a program's access events go. */
+export interface AccessSink {
+  record(event: AccessEvent): Promise<void>;
+}
+
+/** Which lake a query read, as the hook knows it. */
+export type LakeRef =
+  | { readonly engine: 'duckdb'; readonly dataDir: string }
+  | { readonly engine: 'athena'; readonly workGroup: string; readonly database: string };
+
+/** The config's access-audit settings, as a scope resolves them (once, when the first event is recorded). */
+export interface AccessSettings {
+  /** A record query returning more rows than this is a bulk read. @default 10,000 */
+  readonly bulkReadRows: number;
+  readonly lockedCategories: readonly Category[];
+  /** Access auditing turned off in the config (`accessAudit.enabled: false`). @default false */
+  readonly disabled?: boolean;
+}
+
+/** What a running program knows about who is reading, and where to write what it reads. */
+export interface AccessScope {
+  /** Resolved once, on the first recorded query (on AWS it is a network call). */
+  readonly principal: () => Promise<string>;
+  command: string;
+  persona?: Persona;
+  /** Asked when an event is recorded, so a program that never queries never loads its config. */
+  readonly settings: () => Promise<AccessSettings>;
+  /** The sink for a lake (the local lake itself, or the audit stream). */
+  readonly sinkFor: (lake: LakeRef) => AccessSink;
+}
+
+const storage = new AsyncLocalStorage<AccessScope>();
+
+/** Run `fn` with `scope`: every query it makes is recorded there. */
+export function withAccessScope<T>(scope: AccessScope, fn: () => T): T {
+  return storage.run(scope, fn);
+}
+
+/** The scope of the running code, if any. */
+export function currentAccessScope(): AccessScope | undefined {
+  return storage.getStore();
+}
+
+/** Add what a command learned (its name, its persona) to the running scope. */
+export function describeAccess(update: Partial<Pick<AccessScope, 'command' | 'persona'>>): void {
+  const scope = storage.getStore();
+  if (scope) Object.assign(scope, update);
+}
+
+/** Run `fn` as `command` (the alarm Lambda names each rule's queries), inside the same scope. */
+export function asCommand<T>(command: string, fn: () => T): T {
+  const scope = storage.getStore();
+  return scope ? storage.run({ ...scope, command }, fn) : fn();
+}
+
+/** The access event could not be written; the rows are withheld. */
+export class AccessAuditError extends LogLakeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AccessAuditError';
+  }
+}
+
+/** The filter of a query as event fields: only what was given, values as text. */
+export function filterFields(filter: LogFilter | undefined): Record<string, string> {
+  if (!filter) return {};
+  const out: Record<string, string> = {
+    since: filter.since.toISOString(),
+    until: filter.until.toISOString(),
+  };
+  if (filter.text !== undefined) out.text = filter.text;
+  if (filter.correlationId !== undefined) out.correlation_id = filter.correlationId;
+  if (filter.traceId !== undefined) out.trace_id = filter.traceId;
+  if (filter.levels?.length) out.levels = filter.levels.join(',');
+  if (filter.services?.length) out.services = filter.services.join(',');
+  if (filter.categories?.length) out.categories = filter.categories.join(',');
+  // Pseudonyms already (the raw ids never reach a query), named so the redactor keeps them as they are.
+  if (filter.userIds?.length) out.pseudonyms = filter.userIds.join(',');
+  return out;
+}
+
+/** Why an access is marked: a bulk read of records, or a persona reading a locked category. */
+export function accessFlags(
+  e: Pick<AccessEvent, 'queryKind' | 'rows' | 'persona' | 'categories'>,
+  settings: Pick<AccessSettings, 'bulkReadRows' | 'lockedCategories'>,
+): AccessFlag[] {
+  const flags: AccessFlag[] = [];
+  if (e.queryKind === 'search' && e.rows > settings.bulkReadRows) flags.push('bulk_read');
+  const locked = new Set<string>(settings.lockedCategories);
+  const readsLocked =
+    e.categories === 'all' ? settings.lockedCategories.length > 0 : e.categories.some((c) => locked.has(c));
+  if (e.persona !== undefined && readsLocked) flags.push('locked_category');
+  return flags;
+}
+
+/**
+ * The access event as a raw log event, as any producer would send it: the transform normalizes it into
+ * the `audit` category (service `loglake-access`, `access.*` in `attributes`), locally and on AWS alike.
+ */
+export function accessLogEvent(e: AccessEvent): Record<string, unknown> {
+  const categories = e.categories === 'all' ? 'all' : e.categories.join(',');
+  const what = e.categories === 'all' ? 'all categories' : categories || 'no category';
+  const marks = e.flags.length > 0 ? ` [${e.flags.join(', ')}]` : '';
+  return {
+    timestamp: e.time,
+    level: e.flags.length > 0 ? 'WARN' : 'INFO',
+    service: ACCESS_SERVICE,
+    logger: ACCESS_LOGGER,
+    category: 'audit',
+    message: `${e.command} by ${e.principal}${e.persona ? ` as ${e.persona}` : ''}: ${e.rows} row(s) from ${what} (${e.engine}, ${e.outcome})${marks}`,
+    access: {
+      principal: e.principal,
+      persona: e.persona ?? 'none',
+      command: e.command,
+      engine: e.engine,
+      lake: e.lake,
+      query_kind: e.queryKind,
+      categories,
+      rows: String(e.rows),
+      ...(e.bytesScanned !== undefined ? { bytes_scanned: String(e.bytesScanned) } : {}),
+      ...(e.queryId !== undefined ? { query_id: e.queryId } : {}),
+      outcome: e.outcome,
+      duration_ms: String(e.durationMs),
+      flags: e.flags.join(','),
+      filter: e.filter,
+    },
+  };
+}
+
+/** What the engine knows about the query once its pages are done. */
+export interface QueryStats {
+  readonly bytesScanned?: number;
+  readonly queryId?: string;
+}
+
+/**
+ * `pages`, counted, with the access event recorded when they end: completed (before the last page is
+ * returned to the caller's loop), failed, or abandoned by the caller. Outside an access scope, `pages`
+ * as they are.
+ */
+export function auditedPages(
+  built: BuiltQuery,
+  lake: LakeRef,
+  pages: AsyncIterable<RawRow[]>,
+  stats: () => QueryStats = () => ({}),
+): AsyncIterable<RawRow[]> {
+  const scope = storage.getStore();
+  if (!scope) return pages;
+  return audit(scope, built, lake, pages, stats);
+}
+
+async function* audit(
+  scope: AccessScope,
+  built: BuiltQuery,
+  lake: LakeRef,
+  pages: AsyncIterable<RawRow[]>,
+  stats: () => QueryStats,
+): AsyncIterable<RawRow[]> {
+  const started = new Date();
+  let rows = 0;
+  let outcome: AccessEvent['outcome'] = 'abandoned';
+  let held: RawRow[] | undefined;
+  try {
+    // One page is held back, so the event is written before the caller sees the end of the rows.
+    for await (const page of pages) {
+      if (held) yield held;
+      rows += page.length;
+      held = page;
+    }
+    outcome = 'completed';
+    await record(scope, built, lake, started, rows, outcome, stats());
+    if (held) yield held;
+  } catch (error) {
+    if (outcome === 'completed') throw error;
+    outcome = 'failed';
+    await record(scope, built, lake, started, rows, outcome, stats()).catch(() => undefined);
+    throw error;
+  } finally {
+    if (outcome === 'abandoned') await record(scope, built, lake, started, rows, outcome, stats());
+  }
+}
+
+async function record(
+  scope: AccessScope,
+  built: BuiltQuery,
+  lake: LakeRef,
+  started: Date,
+  rows: number,
+  outcome: AccessEvent['outcome'],
+  stats: QueryStats,
+): Promise<void> {
+  const source = built.source;
+  const categories = source?.filter.categories?.length ? [...source.filter.categories] : 'all';
+  const base = {
+    queryKind: source?.kind ?? 'sql',
+    rows,
+    ...(scope.persona ? { persona: scope.persona } : {}),
+    categories,
+  } as const;
+  try {
+    const settings = await scope.settings();
+    if (settings.disabled) return;
+    const event: AccessEvent = {
+      ...base,
+      time: started.toISOString(),
+      principal: await scope.principal(),
+      command: scope.command,
+      engine: lake.engine,
+      lake: lake.engine === 'duckdb' ? lake.dataDir : `${lake.workGroup}/${lake.database}`,
+      filter: filterFields(source?.filter),
+      ...(stats.bytesScanned !== undefined ? { bytesScanned: stats.bytesScanned } : {}),
+      ...(stats.queryId !== undefined ? { queryId: stats.queryId } : {}),
+      outcome,
+      durationMs: Date.now() - started.getTime(),
+      flags: accessFlags(base, settings),
+    };
+    await scope.sinkFor(lake).record(event);
+  } catch (error) {
+    throw new AccessAuditError(
+      `the access event of this query could not be recorded, so its results are withheld: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Access events of queries over the local lake, written into that lake: the event goes through the same
+ * transform as every other record (the `audit` stream, so it is normalized and redacted like any log)
+ * and is delivered as its own Parquet file under `logs/category=audit/…`, recorded in the integrity log
+ * (source `access`). A running `loglake local` on the same directory is not disturbed: the file has its
+ * own name and staging directory, and the integrity log serializes appends with its lock.
+ */
+import { unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { IntegrityLog } from '../compliance/integrity';
+import type { LogLakeConfig } from '../config';
+import { dataDirPaths, pseudonymKey } from '../local/datadir';
+import { newSegmentId } from '../local/spool';
+import { localTransform } from '../local/transform';
+import { LakeWriter } from '../local/writer';
+import { type AccessEvent, type AccessSink, accessLogEvent } from './access';
+
+export class LocalAccessSink implements AccessSink {
+  constructor(
+    private readonly dataDir: string,
+    private readonly config: LogLakeConfig,
+  ) {}
+
+  async record(event: AccessEvent): Promise<void> {
+    const paths = dataDirPaths(this.dataDir);
+    const text = JSON.stringify(accessLogEvent(event));
+    const arrival = Date.now();
+    const id = `access-${newSegmentId(arrival)}`;
+    const data = Buffer.from(text).toString('base64');
+    const transform = localTransform(this.config, pseudonymKey(this.dataDir));
+    const results = transform([{ recordId: id, data, approximateArrivalTimestamp: arrival }], 'audit');
+    const failed = results.find((r) => r.result !== 'Ok');
+    if (failed) throw new Error(`the transform did not accept the access event (${failed.result})`);
+    const writer = await LakeWriter.open(paths.root, paths.staging);
+    const manifest = join(paths.staging, `${id}.manifest`);
+    try {
+      const segment = { id, records: [{ id, arrival, data, bytes: Buffer.byteLength(text) }] };
+      const report = await writer.deliver(segment, results, manifest);
+      new IntegrityLog(paths.root).recordDelivery('access', id, report.objects);
+    } catch (error) {
+      // Nothing half-kept: the files this delivery renamed into place go again.
+      writer.undoPartialDelivery(manifest);
+      throw error;
+    } finally {
+      writer.close();
+      try {
+        unlinkSync(manifest);
+      } catch {
+        // Not written (the delivery failed before it) or already gone.
+      }
+    }
+  }
+}
