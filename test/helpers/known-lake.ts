@@ -23,6 +23,16 @@ export const DAY = 24 * HOUR;
 /** The lake's config override (written to `<root>/config.json`). */
 export const KNOWN_CONFIG: LogLakeConfigOverride = { transform: { maxPastHours: 400 * 24 } };
 
+/**
+ * The config the known lake is written with: longer debug and runtime retention, so the transform keeps
+ * the old events' own times (it stamps an event older than its category's retention with its arrival
+ * time). Commands then run with {@link KNOWN_CONFIG}, as if the policy had been shortened since.
+ */
+const WRITE_CONFIG: LogLakeConfigOverride = {
+  ...KNOWN_CONFIG,
+  categories: { debug: { expiryDays: 60 }, runtime: { expiryDays: 60 } },
+};
+
 export interface KnownEvent {
   readonly at: number;
   readonly event: Record<string, unknown>;
@@ -108,7 +118,7 @@ export async function writeKnownLake(now = Date.now()): Promise<KnownLake> {
   const root = mkdtempSync(join(tmpdir(), 'loglake-known-'));
   const dataDir = join(root, 'data');
   const configFile = join(root, 'config.json');
-  writeFileSync(configFile, JSON.stringify(KNOWN_CONFIG));
+  writeFileSync(configFile, JSON.stringify(WRITE_CONFIG));
   const events = knownEvents(now);
   const local = await startTestLocal({ dataDir, configFile });
   try {
@@ -125,6 +135,7 @@ export async function writeKnownLake(now = Date.now()): Promise<KnownLake> {
   } finally {
     local.client.destroy();
     await local.stop();
+    writeFileSync(configFile, JSON.stringify(KNOWN_CONFIG));
   }
   return {
     root,
