@@ -13,6 +13,7 @@ import { MAX_LIMIT } from '../query/model';
 import type { Html } from './html';
 import { errorBody, page, STYLE } from './layout';
 import { DEFAULT_LIMIT, MAX_PAGE_LIMIT, searchPage } from './pages/search';
+import { tracePage } from './pages/trace';
 import { limitParam, parseUiQuery } from './params';
 import type { QueryLog, UiSource } from './source';
 
@@ -84,6 +85,15 @@ function uiRoutes(source: UiSource): Record<string, Handler> {
       const query = parseUiQuery(url.searchParams);
       const limit = limitParam(url.searchParams, DEFAULT_LIMIT, MAX_PAGE_LIMIT);
       return { title: 'Search', nav: '/', body: await searchPage(source, query, limit, log) };
+    },
+    '/trace': async (url, log) => {
+      const id = url.searchParams.get('id')?.trim() || undefined;
+      const query = parseUiQuery(url.searchParams);
+      return {
+        title: id ? `Trace ${id}` : 'Trace',
+        nav: '/trace',
+        body: await tracePage(source, id, query, log),
+      };
     },
     '/export': async (url, _log, res) => {
       await exportResult(source, url, res);

@@ -106,3 +106,28 @@ describe('export', () => {
     expect(csv.match(/^\d{4}-/gm)?.length).toBe(lines.length);
   });
 });
+
+describe('trace view', () => {
+  it('shows the incident across services in time order, errors open', async () => {
+    // Act
+    const res = await get(`/trace?id=${lake.incidentCorrelationId}`);
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(body).toMatch(/aria-label="Timeline of 16 events across 2 services"/);
+    const times = [...body.matchAll(/<time datetime="([^"]+)"/g)].map((m) => m[1]);
+    expect(times).toHaveLength(16);
+    expect(times).toEqual([...times].sort());
+    expect(body).toMatch(/<details open><summary>[^\n]*CRITICAL/);
+    expect(body).toContain('[REDACTED:');
+  });
+
+  it('says so when no event has the id', async () => {
+    // Act
+    const body = await (await get('/trace?id=no-such-id')).text();
+
+    // Assess
+    expect(body).toContain('No events with correlation id no-such-id');
+  });
+});
