@@ -10,8 +10,11 @@ import { RecordWriter } from '../cli/format';
 import { userMessage } from '../cli/main';
 import { ConfigError, InputError } from '../errors';
 import { MAX_LIMIT } from '../query/model';
+import { DASHBOARDS, dashboardById } from './dashboards';
 import type { Html } from './html';
 import { errorBody, page, STYLE } from './layout';
+import { alertsPage } from './pages/alerts';
+import { dashboardIndex, dashboardPage } from './pages/dashboards';
 import { DEFAULT_LIMIT, MAX_PAGE_LIMIT, searchPage } from './pages/search';
 import { tracePage } from './pages/trace';
 import { limitParam, parseUiQuery } from './params';
@@ -95,6 +98,28 @@ function uiRoutes(source: UiSource): Record<string, Handler> {
         body: await tracePage(source, id, query, log),
       };
     },
+    '/dashboards': async () => ({ title: 'Dashboards', nav: '/dashboards', body: dashboardIndex() }),
+    '/dashboard': async (url, log) => {
+      const id = url.searchParams.get('id') ?? '';
+      const d = dashboardById(id);
+      if (d === undefined) {
+        throw new InputError(
+          `id: no dashboard ${JSON.stringify(id)}; expected one of ${DASHBOARDS.map((x) => x.id).join(', ')}`,
+        );
+      }
+      for (const name of url.searchParams.keys()) {
+        if (name !== 'id' && name !== 'since')
+          throw new InputError(`unknown parameter ${JSON.stringify(name)}; expected id, since`);
+      }
+      const since = url.searchParams.get('since')?.trim() || undefined;
+      return {
+        title: d.title,
+        nav: '/dashboards',
+        body: await dashboardPage(source, d, since, log),
+        ...(d.refreshSeconds ? { refreshSeconds: d.refreshSeconds } : {}),
+      };
+    },
+    '/alerts': async () => ({ title: 'Alerts', nav: '/alerts', body: await alertsPage(source) }),
     '/export': async (url, _log, res) => {
       await exportResult(source, url, res);
       return undefined;

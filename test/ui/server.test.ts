@@ -131,3 +131,64 @@ describe('trace view', () => {
     expect(body).toContain('No events with correlation id no-such-id');
   });
 });
+
+describe('dashboards', () => {
+  it.each([
+    ['errors', 60],
+    ['tracing', undefined],
+    ['security', 300],
+    ['ai', 300],
+  ])('%s renders every panel with data, refreshing every %s s', async (id, refresh) => {
+    // Act
+    const res = await get(`/dashboard?id=${id}`);
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    const panels = [
+      ...body.matchAll(/<section class="panel"[^>]*data-panel="([^"]+)">([\s\S]*?)<\/section>/g),
+    ];
+    expect(panels.length).toBeGreaterThanOrEqual(2);
+    for (const [, name, content] of panels) {
+      expect(content, name).not.toContain('class="empty"');
+      expect(content, name).toMatch(/<svg role="img"|<table class="data"|<details>/);
+    }
+    if (refresh) expect(body).toContain(`<meta http-equiv="refresh" content="${refresh}">`);
+    else expect(body).not.toContain('http-equiv="refresh"');
+  });
+
+  it('shows the AI pipeline cost per model from the records', async () => {
+    // Act
+    const body = await (await get('/dashboard?id=ai')).text();
+
+    // Assess
+    const cost = /data-panel="ai-cost">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
+    expect(cost).toMatch(/claude-sonnet: \$\d+\.\d{4}/);
+  });
+
+  it('refuses an unknown dashboard', async () => {
+    // Act
+    const res = await get('/dashboard?id=nope');
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(
+      'no dashboard &quot;nope&quot;; expected one of errors, tracing, security, ai',
+    );
+  });
+});
+
+describe('alerts page', () => {
+  it('shows what fires over the demo data with a search that reproduces it', async () => {
+    // Act
+    const body = await (await get('/alerts')).text();
+
+    // Assess
+    const firing = /<h2 id="firing">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+    expect(firing).toContain('security-critical');
+    const href = /<a href="\/\?([^"]+)">search<\/a>/.exec(firing)?.[1]?.replaceAll('&amp;', '&');
+    expect(href).toBeDefined();
+    const search = await (await get(`/?${href}`)).text();
+    expect(search).toMatch(/[1-9]\d* matching events?/);
+  });
+});
