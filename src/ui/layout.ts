@@ -54,6 +54,7 @@ header nav a{color:#fff;text-decoration:none}header nav a[aria-current=page]{tex
 main{padding:12px 16px}h1{font-size:20px;margin:4px 0 12px}h2{font-size:16px;margin:12px 0 6px}
 form.query{display:flex;flex-wrap:wrap;gap:8px 12px;align-items:flex-end;margin-bottom:8px}
 form.query label{display:flex;flex-direction:column;font-size:12px;gap:2px}
+form.query fieldset{display:flex;gap:8px;align-items:center;margin:0;padding:2px 8px}form.query fieldset label{flex-direction:row;align-items:center;gap:3px}
 form.query input{padding:4px 6px;font-size:14px}form.query input[name=q]{width:22em}
 button{padding:5px 12px;font-size:14px;cursor:pointer}
 .layout{display:grid;grid-template-columns:240px 1fr;gap:16px}
