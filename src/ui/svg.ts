@@ -97,7 +97,7 @@ export function horizontalBars(label: string, items: readonly BarItem[], width =
   const height = Math.max(rowH, items.length * rowH);
   const max = Math.max(1e-9, ...items.map((i) => i.value));
   const rows = items.map((item, n) => {
-    const w = Math.max(1, (item.value / max) * (width - labelW - 70));
+    const w = Math.max(1, (item.value / max) * (width - labelW - 110));
     const y = n * rowH;
     const name = item.label.length > 26 ? `${item.label.slice(0, 25)}…` : item.label;
     const text = html`<text x="${labelW - 6}" y="${y + 15}" text-anchor="end">${name}</text>`;
