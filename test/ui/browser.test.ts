@@ -151,16 +151,12 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     for (const path of ['/?since=2h', '/trace', '/dashboard?id=errors', '/alerts']) {
       // Act
       await page.goto(url(path));
-      const unlabeled = await page.evaluate(() =>
+      // In the page (a string: the test's own types have no DOM): controls with no label and no name.
+      const unlabeled = await page.evaluate<string[]>(`
         [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
-          .filter((el) => {
-            const labels = (el as HTMLInputElement).labels;
-            const named =
-              el.getAttribute('aria-label') || (el.tagName === 'BUTTON' && el.textContent?.trim());
-            return !named && (!labels || labels.length === 0);
-          })
-          .map((el) => el.outerHTML),
-      );
+          .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label')
+            && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+          .map((el) => el.outerHTML)`);
       const unnamed = await page.locator('svg[role="img"]:not([aria-label])').count();
 
       // Assess
@@ -172,10 +168,13 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     // Act: from the top of the page, the keyboard alone
     await page.goto(url('/?since=2h'));
     await page.keyboard.press('Tab');
-    const first = await page.evaluate(() => document.activeElement?.textContent);
+    const first = await page.evaluate<string | null>('document.activeElement?.textContent ?? null');
     await page.keyboard.press('Enter');
     let tabs = 0;
-    while ((await page.evaluate(() => document.activeElement?.getAttribute('name'))) !== 'q' && tabs < 30) {
+    while (
+      (await page.evaluate<string | null>("document.activeElement?.getAttribute('name') ?? null")) !== 'q' &&
+      tabs < 30
+    ) {
       await page.keyboard.press('Tab');
       tabs++;
     }
