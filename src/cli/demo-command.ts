@@ -19,10 +19,15 @@ import { quietSdkNodeVersionWarning } from './env';
 import { formatBytes } from './format';
 import { type CliIO, processIO } from './io';
 import { startLocal } from './local-command';
+import { intOption } from './options';
 
 export interface DemoFlags {
   readonly dataDir?: string;
   readonly events?: number;
+  /** After the demo, serve the explorer over its lake until Ctrl-C. @default true */
+  readonly ui?: boolean;
+  /** Port of the explorer. @default DEFAULT_UI_PORT, or a free one when that is taken */
+  readonly uiPort?: number;
 }
 
 /** Default data directory of the demo; wiped at every start. */
@@ -122,6 +127,17 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
   } finally {
     await local.stop();
   }
+  if (flags.ui === false) return;
+  const { startUi, serveUntilSignal, DEFAULT_UI_PORT } = await import('./commands/ui');
+  const uiFlags = { dataDir, port: flags.uiPort ?? DEFAULT_UI_PORT };
+  const ui = await startUi(uiFlags, io).catch((error: NodeJS.ErrnoException) => {
+    // Another explorer (or anything) holds the default port: take a free one rather than fail the demo.
+    if (error.code !== 'EADDRINUSE' || flags.uiPort !== undefined) throw error;
+    return startUi({ ...uiFlags, port: 0 }, io);
+  });
+  say();
+  say(`7. Explore it in a browser: ${ui.url}  (search, trace view, dashboards, alerts; Ctrl-C to stop)`);
+  await serveUntilSignal(ui);
 }
 
 function indent(io: CliIO): CliIO {
@@ -146,6 +162,12 @@ export function registerDemoCommand(program: Command): void {
       'run the local pipeline with sample traffic, then search and summarize it (what `npm start` runs)',
     )
     .option('--data-dir <dir>', 'where the demo lake goes (wiped first)', DEMO_DATA_DIR)
+    .option('--no-ui', 'exit when the demo is done instead of serving the explorer (tests, CI)')
+    .option(
+      '--ui-port <n>',
+      'port of the explorer (default 4574, or a free one when taken)',
+      intOption(0, 65_535),
+    )
     .action(async (flags: DemoFlags) => {
       await runDemo(flags);
     });

@@ -214,6 +214,45 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
     duration_ms: 8412.5,
     client_ip: secrets.attackerIp,
   });
+  // The AI generation pipeline (the explorer's fourth dashboard): models, tokens, cost, failures. Its own
+  // generator, so the traffic above stays what it was.
+  const ai = prng(7);
+  const aiPick = <T>(xs: readonly T[]): T => xs[Math.floor(ai() * xs.length)] as T;
+  const models = [
+    { model: 'claude-sonnet', inUsd: 3, outUsd: 15 },
+    { model: 'claude-haiku', inUsd: 0.8, outUsd: 4 },
+    { model: 'titan-embed', inUsd: 0.1, outUsd: 0 },
+  ];
+  for (let i = 0; i < Math.max(8, Math.round(count / 10)); i++) {
+    const m = aiPick(models);
+    const input = 200 + Math.floor(ai() * 3000);
+    const output = m.outUsd === 0 ? 0 : 50 + Math.floor(ai() * 800);
+    const cost = (input * m.inUsd + output * m.outUsd) / 1e6;
+    const failed = ai() < 0.18;
+    const err = aiPick(['RateLimitError', 'ContentFilterError', 'TimeoutError']);
+    logs({
+      timestamp: at(ai() * 0.9),
+      level: failed ? 'ERROR' : 'INFO',
+      service: 'genai-pipeline',
+      logger: 'ai.generate',
+      message: failed
+        ? `generation failed for ${secrets.email}: ${err}`
+        : `generation completed in ${Math.floor(ai() * 4000)} ms`,
+      correlation_id: hex(16),
+      model: m.model,
+      input_tokens: input,
+      output_tokens: failed ? 0 : output,
+      cost_usd: failed ? 0 : Number(cost.toFixed(6)),
+      ...(failed
+        ? {
+            error: {
+              type: err,
+              stack: `${err}: model call failed\n    at generate (/srv/genai/generate.py:41)`,
+            },
+          }
+        : {}),
+    });
+  }
   return {
     events,
     incidentCorrelationId: incident,

@@ -350,7 +350,7 @@ describe('loglake demo', () => {
 
     // Act
     const started = Date.now();
-    const r = await loglake(['demo', '--data-dir', dir]);
+    const r = await loglake(['demo', '--data-dir', dir, '--no-ui']);
 
     // Assess
     expect(r.code).toBe(0);

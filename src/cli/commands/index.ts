@@ -85,6 +85,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./cleanup')).registerCleanupCommand,
   },
   {
+    name: 'ui',
+    summary: 'the explorer in a browser: search, trace view, dashboards and alerts over the local lake',
+    load: async () => (await import('./ui')).registerUiCommand,
+  },
+  {
     name: 'demo',
     summary:
       'run the local pipeline with sample traffic, then search and summarize it (what `npm start` runs)',

@@ -1,0 +1,105 @@
+/**
+ * The alerts page: what fires if the rules are evaluated now (as `loglake alerts evaluate --delay 0`),
+ * the local alerting's rule state (`<data-dir>/.loglake/alerts-state.json`) and its history
+ * (`<data-dir>/alerts.jsonl`), each alert with the search that reproduces it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Alert, formatValue } from '../../alerts/alert';
+import { ALERTS_FILE, evaluateLocalLake, STATE_FILE } from '../../alerts/local';
+import type { StoredRuleState } from '../../alerts/run';
+import { type Html, html } from '../html';
+import type { UiSource } from '../source';
+
+/** History entries shown, newest first. */
+export const HISTORY_SHOWN = 50;
+
+export async function alertsPage(source: UiSource, now = new Date()): Promise<Html> {
+  const { dataDir, config } = source.options;
+  // Windows end at whole minutes: a minute ahead takes in the minute in progress (no Firehose lag locally).
+  const firing = await evaluateLocalLake({
+    dataDir,
+    config,
+    at: new Date(now.getTime() + 60_000),
+    delayMinutes: 0,
+  });
+  const state = readState(join(dataDir, STATE_FILE));
+  const history = readHistory(join(dataDir, ALERTS_FILE));
+  const stateRows = Object.entries(state).flatMap(([rule, s]) =>
+    Object.entries(s.state.groups).map(([group, g]) => ({ rule, group, ...g })),
+  );
+  return html`<h1>Alerts</h1>
+<section aria-labelledby="firing"><h2 id="firing">Firing now</h2>
+<p class="meta">The enabled rules evaluated now over their windows, the minute in progress included (as the demo does; <code>loglake alerts evaluate --data-dir ${dataDir} --delay 0</code> stops at the last whole minute).</p>
+${firing.length === 0 ? html`<p class="empty">Nothing fires.</p>` : alertTable(firing)}</section>
+<section aria-labelledby="state"><h2 id="state">Rule state of the local alerting</h2>
+${stateRows.length === 0 ? html`<p class="empty">No rule state in ${join(dataDir, STATE_FILE)} (the local pipeline's alerting writes it).</p>` : html`<table class="data"><thead><tr><th scope="col">rule</th><th scope="col">group</th><th scope="col">status</th><th scope="col">since</th><th scope="col">last value</th></tr></thead><tbody>${stateRows.map((r) => html`<tr><td>${r.rule}</td><td>${r.group}</td><td>${r.status}</td><td>${r.since}</td><td>${r.lastValue}</td></tr>`)}</tbody></table>`}</section>
+<section aria-labelledby="history"><h2 id="history">Recent history</h2>
+${history.length === 0 ? html`<p class="empty">No alerts in ${join(dataDir, ALERTS_FILE)} yet.</p>` : alertTable(history.slice(-HISTORY_SHOWN).reverse())}</section>`;
+}
+
+function alertTable(alerts: readonly Alert[]): Html {
+  return html`<table class="data alerts"><thead><tr><th scope="col">status</th><th scope="col">severity</th><th scope="col">rule</th><th scope="col">group</th><th scope="col">value / threshold</th><th scope="col">window</th><th scope="col">samples</th><th scope="col">reproduce</th></tr></thead>
+<tbody>${alerts.map(
+    (
+      a,
+    ) => html`<tr><td>${a.status}</td><td>${a.severity}</td><td title="${a.description}">${a.rule}</td><td>${a.groupKey}</td>
+<td>${formatValue(a.value, a.unit)} / ${formatValue(a.threshold, a.unit)}</td><td>${a.window.start.slice(11, 16)}–${a.window.end.slice(11, 16)}</td>
+<td>${a.samples.map((id) => html`<a href="/trace?id=${encodeURIComponent(id)}">${id.slice(0, 16)}</a> `)}</td>
+<td>${a.search ? html`<a href="/?${searchLink(a.search)}">search</a> <code>${a.search}</code>` : '—'}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function readState(file: string): Record<string, StoredRuleState> {
+  if (!existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, StoredRuleState>;
+}
+
+/** Every alert of `alerts.jsonl`; a line that does not parse is skipped (the file is append-only). */
+function readHistory(file: string): Alert[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      if (line.trim() === '') return [];
+      try {
+        return [JSON.parse(line) as Alert];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Words of a POSIX-shell command as `searchCommand` quotes them (bare words and '…' with '\''). */
+export function shellWords(command: string): string[] {
+  const words: string[] = [];
+  const re = /\s*((?:[^\s']+|'(?:[^']|'\\'')*')+)/gy;
+  for (let m = re.exec(command); m; m = re.exec(command)) {
+    const word = m[1] ?? '';
+    words.push(word.replace(/'((?:[^']|'\\'')*)'/g, (_, inner: string) => inner.replaceAll("'\\''", "'")));
+  }
+  return words;
+}
+
+const FLAG_PARAMS: Readonly<Record<string, string>> = {
+  '--since': 'since',
+  '--until': 'until',
+  '--level': 'level',
+  '--service': 'service',
+  '--category': 'category',
+  '--correlation-id': 'correlation_id',
+};
+
+/** The explorer's search URL for an alert's `loglake search …` command. */
+export function searchLink(command: string): string {
+  const words = shellWords(command).slice(2);
+  const out = new URLSearchParams();
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? '';
+    const param = FLAG_PARAMS[w];
+    if (param !== undefined) out.append(param, words[++i] ?? '');
+    else if (w.startsWith('--')) i++;
+    else out.set('q', w);
+  }
+  return out.toString();
+}

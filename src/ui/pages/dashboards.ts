@@ -1,0 +1,142 @@
+/** The dashboards: an index, and each dashboard's panels rendered from their definitions. */
+import type { AggregateRow, SearchRecord } from '../../query/decode';
+import type { LogQuery } from '../../query/model';
+import { DASHBOARDS, type DashboardDef, type PanelDef, panelBucketMs, panelQuery } from '../dashboards';
+import { type Html, html } from '../html';
+import type { QueryLog, UiSource } from '../source';
+import { horizontalBars, stackedBars, type TimeBucket } from '../svg';
+import { recordView } from './search';
+
+export function dashboardIndex(): Html {
+  return html`<h1>Dashboards</h1><ul class="dashboards">${DASHBOARDS.map(
+    (d) =>
+      html`<li><a href="/dashboard?id=${d.id}">${d.title}</a> — ${d.description} <span class="meta">(${d.refreshSeconds ? `refreshes every ${d.refreshSeconds / 60} min` : 'on demand'}, last ${d.since})</span></li>`,
+  )}</ul>`;
+}
+
+export async function dashboardPage(
+  source: UiSource,
+  d: DashboardDef,
+  sinceText: string | undefined,
+  log: QueryLog[],
+): Promise<Html> {
+  const filter = await source.filter(undefined, { since: sinceText ?? d.since });
+  const panels: Html[] = [];
+  for (const panel of d.panels) {
+    const started = log.length;
+    const body = await renderPanel(source, panel, filter.since, filter.until, log);
+    const ms = log.slice(started).reduce((s, q) => s + q.ms, 0);
+    panels.push(
+      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${ms.toFixed(0)} ms</p></section>`,
+    );
+  }
+  return html`<h1>${d.title}</h1><p class="meta">${d.description} ${d.refreshSeconds ? `Refreshes every ${d.refreshSeconds / 60} min.` : 'On demand.'}
+Range: ${filter.since.toISOString()} to ${filter.until.toISOString()}.</p>
+<form class="query" method="get" action="/dashboard"><input type="hidden" name="id" value="${d.id}"><label>Since<input name="since" value="${sinceText ?? d.since}" size="18"></label><button type="submit">Apply</button></form>
+${d.lookup ? html`<form class="query" method="get" action="/trace" role="search"><label>Correlation id<input name="id" required size="36"></label><button type="submit">Trace it</button></form>` : ''}
+<div class="panels">${panels}</div>`;
+}
+
+async function renderPanel(
+  source: UiSource,
+  panel: PanelDef,
+  since: Date,
+  until: Date,
+  log: QueryLog[],
+): Promise<Html> {
+  const query: LogQuery = panelQuery(panel, since, until);
+  const v = panel.view;
+  if (query.kind === 'search') {
+    const records = await source.search(query, log);
+    if (records.length === 0) return html`<p class="empty">No matching events.</p>`;
+    if (v.kind === 'attribute-sum') return attributeSum(panel.title, records, v, query.limit);
+    return html`<div class="records">${records.map((r) => recordView(r))}</div>`;
+  }
+  if (query.kind !== 'aggregate') throw new Error(`panel ${panel.title}: a ${query.kind} query has no chart`);
+  const rows = await source.aggregate(query, log);
+  if (rows.length === 0) return html`<p class="empty">No matching events.</p>`;
+  switch (v.kind) {
+    case 'timeseries': {
+      const bucketMs = panelBucketMs(until.getTime() - since.getTime());
+      const series = [...new Set(rows.map((r) => String(r.group[v.groupBy] ?? '(none)')))];
+      const buckets = new Map<number, Record<string, number>>();
+      for (const r of rows) {
+        const start = Date.parse(r.bucketStart ?? '');
+        const values = buckets.get(start) ?? {};
+        values[String(r.group[v.groupBy] ?? '(none)')] = r.count;
+        buckets.set(start, values);
+      }
+      const data: TimeBucket[] = [...buckets].map(([start, values]) => ({ start, values }));
+      return stackedBars({
+        label: panel.title,
+        series,
+        buckets: data,
+        from: since.getTime(),
+        to: until.getTime(),
+        bucketMs,
+        width: 460,
+        height: 160,
+      });
+    }
+    case 'bars': {
+      const present = rows.filter((r) => r.group[v.groupBy] !== null && r.group[v.groupBy] !== undefined);
+      if (present.length === 0) return html`<p class="empty">No events carry ${v.groupBy}.</p>`;
+      return horizontalBars(
+        panel.title,
+        present.map((r) => ({
+          label: String(r.group[v.groupBy]),
+          value: v.measure === 'count' ? r.count : v.measure === 'errors' ? r.errors : r.errorRate,
+          text:
+            v.measure === 'error_rate'
+              ? `${(r.errorRate * 100).toFixed(1)}% (${r.errors}/${r.count})`
+              : String(v.measure === 'count' ? r.count : r.errors),
+          ...(v.groupBy === 'service'
+            ? {
+                href: `/?service=${encodeURIComponent(String(r.group.service))}&since=${encodeURIComponent(since.toISOString())}`,
+              }
+            : {}),
+        })),
+      );
+    }
+    case 'hotspots':
+      return hotspots(rows, v.groupBy, since);
+    default:
+      throw new Error(`panel ${panel.id}: view ${v.kind} needs a search query`);
+  }
+}
+
+function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], since: Date): Html {
+  return html`<table class="data"><thead><tr>${groupBy.map((g) => html`<th scope="col">${g}</th>`)}<th scope="col">events</th><th scope="col">last seen</th><th scope="col">requests</th></tr></thead>
+<tbody>${rows.map(
+    (
+      r,
+    ) => html`<tr>${groupBy.map((g) => html`<td>${String((r.group as Record<string, unknown>)[g] ?? '—')}</td>`)}<td>${r.count}</td><td>${r.lastSeen?.slice(11, 19) ?? ''}</td>
+<td>${r.sampleCorrelationIds.map((id) => html`<a href="/trace?id=${encodeURIComponent(id)}&amp;since=${encodeURIComponent(since.toISOString())}">${id.slice(0, 12)}</a> `)}</td></tr>`,
+  )}</tbody></table>`;
+}
+
+function attributeSum(
+  title: string,
+  records: readonly SearchRecord[],
+  v: {
+    readonly by: string;
+    readonly sum: readonly string[];
+    readonly unit?: 'usd' | 'tokens';
+    readonly limit: number;
+  },
+  limit: number | undefined,
+): Html {
+  const totals = new Map<string, number>();
+  for (const r of records) {
+    const key = r.attributes?.[v.by];
+    if (key === undefined) continue;
+    const add = v.sum.length === 0 ? 1 : v.sum.reduce((s, a) => s + (Number(r.attributes?.[a]) || 0), 0);
+    totals.set(key, (totals.get(key) ?? 0) + add);
+  }
+  if (totals.size === 0) return html`<p class="empty">No events carry ${v.by}.</p>`;
+  const fmt = (n: number) => (v.unit === 'usd' ? `$${n.toFixed(4)}` : String(Math.round(n)));
+  const items = [...totals]
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, value]) => ({ label, value, text: fmt(value) }));
+  return html`${horizontalBars(title, items)}${limit !== undefined && records.length >= limit ? html`<p class="meta">Over the newest ${limit} events only.</p>` : ''}`;
+}

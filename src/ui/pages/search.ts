@@ -1,0 +1,125 @@
+/** The search page: query bar, volume histogram by level, field sidebar, expandable records, export. */
+import type { SearchRecord } from '../../query/decode';
+import { GROUP_COLUMNS, type GroupColumn } from '../../query/model';
+import { LEVELS } from '../../schema';
+import { type Html, html, withRedactionMarks } from '../html';
+import { FILTER_PARAMS, type UiQuery, uiQueryString, withFilter, withoutFilter } from '../params';
+import type { QueryLog, UiSource } from '../source';
+import { bucketWidth, stackedBars, type TimeBucket } from '../svg';
+
+/** Records a page shows by default, and at most. */
+export const DEFAULT_LIMIT = 100;
+export const MAX_PAGE_LIMIT = 1_000;
+/** Top values per field in the sidebar. */
+export const TOP_VALUES = 5;
+
+/** Sidebar fields that have a filter, and the URL parameter it is. */
+const FIELD_FILTERS: Partial<Record<GroupColumn, string>> = {
+  service: 'service',
+  level: 'level',
+  category: 'category',
+};
+
+export async function searchPage(
+  source: UiSource,
+  query: UiQuery,
+  limit: number,
+  log: QueryLog[],
+): Promise<Html> {
+  const filter = await source.filter(query.text, query.flags);
+  const span = filter.until.getTime() - filter.since.getTime();
+  const bucketMs = bucketWidth(span);
+  const histogram = await source.aggregate({ kind: 'aggregate', filter, groupBy: ['level'], bucketMs }, log);
+  const records = await source.search({ kind: 'search', filter, limit, order: 'desc' }, log);
+  const fields: Array<[GroupColumn, Awaited<ReturnType<UiSource['aggregate']>>]> = [];
+  for (const column of GROUP_COLUMNS) {
+    fields.push([
+      column,
+      await source.aggregate(
+        { kind: 'aggregate', filter, groupBy: [column], limit: TOP_VALUES, orderBy: 'count' },
+        log,
+      ),
+    ]);
+  }
+  const total = histogram.reduce((s, r) => s + r.count, 0);
+  const buckets = new Map<number, Record<string, number>>();
+  for (const row of histogram) {
+    const start = Date.parse(row.bucketStart ?? '');
+    const values = buckets.get(start) ?? {};
+    values[String(row.group.level)] = row.count;
+    buckets.set(start, values);
+  }
+  const series: TimeBucket[] = [...buckets].map(([start, values]) => ({ start, values }));
+  const qs = uiQueryString(query);
+  return html`<h1>Search</h1>
+${queryForm(query, limit)}
+${activeFilters(query)}
+<section aria-label="Volume by level">
+${stackedBars({ label: 'Events over time by level', series: LEVELS, buckets: series, from: filter.since.getTime(), to: filter.until.getTime(), bucketMs })}
+</section>
+<div class="layout">
+<aside aria-label="Fields">${fields.map(([column, rows]) => fieldBox(query, column, rows))}</aside>
+<section aria-label="Results">
+<p class="meta" id="result-count">${total} matching event${total === 1 ? '' : 's'} from ${filter.since.toISOString()} to ${filter.until.toISOString()}; showing the newest ${records.length}.
+Export all ${total}: <a href="/export?${qs}${qs ? '&' : ''}format=csv" download>CSV</a> · <a href="/export?${qs}${qs ? '&' : ''}format=ndjson" download>NDJSON</a></p>
+${records.length === 0 ? html`<p class="empty">No matching records.</p>` : html`<div class="records">${records.map((r) => recordView(r))}</div>`}
+</section></div>`;
+}
+
+export function queryForm(query: UiQuery, limit: number, action = '/'): Html {
+  const value = (param: string): string => {
+    const p = FILTER_PARAMS.find((f) => f.param === param);
+    const v = p ? query.flags[p.key] : undefined;
+    return Array.isArray(v) ? v.join(',') : v === undefined || typeof v === 'boolean' ? '' : String(v);
+  };
+  const levels = new Set((query.flags.level ?? []).map((l) => l.toUpperCase()));
+  return html`<form class="query" method="get" action="${action}" role="search">
+<label>Message text<input type="search" name="q" value="${query.text ?? ''}" placeholder="case-insensitive substring"></label>
+${FILTER_PARAMS.filter((p) => p.param !== 'level').map((p) => html`<label>${p.label}<input name="${p.param}" value="${value(p.param)}" size="${p.param === 'since' || p.param === 'until' ? 18 : 14}"${p.param === 'since' ? html` placeholder="24h, 2026-11-22T10:00Z"` : p.param === 'until' ? html` placeholder="now"` : p.list ? html` placeholder="a,b"` : ''}></label>`)}
+<fieldset><legend>Level</legend>${LEVELS.map((l) => html`<label class="inline"><input type="checkbox" name="level" value="${l}"${levels.has(l) ? html` checked` : ''}> ${l}</label>`)}</fieldset>
+<label>Limit<input name="limit" type="number" min="1" max="${MAX_PAGE_LIMIT}" value="${limit}" size="5"></label>
+<button type="submit">Search</button>
+</form>`;
+}
+
+function activeFilters(query: UiQuery): Html {
+  const active = FILTER_PARAMS.filter((p) => query.flags[p.key] !== undefined && p.param !== 'since');
+  if (active.length === 0) return html``;
+  return html`<p class="chips" aria-label="Active filters">${active.map((p) => {
+    const v = query.flags[p.key];
+    return html`<a href="/?${uiQueryString(withoutFilter(query, p.param))}" aria-label="Remove filter ${p.label} ${Array.isArray(v) ? v.join(',') : v}">${p.label}: ${Array.isArray(v) ? v.join(',') : v} ✕</a>`;
+  })}</p>`;
+}
+
+function fieldBox(
+  query: UiQuery,
+  column: GroupColumn,
+  rows: Awaited<ReturnType<UiSource['aggregate']>>,
+): Html {
+  const param = FIELD_FILTERS[column];
+  const present = rows.filter((r) => r.group[column] !== null && r.group[column] !== undefined);
+  return html`<h2 id="field-${column}">${column}</h2>
+${
+  present.length === 0
+    ? html`<p class="empty">no values</p>`
+    : html`<ul aria-labelledby="field-${column}">${present.map((r) => {
+        const v = String(r.group[column]);
+        return html`<li>${param ? html`<a href="/?${uiQueryString(withFilter(query, param, v))}" aria-label="Filter ${column} = ${v}">${v}</a>` : html`<span>${v}</span>`}<span>${r.count}</span></li>`;
+      })}</ul>`
+}`;
+}
+
+/** One record: a summary line, expanded to every field. */
+export function recordView(r: SearchRecord, open = false): Html {
+  const fields = Object.entries(r).filter(
+    ([k, v]) =>
+      v !== null &&
+      v !== '' &&
+      k !== 'stack_trace' &&
+      !(typeof v === 'object' && Object.keys(v).length === 0),
+  );
+  return html`<details${open ? html` open` : ''}><summary><time datetime="${r.timestamp}">${r.timestamp.replace('T', ' ').replace('Z', '')}</time> <span class="lvl lvl-${r.level}">${r.level}</span> ${r.service} · ${withRedactionMarks(r.message)}</summary>
+<dl class="fields">${fields.map(([k, v]) => html`<dt>${k}</dt><dd>${k === 'correlation_id' ? html`<a href="/trace?id=${encodeURIComponent(String(v))}">${String(v)}</a> (trace view)` : typeof v === 'object' ? withRedactionMarks(JSON.stringify(v)) : withRedactionMarks(String(v))}</dd>`)}</dl>
+${r.stack_trace ? html`<pre class="stack" aria-label="stack trace">${withRedactionMarks(r.stack_trace)}</pre>` : ''}
+</details>`;
+}

@@ -1,0 +1,195 @@
+/**
+ * The explorer in a real browser (Debian's Chromium, driven by playwright-core) over a lake the demo
+ * filled: search → filter from the sidebar → open a record → trace view; every dashboard draws its
+ * charts; labels and keyboard navigation. Screenshots of each page go to `.ci/artifacts/ui/`.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningUi, startUi } from '../../src/cli/commands/ui';
+import { type DemoLake, demoLake } from './demo-lake';
+import { uiTestEnv } from './env';
+
+if (!uiTestEnv.chromium) {
+  const message =
+    'browser tests need Chromium: apt-get install -y chromium (or set LOGLAKE_CHROMIUM to its binary)';
+  if (uiTestEnv.ci) throw new Error(`${message}; CI must have it (.ci/run installs it)`);
+  console.warn(`test/ui/browser.test.ts: SKIPPED: ${message}`);
+}
+
+describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
+  let lake: DemoLake;
+  let ui: RunningUi;
+  let browser: Browser;
+  let page: Page;
+  const url = (path: string) => new URL(path, ui.url).toString();
+  const shot = (name: string) =>
+    page.screenshot({ path: join(uiTestEnv.artifacts, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    mkdirSync(uiTestEnv.artifacts, { recursive: true });
+    lake = await demoLake();
+    ui = await startUi(
+      { dataDir: lake.dataDir, port: 0 },
+      { stdout: () => undefined, stderr: () => undefined },
+    );
+    browser = await chromium.launch({ executablePath: uiTestEnv.chromium, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await ui?.stop();
+    if (lake) rmSync(dirname(lake.dataDir), { recursive: true, force: true });
+  });
+
+  it('search → filter from the sidebar → open a record → trace view', async () => {
+    // Act: search
+    await page.goto(url('/?since=2h'));
+    await page.getByLabel('Message text').fill('login');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/q=login/);
+    await shot('search');
+
+    // Assess
+    await expect(
+      page.locator('svg[aria-label^="Events over time by level"] rect').count(),
+    ).resolves.toBeGreaterThan(0);
+
+    // Act: filter from the sidebar
+    await page.getByRole('link', { name: 'Filter level = WARN' }).click();
+    await page.waitForURL(/level=WARN/);
+
+    // Assess
+    const summaries = await page.locator('.records summary').allTextContents();
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(summaries.every((s) => s.includes('WARN'))).toBe(true);
+    await expect(page.getByRole('link', { name: /Remove filter Level WARN/ }).count()).resolves.toBe(1);
+
+    // Act: open a record with the keyboard
+    const first = page.locator('.records summary').first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+
+    // Assess: expanded to every field
+    const record = page.locator('.records details').first();
+    await expect(record.getAttribute('open')).resolves.toBe('');
+    await expect(record.locator('dl.fields').isVisible()).resolves.toBe(true);
+    await shot('search-record');
+
+    // Act: its correlation id → the trace view
+    await record.getByRole('link', { name: lake.incidentCorrelationId }).click();
+    await page.waitForURL(/\/trace\?id=/);
+    await shot('trace');
+
+    // Assess
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      `Trace ${lake.incidentCorrelationId}`,
+    );
+    await expect(page.locator('svg[aria-label^="Timeline of 16 events"] circle').count()).resolves.toBe(16);
+    await expect(page.locator('details[open] .lvl-CRITICAL').count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('details[open] mark.redacted').first().isVisible()).resolves.toBe(true);
+  });
+
+  it('exports the current result as CSV', async () => {
+    // Act
+    await page.goto(url('/?since=2h&service=payments'));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'CSV' }).click(),
+    ]);
+    const file = join(uiTestEnv.artifacts, 'export.csv');
+    await download.saveAs(file);
+    const { readFileSync } = await import('node:fs');
+    const rows = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => /^\d{4}-/.test(l));
+
+    // Assess
+    const shown = Number(
+      /(\d+) matching event/.exec((await page.locator('#result-count').textContent()) ?? '')?.[1],
+    );
+    expect(rows.length).toBe(shown);
+    expect(rows.every((r) => r.includes(',payments,'))).toBe(true);
+  });
+
+  it.each(['errors', 'tracing', 'security', 'ai'])('dashboard %s draws non-empty charts', async (id) => {
+    // Act
+    await page.goto(url(`/dashboard?id=${id}`));
+    await shot(`dashboard-${id}`);
+
+    // Assess
+    const panels = page.locator('section.panel');
+    const count = await panels.count();
+    expect(count).toBeGreaterThanOrEqual(2);
+    for (let i = 0; i < count; i++) {
+      const panel = panels.nth(i);
+      const marks = await panel
+        .locator('svg[role="img"] rect, table.data tbody tr, .records details')
+        .count();
+      expect(marks, (await panel.locator('h2').textContent()) ?? '').toBeGreaterThan(0);
+    }
+  });
+
+  it('alerts page lists what fires with a search link', async () => {
+    // Act
+    await page.goto(url('/alerts'));
+    await shot('alerts');
+
+    // Assess
+    await expect(
+      page.locator('#firing ~ table tbody tr, section:has(#firing) tbody tr').count(),
+    ).resolves.toBeGreaterThan(0);
+    await page.locator('section:has(#firing) a', { hasText: 'search' }).first().click();
+    await page.waitForURL(/since=/);
+    await expect(page.locator('.records summary').count()).resolves.toBeGreaterThan(0);
+  });
+
+  it('every control has a label, every chart a name, and the keyboard reaches the search', async () => {
+    for (const path of ['/?since=2h', '/trace', '/dashboard?id=errors', '/alerts']) {
+      // Act
+      await page.goto(url(path));
+      // In the page (a string: the test's own types have no DOM): controls with no label and no name.
+      const unlabeled = await page.evaluate<string[]>(`
+        [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+          .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label')
+            && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+          .map((el) => el.outerHTML)`);
+      const unnamed = await page.locator('svg[role="img"]:not([aria-label])').count();
+
+      // Assess
+      expect(unlabeled, path).toEqual([]);
+      expect(unnamed, path).toBe(0);
+      await expect(page.locator('html').getAttribute('lang')).resolves.toBe('en');
+    }
+
+    // Act: from the top of the page, the keyboard alone
+    await page.goto(url('/?since=2h'));
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate<string | null>('document.activeElement?.textContent ?? null');
+    await page.keyboard.press('Enter');
+    let tabs = 0;
+    while (
+      (await page.evaluate<string | null>("document.activeElement?.getAttribute('name') ?? null")) !== 'q' &&
+      tabs < 30
+    ) {
+      await page.keyboard.press('Tab');
+      tabs++;
+    }
+    await page.keyboard.type('charge failed');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/q=charge\+failed/);
+
+    // Assess
+    expect(first).toBe('Skip to content');
+    expect(tabs).toBeLessThan(30);
+    const summaries = await page.locator('.records summary').allTextContents();
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(summaries.every((s) => s.includes('charge failed'))).toBe(true);
+    await expect(page.locator('.records summary mark.redacted').first().textContent()).resolves.toBe(
+      '[REDACTED:card]',
+    );
+  });
+});

@@ -1,0 +1,60 @@
+/** The dashboards as data: every panel's query is valid in the one query builder, in both dialects. */
+import { describe, expect, it } from 'vitest';
+import { buildQuery } from '../../src/query/build';
+import { DASHBOARDS, panelQuery } from '../../src/ui/dashboards';
+import { searchLink, shellWords } from '../../src/ui/pages/alerts';
+
+describe('dashboard definitions', () => {
+  it('are the four of the specification, with their refresh intervals', () => {
+    // Assess
+    expect(DASHBOARDS.map((d) => [d.id, d.refreshSeconds])).toEqual([
+      ['errors', 60],
+      ['tracing', undefined],
+      ['security', 300],
+      ['ai', 300],
+    ]);
+  });
+
+  it.each(DASHBOARDS.flatMap((d) => d.panels.map((p) => [`${d.id}/${p.id}`, p] as const)))(
+    '%s builds for DuckDB and Athena, pruned by dt/hour',
+    (_name, panel) => {
+      // Act
+      const query = panelQuery(panel, new Date('2026-11-30T08:00:00Z'), new Date('2026-11-30T10:00:00Z'));
+      const built = ['duckdb', 'athena'].map((dialect) =>
+        buildQuery(query, { dialect: dialect as 'duckdb' | 'athena', tables: [{ table: 'logs' }] }),
+      );
+
+      // Assess
+      for (const b of built) {
+        expect(b.sql).toContain('"dt" BETWEEN ? AND ?');
+        expect(b.params.slice(0, 2)).toEqual(['2026-11-30', '2026-11-30']);
+      }
+    },
+  );
+});
+
+describe('alert search links', () => {
+  it('reads the shell quoting of searchCommand back', () => {
+    // Act
+    const words = shellWords("loglake search 'it'\\''s down' --service 'a b' --data-dir /tmp/x");
+
+    // Assess
+    expect(words).toEqual(['loglake', 'search', "it's down", '--service', 'a b', '--data-dir', '/tmp/x']);
+  });
+
+  it('turns the command into the same search in the explorer', () => {
+    // Act
+    const link = searchLink(
+      "loglake search 'login failed' --since 2026-11-30T10:00:00.000Z --until 2026-11-30T10:05:00.000Z --level ERROR,CRITICAL --service identity --data-dir /lake",
+    );
+
+    // Assess
+    expect(Object.fromEntries(new URLSearchParams(link))).toEqual({
+      q: 'login failed',
+      since: '2026-11-30T10:00:00.000Z',
+      until: '2026-11-30T10:05:00.000Z',
+      level: 'ERROR,CRITICAL',
+      service: 'identity',
+    });
+  });
+});

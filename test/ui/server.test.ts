@@ -1,0 +1,194 @@
+/**
+ * The explorer over HTTP, on a real lake (filled by the demo) with real DuckDB: what each page answers,
+ * and how it refuses bad input.
+ */
+import { rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { dirname } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningUi, startUi } from '../../src/cli/commands/ui';
+import { type DemoLake, demoLake } from './demo-lake';
+
+let lake: DemoLake;
+let ui: RunningUi;
+const get = (path: string, init?: RequestInit) => fetch(new URL(path, ui.url), init);
+
+beforeAll(async () => {
+  lake = await demoLake();
+  ui = await startUi(
+    { dataDir: lake.dataDir, port: 0 },
+    { stdout: () => undefined, stderr: () => undefined },
+  );
+}, 90_000);
+
+afterAll(async () => {
+  await ui?.stop();
+  if (lake) rmSync(dirname(lake.dataDir), { recursive: true, force: true });
+});
+
+describe('search page', () => {
+  it('shows the histogram, the fields and the newest records with redaction markers', async () => {
+    // Act
+    const res = await get('/?since=2h&q=charge+failed');
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(body).toMatch(/aria-label="Events over time by level: [1-9]\d* in all"/);
+    expect(body).toContain('<mark class="redacted" title="removed before storage">[REDACTED:card]</mark>');
+    expect(body).toContain('href="/?q=charge+failed&amp;since=2h&amp;service=payments"');
+    expect(body).not.toMatch(/\d{4} ?\d{4} ?\d{4} ?\d{4}/);
+  });
+
+  it('escapes what the URL carries', async () => {
+    // Act
+    const body = await (await get('/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E')).text();
+
+    // Assess
+    expect(body).not.toContain('<script>');
+    expect(body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+  });
+
+  it.each([
+    ['/?since=bogus', '--since: cannot understand &quot;bogus&quot;'],
+    ['/?level=loud', '--level: unknown level &quot;loud&quot;'],
+    ['/?category=nope', '--category: unknown category &quot;nope&quot;'],
+    ['/?limit=0', 'limit: expected a whole number from 1 to 1000'],
+    ['/?sort=x', 'unknown parameter &quot;sort&quot;'],
+    ['/?since=1h&since=2h', 'since: given 2 times'],
+    ['/?since=1h&until=2h', 'must be before'],
+    ['/export?format=xml', 'format: expected csv or ndjson'],
+  ])('answers %s with 400 and what was wrong', async (path, message) => {
+    // Act
+    const res = await get(path);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(message);
+  });
+
+  it('refuses another Host (DNS rebinding) and other methods', async () => {
+    // Act
+    // fetch may not set Host; node:http may.
+    const rebound = await new Promise<{ status: number }>((resolve, reject) => {
+      request(new URL('/', ui.url), { headers: { host: 'attacker.example' } }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0 });
+      })
+        .on('error', reject)
+        .end();
+    });
+    const post = await get('/', { method: 'POST' });
+
+    // Assess
+    expect(rebound.status).toBe(421);
+    expect(post.status).toBe(405);
+  });
+});
+
+describe('export', () => {
+  it('streams every matching record as CSV and NDJSON, oldest first', async () => {
+    // Act
+    const csv = await (await get('/export?since=2h&level=error&format=csv')).text();
+    const nd = await get('/export?since=2h&level=error&format=ndjson');
+    const lines = (await nd.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: string; timestamp: string });
+
+    // Assess
+    expect(nd.headers.get('content-disposition')).toMatch(/attachment; filename="loglake-.*\.ndjson"/);
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.every((r) => r.level === 'ERROR')).toBe(true);
+    expect(lines.map((r) => r.timestamp)).toEqual(lines.map((r) => r.timestamp).sort());
+    expect(csv.startsWith('timestamp,level,service')).toBe(true);
+    expect(csv.match(/^\d{4}-/gm)?.length).toBe(lines.length);
+  });
+});
+
+describe('trace view', () => {
+  it('shows the incident across services in time order, errors open', async () => {
+    // Act
+    const res = await get(`/trace?id=${lake.incidentCorrelationId}`);
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(body).toMatch(/aria-label="Timeline of 16 events across 2 services"/);
+    const times = [...body.matchAll(/<time datetime="([^"]+)"/g)].map((m) => m[1]);
+    expect(times).toHaveLength(16);
+    expect(times).toEqual([...times].sort());
+    expect(body).toMatch(/<details open><summary>[^\n]*CRITICAL/);
+    expect(body).toContain('[REDACTED:');
+  });
+
+  it('says so when no event has the id', async () => {
+    // Act
+    const body = await (await get('/trace?id=no-such-id')).text();
+
+    // Assess
+    expect(body).toContain('No events with correlation id no-such-id');
+  });
+});
+
+describe('dashboards', () => {
+  it.each([
+    ['errors', 60],
+    ['tracing', undefined],
+    ['security', 300],
+    ['ai', 300],
+  ])('%s renders every panel with data, refreshing every %s s', async (id, refresh) => {
+    // Act
+    const res = await get(`/dashboard?id=${id}`);
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    const panels = [
+      ...body.matchAll(/<section class="panel"[^>]*data-panel="([^"]+)">([\s\S]*?)<\/section>/g),
+    ];
+    expect(panels.length).toBeGreaterThanOrEqual(2);
+    for (const [, name, content] of panels) {
+      expect(content, name).not.toContain('class="empty"');
+      expect(content, name).toMatch(/<svg role="img"|<table class="data"|<details>/);
+    }
+    if (refresh) expect(body).toContain(`<meta http-equiv="refresh" content="${refresh}">`);
+    else expect(body).not.toContain('http-equiv="refresh"');
+  });
+
+  it('shows the AI pipeline cost per model from the records', async () => {
+    // Act
+    const body = await (await get('/dashboard?id=ai')).text();
+
+    // Assess
+    const cost = /data-panel="ai-cost">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
+    expect(cost).toMatch(/claude-sonnet: \$\d+\.\d{4}/);
+  });
+
+  it('refuses an unknown dashboard', async () => {
+    // Act
+    const res = await get('/dashboard?id=nope');
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(
+      'no dashboard &quot;nope&quot;; expected one of errors, tracing, security, ai',
+    );
+  });
+});
+
+describe('alerts page', () => {
+  it('shows what fires over the demo data with a search that reproduces it', async () => {
+    // Act
+    const body = await (await get('/alerts')).text();
+
+    // Assess
+    const firing = /<h2 id="firing">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+    expect(firing).toContain('security-critical');
+    const href = /<a href="\/\?([^"]+)">search<\/a>/.exec(firing)?.[1]?.replaceAll('&amp;', '&');
+    expect(href).toBeDefined();
+    const search = await (await get(`/?${href}`)).text();
+    expect(search).toMatch(/[1-9]\d* matching events?/);
+  });
+});
