@@ -314,7 +314,9 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
       // Assess
       expect(version.stdout.trim()).toBe(PACKAGE.version);
       expect(version.stderr).toBe('');
-      expect(sent.stderr).toMatch(/^loglake send: 1 line\(s\) in 1 record\(s\).*0 dropped\n$/);
+      expect(sent.stderr).toMatch(
+        /^loglake send: read 1 line\(s\); sent 1 line\(s\) in 1 record\(s\).*dropped 0\n$/,
+      );
       expect(found).toContain('checkout');
     }, 180_000);
 
