@@ -1,6 +1,8 @@
 /** `loglake local`: the Firehose-compatible endpoint and delivery pipeline on this machine. */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { alertSubject } from '../alerts/alert';
+import { startLocalAlerting } from '../alerts/local';
 import { configSchema, DEFAULT_CONFIG, type LogLakeConfig } from '../config';
 import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
@@ -38,6 +40,8 @@ export interface LocalFlags {
   readonly config?: string;
   readonly pseudonymKeyFile?: string;
   readonly quiet?: boolean;
+  /** `--no-alerts`: do not evaluate the alert rules while running. @default true (evaluate) */
+  readonly alerts?: boolean;
 }
 
 export interface RunningLocal {
@@ -119,6 +123,10 @@ export function registerLocalCommand(program: Command): void {
       'HMAC key for user-id pseudonyms (default <data-dir>/.loglake/pseudonym.key, created on first run)',
     )
     .option('--quiet', 'do not print a line per delivery')
+    .option(
+      '--no-alerts',
+      'do not evaluate the alert rules (by default: at start, then every alerts.scheduleMinutes; alerts go to stderr and <data-dir>/alerts.jsonl)',
+    )
     .addHelpText(
       'after',
       [
@@ -141,6 +149,18 @@ export function registerLocalCommand(program: Command): void {
           `loglake local: warning: listening on ${host}; the endpoint checks no credentials, anyone who can reach it can write logs\n`,
         );
       }
+      // The alert rules run beside the pipeline: once at start (what the lake already holds), then every
+      // alerts.scheduleMinutes, over windows that end the pipeline's own delivery latency ago.
+      const alerting =
+        flags.alerts === false
+          ? undefined
+          : startLocalAlerting({
+              dataDir: local.dataDir,
+              config: local.config,
+              flushIntervalMs: (flags.flushSeconds ?? DEFAULT_FLUSH_SECONDS) * 1000,
+              print: (alert) => processIO.stderr(`loglake local: alert ${alertSubject(alert)}\n`),
+              onError: (e) => processIO.stderr(`loglake local: alert evaluation failed: ${e.message}\n`),
+            });
       let stopping = false;
       const stopped = new Promise<void>((done) => {
         const stop = (signal: NodeJS.Signals) => {
@@ -152,6 +172,7 @@ export function registerLocalCommand(program: Command): void {
             process.exit(1);
           }
           stopping = true;
+          alerting?.stop();
           processIO.stderr(`loglake local: ${signal}, delivering what is buffered…\n`);
           local
             .stop()
@@ -179,6 +200,13 @@ export function registerLocalCommand(program: Command): void {
         `loglake local ready: ${local.endpoint.url} (streams logs, audit) data dir ${local.dataDir}` +
           `${local.pipeline.stats.recoveredSegments > 0 ? ` (recovered ${local.pipeline.stats.recoveredSegments} spooled buffer(s))` : ''}\n`,
       );
+      alerting
+        ?.tick()
+        .catch((e: unknown) =>
+          processIO.stderr(
+            `loglake local: alert evaluation failed: ${e instanceof Error ? e.message : String(e)}\n`,
+          ),
+        );
       await stopped;
     });
 }
