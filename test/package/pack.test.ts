@@ -390,7 +390,8 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
         readFileSync(join(app, 'cdk.out', 'Observability.template.json'), 'utf8'),
       ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
       const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-      expect(functions).toHaveLength(3);
+      // Two transform functions, the alarm Lambda and the compaction Lambda.
+      expect(functions).toHaveLength(4);
       for (const f of functions)
         expect(f.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
       // The assets are the package's handler bundles, byte for byte.
