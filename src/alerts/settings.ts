@@ -85,9 +85,11 @@ export function decodeAlarmSettings(encoded: string, source = 'alarm settings'):
 
 /**
  * The delay of one rule: the longest of the streams it reads (Firehose delivers a stream's events up to
- * its buffer interval late).
+ * its buffer interval late); `error_output` rules read no stream and keep `delayMinutes`.
  */
-export function ruleDelayMinutes(rule: Pick<AlertRule, 'filter'>, settings: AlarmSettings): number {
+export function ruleDelayMinutes(rule: Pick<AlertRule, 'filter' | 'kind'>, settings: AlarmSettings): number {
+  // Error objects are counted as S3 reports them, not read through a delivery stream's buffer.
+  if (rule.kind === 'error_output') return settings.delayMinutes;
   const streams = streamsFor(rule.filter.categories, settings.lockedCategories);
   return Math.max(
     settings.delayMinutes,

@@ -41,6 +41,10 @@ describe('ruleDelayMinutes', () => {
     expect(ruleDelayMinutes(rule('error-rate'), settings)).toBe(2);
   });
 
+  it('keeps the shared delay for error objects, which no stream buffers', () => {
+    expect(ruleDelayMinutes(rule('firehose-errors'), settings)).toBe(2);
+  });
+
   it('keeps the shared delay everywhere when no stream needs more', () => {
     const plain = decodeAlarmSettings(encodeAlarmSettings(alarmSettings(DEFAULT_ALERTS, [...locked])));
 
