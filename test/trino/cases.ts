@@ -114,7 +114,7 @@ export const SEARCH_CASES: readonly TierCase[] = [
   // --where, --regex, --case-sensitive (issue 12): each filter and operator on both engines.
   search('where on an attribute (=)', () => ({ where: where('attributes.tenant=ünïcode') })),
   search('where on a nested attribute, as a number (>=)', () => ({
-    where: where('attributes.detail.nested>=700'),
+    where: where('metrics.detail.nested>=700'),
   })),
   search('where != keeps events without the field', () => ({ where: where('error_type!=TimeoutError') })),
   search('where on a number column (<, >)', () => ({ where: where('duration_ms<100', 'duration_ms>10') })),
@@ -199,9 +199,9 @@ export const STATS_CASES: readonly TierCase[] = [
   stats('grouped by an attribute, aggregates of an attribute read as a number', {
     groupBy: [parseField('attributes.tenant')],
     aggregates: aggs(
-      'sum:attributes.detail.nested',
-      'max:attributes.detail.nested',
-      'p95:attributes.detail.nested',
+      'sum:metrics.detail.nested',
+      'max:metrics.detail.nested',
+      'p95:metrics.detail.nested',
       'distinct:attributes.detail.flag',
     ),
   }),
