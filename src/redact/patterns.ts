@@ -36,37 +36,8 @@ export function marker(kind: string): string {
   return `[REDACTED:${kind}]`;
 }
 
-const GROUPS = [
-  'jwt',
-  'bearer',
-  'basic',
-  'github',
-  'gitlab',
-  'npm',
-  'slack',
-  'slackhook',
-  'stripe',
-  'google',
-  'googleoauth',
-  'openai',
-  'akid',
-  'uuid',
-  'iso',
-  'version',
-  'iban',
-  'hex',
-  'aws40',
-  'ipv4',
-  'ssn',
-  'card',
-  'intl',
-  'nanp',
-  'national',
-] as const;
-export type Group = (typeof GROUPS)[number];
-
 // `(?<![\w-])` style lookbehinds anchor candidates at token starts (linear scan, no mid-word hits).
-const ALTERNATIVES: Readonly<Record<Group, string>> = {
+const ALTERNATIVES = {
   jwt: String.raw`(?<![\w-])eyJ[\w-]{2,}\.[\w-]{2,}\.[\w-]*`,
   bearer: String.raw`(?<![\w-])(?:[Bb]earer|BEARER)[ \t]+[\w.~+/-]{8,}=*`,
   basic: String.raw`(?<![\w-])(?:[Bb]asic|BASIC)[ \t]+[A-Za-z0-9+/]{6,}={0,2}(?![\w+/=-])`,
@@ -92,7 +63,8 @@ const ALTERNATIVES: Readonly<Record<Group, string>> = {
   intl: String.raw`(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,16}(?![\w])`,
   nanp: String.raw`(?<![\w+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)`,
   national: String.raw`(?<![\w+.-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w]|[.-]\d)`,
-};
+} as const satisfies Record<string, string>;
+export type Group = keyof typeof ALTERNATIVES;
 
 export const TOKEN_GROUPS: readonly Group[] = [
   'jwt',
