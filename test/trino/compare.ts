@@ -29,17 +29,19 @@ function approximate(label: string): boolean {
 }
 
 /**
- * The values an approximate percentile of `sorted` may take: between the values one rank either side of
- * the exact, interpolated rank. Athena's approx_percentile (Trino's t-digest) keeps a small group's
- * values as single points and interpolates between neighbours as it sees fit; DuckDB's quantile_cont
- * interpolates between the two nearest. A tolerance as a share of the group's range fails on a sparse
- * tail (two values far apart around the 90th rank); a window of ranks holds on any distribution and still
- * fails for a value from another group or another window.
+ * The values an approximate percentile of `sorted` may take: between the values a few ranks either side
+ * of the exact, interpolated rank. Athena's approx_percentile is Trino's t-digest: a small group's values
+ * stay single points, interpolated between neighbours as the digest sees fit (one rank either way); a
+ * large group's merge into centroids of up to about n/100 values near the median (so 2% of n more).
+ * DuckDB's quantile_cont interpolates between the two nearest. A tolerance as a share of the group's range
+ * fails on a sparse tail (two values far apart around the 90th rank); a window of ranks holds on any
+ * distribution and still fails for a value from another group or another window.
  */
 export function percentileWindow(sorted: readonly number[], fraction: number): readonly [number, number] {
   const rank = (sorted.length - 1) * fraction;
+  const slack = 1 + Math.ceil(0.02 * sorted.length);
   const at = (i: number) => sorted[Math.min(sorted.length - 1, Math.max(0, i))] as number;
-  return [at(Math.floor(rank) - 1), at(Math.ceil(rank) + 1)];
+  return [at(Math.floor(rank) - slack), at(Math.ceil(rank) + slack)];
 }
 
 /** The fraction a percentile label asks for: `p95(duration_ms)` → 0.95. */
