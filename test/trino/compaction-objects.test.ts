@@ -43,8 +43,8 @@ const LOCK_TTL_MS = 15 * 60_000;
 let lake: TierLake;
 let s3: S3Client;
 /**
- * The Lambda's Athena client: the SDK's default retries (the tier's shared client makes one attempt, so
- * that tests see every error; here a reset keep-alive connection is retried, as in production).
+ * An Athena client configured as the Lambda's: the SDK's default retries (the tier's shared client makes
+ * one attempt so that query tests see every error; the compaction runs with what production has).
  */
 let athena: AthenaClient;
 let schema: string;
