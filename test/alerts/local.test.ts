@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
-import { ALERTS_FILE, PENDING_FILE, startLocalAlerting } from '../../src/alerts/local';
+import { ALERTS_FILE, LocalNotifier, PENDING_FILE, startLocalAlerting } from '../../src/alerts/local';
 import { alertsEvaluate, showDemoAlerts } from '../../src/cli/commands/alerts';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
@@ -347,6 +347,47 @@ describe('local delivery to the channels a rule names', () => {
     expect(JSON.parse(readFileSync(join(dir, PENDING_FILE), 'utf8'))).toEqual([]);
     expect(errors).toHaveLength(2);
   }, 60_000);
+
+  it('pages only firing alerts on a firingOnly paging channel; chat gets the resolve too', async () => {
+    // Arrange: a resolved alert, as the engine sends when an incident stops breaching.
+    const resolved = {
+      version: 1,
+      id: 'security-critical|*|resolved|2026-11-22T12:08:00.000Z',
+      source: 'rule',
+      status: 'resolved',
+      rule: 'security-critical',
+      description: 'critical security events',
+      severity: 'critical',
+      channels: ['chat', 'pager'],
+      kind: 'count',
+      value: 0,
+      threshold: 0,
+      unit: 'events',
+      window: { start: '2026-11-22T12:02:00.000Z', end: '2026-11-22T12:07:00.000Z' },
+      group: {},
+      groupKey: '*',
+      firedAt: '2026-11-22T12:08:00.000Z',
+      since: '2026-11-22T12:07:00.000Z',
+      repeat: false,
+      samples: [],
+      details: {},
+    } as unknown as Alert;
+    const c = config();
+    const notifier = new LocalNotifier({
+      dataDir: dir,
+      channels: {
+        ...c.alerts.channels,
+        pager: { type: 'paging', url: `http://127.0.0.1:${port}/pager`, firingOnly: true },
+      },
+    });
+
+    // Act
+    await notifier.send([resolved]);
+
+    // Assess
+    expect(received.map((r) => [r.path, r.alert.status])).toEqual([['/chat', 'resolved']]);
+    expect(readFileSync(join(dir, ALERTS_FILE), 'utf8')).toContain(resolved.id);
+  });
 
   it('gives up on an endpoint that does not answer within the timeout, and keeps the alert', async () => {
     // Arrange
