@@ -54,6 +54,7 @@ beforeAll(async () => {
         'security-critical': { enabled: false },
         'volume-anomaly': { enabled: false },
         'firehose-errors': { enabled: false },
+        'bulk-read': { enabled: false },
       },
     },
   });

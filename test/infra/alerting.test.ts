@@ -112,6 +112,7 @@ describe('Alerting', () => {
     const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
     const settings = decodeAlarmSettings(vars[ALARM_ENV.settings] as string);
     expect(Object.keys(settings.rules).sort()).toEqual([
+      'bulk-read',
       'error-rate',
       'firehose-errors',
       'security-critical',
