@@ -6,16 +6,27 @@
 import { type FilterFlags, filterFromFlags } from '../cli/options';
 import type { LogLakeConfig } from '../config';
 import { pseudonymKey } from '../local/datadir';
+import type { TemplateRow } from '../patterns';
 import { type BuiltQuery, buildQuery } from '../query/build';
 import {
   type AggregateRow,
+  type ContextBlock,
+  contextBlocks,
   decodeAggregateRow,
+  decodeRow,
   decodeSearchRow,
   type RawRow,
   type SearchRecord,
 } from '../query/decode';
 import { LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
-import type { AggregateQuery, LogFilter, SearchQuery } from '../query/model';
+import type {
+  AggregateQuery,
+  ContextQuery,
+  LogFilter,
+  LogQuery,
+  PatternsQuery,
+  SearchQuery,
+} from '../query/model';
 import { pseudonymizeUserId } from '../redact/pseudonym';
 
 export interface UiSourceOptions {
@@ -71,6 +82,19 @@ export class UiSource {
     return rows.map((r) => decodeAggregateRow(built.columns, r));
   }
 
+  /** Hits and the events around them, as `loglake search --context` shows them. */
+  async context(query: ContextQuery, log?: QueryLog[]): Promise<ContextBlock[]> {
+    const built = this.build(query);
+    return contextBlocks(built.columns, await this.run(built, log), 'desc');
+  }
+
+  /** Stored message templates with counts, as `loglake patterns` reads them (clustered by the caller). */
+  async templates(query: PatternsQuery, log?: QueryLog[]): Promise<TemplateRow[]> {
+    const built = this.build(query);
+    const rows = await this.run(built, log);
+    return rows.map((r) => decodeRow(built.columns, r) as unknown as TemplateRow);
+  }
+
   /** Rows page by page (exports), holding the connection until the iteration ends. */
   async *stream(query: SearchQuery): AsyncIterable<SearchRecord[]> {
     const built = this.build(query);
@@ -88,7 +112,7 @@ export class UiSource {
     }
   }
 
-  build(query: SearchQuery | AggregateQuery): BuiltQuery {
+  build(query: LogQuery): BuiltQuery {
     return buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
   }
 

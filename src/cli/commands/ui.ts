@@ -1,6 +1,7 @@
 /** `loglake ui`: the explorer (search, trace, dashboards, alerts) over the local lake, in a browser. */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { cliAccessScope, describeCliAccess } from '../access';
 import { parseFlags } from '../flags';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, intOption, loadConfig } from '../options';
@@ -38,9 +39,24 @@ export async function startUi(flags: UiFlags, io: CliIO = processIO): Promise<Ru
     config,
     ...(flags.pseudonymKeyFile ? { pseudonymKeyFile: flags.pseudonymKeyFile } : {}),
   });
+  // Every query a page runs is an access event, as the CLI's are: command `ui`, the OS user locally;
+  // a page's events go into the lake as one file.
+  const scope = cliAccessScope('ui');
+  describeCliAccess(scope, { config });
   try {
     const server = await startUiServer({
       source,
+      access: {
+        scope,
+        write: async (lake, events) => {
+          if (lake.engine !== 'duckdb') {
+            for (const e of events) await scope.sinkFor(lake).record(e);
+            return;
+          }
+          const { LocalAccessSink } = await import('../../audit/local-sink');
+          await new LocalAccessSink(lake.dataDir, config).recordAll(events);
+        },
+      },
       port: flags.port ?? DEFAULT_UI_PORT,
       ...(flags.host ? { host: flags.host } : {}),
       onError: (error) =>

@@ -1,5 +1,5 @@
 /** The dashboards: an index, and each dashboard's panels rendered from their definitions. */
-import type { AggregateRow, SearchRecord } from '../../query/decode';
+import type { AggregateRow } from '../../query/decode';
 import type { LogQuery } from '../../query/model';
 import { DASHBOARDS, type DashboardDef, type PanelDef, panelBucketMs, panelQuery } from '../dashboards';
 import { type Html, html } from '../html';
@@ -49,7 +49,6 @@ async function renderPanel(
   if (query.kind === 'search') {
     const records = await source.search(query, log);
     if (records.length === 0) return html`<p class="empty">No matching events.</p>`;
-    if (v.kind === 'attribute-sum') return attributeSum(panel.title, records, v, query.limit);
     return html`<div class="records">${records.map((r) => recordView(r))}</div>`;
   }
   if (query.kind !== 'aggregate') throw new Error(`panel ${panel.title}: a ${query.kind} query has no chart`);
@@ -100,6 +99,8 @@ async function renderPanel(
     }
     case 'hotspots':
       return hotspots(rows, v.groupBy, since);
+    case 'totals':
+      return totals(panel.title, rows, v);
     default:
       throw new Error(`panel ${panel.id}: view ${v.kind} needs a search query`);
   }
@@ -115,28 +116,22 @@ function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], sin
   )}</tbody></table>`;
 }
 
-function attributeSum(
+/** One bar per group value: the sum of the panel's aggregates, or its count of events. */
+function totals(
   title: string,
-  records: readonly SearchRecord[],
-  v: {
-    readonly by: string;
-    readonly sum: readonly string[];
-    readonly unit?: 'usd' | 'tokens';
-    readonly limit: number;
-  },
-  limit: number | undefined,
+  rows: readonly AggregateRow[],
+  v: { readonly by: string; readonly agg: readonly string[]; readonly unit?: 'usd' | 'tokens' },
 ): Html {
-  const totals = new Map<string, number>();
-  for (const r of records) {
-    const key = r.attributes?.[v.by];
-    if (key === undefined) continue;
-    const add = v.sum.length === 0 ? 1 : v.sum.reduce((s, a) => s + (Number(r.attributes?.[a]) || 0), 0);
-    totals.set(key, (totals.get(key) ?? 0) + add);
-  }
-  if (totals.size === 0) return html`<p class="empty">No events carry ${v.by}.</p>`;
+  const present = rows.filter((r) => r.group[v.by] !== null && r.group[v.by] !== undefined);
+  if (present.length === 0) return html`<p class="empty">No events carry ${v.by}.</p>`;
   const fmt = (n: number) => (v.unit === 'usd' ? `$${n.toFixed(4)}` : String(Math.round(n)));
-  const items = [...totals]
-    .sort((a, b) => b[1] - a[1])
-    .map(([label, value]) => ({ label, value, text: fmt(value) }));
-  return html`${horizontalBars(title, items)}${limit !== undefined && records.length >= limit ? html`<p class="meta">Over the newest ${limit} events only.</p>` : ''}`;
+  const items = present
+    .map((r) => {
+      const parts = Object.values(r.values).map((x) => Number(x) || 0);
+      const value = v.agg.length === 0 ? r.count : parts.reduce((s, x) => s + x, 0);
+      const detail = parts.length > 1 ? ` (${parts.map(fmt).join(' + ')})` : '';
+      return { label: String(r.group[v.by]), value, text: `${fmt(value)}${detail}` };
+    })
+    .sort((a, b) => b.value - a.value);
+  return horizontalBars(title, items);
 }
