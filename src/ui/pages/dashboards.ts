@@ -129,8 +129,7 @@ function totals(
     .map((r) => {
       const parts = Object.values(r.values).map((x) => Number(x) || 0);
       const value = v.agg.length === 0 ? r.count : parts.reduce((s, x) => s + x, 0);
-      const detail = parts.length > 1 ? ` (${parts.map(fmt).join(' + ')})` : '';
-      return { label: String(r.group[v.by]), value, text: `${fmt(value)}${detail}` };
+      return { label: String(r.group[v.by]), value, text: fmt(value) };
     })
     .sort((a, b) => b.value - a.value);
   return horizontalBars(title, items);
