@@ -20,14 +20,17 @@ export async function dashboardPage(
   sinceText: string | undefined,
   log: QueryLog[],
 ): Promise<Html> {
-  const filter = await source.filter(undefined, { since: sinceText ?? d.since });
+  // The range moves in steps of the refresh interval, so a reload inside it asks the same queries and
+  // is answered from the cache (over Athena: no second scan).
+  const step = (d.refreshSeconds ?? 0) * 1000;
+  const now = new Date(step > 0 ? Math.floor(Date.now() / step) * step : Date.now());
+  const filter = await source.filter(undefined, { since: sinceText ?? d.since }, now);
   const panels: Html[] = [];
   for (const panel of d.panels) {
     const started = log.length;
-    const body = await renderPanel(source, panel, filter.since, filter.until, log);
-    const ms = log.slice(started).reduce((s, q) => s + q.ms, 0);
+    const body = await renderPanel(source, panel, filter.since, filter.until, log, d.refreshSeconds);
     panels.push(
-      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${ms.toFixed(0)} ms</p></section>`,
+      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${panelCost(log.slice(started))}</p></section>`,
     );
   }
   return html`<h1>${d.title}</h1><p class="meta">${d.description} ${d.refreshSeconds ? `Refreshes every ${d.refreshSeconds / 60} min.` : 'On demand.'}
@@ -43,16 +46,17 @@ async function renderPanel(
   since: Date,
   until: Date,
   log: QueryLog[],
+  cacheSeconds?: number,
 ): Promise<Html> {
   const query: LogQuery = panelQuery(panel, since, until);
   const v = panel.view;
   if (query.kind === 'search') {
-    const records = await source.search(query, log);
+    const records = await source.search(query, log, cacheSeconds);
     if (records.length === 0) return html`<p class="empty">No matching events.</p>`;
     return html`<div class="records">${records.map((r) => recordView(r))}</div>`;
   }
   if (query.kind !== 'aggregate') throw new Error(`panel ${panel.title}: a ${query.kind} query has no chart`);
-  const rows = await source.aggregate(query, log);
+  const rows = await source.aggregate(query, log, cacheSeconds);
   if (rows.length === 0) return html`<p class="empty">No matching events.</p>`;
   switch (v.kind) {
     case 'timeseries': {
@@ -104,6 +108,18 @@ async function renderPanel(
     default:
       throw new Error(`panel ${panel.id}: view ${v.kind} needs a search query`);
   }
+}
+
+/** What a panel's queries took: time, and over Athena the bytes scanned and their cost; cached or not. */
+export function panelCost(queries: readonly QueryLog[]): string {
+  const ms = queries.reduce((s, q) => s + q.ms, 0);
+  const cached = queries.length > 0 && queries.every((q) => q.cached);
+  const scanned = queries.filter((q) => q.scannedBytes !== undefined);
+  const bytes = scanned.reduce((s, q) => s + (q.scannedBytes ?? 0), 0);
+  const cost = scanned.reduce((s, q) => s + (q.costUsd ?? 0), 0);
+  const athena =
+    scanned.length > 0 ? `, scanned ${(bytes / 1024 ** 2).toFixed(2)} MiB (~$${cost.toFixed(5)})` : '';
+  return cached ? `cached (first run ${ms.toFixed(0)} ms${athena})` : `${ms.toFixed(0)} ms${athena}`;
 }
 
 function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], since: Date): Html {
