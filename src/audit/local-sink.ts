@@ -22,19 +22,38 @@ export class LocalAccessSink implements AccessSink {
   ) {}
 
   async record(event: AccessEvent): Promise<void> {
+    await this.recordAll([event]);
+  }
+
+  /**
+   * Several events as one delivery (one Parquet file): the explorer records the queries of one page
+   * together, so a page view adds one small file to the lake, not one per query.
+   */
+  async recordAll(events: readonly AccessEvent[]): Promise<void> {
+    if (events.length === 0) return;
     const paths = dataDirPaths(this.dataDir);
-    const text = JSON.stringify(accessLogEvent(event));
     const arrival = Date.now();
     const id = `access-${newSegmentId(arrival)}`;
-    const data = Buffer.from(text).toString('base64');
+    const records = events.map((event, i) => {
+      const text = JSON.stringify(accessLogEvent(event));
+      return {
+        id: `${id}-${i}`,
+        arrival,
+        data: Buffer.from(text).toString('base64'),
+        bytes: Buffer.byteLength(text),
+      };
+    });
     const transform = localTransform(this.config, pseudonymKey(this.dataDir));
-    const results = transform([{ recordId: id, data, approximateArrivalTimestamp: arrival }], 'audit');
+    const results = transform(
+      records.map((r) => ({ recordId: r.id, data: r.data, approximateArrivalTimestamp: arrival })),
+      'audit',
+    );
     const failed = results.find((r) => r.result !== 'Ok');
     if (failed) throw new Error(`the transform did not accept the access event (${failed.result})`);
     const writer = await LakeWriter.open(paths.root, paths.staging);
     const manifest = join(paths.staging, `${id}.manifest`);
     try {
-      const segment = { id, records: [{ id, arrival, data, bytes: Buffer.byteLength(text) }] };
+      const segment = { id, records };
       const report = await writer.deliver(segment, results, manifest);
       new IntegrityLog(paths.root).recordDelivery('access', id, report.objects);
     } catch (error) {

@@ -3,6 +3,7 @@
  * (`src/query/model.ts`) without its time range, and the chart that shows it. The explorer renders
  * them over the local lake; the same definitions are meant to drive the AWS dashboards.
  */
+import { parseAggregate, parseField } from '../query/fields';
 import {
   type AggregateQuery,
   ERROR_LEVELS,
@@ -29,17 +30,16 @@ export type PanelView =
   /** The newest records. */
   | { readonly kind: 'records'; readonly limit: number }
   /**
-   * A sum (or count) of numeric attributes per attribute value, over the newest `limit` matching
-   * records. The query model cannot aggregate attributes yet, so this reduces a bounded search; the
-   * panel says when the limit cut it short.
+   * Totals per value of a field (`attributes.model`): the sum of the `--agg` aggregates given
+   * (`sum:metrics.cost_usd`), or the count of events when none, one bar per value, largest first.
    */
   | {
-      readonly kind: 'attribute-sum';
+      readonly kind: 'totals';
+      /** The field to group by, as `stats --group-by` takes it. */
       readonly by: string;
-      /** Attributes summed per row; none counts rows. */
-      readonly sum: readonly string[];
+      /** Aggregates as `stats --agg` takes them, added up per bar; none counts events. */
+      readonly agg: readonly string[];
       readonly unit?: 'usd' | 'tokens';
-      readonly limit: number;
     };
 
 export interface PanelDef {
@@ -179,25 +179,24 @@ export const DASHBOARDS: readonly DashboardDef[] = [
         id: 'ai-models',
         title: 'Generations by model',
         filter: aiService,
-        view: { kind: 'attribute-sum', by: 'model', sum: [], limit: 10_000 },
+        view: { kind: 'totals', by: 'attributes.model', agg: [] },
       },
       {
         id: 'ai-tokens',
         title: 'Tokens by model (input + output)',
         filter: aiService,
         view: {
-          kind: 'attribute-sum',
-          by: 'model',
-          sum: ['input_tokens', 'output_tokens'],
+          kind: 'totals',
+          by: 'attributes.model',
+          agg: ['sum:metrics.input_tokens', 'sum:metrics.output_tokens'],
           unit: 'tokens',
-          limit: 10_000,
         },
       },
       {
         id: 'ai-cost',
         title: 'Cost by model',
         filter: aiService,
-        view: { kind: 'attribute-sum', by: 'model', sum: ['cost_usd'], unit: 'usd', limit: 10_000 },
+        view: { kind: 'totals', by: 'attributes.model', agg: ['sum:metrics.cost_usd'], unit: 'usd' },
       },
     ],
   },
@@ -245,7 +244,14 @@ export function panelQuery(panel: PanelDef, since: Date, until: Date): LogQuery 
       };
     case 'records':
       return { kind: 'search', filter, limit: v.limit, order: 'desc' };
-    case 'attribute-sum':
-      return { kind: 'search', filter, limit: v.limit, order: 'desc' };
+    case 'totals':
+      return {
+        kind: 'aggregate',
+        filter,
+        groupBy: [parseField(v.by)],
+        aggregates: v.agg.map(parseAggregate),
+        orderBy: 'count',
+        limit: 12,
+      };
   }
 }

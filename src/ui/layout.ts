@@ -16,6 +16,8 @@ export interface PageOptions {
   readonly body: Html;
   /** Reload the page every this many seconds (dashboards). */
   readonly refreshSeconds?: number;
+  /** Where the refresh goes (a live tail keeps its start). @default the same address */
+  readonly refreshUrl?: string;
   /** The queries the page ran, listed at its foot. */
   readonly queries?: readonly QueryLog[];
   readonly dataDir: string;
@@ -25,7 +27,7 @@ export function page(o: PageOptions): string {
   const queryMs = (o.queries ?? []).reduce((s, q) => s + q.ms, 0);
   return `<!doctype html>\n${html`<html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-${o.refreshSeconds ? html`<meta http-equiv="refresh" content="${o.refreshSeconds}">` : ''}
+${o.refreshSeconds ? html`<meta http-equiv="refresh" content="${o.refreshSeconds}${o.refreshUrl ? `; url=${o.refreshUrl}` : ''}">` : ''}
 <title>${o.title} · loglake explorer</title>
 <link rel="stylesheet" href="/style.css">
 </head><body>
@@ -75,4 +77,8 @@ pre{background:#f6f6f6;padding:6px;overflow:auto;font-size:12px}pre.stack{border
 table.data{border-collapse:collapse;font-size:12.5px}table.data th,table.data td{text-align:left;padding:2px 8px;border-bottom:1px solid #eee}
 .timeline .err{font-weight:600}footer{padding:8px 16px;color:#555;font-size:12px}
 .empty{color:#555;font-style:italic}
+nav.tabs{display:flex;gap:4px;margin:4px 0 8px;border-bottom:1px solid #ccc}nav.tabs a{padding:4px 12px;text-decoration:none;border:1px solid transparent;border-bottom:none}
+nav.tabs a[aria-current=page]{border-color:#ccc;background:#fff;font-weight:600;margin-bottom:-1px}
+.around .hit details{background:#fff8e6;border-left:3px solid #E69F00;padding-left:4px}
+table.patterns td.example{font-family:ui-monospace,monospace;font-size:12px;color:#444}
 `;

@@ -18,6 +18,11 @@ export interface FilterParam {
   readonly key: keyof FilterFlags;
   /** A list (repeatable, comma-separable) or one value. */
   readonly list: boolean;
+  /**
+   * A list whose values are not split at commas (a `--where` value may hold one): repeat the parameter.
+   * @default false
+   */
+  readonly repeatOnly?: boolean;
   readonly label: string;
 }
 
@@ -37,6 +42,8 @@ export const FILTER_PARAMS: readonly FilterParam[] = [
   },
   { param: 'trace_id', flag: '--trace-id', key: 'traceId', list: false, label: 'Trace id' },
   { param: 'user', flag: '--user', key: 'user', list: true, label: 'User (raw id)' },
+  { param: 'where', flag: '--where', key: 'where', list: true, repeatOnly: true, label: 'Where' },
+  { param: 'regex', flag: '--regex', key: 'regex', list: false, label: 'Regex' },
 ];
 
 /** Parameters that are not filters. */
@@ -56,11 +63,16 @@ export interface UiQuery {
 /**
  * Read and check the URL parameters.
  * @param defaults - values used when the URL leaves a parameter out (e.g. a page's own time range).
+ * @param pageParams - more parameters the page itself reads (`at`, `by`), accepted and left to it.
  * @throws InputError naming the parameter, for an unknown parameter, a repeated single value, or a
  * value that is too long.
  */
-export function parseUiQuery(params: URLSearchParams, defaults: Partial<FilterFlags> = {}): UiQuery {
-  const known = new Set<string>([...FILTER_PARAMS.map((p) => p.param), ...PAGE_PARAMS]);
+export function parseUiQuery(
+  params: URLSearchParams,
+  defaults: Partial<FilterFlags> = {},
+  pageParams: readonly string[] = [],
+): UiQuery {
+  const known = new Set<string>([...FILTER_PARAMS.map((p) => p.param), ...PAGE_PARAMS, ...pageParams]);
   for (const [name, value] of params) {
     if (!known.has(name)) {
       throw new InputError(
@@ -76,7 +88,7 @@ export function parseUiQuery(params: URLSearchParams, defaults: Partial<FilterFl
     const values = params.getAll(p.param);
     if (p.list) {
       const list = values
-        .flatMap((v) => v.split(','))
+        .flatMap((v) => (p.repeatOnly ? [v] : v.split(',')))
         .map((v) => v.trim())
         .filter(Boolean);
       if (list.length > MAX_LIST_VALUES)

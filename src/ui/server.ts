@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type AccessEvent, type AccessScope, type LakeRef, withAccessScope } from '../audit/access';
 import { RecordWriter } from '../cli/format';
 import { userMessage } from '../cli/main';
 import { ConfigError, InputError } from '../errors';
@@ -14,8 +15,11 @@ import { DASHBOARDS, dashboardById } from './dashboards';
 import type { Html } from './html';
 import { errorBody, page, STYLE } from './layout';
 import { alertsPage } from './pages/alerts';
+import { aroundPage } from './pages/around';
 import { dashboardIndex, dashboardPage } from './pages/dashboards';
+import { patternsPage } from './pages/patterns';
 import { DEFAULT_LIMIT, MAX_PAGE_LIMIT, searchPage } from './pages/search';
+import { TAIL_REFRESH_SECONDS, tailPage } from './pages/tail';
 import { tracePage } from './pages/trace';
 import { limitParam, parseUiQuery } from './params';
 import type { QueryLog, UiSource } from './source';
@@ -28,6 +32,50 @@ export interface UiServerOptions {
   readonly port: number;
   /** Reports a failed request (500) for the operator. @default nothing */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Every query a request runs is recorded as an access event (`src/audit/access.ts`), as the CLI's
+   * commands are. @default none: queries are not recorded (a library user, a unit test)
+   */
+  readonly access?: UiAccess;
+}
+
+/** How the explorer records its access events: a request's events are written together. */
+export interface UiAccess {
+  /** Who is reading and how (the CLI's scope for command `ui`). */
+  readonly scope: AccessScope;
+  /**
+   * Write the events of one request, before its page is sent; a failure withholds the page (500), as a
+   * failed access event withholds a CLI command's output.
+   */
+  readonly write: (lake: LakeRef, events: readonly AccessEvent[]) => Promise<void>;
+}
+
+/** The events of one request, by lake, until they are written. */
+class PendingAccess {
+  private readonly byLake = new Map<string, { lake: LakeRef; events: AccessEvent[] }>();
+
+  constructor(private readonly access: UiAccess) {}
+
+  /** The request's scope: the explorer's, with events held here instead of written one by one. */
+  scope(): AccessScope {
+    return {
+      ...this.access.scope,
+      sinkFor: (lake) => ({
+        record: async (event) => {
+          const key = JSON.stringify(lake);
+          const entry = this.byLake.get(key) ?? { lake, events: [] };
+          entry.events.push(event);
+          this.byLake.set(key, entry);
+        },
+      }),
+    };
+  }
+
+  async write(): Promise<void> {
+    const entries = [...this.byLake.values()];
+    this.byLake.clear();
+    for (const { lake, events } of entries) await this.access.write(lake, events);
+  }
 }
 
 export interface UiServer {
@@ -41,9 +89,17 @@ export interface Rendered {
   readonly nav: string;
   readonly body: Html;
   readonly refreshSeconds?: number;
+  /** Where the refresh goes. @default the same address */
+  readonly refreshUrl?: string;
 }
 
-type Handler = (url: URL, log: QueryLog[], res: ServerResponse) => Promise<Rendered | undefined>;
+type Handler = (
+  url: URL,
+  log: QueryLog[],
+  res: ServerResponse,
+  /** Writes the request's access events (before a streamed response ends). */
+  flushAccess: () => Promise<void>,
+) => Promise<Rendered | undefined>;
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -57,7 +113,10 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const host = options.host ?? '127.0.0.1';
   const routes = uiRoutes(options.source);
   const server: Server = createServer((req, res) => {
-    handle(req, res, routes, options).catch((error: unknown) => {
+    const pending = options.access ? new PendingAccess(options.access) : undefined;
+    // Each request runs in its own scope: an HTTP callback does not inherit the caller's context.
+    const run = () => handle(req, res, routes, options, pending);
+    (pending ? withAccessScope(pending.scope(), run) : run()).catch((error: unknown) => {
       options.onError?.(error);
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end();
@@ -89,6 +148,27 @@ function uiRoutes(source: UiSource): Record<string, Handler> {
       const limit = limitParam(url.searchParams, DEFAULT_LIMIT, MAX_PAGE_LIMIT);
       return { title: 'Search', nav: '/', body: await searchPage(source, query, limit, log) };
     },
+    '/patterns': async (url, log) => {
+      const query = parseUiQuery(url.searchParams);
+      return { title: 'Patterns', nav: '/', body: await patternsPage(source, query, log) };
+    },
+    '/tail': async (url, log) => {
+      const query = parseUiQuery(url.searchParams, {}, ['from']);
+      const from = url.searchParams.get('from')?.trim() || undefined;
+      const view = await tailPage(source, query, from, log);
+      return {
+        title: 'Live tail',
+        nav: '/',
+        body: view.body,
+        refreshSeconds: TAIL_REFRESH_SECONDS,
+        refreshUrl: view.refreshUrl,
+      };
+    },
+    '/around': async (url, log) => ({
+      title: 'Events around',
+      nav: '/',
+      body: await aroundPage(source, url.searchParams, log),
+    }),
     '/trace': async (url, log) => {
       const id = url.searchParams.get('id')?.trim() || undefined;
       const query = parseUiQuery(url.searchParams);
@@ -120,8 +200,8 @@ function uiRoutes(source: UiSource): Record<string, Handler> {
       };
     },
     '/alerts': async () => ({ title: 'Alerts', nav: '/alerts', body: await alertsPage(source) }),
-    '/export': async (url, _log, res) => {
-      await exportResult(source, url, res);
+    '/export': async (url, _log, res, flushAccess) => {
+      await exportResult(source, url, res, flushAccess);
       return undefined;
     },
   };
@@ -132,6 +212,7 @@ async function handle(
   res: ServerResponse,
   routes: Record<string, Handler>,
   options: UiServerOptions,
+  pending?: PendingAccess,
 ): Promise<void> {
   const local = req.socket.localPort;
   const allowed = [
@@ -162,10 +243,17 @@ async function handle(
     );
   }
   const log: QueryLog[] = [];
+  const flushAccess = async () => {
+    await pending?.write();
+  };
+  let rendered: Rendered | undefined;
   try {
-    const rendered = await route(url, log, res);
-    if (rendered === undefined) return;
-    send(res, 200, 'text/html', page({ ...rendered, dataDir, queries: log }));
+    try {
+      rendered = await route(url, log, res, flushAccess);
+    } finally {
+      // Failed queries are recorded too; a page is sent only once its reads are.
+      await flushAccess();
+    }
   } catch (error) {
     if (res.headersSent) {
       // A stream (export) failed midway: end it broken rather than complete-looking.
@@ -182,7 +270,10 @@ async function handle(
       'text/html',
       page({ title: 'Error', nav: '', dataDir, body: errorBody(status, userMessage(error)) }),
     );
+    return;
   }
+  if (rendered === undefined) return;
+  send(res, 200, 'text/html', page({ ...rendered, dataDir, queries: log }));
 }
 
 function send(
@@ -199,7 +290,12 @@ function send(
 const EXPORT_TYPES = { csv: 'text/csv', ndjson: 'application/x-ndjson' } as const;
 
 /** Every record of the search, oldest first, streamed as `loglake export` writes it. */
-async function exportResult(source: UiSource, url: URL, res: ServerResponse): Promise<void> {
+async function exportResult(
+  source: UiSource,
+  url: URL,
+  res: ServerResponse,
+  flushAccess: () => Promise<void>,
+): Promise<void> {
   const format = url.searchParams.get('format') ?? 'csv';
   if (format !== 'csv' && format !== 'ndjson') {
     throw new InputError(`format: expected csv or ndjson (received ${JSON.stringify(format)})`);
@@ -223,6 +319,8 @@ async function exportResult(source: UiSource, url: URL, res: ServerResponse): Pr
   });
   for await (const records of pages) await writer.write(records);
   await writer.end();
+  // The read is recorded before the download completes; if it cannot be, the download ends broken.
+  await flushAccess();
   if (!started) {
     res.writeHead(200, {
       ...SECURITY_HEADERS,

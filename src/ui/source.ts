@@ -1,21 +1,44 @@
 /**
- * What the explorer reads: the local lake through DuckDB, with every query built by the one query
- * builder (`src/query`). One reader for the server's life; queries run one at a time on its connection.
+ * What the explorer reads: the local lake through DuckDB, or Athena (`loglake ui --stack … --persona …`)
+ * through the CLI's Athena runner, with every query built by the one query builder (`src/query`). One
+ * reader for the server's life; queries run one at a time. Results of a dashboard's panels are cached
+ * for the dashboard's refresh interval: a dashboard reloaded (or opened twice) inside it runs no query.
  */
 
-import { type FilterFlags, filterFromFlags } from '../cli/options';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+// Types only: the AWS SDK loads when the explorer runs over Athena, not for the local lake.
+import type { AthenaTarget } from '../cli/aws';
+import {
+  athenaTablesFor,
+  type FilterFlags,
+  filterFromFlags,
+  parseCategories,
+  personaCategories,
+} from '../cli/options';
 import type { LogLakeConfig } from '../config';
 import { pseudonymKey } from '../local/datadir';
-import { type BuiltQuery, buildQuery } from '../query/build';
+import type { TemplateRow } from '../patterns';
+import { type BuiltQuery, buildQuery, type TableRef } from '../query/build';
 import {
   type AggregateRow,
+  type ContextBlock,
+  contextBlocks,
   decodeAggregateRow,
+  decodeRow,
   decodeSearchRow,
   type RawRow,
   type SearchRecord,
 } from '../query/decode';
 import { LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
-import type { AggregateQuery, LogFilter, SearchQuery } from '../query/model';
+import type {
+  AggregateQuery,
+  ContextQuery,
+  Dialect,
+  LogFilter,
+  LogQuery,
+  PatternsQuery,
+  SearchQuery,
+} from '../query/model';
 import { pseudonymizeUserId } from '../redact/pseudonym';
 
 export interface UiSourceOptions {
@@ -31,44 +54,148 @@ export interface QueryLog {
   readonly params: readonly string[];
   readonly ms: number;
   readonly rows: number;
+  /** Athena: bytes the query scanned, and what that costs. @default absent (the local lake) */
+  readonly scannedBytes?: number;
+  readonly costUsd?: number;
+  /** Answered from the cache, without running. @default false */
+  readonly cached?: boolean;
+}
+
+/** Where the explorer's queries run: how to build them for it and how to run them. */
+export interface UiEngine {
+  /** What the page header names: the data directory, or the Athena workgroup and database. */
+  readonly label: string;
+  readonly dialect: Dialect;
+  tables(filter: LogFilter): readonly TableRef[];
+  query(built: BuiltQuery): Promise<{ rows: RawRow[]; scannedBytes?: number; costUsd?: number }>;
+  stream(built: BuiltQuery): AsyncIterable<RawRow[]>;
+  pseudonymize(ids: string[]): Promise<string[]>;
+  close(): void;
+}
+
+/** Athena as the explorer's engine (the CLI's target, resolved from `--stack`/`--persona`). */
+export interface UiAthenaOptions {
+  readonly client: AthenaClient;
+  readonly target: AthenaTarget;
+  readonly config: LogLakeConfig;
+  /** Reads only the categories of this persona's grant. @default none */
+  readonly persona?: string;
+  /** Poll interval of a running query. @default the runner's */
+  readonly pollMs?: number;
 }
 
 export class UiSource {
   private queue: Promise<unknown> = Promise.resolve();
-  /** Every query run, for the page's "queries" footer. Cleared by the caller per request. */
+  private readonly cache = new Map<string, { expires: number; rows: RawRow[]; log: QueryLog }>();
+
   private constructor(
-    private readonly reader: LocalLakeReader,
+    private readonly engine: UiEngine,
     readonly options: UiSourceOptions,
+    /** Set over Athena: the persona whose categories every query is narrowed to. */
+    private readonly persona?: string,
   ) {}
 
   static async open(options: UiSourceOptions): Promise<UiSource> {
-    return new UiSource(await LocalLakeReader.open(options.dataDir), options);
-  }
-
-  /** The filter the flags describe, exactly as `loglake search` reads them. */
-  filter(text: string | undefined, flags: FilterFlags, now = new Date()): Promise<LogFilter> {
-    return filterFromFlags(
-      text,
-      flags,
-      this.options.config,
-      async (ids) => {
-        const key = pseudonymKey(this.options.dataDir, this.options.pseudonymKeyFile, false);
+    const reader = await LocalLakeReader.open(options.dataDir);
+    const engine: UiEngine = {
+      label: options.dataDir,
+      dialect: 'duckdb',
+      tables: () => [{ table: LOCAL_TABLE }],
+      query: async (built) => ({ rows: await reader.query(built) }),
+      stream: (built) => reader.stream(built),
+      pseudonymize: async (ids) => {
+        const key = pseudonymKey(options.dataDir, options.pseudonymKeyFile, false);
         return ids.map((id) => pseudonymizeUserId(id, key));
       },
-      now,
-    );
+      close: () => reader.close(),
+    };
+    return new UiSource(engine, options);
   }
 
-  async search(query: SearchQuery, log?: QueryLog[]): Promise<SearchRecord[]> {
+  /** The explorer over Athena: the CLI's runner, tables and persona scoping. */
+  static async athena(o: UiAthenaOptions): Promise<UiSource> {
+    const [{ runAthena }, { athenaPseudonymizer }] = await Promise.all([
+      import('../query/athena'),
+      import('../cli/aws'),
+    ]);
+    const { target } = o;
+    const run = {
+      workGroup: target.workGroup,
+      database: target.database,
+      ...(o.pollMs ? { pollMs: o.pollMs } : {}),
+    };
+    const engine: UiEngine = {
+      label: `athena: ${target.workGroup}/${target.database}`,
+      dialect: 'athena',
+      tables: (filter) =>
+        athenaTablesFor(filter.categories, o.config, false).map((t) => ({
+          database: target.database,
+          table: target.tables[t],
+        })),
+      query: async (built) => {
+        const r = await runAthena(o.client, built, run);
+        const rows: RawRow[] = [];
+        for await (const page of r.pages) rows.push(...page);
+        return { rows, scannedBytes: r.scannedBytes, costUsd: r.costUsd };
+      },
+      stream: async function* (built) {
+        yield* (await runAthena(o.client, built, run)).pages;
+      },
+      pseudonymize: async (ids) => (await athenaPseudonymizer(target))(ids),
+      close: () => undefined,
+    };
+    return new UiSource(engine, { dataDir: engine.label, config: o.config }, o.persona);
+  }
+
+  /** The lake the pages read, for their header. */
+  get label(): string {
+    return this.engine.label;
+  }
+
+  /** The local lake; false over Athena (the alerts page reads local alert state). */
+  get local(): boolean {
+    return this.engine.dialect === 'duckdb';
+  }
+
+  /** The filter the flags describe, exactly as `loglake search` reads them (a persona's: its categories). */
+  filter(text: string | undefined, flags: FilterFlags, now = new Date()): Promise<LogFilter> {
+    const scoped: FilterFlags =
+      this.persona === undefined
+        ? flags
+        : {
+            ...flags,
+            category: personaCategories(
+              this.persona,
+              flags.category?.length ? parseCategories(flags.category) : undefined,
+              this.options.config,
+            ),
+          };
+    return filterFromFlags(text, scoped, this.options.config, (ids) => this.engine.pseudonymize(ids), now);
+  }
+
+  async search(query: SearchQuery, log?: QueryLog[], cacheSeconds?: number): Promise<SearchRecord[]> {
     const built = this.build(query);
-    const rows = await this.run(built, log);
+    const rows = await this.run(built, log, cacheSeconds);
     return rows.map((r) => decodeSearchRow(built.columns, r));
   }
 
-  async aggregate(query: AggregateQuery, log?: QueryLog[]): Promise<AggregateRow[]> {
+  async aggregate(query: AggregateQuery, log?: QueryLog[], cacheSeconds?: number): Promise<AggregateRow[]> {
+    const built = this.build(query);
+    const rows = await this.run(built, log, cacheSeconds);
+    return rows.map((r) => decodeAggregateRow(built.columns, r));
+  }
+
+  /** Hits and the events around them, as `loglake search --context` shows them. */
+  async context(query: ContextQuery, log?: QueryLog[]): Promise<ContextBlock[]> {
+    const built = this.build(query);
+    return contextBlocks(built.columns, await this.run(built, log), 'desc');
+  }
+
+  /** Stored message templates with counts, as `loglake patterns` reads them (clustered by the caller). */
+  async templates(query: PatternsQuery, log?: QueryLog[]): Promise<TemplateRow[]> {
     const built = this.build(query);
     const rows = await this.run(built, log);
-    return rows.map((r) => decodeAggregateRow(built.columns, r));
+    return rows.map((r) => decodeRow(built.columns, r) as unknown as TemplateRow);
   }
 
   /** Rows page by page (exports), holding the connection until the iteration ends. */
@@ -81,36 +208,53 @@ export class UiSource {
     });
     await turn.catch(() => undefined);
     try {
-      for await (const page of this.reader.stream(built))
+      for await (const page of this.engine.stream(built))
         yield page.map((r) => decodeSearchRow(built.columns, r));
     } finally {
       release();
     }
   }
 
-  build(query: SearchQuery | AggregateQuery): BuiltQuery {
-    return buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
+  build(query: LogQuery): BuiltQuery {
+    return buildQuery(query, { dialect: this.engine.dialect, tables: this.engine.tables(query.filter) });
   }
 
-  private run(built: BuiltQuery, log?: QueryLog[]): Promise<RawRow[]> {
+  /**
+   * Run a query, one at a time. With `cacheSeconds`, the same SQL and values within that many seconds
+   * are answered from the first run (logged as cached, with no access event: nothing was read).
+   */
+  private run(built: BuiltQuery, log?: QueryLog[], cacheSeconds?: number): Promise<RawRow[]> {
+    const key = cacheSeconds ? JSON.stringify([built.sql, built.params]) : undefined;
     const next = this.queue
       .catch(() => undefined)
       .then(async () => {
+        const hit = key === undefined ? undefined : this.cache.get(key);
+        if (hit && hit.expires > Date.now()) {
+          log?.push({ ...hit.log, cached: true });
+          return hit.rows;
+        }
         const started = performance.now();
-        const rows = await this.reader.query(built);
-        log?.push({
+        const result = await this.engine.query(built);
+        const entry: QueryLog = {
           sql: built.sql,
           params: built.params,
           ms: performance.now() - started,
-          rows: rows.length,
-        });
-        return rows;
+          rows: result.rows.length,
+          ...(result.scannedBytes === undefined ? {} : { scannedBytes: result.scannedBytes }),
+          ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
+        };
+        log?.push(entry);
+        if (key !== undefined && cacheSeconds) {
+          for (const [k, v] of this.cache) if (v.expires <= Date.now()) this.cache.delete(k);
+          this.cache.set(key, { expires: Date.now() + cacheSeconds * 1000, rows: result.rows, log: entry });
+        }
+        return result.rows;
       });
     this.queue = next;
     return next;
   }
 
   close(): void {
-    this.reader.close();
+    this.engine.close();
   }
 }

@@ -8,6 +8,8 @@ import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
+import { startLocal } from '../../src/cli/local-command';
+import { firehoseClientConfig, Shipper } from '../../src/producer';
 import { type DemoLake, demoLake } from './demo-lake';
 import { uiTestEnv } from './env';
 
@@ -92,6 +94,83 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await expect(page.locator('details[open] mark.redacted').first().isVisible()).resolves.toBe(true);
   });
 
+  it('patterns tab → a pattern → its search; events around a record', async () => {
+    // Act: the patterns of the payments service
+    await page.goto(url('/?since=2h&service=payments'));
+    await page.getByRole('link', { name: 'Patterns' }).click();
+    await page.waitForURL(/\/patterns\?/);
+    await shot('patterns');
+
+    // Assess
+    const rows = page.locator('table.patterns tbody tr');
+    await expect(rows.count()).resolves.toBeGreaterThan(0);
+    await expect(page.locator('table.patterns mark.redacted').first().isVisible()).resolves.toBe(true);
+
+    // Act: the most frequent pattern's search
+    await rows.first().getByRole('link').click();
+    await page.waitForURL(/\/\?q=/);
+
+    // Assess
+    const summaries = await page.locator('.records summary').allTextContents();
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(summaries.every((s) => s.includes('payments'))).toBe(true);
+
+    // Act: open a record with the keyboard, then the events around it
+    await page.locator('.records summary').first().focus();
+    await page.keyboard.press('Enter');
+    const opened = page.locator('.records details[open]').first();
+    const message = (await opened.locator('summary').textContent()) ?? '';
+    await opened.getByRole('link', { name: 'Events around this one' }).click();
+    await page.waitForURL(/\/around\?/);
+    await shot('events-around');
+
+    // Assess: the record itself, open and marked, among its neighbours from the same service
+    const hit = page.locator('.hit[aria-current="true"] details[open] summary').first();
+    await expect(hit.textContent()).resolves.toBe(message);
+    const around = await page.locator('.around summary').allTextContents();
+    expect(around.length).toBeGreaterThan(1);
+    expect(around.every((s) => s.includes(' payments · '))).toBe(true);
+  });
+
+  it('live tail shows an event sent through the local endpoint', async () => {
+    // Arrange: the local pipeline on the lake the explorer reads, and a tail of one service
+    const local = await startLocal(
+      { dataDir: lake.dataDir, port: 0, flushSeconds: 1, quiet: true },
+      { stdout: () => undefined, stderr: () => undefined },
+    );
+    const marker = `tail-probe-${Date.now()}`;
+    try {
+      await page.goto(url('/tail?service=tail-probe'));
+      await expect(page.getByText('Waiting for new records').isVisible()).resolves.toBe(true);
+
+      // Act: one event, shipped as a producer ships it
+      const shipper = new Shipper({
+        streamName: 'logs',
+        clientConfig: firehoseClientConfig({ endpoint: local.endpoint.url }),
+      });
+      await shipper.write(
+        JSON.stringify({
+          timestamp: new Date().toISOString(),
+          level: 'WARN',
+          service: 'tail-probe',
+          message: marker,
+        }),
+      );
+      await shipper.close();
+      await local.pipeline.flush();
+
+      // Assess: the page reloads itself until the event is there
+      await page.locator('.records summary', { hasText: marker }).waitFor({ timeout: 30_000 });
+      await shot('live-tail');
+      await expect(page.locator('.records summary').count()).resolves.toBe(1);
+      await expect(page.locator('#tail-status').textContent()).resolves.toContain('1 record');
+    } finally {
+      // Leave the self-reloading page, so its next reload does not abort the next test's navigation.
+      await page.goto('about:blank');
+      await local.stop();
+    }
+  });
+
   it('exports the current result as CSV', async () => {
     // Act
     await page.goto(url('/?since=2h&service=payments'));
@@ -148,7 +227,14 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
   });
 
   it('every control has a label, every chart a name, and the keyboard reaches the search', async () => {
-    for (const path of ['/?since=2h', '/trace', '/dashboard?id=errors', '/alerts']) {
+    for (const path of [
+      '/?since=2h',
+      '/patterns?since=2h',
+      '/tail',
+      '/trace',
+      '/dashboard?id=errors',
+      '/alerts',
+    ]) {
       // Act
       await page.goto(url(path));
       // In the page (a string: the test's own types have no DOM): controls with no label and no name.

@@ -91,6 +91,120 @@ describe('search page', () => {
   });
 });
 
+describe('search: --where, patterns, events around, live tail', () => {
+  it('filters by --where conditions from the query bar, each one a chip', async () => {
+    // Act
+    const res = await get('/?since=2h&where=http_status%3E%3D500&where=http_status%3C600');
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    const statuses = [...body.matchAll(/<dt>http_status<\/dt><dd>(\d+)<\/dd>/g)].map((m) => Number(m[1]));
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s >= 500)).toBe(true);
+    expect(body).toContain('aria-label="Remove filter where http_status&gt;=500"');
+    expect(body).toContain('<input type="hidden" name="where" value="http_status&lt;600">');
+  });
+
+  it('answers a bad --where with 400 naming it', async () => {
+    // Act
+    const res = await get('/?where=http_status%3Eabc');
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/http_status/);
+  });
+
+  it('groups the messages into patterns, most frequent first', async () => {
+    // Act
+    const res = await get('/patterns?since=2h&service=payments');
+    const body = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    const counts = [...body.matchAll(/<tr><td>(\d+)<\/td><td><a href/g)].map((m) => Number(m[1]));
+    expect(counts.length).toBeGreaterThan(0);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    expect(body).toMatch(/charge failed for card <mark class="redacted"[^>]*>\[REDACTED:card\]<\/mark>/);
+    expect(body).toContain(
+      '<a href="/patterns?since=2h&amp;service=payments" aria-current="page">Patterns</a>',
+    );
+  });
+
+  it('shows the events around a record, the record itself marked', async () => {
+    // Arrange: one record of the search, and its link
+    const search = await (await get('/?since=2h&service=payments&q=charge+failed&limit=1')).text();
+    const href = /<a href="(\/around\?[^"]+)">Events around this one<\/a>/
+      .exec(search)?.[1]
+      ?.replaceAll('&amp;', '&');
+    expect(href).toBeDefined();
+
+    // Act
+    const body = await (await get(href ?? '')).text();
+
+    // Assess
+    const hit = /<div class="hit" aria-current="true">([\s\S]*?)<\/div>/.exec(body)?.[1] ?? '';
+    expect(hit).toContain('charge failed');
+    const times = [...body.matchAll(/<time datetime="([^"]+)"/g)].map((m) => m[1]);
+    expect(times.length).toBeGreaterThan(5);
+    expect(times).toEqual([...times].sort());
+    const services = [...body.matchAll(/<\/span> ([\w-]+) · /g)].map((m) => m[1]);
+    expect(new Set(services)).toEqual(new Set(['payments']));
+  });
+
+  it.each([
+    ['/around?service=payments', 'at: the time of the event'],
+    ['/around?at=2026-11-30T10:00:00Z&service=payments&by=user', 'by: expected service or correlation_id'],
+    ['/around?at=2026-11-30T10:00:00Z&service=payments&n=500', 'n: expected a whole number from 1 to 50'],
+    ['/tail?from=bogus', 'from: cannot understand'],
+  ])('answers %s with 400', async (path, message) => {
+    // Act
+    const res = await get(path);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(message);
+  });
+
+  it('live tail reloads itself with its start fixed and shows what arrived since', async () => {
+    // Act: a tail started before the demo's records arrived shows them; one started now shows none
+    const early = new Date(Date.now() - 3_600_000).toISOString();
+    const old = await (await get(`/tail?service=payments&from=${encodeURIComponent(early)}`)).text();
+    const fresh = await (await get('/tail?service=payments')).text();
+
+    // Assess
+    expect(old).toMatch(/<meta http-equiv="refresh" content="2; url=\/tail\?service=payments&amp;from=/);
+    expect(old).toContain('charge failed');
+    expect(fresh).toContain('Waiting for new records');
+  });
+});
+
+describe('access events', () => {
+  it('records every query a page runs as the ui command, with the filter', async () => {
+    // Arrange
+    const marker = `needle-${Date.now()}`;
+
+    // Act
+    await get(`/?since=2h&q=${marker}`);
+    const audit = await (
+      await get(
+        `/export?since=10m&category=audit&service=loglake-access&format=ndjson&where=${encodeURIComponent(`attributes.access.filter.text=${marker}`)}`,
+      )
+    ).text();
+
+    // Assess: the search page's queries (histogram, records, one per sidebar field), each an event
+    const events = audit
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { attributes: Record<string, string> });
+    expect(events.length).toBeGreaterThanOrEqual(9);
+    expect(events.every((e) => e.attributes['access.command'] === 'ui')).toBe(true);
+    expect(events.every((e) => e.attributes['access.engine'] === 'duckdb')).toBe(true);
+    expect(events.map((e) => e.attributes['access.query_kind']).sort()).toContain('search');
+  });
+});
+
 describe('export', () => {
   it('streams every matching record as CSV and NDJSON, oldest first', async () => {
     // Act

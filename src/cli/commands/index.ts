@@ -90,6 +90,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./ui')).registerUiCommand,
   },
   {
+    name: 'grafana',
+    summary: 'write the four dashboards as Grafana JSON for the Athena data source, with provisioning',
+    load: async () => (await import('./grafana')).registerGrafanaCommand,
+  },
+  {
     name: 'demo',
     summary:
       'run the local pipeline with sample traffic, then search and summarize it (what `npm start` runs)',

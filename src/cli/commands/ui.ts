@@ -1,6 +1,10 @@
 /** `loglake ui`: the explorer (search, trace, dashboards, alerts) over the local lake, in a browser. */
-import type { Command } from 'commander';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { PERSONAS } from '../../schema';
+import { cliAccessScope, describeCliAccess } from '../access';
+import { cliEnv } from '../env';
 import { parseFlags } from '../flags';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, intOption, loadConfig } from '../options';
@@ -15,6 +19,15 @@ export const uiFlags = z.strictObject({
   port: z.number().int().min(0).max(65_535).optional(),
   config: z.string().optional(),
   pseudonymKeyFile: z.string().optional(),
+  stack: z.string().optional(),
+  persona: z.enum(PERSONAS).optional(),
+  region: z.string().optional(),
+  workgroup: z.string().optional(),
+  database: z.string().optional(),
+  logsTable: z.string().optional(),
+  auditTable: z.string().optional(),
+  pseudonymSecret: z.string().optional(),
+  auditStream: z.string().optional(),
 });
 export type UiFlags = z.output<typeof uiFlags>;
 
@@ -24,23 +37,63 @@ export interface RunningUi {
   stop(): Promise<void>;
 }
 
+/** Over Athena when a stack or workgroup is named (flags or LOGLAKE_STACK), else the local lake. */
+export function uiOnAthena(flags: UiFlags): boolean {
+  return Boolean(flags.stack ?? flags.workgroup ?? cliEnv.stack);
+}
+
 /** Open the lake and serve the explorer; resolves once it listens. */
-export async function startUi(flags: UiFlags, io: CliIO = processIO): Promise<RunningUi> {
-  const dataDir = dataDirOf(flags);
-  requireLocalLake(dataDir);
+export async function startUi(
+  flags: UiFlags,
+  io: CliIO = processIO,
+  /** The Athena client (tests pass a mocked one). @default the CLI's */
+  athena?: AthenaClient,
+): Promise<RunningUi> {
   const config = loadConfig(flags.config);
   const [{ UiSource }, { startUiServer }] = await Promise.all([
     import('../../ui/source'),
     import('../../ui/server'),
   ]);
-  const source = await UiSource.open({
-    dataDir,
-    config,
-    ...(flags.pseudonymKeyFile ? { pseudonymKeyFile: flags.pseudonymKeyFile } : {}),
-  });
+  // Every query a page runs is an access event, as the CLI's are: command `ui`, the OS user locally
+  // (the IAM principal on AWS, the event on the audit stream); a page's local events go in one file.
+  const scope = cliAccessScope('ui');
+  describeCliAccess(scope, { config });
+  let source: Awaited<ReturnType<typeof UiSource.open>>;
+  if (uiOnAthena(flags)) {
+    const { athenaClient, resolveAthenaTarget } = await import('../aws');
+    const target = await resolveAthenaTarget(flags);
+    if (flags.persona) scope.persona = flags.persona;
+    if (target.auditStream)
+      describeCliAccess(scope, { auditStream: { name: target.auditStream, region: target.region } });
+    source = await UiSource.athena({
+      client: athena ?? athenaClient(target.region),
+      target,
+      config,
+      ...(flags.persona ? { persona: flags.persona } : {}),
+    });
+  } else {
+    const dataDir = dataDirOf(flags);
+    requireLocalLake(dataDir);
+    source = await UiSource.open({
+      dataDir,
+      config,
+      ...(flags.pseudonymKeyFile ? { pseudonymKeyFile: flags.pseudonymKeyFile } : {}),
+    });
+  }
   try {
     const server = await startUiServer({
       source,
+      access: {
+        scope,
+        write: async (lake, events) => {
+          if (lake.engine !== 'duckdb') {
+            for (const e of events) await scope.sinkFor(lake).record(e);
+            return;
+          }
+          const { LocalAccessSink } = await import('../../audit/local-sink');
+          await new LocalAccessSink(lake.dataDir, config).recordAll(events);
+        },
+      },
       port: flags.port ?? DEFAULT_UI_PORT,
       ...(flags.host ? { host: flags.host } : {}),
       onError: (error) =>
@@ -85,9 +138,25 @@ export function registerUiCommand(program: Command, io: CliIO = processIO): void
       'local pseudonym key, for the user filter (default <data-dir>/.loglake/pseudonym.key)',
     )
     .option('--config <file.json>', 'config override (categories, time tolerance, alert rules)')
+    .option(
+      '--stack <name>',
+      'explore the deployment over Athena: workgroup, database and tables from this stack',
+    )
+    .addOption(
+      new Option('--persona <name>', 'query as this persona (its workgroup and categories)').choices(
+        PERSONAS,
+      ),
+    )
+    .option('--region <region>', 'AWS region (Athena)')
+    .option('--workgroup <name>', 'Athena workgroup (instead of the stack’s)')
+    .option('--database <name>', 'Glue database (instead of the stack’s)')
+    .option('--logs-table <name>', 'Athena table of the logs stream')
+    .option('--audit-table <name>', 'Athena table of the audit stream')
+    .option('--pseudonym-secret <arn>', 'secret holding the pseudonym key, for the user filter on Athena')
+    .option('--audit-stream <name>', 'Firehose stream receiving the access events of Athena queries')
     .addHelpText(
       'after',
-      '\nExamples:\n  loglake ui --data-dir .loglake/demo\n  loglake ui --port 0   # a free port, printed',
+      '\nExamples:\n  loglake ui --data-dir .loglake/demo\n  loglake ui --port 0   # a free port, printed\n  loglake ui --stack LogLake --persona developer   # over Athena: bytes scanned and cost per panel',
     )
     .action(async (raw: unknown) => {
       const flags = parseFlags(uiFlags, raw);

@@ -15,6 +15,9 @@ import type { UiSource } from '../source';
 export const HISTORY_SHOWN = 50;
 
 export async function alertsPage(source: UiSource, now = new Date()): Promise<Html> {
+  if (!source.local) {
+    return html`<h1>Alerts</h1><p class="empty">This page shows the local lake's alerting. On AWS the alarm Lambda evaluates the rules and publishes to the stack's SNS topics; its state is in DynamoDB (see the README, "Alerting").</p>`;
+  }
   const { dataDir, config } = source.options;
   // Windows end at whole minutes: a minute ahead takes in the minute in progress (no Firehose lag locally).
   const firing = await evaluateLocalLake({

@@ -1,5 +1,5 @@
 /** The dashboards: an index, and each dashboard's panels rendered from their definitions. */
-import type { AggregateRow, SearchRecord } from '../../query/decode';
+import type { AggregateRow } from '../../query/decode';
 import type { LogQuery } from '../../query/model';
 import { DASHBOARDS, type DashboardDef, type PanelDef, panelBucketMs, panelQuery } from '../dashboards';
 import { type Html, html } from '../html';
@@ -20,14 +20,17 @@ export async function dashboardPage(
   sinceText: string | undefined,
   log: QueryLog[],
 ): Promise<Html> {
-  const filter = await source.filter(undefined, { since: sinceText ?? d.since });
+  // The range moves in steps of the refresh interval, so a reload inside it asks the same queries and
+  // is answered from the cache (over Athena: no second scan).
+  const step = (d.refreshSeconds ?? 0) * 1000;
+  const now = new Date(step > 0 ? Math.floor(Date.now() / step) * step : Date.now());
+  const filter = await source.filter(undefined, { since: sinceText ?? d.since }, now);
   const panels: Html[] = [];
   for (const panel of d.panels) {
     const started = log.length;
-    const body = await renderPanel(source, panel, filter.since, filter.until, log);
-    const ms = log.slice(started).reduce((s, q) => s + q.ms, 0);
+    const body = await renderPanel(source, panel, filter.since, filter.until, log, d.refreshSeconds);
     panels.push(
-      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${ms.toFixed(0)} ms</p></section>`,
+      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${panelCost(log.slice(started))}</p></section>`,
     );
   }
   return html`<h1>${d.title}</h1><p class="meta">${d.description} ${d.refreshSeconds ? `Refreshes every ${d.refreshSeconds / 60} min.` : 'On demand.'}
@@ -43,17 +46,17 @@ async function renderPanel(
   since: Date,
   until: Date,
   log: QueryLog[],
+  cacheSeconds?: number,
 ): Promise<Html> {
   const query: LogQuery = panelQuery(panel, since, until);
   const v = panel.view;
   if (query.kind === 'search') {
-    const records = await source.search(query, log);
+    const records = await source.search(query, log, cacheSeconds);
     if (records.length === 0) return html`<p class="empty">No matching events.</p>`;
-    if (v.kind === 'attribute-sum') return attributeSum(panel.title, records, v, query.limit);
     return html`<div class="records">${records.map((r) => recordView(r))}</div>`;
   }
   if (query.kind !== 'aggregate') throw new Error(`panel ${panel.title}: a ${query.kind} query has no chart`);
-  const rows = await source.aggregate(query, log);
+  const rows = await source.aggregate(query, log, cacheSeconds);
   if (rows.length === 0) return html`<p class="empty">No matching events.</p>`;
   switch (v.kind) {
     case 'timeseries': {
@@ -100,9 +103,23 @@ async function renderPanel(
     }
     case 'hotspots':
       return hotspots(rows, v.groupBy, since);
+    case 'totals':
+      return totals(panel.title, rows, v);
     default:
       throw new Error(`panel ${panel.id}: view ${v.kind} needs a search query`);
   }
+}
+
+/** What a panel's queries took: time, and over Athena the bytes scanned and their cost; cached or not. */
+export function panelCost(queries: readonly QueryLog[]): string {
+  const ms = queries.reduce((s, q) => s + q.ms, 0);
+  const cached = queries.length > 0 && queries.every((q) => q.cached);
+  const scanned = queries.filter((q) => q.scannedBytes !== undefined);
+  const bytes = scanned.reduce((s, q) => s + (q.scannedBytes ?? 0), 0);
+  const cost = scanned.reduce((s, q) => s + (q.costUsd ?? 0), 0);
+  const athena =
+    scanned.length > 0 ? `, scanned ${(bytes / 1024 ** 2).toFixed(2)} MiB (~$${cost.toFixed(5)})` : '';
+  return cached ? `cached (first run ${ms.toFixed(0)} ms${athena})` : `${ms.toFixed(0)} ms${athena}`;
 }
 
 function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], since: Date): Html {
@@ -115,28 +132,21 @@ function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], sin
   )}</tbody></table>`;
 }
 
-function attributeSum(
+/** One bar per group value: the sum of the panel's aggregates, or its count of events. */
+function totals(
   title: string,
-  records: readonly SearchRecord[],
-  v: {
-    readonly by: string;
-    readonly sum: readonly string[];
-    readonly unit?: 'usd' | 'tokens';
-    readonly limit: number;
-  },
-  limit: number | undefined,
+  rows: readonly AggregateRow[],
+  v: { readonly by: string; readonly agg: readonly string[]; readonly unit?: 'usd' | 'tokens' },
 ): Html {
-  const totals = new Map<string, number>();
-  for (const r of records) {
-    const key = r.attributes?.[v.by];
-    if (key === undefined) continue;
-    const add = v.sum.length === 0 ? 1 : v.sum.reduce((s, a) => s + (Number(r.attributes?.[a]) || 0), 0);
-    totals.set(key, (totals.get(key) ?? 0) + add);
-  }
-  if (totals.size === 0) return html`<p class="empty">No events carry ${v.by}.</p>`;
+  const present = rows.filter((r) => r.group[v.by] !== null && r.group[v.by] !== undefined);
+  if (present.length === 0) return html`<p class="empty">No events carry ${v.by}.</p>`;
   const fmt = (n: number) => (v.unit === 'usd' ? `$${n.toFixed(4)}` : String(Math.round(n)));
-  const items = [...totals]
-    .sort((a, b) => b[1] - a[1])
-    .map(([label, value]) => ({ label, value, text: fmt(value) }));
-  return html`${horizontalBars(title, items)}${limit !== undefined && records.length >= limit ? html`<p class="meta">Over the newest ${limit} events only.</p>` : ''}`;
+  const items = present
+    .map((r) => {
+      const parts = Object.values(r.values).map((x) => Number(x) || 0);
+      const value = v.agg.length === 0 ? r.count : parts.reduce((s, x) => s + x, 0);
+      return { label: String(r.group[v.by]), value, text: fmt(value) };
+    })
+    .sort((a, b) => b.value - a.value);
+  return horizontalBars(title, items);
 }

@@ -54,6 +54,7 @@ export async function searchPage(
   return html`<h1>Search</h1>
 ${queryForm(query, limit)}
 ${activeFilters(query)}
+${searchTabs(query, '/')}
 <section aria-label="Volume by level">
 ${stackedBars({ label: 'Events over time by level', series: LEVELS, buckets: series, from: filter.since.getTime(), to: filter.until.getTime(), bucketMs })}
 </section>
@@ -66,28 +67,50 @@ ${records.length === 0 ? html`<p class="empty">No matching records.</p>` : html`
 </section></div>`;
 }
 
-export function queryForm(query: UiQuery, limit: number, action = '/'): Html {
+export function queryForm(query: UiQuery, limit: number | undefined, action = '/'): Html {
   const value = (param: string): string => {
     const p = FILTER_PARAMS.find((f) => f.param === param);
     const v = p ? query.flags[p.key] : undefined;
     return Array.isArray(v) ? v.join(',') : v === undefined || typeof v === 'boolean' ? '' : String(v);
   };
   const levels = new Set((query.flags.level ?? []).map((l) => l.toUpperCase()));
+  // Conditions already given ride along unseen (each is a chip with its own remove link); one box adds one.
+  const shown = FILTER_PARAMS.filter((p) => p.param !== 'level' && p.param !== 'where');
   return html`<form class="query" method="get" action="${action}" role="search">
 <label>Message text<input type="search" name="q" value="${query.text ?? ''}" placeholder="case-insensitive substring"></label>
-${FILTER_PARAMS.filter((p) => p.param !== 'level').map((p) => html`<label>${p.label}<input name="${p.param}" value="${value(p.param)}" size="${p.param === 'since' || p.param === 'until' ? 18 : 14}"${p.param === 'since' ? html` placeholder="24h, 2026-11-22T10:00Z"` : p.param === 'until' ? html` placeholder="now"` : p.list ? html` placeholder="a,b"` : ''}></label>`)}
+${shown.map((p) => html`<label>${p.label}<input name="${p.param}" value="${value(p.param)}" size="${p.param === 'since' || p.param === 'until' ? 18 : 14}"${p.param === 'since' ? html` placeholder="24h, 2026-11-22T10:00Z"` : p.param === 'until' ? html` placeholder="now"` : p.list ? html` placeholder="a,b"` : ''}></label>`)}
+${(query.flags.where ?? []).map((w) => html`<input type="hidden" name="where" value="${w}">`)}
+<label>Where (as --where)<input name="where" value="" size="26" placeholder="http_status>=500, attributes.model=gpt"></label>
 <fieldset><legend>Level</legend>${LEVELS.map((l) => html`<label class="inline"><input type="checkbox" name="level" value="${l}"${levels.has(l) ? html` checked` : ''}> ${l}</label>`)}</fieldset>
-<label>Limit<input name="limit" type="number" min="1" max="${MAX_PAGE_LIMIT}" value="${limit}" size="5"></label>
+${limit === undefined ? '' : html`<label>Limit<input name="limit" type="number" min="1" max="${MAX_PAGE_LIMIT}" value="${limit}" size="5"></label>`}
 <button type="submit">Search</button>
 </form>`;
 }
 
-function activeFilters(query: UiQuery): Html {
-  const active = FILTER_PARAMS.filter((p) => query.flags[p.key] !== undefined && p.param !== 'since');
-  if (active.length === 0) return html``;
+/** The search's views: records, patterns, live tail; each keeps the filter. */
+export function searchTabs(query: UiQuery, current: '/' | '/patterns' | '/tail'): Html {
+  const qs = uiQueryString(query);
+  const tabs = [
+    { href: '/', label: 'Records' },
+    { href: '/patterns', label: 'Patterns' },
+    { href: '/tail', label: 'Live tail' },
+  ] as const;
+  return html`<nav class="tabs" aria-label="Views of this search">${tabs.map((t) => html`<a href="${t.href}${qs ? `?${qs}` : ''}"${t.href === current ? html` aria-current="page"` : ''}>${t.label}</a>`)}</nav>`;
+}
+
+export function activeFilters(query: UiQuery, path = '/'): Html {
+  const active = FILTER_PARAMS.filter(
+    (p) => query.flags[p.key] !== undefined && p.param !== 'since' && p.param !== 'where',
+  );
+  const where = query.flags.where ?? [];
+  if (active.length === 0 && where.length === 0) return html``;
   return html`<p class="chips" aria-label="Active filters">${active.map((p) => {
     const v = query.flags[p.key];
-    return html`<a href="/?${uiQueryString(withoutFilter(query, p.param))}" aria-label="Remove filter ${p.label} ${Array.isArray(v) ? v.join(',') : v}">${p.label}: ${Array.isArray(v) ? v.join(',') : v} ✕</a>`;
+    return html`<a href="${path}?${uiQueryString(withoutFilter(query, p.param))}" aria-label="Remove filter ${p.label} ${Array.isArray(v) ? v.join(',') : v}">${p.label}: ${Array.isArray(v) ? v.join(',') : v} ✕</a>`;
+  })}${where.map((w, i) => {
+    const rest = where.filter((_, j) => j !== i);
+    const next = { ...query, flags: { ...query.flags, where: rest } };
+    return html`<a href="${path}?${uiQueryString(rest.length ? next : withoutFilter(query, 'where'))}" aria-label="Remove filter where ${w}">where ${w} ✕</a>`;
   })}</p>`;
 }
 
@@ -121,5 +144,12 @@ export function recordView(r: SearchRecord, open = false): Html {
   return html`<details${open ? html` open` : ''}><summary><time datetime="${r.timestamp}">${r.timestamp.replace('T', ' ').replace('Z', '')}</time> <span class="lvl lvl-${r.level}">${r.level}</span> ${r.service} · ${withRedactionMarks(r.message)}</summary>
 <dl class="fields">${fields.map(([k, v]) => html`<dt>${k}</dt><dd>${k === 'correlation_id' ? html`<a href="/trace?id=${encodeURIComponent(String(v))}">${String(v)}</a> (trace view)` : typeof v === 'object' ? withRedactionMarks(JSON.stringify(v)) : withRedactionMarks(String(v))}</dd>`)}</dl>
 ${r.stack_trace ? html`<pre class="stack" aria-label="stack trace">${withRedactionMarks(r.stack_trace)}</pre>` : ''}
+<p class="meta"><a href="${aroundHref(r)}">Events around this one</a> (same service)</p>
 </details>`;
+}
+
+/** The link to a record's neighbours: its time to the millisecond, service and category pin it. */
+export function aroundHref(r: SearchRecord, by: 'service' | 'correlation_id' = 'service'): string {
+  const qs = new URLSearchParams({ at: r.timestamp, service: r.service, category: r.category, by });
+  return `/around?${qs.toString()}`;
 }

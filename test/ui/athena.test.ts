@@ -1,0 +1,175 @@
+/**
+ * The explorer over Athena (`loglake ui --workgroup … --persona …`), at the data layer: the real Athena
+ * runner and AWS SDK clients against aws-sdk-client-mock (the emulator has no Athena). Each panel shows
+ * the bytes its query scanned and their cost, a dashboard reloaded inside its refresh interval runs no
+ * query again, a persona's queries read only its categories, and every query is an access event on
+ * the audit stream.
+ */
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { withAccessScope } from '../../src/audit/access';
+import { cliAccessScope } from '../../src/cli/access';
+import { type RunningUi, startUi } from '../../src/cli/commands/ui';
+
+const athena = mockClient(AthenaClient);
+const firehose = mockClient(FirehoseClient);
+const sts = mockClient(STSClient);
+const SCANNED = 50 * 1024 * 1024;
+let ui: RunningUi;
+
+/** One row that every panel of the errors dashboard can decode (columns are read by name). */
+const COLUMNS = [
+  'service',
+  'error_type',
+  'http_status',
+  'bucket_start',
+  'count',
+  'errors',
+  'error_rate',
+  'first_seen',
+  'last_seen',
+  'sample_correlation_ids',
+];
+const ROW = [
+  'payments',
+  'TimeoutError',
+  '503',
+  String(Math.floor(Date.now() / 60_000) * 60_000),
+  '7',
+  '3',
+  '0.4286',
+  new Date().toISOString(),
+  new Date().toISOString(),
+  '["corr-1"]',
+];
+
+beforeAll(async () => {
+  let n = 0;
+  athena.on(StartQueryExecutionCommand).callsFake(async () => ({ QueryExecutionId: `q-${++n}` }));
+  athena.on(GetQueryExecutionCommand).resolves({
+    QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: SCANNED } },
+  });
+  athena.on(GetQueryResultsCommand).resolves({
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: COLUMNS.map((c) => ({ Name: c, Type: 'varchar' })) },
+      Rows: [
+        { Data: COLUMNS.map((c) => ({ VarCharValue: c })) },
+        { Data: ROW.map((v) => ({ VarCharValue: v })) },
+      ],
+    },
+  });
+  firehose.on(PutRecordCommand).resolves({ RecordId: 'r' });
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::123456789012:assumed-role/dev/alice' });
+  // As `loglake ui` runs: inside the CLI's access scope.
+  ui = await withAccessScope(cliAccessScope('ui'), () =>
+    startUi(
+      {
+        port: 0,
+        workgroup: 'loglake-developer',
+        database: 'loglake_db',
+        region: 'eu-west-1',
+        persona: 'developer',
+        auditStream: 'loglake-audit',
+      },
+      { stdout: () => undefined, stderr: () => undefined },
+      new AthenaClient({ region: 'eu-west-1' }),
+    ),
+  );
+});
+
+afterEach(() => {
+  athena.resetHistory();
+  firehose.resetHistory();
+});
+
+afterAll(async () => {
+  await ui?.stop();
+  athena.restore();
+  firehose.restore();
+  sts.restore();
+});
+
+const get = (path: string) => fetch(new URL(path, ui.url));
+
+describe('a dashboard over Athena', () => {
+  it('shows bytes scanned and cost per panel, and caches the results for the refresh interval', async () => {
+    // Arrange: both views inside one refresh interval (the range moves at whole minutes)
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 50_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 100));
+
+    // Act
+    const first = await (await get('/dashboard?id=errors')).text();
+    const starts = athena.commandCalls(StartQueryExecutionCommand);
+    const events = firehose.commandCalls(PutRecordCommand);
+    const second = await (await get('/dashboard?id=errors')).text();
+
+    // Assess: one query per panel, each shown with what it scanned (50 MiB, ~$0.00024)
+    const metas = [...first.matchAll(/<p class="meta">([^<]*)<\/p><\/section>/g)].map((m) => m[1]);
+    expect(metas).toHaveLength(4);
+    expect(metas.every((m) => m?.includes('scanned 50.00 MiB (~$0.00024)'))).toBe(true);
+    expect(starts).toHaveLength(4);
+    expect(starts.every((c) => c.args[0].input.WorkGroup === 'loglake-developer')).toBe(true);
+    expect(starts[0]?.args[0].input.QueryString).toContain('"loglake_db"."logs"');
+    expect(first).toContain('<td>payments</td><td>TimeoutError</td><td>7</td>');
+
+    // Assess: the reload inside the minute ran nothing and says so
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(4);
+    const cached = [...second.matchAll(/<p class="meta">([^<]*)<\/p><\/section>/g)].map((m) => m[1]);
+    expect(cached.every((m) => m?.startsWith('cached (first run'))).toBe(true);
+
+    // Assess: every query an access event on the audit stream, as the persona, with the bytes
+    expect(events).toHaveLength(4);
+    const event = JSON.parse(Buffer.from(events[0]?.args[0].input.Record?.Data ?? []).toString()) as {
+      access: Record<string, string>;
+    };
+    expect(event.access).toMatchObject({
+      command: 'ui',
+      persona: 'developer',
+      engine: 'athena',
+      principal: 'arn:aws:sts::123456789012:assumed-role/dev/alice',
+      bytes_scanned: String(SCANNED),
+      lake: 'loglake-developer/loglake_db',
+    });
+  }, 90_000);
+
+  it("narrows every query to the persona's categories", async () => {
+    // Act
+    await get('/?since=1h');
+
+    // Assess
+    const starts = athena.commandCalls(StartQueryExecutionCommand);
+    expect(starts.length).toBeGreaterThan(0);
+    for (const call of starts) {
+      expect(call.args[0].input.QueryString).toContain('"category" IN (?, ?, ?, ?, ?)');
+      expect(call.args[0].input.ExecutionParameters).toEqual(
+        expect.arrayContaining(["'debug'", "'runtime'", "'framework'", "'errors'", "'api_access'"]),
+      );
+      expect(call.args[0].input.ExecutionParameters).not.toContain("'security'");
+    }
+  });
+
+  it('refuses a category outside the persona', async () => {
+    // Act
+    const res = await get('/?since=1h&category=security');
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
+  });
+
+  it('says the alerts page is the local lake’s', async () => {
+    // Act
+    const body = await (await get('/alerts')).text();
+
+    // Assess
+    expect(body).toContain('alarm Lambda evaluates the rules');
+  });
+});

@@ -1,0 +1,159 @@
+/** The Grafana output: every panel's SQL carries the macros and the dt/hour pruning; the command writes the files. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { grafanaCommand } from '../../src/cli/commands/grafana';
+import { athenaTablesFor } from '../../src/cli/options';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { buildQuery } from '../../src/query/build';
+import { DASHBOARDS } from '../../src/ui/dashboards';
+import { expandAthenaMacros, type GrafanaOptions, grafanaPanel, grafanaSql } from '../../src/ui/grafana';
+
+const options: GrafanaOptions = {
+  database: 'loglake_db',
+  workGroup: 'loglake-security',
+  region: 'eu-west-1',
+  tables: { logs: 'logs_t', audit: 'audit_t' },
+  tablesFor: (categories) => athenaTablesFor(categories, DEFAULT_CONFIG, false),
+};
+
+describe('Grafana panel SQL', () => {
+  it.each(DASHBOARDS.flatMap((d) => d.panels.map((p) => [`${d.id}/${p.id}`, d, p] as const)))(
+    '%s is pruned by dt and hour from the macros, values as literals',
+    (_name, d, panel) => {
+      // Act
+      const { sql } = grafanaPanel(d, panel, options);
+
+      // Assess
+      expect(sql).not.toContain('?');
+      expect(sql).toContain(
+        `"dt" BETWEEN date_format($__timeFrom(), '%Y-%m-%d') AND date_format($__timeTo(), '%Y-%m-%d')`,
+      );
+      expect(sql).toContain(`"hour" >= date_format($__timeFrom(), '%H')`);
+      expect(sql).toContain(`"hour" <= date_format($__timeTo(), '%H')`);
+      expect(sql).toContain('"timestamp" >= $__timeFrom() AND "timestamp" <= $__timeTo()');
+      expect(sql).toMatch(/"loglake_db"\."(logs_t|audit_t)"/);
+    },
+  );
+
+  it('reads the audit table only for locked categories', () => {
+    // Act
+    const security = DASHBOARDS.find((d) => d.id === 'security');
+    const trail = security?.panels.find((p) => p.id === 'audit-trail');
+    const sql = security && trail ? grafanaPanel(security, trail, options).sql : '';
+
+    // Assess
+    expect(sql).toContain('"loglake_db"."audit_t"');
+    expect(sql).not.toContain('"loglake_db"."logs_t"');
+  });
+
+  it('quotes values as SQL literals, quotes doubled', () => {
+    // Act
+    const built = buildQuery(
+      {
+        kind: 'search',
+        filter: {
+          since: new Date('2001-02-03T03:04:05Z'),
+          until: new Date('2001-02-04T04:05:06Z'),
+          services: ["o'brien"],
+        },
+      },
+      { dialect: 'athena', tables: [{ table: 'logs' }] },
+    );
+    const sql = grafanaSql(built);
+
+    // Assess
+    expect(sql).toContain(`"service" IN ('o''brien')`);
+  });
+
+  it('refuses SQL whose time bounds are not the range it was built for', () => {
+    // Arrange: built for another range than the sentinel one
+    const built = buildQuery(
+      {
+        kind: 'search',
+        filter: { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-01-02T00:00:00Z') },
+      },
+      { dialect: 'athena', tables: [{ table: 'logs' }] },
+    );
+
+    // Act / Assess
+    expect(() => grafanaSql(built)).toThrow(/time bound holds/);
+  });
+
+  it('expands the macros as the data source does', () => {
+    // Act
+    const sql = expandAthenaMacros(
+      '"timestamp" >= $__timeFrom() AND "timestamp" <= $__timeTo()',
+      new Date('2026-11-30T08:00:00.250Z'),
+      new Date('2026-11-30T10:00:00Z'),
+    );
+
+    // Assess
+    expect(sql).toBe(
+      `"timestamp" >= TIMESTAMP '2026-11-30 08:00:00' AND "timestamp" <= TIMESTAMP '2026-11-30 10:00:00'`,
+    );
+  });
+});
+
+describe('loglake grafana', () => {
+  it('writes the four dashboards and the provisioning files', async () => {
+    // Arrange
+    const out = mkdtempSync(join(tmpdir(), 'loglake-grafana-'));
+    let printed = '';
+
+    try {
+      // Act
+      const files = await grafanaCommand(
+        { outDir: out, workgroup: 'wg', database: 'db', region: 'eu-west-1' },
+        {
+          stdout: (t) => {
+            printed += t;
+          },
+          stderr: () => undefined,
+          isTTY: false,
+          columns: 80,
+        },
+      );
+
+      // Assess
+      expect(files.map((f) => f.slice(out.length + 1)).sort()).toEqual([
+        'dashboards/loglake-ai.json',
+        'dashboards/loglake-errors.json',
+        'dashboards/loglake-security.json',
+        'dashboards/loglake-tracing.json',
+        'provisioning/dashboards/loglake.yaml',
+        'provisioning/datasources/loglake-athena.yaml',
+      ]);
+      const errors = JSON.parse(readFileSync(join(out, 'dashboards/loglake-errors.json'), 'utf8')) as {
+        refresh: string;
+        panels: Array<{
+          datasource: { type: string; uid: string };
+          targets: Array<{ rawSQL: string; connectionArgs: { resultReuseMaxAgeInMinutes: number } }>;
+        }>;
+      };
+      expect(errors.refresh).toBe('1m');
+      expect(errors.panels).toHaveLength(4);
+      expect(errors.panels.every((p) => p.datasource.type === 'grafana-athena-datasource')).toBe(true);
+      expect(errors.panels[0]?.targets[0]?.rawSQL).toContain('"db"."logs"');
+      expect(errors.panels[0]?.targets[0]?.connectionArgs.resultReuseMaxAgeInMinutes).toBe(1);
+      const ds = readFileSync(join(out, 'provisioning/datasources/loglake-athena.yaml'), 'utf8');
+      expect(ds).toContain('type: grafana-athena-datasource');
+      expect(ds).toContain('workgroup: "wg"');
+      expect(ds).toContain('uid: "loglake-athena"');
+      expect(printed).toContain('wrote 6 files');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('says what is missing without a stack or workgroup', async () => {
+    // Act / Assess
+    await expect(
+      grafanaCommand(
+        { outDir: '/nonexistent' },
+        { stdout: () => undefined, stderr: () => undefined, isTTY: false, columns: 80 },
+      ),
+    ).rejects.toThrow(/--workgroup and --database, or --stack/);
+  });
+});
