@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { subscriptionFilterName } from '../../src/sources/names';
-import { flat, policyStatementsOf, resourcesOf, synthStack, template } from './helpers';
+import { flat, policyStatementsOf, resourceNamed, resourcesOf, synthStack, template } from './helpers';
 
 type Props = Record<string, unknown>;
 const streams = (t: Template) => Object.entries(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'));
@@ -78,9 +78,7 @@ describe('CloudWatch Logs subscriptions', () => {
     const { stack } = synthStack();
     stack.lake.subscribe(logs.LogGroup.fromLogGroupName(stack, 'Api', '/ecs/api'));
     const t = Template.fromStack(stack);
-    const [, role] = Object.entries(resourcesOf(t, 'AWS::IAM::Role')).find(([id]) =>
-      id.startsWith('LogLakeSubscriptionsCloudWatchLogsRole'),
-    ) ?? ['', { Properties: {} }];
+    const [, role] = resourceNamed(t, 'AWS::IAM::Role', 'LogLakeSubscriptionsCloudWatchLogsRole');
     const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Props[] }).Statement;
     expect(trust).toHaveLength(1);
     expect(trust[0]?.Principal).toEqual({ Service: 'logs.amazonaws.com' });
