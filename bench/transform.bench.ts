@@ -125,7 +125,7 @@ function mixedEvent(i: number, nextDigit: () => string): string {
   const corr = `${digitsOf(8)}-${digitsOf(4)}-4${digitsOf(3)}-8${digitsOf(3)}-${digitsOf(12)}`;
   const frames = <T>(n: number, frame: (k: number) => T): T[] =>
     Array.from({ length: n }, (_, k) => frame(k));
-  switch (i % 12) {
+  switch (i % 15) {
     case 0: {
       const inner = {
         level: i % 5 === 0 ? 'error' : 'info',
@@ -248,6 +248,63 @@ function mixedEvent(i: number, nextDigit: () => string): string {
         message: `imported row ${digitsOf(6)}`,
         correlation_id: corr,
         bytes: Number(digitsOf(5)),
+      });
+    case 12:
+      // AWS WAF (test/fixtures/aws-sources/waf.ndjson's shape).
+      return JSON.stringify({
+        timestamp: arrival - (i % 3_600_000),
+        formatVersion: 1,
+        webaclId: `arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/edge/${corr}`,
+        terminatingRuleId: i % 4 === 0 ? 'AWS-AWSManagedRulesCommonRuleSet' : 'Default_Action',
+        terminatingRuleType: i % 4 === 0 ? 'MANAGED_RULE_GROUP' : 'REGULAR',
+        action: i % 4 === 0 ? 'BLOCK' : 'ALLOW',
+        terminatingRuleMatchDetails: [],
+        httpSourceName: 'ALB',
+        httpSourceId: `111122223333-app/edge/${digitsOf(16)}`,
+        ruleGroupList: [],
+        rateBasedRuleList: [],
+        nonTerminatingMatchingRules: [],
+        httpRequest: {
+          clientIp: `203.0.113.${digitsOf(2)}`,
+          country: 'DE',
+          headers: [
+            { name: 'Host', value: 'shop.example.org' },
+            { name: 'User-Agent', value: 'Mozilla/5.0' },
+            { name: 'Cookie', value: `session=${digitsOf(24)}` },
+          ],
+          uri: `/api/items/${digitsOf(4)}`,
+          args: '',
+          httpVersion: 'HTTP/1.1',
+          httpMethod: 'GET',
+          requestId: corr,
+        },
+      });
+    case 13: {
+      // A VPC Flow Logs line, default format.
+      const start = Math.floor((arrival - (i % 3_600_000)) / 1000);
+      return `2 123456789010 eni-${digitsOf(8)} 10.0.${digitsOf(1)}.${digitsOf(2)} 198.51.100.${digitsOf(2)} ${digitsOf(5)} 443 6 ${digitsOf(2)} ${digitsOf(4)} ${start} ${start + 60} ${i % 7 === 0 ? 'REJECT' : 'ACCEPT'} OK`;
+    }
+    case 14:
+      // A CloudTrail event, as a trail delivers it to CloudWatch Logs.
+      return JSON.stringify({
+        eventVersion: '1.08',
+        userIdentity: {
+          type: 'AssumedRole',
+          arn: `arn:aws:sts::111122223333:assumed-role/deploy/${digitsOf(6)}`,
+        },
+        eventTime: time,
+        eventSource: i % 3 === 0 ? 'iam.amazonaws.com' : 's3.amazonaws.com',
+        eventName: i % 3 === 0 ? 'PutRolePolicy' : 'GetObject',
+        awsRegion: 'eu-west-1',
+        sourceIPAddress: `198.51.100.${digitsOf(2)}`,
+        userAgent: 'aws-cli/2.15.0',
+        requestParameters: { bucketName: 'reports', key: `r/${digitsOf(6)}.csv` },
+        responseElements: null,
+        requestID: corr,
+        eventID: corr,
+        readOnly: i % 3 !== 0,
+        eventType: 'AwsApiCall',
+        recipientAccountId: '111122223333',
       });
     default:
       return `time=${time} level=info service=edge msg="GET /api/items/${digitsOf(4)}" status=200 duration_ms=${digitsOf(2)} user_id=${digitsOf(3)} bytes=${digitsOf(4)}`;

@@ -61,3 +61,9 @@ export {
   type ObjectLockOptions,
 } from './storage';
 export type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
+export {
+  LogLakeSubscriptions,
+  type LogLakeSubscriptionsProps,
+  ownLogGroupNames,
+  type SubscribeOptions,
+} from './subscriptions';

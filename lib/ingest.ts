@@ -60,6 +60,8 @@ export interface IngestLane {
   readonly transform: LogLakeFunction;
   /** Role Firehose assumes to invoke the transform, read the Glue schema and write to the bucket. */
   readonly deliveryRole: iam.Role;
+  /** Where the stream delivers (bucket and Glue table). */
+  readonly destination: StreamDestination;
 }
 
 /**
@@ -75,10 +77,12 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
   readonly pseudonymSecret: secretsmanager.Secret;
   readonly lanes: Partial<Record<StreamName, IngestLane>> & { logs: IngestLane };
   private readonly encryptionKey: kms.IKey;
+  private readonly props: LogLakeIngestProps;
 
   constructor(scope: Construct, id: string, props: LogLakeIngestProps) {
     super(scope, id);
     this.encryptionKey = props.encryptionKey;
+    this.props = props;
     this.pseudonymSecret = new secretsmanager.Secret(this, 'PseudonymKey', {
       description: 'loglake: HMAC-SHA256 key turning user ids into pseudonyms',
       encryptionKey: props.encryptionKey,
@@ -195,62 +199,29 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
     return [this.lane(stream), props];
   }
 
-  private createLane(
+  /**
+   * One more Direct PUT stream into a lane's destination through its transform (the same processor,
+   * partitioning, conversion and error prefix), for a producer that requires its own stream name:
+   * AWS WAF delivers only to a stream named `aws-waf-logs-…`.
+   */
+  addDeliveryStream(
+    id: string,
+    deliveryStreamName: string,
+    lane: StreamName = 'logs',
+  ): firehose.DeliveryStream {
+    const { transform, destination } = this.lane(lane);
+    return this.deliveryStream(id, deliveryStreamName, lane, transform, destination, this.props)
+      .deliveryStream;
+  }
+
+  private deliveryStream(
+    id: string,
+    deliveryStreamName: string,
     stream: StreamName,
+    transform: LogLakeFunction,
     destination: StreamDestination,
     props: LogLakeIngestProps,
-    auditStream: firehose.DeliveryStream | undefined,
-  ): IngestLane {
-    const id = pascalCase(stream);
-    const environment = {
-      [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
-      [TRANSFORM_ENV.stream]: stream,
-      [TRANSFORM_ENV.pseudonymSecretArn]: this.pseudonymSecret.secretArn,
-      ...(auditStream && { [TRANSFORM_ENV.auditStreamName]: auditStream.deliveryStreamName }),
-    };
-    checkEnvironmentSize(environment);
-    const transform = new LogLakeFunction(this, `${id}Transform`, {
-      entry: 'lambdas/transform/index.ts',
-      description: `loglake transform for the ${stream} stream`,
-      logRetentionDays: props.logRetentionDays,
-      encryptionKey: props.encryptionKey,
-      // Firehose allows a processor up to 5 minutes; a full processor buffer takes well under one.
-      timeout: Duration.minutes(2),
-      environment,
-    });
-    this.pseudonymSecret.grantRead(transform);
-    if (auditStream) auditStream.grantPutRecords(transform);
-    // Records deferred to keep a response under Lambda's 6 MB go back into this lane's own stream. The
-    // ARN is built from the name: referencing the stream would make a cycle (stream -> function -> stream).
-    transform.addToRolePolicy(
-      new iam.PolicyStatement({
-        sid: 'ReingestDeferredRecords',
-        actions: ['firehose:PutRecordBatch'],
-        resources: [
-          Stack.of(this).formatArn({
-            service: 'firehose',
-            resource: 'deliverystream',
-            resourceName: `${props.name}-${stream}`,
-          }),
-        ],
-      }),
-    );
-    acknowledge(
-      transform,
-      `The transform calls only regional AWS APIs (Secrets Manager for the pseudonym key, Firehose to re-ingest deferred records${auditStream ? ' and to forward locked categories to the audit stream' : ''}); a VPC would add NAT or endpoint cost and no data path.`,
-      'NIST.800.53.R5-LambdaInsideVPC',
-    );
-    acknowledge(
-      transform,
-      'Firehose invokes the processor synchronously, retries it, then writes the raw records under the error prefix; a DLQ applies only to asynchronous invocations.',
-      'NIST.800.53.R5-LambdaDLQ',
-    );
-    acknowledge(
-      transform,
-      'Firehose sizes invocation concurrency to the stream; a reserved limit would throttle ingestion instead of protecting it.',
-      'NIST.800.53.R5-LambdaConcurrency',
-    );
-
+  ): { deliveryStream: firehose.DeliveryStream; deliveryRole: iam.Role } {
     const logging = props.streamLogging ?? true;
     const logGroup = logging
       ? new logs.LogGroup(this, `${id}StreamLogGroup`, {
@@ -262,10 +233,10 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
 
     const deliveryRole = new iam.Role(this, `${id}DeliveryRole`, {
       assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com'),
-      description: `Firehose ${props.name}-${stream}: transform, convert, deliver`,
+      description: `Firehose ${deliveryStreamName}: transform, convert, deliver`,
     });
     const deliveryStream = new firehose.DeliveryStream(this, `${id}Stream`, {
-      deliveryStreamName: `${props.name}-${stream}`,
+      deliveryStreamName,
       encryption: firehose.StreamEncryption.customerManagedKey(props.encryptionKey),
       destination: new firehose.S3Bucket(destination.bucket, {
         role: deliveryRole,
@@ -326,6 +297,73 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
       'Stream SSE with the customer-managed key: Firehose generates and re-encrypts data keys (kms:GenerateDataKey*, kms:ReEncrypt*) on that one key.',
       ...['kms:GenerateDataKey*', 'kms:ReEncrypt*'].map(wildcardAction),
     );
-    return { stream: deliveryStream, transform, deliveryRole };
+    return { deliveryStream, deliveryRole };
+  }
+
+  private createLane(
+    stream: StreamName,
+    destination: StreamDestination,
+    props: LogLakeIngestProps,
+    auditStream: firehose.DeliveryStream | undefined,
+  ): IngestLane {
+    const id = pascalCase(stream);
+    const environment = {
+      [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
+      [TRANSFORM_ENV.stream]: stream,
+      [TRANSFORM_ENV.pseudonymSecretArn]: this.pseudonymSecret.secretArn,
+      ...(auditStream && { [TRANSFORM_ENV.auditStreamName]: auditStream.deliveryStreamName }),
+    };
+    checkEnvironmentSize(environment);
+    const transform = new LogLakeFunction(this, `${id}Transform`, {
+      entry: 'lambdas/transform/index.ts',
+      description: `loglake transform for the ${stream} stream`,
+      logRetentionDays: props.logRetentionDays,
+      encryptionKey: props.encryptionKey,
+      // Firehose allows a processor up to 5 minutes; a full processor buffer takes well under one.
+      timeout: Duration.minutes(2),
+      environment,
+    });
+    this.pseudonymSecret.grantRead(transform);
+    if (auditStream) auditStream.grantPutRecords(transform);
+    // Records deferred to keep a response under Lambda's 6 MB go back into this lane's own stream. The
+    // ARN is built from the name: referencing the stream would make a cycle (stream -> function -> stream).
+    transform.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReingestDeferredRecords',
+        actions: ['firehose:PutRecordBatch'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'firehose',
+            resource: 'deliverystream',
+            resourceName: `${props.name}-${stream}`,
+          }),
+        ],
+      }),
+    );
+    acknowledge(
+      transform,
+      `The transform calls only regional AWS APIs (Secrets Manager for the pseudonym key, Firehose to re-ingest deferred records${auditStream ? ' and to forward locked categories to the audit stream' : ''}); a VPC would add NAT or endpoint cost and no data path.`,
+      'NIST.800.53.R5-LambdaInsideVPC',
+    );
+    acknowledge(
+      transform,
+      'Firehose invokes the processor synchronously, retries it, then writes the raw records under the error prefix; a DLQ applies only to asynchronous invocations.',
+      'NIST.800.53.R5-LambdaDLQ',
+    );
+    acknowledge(
+      transform,
+      'Firehose sizes invocation concurrency to the stream; a reserved limit would throttle ingestion instead of protecting it.',
+      'NIST.800.53.R5-LambdaConcurrency',
+    );
+
+    const { deliveryStream, deliveryRole } = this.deliveryStream(
+      id,
+      `${props.name}-${stream}`,
+      stream,
+      transform,
+      destination,
+      props,
+    );
+    return { stream: deliveryStream, transform, deliveryRole, destination };
   }
 }

@@ -1,7 +1,9 @@
 import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { streamDelays } from '../src/alerts/settings';
@@ -14,6 +16,8 @@ import {
   streamBufferingOf,
 } from '../src/config';
 import { CATEGORIES, type Category, PERSONAS, type Persona, type StreamName } from '../src/schema';
+import { subscriptionOf } from '../src/sources/config';
+import { wafStreamName } from '../src/sources/names';
 import { LogLakeAccess } from './access';
 import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
@@ -25,6 +29,7 @@ import { acknowledge } from './private/nag';
 import { LogLakeQuery } from './query';
 import { type CategoryPlacement, LogLakeStorage } from './storage';
 import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
+import { LogLakeSubscriptions, type SubscribeOptions } from './subscriptions';
 
 const S3_ACCESS_LOGS_VIA_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
@@ -84,6 +89,11 @@ export interface ILogLake extends IConstruct, StreamMetrics {
    * @throws Error for a locked category: its objects are under Object Lock and never writable.
    */
   grantWriteCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant;
+  /**
+   * Send a CloudWatch Logs log group's events to the lake (a subscription filter on the `logs` stream).
+   * @throws Error for one of the lake's own log groups: the lake would feed on its own output
+   */
+  subscribe(logGroup: logs.ILogGroup, options?: SubscribeOptions): logs.SubscriptionFilter;
 }
 
 /**
@@ -108,6 +118,10 @@ export class LogLake extends Construct implements ILogLake {
   readonly compaction?: LogLakeCompaction;
   /** Which stream (bucket, table) carries each category. */
   readonly placement: CategoryPlacement;
+  /** CloudWatch Logs subscriptions (`subscribe`) and the optional account-level policy. */
+  readonly subscriptions: LogLakeSubscriptions;
+  /** The `aws-waf-logs-<name>` stream a web ACL logs to; absent when `sources.waf.enabled` is false. */
+  readonly wafStream?: firehose.DeliveryStream;
 
   constructor(scope: Construct, id: string, props: LogLakeProps = {}) {
     super(scope, id);
@@ -193,6 +207,28 @@ export class LogLake extends Construct implements ILogLake {
       buffering: config.firehose,
       compression: config.output.compression,
       logRetentionDays: config.lambdaLogRetentionDays,
+    });
+
+    // AWS WAF delivers only to a stream whose name starts with `aws-waf-logs-`; same transform and table.
+    if (config.sources.waf.enabled) {
+      this.wafStream = this.ingest.addDeliveryStream('Waf', wafStreamName(config.name));
+    }
+    this.subscriptions = new LogLakeSubscriptions(this, 'Subscriptions', {
+      name: config.name,
+      stream: this.ingest.lanes.logs.stream,
+      lakeStreams: () => [
+        ...Object.values(this.ingest.lanes).map((lane) => lane.stream),
+        ...(this.wafStream ? [this.wafStream] : []),
+      ],
+      lake: this,
+      accountPolicy: config.sources.cloudWatchLogs.accountPolicy,
+    });
+    config.sources.cloudWatchLogs.logGroups.map(subscriptionOf).forEach((s, i) => {
+      const logGroup = logs.LogGroup.fromLogGroupName(this.subscriptions, `Configured${i}`, s.name);
+      this.subscribe(logGroup, {
+        ...(s.filterPattern ? { filterPattern: logs.FilterPattern.literal(s.filterPattern) } : {}),
+        ...(s.category ? { category: s.category } : {}),
+      });
     });
 
     this.query = new LogLakeQuery(this, 'Query', {
@@ -284,6 +320,10 @@ export class LogLake extends Construct implements ILogLake {
 
   grantWriteCategories(grantee: iam.IGrantable, categories: readonly Category[]): iam.Grant {
     return this.storage.grantWriteCategories(grantee, categories);
+  }
+
+  subscribe(logGroup: logs.ILogGroup, options?: SubscribeOptions): logs.SubscriptionFilter {
+    return this.subscriptions.subscribe(logGroup, options);
   }
 
   metricIncomingRecords(options?: StreamMetricOptions): cloudwatch.Metric {

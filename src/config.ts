@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
 import { type ConfigError, configError, configErrorFromZod } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
+import { DEFAULT_SOURCES, sourcesSchema } from './sources/config';
 import { DEFAULT_START_PATTERN } from './transform/multiline';
+import { parseFlowLogFormat } from './transform/sources/vpc-flow';
 import { isTimeZoneName } from './transform/zone';
 
 const category = z.enum(CATEGORIES);
@@ -125,6 +127,16 @@ export const multilineSchema = z.strictObject({
       }
     }, 'must be a valid JavaScript regular expression'),
 });
+
+/** A VPC Flow Logs `LogFormat`: `${field}` names separated by spaces (`src/transform/sources/vpc-flow.ts`). */
+const vpcFlowLogFormat = z
+  .string()
+  .max(2048)
+  .refine((f) => parseFlowLogFormat(f) !== undefined, {
+    message:
+      'must be VPC Flow Logs fields written $' +
+      '{field}, separated by spaces, naming srcaddr or dstaddr and action or log-status',
+  });
 
 export const timeZonesSchema = z.strictObject({
   services: z.record(z.string().min(1), timeZone),
@@ -243,9 +255,17 @@ export const configSchema = z
       timeZones: timeZonesSchema,
       /** Multi-line plain-text events. */
       multiline: multilineSchema,
+      /**
+       * Custom VPC Flow Logs formats (the flow log's `LogFormat`, `${version} ${srcaddr} …`), besides
+       * the default format, which is always read. Flow logs sent to Firehose or CloudWatch Logs carry no
+       * header, so a custom format is recognized by its field count and values.
+       */
+      vpcFlowLogFormats: z.array(vpcFlowLogFormat).max(8),
     }),
     /** Alert rules, pipeline alarms and notification channels (`src/alerts/config.ts`). */
     alerts: alertsSchema,
+    /** Logs AWS already has: CloudWatch Logs subscriptions, the WAF stream (`src/sources/config.ts`). */
+    sources: sourcesSchema,
     /** Access to logs is itself logged (`src/audit/access.ts`): every query appends an event to `audit`. */
     accessAudit: z.strictObject({
       /** Record an access event for every query (turning it off is itself a compliance-report finding). */
@@ -392,8 +412,10 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     defaultCategory: 'runtime',
     timeZones: { services: {}, sources: {} },
     multiline: { startPattern: DEFAULT_START_PATTERN },
+    vpcFlowLogFormats: [],
   },
   alerts: DEFAULT_ALERTS,
+  sources: DEFAULT_SOURCES,
   accessAudit: { enabled: true, bulkReadRows: 10_000 },
 };
 

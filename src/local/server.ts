@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { STREAMS, type StreamName } from '../schema';
+import { WAF_STREAM_PREFIX } from '../sources/names';
 import { type LocalPipeline, ThrottledError } from './pipeline';
 import { base64Bytes, SpoolWriteError } from './spool';
 
@@ -216,10 +217,12 @@ function streamOf(body: Record<string, unknown>, account: string): StreamName {
       "Value null at 'deliveryStreamName' failed to satisfy constraint: Member must not be null",
     );
   }
+  // The WAF stream (`aws-waf-logs-<name>` on AWS) delivers through the logs stream's transform and table.
+  if (name.startsWith(WAF_STREAM_PREFIX) && name.length > WAF_STREAM_PREFIX.length) return 'logs';
   if (!(STREAMS as readonly string[]).includes(name)) {
     throw new ApiError(
       'ResourceNotFoundException',
-      `Firehose ${name} under account ${account} not found. The local endpoint serves: ${STREAMS.join(', ')}.`,
+      `Firehose ${name} under account ${account} not found. The local endpoint serves: ${STREAMS.join(', ')} (and ${WAF_STREAM_PREFIX}<name> into logs).`,
     );
   }
   return name as StreamName;

@@ -10,10 +10,12 @@
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData } from 'aws-lambda';
+import { categoryFromFilterNames } from '../sources/names';
 import { criDefaults, parseCriLine, unwrapEnvelope } from './envelopes';
 import { DEFAULT_START_PATTERN, exceptionType, groupLines, type LineGroup } from './multiline';
 import type { EventDefaults, EventSource, TraceAppendix } from './normalize';
-import { expandBatch } from './producers';
+import { expandBatch, recognizeLine } from './producers';
+import { type LineOptions, NO_LINE_OPTIONS } from './sources/line';
 import { continuedFields, parseTextLine, type TextFields } from './text';
 
 export type DecodedRecord =
@@ -39,6 +41,11 @@ export interface DecodeOptions {
    * @default /^\d{4}-\d{2}-\d{2}/
    */
   readonly startPattern?: RegExp;
+  /**
+   * What the AWS services' line formats need (custom VPC Flow Logs formats).
+   * @default no custom format
+   */
+  readonly lines?: LineOptions;
 }
 
 /** Decompressed size cap: a CloudWatch Logs payload is at most ~1 MB before compression; stop gzip bombs. */
@@ -67,7 +74,7 @@ export function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): Decode
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const recordError = utf8 ? undefined : 'invalid UTF-8 bytes replaced with U+FFFD';
 
-  const reader = new Reader(options.startPattern ?? DEFAULT_START);
+  const reader = new Reader(options.startPattern ?? DEFAULT_START, options.lines ?? NO_LINE_OPTIONS);
   const whole = wholeDocument(text);
   if (whole !== undefined) reader.value(whole, undefined, 0);
   else reader.text(text, undefined, 0);
@@ -126,7 +133,18 @@ class Reader {
   /** The messages of a CloudWatch Logs payload, joined. */
   cloudWatchText: string | undefined;
 
-  constructor(private readonly startPattern: RegExp) {}
+  constructor(
+    private readonly startPattern: RegExp,
+    private readonly lineOptions: LineOptions,
+  ) {}
+
+  /** A text line of an AWS service's format (a VPC flow) is one event of its own, never grouped. */
+  private serviceLine(line: string, defaults: EventDefaults | undefined): boolean {
+    const object = recognizeLine(line, this.lineOptions);
+    if (object === undefined) return false;
+    this.units.push({ kind: 'event', source: withDefaults({ kind: 'object', object }, defaults) });
+    return true;
+  }
 
   /** A payload of text: one JSON document, or lines (JSON, CRI entries, text). */
   text(text: string, defaults: EventDefaults | undefined, depth: number): void {
@@ -180,7 +198,7 @@ class Reader {
           continue;
         }
       }
-      this.units.push({ kind: 'line', text: line, defaults });
+      if (!this.serviceLine(line, defaults)) this.units.push({ kind: 'line', text: line, defaults });
     }
     if (partial) this.payloadLine(partial.text, partial.defaults, depth + 1);
   }
@@ -253,6 +271,7 @@ class Reader {
     if (group) attributes['aws.log_group'] = group;
     if (typeof payload.logStream === 'string') attributes['aws.log_stream'] = payload.logStream;
     if (typeof payload.owner === 'string') attributes['aws.account_id'] = payload.owner;
+    const category = categoryFromFilterNames(payload.subscriptionFilters);
     const service = group
       ?.split('/')
       .filter((s) => s !== '')
@@ -265,6 +284,7 @@ class Reader {
         ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
         ...(service ? { service } : {}),
         ...(group ? { source: group } : {}),
+        ...(category ? { category } : {}),
         attributes: typeof id === 'string' ? { ...attributes, 'aws.log_event_id': id } : attributes,
       };
       const body =
@@ -281,6 +301,7 @@ class Reader {
         }
       }
       const lines = body.split(/\r?\n/).filter((l) => l.trim() !== '');
+      if (lines.length === 1 && this.serviceLine(lines[0] as string, defaults)) continue;
       if (lines.length > 0) this.units.push({ kind: 'group', lines, defaults });
     }
     return texts.join('\n');

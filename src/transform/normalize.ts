@@ -5,8 +5,8 @@
  */
 import { messageTemplate } from '../patterns/mask';
 import type { RedactionCounts, Redactor } from '../redact/redactor';
-import type { LogRecord } from '../schema';
-import { addField, type ExtraFields } from './attributes';
+import type { Category, LogRecord } from '../schema';
+import { addField, type ExtraFields, setAttribute } from './attributes';
 import { levelFromName } from './level';
 import { stackErrorType } from './multiline';
 import { applyColumns, type Draft, pickFields } from './picks';
@@ -59,6 +59,8 @@ export interface EventDefaults {
   /** Which stream of lines the event is part of (one container's stdout): only such lines join. */
   readonly origin?: string;
   readonly attributes?: Readonly<Record<string, string>>;
+  /** The category every event of the envelope belongs to (a subscription's), unless it names its own. */
+  readonly category?: Category;
 }
 
 export interface NormalizeContext {
@@ -126,9 +128,10 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   if (source.kind === 'object') {
     const shape = recognize(source.object);
     if (shape) {
-      const { columns, rest } = shape.read(source.object);
+      const { columns, rest, verbatim } = shape.read(source.object);
       applyColumns(columns, draft, extra, counts, ctx);
       pickFields(rest, draft, extra, errors, counts, ctx);
+      if (verbatim) for (const [k, v] of Object.entries(verbatim)) setAttribute(attributes, k, v);
     } else {
       pickFields(source.object, draft, extra, errors, counts, ctx);
     }
@@ -245,5 +248,5 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     // Of the redacted message: a template never holds what redaction removed.
     message_template: messageTemplate(redactedMessage),
   };
-  return { record, explicitCategory: draft.category, timeMs };
+  return { record, explicitCategory: draft.category ?? defaults?.category, timeMs };
 }

@@ -25,6 +25,7 @@ import {
   processingFailed,
 } from './response';
 import { encodeRecords, partitionKeysFor } from './serialize';
+import { lineOptionsOf } from './sources/options';
 import { toIso } from './timestamp';
 import type {
   TransformInputRecord,
@@ -104,7 +105,10 @@ function engineFor(settings: TransformSettings): Engine {
       maxPastMs: (settings.transform.maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000,
       maxFutureMs: settings.transform.maxFutureMinutes * 60_000,
       timeZones: new TimeZones(settings.transform.timeZones),
-      decode: { startPattern: new RegExp(settings.transform.multiline.startPattern) },
+      decode: {
+        startPattern: new RegExp(settings.transform.multiline.startPattern),
+        lines: lineOptionsOf(settings.transform),
+      },
     };
     engines.set(settings, engine);
   }

@@ -11,7 +11,19 @@ import { ensureVenv, run } from './tools';
 const VARIANTS = {
   Default: { config: {}, target: 'aws' },
   Emulator: { config: {}, target: 'emulator' },
-  Compliance: { config: { objectLock: { mode: 'COMPLIANCE', retentionDays: 90 } }, target: 'aws' },
+  // With the AWS sources: subscription filters and the account-level subscription filter policy.
+  Compliance: {
+    config: {
+      objectLock: { mode: 'COMPLIANCE', retentionDays: 90 },
+      sources: {
+        cloudWatchLogs: {
+          logGroups: ['/aws/lambda/orders', { name: '/ecs/api', filterPattern: 'ERROR', category: 'errors' }],
+          accountPolicy: { enabled: true, exclude: ['/noisy/group'] },
+        },
+      },
+    },
+    target: 'aws',
+  },
   NoLocked: {
     config: { categories: { security: { locked: false }, audit: { locked: false } } },
     target: 'aws',

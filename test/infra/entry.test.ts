@@ -24,6 +24,7 @@ describe('lib/index.ts', () => {
         'LogLakeQuery',
         'LogLakeStack',
         'LogLakeStorage',
+        'LogLakeSubscriptions',
         // configuration
         'APP_CONTEXT_KEYS',
         'CONFIG_CONTEXT_KEY',
@@ -33,6 +34,7 @@ describe('lib/index.ts', () => {
         'appContextFromNode',
         'configFromContext',
         'resolveConfig',
+        'ownLogGroupNames',
         // the record contract and the names shared with the deployed pipeline
         'CATEGORIES',
         'COMPACTION_PREFIX',

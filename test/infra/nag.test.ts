@@ -57,6 +57,11 @@ const VARIANTS: Record<string, SynthOptions> = {
   'no locked category (no audit lane)': {
     override: { categories: { security: { locked: false }, audit: { locked: false } } },
   },
+  'CloudWatch Logs subscriptions and the account policy': {
+    override: {
+      sources: { cloudWatchLogs: { logGroups: ['/aws/lambda/orders'], accountPolicy: { enabled: true } } },
+    },
+  },
 };
 
 describe('cdk-nag gate (AwsSolutions, NIST 800-53 R5)', () => {
@@ -93,7 +98,8 @@ describe('cdk-nag gate (AwsSolutions, NIST 800-53 R5)', () => {
     const types = Object.values(
       assembly.getStackByName('LogLake').template.Resources as Record<string, { Type: string }>,
     ).map((r) => r.Type);
-    expect(types.filter((t) => t === 'AWS::KinesisFirehose::DeliveryStream')).toHaveLength(2);
+    // logs, audit and the WAF stream
+    expect(types.filter((t) => t === 'AWS::KinesisFirehose::DeliveryStream')).toHaveLength(3);
   });
 
   it('gives every acknowledgement a reason', () => {

@@ -205,7 +205,8 @@ describe('LogLake audit bucket', () => {
     const t = template({
       override: { categories: { security: { locked: false }, audit: { locked: false } } },
     });
-    expect(Object.keys(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'))).toHaveLength(1);
+    // logs and the WAF stream (into the logs table)
+    expect(Object.keys(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'))).toHaveLength(2);
     expect(Object.keys(resourcesOf(t, 'AWS::Glue::Table'))).toHaveLength(1);
     expect(JSON.stringify(resourcesOf(t, 'AWS::S3::Bucket'))).not.toContain('ObjectLock');
   });
@@ -220,7 +221,8 @@ describe('LogLake delivery streams', () => {
   };
 
   it('creates Direct PUT streams logs and audit, encrypted with the key', () => {
-    expect(Object.keys(streams())).toHaveLength(2);
+    // and the WAF stream (test/infra/sources.test.ts)
+    expect(Object.keys(streams())).toHaveLength(3);
     for (const name of ['logs', 'audit'] as const) {
       expect(stream(name).DeliveryStreamType).toBe('DirectPut');
       expect(stream(name).DeliveryStreamEncryptionConfigurationInput).toEqual({

@@ -7,6 +7,9 @@ const T = '2026-01-02T03:04:04.250Z';
 describe('producer shapes', () => {
   it('are a table the transform consults in order', () => {
     expect(PRODUCER_SHAPES.map((s) => s.name)).toEqual([
+      'aws-waf',
+      'aws-cloudtrail',
+      'vpc-flow-logs',
       'loguru',
       'clef',
       'lambda-platform',

@@ -7,6 +7,11 @@
  * {@link BatchShape} for a document that holds many events) and list it below; nothing else changes.
  * Order matters: the first shape whose `matches` accepts an object reads it.
  */
+
+import { awsCloudTrail, cloudTrailFile } from '../sources/cloudtrail';
+import type { LineOptions, LineShape } from '../sources/line';
+import { vpcFlowLine, vpcFlowLog } from '../sources/vpc-flow';
+import { awsWaf } from '../sources/waf';
 import { clef } from './clef';
 import { ecs } from './ecs';
 import { gcp } from './gcp';
@@ -19,8 +24,11 @@ import type { BatchShape, Json, ProducerShape } from './shape';
 
 export type { BatchShape, Columns, Json, ProducerShape, Recognized } from './shape';
 
-/** Shapes of one event, tried in order. */
+/** Shapes of one event, tried in order (AWS services' first: their keys are the most specific). */
 export const PRODUCER_SHAPES: readonly ProducerShape[] = [
+  awsWaf,
+  awsCloudTrail,
+  vpcFlowLog,
   loguru,
   clef,
   lambdaPlatform,
@@ -31,12 +39,27 @@ export const PRODUCER_SHAPES: readonly ProducerShape[] = [
   pinoBunyan,
 ];
 
+/**
+ * Text-line formats of AWS services (`../sources/line.ts`), tried on every text line before it is read
+ * as text; a line one of them takes becomes an object for the shapes above.
+ */
+export const LINE_SHAPES: readonly LineShape[] = [vpcFlowLine];
+
 /** Documents that hold many events (fanned out into one event each). */
-export const BATCH_SHAPES: readonly BatchShape[] = [otlpBatch];
+export const BATCH_SHAPES: readonly BatchShape[] = [otlpBatch, cloudTrailFile];
 
 /** The first shape that recognizes `o`, if any. */
 export function recognize(o: Json): ProducerShape | undefined {
   for (const shape of PRODUCER_SHAPES) if (shape.matches(o)) return shape;
+  return undefined;
+}
+
+/** The fields of a service's text line, or `undefined` when no line shape takes it. */
+export function recognizeLine(line: string, options: LineOptions): Json | undefined {
+  for (const shape of LINE_SHAPES) {
+    const o = shape.parse(line, options);
+    if (o !== undefined) return o;
+  }
   return undefined;
 }
 

@@ -29,6 +29,11 @@ export interface Recognized {
   readonly columns: Columns;
   /** Fields not mapped: generic recognition, then `attributes` (text) and `metrics` (numbers). */
   readonly rest: Json;
+  /**
+   * Attributes stored as they are, without redaction: only values the shape has checked hold nothing
+   * personal (a VPC flow's private-range addresses).
+   */
+  readonly verbatim?: Readonly<Record<string, string>>;
 }
 
 /** One producer's event shape. */

@@ -1,0 +1,189 @@
+import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
+import { Construct, type IConstruct } from 'constructs';
+import type { Category } from '../src/schema';
+import type { SourcesConfig } from '../src/sources/config';
+import { subscriptionFilterName } from '../src/sources/names';
+import { acknowledge } from './private/nag';
+
+/** Options of {@link LogLakeSubscriptions.subscribe} (and `LogLake.subscribe`). */
+export interface SubscribeOptions {
+  /**
+   * CloudWatch Logs filter pattern: only matching events are sent.
+   * @default every event
+   */
+  readonly filterPattern?: logs.IFilterPattern;
+  /**
+   * Put every event of the log group in this category (an event's own valid `category` field still
+   * wins). The category travels in the subscription filter's name (`src/sources/names.ts`).
+   * @default categorized by the rules, as any event
+   */
+  readonly category?: Category;
+}
+
+export interface LogLakeSubscriptionsProps {
+  /** The lake's name: prefix of the filter and policy names. */
+  readonly name: string;
+  /** The delivery stream CloudWatch Logs puts events on (the lake's `logs` stream). */
+  readonly stream: firehose.IDeliveryStream;
+  /** Every delivery stream of the lake: no log group of `lake` may be subscribed to one of them. */
+  readonly lakeStreams: () => readonly firehose.IDeliveryStream[];
+  /** The construct whose log groups are the lake's own (never subscribed). */
+  readonly lake: IConstruct;
+  /** The account-level subscription filter policy, if enabled. */
+  readonly accountPolicy?: SourcesConfig['cloudWatchLogs']['accountPolicy'];
+}
+
+/** The names of the log groups of `scope`: its log group resources, and the default group of each function without one. */
+export function ownLogGroupNames(scope: IConstruct): string[] {
+  const names: string[] = [];
+  for (const c of scope.node.findAll()) {
+    if (c instanceof logs.CfnLogGroup) names.push(c.ref);
+    else if (c instanceof lambda.CfnFunction) {
+      const config = Stack.of(c).resolve(c.loggingConfig) as { logGroup?: unknown } | undefined;
+      if (config?.logGroup === undefined) names.push(`/aws/lambda/${c.ref}`);
+    }
+  }
+  return names;
+}
+
+/**
+ * CloudWatch Logs into the lake: subscription filters on log groups, and optionally one account-level
+ * subscription filter policy, all putting events on the `logs` stream through one role CloudWatch Logs
+ * assumes. The role trusts `logs.amazonaws.com` only for this account's log groups in this region
+ * (`aws:SourceAccount`, `aws:SourceArn`: no other account can make CloudWatch Logs write into the lake
+ * with it) and may only put records on that one stream. No KMS grant is needed: Firehose encrypts the
+ * stream with the lake key itself, and CloudWatch Logs reads an encrypted log group with its own grant.
+ *
+ * The lake's own log groups are never subscribed: `subscribe` refuses them, the account policy excludes
+ * them by name, and a synth-time validation fails any subscription filter or account policy (made here
+ * or anywhere in the stack) that would send one of them to a lake stream.
+ */
+export class LogLakeSubscriptions extends Construct {
+  /** The role CloudWatch Logs assumes to put records. */
+  readonly role: iam.Role;
+  /** The account-level policy, when enabled. */
+  readonly accountPolicy?: logs.CfnAccountPolicy;
+  private readonly props: LogLakeSubscriptionsProps;
+
+  constructor(scope: Construct, id: string, props: LogLakeSubscriptionsProps) {
+    super(scope, id);
+    this.props = props;
+    const stack = Stack.of(this);
+    this.role = new iam.Role(this, 'CloudWatchLogsRole', {
+      description: `CloudWatch Logs puts subscribed log events on ${props.name}'s logs stream`,
+      assumedBy: new iam.ServicePrincipal('logs.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          StringLike: { 'aws:SourceArn': stack.formatArn({ service: 'logs', resource: '*' }) },
+        },
+      }),
+    });
+    props.stream.grantPutRecords(this.role);
+    acknowledge(
+      this.role,
+      'Grant-generated policy bound to this one role and the one stream it may put records on; a managed policy could be attached elsewhere.',
+      'NIST.800.53.R5-IAMNoInlinePolicy',
+    );
+
+    if (props.accountPolicy?.enabled) {
+      const policy = props.accountPolicy;
+      this.accountPolicy = new logs.CfnAccountPolicy(this, 'AccountPolicy', {
+        policyName: subscriptionFilterName(props.name),
+        policyType: 'SUBSCRIPTION_FILTER_POLICY',
+        scope: 'ALL',
+        policyDocument: stack.toJsonString({
+          DestinationArn: props.stream.deliveryStreamArn,
+          RoleArn: this.role.roleArn,
+          FilterPattern: policy.filterPattern,
+        }),
+        // Resolved at synth: every log group of the lake, including ones added after this construct.
+        selectionCriteria: Lazy.string({
+          produce: () => notIn([...ownLogGroupNames(props.lake), ...policy.exclude]),
+        }),
+      });
+    }
+
+    this.node.addValidation({ validate: () => this.feedbackLoops() });
+  }
+
+  /**
+   * Subscribe `logGroup` to the lake's `logs` stream.
+   * @throws Error when the log group is one of the lake's own (it would feed on itself)
+   */
+  subscribe(logGroup: logs.ILogGroup, options: SubscribeOptions = {}): logs.SubscriptionFilter {
+    if (this.isOwn(logGroup)) {
+      throw new Error(
+        `LogLake.subscribe: ${logGroup.node.path} is one of the lake's own log groups; subscribing it would feed the lake its own output`,
+      );
+    }
+    return new logs.SubscriptionFilter(this, `Filter${Names.nodeUniqueId(logGroup.node)}`, {
+      logGroup,
+      destination: new destinations.FirehoseDestination(this.props.stream, { role: this.role }),
+      filterPattern: options.filterPattern ?? logs.FilterPattern.allEvents(),
+      filterName: subscriptionFilterName(this.props.name, options.category),
+    });
+  }
+
+  private isOwn(logGroup: logs.ILogGroup): boolean {
+    // A log group the lake creates; an imported one (`fromLogGroupName`) is only a reference, checked by name.
+    if (logGroup instanceof logs.LogGroup && logGroup.node.scopes.includes(this.props.lake)) return true;
+    const stack = Stack.of(this);
+    const name = JSON.stringify(stack.resolve(logGroup.logGroupName));
+    return ownLogGroupNames(this.props.lake).some((own) => JSON.stringify(stack.resolve(own)) === name);
+  }
+
+  /** Subscription filters and account policies in the stack that send a lake log group to a lake stream. */
+  private feedbackLoops(): string[] {
+    const stack = Stack.of(this);
+    const text = (v: unknown) => canonical(stack.resolve(v));
+    const own = ownLogGroupNames(this.props.lake).map(text);
+    const streams = this.props.lakeStreams().map((s) => text(s.deliveryStreamArn));
+    const errors: string[] = [];
+    for (const c of stack.node.findAll()) {
+      if (c instanceof logs.CfnSubscriptionFilter) {
+        const group = text(c.logGroupName);
+        if (streams.includes(text(c.destinationArn)) && own.includes(group)) {
+          errors.push(
+            `${c.node.path} subscribes the lake's own log group ${group} to a lake stream: the lake would feed on its own output`,
+          );
+        }
+      } else if (c instanceof logs.CfnAccountPolicy && c.policyType === 'SUBSCRIPTION_FILTER_POLICY') {
+        const document = text(c.policyDocument);
+        if (!streams.some((s) => document.includes(s))) continue;
+        const criteria = c.selectionCriteria === undefined ? '' : text(c.selectionCriteria);
+        const missing = own.filter((g) => !criteria.includes(`"${g}"`));
+        if (missing.length > 0) {
+          errors.push(
+            `${c.node.path} sends every log group to a lake stream without excluding the lake's own (${missing.join(', ')}): the lake would feed on its own output`,
+          );
+        }
+      }
+    }
+    return errors;
+  }
+}
+
+/**
+ * A resolved CloudFormation value as one comparable string: `Fn::Join` with an empty separator
+ * concatenated, any other intrinsic (`Ref`, `Fn::GetAtt`) as its JSON in guillemets.
+ */
+function canonical(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const join = (v as Record<string, unknown>)['Fn::Join'];
+    if (Array.isArray(join) && join[0] === '' && Array.isArray(join[1])) {
+      return (join[1] as unknown[]).map(canonical).join('');
+    }
+  }
+  return `\u00ab${JSON.stringify(v)}\u00bb`;
+}
+
+/** `LogGroupName NOT IN [...]`, the one selection CloudWatch Logs supports for subscription filter policies. */
+function notIn(names: readonly string[]): string {
+  return `LogGroupName NOT IN [${names.map((n) => `"${n}"`).join(', ')}]`;
+}

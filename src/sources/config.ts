@@ -1,0 +1,58 @@
+/**
+ * The `sources` slice of the config model (mounted as `sources` in `src/config.ts`): the logs AWS
+ * already has and how they reach the lake (`lib/sources.ts`). Pure (zod only).
+ */
+import { z } from 'zod';
+import { CATEGORIES } from '../schema';
+
+/** A CloudWatch Logs log group name (CloudWatch Logs: 1-512 of `[.\-_/#A-Za-z0-9]`). */
+const logGroupName = z
+  .string()
+  .regex(/^[.\-_/#A-Za-z0-9]{1,512}$/, 'a CloudWatch Logs log group name: 1-512 of . - _ / # A-Z a-z 0-9');
+
+/** One log group to subscribe: its name, and optionally a filter pattern and a category. */
+export const logGroupSubscriptionSchema = z.strictObject({
+  name: logGroupName,
+  /** CloudWatch Logs filter pattern; empty sends every event. */
+  filterPattern: z.string().max(1024).optional(),
+  /** Every event of the log group lands in this category (an event's own valid `category` still wins). */
+  category: z.enum(CATEGORIES).optional(),
+});
+export type LogGroupSubscription = z.infer<typeof logGroupSubscriptionSchema>;
+
+export const sourcesSchema = z.strictObject({
+  cloudWatchLogs: z.strictObject({
+    /** Log groups subscribed to the `logs` stream (the lake's own are refused). */
+    logGroups: z.array(z.union([logGroupName, logGroupSubscriptionSchema])).max(500),
+    /**
+     * An account-level subscription filter policy (`AWS::Logs::AccountPolicy`,
+     * SUBSCRIPTION_FILTER_POLICY): every log group of the account and region, except the lake's own and
+     * `exclude`. One such policy may exist per account and region.
+     */
+    accountPolicy: z.strictObject({
+      enabled: z.boolean(),
+      /** CloudWatch Logs filter pattern; empty sends every event. */
+      filterPattern: z.string().max(1024),
+      /** Log groups never subscribed, besides the lake's own (which are always excluded). */
+      exclude: z.array(logGroupName).max(500),
+    }),
+  }),
+  waf: z.strictObject({
+    /** Deploy the `aws-waf-logs-<name>` delivery stream (an idle stream costs nothing). */
+    enabled: z.boolean(),
+  }),
+});
+export type SourcesConfig = z.infer<typeof sourcesSchema>;
+
+export const DEFAULT_SOURCES: SourcesConfig = {
+  cloudWatchLogs: {
+    logGroups: [],
+    accountPolicy: { enabled: false, filterPattern: '', exclude: [] },
+  },
+  waf: { enabled: true },
+};
+
+/** A configured log group as a subscription (a bare name subscribes every event, no category). */
+export function subscriptionOf(entry: string | LogGroupSubscription): LogGroupSubscription {
+  return typeof entry === 'string' ? { name: entry } : entry;
+}

@@ -1,0 +1,191 @@
+/**
+ * VPC Flow Logs (https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html): one flow per
+ * line, fields separated by spaces, `-` for a value that does not apply. Sent to Firehose or CloudWatch
+ * Logs the lines carry no header, so a line is read by the default format or a configured custom one
+ * (`transform.vpcFlowLogFormats`) whose field count it has and whose every known field's value it fits.
+ *
+ * Addresses in private ranges (RFC 1918, CGNAT, link-local, IPv6 unique-local) are kept as they are:
+ * they name the lake owner's own interfaces. Public addresses go through redaction like any other text,
+ * so they are anonymized per `redaction.ipv4PrefixLength`/`ipv6PrefixLength`.
+ */
+import { isPrivateIPv4, isPrivateIPv6, parseIPv4, parseIPv6 } from '../../redact/ip';
+import type { Json, ProducerShape } from '../producers/shape';
+import type { LineShape } from './line';
+
+/** The default format (version 2 fields), always read. */
+export const DEFAULT_FLOW_LOG_FORMAT = [
+  'version',
+  'account-id',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
+]
+  .map((field) => `\${${field}}`)
+  .join(' ');
+
+const NUMBER = /^\d+$/;
+const ADDRESS_FIELDS = new Set(['srcaddr', 'dstaddr', 'pkt-srcaddr', 'pkt-dstaddr']);
+/** Measurements: summed and compared, so kept as numbers (`metrics`). */
+const MEASURES = new Set(['packets', 'bytes']);
+
+/** What a known field's value looks like (`-` fits every field). */
+const FIELD_VALUES: Readonly<Record<string, RegExp>> = {
+  version: NUMBER,
+  'account-id': /^\d{12}$/,
+  'interface-id': /^eni-[0-9a-f]+$/,
+  'vpc-id': /^vpc-[0-9a-f]+$/,
+  'subnet-id': /^subnet-[0-9a-f]+$/,
+  'instance-id': /^i-[0-9a-f]+$/,
+  srcport: NUMBER,
+  dstport: NUMBER,
+  protocol: NUMBER,
+  packets: NUMBER,
+  bytes: NUMBER,
+  start: NUMBER,
+  end: NUMBER,
+  'tcp-flags': NUMBER,
+  'traffic-path': NUMBER,
+  action: /^(?:ACCEPT|REJECT)$/,
+  'log-status': /^(?:OK|NODATA|SKIPDATA)$/,
+  type: /^(?:IPv4|IPv6|EFA)$/,
+  'flow-direction': /^(?:ingress|egress)$/,
+};
+
+/** A parsed `LogFormat`: its field names in order. */
+export interface FlowLogFormat {
+  readonly fields: readonly string[];
+}
+
+/**
+ * Parses a `LogFormat` (`${version} ${srcaddr} …`). `undefined` when it is not one, or names neither
+ * an address nor `action`/`log-status` (a line of such a format could not be told from other text).
+ */
+export function parseFlowLogFormat(format: string): FlowLogFormat | undefined {
+  const tokens = format.trim().split(/\s+/);
+  const fields: string[] = [];
+  for (const token of tokens) {
+    const m = /^\$\{([a-z0-9-]+)\}$/.exec(token);
+    if (!m) return undefined;
+    fields.push(m[1] as string);
+  }
+  const addressed = fields.includes('srcaddr') || fields.includes('dstaddr');
+  const outcome = fields.includes('action') || fields.includes('log-status');
+  return addressed && outcome ? { fields } : undefined;
+}
+
+function isAddress(value: string): boolean {
+  return parseIPv4(value) !== undefined || parseIPv6(value) !== undefined;
+}
+
+function fits(field: string, value: string): boolean {
+  if (value === '-') return true;
+  if (ADDRESS_FIELDS.has(field)) return isAddress(value);
+  const pattern = FIELD_VALUES[field];
+  return pattern === undefined || pattern.test(value);
+}
+
+/** The line's fields by `format`, or `undefined` when the line does not fit it. */
+export function readFlowLine(line: string, format: FlowLogFormat): Json | undefined {
+  const values = line.trim().split(/\s+/);
+  if (values.length !== format.fields.length) return undefined;
+  const out: Json = {};
+  let known = 0;
+  for (let i = 0; i < values.length; i++) {
+    const field = format.fields[i] as string;
+    const value = values[i] as string;
+    if (!fits(field, value)) return undefined;
+    if (value !== '-' && (FIELD_VALUES[field] !== undefined || ADDRESS_FIELDS.has(field))) known++;
+    out[field] = value;
+  }
+  // A line of dashes fits any format; a flow names at least an outcome and one more known value.
+  return known >= 2 && (out.action !== undefined || out['log-status'] !== undefined) ? out : undefined;
+}
+
+const DEFAULT_FORMAT = parseFlowLogFormat(DEFAULT_FLOW_LOG_FORMAT) as FlowLogFormat;
+
+/** Flow log lines, by the configured formats then the default one. */
+export const vpcFlowLine: LineShape = {
+  name: 'vpc-flow-logs',
+  parse(line, options) {
+    // Every flow line holds an action or a log status; most other text holds neither word.
+    if (!line.includes('ACCEPT') && !line.includes('REJECT') && !line.includes('DATA')) return undefined;
+    for (const format of options.vpcFlowLogFormats) {
+      const o = readFlowLine(line, format);
+      if (o !== undefined) return o;
+    }
+    return readFlowLine(line, DEFAULT_FORMAT);
+  },
+};
+
+/** IANA protocol numbers a reader knows by name. */
+const PROTOCOLS: Readonly<Record<string, string>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
+
+function isPrivateAddress(value: string): boolean {
+  const v4 = parseIPv4(value);
+  if (v4 !== undefined) return isPrivateIPv4(v4);
+  const v6 = parseIPv6(value);
+  return v6 !== undefined && isPrivateIPv6(v6);
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '-' && v !== '' ? v : undefined;
+}
+
+/**
+ * A flow record (read from a line, or sent as JSON with the same field names): the time is `start`,
+ * REJECT marks the event for the security view (`event.security`), SKIPDATA (flows the service could not
+ * capture) is WARN.
+ */
+export const vpcFlowLog: ProducerShape = {
+  name: 'vpc-flow-logs',
+  matches: (o) =>
+    typeof o.srcaddr === 'string' &&
+    typeof o.dstaddr === 'string' &&
+    (typeof o.action === 'string' || typeof o['log-status'] === 'string'),
+  read(o) {
+    const rest: Json = {};
+    const verbatim: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o)) {
+      if (v === '-' || v === undefined) continue;
+      if (ADDRESS_FIELDS.has(k) && typeof v === 'string' && isPrivateAddress(v)) verbatim[k] = v;
+      else if (MEASURES.has(k) && typeof v === 'string' && NUMBER.test(v)) rest[k] = Number(v);
+      else rest[k] = v;
+    }
+    const action = text(o.action);
+    const status = text(o['log-status']);
+    const protocol = text(o.protocol);
+    if (protocol !== undefined && PROTOCOLS[protocol] !== undefined)
+      rest['protocol.name'] = PROTOCOLS[protocol];
+    if (action === 'REJECT') rest['event.security'] = 'true';
+    const start = text(o.start);
+    const port = text(o.dstport);
+    const parts = [
+      action ?? status ?? 'flow',
+      protocol === undefined
+        ? undefined
+        : `${PROTOCOLS[protocol] ?? protocol}${port === undefined ? '' : `/${port}`}`,
+      text(o['interface-id']),
+      text(o.packets) === undefined ? undefined : `${text(o.packets)} packets, ${text(o.bytes) ?? '0'} bytes`,
+      status !== undefined && status !== 'OK' ? status : undefined,
+    ];
+    return {
+      columns: {
+        ...(start !== undefined && NUMBER.test(start) ? { timestamp: Number(start) * 1000 } : {}),
+        level: status === 'SKIPDATA' ? 'WARN' : 'INFO',
+        service: 'aws.vpc-flow-logs',
+        message: parts.filter((p) => p !== undefined).join(' '),
+      },
+      rest,
+      verbatim,
+    };
+  },
+};

@@ -1,0 +1,207 @@
+/**
+ * The logs AWS already has, on the construct side: CloudWatch Logs subscriptions (lake.subscribe, the
+ * configured log groups, the account-level policy), their role, the WAF stream, and the guard that the
+ * lake never subscribes its own log groups.
+ */
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { subscriptionFilterName } from '../../src/sources/names';
+import { flat, policyStatementsOf, resourceNamed, resourcesOf, synthStack, template } from './helpers';
+
+type Props = Record<string, unknown>;
+const streams = (t: Template) => Object.entries(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'));
+const streamNamed = (t: Template, name: string) => {
+  const found = streams(t).find(([, s]) => s.Properties.DeliveryStreamName === name);
+  if (!found) throw new Error(`no stream ${name}`);
+  return found;
+};
+
+describe('the WAF stream', () => {
+  it('is named aws-waf-logs-<name> and runs the logs transform into the logs table and bucket', () => {
+    const t = template();
+    const [, waf] = streamNamed(t, 'aws-waf-logs-loglake');
+    const [, logsStream] = streamNamed(t, 'loglake-logs');
+    const dest = (p: Props) => p.ExtendedS3DestinationConfiguration as Props;
+    const processor = (p: Props) => {
+      const [first] = (dest(p).ProcessingConfiguration as { Processors: Array<{ Parameters: Props[] }> })
+        .Processors;
+      return JSON.stringify(first?.Parameters.find((x) => x.ParameterName === 'LambdaArn'));
+    };
+    expect(waf.Properties.DeliveryStreamType).toBe('DirectPut');
+    expect(waf.Properties.DeliveryStreamEncryptionConfigurationInput).toEqual(
+      logsStream.Properties.DeliveryStreamEncryptionConfigurationInput,
+    );
+    expect(processor(waf.Properties)).toBe(processor(logsStream.Properties));
+    expect(flat(dest(waf.Properties).BucketARN)).toBe(flat(dest(logsStream.Properties).BucketARN));
+    const table = (p: Props) => {
+      const schema = (dest(p).DataFormatConversionConfiguration as { SchemaConfiguration: Props })
+        .SchemaConfiguration;
+      return `${flat(schema.DatabaseName)}.${flat(schema.TableName)}`;
+    };
+    expect(table(waf.Properties)).toBe(table(logsStream.Properties));
+    expect(dest(waf.Properties).Prefix).toBe(dest(logsStream.Properties).Prefix);
+  });
+
+  it('is left out when sources.waf.enabled is false', () => {
+    const t = template({ override: { sources: { waf: { enabled: false } } } });
+    expect(streams(t).map(([, s]) => s.Properties.DeliveryStreamName)).not.toContain('aws-waf-logs-loglake');
+  });
+});
+
+describe('CloudWatch Logs subscriptions', () => {
+  it('subscribe() puts a log group on the logs stream through the CloudWatch Logs role', () => {
+    const { stack } = synthStack();
+    const group = new logs.LogGroup(stack, 'Orders', { logGroupName: '/aws/lambda/orders' });
+    stack.lake.subscribe(group);
+    stack.lake.subscribe(logs.LogGroup.fromLogGroupName(stack, 'Api', '/ecs/api'), {
+      category: 'framework',
+      filterPattern: logs.FilterPattern.anyTerm('ERROR', 'WARN'),
+    });
+    const t = Template.fromStack(stack);
+    const filters = Object.values(resourcesOf(t, 'AWS::Logs::SubscriptionFilter')).map((f) => f.Properties);
+    expect(filters.map((f) => f.FilterName).sort()).toEqual([
+      subscriptionFilterName('loglake'),
+      subscriptionFilterName('loglake', 'framework'),
+    ]);
+    const [logsId] = streamNamed(t, 'loglake-logs');
+    for (const f of filters) {
+      expect(flat(f.DestinationArn)).toBe(`<${logsId.replace(/[0-9A-F]{8}$/, '')}>`);
+      expect(flat(f.RoleArn)).toMatch(/^<LogLakeSubscriptionsCloudWatchLogsRole/);
+    }
+    expect(filters.map((f) => f.FilterPattern).sort()).toEqual(['', '?"ERROR" ?"WARN"']);
+  });
+
+  it('the role trusts CloudWatch Logs for this account only and may only put records on the logs stream', () => {
+    const { stack } = synthStack();
+    stack.lake.subscribe(logs.LogGroup.fromLogGroupName(stack, 'Api', '/ecs/api'));
+    const t = Template.fromStack(stack);
+    const [, role] = resourceNamed(t, 'AWS::IAM::Role', 'LogLakeSubscriptionsCloudWatchLogsRole');
+    const trust = (role.Properties.AssumeRolePolicyDocument as { Statement: Props[] }).Statement;
+    expect(trust).toHaveLength(1);
+    expect(trust[0]?.Principal).toEqual({ Service: 'logs.amazonaws.com' });
+    const condition = trust[0]?.Condition as Record<string, Record<string, unknown>>;
+    expect(flat(condition.StringEquals?.['aws:SourceAccount'])).toBe('<AWS::AccountId>');
+    expect(flat(condition.StringLike?.['aws:SourceArn'])).toBe(
+      'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:*',
+    );
+    const statements = policyStatementsOf(t, 'LogLakeSubscriptionsCloudWatchLogsRoleDefaultPolicy');
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.actions).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
+    expect(statements[0]?.resources).toHaveLength(1);
+    expect(statements[0]?.resources[0]).toMatch(/^<LogLakeIngestLogsStream/);
+  });
+
+  it('subscribes the configured log groups, by name or with a pattern and a category', () => {
+    const t = template({
+      override: {
+        sources: {
+          cloudWatchLogs: {
+            logGroups: [
+              '/aws/lambda/orders',
+              { name: '/ecs/api', filterPattern: 'ERROR', category: 'errors' },
+            ],
+          },
+        },
+      },
+    });
+    const filters = Object.values(resourcesOf(t, 'AWS::Logs::SubscriptionFilter')).map((f) => f.Properties);
+    expect(filters.map((f) => [f.LogGroupName, f.FilterName, f.FilterPattern]).sort()).toEqual([
+      ['/aws/lambda/orders', 'loglake-lake', ''],
+      ['/ecs/api', 'loglake-lake.category=errors', 'ERROR'],
+    ]);
+  });
+
+  it('refuses a log group name CloudWatch Logs would refuse, naming the field', () => {
+    expect(() =>
+      template({ override: { sources: { cloudWatchLogs: { logGroups: ['bad name*'] } } } }),
+    ).toThrow(/sources\.cloudWatchLogs\.logGroups\.0/);
+  });
+
+  it('has no subscription and no policy by default', () => {
+    const t = template();
+    expect(resourcesOf(t, 'AWS::Logs::SubscriptionFilter')).toEqual({});
+    expect(resourcesOf(t, 'AWS::Logs::AccountPolicy')).toEqual({});
+  });
+
+  it('the account policy sends every other log group to the logs stream, excluding all of the lake’s own', () => {
+    const { stack } = synthStack({
+      override: {
+        sources: { cloudWatchLogs: { accountPolicy: { enabled: true, exclude: ['/noisy/group'] } } },
+      },
+    });
+    const t = Template.fromStack(stack);
+    const [policy] = Object.values(resourcesOf(t, 'AWS::Logs::AccountPolicy')).map((p) => p.Properties);
+    expect(policy).toMatchObject({
+      PolicyType: 'SUBSCRIPTION_FILTER_POLICY',
+      Scope: 'ALL',
+      PolicyName: 'loglake-lake',
+    });
+    const criteria = flat(policy?.SelectionCriteria);
+    expect(criteria).toMatch(/^LogGroupName NOT IN \[/);
+    expect(criteria).toContain('"/noisy/group"');
+    const ownGroups = Object.keys(resourcesOf(t, 'AWS::Logs::LogGroup'));
+    expect(ownGroups.length).toBeGreaterThan(3);
+    for (const id of ownGroups) expect(criteria).toContain(`"<${id.replace(/[0-9A-F]{8}$/, '')}>"`);
+    const doc = flat(policy?.PolicyDocument);
+    expect(doc).toContain('"DestinationArn":"<LogLakeIngestLogsStream');
+    expect(doc).toContain('"RoleArn":"<LogLakeSubscriptionsCloudWatchLogsRole');
+  });
+});
+
+describe('the lake never subscribes its own log groups', () => {
+  const ownGroup = (stack: Stack) => {
+    const found = stack.node.findAll().find((c) => c instanceof logs.LogGroup);
+    if (!(found instanceof logs.LogGroup)) throw new Error('the lake has no log group');
+    return found;
+  };
+
+  it('subscribe() refuses one, naming it', () => {
+    const { stack } = synthStack();
+    const group = ownGroup(stack);
+    expect(() => stack.lake.subscribe(group)).toThrow(/one of the lake's own log groups/);
+  });
+
+  it('fails synth for a subscription filter made without subscribe()', () => {
+    const { app, stack } = synthStack();
+    new logs.CfnSubscriptionFilter(stack, 'Loop', {
+      logGroupName: ownGroup(stack).logGroupName,
+      destinationArn: stack.lake.ingest.lanes.logs.stream.deliveryStreamArn,
+      filterPattern: '',
+      roleArn: stack.lake.subscriptions.role.roleArn,
+    });
+    expect(() => app.synth()).toThrow(/Loop subscribes the lake's own log group/);
+  });
+
+  it('fails synth for an account policy into the lake that does not exclude them', () => {
+    const { app, stack } = synthStack();
+    new logs.CfnAccountPolicy(stack, 'Everything', {
+      policyName: 'everything',
+      policyType: 'SUBSCRIPTION_FILTER_POLICY',
+      scope: 'ALL',
+      policyDocument: Stack.of(stack).toJsonString({
+        DestinationArn: stack.lake.wafStream?.deliveryStreamArn,
+        RoleArn: stack.lake.subscriptions.role.roleArn,
+      }),
+    });
+    expect(() => app.synth()).toThrow(/Everything sends every log group to a lake stream without excluding/);
+  });
+
+  it('lets a subscription of another log group synthesize with both nag packs', () => {
+    const { app, stack } = synthStack({
+      override: {
+        sources: { cloudWatchLogs: { logGroups: ['/aws/lambda/orders'], accountPolicy: { enabled: true } } },
+      },
+    });
+    stack.lake.subscribe(
+      new logs.LogGroup(stack, 'Orders', {
+        retention: logs.RetentionDays.ONE_WEEK,
+        encryptionKey: stack.lake.key,
+      }),
+    );
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+});
