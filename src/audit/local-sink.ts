@@ -9,9 +9,9 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntegrityLog } from '../compliance/integrity';
 import type { LogLakeConfig } from '../config';
-import { dataDirPaths, pseudonymKey } from '../local/datadir';
+import { dataDirPaths } from '../local/datadir';
 import { newSegmentId } from '../local/spool';
-import { localTransform } from '../local/transform';
+import { dataDirTransform } from '../local/transform';
 import { LakeWriter } from '../local/writer';
 import { type AccessEvent, type AccessSink, accessLogEvent } from './access';
 
@@ -27,7 +27,7 @@ export class LocalAccessSink implements AccessSink {
     const arrival = Date.now();
     const id = `access-${newSegmentId(arrival)}`;
     const data = Buffer.from(text).toString('base64');
-    const transform = localTransform(this.config, pseudonymKey(this.dataDir));
+    const transform = dataDirTransform(this.config, this.dataDir);
     const results = transform([{ recordId: id, data, approximateArrivalTimestamp: arrival }], 'audit');
     const failed = results.find((r) => r.result !== 'Ok');
     if (failed) throw new Error(`the transform did not accept the access event (${failed.result})`);

@@ -61,7 +61,9 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
     for (let i = 0; i < missing.length; i += PUT_CONCURRENCY) {
       const chunk = missing.slice(i, i + PUT_CONCURRENCY);
       const keys = await Promise.all(chunk.map((ref) => this.create(ref)));
-      chunk.forEach((ref, j) => out.set(ref, keys[j] as Uint8Array));
+      chunk.forEach((ref, j) => {
+        out.set(ref, keys[j] as Uint8Array);
+      });
     }
     return out;
   }
@@ -123,14 +125,16 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
         new GetItemCommand({ TableName: this.table, Key: { [R]: { S: ref } }, ConsistentRead: true }),
       ),
     );
-    if (!res.Item) throw new KeyStoreUnavailableError(`${this.location}: subject key ${ref} vanished while being created`);
+    if (!res.Item)
+      throw new KeyStoreUnavailableError(`${this.location}: subject key ${ref} vanished while being created`);
     return this.keyOf(res.Item, ref);
   }
 
   private keyOf(item: Record<string, { B?: Uint8Array }>, ref: string): Uint8Array {
     const key = item[SUBJECT_KEY_ATTRIBUTES.key]?.B;
     // Never guess: a damaged key must not silently become a new subject (that would split a person).
-    if (!isSubjectKey(key)) throw new KeyStoreUnavailableError(`${this.location}: subject key ${ref} is damaged`);
+    if (!isSubjectKey(key))
+      throw new KeyStoreUnavailableError(`${this.location}: subject key ${ref} is damaged`);
     return key;
   }
 
@@ -145,8 +149,11 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
   private unavailable(what: string, error: unknown): KeyStoreUnavailableError {
     if (error instanceof KeyStoreUnavailableError) return error;
     const e = error as Error;
-    return new KeyStoreUnavailableError(`cannot ${what} subject keys in ${this.location}: ${e.name}: ${e.message}`, {
-      cause: error,
-    });
+    return new KeyStoreUnavailableError(
+      `cannot ${what} subject keys in ${this.location}: ${e.name}: ${e.message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }

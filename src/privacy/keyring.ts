@@ -132,7 +132,9 @@ export class SubjectKeyring implements Pseudonymizer {
 function asUnavailable(error: unknown, location: string, attempts?: number): KeyStoreUnavailableError {
   const suffix = attempts === undefined ? '' : ` (after ${attempts} attempts)`;
   if (error instanceof KeyStoreUnavailableError) {
-    return attempts === undefined ? error : new KeyStoreUnavailableError(`${error.message}${suffix}`, { cause: error });
+    return attempts === undefined
+      ? error
+      : new KeyStoreUnavailableError(`${error.message}${suffix}`, { cause: error });
   }
   const e = error as Error;
   return new KeyStoreUnavailableError(`cannot resolve subject keys in ${location}: ${e?.message}${suffix}`, {

@@ -8,7 +8,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  accessSync,
   closeSync,
+  constants,
   fsyncSync,
   linkSync,
   mkdirSync,
@@ -20,6 +22,7 @@ import {
 import { join } from 'node:path';
 import { dataDirPaths } from '../local/datadir';
 import { fsyncDir } from '../local/spool';
+import { SubjectKeyring, type SubjectKeyringOptions } from './keyring';
 import { KeyStoreUnavailableError, type SyncSubjectKeyStore } from './store';
 import { newSubjectKey, SUBJECT_KEY_BYTES } from './subject';
 
@@ -98,6 +101,26 @@ export class LocalSubjectKeyStore implements SyncSubjectKeyStore {
     });
   }
 
+  /**
+   * Why keys could not be created now (the directory cannot be created or written), or `undefined`.
+   * The local endpoint asks before acknowledging records, so it refuses (503) instead of accepting
+   * records whose user ids could not be pseudonymized. Answers from a 1-second memo.
+   */
+  problem(now = Date.now()): string | undefined {
+    if (this.probed !== undefined && now - this.probed.at < 1_000) return this.probed.problem;
+    let problem: string | undefined;
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      accessSync(this.dir, constants.W_OK);
+    } catch (error) {
+      problem = `subject key store ${this.dir} is not writable: ${(error as Error).message}`;
+    }
+    this.probed = { at: now, problem };
+    return problem;
+  }
+
+  private probed: { at: number; problem: string | undefined } | undefined;
+
   private path(ref: string): string {
     if (!REF.test(ref)) throw new TypeError(`not a subject reference: ${ref.slice(0, 80)}`);
     return join(this.dir, ref);
@@ -153,4 +176,13 @@ export class LocalSubjectKeyStore implements SyncSubjectKeyStore {
       );
     }
   }
+}
+
+/** The keyring of a data directory's pipeline: the lake key and the local store. */
+export function localKeyring(
+  dataDir: string,
+  lakeKey: Uint8Array,
+  options?: SubjectKeyringOptions,
+): SubjectKeyring {
+  return new SubjectKeyring(lakeKey, LocalSubjectKeyStore.forDataDir(dataDir), options);
 }

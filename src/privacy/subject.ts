@@ -20,7 +20,9 @@ export function normalizeSubjectId(rawId: string): string {
  * under the lake key. Never a pseudonym found in records, so the audit trail links no record to a person.
  */
 export function subjectRef(lakeKey: string | Uint8Array, rawId: string): string {
-  return createHmac('sha256', lakeKey).update(`subject:${normalizeSubjectId(rawId)}`, 'utf8').digest('hex');
+  return createHmac('sha256', lakeKey)
+    .update(`subject:${normalizeSubjectId(rawId)}`, 'utf8')
+    .digest('hex');
 }
 
 /** A new random subject key. */

@@ -6,6 +6,8 @@
 import { type FilterFlags, filterFromFlags } from '../cli/options';
 import type { LogLakeConfig } from '../config';
 import { pseudonymKey } from '../local/datadir';
+import { LocalSubjectKeyStore } from '../privacy/local-store';
+import { searchPseudonyms } from '../privacy/lookup';
 import { type BuiltQuery, buildQuery } from '../query/build';
 import {
   type AggregateRow,
@@ -16,7 +18,6 @@ import {
 } from '../query/decode';
 import { LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import type { AggregateQuery, LogFilter, SearchQuery } from '../query/model';
-import { pseudonymizeUserId } from '../redact/pseudonym';
 
 export interface UiSourceOptions {
   readonly dataDir: string;
@@ -53,7 +54,7 @@ export class UiSource {
       this.options.config,
       async (ids) => {
         const key = pseudonymKey(this.options.dataDir, this.options.pseudonymKeyFile, false);
-        return ids.map((id) => pseudonymizeUserId(id, key));
+        return searchPseudonyms(key, LocalSubjectKeyStore.forDataDir(this.options.dataDir), ids);
       },
       now,
     );

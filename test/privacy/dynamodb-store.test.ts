@@ -12,7 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoDbSubjectKeyStore } from '../../src/privacy/dynamodb-store';
 import { KeyStoreUnavailableError } from '../../src/privacy/store';
 
-const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const client = new DynamoDBClient({
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+});
 const ddb = mockClient(client);
 afterEach(() => ddb.reset());
 
@@ -24,7 +27,10 @@ describe('DynamoDbSubjectKeyStore', () => {
   it('reads again the keys BatchGetItem left unprocessed', async () => {
     ddb
       .on(BatchGetItemCommand)
-      .resolvesOnce({ Responses: { keys: [item('a')] }, UnprocessedKeys: { keys: { Keys: [{ ref: { S: 'b' } }] } } })
+      .resolvesOnce({
+        Responses: { keys: [item('a')] },
+        UnprocessedKeys: { keys: { Keys: [{ ref: { S: 'b' } }] } },
+      })
       .resolvesOnce({ Responses: { keys: [item('b')] } });
 
     const got = await store().get(['a', 'b']);
@@ -33,7 +39,9 @@ describe('DynamoDbSubjectKeyStore', () => {
     expect(ddb.commandCalls(BatchGetItemCommand)[1]?.args[0].input.RequestItems?.keys?.Keys).toEqual([
       { ref: { S: 'b' } },
     ]);
-    expect(ddb.commandCalls(BatchGetItemCommand)[0]?.args[0].input.RequestItems?.keys?.ConsistentRead).toBe(true);
+    expect(ddb.commandCalls(BatchGetItemCommand)[0]?.args[0].input.RequestItems?.keys?.ConsistentRead).toBe(
+      true,
+    );
   });
 
   it('gives up with KeyStoreUnavailableError when keys stay unprocessed', async () => {
@@ -48,9 +56,9 @@ describe('DynamoDbSubjectKeyStore', () => {
 
     await store().get(refs);
 
-    expect(ddb.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems?.keys?.Keys?.length)).toEqual([
-      100, 100, 50,
-    ]);
+    expect(
+      ddb.commandCalls(BatchGetItemCommand).map((c) => c.args[0].input.RequestItems?.keys?.Keys?.length),
+    ).toEqual([100, 100, 50]);
   });
 
   it('creates a missing key with a conditional put', async () => {
@@ -77,9 +85,13 @@ describe('DynamoDbSubjectKeyStore', () => {
   });
 
   it('turns any other error into KeyStoreUnavailableError naming the table', async () => {
-    ddb.on(BatchGetItemCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    ddb
+      .on(BatchGetItemCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
 
-    const error = await store().getOrCreate(['a']).catch((e: unknown) => e);
+    const error = await store()
+      .getOrCreate(['a'])
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(KeyStoreUnavailableError);
     expect((error as Error).message).toMatch(/dynamodb:keys: ThrottlingException: Rate exceeded/);
@@ -93,7 +105,10 @@ describe('DynamoDbSubjectKeyStore', () => {
   });
 
   it('destroy reports whether a key existed', async () => {
-    ddb.on(DeleteItemCommand).resolvesOnce({ Attributes: item('a') }).resolvesOnce({});
+    ddb
+      .on(DeleteItemCommand)
+      .resolvesOnce({ Attributes: item('a') })
+      .resolvesOnce({});
 
     expect([await store().destroy('a'), await store().destroy('a')]).toEqual([true, false]);
   });

@@ -6,7 +6,10 @@ import { SubjectKeyring } from '../../src/privacy/keyring';
 import { KeyStoreUnavailableError } from '../../src/privacy/store';
 import { subjectPseudonym, subjectRef } from '../../src/privacy/subject';
 
-const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+const client = new DynamoDBClient({
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+});
 const ddb = mockClient(client);
 afterEach(() => ddb.reset());
 

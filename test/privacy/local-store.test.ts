@@ -69,7 +69,9 @@ describe('LocalSubjectKeyStore', () => {
     const got = await store.getOrCreate([ref('y')]);
 
     expect(got.get(ref('y'))?.length).toBe(32);
-    expect(readdirSync(localSubjectKeyDir(dir)).filter((f) => f.endsWith('.tmp') && !f.includes('.abc.'))).toEqual([]);
+    expect(
+      readdirSync(localSubjectKeyDir(dir)).filter((f) => f.endsWith('.tmp') && !f.includes('.abc.')),
+    ).toEqual([]);
   });
 
   it('refuses a damaged key file instead of making a new subject', async () => {
@@ -91,7 +93,9 @@ describe('LocalSubjectKeyStore', () => {
     try {
       // root ignores permission bits: only assert where the kernel enforces them.
       if (process.getuid?.() === 0) return;
-      expect(() => store.getOrCreateSync([ref('new')])).toThrow(new RegExp(`cannot create subject keys in ${keys}`));
+      expect(() => store.getOrCreateSync([ref('new')])).toThrow(
+        new RegExp(`cannot create subject keys in ${keys}`),
+      );
     } finally {
       chmodSync(keys, 0o700);
     }
@@ -115,7 +119,9 @@ describe('LocalSubjectKeyStore', () => {
       [1, 2, 3, 4].map(
         () =>
           new Promise<string>((resolve, reject) => {
-            execFile(tsx, [script], { timeout: 60_000 }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+            execFile(tsx, [script], { timeout: 60_000 }, (error, stdout) =>
+              error ? reject(error) : resolve(stdout),
+            );
           }),
       ),
     );
