@@ -22,8 +22,13 @@ export class LocalAccessSink implements AccessSink {
   ) {}
 
   async record(event: AccessEvent): Promise<void> {
+    await this.recordLogEvent(accessLogEvent(event));
+  }
+
+  /** Writes one log event (e.g. a privacy request) into the local lake through the audit stream's transform. */
+  async recordLogEvent(logEvent: Record<string, unknown>): Promise<void> {
     const paths = dataDirPaths(this.dataDir);
-    const text = JSON.stringify(accessLogEvent(event));
+    const text = JSON.stringify(logEvent);
     const arrival = Date.now();
     const id = `access-${newSegmentId(arrival)}`;
     const data = Buffer.from(text).toString('base64');
