@@ -22,7 +22,7 @@ import { decodeSearchRow } from '../../query/decode';
 import { PERSONAS, type Persona } from '../../schema';
 import { callerIdentity, localPrincipal } from '../access';
 import { athenaLakeKey, athenaSubjectKeys, resolveAthenaTarget } from '../aws';
-import { addTargetOptions, formatSchema, parseFlags, queryFlagsWith } from '../flags';
+import { addTargetOptions, formatSchema, parseFlags, queryFlags } from '../flags';
 import { RecordWriter } from '../format';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, loadConfig } from '../options';
@@ -50,7 +50,7 @@ const commonFlags = {
 export const eraseFlags = z.strictObject({ ...commonFlags, reason: z.string().min(1).optional() });
 export type EraseFlags = z.output<typeof eraseFlags>;
 
-export const accessFlags = queryFlagsWith({
+export const accessFlags = queryFlags.extend({
   persona: z.enum(PERSONAS, { error: `--persona is required: one of ${PERSONAS.join(', ')}` }),
   output: z.string().min(1).optional(),
   format: formatSchema(ACCESS_FORMATS),
