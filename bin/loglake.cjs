@@ -25,9 +25,13 @@ function run() {
   );
 }
 
-const ready = fromSource
-  ? (require('tsx/cjs'), import('tsx/esm/api').then(({ register }) => register()))
-  : Promise.resolve();
+/** From a checkout: TypeScript through tsx, its CommonJS hook first, then its ESM loader. */
+function registerTsx() {
+  require('tsx/cjs');
+  return import('tsx/esm/api').then(({ register }) => register());
+}
+
+const ready = fromSource ? registerTsx() : Promise.resolve();
 ready.then(run).catch((error) => {
   process.stderr.write(`loglake: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

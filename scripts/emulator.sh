@@ -9,6 +9,8 @@
 # started by `start` (CI, a developer) is never stopped by a test.
 # It keeps its state in memory: a restart starts from an empty account.
 set -euo pipefail
+# shellcheck source=lib/pidfile.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pidfile.sh"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 port="${LOGLAKE_EMULATOR_PORT:-4566}"
 run="$root/.ci/tmp"
@@ -50,16 +52,7 @@ case "${1:-}" in
     exit 1
     ;;
   stop)
-    if [[ -f "$pidfile" ]]; then
-      pid="$(<"$pidfile")"
-      if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-        echo "emulator: stopped MiniStack $pid"
-      fi
-      rm -f "$pidfile"
-    fi
+    stop_pidfile "$pidfile" MiniStack 5
     ;;
   status)
     answers

@@ -19,6 +19,8 @@
 #                                    are relative to it; tests write their lakes here
 #   .ci/tmp/trino-<port>/            etc/, data/, server.log, launcher.log, the pid file
 set -euo pipefail
+# shellcheck source=lib/pidfile.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/pidfile.sh"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 version=476
 # Trino 476 runs on Java 24 or newer.
@@ -200,16 +202,7 @@ case "${1:-}" in
     die "Trino did not answer on port $port within 240 s (stopped it)"
     ;;
   stop)
-    if [[ -f "$pidfile" ]]; then
-      pid="$(<"$pidfile")"
-      if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
-        say "stopped Trino $pid"
-      fi
-      rm -f "$pidfile"
-    fi
+    stop_pidfile "$pidfile" Trino 30
     ;;
   status)
     answers

@@ -32,7 +32,7 @@ const G = `${H}{1,4}`;
 const V4 = String.raw`(?:\d{1,3}\.){3}\d{1,3}`;
 
 /** [regex group, placeholder, pattern], in priority order. */
-const RULES: ReadonlyArray<readonly [string, string, string]> = [
+export const MASK_RULES: ReadonlyArray<readonly [string, string, string]> = [
   ['dq', 'STR', String.raw`"(?:[^"\\]|\\.)*"`],
   ['sq', 'STR', String.raw`${OPEN}'(?:[^'\\\n]|\\.)*'${CLOSE}`],
   [
@@ -53,15 +53,45 @@ const RULES: ReadonlyArray<readonly [string, string, string]> = [
   ['num', 'NUM', String.raw`\d+(?:[.,:]\d+)*`],
 ];
 
-const PATTERN = new RegExp(RULES.map(([group, , re]) => `(?<${group}>${re})`).join('|'), 'g');
+// Positional groups, one per rule in order. The expression is run sticky, only where a match can start:
+// V8 cannot skip ahead over its leading lookbehinds, and trying every alternative at every character
+// made masking a third of the transform's time on text lines.
+const PATTERN = new RegExp(MASK_RULES.map(([, , re]) => `(${re})`).join('|'), 'y');
+const PLACEHOLDERS = MASK_RULES.map(([, placeholder]) => `<${placeholder}>`);
 
-/** `text` with every variable part replaced by its placeholder (`<NUM>`, `<UUID>` …). */
+function isWordChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
+/**
+ * `text` with every variable part replaced by its placeholder (`<NUM>`, `<UUID>` …). Every rule begins
+ * with a quote, a digit, `:` (an IPv6 `::`) or a word character not preceded by one (its lookbehind),
+ * so only those positions are tried: the same matches as a global replace, found faster.
+ */
 export function maskMessage(text: string): string {
-  return text.replace(PATTERN, (...args: unknown[]) => {
-    const groups = args[args.length - 1] as Record<string, string | undefined>;
-    const rule = RULES.find(([group]) => groups[group] !== undefined);
-    return `<${rule?.[1] ?? 'NUM'}>`;
-  });
+  let out = '';
+  let copied = 0;
+  let afterWord = false;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    const word = isWordChar(c);
+    if ((word && (!afterWord || (c >= 48 && c <= 57))) || c === 34 || c === 39 || c === 58) {
+      PATTERN.lastIndex = i;
+      const m = PATTERN.exec(text);
+      if (m !== null && m[0].length > 0) {
+        let k = 1;
+        while (m[k] === undefined && k < PLACEHOLDERS.length) k++;
+        out += text.slice(copied, i) + (PLACEHOLDERS[k - 1] as string);
+        i += m[0].length;
+        copied = i;
+        afterWord = isWordChar(text.charCodeAt(i - 1));
+        continue;
+      }
+    }
+    afterWord = word;
+    i++;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /**

@@ -92,11 +92,17 @@ interface SqlDialect {
   /** The value of a map column under the key bound to the one `?`, usable in a WHERE clause; NULL when absent. */
   mapValueWhere(column: string): string;
   /**
-   * The same outside WHERE (a SELECT list). Athena takes execution parameters only in WHERE clauses, so
-   * there the key is compared in the WHERE of a scalar subquery over the map's entries.
+   * The same outside WHERE (a SELECT list), for the map key `key`. Athena takes execution parameters
+   * only in WHERE clauses ("Syntax like SELECT ? FROM table is not supported"), and Trino rejects the
+   * correlated subquery over the map's entries that would move the key into a WHERE; so on Athena the
+   * key is a string literal, quoted by {@link sqlString} (a Trino string literal has no escape but the
+   * doubled quote). DuckDB binds it.
    */
-  mapValueSelect(column: string): string;
-  /** `expr` as a double, NULL when it is not a number. */
+  mapValueSelect(column: string, key: string): Sql;
+  /**
+   * The text `expr` as a double, NULL when it is not a plain decimal number ({@link NUMERIC_TEXT}):
+   * DuckDB's cast alone also reads `1_000`, `inf` and `nan`, which Athena's does not.
+   */
   toDouble(expr: string): string;
   /** `expr` matches the regular expression bound to the one `?`. */
   regexMatch(expr: string): string;
@@ -106,6 +112,12 @@ interface SqlDialect {
   offsets(from: number, to: number): string;
 }
 
+/**
+ * A number written as text the way `--where` reads one (fields.ts): decimal, optional sign, fraction and
+ * exponent, surrounding spaces allowed. A regular expression both engines read alike.
+ */
+const NUMERIC_TEXT = String.raw`\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*`;
+
 const DIALECT_SQL: Record<Dialect, SqlDialect> = {
   duckdb: {
     isoText: (e) => `strftime(${e}, '%Y-%m-%dT%H:%M:%S.%gZ')`,
@@ -113,8 +125,9 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
     bucketStart: (e, ms) => `(epoch_ms(${e}) // ${ms}) * ${ms}`,
     sampleList: (e, n, c) => `list_slice(list(DISTINCT ${e}) FILTER (WHERE ${c}), 1, ${n})`,
     mapValueWhere: (c) => `${c}[?]`,
-    mapValueSelect: (c) => `${c}[?]`,
-    toDouble: (e) => `TRY_CAST(${e} AS DOUBLE)`,
+    mapValueSelect: (c, key) => ({ sql: `${c}[?]`, params: [key] }),
+    // `expr` once: it may hold a bound `?` (a map key). No match extracts '', which casts to NULL.
+    toDouble: (e) => `TRY_CAST(regexp_extract(${e}, '^${NUMERIC_TEXT}$', 0) AS DOUBLE)`,
     regexMatch: (e) => `regexp_matches(${e}, ?)`,
     // Exact, interpolated between the two nearest values, as Athena's approx_percentile (a t-digest)
     // approximates it.
@@ -127,8 +140,9 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
     bucketStart: (e, ms) => `CAST(floor(to_unixtime(${e}) * 1000 / ${ms}) AS BIGINT) * ${ms}`,
     sampleList: (e, n, c) => `slice(array_agg(DISTINCT ${e}) FILTER (WHERE ${c}), 1, ${n})`,
     mapValueWhere: (c) => `element_at(${c}, ?)`,
-    mapValueSelect: (c) => `(SELECT "e"."v" FROM UNNEST(${c}) AS "e"("k", "v") WHERE "e"."k" = ?)`,
-    toDouble: (e) => `try_cast(${e} AS DOUBLE)`,
+    mapValueSelect: (c, key) => ({ sql: `element_at(${c}, ${sqlString(key)})`, params: [] }),
+    // No match extracts NULL.
+    toDouble: (e) => `try_cast(trim(regexp_extract(${e}, '^${NUMERIC_TEXT}$')) AS DOUBLE)`,
     regexMatch: (e) => `regexp_like(${e}, ?)`,
     percentile: (e, f) => `approx_percentile(${e}, ${f})`,
     offsets: (a, b) => `UNNEST(sequence(${a}, ${b})) AS "o"("d")`,
@@ -201,15 +215,15 @@ function buildAggregate(query: AggregateQuery, options: BuildOptions): BuiltQuer
   const d = DIALECT_SQL[options.dialect];
   const groups = (query.groupBy ?? []).map((key) => ({ label: groupLabel(key), field: groupField(key) }));
   const aggregates = query.aggregates ?? [];
-  // Map keys are bound values, and Athena binds values only in WHERE: fields read from maps are
-  // computed in an inner projection (whose map lookup is a subquery with the key in its WHERE).
+  // Fields read from maps are computed once each in an inner projection, so the groups, aggregates
+  // and their filters refer to them by alias.
   const derived = new Map<string, { alias: string; sql: string; params: readonly string[] }>();
   const fieldSql = (field: FieldRef): string => {
     if (field.key === undefined) return ident(field.column);
     const label = fieldLabel(field);
     let entry = derived.get(label);
     if (entry === undefined) {
-      entry = { alias: `f${derived.size}`, sql: d.mapValueSelect(ident(field.column)), params: [field.key] };
+      entry = { alias: `f${derived.size}`, ...d.mapValueSelect(ident(field.column), field.key) };
       derived.set(label, entry);
     }
     return ident(entry.alias);
@@ -542,9 +556,14 @@ function ident(name: string): string {
 }
 
 /**
- * Athena execution parameters are SQL literals, not raw values: a string must arrive quoted, with its
- * quotes doubled. This is the one place that does it.
+ * A Trino/Athena string literal of `value`: quoted, its quotes doubled (the only escape such a literal
+ * has). This is the one place that quotes text into Athena SQL.
  */
+function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/** Athena execution parameters are SQL literals, not raw values: each string arrives quoted. */
 export function athenaExecutionParameters(params: readonly string[]): string[] {
-  return params.map((p) => `'${p.replaceAll("'", "''")}'`);
+  return params.map(sqlString);
 }

@@ -6,7 +6,6 @@
  * another (an unexpected error becomes `ProcessingFailed` for that record only); the serialized
  * response stays within `maxResponseBytes` (`response.ts`).
  */
-import { messageTemplate } from '../patterns/mask';
 import { PENDING_PSEUDONYM } from '../redact/pseudonym';
 import { Redactor } from '../redact/redactor';
 import type { Category } from '../schema';

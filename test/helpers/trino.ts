@@ -259,6 +259,9 @@ export async function startAthenaOnTrino(trino: TrinoSession): Promise<AthenaOnT
     res.end(JSON.stringify(body));
   }
 
+  // Athena keeps connections open far longer than Node's 5 s default: with that default, a poll that
+  // reuses a socket the server is just closing fails with ECONNRESET on a busy machine.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new AthenaClient({

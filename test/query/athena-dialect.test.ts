@@ -109,7 +109,7 @@ describe('Athena dialect', () => {
     ]);
   });
 
-  it('reads a map key in a SELECT list through a subquery whose WHERE binds the key', () => {
+  it('reads a map key in a SELECT list as a quoted literal, since Athena binds only in WHERE', () => {
     // Act
     const built = buildQuery(
       {
@@ -123,11 +123,11 @@ describe('Athena dialect', () => {
 
     // Assess
     expect(built.sql).toContain(
-      `SELECT *, (SELECT "e"."v" FROM UNNEST("attributes") AS "e"("k", "v") WHERE "e"."k" = ?) AS "f0", (SELECT "e"."v" FROM UNNEST("redactions") AS "e"("k", "v") WHERE "e"."k" = ?) AS "f1"`,
+      `SELECT *, element_at("attributes", 'model') AS "f0", element_at("redactions", 'email') AS "f1"`,
     );
     expect(built.sql).toContain('sum(CAST("f1" AS DOUBLE)) AS "a0"');
     expect(built.sql).toContain('approx_percentile(CAST("duration_ms" AS DOUBLE), 0.95) AS "a1"');
-    expect(built.params.slice(0, 2)).toEqual(['model', 'email']);
+    expect(built.params).not.toContain('model');
     expect(built.columns.map((c) => c.label ?? c.name)).toEqual([
       'attributes.model',
       'count',
@@ -138,6 +138,24 @@ describe('Athena dialect', () => {
       'sum(redactions.email)',
       'p95(duration_ms)',
     ]);
+  });
+
+  it('quotes a map key holding quotes so it cannot end the literal', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), (key) => {
+        // Act
+        const built = buildQuery(
+          { kind: 'aggregate', filter: { since, until }, groupBy: [{ column: 'attributes', key }] },
+          athena,
+        );
+
+        // Assess: the literal is the key with its quotes doubled, and nothing follows it but `)`.
+        const literal = `'${key.replaceAll("'", "''")}'`;
+        expect(built.sql).toContain(`element_at("attributes", ${literal}) AS "f0"`);
+        const body = /element_at\("attributes", '((?:[^']|'')*)'\)/.exec(built.sql)?.[1];
+        expect(body?.replaceAll("''", "'")).toBe(key);
+      }),
+    );
   });
 
   it('renders conditions with element_at, casts and regexp_like, the values bound', () => {
@@ -163,7 +181,9 @@ describe('Athena dialect', () => {
     expect(built.sql).toContain('(regexp_like("message", ?) OR regexp_like("stack_trace", ?))');
     expect(built.sql).toContain('element_at("attributes", ?) = ?');
     expect(built.sql).toContain('element_at("redactions", ?) >= CAST(? AS DOUBLE)');
-    expect(built.sql).toContain('try_cast(element_at("attributes", ?) AS DOUBLE) < CAST(? AS DOUBLE)');
+    expect(built.sql).toContain(
+      String.raw`try_cast(trim(regexp_extract(element_at("attributes", ?), '^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$')) AS DOUBLE) < CAST(? AS DOUBLE)`,
+    );
     expect(built.sql).toContain('"level" IN (?)');
     expect(built.params.slice(8)).toEqual([
       'Boom',
@@ -180,7 +200,7 @@ describe('Athena dialect', () => {
     ]);
   });
 
-  it('keeps hostile keys and values out of the SQL text of every query kind', () => {
+  it('keeps hostile filter keys and values out of the SQL text of every query kind', () => {
     const hostile = fc.constantFrom(
       "'",
       "x'); DROP TABLE logs; --",
@@ -208,8 +228,9 @@ describe('Athena dialect', () => {
           {
             kind: 'aggregate',
             filter: filter(v),
-            groupBy: [{ column: 'attributes', key: v }],
-            aggregates: [{ fn: 'sum', field: { column: 'attributes', key: v } }],
+            // Keys read in a SELECT list are quoted literals on Athena (the test above).
+            groupBy: [{ column: 'attributes', key: 'model' }],
+            aggregates: [{ fn: 'sum', field: { column: 'attributes', key: 'tokens' } }],
           },
           { kind: 'context', filter: filter(v), before: 1, after: 1 },
           { kind: 'patterns', filter: filter(v) },

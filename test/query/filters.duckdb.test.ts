@@ -207,6 +207,30 @@ const conditionArb = (records: readonly SearchRecord[]) => {
     });
 };
 
+describe('numbers written as text', () => {
+  it('are read as Athena reads them: plain decimals only, not 1_1, inf or nan', async () => {
+    // Prepare: DuckDB's own cast reads all of these; Athena's (Trino's) only the plain ones.
+    const texts = ['1_1', '2.5_1', 'inf', 'nan', ' 12 ', '1e3', '-3', '6.'];
+    const lake = await memoryLake(
+      texts.map((k, i) =>
+        record({ timestamp: '2026-11-22T10:00:00.000Z', correlation_id: `t${i}`, attributes: { k } }),
+      ),
+    );
+    try {
+      // Act
+      const over = await search(lake, where('attributes.k>5'));
+      const under = await search(lake, where('attributes.k<5'));
+
+      // Assess
+      const named = (rs: SearchRecord[]) => rs.map((r) => r.attributes.k).sort();
+      expect(named(over)).toEqual([' 12 ', '1e3', '6.']);
+      expect(named(under)).toEqual(['-3']);
+    } finally {
+      lake.close();
+    }
+  });
+});
+
 describe('--where on DuckDB, against its plain meaning', () => {
   it('returns exactly the events every condition holds for, whatever characters keys and values hold', async () => {
     await fc.assert(

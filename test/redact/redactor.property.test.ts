@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { luhnValid } from '../../src/redact/checksums';
+import { IPV6_FULL } from '../../src/redact/patterns';
 import { type RedactionCounts, Redactor } from '../../src/redact/redactor';
+import { hasFiveHexGroups } from '../../src/redact/scanners';
 
 const redactor = new Redactor({
   ipv4PrefixLength: 24,
@@ -136,6 +138,37 @@ describe('URL userinfo passwords (properties)', () => {
         expect(out).toContain('://[REDACTED:email]:[REDACTED:password]@');
         expect(out).not.toContain(`${local}%40corp.example`);
       }),
+    );
+  });
+});
+
+describe('hasFiveHexGroups (the IPv6 gate)', () => {
+  it('answers as the IPV6_FULL expression does, in one pass', () => {
+    const piece = fc.constantFrom(
+      'a',
+      'F',
+      '0',
+      '9',
+      'g',
+      ':',
+      '::',
+      'abcde',
+      'java',
+      '.',
+      ' ',
+      '12345',
+      'fe80',
+    );
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 30 }).map((ps) => ps.join('')),
+      fc.ipV6(),
+      fc.string({ maxLength: 60 }),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(hasFiveHexGroups(t)).toBe(IPV6_FULL.test(t));
+      }),
+      { numRuns: 3000 },
     );
   });
 });

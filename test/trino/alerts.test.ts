@@ -14,12 +14,14 @@ import {
   enabledRules,
 } from '../../src/alerts/config';
 import { LakeSource } from '../../src/alerts/lake';
-import type { Observation } from '../../src/alerts/observe';
+import { groupKey, type Observation } from '../../src/alerts/observe';
+import { percentileLabel, rowGroup, ruleQuery } from '../../src/alerts/query';
 import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
+import { buildQuery, decodeAggregateRow } from '../../src/query';
 import { athenaRequestToken, athenaRows } from '../../src/query/athena';
 import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
-import { sampleUniverse } from './compare';
+import { percentileValueRows, percentileWindow, sampleUniverse } from './compare';
 import { HOUR, MINUTE } from './dataset';
 import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
 
@@ -182,20 +184,41 @@ beforeAll(async () => {
   });
 }, 600_000);
 
+/** Per group key: the sorted values a percentile rule's percentile is taken of, on DuckDB. */
+async function percentileValuesByGroup(
+  rule: AlertRule,
+  window: AlertWindow,
+): Promise<Map<string, readonly number[]>> {
+  const built = buildQuery(ruleQuery(rule, window, options).query, {
+    dialect: 'duckdb',
+    tables: [{ table: LOCAL_TABLE }],
+  });
+  const label = percentileLabel(rule);
+  const rows = await percentileValueRows(lake.reader.connection, built);
+  return new Map(
+    rows.map((r) => [
+      groupKey(rowGroup(rule, decodeAggregateRow(built.columns, r.row))),
+      r.values[label] ?? [],
+    ]),
+  );
+}
+
 afterAll(async () => {
   await lake?.close();
 });
 
 /**
  * Observations without their samples, and the samples checked apart (which few ids is arbitrary).
- * Percentiles are approximate on Athena (a digest, no interpolation) and exact on DuckDB: their values
- * must agree within 15%, and their decisions wherever the value is not within 20% of the threshold.
+ * Percentiles are approximate on Athena (a digest) and exact on DuckDB: Athena's value must lie within
+ * the rank window of the group's values ({@link percentileWindow}), and the decisions agree wherever
+ * the threshold is outside that window.
  */
 function expectSameObservations(
   a: readonly Observation[],
   d: readonly Observation[],
   maxSamples: number,
   rule?: AlertRule,
+  values?: ReadonlyMap<string, readonly number[]>,
 ) {
   const approximate = rule?.kind === 'percentile';
   const strip = (o: readonly Observation[]) =>
@@ -203,14 +226,16 @@ function expectSameObservations(
       approximate ? rest : { ...rest, value, breaching },
     );
   expect(strip(a)).toEqual(strip(d));
-  if (approximate && rule) {
-    a.forEach((o, i) => {
-      const other = d[i] as Observation;
-      expect(Math.abs(o.value - other.value)).toBeLessThanOrEqual(0.15 * Math.max(o.value, other.value) + 1);
-      if (Math.abs(other.value - rule.threshold) > 0.2 * rule.threshold) {
-        expect(o.breaching).toBe(other.breaching);
+  if (approximate && rule?.percentile) {
+    const fraction = Number(rule.percentile.fn.slice(1)) / 100;
+    for (const o of a) {
+      const [lo, hi] = percentileWindow(values?.get(o.groupKey) ?? [], fraction);
+      expect(o.value, o.groupKey).toBeGreaterThanOrEqual(lo - 1e-9);
+      expect(o.value, o.groupKey).toBeLessThanOrEqual(hi + 1e-9);
+      if (rule.threshold < lo || rule.threshold > hi) {
+        expect(o.breaching, o.groupKey).toBe(d.find((x) => x.groupKey === o.groupKey)?.breaching);
       }
-    });
+    }
   }
   a.forEach((o, i) => {
     expect(o.samples.length).toBe(d[i]?.samples.length);
@@ -238,7 +263,8 @@ describe('alert rule queries on Athena (Trino) and DuckDB', () => {
         const [a, d] = [await athena.observe(rule, window), await duck.observe(rule, window)];
 
         // Assess
-        expectSameObservations(a, d, options.maxSamples, rule);
+        const values = rule.kind === 'percentile' ? await percentileValuesByGroup(rule, window) : undefined;
+        expectSameObservations(a, d, options.maxSamples, rule, values);
       },
     );
   });

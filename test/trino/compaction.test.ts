@@ -3,7 +3,7 @@
  * local pipeline wrote: the CTAS rewrites exactly the listed objects of one category-hour into one file,
  * the count query compares both sides, and the DROP leaves the files.
  */
-import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,11 +41,16 @@ async function parquetRows(paths: readonly string[], columns: string): Promise<u
 
 beforeAll(async () => {
   lake = await openTierLake();
-  // The busiest category-hour of the shared lake's logs table, copied three times: three source objects.
-  const [busiest] = listPartitions(lake.dataDir)
-    .filter((p) => p.rel.startsWith('logs/category=') && p.visible.length > 0)
-    .sort((a, b) => b.visible.length - a.visible.length);
-  if (!busiest) throw new Error('the tier lake has no logs partition');
+  // The largest object of the shared lake's logs table (the most rows: the delivery batches are small),
+  // copied three times into its category-hour: three source objects.
+  const [largest] = listPartitions(lake.dataDir)
+    .filter((p) => p.rel.startsWith('logs/category='))
+    .flatMap((p) =>
+      p.visible.map((f) => ({ rel: p.rel, file: f, size: statSync(join(lake.dataDir, p.rel, f)).size })),
+    )
+    .sort((a, b) => b.size - a.size);
+  if (!largest) throw new Error('the tier lake has no logs partition');
+  const busiest = { rel: largest.rel, visible: [largest.file] };
   const [, c, d, h] = /category=([^/]+)\/dt=([^/]+)\/hour=([^/]+)/.exec(busiest.rel) ?? [];
   Object.assign(partition, { category: c, dt: d, hour: h });
   dir = `${lake.dataDir.split('/').pop()}-compaction`;

@@ -4,44 +4,73 @@
  * than `samples` distinct correlation ids a group samples (`slice(array_agg(DISTINCT …))` and
  * `list_slice(list(DISTINCT …))` keep an arbitrary few); those are compared by count and by membership.
  * And percentiles (`--agg p95:…`): approximate on Athena (`approx_percentile`, a t-digest), exact on
- * DuckDB, so they are compared within {@link PERCENTILE_TOLERANCE} of the group's value range; sums and
- * averages of doubles within rounding (the engines add in different orders).
+ * DuckDB, so Athena's must lie within {@link percentileWindow} of the group's values; sums and averages
+ * of doubles within rounding (the engines add in different orders).
  */
+
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { expect } from 'vitest';
-import { type AggregateRow, contextBlocks, type LogQuery, type SearchRecord } from '../../src/query';
+import {
+  type AggregateRow,
+  type BuiltQuery,
+  contextBlocks,
+  type LogQuery,
+  type SearchRecord,
+} from '../../src/query';
+import type { RawRow } from '../../src/query/decode';
 import { decodeRow } from '../../src/query/decode';
-import { aggregateLabel, fieldLabel, parseAggregate } from '../../src/query/fields';
+import { runDuckDb } from '../../src/query/duckdb';
 import type { StreamName } from '../../src/schema';
 import { aggregateRows, searchRecords, type TierLake } from './lake';
-
-/** Share of a group's value range an approximate percentile may be off by. */
-export const PERCENTILE_TOLERANCE = 0.05;
 
 /** Aggregates whose two engines' values may differ a little: percentiles, sums and averages of doubles. */
 function approximate(label: string): boolean {
   return /^(p\d\d|sum|avg)\(/.test(label);
 }
 
-/** Per DuckDB row: max − min of each aggregated field in its group (the scale of a percentile's error). */
-async function valueRanges(
-  lake: TierLake,
-  query: LogQuery & { kind: 'aggregate' },
-): Promise<Array<Record<string, number>>> {
-  const fields = [
-    ...new Set((query.aggregates ?? []).flatMap((a) => (a.field ? [fieldLabel(a.field)] : []))),
-  ];
-  const extra = fields.flatMap((f) => [parseAggregate(`max:${f}`), parseAggregate(`min:${f}`)]);
-  const rows = aggregateRows(await lake.duckdb({ ...query, aggregates: extra }));
-  return rows.map((row) =>
-    Object.fromEntries(
-      (query.aggregates ?? []).flatMap((a) => {
-        if (a.field === undefined) return [];
-        const f = fieldLabel(a.field);
-        const spread = Number(row.values[`max(${f})`] ?? 0) - Number(row.values[`min(${f})`] ?? 0);
-        return [[aggregateLabel(a), Math.max(spread, 1e-9)]];
-      }),
-    ),
+/**
+ * The values an approximate percentile of `sorted` may take: between the values a few ranks either side
+ * of the exact, interpolated rank. Athena's approx_percentile is Trino's t-digest: a small group's values
+ * stay single points, interpolated between neighbours as the digest sees fit (one rank either way); a
+ * large group's merge into centroids of up to about n/100 values near the median (so 2% of n more).
+ * DuckDB's quantile_cont interpolates between the two nearest. A tolerance as a share of the group's range
+ * fails on a sparse tail (two values far apart around the 90th rank); a window of ranks holds on any
+ * distribution and still fails for a value from another group or another window.
+ */
+export function percentileWindow(sorted: readonly number[], fraction: number): readonly [number, number] {
+  const rank = (sorted.length - 1) * fraction;
+  const slack = 1 + Math.ceil(0.02 * sorted.length);
+  const at = (i: number) => sorted[Math.min(sorted.length - 1, Math.max(0, i))] as number;
+  return [at(Math.floor(rank) - slack), at(Math.ceil(rank) + slack)];
+}
+
+/** The fraction a percentile label asks for: `p95(duration_ms)` → 0.95. */
+export function percentileFraction(label: string): number | undefined {
+  const m = /^p(\d\d)\(/.exec(label);
+  return m ? Number(m[1]) / 100 : undefined;
+}
+
+/**
+ * The rows of a DuckDB aggregate query with each percentile collecting its values instead (each
+ * `quantile_cont(e, f)` becomes the sorted list of the non-null `e`): per row, the row with those
+ * columns null (decodable as usual) and the sorted values by the percentile's label.
+ */
+export async function percentileValueRows(
+  connection: DuckDBConnection,
+  built: BuiltQuery,
+): Promise<Array<{ row: RawRow; values: Record<string, readonly number[]> }>> {
+  const sql = built.sql.replace(
+    /quantile_cont\((.+?), 0\.\d+\)/g,
+    (_, e: string) => `list(${e} ORDER BY ${e}) FILTER (WHERE ${e} IS NOT NULL)`,
   );
+  const rows = await runDuckDb(connection, { ...built, sql });
+  const lists = built.columns.filter(
+    (c) => c.label !== undefined && percentileFraction(c.label) !== undefined,
+  );
+  return rows.map((row) => ({
+    row: { ...row, ...Object.fromEntries(lists.map((c) => [c.name, null])) },
+    values: Object.fromEntries(lists.map((c) => [c.label, ((row[c.name] ?? []) as unknown[]).map(Number)])),
+  }));
 }
 
 export interface Compared {
@@ -88,7 +117,10 @@ export async function expectSameResults(
       values: Object.fromEntries(Object.entries(values).filter(([k]) => !approximate(k))),
     }));
   expect(strip(a)).toEqual(strip(d));
-  const ranges = query.aggregates?.length ? await valueRanges(lake, query) : undefined;
+  const values = query.aggregates?.length
+    ? (await percentileValueRows(lake.reader.connection, duck.built)).map((r) => r.values)
+    : undefined;
+  expect(values?.length ?? d.length).toBe(d.length);
   d.forEach((row, i) => {
     for (const [label, expected] of Object.entries(row.values)) {
       if (!approximate(label)) continue;
@@ -98,11 +130,15 @@ export async function expectSameResults(
         continue;
       }
       expect(typeof actual).toBe('number');
-      const spread = ranges?.[i]?.[label] ?? Math.abs(expected);
-      const slack = label.startsWith('p')
-        ? PERCENTILE_TOLERANCE * spread
-        : 1e-9 * Math.max(1, Math.abs(expected));
-      expect(Math.abs(Number(actual) - expected), `${label} of row ${i}`).toBeLessThanOrEqual(slack);
+      const fraction = percentileFraction(label);
+      if (fraction === undefined) {
+        const slack = 1e-9 * Math.max(1, Math.abs(expected));
+        expect(Math.abs(Number(actual) - expected), `${label} of row ${i}`).toBeLessThanOrEqual(slack);
+        continue;
+      }
+      const [lo, hi] = percentileWindow(values?.[i]?.[label] ?? [], fraction);
+      expect(Number(actual), `${label} of row ${i}`).toBeGreaterThanOrEqual(lo - 1e-9);
+      expect(Number(actual), `${label} of row ${i}`).toBeLessThanOrEqual(hi + 1e-9);
     }
   });
   const n = query.samples ?? 0;
