@@ -11,4 +11,9 @@ export const benchEnv = {
    * ~1,400 delivery files are written one by one). @default 2
    */
   lakeSpanHours: Number(process.env.LOGLAKE_BENCH_LAKE_HOURS || 2),
+  /**
+   * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS`: measured runs on the delivered (uncompacted) lake; 1 skips the
+   * warm-up too (a search over a large delivered lake takes minutes). @default 5
+   */
+  lakeBaselineRuns: Number(process.env.LOGLAKE_BENCH_LAKE_BASELINE_RUNS || 5),
 } as const;

@@ -11,7 +11,8 @@
  * `npm run bench -- lake`: by default 100,000 events over 2 simulated hours (`LOGLAKE_BENCH_LAKE_EVENTS`,
  * `LOGLAKE_BENCH_LAKE_HOURS`; a day is 24: its ~35,000 delivery files take hours to build on 2 shared
  * cores, so the default keeps the per-hour file count of a day and fewer hours). Built lakes are cached
- * under `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span.
+ * under `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span;
+ * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per search when large).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -28,12 +29,12 @@ interface Figure {
   readonly matches: number;
 }
 
-/** Median wall time and the largest max-RSS of `node args` over RUNS runs after one warm-up. */
-function measure(args: readonly string[]): Figure {
+/** Median wall time and the largest max-RSS of `node args` over `runs` runs after one warm-up (none for 1 run). */
+function measure(args: readonly string[], runs = RUNS): Figure {
   const times: number[] = [];
   let rss = 0;
   let matches = Number.NaN;
-  for (let i = 0; i <= RUNS; i++) {
+  for (let i = runs === 1 ? 1 : 0; i <= runs; i++) {
     const t0 = performance.now();
     // `/usr/bin/time -f %M` gives the child's peak RSS in KiB without touching its code.
     const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
       ['free text', text, Math.min(1000, delivered.textEvents), n >= 10_000_000 ? '< 5 s at 10M' : undefined],
     ];
     for (const [name, filter, expected, target] of cases) {
-      const before = measure(search(delivered, filter));
+      const before = measure(search(delivered, filter), benchEnv.lakeBaselineRuns);
       const after = measure(search(compacted, filter));
       for (const [state, f] of [
         ['delivered', before],

@@ -248,6 +248,12 @@ export class LogLake extends Construct implements ILogLake {
           ),
         ),
         logRetentionDays: config.lambdaLogRetentionDays,
+        ...(config.accessAudit.enabled && {
+          accessAudit: {
+            stream: (this.ingest.lanes.audit ?? this.ingest.lanes.logs).stream,
+            bulkReadRows: config.accessAudit.bulkReadRows,
+          },
+        }),
       });
     }
   }

@@ -11,6 +11,8 @@
 #   LOGLAKE_TRINO_PORT       HTTP port (default 8085)
 #   LOGLAKE_TRINO_HEAP       JVM heap (default 1G: the tier's lakes are small; the machine is shared)
 #   LOGLAKE_TRINO_JAVA_HOME  a JDK >= 24 to use instead of looking for one
+#   LOGLAKE_EMULATOR_PORT    the MiniStack emulator's port (default 4566): `s3://` locations are read and
+#                            written there (scripts/emulator.sh), as Athena reads the lake's buckets
 #
 # Where things are:
 #   .cache/trino/<version>/          the unpacked server and Hive plugin (gitignored; mvn keeps the
@@ -148,13 +150,20 @@ io.trino=INFO
 EOF
   # Athena's catalog is the Glue Data Catalog; here a file metastore stands in for it. Absent partition
   # directories are skipped, as Athena does with partition projection. A CTAS may write to its
-  # external_location, as the compaction's rewrites do on Athena.
+  # external_location, as the compaction's rewrites do on Athena. Tables may also live on the emulator's
+  # S3 (the S3 compaction's tests): the emulator checks no signature, and needs path-style addressing.
   cat >"$run/etc/catalog/hive.properties" <<EOF
 connector.name=hive
 hive.metastore=file
 hive.metastore.catalog.dir=local:///.metastore
 fs.native-local.enabled=true
 local.location=$run/lake
+fs.native-s3.enabled=true
+s3.endpoint=http://127.0.0.1:${LOGLAKE_EMULATOR_PORT:-4566}
+s3.region=us-east-1
+s3.path-style-access=true
+s3.aws-access-key=test
+s3.aws-secret-key=test
 hive.ignore-absent-partitions=true
 hive.partition-projection-enabled=true
 hive.non-managed-table-writes-enabled=true

@@ -21,6 +21,11 @@ export const ALARM_ENV = {
   pipelineAlarms: 'LOGLAKE_PIPELINE_ALARMS',
   /** JSON channel name → `{ topicArn, format }` for the rules' own channels (`alerts.channels`). */
   channels: 'LOGLAKE_ALERT_CHANNELS',
+  /**
+   * JSON `{ stream, principal, bulkReadRows }`: the rules' queries are recorded as access events on this
+   * delivery stream, as this principal (the function's role). Absent when access auditing is off.
+   */
+  accessAudit: 'LOGLAKE_ACCESS_AUDIT',
   /** Appended to the `loglake search` command in messages, e.g. `--athena --stack LogLake`. */
   searchTarget: 'LOGLAKE_SEARCH_TARGET',
 } as const;

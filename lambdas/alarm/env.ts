@@ -19,6 +19,17 @@ export interface AlarmEnv {
   readonly searchTarget: string | undefined;
   /** The rules' channels: topic and message format by channel name. */
   readonly channels: Readonly<Record<string, ChannelRoute>>;
+  /** Where the rules' queries are recorded as access events; absent when access auditing is off. */
+  readonly accessAudit: AlarmAccessAudit | undefined;
+}
+
+export interface AlarmAccessAudit {
+  /** The delivery stream of the `audit` category. */
+  readonly stream: string;
+  /** Who reads: the function's role ARN. */
+  readonly principal: string;
+  /** `accessAudit.bulkReadRows` of the config. */
+  readonly bulkReadRows: number;
 }
 
 const severity = z.enum(SEVERITIES);
@@ -44,6 +55,13 @@ const envSchema = z
     [ALARM_ENV.channels]: jsonVariable(
       z.record(z.string(), z.object({ topicArn, format: z.enum(['sns', 'chatbot']) })),
     ).optional(),
+    [ALARM_ENV.accessAudit]: jsonVariable(
+      z.strictObject({
+        stream: z.string().min(1),
+        principal: z.string().min(1),
+        bulkReadRows: z.number().int().min(1),
+      }),
+    ).optional(),
   })
   .transform(
     (e): AlarmEnv => ({
@@ -57,6 +75,7 @@ const envSchema = z
       pipelineAlarms: e[ALARM_ENV.pipelineAlarms],
       searchTarget: e[ALARM_ENV.searchTarget],
       channels: e[ALARM_ENV.channels] ?? {},
+      accessAudit: e[ALARM_ENV.accessAudit],
     }),
   );
 

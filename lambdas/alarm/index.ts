@@ -9,6 +9,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
@@ -21,7 +22,9 @@ import {
 } from '../../src/alerts/pipeline';
 import { EvaluationError, type RunReport, runEvaluation } from '../../src/alerts/run';
 import { ruleDelayMinutes, settingsRules } from '../../src/alerts/settings';
+import { withAccessScope } from '../../src/audit/access';
 import { athenaRequestToken, athenaRows } from '../../src/query/athena';
+import { alarmAccessScope } from './access';
 import { DynamoAlarmLog, DynamoArrivalLog, DynamoStateStore, SnsNotifier } from './aws';
 import { readEnv } from './env';
 
@@ -34,6 +37,9 @@ const db = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 });
 const sns = new SNSClient({});
 const athena = new AthenaClient({});
+// Every rule query is recorded as an access event on the audit stream (unless access auditing is off).
+const access =
+  env.accessAudit && alarmAccessScope(env.accessAudit, env.settings.lockedCategories, new FirehoseClient({}));
 
 const store = new DynamoStateStore(db, env.tableName);
 const arrivals = new DynamoArrivalLog(db, env.tableName);
@@ -79,16 +85,18 @@ export async function handler(event: AlarmEvent): Promise<RunReport | { handled:
 async function scheduled(event: ScheduledEvent<Record<string, unknown>>): Promise<RunReport> {
   const at = new Date(event.time);
   try {
-    const report = await runEvaluation(
-      rules,
-      at,
-      { source, store, notifier },
-      {
-        delayMinutes: (rule) => ruleDelayMinutes(rule, env.settings),
-        globalSuppress: env.settings.suppress,
-        ...(env.searchTarget ? { searchTarget: env.searchTarget } : {}),
-      },
-    );
+    const evaluate = () =>
+      runEvaluation(
+        rules,
+        at,
+        { source, store, notifier },
+        {
+          delayMinutes: (rule) => ruleDelayMinutes(rule, env.settings),
+          globalSuppress: env.settings.suppress,
+          ...(env.searchTarget ? { searchTarget: env.searchTarget } : {}),
+        },
+      );
+    const report = await (access ? withAccessScope(access, evaluate) : evaluate());
     logReport(report);
     return report;
   } catch (error) {

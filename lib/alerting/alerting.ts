@@ -4,6 +4,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -52,6 +53,12 @@ export interface AlertingProps {
    * @default true
    */
   readonly enableBucketEvents?: boolean;
+  /**
+   * Record the rules' queries as access events (`alert-evaluate`, as the function's role) on this
+   * delivery stream: the stream of the `audit` category.
+   * @default no access events from the alarm Lambda
+   */
+  readonly accessAudit?: { readonly stream: firehose.IDeliveryStream; readonly bulkReadRows: number };
   /**
    * Removal policy of the state table.
    * @default RemovalPolicy.DESTROY: state rebuilds itself within one evaluation
@@ -185,6 +192,16 @@ export class Alerting extends Construct {
     });
     this.function = fn;
     this.grantLambda(fn, lake);
+    if (props.accessAudit) {
+      const { stream, bulkReadRows } = props.accessAudit;
+      const role = fn.role;
+      if (!role) throw new Error('alarm Lambda has no role');
+      fn.addEnvironment(
+        ALARM_ENV.accessAudit,
+        stack.toJsonString({ stream: stream.deliveryStreamName, principal: role.roleArn, bulkReadRows }),
+      );
+      stream.grantPutRecords(fn);
+    }
 
     this.schedule = createAlarmTriggers(this, {
       target: fn,

@@ -542,6 +542,24 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     channels: [],
     enabled: true,
   },
+  'bulk-read': {
+    description:
+      'Someone read the lake in bulk (more than accessAudit.bulkReadRows records returned or exported) or as a persona read a locked category',
+    severity: 'high',
+    // The access events of the audit category (src/audit/access.ts) carry why a read was flagged.
+    kind: 'count',
+    filter: { categories: ['audit'], services: ['loglake-access'], where: ['attributes.access.flags!='] },
+    groupBy: ['service'],
+    windowMinutes: 5,
+    threshold: 0,
+    forEvaluations: 1,
+    minEvents: 1,
+    renotifyMinutes: 60,
+    suppress: [],
+    notifyResolved: true,
+    channels: [],
+    enabled: true,
+  },
   'firehose-errors': {
     description: 'Firehose wrote records it could not process under the error prefix',
     severity: 'high',

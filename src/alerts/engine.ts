@@ -12,6 +12,16 @@ import { activeSuppression, describeWindow } from './suppression';
 export interface RuleState {
   /** Groups currently pending or firing, by group key. */
   readonly groups: Readonly<Record<string, GroupState>>;
+  /** The last evaluation at which a group started firing (the compliance report's alert coverage). */
+  readonly lastFired?: RuleTransition;
+  /** The last evaluation at which a firing group stopped firing, notified or not. */
+  readonly lastResolved?: RuleTransition;
+}
+
+/** A group's change between quiet and firing: when (evaluation time, ISO-8601) and which group. */
+export interface RuleTransition {
+  readonly at: string;
+  readonly groupKey: string;
 }
 
 export const EMPTY_RULE_STATE: RuleState = { groups: {} };
@@ -85,6 +95,8 @@ export function evaluateRule(
   const alerts: Alert[] = [];
   const decisions: GroupDecision[] = [];
   const firedAt = at.toISOString();
+  let lastFired = prior.lastFired;
+  let lastResolved = prior.lastResolved;
   for (const o of [...observations, ...quiet]) {
     const previous = prior.groups[o.groupKey];
     // An unjudged group (too little traffic) neither starts nor ends an incident.
@@ -100,6 +112,12 @@ export function evaluateRule(
     }
     const d = decide({ rule, breaching: o.breaching, value: o.value, at, prior: previous, suppressedBy });
     if (d.next) groups[o.groupKey] = d.next;
+    // From the state, not the notification: a resolve with notifyResolved off, or one inside a
+    // maintenance window, still ends the incident.
+    const wasFiring = previous?.status === 'firing';
+    const isFiring = d.next?.status === 'firing';
+    if (isFiring && !wasFiring) lastFired = { at: firedAt, groupKey: o.groupKey };
+    if (wasFiring && !isFiring) lastResolved = { at: firedAt, groupKey: o.groupKey };
     if (d.action !== 'none' || o.breaching) {
       decisions.push({ groupKey: o.groupKey, value: o.value, action: d.action, reason: d.reason });
     }
@@ -132,5 +150,10 @@ export function evaluateRule(
       ...(search ? { search } : {}),
     });
   }
-  return { rule: rule.name, at: firedAt, window, state: { groups }, alerts, decisions };
+  const state: RuleState = {
+    groups,
+    ...(lastFired ? { lastFired } : {}),
+    ...(lastResolved ? { lastResolved } : {}),
+  };
+  return { rule: rule.name, at: firedAt, window, state, alerts, decisions };
 }

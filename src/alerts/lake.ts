@@ -3,6 +3,7 @@
  * → observations; `error_output` rules read error-object arrivals instead (S3 events on AWS, files
  * under `errors/` locally).
  */
+import { forRule } from '../audit/access';
 import {
   type BuiltQuery,
   buildQuery,
@@ -56,7 +57,9 @@ export class LakeSource implements ObservationSource {
     const tables = o.tables(streams);
     const rowsOf = async (q: typeof query) => {
       const built = buildQuery(q, { dialect: o.dialect, tables });
-      return (await o.run(built, rule)).map((r) => decodeAggregateRow(built.columns, r));
+      // Inside an access scope, the query's access event names the rule it evaluates.
+      const raw = await forRule(rule.name, () => o.run(built, rule));
+      return raw.map((r) => decodeAggregateRow(built.columns, r));
     };
     const rows = await rowsOf(query);
     switch (rule.kind) {

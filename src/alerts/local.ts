@@ -1,7 +1,7 @@
 /**
  * Alerting over the local lake: the same rules, engine and run loop as the alarm Lambda, with DuckDB
- * instead of Athena, a JSON file instead of DynamoDB, and stdout + `alerts.jsonl` + an optional webhook
- * instead of SNS. Error objects are the files under `<data-dir>/errors/`, by modification time.
+ * instead of Athena, a JSON file instead of DynamoDB, and stdout + `alerts.jsonl` + webhooks (the
+ * optional `alerts.webhookUrl`, the rules' `chat` and `paging` channels) instead of SNS. Error objects are the files under `<data-dir>/errors/`, by modification time.
  */
 import {
   appendFileSync,
@@ -21,7 +21,7 @@ import { DeliveryError } from '../errors';
 import { LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import { ERROR_PREFIX } from '../schema';
 import { type Alert, type AlertWindow, evaluationSlot } from './alert';
-import { type AlertRule, enabledRules } from './config';
+import { type AlertRule, type Channel, enabledRules } from './config';
 import type { GroupState } from './decide';
 import { LakeSource } from './lake';
 import type { ErrorArrival } from './pipeline';
@@ -36,6 +36,12 @@ import {
 
 /** Webhook retries: a receiver that is restarting gets about a second and a half (3 attempts). */
 const WEBHOOK_BACKOFF = { baseMs: 500, capMs: 5_000 } as const;
+
+/**
+ * Webhook deliveries not accepted yet (a JSON array, replaced atomically), sent again at every
+ * evaluation. `alerts.jsonl` holds the alerts themselves whatever their delivery.
+ */
+export const PENDING_FILE = join('.loglake', 'alerts-pending.json');
 
 /** Where alerts of the local pipeline are appended, one JSON alert per line. */
 export const ALERTS_FILE = 'alerts.jsonl';
@@ -105,19 +111,40 @@ export interface LocalNotifierOptions {
   readonly dataDir: string;
   /** Prints one alert for people (the pipeline's console). */
   readonly print?: (alert: Alert) => void;
-  /** POST each alert as JSON here. */
+  /** POST every alert as JSON here. */
   readonly webhookUrl?: string;
+  /**
+   * The channels rules name (`alerts.channels`): `chat` and `paging` channels are webhooks, posted to
+   * from here as on AWS their SNS topics do; `email` and `chatbot` need SNS, so their alerts are only
+   * recorded, with a note. @default {}
+   */
+  readonly channels?: Readonly<Record<string, Channel>>;
+  /** Told once per delivery round and endpoint that did not accept alerts (kept, sent again later). */
+  readonly onDeliveryError?: (error: DeliveryError) => void;
+  /** Told when an alert's channel cannot be delivered locally (it is recorded only). */
+  readonly onNote?: (note: string) => void;
   /** @default globalThis.fetch */
   readonly fetch?: typeof fetch;
   /** Attempts per webhook POST. @default 3 */
   readonly attempts?: number;
+  /** Time allowed for one POST, response included. @default 5,000 ms */
+  readonly timeoutMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
+/** One alert for one webhook; `channel` names the channel (none: `alerts.webhookUrl`). */
+interface Delivery {
+  readonly url: string;
+  readonly channel?: string;
+  readonly alert: Alert;
+}
+
 /**
- * Prints and appends each alert once (by id), then POSTs it to the webhook with retries. A webhook that
- * keeps failing makes `send` throw: the run loop keeps the alerts in its outbox and sends them again at
- * the next evaluation, while `alerts.jsonl` already holds them.
+ * Records each alert once (by id) in `alerts.jsonl` and prints it, then POSTs it to `alerts.webhookUrl`
+ * and to the webhooks of its channels, with a timeout and retries. A delivery that fails is kept in
+ * {@link PENDING_FILE} and sent again at every evaluation until the endpoint accepts it; the failure is
+ * reported naming the endpoint, and `send` still succeeds, so a dead endpoint neither stops the rules
+ * nor keeps an alert out of the local history.
  */
 export class LocalNotifier implements Notifier {
   private written: Set<string> | undefined;
@@ -126,6 +153,10 @@ export class LocalNotifier implements Notifier {
 
   private file(): string {
     return join(this.options.dataDir, ALERTS_FILE);
+  }
+
+  private pendingFile(): string {
+    return join(this.options.dataDir, PENDING_FILE);
   }
 
   private writtenIds(): Set<string> {
@@ -153,19 +184,89 @@ export class LocalNotifier implements Notifier {
       appendFileSync(this.file(), `${JSON.stringify(alert)}\n`);
       written.add(alert.id);
       this.options.print?.(alert);
+      for (const note of this.recordedOnly(alert)) this.options.onNote?.(note);
     }
-    if (!this.options.webhookUrl) return;
-    const failures: string[] = [];
-    for (const alert of alerts) {
-      try {
-        await this.post(this.options.webhookUrl, alert);
-      } catch (e) {
-        failures.push(`${alert.id}: ${(e as Error).message}`);
+    // Every alert given is posted, recorded before or not: a send the run loop repeats after a crash
+    // delivers what the crash interrupted (at least once; receivers deduplicate by idempotency-key).
+    await this.deliver(alerts.flatMap((a) => this.destinations(a)));
+  }
+
+  /** Send the deliveries kept from earlier rounds again (every evaluation calls it). */
+  async retryPending(): Promise<void> {
+    await this.deliver([]);
+  }
+
+  private destinations(alert: Alert): Delivery[] {
+    const out: Delivery[] = this.options.webhookUrl ? [{ url: this.options.webhookUrl, alert }] : [];
+    for (const name of alert.channels ?? []) {
+      const channel = this.options.channels?.[name];
+      if (channel?.type === 'chat') out.push({ url: channel.webhookUrl, channel: name, alert });
+      if (channel?.type === 'paging' && !(channel.firingOnly && alert.status !== 'firing')) {
+        out.push({ url: channel.url, channel: name, alert });
       }
     }
-    if (failures.length > 0) {
-      throw new DeliveryError(
-        `webhook ${this.options.webhookUrl} failed for ${failures.length} alert(s): ${failures.join('; ')}`,
+    return out;
+  }
+
+  private recordedOnly(alert: Alert): string[] {
+    return (alert.channels ?? []).flatMap((name) => {
+      const type = this.options.channels?.[name]?.type;
+      if (type === 'chat' || type === 'paging') return [];
+      const why =
+        type === undefined
+          ? 'is not defined in alerts.channels'
+          : `(${type}) is delivered by its SNS topic on AWS only`;
+      return [
+        `alert ${alert.id}: channel ${name} ${why}; locally the alert is recorded in ${ALERTS_FILE} only`,
+      ];
+    });
+  }
+
+  private readPending(): Delivery[] {
+    if (!existsSync(this.pendingFile())) return [];
+    return JSON.parse(readFileSync(this.pendingFile(), 'utf8')) as Delivery[];
+  }
+
+  private writePending(deliveries: readonly Delivery[]): void {
+    if (deliveries.length === 0 && !existsSync(this.pendingFile())) return;
+    mkdirSync(dirname(this.pendingFile()), { recursive: true });
+    const tmp = `${this.pendingFile()}.tmp`;
+    writeFileSync(tmp, JSON.stringify(deliveries));
+    renameSync(tmp, this.pendingFile());
+  }
+
+  /** Kept deliveries first, then `fresh`; an endpoint that fails once is not tried again this round. */
+  private async deliver(fresh: readonly Delivery[]): Promise<void> {
+    const seen = new Set<string>();
+    const queue = [...this.readPending(), ...fresh].filter((d) => {
+      const key = `${d.url}\n${d.alert.id}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (queue.length === 0) return;
+    const down = new Map<string, { readonly label: string; readonly error: string }>();
+    const left: Delivery[] = [];
+    for (const d of queue) {
+      if (down.has(d.url)) {
+        left.push(d);
+        continue;
+      }
+      try {
+        await this.post(d.url, d.alert);
+      } catch (e) {
+        const label = d.channel ? `channel ${d.channel} (${d.url})` : `webhook ${d.url}`;
+        down.set(d.url, { label, error: (e as Error).message });
+        left.push(d);
+      }
+    }
+    this.writePending(left);
+    for (const [url, { label, error }] of down) {
+      const kept = left.filter((d) => d.url === url).length;
+      this.options.onDeliveryError?.(
+        new DeliveryError(
+          `${label} did not accept alerts: ${error}; ${kept} alert(s) for it kept in ${join(this.options.dataDir, PENDING_FILE)} and sent again at the next evaluation (all are in ${ALERTS_FILE})`,
+        ),
       );
     }
   }
@@ -174,6 +275,7 @@ export class LocalNotifier implements Notifier {
     const doFetch = this.options.fetch ?? fetch;
     const sleep = this.options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     const attempts = this.options.attempts ?? 3;
+    const timeoutMs = this.options.timeoutMs ?? 5_000;
     let last = '';
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await sleep(backoffDelay(i, WEBHOOK_BACKOFF));
@@ -182,17 +284,23 @@ export class LocalNotifier implements Notifier {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'idempotency-key': alert.id },
           body: JSON.stringify(alert),
-          signal: AbortSignal.timeout(5_000),
+          signal: AbortSignal.timeout(timeoutMs),
         });
+        // The body is not needed; reading it frees the connection.
+        await res.arrayBuffer().catch(() => undefined);
         if (res.ok) return;
         last = `HTTP ${res.status}`;
         // 4xx other than 429 will not get better by retrying.
         if (res.status < 500 && res.status !== 429) break;
       } catch (e) {
-        last = (e as Error).message;
+        const error = e as Error & { cause?: { code?: string } };
+        last =
+          error.name === 'TimeoutError'
+            ? `no answer within ${timeoutMs} ms`
+            : `${error.message}${error.cause?.code ? ` (${error.cause.code})` : ''}`;
       }
     }
-    throw new Error(last);
+    throw new Error(`${last} after ${attempts} attempt(s)`);
   }
 }
 
@@ -311,6 +419,12 @@ export interface LocalAlertingOptions extends Omit<LocalEvaluationOptions, 'at'>
   readonly intervalMs?: number;
   /** @default config.alerts.webhookUrl */
   readonly webhookUrl?: string;
+  /** Reports a webhook that did not accept alerts (kept and sent again). @default `onError` */
+  readonly onDeliveryError?: (error: Error) => void;
+  /** Reports a channel whose alerts are only recorded locally (email, chatbot). @default writes to stderr */
+  readonly onNote?: (note: string) => void;
+  /** Time allowed for one webhook POST. @default 5,000 ms */
+  readonly webhookTimeoutMs?: number;
 }
 
 /**
@@ -325,10 +439,15 @@ export function startLocalAlerting(options: LocalAlertingOptions): {
   const { dataDir, config } = options;
   const store = new FileStateStore(join(dataDir, STATE_FILE));
   const webhookUrl = options.webhookUrl ?? config.alerts.webhookUrl;
+  const onError = options.onError ?? ((e: Error) => process.stderr.write(`alerts: ${e.message}\n`));
   const notifier = new LocalNotifier({
     dataDir,
     ...(options.print ? { print: options.print } : {}),
     ...(webhookUrl ? { webhookUrl } : {}),
+    channels: config.alerts.channels,
+    onDeliveryError: options.onDeliveryError ?? onError,
+    onNote: options.onNote ?? ((note) => process.stderr.write(`alerts: ${note}\n`)),
+    ...(options.webhookTimeoutMs !== undefined ? { timeoutMs: options.webhookTimeoutMs } : {}),
   });
   const rules = selectRules(config, options.rules);
   let running: Promise<RunReport> | undefined;
@@ -336,6 +455,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): {
     // One evaluation at a time: a slow one makes the next tick wait instead of racing it.
     while (running) await running.catch(() => undefined);
     const run = (async () => {
+      await notifier.retryPending();
       const reader = await LocalLakeReader.open(dataDir);
       try {
         return await runEvaluation(
@@ -359,7 +479,6 @@ export function startLocalAlerting(options: LocalAlertingOptions): {
       running = undefined;
     }
   };
-  const onError = options.onError ?? ((e: Error) => process.stderr.write(`alerts: ${e.message}\n`));
   const timer = setInterval(
     () => void tick().catch((e: unknown) => onError(e instanceof Error ? e : new Error(String(e)))),
     options.intervalMs ?? config.alerts.scheduleMinutes * 60_000,

@@ -37,8 +37,10 @@ export interface AccessEvent {
   /** Who: the OS user and host locally, the IAM principal (STS caller identity) on AWS, the function for the alarm Lambda. */
   readonly principal: string;
   readonly persona?: Persona;
-  /** What ran it: `search`, `stats`, `export`, `alerts evaluate`, `rule error-rate`, `compliance-report` … */
+  /** What ran it: `search`, `stats`, `export`, `alerts evaluate`, `alert-evaluate` (the alarm Lambda), `compliance-report` … */
   readonly command: string;
+  /** The alert rule whose query this was (rules evaluated locally or by the alarm Lambda). */
+  readonly rule?: string;
   readonly engine: 'duckdb' | 'athena';
   /** Which lake: the local data directory, or the Athena workgroup and database. */
   readonly lake: string;
@@ -82,6 +84,8 @@ export interface AccessScope {
   readonly principal: () => Promise<string>;
   command: string;
   persona?: Persona;
+  /** The alert rule being evaluated, set by {@link forRule}. */
+  readonly rule?: string;
   /** Asked when an event is recorded, so a program that never queries never loads its config. */
   readonly settings: () => Promise<AccessSettings>;
   /** The sink for a lake (the local lake itself, or the audit stream). */
@@ -106,10 +110,16 @@ export function describeAccess(update: Partial<Pick<AccessScope, 'command' | 'pe
   if (scope) Object.assign(scope, update);
 }
 
-/** Run `fn` as `command` (the alarm Lambda names each rule's queries), inside the same scope. */
+/** Run `fn` as `command`, inside the same scope. */
 export function asCommand<T>(command: string, fn: () => T): T {
   const scope = storage.getStore();
   return scope ? storage.run({ ...scope, command }, fn) : fn();
+}
+
+/** Run `fn` as the evaluation of alert rule `rule`: its queries' events name the rule. */
+export function forRule<T>(rule: string, fn: () => T): T {
+  const scope = storage.getStore();
+  return scope ? storage.run({ ...scope, rule }, fn) : fn();
 }
 
 /** The access event could not be written; the rows are withheld. */
@@ -160,17 +170,19 @@ export function accessLogEvent(e: AccessEvent): Record<string, unknown> {
   const categories = e.categories === 'all' ? 'all' : e.categories.join(',');
   const what = e.categories === 'all' ? 'all categories' : categories || 'no category';
   const marks = e.flags.length > 0 ? ` [${e.flags.join(', ')}]` : '';
+  const command = e.rule !== undefined ? `${e.command} (rule ${e.rule})` : e.command;
   return {
     timestamp: e.time,
     level: e.flags.length > 0 ? 'WARN' : 'INFO',
     service: ACCESS_SERVICE,
     logger: ACCESS_LOGGER,
     category: 'audit',
-    message: `${e.command} by ${e.principal}${e.persona ? ` as ${e.persona}` : ''}: ${e.rows} row(s) from ${what} (${e.engine}, ${e.outcome})${marks}`,
+    message: `${command} by ${e.principal}${e.persona ? ` as ${e.persona}` : ''}: ${e.rows} row(s) from ${what} (${e.engine}, ${e.outcome})${marks}`,
     access: {
       principal: e.principal,
       persona: e.persona ?? 'none',
       command: e.command,
+      ...(e.rule !== undefined ? { rule: e.rule } : {}),
       engine: e.engine,
       lake: e.lake,
       query_kind: e.queryKind,
@@ -264,6 +276,7 @@ async function record(
       time: started.toISOString(),
       principal: await scope.principal(),
       command: scope.command,
+      ...(scope.rule !== undefined ? { rule: scope.rule } : {}),
       engine: lake.engine,
       lake: lake.engine === 'duckdb' ? lake.dataDir : `${lake.workGroup}/${lake.database}`,
       filter: filterFields(source?.filter),

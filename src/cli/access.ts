@@ -5,13 +5,7 @@
  * stream from the stack's outputs).
  */
 import { hostname, userInfo } from 'node:os';
-import {
-  type AccessEvent,
-  type AccessScope,
-  type AccessSink,
-  accessLogEvent,
-  describeAccess,
-} from '../audit/access';
+import { type AccessEvent, type AccessScope, type AccessSink, describeAccess } from '../audit/access';
 // Types only: the config module (and zod) loads when the first event is recorded, not at start-up.
 import type { LogLakeConfig } from '../config';
 import type { Persona } from '../schema';
@@ -114,15 +108,13 @@ function lazyLocalSink(dataDir: string, config: () => Promise<LogLakeConfig>): A
 function firehoseSink(stream: string, region: string | undefined): AccessSink {
   return {
     record: async (event) => {
-      const { FirehoseClient, PutRecordCommand } = await import('@aws-sdk/client-firehose');
+      const [{ FirehoseClient }, { FirehoseAccessSink }] = await Promise.all([
+        import('@aws-sdk/client-firehose'),
+        import('../audit/firehose-sink'),
+      ]);
       const client = new FirehoseClient(region ? { region } : {});
       try {
-        await client.send(
-          new PutRecordCommand({
-            DeliveryStreamName: stream,
-            Record: { Data: Buffer.from(`${JSON.stringify(accessLogEvent(event))}\n`) },
-          }),
-        );
+        await new FirehoseAccessSink(client, stream).record(event);
       } finally {
         client.destroy();
       }

@@ -255,31 +255,21 @@ function formatAggregate(value: string | number | null | undefined): string {
 }
 
 /**
- * Aggregate rows as plain objects for JSON/NDJSON/CSV. With `aggregates` (the `--agg` labels): the group
- * keys, `count` and one key per aggregate named `FN(FIELD)`; otherwise the group keys and the fixed
- * measures (count, errors, error rate, first and last seen).
+ * Aggregate rows as plain objects for JSON/NDJSON/CSV: the group keys (and `bucket_start` with an
+ * interval), `count`, and one key per aggregate named `FN(FIELD)` (the `--agg` labels). Without
+ * `aggregates`, `count` alone: the table shows errors and first/last seen for a person, while a script
+ * asks for what it needs (`--agg`, `--where level>=ERROR`) and gets one stable shape.
  */
 export function aggregateObjects(
   rows: readonly AggregateRow[],
-  aggregates?: readonly string[],
+  aggregates: readonly string[] = [],
 ): Array<Record<string, unknown>> {
-  if (aggregates !== undefined) {
-    return rows.map((r) => ({
-      ...r.group,
-      ...(r.bucketStart !== undefined ? { bucket_start: r.bucketStart } : {}),
-      count: r.count,
-      ...Object.fromEntries(aggregates.filter((a) => a !== 'count').map((a) => [a, r.values[a] ?? null])),
-    }));
-  }
+  const extra = aggregates.filter((a) => a !== 'count');
   return rows.map((r) => ({
     ...r.group,
     ...(r.bucketStart !== undefined ? { bucket_start: r.bucketStart } : {}),
     count: r.count,
-    errors: r.errors,
-    error_rate: r.errorRate,
-    first_seen: r.firstSeen,
-    last_seen: r.lastSeen,
-    ...(r.sampleCorrelationIds.length ? { sample_correlation_ids: r.sampleCorrelationIds } : {}),
+    ...Object.fromEntries(extra.map((a) => [a, r.values[a] ?? null])),
   }));
 }
 

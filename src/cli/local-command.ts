@@ -162,6 +162,9 @@ export function registerLocalCommand(program: Command): void {
               flushIntervalMs: (flags.flushSeconds ?? DEFAULT_FLUSH_SECONDS) * 1000,
               print: (alert) => processIO.stderr(`loglake local: alert ${alertSubject(alert)}\n`),
               onError: (e) => processIO.stderr(`loglake local: alert evaluation failed: ${e.message}\n`),
+              onDeliveryError: (e) =>
+                processIO.stderr(`loglake local: alert delivery failed: ${e.message}\n`),
+              onNote: (note) => processIO.stderr(`loglake local: ${note}\n`),
             });
       let stopping = false;
       const stopped = new Promise<void>((done) => {

@@ -128,8 +128,11 @@ export interface ObjectCompactionRun {
   readonly remainingMs?: () => number;
   /** Stop starting partitions when less than this remains. @default 5 minutes */
   readonly reserveMs?: number;
-  /** Called at each step (fault-injection tests throw here). */
-  readonly onStep?: (step: string) => void;
+  /**
+   * Called at each step, and awaited (fault-injection tests throw here, or change the bucket as a
+   * fault would).
+   */
+  readonly onStep?: (step: string) => void | Promise<void>;
 }
 
 /** A compaction that did not hold its sources' rows; nothing was published. */
@@ -300,10 +303,10 @@ async function compactPartition(
     state: 'started',
   };
   await store.put(journalKey, JSON.stringify(base));
-  run.onStep?.('journal-started');
+  await run.onStep?.('journal-started');
 
   let scanned = await engine.execute(compactionCtas(target, store.uri(staging)));
-  run.onStep?.('rewritten');
+  await run.onStep?.('rewritten');
   const count = await engine.query(compactionCountSql(target));
   scanned += count.scannedBytes;
   const row = count.rows[0] ?? {};
@@ -318,13 +321,13 @@ async function compactPartition(
   }
   const copies = staged.map((o, i) => ({ from: o.key, to: p.prefix + compactedName(id, i) }));
   await store.put(journalKey, JSON.stringify({ ...base, state: 'verified', copies, rows: written }));
-  run.onStep?.('journal-verified');
+  await run.onStep?.('journal-verified');
   for (const c of copies) {
     await store.copy(c.from, c.to);
-    run.onStep?.('copied');
+    await run.onStep?.('copied');
   }
   await store.delete(p.sources.map((o) => o.key));
-  run.onStep?.('sources-deleted');
+  await run.onStep?.('sources-deleted');
   await cleanUp(run, base, journalKey);
   return {
     partition: p.prefix,
@@ -342,7 +345,7 @@ async function cleanUp(run: ObjectCompactionRun, j: Journal, journalKey: string)
   await run.engine.execute(dropTableSql(run.settings.database, j.tempTable));
   const staged = await run.store.list(j.staging);
   if (staged.length > 0) await run.store.delete(staged.map((o) => o.key));
-  run.onStep?.('staging-deleted');
+  await run.onStep?.('staging-deleted');
   await run.store.delete([journalKey]);
 }
 

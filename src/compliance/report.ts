@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { RuleTransition } from '../alerts/engine';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
 import { buildQuery } from '../query/build';
@@ -383,6 +384,8 @@ function alertCoverage(options: ReportOptions): ItemBody {
         rule.description,
         s?.lastSlot ?? null,
         firing.length > 0 ? firing.map(([k, g]) => `${k || 'all'} since ${g.since}`).join('; ') : null,
+        transition(s?.state.lastFired),
+        transition(s?.state.lastResolved),
       ] as Cell[];
     });
   const disabled = rows.filter((r) => r[1] === false).map((r) => r[0]);
@@ -393,16 +396,34 @@ function alertCoverage(options: ReportOptions): ItemBody {
     summary: [
       `${rows.length} rule(s), ${rows.length - disabled.length} enabled`,
       ...(disabled.length > 0 ? [`notice: disabled: ${disabled.join(', ')}`] : []),
-      'the local state keeps open incidents only: when a rule last resolved is in the alert notifications, not here',
     ],
-    columns: ['rule', 'enabled', 'kind', 'severity', 'watches', 'last evaluated', 'firing'],
+    columns: [
+      'rule',
+      'enabled',
+      'kind',
+      'severity',
+      'watches',
+      'last evaluated',
+      'firing',
+      'last fired',
+      'last resolved',
+    ],
     rows,
   };
 }
 
 interface StoredState {
   readonly lastSlot?: string;
-  readonly state: { readonly groups: Record<string, { status: string; since: string }> };
+  readonly state: {
+    readonly groups: Record<string, { status: string; since: string }>;
+    readonly lastFired?: RuleTransition;
+    readonly lastResolved?: RuleTransition;
+  };
+}
+
+/** `2026-11-30T10:05:00.000Z (service=checkout)`: when, and which group. */
+function transition(t: RuleTransition | undefined): string | null {
+  return t ? `${t.at} (${t.groupKey || 'all'})` : null;
 }
 
 function readAlertState(dataDir: string): Record<string, StoredState> {

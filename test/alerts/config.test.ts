@@ -17,9 +17,10 @@ function problems(override: unknown): string[] {
 const rule = { description: 'd', severity: 'low', kind: 'count', windowMinutes: 5, threshold: 1 };
 
 describe('alerts config', () => {
-  it('ships the four default rules of the alerting policy', () => {
+  it('ships the five default rules of the alerting policy', () => {
     const { alerts } = resolveConfig({});
     expect(Object.keys(alerts.rules).sort()).toEqual([
+      'bulk-read',
       'error-rate',
       'firehose-errors',
       'security-critical',
@@ -67,6 +68,7 @@ describe('alerts config', () => {
   it('leaves disabled rules out of enabledRules and names the others', () => {
     const config = resolveConfig({ alerts: { rules: { 'volume-anomaly': { enabled: false } } } });
     expect(enabledRules(config.alerts).map((r) => r.name)).toEqual([
+      'bulk-read',
       'error-rate',
       'firehose-errors',
       'security-critical',

@@ -50,6 +50,7 @@ beforeAll(async () => {
         'security-critical': { enabled: false },
         'volume-anomaly': { enabled: false },
         'firehose-errors': { enabled: false },
+        'bulk-read': { enabled: false },
         'worker-silent': {
           description: 'No logs from the worker service in 5 minutes',
           severity: 'medium',

@@ -11,6 +11,7 @@ import {
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -34,6 +35,8 @@ const alarmName = alarmFiring().detail.alarmName;
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
+const firehose = mockClient(FirehoseClient);
+const ROLE = 'arn:aws:iam::123456789012:role/LogLakeStack-AlarmRole';
 const TABLE = `alert-state-${Date.now()}`;
 const raw = new DynamoDBClient(emulatorClientConfig);
 const db = DynamoDBDocumentClient.from(raw);
@@ -51,6 +54,7 @@ beforeAll(async () => {
         'security-critical': { enabled: false },
         'volume-anomaly': { enabled: false },
         'firehose-errors': { enabled: false },
+        'bulk-read': { enabled: false },
       },
     },
   });
@@ -71,6 +75,11 @@ beforeAll(async () => {
       [alarmName]: { severity: 'critical', description: 'logs are late' },
     }),
     [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
+    [ALARM_ENV.accessAudit]: JSON.stringify({
+      stream: 'loglake-audit',
+      principal: ROLE,
+      bulkReadRows: 10_000,
+    }),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     // The handler's own DynamoDB client (a module singleton) talks to the emulator.
     AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,
@@ -117,6 +126,8 @@ beforeEach(async () => {
   athena.reset();
   sns.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  firehose.reset();
+  firehose.on(PutRecordCommand).resolves({ RecordId: 'r-1' });
   // Each test starts from an empty table, as a new deployment would.
   const keys = (await items()).map((i) => ({ DeleteRequest: { Key: { pk: i.pk, sk: i.sk } } }));
   for (let i = 0; i < keys.length; i += 25) {
@@ -167,6 +178,16 @@ describe('handler', () => {
     expect(alert.search).toMatch(
       /^loglake search --since 2025-01-06T11:58:00.000Z .* --athena --stack LogLakeStack$/,
     );
+    // The rule's read is an access event on the audit stream, as the function's role.
+    const puts = firehose.commandCalls(PutRecordCommand).map((c) => c.args[0].input);
+    expect(puts.map((p) => p.DeliveryStreamName)).toEqual(['loglake-audit']);
+    const access = JSON.parse(Buffer.from(puts[0]?.Record?.Data ?? new Uint8Array()).toString()).access;
+    expect(access).toMatchObject({
+      principal: ROLE,
+      command: 'alert-evaluate',
+      rule: 'error-rate',
+      rows: '2',
+    });
   });
 
   it('sends nothing twice and runs no second query when EventBridge retries the same scheduled event', async () => {

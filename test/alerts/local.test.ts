@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
-import { ALERTS_FILE, startLocalAlerting } from '../../src/alerts/local';
+import { ALERTS_FILE, LocalNotifier, PENDING_FILE, startLocalAlerting } from '../../src/alerts/local';
 import { alertsEvaluate, showDemoAlerts } from '../../src/cli/commands/alerts';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
@@ -172,19 +172,254 @@ describe('startLocalAlerting', () => {
     expect(received.map((a) => a.rule).sort()).toEqual(['error-rate', 'security-critical']);
   });
 
-  it('posts again at the next evaluation when the webhook was down, without duplicating alerts.jsonl', async () => {
+  it('keeps an alert the webhook refused and posts it at the next evaluation, without duplicating alerts.jsonl', async () => {
+    // Arrange
     await writeLake(events(1, 3, { service: 'auth', level: 'CRITICAL', category: 'security' }));
     failNext = 3;
-    const alerting = startLocalAlerting({ dataDir: dir, config: resolveConfig({}), webhookUrl: url });
+    const errors: Error[] = [];
+    const alerting = startLocalAlerting({
+      dataDir: dir,
+      config: resolveConfig({}),
+      webhookUrl: url,
+      onDeliveryError: (e) => errors.push(e),
+    });
+
+    // Act
     try {
-      await expect(alerting.tick(new Date(at))).rejects.toThrow(/webhook .* failed/);
+      await alerting.tick(new Date(at));
+      const kept = JSON.parse(readFileSync(join(dir, PENDING_FILE), 'utf8')) as unknown[];
+      expect(kept).toHaveLength(1);
       await alerting.tick(new Date('2026-11-22T12:08:00Z'));
     } finally {
       alerting.stop();
     }
+
+    // Assess
+    expect(errors.map((e) => e.message)).toEqual([
+      expect.stringMatching(new RegExp(`^webhook ${url} did not accept alerts: HTTP 503 after 3 attempt`)),
+    ]);
     expect(received.map((a) => a.rule)).toEqual(['security-critical']);
     expect(readFileSync(join(dir, ALERTS_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, PENDING_FILE), 'utf8'))).toEqual([]);
   }, 30_000);
+});
+
+describe('local delivery to the channels a rule names', () => {
+  let server: Server;
+  let port: number;
+  let received: Array<{ path: string; alert: Alert; key: string | undefined }>;
+  /** Set: the server takes requests and never answers. */
+  let hang: boolean;
+
+  const listen = (p = 0) =>
+    new Promise<void>((r) => {
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c) => {
+          body += c;
+        });
+        req.on('end', () => {
+          if (hang) return;
+          received.push({
+            path: req.url ?? '',
+            alert: JSON.parse(body) as Alert,
+            key: req.headers['idempotency-key'] as string | undefined,
+          });
+          res.writeHead(202).end();
+        });
+      });
+      server.listen(p, '127.0.0.1', () => {
+        port = (server.address() as AddressInfo).port;
+        r();
+      });
+    });
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+
+  /** The default rules, `security-critical` routed to a chat, a paging and an email channel. */
+  const config = () => {
+    const c = resolveConfig({
+      alerts: {
+        channels: {
+          chat: { type: 'chat', webhookUrl: 'https://chat.example.com/hook' },
+          pager: { type: 'paging', url: 'https://events.example.com/enqueue' },
+          mail: { type: 'email', addresses: ['oncall@example.com'] },
+        },
+        rules: { 'security-critical': { channels: ['chat', 'pager', 'mail'] } },
+      },
+    });
+    // The schema asks for https (SNS subscriptions on AWS); the local receiver is plain HTTP on loopback.
+    return {
+      ...c,
+      alerts: {
+        ...c.alerts,
+        channels: {
+          ...c.alerts.channels,
+          chat: { type: 'chat' as const, webhookUrl: `http://127.0.0.1:${port}/chat` },
+          pager: { type: 'paging' as const, url: `http://127.0.0.1:${port}/pager`, firingOnly: false },
+        },
+      },
+    };
+  };
+
+  beforeEach(async () => {
+    received = [];
+    hang = false;
+    await listen();
+  });
+  afterEach(close);
+
+  it('posts to the chat and paging webhooks, and says the email channel is only recorded', async () => {
+    // Arrange
+    await writeLake(events(1, 3, { service: 'auth', level: 'CRITICAL', category: 'security' }));
+    const notes: string[] = [];
+    const alerting = startLocalAlerting({ dataDir: dir, config: config(), onNote: (n) => notes.push(n) });
+
+    // Act
+    try {
+      await alerting.tick(new Date(at));
+    } finally {
+      alerting.stop();
+    }
+
+    // Assess
+    expect(received.map((r) => r.path).sort()).toEqual(['/chat', '/pager']);
+    for (const r of received) {
+      expect(r.alert).toMatchObject({
+        rule: 'security-critical',
+        status: 'firing',
+        channels: ['chat', 'pager', 'mail'],
+      });
+      expect(r.key).toBe(r.alert.id);
+    }
+    expect(notes).toEqual([
+      expect.stringMatching(
+        /channel mail \(email\) is delivered by its SNS topic on AWS only; locally the alert is recorded in alerts.jsonl only/,
+      ),
+    ]);
+    expect(readFileSync(join(dir, ALERTS_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
+  });
+
+  it('names a dead channel endpoint, keeps the alert in the history, and delivers it when the endpoint is back', async () => {
+    // Arrange: the endpoint is down (nothing listens on its port).
+    await writeLake(events(1, 3, { service: 'auth', level: 'CRITICAL', category: 'security' }));
+    const c = config();
+    await close();
+    const errors: Error[] = [];
+    const alerting = startLocalAlerting({
+      dataDir: dir,
+      config: c,
+      onDeliveryError: (e) => errors.push(e),
+      onNote: () => undefined,
+    });
+
+    try {
+      // Act 1
+      await alerting.tick(new Date(at));
+
+      // Assess 1: each endpoint named once, the alert recorded, both deliveries kept.
+      expect(errors.map((e) => e.message).sort()).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^channel chat \\(http://127\\.0\\.0\\.1:${port}/chat\\) did not accept alerts: .*ECONNREFUSED.* after 3 attempt\\(s\\); 1 alert\\(s\\) for it kept in `,
+          ),
+        ),
+        expect.stringMatching(
+          new RegExp(`^channel pager \\(http://127\\.0\\.0\\.1:${port}/pager\\) did not accept`),
+        ),
+      ]);
+      expect(readFileSync(join(dir, ALERTS_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(JSON.parse(readFileSync(join(dir, PENDING_FILE), 'utf8'))).toHaveLength(2);
+
+      // Act 2: the receiver is back on the same port; the next evaluation finds nothing new.
+      await listen(port);
+      await alerting.tick(new Date('2026-11-22T12:08:00Z'));
+    } finally {
+      alerting.stop();
+    }
+
+    // Assess 2
+    expect(received.map((r) => r.path).sort()).toEqual(['/chat', '/pager']);
+    expect(received.every((r) => r.alert.rule === 'security-critical')).toBe(true);
+    expect(JSON.parse(readFileSync(join(dir, PENDING_FILE), 'utf8'))).toEqual([]);
+    expect(errors).toHaveLength(2);
+  }, 60_000);
+
+  it('pages only firing alerts on a firingOnly paging channel; chat gets the resolve too', async () => {
+    // Arrange: a resolved alert, as the engine sends when an incident stops breaching.
+    const resolved = {
+      version: 1,
+      id: 'security-critical|*|resolved|2026-11-22T12:08:00.000Z',
+      source: 'rule',
+      status: 'resolved',
+      rule: 'security-critical',
+      description: 'critical security events',
+      severity: 'critical',
+      channels: ['chat', 'pager'],
+      kind: 'count',
+      value: 0,
+      threshold: 0,
+      unit: 'events',
+      window: { start: '2026-11-22T12:02:00.000Z', end: '2026-11-22T12:07:00.000Z' },
+      group: {},
+      groupKey: '*',
+      firedAt: '2026-11-22T12:08:00.000Z',
+      since: '2026-11-22T12:07:00.000Z',
+      repeat: false,
+      samples: [],
+      details: {},
+    } as unknown as Alert;
+    const c = config();
+    const notifier = new LocalNotifier({
+      dataDir: dir,
+      channels: {
+        ...c.alerts.channels,
+        pager: { type: 'paging', url: `http://127.0.0.1:${port}/pager`, firingOnly: true },
+      },
+    });
+
+    // Act
+    await notifier.send([resolved]);
+
+    // Assess
+    expect(received.map((r) => [r.path, r.alert.status])).toEqual([['/chat', 'resolved']]);
+    expect(readFileSync(join(dir, ALERTS_FILE), 'utf8')).toContain(resolved.id);
+  });
+
+  it('gives up on an endpoint that does not answer within the timeout, and keeps the alert', async () => {
+    // Arrange
+    await writeLake(events(1, 3, { service: 'auth', level: 'CRITICAL', category: 'security' }));
+    hang = true;
+    const errors: Error[] = [];
+    const alerting = startLocalAlerting({
+      dataDir: dir,
+      config: config(),
+      webhookTimeoutMs: 300,
+      onDeliveryError: (e) => errors.push(e),
+      onNote: () => undefined,
+    });
+
+    // Act
+    try {
+      await alerting.tick(new Date(at));
+    } finally {
+      alerting.stop();
+    }
+
+    // Assess
+    expect(errors.map((e) => e.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /channel chat .* did not accept alerts: no answer within 300 ms after 3 attempt/,
+        ),
+      ]),
+    );
+    expect(readFileSync(join(dir, ALERTS_FILE), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, PENDING_FILE), 'utf8'))).toHaveLength(2);
+  }, 60_000);
 });
 
 describe('showDemoAlerts', () => {

@@ -77,7 +77,12 @@ describe('alarm settings', () => {
     const config = resolveConfig({ alerts: { rules: { 'volume-anomaly': { enabled: false } } } });
     const encoded = encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit']));
     const decoded = decodeAlarmSettings(encoded);
-    expect(Object.keys(decoded.rules).sort()).toEqual(['error-rate', 'firehose-errors', 'security-critical']);
+    expect(Object.keys(decoded.rules).sort()).toEqual([
+      'bulk-read',
+      'error-rate',
+      'firehose-errors',
+      'security-critical',
+    ]);
     expect(decoded.rules['error-rate']).toEqual(config.alerts.rules['error-rate']);
     // The whole default rule set fits comfortably in Lambda's 4 KB environment.
     expect(encoded.length).toBeLessThan(1500);

@@ -9,6 +9,7 @@ import { type AlertRule, DEFAULT_RULES } from '../../src/alerts/config';
 import { LakeSource } from '../../src/alerts/lake';
 import type { ErrorArrival } from '../../src/alerts/pipeline';
 import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
+import { type AccessEvent, type AccessFlag, accessLogEvent } from '../../src/audit/access';
 import type { SearchRecord } from '../../src/query';
 import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
 import type { Category, Level } from '../../src/schema';
@@ -123,6 +124,80 @@ describe('default rule security-critical', () => {
         ...events(3, 1, { ...category('security'), ...level('ERROR') }),
       ]),
     ).toEqual([]);
+  });
+});
+
+/**
+ * An access event as the transform stores it: the event the audit hook writes (`accessLogEvent`), its
+ * `access` object flattened with dots into `attributes`, in the audit category.
+ */
+function accessRecord(minute: number, flags: AccessFlag[], over: Partial<AccessEvent> = {}): SearchRecord {
+  const event: AccessEvent = {
+    time: new Date(windowStart + minute * 60_000).toISOString(),
+    principal: 'alice@laptop',
+    command: 'export',
+    engine: 'duckdb',
+    lake: '/var/lib/loglake',
+    queryKind: 'search',
+    categories: ['runtime'],
+    filter: { since: '2026-11-22T00:00:00.000Z', until: '2026-11-22T12:00:00.000Z' },
+    rows: flags.includes('bulk_read') ? 250_000 : 40,
+    outcome: 'completed',
+    durationMs: 900,
+    flags,
+    ...over,
+  };
+  const raw = accessLogEvent(event);
+  const attributes: Record<string, string> = {};
+  const flatten = (prefix: string, value: unknown): void => {
+    if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) flatten(`${prefix}.${k}`, v);
+    } else attributes[prefix] = String(value);
+  };
+  flatten('access', raw.access);
+  return record({
+    timestamp: event.time,
+    level: raw.level as Level,
+    service: String(raw.service),
+    logger: String(raw.logger),
+    message: String(raw.message),
+    correlation_id: null,
+    attributes,
+    category: 'audit',
+  });
+}
+
+describe('default rule bulk-read', () => {
+  it('fires on a bulk export and on a persona reading a locked category, at high severity', async () => {
+    const alerts = await evaluate('bulk-read', [
+      ...Array.from({ length: 20 }, (_, i) => accessRecord(i % 5, [])),
+      accessRecord(2, ['bulk_read']),
+      accessRecord(3, ['locked_category'], {
+        persona: 'auditor',
+        categories: ['security'],
+        command: 'search',
+      }),
+    ]);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      rule: 'bulk-read',
+      severity: 'high',
+      status: 'firing',
+      group: { service: 'loglake-access' },
+      value: 2,
+    });
+    expect(alerts[0]?.search).toContain('--category audit');
+  });
+
+  it('stays quiet on ordinary reads, and on flagged-looking events outside the audit category', async () => {
+    const lookalike = { ...accessRecord(1, ['bulk_read']), category: 'runtime' as Category };
+    expect(
+      await evaluate('bulk-read', [...Array.from({ length: 30 }, () => accessRecord(1, [])), lookalike]),
+    ).toEqual([]);
+  });
+
+  it('stays quiet on a bulk read outside the window', async () => {
+    expect(await evaluate('bulk-read', [accessRecord(-10, ['bulk_read'])])).toEqual([]);
   });
 });
 

@@ -211,8 +211,9 @@ describe('loglake CLI', () => {
 
     // Assess
     expect(stats.code).toBe(0);
-    expect(stats.stdout.split('\n')[0]).toBe('service,count,errors,error_rate,first_seen,last_seen');
-    expect(stats.stdout).toContain('checkout,6,');
+    // Without --agg a row is the group keys and `count` alone (issue #12's JSON shape, in every format).
+    expect(stats.stdout.split('\n')[0]).toBe('service,count');
+    expect(stats.stdout.split('\n')).toContain('checkout,6');
     expect(exp.code).toBe(0);
     expect(exp.stderr).toContain('exported 12 records');
     const csv = readFileSync(out, 'utf8').trim().split('\n');
@@ -426,7 +427,11 @@ describe('loglake and a data directory whose path has glob characters', () => {
     expect(search.code, search.stderr).toBe(0);
     expect(search.stdout.trim().split('\n')).toHaveLength(12);
     expect(stats.code, stats.stderr).toBe(0);
-    expect((JSON.parse(stats.stdout) as Array<{ count: number }>).reduce((n, r) => n + r.count, 0)).toBe(12);
+    const statsRows = JSON.parse(stats.stdout) as Array<{ count: number }>;
+    expect(statsRows.reduce((n, r) => n + r.count, 0)).toBe(12);
+    // Grouped by category (the default) without --agg: the group key and `count`, nothing else.
+    expect(statsRows.length).toBeGreaterThan(0);
+    for (const r of statsRows) expect(Object.keys(r)).toEqual(['category', 'count']);
     expect(exp.code, exp.stderr).toBe(0);
     expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(12);
   });

@@ -6,6 +6,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ALERTS, enabledRules } from '../../src/alerts/config';
+import { FileStateStore, STATE_FILE } from '../../src/alerts/local';
+import type { Observation } from '../../src/alerts/observe';
+import { runEvaluation } from '../../src/alerts/run';
 import { lakeObjectKeys } from '../../src/compliance/integrity';
 import { type ComplianceReport, EVIDENCE_ITEMS } from '../../src/compliance/report';
 import { utcDate, utcHour } from '../../src/time';
@@ -164,5 +168,46 @@ describe('loglake compliance-report', () => {
     const retention = item(json(r.stdout), 'retention');
     expect(retention.status).toBe('violation');
     expect(retention.summary).toContain("FINDING: debug is kept 7 days, shorter than the policy's 14");
+  });
+
+  it('reports when each rule last fired and last resolved, from the local rule state', async () => {
+    // Arrange: the bulk-read rule breaches at 10:05 and is quiet at 10:10, kept by the local state store
+    const [rule] = enabledRules(DEFAULT_ALERTS).filter((r) => r.name === 'bulk-read');
+    if (!rule) throw new Error('no bulk-read rule');
+    const flagged: Observation = {
+      group: { service: 'loglake-access' },
+      groupKey: 'service=loglake-access',
+      value: 2,
+      breaching: true,
+      judged: true,
+      details: {},
+      samples: [],
+    };
+    const store = new FileStateStore(join(lake.dataDir, STATE_FILE));
+    for (const [at, observations] of [
+      ['2026-11-20T10:05:00Z', [flagged]],
+      ['2026-11-20T10:10:00Z', []],
+    ] as const) {
+      await runEvaluation(
+        [rule],
+        new Date(at),
+        { source: { observe: async () => [...observations] }, store, notifier: { send: async () => {} } },
+        { delayMinutes: 2 },
+      );
+    }
+
+    // Act
+    const r = await report('--format', 'json');
+
+    // Assert
+    const coverage = item(json(r.stdout), 'alertCoverage');
+    expect(coverage.columns.slice(-2)).toEqual(['last fired', 'last resolved']);
+    const row = coverage.rows.find((x) => x[0] === 'bulk-read');
+    expect(row?.slice(-3)).toEqual([
+      null,
+      '2026-11-20T10:05:00.000Z (service=loglake-access)',
+      '2026-11-20T10:10:00.000Z (service=loglake-access)',
+    ]);
+    expect(coverage.rows.find((x) => x[0] === 'error-rate')?.slice(-2)).toEqual([null, null]);
   });
 });

@@ -91,6 +91,7 @@ const EMULATOR_CONFIG: LogLakeConfigOverride = {
       'error-rate': { enabled: false },
       'security-critical': { enabled: false },
       'volume-anomaly': { enabled: false },
+      'bulk-read': { enabled: false },
       'firehose-errors': { windowMinutes: 3, renotifyMinutes: 1 },
     },
   },

@@ -144,10 +144,29 @@ function ident(name: string): string {
 }
 
 /**
- * `CREATE TABLE hive.<schema>.<table>` for a Glue table, its data under `local:///<dir>/`.
+ * Where a table's data lives: a directory under Trino's `local.location`, or a bucket of the emulator's S3
+ * (`scripts/trino.sh` points the catalog's `s3://` at it), where the Glue location keeps its `s3://` form.
+ */
+export type TableHome = string | { readonly bucket: string };
+
+function relocate(s3Location: string, home: TableHome): string {
+  if (typeof home === 'string') return localLocation(s3Location, home);
+  const prefix = `s3://${BUCKET}/`;
+  if (!s3Location.startsWith(prefix)) throw new Error(`not a location in the table's bucket: ${s3Location}`);
+  return `s3://${home.bucket}/${s3Location.slice(prefix.length)}`;
+}
+
+/**
+ * `CREATE TABLE hive.<schema>.<table>` for a Glue table, its data under `local:///<dir>/` or in an
+ * emulator bucket; `name` renames the table (several tables of one Glue definition in a schema).
  * @throws Error for a Glue table setting the Trino tier cannot reproduce.
  */
-export function trinoCreateTable(table: GlueTable, schema: string, dir: string): string {
+export function trinoCreateTable(
+  table: GlueTable,
+  schema: string,
+  home: TableHome,
+  name = table.name,
+): string {
   if (
     !table.serde.endsWith('.ParquetHiveSerDe') ||
     !table.inputFormat.endsWith('.MapredParquetInputFormat')
@@ -156,7 +175,7 @@ export function trinoCreateTable(table: GlueTable, schema: string, dir: string):
   }
   const columnProperties = new Map<string, string[]>();
   const tableProperties = [
-    `external_location = ${sqlString(localLocation(table.location, dir))}`,
+    `external_location = ${sqlString(relocate(table.location, home))}`,
     `format = 'PARQUET'`,
     `partitioned_by = ARRAY[${table.partitionKeys.map((k) => sqlString(k.Name)).join(', ')}]`,
   ];
@@ -168,9 +187,7 @@ export function trinoCreateTable(table: GlueTable, schema: string, dir: string):
     } else if (key === 'projection.enabled') {
       tableProperties.push(`partition_projection_enabled = ${value === 'true'}`);
     } else if (key === 'storage.location.template') {
-      tableProperties.push(
-        `partition_projection_location_template = ${sqlString(localLocation(value, dir))}`,
-      );
+      tableProperties.push(`partition_projection_location_template = ${sqlString(relocate(value, home))}`);
     } else {
       const m = /^projection\.([^.]+)\.(.+)$/.exec(key);
       const column = m?.[1];
@@ -194,7 +211,7 @@ export function trinoCreateTable(table: GlueTable, schema: string, dir: string):
     ].join('');
   };
   return [
-    `CREATE TABLE hive.${ident(schema)}.${ident(table.name)} (`,
+    `CREATE TABLE hive.${ident(schema)}.${ident(name)} (`,
     [...table.columns, ...table.partitionKeys].map(column).join(',\n'),
     ')',
     table.description ? `COMMENT ${sqlString(table.description)}` : '',

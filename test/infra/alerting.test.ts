@@ -15,12 +15,25 @@ import { flat, policyStatementsOf, template as stackTemplate } from './helpers';
  * A stack of its own holding a lake without alerting and an Alerting construct built on it, as a user
  * composing their own alerting would; cdk-nag runs on it.
  */
-function synth(alerts: AlertsConfig = resolveConfig({}).alerts): { template: Template; stack: Stack } {
+function synth(
+  alerts: AlertsConfig = resolveConfig({}).alerts,
+  withAccessAudit = false,
+): { template: Template; stack: Stack } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
   const stack = new Stack(app, 'AlertingTest', { env: { account: '123456789012', region: 'eu-west-1' } });
   const lake = new LogLake(stack, 'Lake', { config: { name: 'lake', alerts: { enabled: false } } });
-  new Alerting(stack, 'Alerting', { lake, alerts, logRetentionDays: 30 });
+  new Alerting(stack, 'Alerting', {
+    lake,
+    alerts,
+    logRetentionDays: 30,
+    ...(withAccessAudit && {
+      accessAudit: {
+        stream: lake.ingest.lanes.audit?.stream ?? lake.ingest.lanes.logs.stream,
+        bulkReadRows: 500,
+      },
+    }),
+  });
   app.synth();
   return { template: Template.fromStack(stack), stack };
 }
@@ -99,6 +112,7 @@ describe('Alerting', () => {
     const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
     const settings = decodeAlarmSettings(vars[ALARM_ENV.settings] as string);
     expect(Object.keys(settings.rules).sort()).toEqual([
+      'bulk-read',
       'error-rate',
       'firehose-errors',
       'security-critical',
@@ -254,6 +268,25 @@ describe('Alerting', () => {
       ].sort(),
     );
   });
+
+  it('records the rules’ queries on the audit stream when asked: stream, role and threshold in the environment, PutRecord on that stream only', () => {
+    const { template: audited } = synth(resolveConfig({}).alerts, true);
+    const vars = (alarmFunction(audited).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flat(vars[ALARM_ENV.accessAudit])).toBe(
+      '{"stream":"<LakeIngestAuditStream>","principal":"<AlertingFunctionRole>","bulkReadRows":500}',
+    );
+    const puts = alarmStatements(audited).filter((s) => s.actions.some((a) => a.startsWith('firehose:')));
+    expect(puts.map((s) => [s.actions, s.resources])).toEqual([
+      [['firehose:PutRecord', 'firehose:PutRecordBatch'], ['<LakeIngestAuditStream>']],
+    ]);
+    // Without it (the default above), no access events and no Firehose rights.
+    expect(
+      (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables,
+    ).not.toHaveProperty(ALARM_ENV.accessAudit);
+    expect(alarmStatements(template).some((s) => s.actions.some((a) => a.startsWith('firehose:')))).toBe(
+      false,
+    );
+  }, 300_000);
 
   it('draws a dashboard of the pipeline', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);

@@ -157,6 +157,18 @@ export function tierDataset(now: number = Date.now()): Dataset {
     level: 'CRITICAL',
     correlation_id: 'incident-1',
   });
+  // bulk-read: access events as the audit hook writes them (src/audit/access.ts), one flagged in W0.
+  const access = (t: number, flags: string, rows: number) =>
+    add(t, {
+      category: 'audit',
+      service: 'loglake-access',
+      logger: 'loglake.access',
+      level: flags ? 'WARN' : 'INFO',
+      message: `export by alice@laptop: ${rows} row(s) from runtime (duckdb, completed)`,
+      access: { principal: 'alice@laptop', command: 'export', rows: String(rows), flags },
+    });
+  for (let k = 1; k <= 12; k++) access(w0 - k * 5 * MINUTE + MINUTE, '', 40);
+  access(w0 + 3 * MINUTE, 'bulk_read', 250_000);
 
   return {
     start,

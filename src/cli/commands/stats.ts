@@ -97,8 +97,10 @@ export function registerStatsCommand(program: Command): void {
     .addOption(formatOption('table'))
     .addHelpText(
       'after',
-      '\nWith --agg, each JSON row holds the group keys, "count" and one key per aggregate named FN(FIELD),\n' +
+      '\nIn --format json, ndjson and csv each row holds the group keys and "count" (alone without --agg),\n' +
+        'plus one key per aggregate named FN(FIELD) with --agg,\n' +
         'e.g. {"attributes.model":"gpt-4o","count":12,"sum(metrics.cost_usd)":0.42,"p95(duration_ms)":812.5}.\n' +
+        'Errors, error rate and first/last seen are in the table only.\n' +
         '\nExamples:\n  loglake stats --group-by service --since 1h\n  loglake stats --group-by level --interval 15m --format csv\n' +
         '  loglake stats --group-by service --agg p95:duration_ms\n' +
         '  loglake stats --group-by attributes.model --agg sum:metrics.cost_usd --agg sum:metrics.tokens --agg avg:metrics.cost_usd --format json',

@@ -1,0 +1,172 @@
+/**
+ * The alarm Lambda's rule queries are access events: each Athena query of a rule puts one event on the
+ * audit delivery stream, as the function's role, command `alert-evaluate`, naming the rule, the
+ * categories it read, the rows and the bytes Athena scanned. Athena and Firehose are stubbed with
+ * aws-sdk-client-mock; the rules, the query builder, the run loop and the scope are the Lambda's own.
+ */
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ALARM_ACCESS_COMMAND, alarmAccessScope } from '../../lambdas/alarm/access';
+import type { Alert } from '../../src/alerts/alert';
+import { type AlertRule, DEFAULT_ALERTS, enabledRules } from '../../src/alerts/config';
+import { LakeSource } from '../../src/alerts/lake';
+import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
+import { ACCESS_SERVICE, withAccessScope } from '../../src/audit/access';
+import { athenaRows } from '../../src/query/athena';
+
+const athena = mockClient(AthenaClient);
+const firehose = mockClient(FirehoseClient);
+const ROLE = 'arn:aws:iam::123456789012:role/LogLakeStack-AlertingFunctionServiceRole-1A2B3C';
+const AUDIT = { stream: 'loglake-audit', principal: ROLE, bulkReadRows: 10_000 };
+
+const header = [
+  'service',
+  'count',
+  'errors',
+  'error_rate',
+  'first_seen',
+  'last_seen',
+  'sample_correlation_ids',
+];
+
+beforeEach(() => {
+  athena.reset();
+  firehose.reset();
+  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-42' });
+  athena.on(GetQueryExecutionCommand).resolves({
+    QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 123_456 } },
+  });
+  athena.on(GetQueryResultsCommand).resolves({
+    ResultSet: {
+      ResultSetMetadata: { ColumnInfo: header.map((name) => ({ Name: name, Label: name, Type: 'varchar' })) },
+      Rows: [
+        header,
+        ['checkout', '200', '30', '0.15', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
+        ['search', '400', '4', '0.01', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
+      ].map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })),
+    },
+  });
+});
+
+/** The Lambda's observation source over the stubbed Athena. */
+function source(client: AthenaClient): LakeSource {
+  return new LakeSource({
+    dialect: 'athena',
+    maxSamples: 5,
+    maxGroups: 50,
+    lockedCategories: ['security', 'audit'],
+    tables: (streams) => streams.map((s) => ({ database: 'loglake', table: s })),
+    run: (built) => athenaRows(client, built, { workGroup: 'loglake', database: 'loglake', pollMs: 1 }),
+    arrivals: async () => [],
+  });
+}
+
+const defaultRules = (...names: string[]) =>
+  enabledRules(DEFAULT_ALERTS).filter((r) => names.includes(r.name));
+
+async function evaluate(rules: AlertRule[]) {
+  const client = new AthenaClient({ region: 'eu-west-1' });
+  const sent: Alert[] = [];
+  const scope = alarmAccessScope(AUDIT, ['security', 'audit'], new FirehoseClient({ region: 'eu-west-1' }));
+  const report = await withAccessScope(scope, () =>
+    runEvaluation(
+      rules,
+      new Date('2025-01-06T12:05:00Z'),
+      {
+        source: source(client),
+        store: new MemoryStateStore(),
+        notifier: {
+          send: async (a) => {
+            sent.push(...a);
+          },
+        },
+      },
+      { delayMinutes: 2 },
+    ),
+  );
+  return { report, sent };
+}
+
+interface PutEvent {
+  category: string;
+  service: string;
+  level: string;
+  access: Record<string, unknown>;
+}
+
+function putEvents(): PutEvent[] {
+  return firehose.commandCalls(PutRecordCommand).map((c) => {
+    expect(c.args[0].input.DeliveryStreamName).toBe('loglake-audit');
+    return JSON.parse(Buffer.from(c.args[0].input.Record?.Data ?? new Uint8Array()).toString()) as PutEvent;
+  });
+}
+
+describe('access events of the alarm Lambda', () => {
+  it('puts one event per rule query on the audit stream: role, alert-evaluate, rule, categories, rows, bytes', async () => {
+    // Arrange
+    firehose.on(PutRecordCommand).resolves({ RecordId: 'r-1' });
+    const rules = defaultRules('error-rate');
+
+    // Act
+    const { report, sent } = await evaluate(rules);
+
+    // Assert
+    expect(report.outcomes.map((o) => o.outcome)).toEqual(['evaluated']);
+    expect(sent.map((a) => a.rule)).toEqual(['error-rate']);
+    const events = putEvents();
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ category: 'audit', service: ACCESS_SERVICE, level: 'INFO' });
+    expect(events[0]?.access).toMatchObject({
+      principal: ROLE,
+      persona: 'none',
+      command: ALARM_ACCESS_COMMAND,
+      rule: 'error-rate',
+      engine: 'athena',
+      lake: 'loglake/loglake',
+      categories: 'runtime,framework,errors,api_access',
+      rows: '2',
+      bytes_scanned: '123456',
+      query_id: 'q-42',
+      outcome: 'completed',
+      flags: '',
+    });
+  });
+
+  it('names each rule in its own event when several rules run in one evaluation', async () => {
+    // Arrange
+    firehose.on(PutRecordCommand).resolves({ RecordId: 'r-1' });
+    const rules = defaultRules('error-rate', 'security-critical');
+
+    // Act
+    await evaluate(rules);
+
+    // Assert
+    const events = putEvents().map((e) => [e.access.rule, e.access.categories]);
+    expect(events).toEqual([
+      ['error-rate', 'runtime,framework,errors,api_access'],
+      ['security-critical', 'security'],
+    ]);
+  });
+
+  it('fails the rule (so the invocation is retried) when the access event cannot be put', async () => {
+    // Arrange
+    firehose.on(PutRecordCommand).rejects(new Error('ResourceNotFoundException: no stream loglake-audit'));
+    const rules = defaultRules('error-rate');
+
+    // Act
+    const run = evaluate(rules);
+
+    // Assert: the evaluation fails naming the audit, and the rows of the unrecorded read were not used
+    await expect(run).rejects.toThrow(/error-rate/);
+    const error = await run.catch((e: unknown) => e);
+    const outcome = (error as { report?: { outcomes: Array<{ error?: Error }> } }).report?.outcomes[0];
+    expect(outcome?.error?.message).toMatch(/access event of this query could not be recorded/);
+  });
+});

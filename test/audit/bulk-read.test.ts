@@ -1,0 +1,93 @@
+/**
+ * The default `bulk-read` rule over the access events the CLI writes into a real local lake: quiet while
+ * the reads are ordinary (the rule's own reads of the audit category included), firing at high severity
+ * once an export returns more rows than `accessAudit.bulkReadRows`.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/alerts/alert';
+import { loglake } from '../helpers/cli';
+import { type KnownLake, writeKnownLake } from '../helpers/known-lake';
+
+let lake: KnownLake;
+beforeAll(async () => {
+  lake = await writeKnownLake();
+});
+afterAll(() => lake?.dispose());
+
+/** `loglake alerts evaluate --rule bulk-read` a minute from now, so events of this minute are in its window. */
+async function bulkReadAlerts(): Promise<Alert[]> {
+  const r = await loglake([
+    'alerts',
+    'evaluate',
+    '--data-dir',
+    lake.dataDir,
+    '--rule',
+    'bulk-read',
+    '--at',
+    new Date(Date.now() + 60_000).toISOString(),
+    '--flush-seconds',
+    '1',
+    '--format',
+    'json',
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as Alert[];
+}
+
+describe('the bulk-read rule over the local lake', () => {
+  it('stays quiet on ordinary reads, its own evaluations included', async () => {
+    // Arrange: ordinary queries, each an unflagged access event
+    for (const args of [
+      ['search', '--since', '1d', '--limit', '5'],
+      ['stats', '--since', '1d'],
+    ]) {
+      const r = await loglake([...args, '--data-dir', lake.dataDir]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+
+    // Act: twice, so the second evaluation also sees the first one's access event
+    const first = await bulkReadAlerts();
+    const second = await bulkReadAlerts();
+
+    // Assert
+    expect(first).toEqual([]);
+    expect(second).toEqual([]);
+  });
+
+  it('fires at high severity once an export returns more rows than accessAudit.bulkReadRows', async () => {
+    // Arrange
+    const config = join(lake.root, 'bulk.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ transform: { maxPastHours: 400 * 24 }, accessAudit: { bulkReadRows: 3 } }),
+    );
+    const exported = await loglake([
+      'export',
+      '--data-dir',
+      lake.dataDir,
+      '--since',
+      '1d',
+      '--output',
+      '-',
+      '--config',
+      config,
+    ]);
+    expect(exported.code, exported.stderr).toBe(0);
+
+    // Act
+    const alerts = await bulkReadAlerts();
+
+    // Assert
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({
+      rule: 'bulk-read',
+      severity: 'high',
+      status: 'firing',
+      group: { service: 'loglake-access' },
+      value: 1,
+    });
+    expect(alerts[0]?.search).toContain('--category audit');
+  });
+});
