@@ -4,6 +4,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { SUBJECT_KEY_ATTRIBUTES } from '../src/privacy/dynamodb-store';
+import { grantKeyVia } from './private/grants';
 import { acknowledge } from './private/nag';
 
 export interface LogLakeSubjectKeysProps {
@@ -21,9 +22,11 @@ export interface LogLakeSubjectKeysProps {
  */
 export class LogLakeSubjectKeys extends Construct {
   readonly table: dynamodb.Table;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: LogLakeSubjectKeysProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: SUBJECT_KEY_ATTRIBUTES.ref, type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -45,16 +48,29 @@ export class LogLakeSubjectKeys extends Construct {
 
   /** Read subject keys and create missing ones (the transform Lambda). */
   grantResolve(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem');
+    return this.table
+      .grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem')
+      .combine(
+        this.grantKey(grantee, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']),
+      );
   }
 
   /** Read subject keys only (search and export by user id). */
   grantLookup(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:GetItem');
+    return this.table
+      .grant(grantee, 'dynamodb:BatchGetItem', 'dynamodb:GetItem')
+      .combine(this.grantKey(grantee, ['kms:Decrypt', 'kms:DescribeKey']));
   }
 
   /** Destroy subject keys (erasure). */
   grantErase(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grant(grantee, 'dynamodb:DeleteItem');
+    return this.table
+      .grant(grantee, 'dynamodb:DeleteItem')
+      .combine(this.grantKey(grantee, ['kms:Decrypt', 'kms:DescribeKey']));
+  }
+
+  /** The table is encrypted with the lake key: its users need it, through DynamoDB only. */
+  private grantKey(grantee: iam.IGrantable, actions: readonly string[]): iam.Grant {
+    return grantKeyVia(grantee, this.encryptionKey, 'dynamodb', actions);
   }
 }
