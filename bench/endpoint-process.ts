@@ -7,10 +7,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_CONFIG } from '../src/config';
-import { pseudonymKey } from '../src/local/datadir';
 import { LocalPipeline } from '../src/local/pipeline';
 import { startEndpoint } from '../src/local/server';
-import { localTransform } from '../src/local/transform';
+import { dataDirTransform } from '../src/local/transform';
 
 async function main(): Promise<void> {
   const [dataDir = '', backlog = '', mode] = process.argv.slice(2);
@@ -34,7 +33,7 @@ async function main(): Promise<void> {
   }
   const pipeline = await LocalPipeline.open({
     dataDir,
-    transform: localTransform(DEFAULT_CONFIG, pseudonymKey(dataDir)),
+    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
     flushIntervalMs: 5_000,
   });
   const endpoint = await startEndpoint({ pipeline, port: 0, backlog: Number(backlog) });

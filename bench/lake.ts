@@ -35,11 +35,10 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_CONFIG } from '../src/config';
 import { type CompactionReport, Compactor, compactionSettings } from '../src/local/compact';
-import { pseudonymKey } from '../src/local/datadir';
 import { listPartitions } from '../src/local/lake-files';
 import { LocalPipeline } from '../src/local/pipeline';
 import { newSegmentId } from '../src/local/spool';
-import { localTransform } from '../src/local/transform';
+import { dataDirTransform } from '../src/local/transform';
 import { duckdbRecordColumns } from '../src/query/columns';
 import { duckdbString } from '../src/query/duckdb';
 import { benchEnv } from './env';
@@ -426,7 +425,7 @@ async function buildWithPipeline(
 ): Promise<void> {
   const pipeline = await LocalPipeline.open({
     dataDir,
-    transform: localTransform(DEFAULT_CONFIG, pseudonymKey(dataDir)),
+    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
     // Flushed by hand once per simulated window; the size trigger (1 MiB) still applies as it would.
     flushIntervalMs: 24 * 3_600_000,
     bufferBytes: PROCESSOR_BUFFER_BYTES,
@@ -466,7 +465,7 @@ async function buildInBulk(
   spanStart: number,
   progress: (w: number, events: number) => void,
 ): Promise<void> {
-  const transform = localTransform(DEFAULT_CONFIG, pseudonymKey(dataDir));
+  const transform = dataDirTransform(DEFAULT_CONFIG, dataDir);
   const staging = join(dataDir, '.loglake', 'bench-staging');
   mkdirSync(staging, { recursive: true });
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });

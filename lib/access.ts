@@ -24,6 +24,12 @@ export interface LogLakeAccessProps {
    * @default the account (any principal of this account that its own IAM policy allows to assume it)
    */
   readonly principals?: Partial<Record<Persona, iam.IPrincipal>>;
+  /**
+   * Personas that may export and erase a person's logs: their roles may read the lake key and look up
+   * and destroy subject keys.
+   * @default none
+   */
+  readonly privacyPersonas?: readonly Persona[];
 }
 
 /**
@@ -95,6 +101,14 @@ export class LogLakeAccess extends Construct {
       // error output holds raw, unredacted bytes.
       ...(persona === 'security'
         ? [props.ingest.grantReadPseudonymKey(grantee), props.storage.grantReadErrorOutput(grantee)]
+        : []),
+      ...(props.privacyPersonas?.includes(persona)
+        ? [
+            // security reads the lake key already (above).
+            ...(persona === 'security' ? [] : [props.ingest.grantReadPseudonymKey(grantee)]),
+            props.ingest.subjectKeys.grantLookup(grantee),
+            props.ingest.subjectKeys.grantErase(grantee),
+          ]
         : []),
     ];
     acknowledgeGrantWildcards(

@@ -19,6 +19,7 @@ import { combineGrants, grantKeyVia } from './private/grants';
 import { acknowledge, wildcardAction, wildcardResource } from './private/nag';
 import { TransformProcessor } from './private/transform-processor';
 import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
+import { LogLakeSubjectKeys } from './subject-keys';
 
 /** Where Firehose writes delivered Parquet: the layout of docs/design.md, keys from the transform Lambda. */
 export const DATA_OUTPUT_PREFIX =
@@ -75,6 +76,8 @@ export interface IngestLane {
 export class LogLakeIngest extends Construct implements StreamMetrics {
   /** HMAC key for user-id pseudonyms (generated, encrypted with the lake key). */
   readonly pseudonymSecret: secretsmanager.Secret;
+  /** Per-subject pseudonym keys (crypto-shredding); the secret above is the lake key that finds them. */
+  readonly subjectKeys: LogLakeSubjectKeys;
   readonly lanes: Partial<Record<StreamName, IngestLane>> & { logs: IngestLane };
   private readonly encryptionKey: kms.IKey;
   private readonly props: LogLakeIngestProps;
@@ -96,6 +99,8 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
       'AwsSolutions-SMG4',
       'NIST.800.53.R5-SecretsManagerRotationEnabled',
     );
+
+    this.subjectKeys = new LogLakeSubjectKeys(this, 'SubjectKeys', { encryptionKey: props.encryptionKey });
 
     // The audit lane first: the logs transform forwards locked-category events to it.
     const audit = props.destinations.audit
@@ -311,6 +316,7 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
       [TRANSFORM_ENV.settings]: JSON.stringify(props.transformSettings),
       [TRANSFORM_ENV.stream]: stream,
       [TRANSFORM_ENV.pseudonymSecretArn]: this.pseudonymSecret.secretArn,
+      [TRANSFORM_ENV.subjectKeyTable]: this.subjectKeys.table.tableName,
       ...(auditStream && { [TRANSFORM_ENV.auditStreamName]: auditStream.deliveryStreamName }),
     };
     checkEnvironmentSize(environment);
@@ -324,6 +330,7 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
       environment,
     });
     this.pseudonymSecret.grantRead(transform);
+    this.subjectKeys.grantResolve(transform);
     if (auditStream) auditStream.grantPutRecords(transform);
     // Records deferred to keep a response under Lambda's 6 MB go back into this lane's own stream. The
     // ARN is built from the name: referencing the stream would make a cycle (stream -> function -> stream).
@@ -342,7 +349,7 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
     );
     acknowledge(
       transform,
-      `The transform calls only regional AWS APIs (Secrets Manager for the pseudonym key, Firehose to re-ingest deferred records${auditStream ? ' and to forward locked categories to the audit stream' : ''}); a VPC would add NAT or endpoint cost and no data path.`,
+      `The transform calls only regional AWS APIs (Secrets Manager for the pseudonym key, DynamoDB for subject keys, Firehose to re-ingest deferred records${auditStream ? ' and to forward locked categories to the audit stream' : ''}); a VPC would add NAT or endpoint cost and no data path.`,
       'NIST.800.53.R5-LambdaInsideVPC',
     );
     acknowledge(

@@ -258,6 +258,7 @@ export class LogLake extends Construct implements ILogLake {
       query: this.query,
       ingest: this.ingest,
       principals: props.personaPrincipals,
+      privacyPersonas: config.privacy.personas,
     });
 
     if (config.compaction.enabled && unlocked.length > 0) {

@@ -85,6 +85,11 @@ export class LogLakeStack extends Stack {
       lake.ingest.pseudonymSecret.secretArn,
       'HMAC key of user-id pseudonyms',
     );
+    out(
+      STACK_OUTPUTS.subjectKeyTable,
+      lake.ingest.subjectKeys.table.tableName,
+      'DynamoDB table of per-subject pseudonym keys (erasure)',
+    );
     for (const [severity, topic] of Object.entries(lake.alerting?.topics ?? {})) {
       out(
         alertTopicOutput(severity),

@@ -162,6 +162,11 @@ export const configSchema = z
     personas: z.strictObject(
       Object.fromEntries(PERSONAS.map((p) => [p, personaSchema])) as Record<Persona, typeof personaSchema>,
     ),
+    /** Who may export and erase a person's logs (`loglake privacy`). */
+    privacy: z.strictObject({
+      /** Personas allowed to run `loglake privacy access|erase` (on AWS their roles get the key table). */
+      personas: z.array(z.enum(PERSONAS)),
+    }),
     objectLock: z.strictObject({
       mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
       /** Default retention of the audit bucket; defaults to the shortest locked category's expiry. */
@@ -372,6 +377,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     security: { read: [...CATEGORIES], write: [] },
     auditor: { read: ['framework', 'errors', 'security', 'audit'], write: [] },
   },
+  privacy: { personas: ['security'] },
   objectLock: { mode: 'GOVERNANCE' },
   firehose: {
     bufferIntervalSeconds: 60,

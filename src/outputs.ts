@@ -34,6 +34,7 @@ export const STACK_OUTPUTS = {
   accessLogsBucket: 'AccessLogsBucketName',
   producerPolicy: 'ProducerPolicyArn',
   pseudonymSecret: 'PseudonymSecretArn',
+  subjectKeyTable: 'SubjectKeyTableName',
   key: 'KeyArn',
   logsTable: tableOutput('logs'),
   auditTable: tableOutput('audit'),

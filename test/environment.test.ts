@@ -22,6 +22,7 @@ const transformEnv = {
   [TRANSFORM_ENV.settings]: JSON.stringify(transformConfigSlice(DEFAULT_CONFIG)),
   [TRANSFORM_ENV.stream]: 'logs',
   [TRANSFORM_ENV.pseudonymSecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k',
+  [TRANSFORM_ENV.subjectKeyTable]: 'loglake-subject-keys',
 };
 
 describe('transform readEnv', () => {
@@ -49,6 +50,7 @@ describe('transform readEnv', () => {
       [TRANSFORM_ENV.stream, 'debug'],
       [`${TRANSFORM_ENV.settings}.redaction.ipv4PrefixLength`, 40],
       [TRANSFORM_ENV.pseudonymSecretArn, undefined],
+      [TRANSFORM_ENV.subjectKeyTable, undefined],
     ]);
     expect(error.message.split('\n')).toEqual([
       'Invalid transform environment:',
@@ -57,6 +59,7 @@ describe('transform readEnv', () => {
         new RegExp(`^  - ${TRANSFORM_ENV.settings}\\.redaction\\.ipv4PrefixLength: .* \\(received 40\\)$`),
       ),
       `  - ${TRANSFORM_ENV.pseudonymSecretArn}: is required (received nothing)`,
+      `  - ${TRANSFORM_ENV.subjectKeyTable}: is required (received nothing)`,
     ]);
   });
 

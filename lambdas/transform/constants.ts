@@ -9,6 +9,8 @@ export const TRANSFORM_ENV = {
   stream: 'LOGLAKE_STREAM',
   /** ARN of the Secrets Manager secret holding the HMAC key for user-id pseudonyms. */
   pseudonymSecretArn: 'LOGLAKE_PSEUDONYM_SECRET_ARN',
+  /** Name of the DynamoDB table of per-subject pseudonym keys (crypto-shredding, `lib/subject-keys.ts`). */
+  subjectKeyTable: 'LOGLAKE_SUBJECT_KEY_TABLE',
   /** Name of the `audit` delivery stream; locked-category events arriving on `logs` are forwarded there. */
   auditStreamName: 'LOGLAKE_AUDIT_STREAM_NAME',
 } as const;

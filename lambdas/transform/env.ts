@@ -15,6 +15,8 @@ export interface TransformEnv {
   readonly stream: StreamName;
   /** Secrets Manager secret holding the pseudonym HMAC key. */
   readonly pseudonymSecretArn: string;
+  /** DynamoDB table of per-subject pseudonym keys. */
+  readonly subjectKeyTable: string;
   /** Audit delivery stream name; when set (on `logs`), locked-category records are forwarded there. */
   readonly auditStreamName: string | undefined;
 }
@@ -24,6 +26,7 @@ const envSchema = z
     [TRANSFORM_ENV.stream]: z.enum(STREAMS, { error: `must be one of ${STREAMS.join(', ')}` }),
     [TRANSFORM_ENV.settings]: jsonVariable(transformSettingsSchema),
     [TRANSFORM_ENV.pseudonymSecretArn]: requiredVariable(),
+    [TRANSFORM_ENV.subjectKeyTable]: requiredVariable(),
     [TRANSFORM_ENV.auditStreamName]: optionalVariable(),
   })
   .transform(
@@ -31,6 +34,7 @@ const envSchema = z
       config: e[TRANSFORM_ENV.settings],
       stream: e[TRANSFORM_ENV.stream],
       pseudonymSecretArn: e[TRANSFORM_ENV.pseudonymSecretArn],
+      subjectKeyTable: e[TRANSFORM_ENV.subjectKeyTable],
       auditStreamName: e[TRANSFORM_ENV.auditStreamName],
     }),
   );

@@ -8,11 +8,14 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FirehoseTransformationHandler } from 'aws-lambda';
 import { configError } from '../../src/errors';
 import { TRANSFORM_METRICS } from '../../src/metrics';
+import { DynamoDbSubjectKeyStore } from '../../src/privacy/dynamodb-store';
+import { SubjectKeyring } from '../../src/privacy/keyring';
 import { putRecordsReliably } from '../../src/producer/put-batch';
 import {
   FirehoseProcessor,
@@ -32,6 +35,7 @@ const metrics = new Metrics({
 });
 const secrets = new SecretsManagerClient({});
 const firehose = new FirehoseClient({});
+const dynamodb = new DynamoDBClient({});
 
 /** The core's sink over the real client: reliable PutRecordBatch (limits, retries, backoff). */
 export function firehoseSink(client: FirehoseClient): RecordSink {
@@ -68,8 +72,11 @@ function load(): Promise<FirehoseProcessor> {
       const env = readEnv();
       const key = await pseudonymKey(env.pseudonymSecretArn);
       metrics.setDefaultDimensions({ [TRANSFORM_METRICS.dimensions.stream]: env.stream });
-      return new FirehoseProcessor(settingsFromConfig(env.config, key, env.stream), {
+      // One keyring per container: its cache spares the table a read per record.
+      const keyring = new SubjectKeyring(key, new DynamoDbSubjectKeyStore(dynamodb, env.subjectKeyTable));
+      return new FirehoseProcessor(settingsFromConfig(env.config, key, env.stream, keyring), {
         sink: firehoseSink(firehose),
+        resolveKeys: () => keyring.resolvePending(),
         ...(env.auditStreamName === undefined ? {} : { auditStream: env.auditStreamName }),
       });
     })();
@@ -84,6 +91,12 @@ export const handler: FirehoseTransformationHandler = async (event) => {
   const processor = await load();
   const result = await processor.process(event.records, streamNameFromArn(event.deliveryStreamArn));
   for (const failure of result.failures) logFailure(failure);
+  if (result.keyFailure) {
+    logger.error('subject key store unavailable; records sent to the error prefix, no raw id stored', {
+      records: result.keyFailure.records,
+      error: result.keyFailure.error.message,
+    });
+  }
   publishMetrics(result.metrics);
   return { records: result.records };
 };

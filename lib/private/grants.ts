@@ -58,7 +58,7 @@ export function grantListPrefixes(
 export function grantKeyVia(
   grantee: iam.IGrantable,
   key: kms.IKey,
-  service: 's3' | 'secretsmanager',
+  service: 's3' | 'secretsmanager' | 'dynamodb',
   actions: readonly string[],
 ): iam.Grant {
   return iam.Grant.addToPrincipal({

@@ -9,9 +9,9 @@ import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { IntegrityLog } from '../compliance/integrity';
 import type { LogLakeConfig } from '../config';
-import { dataDirPaths, pseudonymKey } from '../local/datadir';
+import { dataDirPaths } from '../local/datadir';
 import { newSegmentId } from '../local/spool';
-import { localTransform } from '../local/transform';
+import { dataDirTransform } from '../local/transform';
 import { LakeWriter } from '../local/writer';
 import { type AccessEvent, type AccessSink, accessLogEvent } from './access';
 
@@ -30,12 +30,22 @@ export class LocalAccessSink implements AccessSink {
    * together, so a page view adds one small file to the lake, not one per query.
    */
   async recordAll(events: readonly AccessEvent[]): Promise<void> {
-    if (events.length === 0) return;
+    await this.recordLogEvents(events.map(accessLogEvent));
+  }
+
+  /** Writes one log event (e.g. a privacy request) into the local lake through the audit stream's transform. */
+  async recordLogEvent(logEvent: Record<string, unknown>): Promise<void> {
+    await this.recordLogEvents([logEvent]);
+  }
+
+  /** Log events as one delivery through the audit stream's transform, all or none. */
+  private async recordLogEvents(logEvents: readonly Record<string, unknown>[]): Promise<void> {
+    if (logEvents.length === 0) return;
     const paths = dataDirPaths(this.dataDir);
     const arrival = Date.now();
     const id = `access-${newSegmentId(arrival)}`;
-    const records = events.map((event, i) => {
-      const text = JSON.stringify(accessLogEvent(event));
+    const records = logEvents.map((logEvent, i) => {
+      const text = JSON.stringify(logEvent);
       return {
         id: `${id}-${i}`,
         arrival,
@@ -43,7 +53,7 @@ export class LocalAccessSink implements AccessSink {
         bytes: Buffer.byteLength(text),
       };
     });
-    const transform = localTransform(this.config, pseudonymKey(this.dataDir));
+    const transform = dataDirTransform(this.config, this.dataDir);
     const results = transform(
       records.map((r) => ({ recordId: r.id, data: r.data, approximateArrivalTimestamp: arrival })),
       'audit',

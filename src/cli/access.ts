@@ -123,7 +123,7 @@ function firehoseSink(stream: string, region: string | undefined): AccessSink {
 }
 
 /** The IAM principal running the CLI (STS GetCallerIdentity); the local user when STS cannot say. */
-async function callerIdentity(region: string | undefined): Promise<string> {
+export async function callerIdentity(region: string | undefined): Promise<string> {
   const { GetCallerIdentityCommand, STSClient } = await import('@aws-sdk/client-sts');
   const client = new STSClient(region ? { region } : {});
   try {

@@ -5,10 +5,13 @@
  */
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '../errors';
 import { personaWorkGroupOutput, STACK_OUTPUTS } from '../outputs';
-import { pseudonymizeUserId } from '../redact/pseudonym';
+import { DynamoDbSubjectKeyStore } from '../privacy/dynamodb-store';
+import { searchPseudonyms } from '../privacy/lookup';
+import type { SubjectKeyStore } from '../privacy/store';
 import { cliEnv } from './env';
 
 // The output keys are shared with lib/stack.ts, which writes them.
@@ -32,11 +35,18 @@ export interface AthenaTarget {
   readonly database: string;
   readonly tables: { readonly logs: string; readonly audit: string };
   readonly pseudonymSecret: string | undefined;
+  /** The DynamoDB table of subject keys (stack output), for `--user` and `loglake privacy`. */
+  readonly subjectKeyTable: string | undefined;
   /** The audit delivery stream (stack output), where the CLI's access events go. */
   readonly auditStream: string | undefined;
 }
 
-const clients: { athena?: AthenaClient; cfn?: CloudFormationClient; secrets?: SecretsManagerClient } = {};
+const clients: {
+  athena?: AthenaClient;
+  cfn?: CloudFormationClient;
+  secrets?: SecretsManagerClient;
+  dynamodb?: DynamoDBClient;
+} = {};
 
 export function athenaClient(region: string | undefined): AthenaClient {
   clients.athena ??= new AthenaClient(region ? { region } : {});
@@ -101,27 +111,43 @@ export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTar
       audit: flags.auditTable ?? outputs[STACK_OUTPUTS.auditTable] ?? 'audit',
     },
     pseudonymSecret: flags.pseudonymSecret ?? outputs[STACK_OUTPUTS.pseudonymSecret],
+    subjectKeyTable: outputs[STACK_OUTPUTS.subjectKeyTable],
     auditStream: flags.auditStream ?? outputs[STACK_OUTPUTS.auditStream],
   };
 }
 
+/** The deployment's lake key (the secret the transform Lambda reads). @throws InputError when none is known. */
+export async function athenaLakeKey(target: AthenaTarget): Promise<string> {
+  if (!target.pseudonymSecret) {
+    throw new InputError(
+      '--user on Athena needs the pseudonym key: pass --pseudonym-secret <arn> or --stack <name>',
+    );
+  }
+  const { SecretString } = await secretsClient(target.region).send(
+    new GetSecretValueCommand({ SecretId: target.pseudonymSecret }),
+  );
+  if (!SecretString) throw new InputError(`secret ${target.pseudonymSecret} has no string value`);
+  return SecretString;
+}
+
+/** The deployment's subject key table. @throws InputError when the stack names none. */
+export function athenaSubjectKeys(target: AthenaTarget): SubjectKeyStore {
+  if (!target.subjectKeyTable) {
+    throw new InputError(
+      `--user on Athena needs the subject key table: pass --stack <name> (output ${STACK_OUTPUTS.subjectKeyTable})`,
+    );
+  }
+  clients.dynamodb ??= new DynamoDBClient(target.region ? { region: target.region } : {});
+  return new DynamoDbSubjectKeyStore(clients.dynamodb, target.subjectKeyTable);
+}
+
 /**
- * Pseudonymize raw user ids with the deployment's key (the secret the transform Lambda uses).
- * @throws InputError when no secret is known.
+ * Raw user ids → the pseudonyms their records carry, with each subject's key from the deployment's key
+ * table (found by the lake key). An erased or unknown id matches nothing.
+ * @throws InputError when the secret or the table is not known.
  */
 export async function athenaPseudonymizer(
   target: AthenaTarget,
 ): Promise<(ids: string[]) => Promise<string[]>> {
-  return async (ids) => {
-    if (!target.pseudonymSecret) {
-      throw new InputError(
-        '--user on Athena needs the pseudonym key: pass --pseudonym-secret <arn> or --stack <name>',
-      );
-    }
-    const { SecretString } = await secretsClient(target.region).send(
-      new GetSecretValueCommand({ SecretId: target.pseudonymSecret }),
-    );
-    if (!SecretString) throw new InputError(`secret ${target.pseudonymSecret} has no string value`);
-    return ids.map((id) => pseudonymizeUserId(id, SecretString));
-  };
+  return async (ids) => searchPseudonyms(await athenaLakeKey(target), athenaSubjectKeys(target), ids);
 }

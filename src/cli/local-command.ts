@@ -8,6 +8,7 @@ import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
 import { localTransform } from '../local/transform';
+import { localKeyring } from '../privacy/local-store';
 import type { StreamName } from '../schema';
 import { type CliIO, processIO } from './io';
 import { dataDirOf, intOption, loadConfig } from './options';
@@ -58,9 +59,10 @@ export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Prom
   const config = loadConfig(flags.config);
   const dataDir = resolve(dataDirOf(flags));
   const key = pseudonymKey(dataDir, flags.pseudonymKeyFile);
+  const keyring = localKeyring(dataDir, key);
   const pipeline = await LocalPipeline.open({
     dataDir,
-    transform: localTransform(config, key),
+    transform: localTransform(config, key, keyring),
     flushIntervalMs: (flags.flushSeconds ?? DEFAULT_FLUSH_SECONDS) * 1000,
     bufferBytes: Math.round((flags.bufferMib ?? config.firehose.processorBufferSizeMiB) * 1024 * 1024),
     compression: config.output.compression,

@@ -3,13 +3,24 @@
  * per stream, built once.
  */
 import type { LogLakeConfig } from '../config';
+import type { SubjectKeyring } from '../privacy/keyring';
+import { localKeyring } from '../privacy/local-store';
 import { STREAMS, type StreamName } from '../schema';
 import { settingsFromConfig, type TransformSettings, transformRecords } from '../transform';
+import { pseudonymKey } from './datadir';
 import type { TransformFn } from './pipeline';
 
-export function localTransform(config: LogLakeConfig, pseudonymKey: Uint8Array): TransformFn {
+/**
+ * @param keyring - per-subject pseudonyms over the local key store (`localKeyring`); a record whose key
+ * cannot be read or created is `ProcessingFailed` (raw, under errors/), never stored with a raw id.
+ */
+export function localTransform(
+  config: LogLakeConfig,
+  pseudonymKey: Uint8Array,
+  keyring: SubjectKeyring,
+): TransformFn {
   const settings = Object.fromEntries(
-    STREAMS.map((s) => [s, settingsFromConfig(config, pseudonymKey, s)]),
+    STREAMS.map((s) => [s, settingsFromConfig(config, pseudonymKey, s, keyring)]),
   ) as Record<StreamName, TransformSettings>;
   // Both streams deliver into one local tree, so locked events arriving on `logs` stay where they are
   // (on AWS the Lambda forwards them to the audit stream); their category is what the transform decides.
@@ -17,4 +28,13 @@ export function localTransform(config: LogLakeConfig, pseudonymKey: Uint8Array):
   // typical logs (60x for tiny lines), so a full 3 MiB buffer would push records to the error output.
   return (records, stream) =>
     transformRecords(records, settings[stream], { maxResponseBytes: Number.MAX_SAFE_INTEGER }).records;
+}
+
+/**
+ * The transform of a data directory's pipeline: its lake key (`pseudonymKey`) and its subject key store
+ * (`<data-dir>/.loglake/subjects`).
+ */
+export function dataDirTransform(config: LogLakeConfig, dataDir: string, keyFile?: string): TransformFn {
+  const key = pseudonymKey(dataDir, keyFile);
+  return localTransform(config, key, localKeyring(dataDir, key));
 }

@@ -18,3 +18,15 @@ export function pseudonymizeUserId(userId: string, key: string | Uint8Array): st
 export function isPseudonym(value: string): boolean {
   return /^u_[0-9a-f]{32}$/.test(value);
 }
+
+/**
+ * Where pseudonyms come from when each subject has its own key (`src/privacy/keyring.ts`): the
+ * pseudonym of a raw id, or `undefined` when its key is not at hand yet. The redactor then writes
+ * {@link PENDING_PSEUDONYM} and counts the event as pending; the transform fails such records.
+ */
+export interface Pseudonymizer {
+  pseudonym(rawId: string): string | undefined;
+}
+
+/** Written in place of a pseudonym whose key is pending; never stored (the record is failed). */
+export const PENDING_PSEUDONYM = 'u_pending';

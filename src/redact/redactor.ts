@@ -6,7 +6,7 @@
 import type { IpPolicy } from './ip';
 import { KeyClassifier, keyWords } from './keys';
 import { marker } from './patterns';
-import { isPseudonym, pseudonymizeUserId } from './pseudonym';
+import { isPseudonym, PENDING_PSEUDONYM, type Pseudonymizer, pseudonymizeUserId } from './pseudonym';
 import {
   features,
   type Span,
@@ -24,8 +24,13 @@ export type RedactionCounts = Record<string, number>;
 export interface RedactorOptions extends IpPolicy {
   /** Field names whose values are always redacted, matched case- and separator-insensitively. */
   readonly extraSensitiveKeys: readonly string[];
-  /** HMAC key for user-id pseudonyms. */
+  /** HMAC key for user-id pseudonyms, used when no {@link RedactorOptions.pseudonyms} is given. */
   readonly pseudonymKey: string | Uint8Array;
+  /**
+   * Per-subject pseudonyms (crypto-shredding, `src/privacy/keyring.ts`); it caches them itself.
+   * @default none: HMAC of the id under `pseudonymKey` (one key for all, nobody can be erased)
+   */
+  readonly pseudonyms?: Pseudonymizer;
 }
 
 /** Strings shorter than this cannot hold anything a detector finds (`a@b.co`, `1.1.1.1`). */
@@ -52,6 +57,15 @@ const KV = new RegExp(
   String.raw`(?<![\w.-])(?<kq>\\?["']?)(?<key>[A-Za-z_][\w.-]{0,63})\k<kq>[ \t]*[=:][ \t]*${VALUE}`,
   'g',
 );
+
+/**
+ * A user id written in prose: `user 1001`, `uid: 1001`, `user id #1001`, `usr=ab12`. The id must hold
+ * a digit and end the token (not the start of an e-mail, host, IP, path or decimal), so words
+ * ("user alice"), addresses and versions are left to their own detectors.
+ */
+export const PROSE_USER_ID =
+  /(?<![\w.-])(?:user(?:[ _-]?id)?|uid|usr(?:[ _-]?id)?)(?:[ \t]*[:=#][ \t]*|[ \t]+(?:id[ \t]*)?#?)(?<q>["']?)(?<id>[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*)\k<q>(?![\w@.:/-]*[\w@])/gi;
+const PROSE_USER_TRIGGER = /u(?:ser|id|sr)/i;
 
 /**
  * Stems of sensitive and user-id field names. The trigger asks for a stem inside a key that is
@@ -94,12 +108,16 @@ export class Redactor {
   private readonly pseudonymKey: string | Uint8Array;
   private readonly stemTrigger: RegExp;
   private readonly pseudonyms = new Map<string, string>();
+  private readonly subjects: Pseudonymizer | undefined;
+  /** Pseudonyms asked for whose subject key was not at hand (see {@link Pseudonymizer}); only grows. */
+  pendingCount = 0;
   private readonly texts = new Map<string, CachedText>();
 
   constructor(options: RedactorOptions) {
     this.keys = new KeyClassifier(options.extraSensitiveKeys);
     this.policy = { ipv4PrefixLength: options.ipv4PrefixLength, ipv6PrefixLength: options.ipv6PrefixLength };
     this.pseudonymKey = options.pseudonymKey;
+    this.subjects = options.pseudonyms;
     const extra = options.extraSensitiveKeys.flatMap((k) => keyWords(k)).map(escapeRegExp);
     this.stemTrigger = new RegExp(`(?:${[...STEMS, ...extra].join('|')})[\\w.-]*\\\\?["']?[ \\t]*[=:]`, 'i');
   }
@@ -112,6 +130,12 @@ export class Redactor {
   }
 
   private pseudonymOf(userId: string): string {
+    if (this.subjects !== undefined) {
+      const own = this.subjects.pseudonym(userId);
+      if (own !== undefined) return own;
+      this.pendingCount++;
+      return PENDING_PSEUDONYM;
+    }
     let p = this.pseudonyms.get(userId);
     if (p === undefined) {
       p = pseudonymizeUserId(userId, this.pseudonymKey);
@@ -141,6 +165,8 @@ export class Redactor {
       kinds.push([kind, n]);
       counts[kind] = (counts[kind] ?? 0) + n;
     }
+    // A pseudonym in the text is not remembered: per-subject ones expire (erasure), pending ones are void.
+    if (own.user_id !== undefined && this.subjects !== undefined) return out;
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
     this.texts.set(s, { out, counts: kinds.length > 0 ? kinds : undefined });
     return out;
@@ -160,6 +186,7 @@ export class Redactor {
     scanUrlPasswords(s, spans, f);
     scanProseSecrets(s, spans);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
+    if (PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
   }
@@ -223,6 +250,16 @@ export class Redactor {
     const redacted = JSON.stringify(this.walk('', parsed, counts, depth + 1));
     // Unchanged content keeps its original text (formatting, and integers beyond 2^53).
     return total(counts) === before ? s : redacted;
+  }
+
+  private scanProseUserIds(s: string, out: Span[]): void {
+    PROSE_USER_ID.lastIndex = 0;
+    for (let m = PROSE_USER_ID.exec(s); m !== null; m = PROSE_USER_ID.exec(s)) {
+      const id = m.groups?.id ?? '';
+      if (isPseudonym(id)) continue;
+      const end = m.index + m[0].length - (m.groups?.q ?? '').length;
+      out.push({ start: end - id.length, end, replacement: this.pseudonymOf(id), kind: 'user_id' });
+    }
   }
 
   private scanKeyValues(s: string, out: Span[]): void {

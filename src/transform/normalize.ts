@@ -4,7 +4,8 @@
  * is given).
  */
 import { messageTemplate } from '../patterns/mask';
-import type { RedactionCounts, Redactor } from '../redact/redactor';
+import { isPseudonym } from '../redact/pseudonym';
+import { PROSE_USER_ID, type RedactionCounts, type Redactor } from '../redact/redactor';
 import type { Category, LogRecord } from '../schema';
 import { addField, type ExtraFields, setAttribute } from './attributes';
 import { levelFromName } from './level';
@@ -94,10 +95,14 @@ const USER_ID_PAIR =
   /(?<![\w.-])(?:user_id|userId|userID|user\.id|usr\.id|enduser\.id)["']?[ \t]*[=:][ \t]*(?:"([^"\n]{1,128})"|'([^'\n]{1,128})'|([^\s,;&"'<>(){}[\]\\]{1,128}))/;
 
 function userIdInText(text: string): string | undefined {
-  if (!text.includes('user') && !text.includes('usr')) return undefined;
+  if (!/u(?:ser|id|sr)/i.test(text)) return undefined;
   const m = USER_ID_PAIR.exec(text);
   const value = m?.[1] ?? m?.[2] ?? m?.[3];
-  return value === undefined || value.trim() === '' ? undefined : value;
+  if (value !== undefined && value.trim() !== '') return value;
+  // `user 1001 logged in`, `uid: 1001`: the same prose ids the redactor pseudonymizes in the text.
+  PROSE_USER_ID.lastIndex = 0;
+  const prose = PROSE_USER_ID.exec(text)?.groups?.id;
+  return prose === undefined || isPseudonym(prose) ? undefined : prose;
 }
 
 /** Adds a multi-line event's further lines: message continuation, and the stack trace with its class. */

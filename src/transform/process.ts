@@ -55,6 +55,13 @@ export interface ProcessorOptions {
   readonly auditStream?: string;
   /** Passed to every {@link transformRecords} call (sampling randomness, clock). */
   readonly transform?: Pick<TransformOptions, 'random' | 'now'>;
+  /**
+   * Resolves the subject keys the transform found missing (`SubjectKeyring.resolvePending`: one batched
+   * read, create-if-absent, retries); the records that needed them are then transformed again. When it
+   * throws, those records stay `ProcessingFailed` (Firehose keeps their raw bytes under the error prefix).
+   * @default none (records needing a missing key stay `ProcessingFailed`)
+   */
+  readonly resolveKeys?: () => Promise<void>;
 }
 
 export interface ProcessResult {
@@ -64,6 +71,8 @@ export interface ProcessResult {
   readonly metrics: TransformMetrics;
   /** One entry per send that left records behind (for the handler's log). */
   readonly failures: SendFailure[];
+  /** Why subject keys could not be resolved, and how many records went to the error prefix for it. */
+  readonly keyFailure?: { readonly error: Error; readonly records: number };
 }
 
 /** `arn:aws:firehose:<region>:<account>:deliverystream/<name>` → `<name>`. */
@@ -100,11 +109,29 @@ export class FirehoseProcessor {
   ): Promise<ProcessResult> {
     const { settings, options } = this;
     const audit = settings.stream === 'logs' ? options.auditStream : undefined;
-    const first = transformRecords(records, settings, {
+    const firstOptions: TransformOptions = {
       ...options.transform,
       forwardLocked: audit !== undefined,
       deferOversized: ownStream !== undefined && this.reingestAllowed,
-    });
+    };
+    let first = transformRecords(records, settings, firstOptions);
+    let keyFailure: ProcessResult['keyFailure'];
+    if (first.pendingKeys.length > 0 && options.resolveKeys) {
+      try {
+        await options.resolveKeys();
+        // Cold subjects are rare on a warm container: transforming the whole batch again keeps the
+        // response budget, forwarding and deferral decisions in one place.
+        first = transformRecords(records, settings, firstOptions);
+      } catch (error) {
+        keyFailure = { error: error as Error, records: first.pendingKeys.length };
+      }
+    }
+    if (keyFailure === undefined && first.pendingKeys.length > 0) {
+      keyFailure = {
+        error: new Error('subject keys still missing after resolution'),
+        records: first.pendingKeys.length,
+      };
+    }
     const failures: SendFailure[] = [];
     const stayErrors = new Map<string, string>();
     const stay = new Set<string>();
@@ -120,7 +147,12 @@ export class FirehoseProcessor {
     const forwardFailed = stayErrors.size;
     const reingestFailed = stay.size;
     if (forwardFailed + reingestFailed === 0) {
-      return { records: first.records, metrics: first.metrics, failures };
+      return {
+        records: first.records,
+        metrics: first.metrics,
+        failures,
+        ...(keyFailure ? { keyFailure } : {}),
+      };
     }
 
     // Records that could not leave this stream are delivered here after all. Everything not sent away
@@ -146,7 +178,12 @@ export class FirehoseProcessor {
     metrics.auditForwardFailed = forwardFailed;
     metrics.reingestFailed = reingestFailed;
     metrics.records.Dropped += metrics.forwardedRecords + metrics.deferredRecords;
-    return { records: first.records.map((r) => replaced.get(r.recordId) ?? r), metrics, failures };
+    return {
+      records: first.records.map((r) => replaced.get(r.recordId) ?? r),
+      metrics,
+      failures,
+      ...(keyFailure ? { keyFailure } : {}),
+    };
   }
 
   /** Puts the original bytes of `inputs` into `stream`; returns the inputs that could not be delivered. */

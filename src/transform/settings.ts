@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { configSchema, type LogLakeConfig } from '../config';
 import { configErrorFromZod, parseJsonOrThrow } from '../errors';
+import type { Pseudonymizer } from '../redact/pseudonym';
 import type { StreamName } from '../schema';
 import type { TransformSettings } from './types';
 
@@ -39,12 +40,14 @@ export function settingsFromConfig(
   config: Pick<LogLakeConfig, 'categories' | 'transform' | 'redaction'>,
   pseudonymKey: string | Uint8Array,
   stream: StreamName,
+  pseudonyms?: Pseudonymizer,
 ): TransformSettings {
   return {
     categories: config.categories,
     transform: config.transform,
     redaction: config.redaction,
     pseudonymKey,
+    ...(pseudonyms === undefined ? {} : { pseudonyms }),
     stream,
   };
 }

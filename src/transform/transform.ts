@@ -6,6 +6,7 @@
  * another (an unexpected error becomes `ProcessingFailed` for that record only); the serialized
  * response stays within `maxResponseBytes` (`response.ts`).
  */
+import { PENDING_PSEUDONYM } from '../redact/pseudonym';
 import { Redactor } from '../redact/redactor';
 import type { Category } from '../schema';
 import { quote, setAttribute } from './attributes';
@@ -34,6 +35,9 @@ import type {
   TransformSettings,
 } from './types';
 import { TimeZones } from './zone';
+
+/** `Candidate.failure` of a record failed for a pending subject key. */
+const PENDING_KEYS_FAILURE = 'PendingSubjectKey';
 
 export interface TransformOptions {
   /**
@@ -82,6 +86,11 @@ export interface TransformOutput {
   forward: TransformInputRecord[];
   /** With `deferOversized`: the input records set aside for re-ingestion (returned `Dropped`). */
   deferred: TransformInputRecord[];
+  /**
+   * Records returned `ProcessingFailed` because a subject key was not at hand (`settings.pseudonyms`):
+   * nothing of them is in the output; resolve the keys and transform them again.
+   */
+  pendingKeys: TransformInputRecord[];
 }
 
 /** Per-settings state worth keeping across invocations: the redactor with its caches. */
@@ -101,7 +110,11 @@ function engineFor(settings: TransformSettings): Engine {
   if (!engine) {
     engine = {
       settings,
-      redactor: new Redactor({ ...settings.redaction, pseudonymKey: settings.pseudonymKey }),
+      redactor: new Redactor({
+        ...settings.redaction,
+        pseudonymKey: settings.pseudonymKey,
+        ...(settings.pseudonyms === undefined ? {} : { pseudonyms: settings.pseudonyms }),
+      }),
       maxPastMs: (settings.transform.maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000,
       maxFutureMs: settings.transform.maxFutureMinutes * 60_000,
       timeZones: new TimeZones(settings.transform.timeZones),
@@ -147,8 +160,32 @@ export function transformRecords(
     }
   }
   const deferred = options.deferOversized ? deferOldest(candidates, run.maxBytes) : [];
+  const pendingBeforeFit = engine.redactor.pendingCount;
   fitResponse(candidates, run.maxBytes, engine.redactor);
-  return { records: candidates.map((c) => c.output), metrics: collectMetrics(candidates), forward, deferred };
+  if (engine.redactor.pendingCount !== pendingBeforeFit) failPlaceholders(candidates);
+  const pendingKeys = candidates.filter((c) => c.failure === PENDING_KEYS_FAILURE).map((c) => c.input);
+  return {
+    records: candidates.map((c) => c.output),
+    metrics: collectMetrics(candidates),
+    forward,
+    deferred,
+    pendingKeys,
+  };
+}
+
+/**
+ * A compact form made while fitting the response asked for a key no longer cached (rare: the cache
+ * expired or filled up mid-batch): the records holding the placeholder are failed, never stored.
+ */
+function failPlaceholders(candidates: Candidate[]): void {
+  for (const c of candidates) {
+    if (c.output.result !== 'Ok') continue;
+    if (!Buffer.from(c.output.data, 'base64').toString('utf8').includes(PENDING_PSEUDONYM)) continue;
+    c.output = processingFailed(c.input);
+    c.summary = undefined;
+    c.failure = PENDING_KEYS_FAILURE;
+    c.size = entrySize(c.output);
+  }
 }
 
 /** Settings of one `transformRecords` call. */
@@ -174,8 +211,16 @@ function transformOne(input: TransformInputRecord, run: Run): Candidate {
     forwarded: false,
     deferred: false,
   };
+  const { redactor } = run.engine;
+  const pendingBefore = redactor.pendingCount;
   try {
     deliver(candidate, decodeRecord(inputBytes(input), run.engine.decode), run);
+    if (redactor.pendingCount !== pendingBefore) {
+      // A subject key was not at hand: store nothing of this record rather than a placeholder.
+      candidate.output = processingFailed(input);
+      candidate.summary = undefined;
+      candidate.failure = PENDING_KEYS_FAILURE;
+    }
   } catch (error) {
     // A defect must not fail the batch: this record alone goes to the error prefix, raw.
     candidate.output = processingFailed(input);

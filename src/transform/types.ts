@@ -1,4 +1,5 @@
 import type { LogLakeConfig } from '../config';
+import type { Pseudonymizer } from '../redact/pseudonym';
 import type { Category, PartitionKeys, StreamName } from '../schema';
 
 /** Everything the transform needs: the config slices plus the pseudonym key and the stream. */
@@ -11,6 +12,13 @@ export interface TransformSettings {
   redaction: LogLakeConfig['redaction'];
   /** HMAC key for user-id pseudonyms (see `src/redact/pseudonym.ts`). */
   pseudonymKey: string | Uint8Array;
+  /**
+   * Per-subject pseudonyms (crypto-shredding, `src/privacy/keyring.ts`). A record needing a subject key
+   * that is not at hand is returned `ProcessingFailed` and listed in `pendingKeys`: the caller resolves
+   * the keys and transforms it again, or Firehose keeps its raw bytes under the error prefix.
+   * @default none: pseudonyms are the HMAC under `pseudonymKey` (nobody can be erased)
+   */
+  pseudonyms?: Pseudonymizer;
   /** Which delivery stream these records came from: on `audit`, only locked categories are valid. */
   stream: StreamName;
 }

@@ -18,6 +18,8 @@ import {
 import type { LogLakeConfig } from '../config';
 import { pseudonymKey } from '../local/datadir';
 import type { TemplateRow } from '../patterns';
+import { LocalSubjectKeyStore } from '../privacy/local-store';
+import { searchPseudonyms } from '../privacy/lookup';
 import { type BuiltQuery, buildQuery, type TableRef } from '../query/build';
 import {
   type AggregateRow,
@@ -39,7 +41,6 @@ import type {
   PatternsQuery,
   SearchQuery,
 } from '../query/model';
-import { pseudonymizeUserId } from '../redact/pseudonym';
 
 export interface UiSourceOptions {
   readonly dataDir: string;
@@ -105,7 +106,7 @@ export class UiSource {
       stream: (built) => reader.stream(built),
       pseudonymize: async (ids) => {
         const key = pseudonymKey(options.dataDir, options.pseudonymKeyFile, false);
-        return ids.map((id) => pseudonymizeUserId(id, key));
+        return searchPseudonyms(key, LocalSubjectKeyStore.forDataDir(options.dataDir), ids);
       },
       close: () => reader.close(),
     };

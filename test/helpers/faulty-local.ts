@@ -7,10 +7,9 @@
  */
 import { createInterface } from 'node:readline';
 import { DEFAULT_CONFIG } from '../../src/config';
-import { pseudonymKey } from '../../src/local/datadir';
 import { LocalPipeline } from '../../src/local/pipeline';
 import { startEndpoint } from '../../src/local/server';
-import { localTransform } from '../../src/local/transform';
+import { dataDirTransform } from '../../src/local/transform';
 import { FaultySpoolIo, type SpoolFault } from './faulty-spool';
 
 async function main(): Promise<void> {
@@ -19,7 +18,7 @@ async function main(): Promise<void> {
   const io = new FaultySpoolIo();
   const pipeline = await LocalPipeline.open({
     dataDir,
-    transform: localTransform(DEFAULT_CONFIG, pseudonymKey(dataDir)),
+    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
     // Nothing is delivered before the kill: recovery has to bring it all back.
     flushIntervalMs: 900_000,
     spoolIo: io,

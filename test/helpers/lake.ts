@@ -5,9 +5,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../src/config';
-import { pseudonymKey } from '../../src/local/datadir';
 import { LocalPipeline } from '../../src/local/pipeline';
-import { localTransform } from '../../src/local/transform';
+import { dataDirTransform } from '../../src/local/transform';
 import { DATA_PREFIX } from '../../src/schema';
 
 /** One producer event; `id` becomes the correlation id, so every record can be counted. */
@@ -25,7 +24,7 @@ export async function deliverBatches(
 ): Promise<void> {
   const pipeline = await LocalPipeline.open({
     dataDir,
-    transform: localTransform(DEFAULT_CONFIG, pseudonymKey(dataDir)),
+    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
     compaction: false,
   });
   try {

@@ -13,7 +13,6 @@ import {
   compactionSettings,
   SimulatedCrash,
 } from '../../src/local/compact';
-import { pseudonymKey } from '../../src/local/datadir';
 import {
   COMPACTED_PREFIX,
   type CompactionMarker,
@@ -22,7 +21,7 @@ import {
   visibleNames,
 } from '../../src/local/lake-files';
 import { LocalPipeline } from '../../src/local/pipeline';
-import { localTransform } from '../../src/local/transform';
+import { dataDirTransform } from '../../src/local/transform';
 import { duckdbString } from '../../src/query/duckdb';
 import { deliverBatches, hourStart, idCounts, type LakeEvent, lakeFiles } from '../helpers/lake';
 import { searchLake } from '../helpers/local';
@@ -390,11 +389,10 @@ describe('Compactor', () => {
 describe('LocalPipeline compaction', () => {
   it('compacts closed hours while deliveries keep arriving, without taking a half-delivered file', async () => {
     // Prepare: a pipeline with compaction on; closed hours to compact; traffic into those hours.
-    const key = pseudonymKey(dataDir);
     const reports: number[] = [];
     const pipeline = await LocalPipeline.open({
       dataDir,
-      transform: localTransform(DEFAULT_CONFIG, key),
+      transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
       flushIntervalMs: 50,
       compaction: {
         graceMs: 0,

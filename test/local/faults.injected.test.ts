@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config';
-import { dataDirPaths, pseudonymKey } from '../../src/local/datadir';
+import { dataDirPaths } from '../../src/local/datadir';
 import { LocalPipeline } from '../../src/local/pipeline';
 import { type Endpoint, startEndpoint } from '../../src/local/server';
-import { localTransform } from '../../src/local/transform';
+import { dataDirTransform } from '../../src/local/transform';
 import { exited, type ReadyChild, ROOT, startReady } from '../helpers/child';
 import { FaultySpoolIo, type SpoolFault } from '../helpers/faulty-spool';
 import { searchLake } from '../helpers/local';
@@ -84,7 +84,7 @@ describe('spool faults with the real SDK, in-process', () => {
     const warnings: string[] = [];
     const pipeline = await LocalPipeline.open({
       dataDir,
-      transform: localTransform(DEFAULT_CONFIG, pseudonymKey(dataDir)),
+      transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
       flushIntervalMs: 900_000,
       spoolIo: io,
       onWarning: (m) => warnings.push(m),

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandInput,
+  DynamoDBClient,
+  PutItemCommand,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
   FirehoseClient,
   PutRecordBatchCommand,
   type PutRecordBatchCommandInput,
@@ -11,6 +18,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TRANSFORM_ENV } from '../../lambdas/transform/constants';
 import { DEFAULT_CONFIG } from '../../src/config';
+import { subjectPseudonym, subjectRef } from '../../src/privacy/subject';
 import { pseudonymizeUserId } from '../../src/redact/pseudonym';
 import { decodeRecords, LAMBDA_RESPONSE_LIMIT_BYTES, transformConfigSlice } from '../../src/transform';
 
@@ -24,11 +32,16 @@ function fixture(name: string): FirehoseTransformationEvent {
 
 const firehoseMock = mockClient(FirehoseClient);
 const secretsMock = mockClient(SecretsManagerClient);
+const dynamoMock = mockClient(DynamoDBClient);
+/** The subject key table, as DynamoDB would hold it (ref → key). */
+let subjectKeys: Map<string, Uint8Array>;
 
 interface Mocks {
   /** Per PutRecordBatch call (1-based): which entries (by index) fail. */
   failEntries: (call: number, size: number) => boolean[];
   secretError?: Error;
+  /** The subject key table is unreachable. */
+  dynamoError?: Error;
 }
 
 let mocks: Mocks;
@@ -46,6 +59,24 @@ beforeEach(() => {
   secretsMock.on(GetSecretValueCommand).callsFake(async () => {
     if (mocks.secretError) throw mocks.secretError;
     return { SecretString: SECRET };
+  });
+  subjectKeys = new Map();
+  dynamoMock.reset();
+  dynamoMock.on(BatchGetItemCommand).callsFake(async (input: BatchGetItemCommandInput) => {
+    if (mocks.dynamoError) throw mocks.dynamoError;
+    const [table, request] = Object.entries(input.RequestItems ?? {})[0] ?? [];
+    const items = (request?.Keys ?? []).flatMap((k) => {
+      const key = subjectKeys.get(k.ref?.S ?? '');
+      return key ? [{ ref: { S: k.ref?.S ?? '' }, key: { B: key } }] : [];
+    });
+    return { Responses: { [table ?? '']: items } };
+  });
+  dynamoMock.on(PutItemCommand).callsFake(async (input: PutItemCommandInput) => {
+    if (mocks.dynamoError) throw mocks.dynamoError;
+    const ref = input.Item?.ref?.S ?? '';
+    const key = input.Item?.key?.B;
+    if (key) subjectKeys.set(ref, key);
+    return {};
   });
   firehoseMock.reset();
   firehoseMock.on(PutRecordBatchCommand).callsFake(async (input: PutRecordBatchCommandInput) => {
@@ -73,6 +104,7 @@ beforeEach(() => {
   vi.stubEnv(TRANSFORM_ENV.stream, 'logs');
   vi.stubEnv(TRANSFORM_ENV.pseudonymSecretArn, SECRET_ARN);
   vi.stubEnv(TRANSFORM_ENV.auditStreamName, '');
+  vi.stubEnv(TRANSFORM_ENV.subjectKeyTable, 'loglake-subject-keys');
 });
 
 afterEach(() => {
@@ -117,7 +149,33 @@ describe('handler', () => {
     ]) {
       expect(all).not.toContain(secret);
     }
-    expect(all).toContain(pseudonymizeUserId('alice', SECRET));
+    // The subject's own key, created in the table for this first sight of alice, not the lake key.
+    const key = subjectKeys.get(subjectRef(SECRET, 'alice'));
+    expect(key).toBeDefined();
+    expect(all).toContain(subjectPseudonym(key as Uint8Array, 'alice'));
+    expect(all).not.toContain(pseudonymizeUserId('alice', SECRET));
+  });
+
+  it('sends records needing a subject key to the error prefix when the key table stays unreachable', async () => {
+    mocks.dynamoError = Object.assign(new Error('connect ETIMEDOUT'), { name: 'TimeoutError' });
+    const event = fixture('direct-put');
+
+    const result = await invoke(event);
+
+    const failed = result.records.filter((r) => r.result === 'ProcessingFailed');
+    expect(failed.length).toBeGreaterThan(0);
+    // Firehose writes these bytes under the error prefix: the input, untouched.
+    for (const r of failed) {
+      expect(r.data).toBe(event.records.find((i) => i.recordId === r.recordId)?.data);
+    }
+    const delivered = result.records
+      .filter((r) => r.result === 'Ok')
+      .map((r) => Buffer.from(r.data ?? '', 'base64').toString())
+      .join('');
+    expect(delivered).not.toContain('alice');
+    expect(delivered).not.toContain('u_pending');
+    expect(result.records).toHaveLength(event.records.length);
+    expect([...stdout, ...stderr].join('')).toContain('subject key store unavailable');
   });
 
   it('reads CloudWatch Logs payloads and drops control messages', async () => {

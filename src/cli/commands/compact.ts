@@ -13,10 +13,9 @@ import {
   type CompactionStep,
   planCompaction,
 } from '../../local/compact';
-import { pseudonymKey } from '../../local/datadir';
 import { listPartitions } from '../../local/lake-files';
 import { LocalPipeline } from '../../local/pipeline';
-import { localTransform } from '../../local/transform';
+import { dataDirTransform } from '../../local/transform';
 import { parseDuration } from '../../time';
 import { engineOptionsOf, MEMORY_LIMIT_HELP, memoryLimitOption } from '../engine-options';
 import { cliEnv } from '../env';
@@ -90,7 +89,7 @@ export async function compactCommand(
   const config = loadConfig(flags.config);
   const pipeline = await LocalPipeline.open({
     dataDir,
-    transform: localTransform(config, pseudonymKey(dataDir, flags.pseudonymKeyFile)),
+    transform: dataDirTransform(config, dataDir, flags.pseudonymKeyFile),
     flushIntervalMs: DEFAULT_FLUSH_SECONDS * 1000,
     bufferBytes: Math.round(config.firehose.processorBufferSizeMiB * 1024 ** 2),
     compression: config.output.compression,

@@ -64,6 +64,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./alerts')).registerAlertsCommand,
   },
   {
+    name: 'privacy',
+    summary: "a person's rights: erase them (crypto-shredding) or export their logs (access)",
+    load: async () => (await import('./privacy')).registerPrivacyCommand,
+  },
+  {
     name: 'compliance-report',
     summary: 'evidence for ISO 27001, SOC 2 and GDPR from the lake itself; exit 3 on a policy finding',
     load: async () => (await import('./compliance-report')).registerComplianceReportCommand,

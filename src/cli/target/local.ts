@@ -38,12 +38,13 @@ export async function localTarget(
     config,
     async (ids) => {
       lake();
-      const [{ pseudonymKey }, { pseudonymizeUserId }] = await Promise.all([
+      const [{ pseudonymKey }, { LocalSubjectKeyStore }, { searchPseudonyms }] = await Promise.all([
         import('../../local/datadir'),
-        import('../../redact/pseudonym'),
+        import('../../privacy/local-store'),
+        import('../../privacy/lookup'),
       ]);
       const key = pseudonymKey(dataDir, flags.pseudonymKeyFile, false);
-      return ids.map((id) => pseudonymizeUserId(id, key));
+      return searchPseudonyms(key, LocalSubjectKeyStore.forDataDir(dataDir), ids);
     },
     now,
   );

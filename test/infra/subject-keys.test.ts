@@ -1,0 +1,74 @@
+/** The subject key table (crypto-shredding) in the whole stack: encryption, no PITR, who may do what. */
+import { describe, expect, it } from 'vitest';
+import { TRANSFORM_ENV } from '../../lambdas/transform/constants';
+import { STACK_OUTPUTS } from '../../src/outputs';
+import { flat, policyStatementsOf, resourceNamed, resourcesOf, template } from './helpers';
+
+/** How `flat` renders a reference: the logical id without its hash. */
+const ref = (logicalId: string) => `<${logicalId.replace(/[0-9A-F]{8}$/, '')}>`;
+
+describe('LogLakeSubjectKeys', () => {
+  it('is one on-demand table keyed by ref, encrypted with the lake key, without point-in-time recovery', () => {
+    const t = template();
+    const [, table] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
+    const [keyLogicalId] = resourceNamed(t, 'AWS::KMS::Key', 'LogLakeKey');
+
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'ref', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+    });
+    expect(flat(table.Properties.SSESpecification)).toContain(ref(keyLogicalId));
+    expect((table as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+  });
+
+  it('lets each transform read and create keys, never delete them, and tells it the table', () => {
+    const t = template();
+    const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
+    for (const lane of ['Logs', 'Audit']) {
+      const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', `LogLakeIngest${lane}Transform`);
+      const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(flat(env[TRANSFORM_ENV.subjectKeyTable])).toContain(ref(tableLogicalId));
+
+      const statements = policyStatementsOf(t, `LogLakeIngest${lane}TransformRoleDefaultPolicy`);
+      const onTable = statements.filter((s) => s.resources.some((r) => r.includes(ref(tableLogicalId))));
+      expect(onTable.flatMap((s) => s.actions).sort()).toEqual([
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+      ]);
+    }
+  });
+
+  it('lets only the privacy personas look keys up and destroy them', () => {
+    const t = template();
+    const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
+    const actionsOn = (persona: string) =>
+      policyStatementsOf(t, `LogLakeAccess${persona}Policy`)
+        .filter((s) => s.resources.some((r) => r.includes(ref(tableLogicalId))))
+        .flatMap((s) => s.actions)
+        .sort();
+
+    expect(actionsOn('Security')).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+    ]);
+    for (const persona of ['Developer', 'Ops', 'Auditor']) expect(actionsOn(persona)).toEqual([]);
+  });
+
+  it('names the table in the stack outputs for `loglake privacy --stack`', () => {
+    const t = template();
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
+    const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
+
+    expect(flat(outputs[STACK_OUTPUTS.subjectKeyTable]?.Value)).toContain(ref(tableLogicalId));
+    expect(
+      Object.keys(resourcesOf(t, 'AWS::DynamoDB::Table')).filter((id) =>
+        id.startsWith('LogLakeIngestSubjectKeys'),
+      ),
+    ).toHaveLength(1);
+  });
+});
