@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { SUBJECT_KEY_ATTRIBUTES } from '../src/privacy/dynamodb-store';
+import { SUBJECT_KEY_ATTRIBUTES } from '../src/privacy/store';
 import { grantKeyVia } from './private/grants';
 import { acknowledge } from './private/nag';
 

@@ -13,11 +13,8 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, sleep } from '../backoff';
-import { KeyStoreUnavailableError, type SubjectKeyStore } from './store';
+import { KeyStoreUnavailableError, SUBJECT_KEY_ATTRIBUTES, type SubjectKeyStore } from './store';
 import { isSubjectKey, newSubjectKey } from './subject';
-
-/** Attribute names of the key table (the construct defines the partition key with the same name). */
-export const SUBJECT_KEY_ATTRIBUTES = { ref: 'ref', key: 'key', created: 'created' } as const;
 
 /** BatchGetItem reads at most 100 keys per call. */
 const BATCH_GET_LIMIT = 100;

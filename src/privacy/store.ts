@@ -4,6 +4,12 @@
  */
 import { LogLakeError } from '../errors';
 
+/**
+ * Attribute names of the AWS key table: the construct defines its partition key with the same name. Here,
+ * not beside the DynamoDB client, so the construct loads no AWS SDK.
+ */
+export const SUBJECT_KEY_ATTRIBUTES = { ref: 'ref', key: 'key', created: 'created' } as const;
+
 /** Where subject keys live. Keys are addressed by subject reference (`subjectRef`), never by raw id. */
 export interface SubjectKeyStore {
   /** Where the keys are, for messages and the audit trail (`local:<dir>`, `dynamodb:<table>`). */
