@@ -235,9 +235,14 @@ describe('LogLake compaction wiring', () => {
     });
 
     const hints = Object.values(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream')).map((s) => [
-      (s.Properties.DeliveryStreamName as string).split('-').pop(),
+      s.Properties.DeliveryStreamName as string,
       ((s.Properties.ExtendedS3DestinationConfiguration as Json).BufferingHints as Json).IntervalInSeconds,
     ]);
-    expect(Object.fromEntries(hints)).toEqual({ logs: 60, audit: 900 });
+    // The WAF stream buffers as the logs stream does: it feeds the same table.
+    expect(Object.fromEntries(hints)).toEqual({
+      'loglake-logs': 60,
+      'loglake-audit': 900,
+      'aws-waf-logs-loglake': 60,
+    });
   });
 });
