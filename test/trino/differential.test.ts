@@ -7,7 +7,6 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pseudonymKey } from '../../src/local/datadir';
 import {
   type AggregateQuery,
   GROUP_COLUMNS,
@@ -16,11 +15,10 @@ import {
   MIN_BUCKET_MS,
   type SearchQuery,
 } from '../../src/query';
-import { pseudonymizeUserId } from '../../src/redact/pseudonym';
 import { CATEGORIES, LEVELS } from '../../src/schema';
 import { expectSameResults, sampleUniverse } from './compare';
 import { HOUR, MESSAGES, MINUTE, SERVICES } from './dataset';
-import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
+import { openTierLake, searchRecords, type TierLake, tierData, tierPseudonyms } from './lake';
 
 const data = tierData();
 const DAY = 24 * HOUR;
@@ -37,8 +35,9 @@ let nonEmptyResults = 0;
 
 beforeAll(async () => {
   lake = await openTierLake();
-  const key = pseudonymKey(lake.dataDir, undefined, false);
-  users = ['user-0', 'user-1', 'user-2', 'user-3', 'user-4'].map((u) => pseudonymizeUserId(u, key));
+  const ids = ['user-0', 'user-1', 'user-2', 'user-3', 'user-4'];
+  const pseudonyms = await tierPseudonyms(lake, ids);
+  users = ids.map((u) => pseudonyms.get(u) as string);
   universe = sampleUniverse(
     searchRecords(
       await lake.duckdb({

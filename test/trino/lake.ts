@@ -3,7 +3,11 @@
  * runs locally) and Trino through the Glue tables of the synthesized stack and the production Athena
  * runner (what the CLI and the alarm Lambda run on AWS).
  */
+
 import { inject } from 'vitest';
+import { pseudonymKey } from '../../src/local/datadir';
+import { lookupPseudonyms } from '../../src/privacy/keyring';
+import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
 import {
   type AggregateRow,
   type BuiltQuery,
@@ -73,6 +77,25 @@ export async function openTierLake(): Promise<TierLake> {
       await athena.close();
     },
   };
+}
+
+/**
+ * The pseudonyms the tier lake's records carry for raw user ids (each subject's own key, found with the
+ * lake key), as `loglake search --user` looks them up. Every id must have a key: it had records.
+ */
+export async function tierPseudonyms(lake: TierLake, ids: readonly string[]): Promise<Map<string, string>> {
+  const found = await lookupPseudonyms(
+    pseudonymKey(lake.dataDir, undefined, false),
+    LocalSubjectKeyStore.forDataDir(lake.dataDir),
+    ids,
+  );
+  return new Map(
+    ids.map((id) => {
+      const p = found.get(id);
+      if (p === undefined) throw new Error(`no subject key for ${id} in the tier lake`);
+      return [id, p];
+    }),
+  );
 }
 
 /** The tier's events, as the global setup generated them. */

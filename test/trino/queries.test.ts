@@ -6,14 +6,12 @@
 import { GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAMED_QUERIES } from '../../lib/query';
-import { pseudonymKey } from '../../src/local/datadir';
 import { athenaExecutionParameters, type BuiltQuery, type SearchRecord } from '../../src/query';
 import { athenaRows } from '../../src/query/athena';
-import { pseudonymizeUserId } from '../../src/redact/pseudonym';
 import { type CaseContext, CONTEXT_CASES, PATTERNS_CASES, SEARCH_CASES, STATS_CASES } from './cases';
 import { expectSameResults, sampleUniverse } from './compare';
 import { HOUR } from './dataset';
-import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
+import { openTierLake, searchRecords, type TierLake, tierData, tierPseudonyms } from './lake';
 
 let lake: TierLake;
 let context: CaseContext;
@@ -23,8 +21,15 @@ const data = tierData();
 
 beforeAll(async () => {
   lake = await openTierLake();
-  const key = pseudonymKey(lake.dataDir, undefined, false);
-  context = { data, pseudonym: (id) => pseudonymizeUserId(id, key) };
+  const pseudonyms = await tierPseudonyms(lake, ['user-0', 'user-1', 'user-2', 'user-3', 'user-4']);
+  context = {
+    data,
+    pseudonym: (id) => {
+      const p = pseudonyms.get(id);
+      if (p === undefined) throw new Error(`the cases may name user-0 … user-4, not ${id}`);
+      return p;
+    },
+  };
   records = searchRecords(
     await lake.duckdb({
       kind: 'search',
