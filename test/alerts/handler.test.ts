@@ -13,20 +13,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { Alert } from '../../src/alerts/alert';
-import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
 import { answerAthena, putEvents } from '../helpers/athena-stub';
 import {
   acquireEmulator,
   createStateTable,
-  EMULATOR_ENDPOINT,
-  EMULATOR_REGION,
   emulatorClientConfig,
   releaseEmulator,
 } from '../helpers/emulator';
-import { alarmFiring, errorObjectCreated, scheduledEvent } from './fixtures';
+import { alarmFiring, alarmLambdaEnv, errorObjectCreated, scheduledEvent, topic } from './fixtures';
 
-const topic = (s: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${s}`;
 const alarmName = alarmFiring().detail.alarmName;
 
 const athena = mockClient(AthenaClient);
@@ -54,35 +50,21 @@ beforeAll(async () => {
       },
     },
   });
-  Object.assign(process.env, {
-    [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit'])),
-    [ALARM_ENV.table]: TABLE,
-    [ALARM_ENV.topics]: JSON.stringify({
-      critical: topic('critical'),
-      high: topic('high'),
-      medium: topic('medium'),
-      low: topic('low'),
+  Object.assign(
+    process.env,
+    alarmLambdaEnv(config, TABLE, {
+      [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
+      [ALARM_ENV.pipelineAlarms]: JSON.stringify({
+        [alarmName]: { severity: 'critical', description: 'logs are late' },
+      }),
+      [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
+      [ALARM_ENV.accessAudit]: JSON.stringify({
+        stream: 'loglake-audit',
+        principal: ROLE,
+        bulkReadRows: 10_000,
+      }),
     }),
-    [ALARM_ENV.workgroup]: 'loglake',
-    [ALARM_ENV.database]: 'loglake',
-    [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),
-    [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
-    [ALARM_ENV.pipelineAlarms]: JSON.stringify({
-      [alarmName]: { severity: 'critical', description: 'logs are late' },
-    }),
-    [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
-    [ALARM_ENV.accessAudit]: JSON.stringify({
-      stream: 'loglake-audit',
-      principal: ROLE,
-      bulkReadRows: 10_000,
-    }),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    // The handler's own DynamoDB client (a module singleton) talks to the emulator.
-    AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,
-    AWS_REGION: EMULATOR_REGION,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
+  );
   ({ handler } = await import('../../lambdas/alarm/index'));
 });
 
