@@ -271,11 +271,14 @@ export function structlogConsole(
   referenceMs: number | undefined,
 ): Record<string, string | number> | undefined {
   const c = line.charCodeAt(0);
-  if (c < 48 || c > 57 || line.indexOf(' [') < 0) return undefined;
-  const lead = leadingTimestamp(line, referenceMs);
-  if (lead === undefined) return undefined;
-  const head = STRUCTLOG_LEVEL.exec(line.slice(lead.length, lead.length + 24));
+  if (c < 48 || c > 57) return undefined;
+  // The level first (cheap), the time only then: `<time> [main] …` is no structlog line.
+  const bracket = line.indexOf(' [');
+  if (bracket < 0 || bracket > 40) return undefined;
+  const head = STRUCTLOG_LEVEL.exec(line.slice(bracket, bracket + 24));
   if (head === null || levelFromName(head[1] as string) === undefined) return undefined;
+  const lead = leadingTimestamp(line, referenceMs);
+  if (lead === undefined || lead.length !== bracket) return undefined;
   const words = line.slice(lead.length + head[0].length).split(' ');
   const pairs: Record<string, string | number> = {};
   let end = words.length;
