@@ -45,7 +45,8 @@ const VERSION_THEN = String.raw`(?:[ \t]*(?:->|=>|\u2192)[ \t]*|[ \t]+(?:to|TO)[
  * `downgrading from 1.2.3.4 to 1.2.3.1`. Not `update`/`updated`: `update from 192.0.2.1` (BGP) and
  * `record updated to 203.0.113.5` (DNS) name addresses.
  */
-const VERSION_MOVE = '(?:[Uu]pgrad|UPGRAD|[Dd]owngrad|DOWNGRAD)(?:e[ds]?|ing|E[DS]?|ING)|[Bb]ump(?:ed|s)?|[Rr]olled back';
+const VERSION_MOVE =
+  '(?:[Uu]pgrad|UPGRAD|[Dd]owngrad|DOWNGRAD)(?:e[ds]?|ing|E[DS]?|ING)|[Bb]ump(?:ed|s)?|[Rr]olled back';
 
 // `(?<![\w-])` style lookbehinds anchor candidates at token starts (linear scan, no mid-word hits).
 const ALTERNATIVES = {
