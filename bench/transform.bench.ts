@@ -311,7 +311,7 @@ function mixedEvent(i: number, nextDigit: () => string): string {
   }
 }
 
-/** The kinds of {@link mixedEvent}, by `i % 12`. */
+/** The kinds of {@link mixedEvent}, by `i % 15` (11 is the `default` case). */
 const MIXED_KINDS = [
   'Fluent Bit',
   'CRI text',
@@ -325,6 +325,9 @@ const MIXED_KINDS = [
   'secret-dense',
   'backfill',
   'logfmt',
+  'WAF',
+  'VPC flow',
+  'CloudTrail',
 ] as const;
 
 /** The mixed corpus, packed `perRecord` events to a record (as a shipper or a collector would), ~1 MiB. */
@@ -337,8 +340,8 @@ function mixedBatch(
   const nextDigit = digits(variant * 104729 + perRecord);
   const records: TransformInputRecord[] = [];
   let bytes = 0;
-  // One kind only: every 12th event of the mix.
-  const step = kind === undefined ? 1 : 12;
+  // One kind only: every MIXED_KINDS.length-th event of the mix.
+  const step = kind === undefined ? 1 : MIXED_KINDS.length;
   let i = kind ?? 0;
   while (bytes < target) {
     const lines: string[] = [];

@@ -5,22 +5,38 @@
  */
 import { isIPv6 } from 'node:net';
 
-/** Parses dotted-quad IPv4 into a 32-bit unsigned integer; `undefined` when not a valid address. */
+/**
+ * Parses dotted-quad IPv4 into a 32-bit unsigned integer; `undefined` when not a valid address (four
+ * parts of 1–3 ASCII digits, each at most 255). One pass over the characters: every address field of
+ * every flow log line and every IPv4 candidate in text comes here.
+ */
 export function parseIPv4(s: string): number | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
+  const length = s.length;
+  if (length < 7 || length > 15) return undefined;
   let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    n = n * 256 + v;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return undefined;
+      part = part * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || part > 255 || ++dots > 3) return undefined;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else {
+      return undefined;
+    }
   }
-  return n;
+  if (dots !== 3 || digits === 0 || part > 255) return undefined;
+  return n * 256 + part;
 }
 
 export function formatIPv4(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
 function maskIPv4(n: number, prefix: number): number {

@@ -36,6 +36,18 @@ export function marker(kind: string): string {
   return `[REDACTED:${kind}]`;
 }
 
+/** A version number (`1.2`, `v1.6.12.2`, `2.0.0-rc.1`). */
+const VERSION = String.raw`v?\d+(?:\.\d+){1,4}(?:-[\w.]+)?`;
+/** Between an old version and a new one: `1.2.3.4 -> 1.2.3.5`, `… to 1.2.3.5`. */
+const VERSION_THEN = String.raw`(?:[ \t]*(?:->|=>|\u2192)[ \t]*|[ \t]+(?:to|TO)[ \t]+)`;
+/**
+ * Verbs after which a dotted number is a version, not an address: `upgraded to 1.6.12.2`,
+ * `downgrading from 1.2.3.4 to 1.2.3.1`. Not `update`/`updated`: `update from 192.0.2.1` (BGP) and
+ * `record updated to 203.0.113.5` (DNS) name addresses.
+ */
+const VERSION_MOVE =
+  '(?:[Uu]pgrad|UPGRAD|[Dd]owngrad|DOWNGRAD)(?:e[ds]?|ing|E[DS]?|ING)|[Bb]ump(?:ed|s)?|[Rr]olled back';
+
 // `(?<![\w-])` style lookbehinds anchor candidates at token starts (linear scan, no mid-word hits).
 const ALTERNATIVES = {
   jwt: String.raw`(?<![\w-])eyJ[\w-]{2,}\.[\w-]{2,}\.[\w-]*`,
@@ -53,7 +65,8 @@ const ALTERNATIVES = {
   akid: `(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])`,
   uuid: String.raw`(?<![\w-])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w])`,
   iso: String.raw`(?<![\w-])\d{4}-[01]\d-[0-3]\d(?:[T ][0-2]\d:[0-5]\d(?::[0-6]\d(?:[.,]\d{1,9})?)?(?:Z|[+-][0-2]\d(?::?[0-5]\d)?)?)?(?![\w])`,
-  version: String.raw`(?<![\w-])(?:(?:[Vv]ersion|VERSION|[Vv]er|[Rr]elease|[Bb]uild)[ =:]{0,2}v?|v)\d+(?:\.\d+){1,4}(?:-[\w.]+)?`,
+  version: String.raw`(?<![\w-])(?:(?:(?:[Vv]ersion|VERSION|[Vv]er|[Rr]elease|[Bb]uild)(?:[ \t]+(?:is|was|now|to|from)[ \t]+|[ =:]{0,2})|v)${VERSION}(?:${VERSION_THEN}${VERSION})?|(?:${VERSION_MOVE})[ \t]+(?:(?:to|TO)[ \t]+${VERSION}|(?:from|FROM)[ \t]+${VERSION}${VERSION_THEN}${VERSION}))`,
+  product: String.raw`(?<![^\s(\["',;])[A-Za-z][\w+.-]{0,40}/${VERSION}`,
   iban: String.raw`(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w])`,
   hex: String.raw`(?<![\w])(?=\d*[a-fA-F])[0-9a-fA-F]{16,}(?![\w])`,
   aws40: `(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`,
@@ -81,7 +94,13 @@ export const TOKEN_GROUPS: readonly Group[] = [
   'openai',
   'akid',
 ];
-const PROTECT_GROUPS: readonly Group[] = ['uuid', 'iso', 'version', 'hex'];
+/**
+ * Values a numeric candidate may not fall inside. `version` and `product` keep dotted-quad versions
+ * (`upgraded to 1.6.12.2`, `nginx/1.6.12.2`, a User-Agent's `Name/1.2.3.4`) from being read as IPv4
+ * addresses; `product` needs a name starting a token, so `/hosts/10.0.0.1` and `x/10.0.0.1` in a URL
+ * path stay addresses.
+ */
+const PROTECT_GROUPS: readonly Group[] = ['uuid', 'iso', 'version', 'product', 'hex'];
 
 function combined(groups: readonly Group[]): RegExp {
   return new RegExp(groups.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), 'g');

@@ -109,6 +109,7 @@ export function replace(
     case 'uuid':
     case 'iso':
     case 'version':
+    case 'product':
     case 'hex':
       return 'keep';
     case 'jwt':

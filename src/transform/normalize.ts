@@ -151,6 +151,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     }
     draft.message = f.message;
     if (f.logger !== undefined) draft.logger = f.logger;
+    if (f.service !== undefined) draft.service = f.service;
     if (f.correlation_id !== undefined) draft.correlation_id = f.correlation_id;
     if (f.trace_id !== undefined) draft.trace_id = f.trace_id;
     if (f.span_id !== undefined) draft.span_id = f.span_id;

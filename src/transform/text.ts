@@ -7,6 +7,7 @@
  * (`time=… level=… msg=…`) and before the generic `[<timestamp>] [<LEVEL>] <message>` family (which also
  * reads `<asctime> - <name> - <LEVEL> - <msg>`). A new text format is one more entry in the table.
  */
+import { aliasOf, type Target } from './fields';
 import { levelFromName, levelFromNumber } from './level';
 import { LAMBDA_METRICS } from './producers/lambda';
 import { leadingTimestamp, parseTimestampText, readTimestampText } from './timestamp';
@@ -23,6 +24,8 @@ export interface TextFields {
   /** Whether the format has no level at all (access logs, Lambda platform lines): no schema error. */
   levelless?: boolean;
   logger?: string;
+  /** A `service=…` token in the text (the envelope's service applies when absent). */
+  service?: string;
   message: string;
   correlation_id?: string;
   trace_id?: string;
@@ -43,8 +46,9 @@ export interface TextFormat {
   parse(line: string, referenceMs: number | undefined): TextFields | undefined;
 }
 
+// A bracketed level may be padded to a width inside its brackets (structlog's `[info     ]`).
 const LEVEL_TOKEN =
-  /^[[(<]?(TRACE|DEBUG|DBG|VERBOSE|INFO|INFORMATION|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRIT|CRITICAL|FATAL|PANIC|ALERT|EMERG|EMERGENCY)[\])>]?(?::|\s|$)/i;
+  /^[[(<]?(TRACE|DEBUG|DBG|VERBOSE|INFO|INFORMATION|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|CRIT|CRITICAL|FATAL|PANIC|ALERT|EMERG|EMERGENCY)(?: *[\])>])?(?::|\s|$)/i;
 
 const LAMBDA = /^(\S+Z)\t([0-9a-fA-F-]{36}|undefined)\t([A-Za-z]+)\t([\s\S]*)$/;
 const LAMBDA_PYTHON = /^\[([A-Za-z]+)\]\t(\S+Z)\t([0-9a-fA-F-]{36}|undefined)\t([\s\S]*)$/;
@@ -185,11 +189,120 @@ export const TEXT_FORMATS: readonly TextFormat[] = [
 export function parseTextLine(line: string, referenceMs?: number): ParsedLine {
   const logfmt = parseLogfmt(line);
   if (logfmt) return { kind: 'object', object: logfmt };
+  const console = structlogConsole(line, referenceMs);
+  if (console) return { kind: 'object', object: console };
   for (const format of TEXT_FORMATS) {
     const fields = format.parse(line, referenceMs);
-    if (fields) return { kind: 'text', fields };
+    if (fields) return { kind: 'text', fields: keyValueColumns(fields) };
   }
-  return { kind: 'text', fields: generic(line, referenceMs) };
+  return { kind: 'text', fields: keyValueColumns(generic(line, referenceMs)) };
+}
+
+/** `key=value`, `key="quoted"`, `key='quoted'` inside text; a value ends at space or closing punctuation. */
+const KEY_VALUE =
+  /(?<![\w.@/-])([A-Za-z_][\w.-]{0,63})=(?:"((?:[^"\\\n]|\\.){1,256})"|'([^'\n]{1,256})'|([^\s"',;)\]}>]{1,256}))/g;
+
+/**
+ * Columns a `key=value` token in a text line's message fills (when the line's format did not): the
+ * ids and names a logging format string or a request-id middleware writes (`correlation_id=…`,
+ * `request_id=…`, `trace_id=…`, `service=…`, `level=…`). Numbers and other names are no columns here:
+ * prose has too many `a=b` that mean nothing to the schema.
+ */
+const TEXT_KEY_TARGETS: ReadonlySet<Target> = new Set([
+  'correlation_id',
+  'trace_id',
+  'span_id',
+  'service',
+  'level',
+]);
+/** Logger names only under these keys: `name=` in text is more often anything else. */
+const TEXT_LOGGER_KEYS: ReadonlySet<string> = new Set(['logger', 'logger_name', 'loggerName', 'log.logger']);
+
+/** Fills the unset columns of `fields` from `key=value` tokens of its message; the message keeps them. */
+export function keyValueColumns(fields: TextFields): TextFields {
+  const text = fields.message;
+  if (text.indexOf('=') < 0) return fields;
+  const best = new Map<Target, { rank: number; value: string }>();
+  KEY_VALUE.lastIndex = 0;
+  for (let m = KEY_VALUE.exec(text); m !== null; m = KEY_VALUE.exec(text)) {
+    const key = m[1] as string;
+    const alias = aliasOf(key);
+    if (alias === undefined) continue;
+    const target = alias.target;
+    if (!TEXT_KEY_TARGETS.has(target) && !(target === 'logger' && TEXT_LOGGER_KEYS.has(key))) continue;
+    const value = (m[2] ?? m[3] ?? m[4] ?? '').trim();
+    if (value === '' || (target === 'level' && levelFromName(value) === undefined)) continue;
+    const seen = best.get(target);
+    if (seen === undefined || alias.rank < seen.rank) best.set(target, { rank: alias.rank, value });
+  }
+  if (best.size === 0) return fields;
+  const out: TextFields = { ...fields };
+  for (const [target, { value }] of best) {
+    switch (target) {
+      case 'correlation_id':
+      case 'trace_id':
+      case 'span_id':
+      case 'level':
+      case 'logger':
+        out[target] ??= value;
+        break;
+      case 'service':
+        out.service ??= value;
+        break;
+    }
+  }
+  return out;
+}
+
+/** structlog's ConsoleRenderer head: a timestamp, then the level padded inside brackets. */
+const STRUCTLOG_LEVEL = /^ \[([a-z]+) *\] /;
+const STRUCTLOG_PAIR = /^([A-Za-z_][\w.-]{0,63})=(\S*)$/;
+const STRUCTLOG_LOGGER = /^\[([^\]\s]+)\]$/;
+
+/**
+ * A structlog ConsoleRenderer line (colours off, as a container prints it):
+ * `<time> [<level>   ] <event, padded> [<logger>] key=value …`. Read as the structured event it
+ * renders: `event`, `level`, `timestamp`, `logger` and each trailing pair (unquoted numbers as numbers),
+ * so its ids, durations and figures land where a JSON rendering's would. Values that hold spaces cannot
+ * be told from the next word: only the unbroken run of pairs at the end of the line counts.
+ */
+export function structlogConsole(
+  line: string,
+  referenceMs: number | undefined,
+): Record<string, string | number> | undefined {
+  const c = line.charCodeAt(0);
+  if (c < 48 || c > 57) return undefined;
+  // The level first (cheap), the time only then: `<time> [main] …` is no structlog line.
+  const bracket = line.indexOf(' [');
+  if (bracket < 0 || bracket > 40) return undefined;
+  const head = STRUCTLOG_LEVEL.exec(line.slice(bracket, bracket + 24));
+  if (head === null || levelFromName(head[1] as string) === undefined) return undefined;
+  const lead = leadingTimestamp(line, referenceMs);
+  if (lead === undefined || lead.length !== bracket) return undefined;
+  const words = line.slice(lead.length + head[0].length).split(' ');
+  const pairs: Record<string, string | number> = {};
+  let end = words.length;
+  while (end > 0) {
+    const pair = STRUCTLOG_PAIR.exec(words[end - 1] as string);
+    if (pair === null) break;
+    const raw = pair[2] as string;
+    pairs[pair[1] as string] = LOGFMT_NUMBER.test(raw) ? Number(raw) : raw;
+    end--;
+  }
+  let logger: string | undefined;
+  const last = end > 0 ? STRUCTLOG_LOGGER.exec(words[end - 1] as string) : null;
+  if (last) {
+    logger = last[1] as string;
+    end--;
+  }
+  const event = words.slice(0, end).join(' ').trimEnd();
+  return {
+    ...pairs,
+    ...(logger !== undefined ? { logger } : {}),
+    event,
+    level: head[1] as string,
+    timestamp: line.slice(0, lead.length),
+  };
 }
 
 function accessLog(m: RegExpExecArray, referenceMs?: number): TextFields | undefined {

@@ -53,3 +53,59 @@ describe('redaction corpus (redaction-public.jsonl) through transformRecords', (
     expect(lost).toEqual([]);
   });
 });
+
+/**
+ * Cases beside the shared corpus, in its shape, for shapes it lacks: dotted-quad versions that are
+ * also valid addresses, next to real addresses in the same event.
+ */
+const projectCases: CorpusCase[] = [
+  {
+    log: { timestamp: '2026-07-01T10:00:00.000Z', level: 'INFO', message: 'agent upgraded to 1.6.12.2' },
+    secrets: [],
+    keep: ['upgraded to 1.6.12.2'],
+  },
+  {
+    log: {
+      timestamp: '2026-07-01T10:00:01.000Z',
+      level: 'INFO',
+      message: 'nginx upgraded from 1.6.12.1 to 1.6.12.2 by admin from 203.0.113.77',
+    },
+    secrets: ['203.0.113.77'],
+    keep: ['from 1.6.12.1 to 1.6.12.2', '203.0.113.0'],
+  },
+  {
+    log: {
+      timestamp: '2026-07-01T10:00:02.000Z',
+      level: 'INFO',
+      message: 'GET /api/items',
+      context: { user_agent: 'Mozilla/5.0 Firefox/121.0.1.2', client_ip: '198.51.100.23' },
+    },
+    secrets: ['198.51.100.23'],
+    keep: ['Firefox/121.0.1.2'],
+  },
+  {
+    log: 'upgrade request from 192.0.2.44 accepted',
+    secrets: ['192.0.2.44'],
+    keep: ['upgrade request from'],
+  },
+];
+
+describe('project redaction cases through transformRecords', () => {
+  const settings = settingsFromConfig(DEFAULT_CONFIG, 'corpus-key', 'logs');
+  const delivered = transformRecords(
+    projectCases.map((c, i) => ({
+      recordId: String(i),
+      data: Buffer.from(typeof c.log === 'string' ? c.log : JSON.stringify(c.log)).toString('base64'),
+      approximateArrivalTimestamp: Date.parse('2026-07-01T10:00:05Z'),
+    })),
+    settings,
+  ).records.map((o) => Buffer.from(o.data, 'base64').toString('utf8'));
+
+  it.each(projectCases.map((c, i) => [i, c] as const))(
+    'case %i removes its secrets and keeps its values',
+    (i, c) => {
+      for (const s of c.secrets) expect(delivered[i]).not.toContain(s);
+      for (const k of c.keep) expect(delivered[i]).toContain(k);
+    },
+  );
+});

@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { anonymizeIPv4, anonymizeIPv6, formatIPv6, parseIPv6 } from '../../src/redact/ip';
+import {
+  anonymizeIPv4,
+  anonymizeIPv6,
+  formatIPv4,
+  formatIPv6,
+  parseIPv4,
+  parseIPv6,
+} from '../../src/redact/ip';
 
 const policy = { ipv4PrefixLength: 24, ipv6PrefixLength: 48 };
 
@@ -49,5 +57,35 @@ describe('anonymizeIPv6', () => {
   it('round-trips the RFC 5952 text form', () => {
     const groups = parseIPv6('2001:db8:0:0:1:0:0:1');
     expect(groups && formatIPv6(groups)).toBe('2001:db8::1:0:0:1');
+  });
+});
+
+describe('parseIPv4 (properties)', () => {
+  /** The definition: four dot-separated parts of 1–3 ASCII digits, each at most 255. */
+  function reference(s: string): number | undefined {
+    const parts = s.split('.');
+    if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
+    return parts.reduce((n, p) => n * 256 + Number(p), 0);
+  }
+
+  it('answers as the definition does for any string of digits, dots and a few others', () => {
+    const char = fc.constantFrom(...'0123456789.....a :/-+٣'.split(''));
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 18 }), (chars) => {
+        const s = chars.join('');
+        expect(parseIPv4(s)).toBe(reference(s));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('reads every address and formats it back', () => {
+    fc.assert(
+      fc.property(fc.ipV4(), (ip) => {
+        const n = parseIPv4(ip);
+        expect(n).toBe(reference(ip));
+        expect(formatIPv4(n as number)).toBe(ip.replace(/\b0+(\d)/g, '$1'));
+      }),
+    );
   });
 });

@@ -103,6 +103,79 @@ describe('Redactor.text (properties)', () => {
   });
 });
 
+describe('dotted-quad versions against IPv4 addresses (properties)', () => {
+  /** Any dotted quad, also one that is a valid public address (`1.6.12.2` is both). */
+  const quad = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
+  const product = fc.constantFrom(
+    'nginx',
+    'Firefox',
+    'aws-cli',
+    'python-requests',
+    'Go-http-client',
+    'okhttp',
+  );
+  const removing = new Redactor({
+    ipv4PrefixLength: 0,
+    ipv6PrefixLength: 0,
+    extraSensitiveKeys: [],
+    pseudonymKey: 'property-key',
+  });
+
+  it('keeps a quad that a version word, an upgrade or a product token names', () => {
+    const versionContext = fc.oneof(
+      fc.constantFrom('upgraded to ', 'Upgrading to ', 'DOWNGRADED TO ', 'bumped to ', 'rolled back to '),
+      fc.constantFrom('version ', 'Version: ', 'version=', 'release ', 'build ', 'version is ', 'v'),
+      product.map((name) => `${name}/`),
+    );
+    fc.assert(
+      fc.property(filler, versionContext, quad, (before, context, q) => {
+        expect(removing.text(`${before} ${context}${q} done`, {})).toContain(`${context}${q} done`);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('keeps both versions of an upgrade from one to the other', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('upgraded from ', 'downgrading from ', 'version '),
+        fc.constantFrom(' to ', ' -> ', ' => ', ' \u2192 '),
+        quad,
+        quad,
+        (from, then, a, b) => {
+          const text = `package ${from}${a}${then}${b}`;
+          expect(removing.text(text, {})).toBe(text);
+        },
+      ),
+    );
+  });
+
+  it('still removes an address in words near, but not of, a version', () => {
+    const addressContext = fc.constantFrom(
+      'from ',
+      'to ',
+      'upgrade request from ',
+      'update from ',
+      'record updated to ',
+      'ssh deploy@',
+      'GET /hosts/',
+      'GET https://api.example/ip/',
+      'ip.addr==',
+      'peer-',
+      'client ',
+      'from 203.0.113.9 to ',
+    );
+    fc.assert(
+      fc.property(addressContext, ipv4, (context, ip) => {
+        const out = removing.text(`${context}${ip} end`, {});
+        expect(out).not.toContain(ip);
+        expect(out).toContain('[REDACTED:ip]');
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('URL userinfo passwords (properties)', () => {
   const passwordChar = fc.constantFrom(...'abcXYZ019#/?@:!%&=+$,;[]~*-_.'.split(''));
   const password = fc

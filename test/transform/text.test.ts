@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseTextLine } from '../../src/transform/text';
+import { keyValueColumns, parseTextLine } from '../../src/transform/text';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5);
 
@@ -98,5 +99,111 @@ describe('parseTextLine (logfmt)', () => {
 
   it('keeps prose with a single key=value as text', () => {
     expect(parseTextLine('retry=3 failed for order').kind).toBe('text');
+  });
+});
+
+describe('parseTextLine (key=value tokens in text)', () => {
+  it('fills the correlation id, service and level from tokens and keeps the message as printed', () => {
+    const line = '2026-01-02 03:04:05,000 [worker] [service=billing correlation_id=req-7f3a] job done';
+    expect(text(line)).toMatchObject({
+      timestamp: T,
+      timestampZoneless: true,
+      service: 'billing',
+      correlation_id: 'req-7f3a',
+      message: '[worker] [service=billing correlation_id=req-7f3a] job done',
+    });
+  });
+
+  it('reads request_id, trace_id and span_id tokens, quoted or not, and prefers correlation_id', () => {
+    expect(
+      text('INFO handled request_id="r-1" correlation_id=c-2 trace_id=abc123, span_id=\'s9\''),
+    ).toMatchObject({ correlation_id: 'c-2', trace_id: 'abc123', span_id: 's9', level: 'INFO' });
+    expect(text('INFO handled request_id=r-1')).toMatchObject({ correlation_id: 'r-1' });
+  });
+
+  it('takes a level token only when the format gave none and it names a level', () => {
+    expect(text('2026-01-02T03:04:05Z job level=warn done').level).toBe('warn');
+    expect(text('2026-01-02T03:04:05Z ERROR job level=warn done').level).toBe('ERROR');
+    expect(text('2026-01-02T03:04:05Z battery level=50 ok').level).toBeUndefined();
+  });
+
+  it('leaves tokens that name no column, and key=value glued into a word, alone', () => {
+    const fields = text('2026-01-02T03:04:05Z INFO cost=3 name=x url=/a?request_id=zz done');
+    expect(fields.correlation_id).toBeUndefined();
+    expect(fields.logger).toBeUndefined();
+    expect(fields.service).toBeUndefined();
+  });
+});
+
+describe('parseTextLine (structlog ConsoleRenderer)', () => {
+  it('reads time, padded level, event, logger and trailing pairs as the event it renders', () => {
+    const parsed = parseTextLine(
+      '2026-01-02T03:04:05.000000Z [warning  ] tool slow                      [agent.worker] attempt=2 cost_usd=0.5 id=0042 tool=web',
+      T,
+    );
+    expect(parsed).toEqual({
+      kind: 'object',
+      object: {
+        timestamp: '2026-01-02T03:04:05.000000Z',
+        level: 'warning',
+        event: 'tool slow',
+        logger: 'agent.worker',
+        attempt: 2,
+        cost_usd: 0.5,
+        id: '0042',
+        tool: 'web',
+      },
+    });
+  });
+
+  it('keeps a value with spaces, which cannot be told from words, in the event', () => {
+    const parsed = parseTextLine('2026-01-02 03:04:05 [info     ] saved note=hello world', T);
+    expect(parsed).toEqual({
+      kind: 'object',
+      object: { timestamp: '2026-01-02 03:04:05', level: 'info', event: 'saved note=hello world' },
+    });
+  });
+
+  it('is not a bracketed word after a time that names no level', () => {
+    expect(parseTextLine('2026-01-02T03:04:05Z [worker] ok', T).kind).toBe('text');
+  });
+});
+
+describe('keyValueColumns (properties)', () => {
+  const piece = fc.oneof(
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom(
+      'correlation_id=',
+      'request_id=',
+      'trace_id=',
+      'service=',
+      'level=',
+      'logger=',
+      '"',
+      "'",
+      ' ',
+      '=',
+    ),
+  );
+  it('keeps the message and fills only from values the text holds', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
+        const message = parts.join('');
+        const out = keyValueColumns({ message });
+        expect(out.message).toBe(message);
+        for (const column of [
+          'correlation_id',
+          'trace_id',
+          'span_id',
+          'service',
+          'level',
+          'logger',
+        ] as const) {
+          const value = out[column];
+          if (value !== undefined) expect(message).toContain(value);
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
