@@ -876,7 +876,11 @@ export async function readIntegrity(
 // ---------------------------------------------------------------------------------------------------
 // Alert coverage: the rules' state in the alarm table and the stack's CloudWatch alarms.
 
-async function stackResources(cfn: CloudFormationClient, stack: string): Promise<StackResourceSummary[]> {
+/** Every resource of a stack (CloudFormation ListStackResources, all pages). */
+export async function stackResources(
+  cfn: CloudFormationClient,
+  stack: string,
+): Promise<StackResourceSummary[]> {
   const out: StackResourceSummary[] = [];
   for await (const page of paginateListStackResources({ client: cfn }, { StackName: stack })) {
     out.push(...(page.StackResourceSummaries ?? []));
