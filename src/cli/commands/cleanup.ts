@@ -87,7 +87,7 @@ async function stackCleanup(
   }
   for (const r of plan.rules) {
     io.stdout(
-      `rule ${r.bucket} ${r.id} (${r.status}) ${r.prefix ?? '(whole bucket)'}: ${
+      `rule ${r.bucket} ${r.id} (${r.status}) ${r.prefix || '(whole bucket)'}: ${
         r.expirationDays !== null ? `expire after ${r.expirationDays} d` : 'no expiry'
       }${r.transitions ? `; ${r.transitions}` : ''}${
         r.noncurrentVersionDays !== null ? `; old versions after ${r.noncurrentVersionDays} d` : ''
