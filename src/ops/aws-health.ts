@@ -62,8 +62,7 @@ export async function stackHealth(options: StackHealthOptions): Promise<StackHea
     const state = d?.DeliveryStreamStatus ?? 'UNKNOWN';
     checks.push({
       name: `stream.${stream}`,
-      status:
-        state === 'ACTIVE' ? 'ok' : state === 'CREATING' ? 'warning' : 'critical',
+      status: state === 'ACTIVE' ? 'ok' : state === 'CREATING' ? 'warning' : 'critical',
       detail: `${name}: ${state}${d?.FailureDescription ? ` (${d.FailureDescription.Type}: ${d.FailureDescription.Details})` : ''}`,
       values: { status: state },
     });
