@@ -583,7 +583,7 @@ export async function readAccessLog(
   const summary = [
     `${rows.length} read(s) of the lake by ${new Set(rows.map((r) => r.principal)).size} principal(s) in the period`,
     `${flagged.length} flagged (bulk read or a persona reading a locked category)`,
-    'direct reads of the buckets outside loglake (S3 GetObject, Athena consoles) are in CloudTrail, when the stack has a trail',
+    'reads outside loglake (S3 GetObject on the buckets, the Athena console) are not in this list: the stack has no CloudTrail trail yet (an organisation trail with S3 data events covers them)',
   ];
   if (!config.accessAudit.enabled) {
     summary.push('FINDING: access auditing is turned off in the configuration (accessAudit.enabled: false)');
