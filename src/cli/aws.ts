@@ -63,6 +63,32 @@ function secretsClient(region: string | undefined): SecretsManagerClient {
   return clients.secrets;
 }
 
+/**
+ * Every client `compliance-report --stack` reads evidence with, for one region (AWS_ENDPOINT_URL, read by
+ * the SDK itself, points them at an emulator).
+ */
+export async function stackEvidenceClients(
+  region: string | undefined,
+): Promise<import('../compliance/aws').StackClients> {
+  const [{ S3Client }, { KMSClient }, { IAMClient }, { CloudWatchClient }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/client-kms'),
+    import('@aws-sdk/client-iam'),
+    import('@aws-sdk/client-cloudwatch'),
+  ]);
+  const config = region ? { region } : {};
+  clients.dynamodb ??= new DynamoDBClient(config);
+  return {
+    s3: new S3Client(config),
+    kms: new KMSClient(config),
+    iam: new IAMClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    cloudformation: cfnClient(region),
+    dynamodb: clients.dynamodb,
+    athena: athenaClient(region),
+  };
+}
+
 /** The stack's outputs by key. */
 export async function stackOutputs(
   stack: string,

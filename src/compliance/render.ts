@@ -13,6 +13,13 @@ function mdCell(c: Cell): string {
   return cellText(c).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** `duckdb <data-dir>` or `stack <name> (<region>)`. */
+function lakeText(r: ComplianceReport): string {
+  return r.lake.engine === 'duckdb'
+    ? `duckdb ${r.lake.dataDir}`
+    : `stack ${r.lake.stack}${r.lake.region ? ` (${r.lake.region})` : ''}, read with the AWS SDK and Athena`;
+}
+
 export function reportMarkdown(r: ComplianceReport): string {
   const out: string[] = [
     '# loglake compliance report',
@@ -20,7 +27,7 @@ export function reportMarkdown(r: ComplianceReport): string {
     `- status: **${r.status.toUpperCase()}** (${r.findings.length} finding(s) breaking the policy)`,
     `- period: ${r.period.since} to ${r.period.until}`,
     `- standards: ${r.standards.join(', ')}`,
-    `- lake: ${r.lake.engine} ${r.lake.dataDir}`,
+    `- lake: ${lakeText(r)}`,
     `- generated: ${r.generatedAt} by ${r.generator} (schema ${r.schema})`,
     '',
   ];
@@ -57,7 +64,7 @@ export function reportHtml(r: ComplianceReport): string {
     '<h1>loglake compliance report</h1>',
     `<p>Status: <strong class="${r.status === 'pass' ? 'ok' : 'violation'}">${esc(r.status.toUpperCase())}</strong> (${r.findings.length} finding(s) breaking the policy)<br>`,
     `Period: ${esc(r.period.since)} to ${esc(r.period.until)}<br>Standards: ${esc(r.standards.join(', '))}<br>`,
-    `Lake: ${esc(`${r.lake.engine} ${r.lake.dataDir}`)}<br>Generated: ${esc(`${r.generatedAt} by ${r.generator} (schema ${r.schema})`)}</p>`,
+    `Lake: ${esc(lakeText(r))}<br>Generated: ${esc(`${r.generatedAt} by ${r.generator} (schema ${r.schema})`)}</p>`,
   ];
   if (r.findings.length > 0) {
     parts.push('<h2>Findings</h2><ul>');

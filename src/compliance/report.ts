@@ -80,7 +80,10 @@ export interface ComplianceReport {
   readonly generator: string;
   readonly standards: readonly Standard[];
   readonly period: { readonly since: string; readonly until: string };
-  readonly lake: { readonly engine: 'duckdb'; readonly dataDir: string };
+  /** The local lake, or the deployed stack the evidence was read from (`--stack`). */
+  readonly lake:
+    | { readonly engine: 'duckdb'; readonly dataDir: string }
+    | { readonly engine: 'athena'; readonly stack: string; readonly region: string | null };
   /** `fail` when any finding breaks the policy. */
   readonly status: 'pass' | 'fail';
   readonly findings: readonly Finding[];
@@ -100,35 +103,46 @@ export interface ReportOptions {
 }
 
 /** Secret-like detector kinds a stored record must not contain (IPs are truncated, not removed). */
-const NOT_SECRETS = new Set(['ip', 'user_id']);
+export const NOT_SECRETS = new Set(['ip', 'user_id']);
 
 const DAY = 86_400_000;
 
 export async function localComplianceReport(options: ReportOptions): Promise<ComplianceReport> {
   const now = options.now ?? new Date();
   const policy = options.policy ?? DEFAULT_CONFIG;
-  const item = (id: EvidenceId, rest: Omit<EvidenceItem, 'id' | 'controls'>): EvidenceItem => ({
-    id,
-    controls: options.standards.flatMap((s) => CONTROLS[id][s]),
-    ...rest,
-  });
   const reader = await LocalLakeReader.open(options.dataDir);
-  let items: EvidenceItem[];
   try {
-    items = [
-      item('retention', retention(options, policy)),
-      item('encryption', encryption()),
-      item('accessControl', accessControl(options.config)),
-      item('accessLog', await accessLog(reader, options)),
-      item('redaction', await redaction(options)),
-      item('integrity', integrity(options, now)),
-      item('alertCoverage', alertCoverage(options)),
-      item('requests', await requests(reader, options)),
-      item('volume', await volume(reader, options)),
-    ];
+    return assembleReport(
+      {
+        retention: retention(options, policy),
+        encryption: encryption(),
+        accessControl: accessControl(options.config),
+        accessLog: await accessLog(reader, options),
+        redaction: await redaction(options),
+        integrity: integrity(options, now),
+        alertCoverage: alertCoverage(options),
+        requests: await requests(reader, options),
+        volume: await volume(reader, options),
+      },
+      { engine: 'duckdb', dataDir: options.dataDir },
+      { ...options, now },
+    );
   } finally {
     reader.close();
   }
+}
+
+/** The report around its items: controls per standard, the findings that break the policy, the status. */
+export function assembleReport(
+  bodies: Record<EvidenceId, ItemBody>,
+  lake: ComplianceReport['lake'],
+  options: Pick<ReportOptions, 'since' | 'until' | 'standards'> & { readonly now: Date },
+): ComplianceReport {
+  const items: EvidenceItem[] = EVIDENCE_ITEMS.map((id) => ({
+    id,
+    controls: options.standards.flatMap((s) => CONTROLS[id][s]),
+    ...bodies[id],
+  }));
   const findings: Finding[] = items.flatMap((i) =>
     i.status === 'violation'
       ? i.summary.filter((s) => s.startsWith('FINDING')).map((message) => ({ item: i.id, message }))
@@ -136,18 +150,19 @@ export async function localComplianceReport(options: ReportOptions): Promise<Com
   );
   return {
     schema: REPORT_SCHEMA,
-    generatedAt: now.toISOString(),
+    generatedAt: options.now.toISOString(),
     generator: `loglake ${PACKAGE_VERSION}`,
     standards: options.standards,
     period: { since: options.since.toISOString(), until: options.until.toISOString() },
-    lake: { engine: 'duckdb', dataDir: options.dataDir },
+    lake,
     status: findings.length > 0 ? 'fail' : 'pass',
     findings,
     items,
   };
 }
 
-type ItemBody = Omit<EvidenceItem, 'id' | 'controls'>;
+/** An evidence item before the report adds its id and the controls it supports. */
+export type ItemBody = Omit<EvidenceItem, 'id' | 'controls'>;
 
 function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
   const oldest = new Map<string, number>();
@@ -270,7 +285,7 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
 }
 
 /** Text columns a secret could hide in, rescanned row by row. */
-const SCANNED = ['message', 'stack_trace', 'error_type', 'http_path', 'logger', 'service'] as const;
+export const SCANNED = ['message', 'stack_trace', 'error_type', 'http_path', 'logger', 'service'] as const;
 
 async function redaction(options: ReportOptions): Promise<ItemBody> {
   const redactor = new Redactor({
@@ -303,18 +318,8 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
         const attrValues = (r.attr_values as string[] | null) ?? [];
         for (const [i, k] of attrKeys.entries()) fields.push([`attributes.${k}`, attrValues[i]]);
         for (const [field, value] of fields) {
-          if (typeof value !== 'string' || value.length === 0) continue;
-          const counts: Record<string, number> = {};
-          // A field whose name marks it sensitive would be a marker already; the value says it all.
-          const path = field.startsWith('attributes.') ? field.slice('attributes.'.length) : field;
-          const redacted =
-            field.startsWith('attributes.') && redactor.keys.classify(path) !== undefined
-              ? redactor.value(path, value, counts)
-              : redactor.text(value, counts);
-          const kinds = Object.keys(counts).filter((k) => !NOT_SECRETS.has(k));
-          if (kinds.length > 0 && redacted !== value) {
-            found.push([key, Number(r.row), field, kinds.join(',')]);
-          }
+          const kinds = unredactedKinds(redactor, field, value);
+          if (kinds.length > 0) found.push([key, Number(r.row), field, kinds.join(',')]);
         }
       }
     }
@@ -335,6 +340,23 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
     columns: ['object', 'row', 'field', 'kind'],
     rows: found,
   };
+}
+
+/**
+ * The secret kinds the current detectors still find in one stored value (`attributes.<key>` for an
+ * attribute), empty when it is clean: what the transform would have removed had it seen the value.
+ */
+export function unredactedKinds(redactor: Redactor, field: string, value: unknown): string[] {
+  if (typeof value !== 'string' || value.length === 0) return [];
+  const counts: Record<string, number> = {};
+  // A field whose name marks it sensitive would be a marker already; the value says it all.
+  const path = field.startsWith('attributes.') ? field.slice('attributes.'.length) : field;
+  const redacted =
+    field.startsWith('attributes.') && redactor.keys.classify(path) !== undefined
+      ? redactor.value(path, value, counts)
+      : redactor.text(value, counts);
+  const kinds = Object.keys(counts).filter((k) => !NOT_SECRETS.has(k));
+  return kinds.length > 0 && redacted !== value ? kinds : [];
 }
 
 function integrity(options: ReportOptions, now: Date): ItemBody {

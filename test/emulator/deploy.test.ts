@@ -16,7 +16,12 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import {
   type _Object,
   GetObjectCommand,
@@ -24,9 +29,11 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
   PutObjectCommand,
   PutObjectLockConfigurationCommand,
   S3Client,
+  type TransitionStorageClass,
 } from '@aws-sdk/client-s3';
 import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import {
@@ -40,7 +47,16 @@ import {
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
-import type { LogLakeConfigOverride } from '../../src/config';
+import {
+  deployedLake,
+  readAccessMatrix,
+  readAlertCoverage,
+  readEncryption,
+  readIntegrity,
+  readRetention,
+} from '../../src/compliance/aws';
+import { planStackCleanup } from '../../src/compliance/aws-cleanup';
+import { DEFAULT_CONFIG, type LogLakeConfigOverride } from '../../src/config';
 import { RECORD_COLUMNS } from '../../src/schema';
 import {
   acquireEmulator,
@@ -69,6 +85,11 @@ const s3 = new S3Client(clientConfig);
 const athena = new AthenaClient(clientConfig);
 const sns = new SNSClient(clientConfig);
 const sqs = new SQSClient(clientConfig);
+const kms = new KMSClient(clientConfig);
+const iam = new IAMClient(clientConfig);
+const cfn = new CloudFormationClient(clientConfig);
+const cloudwatch = new CloudWatchClient(clientConfig);
+const dynamodb = new DynamoDBClient(clientConfig);
 
 /**
  * The lake config of this deploy: the defaults, except alerting, set up so one test can watch a real
@@ -122,14 +143,16 @@ function mustRun(command: string, args: string[]): string {
 }
 
 /**
- * MiniStack's CloudFormation creates buckets but does not apply BucketEncryption or
- * ObjectLockConfiguration (it stores neither). Apply the deployed template's own settings through the
- * S3 API, which MiniStack does implement, so delivered objects are encrypted and locked as on AWS.
+ * MiniStack's CloudFormation creates buckets but does not apply BucketEncryption,
+ * ObjectLockConfiguration or LifecycleConfiguration (it stores none of them). Apply the deployed
+ * template's own settings through the S3 API, which MiniStack does implement, so delivered objects are
+ * encrypted and locked as on AWS, and the compliance report reads back the rules the template deploys.
  */
 async function applyBucketSettingsFromTemplate(template: Template): Promise<void> {
   for (const [output, bucket] of [
     ['LogsBucketName', outputs.LogsBucketName],
     ['AuditBucketName', outputs.AuditBucketName],
+    ['QueryResultsBucketName', outputs.QueryResultsBucketName],
   ] as const) {
     const ref = (template.Outputs[output]?.Value as { Ref?: string } | undefined)?.Ref ?? '';
     const props = template.Resources[ref]?.Properties ?? {};
@@ -154,6 +177,7 @@ async function applyBucketSettingsFromTemplate(template: Template): Promise<void
         },
       }),
     );
+    await applyLifecycleFromTemplate(bucket ?? '', props.LifecycleConfiguration as CfnLifecycle);
     const lock = props.ObjectLockConfiguration as
       | {
           ObjectLockEnabled: 'Enabled';
@@ -172,6 +196,59 @@ async function applyBucketSettingsFromTemplate(template: Template): Promise<void
       );
     }
   }
+}
+
+interface CfnLifecycle {
+  Rules: Array<{
+    Id?: string;
+    Status: 'Enabled' | 'Disabled';
+    Prefix?: string;
+    ExpirationInDays?: number;
+    ExpiredObjectDeleteMarker?: boolean;
+    ObjectSizeGreaterThan?: string;
+    Transitions?: Array<{ StorageClass: TransitionStorageClass; TransitionInDays: number }>;
+    NoncurrentVersionExpiration?: { NoncurrentDays: number };
+    AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+  }>;
+}
+
+/** The template's lifecycle rules (CloudFormation's shape) put through the S3 API's. */
+async function applyLifecycleFromTemplate(
+  bucket: string,
+  lifecycle: CfnLifecycle | undefined,
+): Promise<void> {
+  if (!lifecycle) return;
+  await s3.send(
+    new PutBucketLifecycleConfigurationCommand({
+      Bucket: bucket,
+      LifecycleConfiguration: {
+        Rules: lifecycle.Rules.map((r) => ({
+          ID: r.Id,
+          Status: r.Status,
+          Filter:
+            r.ObjectSizeGreaterThan !== undefined
+              ? { And: { Prefix: r.Prefix, ObjectSizeGreaterThan: Number(r.ObjectSizeGreaterThan) } }
+              : { Prefix: r.Prefix ?? '' },
+          ...(r.ExpirationInDays !== undefined && { Expiration: { Days: r.ExpirationInDays } }),
+          ...(r.ExpiredObjectDeleteMarker !== undefined && {
+            Expiration: { ExpiredObjectDeleteMarker: r.ExpiredObjectDeleteMarker },
+          }),
+          ...(r.Transitions && {
+            Transitions: r.Transitions.map((t) => ({
+              StorageClass: t.StorageClass,
+              Days: t.TransitionInDays,
+            })),
+          }),
+          ...(r.NoncurrentVersionExpiration && {
+            NoncurrentVersionExpiration: r.NoncurrentVersionExpiration,
+          }),
+          ...(r.AbortIncompleteMultipartUpload && {
+            AbortIncompleteMultipartUpload: r.AbortIncompleteMultipartUpload,
+          }),
+        })),
+      },
+    }),
+  );
 }
 
 async function listAll(bucket: string, prefix: string): Promise<_Object[]> {
@@ -328,7 +405,8 @@ describe('LogLake deployed on MiniStack', () => {
     if (queueUrl) await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     releaseEmulator();
     if (workdir) rmSync(workdir, { recursive: true, force: true });
-    for (const client of [firehose, s3, athena, sns, sqs]) client.destroy();
+    for (const client of [firehose, s3, athena, sns, sqs, kms, iam, cfn, cloudwatch, dynamodb])
+      client.destroy();
   });
 
   it('deploys every stack output', () => {
@@ -549,4 +627,72 @@ describe('LogLake deployed on MiniStack', () => {
     expect(Date.parse(alert.window.start)).toBeLessThanOrEqual(putAt.getTime());
     expect(alert.window.end).toBe(alert.firedAt);
   }, 240_000);
+
+  it('reads the compliance evidence back from the deployed resources (compliance-report --stack)', async () => {
+    // Arrange: one audit event delivered into the Object Lock bucket in the period.
+    const lake = deployedLake(STACK, REGION, outputs);
+    const bucket = outputs.AuditBucketName ?? '';
+    const before = await keys(bucket, 'logs/');
+    const since = new Date(Date.now() - 3_600_000);
+    await send(outputs.AuditStreamName ?? '', [
+      [
+        {
+          timestamp: new Date().toISOString(),
+          level: 'INFO',
+          service: 'billing',
+          message: 'evidence',
+          category: 'audit',
+        },
+      ],
+    ]);
+    const [delivered] = await newObjects(bucket, 'logs/', before);
+    const key = delivered?.Key ?? '';
+    const until = new Date(Date.now() + 60_000);
+    const config = DEFAULT_CONFIG;
+
+    // Act
+    const retention = await readRetention(s3, lake, config, config, until);
+    const encryption = await readEncryption(s3, kms, lake);
+    const access = await readAccessMatrix(iam, lake, config);
+    const integrity = await readIntegrity(s3, lake, config, { since, until, now: new Date() });
+    const alerts = await readAlertCoverage(
+      { cloudformation: cfn, cloudwatch, dynamodb },
+      lake,
+      config,
+      since,
+    );
+    const cleanup = await planStackCleanup(s3, lake, config, new Date());
+
+    // Assert: what the template deployed, read back.
+    expect(retention.status).toBe('ok');
+    for (const row of retention.rows) expect(row[2]).toBe(row[1]);
+    expect(retention.rows.find((r) => r[0] === 'audit')?.slice(3, 6)).toEqual([
+      'GOVERNANCE 365 days',
+      `${/dt=(\d{4}-\d{2}-\d{2})/.exec(key)?.[1]}T00:00:00.000Z`,
+      bucket,
+    ]);
+    expect(encryption.status).toBe('ok');
+    expect(encryption.rows).toContainEqual(['KMS key rotation', outputs.KeyArn, 'every 365 days', true]);
+    expect(encryption.rows.filter((r) => r[0] === 'TLS-only bucket policy')).toHaveLength(3);
+    // The persona roles' deployed policies grant exactly the configuration's matrix.
+    expect(access.status).toBe('ok');
+    for (const row of access.rows) expect([row[2], row[3]]).toEqual([row[4], row[5]]);
+    expect(integrity.status).toBe('ok');
+    expect(integrity.rows.find((r) => r[0] === `${bucket}/${key}`)?.[5]).toMatch(/^GOVERNANCE until /);
+    expect(alerts.summary[0]).toMatch(
+      /^5 rule\(s\) \(state from LogLakeEmulatorTest-LogLakeAlertingStateTable/,
+    );
+    expect(alerts.rows.filter((r) => r[2] === 'cloudwatch alarm').length).toBeGreaterThan(0);
+    // The earlier audit test's object may come first: both expire at the same midnight.
+    expect(cleanup.next.find((n) => n.category === 'audit')?.key).toMatch(
+      new RegExp(`^${bucket}/logs/category=audit/dt=`),
+    );
+    expect(cleanup.withoutRule).toEqual([]);
+
+    // A delivered object overwritten (a new version of a locked key) is found as changed.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'rewritten' }));
+    const tampered = await readIntegrity(s3, lake, config, { since, until, now: new Date() });
+    expect(tampered.status).toBe('violation');
+    expect(tampered.summary).toContain(`FINDING: changed ${bucket}/${key}: 2 versions of a delivered object`);
+  });
 });

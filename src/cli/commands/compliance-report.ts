@@ -1,13 +1,18 @@
 /**
- * `loglake compliance-report`: the evidence of issue 14 over the local lake, as Markdown, JSON (schema
+ * `loglake compliance-report`: the evidence of issue 14 over the local lake or a deployed stack (`--stack`,
+ * src/compliance/aws.ts), as Markdown, JSON (schema
  * `loglake.compliance-report/v1`, see the README) or HTML. Exit 0 when nothing breaks the policy, 3 when
  * a finding does (secrets found, retention shorter than policy, access auditing off, a tampered object),
  * so a scheduled job can act on it; 1 and 2 keep their meaning (failure, usage).
  */
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
+import { currentAccessScope } from '../../audit/access';
+import type { ComplianceReport } from '../../compliance/report';
 import { InputError } from '../../errors';
 import { parseTime } from '../../time';
+import { describeCliAccess } from '../access';
+import { cliEnv } from '../env';
 import { parseFlags } from '../flags';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, loadConfig } from '../options';
@@ -28,36 +33,51 @@ export const reportFlags = z.strictObject({
   dataDir: z.string().optional(),
   config: z.string().optional(),
   stack: z.string().optional(),
+  region: z.string().optional(),
 });
 export type ReportFlags = z.output<typeof reportFlags>;
 
 export async function complianceReportCommand(flags: ReportFlags, io: CliIO = processIO, now = new Date()) {
-  if (flags.stack !== undefined) {
-    throw new InputError(
-      '--stack: the report over a deployed stack is not built yet; run it over the local lake (--data-dir)',
-    );
-  }
   const config = loadConfig(flags.config);
   const since = parseTime(flags.since ?? '30d', '--since', now);
   const until = flags.until ? parseTime(flags.until, '--until', now) : now;
   if (until <= since) throw new InputError('--until must be after --since');
-  const dataDir = dataDirOf(flags);
-  requireLocalLake(dataDir);
+  if (flags.stack !== undefined && flags.dataDir !== undefined) {
+    throw new InputError('--stack and --data-dir name two lakes: give one');
+  }
   const standard = flags.standard ?? 'all';
   const [{ localComplianceReport, STANDARDS }, { reportHtml, reportMarkdown }] = await Promise.all([
     import('../../compliance/report'),
     import('../../compliance/render'),
   ]);
+  const common = { config, since, until, standards: standard === 'all' ? STANDARDS : [standard], now };
+  let make: () => Promise<ComplianceReport>;
+  if (flags.stack !== undefined) {
+    const stack = flags.stack;
+    const region = flags.region ?? cliEnv.region;
+    const [{ stackComplianceReport, deployedLake }, aws] = await Promise.all([
+      import('../../compliance/aws'),
+      import('../aws'),
+    ]);
+    const outputs = await aws.stackOutputs(stack, region);
+    const lake = deployedLake(stack, region, outputs);
+    // The report's Athena reads are access events like any query's, sent to the stack's audit stream.
+    const auditStream = outputs[aws.STACK_OUTPUTS.auditStream];
+    describeCliAccess(currentAccessScope(), {
+      config,
+      persona: 'security',
+      ...(auditStream ? { auditStream: { name: auditStream, region } } : {}),
+    });
+    const clients = await aws.stackEvidenceClients(region);
+    make = () => stackComplianceReport({ ...common, lake, clients });
+  } else {
+    const dataDir = dataDirOf(flags);
+    requireLocalLake(dataDir);
+    make = () => localComplianceReport({ ...common, dataDir });
+  }
   const output = await openOutput(flags.output ?? STDOUT_PATH, io);
   try {
-    const report = await localComplianceReport({
-      dataDir,
-      config,
-      since,
-      until,
-      standards: standard === 'all' ? STANDARDS : [standard],
-      now,
-    });
+    const report = await make();
     const format = flags.format ?? 'md';
     await output.write(
       format === 'json'
@@ -93,12 +113,13 @@ export function registerComplianceReportCommand(program: Command): void {
     .option('--output <file>', 'write to this file (complete or not at all); - for stdout', STDOUT_PATH)
     .option('--data-dir <dir>', 'the local lake (default .loglake/data or LOGLAKE_DATA_DIR)')
     .option('--config <file.json>', 'the configuration in force (checked against the default policy)')
-    .option('--stack <name>', 'a deployed stack (not built yet: refused with a message)')
+    .option('--stack <name>', 'a deployed stack: evidence read back with the AWS SDK and Athena')
+    .option('--region <region>', 'AWS region of the stack (default AWS_REGION)')
     .addHelpText(
       'after',
       '\nExit 0: nothing breaks the policy; 3: findings (secrets found, retention shorter than policy,\n' +
         'access auditing off, a tampered or missing object); 1: the report could not be made.\n' +
-        '\nExamples:\n  loglake compliance-report --since 30d --format html --output report.html\n  loglake compliance-report --standard gdpr --format json',
+        '\nExamples:\n  loglake compliance-report --since 30d --format html --output report.html\n  loglake compliance-report --standard gdpr --format json\n  loglake compliance-report --stack LogLake --since 30d --format json --output evidence.json',
     )
     .action(async (flags: unknown) => {
       await complianceReportCommand(parseFlags(reportFlags, flags));
