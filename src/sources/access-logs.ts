@@ -18,6 +18,9 @@
  * retries fails the whole object (`AccessLogDeliveryError`), so the event source retries it: an object
  * is delivered whole, possibly more than once, never in part without an error.
  */
+import { pipeline, Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip } from 'node:zlib';
 import type { CategoryRule } from '../config';
 import { FIREHOSE_PUT_LIMITS, RecordPacker } from '../producer/pack';
 import type { Category, LogRecord } from '../schema';
@@ -203,4 +206,51 @@ export async function shipAccessLog(input: ShipAccessLogInput): Promise<ShipAcce
   for (const r of packer.drain()) await queue(r.data);
   await flush();
   return { lines: sent, unparsed, truncated, records };
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+/**
+ * The lines of an object's body, gunzipped when it starts with gzip's magic bytes (ALB and CloudFront
+ * write `.gz`; S3 server access logs are plain), decoded as UTF-8 across chunk boundaries. A corrupt or
+ * cut gzip stream rejects (the object is then retried, never shipped in part without an error).
+ */
+export async function* objectLines(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  const iterator = body[Symbol.asyncIterator]();
+  // Enough bytes to see the magic number, however the body is chunked.
+  let head = Buffer.alloc(0);
+  let done = false;
+  while (head.length < GZIP_MAGIC.length && !done) {
+    const next = await iterator.next();
+    if (next.done) done = true;
+    else head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
+  if (head.length === 0) return;
+  async function* rest(): AsyncGenerator<Buffer> {
+    yield head;
+    if (done) return;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      yield Buffer.from(next.value);
+  }
+  const gzipped = head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+  const chunks: AsyncIterable<Buffer> = gzipped ? gunzip(rest()) : rest();
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  for await (const chunk of chunks) {
+    pending += decoder.write(chunk);
+    let at = pending.indexOf('\n');
+    while (at >= 0) {
+      yield pending.slice(0, at);
+      pending = pending.slice(at + 1);
+      at = pending.indexOf('\n');
+    }
+  }
+  pending += decoder.end();
+  if (pending !== '') yield pending;
+}
+
+/** `chunks` gunzipped; a gzip error (or a source error) rejects the iteration. */
+function gunzip(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+  // pipeline destroys every stream with the first error, so iterating the last one rejects with it.
+  return pipeline(Readable.from(chunks), createGunzip(), () => {});
 }
