@@ -95,6 +95,8 @@ export interface ILogLake extends IConstruct, StreamMetrics {
    * @throws Error for one of the lake's own log groups: the lake would feed on its own output
    */
   subscribe(logGroup: logs.ILogGroup, options?: SubscribeOptions): logs.SubscriptionFilter;
+  /** The `aws-waf-logs-<name>` stream (metrics with `stream: 'waf'`); absent when `sources.waf.enabled` is false. */
+  readonly wafStream?: firehose.IDeliveryStream;
   /**
    * Stream the access logs a service delivers to `bucket` (ALB, CloudFront standard logs, S3 server
    * access logs) into the lake: an S3 notification per new object invokes a function that ships its lines.
@@ -220,7 +222,7 @@ export class LogLake extends Construct implements ILogLake {
 
     // AWS WAF delivers only to a stream whose name starts with `aws-waf-logs-`; same transform and table.
     if (config.sources.waf.enabled) {
-      this.wafStream = this.ingest.addDeliveryStream('Waf', wafStreamName(config.name));
+      this.wafStream = this.ingest.addDeliveryStream('Waf', wafStreamName(config.name), 'logs', 'waf');
     }
     this.subscriptions = new LogLakeSubscriptions(this, 'Subscriptions', {
       name: config.name,

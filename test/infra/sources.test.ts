@@ -45,6 +45,26 @@ describe('the WAF stream', () => {
     expect(dest(waf.Properties).Prefix).toBe(dest(logsStream.Properties).Prefix);
   });
 
+  it('has the Firehose metrics of its own stream and the logs transform’s, and none when left out', () => {
+    const { stack } = synthStack();
+    const s = Stack.of(stack);
+    const dimension = (m: { dimensions?: Record<string, unknown> }) =>
+      JSON.stringify(s.resolve(m.dimensions?.DeliveryStreamName));
+    const lake = stack.lake;
+    for (const m of ['metricIncomingRecords', 'metricThrottledRecords', 'metricDeliveryFreshness'] as const) {
+      expect(dimension(lake[m]({ stream: 'waf' }))).toBe(
+        JSON.stringify(s.resolve(lake.wafStream?.deliveryStreamName)),
+      );
+      expect(dimension(lake[m]({ stream: 'waf' }))).not.toBe(dimension(lake[m]()));
+    }
+    expect(lake.metricTransformErrors({ stream: 'waf' }).dimensions).toEqual(
+      lake.metricTransformErrors().dimensions,
+    );
+    expect(lake.metricProcessingFailed({ stream: 'waf' }).dimensions).toMatchObject({ Stream: 'logs' });
+    const without = synthStack({ override: { sources: { waf: { enabled: false } } } }).stack.lake;
+    expect(() => without.metricIncomingRecords({ stream: 'waf' })).toThrow(/no waf stream/);
+  });
+
   it('is left out when sources.waf.enabled is false', () => {
     const t = template({ override: { sources: { waf: { enabled: false } } } });
     expect(streams(t).map(([, s]) => s.Properties.DeliveryStreamName)).not.toContain('aws-waf-logs-loglake');
