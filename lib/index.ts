@@ -27,6 +27,7 @@ export {
 export { CATEGORIES, type Category, PERSONAS, type Persona, STREAMS, type StreamName } from '../src/schema';
 // Its parts, each usable on its own with the slice of configuration it needs.
 export { LogLakeAccess, type LogLakeAccessProps } from './access';
+export { type AccessLogsOptions, LogLakeAccessLogs, type LogLakeAccessLogsProps } from './access-logs';
 export { Alerting, type AlertingProps } from './alerting';
 export { type LakeTableSpec, LogLakeCatalog, type LogLakeCatalogProps } from './catalog';
 export { COMPACTION_PREFIX, LogLakeCompaction, type LogLakeCompactionProps } from './compaction';

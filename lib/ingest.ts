@@ -18,7 +18,7 @@ import { checkEnvironmentSize } from './private/environment-size';
 import { combineGrants, grantKeyVia } from './private/grants';
 import { acknowledge, wildcardAction, wildcardResource } from './private/nag';
 import { TransformProcessor } from './private/transform-processor';
-import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
+import type { MetricStream, StreamMetricOptions, StreamMetrics } from './stream-metrics';
 import { LogLakeSubjectKeys } from './subject-keys';
 
 /** Where Firehose writes delivered Parquet: the layout of docs/design.md, keys from the transform Lambda. */
@@ -81,6 +81,11 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
   readonly lanes: Partial<Record<StreamName, IngestLane>> & { logs: IngestLane };
   private readonly encryptionKey: kms.IKey;
   private readonly props: LogLakeIngestProps;
+  /** Streams added with {@link addDeliveryStream}, by metric name, with the lane whose transform they run. */
+  private readonly addedStreams = new Map<
+    MetricStream,
+    { stream: firehose.DeliveryStream; lane: StreamName }
+  >();
 
   constructor(scope: Construct, id: string, props: LogLakeIngestProps) {
     super(scope, id);
@@ -141,27 +146,27 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
 
   metricIncomingRecords(options?: StreamMetricOptions): cloudwatch.Metric {
     const [lane, props] = this.metricTarget(options);
-    return lane.stream.metricIncomingRecords({ statistic: 'Sum', ...props });
+    return lane.deliveryStream.metricIncomingRecords({ statistic: 'Sum', ...props });
   }
 
   metricIncomingBytes(options?: StreamMetricOptions): cloudwatch.Metric {
     const [lane, props] = this.metricTarget(options);
-    return lane.stream.metricIncomingBytes({ statistic: 'Sum', ...props });
+    return lane.deliveryStream.metricIncomingBytes({ statistic: 'Sum', ...props });
   }
 
   metricThrottledRecords(options?: StreamMetricOptions): cloudwatch.Metric {
     const [lane, props] = this.metricTarget(options);
-    return lane.stream.metric('ThrottledRecords', { statistic: 'Sum', ...props });
+    return lane.deliveryStream.metric('ThrottledRecords', { statistic: 'Sum', ...props });
   }
 
   metricDeliverySuccess(options?: StreamMetricOptions): cloudwatch.Metric {
     const [lane, props] = this.metricTarget(options);
-    return lane.stream.metric('DeliveryToS3.Success', { statistic: 'Minimum', ...props });
+    return lane.deliveryStream.metric('DeliveryToS3.Success', { statistic: 'Minimum', ...props });
   }
 
   metricDeliveryFreshness(options?: StreamMetricOptions): cloudwatch.Metric {
     const [lane, props] = this.metricTarget(options);
-    return lane.stream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', ...props });
+    return lane.deliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', ...props });
   }
 
   metricTransformErrors(options?: StreamMetricOptions): cloudwatch.Metric {
@@ -181,8 +186,9 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
 
   /** The transform's own EMF metric, names shared with the handler through `src/metrics.ts`. */
   metricProcessingFailed(options?: StreamMetricOptions): cloudwatch.Metric {
-    const { stream = 'logs', ...props } = options ?? {};
-    this.lane(stream);
+    // The handler's `Stream` dimension is its lane: the WAF stream's records count under `logs`.
+    const [target, props] = this.metricTarget(options);
+    const stream = target.laneName;
     const { namespace, names, dimensions, service } = TRANSFORM_METRICS;
     return new cloudwatch.Metric({
       namespace,
@@ -199,24 +205,45 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
     });
   }
 
-  private metricTarget(options: StreamMetricOptions = {}): [IngestLane, cloudwatch.MetricOptions] {
+  private metricTarget(
+    options: StreamMetricOptions = {},
+  ): [
+    IngestLane & { deliveryStream: firehose.DeliveryStream; laneName: StreamName },
+    cloudwatch.MetricOptions,
+  ] {
     const { stream = 'logs', ...props } = options;
-    return [this.lane(stream), props];
+    const added = this.addedStreams.get(stream);
+    if (added)
+      return [{ ...this.lane(added.lane), deliveryStream: added.stream, laneName: added.lane }, props];
+    if (stream === 'waf') throw new Error('LogLakeIngest: no waf stream (sources.waf.enabled is false)');
+    const lane = this.lane(stream);
+    return [{ ...lane, deliveryStream: lane.stream, laneName: stream }, props];
   }
 
   /**
    * One more Direct PUT stream into a lane's destination through its transform (the same processor,
    * partitioning, conversion and error prefix), for a producer that requires its own stream name:
    * AWS WAF delivers only to a stream named `aws-waf-logs-…`.
+   * @param metricName - the name its Firehose metrics answer to (`metricXxx({ stream })`)
+   * @default lane `logs`; metricName: none (no per-stream metrics)
    */
   addDeliveryStream(
     id: string,
     deliveryStreamName: string,
     lane: StreamName = 'logs',
+    metricName?: MetricStream,
   ): firehose.DeliveryStream {
     const { transform, destination } = this.lane(lane);
-    return this.deliveryStream(id, deliveryStreamName, lane, transform, destination, this.props)
-      .deliveryStream;
+    const { deliveryStream } = this.deliveryStream(
+      id,
+      deliveryStreamName,
+      lane,
+      transform,
+      destination,
+      this.props,
+    );
+    if (metricName !== undefined) this.addedStreams.set(metricName, { stream: deliveryStream, lane });
+    return deliveryStream;
   }
 
   private deliveryStream(

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
 import { streamDelays } from '../src/alerts/settings';
 import {
@@ -19,6 +19,7 @@ import { CATEGORIES, type Category, PERSONAS, type Persona, type StreamName } fr
 import { subscriptionOf } from '../src/sources/config';
 import { wafStreamName } from '../src/sources/names';
 import { LogLakeAccess } from './access';
+import { type AccessLogsOptions, LogLakeAccessLogs } from './access-logs';
 import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
 import { LogLakeCompaction } from './compaction';
@@ -94,6 +95,14 @@ export interface ILogLake extends IConstruct, StreamMetrics {
    * @throws Error for one of the lake's own log groups: the lake would feed on its own output
    */
   subscribe(logGroup: logs.ILogGroup, options?: SubscribeOptions): logs.SubscriptionFilter;
+  /** The `aws-waf-logs-<name>` stream (metrics with `stream: 'waf'`); absent when `sources.waf.enabled` is false. */
+  readonly wafStream?: firehose.IDeliveryStream;
+  /**
+   * Stream the access logs a service delivers to `bucket` (ALB, CloudFront standard logs, S3 server
+   * access logs) into the lake: an S3 notification per new object invokes a function that ships its lines.
+   * @throws Error for one of the lake's own buckets: the lake's writes would log themselves without end
+   */
+  ingestAccessLogs(bucket: s3.IBucket, options: AccessLogsOptions): LogLakeAccessLogs;
 }
 
 /**
@@ -122,6 +131,8 @@ export class LogLake extends Construct implements ILogLake {
   readonly subscriptions: LogLakeSubscriptions;
   /** The `aws-waf-logs-<name>` stream a web ACL logs to; absent when `sources.waf.enabled` is false. */
   readonly wafStream?: firehose.DeliveryStream;
+  /** The access-log sources (`ingestAccessLogs`, `sources.accessLogs`), in the order they were added. */
+  readonly accessLogs: LogLakeAccessLogs[] = [];
 
   constructor(scope: Construct, id: string, props: LogLakeProps = {}) {
     super(scope, id);
@@ -211,7 +222,7 @@ export class LogLake extends Construct implements ILogLake {
 
     // AWS WAF delivers only to a stream whose name starts with `aws-waf-logs-`; same transform and table.
     if (config.sources.waf.enabled) {
-      this.wafStream = this.ingest.addDeliveryStream('Waf', wafStreamName(config.name));
+      this.wafStream = this.ingest.addDeliveryStream('Waf', wafStreamName(config.name), 'logs', 'waf');
     }
     this.subscriptions = new LogLakeSubscriptions(this, 'Subscriptions', {
       name: config.name,
@@ -229,6 +240,11 @@ export class LogLake extends Construct implements ILogLake {
         ...(s.filterPattern ? { filterPattern: logs.FilterPattern.literal(s.filterPattern) } : {}),
         ...(s.category ? { category: s.category } : {}),
       });
+    });
+
+    config.sources.accessLogs.forEach((source, i) => {
+      const { bucket, ...options } = source;
+      this.ingestAccessLogs(s3.Bucket.fromBucketName(this, `AccessLogBucket${i}`, bucket), options);
     });
 
     this.query = new LogLakeQuery(this, 'Query', {
@@ -325,6 +341,35 @@ export class LogLake extends Construct implements ILogLake {
 
   subscribe(logGroup: logs.ILogGroup, options?: SubscribeOptions): logs.SubscriptionFilter {
     return this.subscriptions.subscribe(logGroup, options);
+  }
+
+  ingestAccessLogs(bucket: s3.IBucket, options: AccessLogsOptions): LogLakeAccessLogs {
+    if (this.isOwnBucket(bucket)) {
+      throw new Error(
+        `LogLake.ingestAccessLogs: ${bucket.node.path} is one of the lake's own buckets; its access logs would record the lake's writes of them without end`,
+      );
+    }
+    const source = new LogLakeAccessLogs(this, `AccessLogs${this.accessLogs.length}`, {
+      ...options,
+      bucket,
+      stream: this.ingest.lanes.logs.stream,
+      encryptionKey: this.key,
+      rules: { rules: this.config.transform.rules, defaultCategory: this.config.transform.defaultCategory },
+      logRetentionDays: this.config.lambdaLogRetentionDays,
+    });
+    this.accessLogs.push(source);
+    return source;
+  }
+
+  /** A bucket of the lake (created here, or imported by one of their names). */
+  private isOwnBucket(bucket: s3.IBucket): boolean {
+    if (bucket.node.scopes.includes(this.storage)) return true;
+    const stack = Stack.of(this);
+    const name = JSON.stringify(stack.resolve(bucket.bucketName));
+    return this.storage.node
+      .findAll()
+      .filter((c): c is s3.CfnBucket => c instanceof s3.CfnBucket)
+      .some((b) => JSON.stringify(stack.resolve(b.ref)) === name);
   }
 
   metricIncomingRecords(options?: StreamMetricOptions): cloudwatch.Metric {

@@ -1,10 +1,16 @@
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { StreamName } from '../src/schema';
 
+/**
+ * A delivery stream with metrics: a lane (`logs`, `audit`), or `waf`, the `aws-waf-logs-<name>` stream
+ * (its own Firehose metrics; it runs the `logs` lane's transform, so its transform metrics are that one's).
+ */
+export type MetricStream = StreamName | 'waf';
+
 /** Options of a per-stream metric: CloudWatch's, plus which delivery stream. */
 export interface StreamMetricOptions extends cloudwatch.MetricOptions {
   /** @default 'logs' */
-  readonly stream?: StreamName;
+  readonly stream?: MetricStream;
 }
 
 /** The per-stream metrics the pipeline alarms and the dashboard watch (`LogLake` and `LogLakeIngest` provide them). */

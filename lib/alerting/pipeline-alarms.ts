@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { AlertsConfig, PipelineAlarm, Severity } from '../../src/alerts/config';
 import { ERROR_PREFIX, type StreamName } from '../../src/schema';
-import type { StreamMetrics } from '../stream-metrics';
+import type { MetricStream, StreamMetrics } from '../stream-metrics';
 
 /** One CloudWatch alarm on the pipeline, with the severity and text its alert carries. */
 export interface PipelineAlarmSpec {
@@ -15,6 +15,8 @@ export interface PipelineAlarmSpec {
 
 const FIVE_MINUTES = Duration.minutes(5);
 const GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
+/** Construct id prefix of each stream's alarms. */
+const PREFIXES: Readonly<Record<MetricStream, string>> = { logs: 'Logs', audit: 'Audit', waf: 'Waf' };
 
 /**
  * The pipeline's own alarms, per stream: Firehose delivery, throttling and freshness; the transform's
@@ -26,6 +28,8 @@ export function createPipelineAlarms(
   pipeline: AlertsConfig['pipeline'],
   metrics: StreamMetrics,
   streams: readonly StreamName[],
+  /** Streams that run a lane's transform (the WAF stream): their Firehose alarms only. */
+  addedStreams: readonly MetricStream[] = [],
 ): PipelineAlarmSpec[] {
   const out: PipelineAlarmSpec[] = [];
   const add = (
@@ -52,8 +56,8 @@ export function createPipelineAlarms(
     });
     out.push({ kind, alarm, severity: pipeline.severities[kind], description });
   };
-  for (const stream of streams) {
-    const P = stream === 'logs' ? 'Logs' : 'Audit';
+  const firehoseAlarms = (stream: MetricStream) => {
+    const P = PREFIXES[stream];
     const sum = { stream, statistic: 'Sum', period: FIVE_MINUTES };
     add(
       'firehoseDelivery',
@@ -80,6 +84,11 @@ export function createPipelineAlarms(
       pipeline.freshnessThresholdSeconds,
       GT,
     );
+  };
+  for (const stream of streams) {
+    firehoseAlarms(stream);
+    const P = PREFIXES[stream];
+    const sum = { stream, statistic: 'Sum', period: FIVE_MINUTES };
     add(
       'transformErrors',
       `${P}TransformErrorsAlarm`,
@@ -105,5 +114,6 @@ export function createPipelineAlarms(
       GT,
     );
   }
+  for (const stream of addedStreams) firehoseAlarms(stream);
   return out;
 }

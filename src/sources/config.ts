@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { CATEGORIES } from '../schema';
+import { ACCESS_LOG_FORMATS } from '../transform/sources/access-logs';
 
 /** A CloudWatch Logs log group name (CloudWatch Logs: 1-512 of `[.\-_/#A-Za-z0-9]`). */
 const logGroupName = z
@@ -19,6 +20,26 @@ export const logGroupSubscriptionSchema = z.strictObject({
   category: z.enum(CATEGORIES).optional(),
 });
 export type LogGroupSubscription = z.infer<typeof logGroupSubscriptionSchema>;
+
+/** An S3 bucket name (S3's general purpose bucket rules: 3-63 of lowercase letters, digits, `.` and `-`). */
+const bucketName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'an S3 bucket name: 3-63 of a-z 0-9 . -, starting and ending with a letter or digit',
+  );
+
+/** A bucket receiving access logs, streamed into the lake as new objects arrive (`lib/access-logs.ts`). */
+export const accessLogSourceSchema = z.strictObject({
+  bucket: bucketName,
+  /** What the objects hold: `alb`, `cloudfront` (standard logs, legacy) or `s3` (server access logs). */
+  format: z.enum(ACCESS_LOG_FORMATS),
+  /** Only objects whose key starts with this (e.g. `AWSLogs/123456789012/elasticloadbalancing/`). */
+  prefix: z.string().max(1024).optional(),
+  /** Every event in this category (else the transform's rules decide: requests land in `api_access`). */
+  category: z.enum(CATEGORIES).optional(),
+});
+export type AccessLogSourceConfig = z.infer<typeof accessLogSourceSchema>;
 
 export const sourcesSchema = z.strictObject({
   cloudWatchLogs: z.strictObject({
@@ -37,6 +58,8 @@ export const sourcesSchema = z.strictObject({
       exclude: z.array(logGroupName).max(500),
     }),
   }),
+  /** Buckets receiving ALB, CloudFront or S3 server access logs, each read by an S3-notified function. */
+  accessLogs: z.array(accessLogSourceSchema).max(100),
   waf: z.strictObject({
     /** Deploy the `aws-waf-logs-<name>` delivery stream (an idle stream costs nothing). */
     enabled: z.boolean(),
@@ -49,6 +72,7 @@ export const DEFAULT_SOURCES: SourcesConfig = {
     logGroups: [],
     accountPolicy: { enabled: false, filterPattern: '', exclude: [] },
   },
+  accessLogs: [],
   waf: { enabled: true },
 };
 

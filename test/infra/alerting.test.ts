@@ -170,9 +170,10 @@ describe('Alerting', () => {
           Properties: { Namespace: namespace, MetricName: name },
         }),
       ).length;
-    expect(metric('AWS/Firehose', 'DeliveryToS3.Success')).toBe(2);
-    expect(metric('AWS/Firehose', 'ThrottledRecords')).toBe(2);
-    expect(metric('AWS/Firehose', 'DeliveryToS3.DataFreshness')).toBe(2);
+    // logs, audit and the WAF stream (which runs the logs transform: no transform alarms of its own)
+    expect(metric('AWS/Firehose', 'DeliveryToS3.Success')).toBe(3);
+    expect(metric('AWS/Firehose', 'ThrottledRecords')).toBe(3);
+    expect(metric('AWS/Firehose', 'DeliveryToS3.DataFreshness')).toBe(3);
     expect(metric('AWS/Lambda', 'Throttles')).toBe(2);
     expect(metric('LogLake', 'Records')).toBe(2);
     // Two transform functions plus the alarm Lambda itself.
@@ -186,6 +187,12 @@ describe('Alerting', () => {
       Threshold: 900,
       ComparisonOperator: 'GreaterThanThreshold',
       TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [
+        { Name: 'DeliveryStreamName', Value: { Ref: Match.stringLikeRegexp('^LakeIngestWafStream') } },
+      ],
     });
   });
 

@@ -17,6 +17,7 @@ describe('lib/index.ts', () => {
         'Alerting',
         'LogLake',
         'LogLakeAccess',
+        'LogLakeAccessLogs',
         'LogLakeCatalog',
         'LogLakeCompaction',
         'LogLakeFunction',

@@ -62,6 +62,16 @@ const VARIANTS: Record<string, SynthOptions> = {
       sources: { cloudWatchLogs: { logGroups: ['/aws/lambda/orders'], accountPolicy: { enabled: true } } },
     },
   },
+  'access logs from S3 (ALB with a prefix, CloudFront)': {
+    override: {
+      sources: {
+        accessLogs: [
+          { bucket: 'elb-logs-123456789012', format: 'alb', prefix: 'AWSLogs/123456789012/' },
+          { bucket: 'cf-logs-123456789012', format: 'cloudfront', category: 'api_access' },
+        ],
+      },
+    },
+  },
 };
 
 describe('cdk-nag gate (AwsSolutions, NIST 800-53 R5)', () => {

@@ -45,6 +45,26 @@ describe('the WAF stream', () => {
     expect(dest(waf.Properties).Prefix).toBe(dest(logsStream.Properties).Prefix);
   });
 
+  it('has the Firehose metrics of its own stream and the logs transform’s, and none when left out', () => {
+    const { stack } = synthStack();
+    const s = Stack.of(stack);
+    const dimension = (m: { dimensions?: Record<string, unknown> }) =>
+      JSON.stringify(s.resolve(m.dimensions?.DeliveryStreamName));
+    const lake = stack.lake;
+    for (const m of ['metricIncomingRecords', 'metricThrottledRecords', 'metricDeliveryFreshness'] as const) {
+      expect(dimension(lake[m]({ stream: 'waf' }))).toBe(
+        JSON.stringify(s.resolve(lake.wafStream?.deliveryStreamName)),
+      );
+      expect(dimension(lake[m]({ stream: 'waf' }))).not.toBe(dimension(lake[m]()));
+    }
+    expect(lake.metricTransformErrors({ stream: 'waf' }).dimensions).toEqual(
+      lake.metricTransformErrors().dimensions,
+    );
+    expect(lake.metricProcessingFailed({ stream: 'waf' }).dimensions).toMatchObject({ Stream: 'logs' });
+    const without = synthStack({ override: { sources: { waf: { enabled: false } } } }).stack.lake;
+    expect(() => without.metricIncomingRecords({ stream: 'waf' })).toThrow(/no waf stream/);
+  });
+
   it('is left out when sources.waf.enabled is false', () => {
     const t = template({ override: { sources: { waf: { enabled: false } } } });
     expect(streams(t).map(([, s]) => s.Properties.DeliveryStreamName)).not.toContain('aws-waf-logs-loglake');
@@ -203,5 +223,86 @@ describe('the lake never subscribes its own log groups', () => {
     );
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new NIST80053R5Checks(app));
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('access logs from S3', () => {
+  const override = {
+    sources: {
+      accessLogs: [
+        { bucket: 'elb-logs-123456789012', format: 'alb' as const, prefix: 'AWSLogs/123456789012/' },
+      ],
+    },
+  };
+
+  it('notifies the access-log function of new objects under the prefix, the source in its environment', () => {
+    const t = template({ override });
+    const [, notification] = Object.entries(resourcesOf(t, 'Custom::S3BucketNotifications'))[0] ?? [];
+    const config = notification?.Properties.NotificationConfiguration as {
+      LambdaFunctionConfigurations: Array<{ Events: string[]; Filter: unknown; LambdaFunctionArn: unknown }>;
+    };
+    expect(notification?.Properties.BucketName).toBe('elb-logs-123456789012');
+    expect(config.LambdaFunctionConfigurations).toHaveLength(1);
+    const [target] = config.LambdaFunctionConfigurations;
+    expect(target?.Events).toEqual(['s3:ObjectCreated:*']);
+    expect(flat(target?.Filter)).toContain('AWSLogs/123456789012/');
+    expect(flat(target?.LambdaFunctionArn)).toBe('<LogLakeAccessLogs0Function>');
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAccessLogs0Function');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.LOGLAKE_ACCESS_LOG_SOURCE).toBe('{"format":"alb"}');
+    expect(flat(env.LOGLAKE_ACCESS_LOG_STREAM)).toBe('<LogLakeIngestLogsStream>');
+    expect(JSON.parse(String(env.LOGLAKE_ACCESS_LOG_RULES))).toMatchObject({ defaultCategory: 'runtime' });
+  });
+
+  it('retries twice, then dead-letters to a KMS-encrypted queue', () => {
+    const t = template({ override });
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAccessLogs0Function');
+    expect(flat(fn.Properties.DeadLetterConfig)).toBe('<LogLakeAccessLogs0DeadLetterQueue>');
+    const [, invoke] = resourceNamed(t, 'AWS::Lambda::EventInvokeConfig', 'LogLakeAccessLogs0Function');
+    expect(invoke.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 });
+    const [, queue] = resourceNamed(t, 'AWS::SQS::Queue', 'LogLakeAccessLogs0DeadLetterQueue');
+    expect(flat(queue.Properties.KmsMasterKeyId)).toBe('<LogLakeKey>');
+  });
+
+  it('may read only the bucket under the prefix and put records only on the logs stream', () => {
+    const statements = policyStatementsOf(
+      template({ override }),
+      'LogLakeAccessLogs0FunctionRoleDefaultPolicy',
+    );
+    const s3Read = statements.find((s) => s.actions.includes('s3:GetObject*'));
+    expect(s3Read?.resources).toEqual([
+      'arn:<AWS::Partition>:s3:::elb-logs-123456789012',
+      'arn:<AWS::Partition>:s3:::elb-logs-123456789012/AWSLogs/123456789012/*',
+    ]);
+    expect(s3Read?.actions.some((a) => /Put|Delete/.test(a))).toBe(false);
+    const put = statements.find((s) => s.actions.includes('firehose:PutRecordBatch'));
+    expect(put).toMatchObject({
+      actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+      resources: ['<LogLakeIngestLogsStream>'],
+    });
+    const all = statements.flatMap((s) => s.actions);
+    expect(all.filter((a) => !/^(s3|firehose|logs|kms):/.test(a))).toEqual(['sqs:SendMessage']);
+  });
+
+  it('refuses one of the lake’s own buckets', () => {
+    const { stack } = synthStack();
+    expect(() => stack.lake.ingestAccessLogs(stack.lake.dataBuckets.logs, { format: 's3' })).toThrow(
+      /one of the lake's own buckets/,
+    );
+  });
+
+  it('refuses a bucket name S3 would refuse and an unknown format, naming the field', () => {
+    expect(() =>
+      template({ override: { sources: { accessLogs: [{ bucket: 'Bad_Bucket', format: 'alb' }] } } }),
+    ).toThrow(/sources\.accessLogs\.0\.bucket/);
+    expect(() =>
+      template({
+        override: { sources: { accessLogs: [{ bucket: 'ok-bucket', format: 'nginx' as never }] } },
+      }),
+    ).toThrow(/sources\.accessLogs\.0\.format/);
+  });
+
+  it('has no access-log function by default', () => {
+    expect(Object.keys(resourcesOf(template(), 'Custom::S3BucketNotifications'))).toEqual([]);
   });
 });

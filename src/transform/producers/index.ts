@@ -8,6 +8,7 @@
  * Order matters: the first shape whose `matches` accepts an object reads it.
  */
 
+import { accessLogLine, albAccessLog, cloudFrontAccessLog, s3AccessLog } from '../sources/access-logs';
 import { awsCloudTrail, cloudTrailFile } from '../sources/cloudtrail';
 import type { LineOptions, LineShape } from '../sources/line';
 import { vpcFlowLine, vpcFlowLog } from '../sources/vpc-flow';
@@ -29,6 +30,9 @@ export const PRODUCER_SHAPES: readonly ProducerShape[] = [
   awsWaf,
   awsCloudTrail,
   vpcFlowLog,
+  albAccessLog,
+  cloudFrontAccessLog,
+  s3AccessLog,
   loguru,
   clef,
   lambdaPlatform,
@@ -43,7 +47,7 @@ export const PRODUCER_SHAPES: readonly ProducerShape[] = [
  * Text-line formats of AWS services (`../sources/line.ts`), tried on every text line before it is read
  * as text; a line one of them takes becomes an object for the shapes above.
  */
-export const LINE_SHAPES: readonly LineShape[] = [vpcFlowLine];
+export const LINE_SHAPES: readonly LineShape[] = [vpcFlowLine, accessLogLine];
 
 /** Documents that hold many events (fanned out into one event each). */
 export const BATCH_SHAPES: readonly BatchShape[] = [otlpBatch, cloudTrailFile];

@@ -1,0 +1,187 @@
+/**
+ * The access-log path in MiniStack: the real handler (bundled with esbuild as `LogLakeFunction` bundles
+ * it) runs as a Lambda; a gzip ALB log put into a bucket fires the bucket's S3 event notification, the
+ * function streams the object and puts its lines on a Firehose stream, which delivers them to S3; the
+ * delivered lines go through the real transform. An object outside the notification's prefix is not read.
+ *
+ * The resources are made through the APIs, not `cdk deploy`: the template's notification, grants and
+ * dead-letter queue are asserted in test/infra/sources.test.ts (MiniStack's CloudFormation runs CDK's
+ * notification custom resource, but a second full deploy would double the emulator suite's time).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketNotificationConfigurationCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { buildSync } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_LOGS_ENV } from '../../lambdas/access-logs/constants';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { decodeRecords, transformRecords } from '../../src/transform';
+import {
+  acquireEmulator,
+  EMULATOR_ENDPOINT,
+  EMULATOR_REGION,
+  emulatorClientConfig,
+  releaseEmulator,
+} from '../helpers/emulator';
+import { ROOT } from '../infra/helpers';
+import { run } from '../infra/tools';
+import { input, settings } from '../transform/helpers';
+
+const s3 = new S3Client(emulatorClientConfig);
+const firehose = new FirehoseClient(emulatorClientConfig);
+const id = randomUUID().slice(0, 8);
+const source = `alb-logs-${id}`;
+const lakeBucket = `lake-${id}`;
+const stream = `lake-logs-${id}`;
+const fixture = readFileSync(path.join(ROOT, 'test/fixtures/aws-sources/alb.log'));
+let workdir: string;
+
+/** The handler bundled and zipped the way Lambda takes it. */
+function handlerZip(): Buffer {
+  buildSync({
+    entryPoints: [path.join(ROOT, 'lambdas/access-logs/index.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outfile: path.join(workdir, 'index.js'),
+    logLevel: 'error',
+  });
+  const r = run('python3', [
+    '-m',
+    'zipfile',
+    '-c',
+    path.join(workdir, 'fn.zip'),
+    path.join(workdir, 'index.js'),
+  ]);
+  if (r.status !== 0) throw new Error(`zip failed: ${r.stderr}`);
+  return readFileSync(path.join(workdir, 'fn.zip'));
+}
+
+/** Lambda's CreateFunction through its REST API (no Lambda client in the dependencies; MiniStack checks no signature). */
+async function createFunction(name: string, zip: Buffer): Promise<string> {
+  const response = await fetch(`${EMULATOR_ENDPOINT}/2015-03-31/functions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${EMULATOR_REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({
+      FunctionName: name,
+      Runtime: 'nodejs20.x',
+      Handler: 'index.handler',
+      Role: 'arn:aws:iam::000000000000:role/access-logs',
+      Code: { ZipFile: zip.toString('base64') },
+      Timeout: 60,
+      Environment: {
+        Variables: {
+          [ACCESS_LOGS_ENV.stream]: stream,
+          [ACCESS_LOGS_ENV.source]: JSON.stringify({ format: 'alb' }),
+          [ACCESS_LOGS_ENV.rules]: JSON.stringify({
+            rules: DEFAULT_CONFIG.transform.rules,
+            defaultCategory: DEFAULT_CONFIG.transform.defaultCategory,
+          }),
+          AWS_ENDPOINT_URL: EMULATOR_ENDPOINT,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_REGION: EMULATOR_REGION,
+        },
+      },
+    }),
+  });
+  const body = (await response.json()) as { FunctionArn?: string };
+  if (!response.ok || !body.FunctionArn)
+    throw new Error(`CreateFunction: ${response.status} ${JSON.stringify(body)}`);
+  return body.FunctionArn;
+}
+
+/** Lines Firehose delivered to the lake bucket, waiting up to a minute for `atLeast`. */
+async function delivered(atLeast: number): Promise<Record<string, string>[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: lakeBucket }));
+    const lines: Record<string, string>[] = [];
+    for (const o of listed.Contents ?? []) {
+      const body = await s3.send(new GetObjectCommand({ Bucket: lakeBucket, Key: o.Key }));
+      const text = (await body.Body?.transformToString()) ?? '';
+      for (const l of text.split('\n'))
+        if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, string>);
+    }
+    if (lines.length >= atLeast || Date.now() > deadline) return lines;
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}
+
+beforeAll(async () => {
+  acquireEmulator();
+  workdir = mkdtempSync(path.join(tmpdir(), 'loglake-access-logs-'));
+  await s3.send(new CreateBucketCommand({ Bucket: source }));
+  await s3.send(new CreateBucketCommand({ Bucket: lakeBucket }));
+  await firehose.send(
+    new CreateDeliveryStreamCommand({
+      DeliveryStreamName: stream,
+      DeliveryStreamType: 'DirectPut',
+      ExtendedS3DestinationConfiguration: {
+        BucketARN: `arn:aws:s3:::${lakeBucket}`,
+        RoleARN: 'arn:aws:iam::000000000000:role/firehose',
+        BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 1 },
+      },
+    }),
+  );
+  const arn = await createFunction(`loglake-access-logs-${id}`, handlerZip());
+  await s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: source,
+      NotificationConfiguration: {
+        LambdaFunctionConfigurations: [
+          {
+            LambdaFunctionArn: arn,
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'AWSLogs/' }] } },
+          },
+        ],
+      },
+    }),
+  );
+});
+
+afterAll(() => {
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+  releaseEmulator();
+});
+
+describe('access logs in MiniStack', () => {
+  it('streams a new gzip ALB log into the stream, each line once, and only objects under the prefix', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: source, Key: 'elsewhere/skip.log', Body: fixture }));
+    const key = 'AWSLogs/123456789012/elasticloadbalancing/us-east-1/app.log.gz';
+    await s3.send(new PutObjectCommand({ Bucket: source, Key: key, Body: gzipSync(fixture) }));
+
+    const lines = (await delivered(3)).sort(
+      (a, b) => Number(a['access_log.line']) - Number(b['access_log.line']),
+    );
+
+    expect(lines.map((l) => l['access_log.object'])).toEqual(Array(3).fill(`s3://${source}/${key}`));
+    expect(lines.map((l) => l['access_log.line']).sort()).toEqual(['1', '2', '3']);
+    const records = transformRecords(
+      [input(lines.map((l) => JSON.stringify(l)).join('\n'), 'r0', Date.parse('2018-07-02T23:00:00Z'))],
+      settings(),
+    ).records.flatMap((o) => decodeRecords(o.data));
+    expect(records.map((r) => [r.service, r.http_status, r.level])).toEqual([
+      ['aws.alb', 200, 'INFO'],
+      ['aws.alb', 200, 'INFO'],
+      ['aws.alb', 502, 'ERROR'],
+    ]);
+    expect(records[2]?.attributes.client_ip).toBe('203.0.113.0');
+  });
+});

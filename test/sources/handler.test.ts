@@ -1,0 +1,168 @@
+/**
+ * The access-log function's handler over mocked S3 and Firehose clients (aws-sdk-client-mock): an S3
+ * event notification's object streamed, gunzipped, parsed and put; a missing object skipped; an
+ * undeliverable object thrown so Lambda retries it. And `objectLines` over real gzip streams.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import {
+  FirehoseClient,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
+} from '@aws-sdk/client-firehose';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import type { S3Event } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { ACCESS_LOGS_ENV } from '../../lambdas/access-logs/constants';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { objectLines } from '../../src/sources/access-logs';
+
+const FIXTURES = join(__dirname, '..', 'fixtures', 'aws-sources');
+const s3 = mockClient(S3Client);
+const firehose = mockClient(FirehoseClient);
+
+function s3Event(bucket: string, key: string): S3Event {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-east-1',
+        eventTime: '2026-11-30T12:00:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
+        requestParameters: { sourceIPAddress: '192.0.2.1' },
+        responseElements: { 'x-amz-request-id': 'R', 'x-amz-id-2': 'I' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'loglake',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'A' }, arn: `arn:aws:s3:::${bucket}` },
+          object: { key, size: 1, eTag: 'e', sequencer: '1' },
+        },
+      },
+    ],
+  };
+}
+
+async function loadHandler() {
+  vi.resetModules();
+  vi.stubEnv(ACCESS_LOGS_ENV.stream, 'loglake-logs');
+  vi.stubEnv(ACCESS_LOGS_ENV.source, JSON.stringify({ format: 'alb' }));
+  vi.stubEnv(
+    ACCESS_LOGS_ENV.rules,
+    JSON.stringify({
+      rules: DEFAULT_CONFIG.transform.rules,
+      defaultCategory: DEFAULT_CONFIG.transform.defaultCategory,
+    }),
+  );
+  return import('../../lambdas/access-logs/index');
+}
+
+const sentLines = () =>
+  firehose
+    .commandCalls(PutRecordBatchCommand)
+    .flatMap((c) => (c.args[0].input as PutRecordBatchCommandInput).Records ?? [])
+    .flatMap((r) =>
+      Buffer.from(r.Data as Uint8Array)
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    )
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+beforeEach(() => {
+  s3.reset();
+  firehose.reset();
+  vi.spyOn(process.stdout, 'write').mockImplementation((() => true) as never);
+});
+
+describe('access-log handler', () => {
+  it('streams a gzip ALB object named by its URL-encoded key into the logs stream', async () => {
+    const body = gzipSync(readFileSync(join(FIXTURES, 'alb.log')));
+    s3.on(GetObjectCommand, { Bucket: 'elb-logs', Key: 'AWSLogs/1/elb log.gz' }).resolves({
+      Body: Readable.from([body.subarray(0, 10), body.subarray(10)]) as never,
+    });
+    firehose.on(PutRecordBatchCommand).callsFake((i: PutRecordBatchCommandInput) => ({
+      FailedPutCount: 0,
+      RequestResponses: (i.Records ?? []).map((_, n) => ({ RecordId: `r${n}` })),
+    }));
+    const { handler } = await loadHandler();
+    const reports = await handler(s3Event('elb-logs', 'AWSLogs/1/elb+log.gz'));
+    expect(reports).toEqual([expect.objectContaining({ lines: 3, unparsed: 0 })]);
+    expect(firehose.commandCalls(PutRecordBatchCommand)[0]?.args[0].input.DeliveryStreamName).toBe(
+      'loglake-logs',
+    );
+    const lines = sentLines();
+    expect(lines.map((l) => l.elb_status_code).sort()).toEqual(['200', '200', '502']);
+    expect(new Set(lines.map((l) => l['access_log.object']))).toEqual(
+      new Set(['s3://elb-logs/AWSLogs/1/elb log.gz']),
+    );
+  });
+
+  it('skips an object deleted before it was read, and ignores S3’s test event', async () => {
+    s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'gone', $metadata: {} }));
+    const { handler } = await loadHandler();
+    await expect(handler(s3Event('elb-logs', 'gone.gz'))).resolves.toEqual([]);
+    await expect(handler({ Event: 's3:TestEvent' } as unknown as S3Event)).resolves.toEqual([]);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
+  });
+
+  it('throws when Firehose refuses for good, so Lambda retries the object and then dead-letters it', async () => {
+    s3.on(GetObjectCommand).resolves({
+      Body: Readable.from([readFileSync(join(FIXTURES, 'alb.log'))]) as never,
+    });
+    const denied = Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' });
+    firehose.on(PutRecordBatchCommand).rejects(denied);
+    const { handler } = await loadHandler();
+    await expect(handler(s3Event('elb-logs', 'a.log'))).rejects.toThrow(
+      /s3:\/\/elb-logs\/a\.log.*retried whole/,
+    );
+  });
+
+  it('refuses to start on a bad environment, naming the variable', async () => {
+    vi.resetModules();
+    vi.stubEnv(ACCESS_LOGS_ENV.stream, 'loglake-logs');
+    vi.stubEnv(ACCESS_LOGS_ENV.source, JSON.stringify({ format: 'nginx' }));
+    await expect(import('../../lambdas/access-logs/index')).rejects.toThrow(
+      /LOGLAKE_ACCESS_LOG_SOURCE\.format/,
+    );
+  });
+});
+
+describe('objectLines', () => {
+  const collect = async (chunks: Buffer[]) => {
+    const out: string[] = [];
+    for await (const l of objectLines(Readable.from(chunks))) out.push(l);
+    return out;
+  };
+
+  it('gives the same lines plain or gzipped, whatever the chunking, multi-byte characters included (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.string({ unit: 'grapheme', maxLength: 20 }).filter((s) => !/[\r\n]/.test(s)),
+          { minLength: 1, maxLength: 20 },
+        ),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 7 }),
+        async (lines, zip, size) => {
+          const raw = Buffer.from(`${lines.join('\n')}\n`);
+          const bytes = zip ? gzipSync(raw) : raw;
+          const chunks: Buffer[] = [];
+          for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+          expect(await collect(chunks)).toEqual(lines);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('rejects a cut gzip stream instead of giving part of it silently', async () => {
+    const zipped = gzipSync(Buffer.from('a\nb\nc\n'.repeat(1000)));
+    await expect(collect([zipped.subarray(0, zipped.length - 20)])).rejects.toThrow(/unexpected end of file/);
+  });
+});
