@@ -164,7 +164,7 @@ export const configSchema = z
     ),
     /** Who may export and erase a person's logs (`loglake privacy`). */
     privacy: z.strictObject({
-      /** Personas allowed to run `loglake privacy access|erase` (on AWS their roles get the key table). */
+      /** Personas allowed to run `loglake subject export|erase|status|cancel` (on AWS their roles get the key table). */
       personas: z.array(z.enum(PERSONAS)),
     }),
     objectLock: z.strictObject({

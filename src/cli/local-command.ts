@@ -8,8 +8,10 @@ import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
 import { localTransform } from '../local/transform';
+import { LOCAL_ERASURE_INTERVAL_MS, runLocalDueErasures } from '../privacy/local-erasures';
 import { localKeyring } from '../privacy/local-store';
 import type { StreamName } from '../schema';
+import { localPrincipal } from './access';
 import { type CliIO, processIO } from './io';
 import { dataDirOf, intOption, loadConfig } from './options';
 
@@ -82,14 +84,51 @@ export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Prom
     await pipeline.close();
     throw error;
   }
+  const erasures = scheduleLocalErasures(dataDir, config, io);
   return {
     endpoint,
     pipeline,
     dataDir,
     config,
     stop: async () => {
+      await erasures.stop();
       await endpoint.close();
       await pipeline.close();
+    },
+  };
+}
+
+/**
+ * Carries out due scheduled erasures (`loglake subject erase --after`) now and once a minute while the
+ * endpoint runs. A failure is reported and retried next time: the request stays pending, nothing is lost.
+ */
+function scheduleLocalErasures(dataDir: string, config: LogLakeConfig, io: CliIO) {
+  const executor = localPrincipal();
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = running
+      .then(() => runLocalDueErasures(dataDir, config, executor))
+      .then(
+        (done) => {
+          for (const d of done)
+            io.stderr(
+              `loglake local: carried out the due erasure of subject ${d.request.subject.slice(0, 16)}\n`,
+            );
+        },
+        (error: unknown) => {
+          io.stderr(
+            `loglake local: scheduled erasures not carried out yet (retried in a minute): ${(error as Error).message}\n`,
+          );
+        },
+      );
+  };
+  tick();
+  const timer = setInterval(tick, LOCAL_ERASURE_INTERVAL_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
     },
   };
 }
