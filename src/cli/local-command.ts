@@ -8,8 +8,9 @@ import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
 import { localTransform } from '../local/transform';
+import { SubjectKeyring } from '../privacy/keyring';
 import { LOCAL_ERASURE_INTERVAL_MS, runLocalDueErasures } from '../privacy/local-erasures';
-import { localKeyring } from '../privacy/local-store';
+import { LocalSubjectKeyStore } from '../privacy/local-store';
 import type { StreamName } from '../schema';
 import { localPrincipal } from './access';
 import { type CliIO, processIO } from './io';
@@ -61,7 +62,8 @@ export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Prom
   const config = loadConfig(flags.config);
   const dataDir = resolve(dataDirOf(flags));
   const key = pseudonymKey(dataDir, flags.pseudonymKeyFile);
-  const keyring = localKeyring(dataDir, key);
+  const keys = LocalSubjectKeyStore.forDataDir(dataDir);
+  const keyring = new SubjectKeyring(key, keys);
   const pipeline = await LocalPipeline.open({
     dataDir,
     transform: localTransform(config, key, keyring),
@@ -79,7 +81,13 @@ export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Prom
   });
   let endpoint: Endpoint;
   try {
-    endpoint = await startEndpoint({ pipeline, host: flags.host, port: flags.port ?? DEFAULT_LOCAL_PORT });
+    endpoint = await startEndpoint({
+      pipeline,
+      host: flags.host,
+      port: flags.port ?? DEFAULT_LOCAL_PORT,
+      // Refuse (503) rather than acknowledge records whose user ids could not be pseudonymized.
+      unavailable: () => keys.problem(),
+    });
   } catch (error) {
     await pipeline.close();
     throw error;
