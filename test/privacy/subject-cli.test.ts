@@ -55,17 +55,18 @@ beforeAll(async () => {
 
 const access = (user: string) => {
   const { cli, out, err } = io();
-  return exportCommand({ user, persona: 'security', dataDir, since: '1d', format: 'ndjson' }, cli).then(
-    (s) => ({
-      summary: s,
-      records: out
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { user_id: string; service: string }),
-      err: err.join(''),
-    }),
-  );
+  return exportCommand(
+    { user, persona: 'privacy-officer', dataDir, since: '1d', format: 'ndjson' },
+    cli,
+  ).then((s) => ({
+    summary: s,
+    records: out
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { user_id: string; service: string }),
+    err: err.join(''),
+  }));
 };
 
 describe('loglake subject', () => {
@@ -89,7 +90,11 @@ describe('loglake subject', () => {
     ).rejects.toThrow(/--persona developer may not run subject requests/);
     await expect(
       eraseCommand({ user: 'alice-1001', persona: 'ops', dataDir, reason: 'x' }, io().cli),
-    ).rejects.toThrow(/privacy\.personas in the config allows security/);
+    ).rejects.toThrow(/privacy\.personas in the config allows privacy-officer/);
+    // security searches by user, but by default neither exports nor erases.
+    await expect(
+      eraseCommand({ user: 'alice-1001', persona: 'security', dataDir, reason: 'x' }, io().cli),
+    ).rejects.toThrow(/--persona security may not run subject requests/);
   });
 
   it('erase makes the subject unfindable, keeps the records, leaves others alone, and is audited', async () => {
@@ -97,14 +102,14 @@ describe('loglake subject', () => {
     const pseudonym = before.records[0]?.user_id as string;
 
     const first = await eraseCommand(
-      { user: 'alice-1001', persona: 'security', dataDir, reason: 'request 42' },
+      { user: 'alice-1001', persona: 'privacy-officer', dataDir, reason: 'request 42' },
       io().cli,
     );
     const second = await eraseCommand(
-      { user: 'alice-1001', persona: 'security', dataDir, reason: 'again' },
+      { user: 'alice-1001', persona: 'privacy-officer', dataDir, reason: 'again' },
       io().cli,
     );
-    const status = await statusCommand({ user: 'alice-1001', persona: 'security', dataDir }, io().cli);
+    const status = await statusCommand({ user: 'alice-1001', persona: 'privacy-officer', dataDir }, io().cli);
 
     expect([first.destroyed, second.destroyed]).toEqual([true, false]);
     expect(status).toMatchObject({ key: 'absent', request: { state: 'done', reason: 'again' } });
@@ -160,7 +165,7 @@ async function lakeRows(): Promise<Array<{ user_id: string | null; service: stri
 }
 
 describe('loglake subject erase --after (cancellation window)', () => {
-  const carol = { user: 'carol-3003', persona: 'security' as const, dataDir };
+  const carol = { user: 'carol-3003', persona: 'privacy-officer' as const, dataDir };
 
   it('schedules, can be cancelled within the window, and is carried out when due', async () => {
     const scheduled = await eraseCommand({ ...carol, reason: 'ticket 7', after: 7 * 86_400_000 }, io().cli);
@@ -214,7 +219,7 @@ describe('loglake subject erase --after (cancellation window)', () => {
   }, 180_000);
 
   it('every subject command carries out the erasures that are due', async () => {
-    const dave = { user: 'dave-4004', persona: 'security' as const, dataDir };
+    const dave = { user: 'dave-4004', persona: 'privacy-officer' as const, dataDir };
     await eraseCommand({ ...dave, reason: 'short window', after: 1 }, io().cli);
     await new Promise((r) => setTimeout(r, 20));
     const { cli, err } = io();
@@ -231,7 +236,7 @@ describe('loglake subject erase --after (cancellation window)', () => {
 
 describe('loglake local and the real binary', () => {
   it('a starting loglake local carries out the erasures that became due', async () => {
-    const erin = { user: 'erin-5005', persona: 'security' as const, dataDir };
+    const erin = { user: 'erin-5005', persona: 'privacy-officer' as const, dataDir };
     await eraseCommand({ ...erin, reason: 'due while stopped', after: 1 }, io().cli);
     await new Promise((r) => setTimeout(r, 20));
     const pending = await LocalSubjectRequestStore.forDataDir(dataDir).list('pending');
@@ -248,7 +253,7 @@ describe('loglake local and the real binary', () => {
   }, 120_000);
 
   it('loglake subject status|erase|cancel as a user types them', async () => {
-    const base = ['--user', 'bob-2002', '--persona', 'security', '--data-dir', dataDir];
+    const base = ['--user', 'bob-2002', '--persona', 'privacy-officer', '--data-dir', dataDir];
     const scheduled = await loglake(['subject', 'erase', ...base, '--reason', 'ticket 9', '--after', '7d']);
     expect(scheduled.stderr).toBe('');
     expect(scheduled.stdout).toMatch(/erasure of subject [0-9a-f]{16} scheduled for /);
