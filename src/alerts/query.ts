@@ -31,11 +31,16 @@ export interface RuleQuery {
   readonly streams: readonly StreamName[];
 }
 
-/** Streams whose tables hold `categories` (all categories: both). */
+/**
+ * Streams a rule reads: those whose tables hold its categories (all categories: both). An `error_output`
+ * rule reads none (it counts objects under the error prefix as S3 reports them).
+ */
 export function streamsFor(
-  categories: readonly Category[] | undefined,
+  rule: Pick<AlertRule, 'filter' | 'kind'>,
   locked: readonly Category[],
 ): StreamName[] {
+  if (rule.kind === 'error_output') return [];
+  const categories = rule.filter.categories;
   if (!categories || categories.length === 0) return locked.length > 0 ? ['logs', 'audit'] : ['logs'];
   const streams: StreamName[] = [];
   if (categories.some((c) => !locked.includes(c))) streams.push('logs');
@@ -108,7 +113,7 @@ export function ruleQuery(rule: AlertRule, window: AlertWindow, options: RuleQue
       ? absenceSince(rule, window)
       : new Date(Date.parse(window.start) - back * windowMs);
   const filter = logFilter(rule.filter, since, new Date(window.end));
-  const streams = streamsFor(rule.filter.categories, options.lockedCategories);
+  const streams = streamsFor(rule, options.lockedCategories);
   const errorsFirst = rule.kind === 'error_rate' || rule.anomaly?.metric === 'error_rate';
   const samples = {
     ...(options.maxSamples > 0 ? { samples: options.maxSamples } : {}),

@@ -85,12 +85,10 @@ export function decodeAlarmSettings(encoded: string, source = 'alarm settings'):
 
 /**
  * The delay of one rule: the longest of the streams it reads (Firehose delivers a stream's events up to
- * its buffer interval late); `error_output` rules read no stream and keep `delayMinutes`.
+ * its buffer interval late); a rule that reads no stream keeps `delayMinutes`.
  */
 export function ruleDelayMinutes(rule: Pick<AlertRule, 'filter' | 'kind'>, settings: AlarmSettings): number {
-  // Error objects are counted as S3 reports them, not read through a delivery stream's buffer.
-  if (rule.kind === 'error_output') return settings.delayMinutes;
-  const streams = streamsFor(rule.filter.categories, settings.lockedCategories);
+  const streams = streamsFor(rule, settings.lockedCategories);
   return Math.max(
     settings.delayMinutes,
     ...streams.map((s) => settings.streamDelayMinutes?.[s] ?? settings.delayMinutes),

@@ -110,12 +110,6 @@ export function describeAccess(update: Partial<Pick<AccessScope, 'command' | 'pe
   if (scope) Object.assign(scope, update);
 }
 
-/** Run `fn` as `command`, inside the same scope. */
-export function asCommand<T>(command: string, fn: () => T): T {
-  const scope = storage.getStore();
-  return scope ? storage.run({ ...scope, command }, fn) : fn();
-}
-
 /** Run `fn` as the evaluation of alert rule `rule`: its queries' events name the rule. */
 export function forRule<T>(rule: string, fn: () => T): T {
   const scope = storage.getStore();

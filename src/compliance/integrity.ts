@@ -41,6 +41,7 @@ import {
 } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { LogLakeError } from '../errors';
+import { isAlive } from '../process';
 import { DATA_PREFIX, ERROR_PREFIX } from '../schema';
 
 /** Version of the entry format (`v` of every entry). */
@@ -185,15 +186,6 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Held for the few milliseconds of an append; a lock of a process that died is taken over. */

@@ -23,7 +23,7 @@
  * outputs are all there is kept until its grace period is over. A partition with a marker is not
  * compacted again until the marker is gone, so markers never chain.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { chooseSources, compactedName, isClosed, type PartitionFile } from '../compaction/plan';
 import { LogLakeError } from '../errors';
@@ -38,7 +38,7 @@ import {
   type PartitionListing,
   parquetNames,
 } from './lake-files';
-import { fsyncDir, newSegmentId } from './spool';
+import { fsyncDir, fsyncFile, newSegmentId } from './spool';
 import { type Compression, writeDurably } from './writer';
 
 const MiB = 1024 ** 2;
@@ -398,15 +398,6 @@ async function rowCount(
     `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(${duckdbFileList(paths)})`,
   );
   return Number(result.getRows()[0]?.[0] ?? 0);
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function unlinkIfExists(path: string): boolean {

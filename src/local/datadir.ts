@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, LogLakeError } from '../errors';
+import { isAlive } from '../process';
 import type { StreamName } from '../schema';
 import { writeDurably } from './writer';
 
@@ -114,15 +115,6 @@ export function lockDataDir(dataDir: string): () => void {
 
 /** Locks this process holds (a lock file with our own pid but not in here is stale: pid reuse). */
 const heldLocks = new Set<string>();
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** True when `path` exists and is a directory. */
 export function isDirectory(path: string): boolean {

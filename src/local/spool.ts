@@ -463,12 +463,15 @@ export function removeSegment(segment: Pick<Segment, 'path'>, dir: string): void
   fsyncDir(dir);
 }
 
-/** fsync a directory so renames and unlinks in it survive a power loss. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync a written file (opened read-only: fsync flushes the file's data whatever the descriptor). */
+export function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
+
+/** fsync a directory so renames and unlinks in it survive a power loss (opened the same way). */
+export const fsyncDir: (dir: string) => void = fsyncFile;

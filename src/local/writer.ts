@@ -30,7 +30,7 @@ import { duckdbRecordColumns } from '../query/columns';
 import { duckdbString } from '../query/duckdb';
 import { ERROR_PREFIX, type PartitionKeys, partitionPrefix } from '../schema';
 import { utcDate } from '../time';
-import { fsyncDir, type Segment } from './spool';
+import { fsyncDir, fsyncFile, type Segment } from './spool';
 
 /** The part of a transform result the writer needs (`TransformOutputRecord` of `src/transform`). */
 export interface TransformedRecord {
@@ -266,15 +266,6 @@ export class LakeWriter {
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
-  }
-}
-
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

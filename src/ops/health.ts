@@ -8,6 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { readIntegrityLog } from '../compliance/integrity';
 import { dataDirPaths } from '../local/datadir';
+import { isAlive } from '../process';
 import { ERROR_PREFIX, STREAMS } from '../schema';
 
 export const HEALTH_STATUSES = ['ok', 'warning', 'critical'] as const;
@@ -234,15 +235,6 @@ function safeReaddir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

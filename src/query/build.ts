@@ -559,7 +559,7 @@ function ident(name: string): string {
  * A Trino/Athena string literal of `value`: quoted, its quotes doubled (the only escape such a literal
  * has). This is the one place that quotes text into Athena SQL.
  */
-function sqlString(value: string): string {
+export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
 }
 

@@ -10,6 +10,7 @@ import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { InputError } from '../errors';
+import { isAlive } from '../process';
 
 const GiB = 1024 ** 3;
 
@@ -122,15 +123,6 @@ function removeDeadSpillDirs(base: string): void {
     const pid = Number(/^(\d+)-[0-9a-f]+$/.exec(name)?.[1]);
     if (pid && pid !== process.pid && !isAlive(pid))
       rmSync(join(base, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

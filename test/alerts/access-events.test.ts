@@ -4,12 +4,7 @@
  * categories it read, the rows and the bytes Athena scanned. Athena and Firehose are stubbed with
  * aws-sdk-client-mock; the rules, the query builder, the run loop and the scope are the Lambda's own.
  */
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -20,38 +15,31 @@ import { LakeSource } from '../../src/alerts/lake';
 import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
 import { ACCESS_SERVICE, withAccessScope } from '../../src/audit/access';
 import { athenaRows } from '../../src/query/athena';
+import { answerAthena, putEvents as eventsOn } from '../helpers/athena-stub';
 
 const athena = mockClient(AthenaClient);
 const firehose = mockClient(FirehoseClient);
 const ROLE = 'arn:aws:iam::123456789012:role/LogLakeStack-AlertingFunctionServiceRole-1A2B3C';
 const AUDIT = { stream: 'loglake-audit', principal: ROLE, bulkReadRows: 10_000 };
 
-const header = [
-  'service',
-  'count',
-  'errors',
-  'error_rate',
-  'first_seen',
-  'last_seen',
-  'sample_correlation_ids',
-];
-
 beforeEach(() => {
   athena.reset();
   firehose.reset();
-  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-42' });
-  athena.on(GetQueryExecutionCommand).resolves({
-    QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 123_456 } },
-  });
-  athena.on(GetQueryResultsCommand).resolves({
-    ResultSet: {
-      ResultSetMetadata: { ColumnInfo: header.map((name) => ({ Name: name, Label: name, Type: 'varchar' })) },
-      Rows: [
-        header,
-        ['checkout', '200', '30', '0.15', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
-        ['search', '400', '4', '0.01', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
-      ].map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })),
-    },
+  answerAthena(athena, {
+    columns: [
+      'service',
+      'count',
+      'errors',
+      'error_rate',
+      'first_seen',
+      'last_seen',
+      'sample_correlation_ids',
+    ],
+    rows: [
+      ['checkout', '200', '30', '0.15', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
+      ['search', '400', '4', '0.01', '2025-01-06 11:58:00.000', '2025-01-06 12:02:59.000', '[]'],
+    ],
+    scannedBytes: 123_456,
   });
 });
 
@@ -94,19 +82,7 @@ async function evaluate(rules: AlertRule[]) {
   return { report, sent };
 }
 
-interface PutEvent {
-  category: string;
-  service: string;
-  level: string;
-  access: Record<string, unknown>;
-}
-
-function putEvents(): PutEvent[] {
-  return firehose.commandCalls(PutRecordCommand).map((c) => {
-    expect(c.args[0].input.DeliveryStreamName).toBe('loglake-audit');
-    return JSON.parse(Buffer.from(c.args[0].input.Record?.Data ?? new Uint8Array()).toString()) as PutEvent;
-  });
-}
+const putEvents = () => eventsOn(firehose, 'loglake-audit');
 
 describe('access events of the alarm Lambda', () => {
   it('puts one event per rule query on the audit stream: role, alert-evaluate, rule, categories, rows, bytes', async () => {
@@ -133,7 +109,7 @@ describe('access events of the alarm Lambda', () => {
       categories: 'runtime,framework,errors,api_access',
       rows: '2',
       bytes_scanned: '123456',
-      query_id: 'q-42',
+      query_id: 'q-1',
       outcome: 'completed',
       flags: '',
     });

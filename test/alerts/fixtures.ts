@@ -2,7 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScheduledEvent } from 'aws-lambda';
+import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { AlarmStateChangeEvent, ObjectCreatedEvent } from '../../src/alerts/pipeline';
+import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
+import type { LogLakeConfig } from '../../src/config';
+import { EMULATOR_ENDPOINT, EMULATOR_REGION } from '../helpers/emulator';
 
 const dir = join(__dirname, '..', 'fixtures', 'events', 'eventbridge');
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
@@ -11,3 +15,37 @@ export const scheduledEvent = () => load<ScheduledEvent<Record<string, never>>>(
 export const alarmFiring = () => load<AlarmStateChangeEvent>('alarm-state-change-alarm.json');
 export const alarmOk = () => load<AlarmStateChangeEvent>('alarm-state-change-ok.json');
 export const errorObjectCreated = () => load<ObjectCreatedEvent>('s3-object-created-error.json');
+
+/** An SNS topic ARN of the alarm Lambda's severities and channels in the tests. */
+export const topic = (name: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${name}`;
+
+/**
+ * The alarm Lambda's environment as the construct sets it, for `config`'s rules, with its state in
+ * `table` on the emulator's DynamoDB (Athena, SNS and Firehose are the tests' stubs). `extra` adds or
+ * overrides entries.
+ */
+export function alarmLambdaEnv(
+  config: LogLakeConfig,
+  table: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit'])),
+    [ALARM_ENV.table]: table,
+    [ALARM_ENV.topics]: JSON.stringify(
+      Object.fromEntries(['critical', 'high', 'medium', 'low'].map((s) => [s, topic(s)])),
+    ),
+    [ALARM_ENV.workgroup]: 'loglake',
+    [ALARM_ENV.database]: 'loglake',
+    [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),
+    [ALARM_ENV.buckets]: JSON.stringify({}),
+    [ALARM_ENV.pipelineAlarms]: JSON.stringify({}),
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    // The handler's own DynamoDB client (a module singleton) talks to the emulator.
+    AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,
+    AWS_REGION: EMULATOR_REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    ...extra,
+  };
+}

@@ -3,31 +3,23 @@
  * escalates, state in the emulator's DynamoDB across scheduled events, Athena and SNS stubbed with
  * aws-sdk-client-mock (as in handler.test.ts; the emulator's Athena cannot run the rule queries).
  */
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { Alert } from '../../src/alerts/alert';
-import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
+import { answerAthena } from '../helpers/athena-stub';
 import {
   acquireEmulator,
   createStateTable,
-  EMULATOR_ENDPOINT,
-  EMULATOR_REGION,
   emulatorClientConfig,
   releaseEmulator,
 } from '../helpers/emulator';
-import { scheduledEvent } from './fixtures';
+import { alarmLambdaEnv, scheduledEvent, topic } from './fixtures';
 
-const topic = (s: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${s}`;
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
 const TABLE = `alert-routing-${Date.now()}`;
@@ -66,27 +58,15 @@ beforeAll(async () => {
       },
     },
   });
-  Object.assign(process.env, {
-    [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit'])),
-    [ALARM_ENV.table]: TABLE,
-    [ALARM_ENV.topics]: JSON.stringify(
-      Object.fromEntries(['critical', 'high', 'medium', 'low'].map((s) => [s, topic(s)])),
-    ),
-    [ALARM_ENV.workgroup]: 'loglake',
-    [ALARM_ENV.database]: 'loglake',
-    [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),
-    [ALARM_ENV.buckets]: JSON.stringify({}),
-    [ALARM_ENV.pipelineAlarms]: JSON.stringify({}),
-    [ALARM_ENV.channels]: JSON.stringify({
-      'ops-slack': { topicArn: topic('ops-slack'), format: 'chatbot' },
-      pager: { topicArn: topic('pager'), format: 'sns' },
+  Object.assign(
+    process.env,
+    alarmLambdaEnv(config, TABLE, {
+      [ALARM_ENV.channels]: JSON.stringify({
+        'ops-slack': { topicArn: topic('ops-slack'), format: 'chatbot' },
+        pager: { topicArn: topic('pager'), format: 'sns' },
+      }),
     }),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,
-    AWS_REGION: EMULATOR_REGION,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
+  );
   ({ handler } = await import('../../lambdas/alarm/index'));
 });
 
@@ -98,17 +78,10 @@ afterAll(async () => {
 
 /** Athena's answer to the absence query: the worker's events of the baseline, last one at `lastSeen`. */
 function athenaAnswers(lastSeen: string) {
-  const header = ['service', 'count', 'errors', 'error_rate', 'first_seen', 'last_seen'];
   athena.reset();
-  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
-  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-  athena.on(GetQueryResultsCommand).resolves({
-    ResultSet: {
-      ResultSetMetadata: { ColumnInfo: header.map((name) => ({ Name: name, Label: name, Type: 'varchar' })) },
-      Rows: [header, ['worker', '120', '0', '0', '2025-01-06 11:00:00.000', lastSeen]].map((r) => ({
-        Data: r.map((v) => ({ VarCharValue: v })),
-      })),
-    },
+  answerAthena(athena, {
+    columns: ['service', 'count', 'errors', 'error_rate', 'first_seen', 'last_seen'],
+    rows: [['worker', '120', '0', '0', '2025-01-06 11:00:00.000', lastSeen]],
   });
 }
 

@@ -4,12 +4,7 @@
  * the first invocation wrote under DynamoDB's own conditions; Athena and SNS are stubbed with
  * aws-sdk-client-mock (the emulator's Athena cannot run the rule queries).
  */
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -18,19 +13,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { Alert } from '../../src/alerts/alert';
-import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
+import { answerAthena, putEvents } from '../helpers/athena-stub';
 import {
   acquireEmulator,
   createStateTable,
-  EMULATOR_ENDPOINT,
-  EMULATOR_REGION,
   emulatorClientConfig,
   releaseEmulator,
 } from '../helpers/emulator';
-import { alarmFiring, errorObjectCreated, scheduledEvent } from './fixtures';
+import { alarmFiring, alarmLambdaEnv, errorObjectCreated, scheduledEvent, topic } from './fixtures';
 
-const topic = (s: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${s}`;
 const alarmName = alarmFiring().detail.alarmName;
 
 const athena = mockClient(AthenaClient);
@@ -58,35 +50,21 @@ beforeAll(async () => {
       },
     },
   });
-  Object.assign(process.env, {
-    [ALARM_ENV.settings]: encodeAlarmSettings(alarmSettings(config.alerts, ['security', 'audit'])),
-    [ALARM_ENV.table]: TABLE,
-    [ALARM_ENV.topics]: JSON.stringify({
-      critical: topic('critical'),
-      high: topic('high'),
-      medium: topic('medium'),
-      low: topic('low'),
+  Object.assign(
+    process.env,
+    alarmLambdaEnv(config, TABLE, {
+      [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
+      [ALARM_ENV.pipelineAlarms]: JSON.stringify({
+        [alarmName]: { severity: 'critical', description: 'logs are late' },
+      }),
+      [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
+      [ALARM_ENV.accessAudit]: JSON.stringify({
+        stream: 'loglake-audit',
+        principal: ROLE,
+        bulkReadRows: 10_000,
+      }),
     }),
-    [ALARM_ENV.workgroup]: 'loglake',
-    [ALARM_ENV.database]: 'loglake',
-    [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),
-    [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
-    [ALARM_ENV.pipelineAlarms]: JSON.stringify({
-      [alarmName]: { severity: 'critical', description: 'logs are late' },
-    }),
-    [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
-    [ALARM_ENV.accessAudit]: JSON.stringify({
-      stream: 'loglake-audit',
-      principal: ROLE,
-      bulkReadRows: 10_000,
-    }),
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    // The handler's own DynamoDB client (a module singleton) talks to the emulator.
-    AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,
-    AWS_REGION: EMULATOR_REGION,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-  });
+  );
   ({ handler } = await import('../../lambdas/alarm/index'));
 });
 
@@ -101,26 +79,20 @@ async function items(): Promise<Record<string, unknown>[]> {
   return (await db.send(new ScanCommand({ TableName: TABLE, ConsistentRead: true }))).Items ?? [];
 }
 
-/** Athena's answer to the error-rate query: every cell as text, the header as the first row. */
-function athenaAnswers(rows: string[][]) {
-  const header = [
-    'service',
-    'count',
-    'errors',
-    'error_rate',
-    'first_seen',
-    'last_seen',
-    'sample_correlation_ids',
-  ];
-  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
-  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-  athena.on(GetQueryResultsCommand).resolves({
-    ResultSet: {
-      ResultSetMetadata: { ColumnInfo: header.map((name) => ({ Name: name, Label: name, Type: 'varchar' })) },
-      Rows: [header, ...rows].map((r) => ({ Data: r.map((v) => ({ VarCharValue: v })) })),
-    },
+/** Athena's answer to the error-rate query. */
+const athenaAnswers = (rows: string[][]) =>
+  answerAthena(athena, {
+    columns: [
+      'service',
+      'count',
+      'errors',
+      'error_rate',
+      'first_seen',
+      'last_seen',
+      'sample_correlation_ids',
+    ],
+    rows,
   });
-}
 
 beforeEach(async () => {
   athena.reset();
@@ -179,10 +151,9 @@ describe('handler', () => {
       /^loglake search --since 2025-01-06T11:58:00.000Z .* --athena --stack LogLakeStack$/,
     );
     // The rule's read is an access event on the audit stream, as the function's role.
-    const puts = firehose.commandCalls(PutRecordCommand).map((c) => c.args[0].input);
-    expect(puts.map((p) => p.DeliveryStreamName)).toEqual(['loglake-audit']);
-    const access = JSON.parse(Buffer.from(puts[0]?.Record?.Data ?? new Uint8Array()).toString()).access;
-    expect(access).toMatchObject({
+    const events = putEvents(firehose, 'loglake-audit');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.access).toMatchObject({
       principal: ROLE,
       command: 'alert-evaluate',
       rule: 'error-rate',

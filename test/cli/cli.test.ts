@@ -1,46 +1,13 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../helpers/child';
+import { loglake } from '../helpers/cli';
 import { searchLake, startTestLocal, type TestLocal } from '../helpers/local';
 import { record, writeParquetLake } from '../helpers/records';
 import { type ScriptedCall, startScriptedAws } from '../helpers/scripted-aws';
-
-const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
-
-/** Run the real CLI in its own process (`bin` defaults to the package's bin file). */
-function loglake(
-  args: string[],
-  stdin?: string,
-  env: Record<string, string | undefined> = {},
-  bin = CLI,
-  options: { cwd?: string; nodeArgs?: string[] } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
-      cwd: options.cwd,
-      env: {
-        ...process.env,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        LOGLAKE_DATA_DIR: '',
-        COLUMNS: undefined,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin ?? '');
-  });
-}
 
 let local: TestLocal;
 const now = Date.now();
@@ -80,7 +47,7 @@ describe('loglake CLI', () => {
     symlinkSync(CLI, linked);
 
     // Act
-    const r = await loglake(['search', '--since', 'yesterday'], undefined, {}, linked);
+    const r = await loglake(['search', '--since', 'yesterday'], {}, { bin: linked });
 
     // Assess
     rmSync(dir, { recursive: true, force: true });
@@ -257,7 +224,6 @@ describe('loglake search/stats/export --athena --persona', () => {
         'lake-audit',
         ...extra,
       ],
-      undefined,
       { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
     ).then((r) => ({ ...r, calls: aws.calls.slice(before) }));
   };
@@ -330,7 +296,11 @@ describe('loglake send', () => {
       );
 
       // Act
-      const r = await loglake(['send', '--stream', 'logs', '--endpoint', target.endpoint.url], lines);
+      const r = await loglake(
+        ['send', '--stream', 'logs', '--endpoint', target.endpoint.url],
+        {},
+        { stdin: lines },
+      );
       await target.pipeline.flush();
 
       // Assess
@@ -501,7 +471,7 @@ describe('loglake output in a terminal of a given width', () => {
 
   it.each([80, 200])('fits search to %i columns: ids whole, messages whole at word breaks', async (width) => {
     // Act
-    const r = await loglake(['search', '--data-dir', dir, ...window], undefined, { COLUMNS: String(width) });
+    const r = await loglake(['search', '--data-dir', dir, ...window], { COLUMNS: String(width) });
 
     // Assess
     expect(r.code, r.stderr).toBe(0);
@@ -513,17 +483,12 @@ describe('loglake output in a terminal of a given width', () => {
 
   it.each([80, 200])('fits stats and alerts to %i columns without breaking a word', async (width) => {
     // Act
-    const stats = await loglake(
-      ['stats', '--data-dir', dir, '--group-by', 'service,level', ...window],
-      undefined,
-      {
-        COLUMNS: String(width),
-      },
-    );
+    const stats = await loglake(['stats', '--data-dir', dir, '--group-by', 'service,level', ...window], {
+      COLUMNS: String(width),
+    });
     const alerts = await loglake(
       // The AWS-like delay: windows on whole minutes, as the command below shows.
       ['alerts', 'evaluate', '--data-dir', dir, '--at', '2026-11-22T12:07:00Z', '--delay', '2'],
-      undefined,
       { COLUMNS: String(width) },
     );
 
@@ -590,12 +555,8 @@ describe('loglake export --output', () => {
         '--output',
         '-',
       ],
-      undefined,
       {},
-      CLI,
-      {
-        cwd,
-      },
+      { cwd },
     );
 
     // Assess
@@ -638,7 +599,6 @@ describe('loglake error messages', () => {
       // Act
       const r = await loglake(
         ['search', '--athena', '--region', 'eu-west-1', '--workgroup', 'wg', '--database', 'lake'],
-        undefined,
         { AWS_ENDPOINT_URL: aws.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' },
       );
 
@@ -672,7 +632,7 @@ describe('loglake start-up', () => {
       probe,
       `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(Object.keys(require.cache))));\n`,
     );
-    const r = await loglake(args, undefined, env, CLI, { nodeArgs: ['--require', probe] });
+    const r = await loglake(args, env, { nodeArgs: ['--require', probe] });
     const files = JSON.parse(readFileSync(out, 'utf8')) as string[];
     rmSync(dir, { recursive: true, force: true });
     expect(r.code, r.stderr).toBe(0);

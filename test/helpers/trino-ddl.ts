@@ -9,8 +9,8 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LogLakeStack } from '../../lib/stack';
 import { resolveConfig } from '../../src/config';
+import { sqlString } from '../../src/query/build';
 import { cdkJsonContext } from '../infra/helpers';
-import { sqlString } from './trino';
 
 export interface GlueColumn {
   readonly Name: string;

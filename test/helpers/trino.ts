@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { Trino } from 'trino-client';
+import { sqlString } from '../../src/query/build';
 
 /** Athena's default data catalog is the Glue Data Catalog; the Trino tier's is the Hive catalog. */
 export const TRINO_CATALOG = 'hive';
@@ -80,11 +81,6 @@ export class TrinoSession {
     const r = await this.query(sql, schema);
     return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c.name, row[i]])));
   }
-}
-
-/** A SQL string literal. */
-export function sqlString(text: string): string {
-  return `'${text.replaceAll("'", "''")}'`;
 }
 
 /**

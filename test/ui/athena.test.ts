@@ -5,12 +5,7 @@
  * query again, a persona's queries read only its categories, and every query is an access event on
  * the audit stream.
  */
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -18,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withAccessScope } from '../../src/audit/access';
 import { cliAccessScope } from '../../src/cli/access';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
+import { answerAthena, putEvents } from '../helpers/athena-stub';
 
 const athena = mockClient(AthenaClient);
 const firehose = mockClient(FirehoseClient);
@@ -52,20 +48,7 @@ const ROW = [
 ];
 
 beforeAll(async () => {
-  let n = 0;
-  athena.on(StartQueryExecutionCommand).callsFake(async () => ({ QueryExecutionId: `q-${++n}` }));
-  athena.on(GetQueryExecutionCommand).resolves({
-    QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: SCANNED } },
-  });
-  athena.on(GetQueryResultsCommand).resolves({
-    ResultSet: {
-      ResultSetMetadata: { ColumnInfo: COLUMNS.map((c) => ({ Name: c, Type: 'varchar' })) },
-      Rows: [
-        { Data: COLUMNS.map((c) => ({ VarCharValue: c })) },
-        { Data: ROW.map((v) => ({ VarCharValue: v })) },
-      ],
-    },
-  });
+  answerAthena(athena, { columns: COLUMNS, rows: [ROW], scannedBytes: SCANNED });
   firehose.on(PutRecordCommand).resolves({ RecordId: 'r' });
   sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::123456789012:assumed-role/dev/alice' });
   // As `loglake ui` runs: inside the CLI's access scope.
@@ -108,7 +91,7 @@ describe('a dashboard over Athena', () => {
     // Act
     const first = await (await get('/dashboard?id=errors')).text();
     const starts = athena.commandCalls(StartQueryExecutionCommand);
-    const events = firehose.commandCalls(PutRecordCommand);
+    const events = putEvents(firehose, 'loglake-audit');
     const second = await (await get('/dashboard?id=errors')).text();
 
     // Assess: one query per panel, each shown with what it scanned (50 MiB, ~$0.00024)
@@ -127,10 +110,7 @@ describe('a dashboard over Athena', () => {
 
     // Assess: every query an access event on the audit stream, as the persona, with the bytes
     expect(events).toHaveLength(4);
-    const event = JSON.parse(Buffer.from(events[0]?.args[0].input.Record?.Data ?? []).toString()) as {
-      access: Record<string, string>;
-    };
-    expect(event.access).toMatchObject({
+    expect(events[0]?.access).toMatchObject({
       command: 'ui',
       persona: 'developer',
       engine: 'athena',

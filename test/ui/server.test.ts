@@ -252,11 +252,11 @@ describe('trace view', () => {
 
 describe('dashboards', () => {
   it.each([
-    ['errors', 60],
-    ['tracing', undefined],
-    ['security', 300],
-    ['ai', 300],
-  ])('%s renders every panel with data, refreshing every %s s', async (id, refresh) => {
+    { id: 'errors', refresh: 60, when: 'refreshing every 60 s' },
+    { id: 'tracing', refresh: undefined, when: 'on demand (no refresh)' },
+    { id: 'security', refresh: 300, when: 'refreshing every 300 s' },
+    { id: 'ai', refresh: 300, when: 'refreshing every 300 s' },
+  ])('$id renders every panel with data, $when', async ({ id, refresh }) => {
     // Act
     const res = await get(`/dashboard?id=${id}`);
     const body = await res.text();
