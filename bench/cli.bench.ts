@@ -5,36 +5,13 @@
  * sources transpiled file by file, as `tsc` emits them for the package).
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { buildSync } from 'esbuild';
+import { compileCli } from './compiled-cli';
 
 const RUNS = Number(process.argv[2] ?? 15);
 const root = join(__dirname, '..');
-
-function tsFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
-}
-
-/** `src/` as CommonJS next to a copy of package.json, with `import()` turned into `require` as tsc does. */
-function compile(into: string): string {
-  buildSync({
-    entryPoints: tsFiles(join(root, 'src')),
-    outdir: join(into, 'src'),
-    outbase: join(root, 'src'),
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    supported: { 'dynamic-import': false },
-    logLevel: 'error',
-  });
-  copyFileSync(join(root, 'package.json'), join(into, 'package.json'));
-  symlinkSync(join(root, 'node_modules'), join(into, 'node_modules'));
-  return join(into, 'src', 'cli', 'main.js');
-}
 
 /** Median wall time of `node …args` over RUNS runs (after one warm-up), in ms. */
 function median(args: string[]): number {
@@ -58,7 +35,7 @@ function main(): void {
   try {
     const lake = join(dir, 'lake');
     mkdirSync(join(lake, '.loglake'), { recursive: true });
-    const compiled = compile(join(dir, 'js'));
+    const compiled = compileCli(join(dir, 'js'));
     const floor = median(['-e', '']);
     console.log(`process start-up, median of ${RUNS} runs (wall clock):`);
     console.log(`${'node -e ""'.padEnd(44)} ${floor.toFixed(0).padStart(6)} ms   1.0x (floor)`);

@@ -1,21 +1,36 @@
 /**
- * Whole-CLI search over a lake the pipeline's own layout wrote (`bench/lake.ts`: a simulated day of
- * steady traffic, ~720 small files per category-hour), before and after the local compaction, in the
- * same run:
- * - a correlation-id lookup and a free-text search, each a whole `loglake search` process (start-up,
- *   listing, DuckDB, output), median wall time and peak resident memory (the child's max RSS);
- * - the baseline: the same lake as delivered (uncompacted), and `node -e ""` for start-up alone;
+ * Whole-CLI queries over a lake the pipeline's own layout wrote (`bench/lake.ts`: steady traffic, ~720
+ * small files per category-hour), before and after the local compaction, in the same run, and where the
+ * time of one query goes:
+ * - a correlation-id lookup, a free-text search and `stats` (count per service), each a whole `loglake`
+ *   process run as the published package runs it (compiled JavaScript, `compiled-cli.ts`), on the
+ *   delivered lake (the baseline) and on the compacted one; the compacted lake also through the bin as a
+ *   checkout runs it (TypeScript compiled on the fly by tsx, what an earlier version of this benchmark
+ *   timed);
+ * - start-up on its own: `node -e ""`, and `loglake search` on an empty lake (loading the command,
+ *   DuckDB and the access audit: the fixed cost of every query);
+ * - the query alone, in this process (`LocalLakeReader`: listing, view, DuckDB), on both lakes;
+ * - for each: median wall time, median CPU time (user + system of the process: on a loaded machine wall
+ *   time mostly measures the wait for a core, CPU time much less) and peak resident memory;
  * - the specification's targets (1M events: lookup < 1 s; 10M: text < 5 s) are printed next to the
  *   figures, never asserted.
  *
  * `npm run bench -- lake`: by default 100,000 events over 2 simulated hours (`LOGLAKE_BENCH_LAKE_EVENTS`,
- * `LOGLAKE_BENCH_LAKE_HOURS`; a day is 24: its ~35,000 delivery files take hours to build on 2 shared
- * cores, so the default keeps the per-hour file count of a day and fewer hours). Built lakes are cached
- * under `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span;
- * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per search when large).
+ * `LOGLAKE_BENCH_LAKE_HOURS`; a day is 24: each simulated hour of 1M-a-day traffic is ~5,000 delivery
+ * files, so the default keeps the per-hour file count and fewer hours). Built lakes are cached under
+ * `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span;
+ * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per query when large).
+ * Each `loglake` process records its read in the lake's `audit` category (today's hour, outside the
+ * simulated span, so the figures do not count it), as every query of a user does.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildQuery } from '../src/query/build';
+import { LOCAL_TABLE, LocalLakeReader } from '../src/query/duckdb';
+import type { LogFilter, LogQuery } from '../src/query/model';
+import { compileCli } from './compiled-cli';
 import { benchEnv } from './env';
 import { type BenchLake, benchLake } from './lake';
 
@@ -25,40 +40,70 @@ const bin = join(root, 'bin', 'loglake.cjs');
 
 interface Figure {
   readonly ms: number;
+  /** User + system CPU time of the process. */
+  readonly cpuMs: number;
   readonly rssMiB: number;
-  readonly matches: number;
+  /** Output lines (records, or stats rows). */
+  readonly lines: number;
 }
 
-/** Median wall time and the largest max-RSS of `node args` over `runs` runs after one warm-up (none for 1 run). */
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
+/** Medians of wall and CPU time and the largest max-RSS of `node args` over `runs` runs after one warm-up (none for 1 run). */
 function measure(args: readonly string[], runs = RUNS): Figure {
   const times: number[] = [];
+  const cpu: number[] = [];
   let rss = 0;
-  let matches = Number.NaN;
+  let lines = Number.NaN;
   for (let i = runs === 1 ? 1 : 0; i <= runs; i++) {
     const t0 = performance.now();
-    // `/usr/bin/time -f %M` gives the child's peak RSS in KiB without touching its code.
-    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
+    // `/usr/bin/time` gives the child's CPU time and peak RSS (KiB) without touching its code.
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, ...args], {
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
       encoding: 'utf8',
       maxBuffer: 1024 ** 3,
     });
     const ms = performance.now() - t0;
     if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    const kib = Number(r.stderr.trim().split('\n').pop());
+    const [user, sys, kib] = (r.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
     if (i > 0) {
       times.push(ms);
-      rss = Math.max(rss, kib / 1024);
+      cpu.push(((user ?? Number.NaN) + (sys ?? Number.NaN)) * 1000);
+      rss = Math.max(rss, (kib ?? Number.NaN) / 1024);
     }
-    matches = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
+    lines = r.stdout.split('\n').filter((l) => l.trim() !== '').length;
   }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)] ?? Number.NaN, rssMiB: rss, matches };
+  return { ms: median(times), cpuMs: median(cpu), rssMiB: rss, lines };
 }
 
-function search(lake: BenchLake, filter: string[]): string[] {
+/** The query alone in this process: median wall time of listing, view and DuckDB, and the rows. */
+async function inEngine(lake: BenchLake, query: LogQuery, runs = RUNS): Promise<Figure> {
+  const reader = await LocalLakeReader.open(lake.dataDir);
+  try {
+    const built = buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
+    const times: number[] = [];
+    const cpu: number[] = [];
+    let lines = 0;
+    for (let i = runs === 1 ? 1 : 0; i <= runs; i++) {
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      lines = (await reader.query(built)).length;
+      const c = process.cpuUsage(c0);
+      if (i > 0) {
+        times.push(performance.now() - t0);
+        cpu.push((c.user + c.system) / 1000);
+      }
+    }
+    return { ms: median(times), cpuMs: median(cpu), rssMiB: Number.NaN, lines };
+  } finally {
+    reader.close();
+  }
+}
+
+function cli(entry: string, command: string, lake: BenchLake, filter: readonly string[]): string[] {
   return [
-    bin,
-    'search',
+    entry,
+    command,
     ...filter,
     '--data-dir',
     lake.dataDir,
@@ -66,63 +111,123 @@ function search(lake: BenchLake, filter: string[]): string[] {
     lake.dayStart,
     '--until',
     lake.dayEnd,
-    '--limit',
-    '1000',
+    ...(command === 'search' ? ['--limit', '1000'] : []),
     '--format',
     'ndjson',
   ];
 }
 
-function row(name: string, f: Figure, baseline?: Figure, target?: string): void {
-  const ratio = baseline ? `${(baseline.ms / f.ms).toFixed(1)}x faster than delivered` : 'baseline';
+function row(name: string, f: Figure, baseline?: Figure, note?: string): void {
+  const ratio = baseline
+    ? `${(baseline.ms / f.ms).toFixed(1)}x faster (CPU ${(baseline.cpuMs / f.cpuMs).toFixed(1)}x)`
+    : '';
+  const rss = Number.isNaN(f.rssMiB) ? '' : `${f.rssMiB.toFixed(0)} MiB`;
   console.log(
-    `${name.padEnd(46)} ${f.ms.toFixed(0).padStart(7)} ms  ${f.rssMiB.toFixed(0).padStart(5)} MiB peak  ${String(f.matches).padStart(4)} hits  ${ratio}${target ? `  (target ${target})` : ''}`,
+    `${name.padEnd(44)} ${f.ms.toFixed(0).padStart(7)} ms  CPU ${f.cpuMs.toFixed(0).padStart(7)} ms  ${rss.padStart(9)}  ${String(f.lines).padStart(4)} rows  ${ratio}${note ? `  ${note}` : ''}`,
   );
+}
+
+interface Case {
+  readonly name: string;
+  readonly command: 'search' | 'stats';
+  readonly args: string[];
+  readonly query: (f: LogFilter) => LogQuery;
+  readonly rows: number;
+  readonly target?: string;
 }
 
 async function main(): Promise<void> {
   const events = [benchEnv.lakeEvents, ...(benchEnv.tenMillion ? [10_000_000] : [])];
   const spanHours = benchEnv.lakeSpanHours;
-  const floor = measure(['-e', '']);
-  const help = measure([bin, '--help']);
-  console.log(`process start-up, median of ${RUNS} runs:`);
-  row('node -e ""', floor);
-  console.log(
-    `${'loglake --help'.padEnd(46)} ${help.ms.toFixed(0).padStart(7)} ms  ${help.rssMiB.toFixed(0).padStart(5)} MiB peak        ${(help.ms / floor.ms).toFixed(1)}x node's start-up`,
-  );
-  for (const n of events) {
-    const delivered = await benchLake({ events: n, spanHours, state: 'delivered' });
-    const compacted = await benchLake({ events: n, spanHours, state: 'compacted' });
+  const dir = mkdtempSync(join(tmpdir(), 'loglake-bench-lake-'));
+  try {
+    const compiled = compileCli(join(dir, 'js'));
+    const empty = join(dir, 'empty');
+    mkdirSync(join(empty, '.loglake'), { recursive: true });
     console.log(
-      `\n${n.toLocaleString('en')} events over ${spanHours} simulated hour(s): delivered ${delivered.files.toLocaleString('en')} files ` +
-        `(${(delivered.bytes / 1024 ** 2).toFixed(0)} MiB), compacted ${compacted.files.toLocaleString('en')} files ` +
-        `(${(compacted.bytes / 1024 ** 2).toFixed(0)} MiB; compaction took ${compacted.compaction?.seconds.toFixed(0) ?? '?'} s)`,
+      `median of ${RUNS} runs; wall and CPU (user + system) time; load average ${loadavg()[0]?.toFixed(1)} at the start`,
     );
-    const lookup = ['--correlation-id', delivered.correlationId];
-    const text = [delivered.text];
-    const cases: Array<[string, string[], number, string | undefined]> = [
-      [
-        'correlation-id lookup',
-        lookup,
-        delivered.correlationEvents,
-        n >= 1_000_000 ? '< 1 s at 1M' : undefined,
-      ],
-      ['free text', text, Math.min(1000, delivered.textEvents), n >= 10_000_000 ? '< 5 s at 10M' : undefined],
-    ];
-    for (const [name, filter, expected, target] of cases) {
-      const before = measure(search(delivered, filter), benchEnv.lakeBaselineRuns);
-      const after = measure(search(compacted, filter));
-      for (const [state, f] of [
-        ['delivered', before],
-        ['compacted', after],
-      ] as const) {
-        if (f.matches !== expected) {
-          throw new Error(`${name} on the ${state} lake found ${f.matches} events; expected ${expected}`);
+    const floor = measure(['-e', '']);
+    row('node -e ""', floor);
+    row('loglake --help (compiled)', measure([compiled, '--help']));
+    const startup = measure([
+      compiled,
+      'search',
+      '--data-dir',
+      empty,
+      '--since',
+      '1h',
+      // Each run records its read in the audit category: the next one must not find it.
+      '--category',
+      'debug',
+      '--format',
+      'ndjson',
+    ]);
+    row('loglake search, empty lake (compiled)', startup, undefined, '(the fixed cost of a query)');
+    for (const n of events) {
+      const delivered = await benchLake({ events: n, spanHours, state: 'delivered' });
+      const compacted = await benchLake({ events: n, spanHours, state: 'compacted' });
+      console.log(
+        `\n${n.toLocaleString('en')} events over ${spanHours} simulated hour(s): delivered ${delivered.files.toLocaleString('en')} files ` +
+          `(${(delivered.bytes / 1024 ** 2).toFixed(0)} MiB), compacted ${compacted.files.toLocaleString('en')} files ` +
+          `(${(compacted.bytes / 1024 ** 2).toFixed(0)} MiB; compaction took ${compacted.compaction?.seconds.toFixed(0) ?? '?'} s)`,
+      );
+      const range = { since: new Date(delivered.dayStart), until: new Date(delivered.dayEnd) };
+      const cases: Case[] = [
+        {
+          name: 'correlation-id lookup',
+          command: 'search',
+          args: ['--correlation-id', delivered.correlationId],
+          query: (filter) => ({
+            kind: 'search',
+            filter: { ...filter, correlationId: delivered.correlationId },
+            limit: 1000,
+          }),
+          rows: delivered.correlationEvents,
+          ...(n >= 1_000_000 ? { target: '(target < 1 s at 1M)' } : {}),
+        },
+        {
+          name: 'free text',
+          command: 'search',
+          args: [delivered.text],
+          query: (filter) => ({ kind: 'search', filter: { ...filter, text: delivered.text }, limit: 1000 }),
+          rows: Math.min(1000, delivered.textEvents),
+          ...(n >= 10_000_000 ? { target: '(target < 5 s at 10M)' } : {}),
+        },
+        {
+          name: 'stats --group-by service',
+          command: 'stats',
+          args: ['--group-by', 'service'],
+          query: (filter) => ({ kind: 'aggregate', filter, groupBy: ['service'] }),
+          rows: 12,
+        },
+      ];
+      for (const c of cases) {
+        const before = measure(cli(compiled, c.command, delivered, c.args), benchEnv.lakeBaselineRuns);
+        const after = measure(cli(compiled, c.command, compacted, c.args));
+        const checkout = measure(cli(bin, c.command, compacted, c.args));
+        const engineBefore = await inEngine(delivered, c.query(range), benchEnv.lakeBaselineRuns);
+        const engineAfter = await inEngine(compacted, c.query(range));
+        for (const [state, f] of [
+          ['delivered', before],
+          ['compacted', after],
+          ['compacted (tsx)', checkout],
+          ['delivered (in-engine)', engineBefore],
+          ['compacted (in-engine)', engineAfter],
+        ] as const) {
+          if (f.lines !== c.rows)
+            throw new Error(`${c.name} on the ${state} lake gave ${f.lines} rows; expected ${c.rows}`);
         }
+        console.log(`${c.name}:`);
+        row('  delivered lake, whole CLI (compiled)', before);
+        row('  compacted lake, whole CLI (compiled)', after, before, c.target);
+        row('  compacted lake, whole CLI (checkout, tsx)', checkout);
+        row('  delivered lake, query alone (in-engine)', engineBefore);
+        row('  compacted lake, query alone (in-engine)', engineAfter, engineBefore);
       }
-      row(`${name}, delivered lake (whole CLI)`, before);
-      row(`${name}, compacted lake (whole CLI)`, after, before, target);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

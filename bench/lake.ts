@@ -353,10 +353,11 @@ export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLa
     return { ...lake, dataDir: dir };
   }
 
-  if (o.mode === 'pipeline' && !benchEnv.preload.includes('eatmydata') && hasEatMyData()) {
-    // The pipeline fsyncs the spool, every file, the manifest and their directories: more than half of
-    // each window's time here. That changes nothing in the files, so a build runs under eatmydata when
-    // it is installed (apt-get install eatmydata), in a child process.
+  if (!benchEnv.preload.includes('eatmydata') && hasEatMyData()) {
+    // The pipeline fsyncs the spool, every file, the manifest and their directories, and the transform
+    // fsyncs each new subject's key (crypto-shredding: ~50,000 users here), in bulk mode too: that is
+    // nearly all of a build's time (~170 events/s without it). It changes nothing in the files, so a
+    // build runs under eatmydata when it is installed (apt-get install eatmydata), in a child process.
     log('building under eatmydata (fsync is a no-op while the lake is generated; the files are the same)');
     const r = spawnSync(
       'eatmydata',

@@ -4,11 +4,14 @@
  * Parquet file (CTAS into a staging prefix; Athena ignores ORDER BY there, so it is not sorted), the row counts are compared, the file is copied into
  * the partition, and the listed objects are deleted.
  *
- * S3 has no atomic multi-object swap: between the copy and the delete (seconds) an Athena query over that
- * hour counts its records twice. The hours compacted are closed (they ended at least `closedAfterMs`
- * ago), so the alert rules, whose windows end minutes before now, never read one; a person querying that
- * hour in those seconds can. Nothing is ever lost: objects are deleted only after the copy of a verified
- * rewrite holding their rows is in place.
+ * S3 has no atomic multi-object swap: between the copy and the delete an Athena query over that hour
+ * counts its records twice. That is seconds when the run goes through: a delete S3 refuses is retried
+ * within seconds ({@link SOURCE_DELETE_RETRY}). When the run dies there (the Lambda killed, or the
+ * delete still refused after its retries), the hour counts twice until the next scheduled run finishes
+ * it from the journal: up to the schedule interval, plus the dead run's lock TTL if the lock was left.
+ * The hours compacted are closed (they ended at least `closedAfterMs` ago), so the alert rules, whose
+ * windows end minutes before now, never read one; a person querying that hour can. Nothing is ever
+ * lost: objects are deleted only after the copy of a verified rewrite holding their rows is in place.
  *
  * A journal object per compaction (`<prefix>journal/<run>.json`) makes every step recoverable: a run
  * first finishes or undoes what an interrupted run left (outputs all in place: delete the sources;
@@ -18,6 +21,7 @@
  * No SDK here: the Lambda brings an {@link ObjectStore} over S3 and a {@link SqlEngine} over Athena.
  */
 import { randomBytes } from 'node:crypto';
+import { backoffDelay, sleep } from '../backoff';
 import { DATA_PREFIX } from '../schema';
 import { utcDate, utcHour } from '../time';
 import { chooseSources, compactedName, isClosed, type PartitionFile } from './plan';
@@ -326,7 +330,10 @@ async function compactPartition(
     await store.copy(c.from, c.to);
     await run.onStep?.('copied');
   }
-  await store.delete(p.sources.map((o) => o.key));
+  await deleteSources(
+    store,
+    p.sources.map((o) => o.key),
+  );
   await run.onStep?.('sources-deleted');
   await cleanUp(run, base, journalKey);
   return {
@@ -338,6 +345,26 @@ async function compactPartition(
     rows: written,
     scannedBytes: scanned,
   };
+}
+
+/**
+ * Retries of the delete that ends a compaction: between the copy and the delete the hour counts twice,
+ * so a delete S3 refuses (throttling, a 500, a partial DeleteObjects) is retried within seconds rather
+ * than left to the next scheduled run. Deleting a key that is already gone succeeds, so each attempt
+ * asks for every source.
+ */
+export const SOURCE_DELETE_RETRY = { attempts: 5, baseMs: 250, capMs: 4_000 } as const;
+
+async function deleteSources(store: ObjectStore, keys: readonly string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.delete(keys);
+      return;
+    } catch (error) {
+      if (attempt >= SOURCE_DELETE_RETRY.attempts) throw error;
+      await sleep(backoffDelay(attempt, SOURCE_DELETE_RETRY));
+    }
+  }
 }
 
 /** Drop the temporary table, delete the staged objects, then the journal. */

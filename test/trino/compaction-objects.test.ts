@@ -248,6 +248,34 @@ describe('compactObjects on the emulator, with Trino as Athena', () => {
     expect(await keys(b.bucket, 'compaction/')).toEqual([]);
   });
 
+  it('retries a delete S3 refuses at once, so the hour does not wait for the next run to count once', async () => {
+    // Arrange: a bucket whose first DeleteObjects of the small objects fails, as a throttled S3 would.
+    const b = await bucketWithSmallObjects();
+    const before = await rowsOfHour(b.bucket);
+    let refused = 0;
+    const flaky = Object.create(b.store) as S3ObjectStore;
+    flaky.delete = async (keys) => {
+      if (refused === 0 && keys.some((k) => b.sources.includes(k))) {
+        refused++;
+        throw new Error('SlowDown: Please reduce your request rate.');
+      }
+      return b.store.delete(keys);
+    };
+
+    // Act
+    const report = await compactObjects(b.run({ store: flaky }));
+
+    // Assess: one refusal, then the same run finished: one object, every row once, no journal left.
+    expect(refused).toBe(1);
+    expect(report.failed).toEqual([]);
+    expect(report.compacted).toHaveLength(1);
+    const left = await keys(b.bucket, prefix);
+    expect(left).toEqual(compacted(left));
+    expect(left).toHaveLength(1);
+    expect(await rowsOfHour(b.bucket)).toEqual(before);
+    expect(await keys(b.bucket, 'compaction/')).toEqual([]);
+  });
+
   it('undoes a run that crashed after the rewrite and before publishing, then compacts the hour again', async () => {
     // Arrange
     const b = await bucketWithSmallObjects();
