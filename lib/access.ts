@@ -25,8 +25,8 @@ export interface LogLakeAccessProps {
    */
   readonly principals?: Partial<Record<Persona, iam.IPrincipal>>;
   /**
-   * Personas that may export and erase a person's logs: their roles may read the lake key and look up
-   * and destroy subject keys.
+   * Personas that may export and erase a person's logs: their roles may read the lake key, look up and
+   * destroy subject keys, and put the request's event on the audit stream.
    * @default none
    */
   readonly privacyPersonas?: readonly Persona[];
@@ -99,15 +99,23 @@ export class LogLakeAccess extends Construct {
       props.storage.grantWriteCategories(grantee, writable),
       // Raw user ids are pseudonymized with this key before a search by user; only security may. The
       // error output holds raw, unredacted bytes.
+      // Searching by user also needs the subject keys, read-only.
       ...(persona === 'security'
-        ? [props.ingest.grantReadPseudonymKey(grantee), props.storage.grantReadErrorOutput(grantee)]
+        ? [
+            props.ingest.grantReadPseudonymKey(grantee),
+            props.storage.grantReadErrorOutput(grantee),
+            props.ingest.subjectKeys.grantLookup(grantee),
+          ]
         : []),
       ...(props.privacyPersonas?.includes(persona)
         ? [
-            // security reads the lake key already (above).
-            ...(persona === 'security' ? [] : [props.ingest.grantReadPseudonymKey(grantee)]),
-            props.ingest.subjectKeys.grantLookup(grantee),
+            // security reads the lake and subject keys already (above).
+            ...(persona === 'security'
+              ? []
+              : [props.ingest.grantReadPseudonymKey(grantee), props.ingest.subjectKeys.grantLookup(grantee)]),
             props.ingest.subjectKeys.grantErase(grantee),
+            // Each export, erase and cancel is recorded as an event on the audit stream.
+            ...(props.ingest.lanes.audit ? [props.ingest.grantPutRecords(grantee, ['audit'])] : []),
           ]
         : []),
     ];

@@ -162,9 +162,9 @@ export const configSchema = z
     personas: z.strictObject(
       Object.fromEntries(PERSONAS.map((p) => [p, personaSchema])) as Record<Persona, typeof personaSchema>,
     ),
-    /** Who may export and erase a person's logs (`loglake privacy`). */
+    /** Who may export and erase a person's logs (`loglake subject`). */
     privacy: z.strictObject({
-      /** Personas allowed to run `loglake privacy access|erase` (on AWS their roles get the key table). */
+      /** Personas allowed to run `loglake subject export|erase|status|cancel` (on AWS their roles get the key table). */
       personas: z.array(z.enum(PERSONAS)),
     }),
     objectLock: z.strictObject({
@@ -376,8 +376,10 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
     },
     security: { read: [...CATEGORIES], write: [] },
     auditor: { read: ['framework', 'errors', 'security', 'audit'], write: [] },
+    // A person's export covers every category; erasure and export are this persona's alone by default.
+    'privacy-officer': { read: [...CATEGORIES], write: [] },
   },
-  privacy: { personas: ['security'] },
+  privacy: { personas: ['privacy-officer'] },
   objectLock: { mode: 'GOVERNANCE' },
   firehose: {
     bufferIntervalSeconds: 60,

@@ -19,7 +19,7 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-export const PERSONAS = ['developer', 'ops', 'security', 'auditor'] as const;
+export const PERSONAS = ['developer', 'ops', 'security', 'auditor', 'privacy-officer'] as const;
 export type Persona = (typeof PERSONAS)[number];
 
 /** The two Firehose delivery streams, and the bucket/table each one feeds. */

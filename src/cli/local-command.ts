@@ -8,8 +8,11 @@ import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
 import { localTransform } from '../local/transform';
-import { localKeyring } from '../privacy/local-store';
+import { SubjectKeyring } from '../privacy/keyring';
+import { LOCAL_ERASURE_INTERVAL_MS, runLocalDueErasures } from '../privacy/local-erasures';
+import { LocalSubjectKeyStore } from '../privacy/local-store';
 import type { StreamName } from '../schema';
+import { localPrincipal } from './access';
 import { type CliIO, processIO } from './io';
 import { dataDirOf, intOption, loadConfig } from './options';
 
@@ -59,7 +62,8 @@ export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Prom
   const config = loadConfig(flags.config);
   const dataDir = resolve(dataDirOf(flags));
   const key = pseudonymKey(dataDir, flags.pseudonymKeyFile);
-  const keyring = localKeyring(dataDir, key);
+  const keys = LocalSubjectKeyStore.forDataDir(dataDir);
+  const keyring = new SubjectKeyring(key, keys);
   const pipeline = await LocalPipeline.open({
     dataDir,
     transform: localTransform(config, key, keyring),
@@ -77,19 +81,62 @@ export async function startLocal(flags: LocalFlags, io: CliIO = processIO): Prom
   });
   let endpoint: Endpoint;
   try {
-    endpoint = await startEndpoint({ pipeline, host: flags.host, port: flags.port ?? DEFAULT_LOCAL_PORT });
+    endpoint = await startEndpoint({
+      pipeline,
+      host: flags.host,
+      port: flags.port ?? DEFAULT_LOCAL_PORT,
+      // Refuse (503) rather than acknowledge records whose user ids could not be pseudonymized.
+      unavailable: () => keys.problem(),
+    });
   } catch (error) {
     await pipeline.close();
     throw error;
   }
+  const erasures = scheduleLocalErasures(dataDir, config, io);
   return {
     endpoint,
     pipeline,
     dataDir,
     config,
     stop: async () => {
+      await erasures.stop();
       await endpoint.close();
       await pipeline.close();
+    },
+  };
+}
+
+/**
+ * Carries out due scheduled erasures (`loglake subject erase --after`) now and once a minute while the
+ * endpoint runs. A failure is reported and retried next time: the request stays pending, nothing is lost.
+ */
+function scheduleLocalErasures(dataDir: string, config: LogLakeConfig, io: CliIO) {
+  const executor = localPrincipal();
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = running
+      .then(() => runLocalDueErasures(dataDir, config, executor))
+      .then(
+        (done) => {
+          for (const d of done)
+            io.stderr(
+              `loglake local: carried out the due erasure of subject ${d.request.subject.slice(0, 16)}\n`,
+            );
+        },
+        (error: unknown) => {
+          io.stderr(
+            `loglake local: scheduled erasures not carried out yet (retried in a minute): ${(error as Error).message}\n`,
+          );
+        },
+      );
+  };
+  tick();
+  const timer = setInterval(tick, LOCAL_ERASURE_INTERVAL_MS);
+  timer.unref();
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await running;
     },
   };
 }

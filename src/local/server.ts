@@ -2,7 +2,8 @@
  * A Firehose-compatible endpoint on the AWS JSON 1.1 protocol (`X-Amz-Target: Firehose_20150804.<Op>`),
  * enough for `@aws-sdk/client-firehose` with `endpoint` set and any credentials: PutRecord,
  * PutRecordBatch and ListDeliveryStreams on the streams `logs` and `audit`, with AWS's limits and error
- * shapes (`{"__type": …, "message": …}`, HTTP 400; 503 `ServiceUnavailableException` when throttled).
+ * shapes (`{"__type": …, "message": …}`, HTTP 400; 503 `ServiceUnavailableException` when throttled, or
+ * while something the transform needs, such as the subject key store, is unusable: SDKs retry a 503).
  * Signatures are not checked: this is a development endpoint bound to 127.0.0.1.
  */
 import { randomUUID } from 'node:crypto';
@@ -57,6 +58,14 @@ export interface EndpointOptions {
   readonly accountId?: string;
   /** Listen backlog (pending connections), see {@link DEFAULT_BACKLOG}. @default 65535 */
   readonly backlog?: number;
+  /**
+   * Asked before records are accepted: why they could not be processed now (e.g. the subject key store
+   * is not writable, so user ids could not be pseudonymized), or `undefined`. While it answers a reason,
+   * puts are refused with 503 `ServiceUnavailableException`, as Firehose does when it cannot take
+   * records, so producers keep them and retry instead of having them acknowledged and then failed.
+   * @default no check
+   */
+  readonly unavailable?: () => string | undefined;
 }
 
 /** A running endpoint. */
@@ -73,7 +82,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   const host = options.host ?? '127.0.0.1';
   const account = options.accountId ?? '000000000000';
   const server = createServer((req, res) => {
-    handle(req, res, options.pipeline, account).catch((error: unknown) => {
+    handle(req, res, options.pipeline, account, options.unavailable).catch((error: unknown) => {
       // handle() answers every request itself; this only guards against a bug leaving one hanging.
       if (!res.headersSent)
         send(res, 500, 'InternalFailure', { __type: 'InternalFailure', message: String(error) });
@@ -99,7 +108,13 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, pipeline: LocalPipeline, account: string) {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  pipeline: LocalPipeline,
+  account: string,
+  unavailable: (() => string | undefined) | undefined,
+) {
   try {
     if (req.method !== 'POST')
       throw new ApiError(
@@ -116,6 +131,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, pipeline: Local
     }
     const body = await readJson(req);
     const op = target.slice(TARGET_PREFIX.length);
+    if (op === 'PutRecord' || op === 'PutRecordBatch') {
+      const problem = unavailable?.();
+      if (problem !== undefined)
+        throw new ApiError('ServiceUnavailableException', `Service unavailable: ${problem}`, 503);
+    }
     switch (op) {
       case 'PutRecord':
         return send(res, 200, undefined, await putRecord(body, pipeline, account));

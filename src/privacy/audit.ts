@@ -1,4 +1,4 @@
-/** The audit event of a privacy request (`loglake privacy erase|access`), written to the `audit` category. */
+/** The audit event of a subject request (`loglake subject export|erase|cancel`), written to the `audit` category. */
 
 export const PRIVACY_SERVICE = 'loglake-privacy';
 export const PRIVACY_LOGGER = 'loglake.privacy';
@@ -7,9 +7,16 @@ export const PRIVACY_LOGGER = 'loglake.privacy';
 export const LOCKED_RECORDS_BASIS =
   'locked categories are kept unchanged under Object Lock (legal obligation, GDPR Art. 17(3)(b)); their pseudonyms are unlinkable once the subject key is destroyed';
 
+/**
+ * `erase`: the key was destroyed (or was already gone); `erase-scheduled`: an erasure with a
+ * cancellation window was recorded; `cancel`: a scheduled erasure was withdrawn; `export`: the
+ * person's records were exported.
+ */
+export type PrivacyAction = 'erase' | 'erase-scheduled' | 'cancel' | 'export';
+
 export interface PrivacyRequest {
   readonly time: string;
-  readonly action: 'erase' | 'access';
+  readonly action: PrivacyAction;
   readonly principal: string;
   readonly persona: string;
   /** The subject's lake-keyed reference, never the raw id. */
@@ -18,18 +25,21 @@ export interface PrivacyRequest {
   readonly store: string;
   readonly outcome: string;
   readonly reason?: string;
-  /** Records exported (access). */
+  /** Records exported (export). */
   readonly records?: number;
+  /** When a scheduled erasure is due (erase-scheduled, and erase when it was scheduled). */
+  readonly due?: string;
 }
 
 export function privacyLogEvent(r: PrivacyRequest): Record<string, unknown> {
+  const erasing = r.action === 'erase' || r.action === 'erase-scheduled';
   return {
     timestamp: r.time,
-    level: r.action === 'erase' ? 'WARN' : 'INFO',
+    level: r.action === 'export' ? 'INFO' : 'WARN',
     service: PRIVACY_SERVICE,
     logger: PRIVACY_LOGGER,
     category: 'audit',
-    message: `privacy ${r.action} by ${r.principal} as ${r.persona}: ${r.outcome}`,
+    message: `subject ${r.action} by ${r.principal} as ${r.persona}: ${r.outcome}`,
     privacy: {
       action: r.action,
       principal: r.principal,
@@ -39,7 +49,8 @@ export function privacyLogEvent(r: PrivacyRequest): Record<string, unknown> {
       outcome: r.outcome,
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ...(r.records !== undefined ? { records: String(r.records) } : {}),
-      ...(r.action === 'erase' ? { kept: LOCKED_RECORDS_BASIS } : {}),
+      ...(r.due !== undefined ? { due: r.due } : {}),
+      ...(erasing ? { kept: LOCKED_RECORDS_BASIS } : {}),
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The local subject key store: one file per subject under `<data-dir>/.loglake/subjects/`, named by the
  * subject reference and holding the key in hex (mode 0600). Crash-safe and race-free across processes
- * (the pipeline and `loglake privacy erase` may run at once): a key is written to a temporary file and
+ * (the pipeline and `loglake subject erase` may run at once): a key is written to a temporary file and
  * fsync'd, then `link`ed to its name, which fails if the subject exists, so a reader sees no key or a
  * whole one and the first writer wins. Destroying overwrites the file with zeros, fsyncs, unlinks, and
  * fsyncs the directory: after a crash the key is either whole or gone.

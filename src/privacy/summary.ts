@@ -1,4 +1,4 @@
-/** What `loglake privacy access` tells a person about their records, besides the records themselves. */
+/** What `loglake subject export` tells a person about their records, besides the records themselves. */
 
 /** The fields of a record the summary reads. */
 export interface SummarizedRecord {

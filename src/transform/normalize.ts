@@ -229,7 +229,11 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   // `user_id=42` written in the text: the column is filled too (the text keeps only its pseudonym).
   const userId = draft.user_id ?? (flagged ? undefined : userIdInText(message));
 
+  const userIdsBefore = counts.user_id ?? 0;
   const redactedMessage = r.text(message, counts);
+  // An id taken from the text was counted where the text was redacted: filling the column from it is
+  // the same occurrence, not a second one (unless the text scan missed it, then the column counts it).
+  const columnCounts = draft.user_id === undefined && (counts.user_id ?? 0) > userIdsBefore ? {} : counts;
   const record: LogRecord = {
     timestamp: timeMs === draft.timestampMs && draft.timestampIso ? draft.timestampIso : toIso(timeMs),
     level,
@@ -239,7 +243,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     correlation_id: draft.correlation_id ?? null,
     trace_id: draft.trace_id ?? null,
     span_id: draft.span_id ?? null,
-    user_id: userId === undefined ? null : r.pseudonym(userId, counts),
+    user_id: userId === undefined ? null : r.pseudonym(userId, columnCounts),
     error_type: draft.error_type === undefined ? null : r.text(draft.error_type, counts),
     stack_trace: draft.stack_trace === undefined ? null : r.text(draft.stack_trace, counts),
     duration_ms: draft.duration_ms ?? null,

@@ -9,7 +9,7 @@ import { LogLakeAccess } from '../../lib/access';
 import { LogLakeCatalog } from '../../lib/catalog';
 import { LogLakeQuery } from '../../lib/query';
 import { DEFAULT_CONFIG, type PersonaGrant } from '../../src/config';
-import { CATEGORIES, type Persona } from '../../src/schema';
+import { CATEGORIES, PERSONAS, type Persona } from '../../src/schema';
 import { bareStack, policyStatementsOf, resourcesOf } from './helpers';
 import { defaultIngest, defaultStorage } from './parts';
 
@@ -52,8 +52,8 @@ describe('LogLakeAccess', () => {
       (p) => p.Properties.Roles,
     );
 
-    expect(roles).toHaveLength(4);
-    expect(managed).toHaveLength(4);
+    expect(roles).toHaveLength(PERSONAS.length);
+    expect(managed).toHaveLength(PERSONAS.length);
     expect(Object.keys(resourcesOf(t, 'AWS::IAM::Policy')).filter((id) => id.startsWith('Access'))).toEqual(
       [],
     );

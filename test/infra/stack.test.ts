@@ -5,6 +5,7 @@ import { DATA_OUTPUT_PREFIX, ERROR_OUTPUT_PREFIX } from '../../lib/ingest';
 import { LogLake } from '../../lib/log-lake';
 import { NAMED_QUERIES } from '../../lib/query';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
+import { pascalCase } from '../../src/outputs';
 import { CATEGORIES, PARTITION_COLUMNS, PERSONAS, RECORD_COLUMNS } from '../../src/schema';
 import { resourceNamed, resourcesOf, template } from './helpers';
 
@@ -572,8 +573,7 @@ describe('LogLake personas and producers', () => {
 
   it('queries only through the persona’s own workgroup and reads only its own results prefix', () => {
     for (const p of PERSONAS) {
-      const name = p.charAt(0).toUpperCase() + p.slice(1);
-      const statements = persona(name);
+      const statements = persona(pascalCase(p));
       const athena = statements.filter((s) => actions(s).some((a) => a.startsWith('athena:')));
       expect(athena).toHaveLength(1);
       expect(flat(athena[0]?.Resource)).toMatch(new RegExp(`:workgroup/loglake-${p}$`));

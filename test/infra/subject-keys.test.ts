@@ -42,7 +42,7 @@ describe('LogLakeSubjectKeys', () => {
     }
   });
 
-  it('lets only the privacy personas look keys up and destroy them', () => {
+  it('lets only the privacy officer look keys up, destroy them and record the request on the audit stream', () => {
     const t = template();
     const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
     const actionsOn = (persona: string) =>
@@ -51,15 +51,30 @@ describe('LogLakeSubjectKeys', () => {
         .flatMap((s) => s.actions)
         .sort();
 
-    expect(actionsOn('Security')).toEqual([
+    expect(actionsOn('PrivacyOfficer')).toEqual([
       'dynamodb:BatchGetItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
     ]);
+    // security searches by --user: it may look keys up, never destroy them.
+    expect(actionsOn('Security')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     for (const persona of ['Developer', 'Ops', 'Auditor']) expect(actionsOn(persona)).toEqual([]);
+
+    const [auditStream] = resourceNamed(t, 'AWS::KinesisFirehose::DeliveryStream', 'LogLakeIngestAudit');
+    const puts = (persona: string) =>
+      policyStatementsOf(t, `LogLakeAccess${persona}Policy`)
+        .filter((s) => s.actions.some((a) => a.startsWith('firehose:')))
+        .map((s) => ({ actions: s.actions.sort(), resources: s.resources }));
+    expect(puts('PrivacyOfficer')).toEqual([
+      {
+        actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        resources: [expect.stringContaining(ref(auditStream))],
+      },
+    ]);
+    for (const persona of ['Developer', 'Ops', 'Security', 'Auditor']) expect(puts(persona)).toEqual([]);
   });
 
-  it('names the table in the stack outputs for `loglake privacy --stack`', () => {
+  it('names the table in the stack outputs for `loglake subject --stack`', () => {
     const t = template();
     const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
     const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');

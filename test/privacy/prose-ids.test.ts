@@ -51,6 +51,36 @@ describe('user ids in prose', () => {
     expect(a?.redactions.user_id).toBeGreaterThan(0);
   });
 
+  it('counts each id once: an id in the text is one redaction, though it also fills the column', () => {
+    const [prose, pair, field, both, twice] = transform([
+      { message: 'user 1001 logged in' },
+      { message: 'checkout failed user_id=1001 cart=3' },
+      { message: 'login', user_id: '1001' },
+      { message: 'user 1001 logged in', user_id: '1001' },
+      { message: 'user 1001 handed over to user 2002' },
+    ]);
+
+    expect([prose, pair, field].map((r) => r?.redactions.user_id)).toEqual([1, 1, 1]);
+    // The field and the text are two occurrences; two ids in the text are two.
+    expect(both?.redactions.user_id).toBe(2);
+    expect(twice?.redactions.user_id).toBe(2);
+  });
+
+  it('counts as many user-id redactions as ids written (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 100_000, max: 999_999_999 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (ids, withField) => {
+          const message = ids.map((id) => `user ${id} acted`).join('; ');
+          const [r] = transform([{ message, ...(withField ? { user_id: String(ids[0]) } : {}) }]);
+          expect(r?.redactions.user_id).toBe(ids.length + (withField ? 1 : 0));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('leaves words, addresses and versions after "user" to their own detectors', () => {
     const records = transform([
       { message: 'user alice logged in' },

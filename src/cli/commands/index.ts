@@ -64,9 +64,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./alerts')).registerAlertsCommand,
   },
   {
-    name: 'privacy',
-    summary: "a person's rights: erase them (crypto-shredding) or export their logs (access)",
-    load: async () => (await import('./privacy')).registerPrivacyCommand,
+    name: 'subject',
+    summary: "a person's rights: export their logs, erase them (crypto-shredding), status, cancel",
+    load: async () => (await import('./subject')).registerSubjectCommand,
   },
   {
     name: 'compliance-report',

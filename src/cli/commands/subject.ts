@@ -1,0 +1,481 @@
+/**
+ * `loglake subject export|erase|status|cancel --user <id>`: a person's right of access (every record
+ * carrying their pseudonym, across the categories the persona may read, plus a summary) and right to
+ * erasure (destroy their subject key: every stored pseudonym of theirs becomes unlinkable, locked objects
+ * untouched), optionally after a cancellation window. Only the personas `privacy.personas` of the config
+ * names may run them; each export, erase and cancel is recorded as an event in the `audit` category with
+ * the subject's lake-keyed reference, never the raw id.
+ *
+ * Scheduled erasures are carried out locally by every `loglake subject` run and, while it runs, by
+ * `loglake local` (at start and once a minute): `src/privacy/local-erasures.ts`.
+ */
+import { FirehoseClient } from '@aws-sdk/client-firehose';
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import { LocalAccessSink } from '../../audit/local-sink';
+import type { LogLakeConfig } from '../../config';
+import { InputError, LogLakeError } from '../../errors';
+import { pseudonymKey } from '../../local/datadir';
+import { privacyLogEvent } from '../../privacy/audit';
+import { runLocalDueErasures } from '../../privacy/local-erasures';
+import { LocalSubjectKeyStore } from '../../privacy/local-store';
+import {
+  type EraseRequest,
+  LocalSubjectRequestStore,
+  type SubjectRequestStore,
+} from '../../privacy/requests';
+import type { SubjectKeyStore } from '../../privacy/store';
+import { subjectRef } from '../../privacy/subject';
+import { addToSummary, emptySummary, type SubjectSummary } from '../../privacy/summary';
+import { putRecordsReliably } from '../../producer/put-batch';
+import { decodeSearchRow } from '../../query/decode';
+import { PERSONAS, type Persona } from '../../schema';
+import { parseDuration } from '../../time';
+import { callerIdentity, localPrincipal } from '../access';
+import { athenaLakeKey, athenaSubjectKeys, resolveAthenaTarget } from '../aws';
+import { addTargetOptions, formatSchema, parseFlags, queryFlags } from '../flags';
+import { RecordWriter } from '../format';
+import { type CliIO, processIO } from '../io';
+import { dataDirOf, listOption, loadConfig } from '../options';
+import { openOutput, STDOUT_PATH } from '../output';
+import { resolveQueryTarget } from '../target';
+import { requireLocalLake } from '../target/local';
+
+/** Longer than the longest default retention (audit, 7 years): an export covers everything kept. */
+export const EXPORT_SINCE = '2600d';
+
+const EXPORT_FORMATS = ['ndjson', 'json', 'csv'] as const;
+
+const personaSchema = z.enum(PERSONAS, { error: `--persona is required: one of ${PERSONAS.join(', ')}` });
+const userSchema = z
+  .string({ error: '--user <id> is required: the raw user id' })
+  .refine((s) => s.trim() !== '', '--user is empty');
+
+const commonFlags = {
+  user: userSchema,
+  persona: personaSchema,
+  dataDir: z.string().optional(),
+  pseudonymKeyFile: z.string().optional(),
+  athena: z.boolean().optional(),
+  stack: z.string().optional(),
+  region: z.string().optional(),
+  pseudonymSecret: z.string().optional(),
+  auditStream: z.string().optional(),
+  config: z.string().optional(),
+};
+
+export const eraseFlags = z.strictObject({
+  ...commonFlags,
+  reason: z.string({ error: '--reason is required: why (recorded in the audit event)' }).min(1),
+  /** Cancellation window in ms (`--after 7d`); 0 or absent: now. */
+  after: z.number().int().nonnegative().optional(),
+});
+export type EraseFlags = z.input<typeof eraseFlags>;
+
+export const cancelFlags = z.strictObject({ ...commonFlags, reason: z.string().min(1).optional() });
+export type CancelFlags = z.input<typeof cancelFlags>;
+
+export const statusFlags = z.strictObject(commonFlags);
+export type StatusFlags = z.input<typeof statusFlags>;
+
+export const exportFlags = queryFlags.omit({ user: true, persona: true }).extend({
+  user: userSchema,
+  persona: personaSchema,
+  output: z.string().min(1).optional(),
+  format: formatSchema(EXPORT_FORMATS),
+});
+export type ExportFlags = z.input<typeof exportFlags>;
+
+/** What an erase did. */
+export interface EraseResult {
+  readonly subject: string;
+  readonly store: string;
+  /** False when there was no key (already erased, or never seen), or the erasure is scheduled. */
+  readonly destroyed: boolean;
+  /** When a scheduled erasure is due (`--after`). */
+  readonly due?: string;
+}
+
+/** What `subject status` found. */
+export interface SubjectStatus {
+  readonly subject: string;
+  readonly store: string;
+  readonly key: 'present' | 'absent';
+  /** The latest erasure request, if the target keeps them (locally). */
+  readonly request: EraseRequest | undefined;
+}
+
+/** @throws InputError unless the config lets `persona` run subject requests. */
+export function requirePrivacyPersona(config: LogLakeConfig, persona: Persona): void {
+  if (!config.privacy.personas.includes(persona)) {
+    throw new InputError(
+      `--persona ${persona} may not run subject requests; privacy.personas in the config allows ${
+        config.privacy.personas.join(', ') || 'none'
+      }`,
+    );
+  }
+}
+
+/** The lake key, the key store, where the audit event goes, and who is asking. */
+interface PrivacyTarget {
+  readonly lakeKey: string | Uint8Array;
+  readonly store: SubjectKeyStore;
+  /** Erasure requests with a window; none on AWS yet (scheduled erasure is local only). */
+  readonly requests: SubjectRequestStore | undefined;
+  readonly principal: () => Promise<string>;
+  readonly record: (event: Record<string, unknown>) => Promise<void>;
+}
+
+type CommonFlags = z.output<z.ZodObject<typeof commonFlags>>;
+
+async function privacyTarget(
+  flags: Omit<CommonFlags, 'user'>,
+  config: LogLakeConfig,
+): Promise<PrivacyTarget> {
+  if (flags.athena || flags.stack !== undefined) {
+    const target = await resolveAthenaTarget({ ...flags, workgroup: 'unused', database: 'unused' });
+    const auditStream = target.auditStream;
+    return {
+      lakeKey: await athenaLakeKey(target),
+      store: athenaSubjectKeys(target),
+      requests: undefined,
+      principal: () => callerIdentity(target.region),
+      record: async (event) => {
+        if (!auditStream)
+          throw new InputError('the subject request needs the audit stream: pass --stack <name>');
+        const client = new FirehoseClient(target.region ? { region: target.region } : {});
+        try {
+          const put = await putRecordsReliably(client, auditStream, [
+            Buffer.from(`${JSON.stringify(event)}\n`),
+          ]);
+          if (!put.delivered[0])
+            throw new LogLakeError(`audit stream ${auditStream} did not accept the event`);
+        } finally {
+          client.destroy();
+        }
+      },
+    };
+  }
+  const dataDir = dataDirOf(flags);
+  requireLocalLake(dataDir);
+  const target: PrivacyTarget = {
+    lakeKey: pseudonymKey(dataDir, flags.pseudonymKeyFile, false),
+    store: LocalSubjectKeyStore.forDataDir(dataDir),
+    requests: LocalSubjectRequestStore.forDataDir(dataDir),
+    principal: async () => localPrincipal(),
+    record: (event) => new LocalAccessSink(dataDir, config).recordLogEvent(event),
+  };
+  return target;
+}
+
+async function prepare(flags: CommonFlags, command: string, io: CliIO) {
+  const config = loadConfig(flags.config);
+  requirePrivacyPersona(config, flags.persona);
+  const target = await privacyTarget(flags, config);
+  if (target.requests) {
+    const done = await runLocalDueErasures(dataDirOf(flags), config, localPrincipal());
+    for (const d of done)
+      io.stderr(
+        `loglake subject ${command}: carried out the due erasure of subject ${short(d.request.subject)}\n`,
+      );
+  }
+  return { config, target, subject: subjectRef(target.lakeKey, flags.user) };
+}
+
+const short = (ref: string) => ref.slice(0, 16);
+
+/**
+ * Destroys the subject's key now (idempotent), or with `after` records an erasure request due then
+ * (withdrawn by {@link cancelCommand}); either way records the request in the audit category. A failure
+ * to record exits non-zero after saying what was done; running it again records it.
+ */
+export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Promise<EraseResult> {
+  const flags = parseFlags(eraseFlags, input);
+  const { target, subject } = await prepare(flags, 'erase', io);
+  const principal = await target.principal();
+  const time = new Date();
+  const base = {
+    time: time.toISOString(),
+    principal,
+    persona: flags.persona,
+    subject,
+    store: target.store.location,
+    reason: flags.reason,
+  };
+  const after = flags.after ?? 0;
+  if (after > 0) {
+    if (!target.requests) {
+      throw new InputError(
+        'subject erase --after is not supported on the deployed lake yet (no scheduled executor is deployed): erase without --after when the window has passed',
+      );
+    }
+    const existing = await target.requests.get(subject);
+    if (existing?.state === 'pending') {
+      throw new InputError(
+        `subject ${short(subject)} already has an erasure due ${existing.due}; run subject cancel first to change it`,
+      );
+    }
+    const due = new Date(time.getTime() + after).toISOString();
+    await target.requests.put({
+      subject,
+      state: 'pending',
+      requested: base.time,
+      due,
+      reason: flags.reason,
+      principal,
+      persona: flags.persona,
+      purge: false,
+    });
+    io.stdout(
+      `erasure of subject ${short(subject)} scheduled for ${due}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
+    );
+    await target.record(
+      privacyLogEvent({
+        ...base,
+        action: 'erase-scheduled',
+        outcome: `key destroyed at ${due} unless cancelled`,
+        due,
+      }),
+    );
+    io.stdout('recorded the request in the audit category\n');
+    return { subject, store: target.store.location, destroyed: false, due };
+  }
+  const destroyed = await target.store.destroy(subject);
+  const outcome = destroyed
+    ? `subject ${short(subject)} key destroyed`
+    : `subject ${short(subject)} had no key (already erased, or never seen): nothing to destroy`;
+  io.stdout(
+    `${outcome} in ${target.store.location}\n` +
+      (destroyed
+        ? 'every stored pseudonym of this subject, in every category, locked objects and copies included, can no longer be linked to the id; new records of the id get a new key\n'
+        : ''),
+  );
+  await target.requests?.put({
+    subject,
+    state: 'done',
+    requested: base.time,
+    due: base.time,
+    reason: flags.reason,
+    principal,
+    persona: flags.persona,
+    purge: false,
+    closed: base.time,
+    closedBy: principal,
+    outcome: destroyed ? 'key destroyed' : 'no key',
+  });
+  await target.record(
+    privacyLogEvent({ ...base, action: 'erase', outcome: destroyed ? 'key destroyed' : 'no key' }),
+  );
+  io.stdout('recorded the request in the audit category\n');
+  return { subject, store: target.store.location, destroyed };
+}
+
+/** Withdraws a pending scheduled erasure. @throws InputError when none is pending (too late, or none). */
+export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): Promise<EraseRequest> {
+  const flags = parseFlags(cancelFlags, input);
+  const { target, subject } = await prepare(flags, 'cancel', io);
+  if (!target.requests)
+    throw new InputError(
+      'subject cancel: the deployed lake has no scheduled erasures (erase --after is local only)',
+    );
+  const existing = await target.requests.get(subject);
+  if (existing?.state !== 'pending') {
+    throw new InputError(
+      existing
+        ? `subject ${short(subject)} has no pending erasure: the last one was ${existing.state} at ${existing.closed}`
+        : `subject ${short(subject)} has no erasure request`,
+    );
+  }
+  const principal = await target.principal();
+  const time = new Date().toISOString();
+  const cancelled: EraseRequest = {
+    ...existing,
+    state: 'cancelled',
+    closed: time,
+    closedBy: principal,
+    outcome: `withdrawn${flags.reason ? `: ${flags.reason}` : ''}`,
+  };
+  await target.requests.put(cancelled);
+  io.stdout(`erasure of subject ${short(subject)} (due ${existing.due}) withdrawn; the key stays\n`);
+  await target.record(
+    privacyLogEvent({
+      time,
+      action: 'cancel',
+      principal,
+      persona: flags.persona,
+      subject,
+      store: target.store.location,
+      outcome: `scheduled erasure due ${existing.due} withdrawn`,
+      due: existing.due,
+      ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
+    }),
+  );
+  io.stdout('recorded the request in the audit category\n');
+  return cancelled;
+}
+
+/** Whether the subject has a key, and their latest erasure request. Read-only (no audit event). */
+export async function statusCommand(input: StatusFlags, io: CliIO = processIO): Promise<SubjectStatus> {
+  const flags = parseFlags(statusFlags, input);
+  const { target, subject } = await prepare(flags, 'status', io);
+  const key = (await target.store.get([subject])).has(subject) ? 'present' : 'absent';
+  const request = await target.requests?.get(subject);
+  const lines = [
+    `subject ${short(subject)} in ${target.store.location}`,
+    `  key:     ${key === 'present' ? 'present (records of the id are linkable to it)' : request?.state === 'done' ? `destroyed ${request.closed} (its records are anonymized)` : 'none (never seen, or destroyed)'}`,
+  ];
+  if (request?.state === 'pending')
+    lines.push(`  request: erasure pending, due ${request.due} (by ${request.principal}: ${request.reason})`);
+  else if (request)
+    lines.push(
+      `  request: last erasure request ${request.state} ${request.closed ?? ''} (${request.outcome ?? ''})`,
+    );
+  else if (target.requests) lines.push('  request: none');
+  io.stdout(`${lines.join('\n')}\n`);
+  return { subject, store: target.store.location, key, request };
+}
+
+/** Exports every record of the subject the persona may read, prints a summary (stderr), records the export. */
+export async function exportCommand(input: ExportFlags, io: CliIO = processIO): Promise<SubjectSummary> {
+  const flags = parseFlags(exportFlags, input);
+  const config = loadConfig(flags.config);
+  requirePrivacyPersona(config, flags.persona);
+  const target = await privacyTarget(flags, config);
+  if (target.requests) await runLocalDueErasures(dataDirOf(flags), config, localPrincipal());
+  const subject = subjectRef(target.lakeKey, flags.user);
+  // The query is an access event of its own (the query hook records it, with the persona).
+  const query = await resolveQueryTarget(
+    undefined,
+    { ...flags, user: [flags.user], since: flags.since ?? EXPORT_SINCE },
+    io,
+  );
+  const sink = await openOutput(flags.output ?? STDOUT_PATH, io);
+  const summary = emptySummary();
+  try {
+    const { built, pages, done } = await query.run({ kind: 'search', filter: query.filter, order: 'asc' });
+    try {
+      const writer = new RecordWriter(flags.format ?? 'ndjson', (t) => sink.write(t));
+      for await (const page of pages) {
+        const records = page.map((r) => decodeSearchRow(built.columns, r));
+        for (const r of records) addToSummary(summary, r);
+        await writer.write(records);
+      }
+      await writer.end();
+      await sink.commit();
+    } finally {
+      done();
+    }
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
+  io.stderr(`${renderSummary(summary, sink.name)}\n`);
+  await target.record(
+    privacyLogEvent({
+      time: new Date().toISOString(),
+      action: 'export',
+      principal: await target.principal(),
+      persona: flags.persona,
+      subject,
+      store: target.store.location,
+      outcome: `${summary.records} records exported`,
+      records: summary.records,
+    }),
+  );
+  return summary;
+}
+
+function renderSummary(s: SubjectSummary, where: string): string {
+  const list = (m: Record<string, number>) =>
+    Object.entries(m)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
+  return [
+    `exported ${s.records} record${s.records === 1 ? '' : 's'} of the subject to ${where}`,
+    `  by category: ${list(s.byCategory)}`,
+    `  by service:  ${list(s.byService)}`,
+    `  first seen:  ${s.firstSeen ?? '-'}`,
+    `  last seen:   ${s.lastSeen ?? '-'}`,
+    `  redacted:    ${list(s.redacted)}`,
+  ].join('\n');
+}
+
+function afterOption(value: string): number {
+  return parseDuration(value, '--after');
+}
+
+export function registerSubjectCommand(program: Command): void {
+  const subject = program
+    .command('subject')
+    .description("a person's rights: export their logs, erase them (crypto-shredding), status, cancel");
+  const persona = () =>
+    new Option('--persona <persona>', 'who asks (must be in privacy.personas of the config)')
+      .choices(PERSONAS)
+      .makeOptionMandatory();
+  const user = () => new Option('--user <id>', 'the raw user id').makeOptionMandatory();
+
+  const erase = subject
+    .command('erase')
+    .description("destroy the subject's key: their pseudonyms become unlinkable everywhere (idempotent)")
+    .addOption(user())
+    .addOption(persona())
+    .requiredOption('--reason <text>', 'why (recorded in the audit event)')
+    .option(
+      '--after <duration>',
+      'cancellation window (e.g. 7d): destroy the key then, unless cancelled',
+      afterOption,
+    );
+  addPrivacyTargetOptions(erase).action(async (flags: unknown) => {
+    await eraseCommand(flags as EraseFlags);
+  });
+
+  const cancel = subject
+    .command('cancel')
+    .description('withdraw a scheduled erasure (erase --after) before it is due')
+    .addOption(user())
+    .addOption(persona())
+    .option('--reason <text>', 'why (recorded in the audit event)');
+  addPrivacyTargetOptions(cancel).action(async (flags: unknown) => {
+    await cancelCommand(flags as CancelFlags);
+  });
+
+  const status = subject
+    .command('status')
+    .description("whether the subject's key exists or was destroyed, and any pending erasure")
+    .addOption(user())
+    .addOption(persona());
+  addPrivacyTargetOptions(status).action(async (flags: unknown) => {
+    await statusCommand(flags as StatusFlags);
+  });
+
+  const exp = addTargetOptions(
+    subject
+      .command('export')
+      .description('every record of the subject the persona may read, and a summary')
+      .addOption(user())
+      .option('--since <time>', 'start (default: everything kept)', EXPORT_SINCE)
+      .option('--until <time>', 'end (exclusive)')
+      .option('--category <category>', 'only these categories', listOption)
+      .option('--output <file>', `file to write (appears only when complete), or ${STDOUT_PATH}`, STDOUT_PATH)
+      .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('ndjson')),
+  );
+  exp.action(async (flags: unknown) => {
+    await exportCommand(flags as ExportFlags);
+  });
+}
+
+function addPrivacyTargetOptions(cmd: Command): Command {
+  return cmd
+    .option('--data-dir <dir>', 'the local lake (default .loglake/data or LOGLAKE_DATA_DIR)')
+    .option(
+      '--pseudonym-key-file <file>',
+      "the local lake's pseudonym key (default <data-dir>/.loglake/pseudonym.key)",
+    )
+    .option('--athena', 'the deployed lake (with --stack)')
+    .option('--stack <name>', 'the deployed stack: its key table, secret and audit stream from its outputs')
+    .option('--region <region>', 'AWS region')
+    .option('--pseudonym-secret <arn>', 'Secrets Manager secret of the lake key')
+    .option('--audit-stream <name>', 'the audit delivery stream')
+    .option('--config <file>', 'config file (privacy.personas)');
+}

@@ -1,0 +1,48 @@
+/**
+ * Who carries out scheduled erasures locally: every `loglake subject …` run and, while it runs,
+ * `loglake local` (at start and once a minute). Each due request has its key destroyed, an `erase`
+ * event recorded in the lake's `audit` category, and is then marked done (`runDueErasures`).
+ */
+import { LocalAccessSink } from '../audit/local-sink';
+import type { LogLakeConfig } from '../config';
+import { privacyLogEvent } from './audit';
+import { LocalSubjectKeyStore } from './local-store';
+import { type ErasureDone, LocalSubjectRequestStore, runDueErasures } from './requests';
+
+/** How often a running `loglake local` looks for due erasures. */
+export const LOCAL_ERASURE_INTERVAL_MS = 60_000;
+
+/**
+ * Carries out the due scheduled erasures of a local lake.
+ * @param executor - who runs them (recorded in the request and the audit event)
+ */
+export async function runLocalDueErasures(
+  dataDir: string,
+  config: LogLakeConfig,
+  executor: string,
+  now: () => number = Date.now,
+): Promise<ErasureDone[]> {
+  const store = LocalSubjectKeyStore.forDataDir(dataDir);
+  const sink = new LocalAccessSink(dataDir, config);
+  const by = `${executor} (scheduled erasure)`;
+  return runDueErasures({
+    keys: store,
+    requests: LocalSubjectRequestStore.forDataDir(dataDir),
+    executor: by,
+    now,
+    record: (request, destroyed) =>
+      sink.recordLogEvent(
+        privacyLogEvent({
+          time: new Date(now()).toISOString(),
+          action: 'erase',
+          principal: by,
+          persona: request.persona,
+          subject: request.subject,
+          store: store.location,
+          outcome: `${destroyed ? 'key destroyed' : 'no key'} (requested by ${request.principal} at ${request.requested})`,
+          reason: request.reason,
+          due: request.due,
+        }),
+      ),
+  });
+}
