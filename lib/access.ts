@@ -10,6 +10,7 @@ import { acknowledgeGrantWildcards } from './private/nag';
 import { PolicyGrantee } from './private/policy-grantee';
 import type { LogLakeQuery } from './query';
 import type { LogLakeStorage } from './storage';
+import type { LogLakeTrail } from './trail';
 
 export interface LogLakeAccessProps {
   /** What each persona reads and writes. */
@@ -30,6 +31,11 @@ export interface LogLakeAccessProps {
    * @default none
    */
   readonly privacyPersonas?: readonly Persona[];
+  /**
+   * The lake's CloudTrail trail: personas that read the `audit` category may query it too.
+   * @default no trail
+   */
+  readonly trail?: LogLakeTrail;
 }
 
 /**
@@ -107,6 +113,8 @@ export class LogLakeAccess extends Construct {
             props.ingest.subjectKeys.grantLookup(grantee),
           ]
         : []),
+      // Who reads the access audit reads the trail of reads that bypass it.
+      ...(props.trail && grant.read.includes('audit') ? [props.trail.grantRead(grantee)] : []),
       ...(props.privacyPersonas?.includes(persona)
         ? [
             // security reads the lake and subject keys already (above).

@@ -31,6 +31,7 @@ import { LogLakeQuery } from './query';
 import { type CategoryPlacement, LogLakeStorage } from './storage';
 import type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
 import { LogLakeSubscriptions, type SubscribeOptions } from './subscriptions';
+import { LogLakeTrail } from './trail';
 
 const S3_ACCESS_LOGS_VIA_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
 
@@ -133,6 +134,8 @@ export class LogLake extends Construct implements ILogLake {
   readonly wafStream?: firehose.DeliveryStream;
   /** The access-log sources (`ingestAccessLogs`, `sources.accessLogs`), in the order they were added. */
   readonly accessLogs: LogLakeAccessLogs[] = [];
+  /** The CloudTrail trail over the lake's buckets; absent unless `accessAudit.trail.enabled`. */
+  readonly trail?: LogLakeTrail;
 
   constructor(scope: Construct, id: string, props: LogLakeProps = {}) {
     super(scope, id);
@@ -267,6 +270,19 @@ export class LogLake extends Construct implements ILogLake {
       'CloudFormation-Validate::W7001',
     );
 
+    if (config.accessAudit.trail.enabled) {
+      this.trail = new LogLakeTrail(this, 'Trail', {
+        trailName: `${config.name}-access`,
+        // Locked like the audit records when the lake has the Object Lock bucket.
+        bucket: buckets.audit ?? buckets.logs,
+        encryptionKey: this.key,
+        watchedBuckets: [...Object.values(buckets), this.storage.resultsBucket],
+        managementEvents: config.accessAudit.trail.managementEvents,
+        databaseName: this.catalog.databaseName,
+        retentionDays: config.categories.audit.expiryDays,
+      });
+    }
+
     this.access = new LogLakeAccess(this, 'Access', {
       personas: config.personas,
       storage: this.storage,
@@ -275,6 +291,7 @@ export class LogLake extends Construct implements ILogLake {
       ingest: this.ingest,
       principals: props.personaPrincipals,
       privacyPersonas: config.privacy.personas,
+      ...(this.trail && { trail: this.trail }),
     });
 
     if (config.compaction.enabled && unlocked.length > 0) {

@@ -16,6 +16,7 @@ import type { Persona, StreamName } from '../src/schema';
 import type { DeploymentTarget } from './config';
 import type { IngestLane } from './ingest';
 import { LogLake } from './log-lake';
+import { TRAIL_TABLE } from './trail';
 
 const FIREHOSE_CIDR_MAPPING_SUFFIX = 'aws-kinesisfirehose.CidrBlocks';
 
@@ -98,5 +99,12 @@ export class LogLakeStack extends Stack {
       );
     }
     out(STACK_OUTPUTS.key, lake.key.keyArn, 'KMS key of the lake');
+    if (lake.trail) {
+      out(
+        STACK_OUTPUTS.trailTable,
+        TRAIL_TABLE,
+        'Glue table of the CloudTrail trail over the lake (same database)',
+      );
+    }
   }
 }

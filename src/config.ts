@@ -277,6 +277,16 @@ export const configSchema = z
       enabled: z.boolean(),
       /** A record query (search, export) returning more rows than this is a bulk read (WARN, alerted). */
       bulkReadRows: z.number().int().min(1),
+      /**
+       * AWS: a CloudTrail trail over the lake's buckets (object reads, deletions, lock changes; optionally
+       * the region's management events), for reads that bypass loglake. Off by default: S3 data events
+       * cost $0.10 per 100,000, and an organisation trail with data events may already record them.
+       */
+      trail: z.strictObject({
+        enabled: z.boolean(),
+        /** Record the region's management events too (Athena, Glue, IAM …; not KMS's). */
+        managementEvents: z.boolean(),
+      }),
     }),
   })
   .superRefine((c, ctx) => {
@@ -424,7 +434,7 @@ export const DEFAULT_CONFIG: LogLakeConfig = {
   },
   alerts: DEFAULT_ALERTS,
   sources: DEFAULT_SOURCES,
-  accessAudit: { enabled: true, bulkReadRows: 10_000 },
+  accessAudit: { enabled: true, bulkReadRows: 10_000, trail: { enabled: false, managementEvents: true } },
 };
 
 /** Objects merge key by key; arrays and scalars in `override` replace. */

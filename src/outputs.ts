@@ -36,6 +36,8 @@ export const STACK_OUTPUTS = {
   pseudonymSecret: 'PseudonymSecretArn',
   subjectKeyTable: 'SubjectKeyTableName',
   key: 'KeyArn',
+  /** Present when the stack has the optional CloudTrail trail (`accessAudit.trail`). */
+  trailTable: 'TrailTableName',
   logsTable: tableOutput('logs'),
   auditTable: tableOutput('audit'),
   logsStream: streamOutput('logs'),

@@ -92,6 +92,8 @@ export interface DeployedLake {
     readonly workGroup: string;
     readonly database: string;
     readonly tables: Readonly<Record<StreamName, string>>;
+    /** The CloudTrail trail's table, when the stack has the trail (`accessAudit.trail`). */
+    readonly trailTable?: string;
   };
 }
 
@@ -128,6 +130,7 @@ export function deployedLake(
         logs: outputs[tableOutput('logs')] ?? 'logs',
         audit: outputs[tableOutput('audit')] ?? 'audit',
       },
+      ...(outputs[STACK_OUTPUTS.trailTable] ? { trailTable: outputs[STACK_OUTPUTS.trailTable] } : {}),
     },
   };
 }
@@ -559,6 +562,36 @@ async function athenaSelect(
 const table = (lake: DeployedLake, stream: StreamName) =>
   `"${lake.athena.database.replaceAll('"', '""')}"."${lake.athena.tables[stream].replaceAll('"', '""')}"`;
 
+/** `yyyy/MM/dd` (UTC): the trail table's partition of a delivery day. */
+const trailDay = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '/');
+
+/**
+ * What the CloudTrail trail recorded on the lake's objects in the period (by delivery day): object
+ * operations per principal, the most frequent first — reads and deletions that bypass loglake included.
+ */
+async function trailSummary(
+  athena: AthenaClient,
+  lake: DeployedLake,
+  trailTable: string,
+  window: Window,
+): Promise<string[]> {
+  const name = `"${lake.athena.database.replaceAll('"', '""')}"."${trailTable.replaceAll('"', '""')}"`;
+  const rows = await athenaSelect(
+    athena,
+    lake,
+    `SELECT coalesce(useridentity.arn, useridentity.invokedby, useridentity.type) AS principal,
+       eventname AS operation, count(*) AS n
+     FROM ${name} WHERE day >= ? AND day <= ? AND eventsource = 's3.amazonaws.com'
+     GROUP BY 1, 2 ORDER BY n DESC LIMIT 20`,
+    [trailDay(window.since), trailDay(window.until)],
+  );
+  const total = rows.reduce((sum, r) => sum + Number(r.n ?? 0), 0);
+  return [
+    `CloudTrail (table ${trailTable}): ${total} operation(s) on the lake's objects by ${new Set(rows.map((r) => r.principal)).size} principal(s), reads outside loglake included`,
+    ...rows.map((r) => `  ${r.principal ?? '?'} ${r.operation ?? '?'} ×${r.n ?? 0}`),
+  ];
+}
+
 /** The audit category's table: `audit` when the stack has the Object Lock stream, else `logs`. */
 const auditTable = (lake: DeployedLake) => table(lake, lake.buckets.audit ? 'audit' : 'logs');
 
@@ -583,14 +616,18 @@ export async function readAccessLog(
   const summary = [
     `${rows.length} read(s) of the lake by ${new Set(rows.map((r) => r.principal)).size} principal(s) in the period`,
     `${flagged.length} flagged (bulk read or a persona reading a locked category)`,
-    'reads outside loglake (S3 GetObject on the buckets, the Athena console) are not in this list: the stack has no CloudTrail trail yet (an organisation trail with S3 data events covers them)',
+    ...(lake.athena.trailTable
+      ? await trailSummary(athena, lake, lake.athena.trailTable, window)
+      : [
+          'reads outside loglake (S3 GetObject on the buckets, the Athena console) are not in this list: the stack has no CloudTrail trail (accessAudit.trail.enabled: true adds one; an organisation trail with S3 data events covers them too)',
+        ]),
   ];
   if (!config.accessAudit.enabled) {
     summary.push('FINDING: access auditing is turned off in the configuration (accessAudit.enabled: false)');
   }
   return {
     title: 'Who accessed what',
-    source: `Athena (workgroup ${lake.athena.workGroup}): the audit category, service loglake-access (the CLI and the alarm Lambda append an access event to the audit stream for every query)`,
+    source: `Athena (workgroup ${lake.athena.workGroup}): the audit category, service loglake-access (the CLI and the alarm Lambda append an access event to the audit stream for every query)${lake.athena.trailTable ? `; the CloudTrail trail's table ${lake.athena.trailTable} (S3 data events on the lake's buckets)` : ''}`,
     status: config.accessAudit.enabled ? (flagged.length > 0 ? 'notice' : 'ok') : 'violation',
     summary,
     columns: ['time', 'principal', 'persona', 'command', 'categories', 'rows', 'flags', 'outcome'],

@@ -53,6 +53,7 @@ import {
 } from '../../src/compliance/aws';
 import { DEFAULT_CONFIG, type LogLakeConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
+import { STACK_OUTPUTS } from '../../src/outputs';
 import { CATEGORIES, categoryPrefix } from '../../src/schema';
 
 const s3 = mockClient(S3Client);
@@ -477,6 +478,39 @@ describe('the Athena readers', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]?.args[0].input.ExecutionParameters).toContain(
       "'loglake-access'",
     );
+    expect(item.summary.join('\n')).toContain('the stack has no CloudTrail trail');
+  });
+
+  it("adds what the stack's CloudTrail trail recorded on the lake's objects, reads outside loglake included", async () => {
+    const withTrail = deployedLake('LogLake', 'eu-west-1', {
+      ...OUTPUTS,
+      [STACK_OUTPUTS.trailTable]: 'cloudtrail',
+    });
+    const sql = athenaAnswers([
+      [['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome']],
+      [
+        ['principal', 'operation', 'n'],
+        ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200'],
+        ['athena.amazonaws.com', 'GetObject', '40'],
+      ],
+    ]);
+
+    const item = await readAccessLog(clients.athena, withTrail, config, { since, until });
+
+    expect(item.summary).toEqual(
+      expect.arrayContaining([
+        "CloudTrail (table cloudtrail): 1240 operation(s) on the lake's objects by 2 principal(s), reads outside loglake included",
+        '  arn:aws:sts::111122223333:assumed-role/Admin/mallory GetObject ×1200',
+      ]),
+    );
+    expect(item.summary.join('\n')).not.toContain('no CloudTrail trail');
+    expect(item.source).toContain("the CloudTrail trail's table cloudtrail");
+    expect(sql[1]).toContain('FROM "loglake"."cloudtrail"');
+    expect(sql[1]).toContain("eventsource = 's3.amazonaws.com'");
+    expect(athena.commandCalls(StartQueryExecutionCommand)[1]?.args[0].input.ExecutionParameters).toEqual([
+      "'2026/11/29'",
+      "'2026/11/30'",
+    ]);
   });
 });
 

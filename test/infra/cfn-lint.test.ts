@@ -21,11 +21,16 @@ const VARIANTS = {
           accountPolicy: { enabled: true, exclude: ['/noisy/group'] },
         },
       },
+      // The CloudTrail trail, its bucket and key policies and its Glue table.
+      accessAudit: { trail: { enabled: true } },
     },
     target: 'aws',
   },
   NoLocked: {
-    config: { categories: { security: { locked: false }, audit: { locked: false } } },
+    config: {
+      categories: { security: { locked: false }, audit: { locked: false } },
+      accessAudit: { trail: { enabled: true, managementEvents: false } },
+    },
     target: 'aws',
   },
 } as const;

@@ -62,6 +62,15 @@ const VARIANTS: Record<string, SynthOptions> = {
       sources: { cloudWatchLogs: { logGroups: ['/aws/lambda/orders'], accountPolicy: { enabled: true } } },
     },
   },
+  'the CloudTrail trail (management events, Object Lock bucket)': {
+    override: { accessAudit: { trail: { enabled: true } } },
+  },
+  'the CloudTrail trail without a locked category': {
+    override: {
+      accessAudit: { trail: { enabled: true, managementEvents: false } },
+      categories: { security: { locked: false }, audit: { locked: false } },
+    },
+  },
   'access logs from S3 (ALB with a prefix, CloudFront)': {
     override: {
       sources: {
