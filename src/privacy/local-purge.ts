@@ -16,6 +16,14 @@ import { DataDirLockedError, lockDataDir } from '../local/datadir';
 import type { EngineOptions } from '../query/engine';
 import { CATEGORIES, type Category } from '../schema';
 
+/** The data directory is in use (by `loglake local`): a purge cannot run now; nothing was changed. */
+export class PurgeDeferredError extends InputError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PurgeDeferredError';
+  }
+}
+
 /** A stored pseudonym (`u_` + 32 hex): the only text a purge predicate is built from. */
 const PSEUDONYM = /^u_[0-9a-f]{32}$/;
 
@@ -78,8 +86,8 @@ export async function purgeLocalSubject(
     release = lockDataDir(dataDir);
   } catch (error) {
     if (!(error instanceof DataDirLockedError)) throw error;
-    throw new InputError(
-      `subject erase --purge rewrites the lake's files and needs the data directory to itself: ${error.message}. Nothing was erased; stop loglake local and run it again (erasing without --purge needs no stop)`,
+    throw new PurgeDeferredError(
+      `subject erase --purge rewrites the lake's files and needs the data directory to itself: ${error.message}. Nothing was erased; stop loglake local and run it again (erasing without --purge needs no stop; a scheduled purge waits until then)`,
     );
   }
   try {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { eraseCommand, statusCommand } from '../../src/cli/commands/subject';
+import { cancelCommand, eraseCommand, statusCommand } from '../../src/cli/commands/subject';
 import type { CliIO } from '../../src/cli/io';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { COMPACTION_STEPS, SimulatedCrash } from '../../src/local/compact';
@@ -17,6 +17,7 @@ import { lockDataDir, pseudonymKey } from '../../src/local/datadir';
 import { LocalPipeline } from '../../src/local/pipeline';
 import { dataDirTransform } from '../../src/local/transform';
 import { lookupPseudonyms } from '../../src/privacy/keyring';
+import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { purgeLocalSubject, subjectRowPredicate } from '../../src/privacy/local-purge';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
 import { LocalSubjectRequestStore } from '../../src/privacy/requests';
@@ -200,7 +201,7 @@ describe('loglake subject erase --purge', () => {
     120_000,
   );
 
-  it('is refused with --stack, with --after, and while loglake local holds the data directory; nothing is erased', async () => {
+  it('is refused with --stack, and while loglake local holds the data directory; nothing is erased', async () => {
     const { dataDir } = await lake();
     const filesBefore = files(dataDir);
 
@@ -212,12 +213,6 @@ describe('loglake subject erase --purge', () => {
     ).rejects.toThrow(
       /subject erase --purge is local only: loglake does not rewrite the deployed lake's S3 objects/,
     );
-    await expect(
-      eraseCommand(
-        { user: 'alice-1001', persona: 'privacy-officer', dataDir, reason: 'x', purge: true, after: 60_000 },
-        quiet(),
-      ),
-    ).rejects.toThrow(/subject erase --purge cannot be scheduled \(--after\) yet/);
     const release = lockDataDir(dataDir);
     try {
       await expect(
@@ -233,6 +228,70 @@ describe('loglake subject erase --purge', () => {
     expect(files(dataDir)).toEqual(filesBefore);
     const status = await statusCommand({ user: 'alice-1001', persona: 'privacy-officer', dataDir }, quiet());
     expect(status.key).toBe('present');
+  }, 120_000);
+
+  it('with --after, keeps the pseudonym only while pending, waits while the data directory is in use, then purges', async () => {
+    const { dataDir, pseudonym } = await lake();
+    const [alice, bob] = [await pseudonym('alice-1001'), await pseudonym('bob-2002')];
+    const requests = LocalSubjectRequestStore.forDataDir(dataDir);
+    const later = () => Date.now() + 2 * HOUR;
+
+    const scheduled = await eraseCommand(
+      {
+        user: 'alice-1001',
+        persona: 'privacy-officer',
+        dataDir,
+        reason: 'ticket 9',
+        purge: true,
+        after: HOUR,
+      },
+      quiet(),
+    );
+    expect(await requests.get(scheduled.subject)).toMatchObject({
+      state: 'pending',
+      purge: true,
+      pseudonym: alice,
+    });
+    // Due, but `loglake local` holds the data directory: nothing happens, the request waits.
+    const filesBefore = files(dataDir);
+    const release = lockDataDir(dataDir);
+    try {
+      expect(await runLocalDueErasures(dataDir, DEFAULT_CONFIG, 'test', later)).toEqual([]);
+    } finally {
+      release();
+    }
+    expect(files(dataDir)).toEqual(filesBefore);
+    expect((await requests.get(scheduled.subject))?.state).toBe('pending');
+
+    const done = await runLocalDueErasures(dataDir, DEFAULT_CONFIG, 'test', later);
+
+    expect(done.map((d) => d.destroyed)).toEqual([true]);
+    const closed = await requests.get(scheduled.subject);
+    expect(closed).toMatchObject({ state: 'done', purge: true });
+    expect(closed?.outcome).toMatch(/^key destroyed; purged 3 row\(s\) from 3 file\(s\)/);
+    expect(closed).not.toHaveProperty('pseudonym');
+    const after = await rows(dataDir);
+    expect(withPseudonym(after, alice)).toEqual(['security']);
+    expect(withPseudonym(after, bob)).toEqual(['runtime', 'runtime', 'runtime']);
+    const audit = after.filter((r) => r.category === 'audit' && r.text.includes(scheduled.subject));
+    expect(audit.filter((r) => r.text.includes('purged 3 row(s)'))).toHaveLength(1);
+    expect(JSON.stringify(after)).not.toContain('alice-1001');
+
+    // A withdrawn purge request keeps no pseudonym either.
+    const bobRequest = await eraseCommand(
+      {
+        user: 'bob-2002',
+        persona: 'privacy-officer',
+        dataDir,
+        reason: 'ticket 10',
+        purge: true,
+        after: HOUR,
+      },
+      quiet(),
+    );
+    expect((await requests.get(bobRequest.subject))?.pseudonym).toBe(bob);
+    await cancelCommand({ user: 'bob-2002', persona: 'privacy-officer', dataDir }, quiet());
+    expect(await requests.get(bobRequest.subject)).not.toHaveProperty('pseudonym');
   }, 120_000);
 
   it('builds its predicate only from a stored pseudonym', () => {

@@ -202,11 +202,6 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       "subject erase --purge is local only: loglake does not rewrite the deployed lake's S3 objects (nor delete their old versions) yet. Nothing was erased; erase without --purge: destroying the key anonymizes every record, locked or not",
     );
   }
-  if (flags.purge && (flags.after ?? 0) > 0) {
-    throw new InputError(
-      "subject erase --purge cannot be scheduled (--after) yet: the request would have to keep the person's pseudonym until it is due. Nothing was recorded; run erase --purge when the window has passed",
-    );
-  }
   const { config, target, subject } = await prepare(flags, 'erase', io);
   const principal = await target.principal();
   const time = new Date();
@@ -232,6 +227,11 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       );
     }
     const due = new Date(time.getTime() + after).toISOString();
+    // The rows are found by the pseudonym; the raw id is not kept, so the request keeps the pseudonym
+    // until it is carried out (the key, still there, links the two anyway until then).
+    const pseudonym = flags.purge
+      ? (await lookupPseudonyms(target.lakeKey, target.store, [flags.user])).get(flags.user)
+      : undefined;
     await target.requests.put({
       subject,
       state: 'pending',
@@ -240,7 +240,8 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       reason: flags.reason,
       principal,
       persona: flags.persona,
-      purge: false,
+      purge: flags.purge === true,
+      ...(pseudonym !== undefined ? { pseudonym } : {}),
     });
     io.stdout(
       `erasure of subject ${short(subject)} scheduled for ${due}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
@@ -323,8 +324,10 @@ export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): 
   }
   const principal = await target.principal();
   const time = new Date().toISOString();
+  // A withdrawn request keeps no pseudonym (see eraseRequestSchema).
+  const { pseudonym: _dropped, ...kept } = existing;
   const cancelled: EraseRequest = {
-    ...existing,
+    ...kept,
     state: 'cancelled',
     closed: time,
     closedBy: principal,
