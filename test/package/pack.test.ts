@@ -394,7 +394,9 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
       expect(functions).toHaveLength(4);
       for (const f of functions)
         expect(f.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
-      // The assets are the package's handler bundles, byte for byte: every one, no other.
+      // The package carries a bundle of every handler of the repository, and the assets are the bundles of
+      // the functions this app deploys, byte for byte (the access-log function only exists when an
+      // access-log source is configured).
       const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
       const out = join(app, 'cdk.out');
       const assets = readdirSync(out)
@@ -402,8 +404,13 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
         .map((d) => join(out, d, 'index.js'))
         .filter((f) => existsSync(f));
       const bundles = join(project, 'node_modules', 'loglake', 'dist', 'bundles', 'lambdas');
+      expect(readdirSync(bundles).sort()).toEqual(
+        readdirSync(join(ROOT, 'lambdas'))
+          .filter((fn) => existsSync(join(ROOT, 'lambdas', fn, 'index.ts')))
+          .sort(),
+      );
       expect(new Set(assets.map(sha))).toEqual(
-        new Set(readdirSync(bundles).map((fn) => sha(join(bundles, fn, 'index.js')))),
+        new Set(['transform', 'alarm', 'compact'].map((fn) => sha(join(bundles, fn, 'index.js')))),
       );
       for (const asset of assets) expect(existsSync(`${asset}.map`)).toBe(true);
     }, 300_000);
