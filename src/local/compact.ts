@@ -156,7 +156,17 @@ export interface PartitionResult {
   readonly outputFiles: number;
   readonly outputBytes: number;
   readonly rows: number;
+  /** Rows left out on purpose (`rewriteWithout`); 0 for a compaction. */
+  readonly removedRows: number;
   readonly ms: number;
+}
+
+/** What `rewriteWithout` did. */
+export interface RewriteReport {
+  readonly partitions: readonly PartitionResult[];
+  /** Files replaced (deleted, with a grace period of zero). */
+  readonly files: number;
+  readonly removedRows: number;
 }
 
 /** What a pass did: compactions, failures (kept for the next pass), cleanup. */
@@ -282,8 +292,78 @@ export class Compactor {
     return { deletedFiles, rolledBack, pending };
   }
 
-  /** Compact one partition (see the module comment for the steps). */
-  async compact(plan: PartitionPlan, now: () => Date = () => new Date()): Promise<PartitionResult> {
+  /**
+   * Rewrite the files of `categories` that hold a row matching `remove` (a DuckDB predicate over the
+   * row, aliased `t`) without those rows, each partition through the compaction steps, so a crash
+   * leaves the old files or the new ones, never both and never half (`subject erase --purge`). With a
+   * grace period of zero the replaced files are deleted before this returns.
+   */
+  async rewriteWithout(
+    categories: readonly string[],
+    remove: string,
+    options: { now?: () => Date; exclusive?: <T>(fn: () => T | Promise<T>) => Promise<T> } = {},
+  ): Promise<RewriteReport> {
+    const now = options.now ?? (() => new Date());
+    this.tidy(now());
+    const exclusive = options.exclusive ?? (async <T>(fn: () => T | Promise<T>) => fn());
+    const wanted = new Set(categories);
+    const partitions = await exclusive(() =>
+      listPartitions(this.options.dataDir).filter((p) => wanted.has(p.category)),
+    );
+    const rewritten: PartitionResult[] = [];
+    for (const p of partitions) {
+      const names = p.visible.filter((n) => sizeOf(join(p.abs, n)) !== undefined);
+      if (names.length === 0) continue;
+      const hits = await this.filesMatching(
+        names.map((n) => join(p.abs, n)),
+        remove,
+      );
+      const sources = names.filter((n) => hits.has(join(p.abs, n)));
+      if (sources.length === 0) continue;
+      const { category, dt, hour, rel, abs } = p;
+      rewritten.push(
+        await this.compact(
+          {
+            partition: { category, dt, hour, rel, abs },
+            sources: sources.map((name) => ({ name, bytes: sizeOf(join(abs, name)) ?? 0 })),
+          },
+          now,
+          remove,
+        ),
+      );
+    }
+    this.tidy(now());
+    return {
+      partitions: rewritten,
+      files: rewritten.reduce((s, r) => s + r.sourceFiles, 0),
+      removedRows: rewritten.reduce((s, r) => s + r.removedRows, 0),
+    };
+  }
+
+  /** The files (of `paths`) holding at least one row matching `predicate`. */
+  private async filesMatching(paths: readonly string[], predicate: string): Promise<Set<string>> {
+    const connection = await this.engine.instance.connect();
+    try {
+      const result = await connection.runAndReadAll(
+        `SELECT DISTINCT filename FROM read_parquet(${duckdbFileList(paths)}, union_by_name = true, hive_partitioning = false, filename = true) AS t
+         WHERE ${predicate}`,
+      );
+      return new Set(result.getRows().map((r) => String(r[0])));
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /**
+   * Compact one partition (see the module comment for the steps); with `remove` (a DuckDB predicate over
+   * the row, aliased `t`), the matching rows are left out and the outputs are checked to hold exactly
+   * the others.
+   */
+  async compact(
+    plan: PartitionPlan,
+    now: () => Date = () => new Date(),
+    remove?: string,
+  ): Promise<PartitionResult> {
     const started = performance.now();
     const { partition, sources } = plan;
     const run = newSegmentId(now().getTime());
@@ -294,25 +374,28 @@ export class Compactor {
       const list = duckdbFileList(sourcePaths);
       const connection = await this.engine.instance.connect();
       let rows: number;
+      let sourceRows: number;
       let staged: string[];
       try {
         // hive_partitioning off: the partition values stay in the path, not in the file.
         await connection.run(
-          `COPY (SELECT * FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false)
+          `COPY (SELECT * FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false) AS t
+                 ${remove === undefined ? '' : `WHERE NOT (${remove})`}
                  ORDER BY "service", "timestamp")
            TO ${duckdbString(staging)}
            (FORMAT parquet, COMPRESSION ${this.settings.compression.toLowerCase()},
             FILE_SIZE_BYTES ${Math.floor(this.settings.targetFileBytes)}, ROW_GROUP_SIZE ${Math.floor(this.settings.rowGroupRows)})`,
         );
         staged = parquetNames(staging).sort((a, b) => fileIndex(a) - fileIndex(b));
-        rows = await rowCount(connection, sourcePaths);
+        sourceRows = await rowCount(connection, sourcePaths);
+        rows = remove === undefined ? sourceRows : await keptRows(connection, sourcePaths, remove);
         const written = await rowCount(
           connection,
           staged.map((n) => join(staging, n)),
         );
         if (written !== rows) {
           throw new CompactionVerifyError(
-            `compaction of ${partition.rel} wrote ${written} rows for ${rows} source rows; nothing was published`,
+            `compaction of ${partition.rel} wrote ${written} rows for ${rows} source rows${remove === undefined ? '' : ` kept (of ${sourceRows})`}; nothing was published`,
           );
         }
       } finally {
@@ -351,6 +434,7 @@ export class Compactor {
         outputFiles: outputs.length,
         outputBytes,
         rows,
+        removedRows: sourceRows - rows,
         ms: performance.now() - started,
       };
     } finally {
@@ -396,6 +480,18 @@ async function rowCount(
   if (paths.length === 0) return 0;
   const result = await connection.runAndReadAll(
     `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(${duckdbFileList(paths)})`,
+  );
+  return Number(result.getRows()[0]?.[0] ?? 0);
+}
+
+async function keptRows(
+  connection: { runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }> },
+  paths: readonly string[],
+  remove: string,
+): Promise<number> {
+  const result = await connection.runAndReadAll(
+    `SELECT count(*) FROM read_parquet(${duckdbFileList(paths)}, union_by_name = true, hive_partitioning = false) AS t
+     WHERE NOT (${remove})`,
   );
   return Number(result.getRows()[0]?.[0] ?? 0);
 }

@@ -29,6 +29,8 @@ export interface PrivacyRequest {
   readonly records?: number;
   /** When a scheduled erasure is due (erase-scheduled, and erase when it was scheduled). */
   readonly due?: string;
+  /** What `--purge` rewrote (erase). */
+  readonly purged?: string;
 }
 
 export function privacyLogEvent(r: PrivacyRequest): Record<string, unknown> {
@@ -50,6 +52,7 @@ export function privacyLogEvent(r: PrivacyRequest): Record<string, unknown> {
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
       ...(r.records !== undefined ? { records: String(r.records) } : {}),
       ...(r.due !== undefined ? { due: r.due } : {}),
+      ...(r.purged !== undefined ? { purged: r.purged } : {}),
       ...(erasing ? { kept: LOCKED_RECORDS_BASIS } : {}),
     },
   };

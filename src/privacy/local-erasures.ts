@@ -6,6 +6,7 @@
 import { LocalAccessSink } from '../audit/local-sink';
 import type { LogLakeConfig } from '../config';
 import { privacyLogEvent } from './audit';
+import { describePurge, PurgeDeferredError, purgeLocalSubject } from './local-purge';
 import { LocalSubjectKeyStore } from './local-store';
 import { type ErasureDone, LocalSubjectRequestStore, runDueErasures } from './requests';
 
@@ -30,7 +31,19 @@ export async function runLocalDueErasures(
     requests: LocalSubjectRequestStore.forDataDir(dataDir),
     executor: by,
     now,
-    record: (request, destroyed) =>
+    purge: async (request) => {
+      if (request.pseudonym === undefined) {
+        return 'nothing purged: the request holds no pseudonym (the subject had no key when it was made)';
+      }
+      try {
+        return describePurge(await purgeLocalSubject(dataDir, config, request.pseudonym));
+      } catch (error) {
+        // `loglake local` (this process or another) holds the data directory: the next run without it does it.
+        if (error instanceof PurgeDeferredError) return undefined;
+        throw error;
+      }
+    },
+    record: (request, destroyed, purged) =>
       sink.recordLogEvent(
         privacyLogEvent({
           time: new Date(now()).toISOString(),
@@ -42,6 +55,7 @@ export async function runLocalDueErasures(
           outcome: `${destroyed ? 'key destroyed' : 'no key'} (requested by ${request.principal} at ${request.requested})`,
           reason: request.reason,
           due: request.due,
+          ...(purged !== undefined ? { purged } : {}),
         }),
       ),
   });

@@ -37,6 +37,15 @@ export const eraseRequestSchema = z.strictObject({
   principal: z.string(),
   persona: z.string(),
   purge: z.boolean(),
+  /**
+   * The pseudonym a pending `--purge` request finds the person's rows by (the raw id is never kept).
+   * Dropped when the request is closed: kept after the key is gone it would link the reference to the
+   * person's records.
+   */
+  pseudonym: z
+    .string()
+    .regex(/^u_[0-9a-f]{32}$/)
+    .optional(),
   /** When it was carried out or withdrawn. */
   closed: z.iso.datetime().optional(),
   /** Who withdrew it, or who carried it out. */
@@ -172,9 +181,13 @@ export interface RunDueOptions {
    * Records the audit event of a carried-out request; a request whose event could not be recorded stays
    * pending and is carried out again next time (its key is gone by then: "no key").
    */
-  readonly record: (request: EraseRequest, destroyed: boolean) => Promise<void>;
-  /** Rewrites the unlocked categories without the subject's rows (`--purge`), before the key goes. */
-  readonly purge?: (request: EraseRequest) => Promise<string>;
+  readonly record: (request: EraseRequest, destroyed: boolean, purged?: string) => Promise<void>;
+  /**
+   * Rewrites the unlocked categories without the subject's rows (`--purge`), before the key goes, and
+   * says what it did; `undefined` when it cannot run now (the data directory is in use): the request
+   * stays pending and is carried out next time.
+   */
+  readonly purge?: (request: EraseRequest) => Promise<string | undefined>;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -189,11 +202,16 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
   const done: ErasureDone[] = [];
   for (const request of await options.requests.list('pending')) {
     if (Date.parse(request.due) > now()) continue;
-    const purged = request.purge && options.purge ? await options.purge(request) : undefined;
+    let purged: string | undefined;
+    if (request.purge && options.purge) {
+      purged = await options.purge(request);
+      if (purged === undefined) continue;
+    }
     const destroyed = await options.keys.destroy(request.subject);
-    await options.record(request, destroyed);
+    await options.record(request, destroyed, purged);
+    const { pseudonym: _dropped, ...kept } = request;
     const closed: EraseRequest = {
-      ...request,
+      ...kept,
       state: 'done',
       closed: new Date(now()).toISOString(),
       closedBy: options.executor,

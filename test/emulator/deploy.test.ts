@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -35,6 +35,7 @@ import {
   S3Client,
   type TransitionStorageClass,
 } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -57,7 +58,13 @@ import {
 } from '../../src/compliance/aws';
 import { planStackCleanup } from '../../src/compliance/aws-cleanup';
 import { DEFAULT_CONFIG, type LogLakeConfigOverride } from '../../src/config';
+import { DynamoDbSubjectKeyStore } from '../../src/privacy/dynamodb-store';
+import { lookupPseudonyms } from '../../src/privacy/keyring';
+import { NO_SUBJECT_PSEUDONYM, searchPseudonyms } from '../../src/privacy/lookup';
+import { SUBJECT_KEY_ATTRIBUTES } from '../../src/privacy/store';
+import { subjectPseudonym, subjectRef } from '../../src/privacy/subject';
 import { RECORD_COLUMNS } from '../../src/schema';
+import { loglake } from '../helpers/cli';
 import {
   acquireEmulator,
   EMULATOR_ENDPOINT,
@@ -90,6 +97,7 @@ const iam = new IAMClient(clientConfig);
 const cfn = new CloudFormationClient(clientConfig);
 const cloudwatch = new CloudWatchClient(clientConfig);
 const dynamodb = new DynamoDBClient(clientConfig);
+const secrets = new SecretsManagerClient(clientConfig);
 
 /**
  * The lake config of this deploy: the defaults, except alerting, set up so one test can watch a real
@@ -358,6 +366,47 @@ async function alertFor(
   throw new Error(`no matching alert within 3 minutes; other alerts seen: ${seen.join(', ') || 'none'}`);
 }
 
+/**
+ * The rows carrying `correlationId` in objects delivered under `prefix` since `before` was listed,
+ * waiting until `count` of them arrived (Firehose may split one batch into several objects).
+ */
+async function deliveredRows(
+  bucket: string,
+  prefix: string,
+  before: Set<string>,
+  correlationId: string,
+  count: number,
+): Promise<Row[]> {
+  const deadline = Date.now() + 60_000;
+  const read = new Map<string, Row[]>();
+  for (;;) {
+    for (const object of await newObjects(bucket, prefix, before)) {
+      const key = object.Key ?? '';
+      if (!read.has(key)) read.set(key, (await readParquet(bucket, key)).rows);
+    }
+    const rows = [...read.values()].flat().filter((r) => r.correlation_id === correlationId);
+    if (rows.length >= count || Date.now() > deadline) return rows;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Every item of the subject key table, as `ref` → the item's attributes (strings and bytes as text). */
+async function subjectKeyItems(table: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start }));
+    for (const item of page.Items ?? []) {
+      const text = Object.values(item)
+        .map((v) => v.S ?? (v.B ? Buffer.from(v.B).toString('latin1') : JSON.stringify(v)))
+        .join(' ');
+      out.set(item[SUBJECT_KEY_ATTRIBUTES.ref]?.S ?? '', text);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
 /** Each inner array becomes one record of NDJSON lines: one event per record, or several packed. */
 async function send(stream: string, records: object[][]): Promise<void> {
   const result = await firehose.send(
@@ -405,7 +454,7 @@ describe('LogLake deployed on MiniStack', () => {
     if (queueUrl) await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
     releaseEmulator();
     if (workdir) rmSync(workdir, { recursive: true, force: true });
-    for (const client of [firehose, s3, athena, sns, sqs, kms, iam, cfn, cloudwatch, dynamodb])
+    for (const client of [firehose, s3, athena, sns, sqs, kms, iam, cfn, cloudwatch, dynamodb, secrets])
       client.destroy();
   });
 
@@ -695,4 +744,103 @@ describe('LogLake deployed on MiniStack', () => {
     expect(tampered.status).toBe('violation');
     expect(tampered.summary).toContain(`FINDING: changed ${bucket}/${key}: 2 versions of a delivered object`);
   });
+
+  it('resolves subject keys in the deployed key table, and erasing one (subject erase --stack) unlinks only that person', async () => {
+    // Arrange: two people new to this emulator, the lake key the deployed transform reads.
+    const table = outputs.SubjectKeyTableName ?? '';
+    const lakeKey =
+      (await secrets.send(new GetSecretValueCommand({ SecretId: outputs.PseudonymSecretArn })))
+        .SecretString ?? '';
+    expect(lakeKey.length).toBeGreaterThan(0);
+    const store = new DynamoDbSubjectKeyStore(dynamodb, table);
+    const [alice, bob] = [`1001-${runId}`, `2002-${runId}`];
+    const [refA, refB] = [subjectRef(lakeKey, alice), subjectRef(lakeKey, bob)];
+    const itemsBefore = await subjectKeyItems(table);
+    expect(itemsBefore.has(refA) || itemsBefore.has(refB)).toBe(false);
+    const bucket = outputs.LogsBucketName ?? '';
+    const before = await keys(bucket, 'logs/');
+    const cid = `emu-subject-${runId}`;
+    const event = (user: string, message: string) => ({
+      timestamp: new Date().toISOString(),
+      level: 'INFO',
+      service: 'accounts',
+      message,
+      correlation_id: cid,
+      user_id: user,
+    });
+
+    // Act 1: both people's events through the real Firehose client, one person twice.
+    await send(outputs.LogsStreamName ?? '', [
+      [event(alice, `user ${alice} logged in`)],
+      [event(bob, `user ${bob} logged in`)],
+      [event(alice, `uid: ${alice} changed a setting`)],
+    ]);
+    const rows = await deliveredRows(bucket, 'logs/', before, cid, 3);
+
+    // Assert 1: one key item per person, found by the lake-keyed reference; no raw id anywhere in it.
+    const itemsAfter = await subjectKeyItems(table);
+    const created = [...itemsAfter.keys()].filter((ref) => !itemsBefore.has(ref));
+    expect(created.sort()).toEqual([refA, refB].sort());
+    for (const [ref, text] of itemsAfter) {
+      for (const raw of [alice, bob]) {
+        expect(ref).not.toBe(raw);
+        expect(text).not.toContain(raw);
+      }
+    }
+    const stored = await store.get([refA, refB]);
+    const [keyA, keyB] = [stored.get(refA), stored.get(refB)];
+    expect(keyA).toHaveLength(32);
+    expect(keyB).toHaveLength(32);
+    // The delivered records carry what src/privacy derives with the stored key, in the field and in prose.
+    const pseudonymA = subjectPseudonym(keyA as Uint8Array, alice);
+    const pseudonymB = subjectPseudonym(keyB as Uint8Array, bob);
+    expect(pseudonymA).not.toBe(pseudonymB);
+    expect(rows).toHaveLength(3);
+    expect(rows.map((r) => r.user_id).sort()).toEqual([pseudonymA, pseudonymA, pseudonymB].sort());
+    for (const row of rows) {
+      const text = JSON.stringify(row);
+      expect(text).not.toContain(alice);
+      expect(text).not.toContain(bob);
+      expect(String(row.message)).toContain(String(row.user_id));
+    }
+
+    // Act 2: the privacy officer erases one person with the real CLI against the deployed stack.
+    const auditBucket = outputs.AuditBucketName ?? '';
+    const auditBefore = await keys(auditBucket, 'logs/');
+    const erase = await loglake(
+      [
+        'subject',
+        'erase',
+        '--user',
+        alice,
+        '--reason',
+        'emulator erasure',
+        '--stack',
+        STACK,
+        '--persona',
+        'privacy-officer',
+      ],
+      emulatorEnv,
+    );
+
+    // Assert 2: only that person's key is gone; a lookup by the raw id finds nothing for them.
+    expect(erase.stderr).toBe('');
+    expect(erase.code).toBe(0);
+    expect(erase.stdout).toContain(`subject ${refA.slice(0, 16)} key destroyed in dynamodb:${table}`);
+    const remaining = await subjectKeyItems(table);
+    expect(remaining.has(refA)).toBe(false);
+    expect(remaining.has(refB)).toBe(true);
+    const lookups = await lookupPseudonyms(lakeKey, store, [alice, bob]);
+    expect(lookups.get(alice)).toBeUndefined();
+    expect(lookups.get(bob)).toBe(pseudonymB);
+    expect(await searchPseudonyms(lakeKey, store, [alice])).toEqual([NO_SUBJECT_PSEUDONYM]);
+    expect(await searchPseudonyms(lakeKey, store, [bob])).toEqual([pseudonymB]);
+    // The request is an audit event in the locked bucket, by reference, never by raw id.
+    const [audit] = await newObjects(auditBucket, 'logs/', auditBefore);
+    const auditRows = (await readParquet(auditBucket, audit?.Key ?? '')).rows.map((r) => JSON.stringify(r));
+    const request = auditRows.find((r) => r.includes(refA));
+    expect(request).toContain('key destroyed');
+    expect(request).toContain('Art. 17(3)(b)');
+    expect(auditRows.join('\n')).not.toContain(alice);
+  }, 240_000);
 });

@@ -17,7 +17,9 @@ import type { LogLakeConfig } from '../../config';
 import { InputError, LogLakeError } from '../../errors';
 import { pseudonymKey } from '../../local/datadir';
 import { privacyLogEvent } from '../../privacy/audit';
+import { lookupPseudonyms } from '../../privacy/keyring';
 import { runLocalDueErasures } from '../../privacy/local-erasures';
+import { describePurge, type PurgeOutcome, purgeLocalSubject } from '../../privacy/local-purge';
 import { LocalSubjectKeyStore } from '../../privacy/local-store';
 import {
   type EraseRequest,
@@ -69,6 +71,8 @@ export const eraseFlags = z.strictObject({
   reason: z.string({ error: '--reason is required: why (recorded in the audit event)' }).min(1),
   /** Cancellation window in ms (`--after 7d`); 0 or absent: now. */
   after: z.number().int().nonnegative().optional(),
+  /** Also rewrite the unlocked categories' files without the person's rows (local only). */
+  purge: z.boolean().optional(),
 });
 export type EraseFlags = z.input<typeof eraseFlags>;
 
@@ -94,6 +98,8 @@ export interface EraseResult {
   readonly destroyed: boolean;
   /** When a scheduled erasure is due (`--after`). */
   readonly due?: string;
+  /** What `--purge` rewrote. */
+  readonly purge?: PurgeOutcome;
 }
 
 /** What `subject status` found. */
@@ -191,7 +197,12 @@ const short = (ref: string) => ref.slice(0, 16);
  */
 export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Promise<EraseResult> {
   const flags = parseFlags(eraseFlags, input);
-  const { target, subject } = await prepare(flags, 'erase', io);
+  if (flags.purge && (flags.athena || flags.stack !== undefined)) {
+    throw new InputError(
+      "subject erase --purge is local only: loglake does not rewrite the deployed lake's S3 objects (nor delete their old versions) yet. Nothing was erased; erase without --purge: destroying the key anonymizes every record, locked or not",
+    );
+  }
+  const { config, target, subject } = await prepare(flags, 'erase', io);
   const principal = await target.principal();
   const time = new Date();
   const base = {
@@ -216,6 +227,11 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       );
     }
     const due = new Date(time.getTime() + after).toISOString();
+    // The rows are found by the pseudonym; the raw id is not kept, so the request keeps the pseudonym
+    // until it is carried out (the key, still there, links the two anyway until then).
+    const pseudonym = flags.purge
+      ? (await lookupPseudonyms(target.lakeKey, target.store, [flags.user])).get(flags.user)
+      : undefined;
     await target.requests.put({
       subject,
       state: 'pending',
@@ -224,7 +240,8 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       reason: flags.reason,
       principal,
       persona: flags.persona,
-      purge: false,
+      purge: flags.purge === true,
+      ...(pseudonym !== undefined ? { pseudonym } : {}),
     });
     io.stdout(
       `erasure of subject ${short(subject)} scheduled for ${due}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
@@ -239,6 +256,20 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
     );
     io.stdout('recorded the request in the audit category\n');
     return { subject, store: target.store.location, destroyed: false, due };
+  }
+  // The rows are found by the pseudonym, which needs the key: purge first, then destroy. A crash in
+  // between leaves the key, and running the command again purges nothing more and destroys it.
+  let purge: PurgeOutcome | undefined;
+  let purgeNote: string | undefined;
+  if (flags.purge) {
+    const pseudonym = (await lookupPseudonyms(target.lakeKey, target.store, [flags.user])).get(flags.user);
+    if (pseudonym === undefined) {
+      purgeNote = 'nothing purged: without the key the rows cannot be found (they are already anonymized)';
+    } else {
+      purge = await purgeLocalSubject(dataDirOf(flags), config, pseudonym);
+      purgeNote = describePurge(purge);
+    }
+    io.stdout(`${purgeNote}\n`);
   }
   const destroyed = await target.store.destroy(subject);
   const outcome = destroyed
@@ -258,16 +289,21 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
     reason: flags.reason,
     principal,
     persona: flags.persona,
-    purge: false,
     closed: base.time,
+    purge: flags.purge === true,
     closedBy: principal,
-    outcome: destroyed ? 'key destroyed' : 'no key',
+    outcome: [destroyed ? 'key destroyed' : 'no key', purgeNote].filter(Boolean).join('; '),
   });
   await target.record(
-    privacyLogEvent({ ...base, action: 'erase', outcome: destroyed ? 'key destroyed' : 'no key' }),
+    privacyLogEvent({
+      ...base,
+      action: 'erase',
+      outcome: destroyed ? 'key destroyed' : 'no key',
+      ...(purgeNote !== undefined ? { purged: purgeNote } : {}),
+    }),
   );
   io.stdout('recorded the request in the audit category\n');
-  return { subject, store: target.store.location, destroyed };
+  return { subject, store: target.store.location, destroyed, ...(purge ? { purge } : {}) };
 }
 
 /** Withdraws a pending scheduled erasure. @throws InputError when none is pending (too late, or none). */
@@ -288,8 +324,10 @@ export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): 
   }
   const principal = await target.principal();
   const time = new Date().toISOString();
+  // A withdrawn request keeps no pseudonym (see eraseRequestSchema).
+  const { pseudonym: _dropped, ...kept } = existing;
   const cancelled: EraseRequest = {
-    ...existing,
+    ...kept,
     state: 'cancelled',
     closed: time,
     closedBy: principal,
@@ -425,6 +463,10 @@ export function registerSubjectCommand(program: Command): void {
       '--after <duration>',
       'cancellation window (e.g. 7d): destroy the key then, unless cancelled',
       afterOption,
+    )
+    .option(
+      '--purge',
+      "also rewrite the unlocked categories' files without the person's rows (local lake only; locked categories are kept, GDPR Art. 17(3)(b))",
     );
   addPrivacyTargetOptions(erase).action(async (flags: unknown) => {
     await eraseCommand(flags as EraseFlags);
