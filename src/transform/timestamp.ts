@@ -111,6 +111,18 @@ export function epochToMs(n: number): number | undefined {
   return inRange(Math.floor(n / 1e6)); // nanoseconds (OTel timeUnixNano)
 }
 
+/**
+ * An epoch written in digits to ms. Micro- and nanoseconds (OTLP's `timeUnixNano` is a decimal string)
+ * are cut to milliseconds in the text: as a double, 1764525571234000000 is 1764525571233999872, and
+ * dividing that would put an event written at .234 at .233.
+ */
+function epochTextToMs(text: string): number | undefined {
+  if (/^[1-9]\d{14,}$/.test(text)) {
+    return inRange(Number(text.slice(0, text.length >= 18 ? -6 : -3)));
+  }
+  return epochToMs(Number(text));
+}
+
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s?(Z|z|[+-]\d{2}(?::?\d{2})?|UTC|GMT)?$/;
 const SLASHED =
@@ -157,7 +169,7 @@ export function readTimestampText(text: string, referenceMs = Date.now()): Event
   if (fast !== undefined) return { ms: fast, zoneless: false };
   const s = text.trim();
   if (s.length < 6 || s.length > 40) return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(s)) return at(epochToMs(Number(s)), false);
+  if (/^\d+(?:\.\d+)?$/.test(s)) return at(epochTextToMs(s), false);
   let m = ISO.exec(s) ?? SLASHED.exec(s);
   if (m) {
     const ms = fromParts(m[1] as string, Number(m[2]) - 1, m[3] as string, m[4], m[5], m[6], m[7], m[8]);
@@ -208,7 +220,7 @@ export function parseTimestampText(text: string, referenceMs = Date.now()): numb
 export function readTimestamp(value: unknown, referenceMs?: number): EventTime | undefined {
   if (typeof value === 'number') return at(epochToMs(value), false);
   if (typeof value === 'string') return readTimestampText(value, referenceMs);
-  if (typeof value === 'bigint') return at(epochToMs(Number(value)), false);
+  if (typeof value === 'bigint') return at(epochTextToMs(value.toString()), false);
   return undefined;
 }
 
@@ -216,7 +228,7 @@ export function readTimestamp(value: unknown, referenceMs?: number): EventTime |
 export function parseTimestamp(value: unknown, referenceMs?: number): number | undefined {
   if (typeof value === 'number') return epochToMs(value);
   if (typeof value === 'string') return parseTimestampText(value, referenceMs);
-  if (typeof value === 'bigint') return epochToMs(Number(value));
+  if (typeof value === 'bigint') return epochTextToMs(value.toString());
   return undefined;
 }
 

@@ -97,7 +97,7 @@ const OTLP = {
           scope: { name: 'payments.http', version: '1.4.2' },
           logRecords: [
             {
-              timeUnixNano: String((now - 80_000) * 1_000_000),
+              timeUnixNano: `${now - 80_000}000000`,
               severityNumber: 17,
               severityText: 'ERROR',
               body: { stringValue: 'upstream call failed' },
@@ -114,7 +114,7 @@ const OTLP = {
               spanId: '00f067aa0ba902b7',
             },
             {
-              timeUnixNano: String((now - 79_000) * 1_000_000),
+              timeUnixNano: `${now - 79_000}000000`,
               severityNumber: 9,
               body: { stringValue: 'retry scheduled' },
               attributes: [

@@ -57,6 +57,19 @@ describe('epochToMs', () => {
     expect(epochToMs(n)).toBe(ms);
   });
 
+  it('reads micro- and nanoseconds written in digits (OTLP timeUnixNano) to the exact millisecond (property)', () => {
+    // As doubles, an eighth of such nanosecond values land just below their millisecond.
+    fc.assert(
+      fc.property(fc.integer({ min: Date.UTC(2001, 0, 1), max: Date.UTC(2099, 0, 1) }), (ms) => {
+        expect(parseTimestamp(`${ms}000000`)).toBe(ms);
+        expect(parseTimestamp(`${ms}999999`)).toBe(ms);
+        expect(parseTimestamp(`${ms}000`)).toBe(ms);
+        expect(parseTimestamp(BigInt(`${ms}000000`))).toBe(ms);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('rejects negative and non-finite numbers', () => {
     expect(epochToMs(-1)).toBeUndefined();
     expect(epochToMs(Number.NaN)).toBeUndefined();
