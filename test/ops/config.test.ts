@@ -31,7 +31,11 @@ describe('loglake config validate', () => {
     const effective = JSON.parse(r.stdout) as LogLakeConfig;
     expect(effective.categories.debug.expiryDays).toBe(7);
     expect(effective.categories.runtime.expiryDays).toBe(30);
-    expect(effective.accessAudit).toEqual({ enabled: true, bulkReadRows: 50 });
+    expect(effective.accessAudit).toEqual({
+      enabled: true,
+      bulkReadRows: 50,
+      trail: { enabled: false, managementEvents: true },
+    });
     expect(r.stderr).toContain('valid');
   });
 
