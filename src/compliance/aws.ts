@@ -44,7 +44,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { RuleTransition } from '../alerts/engine';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories, objectLockRetentionDays } from '../config';
 import { InputError } from '../errors';
 import {
@@ -66,6 +65,7 @@ import {
   type Persona,
   type StreamName,
 } from '../schema';
+import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import {
   assembleReport,
   type Cell,
@@ -953,10 +953,6 @@ async function lastTransition(
   return item?.Timestamp ? item.Timestamp.toISOString() : null;
 }
 
-function transition(t: RuleTransition | undefined): string | null {
-  return t ? `${t.at} (${t.groupKey || 'all'})` : null;
-}
-
 export async function readAlertCoverage(
   clients: Pick<StackClients, 'cloudformation' | 'cloudwatch' | 'dynamodb'>,
   lake: DeployedLake,
@@ -970,8 +966,8 @@ export async function readAlertCoverage(
   const alarmNames = resources
     .filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm' && r.PhysicalResourceId)
     .map((r) => r.PhysicalResourceId as string);
-  const rows: Cell[][] = [];
-  for (const [name, rule] of Object.entries(config.alerts.rules).sort(([a], [b]) => a.localeCompare(b))) {
+  const states: Record<string, CoverageState> = {};
+  for (const name of Object.keys(config.alerts.rules).sort((a, b) => a.localeCompare(b))) {
     const item = stateTable
       ? (
           await clients.dynamodb.send(
@@ -982,27 +978,14 @@ export async function readAlertCoverage(
           )
         ).Item
       : undefined;
-    const stored = item ? unmarshall(item) : undefined;
-    const state = stored?.state as
-      | {
-          groups?: Record<string, { status: string; since: string }>;
-          lastFired?: RuleTransition;
-          lastResolved?: RuleTransition;
-        }
-      | undefined;
-    const firing = Object.entries(state?.groups ?? {}).filter(([, g]) => g.status === 'firing');
-    rows.push([
-      name,
-      rule.enabled,
-      rule.kind,
-      rule.severity,
-      rule.description,
-      typeof stored?.lastSlot === 'string' ? stored.lastSlot : null,
-      firing.length > 0 ? firing.map(([k, g]) => `${k || 'all'} since ${g.since}`).join('; ') : null,
-      transition(state?.lastFired),
-      transition(state?.lastResolved),
-    ]);
+    if (!item) continue;
+    const stored = unmarshall(item);
+    states[name] = {
+      state: stored.state as CoverageState['state'],
+      ...(typeof stored.lastSlot === 'string' ? { lastSlot: stored.lastSlot } : {}),
+    };
   }
+  const rules = ruleCoverageRows(config.alerts.rules, states);
   const alarms: MetricAlarm[] = [];
   for (let i = 0; i < alarmNames.length; i += 100) {
     const { MetricAlarms } = await clients.cloudwatch.send(
@@ -1010,9 +993,10 @@ export async function readAlertCoverage(
     );
     alarms.push(...(MetricAlarms ?? []));
   }
+  const alarmRows: Cell[][] = [];
   for (const a of alarms.sort((x, y) => (x.AlarmName ?? '').localeCompare(y.AlarmName ?? ''))) {
     const name = a.AlarmName ?? '';
-    rows.push([
+    alarmRows.push([
       name,
       a.ActionsEnabled !== false,
       'cloudwatch alarm',
@@ -1024,30 +1008,12 @@ export async function readAlertCoverage(
       await lastTransition(clients.cloudwatch, name, 'OK', since),
     ]);
   }
-  const disabled = rows.filter((r) => r[1] === false).map((r) => r[0]);
-  const summary = [
-    `${rows.length - alarms.length} rule(s) (state from ${stateTable ?? 'no alarm state table: alerting is off'}), ${alarms.length} CloudWatch alarm(s) of the stack`,
-    ...(disabled.length > 0 ? [`notice: disabled: ${disabled.join(', ')}`] : []),
-    ...(stateTable ? [] : ['notice: the stack has no alerting (alerts.enabled: false)']),
-  ];
-  return {
-    title: 'Alert coverage',
+  return alertCoverageItem({
     source: `the rules of the configuration with their state in the alarm Lambda's DynamoDB table; the stack's CloudWatch alarms (DescribeAlarms, DescribeAlarmHistory since ${since.toISOString()})`,
-    status: disabled.length > 0 || !stateTable ? 'notice' : 'ok',
-    summary,
-    columns: [
-      'rule',
-      'enabled',
-      'kind',
-      'severity',
-      'watches',
-      'last evaluated',
-      'firing',
-      'last fired',
-      'last resolved',
-    ],
-    rows,
-  };
+    rows: [...rules, ...alarmRows],
+    headline: `${rules.length} rule(s) (state from ${stateTable ?? 'no alarm state table: alerting is off'}), ${alarms.length} CloudWatch alarm(s) of the stack`,
+    notices: stateTable ? [] : ['notice: the stack has no alerting (alerts.enabled: false)'],
+  });
 }
 
 function errorName(error: unknown): string {

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { RuleTransition } from '../alerts/engine';
+import { STATE_FILE } from '../alerts/local';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
 import { buildQuery } from '../query/build';
@@ -19,6 +19,7 @@ import { duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import { Redactor } from '../redact';
 import { CATEGORIES, PERSONAS } from '../schema';
 import { sqlTimestamp } from '../time';
+import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import { lakeObjectKeys } from './integrity';
 import { expiresAt, partitionEnd, partitionStart, placeOf } from './retention';
 import { TAMPERING, verifyLocalIntegrity } from './verify';
@@ -392,68 +393,18 @@ function integrity(options: ReportOptions, now: Date): ItemBody {
 }
 
 function alertCoverage(options: ReportOptions): ItemBody {
-  const state = readAlertState(options.dataDir);
-  const rows = Object.entries(options.config.alerts.rules)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, rule]) => {
-      const s = state[name];
-      const firing = Object.entries(s?.state.groups ?? {}).filter(([, g]) => g.status === 'firing');
-      return [
-        name,
-        rule.enabled,
-        rule.kind,
-        rule.severity,
-        rule.description,
-        s?.lastSlot ?? null,
-        firing.length > 0 ? firing.map(([k, g]) => `${k || 'all'} since ${g.since}`).join('; ') : null,
-        transition(s?.state.lastFired),
-        transition(s?.state.lastResolved),
-      ] as Cell[];
-    });
-  const disabled = rows.filter((r) => r[1] === false).map((r) => r[0]);
-  return {
-    title: 'Alert coverage',
+  const rules = options.config.alerts.rules;
+  const rows = ruleCoverageRows(rules, readAlertState(options.dataDir));
+  return alertCoverageItem({
     source: 'the rules of the configuration in force and the local rule state (.loglake/alerts-state.json)',
-    status: disabled.length > 0 ? 'notice' : 'ok',
-    summary: [
-      `${rows.length} rule(s), ${rows.length - disabled.length} enabled`,
-      ...(disabled.length > 0 ? [`notice: disabled: ${disabled.join(', ')}`] : []),
-    ],
-    columns: [
-      'rule',
-      'enabled',
-      'kind',
-      'severity',
-      'watches',
-      'last evaluated',
-      'firing',
-      'last fired',
-      'last resolved',
-    ],
     rows,
-  };
+    headline: `${rows.length} rule(s), ${Object.values(rules).filter((r) => r.enabled).length} enabled`,
+  });
 }
 
-interface StoredState {
-  readonly lastSlot?: string;
-  readonly state: {
-    readonly groups: Record<string, { status: string; since: string }>;
-    readonly lastFired?: RuleTransition;
-    readonly lastResolved?: RuleTransition;
-  };
-}
-
-/** `2026-11-30T10:05:00.000Z (service=checkout)`: when, and which group. */
-function transition(t: RuleTransition | undefined): string | null {
-  return t ? `${t.at} (${t.groupKey || 'all'})` : null;
-}
-
-function readAlertState(dataDir: string): Record<string, StoredState> {
+function readAlertState(dataDir: string): Record<string, CoverageState> {
   try {
-    return JSON.parse(readFileSync(join(dataDir, '.loglake', 'alerts-state.json'), 'utf8')) as Record<
-      string,
-      StoredState
-    >;
+    return JSON.parse(readFileSync(join(dataDir, STATE_FILE), 'utf8')) as Record<string, CoverageState>;
   } catch {
     return {};
   }
