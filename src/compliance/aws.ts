@@ -72,8 +72,10 @@ import {
   type ComplianceReport,
   type ItemBody,
   type ReportOptions,
+  requestsItem,
   SCANNED,
   unredactedKinds,
+  volumeItem,
 } from './report';
 
 const DAY = 86_400_000;
@@ -721,25 +723,10 @@ export async function readRequests(
      ORDER BY "timestamp"`,
     where.params,
   );
-  const byKind = new Map<string, number>();
-  for (const r of rows) byKind.set(r.kind ?? '', (byKind.get(r.kind ?? '') ?? 0) + 1);
-  return {
-    title: 'Erasure and export requests handled',
-    source: `Athena: the audit category, events with privacy.request (erasure, export, access), privacy.id, privacy.status`,
-    status: 'ok',
-    summary: [
-      `${rows.length} request event(s) in the period${byKind.size > 0 ? `: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}`,
-    ],
-    columns: ['time', 'request', 'id', 'status', 'user (pseudonym)', 'message'],
-    rows: rows.map((r) => [
-      r.time ?? '',
-      r.kind ?? '',
-      r.id ?? '',
-      r.status ?? '',
-      r.user_id ?? '',
-      r.message ?? '',
-    ]),
-  };
+  return requestsItem(
+    rows,
+    `Athena: the audit category, events with privacy.request (erasure, export, access), privacy.id, privacy.status`,
+  );
 }
 
 export async function readVolume(
@@ -759,21 +746,10 @@ export async function readVolume(
     workGroup: lake.athena.workGroup,
     database: lake.athena.database,
   });
-  const total = rows.reduce((n, r) => n + Number(r.count ?? 0), 0);
-  return {
-    title: 'Volume and error rate per category and service',
-    source: 'Athena, by query (the same as `loglake stats --athena --group-by category,service`)',
-    status: 'ok',
-    summary: [`${total} record(s) in the period, in ${rows.length} category/service group(s)`],
-    columns: ['category', 'service', 'records', 'errors', 'error rate'],
-    rows: rows.map((r) => [
-      String(r.category ?? ''),
-      String(r.service ?? ''),
-      Number(r.count ?? 0),
-      Number(r.errors ?? 0),
-      Number(Number(r.error_rate ?? 0).toFixed(4)),
-    ]),
-  };
+  return volumeItem(
+    rows,
+    'Athena, by query (the same as `loglake stats --athena --group-by category,service`)',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -818,25 +794,19 @@ export async function readIntegrity(
         const page = await s3.send(
           new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, ...markers }),
         );
-        for (const v of page.Versions ?? []) {
+        const listed = [
+          ...(page.Versions ?? []).map((v) => ({ v, deleted: false })),
+          ...(page.DeleteMarkers ?? []).map((v) => ({ v, deleted: true })),
+        ];
+        for (const { v, deleted } of listed) {
           const seen = versions.get(v.Key ?? '') ?? [];
           seen.push({
             id: v.VersionId ?? 'null',
             at: v.LastModified ?? new Date(0),
             latest: v.IsLatest === true,
-            deleted: false,
+            deleted,
           });
           versions.set(v.Key ?? '', seen);
-        }
-        for (const m of page.DeleteMarkers ?? []) {
-          const seen = versions.get(m.Key ?? '') ?? [];
-          seen.push({
-            id: m.VersionId ?? 'null',
-            at: m.LastModified ?? new Date(0),
-            latest: m.IsLatest === true,
-            deleted: true,
-          });
-          versions.set(m.Key ?? '', seen);
         }
         if (!page.IsTruncated) break;
         markers = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };

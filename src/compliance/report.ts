@@ -413,18 +413,28 @@ function readAlertState(dataDir: string): Record<string, CoverageState> {
 async function requests(reader: LocalLakeReader, options: ReportOptions): Promise<ItemBody> {
   const rows = await sql(
     reader,
-    `SELECT "timestamp", attributes['privacy.request'] AS kind, attributes['privacy.id'] AS id,
+    `SELECT "timestamp" AS "time", attributes['privacy.request'] AS kind, attributes['privacy.id'] AS id,
        attributes['privacy.status'] AS status, user_id, message
      FROM ${LOCAL_TABLE} WHERE category = 'audit' AND attributes['privacy.request'] IS NOT NULL
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
   );
+  return requestsItem(
+    rows,
+    'the audit category: events with privacy.request (erasure, export, access), privacy.id, privacy.status',
+  );
+}
+
+/**
+ * The "requests handled" item of the privacy request events read from the lake or Athena, by the
+ * columns `time`, `kind`, `id`, `status`, `user_id`, `message`.
+ */
+export function requestsItem(rows: ReadonlyArray<Record<string, unknown>>, source: string): ItemBody {
   const byKind = new Map<string, number>();
   for (const r of rows) byKind.set(str(r.kind), (byKind.get(str(r.kind)) ?? 0) + 1);
   return {
     title: 'Erasure and export requests handled',
-    source:
-      'the audit category: events with privacy.request (erasure, export, access), privacy.id, privacy.status',
+    source,
     status: 'ok',
     summary: [
       `${rows.length} request event(s) in the period${
@@ -433,7 +443,7 @@ async function requests(reader: LocalLakeReader, options: ReportOptions): Promis
     ],
     columns: ['time', 'request', 'id', 'status', 'user (pseudonym)', 'message'],
     rows: rows.map((r) => [
-      iso(r.timestamp),
+      iso(r.time),
       str(r.kind),
       str(r.id),
       str(r.status),
@@ -452,11 +462,18 @@ async function volume(reader: LocalLakeReader, options: ReportOptions): Promise<
     },
     { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] },
   );
-  const rows = await reader.query(built);
+  return volumeItem(
+    await reader.query(built),
+    'the lake, by query (the same as `loglake stats --group-by category,service`)',
+  );
+}
+
+/** The "volume" item of the rows of the aggregate query grouped by category and service. */
+export function volumeItem(rows: ReadonlyArray<Record<string, unknown>>, source: string): ItemBody {
   const total = rows.reduce((n, r) => n + Number(r.count ?? 0), 0);
   return {
     title: 'Volume and error rate per category and service',
-    source: 'the lake, by query (the same as `loglake stats --group-by category,service`)',
+    source,
     status: 'ok',
     summary: [`${total} record(s) in the period, in ${rows.length} category/service group(s)`],
     columns: ['category', 'service', 'records', 'errors', 'error rate'],

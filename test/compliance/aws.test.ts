@@ -44,7 +44,9 @@ import {
   readEncryption,
   readIntegrity,
   readRedaction,
+  readRequests,
   readRetention,
+  readVolume,
 } from '../../src/compliance/aws';
 import { DEFAULT_CONFIG, type LogLakeConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
@@ -348,6 +350,8 @@ const QUERIES = {
   rescan: /"\$path" AS object/,
   accessLog: /'access\.principal'/,
   trail: /eventsource = 's3\.amazonaws\.com'/,
+  requests: /'privacy\.request'\) IS NOT NULL/,
+  volume: /GROUP BY/,
 };
 
 /** `answerAthenaPerQuery` with each result as rows of cells, the first row the names. */
@@ -515,6 +519,57 @@ describe('the Athena readers', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)[1]?.args[0].input.ExecutionParameters).toEqual([
       "'2026/11/29'",
       "'2026/11/30'",
+    ]);
+  });
+});
+
+describe('readRequests and readVolume', () => {
+  it('lists the privacy requests of the audit table, counted by kind', async () => {
+    const columns = ['time', 'kind', 'id', 'status', 'user_id', 'message'];
+    const sql = athenaAnswers([
+      [
+        QUERIES.requests,
+        [
+          columns,
+          ['2026-11-30T01:00:00.000Z', 'erasure', 'r-1', 'completed', 'u_1', 'erasure request completed'],
+          ['2026-11-30T02:00:00.000Z', 'export', 'r-2', 'completed', 'u_2', 'export request completed'],
+          ['2026-11-30T03:00:00.000Z', 'erasure', 'r-3', 'scheduled', 'u_3', 'erasure scheduled'],
+        ],
+      ],
+    ]);
+
+    const item = await readRequests(clients.athena, lake, { since, until });
+
+    expect(sql[0]).toContain('FROM "loglake"."audit"');
+    expect(item.summary).toEqual(['3 request event(s) in the period: 2 erasure, 1 export']);
+    expect(item.rows[1]).toEqual([
+      '2026-11-30T02:00:00.000Z',
+      'export',
+      'r-2',
+      'completed',
+      'u_2',
+      'export request completed',
+    ]);
+  });
+
+  it('counts records and errors per category and service', async () => {
+    athenaAnswers([
+      [
+        QUERIES.volume,
+        [
+          ['category', 'service', 'count', 'errors', 'error_rate'],
+          ['runtime', 'shop', '40', '1', '0.025'],
+          ['errors', 'pay', '3', '3', '1.0'],
+        ],
+      ],
+    ]);
+
+    const item = await readVolume(clients.athena, lake, { since, until });
+
+    expect(item.summary).toEqual(['43 record(s) in the period, in 2 category/service group(s)']);
+    expect(item.rows).toEqual([
+      ['runtime', 'shop', 40, 1, 0.025],
+      ['errors', 'pay', 3, 3, 1],
     ]);
   });
 });
