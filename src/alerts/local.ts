@@ -79,12 +79,17 @@ export function scanErrorArrivals(
 }
 
 /** {@link StateStore} in one JSON file, replaced atomically (write, then rename). One process at a time. */
+/** Every rule's state in a {@link FileStateStore}'s file, by rule name; none while the file is absent. */
+export function readStateFile(file: string): Record<string, StoredRuleState> {
+  if (!existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, StoredRuleState>;
+}
+
 export class FileStateStore implements StateStore {
   constructor(private readonly file: string) {}
 
   private read(): Record<string, StoredRuleState> {
-    if (!existsSync(this.file)) return {};
-    return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StoredRuleState>;
+    return readStateFile(this.file);
   }
 
   async get(rule: string): Promise<StoredRuleState | undefined> {

@@ -8,10 +8,9 @@
  * one given. Reads of the lake go through `LocalLakeReader`, so the report's own reads are recorded as
  * access events like any query; the redaction rescan reads each Parquet file directly, by row number.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { STATE_FILE } from '../alerts/local';
+import { readStateFile, STATE_FILE } from '../alerts/local';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
 import { buildQuery } from '../query/build';
@@ -402,9 +401,10 @@ function alertCoverage(options: ReportOptions): ItemBody {
   });
 }
 
+/** The local rule state; an unreadable file reads as no state (the item then shows none). */
 function readAlertState(dataDir: string): Record<string, CoverageState> {
   try {
-    return JSON.parse(readFileSync(join(dataDir, STATE_FILE), 'utf8')) as Record<string, CoverageState>;
+    return readStateFile(join(dataDir, STATE_FILE));
   } catch {
     return {};
   }
