@@ -74,6 +74,7 @@ import {
   type ReportOptions,
   requestsItem,
   SCANNED,
+  statusOf,
   unredactedKinds,
   volumeItem,
 } from './report';
@@ -290,13 +291,12 @@ export async function readRetention(
       );
     }
   }
-  const violation = summary.some((s) => s.startsWith('FINDING'));
   if (summary.length === 0)
     summary.push('every category expires no sooner than the policy asks, and locked ones are locked');
   return {
     title: 'Retention per category',
     source: `S3 lifecycle rules (GetBucketLifecycleConfiguration) and Object Lock (GetObjectLockConfiguration) of ${buckets.join(', ')}; the oldest dt= partition listed`,
-    status: violation ? 'violation' : summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok',
+    status: statusOf(summary),
     summary,
     columns: ['category', 'policy days', 'in force days', 'locked', 'oldest data', 'bucket'],
     rows,
@@ -525,12 +525,11 @@ export async function readAccessMatrix(
       `${persona} (${arn}): reads ${reads.join(', ') || 'nothing'}; writes ${writes.join(', ') || 'nothing'}`,
     );
   }
-  const violation = summary.some((s) => s.startsWith('FINDING'));
   return {
     title: 'Access-control matrix (persona × category)',
     source:
       "the deployed persona roles' inline and managed policies (IAM GetRolePolicy, GetPolicyVersion), evaluated for s3:GetObject/s3:PutObject on each category's prefix",
-    status: violation ? 'violation' : summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok',
+    status: statusOf(summary),
     summary,
     columns: ['persona', 'category', 'read', 'write', 'configured read', 'configured write'],
     rows,

@@ -164,6 +164,12 @@ export function assembleReport(
 /** An evidence item before the report adds its id and the controls it supports. */
 export type ItemBody = Omit<EvidenceItem, 'id' | 'controls'>;
 
+/** An item's status from its summary: a `FINDING: …` line breaks the policy, a `notice: …` line is worth reading. */
+export function statusOf(summary: readonly string[]): EvidenceItem['status'] {
+  if (summary.some((s) => s.startsWith('FINDING'))) return 'violation';
+  return summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok';
+}
+
 function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
   const oldest = new Map<string, number>();
   for (const key of lakeObjectKeys(options.dataDir)) {
@@ -191,14 +197,13 @@ function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
       first === undefined ? null : new Date(first).toISOString(),
     ];
   });
-  const violation = summary.some((s) => s.startsWith('FINDING'));
   if (summary.length === 0)
     summary.push('every category is kept at least as long as the policy asks, and no longer');
   return {
     title: 'Retention per category',
     source:
       'the configuration in force (locally the config; `loglake cleanup` enforces it) and the partitions present',
-    status: violation ? 'violation' : summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok',
+    status: statusOf(summary),
     summary,
     columns: ['category', 'policy days', 'in force days', 'locked', 'oldest data'],
     rows,
