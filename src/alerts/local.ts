@@ -368,6 +368,19 @@ function selectRules(config: LogLakeConfig, names: readonly string[] | undefined
 }
 
 /**
+ * What fires if the rules are evaluated now, the minute in progress included (as the demo and the
+ * explorer's alerts page show it): windows end at whole minutes, so a minute ahead takes in the minute in
+ * progress, and locally there is no Firehose delay to wait for.
+ */
+export function evaluateLocalLakeNow(
+  dataDir: string,
+  config: LogLakeConfig,
+  now = new Date(),
+): Promise<Alert[]> {
+  return evaluateLocalLake({ dataDir, config, at: new Date(now.getTime() + 60_000), delayMinutes: 0 });
+}
+
+/**
  * What is firing at `at`, from nothing but the lake: each rule is replayed over the schedule slots
  * its `forEvaluations` needs, then every group still breaching at `at` is reported with its current
  * value (as if nobody had been told yet). Stateless: running it twice gives the same answer.

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Alert, formatValue } from '../../alerts/alert';
-import { ALERTS_FILE, evaluateLocalLake, readStateFile, STATE_FILE } from '../../alerts/local';
+import { ALERTS_FILE, evaluateLocalLakeNow, readStateFile, STATE_FILE } from '../../alerts/local';
 import { type Html, html } from '../html';
 import type { UiSource } from '../source';
 
@@ -18,13 +18,7 @@ export async function alertsPage(source: UiSource, now = new Date()): Promise<Ht
     return html`<h1>Alerts</h1><p class="empty">This page shows the local lake's alerting. On AWS the alarm Lambda evaluates the rules and publishes to the stack's SNS topics; its state is in DynamoDB (see the README, "Alerting").</p>`;
   }
   const { dataDir, config } = source.options;
-  // Windows end at whole minutes: a minute ahead takes in the minute in progress (no Firehose lag locally).
-  const firing = await evaluateLocalLake({
-    dataDir,
-    config,
-    at: new Date(now.getTime() + 60_000),
-    delayMinutes: 0,
-  });
+  const firing = await evaluateLocalLakeNow(dataDir, config, now);
   const state = readStateFile(join(dataDir, STATE_FILE));
   const history = readHistory(join(dataDir, ALERTS_FILE));
   const stateRows = Object.entries(state).flatMap(([rule, s]) =>
