@@ -212,10 +212,7 @@ describe('the prefix subscriber in MiniStack', () => {
     expect(await filters(`${audit}payments`)).toEqual([lakeFilter('audit', '{ $.level = "ERROR" }')]);
     expect(await filters(`${prefix}lake-own`)).toEqual([]);
     expect((await filters(`${prefix}full`)).map(([name]) => name)).toEqual(['a', 'b']);
-    expect((await filters(`${prefix}shared`)).map(([name]) => name)).toEqual([
-      `lake${id}-lake`,
-      'other',
-    ]);
+    expect((await filters(`${prefix}shared`)).map(([name]) => name)).toEqual([`lake${id}-lake`, 'other']);
     expect(await filters(`/aws/lambda/elsewhere-${id}`)).toEqual([]);
   });
 
