@@ -18,6 +18,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SETTINGS_PROPERTY, SUBSCRIBER_ENV, SUBSCRIBER_METRICS } from '../../lambdas/subscriber/constants';
+import { readEnv } from '../../lambdas/subscriber/env';
 import { isLakeFilterName, subscriptionFilterName } from '../../src/sources/names';
 import {
   prefixOf,
@@ -369,5 +370,16 @@ describe('the subscriber handler', () => {
     const bad = customResource('Create');
     (bad.ResourceProperties as Record<string, string>)[SETTINGS_PROPERTY] = '{"lakeName":""}';
     await expect(handler(bad)).rejects.toThrow(/Settings\.lakeName/);
+  });
+});
+
+describe('the subscriber environment', () => {
+  it('reads the settings, and names the variable and the field at fault', () => {
+    expect(readEnv({ [SUBSCRIBER_ENV.settings]: JSON.stringify(SETTINGS) })).toEqual(SETTINGS);
+    expect(() => readEnv({})).toThrow(new RegExp(`${SUBSCRIBER_ENV.settings}.*is required`, 's'));
+    const bad = { ...SETTINGS, prefixes: [{ prefix: '/x/', filterPattern: '', category: 'nope' }] };
+    expect(() => readEnv({ [SUBSCRIBER_ENV.settings]: JSON.stringify(bad) })).toThrow(
+      new RegExp(`${SUBSCRIBER_ENV.settings}\\.prefixes\\.0\\.category`),
+    );
   });
 });
