@@ -174,6 +174,7 @@ export class LogLakePrefixSubscriptions extends Construct {
       providerFunctionEnvEncryption: props.encryptionKey,
     });
     acknowledgeProvider(provider, this.function);
+    this.node.addValidation({ validate: () => environmentTooLarge(stack, settings) });
     this.resource = new CustomResource(this, 'Sweep', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::LogLakePrefixSubscriptions',
@@ -192,6 +193,30 @@ export class LogLakePrefixSubscriptions extends Construct {
       ...props,
     });
   }
+}
+
+/** Lambda's limit on a function's environment (names and values); bytes kept per deploy-time value. */
+const ENVIRONMENT_LIMIT_BYTES = 4096;
+const BYTES_PER_DEPLOY_TIME_VALUE = 200;
+
+/** The settings' size in the function's environment, over Lambda's limit, as a synth error. */
+function environmentTooLarge(stack: Stack, settings: string): string[] {
+  let bytes = Buffer.byteLength(SUBSCRIBER_ENV.settings);
+  const count = (v: unknown): void => {
+    if (typeof v === 'string') bytes += Buffer.byteLength(v);
+    else if (Array.isArray(v)) v.forEach(count);
+    else if (v !== null && typeof v === 'object') {
+      const join = (v as Record<string, unknown>)['Fn::Join'];
+      if (Array.isArray(join) && Array.isArray(join[1])) count(join[1]);
+      else bytes += BYTES_PER_DEPLOY_TIME_VALUE;
+    }
+  };
+  count(stack.resolve(settings));
+  return bytes <= ENVIRONMENT_LIMIT_BYTES
+    ? []
+    : [
+        `sources.cloudWatchLogs.logGroupPrefixes: the subscriber's settings need about ${bytes} bytes of Lambda environment, over Lambda's limit of ${ENVIRONMENT_LIMIT_BYTES}; use fewer or shorter prefixes, or fewer named log groups under them`,
+      ];
 }
 
 /** CDK's Provider framework function: its findings are CDK's, acknowledged on it with the reason. */

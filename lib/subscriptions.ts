@@ -1,4 +1,4 @@
-import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import { Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -177,13 +177,19 @@ export class LogLakeSubscriptions extends Construct {
   ): LogLakePrefixSubscriptions {
     if (this.prefixes) throw new Error('LogLakeSubscriptions.subscribePrefixes: called twice');
     const policy = this.props.accountPolicy;
+    const underPrefix = (name: string) => prefixes.some((p) => name.startsWith(p.prefix));
     this.prefixes = new LogLakePrefixSubscriptions(this, 'Prefixes', {
       name: this.props.name,
       prefixes,
       stream: this.props.stream,
       cloudWatchLogsRole: this.role,
-      exclude: () => [...ownLogGroupNames(this.props.lake), ...this.subscribedByTemplate()],
-      ...(policy?.enabled && { accountPolicyExclude: policy.exclude }),
+      // Named groups matter only under a prefix (the function's environment holds 4 KB); a name known
+      // only at deploy time is kept.
+      exclude: () =>
+        [...ownLogGroupNames(this.props.lake), ...this.subscribedByTemplate()].filter(
+          (name) => Token.isUnresolved(name) || underPrefix(name),
+        ),
+      ...(policy?.enabled && { accountPolicyExclude: policy.exclude.filter(underPrefix) }),
       ...options,
     });
     return this.prefixes;

@@ -14,7 +14,7 @@ import { flat, policyStatementsOf, resourceNamed, resourcesOf, synthStack, templ
 const PREFIXES: LogLakeConfigOverride = {
   sources: {
     cloudWatchLogs: {
-      logGroups: ['/aws/lambda/orders-explicit'],
+      logGroups: ['/aws/lambda/orders-explicit', '/other/explicit'],
       logGroupPrefixes: [
         '/aws/lambda/orders-',
         { prefix: '/ecs/', filterPattern: 'ERROR', category: 'framework' },
@@ -94,7 +94,8 @@ describe('log groups subscribed by prefix', () => {
       ],
     });
     expect(settings.accountPolicy).toBeUndefined();
-    // Every log group of the stack is the lake's own here, and the one subscribed by name.
+    // Every log group of the stack is the lake's own here, and the one subscribed by name under a prefix
+    // (one elsewhere cannot be swept: left out, the environment holds only 4 KB).
     const groups = Object.keys(resourcesOf(t, 'AWS::Logs::LogGroup')).map(
       (id) => `<${id.replace(/[0-9A-F]{8}$/, '')}>`,
     );
@@ -143,6 +144,16 @@ describe('log groups subscribed by prefix', () => {
     });
     new logs.LogGroup(stack.lake, 'Extra', { logGroupName: '/team/lake-extra' });
     expect(() => app.synth()).toThrow(/"\/team\/" matches the lake's own log groups \(\/team\/lake-extra\)/);
+  });
+
+  it('fails synth when the settings would not fit in the function’s 4 KB environment', () => {
+    const prefixes = Array.from({ length: 50 }, (_, i) => `/aws/lambda/${'team-'.repeat(18)}${i}-`);
+    const { app } = synthStack({ override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes } } } });
+    expect(() => app.synth()).toThrow(/logGroupPrefixes: the subscriber's settings need about \d+ bytes/);
+    const fits = synthStack({
+      override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes.slice(0, 10) } } },
+    });
+    expect(() => fits.app.synth()).not.toThrow();
   });
 
   it('refuses a prefix CloudWatch Logs could not name, naming the field', () => {
