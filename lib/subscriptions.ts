@@ -231,7 +231,7 @@ export class LogLakeSubscriptions extends Construct {
         .map((h) => (h.whole ? h.head : `${h.head}…`));
       if (matched.length > 0) {
         errors.push(
-          `sources.cloudWatchLogs.logGroupPrefixes: "${prefix}" matches the lake's own log groups (${matched.join(', ')}): the lake would feed on its own output; use a longer prefix`,
+          `sources.cloudWatchLogs.logGroupPrefixes: "${prefix}" matches the lake's own log groups (${matched.join(', ')}): the lake would feed on its own output; choose a prefix none of them can start with`,
         );
       }
     }
