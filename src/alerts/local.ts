@@ -79,12 +79,17 @@ export function scanErrorArrivals(
 }
 
 /** {@link StateStore} in one JSON file, replaced atomically (write, then rename). One process at a time. */
+/** Every rule's state in a {@link FileStateStore}'s file, by rule name; none while the file is absent. */
+export function readStateFile(file: string): Record<string, StoredRuleState> {
+  if (!existsSync(file)) return {};
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, StoredRuleState>;
+}
+
 export class FileStateStore implements StateStore {
   constructor(private readonly file: string) {}
 
   private read(): Record<string, StoredRuleState> {
-    if (!existsSync(this.file)) return {};
-    return JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, StoredRuleState>;
+    return readStateFile(this.file);
   }
 
   async get(rule: string): Promise<StoredRuleState | undefined> {
@@ -360,6 +365,19 @@ function selectRules(config: LogLakeConfig, names: readonly string[] | undefined
     );
   }
   return rules.filter((r) => names.includes(r.name));
+}
+
+/**
+ * What fires if the rules are evaluated now, the minute in progress included (as the demo and the
+ * explorer's alerts page show it): windows end at whole minutes, so a minute ahead takes in the minute in
+ * progress, and locally there is no Firehose delay to wait for.
+ */
+export function evaluateLocalLakeNow(
+  dataDir: string,
+  config: LogLakeConfig,
+  now = new Date(),
+): Promise<Alert[]> {
+  return evaluateLocalLake({ dataDir, config, at: new Date(now.getTime() + 60_000), delayMinutes: 0 });
 }
 
 /**

@@ -159,6 +159,16 @@ export function dialectOf(flags: TargetFlags): Dialect {
   return flags.athena ? 'athena' : 'duckdb';
 }
 
+/**
+ * A command that reads one lake, local or deployed, takes `--data-dir` or `--stack`.
+ * @throws InputError when `flags` name both.
+ */
+export function oneLake(flags: { readonly dataDir?: string; readonly stack?: string }): void {
+  if (flags.stack !== undefined && flags.dataDir !== undefined) {
+    throw new InputError('--stack and --data-dir name two lakes: give one');
+  }
+}
+
 export function dataDirOf(flags: TargetFlags): string {
   return flags.dataDir ?? cliEnv.dataDir ?? DEFAULT_DATA_DIR;
 }

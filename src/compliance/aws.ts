@@ -44,7 +44,6 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { RuleTransition } from '../alerts/engine';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories, objectLockRetentionDays } from '../config';
 import { InputError } from '../errors';
 import {
@@ -66,14 +65,18 @@ import {
   type Persona,
   type StreamName,
 } from '../schema';
+import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import {
   assembleReport,
   type Cell,
   type ComplianceReport,
   type ItemBody,
   type ReportOptions,
+  requestsItem,
   SCANNED,
+  statusOf,
   unredactedKinds,
+  volumeItem,
 } from './report';
 
 const DAY = 86_400_000;
@@ -288,13 +291,12 @@ export async function readRetention(
       );
     }
   }
-  const violation = summary.some((s) => s.startsWith('FINDING'));
   if (summary.length === 0)
     summary.push('every category expires no sooner than the policy asks, and locked ones are locked');
   return {
     title: 'Retention per category',
     source: `S3 lifecycle rules (GetBucketLifecycleConfiguration) and Object Lock (GetObjectLockConfiguration) of ${buckets.join(', ')}; the oldest dt= partition listed`,
-    status: violation ? 'violation' : summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok',
+    status: statusOf(summary),
     summary,
     columns: ['category', 'policy days', 'in force days', 'locked', 'oldest data', 'bucket'],
     rows,
@@ -523,12 +525,11 @@ export async function readAccessMatrix(
       `${persona} (${arn}): reads ${reads.join(', ') || 'nothing'}; writes ${writes.join(', ') || 'nothing'}`,
     );
   }
-  const violation = summary.some((s) => s.startsWith('FINDING'));
   return {
     title: 'Access-control matrix (persona × category)',
     source:
       "the deployed persona roles' inline and managed policies (IAM GetRolePolicy, GetPolicyVersion), evaluated for s3:GetObject/s3:PutObject on each category's prefix",
-    status: violation ? 'violation' : summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok',
+    status: statusOf(summary),
     summary,
     columns: ['persona', 'category', 'read', 'write', 'configured read', 'configured write'],
     rows,
@@ -721,25 +722,10 @@ export async function readRequests(
      ORDER BY "timestamp"`,
     where.params,
   );
-  const byKind = new Map<string, number>();
-  for (const r of rows) byKind.set(r.kind ?? '', (byKind.get(r.kind ?? '') ?? 0) + 1);
-  return {
-    title: 'Erasure and export requests handled',
-    source: `Athena: the audit category, events with privacy.request (erasure, export, access), privacy.id, privacy.status`,
-    status: 'ok',
-    summary: [
-      `${rows.length} request event(s) in the period${byKind.size > 0 ? `: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}`,
-    ],
-    columns: ['time', 'request', 'id', 'status', 'user (pseudonym)', 'message'],
-    rows: rows.map((r) => [
-      r.time ?? '',
-      r.kind ?? '',
-      r.id ?? '',
-      r.status ?? '',
-      r.user_id ?? '',
-      r.message ?? '',
-    ]),
-  };
+  return requestsItem(
+    rows,
+    `Athena: the audit category, events with privacy.request (erasure, export, access), privacy.id, privacy.status`,
+  );
 }
 
 export async function readVolume(
@@ -759,21 +745,10 @@ export async function readVolume(
     workGroup: lake.athena.workGroup,
     database: lake.athena.database,
   });
-  const total = rows.reduce((n, r) => n + Number(r.count ?? 0), 0);
-  return {
-    title: 'Volume and error rate per category and service',
-    source: 'Athena, by query (the same as `loglake stats --athena --group-by category,service`)',
-    status: 'ok',
-    summary: [`${total} record(s) in the period, in ${rows.length} category/service group(s)`],
-    columns: ['category', 'service', 'records', 'errors', 'error rate'],
-    rows: rows.map((r) => [
-      String(r.category ?? ''),
-      String(r.service ?? ''),
-      Number(r.count ?? 0),
-      Number(r.errors ?? 0),
-      Number(Number(r.error_rate ?? 0).toFixed(4)),
-    ]),
-  };
+  return volumeItem(
+    rows,
+    'Athena, by query (the same as `loglake stats --athena --group-by category,service`)',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -818,25 +793,19 @@ export async function readIntegrity(
         const page = await s3.send(
           new ListObjectVersionsCommand({ Bucket: bucket, Prefix: prefix, ...markers }),
         );
-        for (const v of page.Versions ?? []) {
+        const listed = [
+          ...(page.Versions ?? []).map((v) => ({ v, deleted: false })),
+          ...(page.DeleteMarkers ?? []).map((v) => ({ v, deleted: true })),
+        ];
+        for (const { v, deleted } of listed) {
           const seen = versions.get(v.Key ?? '') ?? [];
           seen.push({
             id: v.VersionId ?? 'null',
             at: v.LastModified ?? new Date(0),
             latest: v.IsLatest === true,
-            deleted: false,
+            deleted,
           });
           versions.set(v.Key ?? '', seen);
-        }
-        for (const m of page.DeleteMarkers ?? []) {
-          const seen = versions.get(m.Key ?? '') ?? [];
-          seen.push({
-            id: m.VersionId ?? 'null',
-            at: m.LastModified ?? new Date(0),
-            latest: m.IsLatest === true,
-            deleted: true,
-          });
-          versions.set(m.Key ?? '', seen);
         }
         if (!page.IsTruncated) break;
         markers = { KeyMarker: page.NextKeyMarker, VersionIdMarker: page.NextVersionIdMarker };
@@ -953,10 +922,6 @@ async function lastTransition(
   return item?.Timestamp ? item.Timestamp.toISOString() : null;
 }
 
-function transition(t: RuleTransition | undefined): string | null {
-  return t ? `${t.at} (${t.groupKey || 'all'})` : null;
-}
-
 export async function readAlertCoverage(
   clients: Pick<StackClients, 'cloudformation' | 'cloudwatch' | 'dynamodb'>,
   lake: DeployedLake,
@@ -970,8 +935,8 @@ export async function readAlertCoverage(
   const alarmNames = resources
     .filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm' && r.PhysicalResourceId)
     .map((r) => r.PhysicalResourceId as string);
-  const rows: Cell[][] = [];
-  for (const [name, rule] of Object.entries(config.alerts.rules).sort(([a], [b]) => a.localeCompare(b))) {
+  const states: Record<string, CoverageState> = {};
+  for (const name of Object.keys(config.alerts.rules).sort((a, b) => a.localeCompare(b))) {
     const item = stateTable
       ? (
           await clients.dynamodb.send(
@@ -982,27 +947,14 @@ export async function readAlertCoverage(
           )
         ).Item
       : undefined;
-    const stored = item ? unmarshall(item) : undefined;
-    const state = stored?.state as
-      | {
-          groups?: Record<string, { status: string; since: string }>;
-          lastFired?: RuleTransition;
-          lastResolved?: RuleTransition;
-        }
-      | undefined;
-    const firing = Object.entries(state?.groups ?? {}).filter(([, g]) => g.status === 'firing');
-    rows.push([
-      name,
-      rule.enabled,
-      rule.kind,
-      rule.severity,
-      rule.description,
-      typeof stored?.lastSlot === 'string' ? stored.lastSlot : null,
-      firing.length > 0 ? firing.map(([k, g]) => `${k || 'all'} since ${g.since}`).join('; ') : null,
-      transition(state?.lastFired),
-      transition(state?.lastResolved),
-    ]);
+    if (!item) continue;
+    const stored = unmarshall(item);
+    states[name] = {
+      state: stored.state as CoverageState['state'],
+      ...(typeof stored.lastSlot === 'string' ? { lastSlot: stored.lastSlot } : {}),
+    };
   }
+  const rules = ruleCoverageRows(config.alerts.rules, states);
   const alarms: MetricAlarm[] = [];
   for (let i = 0; i < alarmNames.length; i += 100) {
     const { MetricAlarms } = await clients.cloudwatch.send(
@@ -1010,9 +962,10 @@ export async function readAlertCoverage(
     );
     alarms.push(...(MetricAlarms ?? []));
   }
+  const alarmRows: Cell[][] = [];
   for (const a of alarms.sort((x, y) => (x.AlarmName ?? '').localeCompare(y.AlarmName ?? ''))) {
     const name = a.AlarmName ?? '';
-    rows.push([
+    alarmRows.push([
       name,
       a.ActionsEnabled !== false,
       'cloudwatch alarm',
@@ -1024,30 +977,12 @@ export async function readAlertCoverage(
       await lastTransition(clients.cloudwatch, name, 'OK', since),
     ]);
   }
-  const disabled = rows.filter((r) => r[1] === false).map((r) => r[0]);
-  const summary = [
-    `${rows.length - alarms.length} rule(s) (state from ${stateTable ?? 'no alarm state table: alerting is off'}), ${alarms.length} CloudWatch alarm(s) of the stack`,
-    ...(disabled.length > 0 ? [`notice: disabled: ${disabled.join(', ')}`] : []),
-    ...(stateTable ? [] : ['notice: the stack has no alerting (alerts.enabled: false)']),
-  ];
-  return {
-    title: 'Alert coverage',
+  return alertCoverageItem({
     source: `the rules of the configuration with their state in the alarm Lambda's DynamoDB table; the stack's CloudWatch alarms (DescribeAlarms, DescribeAlarmHistory since ${since.toISOString()})`,
-    status: disabled.length > 0 || !stateTable ? 'notice' : 'ok',
-    summary,
-    columns: [
-      'rule',
-      'enabled',
-      'kind',
-      'severity',
-      'watches',
-      'last evaluated',
-      'firing',
-      'last fired',
-      'last resolved',
-    ],
-    rows,
-  };
+    rows: [...rules, ...alarmRows],
+    headline: `${rules.length} rule(s) (state from ${stateTable ?? 'no alarm state table: alerting is off'}), ${alarms.length} CloudWatch alarm(s) of the stack`,
+    notices: stateTable ? [] : ['notice: the stack has no alerting (alerts.enabled: false)'],
+  });
 }
 
 function errorName(error: unknown): string {

@@ -8,10 +8,9 @@
  * one given. Reads of the lake go through `LocalLakeReader`, so the report's own reads are recorded as
  * access events like any query; the redaction rescan reads each Parquet file directly, by row number.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { RuleTransition } from '../alerts/engine';
+import { readStateFile, STATE_FILE } from '../alerts/local';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
 import { buildQuery } from '../query/build';
@@ -19,6 +18,7 @@ import { duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import { Redactor } from '../redact';
 import { CATEGORIES, PERSONAS } from '../schema';
 import { sqlTimestamp } from '../time';
+import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import { lakeObjectKeys } from './integrity';
 import { expiresAt, partitionEnd, partitionStart, placeOf } from './retention';
 import { TAMPERING, verifyLocalIntegrity } from './verify';
@@ -164,6 +164,12 @@ export function assembleReport(
 /** An evidence item before the report adds its id and the controls it supports. */
 export type ItemBody = Omit<EvidenceItem, 'id' | 'controls'>;
 
+/** An item's status from its summary: a `FINDING: …` line breaks the policy, a `notice: …` line is worth reading. */
+export function statusOf(summary: readonly string[]): EvidenceItem['status'] {
+  if (summary.some((s) => s.startsWith('FINDING'))) return 'violation';
+  return summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok';
+}
+
 function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
   const oldest = new Map<string, number>();
   for (const key of lakeObjectKeys(options.dataDir)) {
@@ -191,14 +197,13 @@ function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
       first === undefined ? null : new Date(first).toISOString(),
     ];
   });
-  const violation = summary.some((s) => s.startsWith('FINDING'));
   if (summary.length === 0)
     summary.push('every category is kept at least as long as the policy asks, and no longer');
   return {
     title: 'Retention per category',
     source:
       'the configuration in force (locally the config; `loglake cleanup` enforces it) and the partitions present',
-    status: violation ? 'violation' : summary.some((s) => s.startsWith('notice')) ? 'notice' : 'ok',
+    status: statusOf(summary),
     summary,
     columns: ['category', 'policy days', 'in force days', 'locked', 'oldest data'],
     rows,
@@ -392,68 +397,19 @@ function integrity(options: ReportOptions, now: Date): ItemBody {
 }
 
 function alertCoverage(options: ReportOptions): ItemBody {
-  const state = readAlertState(options.dataDir);
-  const rows = Object.entries(options.config.alerts.rules)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, rule]) => {
-      const s = state[name];
-      const firing = Object.entries(s?.state.groups ?? {}).filter(([, g]) => g.status === 'firing');
-      return [
-        name,
-        rule.enabled,
-        rule.kind,
-        rule.severity,
-        rule.description,
-        s?.lastSlot ?? null,
-        firing.length > 0 ? firing.map(([k, g]) => `${k || 'all'} since ${g.since}`).join('; ') : null,
-        transition(s?.state.lastFired),
-        transition(s?.state.lastResolved),
-      ] as Cell[];
-    });
-  const disabled = rows.filter((r) => r[1] === false).map((r) => r[0]);
-  return {
-    title: 'Alert coverage',
+  const rules = options.config.alerts.rules;
+  const rows = ruleCoverageRows(rules, readAlertState(options.dataDir));
+  return alertCoverageItem({
     source: 'the rules of the configuration in force and the local rule state (.loglake/alerts-state.json)',
-    status: disabled.length > 0 ? 'notice' : 'ok',
-    summary: [
-      `${rows.length} rule(s), ${rows.length - disabled.length} enabled`,
-      ...(disabled.length > 0 ? [`notice: disabled: ${disabled.join(', ')}`] : []),
-    ],
-    columns: [
-      'rule',
-      'enabled',
-      'kind',
-      'severity',
-      'watches',
-      'last evaluated',
-      'firing',
-      'last fired',
-      'last resolved',
-    ],
     rows,
-  };
+    headline: `${rows.length} rule(s), ${Object.values(rules).filter((r) => r.enabled).length} enabled`,
+  });
 }
 
-interface StoredState {
-  readonly lastSlot?: string;
-  readonly state: {
-    readonly groups: Record<string, { status: string; since: string }>;
-    readonly lastFired?: RuleTransition;
-    readonly lastResolved?: RuleTransition;
-  };
-}
-
-/** `2026-11-30T10:05:00.000Z (service=checkout)`: when, and which group. */
-function transition(t: RuleTransition | undefined): string | null {
-  return t ? `${t.at} (${t.groupKey || 'all'})` : null;
-}
-
-function readAlertState(dataDir: string): Record<string, StoredState> {
+/** The local rule state; an unreadable file reads as no state (the item then shows none). */
+function readAlertState(dataDir: string): Record<string, CoverageState> {
   try {
-    return JSON.parse(readFileSync(join(dataDir, '.loglake', 'alerts-state.json'), 'utf8')) as Record<
-      string,
-      StoredState
-    >;
+    return readStateFile(join(dataDir, STATE_FILE));
   } catch {
     return {};
   }
@@ -462,18 +418,28 @@ function readAlertState(dataDir: string): Record<string, StoredState> {
 async function requests(reader: LocalLakeReader, options: ReportOptions): Promise<ItemBody> {
   const rows = await sql(
     reader,
-    `SELECT "timestamp", attributes['privacy.request'] AS kind, attributes['privacy.id'] AS id,
+    `SELECT "timestamp" AS "time", attributes['privacy.request'] AS kind, attributes['privacy.id'] AS id,
        attributes['privacy.status'] AS status, user_id, message
      FROM ${LOCAL_TABLE} WHERE category = 'audit' AND attributes['privacy.request'] IS NOT NULL
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
   );
+  return requestsItem(
+    rows,
+    'the audit category: events with privacy.request (erasure, export, access), privacy.id, privacy.status',
+  );
+}
+
+/**
+ * The "requests handled" item of the privacy request events read from the lake or Athena, by the
+ * columns `time`, `kind`, `id`, `status`, `user_id`, `message`.
+ */
+export function requestsItem(rows: ReadonlyArray<Record<string, unknown>>, source: string): ItemBody {
   const byKind = new Map<string, number>();
   for (const r of rows) byKind.set(str(r.kind), (byKind.get(str(r.kind)) ?? 0) + 1);
   return {
     title: 'Erasure and export requests handled',
-    source:
-      'the audit category: events with privacy.request (erasure, export, access), privacy.id, privacy.status',
+    source,
     status: 'ok',
     summary: [
       `${rows.length} request event(s) in the period${
@@ -482,7 +448,7 @@ async function requests(reader: LocalLakeReader, options: ReportOptions): Promis
     ],
     columns: ['time', 'request', 'id', 'status', 'user (pseudonym)', 'message'],
     rows: rows.map((r) => [
-      iso(r.timestamp),
+      iso(r.time),
       str(r.kind),
       str(r.id),
       str(r.status),
@@ -501,11 +467,18 @@ async function volume(reader: LocalLakeReader, options: ReportOptions): Promise<
     },
     { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] },
   );
-  const rows = await reader.query(built);
+  return volumeItem(
+    await reader.query(built),
+    'the lake, by query (the same as `loglake stats --group-by category,service`)',
+  );
+}
+
+/** The "volume" item of the rows of the aggregate query grouped by category and service. */
+export function volumeItem(rows: ReadonlyArray<Record<string, unknown>>, source: string): ItemBody {
   const total = rows.reduce((n, r) => n + Number(r.count ?? 0), 0);
   return {
     title: 'Volume and error rate per category and service',
-    source: 'the lake, by query (the same as `loglake stats --group-by category,service`)',
+    source,
     status: 'ok',
     summary: [`${total} record(s) in the period, in ${rows.length} category/service group(s)`],
     columns: ['category', 'service', 'records', 'errors', 'error rate'],

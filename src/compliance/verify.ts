@@ -29,7 +29,8 @@ import {
   readIntegrityLog,
 } from './integrity';
 
-export const INTEGRITY_FINDING_KINDS = [
+/** The finding kinds of {@link TAMPERING}; the others are notices. */
+const TAMPERING_KINDS = [
   'changed',
   'missing',
   'unrecorded',
@@ -38,22 +39,13 @@ export const INTEGRITY_FINDING_KINDS = [
   'log-altered',
   'anchor-mismatch',
   'no-log',
-  'expired-unrecorded',
-  'expired-present',
 ] as const;
+
+export const INTEGRITY_FINDING_KINDS = [...TAMPERING_KINDS, 'expired-unrecorded', 'expired-present'] as const;
 export type IntegrityFindingKind = (typeof INTEGRITY_FINDING_KINDS)[number];
 
 /** Kinds that mean the lake or its log was tampered with (a policy violation). */
-export const TAMPERING: ReadonlySet<IntegrityFindingKind> = new Set([
-  'changed',
-  'missing',
-  'unrecorded',
-  'changed-before-compaction',
-  'changed-before-expiry',
-  'log-altered',
-  'anchor-mismatch',
-  'no-log',
-]);
+export const TAMPERING: ReadonlySet<IntegrityFindingKind> = new Set(TAMPERING_KINDS);
 
 export interface IntegrityFinding {
   readonly kind: IntegrityFindingKind;

@@ -306,27 +306,22 @@ async function exportResult(
   const pages = source.stream({ kind: 'search', filter, order: 'asc', limit });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   let started = false;
+  const start = () => {
+    started = true;
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': `${EXPORT_TYPES[format]}; charset=utf-8`,
+      'content-disposition': `attachment; filename="loglake-${stamp}.${format}"`,
+    });
+  };
   const writer = new RecordWriter(format, async (text) => {
-    if (!started) {
-      started = true;
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        'content-type': `${EXPORT_TYPES[format]}; charset=utf-8`,
-        'content-disposition': `attachment; filename="loglake-${stamp}.${format}"`,
-      });
-    }
+    if (!started) start();
     if (!res.write(text)) await new Promise((r) => res.once('drain', r));
   });
   for await (const records of pages) await writer.write(records);
   await writer.end();
   // The read is recorded before the download completes; if it cannot be, the download ends broken.
   await flushAccess();
-  if (!started) {
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': `${EXPORT_TYPES[format]}; charset=utf-8`,
-      'content-disposition': `attachment; filename="loglake-${stamp}.${format}"`,
-    });
-  }
+  if (!started) start();
   res.end();
 }

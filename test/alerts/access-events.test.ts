@@ -16,11 +16,10 @@ import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
 import { ACCESS_SERVICE, withAccessScope } from '../../src/audit/access';
 import { athenaRows } from '../../src/query/athena';
 import { answerAthena, putEvents as eventsOn } from '../helpers/athena-stub';
+import { ALARM_ACCESS_AUDIT } from './fixtures';
 
 const athena = mockClient(AthenaClient);
 const firehose = mockClient(FirehoseClient);
-const ROLE = 'arn:aws:iam::123456789012:role/LogLakeStack-AlertingFunctionServiceRole-1A2B3C';
-const AUDIT = { stream: 'loglake-audit', principal: ROLE, bulkReadRows: 10_000 };
 
 beforeEach(() => {
   athena.reset();
@@ -62,7 +61,11 @@ const defaultRules = (...names: string[]) =>
 async function evaluate(rules: AlertRule[]) {
   const client = new AthenaClient({ region: 'eu-west-1' });
   const sent: Alert[] = [];
-  const scope = alarmAccessScope(AUDIT, ['security', 'audit'], new FirehoseClient({ region: 'eu-west-1' }));
+  const scope = alarmAccessScope(
+    ALARM_ACCESS_AUDIT,
+    ['security', 'audit'],
+    new FirehoseClient({ region: 'eu-west-1' }),
+  );
   const report = await withAccessScope(scope, () =>
     runEvaluation(
       rules,
@@ -82,7 +85,7 @@ async function evaluate(rules: AlertRule[]) {
   return { report, sent };
 }
 
-const putEvents = () => eventsOn(firehose, 'loglake-audit');
+const putEvents = () => eventsOn(firehose, ALARM_ACCESS_AUDIT.stream);
 
 describe('access events of the alarm Lambda', () => {
   it('puts one event per rule query on the audit stream: role, alert-evaluate, rule, categories, rows, bytes', async () => {
@@ -100,7 +103,7 @@ describe('access events of the alarm Lambda', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ category: 'audit', service: ACCESS_SERVICE, level: 'INFO' });
     expect(events[0]?.access).toMatchObject({
-      principal: ROLE,
+      principal: ALARM_ACCESS_AUDIT.principal,
       persona: 'none',
       command: ALARM_ACCESS_COMMAND,
       rule: 'error-rate',

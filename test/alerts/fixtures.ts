@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScheduledEvent } from 'aws-lambda';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
+import type { AlarmAccessAudit } from '../../lambdas/alarm/env';
 import type { AlarmStateChangeEvent, ObjectCreatedEvent } from '../../src/alerts/pipeline';
 import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import type { LogLakeConfig } from '../../src/config';
@@ -18,6 +19,16 @@ export const errorObjectCreated = () => load<ObjectCreatedEvent>('s3-object-crea
 
 /** An SNS topic ARN of the alarm Lambda's severities and channels in the tests. */
 export const topic = (name: string) => `arn:aws:sns:eu-west-1:123456789012:loglake-${name}`;
+
+/**
+ * Where the alarm Lambda records its rules' queries (`ALARM_ENV.accessAudit`): the audit stream, the
+ * function's role, the config's default bulk-read threshold.
+ */
+export const ALARM_ACCESS_AUDIT: AlarmAccessAudit = {
+  stream: 'loglake-audit',
+  principal: 'arn:aws:iam::123456789012:role/LogLakeStack-AlertingFunctionServiceRole-1A2B3C',
+  bulkReadRows: 10_000,
+};
 
 /**
  * The alarm Lambda's environment as the construct sets it, for `config`'s rules, with its state in

@@ -21,14 +21,20 @@ import {
   emulatorClientConfig,
   releaseEmulator,
 } from '../helpers/emulator';
-import { alarmFiring, alarmLambdaEnv, errorObjectCreated, scheduledEvent, topic } from './fixtures';
+import {
+  ALARM_ACCESS_AUDIT,
+  alarmFiring,
+  alarmLambdaEnv,
+  errorObjectCreated,
+  scheduledEvent,
+  topic,
+} from './fixtures';
 
 const alarmName = alarmFiring().detail.alarmName;
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
 const firehose = mockClient(FirehoseClient);
-const ROLE = 'arn:aws:iam::123456789012:role/LogLakeStack-AlarmRole';
 const TABLE = `alert-state-${Date.now()}`;
 const raw = new DynamoDBClient(emulatorClientConfig);
 const db = DynamoDBDocumentClient.from(raw);
@@ -58,11 +64,7 @@ beforeAll(async () => {
         [alarmName]: { severity: 'critical', description: 'logs are late' },
       }),
       [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
-      [ALARM_ENV.accessAudit]: JSON.stringify({
-        stream: 'loglake-audit',
-        principal: ROLE,
-        bulkReadRows: 10_000,
-      }),
+      [ALARM_ENV.accessAudit]: JSON.stringify(ALARM_ACCESS_AUDIT),
     }),
   );
   ({ handler } = await import('../../lambdas/alarm/index'));
@@ -151,10 +153,10 @@ describe('handler', () => {
       /^loglake search --since 2025-01-06T11:58:00.000Z .* --athena --stack LogLakeStack$/,
     );
     // The rule's read is an access event on the audit stream, as the function's role.
-    const events = putEvents(firehose, 'loglake-audit');
+    const events = putEvents(firehose, ALARM_ACCESS_AUDIT.stream);
     expect(events).toHaveLength(1);
     expect(events[0]?.access).toMatchObject({
-      principal: ROLE,
+      principal: ALARM_ACCESS_AUDIT.principal,
       command: 'alert-evaluate',
       rule: 'error-rate',
       rows: '2',
@@ -201,10 +203,7 @@ describe('handler', () => {
   });
 
   it('fails the invocation (so EventBridge retries) when Athena fails the query', async () => {
-    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
-    athena.on(GetQueryExecutionCommand).resolves({
-      QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'Bytes scanned limit was exceeded' } },
-    });
+    answerAthena(athena, { columns: [], rows: [], failure: 'Bytes scanned limit was exceeded' });
     await expect(handler(scheduledEvent())).rejects.toThrow(
       /error-rate: Athena query q-1 failed: Bytes scanned limit/,
     );

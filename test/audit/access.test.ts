@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readIntegrityLog } from '../../src/compliance/integrity';
 import { verifyLocalIntegrity } from '../../src/compliance/verify';
 import { loglake } from '../helpers/cli';
-import { type KnownLake, writeKnownLake } from '../helpers/known-lake';
+import { type KnownLake, writeBulkReadConfig, writeKnownLake } from '../helpers/known-lake';
 import { startScriptedAws } from '../helpers/scripted-aws';
 
 interface AccessRow {
@@ -129,11 +129,7 @@ describe('access events of CLI queries on the local lake', () => {
 
   it('flags a persona reading a locked category and a bulk read, at WARN', async () => {
     // Arrange: a config whose bulk-read threshold the known lake exceeds
-    const config = join(lake.root, 'bulk.json');
-    writeFileSync(
-      config,
-      JSON.stringify({ transform: { maxPastHours: 400 * 24 }, accessAudit: { bulkReadRows: 3 } }),
-    );
+    const config = writeBulkReadConfig(lake);
     const before = (await accessEvents()).length;
 
     // Act

@@ -3,12 +3,10 @@
  * the reads are ordinary (the rule's own reads of the audit category included), firing at high severity
  * once an export returns more rows than `accessAudit.bulkReadRows`.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert';
 import { loglake } from '../helpers/cli';
-import { type KnownLake, writeKnownLake } from '../helpers/known-lake';
+import { type KnownLake, writeBulkReadConfig, writeKnownLake } from '../helpers/known-lake';
 
 let lake: KnownLake;
 beforeAll(async () => {
@@ -58,11 +56,7 @@ describe('the bulk-read rule over the local lake', () => {
 
   it('fires at high severity once an export returns more rows than accessAudit.bulkReadRows', async () => {
     // Arrange
-    const config = join(lake.root, 'bulk.json');
-    writeFileSync(
-      config,
-      JSON.stringify({ transform: { maxPastHours: 400 * 24 }, accessAudit: { bulkReadRows: 3 } }),
-    );
+    const config = writeBulkReadConfig(lake);
     const exported = await loglake([
       'export',
       '--data-dir',

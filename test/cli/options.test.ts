@@ -1,8 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { personaWorkGroupOutput, resolveAthenaTarget } from '../../src/cli/aws';
+import { cleanupCommand } from '../../src/cli/commands/cleanup';
+import { complianceReportCommand } from '../../src/cli/commands/compliance-report';
+import { healthCommand } from '../../src/cli/commands/health';
 import { csvField, RecordWriter } from '../../src/cli/format';
-import { athenaTablesFor, filterFromFlags, parseLevels, personaCategories } from '../../src/cli/options';
+import {
+  athenaTablesFor,
+  filterFromFlags,
+  oneLake,
+  parseLevels,
+  personaCategories,
+} from '../../src/cli/options';
 import { DEFAULT_CONFIG, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { buildQuery } from '../../src/query';
@@ -219,5 +228,20 @@ describe('RecordWriter', () => {
       'c',
     ]);
     expect(JSON.parse(empty)).toEqual([]);
+  });
+});
+
+describe('oneLake', () => {
+  it.each([
+    ['health', () => healthCommand({ stack: 'LogLake', dataDir: '/tmp/lake' })],
+    ['cleanup', () => cleanupCommand({ stack: 'LogLake', dataDir: '/tmp/lake', dryRun: true })],
+    ['compliance-report', () => complianceReportCommand({ stack: 'LogLake', dataDir: '/tmp/lake' })],
+  ] as const)('%s refuses --stack with --data-dir before reading either lake', async (_, run) => {
+    await expect(run()).rejects.toThrow(new InputError('--stack and --data-dir name two lakes: give one'));
+  });
+
+  it('takes either flag alone', () => {
+    expect(() => oneLake({ stack: 'LogLake' })).not.toThrow();
+    expect(() => oneLake({ dataDir: '/tmp/lake' })).not.toThrow();
   });
 });

@@ -3,12 +3,7 @@
  * with aws-sdk-client-mock: the AWS answers a deployed lake gives, and the findings a drifted one yields.
  * The emulator test (test/emulator/compliance.test.ts) reads the same evidence from real resources.
  */
-import {
-  AthenaClient,
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-} from '@aws-sdk/client-athena';
+import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import {
   CloudWatchClient,
@@ -49,12 +44,15 @@ import {
   readEncryption,
   readIntegrity,
   readRedaction,
+  readRequests,
   readRetention,
+  readVolume,
 } from '../../src/compliance/aws';
 import { DEFAULT_CONFIG, type LogLakeConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { STACK_OUTPUTS } from '../../src/outputs';
 import { CATEGORIES, categoryPrefix } from '../../src/schema';
+import { answerAthenaPerQuery } from '../helpers/athena-stub';
 
 const s3 = mockClient(S3Client);
 const kms = mockClient(KMSClient);
@@ -346,27 +344,23 @@ describe('readAccessMatrix', () => {
   });
 });
 
-/** Athena answering each query with the next of `results` (rows of cells, the first row the names). */
-function athenaAnswers(results: string[][][]): string[] {
-  const sql: string[] = [];
-  let n = 0;
-  athena.on(StartQueryExecutionCommand).callsFake(async (input: { QueryString: string }) => {
-    sql.push(input.QueryString);
-    return { QueryExecutionId: `q-${n++}` };
-  });
-  athena.on(GetQueryExecutionCommand).resolves({
-    QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 1024 } },
-  });
-  athena.on(GetQueryResultsCommand).callsFake(async (input: { QueryExecutionId: string }) => {
-    const [names = [], ...rows] = results[Number(input.QueryExecutionId.slice(2))] ?? [];
-    return {
-      ResultSet: {
-        ResultSetMetadata: { ColumnInfo: names.map((Name) => ({ Name, Type: 'varchar' })) },
-        Rows: [names, ...rows].map((r) => ({ Data: r.map((VarCharValue) => ({ VarCharValue })) })),
-      },
-    };
-  });
-  return sql;
+/** Athena's answers to the readers' queries, told apart by their SQL. */
+const QUERIES = {
+  count: /count\(\*\) AS n/,
+  rescan: /"\$path" AS object/,
+  accessLog: /'access\.principal'/,
+  trail: /eventsource = 's3\.amazonaws\.com'/,
+  requests: /'privacy\.request'\) IS NOT NULL/,
+  volume: /GROUP BY/,
+};
+
+/** `answerAthenaPerQuery` with each result as rows of cells, the first row the names. */
+function athenaAnswers(results: ReadonlyArray<readonly [RegExp, string[][]]>): string[] {
+  return answerAthenaPerQuery(
+    athena,
+    results.map(([sql, [columns = [], ...rows]]) => ({ sql, columns, rows })),
+    { scannedBytes: 1024 },
+  );
 }
 
 describe('the Athena readers', () => {
@@ -383,30 +377,33 @@ describe('the Athena readers', () => {
       'attrs',
     ];
     const sql = athenaAnswers([
-      [['n'], ['2']],
+      [QUERIES.count, [['n'], ['2']]],
       [
-        columns,
+        QUERIES.rescan,
         [
-          's3://lake-logs/logs/category=runtime/a.parquet',
-          '2026-11-30T01:00:00Z',
-          'order placed',
-          '',
-          '',
-          '',
-          '',
-          'shop',
-          '{}',
-        ],
-        [
-          's3://lake-audit/logs/category=audit/b.parquet',
-          '2026-11-30T02:00:00Z',
-          'ok',
-          '',
-          '',
-          '',
-          '',
-          'shop',
-          JSON.stringify({ note: 'deploy with AKIAIOSFODNN7EXAMPLE now' }),
+          columns,
+          [
+            's3://lake-logs/logs/category=runtime/a.parquet',
+            '2026-11-30T01:00:00Z',
+            'order placed',
+            '',
+            '',
+            '',
+            '',
+            'shop',
+            '{}',
+          ],
+          [
+            's3://lake-audit/logs/category=audit/b.parquet',
+            '2026-11-30T02:00:00Z',
+            'ok',
+            '',
+            '',
+            '',
+            '',
+            'shop',
+            JSON.stringify({ note: 'deploy with AKIAIOSFODNN7EXAMPLE now' }),
+          ],
         ],
       ],
     ]);
@@ -432,7 +429,10 @@ describe('the Athena readers', () => {
   });
 
   it('samples a period larger than the limit, and says so', async () => {
-    const sql = athenaAnswers([[['n'], ['1000']], [['object']]]);
+    const sql = athenaAnswers([
+      [QUERIES.count, [['n'], ['1000']]],
+      [QUERIES.rescan, [['object']]],
+    ]);
 
     const item = await readRedaction(clients.athena, lake, config, { since, until }, 100);
 
@@ -445,16 +445,19 @@ describe('the Athena readers', () => {
   it('lists the access events of the audit table in the period', async () => {
     const sql = athenaAnswers([
       [
-        ['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome'],
+        QUERIES.accessLog,
         [
-          '2026-11-30T03:00:00Z',
-          'arn:aws:sts::1:assumed-role/x',
-          'auditor',
-          'export',
-          'audit',
-          '50000',
-          'bulk-read',
-          'ok',
+          ['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome'],
+          [
+            '2026-11-30T03:00:00Z',
+            'arn:aws:sts::1:assumed-role/x',
+            'auditor',
+            'export',
+            'audit',
+            '50000',
+            'bulk-read',
+            'ok',
+          ],
         ],
       ],
     ]);
@@ -487,11 +490,17 @@ describe('the Athena readers', () => {
       [STACK_OUTPUTS.trailTable]: 'cloudtrail',
     });
     const sql = athenaAnswers([
-      [['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome']],
       [
-        ['principal', 'operation', 'n'],
-        ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200'],
-        ['athena.amazonaws.com', 'GetObject', '40'],
+        QUERIES.accessLog,
+        [['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome']],
+      ],
+      [
+        QUERIES.trail,
+        [
+          ['principal', 'operation', 'n'],
+          ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200'],
+          ['athena.amazonaws.com', 'GetObject', '40'],
+        ],
       ],
     ]);
 
@@ -510,6 +519,57 @@ describe('the Athena readers', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)[1]?.args[0].input.ExecutionParameters).toEqual([
       "'2026/11/29'",
       "'2026/11/30'",
+    ]);
+  });
+});
+
+describe('readRequests and readVolume', () => {
+  it('lists the privacy requests of the audit table, counted by kind', async () => {
+    const columns = ['time', 'kind', 'id', 'status', 'user_id', 'message'];
+    const sql = athenaAnswers([
+      [
+        QUERIES.requests,
+        [
+          columns,
+          ['2026-11-30T01:00:00.000Z', 'erasure', 'r-1', 'completed', 'u_1', 'erasure request completed'],
+          ['2026-11-30T02:00:00.000Z', 'export', 'r-2', 'completed', 'u_2', 'export request completed'],
+          ['2026-11-30T03:00:00.000Z', 'erasure', 'r-3', 'scheduled', 'u_3', 'erasure scheduled'],
+        ],
+      ],
+    ]);
+
+    const item = await readRequests(clients.athena, lake, { since, until });
+
+    expect(sql[0]).toContain('FROM "loglake"."audit"');
+    expect(item.summary).toEqual(['3 request event(s) in the period: 2 erasure, 1 export']);
+    expect(item.rows[1]).toEqual([
+      '2026-11-30T02:00:00.000Z',
+      'export',
+      'r-2',
+      'completed',
+      'u_2',
+      'export request completed',
+    ]);
+  });
+
+  it('counts records and errors per category and service', async () => {
+    athenaAnswers([
+      [
+        QUERIES.volume,
+        [
+          ['category', 'service', 'count', 'errors', 'error_rate'],
+          ['runtime', 'shop', '40', '1', '0.025'],
+          ['errors', 'pay', '3', '3', '1.0'],
+        ],
+      ],
+    ]);
+
+    const item = await readVolume(clients.athena, lake, { since, until });
+
+    expect(item.summary).toEqual(['43 record(s) in the period, in 2 category/service group(s)']);
+    expect(item.rows).toEqual([
+      ['runtime', 'shop', 40, 1, 0.025],
+      ['errors', 'pay', 3, 3, 1],
     ]);
   });
 });

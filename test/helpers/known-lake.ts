@@ -24,6 +24,19 @@ export const DAY = 24 * HOUR;
 export const KNOWN_CONFIG: LogLakeConfigOverride = { transform: { maxPastHours: 400 * 24 } };
 
 /**
+ * {@link KNOWN_CONFIG} with a bulk-read threshold (`accessAudit.bulkReadRows`) far below the lake's rows,
+ * so an export of a day of it is a bulk read.
+ */
+export const BULK_READ_CONFIG: LogLakeConfigOverride = { ...KNOWN_CONFIG, accessAudit: { bulkReadRows: 3 } };
+
+/** Write {@link BULK_READ_CONFIG} beside `lake` (`<root>/bulk.json`); its path. */
+export function writeBulkReadConfig(lake: Pick<KnownLake, 'root'>): string {
+  const file = join(lake.root, 'bulk.json');
+  writeFileSync(file, JSON.stringify(BULK_READ_CONFIG));
+  return file;
+}
+
+/**
  * The config the known lake is written with: longer debug and runtime retention, so the transform keeps
  * the old events' own times (it stamps an event older than its category's retention with its arrival
  * time). Commands then run with {@link KNOWN_CONFIG}, as if the policy had been shortened since.

@@ -119,7 +119,7 @@ export function registerAlertsCommand(program: Command, io: CliIO = processIO): 
 
 /**
  * The demo's alerts hook: after the sample traffic is delivered, evaluate the rules over it and print
- * what fires. The window is made to include the minute in progress (no Firehose delay locally).
+ * what fires, the minute in progress included.
  */
 export async function showDemoAlerts(
   dataDir: string,
@@ -128,13 +128,8 @@ export async function showDemoAlerts(
   now = new Date(),
   width?: number,
 ): Promise<Alert[]> {
-  const { evaluateLocalLake } = await import('../../alerts/local');
-  const alerts = await evaluateLocalLake({
-    dataDir,
-    config,
-    at: new Date(now.getTime() + 60_000),
-    delayMinutes: 0,
-  });
+  const { evaluateLocalLakeNow } = await import('../../alerts/local');
+  const alerts = await evaluateLocalLakeNow(dataDir, config, now);
   write(`\nAlerts (loglake alerts evaluate --data-dir ${dataDir}):\n\n${alertsTable(alerts, { width })}`);
   return alerts;
 }

@@ -13,7 +13,7 @@ import { cliEnv } from '../env';
 import { parseFlags } from '../flags';
 import { formatBytes } from '../format';
 import { type CliIO, processIO } from '../io';
-import { dataDirOf, loadConfig } from '../options';
+import { dataDirOf, loadConfig, oneLake } from '../options';
 import { requireLocalLake } from '../target/local';
 
 export const cleanupFlags = z.strictObject({
@@ -72,7 +72,7 @@ async function stackCleanup(
       '--stack: S3 lifecycle rules expire the objects on AWS; `cleanup --stack` only shows them: add --dry-run',
     );
   }
-  if (flags.dataDir !== undefined) throw new InputError('--stack and --data-dir name two lakes: give one');
+  oneLake(flags);
   const region = flags.region ?? cliEnv.region;
   const [{ planStackCleanup }, { deployedLake }, aws] = await Promise.all([
     import('../../compliance/aws-cleanup'),

@@ -15,7 +15,7 @@ import { describeCliAccess } from '../access';
 import { cliEnv } from '../env';
 import { parseFlags } from '../flags';
 import { type CliIO, processIO } from '../io';
-import { dataDirOf, loadConfig } from '../options';
+import { dataDirOf, loadConfig, oneLake } from '../options';
 import { openOutput, STDOUT_PATH } from '../output';
 import { requireLocalLake } from '../target/local';
 
@@ -42,9 +42,7 @@ export async function complianceReportCommand(flags: ReportFlags, io: CliIO = pr
   const since = parseTime(flags.since ?? '30d', '--since', now);
   const until = flags.until ? parseTime(flags.until, '--until', now) : now;
   if (until <= since) throw new InputError('--until must be after --since');
-  if (flags.stack !== undefined && flags.dataDir !== undefined) {
-    throw new InputError('--stack and --data-dir name two lakes: give one');
-  }
+  oneLake(flags);
   const standard = flags.standard ?? 'all';
   const [{ localComplianceReport, STANDARDS }, { reportHtml, reportMarkdown }] = await Promise.all([
     import('../../compliance/report'),

@@ -12,7 +12,7 @@ import type { HealthReport } from '../../ops/health';
 import { cliEnv } from '../env';
 import { parseFlags } from '../flags';
 import { type CliIO, processIO } from '../io';
-import { dataDirOf, intOption } from '../options';
+import { dataDirOf, intOption, oneLake } from '../options';
 import { requireLocalLake } from '../target/local';
 
 export const HEALTH_EXIT = { ok: 0, warning: 1, critical: 2 } as const;
@@ -34,7 +34,7 @@ export async function healthCommand(
 ): Promise<HealthReport | StackHealthReport> {
   let report: HealthReport | StackHealthReport;
   if (flags.stack !== undefined) {
-    if (flags.dataDir !== undefined) throw new InputError('--stack and --data-dir name two lakes: give one');
+    oneLake(flags);
     report = await deployedHealth(flags.stack, flags.region ?? cliEnv.region);
   } else {
     const dataDir = dataDirOf(flags);

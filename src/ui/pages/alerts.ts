@@ -6,8 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Alert, formatValue } from '../../alerts/alert';
-import { ALERTS_FILE, evaluateLocalLake, STATE_FILE } from '../../alerts/local';
-import type { StoredRuleState } from '../../alerts/run';
+import { ALERTS_FILE, evaluateLocalLakeNow, readStateFile, STATE_FILE } from '../../alerts/local';
 import { type Html, html } from '../html';
 import type { UiSource } from '../source';
 
@@ -19,14 +18,8 @@ export async function alertsPage(source: UiSource, now = new Date()): Promise<Ht
     return html`<h1>Alerts</h1><p class="empty">This page shows the local lake's alerting. On AWS the alarm Lambda evaluates the rules and publishes to the stack's SNS topics; its state is in DynamoDB (see the README, "Alerting").</p>`;
   }
   const { dataDir, config } = source.options;
-  // Windows end at whole minutes: a minute ahead takes in the minute in progress (no Firehose lag locally).
-  const firing = await evaluateLocalLake({
-    dataDir,
-    config,
-    at: new Date(now.getTime() + 60_000),
-    delayMinutes: 0,
-  });
-  const state = readState(join(dataDir, STATE_FILE));
+  const firing = await evaluateLocalLakeNow(dataDir, config, now);
+  const state = readStateFile(join(dataDir, STATE_FILE));
   const history = readHistory(join(dataDir, ALERTS_FILE));
   const stateRows = Object.entries(state).flatMap(([rule, s]) =>
     Object.entries(s.state.groups).map(([group, g]) => ({ rule, group, ...g })),
@@ -51,11 +44,6 @@ function alertTable(alerts: readonly Alert[]): Html {
 <td>${a.samples.map((id) => html`<a href="/trace?id=${encodeURIComponent(id)}">${id.slice(0, 16)}</a> `)}</td>
 <td>${a.search ? html`<a href="/?${searchLink(a.search)}">search</a> <code>${a.search}</code>` : '—'}</td></tr>`,
   )}</tbody></table>`;
-}
-
-function readState(file: string): Record<string, StoredRuleState> {
-  if (!existsSync(file)) return {};
-  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, StoredRuleState>;
 }
 
 /** Every alert of `alerts.jsonl`; a line that does not parse is skipped (the file is append-only). */
