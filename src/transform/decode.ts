@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData } from 'aws-lambda';
 import { categoryFromFilterNames } from '../sources/names';
+import { firstNonBlank } from './chars';
 import { criDefaults, parseCriLine, unwrapEnvelope } from './envelopes';
 import { DEFAULT_START_PATTERN, exceptionType, groupLines, type LineGroup } from './multiline';
 import type { EventDefaults, EventSource, TraceAppendix } from './normalize';
@@ -170,11 +171,12 @@ class Reader {
         this.payloadLine(partial.text, partial.defaults, depth + 1);
         partial = undefined;
       }
-      if (line.trim() === '') {
+      const at = firstNonBlank(line);
+      if (at < 0) {
         this.blank(line, defaults);
         continue;
       }
-      const first = line.trimStart().charCodeAt(0);
+      const first = line.charCodeAt(at);
       if (first === 123 || first === 91) {
         const parsed = parseJson(line);
         if (parsed !== undefined) {
@@ -205,11 +207,12 @@ class Reader {
 
   /** One unwrapped line (a CRI entry's text): JSON, or a text line that may continue its neighbours. */
   private payloadLine(text: string, defaults: EventDefaults, depth: number): void {
-    if (text.trim() === '') {
+    const at = firstNonBlank(text);
+    if (at < 0) {
       this.blank(text, defaults);
       return;
     }
-    const first = text.trimStart().charCodeAt(0);
+    const first = text.charCodeAt(at);
     if (first === 123 || first === 91) {
       const parsed = parseJson(text);
       if (parsed !== undefined) {
@@ -368,7 +371,21 @@ function wholeGroup(lines: readonly string[]): LineGroup {
 }
 
 function withDefaults(source: EventSource, defaults: EventDefaults | undefined): EventSource {
-  return defaults ? { ...source, defaults } : source;
+  if (!defaults) return source;
+  // Spelled out per kind rather than spread: one event per line passes here, and a spread of sources of
+  // several shapes is a slow generic copy.
+  switch (source.kind) {
+    case 'object':
+      return source.appendix === undefined
+        ? { kind: 'object', object: source.object, defaults }
+        : { kind: 'object', object: source.object, appendix: source.appendix, defaults };
+    case 'text':
+      return source.appendix === undefined
+        ? { kind: 'text', fields: source.fields, defaults }
+        : { kind: 'text', fields: source.fields, appendix: source.appendix, defaults };
+    case 'flagged':
+      return { kind: 'flagged', text: source.text, reason: source.reason, defaults };
+  }
 }
 
 /** One text event: its head line parsed, further lines as message continuation or stack trace. */

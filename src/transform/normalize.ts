@@ -8,6 +8,7 @@ import { isPseudonym } from '../redact/pseudonym';
 import { PROSE_USER_ID, type RedactionCounts, type Redactor } from '../redact/redactor';
 import type { Category, LogRecord } from '../schema';
 import { addField, type ExtraFields, setAttribute } from './attributes';
+import { trimEndBlank, withoutTrailingNewlines } from './chars';
 import { levelFromName } from './level';
 import { stackErrorType } from './multiline';
 import { applyColumns, type Draft, pickFields } from './picks';
@@ -108,7 +109,7 @@ function userIdInText(text: string): string | undefined {
 /** Adds a multi-line event's further lines: message continuation, and the stack trace with its class. */
 function appendTrace(draft: Draft, appendix: TraceAppendix): void {
   // Blank lines between the message and its stack trace separate them; they continue nothing.
-  const more = appendix.message.join('\n').replace(/\s+$/, '');
+  const more = trimEndBlank(appendix.message.join('\n'));
   if (more !== '') {
     draft.message = draft.message === undefined ? more : `${draft.message}\n${more}`;
   }
@@ -171,7 +172,7 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   if (source.kind !== 'flagged' && source.appendix) appendTrace(draft, source.appendix);
   if (draft.stack_trace !== undefined) {
     // A stack ends where its text does: the newline a library prints after it is no part of it.
-    draft.stack_trace = draft.stack_trace.replace(/[\r\n]+$/, '');
+    draft.stack_trace = withoutTrailingNewlines(draft.stack_trace);
     if (draft.error_type === undefined) {
       const type = stackErrorType(draft.stack_trace, draft.message);
       if (type !== undefined) draft.error_type = type;
