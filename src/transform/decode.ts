@@ -141,9 +141,13 @@ class Reader {
 
   /** A text line of an AWS service's format (a VPC flow) is one event of its own, never grouped. */
   private serviceLine(line: string, defaults: EventDefaults | undefined): boolean {
-    const object = recognizeLine(line, this.lineOptions);
-    if (object === undefined) return false;
-    this.units.push({ kind: 'event', source: withDefaults({ kind: 'object', object }, defaults) });
+    const read = recognizeLine(line, this.lineOptions);
+    if (read === undefined) return false;
+    const source: EventSource =
+      'recognized' in read
+        ? { kind: 'recognized', recognized: read.recognized }
+        : { kind: 'object', object: read.object };
+    this.units.push({ kind: 'event', source: withDefaults(source, defaults) });
     return true;
   }
 
@@ -383,6 +387,8 @@ function withDefaults(source: EventSource, defaults: EventDefaults | undefined):
       return source.appendix === undefined
         ? { kind: 'text', fields: source.fields, defaults }
         : { kind: 'text', fields: source.fields, appendix: source.appendix, defaults };
+    case 'recognized':
+      return { kind: 'recognized', recognized: source.recognized, defaults };
     case 'flagged':
       return { kind: 'flagged', text: source.text, reason: source.reason, defaults };
   }

@@ -12,7 +12,7 @@ import { trimEndBlank, withoutTrailingNewlines } from './chars';
 import { levelFromName } from './level';
 import { stackErrorType } from './multiline';
 import { applyColumns, type Draft, pickFields } from './picks';
-import { recognize } from './producers';
+import { type Recognized, recognize } from './producers';
 import type { TextFields } from './text';
 import { toIso } from './timestamp';
 import type { TimeZones } from './zone';
@@ -30,6 +30,12 @@ export type EventSource =
       readonly fields: TextFields;
       readonly defaults?: EventDefaults;
       readonly appendix?: TraceAppendix;
+    }
+  /** A service's text line read straight into what its producer shape makes of it (`sources/line.ts`). */
+  | {
+      readonly kind: 'recognized';
+      readonly recognized: Recognized;
+      readonly defaults?: EventDefaults;
     }
   /** Content that could not be understood: kept as a flagged record, its text redacted. */
   | {
@@ -131,14 +137,15 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   let levelless = false;
   let flagged = false;
 
-  if (source.kind === 'object') {
-    const shape = recognize(source.object);
-    if (shape) {
-      const { columns, rest, verbatim } = shape.read(source.object);
+  if (source.kind === 'object' || source.kind === 'recognized') {
+    const shape = source.kind === 'object' ? recognize(source.object) : undefined;
+    const read = source.kind === 'recognized' ? source.recognized : shape?.read(source.object);
+    if (read) {
+      const { columns, rest, verbatim } = read;
       applyColumns(columns, draft, extra, counts, ctx);
       pickFields(rest, draft, extra, errors, counts, ctx);
       if (verbatim) for (const [k, v] of Object.entries(verbatim)) setAttribute(attributes, k, v);
-    } else {
+    } else if (source.kind === 'object') {
       pickFields(source.object, draft, extra, errors, counts, ctx);
     }
   } else if (source.kind === 'text') {
@@ -169,7 +176,8 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     errors.push(`unparseable: ${source.reason}`);
   }
 
-  if (source.kind !== 'flagged' && source.appendix) appendTrace(draft, source.appendix);
+  if ((source.kind === 'object' || source.kind === 'text') && source.appendix)
+    appendTrace(draft, source.appendix);
   if (draft.stack_trace !== undefined) {
     // A stack ends where its text does: the newline a library prints after it is no part of it.
     draft.stack_trace = withoutTrailingNewlines(draft.stack_trace);
