@@ -11,8 +11,8 @@ function isRunSeparator(c: number): boolean {
   return c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47;
 }
 
-function reference(text: string): Features {
-  const f: Features = {
+function reference(text: string): Omit<Features, 'quotes' | 'doubleColon'> {
+  const f: Omit<Features, 'quotes' | 'doubleColon'> = {
     length: text.length,
     digits: 0,
     run: 0,
