@@ -130,6 +130,10 @@ export interface Features {
   equals: number;
   slashes: number;
   percent: number;
+  /** `"`, `'`, a backtick, `‘` or `“`. */
+  quotes: number;
+  /** Two colons in a row (`::`, as in an IPv6 address). */
+  doubleColon: boolean;
 }
 
 export interface NumericDetector {

@@ -184,7 +184,7 @@ export class Redactor {
     scanIPv6(s, this.policy, spans, f);
     scanPem(s, spans, f);
     scanUrlPasswords(s, spans, f);
-    scanProseSecrets(s, spans);
+    scanProseSecrets(s, spans, f);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
     if (PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
     if (spans.length === 0) return s;

@@ -34,11 +34,51 @@ export interface Span {
   kind: string;
 }
 
-function isRunSeparator(c: number): boolean {
-  return c === 32 || c === 45 || c === 46 || c === 40 || c === 41 || c === 47;
-}
+/** Character classes of {@link features}, for ASCII (everything else is {@link OTHER}). */
+const OTHER = 0;
+const DIGIT = 1;
+const LOWER = 2;
+const UPPER = 3;
+const SLASH = 4;
+const PLUS = 5;
+const DOT = 6;
+const DASH = 7;
+const AT = 8;
+const COLON = 9;
+const EQUALS = 10;
+const PERCENT = 11;
+/** Space and parentheses: no count of their own, but they do not break a run of digits. */
+const SEPARATOR = 12;
+/** `"`, `'` and the backtick (the quotes `scanProseSecrets` looks for; the curly ones are not ASCII). */
+const QUOTE = 13;
 
-/** Counts the characters detectors depend on (a new object per call: re-entrant). */
+const CLASSES = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = DIGIT;
+  for (let c = 97; c <= 122; c++) t[c] = LOWER;
+  for (let c = 65; c <= 90; c++) t[c] = UPPER;
+  t[47] = SLASH;
+  t[43] = PLUS;
+  t[46] = DOT;
+  t[45] = DASH;
+  t[64] = AT;
+  t[58] = COLON;
+  t[61] = EQUALS;
+  t[37] = PERCENT;
+  t[32] = SEPARATOR;
+  t[40] = SEPARATOR;
+  t[41] = SEPARATOR;
+  t[34] = QUOTE;
+  t[39] = QUOTE;
+  t[96] = QUOTE;
+  return t;
+})();
+
+/**
+ * Counts the characters detectors depend on (a new object per call: re-entrant). One table-driven pass:
+ * every string value of every event comes through here, so it also notes what other scans used to look
+ * for in passes of their own (quotes, `::`).
+ */
 export function features(text: string): Readonly<Features> {
   const f: Features = {
     length: text.length,
@@ -55,46 +95,89 @@ export function features(text: string): Readonly<Features> {
     equals: 0,
     slashes: 0,
     percent: 0,
+    quotes: 0,
+    doubleColon: false,
   };
   let run = 0;
   let separators = 0;
   let b64 = 0;
+  let previous = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
+    const cls = c < 128 ? (CLASSES[c] as number) : c === 0x2018 || c === 0x201c ? QUOTE : OTHER;
+    if (cls === DIGIT) {
       f.digits++;
       run++;
       b64++;
       separators = 0;
       if (run > f.run) f.run = run;
+      previous = c;
       continue;
     }
-    if (c >= 97 && c <= 122) {
-      f.lower++;
-      b64++;
-    } else if (c >= 65 && c <= 90) {
-      f.upper++;
-      b64++;
-    } else {
-      if (b64 > f.base64Run) f.base64Run = b64;
-      if (c === 47) {
-        f.slashes++;
-        b64++;
-      } else if (c === 43) {
-        f.plus++;
-        b64++;
-      } else {
-        b64 = 0;
-        if (c === 46) f.dots++;
-        else if (c === 45) f.dashes++;
-        else if (c === 64) f.at++;
-        else if (c === 58) f.colons++;
-        else if (c === 61) f.equals++;
-        else if (c === 37) f.percent++;
-      }
-    }
     // `) ` in `(555) 123-4567` is two separators in a row; three end the run.
-    if (run > 0 && isRunSeparator(c) && ++separators <= 2) continue;
+    let separator = false;
+    switch (cls) {
+      case LOWER:
+        f.lower++;
+        b64++;
+        break;
+      case UPPER:
+        f.upper++;
+        b64++;
+        break;
+      default:
+        if (b64 > f.base64Run) f.base64Run = b64;
+        switch (cls) {
+          case SLASH:
+            f.slashes++;
+            b64++;
+            separator = true;
+            break;
+          case PLUS:
+            f.plus++;
+            b64++;
+            break;
+          case DOT:
+            b64 = 0;
+            f.dots++;
+            separator = true;
+            break;
+          case DASH:
+            b64 = 0;
+            f.dashes++;
+            separator = true;
+            break;
+          case AT:
+            b64 = 0;
+            f.at++;
+            break;
+          case COLON:
+            b64 = 0;
+            f.colons++;
+            if (previous === 58) f.doubleColon = true;
+            break;
+          case EQUALS:
+            b64 = 0;
+            f.equals++;
+            break;
+          case PERCENT:
+            b64 = 0;
+            f.percent++;
+            break;
+          case SEPARATOR:
+            b64 = 0;
+            separator = true;
+            break;
+          case QUOTE:
+            b64 = 0;
+            f.quotes++;
+            break;
+          default:
+            b64 = 0;
+        }
+    }
+    previous = c;
+    if (run > 0 && separator && ++separators <= 2) continue;
     run = 0;
     separators = 0;
   }
@@ -290,7 +373,7 @@ export function hasFiveHexGroups(text: string): boolean {
 /** Any detected IPv6 address (validated by `node:net`), anonymized per policy. */
 export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
   // A valid IPv6 address has `::`, or five `hex:` groups in a row (six before an embedded IPv4 address).
-  if (!text.includes('::') && (f.colons < 6 || !hasFiveHexGroups(text))) return;
+  if (!f.doubleColon && (f.colons < 6 || !hasFiveHexGroups(text))) return;
   IPV6.lastIndex = 0;
   for (let m = IPV6.exec(text); m !== null; m = IPV6.exec(text)) {
     const anonymized = /[0-9A-Fa-f]/.test(m[0]) ? anonymizeIPv6(m[0], policy) : undefined;
@@ -309,8 +392,8 @@ export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonl
   }
 }
 
-export function scanProseSecrets(text: string, out: Span[]): void {
-  if (!/["'`\u2018\u201c]/.test(text)) return;
+export function scanProseSecrets(text: string, out: Span[], f: Readonly<Features>): void {
+  if (f.quotes === 0) return;
   PROSE_SECRET.lastIndex = 0;
   for (let m = PROSE_SECRET.exec(text); m !== null; m = PROSE_SECRET.exec(text)) {
     const word = (m.groups?.word ?? '').toLowerCase();

@@ -11,6 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData } from 'aws-lambda';
 import { categoryFromFilterNames } from '../sources/names';
+import { firstNonBlank } from './chars';
 import { criDefaults, parseCriLine, unwrapEnvelope } from './envelopes';
 import { DEFAULT_START_PATTERN, exceptionType, groupLines, type LineGroup } from './multiline';
 import type { EventDefaults, EventSource, TraceAppendix } from './normalize';
@@ -140,9 +141,13 @@ class Reader {
 
   /** A text line of an AWS service's format (a VPC flow) is one event of its own, never grouped. */
   private serviceLine(line: string, defaults: EventDefaults | undefined): boolean {
-    const object = recognizeLine(line, this.lineOptions);
-    if (object === undefined) return false;
-    this.units.push({ kind: 'event', source: withDefaults({ kind: 'object', object }, defaults) });
+    const read = recognizeLine(line, this.lineOptions);
+    if (read === undefined) return false;
+    const source: EventSource =
+      'recognized' in read
+        ? { kind: 'recognized', recognized: read.recognized }
+        : { kind: 'object', object: read.object };
+    this.units.push({ kind: 'event', source: withDefaults(source, defaults) });
     return true;
   }
 
@@ -170,11 +175,12 @@ class Reader {
         this.payloadLine(partial.text, partial.defaults, depth + 1);
         partial = undefined;
       }
-      if (line.trim() === '') {
+      const at = firstNonBlank(line);
+      if (at < 0) {
         this.blank(line, defaults);
         continue;
       }
-      const first = line.trimStart().charCodeAt(0);
+      const first = line.charCodeAt(at);
       if (first === 123 || first === 91) {
         const parsed = parseJson(line);
         if (parsed !== undefined) {
@@ -205,11 +211,12 @@ class Reader {
 
   /** One unwrapped line (a CRI entry's text): JSON, or a text line that may continue its neighbours. */
   private payloadLine(text: string, defaults: EventDefaults, depth: number): void {
-    if (text.trim() === '') {
+    const at = firstNonBlank(text);
+    if (at < 0) {
       this.blank(text, defaults);
       return;
     }
-    const first = text.trimStart().charCodeAt(0);
+    const first = text.charCodeAt(at);
     if (first === 123 || first === 91) {
       const parsed = parseJson(text);
       if (parsed !== undefined) {
@@ -368,7 +375,23 @@ function wholeGroup(lines: readonly string[]): LineGroup {
 }
 
 function withDefaults(source: EventSource, defaults: EventDefaults | undefined): EventSource {
-  return defaults ? { ...source, defaults } : source;
+  if (!defaults) return source;
+  // Spelled out per kind rather than spread: one event per line passes here, and a spread of sources of
+  // several shapes is a slow generic copy.
+  switch (source.kind) {
+    case 'object':
+      return source.appendix === undefined
+        ? { kind: 'object', object: source.object, defaults }
+        : { kind: 'object', object: source.object, appendix: source.appendix, defaults };
+    case 'text':
+      return source.appendix === undefined
+        ? { kind: 'text', fields: source.fields, defaults }
+        : { kind: 'text', fields: source.fields, appendix: source.appendix, defaults };
+    case 'recognized':
+      return { kind: 'recognized', recognized: source.recognized, defaults };
+    case 'flagged':
+      return { kind: 'flagged', text: source.text, reason: source.reason, defaults };
+  }
 }
 
 /** One text event: its head line parsed, further lines as message continuation or stack trace. */

@@ -8,6 +8,8 @@
  * this), so nothing is lost or duplicated.
  */
 
+import { firstNonBlank } from './chars';
+
 /** Default start-of-event pattern for plain text: a line beginning with a date. */
 export const DEFAULT_START_PATTERN = String.raw`^\d{4}-\d{2}-\d{2}`;
 
@@ -85,7 +87,7 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
 
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    if (line.trim() === '') {
+    if (firstNonBlank(line) < 0) {
       if (start >= 0 && blankFrom < 0) blankFrom = i;
       continue;
     }
@@ -148,7 +150,7 @@ export function exceptionType(lines: readonly string[]): string | undefined {
       continue;
     }
     if (inPython) {
-      if (isIndented(line) || PY_CHAIN.test(line) || line.trim() === '') continue;
+      if (isIndented(line) || PY_CHAIN.test(line) || firstNonBlank(line) < 0) continue;
       const m = /^([A-Za-z_][\w.]*)(?::|$)/.exec(line);
       if (m) python = m[1];
       inPython = false;

@@ -8,10 +8,11 @@ import { isPseudonym } from '../redact/pseudonym';
 import { PROSE_USER_ID, type RedactionCounts, type Redactor } from '../redact/redactor';
 import type { Category, LogRecord } from '../schema';
 import { addField, type ExtraFields, setAttribute } from './attributes';
+import { trimEndBlank, withoutTrailingNewlines } from './chars';
 import { levelFromName } from './level';
 import { stackErrorType } from './multiline';
 import { applyColumns, type Draft, pickFields } from './picks';
-import { recognize } from './producers';
+import { type Recognized, recognize } from './producers';
 import type { TextFields } from './text';
 import { toIso } from './timestamp';
 import type { TimeZones } from './zone';
@@ -29,6 +30,12 @@ export type EventSource =
       readonly fields: TextFields;
       readonly defaults?: EventDefaults;
       readonly appendix?: TraceAppendix;
+    }
+  /** A service's text line read straight into what its producer shape makes of it (`sources/line.ts`). */
+  | {
+      readonly kind: 'recognized';
+      readonly recognized: Recognized;
+      readonly defaults?: EventDefaults;
     }
   /** Content that could not be understood: kept as a flagged record, its text redacted. */
   | {
@@ -108,7 +115,7 @@ function userIdInText(text: string): string | undefined {
 /** Adds a multi-line event's further lines: message continuation, and the stack trace with its class. */
 function appendTrace(draft: Draft, appendix: TraceAppendix): void {
   // Blank lines between the message and its stack trace separate them; they continue nothing.
-  const more = appendix.message.join('\n').replace(/\s+$/, '');
+  const more = trimEndBlank(appendix.message.join('\n'));
   if (more !== '') {
     draft.message = draft.message === undefined ? more : `${draft.message}\n${more}`;
   }
@@ -130,14 +137,15 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
   let levelless = false;
   let flagged = false;
 
-  if (source.kind === 'object') {
-    const shape = recognize(source.object);
-    if (shape) {
-      const { columns, rest, verbatim } = shape.read(source.object);
+  if (source.kind === 'object' || source.kind === 'recognized') {
+    const shape = source.kind === 'object' ? recognize(source.object) : undefined;
+    const read = source.kind === 'recognized' ? source.recognized : shape?.read(source.object);
+    if (read) {
+      const { columns, rest, verbatim } = read;
       applyColumns(columns, draft, extra, counts, ctx);
       pickFields(rest, draft, extra, errors, counts, ctx);
       if (verbatim) for (const [k, v] of Object.entries(verbatim)) setAttribute(attributes, k, v);
-    } else {
+    } else if (source.kind === 'object') {
       pickFields(source.object, draft, extra, errors, counts, ctx);
     }
   } else if (source.kind === 'text') {
@@ -168,10 +176,11 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     errors.push(`unparseable: ${source.reason}`);
   }
 
-  if (source.kind !== 'flagged' && source.appendix) appendTrace(draft, source.appendix);
+  if ((source.kind === 'object' || source.kind === 'text') && source.appendix)
+    appendTrace(draft, source.appendix);
   if (draft.stack_trace !== undefined) {
     // A stack ends where its text does: the newline a library prints after it is no part of it.
-    draft.stack_trace = draft.stack_trace.replace(/[\r\n]+$/, '');
+    draft.stack_trace = withoutTrailingNewlines(draft.stack_trace);
     if (draft.error_type === undefined) {
       const type = stackErrorType(draft.stack_trace, draft.message);
       if (type !== undefined) draft.error_type = type;

@@ -149,30 +149,33 @@ export function applyColumns(
   };
   if (columns.timestamp !== undefined && !setTime(draft, columns.timestamp, ctx))
     keep('timestamp', columns.timestamp);
+  // Each column read by its name, not `columns[key]`: shapes make columns objects of many layouts, and
+  // a keyed load with a variable key over them is the slow generic lookup, once per column per event.
   const take = <T>(
     key: keyof Columns,
+    raw: unknown,
     convert: (v: unknown, path: string) => T | undefined,
   ): T | undefined => {
-    const raw = columns[key];
     if (raw === undefined || raw === null) return undefined;
     const value = convert(raw, key);
     if (value === undefined) keep(key, raw);
     return value;
   };
-  draft.level = take('level', levelOf) ?? draft.level;
-  draft.service = take('service', nonEmpty) ?? draft.service;
-  draft.logger = take('logger', nonEmpty) ?? draft.logger;
-  draft.message = take('message', messageText) ?? draft.message;
-  draft.correlation_id = take('correlation_id', nonEmpty) ?? draft.correlation_id;
-  draft.trace_id = take('trace_id', nonEmpty) ?? draft.trace_id;
-  draft.span_id = take('span_id', nonEmpty) ?? draft.span_id;
-  draft.user_id = take('user_id', nonEmpty) ?? draft.user_id;
-  draft.error_type = take('error_type', nonEmpty) ?? draft.error_type;
-  draft.stack_trace = take('stack_trace', stackText) ?? draft.stack_trace;
-  draft.duration_ms = take('duration_ms', (v) => asDurationMs(v, 1)) ?? draft.duration_ms;
-  draft.http_method = take('http_method', strongMethod) ?? draft.http_method;
-  draft.http_path = take('http_path', httpPath) ?? draft.http_path;
-  draft.http_status = take('http_status', httpStatus) ?? draft.http_status;
+  const c = columns;
+  draft.level = take('level', c.level, levelOf) ?? draft.level;
+  draft.service = take('service', c.service, nonEmpty) ?? draft.service;
+  draft.logger = take('logger', c.logger, nonEmpty) ?? draft.logger;
+  draft.message = take('message', c.message, messageText) ?? draft.message;
+  draft.correlation_id = take('correlation_id', c.correlation_id, nonEmpty) ?? draft.correlation_id;
+  draft.trace_id = take('trace_id', c.trace_id, nonEmpty) ?? draft.trace_id;
+  draft.span_id = take('span_id', c.span_id, nonEmpty) ?? draft.span_id;
+  draft.user_id = take('user_id', c.user_id, nonEmpty) ?? draft.user_id;
+  draft.error_type = take('error_type', c.error_type, nonEmpty) ?? draft.error_type;
+  draft.stack_trace = take('stack_trace', c.stack_trace, stackText) ?? draft.stack_trace;
+  draft.duration_ms = take('duration_ms', c.duration_ms, (v) => asDurationMs(v, 1)) ?? draft.duration_ms;
+  draft.http_method = take('http_method', c.http_method, strongMethod) ?? draft.http_method;
+  draft.http_path = take('http_path', c.http_path, httpPath) ?? draft.http_path;
+  draft.http_status = take('http_status', c.http_status, httpStatus) ?? draft.http_status;
 }
 
 /**

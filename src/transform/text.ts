@@ -414,8 +414,9 @@ const LOGFMT_NUMBER = /^-?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?(?:[eE][+-]?\d{1,3})
  */
 export function parseLogfmt(line: string): Record<string, string | number> | undefined {
   if (!/^[\w.@/-]+=/.test(line)) return undefined;
-  const pairs: Array<[string, string | number]> = [];
-  LOGFMT_PAIR.lastIndex = 0;
+  // Built in place (not `Object.fromEntries` of pairs): one object per line on the hot path.
+  const out: Record<string, string | number> = {};
+  let pairs = 0;
   let pos = 0;
   while (pos < line.length) {
     LOGFMT_PAIR.lastIndex = pos;
@@ -423,11 +424,15 @@ export function parseLogfmt(line: string): Record<string, string | number> | und
     if (!m || m[0].length === 0) return undefined;
     const raw = m[2] as string;
     const value = raw.startsWith('"') ? unquote(raw) : LOGFMT_NUMBER.test(raw) ? Number(raw) : raw;
-    pairs.push([m[1] as string, value]);
+    const key = m[1] as string;
+    // An own property, as `Object.fromEntries` makes it, never the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
+    pairs++;
     pos = LOGFMT_PAIR.lastIndex;
   }
-  if (pairs.length < 2) return undefined;
-  return Object.fromEntries(pairs);
+  return pairs < 2 ? undefined : out;
 }
 
 function unquote(quoted: string): string {

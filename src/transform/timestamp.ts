@@ -55,18 +55,22 @@ function digitsAt(s: string, start: number, count: number): number {
   return n;
 }
 
-/** `YYYY-MM-DDTHH:mm:ss.sssZ` (what `Date#toISOString` writes, the most common case) without regex. */
+/**
+ * `YYYY-MM-DDTHH:mm:ss.sssZ` (what `Date#toISOString` writes, the most common case) and
+ * `YYYY-MM-DDTHH:mm:ssZ` (RFC 3339 without a fraction: Go, many shippers) without a regex.
+ */
 function canonicalIso(s: string): number | undefined {
-  if (s.length !== 24 || s.charCodeAt(23) !== 90 || s[10] !== 'T' || s[4] !== '-' || s[7] !== '-')
+  const n = s.length;
+  if ((n !== 24 && n !== 20) || s.charCodeAt(n - 1) !== 90 || s[10] !== 'T' || s[4] !== '-' || s[7] !== '-')
     return undefined;
-  if (s[13] !== ':' || s[16] !== ':' || s[19] !== '.') return undefined;
+  if (s[13] !== ':' || s[16] !== ':' || (n === 24 && s[19] !== '.')) return undefined;
   const y = digitsAt(s, 0, 4);
   const mo = digitsAt(s, 5, 2);
   const d = digitsAt(s, 8, 2);
   const h = digitsAt(s, 11, 2);
   const mi = digitsAt(s, 14, 2);
   const sec = digitsAt(s, 17, 2);
-  const ms = digitsAt(s, 20, 3);
+  const ms = n === 24 ? digitsAt(s, 20, 3) : 0;
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0 || ms < 0) return undefined;
   return inRange(utc(y, mo - 1, d, h, mi, sec, ms));
 }

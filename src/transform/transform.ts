@@ -14,7 +14,7 @@ import type { Candidate } from './candidate';
 import { categoryByRules, isCategory } from './categorize';
 import { type DecodedRecord, type DecodeOptions, decodeRecord } from './decode';
 import { collectMetrics, summarize } from './metrics';
-import { type NormalizeContext, type NormalizedEvent, normalizeEvent } from './normalize';
+import { type EventSource, type NormalizeContext, type NormalizedEvent, normalizeEvent } from './normalize';
 import {
   compactOutput,
   DEFAULT_MAX_RESPONSE_BYTES,
@@ -247,43 +247,45 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   };
   // Too many events to ever fit: only the first is needed (category, partition, compact form).
   const hopeless = decoded.events.length * MIN_EVENT_OUTPUT_BYTES > run.maxBytes;
-  const sources = hopeless ? decoded.events.slice(0, 1) : decoded.events;
-  const events = sources.map((source) => normalizeEvent(source, ctx));
-  for (const error of [decoded.recordError, run.recordErrors?.get(candidate.input.recordId)]) {
-    if (error) for (const e of events) e.record.schema_errors.push(error);
+  const count = hopeless ? 1 : decoded.events.length;
+  const recordError = decoded.recordError;
+  const runError = run.recordErrors?.get(candidate.input.recordId);
+  // One pass normalizes and categorizes; a second (the record's category is the first event's) checks
+  // categories and times and samples: the per-event bookkeeping, merged.
+  const events: NormalizedEvent[] = new Array(count);
+  const categories: Category[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const e = normalizeEvent(decoded.events[i] as EventSource, ctx);
+    if (recordError) e.record.schema_errors.push(recordError);
+    if (runError) e.record.schema_errors.push(runError);
+    events[i] = e;
+    categories[i] = eventCategory(e, run.engine);
   }
-
-  const categories = events.map((e) => eventCategory(e, run.engine));
-  let category = categories[0] ?? settings.transform.defaultCategory;
-  events.forEach((e, i) => {
+  const firstCategory = categories[0] ?? settings.transform.defaultCategory;
+  const toAudit = settings.stream === 'audit' && !settings.categories[firstCategory].locked;
+  const category: Category = toAudit ? 'audit' : firstCategory;
+  const policy = settings.categories[category];
+  const times = timeWindow(candidate.arrivalMs, category, run.engine);
+  const sampling = !policy.locked && policy.sampleRate < 1 && !hopeless;
+  const kept: NormalizedEvent[] = sampling ? [] : events;
+  for (let i = 0; i < count; i++) {
+    const e = events[i] as NormalizedEvent;
     const own = categories[i] as Category;
-    if (own !== category) {
+    if (own !== firstCategory) {
       setAttribute(e.record.attributes, 'original_category', own);
       e.record.schema_errors.push(
-        `category "${own}" differs from the record's category "${category}": events packed in one record share the first event's category`,
+        `category "${own}" differs from the record's category "${firstCategory}": events packed in one record share the first event's category`,
+      );
+    } else if (toAudit) {
+      setAttribute(e.record.attributes, 'original_category', own);
+      e.record.schema_errors.push(
+        `category "${own}" is not locked: delivered as "audit" on the audit stream`,
       );
     }
-  });
-  if (settings.stream === 'audit' && !settings.categories[category].locked) {
-    events.forEach((e, i) => {
-      const own = categories[i] as Category;
-      if (own === category) {
-        setAttribute(e.record.attributes, 'original_category', own);
-        e.record.schema_errors.push(
-          `category "${own}" is not locked: delivered as "audit" on the audit stream`,
-        );
-      }
-    });
-    category = 'audit';
+    checkEventTime(e, times, ctx.arrivalIso, category, run.engine);
+    if (sampling && (e.record.level !== 'DEBUG' || run.random() < policy.sampleRate)) kept.push(e);
   }
-
-  const policy = settings.categories[category];
-  checkEventTimes(events, candidate.arrivalMs, ctx.arrivalIso, category, run.engine);
-  let kept = events;
-  if (!policy.locked && policy.sampleRate < 1 && !hopeless) {
-    kept = events.filter((e) => e.record.level !== 'DEBUG' || run.random() < policy.sampleRate);
-    candidate.sampledOut = events.length - kept.length;
-  }
+  candidate.sampledOut = events.length - kept.length;
   const first = kept[0];
   if (!first) return;
   const records = kept.map((e) => e.record);
@@ -305,36 +307,51 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
 
 const DAY_MS = 86_400_000;
 
+/** The instants an event's own time must lie between to be kept (see {@link checkEventTime}). */
+interface TimeWindow {
+  readonly arrivalMs: number;
+  readonly earliest: number;
+  readonly latest: number;
+  readonly pastMs: number;
+  readonly expiryDays: number;
+}
+
+function timeWindow(arrivalMs: number, category: Category, engine: Engine): TimeWindow {
+  const expiryDays = engine.settings.categories[category].expiryDays;
+  const pastMs = Math.min(engine.maxPastMs, expiryDays * DAY_MS);
+  return {
+    arrivalMs,
+    earliest: arrivalMs - pastMs,
+    latest: arrivalMs + engine.maxFutureMs,
+    pastMs,
+    expiryDays,
+  };
+}
+
 /**
- * Keeps each event's own time while it lies within its category's retention (and `maxPastHours`, if
+ * Keeps an event's own time while it lies within its category's retention (and `maxPastHours`, if
  * set) and at most `maxFutureMinutes` ahead of arrival: backfilled history lands in its own partition.
  * Outside, the event is stamped with its arrival time, the original kept in `original_timestamp`.
  */
-function checkEventTimes(
-  events: readonly NormalizedEvent[],
-  arrivalMs: number,
+function checkEventTime(
+  e: NormalizedEvent,
+  window: TimeWindow,
   arrivalIso: string,
   category: Category,
   engine: Engine,
 ): void {
-  const expiryDays = engine.settings.categories[category].expiryDays;
-  const pastMs = Math.min(engine.maxPastMs, expiryDays * DAY_MS);
-  const earliest = arrivalMs - pastMs;
-  const latest = arrivalMs + engine.maxFutureMs;
-  for (const e of events) {
-    if (e.timeMs >= earliest && e.timeMs <= latest) continue;
-    const original = e.record.timestamp;
-    const reason =
-      e.timeMs > latest
-        ? `more than ${engine.settings.transform.maxFutureMinutes} minutes after arrival ${arrivalIso}`
-        : pastMs === engine.maxPastMs
-          ? `more than ${engine.settings.transform.maxPastHours} hours before arrival ${arrivalIso} (transform.maxPastHours)`
-          : `older than the ${expiryDays}-day retention of category "${category}" at arrival ${arrivalIso}`;
-    e.record.schema_errors.push(`timestamp ${original} is ${reason}: used arrival time`);
-    setAttribute(e.record.attributes, 'original_timestamp', original);
-    e.record.timestamp = arrivalIso;
-    e.timeMs = arrivalMs;
-  }
+  if (e.timeMs >= window.earliest && e.timeMs <= window.latest) return;
+  const original = e.record.timestamp;
+  const reason =
+    e.timeMs > window.latest
+      ? `more than ${engine.settings.transform.maxFutureMinutes} minutes after arrival ${arrivalIso}`
+      : window.pastMs === engine.maxPastMs
+        ? `more than ${engine.settings.transform.maxPastHours} hours before arrival ${arrivalIso} (transform.maxPastHours)`
+        : `older than the ${window.expiryDays}-day retention of category "${category}" at arrival ${arrivalIso}`;
+  e.record.schema_errors.push(`timestamp ${original} is ${reason}: used arrival time`);
+  setAttribute(e.record.attributes, 'original_timestamp', original);
+  e.record.timestamp = arrivalIso;
+  e.timeMs = window.arrivalMs;
 }
 
 function eventCategory(event: NormalizedEvent, engine: Engine): Category {

@@ -5,6 +5,7 @@ import {
   leadingTimestamp,
   parseTimestamp,
   parseTimestampText,
+  readTimestampText,
   toIso,
 } from '../../src/transform/timestamp';
 
@@ -131,5 +132,24 @@ describe('epochToMs on epoch seconds', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('readTimestampText, the canonical forms read without a regex', () => {
+  it('reads YYYY-MM-DDTHH:mm:ssZ and …ss.sssZ as Date.parse does, for any instant', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (ms) => {
+        const iso = new Date(ms).toISOString();
+        expect(readTimestampText(iso)).toEqual({ ms, zoneless: false });
+        const seconds = `${iso.slice(0, 19)}Z`;
+        expect(readTimestampText(seconds)).toEqual({ ms: Date.parse(seconds), zoneless: false });
+      }),
+    );
+  });
+
+  it('rejects what the regex path rejects (no rolled-over dates)', () => {
+    for (const text of ['2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-01-01T00:61:00Z']) {
+      expect(readTimestampText(text)).toBeUndefined();
+    }
   });
 });

@@ -10,7 +10,7 @@
 
 import { accessLogLine, albAccessLog, cloudFrontAccessLog, s3AccessLog } from '../sources/access-logs';
 import { awsCloudTrail, cloudTrailFile } from '../sources/cloudtrail';
-import type { LineOptions, LineShape } from '../sources/line';
+import type { LineOptions, LineRead, LineShape } from '../sources/line';
 import { vpcFlowLine, vpcFlowLog } from '../sources/vpc-flow';
 import { awsWaf } from '../sources/waf';
 import { clef } from './clef';
@@ -58,11 +58,19 @@ export function recognize(o: Json): ProducerShape | undefined {
   return undefined;
 }
 
-/** The fields of a service's text line, or `undefined` when no line shape takes it. */
-export function recognizeLine(line: string, options: LineOptions): Json | undefined {
+/**
+ * A service's text line, read (its fields, or what its producer shape makes of them), or `undefined`
+ * when no line shape takes it.
+ */
+export function recognizeLine(line: string, options: LineOptions): LineRead | undefined {
   for (const shape of LINE_SHAPES) {
-    const o = shape.parse(line, options);
-    if (o !== undefined) return o;
+    if (shape.read !== undefined) {
+      const read = shape.read(line, options);
+      if (read !== undefined) return read;
+      continue;
+    }
+    const object = shape.parse(line, options);
+    if (object !== undefined) return { object };
   }
   return undefined;
 }

@@ -24,34 +24,60 @@ function unknownTime(v: unknown): boolean {
  * `severityText` that says what `severityNumber` says.
  */
 function otlpEvent(logRecord: Json, resource: Json, scope: Json | undefined): Json {
-  const { attributes, droppedAttributesCount: _dropped, severityText, severityNumber, ...fields } = logRecord;
-  const event: Json = { ...resource, ...attributeList(attributes) };
+  // Built by assignment, without rest/spread copies or \`delete\` (which turns an object into a slow
+  // dictionary for the rest of its life): one of these per log record. Keys land in the same order, and
+  // \`__proto__\` is treated as the spread (an own key) and \`Object.assign\` (a set) would treat it.
+  const event: Json = {};
+  for (const k in resource) define(event, k, resource[k]);
+  const own = attributeList(logRecord.attributes);
+  for (const k in own) define(event, k, own[k]);
   if (scope !== undefined) {
-    const {
-      attributes: scopeAttributes,
-      name,
-      version,
-      droppedAttributesCount: _scopeDropped,
-      ...rest
-    } = scope;
-    Object.assign(event, attributeList(scopeAttributes));
+    const scopeAttributes = attributeList(scope.attributes);
+    for (const k in scopeAttributes) event[k] = scopeAttributes[k];
+    const { name, version } = scope;
     if (name !== undefined && name !== '') event['otel.scope.name'] = name;
     if (version !== undefined && version !== '') event['otel.scope.version'] = version;
-    for (const [k, v] of Object.entries(rest)) event[`otel.scope.${k}`] = v;
+    for (const k in scope) {
+      if (k === 'attributes' || k === 'name' || k === 'version' || k === 'droppedAttributesCount') continue;
+      event[`otel.scope.${k}`] = scope[k];
+    }
   }
-  Object.assign(event, fields);
-  if (unknownTime(event.timeUnixNano)) delete event.timeUnixNano;
-  if (unknownTime(event.observedTimeUnixNano)) delete event.observedTimeUnixNano;
+  for (const k in logRecord) {
+    if (
+      k === 'attributes' ||
+      k === 'droppedAttributesCount' ||
+      k === 'severityText' ||
+      k === 'severityNumber'
+    )
+      continue;
+    event[k] = logRecord[k];
+  }
+  const { severityText, severityNumber } = logRecord;
   const byNumber = typeof severityNumber === 'number' ? levelFromNumber(severityNumber, 'otel') : undefined;
-  if (byNumber !== undefined) event.severityNumber = severityNumber;
-  else if (severityNumber !== undefined) event.severityNumber = severityNumber;
+  if (severityNumber !== undefined) event.severityNumber = severityNumber;
   if (
     severityText !== undefined &&
     (byNumber === undefined || typeof severityText !== 'string' || levelFromName(severityText) !== byNumber)
   ) {
     event.severityText = severityText;
   }
-  return event;
+  const dropTime = unknownTime(event.timeUnixNano) && Object.hasOwn(event, 'timeUnixNano');
+  const dropObserved =
+    unknownTime(event.observedTimeUnixNano) && Object.hasOwn(event, 'observedTimeUnixNano');
+  if (!dropTime && !dropObserved) return event;
+  const kept: Json = {};
+  for (const k in event) {
+    if ((dropTime && k === 'timeUnixNano') || (dropObserved && k === 'observedTimeUnixNano')) continue;
+    define(kept, k, event[k]);
+  }
+  return kept;
+}
+
+/** \`o[k] = v\` as an own property, as an object spread makes it (\`__proto__\` included). */
+function define(o: Json, k: string, v: unknown): void {
+  if (k === '__proto__')
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 export const otlpBatch: BatchShape = {

@@ -266,7 +266,9 @@ export const accessLogLine: LineShape = {
       const alb = readAlbLine(line);
       if (alb !== undefined) return alb;
     }
-    if (line.includes('\t')) return readCloudFrontLine(line);
+    // The default fields start with \`date\`: a tab-separated line starting otherwise (a Java frame's
+    // \`\tat …\`) is no CloudFront line, and is not split to find that out.
+    if (line.includes('\t')) return first >= 0x30 && first <= 0x39 ? readCloudFrontLine(line) : undefined;
     return readS3AccessLine(line);
   },
 };

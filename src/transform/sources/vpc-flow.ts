@@ -9,8 +9,8 @@
  * so they are anonymized per `redaction.ipv4PrefixLength`/`ipv6PrefixLength`.
  */
 import { isPrivateIPv4, isPrivateIPv6, parseIPv4, parseIPv6 } from '../../redact/ip';
-import type { Json, ProducerShape } from '../producers/shape';
-import type { LineShape } from './line';
+import type { Columns, Json, ProducerShape, Recognized } from '../producers/shape';
+import type { LineOptions, LineShape } from './line';
 
 /** The default format (version 2 fields), always read. */
 export const DEFAULT_FLOW_LOG_FORMAT = [
@@ -93,21 +93,45 @@ function fits(field: string, value: string): boolean {
   return pattern === undefined || pattern.test(value);
 }
 
-/** The line's fields by `format`, or `undefined` when the line does not fit it. */
-export function readFlowLine(line: string, format: FlowLogFormat): Json | undefined {
+/** The line's values by `format`, or `undefined` when the line does not fit it. */
+function flowValues(line: string, format: FlowLogFormat): string[] | undefined {
   const values = line.trim().split(/\s+/);
   if (values.length !== format.fields.length) return undefined;
-  const out: Json = {};
   let known = 0;
+  let outcome = false;
   for (let i = 0; i < values.length; i++) {
     const field = format.fields[i] as string;
     const value = values[i] as string;
     if (!fits(field, value)) return undefined;
     if (value !== '-' && (FIELD_VALUES[field] !== undefined || ADDRESS_FIELDS.has(field))) known++;
-    out[field] = value;
+    if (field === 'action' || field === 'log-status') outcome = true;
   }
   // A line of dashes fits any format; a flow names at least an outcome and one more known value.
-  return known >= 2 && (out.action !== undefined || out['log-status'] !== undefined) ? out : undefined;
+  return known >= 2 && outcome ? values : undefined;
+}
+
+/** The line's fields by `format`, or `undefined` when the line does not fit it. */
+export function readFlowLine(line: string, format: FlowLogFormat): Json | undefined {
+  const values = flowValues(line, format);
+  if (values === undefined) return undefined;
+  const out: Json = {};
+  for (let i = 0; i < values.length; i++) out[format.fields[i] as string] = values[i];
+  return out;
+}
+
+/**
+ * Whether the JSON shape below reads every line of `format` (both addresses, an outcome, each field
+ * once): then a line is read straight into what the transform keeps, with no object of field names
+ * made and read back in between. Other formats' lines go the long way, as JSON flows do.
+ */
+function readsDirectly(format: FlowLogFormat): boolean {
+  const f = format.fields;
+  return (
+    f.includes('srcaddr') &&
+    f.includes('dstaddr') &&
+    (f.includes('action') || f.includes('log-status')) &&
+    new Set(f).size === f.length
+  );
 }
 
 const DEFAULT_FORMAT = parseFlowLogFormat(DEFAULT_FLOW_LOG_FORMAT) as FlowLogFormat;
@@ -116,15 +140,41 @@ const DEFAULT_FORMAT = parseFlowLogFormat(DEFAULT_FLOW_LOG_FORMAT) as FlowLogFor
 export const vpcFlowLine: LineShape = {
   name: 'vpc-flow-logs',
   parse(line, options) {
-    // Every flow line holds an action or a log status; most other text holds neither word.
-    if (!line.includes('ACCEPT') && !line.includes('REJECT') && !line.includes('DATA')) return undefined;
-    for (const format of options.vpcFlowLogFormats) {
-      const o = readFlowLine(line, format);
-      if (o !== undefined) return o;
+    const read = flowLine(line, options);
+    if (read === undefined) return undefined;
+    const out: Json = {};
+    for (let i = 0; i < read.values.length; i++) out[read.format.fields[i] as string] = read.values[i];
+    return out;
+  },
+  read(line, options) {
+    const read = flowLine(line, options);
+    if (read === undefined) return undefined;
+    if (!directFormats.get(read.format)) {
+      const out: Json = {};
+      for (let i = 0; i < read.values.length; i++) out[read.format.fields[i] as string] = read.values[i];
+      return { object: out };
     }
-    return readFlowLine(line, DEFAULT_FORMAT);
+    return { recognized: readFlow(read.format.fields, read.values) };
   },
 };
+
+/** {@link readsDirectly} of each format met, decided once. */
+const directFormats = new WeakMap<FlowLogFormat, boolean>();
+
+function flowLine(
+  line: string,
+  options: LineOptions,
+): { readonly format: FlowLogFormat; readonly values: string[] } | undefined {
+  // Every flow line holds an action or a log status; most other text holds neither word.
+  if (!line.includes('ACCEPT') && !line.includes('REJECT') && !line.includes('DATA')) return undefined;
+  for (const format of [...options.vpcFlowLogFormats, DEFAULT_FORMAT]) {
+    const values = flowValues(line, format);
+    if (values === undefined) continue;
+    if (!directFormats.has(format)) directFormats.set(format, readsDirectly(format));
+    return { format, values };
+  }
+  return undefined;
+}
 
 /** IANA protocol numbers a reader knows by name. */
 const PROTOCOLS: Readonly<Record<string, string>> = { '1': 'icmp', '6': 'tcp', '17': 'udp', '58': 'icmpv6' };
@@ -136,8 +186,72 @@ function isPrivateAddress(value: string): boolean {
   return v6 !== undefined && isPrivateIPv6(v6);
 }
 
-function text(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '-' && v !== '' ? v : undefined;
+/**
+ * What the transform keeps of a flow: `fields[i]` holds `values[i]` (a line's tokens, or a JSON flow's
+ * entries in their order). Shared by the line reader and the JSON shape, so both read a flow alike.
+ */
+function readFlow(fields: readonly string[], values: readonly unknown[]): Recognized {
+  const rest: Json = {};
+  const verbatim: Record<string, string> = {};
+  let action: string | undefined;
+  let status: string | undefined;
+  let protocol: string | undefined;
+  let start: string | undefined;
+  let port: string | undefined;
+  let iface: string | undefined;
+  let packets: string | undefined;
+  let bytes: string | undefined;
+  for (let i = 0; i < fields.length; i++) {
+    const k = fields[i] as string;
+    const v = values[i];
+    if (v === '-' || v === undefined) continue;
+    if (ADDRESS_FIELDS.has(k) && typeof v === 'string' && isPrivateAddress(v)) verbatim[k] = v;
+    else if (MEASURES.has(k) && typeof v === 'string' && NUMBER.test(v)) rest[k] = Number(v);
+    else rest[k] = v;
+    if (typeof v !== 'string' || v === '') continue;
+    switch (k) {
+      case 'action':
+        action = v;
+        break;
+      case 'log-status':
+        status = v;
+        break;
+      case 'protocol':
+        protocol = v;
+        break;
+      case 'start':
+        start = v;
+        break;
+      case 'dstport':
+        port = v;
+        break;
+      case 'interface-id':
+        iface = v;
+        break;
+      case 'packets':
+        packets = v;
+        break;
+      case 'bytes':
+        bytes = v;
+        break;
+    }
+  }
+  if (protocol !== undefined && PROTOCOLS[protocol] !== undefined)
+    rest['protocol.name'] = PROTOCOLS[protocol];
+  if (action === 'REJECT') rest['event.security'] = 'true';
+  let message = action ?? status ?? 'flow';
+  if (protocol !== undefined)
+    message += ` ${PROTOCOLS[protocol] ?? protocol}${port === undefined ? '' : `/${port}`}`;
+  if (iface !== undefined) message += ` ${iface}`;
+  if (packets !== undefined) message += ` ${packets} packets, ${bytes ?? '0'} bytes`;
+  if (status !== undefined && status !== 'OK') message += ` ${status}`;
+  const columns: Columns = {
+    level: status === 'SKIPDATA' ? 'WARN' : 'INFO',
+    service: 'aws.vpc-flow-logs',
+    message,
+  };
+  if (start !== undefined && NUMBER.test(start)) columns.timestamp = Number(start) * 1000;
+  return { columns, rest, verbatim };
 }
 
 /**
@@ -152,40 +266,6 @@ export const vpcFlowLog: ProducerShape = {
     typeof o.dstaddr === 'string' &&
     (typeof o.action === 'string' || typeof o['log-status'] === 'string'),
   read(o) {
-    const rest: Json = {};
-    const verbatim: Record<string, string> = {};
-    for (const [k, v] of Object.entries(o)) {
-      if (v === '-' || v === undefined) continue;
-      if (ADDRESS_FIELDS.has(k) && typeof v === 'string' && isPrivateAddress(v)) verbatim[k] = v;
-      else if (MEASURES.has(k) && typeof v === 'string' && NUMBER.test(v)) rest[k] = Number(v);
-      else rest[k] = v;
-    }
-    const action = text(o.action);
-    const status = text(o['log-status']);
-    const protocol = text(o.protocol);
-    if (protocol !== undefined && PROTOCOLS[protocol] !== undefined)
-      rest['protocol.name'] = PROTOCOLS[protocol];
-    if (action === 'REJECT') rest['event.security'] = 'true';
-    const start = text(o.start);
-    const port = text(o.dstport);
-    const parts = [
-      action ?? status ?? 'flow',
-      protocol === undefined
-        ? undefined
-        : `${PROTOCOLS[protocol] ?? protocol}${port === undefined ? '' : `/${port}`}`,
-      text(o['interface-id']),
-      text(o.packets) === undefined ? undefined : `${text(o.packets)} packets, ${text(o.bytes) ?? '0'} bytes`,
-      status !== undefined && status !== 'OK' ? status : undefined,
-    ];
-    return {
-      columns: {
-        ...(start !== undefined && NUMBER.test(start) ? { timestamp: Number(start) * 1000 } : {}),
-        level: status === 'SKIPDATA' ? 'WARN' : 'INFO',
-        service: 'aws.vpc-flow-logs',
-        message: parts.filter((p) => p !== undefined).join(' '),
-      },
-      rest,
-      verbatim,
-    };
+    return readFlow(Object.keys(o), Object.values(o));
   },
 };
