@@ -7,6 +7,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { IntegrityLog } from '../compliance/integrity';
 import type { LogLakeConfig } from '../config';
 import { dataDirPaths } from '../local/datadir';
@@ -16,9 +17,14 @@ import { LakeWriter } from '../local/writer';
 import { type AccessEvent, type AccessSink, accessLogEvent } from './access';
 
 export class LocalAccessSink implements AccessSink {
+  /**
+   * @param instance - an open DuckDB instance to write through (the query's own engine), so recording a
+   *   read costs no second instance. @default none: a writer with its own instance per delivery
+   */
   constructor(
     private readonly dataDir: string,
     private readonly config: LogLakeConfig,
+    private readonly instance?: DuckDBInstance,
   ) {}
 
   async record(event: AccessEvent): Promise<void> {
@@ -60,7 +66,9 @@ export class LocalAccessSink implements AccessSink {
     );
     const failed = results.find((r) => r.result !== 'Ok');
     if (failed) throw new Error(`the transform did not accept the access event (${failed.result})`);
-    const writer = await LakeWriter.open(paths.root, paths.staging);
+    const writer = this.instance
+      ? await LakeWriter.onInstance(this.instance, paths.root, paths.staging)
+      : await LakeWriter.open(paths.root, paths.staging);
     const manifest = join(paths.staging, `${id}.manifest`);
     try {
       const segment = { id, records };

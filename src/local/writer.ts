@@ -74,7 +74,8 @@ export class LakeWriter {
     private readonly dataDir: string,
     private readonly stagingRoot: string,
     private readonly compression: Compression,
-    private readonly instance: DuckDBInstance,
+    /** Closed with the writer; undefined when the instance is borrowed ({@link LakeWriter.onInstance}). */
+    private readonly instance: DuckDBInstance | undefined,
     private readonly connection: DuckDBConnection,
   ) {}
 
@@ -92,6 +93,21 @@ export class LakeWriter {
     // DuckDB parallelism buys little for the small batches of one buffer and competes with the producer.
     await connection.run('SET threads = 2');
     return new LakeWriter(dataDir, stagingRoot, compression, instance, connection);
+  }
+
+  /**
+   * A writer on a connection of an instance that is already open (a query's own engine, which writes
+   * its access event this way): no second DuckDB instance, and the instance's settings are left as they
+   * are. Closing the writer closes only its connection.
+   * @param compression - Parquet codec. @default 'SNAPPY'
+   */
+  static async onInstance(
+    instance: DuckDBInstance,
+    dataDir: string,
+    stagingRoot: string,
+    compression: Compression = 'SNAPPY',
+  ): Promise<LakeWriter> {
+    return new LakeWriter(dataDir, stagingRoot, compression, undefined, await instance.connect());
   }
 
   /**
@@ -265,7 +281,7 @@ export class LakeWriter {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    this.instance?.closeSync();
   }
 }
 
