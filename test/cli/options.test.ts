@@ -2,12 +2,30 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { personaWorkGroupOutput, resolveAthenaTarget } from '../../src/cli/aws';
 import { csvField, RecordWriter } from '../../src/cli/format';
-import { athenaTablesFor, filterFromFlags, parseLevels, personaCategories } from '../../src/cli/options';
+import {
+  athenaTablesFor,
+  filterFromFlags,
+  loadConfig,
+  parseLevels,
+  personaCategories,
+} from '../../src/cli/options';
 import { DEFAULT_CONFIG, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { buildQuery } from '../../src/query';
 import { LEVEL_WORDS, levelFromName } from '../../src/transform/level';
 import { record } from '../helpers/records';
+
+describe('loadConfig', () => {
+  it('without --config gives the validated defaults, as a copy the caller may change', () => {
+    // Act
+    const config = loadConfig(undefined);
+    config.accessAudit.bulkReadRows = 1;
+
+    // Assert
+    expect(loadConfig(undefined)).toEqual(resolveConfig({}));
+    expect(DEFAULT_CONFIG.accessAudit.bulkReadRows).toBe(resolveConfig({}).accessAudit.bulkReadRows);
+  });
+});
 
 describe('athenaTablesFor', () => {
   it.each([
