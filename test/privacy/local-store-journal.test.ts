@@ -19,7 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHECKPOINT_AFTER_MS, LocalSubjectKeyStore } from '../../src/privacy/local-store';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { dataDirTransform } from '../../src/local/transform';
+import { CHECKPOINT_AFTER_MS, LocalSubjectKeyStore, localSubjectKeyDir } from '../../src/privacy/local-store';
 import { subjectRef } from '../../src/privacy/subject';
 
 const root = mkdtempSync(join(tmpdir(), 'loglake-journal-'));
@@ -78,6 +80,42 @@ describe('LocalSubjectKeyStore journal', () => {
     expect(afterSecond).toHaveLength(1);
     expect(afterSecond[0]).not.toBe(afterFirst[0]);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it("creates a transform batch's new subjects in one journal, and pseudonymizes every record", () => {
+    // Arrange
+    const dataDir = fresh();
+    const transform = dataDirTransform(DEFAULT_CONFIG, dataDir);
+    const records = Array.from({ length: 40 }, (_, i) => ({
+      recordId: `r${i}`,
+      approximateArrivalTimestamp: Date.now(),
+      data: Buffer.from(
+        JSON.stringify({
+          timestamp: new Date().toISOString(),
+          level: 'INFO',
+          service: 'shop',
+          message: `order ${i}`,
+          user_id: `user-${i % 25}`,
+        }),
+      ).toString('base64'),
+    }));
+
+    // Act
+    const out = transform(records, 'logs');
+
+    // Assert
+    expect(out.map((r) => r.result)).toEqual(records.map(() => 'Ok'));
+    const rows = out.map(
+      (r) => JSON.parse(Buffer.from(r.data, 'base64').toString('utf8')) as { user_id: string },
+    );
+    expect(new Set(rows.map((r) => r.user_id)).size).toBe(25);
+    for (const r of rows) expect(r.user_id).toMatch(/^u_[0-9a-f]{32}$/);
+    const journals = readdirSync(join(localSubjectKeyDir(dataDir), '.journal'));
+    expect(journals).toHaveLength(1);
+    const lines = readFileSync(join(localSubjectKeyDir(dataDir), '.journal', journals[0] as string), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(25);
   });
 
   it('after a crash at any point, returns exactly the keys it returned before, and keeps no erased key anywhere', () => {
