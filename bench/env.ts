@@ -13,7 +13,7 @@ export const benchEnv = {
   lakeSpanHours: Number(process.env.LOGLAKE_BENCH_LAKE_HOURS || 2),
   /**
    * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS`: measured runs on the delivered (uncompacted) lake; 1 skips the
-   * warm-up too (a search over a large delivered lake takes minutes). @default 5
+   * warm-up too (a search over a large delivered lake takes minutes); 0 skips the delivered lake. @default 5
    */
   lakeBaselineRuns: Number(process.env.LOGLAKE_BENCH_LAKE_BASELINE_RUNS || 5),
 } as const;

@@ -8,7 +8,8 @@
  *   checkout runs it (TypeScript compiled on the fly by tsx, what an earlier version of this benchmark
  *   timed);
  * - start-up on its own: `node -e ""`, and `loglake search` on an empty lake (loading the command,
- *   DuckDB and the access audit: the fixed cost of every query);
+ *   DuckDB and the access audit: the fixed cost of every query), with the access audit on (as users run
+ *   it) and off (`accessAudit.enabled: false`), so the access record's share is printed too;
  * - the query alone, in this process (`LocalLakeReader`: listing, view, DuckDB), on both lakes;
  * - for each: median wall time, median CPU time (user + system of the process: on a loaded machine wall
  *   time mostly measures the wait for a core, CPU time much less) and peak resident memory;
@@ -19,12 +20,13 @@
  * `LOGLAKE_BENCH_LAKE_HOURS`; a day is 24: each simulated hour of 1M-a-day traffic is ~5,000 delivery
  * files, so the default keeps the per-hour file count and fewer hours). Built lakes are cached under
  * `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span;
- * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per query when large).
+ * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per query when large), `0`
+ * not at all.
  * Each `loglake` process records its read in the lake's `audit` category (today's hour, outside the
  * simulated span, so the figures do not count it), as every query of a user does.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildQuery } from '../src/query/build';
@@ -150,20 +152,33 @@ async function main(): Promise<void> {
     const floor = measure(['-e', '']);
     row('node -e ""', floor);
     row('loglake --help (compiled)', measure([compiled, '--help']));
-    const startup = measure([
-      compiled,
-      'search',
-      '--data-dir',
-      empty,
-      '--since',
-      '1h',
-      // Each run records its read in the audit category: the next one must not find it.
-      '--category',
-      'debug',
-      '--format',
-      'ndjson',
-    ]);
+    // Start-up on its own: what every query pays before it reads a file, and the access record's share.
+    const emptySearch = (extra: string[]) =>
+      measure([
+        compiled,
+        'search',
+        '--data-dir',
+        empty,
+        '--since',
+        '1h',
+        // Each run records its read in the audit category: the next one must not find it.
+        '--category',
+        'debug',
+        '--format',
+        'ndjson',
+        ...extra,
+      ]);
+    const noAudit = join(dir, 'no-audit.json');
+    writeFileSync(noAudit, JSON.stringify({ accessAudit: { enabled: false } }));
+    const startup = emptySearch([]);
+    const unaudited = emptySearch(['--config', noAudit]);
     row('loglake search, empty lake (compiled)', startup, undefined, '(the fixed cost of a query)');
+    row(
+      '  the same, access audit off',
+      unaudited,
+      undefined,
+      `(the access record: ${(startup.ms - unaudited.ms).toFixed(0)} ms wall, ${(startup.cpuMs - unaudited.cpuMs).toFixed(0)} ms CPU)`,
+    );
     for (const n of events) {
       const delivered = await benchLake({ events: n, spanHours, state: 'delivered' });
       const compacted = await benchLake({ events: n, spanHours, state: 'compacted' });
@@ -202,11 +217,17 @@ async function main(): Promise<void> {
           rows: 12,
         },
       ];
+      // 0 baseline runs: the delivered lake is not queried (minutes per query at 1M; its figures are known).
+      const baseline = benchEnv.lakeBaselineRuns > 0;
       for (const c of cases) {
-        const before = measure(cli(compiled, c.command, delivered, c.args), benchEnv.lakeBaselineRuns);
+        const before = baseline
+          ? measure(cli(compiled, c.command, delivered, c.args), benchEnv.lakeBaselineRuns)
+          : undefined;
         const after = measure(cli(compiled, c.command, compacted, c.args));
         const checkout = measure(cli(bin, c.command, compacted, c.args));
-        const engineBefore = await inEngine(delivered, c.query(range), benchEnv.lakeBaselineRuns);
+        const engineBefore = baseline
+          ? await inEngine(delivered, c.query(range), benchEnv.lakeBaselineRuns)
+          : undefined;
         const engineAfter = await inEngine(compacted, c.query(range));
         for (const [state, f] of [
           ['delivered', before],
@@ -215,14 +236,14 @@ async function main(): Promise<void> {
           ['delivered (in-engine)', engineBefore],
           ['compacted (in-engine)', engineAfter],
         ] as const) {
-          if (f.lines !== c.rows)
+          if (f && f.lines !== c.rows)
             throw new Error(`${c.name} on the ${state} lake gave ${f.lines} rows; expected ${c.rows}`);
         }
         console.log(`${c.name}:`);
-        row('  delivered lake, whole CLI (compiled)', before);
+        if (before) row('  delivered lake, whole CLI (compiled)', before);
         row('  compacted lake, whole CLI (compiled)', after, before, c.target);
         row('  compacted lake, whole CLI (checkout, tsx)', checkout);
-        row('  delivered lake, query alone (in-engine)', engineBefore);
+        if (engineBefore) row('  delivered lake, query alone (in-engine)', engineBefore);
         row('  compacted lake, query alone (in-engine)', engineAfter, engineBefore);
       }
     }

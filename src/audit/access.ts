@@ -16,6 +16,7 @@
  * stdout), the command still exits non-zero.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { LogLakeError } from '../errors';
 import type { BuiltQuery } from '../query/build';
 import type { RawRow } from '../query/decode';
@@ -66,7 +67,16 @@ export interface AccessSink {
 
 /** Which lake a query read, as the hook knows it. */
 export type LakeRef =
-  | { readonly engine: 'duckdb'; readonly dataDir: string }
+  | {
+      readonly engine: 'duckdb';
+      readonly dataDir: string;
+      /**
+       * The DuckDB instance the query ran on, still open while the event is recorded: the local sink
+       * writes the event's Parquet file through it instead of starting a second instance.
+       * @default none: the sink opens its own
+       */
+      readonly instance?: DuckDBInstance;
+    }
   | { readonly engine: 'athena'; readonly workGroup: string; readonly database: string };
 
 /** The config's access-audit settings, as a scope resolves them (once, when the first event is recorded). */

@@ -5,8 +5,7 @@
  * (source `access`). A running `loglake local` on the same directory is not disturbed: the file has its
  * own name and staging directory, and the integrity log serializes appends with its lock.
  */
-import { unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
 import { IntegrityLog } from '../compliance/integrity';
 import type { LogLakeConfig } from '../config';
 import { dataDirPaths } from '../local/datadir';
@@ -16,9 +15,14 @@ import { LakeWriter } from '../local/writer';
 import { type AccessEvent, type AccessSink, accessLogEvent } from './access';
 
 export class LocalAccessSink implements AccessSink {
+  /**
+   * @param instance - an open DuckDB instance to write through (the query's own engine), so recording a
+   *   read costs no second instance. @default none: a writer with its own instance per delivery
+   */
   constructor(
     private readonly dataDir: string,
     private readonly config: LogLakeConfig,
+    private readonly instance?: DuckDBInstance,
   ) {}
 
   async record(event: AccessEvent): Promise<void> {
@@ -60,23 +64,21 @@ export class LocalAccessSink implements AccessSink {
     );
     const failed = results.find((r) => r.result !== 'Ok');
     if (failed) throw new Error(`the transform did not accept the access event (${failed.result})`);
-    const writer = await LakeWriter.open(paths.root, paths.staging);
-    const manifest = join(paths.staging, `${id}.manifest`);
+    const writer = this.instance
+      ? await LakeWriter.onInstance(this.instance, paths.root, paths.staging)
+      : await LakeWriter.open(paths.root, paths.staging);
+    let delivered: readonly string[] = [];
     try {
-      const segment = { id, records };
-      const report = await writer.deliver(segment, results, manifest);
+      // No manifest: nothing replays an access event; the query waits for it and fails if it fails.
+      const report = await writer.deliver({ id, records }, results);
+      delivered = report.files;
       new IntegrityLog(paths.root).recordDelivery('access', id, report.objects);
     } catch (error) {
       // Nothing half-kept: the files this delivery renamed into place go again.
-      writer.undoPartialDelivery(manifest);
+      writer.removeDelivered(delivered);
       throw error;
     } finally {
       writer.close();
-      try {
-        unlinkSync(manifest);
-      } catch {
-        // Not written (the delivery failed before it) or already gone.
-      }
     }
   }
 }

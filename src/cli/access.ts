@@ -5,7 +5,13 @@
  * stream from the stack's outputs).
  */
 import { hostname, userInfo } from 'node:os';
-import { type AccessEvent, type AccessScope, type AccessSink, describeAccess } from '../audit/access';
+import {
+  type AccessEvent,
+  type AccessScope,
+  type AccessSink,
+  describeAccess,
+  type LakeRef,
+} from '../audit/access';
 // Types only: the config module (and zod) loads when the first event is recorded, not at start-up.
 import type { LogLakeConfig } from '../config';
 import type { Persona } from '../schema';
@@ -56,7 +62,7 @@ export function cliAccessScope(command: string): AccessScope {
     },
     sinkFor: (lake) => {
       const cli = state.get(scope) ?? {};
-      if (lake.engine === 'duckdb') return lazyLocalSink(lake.dataDir, () => configOf(scope));
+      if (lake.engine === 'duckdb') return lazyLocalSink(lake, () => configOf(scope));
       if (!cli.auditStream) {
         return {
           record: async () => {
@@ -95,11 +101,14 @@ export function describeCliAccess(
   if (update.auditStream) cli.auditStream = update.auditStream;
 }
 
-function lazyLocalSink(dataDir: string, config: () => Promise<LogLakeConfig>): AccessSink {
+function lazyLocalSink(
+  lake: Extract<LakeRef, { engine: 'duckdb' }>,
+  config: () => Promise<LogLakeConfig>,
+): AccessSink {
   return {
     record: async (event: AccessEvent) => {
       const { LocalAccessSink } = await import('../audit/local-sink');
-      await new LocalAccessSink(dataDir, await config()).record(event);
+      await new LocalAccessSink(lake.dataDir, await config(), lake.instance).record(event);
     },
   };
 }

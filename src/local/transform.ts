@@ -26,8 +26,24 @@ export function localTransform(
   // (on AWS the Lambda forwards them to the audit stream); their category is what the transform decides.
   // No response budget: the 6 MB limit is Lambda's, and normalized output runs 2.4-3x the input for
   // typical logs (60x for tiny lines), so a full 3 MiB buffer would push records to the error output.
-  return (records, stream) =>
-    transformRecords(records, settings[stream], { maxResponseBytes: Number.MAX_SAFE_INTEGER }).records;
+  const options = { maxResponseBytes: Number.MAX_SAFE_INTEGER };
+  return (records, stream) => {
+    const first = transformRecords(records, settings[stream], options);
+    let pending = first.pendingKeys;
+    if (pending.length === 0) return first.records;
+    // New subjects: their keys are created in one batch (one fsync), then their records run again. A
+    // second round only when the keyring's cache filled up and dropped keys of this very batch.
+    const redone = new Map<string, (typeof first.records)[number]>();
+    for (let round = 0; round < 3 && pending.length > 0; round++) {
+      if (!keyring.resolvePendingSync()) break;
+      const again = transformRecords(pending, settings[stream], options);
+      for (const r of again.records) redone.set(r.recordId, r);
+      pending = again.pendingKeys;
+    }
+    // Whatever is still missing stays failed (raw, under errors/), and waits for no later batch.
+    keyring.resolvePendingSync();
+    return first.records.map((r) => redone.get(r.recordId) ?? r);
+  };
 }
 
 /**
@@ -36,5 +52,5 @@ export function localTransform(
  */
 export function dataDirTransform(config: LogLakeConfig, dataDir: string, keyFile?: string): TransformFn {
   const key = pseudonymKey(dataDir, keyFile);
-  return localTransform(config, key, localKeyring(dataDir, key));
+  return localTransform(config, key, localKeyring(dataDir, key, { batchSync: true }));
 }

@@ -74,7 +74,8 @@ export class LakeWriter {
     private readonly dataDir: string,
     private readonly stagingRoot: string,
     private readonly compression: Compression,
-    private readonly instance: DuckDBInstance,
+    /** Closed with the writer; undefined when the instance is borrowed ({@link LakeWriter.onInstance}). */
+    private readonly instance: DuckDBInstance | undefined,
     private readonly connection: DuckDBConnection,
   ) {}
 
@@ -95,14 +96,32 @@ export class LakeWriter {
   }
 
   /**
+   * A writer on a connection of an instance that is already open (a query's own engine, which writes
+   * its access event this way): no second DuckDB instance, and the instance's settings are left as they
+   * are. Closing the writer closes only its connection.
+   * @param compression - Parquet codec. @default 'SNAPPY'
+   */
+  static async onInstance(
+    instance: DuckDBInstance,
+    dataDir: string,
+    stagingRoot: string,
+    compression: Compression = 'SNAPPY',
+  ): Promise<LakeWriter> {
+    return new LakeWriter(dataDir, stagingRoot, compression, undefined, await instance.connect());
+  }
+
+  /**
    * Deliver one segment's transform results. `raw` gives each input record's arrival time and original
    * data by record id (for the error output). Resolves when every file is durably in place.
-   * @param manifestPath - where to keep the list of files this delivery writes (next to the segment).
+   * @param manifestPath - where to keep the list of files this delivery writes (next to the segment), for
+   *   a replay after a crash. @default none: records no replay will deliver again (an access event, written
+   *   while its query waits), so no manifest is made durable; a failure here still removes what this call
+   *   renamed into place.
    */
   async deliver(
     segment: Pick<Segment, 'id' | 'records'>,
     results: readonly TransformedRecord[],
-    manifestPath: string,
+    manifestPath?: string,
   ): Promise<DeliveryReport> {
     const raw = new Map(segment.records.map((r) => [r.id, r]));
     const staging = join(this.stagingRoot, segment.id);
@@ -205,15 +224,24 @@ export class LakeWriter {
     const objects = publish.map((p) => ({ key: p.to, ...hashFile(p.from), rows: p.rows }));
 
     // The manifest is the point of no return: from here, a replay must clean up before redelivering.
-    writeDurably(manifestPath, JSON.stringify({ segment: segment.id, files: publish.map((p) => p.to) }));
-    const dirs = new Set<string>();
-    for (const p of publish) {
-      const target = join(this.dataDir, p.to);
-      mkdirSync(dirname(target), { recursive: true });
-      renameSync(p.from, target);
-      dirs.add(dirname(target));
+    if (manifestPath !== undefined) {
+      writeDurably(manifestPath, JSON.stringify({ segment: segment.id, files: publish.map((p) => p.to) }));
     }
-    for (const d of dirs) fsyncDir(d);
+    const dirs = new Set<string>();
+    const renamed: string[] = [];
+    try {
+      for (const p of publish) {
+        const target = join(this.dataDir, p.to);
+        mkdirSync(dirname(target), { recursive: true });
+        renameSync(p.from, target);
+        renamed.push(p.to);
+        dirs.add(dirname(target));
+      }
+      for (const d of dirs) fsyncDir(d);
+    } catch (error) {
+      if (manifestPath === undefined) this.removeDelivered(renamed);
+      throw error;
+    }
     rmSync(staging, { recursive: true, force: true });
     return {
       events,
@@ -236,6 +264,12 @@ export class LakeWriter {
       // A manifest torn by the crash was written before any rename happened: nothing to undo.
       return [];
     }
+    this.removeDelivered(files);
+    return files;
+  }
+
+  /** Remove delivered files (paths relative to the data directory); those already gone are skipped. */
+  removeDelivered(files: readonly string[]): void {
     for (const f of files) {
       try {
         unlinkSync(join(this.dataDir, f));
@@ -243,7 +277,6 @@ export class LakeWriter {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
     }
-    return files;
   }
 
   /** `read_json` of an NDJSON file with the lake's fixed columns and types (derived from the schema). */
@@ -265,7 +298,7 @@ export class LakeWriter {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    this.instance?.closeSync();
   }
 }
 

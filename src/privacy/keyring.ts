@@ -29,6 +29,12 @@ export interface SubjectKeyringOptions {
   readonly backoff?: { readonly baseMs: number; readonly capMs: number };
   /** @default Date.now */
   readonly now?: () => number;
+  /**
+   * With a synchronous store, collect missing subjects as with an asynchronous one (the record waits),
+   * for {@link SubjectKeyring.resolvePendingSync} to create in one batch: the local transform does, so
+   * a batch of new subjects costs the store one fsync, not one each. @default false (resolved at once)
+   */
+  readonly batchSync?: boolean;
 }
 
 interface Cached {
@@ -45,6 +51,7 @@ export class SubjectKeyring implements Pseudonymizer {
   private readonly attempts: number;
   private readonly backoff: { readonly baseMs: number; readonly capMs: number };
   private readonly now: () => number;
+  private readonly batchSync: boolean;
   /** The last error of a synchronous store, kept for the caller's report. */
   lastError: KeyStoreUnavailableError | undefined;
 
@@ -58,6 +65,7 @@ export class SubjectKeyring implements Pseudonymizer {
     this.attempts = Math.max(1, options.attempts ?? 3);
     this.backoff = options.backoff ?? { baseMs: 100, capMs: 2_000 };
     this.now = options.now ?? Date.now;
+    this.batchSync = options.batchSync ?? false;
   }
 
   /** The subject reference of a raw id (for the store and the audit trail). */
@@ -71,7 +79,7 @@ export class SubjectKeyring implements Pseudonymizer {
     if (hit !== undefined && hit.expires > this.now()) return hit.pseudonym;
     const ref = this.ref(id);
     const store = this.store;
-    if (isSyncStore(store)) {
+    if (isSyncStore(store) && !this.batchSync) {
       try {
         const key = store.getOrCreateSync([ref]).get(ref);
         if (key) return this.remember(id, key);
@@ -114,6 +122,31 @@ export class SubjectKeyring implements Pseudonymizer {
       }
     }
     throw asUnavailable(last, this.store.location, this.attempts);
+  }
+
+  /**
+   * Creates (or reads) the keys of every pending subject in one call of a synchronous store. False when
+   * the store failed (`lastError` says why; the records that needed them stay failed). The pending set is
+   * emptied either way.
+   */
+  resolvePendingSync(): boolean {
+    if (this.pending.size === 0) return true;
+    const pending = new Map(this.pending);
+    this.pending.clear();
+    const store = this.store;
+    if (!isSyncStore(store)) throw new TypeError(`${store.location} is not a synchronous key store`);
+    try {
+      const keys = store.getOrCreateSync([...pending.keys()]);
+      for (const [ref, id] of pending) {
+        const key = keys.get(ref);
+        if (!key) throw new KeyStoreUnavailableError(`${store.location}: no key returned for ${ref}`);
+        this.remember(id, key);
+      }
+      return true;
+    } catch (error) {
+      this.lastError = asUnavailable(error, store.location);
+      return false;
+    }
   }
 
   /** Drops a subject from the cache (after erasing it in this process). */

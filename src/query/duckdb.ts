@@ -160,7 +160,11 @@ export class LocalLakeReader {
    * CLI) the read is recorded in the lake's `audit` category when the rows end (`src/audit/access.ts`).
    */
   stream(built: BuiltQuery): AsyncIterable<RawRow[]> {
-    return auditedPages(built, { engine: 'duckdb', dataDir: this.dataDir }, this.rows(built));
+    return auditedPages(
+      built,
+      { engine: 'duckdb', dataDir: this.dataDir, instance: this.engine.instance },
+      this.rows(built),
+    );
   }
 
   private async *rows(built: BuiltQuery): AsyncIterable<RawRow[]> {

@@ -8,6 +8,7 @@ import { csvField, RecordWriter } from '../../src/cli/format';
 import {
   athenaTablesFor,
   filterFromFlags,
+  loadConfig,
   oneLake,
   parseLevels,
   personaCategories,
@@ -17,6 +18,18 @@ import { InputError } from '../../src/errors';
 import { buildQuery } from '../../src/query';
 import { LEVEL_WORDS, levelFromName } from '../../src/transform/level';
 import { record } from '../helpers/records';
+
+describe('loadConfig', () => {
+  it('without --config gives the validated defaults, as a copy the caller may change', () => {
+    // Act
+    const config = loadConfig(undefined);
+    config.accessAudit.bulkReadRows = 1;
+
+    // Assert
+    expect(loadConfig(undefined)).toEqual(resolveConfig({}));
+    expect(DEFAULT_CONFIG.accessAudit.bulkReadRows).toBe(resolveConfig({}).accessAudit.bulkReadRows);
+  });
+});
 
 describe('athenaTablesFor', () => {
   it.each([

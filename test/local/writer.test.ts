@@ -103,6 +103,21 @@ describe('LakeWriter.deliver', () => {
     expect(readdirSync(staging)).toEqual([]);
   });
 
+  it('delivers without a manifest when none is asked for (an access event), and leaves none behind', async () => {
+    // Prepare
+    const a = record({ timestamp: '2026-11-22T10:05:00.000Z', category: 'audit' });
+    const segment = { id: 'access-1', records: [raw('access-1-0', 'a')] };
+
+    // Act
+    const report = await writer.deliver(segment, [ok('access-1-0', [strip(a)], keys('audit', '10'))]);
+
+    // Assess
+    expect(report.files).toEqual(['logs/category=audit/dt=2026-11-22/hour=10/access-1.parquet']);
+    expect(await searchAll()).toEqual([a]);
+    expect(readdirSync(staging)).toEqual([]);
+    expect(readdirSync(root).filter((f) => f.includes('manifest'))).toEqual([]);
+  });
+
   it('writes ProcessingFailed records raw under errors/processing-failed in Firehose’s error format', async () => {
     // Prepare
     const segment = { id: 'seg-2', records: [raw('seg-2-0', 'not a log')] };
