@@ -5,7 +5,7 @@
  */
 import { LocalAccessSink } from '../audit/local-sink';
 import type { LogLakeConfig } from '../config';
-import { privacyLogEvent } from './audit';
+import { scheduledEraseEvent } from './audit';
 import { describePurge, PurgeDeferredError, purgeLocalSubject } from './local-purge';
 import { LocalSubjectKeyStore } from './local-store';
 import { type ErasureDone, LocalSubjectRequestStore, runDueErasures } from './requests';
@@ -45,17 +45,13 @@ export async function runLocalDueErasures(
     },
     record: (request, destroyed, purged) =>
       sink.recordLogEvent(
-        privacyLogEvent({
+        scheduledEraseEvent({
           time: new Date(now()).toISOString(),
-          action: 'erase',
-          principal: by,
-          persona: request.persona,
-          subject: request.subject,
+          by,
           store: store.location,
-          outcome: `${destroyed ? 'key destroyed' : 'no key'} (requested by ${request.principal} at ${request.requested})`,
-          reason: request.reason,
-          due: request.due,
-          ...(purged !== undefined ? { purged } : {}),
+          request,
+          destroyed,
+          purged,
         }),
       ),
   });

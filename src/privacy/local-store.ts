@@ -6,13 +6,11 @@
  * whole one and the first writer wins. Destroying overwrites the file with zeros, fsyncs, unlinks, and
  * fsyncs the directory: after a crash the key is either whole or gone.
  */
-import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   closeSync,
   constants,
   fsyncSync,
-  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
@@ -23,10 +21,9 @@ import { join } from 'node:path';
 import { dataDirPaths } from '../local/datadir';
 import { fsyncDir } from '../local/spool';
 import { SubjectKeyring, type SubjectKeyringOptions } from './keyring';
+import { createDurably, guardStore, refPath } from './local-files';
 import { KeyStoreUnavailableError, type SyncSubjectKeyStore } from './store';
 import { newSubjectKey, SUBJECT_KEY_BYTES } from './subject';
-
-const REF = /^[0-9a-f]{64}$/;
 
 /** The directory of the local subject keys of a data directory. */
 export function localSubjectKeyDir(dataDir: string): string {
@@ -122,8 +119,7 @@ export class LocalSubjectKeyStore implements SyncSubjectKeyStore {
   private probed: { at: number; problem: string | undefined } | undefined;
 
   private path(ref: string): string {
-    if (!REF.test(ref)) throw new TypeError(`not a subject reference: ${ref.slice(0, 80)}`);
-    return join(this.dir, ref);
+    return refPath(this.dir, ref);
   }
 
   private read(ref: string): Uint8Array | undefined {
@@ -142,39 +138,15 @@ export class LocalSubjectKeyStore implements SyncSubjectKeyStore {
   }
 
   private create(ref: string): Uint8Array {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const key = newSubjectKey();
-    const tmp = join(this.dir, `.${ref}.${randomBytes(6).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      writeSync(fd, `${Buffer.from(key).toString('hex')}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    try {
-      linkSync(tmp, this.path(ref));
-      return key;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const winner = this.read(ref);
-      if (!winner) throw new KeyStoreUnavailableError(`subject key ${ref} vanished while being created`);
-      return winner;
-    } finally {
-      unlinkSync(tmp);
-    }
+    if (createDurably(this.path(ref), `${Buffer.from(key).toString('hex')}\n`)) return key;
+    const winner = this.read(ref);
+    if (!winner) throw new KeyStoreUnavailableError(`subject key ${ref} vanished while being created`);
+    return winner;
   }
 
   private guard<T>(what: string, f: () => T): T {
-    try {
-      return f();
-    } catch (error) {
-      if (error instanceof KeyStoreUnavailableError || error instanceof TypeError) throw error;
-      throw new KeyStoreUnavailableError(
-        `cannot ${what} subject keys in ${this.dir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    return guardStore('subject keys', this.dir, what, f);
   }
 }
 
