@@ -7,8 +7,9 @@ import { LocalAccessSink } from '../audit/local-sink';
 import type { LogLakeConfig } from '../config';
 import { scheduledEraseEvent } from './audit';
 import { describePurge, PurgeDeferredError, purgeLocalSubject } from './local-purge';
+import { LocalSubjectRequestStore } from './local-requests';
 import { LocalSubjectKeyStore } from './local-store';
-import { type ErasureDone, LocalSubjectRequestStore, runDueErasures } from './requests';
+import { type ErasureDone, runDueErasures } from './requests';
 
 /** How often a running `loglake local` looks for due erasures. */
 export const LOCAL_ERASURE_INTERVAL_MS = 60_000;

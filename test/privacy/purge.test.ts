@@ -17,8 +17,8 @@ import { lockDataDir, pseudonymKey } from '../../src/local/datadir';
 import { lookupPseudonyms } from '../../src/privacy/keyring';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { purgeLocalSubject, subjectRowPredicate } from '../../src/privacy/local-purge';
+import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
-import { LocalSubjectRequestStore } from '../../src/privacy/requests';
 import { deliverEvents } from '../helpers/lake';
 
 const dirs: string[] = [];

@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
 import {
   ERASURE_CLAIM_LEASE_MS,
   type EraseRequest,
-  LocalSubjectRequestStore,
   runDueErasures,
   type SubjectRequestStore,
 } from '../../src/privacy/requests';

@@ -13,7 +13,7 @@ import type { CliIO } from '../../src/cli/io';
 import { startLocal } from '../../src/cli/local-command';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
-import { LocalSubjectRequestStore } from '../../src/privacy/requests';
+import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { loglake } from '../helpers/cli';
 import { deliverEvents } from '../helpers/lake';
 

@@ -22,12 +22,9 @@ import { putAuditEvent } from '../../privacy/aws-erasures';
 import { lookupPseudonyms } from '../../privacy/keyring';
 import { runLocalDueErasures } from '../../privacy/local-erasures';
 import { describePurge, type PurgeOutcome, purgeLocalSubject } from '../../privacy/local-purge';
+import { LocalSubjectRequestStore } from '../../privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../privacy/local-store';
-import {
-  type EraseRequest,
-  LocalSubjectRequestStore,
-  type SubjectRequestStore,
-} from '../../privacy/requests';
+import type { EraseRequest, SubjectRequestStore } from '../../privacy/requests';
 import type { SubjectKeyStore } from '../../privacy/store';
 import { subjectRef } from '../../privacy/subject';
 import { addToSummary, emptySummary, type SubjectSummary } from '../../privacy/summary';
