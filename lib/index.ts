@@ -53,6 +53,7 @@ export {
 } from './ingest';
 // The lake, and the stack that deploys one with its outputs.
 export { type ILogLake, LogLake, type LogLakeProps } from './log-lake';
+export { LogLakePrefixSubscriptions, type LogLakePrefixSubscriptionsProps } from './prefix-subscriptions';
 export { LogLakeQuery, type LogLakeQueryProps, NAMED_QUERIES, type NamedQuerySpec } from './query';
 export { LogLakeStack, type LogLakeStackProps } from './stack';
 export {

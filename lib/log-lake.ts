@@ -16,7 +16,7 @@ import {
   streamBufferingOf,
 } from '../src/config';
 import { CATEGORIES, type Category, PERSONAS, type Persona, type StreamName } from '../src/schema';
-import { subscriptionOf } from '../src/sources/config';
+import { prefixSubscriptionOf, subscriptionOf } from '../src/sources/config';
 import { wafStreamName } from '../src/sources/names';
 import { LogLakeAccess } from './access';
 import { type AccessLogsOptions, LogLakeAccessLogs } from './access-logs';
@@ -247,6 +247,14 @@ export class LogLake extends Construct implements ILogLake {
         ...(s.category ? { category: s.category } : {}),
       });
     });
+
+    const prefixes = config.sources.cloudWatchLogs.logGroupPrefixes.map(prefixSubscriptionOf);
+    if (prefixes.length > 0) {
+      this.subscriptions.subscribePrefixes(prefixes, {
+        encryptionKey: this.key,
+        logRetentionDays: config.lambdaLogRetentionDays,
+      });
+    }
 
     config.sources.accessLogs.forEach((source, i) => {
       const { bucket, ...options } = source;

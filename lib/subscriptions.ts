@@ -1,13 +1,16 @@
-import { Lazy, Names, Stack } from 'aws-cdk-lib';
+import { Lazy, Names, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as destinations from 'aws-cdk-lib/aws-logs-destinations';
 import { Construct, type IConstruct } from 'constructs';
 import type { Category } from '../src/schema';
-import type { SourcesConfig } from '../src/sources/config';
+import type { LogGroupPrefix, SourcesConfig } from '../src/sources/config';
 import { subscriptionFilterName } from '../src/sources/names';
+import type { LogRetentionDays } from './function';
+import { LogLakePrefixSubscriptions } from './prefix-subscriptions';
 import { acknowledge } from './private/nag';
 
 /** Options of {@link LogLakeSubscriptions.subscribe} (and `LogLake.subscribe`). */
@@ -52,6 +55,37 @@ export function ownLogGroupNames(scope: IConstruct): string[] {
 }
 
 /**
+ * What is known of the name of each log group of `scope` at synth: the text up to the first value only
+ * CloudFormation knows, and whether that is the whole name. A name CloudFormation generates starts with
+ * the stack's name (`<stack>-<logical id>-<suffix>`), so that much is known of it too.
+ */
+export function ownLogGroupNameHeads(scope: IConstruct): Array<{ head: string; whole: boolean }> {
+  const stack = Stack.of(scope);
+  const known = (explicit: unknown, before = '') => {
+    // An L2 log group's name is a token that resolves to nothing when CloudFormation names it.
+    const resolved: unknown = stack.resolve(explicit);
+    if (resolved === undefined) return { head: `${before}${stack.stackName}-`, whole: false };
+    const text = `${before}${canonical(resolved)}`;
+    const at = text.indexOf('\u00ab');
+    return at < 0 ? { head: text, whole: true } : { head: text.slice(0, at), whole: false };
+  };
+  const heads: Array<{ head: string; whole: boolean }> = [];
+  for (const c of scope.node.findAll()) {
+    if (c instanceof logs.CfnLogGroup) heads.push(known(c.logGroupName));
+    else if (c instanceof lambda.CfnFunction) {
+      const config = stack.resolve(c.loggingConfig) as { logGroup?: unknown } | undefined;
+      if (config?.logGroup === undefined) heads.push(known(c.functionName, '/aws/lambda/'));
+    }
+  }
+  return heads;
+}
+
+/** Whether a log group named as `own` says may start with `prefix`. */
+export function mayStartWith(own: { head: string; whole: boolean }, prefix: string): boolean {
+  return own.head.startsWith(prefix) || (!own.whole && prefix.startsWith(own.head));
+}
+
+/**
  * CloudWatch Logs into the lake: subscription filters on log groups, and optionally one account-level
  * subscription filter policy, all putting events on the `logs` stream through one role CloudWatch Logs
  * assumes. The role trusts `logs.amazonaws.com` only for this account's log groups in this region
@@ -68,6 +102,8 @@ export class LogLakeSubscriptions extends Construct {
   readonly role: iam.Role;
   /** The account-level policy, when enabled. */
   readonly accountPolicy?: logs.CfnAccountPolicy;
+  /** The log groups subscribed by name prefix, when any prefix is configured (`subscribePrefixes`). */
+  prefixes?: LogLakePrefixSubscriptions;
   private readonly props: LogLakeSubscriptionsProps;
 
   constructor(scope: Construct, id: string, props: LogLakeSubscriptionsProps) {
@@ -129,6 +165,50 @@ export class LogLakeSubscriptions extends Construct {
     });
   }
 
+  /**
+   * Subscribe the log groups whose names start with `prefixes`: those that exist at deploy time and
+   * those created later ({@link LogLakePrefixSubscriptions}). The lake's own log groups and those the
+   * stack subscribes by name are never touched, nor those the account policy covers.
+   * @throws Error when called twice, or when a prefix is empty
+   */
+  subscribePrefixes(
+    prefixes: readonly LogGroupPrefix[],
+    options: { readonly encryptionKey: kms.IKey; readonly logRetentionDays: LogRetentionDays },
+  ): LogLakePrefixSubscriptions {
+    if (this.prefixes) throw new Error('LogLakeSubscriptions.subscribePrefixes: called twice');
+    const policy = this.props.accountPolicy;
+    const underPrefix = (name: string) => prefixes.some((p) => name.startsWith(p.prefix));
+    this.prefixes = new LogLakePrefixSubscriptions(this, 'Prefixes', {
+      name: this.props.name,
+      prefixes,
+      stream: this.props.stream,
+      cloudWatchLogsRole: this.role,
+      // Named groups matter only under a prefix (the function's environment holds 4 KB); a name known
+      // only at deploy time is kept.
+      exclude: () =>
+        [...ownLogGroupNames(this.props.lake), ...this.subscribedByTemplate()].filter(
+          (name) => Token.isUnresolved(name) || underPrefix(name),
+        ),
+      ...(policy?.enabled && { accountPolicyExclude: policy.exclude.filter(underPrefix) }),
+      ...options,
+    });
+    return this.prefixes;
+  }
+
+  /** Names of the log groups the stack's subscription filters send to a lake stream. */
+  private subscribedByTemplate(): string[] {
+    const stack = Stack.of(this);
+    const streams = this.props.lakeStreams().map((s) => canonical(stack.resolve(s.deliveryStreamArn)));
+    return stack.node
+      .findAll()
+      .filter(
+        (c): c is logs.CfnSubscriptionFilter =>
+          c instanceof logs.CfnSubscriptionFilter &&
+          streams.includes(canonical(stack.resolve(c.destinationArn))),
+      )
+      .map((c) => c.logGroupName);
+  }
+
   private isOwn(logGroup: logs.ILogGroup): boolean {
     // A log group the lake creates; an imported one (`fromLogGroupName`) is only a reference, checked by name.
     if (logGroup instanceof logs.LogGroup && logGroup.node.scopes.includes(this.props.lake)) return true;
@@ -144,6 +224,17 @@ export class LogLakeSubscriptions extends Construct {
     const own = ownLogGroupNames(this.props.lake).map(text);
     const streams = this.props.lakeStreams().map((s) => text(s.deliveryStreamArn));
     const errors: string[] = [];
+    const heads = ownLogGroupNameHeads(this.props.lake);
+    for (const { prefix } of this.prefixes?.props.prefixes ?? []) {
+      const matched = heads
+        .filter((h) => mayStartWith(h, prefix))
+        .map((h) => (h.whole ? h.head : `${h.head}…`));
+      if (matched.length > 0) {
+        errors.push(
+          `sources.cloudWatchLogs.logGroupPrefixes: "${prefix}" matches the lake's own log groups (${matched.join(', ')}): the lake would feed on its own output; choose a prefix none of them can start with`,
+        );
+      }
+    }
     for (const c of stack.node.findAll()) {
       if (c instanceof logs.CfnSubscriptionFilter) {
         const group = text(c.logGroupName);

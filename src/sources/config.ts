@@ -21,6 +21,20 @@ export const logGroupSubscriptionSchema = z.strictObject({
 });
 export type LogGroupSubscription = z.infer<typeof logGroupSubscriptionSchema>;
 
+/**
+ * Log groups named with a prefix, subscribed by the subscriber function (`lib/prefix-subscriptions.ts`):
+ * the existing ones at deploy time, new ones as CloudTrail records their `CreateLogGroup`.
+ */
+export const logGroupPrefixSchema = z.strictObject({
+  /** E.g. `/aws/lambda/orders-`: every log group whose name starts with it. */
+  prefix: logGroupName,
+  /** CloudWatch Logs filter pattern; empty sends every event. */
+  filterPattern: z.string().max(1024).optional(),
+  /** Every event of these log groups lands in this category (an event's own valid `category` still wins). */
+  category: z.enum(CATEGORIES).optional(),
+});
+export type LogGroupPrefix = z.infer<typeof logGroupPrefixSchema>;
+
 /** An S3 bucket name (S3's general purpose bucket rules: 3-63 of lowercase letters, digits, `.` and `-`). */
 const bucketName = z
   .string()
@@ -46,6 +60,13 @@ export const sourcesSchema = z.strictObject({
     /** Log groups subscribed to the `logs` stream (the lake's own are refused). */
     logGroups: z.array(z.union([logGroupName, logGroupSubscriptionSchema])).max(500),
     /**
+     * Log group name prefixes: every log group whose name starts with one is subscribed, those that exist
+     * at deploy time and those created later (seen through CloudTrail's `CreateLogGroup` in EventBridge,
+     * which needs a trail in the account). The lake's own log groups, the ones named in `logGroups` or
+     * subscribed with `lake.subscribe`, and the ones the account policy covers are left alone.
+     */
+    logGroupPrefixes: z.array(z.union([logGroupName, logGroupPrefixSchema])).max(50),
+    /**
      * An account-level subscription filter policy (`AWS::Logs::AccountPolicy`,
      * SUBSCRIPTION_FILTER_POLICY): every log group of the account and region, except the lake's own and
      * `exclude`. One such policy may exist per account and region.
@@ -70,6 +91,7 @@ export type SourcesConfig = z.infer<typeof sourcesSchema>;
 export const DEFAULT_SOURCES: SourcesConfig = {
   cloudWatchLogs: {
     logGroups: [],
+    logGroupPrefixes: [],
     accountPolicy: { enabled: false, filterPattern: '', exclude: [] },
   },
   accessLogs: [],
@@ -79,4 +101,9 @@ export const DEFAULT_SOURCES: SourcesConfig = {
 /** A configured log group as a subscription (a bare name subscribes every event, no category). */
 export function subscriptionOf(entry: string | LogGroupSubscription): LogGroupSubscription {
   return typeof entry === 'string' ? { name: entry } : entry;
+}
+
+/** A configured prefix as a subscription (a bare prefix subscribes every event, no category). */
+export function prefixSubscriptionOf(entry: string | LogGroupPrefix): LogGroupPrefix {
+  return typeof entry === 'string' ? { prefix: entry } : entry;
 }

@@ -24,6 +24,14 @@ export function subscriptionFilterName(lakeName: string, category?: Category): s
   return category === undefined ? `${lakeName}-lake` : `${lakeName}-lake${CATEGORY_MARK}${category}`;
 }
 
+/** Whether `filterName` is one of the names {@link subscriptionFilterName} gives for the lake `lakeName`. */
+export function isLakeFilterName(lakeName: string, filterName: string): boolean {
+  const base = subscriptionFilterName(lakeName);
+  if (filterName === base) return true;
+  if (!filterName.startsWith(`${base}${CATEGORY_MARK}`)) return false;
+  return (CATEGORIES as readonly string[]).includes(filterName.slice(base.length + CATEGORY_MARK.length));
+}
+
 /** The category the first marked filter name in `names` sets, if any (unknown categories are ignored). */
 export function categoryFromFilterNames(names: unknown): Category | undefined {
   if (!Array.isArray(names)) return undefined;

@@ -19,6 +19,11 @@ const VARIANTS = {
         cloudWatchLogs: {
           logGroups: ['/aws/lambda/orders', { name: '/ecs/api', filterPattern: 'ERROR', category: 'errors' }],
           accountPolicy: { enabled: true, exclude: ['/noisy/group'] },
+          // The subscriber function, its EventBridge rule and its custom resource.
+          logGroupPrefixes: [
+            '/aws/lambda/orders-',
+            { prefix: '/ecs/', filterPattern: 'ERROR', category: 'errors' },
+          ],
         },
       },
       // The CloudTrail trail, its bucket and key policies and its Glue table.

@@ -22,6 +22,7 @@ describe('lib/index.ts', () => {
         'LogLakeCompaction',
         'LogLakeFunction',
         'LogLakeIngest',
+        'LogLakePrefixSubscriptions',
         'LogLakeQuery',
         'LogLakeStack',
         'LogLakeStorage',

@@ -62,6 +62,15 @@ const VARIANTS: Record<string, SynthOptions> = {
       sources: { cloudWatchLogs: { logGroups: ['/aws/lambda/orders'], accountPolicy: { enabled: true } } },
     },
   },
+  'log groups subscribed by prefix (the subscriber function, its rule and custom resource)': {
+    override: {
+      sources: {
+        cloudWatchLogs: {
+          logGroupPrefixes: ['/aws/lambda/orders-', { prefix: '/ecs/', category: 'framework' }],
+        },
+      },
+    },
+  },
   'the CloudTrail trail (management events, Object Lock bucket)': {
     override: { accessAudit: { trail: { enabled: true } } },
   },

@@ -1,0 +1,166 @@
+/**
+ * Log groups subscribed by name prefix, on the construct side: the subscriber function and its least
+ * privilege, the EventBridge rule on CloudTrail's CreateLogGroup, the custom resource and its settings
+ * (the lake's own and the template's subscribed groups excluded), and the synth-time check that no prefix
+ * matches the lake's own log groups.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { SETTINGS_PROPERTY, SUBSCRIBER_ENV } from '../../lambdas/subscriber/constants';
+import type { LogLakeConfigOverride } from '../../src/config';
+import { flat, policyStatementsOf, resourceNamed, resourcesOf, synthStack, template } from './helpers';
+
+const PREFIXES: LogLakeConfigOverride = {
+  sources: {
+    cloudWatchLogs: {
+      logGroups: ['/aws/lambda/orders-explicit', '/other/explicit'],
+      logGroupPrefixes: [
+        '/aws/lambda/orders-',
+        { prefix: '/ecs/', filterPattern: 'ERROR', category: 'framework' },
+      ],
+    },
+  },
+};
+const ARN = 'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:';
+
+/** The settings JSON, with every CloudFormation value written as `<LogicalId>` (flat). */
+function settingsOf(t: Template): Record<string, unknown> {
+  const [, resource] = resourceNamed(
+    t,
+    'Custom::LogLakePrefixSubscriptions',
+    'LogLakeSubscriptionsPrefixesSweep',
+  );
+  return JSON.parse(flat(resource.Properties[SETTINGS_PROPERTY])) as Record<string, unknown>;
+}
+
+describe('log groups subscribed by prefix', () => {
+  it('the function may touch subscription filters only under the prefixes and pass only the CloudWatch Logs role', () => {
+    const t = template({ override: PREFIXES });
+
+    const statements = policyStatementsOf(t, 'LogLakeSubscriptionsPrefixesFunctionRoleDefaultPolicy');
+
+    expect(statements.map((s) => [s.actions.join(','), s.resources.join(' '), s.condition])).toEqual([
+      ['sqs:SendMessage', '<LogLakeSubscriptionsPrefixesDeadLetterQueue>', ''],
+      ['logs:CreateLogStream,logs:PutLogEvents', '<LogLakeSubscriptionsPrefixesFunctionLogGroup>', ''],
+      [
+        'logs:DeleteSubscriptionFilter,logs:DescribeSubscriptionFilters,logs:PutSubscriptionFilter',
+        `${ARN}/aws/lambda/orders-* ${ARN}/ecs/*`,
+        '',
+      ],
+      ['logs:DescribeLogGroups', `${ARN}*`, ''],
+      ['iam:PassRole', '<LogLakeSubscriptionsCloudWatchLogsRole>', ''],
+    ]);
+  });
+
+  it('a rule on CloudTrail’s CreateLogGroup under the prefixes invokes it, retried, with a dead-letter queue', () => {
+    const t = template({ override: PREFIXES });
+    const [, rule] = resourceNamed(t, 'AWS::Events::Rule', 'LogLakeSubscriptionsPrefixesCreateLogGroup');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.logs'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['logs.amazonaws.com'],
+        eventName: ['CreateLogGroup'],
+        requestParameters: { logGroupName: [{ prefix: '/aws/lambda/orders-' }, { prefix: '/ecs/' }] },
+      },
+    });
+    const targets = rule.Properties.Targets as Array<{ Arn: unknown }>;
+    expect(targets.map((x) => flat(x.Arn))).toEqual(['<LogLakeSubscriptionsPrefixesFunction>']);
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeSubscriptionsPrefixesFunction');
+    expect(flat(fn.Properties.DeadLetterConfig)).toBe('<LogLakeSubscriptionsPrefixesDeadLetterQueue>');
+    const [, invoke] = resourceNamed(
+      t,
+      'AWS::Lambda::EventInvokeConfig',
+      'LogLakeSubscriptionsPrefixesFunction',
+    );
+    expect(invoke.Properties.MaximumRetryAttempts).toBe(2);
+  });
+
+  it('the custom resource and the function get the same settings: stream, role, prefixes and the groups left alone', () => {
+    const t = template({ override: PREFIXES });
+    const settings = settingsOf(t);
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeSubscriptionsPrefixesFunction');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+    expect(JSON.parse(flat(env[SUBSCRIBER_ENV.settings]))).toEqual(settings);
+    expect(settings).toMatchObject({
+      lakeName: 'loglake',
+      destinationArn: '<LogLakeIngestLogsStream>',
+      roleArn: '<LogLakeSubscriptionsCloudWatchLogsRole>',
+      prefixes: [
+        { prefix: '/aws/lambda/orders-', filterPattern: '' },
+        { prefix: '/ecs/', filterPattern: 'ERROR', category: 'framework' },
+      ],
+    });
+    expect(settings.accountPolicy).toBeUndefined();
+    // Every log group of the stack is the lake's own here, and the one subscribed by name under a prefix
+    // (one elsewhere cannot be swept: left out, the environment holds only 4 KB).
+    const groups = Object.keys(resourcesOf(t, 'AWS::Logs::LogGroup')).map(
+      (id) => `<${id.replace(/[0-9A-F]{8}$/, '')}>`,
+    );
+    expect(groups.length).toBeGreaterThan(5);
+    expect([...(settings.exclude as string[])].sort()).toEqual(
+      [...groups, '/aws/lambda/orders-explicit'].sort(),
+    );
+  });
+
+  it('tells the function which groups the account policy covers, when it is on', () => {
+    const t = template({
+      override: {
+        sources: {
+          cloudWatchLogs: {
+            logGroupPrefixes: ['/ecs/'],
+            accountPolicy: { enabled: true, exclude: ['/ecs/private'] },
+          },
+        },
+      },
+    });
+    expect(settingsOf(t).accountPolicy).toEqual({ exclude: ['/ecs/private'] });
+  });
+
+  it('adds nothing without prefixes', () => {
+    const t = template();
+    expect(resourcesOf(t, 'Custom::LogLakePrefixSubscriptions')).toEqual({});
+    expect(Object.keys(resourcesOf(t, 'AWS::Events::Rule')).filter((id) => id.includes('Prefixes'))).toEqual(
+      [],
+    );
+  });
+
+  it('fails synth for a prefix that matches the lake’s own log groups', () => {
+    for (const prefix of ['L', 'LogLake', 'LogLake-IngestLogs']) {
+      const { app } = synthStack({
+        override: { sources: { cloudWatchLogs: { logGroupPrefixes: [prefix] } } },
+      });
+      expect(() => app.synth(), prefix).toThrow(
+        new RegExp(`logGroupPrefixes: "${prefix}" matches the lake's own log groups`),
+      );
+    }
+  });
+
+  it('fails synth for a prefix matching a log group the lake gets later, with a name', () => {
+    const { app, stack } = synthStack({
+      override: { sources: { cloudWatchLogs: { logGroupPrefixes: ['/team/'] } } },
+    });
+    new logs.LogGroup(stack.lake, 'Extra', { logGroupName: '/team/lake-extra' });
+    expect(() => app.synth()).toThrow(/"\/team\/" matches the lake's own log groups \(\/team\/lake-extra\)/);
+  });
+
+  it('fails synth when the settings would not fit in the function’s 4 KB environment', () => {
+    const prefixes = Array.from({ length: 50 }, (_, i) => `/aws/lambda/${'team-'.repeat(18)}${i}-`);
+    const { app } = synthStack({ override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes } } } });
+    expect(() => app.synth()).toThrow(/logGroupPrefixes: the subscriber's settings need about \d+ bytes/);
+    const fits = synthStack({
+      override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes.slice(0, 10) } } },
+    });
+    expect(() => fits.app.synth()).not.toThrow();
+  });
+
+  it('refuses a prefix CloudWatch Logs could not name, naming the field', () => {
+    expect(() =>
+      template({
+        override: { sources: { cloudWatchLogs: { logGroupPrefixes: [{ prefix: '/bad prefix' }] } } },
+      }),
+    ).toThrow(/sources\.cloudWatchLogs\.logGroupPrefixes\.0/);
+  });
+});
