@@ -4,6 +4,7 @@ import type { PersonaGrant } from '../src/config';
 import { pascalCase } from '../src/outputs';
 import { ERROR_PREFIX, type Persona } from '../src/schema';
 import type { LogLakeCatalog } from './catalog';
+import type { LogLakeErasures } from './erasures';
 import type { LogLakeIngest } from './ingest';
 import { grantLakeQuery } from './private/lake-grants';
 import { acknowledgeGrantWildcards } from './private/nag';
@@ -20,6 +21,8 @@ export interface LogLakeAccessProps {
   readonly catalog: LogLakeCatalog;
   readonly query: LogLakeQuery;
   readonly ingest: LogLakeIngest;
+  /** Scheduled erasure: the privacy personas record and withdraw its requests. */
+  readonly erasures?: LogLakeErasures;
   /**
    * Who may assume each persona role.
    * @default the account (any principal of this account that its own IAM policy allows to assume it)
@@ -122,6 +125,8 @@ export class LogLakeAccess extends Construct {
               ? []
               : [props.ingest.grantReadPseudonymKey(grantee), props.ingest.subjectKeys.grantLookup(grantee)]),
             props.ingest.subjectKeys.grantErase(grantee),
+            // Only they record, withdraw and read scheduled erasures (the executor closes them).
+            ...(props.erasures ? [props.erasures.grantWriteRequests(grantee)] : []),
             // Each export, erase and cancel is recorded as an event on the audit stream.
             ...(props.ingest.lanes.audit ? [props.ingest.grantPutRecords(grantee, ['audit'])] : []),
           ]

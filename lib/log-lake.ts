@@ -24,6 +24,7 @@ import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
 import { LogLakeCompaction } from './compaction';
 import type { DeploymentTarget } from './config';
+import { LogLakeErasures } from './erasures';
 import { LogLakeIngest } from './ingest';
 import { grantLakeQuery, grantLakeRead } from './private/lake-grants';
 import { acknowledge } from './private/nag';
@@ -124,6 +125,8 @@ export class LogLake extends Construct implements ILogLake {
   readonly access: LogLakeAccess;
   /** Rules, pipeline alarms and SNS topics by severity; absent when `alerts.enabled` is false. */
   readonly alerting?: Alerting;
+  /** Scheduled erasure: the request table and its executor (`loglake subject erase --after --stack`). */
+  readonly erasures: LogLakeErasures;
   /** Scheduled compaction of the `logs` bucket; absent when `compaction.enabled` is false. */
   readonly compaction?: LogLakeCompaction;
   /** Which stream (bucket, table) carries each category. */
@@ -291,7 +294,15 @@ export class LogLake extends Construct implements ILogLake {
       });
     }
 
+    this.erasures = new LogLakeErasures(this, 'Erasures', {
+      encryptionKey: this.key,
+      subjectKeys: this.ingest.subjectKeys,
+      auditStream: (this.ingest.lanes.audit ?? this.ingest.lanes.logs).stream,
+      logRetentionDays: config.lambdaLogRetentionDays,
+    });
+
     this.access = new LogLakeAccess(this, 'Access', {
+      erasures: this.erasures,
       personas: config.personas,
       storage: this.storage,
       catalog: this.catalog,

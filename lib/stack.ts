@@ -91,6 +91,11 @@ export class LogLakeStack extends Stack {
       lake.ingest.subjectKeys.table.tableName,
       'DynamoDB table of per-subject pseudonym keys (erasure)',
     );
+    out(
+      STACK_OUTPUTS.subjectRequestTable,
+      lake.erasures.requestTable.tableName,
+      'DynamoDB table of scheduled erasure requests (subject erase --after)',
+    );
     for (const [severity, topic] of Object.entries(lake.alerting?.topics ?? {})) {
       out(
         alertTopicOutput(severity),

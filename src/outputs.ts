@@ -35,6 +35,7 @@ export const STACK_OUTPUTS = {
   producerPolicy: 'ProducerPolicyArn',
   pseudonymSecret: 'PseudonymSecretArn',
   subjectKeyTable: 'SubjectKeyTableName',
+  subjectRequestTable: 'SubjectRequestTableName',
   key: 'KeyArn',
   /** Present when the stack has the optional CloudTrail trail (`accessAudit.trail`). */
   trailTable: 'TrailTableName',

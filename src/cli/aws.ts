@@ -9,8 +9,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '../errors';
 import { personaWorkGroupOutput, STACK_OUTPUTS } from '../outputs';
+import { DynamoDbSubjectRequestStore } from '../privacy/dynamodb-requests';
 import { DynamoDbSubjectKeyStore } from '../privacy/dynamodb-store';
 import { searchPseudonyms } from '../privacy/lookup';
+import type { SubjectRequestStore } from '../privacy/requests';
 import type { SubjectKeyStore } from '../privacy/store';
 import { cliEnv } from './env';
 
@@ -37,6 +39,8 @@ export interface AthenaTarget {
   readonly pseudonymSecret: string | undefined;
   /** The DynamoDB table of subject keys (stack output), for `--user` and `loglake privacy`. */
   readonly subjectKeyTable: string | undefined;
+  /** The DynamoDB table of scheduled erasure requests (stack output), for `loglake subject --stack`. */
+  readonly subjectRequestTable?: string | undefined;
   /** The audit delivery stream (stack output), where the CLI's access events go. */
   readonly auditStream: string | undefined;
 }
@@ -138,6 +142,7 @@ export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTar
     },
     pseudonymSecret: flags.pseudonymSecret ?? outputs[STACK_OUTPUTS.pseudonymSecret],
     subjectKeyTable: outputs[STACK_OUTPUTS.subjectKeyTable],
+    subjectRequestTable: outputs[STACK_OUTPUTS.subjectRequestTable],
     auditStream: flags.auditStream ?? outputs[STACK_OUTPUTS.auditStream],
   };
 }
@@ -165,6 +170,13 @@ export function athenaSubjectKeys(target: AthenaTarget): SubjectKeyStore {
   }
   clients.dynamodb ??= new DynamoDBClient(target.region ? { region: target.region } : {});
   return new DynamoDbSubjectKeyStore(clients.dynamodb, target.subjectKeyTable);
+}
+
+/** The deployment's erasure request table, or `undefined` for a stack deployed before it existed. */
+export function athenaSubjectRequests(target: AthenaTarget): SubjectRequestStore | undefined {
+  if (!target.subjectRequestTable) return undefined;
+  clients.dynamodb ??= new DynamoDBClient(target.region ? { region: target.region } : {});
+  return new DynamoDbSubjectRequestStore(clients.dynamodb, target.subjectRequestTable);
 }
 
 /**

@@ -57,3 +57,37 @@ export function privacyLogEvent(r: PrivacyRequest): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * The `erase` event of a scheduled erasure carried out by `by` (the local runs and the AWS executor
+ * write the same one).
+ */
+export function scheduledEraseEvent(e: {
+  readonly time: string;
+  readonly by: string;
+  readonly store: string;
+  readonly request: {
+    readonly subject: string;
+    readonly persona: string;
+    readonly principal: string;
+    readonly requested: string;
+    readonly reason: string;
+    readonly due: string;
+  };
+  readonly destroyed: boolean;
+  readonly purged?: string | undefined;
+}): Record<string, unknown> {
+  const { request } = e;
+  return privacyLogEvent({
+    time: e.time,
+    action: 'erase',
+    principal: e.by,
+    persona: request.persona,
+    subject: request.subject,
+    store: e.store,
+    outcome: `${e.destroyed ? 'key destroyed' : 'no key'} (requested by ${request.principal} at ${request.requested})`,
+    reason: request.reason,
+    due: request.due,
+    ...(e.purged !== undefined ? { purged: e.purged } : {}),
+  });
+}

@@ -5,10 +5,11 @@
  */
 import { LocalAccessSink } from '../audit/local-sink';
 import type { LogLakeConfig } from '../config';
-import { privacyLogEvent } from './audit';
+import { scheduledEraseEvent } from './audit';
 import { describePurge, PurgeDeferredError, purgeLocalSubject } from './local-purge';
+import { LocalSubjectRequestStore } from './local-requests';
 import { LocalSubjectKeyStore } from './local-store';
-import { type ErasureDone, LocalSubjectRequestStore, runDueErasures } from './requests';
+import { type ErasureDone, runDueErasures } from './requests';
 
 /** How often a running `loglake local` looks for due erasures. */
 export const LOCAL_ERASURE_INTERVAL_MS = 60_000;
@@ -45,17 +46,13 @@ export async function runLocalDueErasures(
     },
     record: (request, destroyed, purged) =>
       sink.recordLogEvent(
-        privacyLogEvent({
+        scheduledEraseEvent({
           time: new Date(now()).toISOString(),
-          action: 'erase',
-          principal: by,
-          persona: request.persona,
-          subject: request.subject,
+          by,
           store: store.location,
-          outcome: `${destroyed ? 'key destroyed' : 'no key'} (requested by ${request.principal} at ${request.requested})`,
-          reason: request.reason,
-          due: request.due,
-          ...(purged !== undefined ? { purged } : {}),
+          request,
+          destroyed,
+          purged,
         }),
       ),
   });

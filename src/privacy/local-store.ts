@@ -38,6 +38,7 @@ import { dataDirPaths } from '../local/datadir';
 import { fsyncDir, fsyncFile } from '../local/spool';
 import { isAlive } from '../process';
 import { SubjectKeyring, type SubjectKeyringOptions } from './keyring';
+import { guardStore, refPath } from './local-files';
 import { KeyStoreUnavailableError, type SyncSubjectKeyStore } from './store';
 import { newSubjectKey, SUBJECT_KEY_BYTES } from './subject';
 
@@ -191,8 +192,7 @@ export class LocalSubjectKeyStore implements SyncSubjectKeyStore {
   private probed: { at: number; problem: string | undefined } | undefined;
 
   private path(ref: string): string {
-    if (!REF.test(ref)) throw new TypeError(`not a subject reference: ${ref.slice(0, 80)}`);
-    return join(this.dir, ref);
+    return refPath(this.dir, ref);
   }
 
   /** The key in a key file; undefined when absent, `damaged` when present but not a whole key. */
@@ -343,15 +343,7 @@ export class LocalSubjectKeyStore implements SyncSubjectKeyStore {
   }
 
   private guard<T>(what: string, f: () => T): T {
-    try {
-      return f();
-    } catch (error) {
-      if (error instanceof KeyStoreUnavailableError || error instanceof TypeError) throw error;
-      throw new KeyStoreUnavailableError(
-        `cannot ${what} subject keys in ${this.dir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
+    return guardStore('subject keys', this.dir, what, f);
   }
 }
 

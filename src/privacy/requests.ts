@@ -3,30 +3,27 @@
  * until it is due, `subject cancel` withdraws it, and whoever runs {@link runDueErasures} destroys the keys
  * of the due ones. Requests are addressed by subject reference, never by raw id, like the keys.
  *
- * Locally one JSON file per subject under `<data-dir>/.loglake/subject-requests/` (written to a temporary
- * file, fsync'd, renamed, the directory fsync'd: a crash leaves the old request or the new one). A closed
+ * One shape, two stores: locally one JSON file per subject (`local-requests.ts`); on AWS one item per
+ * subject in the request table (`dynamodb-requests.ts`). A closed
  * request (done, cancelled) stays as a record of what happened, so `subject status` can tell a destroyed
  * key from one that never existed.
+ *
+ * Carrying out and withdrawing exclude each other by compare-and-set ({@link SubjectRequestStore.replace}):
+ * an executor first claims a due request, and only an unclaimed pending request can be cancelled, so a
+ * cancelled request is never carried out and two executors never both carry one out.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import { dataDirPaths } from '../local/datadir';
-import { fsyncDir } from '../local/spool';
-import { KeyStoreUnavailableError, type SubjectKeyStore } from './store';
+import { SUBJECT_REF } from './local-files';
+import type { SubjectKeyStore } from './store';
 
-const REF = /^[0-9a-f]{64}$/;
+const REF = SUBJECT_REF;
+
+/**
+ * How long an executor's claim on a due request holds. A run that dies after claiming (before closing)
+ * leaves the claim; the next run after this long carries the request out again (destroying is
+ * idempotent). Longer than a run may take (the AWS executor's timeout is 5 minutes).
+ */
+export const ERASURE_CLAIM_LEASE_MS = 15 * 60_000;
 
 export const eraseRequestSchema = z.strictObject({
   subject: z.string().regex(REF),
@@ -46,6 +43,8 @@ export const eraseRequestSchema = z.strictObject({
     .string()
     .regex(/^u_[0-9a-f]{32}$/)
     .optional(),
+  /** When an executor claimed it (a pending request being carried out; it can no longer be cancelled). */
+  claimed: z.iso.datetime().optional(),
   /** When it was carried out or withdrawn. */
   closed: z.iso.datetime().optional(),
   /** Who withdrew it, or who carried it out. */
@@ -55,114 +54,28 @@ export const eraseRequestSchema = z.strictObject({
 /** One subject's latest erasure request. */
 export type EraseRequest = z.output<typeof eraseRequestSchema>;
 
-/** Where erasure requests are kept (locally: files beside the keys). */
+/** Where erasure requests are kept (locally: files beside the keys; on AWS: the request table). */
 export interface SubjectRequestStore {
+  /** `local:<dir>`, `dynamodb:<table>`. */
   readonly location: string;
   /** The subject's latest request, or `undefined`. */
   get(ref: string): Promise<EraseRequest | undefined>;
-  /** Replaces the subject's request, durably. */
+  /** Replaces the subject's request, durably, whatever it was. */
   put(request: EraseRequest): Promise<void>;
+  /**
+   * Replaces the subject's request with `next` only if the stored one is still `current` (the same
+   * state, request time and claim; `undefined`: none stored), durably.
+   * @returns false, storing nothing, when it was not (cancelled, claimed or replaced meanwhile)
+   */
+  replace(current: EraseRequest | undefined, next: EraseRequest): Promise<boolean>;
   /** Every request in the state given. */
   list(state: EraseRequest['state']): Promise<EraseRequest[]>;
 }
 
-/** The directory of the local erasure requests of a data directory. */
-export function localSubjectRequestDir(dataDir: string): string {
-  return join(dataDirPaths(dataDir).state, 'subject-requests');
-}
-
-export class LocalSubjectRequestStore implements SubjectRequestStore {
-  readonly location: string;
-
-  constructor(private readonly dir: string) {
-    this.location = `local:${dir}`;
-  }
-
-  static forDataDir(dataDir: string): LocalSubjectRequestStore {
-    return new LocalSubjectRequestStore(localSubjectRequestDir(dataDir));
-  }
-
-  async get(ref: string): Promise<EraseRequest | undefined> {
-    return this.guard('read', () => this.read(this.path(ref)));
-  }
-
-  async put(request: EraseRequest): Promise<void> {
-    const valid = eraseRequestSchema.parse(request);
-    this.guard('write', () => {
-      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-      const target = this.path(valid.subject);
-      const tmp = join(this.dir, `.${valid.subject}.${randomBytes(6).toString('hex')}.tmp`);
-      const fd = openSync(tmp, 'wx', 0o600);
-      try {
-        writeSync(fd, `${JSON.stringify(valid)}\n`);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      try {
-        renameSync(tmp, target);
-      } catch (error) {
-        unlinkSync(tmp);
-        throw error;
-      }
-      fsyncDir(this.dir);
-    });
-  }
-
-  async list(state: EraseRequest['state']): Promise<EraseRequest[]> {
-    return this.guard('list', () => {
-      let names: string[];
-      try {
-        names = readdirSync(this.dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-        throw error;
-      }
-      return names
-        .filter((n) => REF.test(n.replace(/\.json$/, '')) && n.endsWith('.json'))
-        .map((n) => this.read(join(this.dir, n)))
-        .filter((r): r is EraseRequest => r !== undefined && r.state === state);
-    });
-  }
-
-  private path(ref: string): string {
-    if (!REF.test(ref)) throw new TypeError(`not a subject reference: ${ref.slice(0, 80)}`);
-    return join(this.dir, `${ref}.json`);
-  }
-
-  private read(path: string): EraseRequest | undefined {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-    const parsed = eraseRequestSchema.safeParse(safeJson(text));
-    // A damaged request must not be guessed at (it could erase or spare the wrong person): say so.
-    if (!parsed.success) throw new KeyStoreUnavailableError(`erasure request ${path} is damaged`);
-    return parsed.data;
-  }
-
-  private guard<T>(what: string, f: () => T): T {
-    try {
-      return f();
-    } catch (error) {
-      if (error instanceof KeyStoreUnavailableError || error instanceof TypeError) throw error;
-      throw new KeyStoreUnavailableError(
-        `cannot ${what} erasure requests in ${this.dir}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+/** Whether two versions of a subject's request are the same one in the same step (see `replace`). */
+export function sameRequestStep(a: EraseRequest | undefined, b: EraseRequest | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.state === b.state && a.requested === b.requested && a.claimed === b.claimed;
 }
 
 /** What carrying out one due request did. */
@@ -193,34 +106,53 @@ export interface RunDueOptions {
 }
 
 /**
- * Carries out every pending request that is due: destroys the key, records the audit event, then marks
- * the request done, in that order, so a crash in between repeats the step (destroying is idempotent)
- * rather than losing it.
+ * Carries out every pending request that is due: claims it (compare-and-set, so a cancel in between wins
+ * and a second executor skips it), destroys the key, records the audit event, then marks it done, in
+ * that order, so a crash in between repeats the step after {@link ERASURE_CLAIM_LEASE_MS} (destroying is
+ * idempotent) rather than losing it. A run that overlaps another one, or repeats one, changes nothing.
  */
 export async function runDueErasures(options: RunDueOptions): Promise<ErasureDone[]> {
   const now = options.now ?? Date.now;
   const done: ErasureDone[] = [];
   for (const request of await options.requests.list('pending')) {
     if (Date.parse(request.due) > now()) continue;
-    let purged: string | undefined;
-    if (request.purge && options.purge) {
-      purged = await options.purge(request);
-      if (purged === undefined) continue;
+    if (request.claimed !== undefined && now() - Date.parse(request.claimed) < ERASURE_CLAIM_LEASE_MS)
+      continue;
+    const claimed: EraseRequest = { ...request, claimed: new Date(now()).toISOString() };
+    if (!(await options.requests.replace(request, claimed))) continue;
+    const { claimed: _released, ...unclaimed } = claimed;
+    // Gives the claim back so the next run takes the request at once, not after the lease.
+    const release = () => options.requests.replace(claimed, unclaimed);
+    let closed: EraseRequest;
+    let destroyed: boolean;
+    try {
+      let purged: string | undefined;
+      if (request.purge && options.purge) {
+        purged = await options.purge(request);
+        if (purged === undefined) {
+          await release();
+          continue;
+        }
+      }
+      destroyed = await options.keys.destroy(request.subject);
+      await options.record(request, destroyed, purged);
+      const { pseudonym: _dropped, ...kept } = unclaimed;
+      closed = {
+        ...kept,
+        state: 'done',
+        closed: new Date(now()).toISOString(),
+        closedBy: options.executor,
+        outcome: [destroyed ? 'key destroyed' : 'no key (already destroyed, or never seen)', purged]
+          .filter(Boolean)
+          .join('; '),
+      };
+    } catch (error) {
+      // The step's own error is the one to report; if the release fails too, the lease frees the claim.
+      await release().catch(() => false);
+      throw error;
     }
-    const destroyed = await options.keys.destroy(request.subject);
-    await options.record(request, destroyed, purged);
-    const { pseudonym: _dropped, ...kept } = request;
-    const closed: EraseRequest = {
-      ...kept,
-      state: 'done',
-      closed: new Date(now()).toISOString(),
-      closedBy: options.executor,
-      outcome: [destroyed ? 'key destroyed' : 'no key (already destroyed, or never seen)', purged]
-        .filter(Boolean)
-        .join('; '),
-    };
-    await options.requests.put(closed);
-    done.push({ request: closed, destroyed });
+    // False only when another run took the claim over after the lease: it closes the request itself.
+    if (await options.requests.replace(claimed, closed)) done.push({ request: closed, destroyed });
   }
   return done;
 }

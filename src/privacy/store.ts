@@ -10,6 +10,9 @@ import { LogLakeError } from '../errors';
  */
 export const SUBJECT_KEY_ATTRIBUTES = { ref: 'ref', key: 'key', created: 'created' } as const;
 
+/** Partition key of the AWS erasure request table (the subject reference; `requests.ts` has the shape). */
+export const SUBJECT_REQUEST_PARTITION_KEY = 'subject';
+
 /** Where subject keys live. Keys are addressed by subject reference (`subjectRef`), never by raw id. */
 export interface SubjectKeyStore {
   /** Where the keys are, for messages and the audit trail (`local:<dir>`, `dynamodb:<table>`). */

@@ -16,7 +16,7 @@ import {
   GetQueryResultsCommand,
   StartQueryExecutionCommand,
 } from '@aws-sdk/client-athena';
-import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
@@ -58,6 +58,7 @@ import {
 } from '../../src/compliance/aws';
 import { planStackCleanup } from '../../src/compliance/aws-cleanup';
 import { DEFAULT_CONFIG, type LogLakeConfigOverride } from '../../src/config';
+import { DynamoDbSubjectRequestStore } from '../../src/privacy/dynamodb-requests';
 import { DynamoDbSubjectKeyStore } from '../../src/privacy/dynamodb-store';
 import { lookupPseudonyms } from '../../src/privacy/keyring';
 import { NO_SUBJECT_PSEUDONYM, searchPseudonyms } from '../../src/privacy/lookup';
@@ -843,4 +844,113 @@ describe('LogLake deployed on MiniStack', () => {
     expect(request).toContain('Art. 17(3)(b)');
     expect(auditRows.join('\n')).not.toContain(alice);
   }, 240_000);
+
+  it('carries out a scheduled erasure (subject erase --after --stack) when due, and never a cancelled one', async () => {
+    // Arrange: two people with keys in the deployed table, and the deployed executor's name. MiniStack
+    // fires rate rules, but the executor's is hourly: the test invokes the deployed function directly,
+    // as its schedule would.
+    const keyTable = outputs.SubjectKeyTableName ?? '';
+    const requestTable = outputs.SubjectRequestTableName ?? '';
+    expect(requestTable).not.toBe('');
+    const lakeKey =
+      (await secrets.send(new GetSecretValueCommand({ SecretId: outputs.PseudonymSecretArn })))
+        .SecretString ?? '';
+    const store = new DynamoDbSubjectKeyStore(dynamodb, keyTable);
+    const requests = new DynamoDbSubjectRequestStore(dynamodb, requestTable);
+    const [carol, dave] = [`3003-${runId}`, `4004-${runId}`];
+    const [refC, refD] = [subjectRef(lakeKey, carol), subjectRef(lakeKey, dave)];
+    await store.getOrCreate([refC, refD]);
+    const resources = await cfn.send(new DescribeStackResourcesCommand({ StackName: STACK }));
+    const executor = resources.StackResources?.find(
+      (r) =>
+        r.ResourceType === 'AWS::Lambda::Function' &&
+        r.LogicalResourceId?.startsWith('LogLakeErasuresExecutor'),
+    )?.PhysicalResourceId;
+    expect(executor).toBeTruthy();
+    const auditBucket = outputs.AuditBucketName ?? '';
+    const auditBefore = await keys(auditBucket, 'logs/');
+    const subject = (verb: string, user: string, ...rest: string[]) =>
+      loglake(
+        ['subject', verb, '--user', user, '--stack', STACK, '--persona', 'privacy-officer', ...rest],
+        emulatorEnv,
+      );
+    // Long enough for three CLI runs and an invocation on a loaded machine (each takes seconds).
+    const window = 150_000;
+
+    // Act 1: both scheduled 150 s out, one withdrawn; the executor runs before they are due.
+    const firstAt = Date.now();
+    for (const user of [carol, dave]) {
+      const r = await subject('erase', user, '--reason', 'emulator window', '--after', '150s');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('scheduled for');
+    }
+    const lastAt = Date.now();
+    const cancel = await subject('cancel', dave, '--reason', 'withdrawn by the person');
+    expect(cancel.code).toBe(0);
+    const early = await invokeFunction(executor ?? '');
+
+    // Assert 1: nothing due yet: both keys stay; status shows the pending request.
+    expect(Date.now() - firstAt).toBeLessThan(window);
+    expect(early).toEqual({ erased: [] });
+    expect((await store.get([refC, refD])).size).toBe(2);
+    const pending = await subject('status', carol);
+    expect(pending.stdout).toContain('request: erasure pending, due');
+    expect(pending.stdout).toContain('key:     present');
+    expect(await requests.get(refD)).toMatchObject({ state: 'cancelled' });
+
+    // Act 2: past the due time, the executor runs, then runs again (a retried or duplicated run).
+    await new Promise((r) => setTimeout(r, Math.max(0, lastAt + window + 2_000 - Date.now())));
+    const due = await invokeFunction(executor ?? '');
+    const again = await invokeFunction(executor ?? '');
+
+    // Assert 2: only the due, uncancelled one is carried out, once; the cancelled one keeps its key.
+    expect(due).toEqual({ erased: [{ subject: refC, destroyed: true }] });
+    expect(again).toEqual({ erased: [] });
+    const left = await store.get([refC, refD]);
+    expect(left.has(refC)).toBe(false);
+    expect(left.has(refD)).toBe(true);
+    expect(await requests.get(refC)).toMatchObject({ state: 'done', outcome: 'key destroyed' });
+    expect(await requests.get(refD)).toMatchObject({ state: 'cancelled' });
+    const after = await subject('status', carol);
+    expect(after.stdout).toContain('(its records are anonymized)');
+    // The executor's erase event is in the audit category, by reference, never by raw id.
+    const rows = await auditRowsWith(auditBucket, auditBefore, `${refC}`, 'scheduled erasure');
+    const erased = rows.find((r) => r.includes(refC) && r.includes('scheduled erasure'));
+    expect(erased).toContain('key destroyed');
+    expect(erased).toContain('Art. 17(3)(b)');
+    expect(rows.join('\n')).not.toContain(carol);
+  }, 600_000);
 });
+
+/** Invokes a deployed function through Lambda's REST API (no Lambda client in the dependencies). */
+async function invokeFunction(name: string): Promise<unknown> {
+  const response = await fetch(`${ENDPOINT}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: new Date().toISOString(),
+    }),
+  });
+  const text = await response.text();
+  if (!response.ok || response.headers.get('x-amz-function-error'))
+    throw new Error(`Invoke ${name}: ${response.status} ${text}`);
+  return JSON.parse(text) as unknown;
+}
+
+/** Rows (as JSON text) of the audit objects delivered since `before`, waiting until one holds every `needle`. */
+async function auditRowsWith(bucket: string, before: Set<string>, ...needles: string[]): Promise<string[]> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const rows: string[] = [];
+    for (const o of await newObjects(bucket, 'logs/', before))
+      rows.push(...(await readParquet(bucket, o.Key ?? '')).rows.map((r) => JSON.stringify(r)));
+    if (rows.some((r) => needles.every((n) => r.includes(n))) || Date.now() > deadline) return rows;
+    await new Promise((r) => setTimeout(r, 2_000));
+  }
+}

@@ -17,6 +17,28 @@ export interface LakeEvent {
   readonly level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
+/**
+ * Producer events (any JSON objects) delivered as one batch, the way a producer's put reaches the
+ * pipeline: the privacy tests' lakes of a few people.
+ */
+export async function deliverEvents(dataDir: string, events: readonly object[]): Promise<void> {
+  const lines = events.map((e) => `${JSON.stringify(e)}\n`);
+  const pipeline = await LocalPipeline.open({
+    dataDir,
+    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
+    compaction: false,
+  });
+  try {
+    await pipeline.put(
+      'logs',
+      lines.map((l) => ({ data: Buffer.from(l).toString('base64'), bytes: Buffer.byteLength(l) })),
+    );
+    await pipeline.flush();
+  } finally {
+    await pipeline.close();
+  }
+}
+
 /** Deliver each batch as its own delivery (the pipeline's compaction is off). */
 export async function deliverBatches(
   dataDir: string,

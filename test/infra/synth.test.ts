@@ -52,8 +52,8 @@ describe('cdk synth (the real CLI, bundling included)', () => {
     expect(manifest.missing).toBeUndefined();
     expect(manifest.artifacts.LogLake?.environment).toBe('aws://unknown-account/unknown-region');
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // Two transform functions, the alarm Lambda and the compaction Lambda.
-    expect(functions).toHaveLength(4);
+    // Two transform functions, the alarm Lambda, the compaction Lambda and the erasure executor.
+    expect(functions).toHaveLength(5);
     // esbuild ran on the host: each function's asset is one minified bundle with its source map.
     const bundles = readdirSync(out)
       .filter((f) => f.startsWith('asset.'))

@@ -14,13 +14,12 @@ import type { CliIO } from '../../src/cli/io';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { COMPACTION_STEPS, SimulatedCrash } from '../../src/local/compact';
 import { lockDataDir, pseudonymKey } from '../../src/local/datadir';
-import { LocalPipeline } from '../../src/local/pipeline';
-import { dataDirTransform } from '../../src/local/transform';
 import { lookupPseudonyms } from '../../src/privacy/keyring';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { purgeLocalSubject, subjectRowPredicate } from '../../src/privacy/local-purge';
+import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
-import { LocalSubjectRequestStore } from '../../src/privacy/requests';
+import { deliverEvents } from '../helpers/lake';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,21 +46,11 @@ async function lake(): Promise<{ dataDir: string; pseudonym: (user: string) => P
     { timestamp: at(1), service: 'api', message: 'user bob-2002 paid' },
     { timestamp: at(1), service: 'api', level: 'ERROR', message: 'card declined', user_id: 'alice-1001' },
     { timestamp: at(1), service: 'auth', category: 'security', message: 'mfa ok', user_id: 'alice-1001' },
-  ].map((e) => `${JSON.stringify({ level: 'INFO', ...e })}\n`);
-  const pipeline = await LocalPipeline.open({
+  ];
+  await deliverEvents(
     dataDir,
-    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
-    compaction: false,
-  });
-  try {
-    await pipeline.put(
-      'logs',
-      events.map((l) => ({ data: Buffer.from(l).toString('base64'), bytes: Buffer.byteLength(l) })),
-    );
-    await pipeline.flush();
-  } finally {
-    await pipeline.close();
-  }
+    events.map((e) => ({ level: 'INFO', ...e })),
+  );
   const key = pseudonymKey(dataDir, undefined, false);
   const store = LocalSubjectKeyStore.forDataDir(dataDir);
   return {

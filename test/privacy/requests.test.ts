@@ -3,8 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
-import { type EraseRequest, LocalSubjectRequestStore, runDueErasures } from '../../src/privacy/requests';
+import {
+  ERASURE_CLAIM_LEASE_MS,
+  type EraseRequest,
+  runDueErasures,
+  type SubjectRequestStore,
+} from '../../src/privacy/requests';
 import { KeyStoreUnavailableError } from '../../src/privacy/store';
 
 const dir = mkdtempSync(join(tmpdir(), 'loglake-requests-'));
@@ -77,5 +83,86 @@ describe('LocalSubjectRequestStore', () => {
     expect(done.map((d) => d.request.state)).toEqual(['done']);
     expect(recorded).toEqual([false]);
     expect(await requests.get(REF)).toMatchObject({ state: 'done', closedBy: 'test' });
+  });
+
+  it('never carries out a request cancelled after the executor listed it', async () => {
+    // Arrange: the executor's listing is taken, then the request is withdrawn before it claims it.
+    const keys = new LocalSubjectKeyStore(join(dir, 'keys-race'));
+    keys.getOrCreateSync([REF]);
+    const store = new LocalSubjectRequestStore(join(dir, 'race'));
+    await store.put(request());
+    const listed = await store.list('pending');
+    const pending = listed[0] as EraseRequest;
+    expect(await store.replace(pending, { ...pending, state: 'cancelled', closed: pending.due })).toBe(true);
+    const stale: SubjectRequestStore = {
+      location: store.location,
+      get: (ref) => store.get(ref),
+      put: (r) => store.put(r),
+      replace: (current, next) => store.replace(current, next),
+      list: async () => listed,
+    };
+
+    // Act
+    const done = await runDueErasures({
+      keys,
+      requests: stale,
+      executor: 'test',
+      now: () => Date.parse('2026-01-09T00:00:00.000Z'),
+      record: async () => {
+        throw new Error('nothing may be recorded');
+      },
+    });
+
+    // Assert: the claim lost to the cancel; the key stays.
+    expect(done).toEqual([]);
+    expect(await store.get(REF)).toMatchObject({ state: 'cancelled' });
+    expect((await keys.get([REF])).size).toBe(1);
+  });
+
+  it('carries a due request out once when two runs overlap, and refuses to cancel it once claimed', async () => {
+    const keys = new LocalSubjectKeyStore(join(dir, 'keys-twice'));
+    keys.getOrCreateSync([REF]);
+    const store = new LocalSubjectRequestStore(join(dir, 'twice'));
+    await store.put(request());
+    const now = () => Date.parse('2026-01-09T00:00:00.000Z');
+    const recorded: boolean[] = [];
+    const run = () =>
+      runDueErasures({
+        keys,
+        requests: store,
+        executor: 'test',
+        now,
+        record: async (r, destroyed) => {
+          // Claimed, not yet closed: a cancel now compares against the unclaimed request and loses.
+          const unclaimed = { ...r, claimed: undefined };
+          expect(await store.replace(unclaimed, { ...r, state: 'cancelled' })).toBe(false);
+          recorded.push(destroyed);
+        },
+      });
+
+    const [a, b] = await Promise.all([run(), run()]);
+    const again = await run();
+
+    expect(a.length + b.length).toBe(1);
+    expect(again).toEqual([]);
+    expect(recorded).toEqual([true]);
+    expect(await store.get(REF)).toMatchObject({ state: 'done', outcome: 'key destroyed' });
+    expect((await store.get(REF))?.claimed).toBeUndefined();
+  });
+
+  it('takes over a claim left by a run that died, once the lease has passed', async () => {
+    const keys = new LocalSubjectKeyStore(join(dir, 'keys-lease'));
+    keys.getOrCreateSync([REF]);
+    const store = new LocalSubjectRequestStore(join(dir, 'lease'));
+    const claimedAt = Date.parse('2026-01-09T00:00:00.000Z');
+    await store.put(request({ claimed: new Date(claimedAt).toISOString() }));
+    const run = (at: number) =>
+      runDueErasures({ keys, requests: store, executor: 'test', now: () => at, record: async () => {} });
+
+    expect(await run(claimedAt + ERASURE_CLAIM_LEASE_MS - 1)).toEqual([]);
+    expect((await keys.get([REF])).size).toBe(1);
+    const done = await run(claimedAt + ERASURE_CLAIM_LEASE_MS);
+    expect(done.map((d) => d.destroyed)).toEqual([true]);
+    expect((await keys.get([REF])).size).toBe(0);
   });
 });

@@ -12,11 +12,10 @@ import { cancelCommand, eraseCommand, exportCommand, statusCommand } from '../..
 import type { CliIO } from '../../src/cli/io';
 import { startLocal } from '../../src/cli/local-command';
 import { DEFAULT_CONFIG } from '../../src/config';
-import { LocalPipeline } from '../../src/local/pipeline';
-import { dataDirTransform } from '../../src/local/transform';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
-import { LocalSubjectRequestStore } from '../../src/privacy/requests';
+import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { loglake } from '../helpers/cli';
+import { deliverEvents } from '../helpers/lake';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'loglake-privacy-cli-'));
 afterAll(() => (process.env.KEEP ? undefined : rmSync(dataDir, { recursive: true, force: true })));
@@ -36,21 +35,11 @@ beforeAll(async () => {
     { service: 'shop', message: 'login ok', user_id: 'bob-2002' },
     { service: 'shop', message: 'login ok', user_id: 'carol-3003' },
     { service: 'shop', message: 'login ok', user_id: 'dave-4004' },
-  ].map((e) => `${JSON.stringify({ timestamp: now, level: 'INFO', ...e })}\n`);
-  const pipeline = await LocalPipeline.open({
+  ];
+  await deliverEvents(
     dataDir,
-    transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
-    compaction: false,
-  });
-  try {
-    await pipeline.put(
-      'logs',
-      lines.map((l) => ({ data: Buffer.from(l).toString('base64'), bytes: Buffer.byteLength(l) })),
-    );
-    await pipeline.flush();
-  } finally {
-    await pipeline.close();
-  }
+    lines.map((e) => ({ timestamp: now, level: 'INFO', ...e })),
+  );
 }, 120_000);
 
 const access = (user: string) => {

@@ -7,34 +7,38 @@
  * the subject's lake-keyed reference, never the raw id.
  *
  * Scheduled erasures are carried out locally by every `loglake subject` run and, while it runs, by
- * `loglake local` (at start and once a minute): `src/privacy/local-erasures.ts`.
+ * `loglake local` (at start and once a minute): `src/privacy/local-erasures.ts`; on the deployed lake
+ * by the executor Lambda on its schedule (`lambdas/erase`), from the request table.
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { LocalAccessSink } from '../../audit/local-sink';
 import type { LogLakeConfig } from '../../config';
-import { InputError, LogLakeError } from '../../errors';
+import { InputError } from '../../errors';
 import { pseudonymKey } from '../../local/datadir';
 import { privacyLogEvent } from '../../privacy/audit';
+import { putAuditEvent } from '../../privacy/aws-erasures';
 import { lookupPseudonyms } from '../../privacy/keyring';
 import { runLocalDueErasures } from '../../privacy/local-erasures';
 import { describePurge, type PurgeOutcome, purgeLocalSubject } from '../../privacy/local-purge';
+import { LocalSubjectRequestStore } from '../../privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../privacy/local-store';
-import {
-  type EraseRequest,
-  LocalSubjectRequestStore,
-  type SubjectRequestStore,
-} from '../../privacy/requests';
+import type { EraseRequest, SubjectRequestStore } from '../../privacy/requests';
 import type { SubjectKeyStore } from '../../privacy/store';
 import { subjectRef } from '../../privacy/subject';
 import { addToSummary, emptySummary, type SubjectSummary } from '../../privacy/summary';
-import { putRecordsReliably } from '../../producer/put-batch';
 import { decodeSearchRow } from '../../query/decode';
 import { PERSONAS, type Persona } from '../../schema';
 import { parseDuration } from '../../time';
 import { callerIdentity, localPrincipal } from '../access';
-import { athenaLakeKey, athenaSubjectKeys, resolveAthenaTarget } from '../aws';
+import {
+  athenaLakeKey,
+  athenaSubjectKeys,
+  athenaSubjectRequests,
+  resolveAthenaTarget,
+  STACK_OUTPUTS,
+} from '../aws';
 import { addTargetOptions, formatSchema, parseFlags, queryFlags } from '../flags';
 import { RecordWriter } from '../format';
 import { type CliIO, processIO } from '../io';
@@ -107,7 +111,7 @@ export interface SubjectStatus {
   readonly subject: string;
   readonly store: string;
   readonly key: 'present' | 'absent';
-  /** The latest erasure request, if the target keeps them (locally). */
+  /** The latest erasure request, if the target keeps them (locally, and stacks with a request table). */
   readonly request: EraseRequest | undefined;
 }
 
@@ -126,8 +130,10 @@ export function requirePrivacyPersona(config: LogLakeConfig, persona: Persona): 
 interface PrivacyTarget {
   readonly lakeKey: string | Uint8Array;
   readonly store: SubjectKeyStore;
-  /** Erasure requests with a window; none on AWS yet (scheduled erasure is local only). */
+  /** Erasure requests with a window; none for a stack deployed before the request table existed. */
   readonly requests: SubjectRequestStore | undefined;
+  /** The local lake (whose due erasures each command carries out first), not the deployed one. */
+  readonly local: boolean;
   readonly principal: () => Promise<string>;
   readonly record: (event: Record<string, unknown>) => Promise<void>;
 }
@@ -144,18 +150,15 @@ async function privacyTarget(
     return {
       lakeKey: await athenaLakeKey(target),
       store: athenaSubjectKeys(target),
-      requests: undefined,
+      requests: athenaSubjectRequests(target),
+      local: false,
       principal: () => callerIdentity(target.region),
       record: async (event) => {
         if (!auditStream)
           throw new InputError('the subject request needs the audit stream: pass --stack <name>');
         const client = new FirehoseClient(target.region ? { region: target.region } : {});
         try {
-          const put = await putRecordsReliably(client, auditStream, [
-            Buffer.from(`${JSON.stringify(event)}\n`),
-          ]);
-          if (!put.delivered[0])
-            throw new LogLakeError(`audit stream ${auditStream} did not accept the event`);
+          await putAuditEvent(client, auditStream, event);
         } finally {
           client.destroy();
         }
@@ -168,6 +171,7 @@ async function privacyTarget(
     lakeKey: pseudonymKey(dataDir, flags.pseudonymKeyFile, false),
     store: LocalSubjectKeyStore.forDataDir(dataDir),
     requests: LocalSubjectRequestStore.forDataDir(dataDir),
+    local: true,
     principal: async () => localPrincipal(),
     record: (event) => new LocalAccessSink(dataDir, config).recordLogEvent(event),
   };
@@ -178,7 +182,7 @@ async function prepare(flags: CommonFlags, command: string, io: CliIO) {
   const config = loadConfig(flags.config);
   requirePrivacyPersona(config, flags.persona);
   const target = await privacyTarget(flags, config);
-  if (target.requests) {
+  if (target.local) {
     const done = await runLocalDueErasures(dataDirOf(flags), config, localPrincipal());
     for (const d of done)
       io.stderr(
@@ -217,7 +221,7 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
   if (after > 0) {
     if (!target.requests) {
       throw new InputError(
-        'subject erase --after is not supported on the deployed lake yet (no scheduled executor is deployed): erase without --after when the window has passed',
+        `subject erase --after: stack has no erasure request table (output ${STACK_OUTPUTS.subjectRequestTable}); deploy this version of loglake, or erase without --after when the window has passed`,
       );
     }
     const existing = await target.requests.get(subject);
@@ -232,7 +236,7 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
     const pseudonym = flags.purge
       ? (await lookupPseudonyms(target.lakeKey, target.store, [flags.user])).get(flags.user)
       : undefined;
-    await target.requests.put({
+    const recorded = await target.requests.replace(existing, {
       subject,
       state: 'pending',
       requested: base.time,
@@ -243,8 +247,13 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       purge: flags.purge === true,
       ...(pseudonym !== undefined ? { pseudonym } : {}),
     });
+    if (!recorded) {
+      throw new InputError(
+        `subject ${short(subject)}: another erasure request was recorded meanwhile; nothing was scheduled, see subject status`,
+      );
+    }
     io.stdout(
-      `erasure of subject ${short(subject)} scheduled for ${due}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
+      `erasure of subject ${short(subject)} scheduled for ${due}${target.local ? '' : ' (the executor carries it out within its schedule, 60 min by default, after that)'}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
     );
     await target.record(
       privacyLogEvent({
@@ -312,7 +321,7 @@ export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): 
   const { target, subject } = await prepare(flags, 'cancel', io);
   if (!target.requests)
     throw new InputError(
-      'subject cancel: the deployed lake has no scheduled erasures (erase --after is local only)',
+      `subject cancel: stack has no erasure request table (output ${STACK_OUTPUTS.subjectRequestTable}), so nothing is scheduled there`,
     );
   const existing = await target.requests.get(subject);
   if (existing?.state !== 'pending') {
@@ -320,6 +329,11 @@ export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): 
       existing
         ? `subject ${short(subject)} has no pending erasure: the last one was ${existing.state} at ${existing.closed}`
         : `subject ${short(subject)} has no erasure request`,
+    );
+  }
+  if (existing.claimed !== undefined) {
+    throw new InputError(
+      `subject ${short(subject)}: the erasure due ${existing.due} is being carried out (since ${existing.claimed}); too late to cancel`,
     );
   }
   const principal = await target.principal();
@@ -333,7 +347,12 @@ export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): 
     closedBy: principal,
     outcome: `withdrawn${flags.reason ? `: ${flags.reason}` : ''}`,
   };
-  await target.requests.put(cancelled);
+  // Conditional: if the executor claimed it meanwhile, it is carried out and this cancels nothing.
+  if (!(await target.requests.replace(existing, cancelled))) {
+    throw new InputError(
+      `subject ${short(subject)}: the erasure request changed meanwhile (carried out, or replaced); nothing was withdrawn, see subject status`,
+    );
+  }
   io.stdout(`erasure of subject ${short(subject)} (due ${existing.due}) withdrawn; the key stays\n`);
   await target.record(
     privacyLogEvent({
@@ -363,7 +382,9 @@ export async function statusCommand(input: StatusFlags, io: CliIO = processIO): 
     `  key:     ${key === 'present' ? 'present (records of the id are linkable to it)' : request?.state === 'done' ? `destroyed ${request.closed} (its records are anonymized)` : 'none (never seen, or destroyed)'}`,
   ];
   if (request?.state === 'pending')
-    lines.push(`  request: erasure pending, due ${request.due} (by ${request.principal}: ${request.reason})`);
+    lines.push(
+      `  request: erasure pending, due ${request.due} (by ${request.principal}: ${request.reason})${request.claimed ? `, being carried out since ${request.claimed}` : ''}`,
+    );
   else if (request)
     lines.push(
       `  request: last erasure request ${request.state} ${request.closed ?? ''} (${request.outcome ?? ''})`,
@@ -379,7 +400,7 @@ export async function exportCommand(input: ExportFlags, io: CliIO = processIO): 
   const config = loadConfig(flags.config);
   requirePrivacyPersona(config, flags.persona);
   const target = await privacyTarget(flags, config);
-  if (target.requests) await runLocalDueErasures(dataDirOf(flags), config, localPrincipal());
+  if (target.local) await runLocalDueErasures(dataDirOf(flags), config, localPrincipal());
   const subject = subjectRef(target.lakeKey, flags.user);
   // The query is an access event of its own (the query hook records it, with the persona).
   const query = await resolveQueryTarget(

@@ -1,0 +1,83 @@
+/** Scheduled erasure in the whole stack: the request table, who may write it, the executor and its schedule. */
+import { describe, expect, it } from 'vitest';
+import { ERASE_ENV } from '../../lambdas/erase/constants';
+import { STACK_OUTPUTS } from '../../src/outputs';
+import { flat, policyStatementsOf, resourceNamed, resourcesOf, template } from './helpers';
+
+/** How `flat` renders a reference: the logical id without its hash. */
+const ref = (logicalId: string) => `<${logicalId.replace(/[0-9A-F]{8}$/, '')}>`;
+
+describe('LogLakeErasures', () => {
+  it('keeps requests in their own table keyed by subject, encrypted with the lake key, without backups', () => {
+    const t = template();
+    const [id, table] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeErasuresRequests');
+    const [keyLogicalId] = resourceNamed(t, 'AWS::KMS::Key', 'LogLakeKey');
+
+    expect(table.Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'subject', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      DeletionProtectionEnabled: true,
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+    });
+    expect(flat(table.Properties.SSESpecification)).toContain(ref(keyLogicalId));
+    expect((table as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(flat(outputs[STACK_OUTPUTS.subjectRequestTable]?.Value)).toContain(ref(id));
+  });
+
+  it('lets only the privacy officer and the executor touch requests, and no one else write them', () => {
+    const t = template();
+    const [requestTable] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeErasuresRequests');
+    const policies = {
+      ...resourcesOf(t, 'AWS::IAM::Policy'),
+      ...resourcesOf(t, 'AWS::IAM::ManagedPolicy'),
+    };
+    const onRequests = Object.keys(policies)
+      .map((id) => [id, policyStatementsOf(t, id)] as const)
+      .map(
+        ([id, statements]) =>
+          [
+            id.replace(/[0-9A-F]{8}$/, ''),
+            statements
+              .filter((s) => s.resources.some((r) => r.includes(ref(requestTable))))
+              .flatMap((s) => s.actions)
+              .sort(),
+          ] as const,
+      )
+      .filter(([, actions]) => actions.length > 0);
+
+    expect(Object.fromEntries(onRequests)).toEqual({
+      LogLakeAccessPrivacyOfficerPolicy: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      LogLakeErasuresExecutorRoleDefaultPolicy: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'],
+    });
+  });
+
+  it('runs the executor on a schedule with the tables, the audit stream and its own identity, granted only what it does', () => {
+    const t = template();
+    const [fnId, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeErasuresExecutor');
+    const [requestTable] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeErasuresRequests');
+    const [keyTable] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
+    const [auditStream] = resourceNamed(t, 'AWS::KinesisFirehose::DeliveryStream', 'LogLakeIngestAudit');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flat(env[ERASE_ENV.requestTable])).toContain(ref(requestTable));
+    expect(flat(env[ERASE_ENV.keyTable])).toContain(ref(keyTable));
+    expect(flat(env[ERASE_ENV.auditStream])).toContain(ref(auditStream));
+    expect(flat(env[ERASE_ENV.principal])).toContain('LogLakeErasuresExecutorRole');
+
+    const [, rule] = resourceNamed(t, 'AWS::Events::Rule', 'LogLakeErasuresSchedule');
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(flat(rule.Properties.Targets)).toContain(ref(fnId));
+
+    const statements = policyStatementsOf(t, 'LogLakeErasuresExecutorRoleDefaultPolicy');
+    const on = (logicalId: string) =>
+      statements
+        .filter((s) => s.resources.some((r) => r.includes(ref(logicalId))))
+        .flatMap((s) => s.actions)
+        .sort();
+    expect(on(keyTable)).toEqual(['dynamodb:DeleteItem']);
+    expect(on(auditStream)).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
+    const kms = statements.filter((s) => s.actions.some((a) => a.startsWith('kms:')));
+    for (const s of kms) expect(s.condition).toContain('kms:ViaService');
+  });
+});
