@@ -57,6 +57,11 @@ const WORDS: Readonly<Record<string, SensitiveKind>> = {
   privatekey: 'private_key',
   signature: 'signature',
   sessionid: 'session',
+  phpsessid: 'session',
+  csrf: 'token',
+  xsrf: 'token',
+  csrftoken: 'token',
+  xsrftoken: 'token',
 };
 
 /** Two consecutive words that together name a secret. */
@@ -101,6 +106,9 @@ const STEMS: ReadonlyArray<readonly [string, SensitiveKind]> = [
   ['creditcard', 'card'],
   ['ccnumber', 'card'],
   ['sessionid', 'session'],
+  ['sessid', 'session'],
+  ['csrf', 'token'],
+  ['xsrf', 'token'],
 ];
 
 /** A last word that describes the secret instead of holding it. */
@@ -195,6 +203,38 @@ function isUserIdWords(words: readonly string[], previousSegment: readonly strin
     return p === 'user' || p === 'usr' || p === 'enduser';
   }
   return false;
+}
+
+/** A name/value pair object read as `[name, value, the key the name was under]`. */
+export type NameValuePair = readonly [name: string, value: unknown, nameKey: string];
+
+/** The keys a pair object's name may be under, and the value key each goes with. */
+const PAIR_KEYS: Readonly<Record<string, string>> = {
+  name: 'value',
+  Name: 'Value',
+  key: 'value',
+  Key: 'Value',
+};
+
+/**
+ * A name/value pair object — exactly two fields, `name`/`value`, `Name`/`Value`, `key`/`value` or
+ * `Key`/`Value`, with a non-empty string name: the shape of HTTP header lists (WAF, API Gateway,
+ * ALB), AWS tag lists and OTLP attributes — else undefined.
+ */
+export function pairOf(item: unknown): NameValuePair | undefined {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return undefined;
+  let count = 0;
+  let nameKey: string | undefined;
+  for (const k in item) {
+    if (++count > 2) return undefined;
+    if (Object.hasOwn(PAIR_KEYS, k)) nameKey = k;
+  }
+  if (count !== 2 || nameKey === undefined) return undefined;
+  const o = item as Record<string, unknown>;
+  const valueKey = PAIR_KEYS[nameKey] as string;
+  const name = o[nameKey];
+  if (typeof name !== 'string' || name === '' || !Object.hasOwn(o, valueKey)) return undefined;
+  return [name, o[valueKey], nameKey];
 }
 
 /** Decides which field names are sensitive; built once per settings, cached per name. */

@@ -4,7 +4,7 @@
  */
 
 import type { IpPolicy } from './ip';
-import { KeyClassifier, keyWords } from './keys';
+import { KeyClassifier, keyWords, pairOf } from './keys';
 import { marker } from './patterns';
 import { isPseudonym, PENDING_PSEUDONYM, type Pseudonymizer, pseudonymizeUserId } from './pseudonym';
 import {
@@ -211,10 +211,28 @@ export class Redactor {
     if (v === null || typeof v !== 'object') return v;
     if (depth >= MAX_DEPTH) return this.text(JSON.stringify(v), counts, MAX_DEPTH);
     const last = path.slice(path.lastIndexOf('.') + 1);
-    if (Array.isArray(v)) return v.map((item) => this.walk(path, item, counts, depth + 1));
+    if (Array.isArray(v)) return v.map((item) => this.item(path, item, counts, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, item] of Object.entries(v)) {
       out[k] = this.value(last === '' ? k : `${last}.${k}`, item, counts, depth + 1);
+    }
+    return out;
+  }
+
+  /**
+   * An array item. A name/value pair (`{"name":"Cookie","value":"…"}`, `Name`/`Value`, `key`/`value`,
+   * `Key`/`Value`: the shape of HTTP headers and tag lists) is judged by the name it carries, as if the
+   * value sat under a field of that name; the name itself is kept.
+   */
+  private item(path: string, v: unknown, counts: RedactionCounts, depth: number): unknown {
+    const pair = pairOf(v);
+    if (pair === undefined) return this.walk(path, v, counts, depth);
+    const cls = this.keys.classify(pair[0]);
+    if (cls === null) return this.walk(path, v, counts, depth);
+    const [name, value, nameKey] = pair;
+    const out: Record<string, unknown> = {};
+    for (const k in v as Record<string, unknown>) {
+      out[k] = k === nameKey ? name : this.value(name, value, counts, depth + 1);
     }
     return out;
   }

@@ -3,6 +3,7 @@
  * field recognition (`fields.ts`) looks up. OTLP/JSON `AnyValue` wrappers and attribute lists are
  * unwrapped on the way.
  */
+import { type NameValuePair, pairOf } from '../redact/keys';
 import { MESSAGE_KEYS } from './fields';
 
 /** Objects nested deeper than this are kept whole as JSON text (bounded recursion). */
@@ -68,8 +69,14 @@ export function flatten(
       } else if (v.length === 0) {
         paths.push(path);
         values.push('[]');
-      } else if (isOtlpAttributeList(v)) {
-        flatten(otlpAttributes(v), path, depth + 1, paths, values);
+      } else if (isPairList(v)) {
+        // `[{ name, value }]` (HTTP headers, AWS tag lists, OTLP attributes): each value under its name,
+        // so field-name rules apply (`headers.Cookie` is redacted) and it is queryable by name. A name
+        // given twice (two Set-Cookie headers) is kept twice.
+        for (const item of v) {
+          const [name, value] = pairOf(item) as NameValuePair;
+          flatten({ [name]: unwrapAnyValue(value) }, path, depth + 1, paths, values);
+        }
       } else {
         for (let i = 0; i < v.length; i++) {
           const item: unknown = v[i];
@@ -116,15 +123,10 @@ export function unwrapAnyValue(v: unknown): unknown {
   }
 }
 
-function isOtlpAttributeList(v: unknown[]): v is Array<{ key: string; value: unknown }> {
-  const first = v[0];
-  return (
-    first !== null &&
-    typeof first === 'object' &&
-    typeof (first as { key?: unknown }).key === 'string' &&
-    'value' in first &&
-    Object.keys(first).length === 2
-  );
+/** Every item a name/value pair ({@link pairOf}). */
+function isPairList(v: readonly unknown[]): boolean {
+  for (const item of v) if (pairOf(item) === undefined) return false;
+  return true;
 }
 
 /** OTLP `[{ key, value: AnyValue }]` as a plain object. */
