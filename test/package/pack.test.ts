@@ -390,13 +390,13 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
         readFileSync(join(app, 'cdk.out', 'Observability.template.json'), 'utf8'),
       ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
       const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-      // Two transform functions, the alarm Lambda and the compaction Lambda.
-      expect(functions).toHaveLength(4);
+      // Two transform functions, the alarm Lambda, the compaction Lambda and the erasure executor.
+      expect(functions).toHaveLength(5);
       for (const f of functions)
         expect(f.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
       // The package carries a bundle of every handler of the repository, and the assets are the bundles of
       // the functions this app deploys, byte for byte (the access-log function only exists when an
-      // access-log source is configured).
+      // access-log source is configured, the prefix subscriber when log group prefixes are).
       const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
       const out = join(app, 'cdk.out');
       const assets = readdirSync(out)
@@ -410,7 +410,7 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
           .sort(),
       );
       expect(new Set(assets.map(sha))).toEqual(
-        new Set(['transform', 'alarm', 'compact'].map((fn) => sha(join(bundles, fn, 'index.js')))),
+        new Set(['transform', 'alarm', 'compact', 'erase'].map((fn) => sha(join(bundles, fn, 'index.js')))),
       );
       for (const asset of assets) expect(existsSync(`${asset}.map`)).toBe(true);
     }, 300_000);
