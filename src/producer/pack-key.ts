@@ -21,8 +21,8 @@ import {
 } from '../transform';
 import { aliasOf, type Target } from '../transform/fields';
 
-/** The slice of the config the key needs (the deployment's rules; the defaults when not given). */
-export type PackKeyConfig = Pick<LogLakeConfig, 'transform'>;
+/** The slice of the config the key needs (the deployment's rules and retention; the defaults when not given). */
+export type PackKeyConfig = Pick<LogLakeConfig, 'transform' | 'categories'>;
 
 const MAX_DEPTH = 3;
 
@@ -34,11 +34,12 @@ interface FieldPick {
 
 /**
  * A pack-key function `line → "<category>|<YYYY-MM-DDTHH>"`.
- * @param config - categorization rules and time tolerances. @default DEFAULT_CONFIG
+ * @param config - categorization rules, time tolerances and each category's retention. @default DEFAULT_CONFIG
  * @param now - clock for events without a usable timestamp. @default Date.now
  */
 export function categoryHourKey(config: PackKeyConfig = DEFAULT_CONFIG, now: () => number = Date.now) {
   const { rules, defaultCategory, maxPastHours, maxFutureMinutes } = config.transform;
+  const maxPastMs = (maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000;
   return (line: string): string => {
     const arrival = now();
     const event = shallowEvent(line, arrival);
@@ -54,12 +55,10 @@ export function categoryHourKey(config: PackKeyConfig = DEFAULT_CONFIG, now: () 
     const explicit = event.category?.trim().toLowerCase();
     const category: Category =
       explicit && isCategory(explicit) ? explicit : categoryByRules(record, rules, defaultCategory);
+    // The transform's window: within the category's retention (and maxPastHours), not too far ahead.
+    const pastMs = Math.min(maxPastMs, config.categories[category].expiryDays * 86_400_000);
     let t = event.timeMs ?? arrival;
-    if (
-      t < arrival - (maxPastHours ?? Number.POSITIVE_INFINITY) * 3_600_000 ||
-      t > arrival + maxFutureMinutes * 60_000
-    )
-      t = arrival;
+    if (t < arrival - pastMs || t > arrival + maxFutureMinutes * 60_000) t = arrival;
     return `${category}|${new Date(t).toISOString().slice(0, 13)}`;
   };
 }

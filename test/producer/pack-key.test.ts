@@ -83,7 +83,10 @@ describe('categoryHourKey', () => {
     '127.0.0.1 - - [22/Nov/2026:09:59:58 +0000] "GET /index.html HTTP/1.1" 200 512',
     'level=warn logger=auth.login msg="bad password"',
     'no structure at all',
-  ])('gives the text line %j the transform’s category and hour', (line) => {
+    // Inside maxPastHours but older than debug's 14-day retention: the transform uses arrival time.
+    JSON.stringify({ timestamp: new Date(now - 30 * 86_400_000).toISOString(), level: 10 }),
+    JSON.stringify({ timestamp: new Date(now - 30 * 86_400_000).toISOString(), level: 'error' }),
+  ])('gives the line %j the transform’s category and hour', (line) => {
     // Act
     const got = categoryHourKey(DEFAULT_CONFIG, () => now)(line);
 
