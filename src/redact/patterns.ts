@@ -102,15 +102,16 @@ export const TOKEN_GROUPS: readonly Group[] = [
  */
 const PROTECT_GROUPS: readonly Group[] = ['uuid', 'iso', 'version', 'product', 'hex'];
 
-function combined(groups: readonly Group[]): RegExp {
-  return new RegExp(groups.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), 'g');
+function combined(groups: readonly Group[], flags = 'g'): RegExp {
+  return new RegExp(groups.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), flags);
 }
 
 /** Literal prefixes of every token alternative: a cheap test before the combined token scan. */
 export const TOKEN_GATE =
   /eyJ|[Bb]earer|BEARER|[Bb]asic|BASIC|gh[pousr]_|github_pat_|glpat-|npm_|xox[abposr]-|xapp-|hooks\.slack\.com|_live_|_test_|whsec_|AIza|ya29\.|GOCSPX-|sk-|A3T|AKIA|ASIA|ABIA|ACCA/;
 export const TOKENS = combined(TOKEN_GROUPS);
-export const PROTECT = combined(PROTECT_GROUPS);
+/** The protected values, sticky: tried only where one can start (`scanners.ts`, `protectedSpans`). */
+export const PROTECT = combined(PROTECT_GROUPS, 'y');
 
 /** Character counts that decide which detectors can match at all (one pass per string). */
 export interface Features {
