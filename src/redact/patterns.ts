@@ -158,8 +158,9 @@ export const NUMERIC: readonly NumericDetector[] = (
   ] as const
 ).map(([group, possible]) => ({ group, re: new RegExp(ALTERNATIVES[group], 'g'), possible }));
 
+/** An e-mail address (also URL-encoded `%40`), sticky: tried only where one can start (`scanEmails`). */
 export const EMAIL =
-  /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])/g;
+  /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])/y;
 
 export const PEM =
   /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { luhnValid } from '../../src/redact/checksums';
-import { IPV6_FULL, PROTECT } from '../../src/redact/patterns';
+import { EMAIL, IPV6_FULL, PROTECT } from '../../src/redact/patterns';
 import { type RedactionCounts, Redactor } from '../../src/redact/redactor';
-import { hasFiveHexGroups, protectedSpans } from '../../src/redact/scanners';
+import { features, hasFiveHexGroups, protectedSpans, type Span, scanEmails } from '../../src/redact/scanners';
 
 const redactor = new Redactor({
   ipv4PrefixLength: 24,
@@ -299,6 +299,55 @@ describe('protectedSpans (values a numeric candidate may not fall inside)', () =
       fc.property(text, (t) => {
         const expected = [...t.matchAll(global)].map((m) => [m.index, m.index + m[0].length]);
         expect(protectedSpans(t)).toEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('scanEmails (tried only at the start of a run before `@` or holding `%40`)', () => {
+  it('finds exactly the addresses a global scan of the expression finds', () => {
+    const piece = fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      '_',
+      '.',
+      '-',
+      '+',
+      '%',
+      '%40',
+      '@',
+      '@@',
+      ' ',
+      ',',
+      '(',
+      'é',
+      'jane.doe',
+      'example.org',
+      'b.co',
+      'icon@2x.png',
+      'x'.repeat(70),
+    );
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 30 }).map((ps) => ps.join('')),
+      fc
+        .array(fc.oneof(piece, fc.emailAddress(), fc.string({ maxLength: 5 })), { maxLength: 10 })
+        .map((ps) => ps.join(' ')),
+      fc.string({ maxLength: 60 }),
+    );
+    const global = new RegExp(EMAIL.source, 'g');
+    fc.assert(
+      fc.property(text, (t) => {
+        const expected = [...t.matchAll(global)]
+          .filter((m) => {
+            const sign = m[0].includes('@') ? m[0].indexOf('@') + 1 : m[0].indexOf('%40') + 3;
+            return !/^\d+x\.(?:png|jpe?g|gif|svg|webp|avif)$/i.test(m[0].slice(sign));
+          })
+          .map((m) => [m.index, m.index + m[0].length]);
+        const spans: Span[] = [];
+        scanEmails(t, spans, features(t));
+        expect(spans.map((s) => [s.start, s.end])).toEqual(expected);
       }),
       { numRuns: 5000 },
     );
