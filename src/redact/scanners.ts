@@ -444,6 +444,22 @@ function isHex(c: number): boolean {
  * expression tried every position of every stack trace (`File.java:12`), a cost on the hot path.
  */
 export function hasFiveHexGroups(text: string): boolean {
+  // Five colons in a row, each 2 to 5 characters after the one before, first: found by `indexOf`, which
+  // skips the far-apart colons of stack traces (`File.java:12`) without looking at every character.
+  let colon = text.indexOf(':');
+  let near = 0;
+  while (colon >= 0) {
+    const next = text.indexOf(':', colon + 1);
+    if (next < 0) return false;
+    const gap = next - colon;
+    near = gap >= 2 && gap <= 5 ? near + 1 : 0;
+    if (near >= 4) return fiveHexGroups(text);
+    colon = next;
+  }
+  return false;
+}
+
+function fiveHexGroups(text: string): boolean {
   let hex = 0;
   let groups = 0;
   for (let i = 0; i < text.length; i++) {
