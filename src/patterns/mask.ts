@@ -121,17 +121,56 @@ function plainNumberEnd(text: string, i: number): number {
   return isWordChar(next) || next === 45 || next === 58 || next === 46 || next === 44 ? 0 : j;
 }
 
+/** Whether `c` is a character of `\s` (what `trim` removes): ASCII and Unicode spaces, line ends. */
+function isSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
 /**
  * `text` with every variable part replaced by its placeholder (`<NUM>`, `<UUID>` …). Every rule begins
  * with a quote, a digit, `:` (an IPv6 `::`) or a word character not preceded by one (its lookbehind),
  * so only those positions are tried: the same matches as a global replace, found faster.
  */
 export function maskMessage(text: string): string {
+  return mask(text, false);
+}
+
+/**
+ * The masking pass; with `collapse`, each run of whitespace outside the masked parts also becomes one
+ * space and the ends are trimmed, in the same pass (no rule starts at whitespace and no placeholder
+ * holds any, so this is `maskMessage(text).replace(/\s+/g, ' ').trim()` without the two further passes
+ * and copies: a tenth of the transform's time on short text lines).
+ */
+function mask(text: string, collapse: boolean): string {
   let out = '';
   let copied = 0;
   let afterWord = false;
   for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
+    if (
+      collapse &&
+      (c === 32 ? i === 0 || i + 1 === text.length || isSpace(text.charCodeAt(i + 1)) : isSpace(c))
+    ) {
+      let j = i + 1;
+      while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+      // One space between words; nothing at either end.
+      out += i === 0 || j === text.length ? text.slice(copied, i) : `${text.slice(copied, i)} `;
+      i = j;
+      copied = i;
+      afterWord = false;
+      continue;
+    }
     const word = isWordChar(c);
     if (c >= 48 && c <= 57) {
       const end = plainNumberEnd(text, i);
@@ -172,9 +211,7 @@ export function maskMessage(text: string): string {
 export function messageTemplate(message: string | null | undefined): string | null {
   if (message === null || message === undefined) return null;
   const cut = message.length > TEMPLATE_INPUT_CHARS;
-  const masked = maskMessage(cut ? message.slice(0, TEMPLATE_INPUT_CHARS) : message)
-    .replace(/\s+/g, ' ')
-    .trim();
+  const masked = mask(cut ? message.slice(0, TEMPLATE_INPUT_CHARS) : message, true);
   if (masked === '') return null;
   return cut ? `${masked} …` : masked;
 }

@@ -102,15 +102,16 @@ export const TOKEN_GROUPS: readonly Group[] = [
  */
 const PROTECT_GROUPS: readonly Group[] = ['uuid', 'iso', 'version', 'product', 'hex'];
 
-function combined(groups: readonly Group[]): RegExp {
-  return new RegExp(groups.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), 'g');
+function combined(groups: readonly Group[], flags = 'g'): RegExp {
+  return new RegExp(groups.map((g) => `(?<${g}>${ALTERNATIVES[g]})`).join('|'), flags);
 }
 
 /** Literal prefixes of every token alternative: a cheap test before the combined token scan. */
 export const TOKEN_GATE =
   /eyJ|[Bb]earer|BEARER|[Bb]asic|BASIC|gh[pousr]_|github_pat_|glpat-|npm_|xox[abposr]-|xapp-|hooks\.slack\.com|_live_|_test_|whsec_|AIza|ya29\.|GOCSPX-|sk-|A3T|AKIA|ASIA|ABIA|ACCA/;
 export const TOKENS = combined(TOKEN_GROUPS);
-export const PROTECT = combined(PROTECT_GROUPS);
+/** The protected values, sticky: tried only where one can start (`scanners.ts`, `protectedSpans`). */
+export const PROTECT = combined(PROTECT_GROUPS, 'y');
 
 /** Character counts that decide which detectors can match at all (one pass per string). */
 export interface Features {
@@ -157,8 +158,9 @@ export const NUMERIC: readonly NumericDetector[] = (
   ] as const
 ).map(([group, possible]) => ({ group, re: new RegExp(ALTERNATIVES[group], 'g'), possible }));
 
+/** An e-mail address (also URL-encoded `%40`), sticky: tried only where one can start (`scanEmails`). */
 export const EMAIL =
-  /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])/g;
+  /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])/y;
 
 export const PEM =
   /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;

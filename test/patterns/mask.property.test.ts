@@ -159,6 +159,40 @@ describe('maskMessage on real lines', () => {
 });
 
 describe('messageTemplate', () => {
+  // Whitespace of every kind \s knows, in runs, at the ends and inside quotes and other masked parts.
+  const spaced = fc
+    .array(
+      fc.oneof(
+        piece,
+        fc.constantFrom(
+          ' ',
+          '  ',
+          '\t',
+          '\n',
+          '\r\n',
+          '\u00a0',
+          '\u2003',
+          '\u3000',
+          '\ufeff',
+          '\u2028',
+          '\v',
+        ),
+        fc.constantFrom('"a  b"', "x='c \t d'", '2026-11-22 10:00:00'),
+      ),
+      { maxLength: 16 },
+    )
+    .map((ps) => ps.join(''));
+
+  it('is the masked message with its whitespace runs made one space and its ends trimmed', () => {
+    fc.assert(
+      fc.property(fc.oneof(anyText, spaced), (text) => {
+        const reference = maskMessage(text).replace(/\s+/g, ' ').trim();
+        expect(messageTemplate(text)).toBe(reference === '' ? null : reference);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('makes whitespace one space and cuts long messages with a mark', () => {
     // Prepare
     const long = `${'word '.repeat(TEMPLATE_INPUT_CHARS)}tail`;

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { luhnValid } from '../../src/redact/checksums';
-import { IPV6_FULL } from '../../src/redact/patterns';
+import { EMAIL, IPV6_FULL, PROTECT } from '../../src/redact/patterns';
 import { type RedactionCounts, Redactor } from '../../src/redact/redactor';
-import { hasFiveHexGroups } from '../../src/redact/scanners';
+import { features, hasFiveHexGroups, protectedSpans, type Span, scanEmails } from '../../src/redact/scanners';
 
 const redactor = new Redactor({
   ipv4PrefixLength: 24,
@@ -242,6 +242,114 @@ describe('hasFiveHexGroups (the IPv6 gate)', () => {
         expect(hasFiveHexGroups(t)).toBe(IPV6_FULL.test(t));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('protectedSpans (values a numeric candidate may not fall inside)', () => {
+  it('finds exactly what a global scan of the protected expression finds', () => {
+    // Pieces on the edges the skipping depends on: word starts, hex runs, dashes at 4 and 8, products.
+    const piece = fc.constantFrom(
+      'a',
+      'F',
+      '0',
+      '9',
+      '_',
+      '-',
+      '/',
+      '.',
+      ' ',
+      '(',
+      '"',
+      ',',
+      'v',
+      'V',
+      'version ',
+      'Release: ',
+      'build=',
+      'upgraded to ',
+      'Downgrading from ',
+      'bumped ',
+      'rolled back ',
+      ' -> ',
+      ' to ',
+      'nginx',
+      'Mozilla/5.0',
+      'x/',
+      '1.2',
+      '10.0.0.1',
+      '2026-11-22',
+      'T10:00:00Z',
+      '2026-11-22 10:00:00.123+01:00',
+      'deadbeef',
+      '0123456789abcdef',
+      'DEADBEEFdeadbeef00',
+      '-rc.1',
+      'é',
+    );
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 24 }).map((ps) => ps.join('')),
+      fc
+        .array(fc.oneof(piece, fc.uuid(), fc.ipV4(), fc.string({ maxLength: 5 })), { maxLength: 12 })
+        .map((ps) => ps.join(' ')),
+      fc.string({ maxLength: 60 }),
+    );
+    const global = new RegExp(PROTECT.source, 'g');
+    fc.assert(
+      fc.property(text, (t) => {
+        const expected = [...t.matchAll(global)].map((m) => [m.index, m.index + m[0].length]);
+        expect(protectedSpans(t)).toEqual(expected);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('scanEmails (tried only at the start of a run before `@` or holding `%40`)', () => {
+  it('finds exactly the addresses a global scan of the expression finds', () => {
+    const piece = fc.constantFrom(
+      'a',
+      'Z',
+      '0',
+      '_',
+      '.',
+      '-',
+      '+',
+      '%',
+      '%40',
+      '@',
+      '@@',
+      ' ',
+      ',',
+      '(',
+      'é',
+      'jane.doe',
+      'example.org',
+      'b.co',
+      'icon@2x.png',
+      'x'.repeat(70),
+    );
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 30 }).map((ps) => ps.join('')),
+      fc
+        .array(fc.oneof(piece, fc.emailAddress(), fc.string({ maxLength: 5 })), { maxLength: 10 })
+        .map((ps) => ps.join(' ')),
+      fc.string({ maxLength: 60 }),
+    );
+    const global = new RegExp(EMAIL.source, 'g');
+    fc.assert(
+      fc.property(text, (t) => {
+        const expected = [...t.matchAll(global)]
+          .filter((m) => {
+            const sign = m[0].includes('@') ? m[0].indexOf('@') + 1 : m[0].indexOf('%40') + 3;
+            return !/^\d+x\.(?:png|jpe?g|gif|svg|webp|avif)$/i.test(m[0].slice(sign));
+          })
+          .map((m) => [m.index, m.index + m[0].length]);
+        const spans: Span[] = [];
+        scanEmails(t, spans, features(t));
+        expect(spans.map((s) => [s.start, s.end])).toEqual(expected);
+      }),
+      { numRuns: 5000 },
     );
   });
 });
