@@ -1,6 +1,6 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,7 @@ import { SUBJECT_REQUEST_PARTITION_KEY } from '../src/privacy/store';
 import { LogLakeFunction, type LogRetentionDays } from './function';
 import { grantKeyVia } from './private/grants';
 import { acknowledge } from './private/nag';
+import { privacyTable } from './private/privacy-table';
 import type { LogLakeSubjectKeys } from './subject-keys';
 
 export interface LogLakeErasuresProps {
@@ -53,23 +54,13 @@ export class LogLakeErasures extends Construct {
   constructor(scope: Construct, id: string, props: LogLakeErasuresProps) {
     super(scope, id);
     this.encryptionKey = props.encryptionKey;
-    this.requestTable = new dynamodb.Table(this, 'Requests', {
-      partitionKey: { name: SUBJECT_REQUEST_PARTITION_KEY, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+    // The record of every erasure asked for, carried out or withdrawn: kept with the stack gone.
+    this.requestTable = privacyTable(this, 'Requests', {
+      partitionKey: SUBJECT_REQUEST_PARTITION_KEY,
       encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
-      deletionProtection: true,
-      // The record of every erasure asked for, carried out or withdrawn: keep it with the stack gone.
-      removalPolicy: RemovalPolicy.RETAIN,
+      noBackupReason:
+        'A pending --purge request holds the subject’s pseudonym until it is carried out; a point-in-time restore or a backup would keep that link after the key is destroyed (README, "Privacy"). Every request is also an event in the locked audit category.',
     });
-    acknowledge(
-      this.requestTable,
-      'A pending --purge request holds the subject’s pseudonym until it is carried out; a point-in-time restore or a backup would keep that link after the key is destroyed (README, "Privacy"). Every request is also an event in the locked audit category.',
-      'AwsSolutions-DDB3',
-      'NIST.800.53.R5-DynamoDBPITREnabled',
-      'NIST.800.53.R5-DynamoDBInBackupPlan',
-    );
 
     const scheduleMinutes = props.scheduleMinutes ?? 60;
     this.function = new LogLakeFunction(this, 'Executor', {

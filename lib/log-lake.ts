@@ -100,6 +100,12 @@ export interface ILogLake extends IConstruct, StreamMetrics {
   /** The `aws-waf-logs-<name>` stream (metrics with `stream: 'waf'`); absent when `sources.waf.enabled` is false. */
   readonly wafStream?: firehose.IDeliveryStream;
   /**
+   * Log groups under a configured prefix left unsubscribed because they already have CloudWatch Logs'
+   * two subscription filters, of others (Sum over 5 minutes).
+   * @returns undefined when no log group prefix is subscribed: nothing emits the metric
+   */
+  metricLogGroupsAtFilterLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined;
+  /**
    * Stream the access logs a service delivers to `bucket` (ALB, CloudFront standard logs, S3 server
    * access logs) into the lake: an S3 notification per new object invokes a function that ships its lines.
    * @throws Error for one of the lake's own buckets: the lake's writes would log themselves without end
@@ -442,5 +448,9 @@ export class LogLake extends Construct implements ILogLake {
 
   metricProcessingFailed(options?: StreamMetricOptions): cloudwatch.Metric {
     return this.ingest.metricProcessingFailed(options);
+  }
+
+  metricLogGroupsAtFilterLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
+    return this.subscriptions.prefixes?.metricAtFilterLimit(props);
   }
 }

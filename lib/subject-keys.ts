@@ -1,11 +1,10 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { SUBJECT_KEY_ATTRIBUTES } from '../src/privacy/store';
 import { grantKeyVia } from './private/grants';
-import { acknowledge } from './private/nag';
+import { privacyTable } from './private/privacy-table';
 
 export interface LogLakeSubjectKeysProps {
   /** The lake's KMS key; the table is encrypted with it. */
@@ -27,23 +26,13 @@ export class LogLakeSubjectKeys extends Construct {
   constructor(scope: Construct, id: string, props: LogLakeSubjectKeysProps) {
     super(scope, id);
     this.encryptionKey = props.encryptionKey;
-    this.table = new dynamodb.Table(this, 'Table', {
-      partitionKey: { name: SUBJECT_KEY_ATTRIBUTES.ref, type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+    // Losing the table would orphan every pseudonym (no search, export or erasure by user).
+    this.table = privacyTable(this, 'Table', {
+      partitionKey: SUBJECT_KEY_ATTRIBUTES.ref,
       encryptionKey: props.encryptionKey,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: false },
-      deletionProtection: true,
-      // Losing the table would orphan every pseudonym (no search, export or erasure by user); keep it.
-      removalPolicy: RemovalPolicy.RETAIN,
+      noBackupReason:
+        'Erasure destroys subject keys; a point-in-time restore or a backup would bring them back and undo erasures (README, "Privacy").',
     });
-    acknowledge(
-      this.table,
-      'Erasure destroys subject keys; a point-in-time restore or a backup would bring them back and undo erasures (README, "Privacy").',
-      'AwsSolutions-DDB3',
-      'NIST.800.53.R5-DynamoDBPITREnabled',
-      'NIST.800.53.R5-DynamoDBInBackupPlan',
-    );
   }
 
   /** Read subject keys and create missing ones (the transform Lambda). */

@@ -158,7 +158,10 @@ export class Alerting extends Construct {
 
     // Pipeline alarms first: their names go into the function's environment.
     const pipelineAlarms = alerts.pipeline.enabled
-      ? createPipelineAlarms(this, alerts.pipeline, lake, streams, lake.wafStream ? ['waf'] : [])
+      ? createPipelineAlarms(this, alerts.pipeline, lake, streams, {
+          addedStreams: lake.wafStream ? ['waf'] : [],
+          logGroupsAtFilterLimit: lake.metricLogGroupsAtFilterLimit(),
+        })
       : [];
     const alarmInfo = Object.fromEntries(
       pipelineAlarms.map(({ alarm, severity, description }) => [alarm.alarmName, { severity, description }]),

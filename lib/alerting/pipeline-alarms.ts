@@ -18,18 +18,29 @@ const GT = cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD;
 /** Construct id prefix of each stream's alarms. */
 const PREFIXES: Readonly<Record<MetricStream, string>> = { logs: 'Logs', audit: 'Audit', waf: 'Waf' };
 
+/** What the pipeline alarms watch besides the lanes' streams. */
+export interface PipelineAlarmSources {
+  /** Streams that run a lane's transform (the WAF stream): their Firehose alarms only. @default none */
+  readonly addedStreams?: readonly MetricStream[];
+  /**
+   * Log groups under a prefix left unsubscribed at CloudWatch Logs' filter limit
+   * (`ILogLake.metricLogGroupsAtFilterLimit`). @default no such alarm (no prefix is subscribed)
+   */
+  readonly logGroupsAtFilterLimit?: cloudwatch.IMetric;
+}
+
 /**
  * The pipeline's own alarms, per stream: Firehose delivery, throttling and freshness; the transform's
- * errors, throttles and ProcessingFailed records. They notify through EventBridge and the alarm Lambda,
- * not through alarm actions, so every alert leaves in one message shape.
+ * errors, throttles and ProcessingFailed records; and log groups the prefix subscriber had to leave out.
+ * They notify through EventBridge and the alarm Lambda, not through alarm actions, so every alert leaves
+ * in one message shape.
  */
 export function createPipelineAlarms(
   scope: Construct,
   pipeline: AlertsConfig['pipeline'],
   metrics: StreamMetrics,
   streams: readonly StreamName[],
-  /** Streams that run a lane's transform (the WAF stream): their Firehose alarms only. */
-  addedStreams: readonly MetricStream[] = [],
+  sources: PipelineAlarmSources = {},
 ): PipelineAlarmSpec[] {
   const out: PipelineAlarmSpec[] = [];
   const add = (
@@ -114,6 +125,16 @@ export function createPipelineAlarms(
       GT,
     );
   }
-  for (const stream of addedStreams) firehoseAlarms(stream);
+  for (const stream of sources.addedStreams ?? []) firehoseAlarms(stream);
+  if (sources.logGroupsAtFilterLimit) {
+    add(
+      'logGroupsAtFilterLimit',
+      'LogGroupsAtFilterLimitAlarm',
+      'CloudWatch Logs: log groups under a subscribed prefix already have two subscription filters of others and were left out of the lake (the subscriber function logs their names)',
+      sources.logGroupsAtFilterLimit,
+      0,
+      GT,
+    );
+  }
   return out;
 }

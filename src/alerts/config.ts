@@ -419,6 +419,7 @@ export const PIPELINE_ALARMS = [
   'transformThrottles',
   'processingFailed',
   'alertingErrors',
+  'logGroupsAtFilterLimit',
 ] as const;
 export type PipelineAlarm = (typeof PIPELINE_ALARMS)[number];
 
@@ -599,6 +600,8 @@ export const DEFAULT_ALERTS: AlertsConfig = {
       transformThrottles: 'medium',
       processingFailed: 'high',
       alertingErrors: 'high',
+      // Such a group's logs never reach the lake until someone frees a filter slot.
+      logGroupsAtFilterLimit: 'high',
     },
   },
 };

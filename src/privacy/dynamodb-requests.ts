@@ -13,6 +13,7 @@ import {
   paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type DynamoDbCalls, dynamoDbCalls } from './dynamodb-calls';
 import { type EraseRequest, eraseRequestSchema, type SubjectRequestStore } from './requests';
 import { KeyStoreUnavailableError, SUBJECT_REQUEST_PARTITION_KEY } from './store';
 
@@ -20,16 +21,18 @@ const K = SUBJECT_REQUEST_PARTITION_KEY;
 
 export class DynamoDbSubjectRequestStore implements SubjectRequestStore {
   readonly location: string;
+  private readonly calls: DynamoDbCalls;
 
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
   ) {
     this.location = `dynamodb:${table}`;
+    this.calls = dynamoDbCalls('erasure requests', this.location);
   }
 
   async get(ref: string): Promise<EraseRequest | undefined> {
-    const res = await this.call('read', () =>
+    const res = await this.calls.call('read', () =>
       this.client.send(
         new GetItemCommand({ TableName: this.table, Key: { [K]: { S: ref } }, ConsistentRead: true }),
       ),
@@ -38,7 +41,7 @@ export class DynamoDbSubjectRequestStore implements SubjectRequestStore {
   }
 
   async put(request: EraseRequest): Promise<void> {
-    await this.call('write', () =>
+    await this.calls.call('write', () =>
       this.client.send(new PutItemCommand({ TableName: this.table, Item: this.item(request) })),
     );
   }
@@ -73,14 +76,14 @@ export class DynamoDbSubjectRequestStore implements SubjectRequestStore {
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
-      throw this.unavailable('write', error);
+      throw this.calls.unavailable('write', error);
     }
   }
 
   /** A scan: the table holds one small item per subject ever asked to be erased. */
   async list(state: EraseRequest['state']): Promise<EraseRequest[]> {
     const out: EraseRequest[] = [];
-    await this.call('list', async () => {
+    await this.calls.call('list', async () => {
       for await (const page of paginateScan(
         { client: this.client },
         {
@@ -110,22 +113,5 @@ export class DynamoDbSubjectRequestStore implements SubjectRequestStore {
       );
     }
     return parsed.data;
-  }
-
-  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (error) {
-      throw this.unavailable(what, error);
-    }
-  }
-
-  private unavailable(what: string, error: unknown): KeyStoreUnavailableError {
-    if (error instanceof KeyStoreUnavailableError) return error;
-    const e = error as Error;
-    return new KeyStoreUnavailableError(
-      `cannot ${what} erasure requests in ${this.location}: ${e.name}: ${e.message}`,
-      { cause: error },
-    );
   }
 }

@@ -13,6 +13,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { backoffDelay, sleep } from '../backoff';
+import { type DynamoDbCalls, dynamoDbCalls } from './dynamodb-calls';
 import { KeyStoreUnavailableError, SUBJECT_KEY_ATTRIBUTES, type SubjectKeyStore } from './store';
 import { isSubjectKey, newSubjectKey } from './subject';
 
@@ -30,6 +31,7 @@ export interface DynamoDbSubjectKeyStoreOptions {
 
 export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
   readonly location: string;
+  private readonly calls: DynamoDbCalls;
   private readonly retries: number;
   private readonly now: () => number;
 
@@ -39,6 +41,7 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
     options: DynamoDbSubjectKeyStoreOptions = {},
   ) {
     this.location = `dynamodb:${table}`;
+    this.calls = dynamoDbCalls('subject keys', this.location);
     this.retries = options.unprocessedRetries ?? 5;
     this.now = options.now ?? Date.now;
   }
@@ -67,7 +70,7 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
 
   async destroy(ref: string): Promise<boolean> {
     const { ref: R } = SUBJECT_KEY_ATTRIBUTES;
-    const res = await this.call('destroy', () =>
+    const res = await this.calls.call('destroy', () =>
       this.client.send(
         new DeleteItemCommand({ TableName: this.table, Key: { [R]: { S: ref } }, ReturnValues: 'ALL_OLD' }),
       ),
@@ -85,7 +88,7 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
         );
       }
       if (round > 0) await sleep(backoffDelay(round, { baseMs: 50, capMs: 1_000 }));
-      const res = await this.call('read', () =>
+      const res = await this.calls.call('read', () =>
         this.client.send(
           new BatchGetItemCommand({
             RequestItems: { [this.table]: { Keys: pending, ConsistentRead: true } },
@@ -114,10 +117,10 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
       );
       return key;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw this.unavailable('create', error);
+      if (!(error instanceof ConditionalCheckFailedException)) throw this.calls.unavailable('create', error);
     }
     // Another writer created the subject first: its key is the one.
-    const res = await this.call('read', () =>
+    const res = await this.calls.call('read', () =>
       this.client.send(
         new GetItemCommand({ TableName: this.table, Key: { [R]: { S: ref } }, ConsistentRead: true }),
       ),
@@ -133,24 +136,5 @@ export class DynamoDbSubjectKeyStore implements SubjectKeyStore {
     if (!isSubjectKey(key))
       throw new KeyStoreUnavailableError(`${this.location}: subject key ${ref} is damaged`);
     return key;
-  }
-
-  private async call<T>(what: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (error) {
-      throw this.unavailable(what, error);
-    }
-  }
-
-  private unavailable(what: string, error: unknown): KeyStoreUnavailableError {
-    if (error instanceof KeyStoreUnavailableError) return error;
-    const e = error as Error;
-    return new KeyStoreUnavailableError(
-      `cannot ${what} subject keys in ${this.location}: ${e.name}: ${e.message}`,
-      {
-        cause: error,
-      },
-    );
   }
 }

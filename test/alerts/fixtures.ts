@@ -1,13 +1,20 @@
 /** Real EventBridge event shapes from `test/fixtures/events/eventbridge/`, typed with `@types/aws-lambda`. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ScheduledEvent } from 'aws-lambda';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { AlarmAccessAudit } from '../../lambdas/alarm/env';
 import type { AlarmStateChangeEvent, ObjectCreatedEvent } from '../../src/alerts/pipeline';
 import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import type { LogLakeConfig } from '../../src/config';
-import { EMULATOR_ENDPOINT, EMULATOR_REGION } from '../helpers/emulator';
+import {
+  acquireEmulator,
+  createStateTable,
+  EMULATOR_ENDPOINT,
+  EMULATOR_REGION,
+  releaseEmulator,
+} from '../helpers/emulator';
 
 const dir = join(__dirname, '..', 'fixtures', 'events', 'eventbridge');
 const load = <T>(name: string): T => JSON.parse(readFileSync(join(dir, name), 'utf8')) as T;
@@ -58,5 +65,33 @@ export function alarmLambdaEnv(
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     ...extra,
+  };
+}
+
+/** The alarm Lambda's handler, as its module exports it. */
+export type AlarmHandler = typeof import('../../lambdas/alarm/index').handler;
+
+/**
+ * The alarm Lambda's handler over the emulator: a fresh state table `table` (through `client`), the
+ * environment of {@link alarmLambdaEnv} set, then the handler imported, since it reads its environment
+ * once on import. `close()` deletes the table, destroys `client` and releases the emulator.
+ */
+export async function startAlarmLambda(
+  client: DynamoDBClient,
+  config: LogLakeConfig,
+  table: string,
+  extra: Record<string, string> = {},
+): Promise<{ handler: AlarmHandler; close: () => Promise<void> }> {
+  acquireEmulator();
+  await createStateTable(client, table);
+  Object.assign(process.env, alarmLambdaEnv(config, table, extra));
+  const { handler } = await import('../../lambdas/alarm/index');
+  return {
+    handler,
+    close: async () => {
+      await client.send(new DeleteTableCommand({ TableName: table }));
+      client.destroy();
+      releaseEmulator();
+    },
   };
 }

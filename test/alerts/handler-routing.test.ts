@@ -4,7 +4,7 @@
  * aws-sdk-client-mock (as in handler.test.ts; the emulator's Athena cannot run the rule queries).
  */
 import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,25 +12,18 @@ import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { Alert } from '../../src/alerts/alert';
 import { resolveConfig } from '../../src/config';
 import { answerAthena } from '../helpers/athena-stub';
-import {
-  acquireEmulator,
-  createStateTable,
-  emulatorClientConfig,
-  releaseEmulator,
-} from '../helpers/emulator';
-import { alarmLambdaEnv, scheduledEvent, topic } from './fixtures';
+import { emulatorClientConfig } from '../helpers/emulator';
+import { type AlarmHandler, scheduledEvent, startAlarmLambda, topic } from './fixtures';
 
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
 const TABLE = `alert-routing-${Date.now()}`;
 const raw = new DynamoDBClient(emulatorClientConfig);
 
-type Handler = typeof import('../../lambdas/alarm/index').handler;
-let handler: Handler;
+let handler: AlarmHandler;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  acquireEmulator();
-  await createStateTable(raw, TABLE);
   const config = resolveConfig({
     alerts: {
       channels: {
@@ -58,23 +51,15 @@ beforeAll(async () => {
       },
     },
   });
-  Object.assign(
-    process.env,
-    alarmLambdaEnv(config, TABLE, {
-      [ALARM_ENV.channels]: JSON.stringify({
-        'ops-slack': { topicArn: topic('ops-slack'), format: 'chatbot' },
-        pager: { topicArn: topic('pager'), format: 'sns' },
-      }),
+  ({ handler, close } = await startAlarmLambda(raw, config, TABLE, {
+    [ALARM_ENV.channels]: JSON.stringify({
+      'ops-slack': { topicArn: topic('ops-slack'), format: 'chatbot' },
+      pager: { topicArn: topic('pager'), format: 'sns' },
     }),
-  );
-  ({ handler } = await import('../../lambdas/alarm/index'));
+  }));
 });
 
-afterAll(async () => {
-  await raw.send(new DeleteTableCommand({ TableName: TABLE }));
-  raw.destroy();
-  releaseEmulator();
-});
+afterAll(() => close?.());
 
 /** Athena's answer to the absence query: the worker's events of the baseline, last one at `lastSeen`. */
 function athenaAnswers(lastSeen: string) {

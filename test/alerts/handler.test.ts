@@ -5,7 +5,7 @@
  * aws-sdk-client-mock (the emulator's Athena cannot run the rule queries).
  */
 import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordCommand } from '@aws-sdk/client-firehose';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -15,18 +15,14 @@ import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import type { Alert } from '../../src/alerts/alert';
 import { resolveConfig } from '../../src/config';
 import { answerAthena, putEvents } from '../helpers/athena-stub';
-import {
-  acquireEmulator,
-  createStateTable,
-  emulatorClientConfig,
-  releaseEmulator,
-} from '../helpers/emulator';
+import { emulatorClientConfig } from '../helpers/emulator';
 import {
   ALARM_ACCESS_AUDIT,
+  type AlarmHandler,
   alarmFiring,
-  alarmLambdaEnv,
   errorObjectCreated,
   scheduledEvent,
+  startAlarmLambda,
   topic,
 } from './fixtures';
 
@@ -39,12 +35,10 @@ const TABLE = `alert-state-${Date.now()}`;
 const raw = new DynamoDBClient(emulatorClientConfig);
 const db = DynamoDBDocumentClient.from(raw);
 
-type Handler = typeof import('../../lambdas/alarm/index').handler;
-let handler: Handler;
+let handler: AlarmHandler;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  acquireEmulator();
-  await createStateTable(raw, TABLE);
   // Only the error-rate rule, so the Athena conversation is one query.
   const config = resolveConfig({
     alerts: {
@@ -56,25 +50,17 @@ beforeAll(async () => {
       },
     },
   });
-  Object.assign(
-    process.env,
-    alarmLambdaEnv(config, TABLE, {
-      [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
-      [ALARM_ENV.pipelineAlarms]: JSON.stringify({
-        [alarmName]: { severity: 'critical', description: 'logs are late' },
-      }),
-      [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
-      [ALARM_ENV.accessAudit]: JSON.stringify(ALARM_ACCESS_AUDIT),
+  ({ handler, close } = await startAlarmLambda(raw, config, TABLE, {
+    [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
+    [ALARM_ENV.pipelineAlarms]: JSON.stringify({
+      [alarmName]: { severity: 'critical', description: 'logs are late' },
     }),
-  );
-  ({ handler } = await import('../../lambdas/alarm/index'));
+    [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
+    [ALARM_ENV.accessAudit]: JSON.stringify(ALARM_ACCESS_AUDIT),
+  }));
 });
 
-afterAll(async () => {
-  await raw.send(new DeleteTableCommand({ TableName: TABLE }));
-  raw.destroy();
-  releaseEmulator();
-});
+afterAll(() => close?.());
 
 /** Every item of the state table. */
 async function items(): Promise<Record<string, unknown>[]> {

@@ -1,16 +1,15 @@
 /**
- * The access-log path in MiniStack: the real handler (bundled with esbuild as `LogLakeFunction` bundles
- * it) runs as a Lambda; a gzip ALB log put into a bucket fires the bucket's S3 event notification, the
- * function streams the object and puts its lines on a Firehose stream, which delivers them to S3; the
- * delivered lines go through the real transform. An object outside the notification's prefix is not read.
+ * The access-log path in MiniStack: the real handler runs as a Lambda (test/helpers/emulator-lambda.ts);
+ * a gzip ALB log put into a bucket fires the bucket's S3 event notification, the function streams the
+ * object and puts its lines on a Firehose stream, which delivers them to S3; the delivered lines go
+ * through the real transform. An object outside the notification's prefix is not read.
  *
  * The resources are made through the APIs, not `cdk deploy`: the template's notification, grants and
  * dead-letter queue are asserted in test/infra/sources.test.ts (MiniStack's CloudFormation runs CDK's
  * notification custom resource, but a second full deploy would double the emulator suite's time).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
@@ -22,20 +21,13 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOGS_ENV } from '../../lambdas/access-logs/constants';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { decodeRecords, transformRecords } from '../../src/transform';
-import {
-  acquireEmulator,
-  EMULATOR_ENDPOINT,
-  EMULATOR_REGION,
-  emulatorClientConfig,
-  releaseEmulator,
-} from '../helpers/emulator';
+import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
+import { deployFunction } from '../helpers/emulator-lambda';
 import { ROOT } from '../infra/helpers';
-import { run } from '../infra/tools';
 import { input, settings } from '../transform/helpers';
 
 const s3 = new S3Client(emulatorClientConfig);
@@ -45,66 +37,6 @@ const source = `alb-logs-${id}`;
 const lakeBucket = `lake-${id}`;
 const stream = `lake-logs-${id}`;
 const fixture = readFileSync(path.join(ROOT, 'test/fixtures/aws-sources/alb.log'));
-let workdir: string;
-
-/** The handler bundled and zipped the way Lambda takes it. */
-function handlerZip(): Buffer {
-  buildSync({
-    entryPoints: [path.join(ROOT, 'lambdas/access-logs/index.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: path.join(workdir, 'index.js'),
-    logLevel: 'error',
-  });
-  const r = run('python3', [
-    '-m',
-    'zipfile',
-    '-c',
-    path.join(workdir, 'fn.zip'),
-    path.join(workdir, 'index.js'),
-  ]);
-  if (r.status !== 0) throw new Error(`zip failed: ${r.stderr}`);
-  return readFileSync(path.join(workdir, 'fn.zip'));
-}
-
-/** Lambda's CreateFunction through its REST API (no Lambda client in the dependencies; MiniStack checks no signature). */
-async function createFunction(name: string, zip: Buffer): Promise<string> {
-  const response = await fetch(`${EMULATOR_ENDPOINT}/2015-03-31/functions`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${EMULATOR_REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: JSON.stringify({
-      FunctionName: name,
-      Runtime: 'nodejs20.x',
-      Handler: 'index.handler',
-      Role: 'arn:aws:iam::000000000000:role/access-logs',
-      Code: { ZipFile: zip.toString('base64') },
-      Timeout: 60,
-      Environment: {
-        Variables: {
-          [ACCESS_LOGS_ENV.stream]: stream,
-          [ACCESS_LOGS_ENV.source]: JSON.stringify({ format: 'alb' }),
-          [ACCESS_LOGS_ENV.rules]: JSON.stringify({
-            rules: DEFAULT_CONFIG.transform.rules,
-            defaultCategory: DEFAULT_CONFIG.transform.defaultCategory,
-          }),
-          AWS_ENDPOINT_URL: EMULATOR_ENDPOINT,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_REGION: EMULATOR_REGION,
-        },
-      },
-    }),
-  });
-  const body = (await response.json()) as { FunctionArn?: string };
-  if (!response.ok || !body.FunctionArn)
-    throw new Error(`CreateFunction: ${response.status} ${JSON.stringify(body)}`);
-  return body.FunctionArn;
-}
 
 /** Lines Firehose delivered to the lake bucket, waiting up to a minute for `atLeast`. */
 async function delivered(atLeast: number): Promise<Record<string, string>[]> {
@@ -125,7 +57,6 @@ async function delivered(atLeast: number): Promise<Record<string, string>[]> {
 
 beforeAll(async () => {
   acquireEmulator();
-  workdir = mkdtempSync(path.join(tmpdir(), 'loglake-access-logs-'));
   await s3.send(new CreateBucketCommand({ Bucket: source }));
   await s3.send(new CreateBucketCommand({ Bucket: lakeBucket }));
   await firehose.send(
@@ -139,7 +70,18 @@ beforeAll(async () => {
       },
     }),
   );
-  const arn = await createFunction(`loglake-access-logs-${id}`, handlerZip());
+  const { arn } = await deployFunction({
+    name: `loglake-access-logs-${id}`,
+    entry: 'lambdas/access-logs/index.ts',
+    environment: {
+      [ACCESS_LOGS_ENV.stream]: stream,
+      [ACCESS_LOGS_ENV.source]: JSON.stringify({ format: 'alb' }),
+      [ACCESS_LOGS_ENV.rules]: JSON.stringify({
+        rules: DEFAULT_CONFIG.transform.rules,
+        defaultCategory: DEFAULT_CONFIG.transform.defaultCategory,
+      }),
+    },
+  });
   await s3.send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: source,
@@ -157,7 +99,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
   releaseEmulator();
 });
 

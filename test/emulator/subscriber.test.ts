@@ -1,9 +1,9 @@
 /**
- * The prefix subscriber in MiniStack: the real handler (bundled with esbuild as `LogLakeFunction` bundles
- * it) runs as a Lambda against MiniStack's CloudWatch Logs API. It is invoked with the events it gets on
- * AWS: the Provider's custom resource requests (Create: the sweep; Update; Delete: the lake's filters
- * taken off) and CloudTrail's `CreateLogGroup` event as EventBridge delivers it; the filters are read
- * back with DescribeSubscriptionFilters.
+ * The prefix subscriber in MiniStack: the real handler runs as a Lambda (test/helpers/emulator-lambda.ts)
+ * against MiniStack's CloudWatch Logs API. It is invoked with the events it gets on AWS: the Provider's
+ * custom resource requests (Create: the sweep; Update; Delete: the lake's filters taken off) and
+ * CloudTrail's `CreateLogGroup` event as EventBridge delivers it; the filters are read back with
+ * DescribeSubscriptionFilters.
  *
  * What MiniStack cannot do here, covered elsewhere: its EventBridge gets no CloudTrail API call events
  * (and `PutEvents` refuses `aws.*` sources), so the event is invoked directly and the rule's pattern is a
@@ -14,32 +14,20 @@
  * access-logs.test.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
   DescribeSubscriptionFiltersCommand,
   PutSubscriptionFilterCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS_PROPERTY, SUBSCRIBER_ENV } from '../../lambdas/subscriber/constants';
 import type { SubscriberSettings } from '../../src/sources/subscriber';
-import {
-  acquireEmulator,
-  EMULATOR_ENDPOINT,
-  EMULATOR_REGION,
-  emulatorClientConfig,
-  releaseEmulator,
-} from '../helpers/emulator';
-import { ROOT } from '../infra/helpers';
-import { run } from '../infra/tools';
+import { acquireEmulator, EMULATOR_REGION, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
+import { type DeployedFunction, deployFunction } from '../helpers/emulator-lambda';
 
 const logs = new CloudWatchLogsClient(emulatorClientConfig);
 const id = randomUUID().slice(0, 8);
-const fn = `loglake-subscriber-${id}`;
 const prefix = `/aws/lambda/orders-${id}-`;
 const audit = `${prefix}audit-`;
 const SETTINGS: SubscriberSettings = {
@@ -52,68 +40,10 @@ const SETTINGS: SubscriberSettings = {
   ],
   exclude: [`${prefix}lake-own`],
 };
-let workdir: string;
 
-const authorization = `AWS4-HMAC-SHA256 Credential=test/20260101/${EMULATOR_REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0`;
-
-function handlerZip(): Buffer {
-  buildSync({
-    entryPoints: [path.join(ROOT, 'lambdas/subscriber/index.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outfile: path.join(workdir, 'index.js'),
-    logLevel: 'error',
-  });
-  const r = run('python3', [
-    '-m',
-    'zipfile',
-    '-c',
-    path.join(workdir, 'fn.zip'),
-    path.join(workdir, 'index.js'),
-  ]);
-  if (r.status !== 0) throw new Error(`zip failed: ${r.stderr}`);
-  return readFileSync(path.join(workdir, 'fn.zip'));
-}
-
-/** Lambda's CreateFunction through its REST API (no Lambda client in the dependencies; MiniStack checks no signature). */
-async function createFunction(zip: Buffer): Promise<void> {
-  const response = await fetch(`${EMULATOR_ENDPOINT}/2015-03-31/functions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify({
-      FunctionName: fn,
-      Runtime: 'nodejs20.x',
-      Handler: 'index.handler',
-      Role: 'arn:aws:iam::000000000000:role/subscriber',
-      Code: { ZipFile: zip.toString('base64') },
-      Timeout: 60,
-      Environment: {
-        Variables: {
-          [SUBSCRIBER_ENV.settings]: JSON.stringify(SETTINGS),
-          AWS_ENDPOINT_URL: EMULATOR_ENDPOINT,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_REGION: EMULATOR_REGION,
-        },
-      },
-    }),
-  });
-  if (!response.ok) throw new Error(`CreateFunction: ${response.status} ${await response.text()}`);
-}
-
-/** Invoke synchronously, as the Provider framework does; the function's error comes back as the result. */
-async function invoke(event: unknown): Promise<{ error?: string; result: unknown }> {
-  const response = await fetch(`${EMULATOR_ENDPOINT}/2015-03-31/functions/${fn}/invocations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization },
-    body: JSON.stringify(event),
-  });
-  const text = await response.text();
-  const error = response.headers.get('x-amz-function-error') ?? undefined;
-  return { ...(error && { error }), result: text === '' ? undefined : JSON.parse(text) };
-}
+let fn: DeployedFunction;
+/** Invoked synchronously, as the Provider framework does; the function's error comes back as the result. */
+const invoke = (event: unknown) => fn.invoke(event);
 
 const customResource = (
   RequestType: 'Create' | 'Update' | 'Delete',
@@ -172,7 +102,6 @@ const foreign = (logGroupName: string, filterName: string) =>
 
 beforeAll(async () => {
   acquireEmulator();
-  workdir = mkdtempSync(path.join(tmpdir(), 'loglake-subscriber-'));
   // More than one DescribeLogGroups page (50), to sweep through the paging.
   for (let i = 0; i < 55; i++) await group(`${prefix}fn-${String(i).padStart(2, '0')}`);
   await group(`${audit}payments`);
@@ -183,11 +112,14 @@ beforeAll(async () => {
   await group(`${prefix}shared`);
   await foreign(`${prefix}shared`, 'other');
   await group(`/aws/lambda/elsewhere-${id}`);
-  await createFunction(handlerZip());
+  fn = await deployFunction({
+    name: `loglake-subscriber-${id}`,
+    entry: 'lambdas/subscriber/index.ts',
+    environment: { [SUBSCRIBER_ENV.settings]: JSON.stringify(SETTINGS) },
+  });
 }, 300_000);
 
 afterAll(() => {
-  if (workdir) rmSync(workdir, { recursive: true, force: true });
   releaseEmulator();
 });
 

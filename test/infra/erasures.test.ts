@@ -2,28 +2,22 @@
 import { describe, expect, it } from 'vitest';
 import { ERASE_ENV } from '../../lambdas/erase/constants';
 import { STACK_OUTPUTS } from '../../src/outputs';
-import { flat, policyStatementsOf, resourceNamed, resourcesOf, template } from './helpers';
-
-/** How `flat` renders a reference: the logical id without its hash. */
-const ref = (logicalId: string) => `<${logicalId.replace(/[0-9A-F]{8}$/, '')}>`;
+import {
+  expectPrivacyTable,
+  flat,
+  policyStatementsOf,
+  refTo,
+  resourceNamed,
+  resourcesOf,
+  template,
+} from './helpers';
 
 describe('LogLakeErasures', () => {
   it('keeps requests in their own table keyed by subject, encrypted with the lake key, without backups', () => {
     const t = template();
-    const [id, table] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeErasuresRequests');
-    const [keyLogicalId] = resourceNamed(t, 'AWS::KMS::Key', 'LogLakeKey');
-
-    expect(table.Properties).toMatchObject({
-      KeySchema: [{ AttributeName: 'subject', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      DeletionProtectionEnabled: true,
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
-    });
-    expect(flat(table.Properties.SSESpecification)).toContain(ref(keyLogicalId));
-    expect((table as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+    const id = expectPrivacyTable(t, 'LogLakeErasuresRequests', 'subject');
     const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(flat(outputs[STACK_OUTPUTS.subjectRequestTable]?.Value)).toContain(ref(id));
+    expect(flat(outputs[STACK_OUTPUTS.subjectRequestTable]?.Value)).toContain(refTo(id));
   });
 
   it('lets only the privacy officer and the executor touch requests, and no one else write them', () => {
@@ -38,9 +32,9 @@ describe('LogLakeErasures', () => {
       .map(
         ([id, statements]) =>
           [
-            id.replace(/[0-9A-F]{8}$/, ''),
+            refTo(id).slice(1, -1),
             statements
-              .filter((s) => s.resources.some((r) => r.includes(ref(requestTable))))
+              .filter((s) => s.resources.some((r) => r.includes(refTo(requestTable))))
               .flatMap((s) => s.actions)
               .sort(),
           ] as const,
@@ -60,19 +54,19 @@ describe('LogLakeErasures', () => {
     const [keyTable] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
     const [auditStream] = resourceNamed(t, 'AWS::KinesisFirehose::DeliveryStream', 'LogLakeIngestAudit');
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(flat(env[ERASE_ENV.requestTable])).toContain(ref(requestTable));
-    expect(flat(env[ERASE_ENV.keyTable])).toContain(ref(keyTable));
-    expect(flat(env[ERASE_ENV.auditStream])).toContain(ref(auditStream));
+    expect(flat(env[ERASE_ENV.requestTable])).toContain(refTo(requestTable));
+    expect(flat(env[ERASE_ENV.keyTable])).toContain(refTo(keyTable));
+    expect(flat(env[ERASE_ENV.auditStream])).toContain(refTo(auditStream));
     expect(flat(env[ERASE_ENV.principal])).toContain('LogLakeErasuresExecutorRole');
 
     const [, rule] = resourceNamed(t, 'AWS::Events::Rule', 'LogLakeErasuresSchedule');
     expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
-    expect(flat(rule.Properties.Targets)).toContain(ref(fnId));
+    expect(flat(rule.Properties.Targets)).toContain(refTo(fnId));
 
     const statements = policyStatementsOf(t, 'LogLakeErasuresExecutorRoleDefaultPolicy');
     const on = (logicalId: string) =>
       statements
-        .filter((s) => s.resources.some((r) => r.includes(ref(logicalId))))
+        .filter((s) => s.resources.some((r) => r.includes(refTo(logicalId))))
         .flatMap((s) => s.actions)
         .sort();
     expect(on(keyTable)).toEqual(['dynamodb:DeleteItem']);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { expect } from 'vitest';
 import type { DeploymentTarget } from '../../lib/config';
 import { LogLakeStack } from '../../lib/stack';
 import type { LogLakeConfigOverride } from '../../src/config';
@@ -76,6 +77,11 @@ export function bareStack(): { app: App; stack: Stack } {
   return { app, stack };
 }
 
+/** How {@link flat} renders a reference to `logicalId`: `<LogicalId>` without the CDK's hash suffix. */
+export function refTo(logicalId: string): string {
+  return `<${logicalId.replace(/[0-9A-F]{8}$/, '')}>`;
+}
+
 /**
  * A CloudFormation value as text: Fn::Join parts concatenated, refs and attributes as `<LogicalId>` with
  * the CDK's 8-character hash suffix removed, objects as their values.
@@ -85,10 +91,9 @@ export function flat(v: unknown): string {
   if (Array.isArray(v)) return v.map(flat).join(' ');
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    const id = (s: unknown) => `<${String(s).replace(/[0-9A-F]{8}$/, '')}>`;
     if ('Fn::Join' in o) return ((o['Fn::Join'] as [string, unknown[]])[1] ?? []).map(flat).join('');
-    if ('Ref' in o) return id(o.Ref);
-    if ('Fn::GetAtt' in o) return id((o['Fn::GetAtt'] as string[])[0]);
+    if ('Ref' in o) return refTo(String(o.Ref));
+    if ('Fn::GetAtt' in o) return refTo(String((o['Fn::GetAtt'] as string[])[0]));
     return Object.values(o).map(flat).join(' ');
   }
   return String(v);
@@ -122,4 +127,29 @@ export function policyStatementsOf(t: Template, prefix: string): FlatStatement[]
       )
       .join('\n'),
   }));
+}
+
+/**
+ * Checks that the table whose logical id starts with `prefix` is a privacy table as `lib/private/privacy-table.ts`
+ * builds it (on demand, keyed by `partitionKey`, encrypted with the key `keyPrefix`, deletion protection,
+ * retained, no point-in-time recovery) and returns its logical id.
+ */
+export function expectPrivacyTable(
+  t: Template,
+  prefix: string,
+  partitionKey: string,
+  keyPrefix = 'LogLakeKey',
+): string {
+  const [id, table] = resourceNamed(t, 'AWS::DynamoDB::Table', prefix);
+  const [keyLogicalId] = resourceNamed(t, 'AWS::KMS::Key', keyPrefix);
+  expect(table.Properties).toMatchObject({
+    KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+    DeletionProtectionEnabled: true,
+    SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+  });
+  expect(flat(table.Properties.SSESpecification)).toContain(refTo(keyLogicalId));
+  expect((table as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+  return id;
 }

@@ -2,6 +2,7 @@
  * `LogLake`'s own API in a stack of a user's: the grant methods give a principal exactly what it needs,
  * and the metric methods name what the pipeline alarms watch.
  */
+import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
@@ -110,6 +111,22 @@ describe('LogLake metrics', () => {
       '<LakeIngestAuditTransform>',
     ]);
     expect(lake.metricProcessingFailed({ stream: 'audit' }).dimensions).toMatchObject({ Stream: 'audit' });
+  });
+
+  it('returns the log groups left out at the filter limit only when a prefix is subscribed', () => {
+    const { lake: withPrefix } = build({ sources: { cloudWatchLogs: { logGroupPrefixes: ['/ecs/'] } } });
+    const { lake: without } = build();
+
+    const metric = withPrefix.metricLogGroupsAtFilterLimit({ period: Duration.minutes(15) });
+
+    expect([metric?.namespace, metric?.metricName, metric?.dimensions, metric?.statistic]).toEqual([
+      'LogLake',
+      'LogGroupsAtFilterLimit',
+      { service: 'loglake-subscriber' },
+      'Sum',
+    ]);
+    expect(metric?.period.toMinutes()).toBe(15);
+    expect(without.metricLogGroupsAtFilterLimit()).toBeUndefined();
   });
 
   it('refuses a metric of the audit stream when no category is locked', () => {

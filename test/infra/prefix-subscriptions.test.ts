@@ -2,14 +2,15 @@
  * Log groups subscribed by name prefix, on the construct side: the subscriber function and its least
  * privilege, the EventBridge rule on CloudTrail's CreateLogGroup, the custom resource and its settings
  * (the lake's own and the template's subscribed groups excluded), and the synth-time check that no prefix
- * matches the lake's own log groups.
+ * matches the lake's own log groups; the alarm on groups left out at CloudWatch Logs' filter limit.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
-import { SETTINGS_PROPERTY, SUBSCRIBER_ENV } from '../../lambdas/subscriber/constants';
+import { ALARM_ENV } from '../../lambdas/alarm/constants';
+import { SETTINGS_PROPERTY, SUBSCRIBER_ENV, SUBSCRIBER_METRICS } from '../../lambdas/subscriber/constants';
 import type { LogLakeConfigOverride } from '../../src/config';
-import { flat, policyStatementsOf, resourceNamed, resourcesOf, synthStack, template } from './helpers';
+import { flat, policyStatementsOf, refTo, resourceNamed, resourcesOf, synthStack, template } from './helpers';
 
 const PREFIXES: LogLakeConfigOverride = {
   sources: {
@@ -96,9 +97,7 @@ describe('log groups subscribed by prefix', () => {
     expect(settings.accountPolicy).toBeUndefined();
     // Every log group of the stack is the lake's own here, and the one subscribed by name under a prefix
     // (one elsewhere cannot be swept: left out, the environment holds only 4 KB).
-    const groups = Object.keys(resourcesOf(t, 'AWS::Logs::LogGroup')).map(
-      (id) => `<${id.replace(/[0-9A-F]{8}$/, '')}>`,
-    );
+    const groups = Object.keys(resourcesOf(t, 'AWS::Logs::LogGroup')).map((id) => refTo(id));
     expect(groups.length).toBeGreaterThan(5);
     expect([...(settings.exclude as string[])].sort()).toEqual(
       [...groups, '/aws/lambda/orders-explicit'].sort(),
@@ -119,9 +118,49 @@ describe('log groups subscribed by prefix', () => {
     expect(settingsOf(t).accountPolicy).toEqual({ exclude: ['/ecs/private'] });
   });
 
+  it('alarms on log groups left out at the filter limit, routed through the alarm Lambda like the other pipeline alarms', () => {
+    const t = template({ override: PREFIXES });
+    const [id, alarm] = resourceNamed(
+      t,
+      'AWS::CloudWatch::Alarm',
+      'LogLakeAlertingLogGroupsAtFilterLimitAlarm',
+    );
+
+    // The literal names pin the contract with the handler; SUBSCRIBER_METRICS is what both sides import.
+    expect(SUBSCRIBER_METRICS).toMatchObject({ namespace: 'LogLake', service: 'loglake-subscriber' });
+    expect(alarm.Properties).toMatchObject({
+      Namespace: SUBSCRIBER_METRICS.namespace,
+      MetricName: SUBSCRIBER_METRICS.names.full,
+      Dimensions: [{ Name: 'service', Value: SUBSCRIBER_METRICS.service }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    // No alarm action: its state change reaches SNS through EventBridge and the alarm Lambda.
+    expect(alarm.Properties.AlarmActions).toBeUndefined();
+    const [, stateChanges] = resourceNamed(t, 'AWS::Events::Rule', 'LogLakeAlertingAlarmStateChange');
+    expect(flat(stateChanges.Properties.EventPattern)).toContain(refTo(id));
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const info = flat(env[ALARM_ENV.pipelineAlarms]);
+    expect(info).toContain(`"${refTo(id)}":{"severity":"high","description":"CloudWatch Logs: log groups`);
+
+    const medium = template({
+      override: { ...PREFIXES, alerts: { pipeline: { severities: { logGroupsAtFilterLimit: 'medium' } } } },
+    });
+    const [, mediumFn] = resourceNamed(medium, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
+    const mediumEnv = (mediumFn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flat(mediumEnv[ALARM_ENV.pipelineAlarms])).toContain(`"${refTo(id)}":{"severity":"medium"`);
+  });
+
   it('adds nothing without prefixes', () => {
     const t = template();
     expect(resourcesOf(t, 'Custom::LogLakePrefixSubscriptions')).toEqual({});
+    expect(
+      Object.keys(resourcesOf(t, 'AWS::CloudWatch::Alarm')).filter((id) => id.includes('FilterLimit')),
+    ).toEqual([]);
     expect(Object.keys(resourcesOf(t, 'AWS::Events::Rule')).filter((id) => id.includes('Prefixes'))).toEqual(
       [],
     );

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { subscriptionFilterName } from '../../src/sources/names';
-import { flat, policyStatementsOf, resourceNamed, resourcesOf, synthStack, template } from './helpers';
+import { flat, policyStatementsOf, refTo, resourceNamed, resourcesOf, synthStack, template } from './helpers';
 
 type Props = Record<string, unknown>;
 const streams = (t: Template) => Object.entries(resourcesOf(t, 'AWS::KinesisFirehose::DeliveryStream'));
@@ -88,7 +88,7 @@ describe('CloudWatch Logs subscriptions', () => {
     ]);
     const [logsId] = streamNamed(t, 'loglake-logs');
     for (const f of filters) {
-      expect(flat(f.DestinationArn)).toBe(`<${logsId.replace(/[0-9A-F]{8}$/, '')}>`);
+      expect(flat(f.DestinationArn)).toBe(refTo(logsId));
       expect(flat(f.RoleArn)).toMatch(/^<LogLakeSubscriptionsCloudWatchLogsRole/);
     }
     expect(filters.map((f) => f.FilterPattern).sort()).toEqual(['', '?"ERROR" ?"WARN"']);
@@ -164,7 +164,7 @@ describe('CloudWatch Logs subscriptions', () => {
     expect(criteria).toContain('"/noisy/group"');
     const ownGroups = Object.keys(resourcesOf(t, 'AWS::Logs::LogGroup'));
     expect(ownGroups.length).toBeGreaterThan(3);
-    for (const id of ownGroups) expect(criteria).toContain(`"<${id.replace(/[0-9A-F]{8}$/, '')}>"`);
+    for (const id of ownGroups) expect(criteria).toContain(`"${refTo(id)}"`);
     const doc = flat(policy?.PolicyDocument);
     expect(doc).toContain('"DestinationArn":"<LogLakeIngestLogsStream');
     expect(doc).toContain('"RoleArn":"<LogLakeSubscriptionsCloudWatchLogsRole');

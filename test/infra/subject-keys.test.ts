@@ -2,26 +2,19 @@
 import { describe, expect, it } from 'vitest';
 import { TRANSFORM_ENV } from '../../lambdas/transform/constants';
 import { STACK_OUTPUTS } from '../../src/outputs';
-import { flat, policyStatementsOf, resourceNamed, resourcesOf, template } from './helpers';
-
-/** How `flat` renders a reference: the logical id without its hash. */
-const ref = (logicalId: string) => `<${logicalId.replace(/[0-9A-F]{8}$/, '')}>`;
+import {
+  expectPrivacyTable,
+  flat,
+  policyStatementsOf,
+  refTo,
+  resourceNamed,
+  resourcesOf,
+  template,
+} from './helpers';
 
 describe('LogLakeSubjectKeys', () => {
   it('is one on-demand table keyed by ref, encrypted with the lake key, without point-in-time recovery', () => {
-    const t = template();
-    const [, table] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
-    const [keyLogicalId] = resourceNamed(t, 'AWS::KMS::Key', 'LogLakeKey');
-
-    expect(table.Properties).toMatchObject({
-      KeySchema: [{ AttributeName: 'ref', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-      DeletionProtectionEnabled: true,
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
-    });
-    expect(flat(table.Properties.SSESpecification)).toContain(ref(keyLogicalId));
-    expect((table as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
+    expectPrivacyTable(template(), 'LogLakeIngestSubjectKeys', 'ref');
   });
 
   it('lets each transform read and create keys, never delete them, and tells it the table', () => {
@@ -30,10 +23,10 @@ describe('LogLakeSubjectKeys', () => {
     for (const lane of ['Logs', 'Audit']) {
       const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', `LogLakeIngest${lane}Transform`);
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(flat(env[TRANSFORM_ENV.subjectKeyTable])).toContain(ref(tableLogicalId));
+      expect(flat(env[TRANSFORM_ENV.subjectKeyTable])).toContain(refTo(tableLogicalId));
 
       const statements = policyStatementsOf(t, `LogLakeIngest${lane}TransformRoleDefaultPolicy`);
-      const onTable = statements.filter((s) => s.resources.some((r) => r.includes(ref(tableLogicalId))));
+      const onTable = statements.filter((s) => s.resources.some((r) => r.includes(refTo(tableLogicalId))));
       expect(onTable.flatMap((s) => s.actions).sort()).toEqual([
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
@@ -47,7 +40,7 @@ describe('LogLakeSubjectKeys', () => {
     const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
     const actionsOn = (persona: string) =>
       policyStatementsOf(t, `LogLakeAccess${persona}Policy`)
-        .filter((s) => s.resources.some((r) => r.includes(ref(tableLogicalId))))
+        .filter((s) => s.resources.some((r) => r.includes(refTo(tableLogicalId))))
         .flatMap((s) => s.actions)
         .sort();
 
@@ -68,7 +61,7 @@ describe('LogLakeSubjectKeys', () => {
     expect(puts('PrivacyOfficer')).toEqual([
       {
         actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-        resources: [expect.stringContaining(ref(auditStream))],
+        resources: [expect.stringContaining(refTo(auditStream))],
       },
     ]);
     for (const persona of ['Developer', 'Ops', 'Security', 'Auditor']) expect(puts(persona)).toEqual([]);
@@ -79,7 +72,7 @@ describe('LogLakeSubjectKeys', () => {
     const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
     const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
 
-    expect(flat(outputs[STACK_OUTPUTS.subjectKeyTable]?.Value)).toContain(ref(tableLogicalId));
+    expect(flat(outputs[STACK_OUTPUTS.subjectKeyTable]?.Value)).toContain(refTo(tableLogicalId));
     expect(
       Object.keys(resourcesOf(t, 'AWS::DynamoDB::Table')).filter((id) =>
         id.startsWith('LogLakeIngestSubjectKeys'),

@@ -1,24 +1,18 @@
 /** The DynamoDB request store's conditions and failure paths with a mocked client; the deployed table is exercised on MiniStack (test/emulator/deploy.test.ts). */
 import {
   ConditionalCheckFailedException,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbSubjectRequestStore } from '../../src/privacy/dynamodb-requests';
 import type { EraseRequest } from '../../src/privacy/requests';
 import { KeyStoreUnavailableError } from '../../src/privacy/store';
+import { mockedDynamoDb } from '../helpers/dynamodb-mock';
 
-const client = new DynamoDBClient({
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-});
-const ddb = mockClient(client);
-afterEach(() => ddb.reset());
+const { client, ddb } = mockedDynamoDb();
 
 const REF = 'a'.repeat(64);
 const pending: EraseRequest = {

@@ -1,23 +1,17 @@
-/** The DynamoDB store's failure paths with a mocked client; the conditions themselves are exercised on MiniStack (subject-keys.emulator.test.ts). */
+/** The DynamoDB store's failure paths with a mocked client; the conditions themselves are exercised on MiniStack (test/emulator/deploy.test.ts). */
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
-  DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbSubjectKeyStore } from '../../src/privacy/dynamodb-store';
 import { KeyStoreUnavailableError } from '../../src/privacy/store';
+import { mockedDynamoDb } from '../helpers/dynamodb-mock';
 
-const client = new DynamoDBClient({
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-});
-const ddb = mockClient(client);
-afterEach(() => ddb.reset());
+const { client, ddb } = mockedDynamoDb();
 
 const KEY = new Uint8Array(32).fill(7);
 const item = (ref: string, key: Uint8Array = KEY) => ({ ref: { S: ref }, key: { B: key } });

@@ -1,17 +1,12 @@
-import { BatchGetItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { BatchGetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { DynamoDbSubjectKeyStore } from '../../src/privacy/dynamodb-store';
 import { SubjectKeyring } from '../../src/privacy/keyring';
 import { KeyStoreUnavailableError } from '../../src/privacy/store';
 import { subjectPseudonym, subjectRef } from '../../src/privacy/subject';
+import { mockedDynamoDb } from '../helpers/dynamodb-mock';
 
-const client = new DynamoDBClient({
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-});
-const ddb = mockClient(client);
-afterEach(() => ddb.reset());
+const { client, ddb } = mockedDynamoDb();
 
 const KEY = new Uint8Array(32).fill(9);
 const fast = { attempts: 3, backoff: { baseMs: 1, capMs: 2 } };
