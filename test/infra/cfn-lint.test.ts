@@ -65,7 +65,8 @@ describe('cfn-lint', () => {
 
     expect(result.stdout + result.stderr).toBe('');
     expect(result.status).toBe(0);
-  });
+    // cfn-lint takes ~30 s over the four templates alone, several times that beside other tests.
+  }, 300_000);
 
   it('fails on a template it should reject', () => {
     const bad = path.join(outdir, 'Bad.template.json');
