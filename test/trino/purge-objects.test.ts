@@ -1,6 +1,6 @@
 /**
  * The S3 purge of one person (`src/compaction/purge.ts`, `loglake subject erase --purge --stack`) with the
- * Lambda's own ports (`lambdas/compact/aws.ts`): the real S3 client on MiniStack's versioned S3, and the
+ * Lambda's own ports (`src/compaction/aws.ts`): the real S3 client on MiniStack's versioned S3, and the
  * real Athena client on the Athena API in front of Trino, over a bucket holding the tier lake's real
  * pipeline Parquet of several categories and hours, plus rows carrying a pseudonym in prose and in an
  * attribute, and a locked category's objects. Faults: a crash after the sources are deleted but before
@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AthenaSqlEngine, S3ObjectStore } from '../../lambdas/compact/aws';
+import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import { compactObjects, StopForTest } from '../../src/compaction/objects';
 import { type ObjectPurgeRun, purgeObjects } from '../../src/compaction/purge';
 import { listPartitions } from '../../src/local/lake-files';

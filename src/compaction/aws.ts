@@ -14,9 +14,9 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectStore, SqlEngine, StoredObject } from '../../src/compaction/objects';
-import { DeliveryError } from '../../src/errors';
-import { runAthena } from '../../src/query/athena';
+import { DeliveryError } from '../errors';
+import { runAthena } from '../query/athena';
+import type { ObjectStore, SqlEngine, StoredObject } from './objects';
 
 function status(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
