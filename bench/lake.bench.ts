@@ -3,10 +3,9 @@
  * small files per category-hour), before and after the local compaction, in the same run, and where the
  * time of one query goes:
  * - a correlation-id lookup, a free-text search and `stats` (count per service), each a whole `loglake`
- *   process run as the published package runs it (compiled JavaScript, `compiled-cli.ts`), on the
- *   delivered lake (the baseline) and on the compacted one; the compacted lake also through the bin as a
- *   checkout runs it (TypeScript compiled on the fly by tsx, what an earlier version of this benchmark
- *   timed);
+ *   process run as the published package runs it (its bin and esbuild bundle, `compiled-cli.ts`), on the
+ *   delivered lake (the baseline) and on the compacted one; the compacted lake also with the sources
+ *   compiled file by file (what the package ran before the bundle);
  * - start-up on its own: `node -e ""`, and `loglake search` on an empty lake (loading the command,
  *   DuckDB and the access audit: the fixed cost of every query), with the access audit on (as users run
  *   it) and off (`accessAudit.enabled: false`), so the access record's share is printed too;
@@ -32,13 +31,14 @@ import { join } from 'node:path';
 import { buildQuery } from '../src/query/build';
 import { LOCAL_TABLE, LocalLakeReader } from '../src/query/duckdb';
 import type { LogFilter, LogQuery } from '../src/query/model';
-import { compileCli } from './compiled-cli';
+import { packagedCli, perFileCli } from './compiled-cli';
 import { benchEnv } from './env';
 import { type BenchLake, benchLake } from './lake';
 
 const RUNS = 5;
-const root = join(__dirname, '..');
-const bin = join(root, 'bin', 'loglake.cjs');
+
+/** What every measured process gets in its environment besides this one's. */
+const runEnv: Record<string, string> = {};
 
 interface Figure {
   readonly ms: number;
@@ -61,7 +61,7 @@ function measure(args: readonly string[], runs = RUNS): Figure {
     const t0 = performance.now();
     // `/usr/bin/time` gives the child's CPU time and peak RSS (KiB) without touching its code.
     const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, ...args], {
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...runEnv },
       encoding: 'utf8',
       maxBuffer: 1024 ** 3,
     });
@@ -143,19 +143,23 @@ async function main(): Promise<void> {
   const spanHours = benchEnv.lakeSpanHours;
   const dir = mkdtempSync(join(tmpdir(), 'loglake-bench-lake-'));
   try {
-    const compiled = compileCli(join(dir, 'js'));
+    const compiled = await packagedCli(join(dir, 'package'));
+    const perFile = perFileCli(join(dir, 'per-file'));
+    // Node's compile cache (the bin turns it on) of this run only: cold on each warm-up run, then warm.
+    runEnv.NODE_COMPILE_CACHE = join(dir, 'compile-cache');
     const empty = join(dir, 'empty');
     mkdirSync(join(empty, '.loglake'), { recursive: true });
     console.log(
-      `median of ${RUNS} runs; wall and CPU (user + system) time; load average ${loadavg()[0]?.toFixed(1)} at the start`,
+      `Node ${process.versions.node}, median of ${RUNS} runs; wall and CPU (user + system) time; load average ${loadavg()[0]?.toFixed(1)} at the start`,
     );
     const floor = measure(['-e', '']);
     row('node -e ""', floor);
-    row('loglake --help (compiled)', measure([compiled, '--help']));
+    row('loglake --help (package bundle)', measure([compiled, '--help']));
+    row('loglake --help (per-file JS, before)', measure([perFile, '--help']));
     // Start-up on its own: what every query pays before it reads a file, and the access record's share.
-    const emptySearch = (extra: string[]) =>
+    const emptySearch = (extra: string[], entry = compiled) =>
       measure([
-        compiled,
+        entry,
         'search',
         '--data-dir',
         empty,
@@ -172,7 +176,9 @@ async function main(): Promise<void> {
     writeFileSync(noAudit, JSON.stringify({ accessAudit: { enabled: false } }));
     const startup = emptySearch([]);
     const unaudited = emptySearch(['--config', noAudit]);
-    row('loglake search, empty lake (compiled)', startup, undefined, '(the fixed cost of a query)');
+    const startupBefore = emptySearch([], perFile);
+    row('loglake search, empty lake (per-file JS, before)', startupBefore);
+    row('loglake search, empty lake (package bundle)', startup, startupBefore, '(the fixed cost of a query)');
     row(
       '  the same, access audit off',
       unaudited,
@@ -224,7 +230,7 @@ async function main(): Promise<void> {
           ? measure(cli(compiled, c.command, delivered, c.args), benchEnv.lakeBaselineRuns)
           : undefined;
         const after = measure(cli(compiled, c.command, compacted, c.args));
-        const checkout = measure(cli(bin, c.command, compacted, c.args));
+        const perFileRun = measure(cli(perFile, c.command, compacted, c.args));
         const engineBefore = baseline
           ? await inEngine(delivered, c.query(range), benchEnv.lakeBaselineRuns)
           : undefined;
@@ -232,7 +238,7 @@ async function main(): Promise<void> {
         for (const [state, f] of [
           ['delivered', before],
           ['compacted', after],
-          ['compacted (tsx)', checkout],
+          ['compacted (per-file JS)', perFileRun],
           ['delivered (in-engine)', engineBefore],
           ['compacted (in-engine)', engineAfter],
         ] as const) {
@@ -240,9 +246,9 @@ async function main(): Promise<void> {
             throw new Error(`${c.name} on the ${state} lake gave ${f.lines} rows; expected ${c.rows}`);
         }
         console.log(`${c.name}:`);
-        if (before) row('  delivered lake, whole CLI (compiled)', before);
-        row('  compacted lake, whole CLI (compiled)', after, before, c.target);
-        row('  compacted lake, whole CLI (checkout, tsx)', checkout);
+        if (before) row('  delivered lake, whole CLI (package bundle)', before);
+        row('  compacted lake, whole CLI (per-file JS, before)', perFileRun);
+        row('  compacted lake, whole CLI (package bundle)', after, before ?? perFileRun, c.target);
         if (engineBefore) row('  delivered lake, query alone (in-engine)', engineBefore);
         row('  compacted lake, query alone (in-engine)', engineAfter, engineBefore);
       }

@@ -1,8 +1,11 @@
 /**
  * Build the published package into `dist/` (run by `npm pack`/`npm publish` through `prepack`, or by
  * `npm run build`):
- * - `tsc -p tsconfig.build.json`: `src/` and `lib/` as CommonJS with type declarations, so the CLI, the
- *   producer, the pino transport and the constructs run on plain Node;
+ * - `tsc -p tsconfig.build.json`: `src/` and `lib/` as CommonJS with type declarations, so the producer,
+ *   the pino transport and the constructs run on plain Node;
+ * - the CLI as one esbuild bundle, `dist/cli/loglake.js` (+ map; `scripts/cli-bundle.ts`), which
+ *   bin/loglake.cjs runs; tsc's own output of `src/cli/` and `src/ui/` (reached only from the CLI) is
+ *   removed, so the bundle is the only CLI an installed package has;
  * - each `lambdas/<fn>/index.ts` bundled by esbuild into `dist/bundles/lambdas/<fn>/index.js` (+ map),
  *   with the options `LogLakeFunction` (lib/function.ts) gives its own esbuild bundling in a checkout,
  *   so an installed package deploys the same handler without its sources, a lock file or esbuild.
@@ -11,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { bundleCli } from './cli-bundle';
 
 const root = join(__dirname, '..');
 const dist = join(root, 'dist');
@@ -26,6 +30,9 @@ async function main(): Promise<void> {
   );
   if (tsc.status !== 0) throw new Error(`tsc -p tsconfig.build.json failed (exit ${tsc.status})`);
   const compiled = Date.now();
+  for (const replaced of ['cli', 'ui']) rmSync(join(dist, 'src', replaced), { recursive: true, force: true });
+  const cli = await bundleCli(root);
+  const bundled = Date.now();
 
   const entries = readdirSync(join(root, 'lambdas'), { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, 'lambdas', d.name, 'index.ts')))
@@ -46,8 +53,9 @@ async function main(): Promise<void> {
     });
   }
   process.stdout.write(
-    `build: tsc ${((compiled - started) / 1000).toFixed(1)} s, ${entries.length} handler bundle(s) ` +
-      `${((Date.now() - compiled) / 1000).toFixed(1)} s → dist/\n`,
+    `build: tsc ${((compiled - started) / 1000).toFixed(1)} s, CLI bundle ` +
+      `${(cli.bytes / 1024 ** 2).toFixed(1)} MiB ${((bundled - compiled) / 1000).toFixed(1)} s, ` +
+      `${entries.length} handler bundle(s) ${((Date.now() - bundled) / 1000).toFixed(1)} s → dist/\n`,
   );
 }
 

@@ -172,12 +172,13 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('holds compiled JavaScript, declarations, the pre-bundled handlers and the bin; no sources or tests', () => {
+  it('holds compiled JavaScript, declarations, the CLI bundle, the pre-bundled handlers and the bin; no sources or tests', () => {
     const files = tarballFiles.map((f) => f.replace(/^package\//, ''));
 
     for (const needed of [
       'bin/loglake.cjs',
-      'dist/src/cli/main.js',
+      'dist/cli/loglake.js',
+      'dist/cli/loglake.js.map',
       'dist/src/producer/index.js',
       'dist/src/producer/index.d.ts',
       'dist/src/producer/pino-entry.js',
@@ -193,6 +194,8 @@ describe('the packed tarball', () => {
       expect(files).toContain(needed);
     }
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    // The bundle is the only CLI the package has: tsc's per-file CLI is not shipped beside it.
+    expect(files.filter((f) => /^dist\/src\/(cli|ui)\//.test(f))).toEqual([]);
     expect(files.filter((f) => /^(src|lib|lambdas|test|bench|scripts)\//.test(f))).toEqual([]);
   });
 
@@ -319,6 +322,28 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
       );
       expect(found).toContain('checkout');
     }, 180_000);
+
+    it('runs the bundle, whose stack traces (LOGLAKE_DEBUG=1) name the src/ files through its source map', async () => {
+      // Prepare: a data directory whose logs/ is a file, so the query's access record cannot be written.
+      const lake = join(cwd, 'broken-lake');
+      mkdirSync(join(lake, '.loglake'), { recursive: true });
+      writeFileSync(join(lake, 'logs'), 'not a directory\n');
+
+      // Act
+      const debug = await sh(`npx loglake search --data-dir '${lake}' --since 1h`, {
+        cwd,
+        env: { ...env, LOGLAKE_DEBUG: '1' },
+      });
+      const quiet = await sh(`npx loglake search --data-dir '${lake}' --since 1h`, { cwd, env });
+
+      // Assess
+      expect(debug.status).toBe(1);
+      expect(debug.stderr).toMatch(/^loglake: error: .*not a directory/);
+      expect(debug.stderr).toMatch(/\n {4}at .*[/\\]src[/\\]cli[/\\]commands[/\\]search\.ts:\d+:\d+\)/);
+      expect(debug.stderr).not.toContain('loglake.js:');
+      expect(quiet.status).toBe(1);
+      expect(quiet.stderr).not.toMatch(/\n {4}at /);
+    }, 120_000);
 
     it('ships through pino as README shows, in the worker thread and in-process, from ESM and CommonJS', async () => {
       // Prepare: README's ES modules as written, and the same as CommonJS files.
