@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import type * as athena from 'aws-cdk-lib/aws-athena';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -6,10 +7,19 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ERASE_ENV } from '../lambdas/erase/constants';
 import { SUBJECT_REQUEST_PARTITION_KEY } from '../src/privacy/store';
+import type { Category } from '../src/schema';
+import {
+  COMPACTION_PREFIX,
+  COMPACTION_STAGING_EXPIRY_DAYS,
+  grantObjectRewrite,
+  rewriteWorkGroup,
+} from './compaction';
 import { LogLakeFunction, type LogRetentionDays } from './function';
+import type { ILogLake } from './log-lake';
 import { grantKeyVia } from './private/grants';
 import { acknowledge } from './private/nag';
 import { privacyTable } from './private/privacy-table';
@@ -30,7 +40,20 @@ export interface LogLakeErasuresProps {
    * @default 60
    */
   readonly scheduleMinutes?: number;
+  /** Where `--purge` requests rewrite: the lake, and its unlocked and locked categories. */
+  readonly purge: {
+    readonly lake: ILogLake;
+    /** Rewritten without the person's rows (the `logs` bucket's categories). */
+    readonly categories: readonly Category[];
+    /** Never rewritten (Object Lock); named in the request's outcome. */
+    readonly locked: readonly Category[];
+    /** Days back the purge looks for the person's rows: the longest expiry of `categories`. */
+    readonly searchDays: number;
+  };
 }
+
+/** Where the purge workgroup's query results go (expired like the compaction's). */
+const PURGE_RESULTS_PREFIX = `${COMPACTION_PREFIX}purge-results/`;
 
 /**
  * Scheduled erasure on the deployed lake (`loglake subject erase --after 7d --stack`): a request table
@@ -44,11 +67,19 @@ export interface LogLakeErasuresProps {
  *
  * No point-in-time recovery and no backup plan, like the key table: a pending `--purge` request holds
  * the person's pseudonym, and a backup would keep that link after the key is gone.
+ *
+ * A `--purge` request is purged by the executor when it is due, before the key is destroyed: it has
+ * Athena rewrite the unlocked categories' objects holding the person's rows without them, in its own
+ * workgroup, with the compaction's journal and lock (`src/compaction/purge.ts`), and deletes the old
+ * versions of the hours it rewrote. So a cancelled request purges nothing, and `--after 7d` purges at
+ * destruction time.
  */
 export class LogLakeErasures extends Construct {
   readonly requestTable: dynamodb.Table;
   readonly function: LogLakeFunction;
   readonly schedule: events.Rule;
+  /** The purge's Athena workgroup (its CTAS names its own location; only the executor may use it). */
+  readonly purgeWorkGroup: athena.CfnWorkGroup;
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: LogLakeErasuresProps) {
@@ -65,17 +96,55 @@ export class LogLakeErasures extends Construct {
     const scheduleMinutes = props.scheduleMinutes ?? 60;
     this.function = new LogLakeFunction(this, 'Executor', {
       entry: 'lambdas/erase/index.ts',
-      description: 'loglake scheduled erasure: destroys the subject keys of due requests',
+      description:
+        'loglake scheduled erasure: purges (--purge) and destroys the subject keys of due requests',
       logRetentionDays: props.logRetentionDays,
       encryptionKey: props.encryptionKey,
       memorySize: 256,
-      timeout: Duration.minutes(5),
+      // Lambda's maximum: a purge stops starting hours when 5 minutes are left, and goes on next run.
+      timeout: Duration.minutes(15),
       environment: {
         [ERASE_ENV.requestTable]: this.requestTable.tableName,
         [ERASE_ENV.keyTable]: props.subjectKeys.table.tableName,
         [ERASE_ENV.auditStream]: props.auditStream.deliveryStreamName,
       },
     });
+    const { lake } = props.purge;
+    this.purgeWorkGroup = rewriteWorkGroup(this, 'PurgeWorkGroup', {
+      lake,
+      name: `${lake.workGroupName}-purge`,
+      description:
+        'loglake subject erase --purge: the rewrites without a person’s rows (CTAS into compaction/staging/)',
+      resultsPrefix: PURGE_RESULTS_PREFIX,
+    });
+    this.function.addEnvironment(
+      ERASE_ENV.purge,
+      Stack.of(this).toJsonString({
+        bucket: lake.dataBuckets.logs.bucketName,
+        workgroup: this.purgeWorkGroup.name,
+        database: lake.databaseName,
+        // Tables are named after their streams.
+        table: 'logs',
+        categories: props.purge.categories,
+        locked: props.purge.locked,
+        searchDays: props.purge.searchDays,
+      }),
+    );
+    const bucket = lake.dataBuckets.logs;
+    if (bucket instanceof s3.Bucket) {
+      bucket.addLifecycleRule({
+        id: 'ExpirePurgeResults',
+        prefix: PURGE_RESULTS_PREFIX,
+        expiration: Duration.days(COMPACTION_STAGING_EXPIRY_DAYS),
+      });
+    } else {
+      Annotations.of(this).addWarningV2(
+        'loglake:purgeResultsExpiry',
+        `The logs bucket is imported: add a lifecycle rule expiring ${PURGE_RESULTS_PREFIX} (the purge's Athena results).`,
+      );
+    }
+    if (props.purge.categories.length > 0)
+      grantObjectRewrite(this.function, lake, props.purge.categories, this.purgeWorkGroup);
     const role = this.function.role;
     if (!role) throw new Error('erasure executor has no role');
     this.function.addEnvironment(ERASE_ENV.principal, role.roleArn);
@@ -95,7 +164,7 @@ export class LogLakeErasures extends Construct {
 
     acknowledge(
       this.function,
-      'The executor calls only regional AWS APIs (DynamoDB, Firehose, KMS); a VPC would add NAT or endpoint cost and no data path.',
+      'The executor calls only regional AWS APIs (DynamoDB, Firehose, KMS, Athena, Glue, S3); a VPC would add NAT or endpoint cost and no data path.',
       'NIST.800.53.R5-LambdaInsideVPC',
     );
     acknowledge(

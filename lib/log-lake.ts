@@ -305,6 +305,12 @@ export class LogLake extends Construct implements ILogLake {
       subjectKeys: this.ingest.subjectKeys,
       auditStream: (this.ingest.lanes.audit ?? this.ingest.lanes.logs).stream,
       logRetentionDays: config.lambdaLogRetentionDays,
+      purge: {
+        lake: this,
+        categories: unlocked,
+        locked: CATEGORIES.filter((c) => !unlocked.includes(c)),
+        searchDays: Math.max(1, ...unlocked.map((c) => config.categories[c].expiryDays)) + 1,
+      },
     });
 
     this.access = new LogLakeAccess(this, 'Access', {

@@ -6,8 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, ScheduledEvent } from 'aws-lambda';
+import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import { compactObjects, type ObjectCompactionReport } from '../../src/compaction/objects';
-import { AthenaSqlEngine, S3ObjectStore } from './aws';
 import { readEnv } from './env';
 
 const env = readEnv();

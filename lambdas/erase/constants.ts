@@ -11,4 +11,9 @@ export const ERASE_ENV = {
   auditStream: 'LOGLAKE_AUDIT_STREAM',
   /** Who carries the erasures out, in the requests and audit events: the function's role ARN. */
   principal: 'LOGLAKE_ERASE_PRINCIPAL',
+  /**
+   * JSON `{ bucket, workgroup, database, table, categories, locked, searchDays }`: where `--purge`
+   * requests rewrite the unlocked categories (the `logs` bucket, through Athena).
+   */
+  purge: 'LOGLAKE_ERASE_PURGE',
 } as const;

@@ -3,7 +3,8 @@
  * function that reads `process.env`.
  */
 import { z } from 'zod';
-import { parseEnvironment, requiredVariable } from '../../src/environment';
+import { jsonVariable, parseEnvironment, requiredVariable } from '../../src/environment';
+import { CATEGORIES } from '../../src/schema';
 import { ERASE_ENV } from './constants';
 
 export interface EraseEnv {
@@ -11,7 +12,18 @@ export interface EraseEnv {
   readonly keyTable: string;
   readonly auditStream: string;
   readonly principal: string;
+  readonly purge: z.output<typeof purgeSchema>;
 }
+
+const purgeSchema = z.strictObject({
+  bucket: z.string().min(1),
+  workgroup: z.string().min(1),
+  database: z.string().min(1),
+  table: z.string().min(1),
+  categories: z.array(z.enum(CATEGORIES)),
+  locked: z.array(z.enum(CATEGORIES)),
+  searchDays: z.number().int().min(1),
+});
 
 const envSchema = z
   .object({
@@ -19,6 +31,7 @@ const envSchema = z
     [ERASE_ENV.keyTable]: requiredVariable(),
     [ERASE_ENV.auditStream]: requiredVariable(),
     [ERASE_ENV.principal]: requiredVariable(),
+    [ERASE_ENV.purge]: jsonVariable(purgeSchema),
   })
   .transform(
     (e): EraseEnv => ({
@@ -26,6 +39,7 @@ const envSchema = z
       keyTable: e[ERASE_ENV.keyTable],
       auditStream: e[ERASE_ENV.auditStream],
       principal: e[ERASE_ENV.principal],
+      purge: e[ERASE_ENV.purge],
     }),
   );
 

@@ -55,6 +55,12 @@ export interface ObjectStore {
   getWithEtag(key: string): Promise<{ body: string; etag: string } | undefined>;
   /** The URI the query engine reports in `"$path"` and accepts as a location. */
   uri(key: string): string;
+  /**
+   * Delete every old version under `prefix` (the bucket is versioned: a deleted or replaced object stays
+   * as a noncurrent version), then the delete markers, in that order so that an interrupted call never
+   * makes an old version current again. Resolves how many were deleted.
+   */
+  deleteOldVersions(prefix: string): Promise<number>;
 }
 
 /** Athena (or Trino) as the compaction uses it. */
@@ -99,6 +105,11 @@ interface Journal {
   /** Staged objects and where each is copied (state `verified`). */
   readonly copies?: ReadonlyArray<{ readonly from: string; readonly to: string }>;
   readonly rows?: number;
+  /**
+   * A purge (`subject erase --purge`): once the sources are deleted, so are the old versions under the
+   * partition, which still hold the person's rows. The pseudonym itself is never written here.
+   */
+  readonly purge?: true;
 }
 
 export interface ObjectPartitionResult {
@@ -139,6 +150,18 @@ export interface ObjectCompactionRun {
   readonly onStep?: (step: string) => void | Promise<void>;
 }
 
+/** What a single rewrite needs of a run (the compaction's and the purge's). */
+export interface RewriteRun {
+  readonly store: ObjectStore;
+  readonly engine: SqlEngine;
+  readonly settings: {
+    readonly database: string;
+    readonly table: string;
+    readonly prefix?: string | undefined;
+  };
+  readonly onStep?: ((step: string) => void | Promise<void>) | undefined;
+}
+
 /** A compaction that did not hold its sources' rows; nothing was published. */
 export class ObjectCompactionError extends Error {
   constructor(message: string) {
@@ -147,7 +170,8 @@ export class ObjectCompactionError extends Error {
   }
 }
 
-const prefixOf = (s: ObjectCompactionSettings) => s.prefix ?? 'compaction/';
+/** Where the journal, staging area and lock live. */
+export const prefixOf = (s: { readonly prefix?: string | undefined }) => s.prefix ?? 'compaction/';
 
 /** Run one compaction pass over the bucket (see the module comment). */
 export async function compactObjects(run: ObjectCompactionRun): Promise<ObjectCompactionReport> {
@@ -211,11 +235,15 @@ export class StopForTest extends Error {
 }
 
 /** `20261122T101500Z_1a2b3c4d`: sortable, unique, and a valid Glue table name suffix. */
-function runId(at: Date): string {
+export function runId(at: Date): string {
   return `${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '').toLowerCase()}_${randomBytes(4).toString('hex')}`;
 }
 
-async function acquireLock(
+/**
+ * Take the run lock (`<prefix>lock`): the compaction and the purge take the same one, as both rewrite
+ * the same partitions. Resolves false when a live run holds it.
+ */
+export async function acquireLock(
   store: ObjectStore,
   key: string,
   owner: string,
@@ -232,10 +260,17 @@ async function acquireLock(
   return store.putIf(key, body, { etag: held.etag });
 }
 
-interface Plan extends SqlPartition {
+/** One partition's rewrite: the objects to replace. */
+export interface Plan extends SqlPartition {
   /** `logs/category=<c>/dt=<d>/hour=<h>/` */
   readonly prefix: string;
   readonly sources: readonly StoredObject[];
+}
+
+/** What a rewrite checks its counts against, and what it leaves out. */
+export interface RewriteOptions {
+  /** Leave out the rows carrying this pseudonym, and delete the partition's old versions (a purge). */
+  readonly without?: string;
 }
 
 /** Closed hours of the lookback window, per category, with the objects {@link chooseSources} picks. */
@@ -280,11 +315,16 @@ async function plan(run: ObjectCompactionRun, now: Date): Promise<Plan[]> {
   return plans;
 }
 
-async function compactPartition(
-  run: ObjectCompactionRun,
+/**
+ * Rewrite a partition's listed objects (all their rows, or for a purge all but the person's), verify the
+ * counts, publish the rewrite and delete the sources, journaled step by step (see the module comment).
+ */
+export async function compactPartition(
+  run: RewriteRun,
   p: Plan,
   id: string,
-): Promise<ObjectPartitionResult> {
+  options: RewriteOptions = {},
+): Promise<ObjectPartitionResult & { readonly removedRows: number }> {
   const { store, engine, settings } = run;
   const prefix = prefixOf(settings);
   const journalKey = `${prefix}journal/${id}.json`;
@@ -296,7 +336,9 @@ async function compactPartition(
     tempTable,
     partition: { category: p.category, dt: p.dt, hour: p.hour },
     sources: p.sources.map((o) => store.uri(o.key)),
+    ...(options.without !== undefined ? { without: options.without } : {}),
   };
+  const purge = options.without !== undefined;
   const base: Journal = {
     version: 1,
     run: id,
@@ -305,6 +347,7 @@ async function compactPartition(
     staging,
     sources: p.sources.map((o) => o.key),
     state: 'started',
+    ...(purge ? { purge: true as const } : {}),
   };
   await store.put(journalKey, JSON.stringify(base));
   await run.onStep?.('journal-started');
@@ -316,11 +359,21 @@ async function compactPartition(
   const row = count.rows[0] ?? {};
   const written = Number(row.written);
   const source = Number(row.source);
+  // A purge leaves out the person's rows: written = source - removed, and none of them left.
+  const removed = purge ? Number(row.removed) : 0;
+  const left = purge ? Number(row.left) : 0;
   const staged = (await store.list(staging)).filter((o) => o.bytes > 0);
-  if (!(written === source && written > 0 && staged.length > 0)) {
+  const expected = source - removed;
+  // An object holding only the person's rows is rewritten into nothing: no staged object then.
+  const verified =
+    Number.isInteger(written) &&
+    written === expected &&
+    left === 0 &&
+    (purge ? removed > 0 && (written === 0 || staged.length > 0) : written > 0 && staged.length > 0);
+  if (!verified) {
     await cleanUp(run, base, journalKey);
     throw new ObjectCompactionError(
-      `${p.prefix}: the rewrite holds ${written} rows in ${staged.length} object(s) for ${source} source rows; nothing was published`,
+      `${p.prefix}: the rewrite holds ${written} rows in ${staged.length} object(s) for ${source} source rows${purge ? ` less ${removed} of the person's (${left} of them left)` : ''}; nothing was published`,
     );
   }
   const copies = staged.map((o, i) => ({ from: o.key, to: p.prefix + compactedName(id, i) }));
@@ -335,6 +388,10 @@ async function compactPartition(
     p.sources.map((o) => o.key),
   );
   await run.onStep?.('sources-deleted');
+  if (purge) {
+    await store.deleteOldVersions(p.prefix);
+    await run.onStep?.('versions-deleted');
+  }
   await cleanUp(run, base, journalKey);
   return {
     partition: p.prefix,
@@ -343,6 +400,7 @@ async function compactPartition(
     sourceBytes: p.sources.reduce((s, o) => s + o.bytes, 0),
     outputObjects: copies.length,
     rows: written,
+    removedRows: removed,
     scannedBytes: scanned,
   };
 }
@@ -368,7 +426,7 @@ async function deleteSources(store: ObjectStore, keys: readonly string[]): Promi
 }
 
 /** Drop the temporary table, delete the staged objects, then the journal. */
-async function cleanUp(run: ObjectCompactionRun, j: Journal, journalKey: string): Promise<void> {
+async function cleanUp(run: RewriteRun, j: Journal, journalKey: string): Promise<void> {
   await run.engine.execute(dropTableSql(run.settings.database, j.tempTable));
   const staged = await run.store.list(j.staging);
   if (staged.length > 0) await run.store.delete(staged.map((o) => o.key));
@@ -378,9 +436,11 @@ async function cleanUp(run: ObjectCompactionRun, j: Journal, journalKey: string)
 
 /**
  * Finish or undo what interrupted runs left: a verified compaction whose copies are all in place loses
- * its sources (the rows are in the copies); any other one loses its copies.
+ * its sources (the rows are in the copies), and for a purge the partition's old versions; any other one
+ * loses its copies. A verified purge whose rewrite was empty (the objects held only the person's rows)
+ * has no copies and is finished the same way.
  */
-async function recover(run: ObjectCompactionRun): Promise<{ finished: number; undone: number }> {
+export async function recover(run: RewriteRun): Promise<{ finished: number; undone: number }> {
   const { store } = run;
   let finished = 0;
   let undone = 0;
@@ -390,9 +450,11 @@ async function recover(run: ObjectCompactionRun): Promise<{ finished: number; un
     const j = JSON.parse(text) as Journal;
     const present = new Set((await store.list(j.partition)).map((x) => x.key));
     const copies = j.copies ?? [];
-    if (j.state === 'verified' && copies.length > 0 && copies.every((c) => present.has(c.to))) {
+    const complete = j.purge === true || copies.length > 0;
+    if (j.state === 'verified' && complete && copies.every((c) => present.has(c.to))) {
       const left = j.sources.filter((k) => present.has(k));
       if (left.length > 0) await store.delete(left);
+      if (j.purge) await store.deleteOldVersions(j.partition);
       finished++;
     } else {
       const made = copies.map((c) => c.to).filter((k) => present.has(k));

@@ -23,6 +23,11 @@ export interface CompactionSqlTarget {
   readonly partition: SqlPartition;
   /** `"$path"` of every source object, exactly as the engine reports it (`s3://bucket/key`). */
   readonly sources: readonly string[];
+  /**
+   * A purge (`subject erase --purge`): the rewrite leaves out every row carrying this stored pseudonym
+   * ({@link subjectRowSql}), and the count query also counts those rows.
+   */
+  readonly without?: string;
 }
 
 const PARTITION = {
@@ -55,6 +60,30 @@ function sourcePredicate(t: CompactionSqlTarget): string {
   ].join('\n  AND ');
 }
 
+/** A stored pseudonym (`u_` + 32 hex): the only text a purge predicate is built from. */
+const PSEUDONYM = /^u_[0-9a-f]{32}$/;
+
+/**
+ * The Athena (Trino) predicate of the rows carrying `pseudonym` anywhere: the `user_id` column, any text
+ * column (prose the transform pseudonymized: "user 1001 logged in"), any key or value of the maps and
+ * any item of the arrays, as the local purge looks through the whole row. A pseudonym is 128 bits of
+ * HMAC, so no one else's row holds it by chance. Every term is coalesced to false, so the predicate is
+ * never NULL and its negation keeps every other row (a NULL would silently drop a row from the rewrite).
+ */
+export function subjectRowSql(pseudonym: string): string {
+  const p = literal(pseudonym, PSEUDONYM, 'pseudonym');
+  const terms = RECORD_COLUMNS.flatMap((c): string[] => {
+    const col = `"${c.name}"`;
+    if (c.type === 'string') return [c.name === 'user_id' ? `${col} = ${p}` : `strpos(${col}, ${p}) > 0`];
+    const has = (list: string) => `any_match(${list}, v -> strpos(v, ${p}) > 0)`;
+    if (c.type === 'map<string,string>') return [has(`map_keys(${col})`), has(`map_values(${col})`)];
+    if (c.type.startsWith('map<string,')) return [has(`map_keys(${col})`)];
+    if (c.type === 'array<string>') return [has(col)];
+    return [];
+  });
+  return `(${terms.map((t) => `coalesce(${t}, false)`).join('\n    OR ')})`;
+}
+
 /**
  * CREATE TABLE AS SELECT writing the sources' rows as Parquet into `location`. One bucket makes one file
  * whatever the engine's parallelism; the partition columns stay in the path, as Firehose writes them. No
@@ -70,14 +99,58 @@ export function compactionCtas(t: CompactionSqlTarget, location: string): string
     `AS SELECT ${columns}`,
     `FROM ${table(t.database, t.table)}`,
     `WHERE ${sourcePredicate(t)}`,
+    ...(t.without !== undefined ? [`  AND NOT ${subjectRowSql(t.without)}`] : []),
   ].join('\n');
 }
 
-/** Rows written and rows in the listed sources, in one query: `written`, `source`. */
+/**
+ * Rows written and rows in the listed sources, in one query: `written`, `source`; for a purge also the
+ * person's rows in the sources (`removed`) and in what was written (`left`, which must be 0).
+ */
 export function compactionCountSql(t: CompactionSqlTarget): string {
-  return [
+  const lines = [
     `SELECT (SELECT count(*) FROM ${table(t.database, t.tempTable)}) AS "written",`,
     `  (SELECT count(*) FROM ${table(t.database, t.table)} WHERE ${sourcePredicate(t)}) AS "source"`,
+  ];
+  if (t.without !== undefined) {
+    const person = subjectRowSql(t.without);
+    lines[1] += ',';
+    lines.push(
+      `  (SELECT count(*) FROM ${table(t.database, t.table)} WHERE ${sourcePredicate(t)} AND ${person}) AS "removed",`,
+      `  (SELECT count(*) FROM ${table(t.database, t.tempTable)} WHERE ${person}) AS "left"`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface PurgeFindTarget {
+  readonly database: string;
+  readonly table: string;
+  /** The categories to look in (the unlocked ones). */
+  readonly categories: readonly string[];
+  /** The earliest `dt` to look at: the partitions before it are expired (a bound on the scan). */
+  readonly since: string;
+  readonly pseudonym: string;
+  /** At most this many objects (the rest are found by the next run). */
+  readonly limit: number;
+}
+
+/**
+ * The objects holding the person's rows, with their partition and the person's row count there:
+ * `path`, `category`, `dt`, `hour`, `rows`. Partition-pruned to the categories and days given.
+ */
+export function purgeFindSql(t: PurgeFindTarget): string {
+  if (t.categories.length === 0) throw new Error('purge SQL: no category');
+  if (!Number.isInteger(t.limit) || t.limit < 1) throw new Error(`purge SQL: limit ${t.limit}`);
+  return [
+    `SELECT "$path" AS "path", "category", "dt", "hour", count(*) AS "rows"`,
+    `FROM ${table(t.database, t.table)}`,
+    `WHERE "category" IN (${t.categories.map((c) => literal(c, PARTITION.category, 'category')).join(', ')})`,
+    `  AND "dt" >= ${literal(t.since, PARTITION.dt, 'dt')}`,
+    `  AND ${subjectRowSql(t.pseudonym)}`,
+    'GROUP BY "$path", "category", "dt", "hour"',
+    'ORDER BY "category", "dt", "hour", "$path"',
+    `LIMIT ${t.limit}`,
   ].join('\n');
 }
 

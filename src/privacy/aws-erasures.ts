@@ -8,7 +8,7 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { LogLakeError } from '../errors';
 import { putRecordsReliably } from '../producer/put-batch';
 import { scheduledEraseEvent } from './audit';
-import { type ErasureDone, runDueErasures, type SubjectRequestStore } from './requests';
+import { type EraseRequest, type ErasureDone, runDueErasures, type SubjectRequestStore } from './requests';
 import type { SubjectKeyStore } from './store';
 
 /**
@@ -35,13 +35,18 @@ export interface AwsErasureOptions {
   readonly auditStream: string;
   /** Who carries them out: the executor's role ARN. */
   readonly executor: string;
+  /**
+   * Rewrites the unlocked categories without the subject's rows (`--purge` requests), before the key
+   * goes (`aws-purge.ts`); `undefined` when not finished: the request stays pending.
+   */
+  readonly purge?: (request: EraseRequest) => Promise<string | undefined>;
   /** @default Date.now */
   readonly now?: () => number;
 }
 
 /**
- * Carries out the due erasures of the deployed lake. `--purge` is refused on the deployed lake when the
- * request is made, so requests here never ask for it.
+ * Carries out the due erasures of the deployed lake; a `--purge` request is purged first (`purge`), and
+ * without a `purge` step it stays pending rather than lose the rewrite it asked for.
  */
 export async function runAwsDueErasures(options: AwsErasureOptions): Promise<ErasureDone[]> {
   const now = options.now ?? Date.now;
@@ -51,7 +56,8 @@ export async function runAwsDueErasures(options: AwsErasureOptions): Promise<Era
     requests: options.requests,
     executor: by,
     now,
-    record: (request, destroyed) =>
+    purge: options.purge ?? (async () => undefined),
+    record: (request, destroyed, purged) =>
       putAuditEvent(
         options.firehose,
         options.auditStream,
@@ -61,6 +67,7 @@ export async function runAwsDueErasures(options: AwsErasureOptions): Promise<Era
           store: options.keys.location,
           request,
           destroyed,
+          purged,
         }),
       ),
   });

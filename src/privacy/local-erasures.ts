@@ -9,6 +9,7 @@ import { scheduledEraseEvent } from './audit';
 import { describePurge, PurgeDeferredError, purgeLocalSubject } from './local-purge';
 import { LocalSubjectRequestStore } from './local-requests';
 import { LocalSubjectKeyStore } from './local-store';
+import { NOTHING_TO_PURGE } from './purge';
 import { type ErasureDone, runDueErasures } from './requests';
 
 /** How often a running `loglake local` looks for due erasures. */
@@ -34,7 +35,7 @@ export async function runLocalDueErasures(
     now,
     purge: async (request) => {
       if (request.pseudonym === undefined) {
-        return 'nothing purged: the request holds no pseudonym (the subject had no key when it was made)';
+        return NOTHING_TO_PURGE;
       }
       try {
         return describePurge(await purgeLocalSubject(dataDir, config, request.pseudonym));

@@ -15,6 +15,9 @@ import { type CompactionStep, Compactor, compactionSettings } from '../local/com
 import { DataDirLockedError, lockDataDir } from '../local/datadir';
 import type { EngineOptions } from '../query/engine';
 import { CATEGORIES, type Category } from '../schema';
+import type { PurgeOutcome } from './purge';
+
+export { describePurge, type PurgeOutcome } from './purge';
 
 /** The data directory is in use (by `loglake local`): a purge cannot run now; nothing was changed. */
 export class PurgeDeferredError extends InputError {
@@ -43,21 +46,6 @@ export function purgeScope(config: LogLakeConfig): { purged: Category[]; locked:
     purged: CATEGORIES.filter((c) => !config.categories[c].locked),
     locked: CATEGORIES.filter((c) => config.categories[c].locked),
   };
-}
-
-/** What a purge did. */
-export interface PurgeOutcome {
-  readonly purged: readonly Category[];
-  readonly locked: readonly Category[];
-  /** Files replaced by rewritten ones (the old ones deleted). */
-  readonly files: number;
-  /** The person's rows left out. */
-  readonly rows: number;
-}
-
-/** One line for the request's outcome and the audit event. */
-export function describePurge(o: PurgeOutcome): string {
-  return `purged ${o.rows} row(s) from ${o.files} file(s) of ${o.purged.join(', ') || 'no category'}; locked categories not rewritten: ${o.locked.join(', ') || 'none'}`;
 }
 
 export interface PurgeOptions {

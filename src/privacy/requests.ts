@@ -20,10 +20,11 @@ const REF = SUBJECT_REF;
 
 /**
  * How long an executor's claim on a due request holds. A run that dies after claiming (before closing)
- * leaves the claim; the next run after this long carries the request out again (destroying is
- * idempotent). Longer than a run may take (the AWS executor's timeout is 5 minutes).
+ * leaves the claim; the next run after this long carries the request out again (destroying and purging
+ * are idempotent). Longer than a run may take (the AWS executor's timeout is Lambda's 15 minutes, for
+ * `--purge`).
  */
-export const ERASURE_CLAIM_LEASE_MS = 15 * 60_000;
+export const ERASURE_CLAIM_LEASE_MS = 20 * 60_000;
 
 export const eraseRequestSchema = z.strictObject({
   subject: z.string().regex(REF),

@@ -74,4 +74,40 @@ describe('LogLakeErasures', () => {
     const kms = statements.filter((s) => s.actions.some((a) => a.startsWith('kms:')));
     for (const s of kms) expect(s.condition).toContain('kms:ViaService');
   });
+
+  it('lets the executor purge only the unlocked categories: their objects and old versions, the compaction prefix, its own workgroup, compaction_* tables', () => {
+    const t = template();
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeErasuresExecutor');
+    const [bucket] = resourceNamed(t, 'AWS::S3::Bucket', 'LogLakeStorageLogsBucket');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const purge = flat(env[ERASE_ENV.purge]);
+    expect(purge).toContain(refTo(bucket));
+    expect(purge).toContain('"workgroup":"loglake-purge"');
+    expect(purge).toContain('"categories":["debug","runtime","framework","errors","api_access"]');
+    expect(purge).toContain('"locked":["security","audit"]');
+    expect(fn.Properties.Timeout).toBe(900);
+
+    const statements = policyStatementsOf(t, 'LogLakeErasuresExecutorRoleDefaultPolicy');
+    const onBucket = statements.filter((s) => s.resources.some((r) => r.includes(refTo(bucket))));
+    const objectWrites = onBucket.filter((s) => s.actions.includes('s3:DeleteObjectVersion'));
+    expect(objectWrites.flatMap((s) => s.resources).sort()).toEqual(
+      ['api_access', 'debug', 'errors', 'framework', 'runtime'].map(
+        (c) => `${refTo(bucket)}/logs/category=${c}/*`,
+      ),
+    );
+    const versions = onBucket.filter((s) => s.actions.includes('s3:ListBucketVersions'));
+    expect(versions).toHaveLength(1);
+    expect(versions[0]?.condition).toContain('logs/category=debug/');
+    for (const s of onBucket) {
+      for (const locked of ['security', 'audit']) {
+        expect(s.resources.join() + s.condition).not.toContain(`category=${locked}/`);
+      }
+    }
+    const athena = statements.filter((s) => s.actions.includes('athena:StartQueryExecution'));
+    expect(athena.flatMap((s) => s.resources)).toEqual([expect.stringContaining('workgroup/loglake-purge')]);
+    const glue = statements.filter((s) => s.actions.includes('glue:CreateTable'));
+    expect(glue.flatMap((s) => s.resources).filter((r) => r.includes(':table/'))).toEqual([
+      expect.stringContaining('table/loglake/compaction_*'),
+    ]);
+  });
 });

@@ -190,18 +190,10 @@ describe('loglake subject erase --purge', () => {
     120_000,
   );
 
-  it('is refused with --stack, and while loglake local holds the data directory; nothing is erased', async () => {
+  it('is refused while loglake local holds the data directory; nothing is erased', async () => {
     const { dataDir } = await lake();
     const filesBefore = files(dataDir);
 
-    await expect(
-      eraseCommand(
-        { user: 'alice-1001', persona: 'privacy-officer', stack: 'LogLake', reason: 'x', purge: true },
-        quiet(),
-      ),
-    ).rejects.toThrow(
-      /subject erase --purge is local only: loglake does not rewrite the deployed lake's S3 objects/,
-    );
     const release = lockDataDir(dataDir);
     try {
       await expect(

@@ -1,6 +1,6 @@
 /**
  * The S3 compaction (`src/compaction/objects.ts`) with the compaction Lambda's own ports
- * (`lambdas/compact/aws.ts`): the real S3 client on MiniStack's S3, and the real Athena client on the
+ * (`src/compaction/aws.ts`): the real S3 client on MiniStack's S3, and the real Athena client on the
  * Athena API in front of Trino, whose Hive catalog reads and writes the same emulator buckets
  * (`scripts/trino.sh`). The small objects are real pipeline Parquet split in three, as Firehose delivers
  * an hour in several objects. Faults: a crash between copy and delete, a crash before publishing, two
@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AthenaSqlEngine, S3ObjectStore } from '../../lambdas/compact/aws';
+import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import {
   compactObjects,
   type ObjectCompactionRun,

@@ -75,7 +75,10 @@ export const eraseFlags = z.strictObject({
   reason: z.string({ error: '--reason is required: why (recorded in the audit event)' }).min(1),
   /** Cancellation window in ms (`--after 7d`); 0 or absent: now. */
   after: z.number().int().nonnegative().optional(),
-  /** Also rewrite the unlocked categories' files without the person's rows (local only). */
+  /**
+   * Also rewrite the unlocked categories' files without the person's rows; on a stack, the executor
+   * Lambda does it when the request is due (even with no `--after`).
+   */
   purge: z.boolean().optional(),
 });
 export type EraseFlags = z.input<typeof eraseFlags>;
@@ -201,11 +204,6 @@ const short = (ref: string) => ref.slice(0, 16);
  */
 export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Promise<EraseResult> {
   const flags = parseFlags(eraseFlags, input);
-  if (flags.purge && (flags.athena || flags.stack !== undefined)) {
-    throw new InputError(
-      "subject erase --purge is local only: loglake does not rewrite the deployed lake's S3 objects (nor delete their old versions) yet. Nothing was erased; erase without --purge: destroying the key anonymizes every record, locked or not",
-    );
-  }
   const { config, target, subject } = await prepare(flags, 'erase', io);
   const principal = await target.principal();
   const time = new Date();
@@ -218,10 +216,12 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
     reason: flags.reason,
   };
   const after = flags.after ?? 0;
-  if (after > 0) {
+  // On the deployed lake the executor Lambda purges (Athena rewrites, for up to its 15 minutes a run):
+  // the request is recorded due now (or after the window) and carried out on its next run, purge first.
+  if (after > 0 || (flags.purge && !target.local)) {
     if (!target.requests) {
       throw new InputError(
-        `subject erase --after: stack has no erasure request table (output ${STACK_OUTPUTS.subjectRequestTable}); deploy this version of loglake, or erase without --after when the window has passed`,
+        `subject erase ${after > 0 ? '--after' : '--purge'}: stack has no erasure request table (output ${STACK_OUTPUTS.subjectRequestTable}); deploy this version of loglake, or erase without --after when the window has passed`,
       );
     }
     const existing = await target.requests.get(subject);
@@ -253,7 +253,7 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
       );
     }
     io.stdout(
-      `erasure of subject ${short(subject)} scheduled for ${due}${target.local ? '' : ' (the executor carries it out within its schedule, 60 min by default, after that)'}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
+      `erasure${flags.purge ? ' with purge' : ''} of subject ${short(subject)} scheduled for ${due}${target.local ? '' : ` (the executor carries it out within its schedule, 60 min by default, after that${flags.purge ? "; the purge rewrites the unlocked categories' objects first and may take several runs, the key stays until it is done" : ''})`}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
     );
     await target.record(
       privacyLogEvent({
@@ -487,7 +487,7 @@ export function registerSubjectCommand(program: Command): void {
     )
     .option(
       '--purge',
-      "also rewrite the unlocked categories' files without the person's rows (local lake only; locked categories are kept, GDPR Art. 17(3)(b))",
+      "also rewrite the unlocked categories' files without the person's rows, old S3 versions deleted (with --stack: by the executor on its next run); locked categories are kept, GDPR Art. 17(3)(b)",
     );
   addPrivacyTargetOptions(erase).action(async (flags: unknown) => {
     await eraseCommand(flags as EraseFlags);

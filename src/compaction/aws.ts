@@ -8,13 +8,15 @@ import {
   CopyObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListObjectVersionsCommand,
+  type ObjectIdentifier,
   PutObjectCommand,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectStore, SqlEngine, StoredObject } from '../../src/compaction/objects';
-import { DeliveryError } from '../../src/errors';
-import { runAthena } from '../../src/query/athena';
+import { DeliveryError } from '../errors';
+import { runAthena } from '../query/athena';
+import type { ObjectStore, SqlEngine, StoredObject } from './objects';
 
 function status(error: unknown): number | undefined {
   return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -49,19 +51,48 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    // DeleteObjects takes at most 1,000 keys, and reports failures per key in a 200 response.
-    for (let i = 0; i < keys.length; i += 1000) {
-      const chunk = keys.slice(i, i + 1000);
+    await this.deleteObjects(keys.map((Key) => ({ Key })));
+  }
+
+  async deleteOldVersions(prefix: string): Promise<number> {
+    const old: ObjectIdentifier[] = [];
+    const markers: ObjectIdentifier[] = [];
+    // The SDK has no paginator for ListObjectVersions: follow its key and version markers.
+    let marker: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    for (;;) {
+      const page = await this.s3.send(
+        new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, ...marker }),
+      );
+      for (const v of page.Versions ?? []) {
+        if (v.Key && v.VersionId && v.IsLatest === false) old.push({ Key: v.Key, VersionId: v.VersionId });
+      }
+      for (const m of page.DeleteMarkers ?? []) {
+        if (m.Key && m.VersionId) markers.push({ Key: m.Key, VersionId: m.VersionId });
+      }
+      if (!page.IsTruncated || !page.NextKeyMarker) break;
+      marker = {
+        ...(page.NextKeyMarker ? { KeyMarker: page.NextKeyMarker } : {}),
+        ...(page.NextVersionIdMarker ? { VersionIdMarker: page.NextVersionIdMarker } : {}),
+      };
+    }
+    // Versions first: removing a delete marker while the version under it is left would make that
+    // version current again (a deleted source back in the partition).
+    await this.deleteObjects(old);
+    await this.deleteObjects(markers);
+    return old.length + markers.length;
+  }
+
+  /** DeleteObjects takes at most 1,000 keys, and reports failures per key in a 200 response. */
+  private async deleteObjects(objects: readonly ObjectIdentifier[]): Promise<void> {
+    for (let i = 0; i < objects.length; i += 1000) {
+      const chunk = objects.slice(i, i + 1000);
       const r = await this.s3.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true },
-        }),
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk, Quiet: true } }),
       );
       const failed = r.Errors ?? [];
       if (failed.length > 0) {
         throw new DeliveryError(
-          `s3://${this.bucket}: ${failed.length} of ${chunk.length} deletes failed, e.g. ${failed[0]?.Key}: ${failed[0]?.Code} ${failed[0]?.Message ?? ''}`,
+          `s3://${this.bucket}: ${failed.length} of ${chunk.length} deletes failed, e.g. ${failed[0]?.Key}${failed[0]?.VersionId ? ` version ${failed[0].VersionId}` : ''}: ${failed[0]?.Code} ${failed[0]?.Message ?? ''}`,
         );
       }
     }

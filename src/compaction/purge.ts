@@ -1,0 +1,183 @@
+/**
+ * The purge of one person from the lake on S3 (`loglake subject erase --purge --stack`): the objects of
+ * the unlocked categories holding a row that carries the person's pseudonym are found with one
+ * partition-pruned Athena query (`"$path"`), then each hour's objects are rewritten without those rows by
+ * the compaction's own journaled rewrite ({@link compactPartition} with `without`): CTAS into staging, the
+ * counts verified (rows before − the person's rows = rows after, none of theirs left), the rewrite copied
+ * in, the originals deleted, then every old version under the hour (the bucket is versioned: deleted and
+ * replaced objects, including earlier compactions' sources, would still hold the rows).
+ *
+ * It takes the compaction's lock and journal, so the two never rewrite the same hour at once and either
+ * one finishes or undoes what the other left (`recover`). A run that stops (time, lock held, a failure)
+ * leaves every hour either untouched or purged; the next run finds what is left with the same query.
+ */
+import { DATA_PREFIX } from '../schema';
+import type { Plan } from './objects';
+import {
+  acquireLock,
+  compactPartition,
+  type ObjectStore,
+  prefixOf,
+  recover,
+  runId,
+  type SqlEngine,
+  StopForTest,
+} from './objects';
+import { purgeFindSql } from './sql';
+
+export interface ObjectPurgeSettings {
+  /** Glue database and the table over the bucket's `logs/` prefix. */
+  readonly database: string;
+  readonly table: string;
+  /** The unlocked categories (Object Lock forbids rewriting the others). */
+  readonly categories: readonly string[];
+  /** The earliest `dt` searched (`YYYY-MM-DD`): older partitions are expired by the lifecycle. */
+  readonly since: string;
+  /** Prefix of the journal, staging area and lock: the compaction's. @default 'compaction/' */
+  readonly prefix?: string;
+  /** At most this many objects found per run (the rest are found by the next run). @default 1,000 */
+  readonly maxObjectsPerRun?: number;
+  /** A lock older than this belongs to a run that died. @default 15 minutes (Lambda's maximum) */
+  readonly lockTtlMs?: number;
+}
+
+export interface ObjectPurgeRun {
+  readonly store: ObjectStore;
+  readonly engine: SqlEngine;
+  readonly settings: ObjectPurgeSettings;
+  /** The person's stored pseudonym (`u_` + 32 hex). */
+  readonly pseudonym: string;
+  readonly now?: Date;
+  /** Milliseconds left before the caller must stop (Lambda's remaining time). @default no limit */
+  readonly remainingMs?: () => number;
+  /** Stop starting hours when less than this remains. @default 5 minutes */
+  readonly reserveMs?: number;
+  /** Called at each step, and awaited (fault-injection tests throw {@link StopForTest} here). */
+  readonly onStep?: (step: string) => void | Promise<void>;
+}
+
+export interface ObjectPurgeReport {
+  /** False when the compaction (or another purge) held the lock: nothing was done. */
+  readonly locked: boolean;
+  /** Every object found holding the person was rewritten: nothing of theirs is left. */
+  readonly complete: boolean;
+  /** Objects replaced by rewrites without the person's rows. */
+  readonly objects: number;
+  /** The person's rows left out. */
+  readonly removedRows: number;
+  /** Hours rewritten. */
+  readonly partitions: readonly string[];
+  readonly failed: ReadonlyArray<{ readonly partition: string; readonly error: string }>;
+  /** Hours found but not started because the run was out of time. */
+  readonly deferred: number;
+  readonly scannedBytes: number;
+}
+
+const PARTITION_VALUE = {
+  category: /^[a-z][a-z0-9_]{0,62}$/,
+  dt: /^\d{4}-\d{2}-\d{2}$/,
+  hour: /^(?:[01]\d|2[0-3])$/,
+};
+
+/**
+ * The hours to rewrite from the find query's rows (`path`, `category`, `dt`, `hour`, `rows`): one plan
+ * per hour with the objects holding the person. Pure.
+ * @param uriPrefix what the engine's `"$path"` puts before a key (`s3://<bucket>/`)
+ * @throws Error on a row that is not an object directly in its own partition of the `logs/` prefix
+ *   (nothing is rewritten on a result that cannot be right)
+ */
+export function planPurge(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  uriPrefix: string,
+): { readonly plans: Plan[]; readonly personRows: number } {
+  const byPrefix = new Map<string, Plan>();
+  let personRows = 0;
+  for (const row of rows) {
+    const { path, category, dt, hour } = row;
+    const count = Number(row.rows);
+    if (
+      typeof path !== 'string' ||
+      typeof category !== 'string' ||
+      typeof dt !== 'string' ||
+      typeof hour !== 'string' ||
+      !PARTITION_VALUE.category.test(category) ||
+      !PARTITION_VALUE.dt.test(dt) ||
+      !PARTITION_VALUE.hour.test(hour) ||
+      !Number.isInteger(count) ||
+      count < 1
+    ) {
+      throw new Error(`purge: unexpected row from the find query: ${JSON.stringify(row)}`);
+    }
+    const prefix = `${DATA_PREFIX}/category=${category}/dt=${dt}/hour=${hour}/`;
+    const key = path.startsWith(uriPrefix) ? path.slice(uriPrefix.length) : undefined;
+    if (key === undefined || !key.startsWith(prefix) || key.slice(prefix.length).includes('/')) {
+      throw new Error(`purge: ${path} is not an object of ${uriPrefix}${prefix}`);
+    }
+    const plan = byPrefix.get(prefix) ?? { category, dt, hour, prefix, sources: [] };
+    if (!plan.sources.some((o) => o.key === key)) {
+      byPrefix.set(prefix, { ...plan, sources: [...plan.sources, { key, bytes: 0 }] });
+    }
+    personRows += count;
+  }
+  const plans = [...byPrefix.values()].sort((a, b) => (a.prefix < b.prefix ? -1 : 1));
+  return { plans, personRows };
+}
+
+/** Run one purge pass (see the module comment). */
+export async function purgeObjects(run: ObjectPurgeRun): Promise<ObjectPurgeReport> {
+  const { store, engine, settings } = run;
+  const lockKey = `${prefixOf(settings)}lock`;
+  const now = run.now ?? new Date();
+  const empty = { objects: 0, removedRows: 0, partitions: [], failed: [], deferred: 0, scannedBytes: 0 };
+  if (!(await acquireLock(store, lockKey, runId(now), now, settings.lockTtlMs ?? 15 * 60_000))) {
+    return { locked: false, complete: false, ...empty };
+  }
+  const rewriteRun = { store, engine, settings, onStep: run.onStep };
+  let crashed = false;
+  try {
+    await recover(rewriteRun);
+    const limit = settings.maxObjectsPerRun ?? 1_000;
+    const found = await engine.query(
+      purgeFindSql({
+        database: settings.database,
+        table: settings.table,
+        categories: settings.categories,
+        since: settings.since,
+        pseudonym: run.pseudonym,
+        limit,
+      }),
+    );
+    await run.onStep?.('found');
+    const { plans } = planPurge(found.rows, store.uri(''));
+    let scannedBytes = found.scannedBytes;
+    let objects = 0;
+    let removedRows = 0;
+    const partitions: string[] = [];
+    const failed: Array<{ partition: string; error: string }> = [];
+    let deferred = 0;
+    for (const [i, p] of plans.entries()) {
+      if (run.remainingMs && run.remainingMs() < (run.reserveMs ?? 5 * 60_000)) {
+        deferred = plans.length - i;
+        break;
+      }
+      try {
+        const r = await compactPartition(rewriteRun, p, runId(new Date()), { without: run.pseudonym });
+        objects += r.sourceObjects;
+        removedRows += r.removedRows;
+        scannedBytes += r.scannedBytes;
+        partitions.push(r.partition);
+      } catch (error) {
+        if (error instanceof StopForTest) {
+          crashed = true;
+          throw error;
+        }
+        failed.push({ partition: p.prefix, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    const complete = failed.length === 0 && deferred === 0 && found.rows.length < limit;
+    return { locked: true, complete, objects, removedRows, partitions, failed, deferred, scannedBytes };
+  } finally {
+    // A simulated crash leaves the lock, as a real one would.
+    if (!crashed) await store.delete([lockKey]);
+  }
+}
