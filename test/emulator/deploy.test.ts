@@ -73,6 +73,7 @@ import {
   emulatorClientConfig,
   releaseEmulator,
 } from '../helpers/emulator';
+import { invokeFunction } from '../helpers/emulator-lambda';
 import { ROOT } from '../infra/helpers';
 import { envWithoutAws, run } from '../infra/tools';
 
@@ -897,8 +898,8 @@ describe('LogLake deployed on MiniStack', () => {
     await new Promise((r) => setTimeout(r, Math.max(0, (scheduled[carol] ?? 0) + 3_000 - Date.now())));
 
     // Act 2: past Carol's due time the executor runs, then runs again (a retried or duplicated run).
-    const due = await invokeFunction(executor ?? '');
-    const again = await invokeFunction(executor ?? '');
+    const due = await runScheduled(executor ?? '');
+    const again = await runScheduled(executor ?? '');
 
     // Assert: only the due, uncancelled one is carried out, once; the others keep their keys.
     expect(due).toEqual({ erased: [{ subject: refC, destroyed: true }] });
@@ -923,24 +924,15 @@ describe('LogLake deployed on MiniStack', () => {
   }, 600_000);
 });
 
-/** Invokes a deployed function through Lambda's REST API (no Lambda client in the dependencies). */
-async function invokeFunction(name: string): Promise<unknown> {
-  const response = await fetch(`${ENDPOINT}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      authorization: `AWS4-HMAC-SHA256 Credential=test/20260101/${REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
-    },
-    body: JSON.stringify({
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      time: new Date().toISOString(),
-    }),
+/** Runs a deployed scheduled function as its EventBridge schedule would, failing on a function error. */
+async function runScheduled(name: string): Promise<unknown> {
+  const { error, result } = await invokeFunction(name, {
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    time: new Date().toISOString(),
   });
-  const text = await response.text();
-  if (!response.ok || response.headers.get('x-amz-function-error'))
-    throw new Error(`Invoke ${name}: ${response.status} ${text}`);
-  return JSON.parse(text) as unknown;
+  if (error) throw new Error(`Invoke ${name}: ${error} ${JSON.stringify(result)}`);
+  return result;
 }
 
 /** Rows (as JSON text) of the audit objects delivered since `before`, waiting until one holds every `needle`. */
