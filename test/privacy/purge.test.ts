@@ -19,6 +19,7 @@ import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { purgeLocalSubject, subjectRowPredicate } from '../../src/privacy/local-purge';
 import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
+import { duckdbHiveTypes } from '../../src/query/columns';
 import { deliverEvents } from '../helpers/lake';
 
 const dirs: string[] = [];
@@ -73,7 +74,11 @@ function files(dataDir: string): Map<string, number> {
   return out;
 }
 
-/** Every row of every Parquet file on disk, with its category, read directly (no marker hides any). */
+/**
+ * Every row of every Parquet file on disk, with its category, read directly (no marker hides any). The
+ * partition values stay strings as the lake reads them: inferred, `hour` is a number until the erase's
+ * audit event lands in an hour `00`–`09`, and then a string in every row.
+ */
 async function rows(
   dataDir: string,
 ): Promise<Array<{ category: string; text: string; user_id: string | null }>> {
@@ -82,7 +87,7 @@ async function rows(
   try {
     const result = await connection.runAndReadAll(
       `SELECT category, user_id, CAST(to_json(t) AS VARCHAR) AS text
-       FROM read_parquet('${dataDir}/logs/**/*.parquet', hive_partitioning = true, union_by_name = true) AS t`,
+       FROM read_parquet('${dataDir}/logs/**/*.parquet', hive_partitioning = true, hive_types = ${duckdbHiveTypes()}, union_by_name = true) AS t`,
     );
     return result.getRowObjectsJson() as Array<{ category: string; text: string; user_id: string | null }>;
   } finally {
