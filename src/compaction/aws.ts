@@ -153,7 +153,10 @@ export class AthenaSqlEngine implements SqlEngine {
     private readonly options: {
       readonly workGroup: string;
       readonly database: string;
+      /** First poll delay. @default 250 ms (`runAthena`'s) */
       readonly pollMs?: number;
+      /** Longest poll delay. @default 2 s (`runAthena`'s) */
+      readonly maxPollMs?: number;
     },
   ) {}
 

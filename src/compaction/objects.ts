@@ -71,18 +71,24 @@ export interface SqlEngine {
   query(sql: string): Promise<{ rows: Array<Record<string, unknown>>; scannedBytes: number }>;
 }
 
-export interface ObjectCompactionSettings {
+/** Settings of every run that rewrites the bucket's objects: the compaction's and the purge's. */
+export interface RewriteSettings {
   /** Glue database and the table over the bucket's `logs/` prefix. */
   readonly database: string;
   readonly table: string;
-  /** Categories to compact (the unlocked ones: Object Lock forbids deleting the others' objects). */
+  /** The categories rewritten (the unlocked ones: Object Lock forbids deleting the others' objects). */
   readonly categories: readonly string[];
+  /** Prefix of the journal, staging area and lock (the compaction's and the purge's). @default 'compaction/' */
+  readonly prefix?: string;
+  /** A lock older than this belongs to a run that died. @default 15 minutes (Lambda's maximum) */
+  readonly lockTtlMs?: number;
+}
+
+export interface ObjectCompactionSettings extends RewriteSettings {
   /** An hour is compacted once it ended this long ago (Firehose's buffer, plus late retries). */
   readonly closedAfterMs: number;
   /** Hours further back than this are not listed (late objects there stay as they are). */
   readonly lookbackHours: number;
-  /** Prefix of the journal, staging area and lock. @default 'compaction/' */
-  readonly prefix?: string;
   /** At most this many objects per compaction (the rest wait for the next run). @default 1,000 */
   readonly maxSourcesPerRun?: number;
   /**
@@ -90,8 +96,6 @@ export interface ObjectCompactionSettings {
    * @default 128 MiB
    */
   readonly targetFileBytes?: number;
-  /** A lock older than this belongs to a run that died. @default 15 minutes (Lambda's maximum) */
-  readonly lockTtlMs?: number;
 }
 
 interface Journal {
@@ -134,22 +138,6 @@ export interface ObjectCompactionReport {
   readonly scannedBytes: number;
 }
 
-export interface ObjectCompactionRun {
-  readonly store: ObjectStore;
-  readonly engine: SqlEngine;
-  readonly settings: ObjectCompactionSettings;
-  readonly now?: Date;
-  /** Milliseconds left before the caller must stop (Lambda's remaining time). @default no limit */
-  readonly remainingMs?: () => number;
-  /** Stop starting partitions when less than this remains. @default 5 minutes */
-  readonly reserveMs?: number;
-  /**
-   * Called at each step, and awaited (fault-injection tests throw here, or change the bucket as a
-   * fault would).
-   */
-  readonly onStep?: (step: string) => void | Promise<void>;
-}
-
 /** What a single rewrite needs of a run (the compaction's and the purge's). */
 export interface RewriteRun {
   readonly store: ObjectStore;
@@ -159,8 +147,26 @@ export interface RewriteRun {
     readonly table: string;
     readonly prefix?: string | undefined;
   };
+  /**
+   * Called at each step, and awaited (fault-injection tests throw {@link StopForTest} here, or change
+   * the bucket as a fault would).
+   */
   readonly onStep?: ((step: string) => void | Promise<void>) | undefined;
 }
+
+/** A whole run of the compaction or of the purge: its ports, settings, clock and time budget. */
+export interface ObjectRewriteRun<S extends RewriteSettings> extends RewriteRun {
+  readonly settings: S;
+  /** @default the time the run starts */
+  readonly now?: Date;
+  /** Milliseconds left before the caller must stop (Lambda's remaining time). @default no limit */
+  readonly remainingMs?: () => number;
+  /** Stop starting partitions when less than this remains. @default 5 minutes */
+  readonly reserveMs?: number;
+}
+
+/** A compaction run. */
+export type ObjectCompactionRun = ObjectRewriteRun<ObjectCompactionSettings>;
 
 /** A compaction that did not hold its sources' rows; nothing was published. */
 export class ObjectCompactionError extends Error {

@@ -12,48 +12,30 @@
  * leaves every hour either untouched or purged; the next run finds what is left with the same query.
  */
 import { DATA_PREFIX } from '../schema';
-import type { Plan } from './objects';
 import {
   acquireLock,
   compactPartition,
-  type ObjectStore,
+  type ObjectRewriteRun,
+  type Plan,
   prefixOf,
+  type RewriteSettings,
   recover,
   runId,
-  type SqlEngine,
   StopForTest,
 } from './objects';
 import { purgeFindSql } from './sql';
 
-export interface ObjectPurgeSettings {
-  /** Glue database and the table over the bucket's `logs/` prefix. */
-  readonly database: string;
-  readonly table: string;
-  /** The unlocked categories (Object Lock forbids rewriting the others). */
-  readonly categories: readonly string[];
+export interface ObjectPurgeSettings extends RewriteSettings {
   /** The earliest `dt` searched (`YYYY-MM-DD`): older partitions are expired by the lifecycle. */
   readonly since: string;
-  /** Prefix of the journal, staging area and lock: the compaction's. @default 'compaction/' */
-  readonly prefix?: string;
   /** At most this many objects found per run (the rest are found by the next run). @default 1,000 */
   readonly maxObjectsPerRun?: number;
-  /** A lock older than this belongs to a run that died. @default 15 minutes (Lambda's maximum) */
-  readonly lockTtlMs?: number;
 }
 
-export interface ObjectPurgeRun {
-  readonly store: ObjectStore;
-  readonly engine: SqlEngine;
-  readonly settings: ObjectPurgeSettings;
+/** A purge run: the compaction's ports and clock, and the person. */
+export interface ObjectPurgeRun extends ObjectRewriteRun<ObjectPurgeSettings> {
   /** The person's stored pseudonym (`u_` + 32 hex). */
   readonly pseudonym: string;
-  readonly now?: Date;
-  /** Milliseconds left before the caller must stop (Lambda's remaining time). @default no limit */
-  readonly remainingMs?: () => number;
-  /** Stop starting hours when less than this remains. @default 5 minutes */
-  readonly reserveMs?: number;
-  /** Called at each step, and awaited (fault-injection tests throw {@link StopForTest} here). */
-  readonly onStep?: (step: string) => void | Promise<void>;
 }
 
 export interface ObjectPurgeReport {
@@ -132,10 +114,9 @@ export async function purgeObjects(run: ObjectPurgeRun): Promise<ObjectPurgeRepo
   if (!(await acquireLock(store, lockKey, runId(now), now, settings.lockTtlMs ?? 15 * 60_000))) {
     return { locked: false, complete: false, ...empty };
   }
-  const rewriteRun = { store, engine, settings, onStep: run.onStep };
   let crashed = false;
   try {
-    await recover(rewriteRun);
+    await recover(run);
     const limit = settings.maxObjectsPerRun ?? 1_000;
     const found = await engine.query(
       purgeFindSql({
@@ -161,7 +142,7 @@ export async function purgeObjects(run: ObjectPurgeRun): Promise<ObjectPurgeRepo
         break;
       }
       try {
-        const r = await compactPartition(rewriteRun, p, runId(new Date()), { without: run.pseudonym });
+        const r = await compactPartition(run, p, runId(new Date()), { without: run.pseudonym });
         objects += r.sourceObjects;
         removedRows += r.removedRows;
         scannedBytes += r.scannedBytes;

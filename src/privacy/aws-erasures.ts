@@ -8,7 +8,13 @@ import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { LogLakeError } from '../errors';
 import { putRecordsReliably } from '../producer/put-batch';
 import { scheduledEraseEvent } from './audit';
-import { type EraseRequest, type ErasureDone, runDueErasures, type SubjectRequestStore } from './requests';
+import {
+  type EraseRequest,
+  type ErasureDone,
+  type PurgePending,
+  runDueErasures,
+  type SubjectRequestStore,
+} from './requests';
 import type { SubjectKeyStore } from './store';
 
 /**
@@ -37,9 +43,10 @@ export interface AwsErasureOptions {
   readonly executor: string;
   /**
    * Rewrites the unlocked categories without the subject's rows (`--purge` requests), before the key
-   * goes (`aws-purge.ts`); `undefined` when not finished: the request stays pending.
+   * goes (`aws-purge.ts`); `undefined` or {@link PurgePending} when not finished: the request stays
+   * pending.
    */
-  readonly purge?: (request: EraseRequest) => Promise<string | undefined>;
+  readonly purge?: (request: EraseRequest) => Promise<string | PurgePending | undefined>;
   /** @default Date.now */
   readonly now?: () => number;
 }

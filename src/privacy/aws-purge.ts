@@ -14,7 +14,7 @@ import { LogLakeError } from '../errors';
 import type { Category } from '../schema';
 import { utcDate } from '../time';
 import { describePurge, NOTHING_TO_PURGE } from './purge';
-import type { EraseRequest } from './requests';
+import type { EraseRequest, PurgePending, PurgeProgress, PurgeProgressError } from './requests';
 
 export interface AwsPurgeSettings {
   /** Glue database and the table over the `logs` bucket's `logs/` prefix. */
@@ -37,20 +37,30 @@ export interface AwsPurgeOptions {
   readonly now?: () => number;
 }
 
-/** A purge that could not verify a rewrite: the request stays pending and the next run retries. */
-export class PurgeFailedError extends LogLakeError {
-  constructor(message: string) {
+/**
+ * A purge that could not verify a rewrite: the request stays pending (with what this and earlier runs
+ * did, `progress`) and the next run retries.
+ */
+export class PurgeFailedError extends LogLakeError implements PurgeProgressError {
+  constructor(
+    message: string,
+    readonly progress: PurgeProgress,
+  ) {
     super(message);
     this.name = 'PurgeFailedError';
   }
 }
 
 /**
- * The `purge` step of `runDueErasures` on S3: what it did, or `undefined` when it is not finished (the
- * lock was held, or the run ran out of time).
- * @throws PurgeFailedError when an hour's rewrite failed (its originals are kept)
+ * The `purge` step of `runDueErasures` on S3: what it did, counting every run of the request (its
+ * `purgedSoFar`); `undefined` when the compaction or another purge held the lock (nothing done), or
+ * {@link PurgePending} with every run's counts when the run ran out of time or the find query's limit.
+ * @throws PurgeFailedError when an hour's rewrite failed (its originals are kept; the others' counts
+ *   are in its `progress`)
  */
-export function awsPurge(options: AwsPurgeOptions): (request: EraseRequest) => Promise<string | undefined> {
+export function awsPurge(
+  options: AwsPurgeOptions,
+): (request: EraseRequest) => Promise<string | PurgePending | undefined> {
   const now = options.now ?? Date.now;
   const s = options.settings;
   return async (request) => {
@@ -69,18 +79,17 @@ export function awsPurge(options: AwsPurgeOptions): (request: EraseRequest) => P
       },
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
     });
+    if (!report.locked) return undefined;
+    const earlier = request.purgedSoFar ?? { files: 0, rows: 0 };
+    const progress = { files: earlier.files + report.objects, rows: earlier.rows + report.removedRows };
     if (report.failed.length > 0) {
       const f = report.failed[0];
       throw new PurgeFailedError(
         `purge of subject ${request.subject.slice(0, 16)}: ${report.failed.length} hour(s) not rewritten (originals kept), e.g. ${f?.partition}: ${f?.error}`,
+        progress,
       );
     }
-    if (!report.complete) return undefined;
-    return describePurge({
-      purged: s.categories,
-      locked: s.locked,
-      files: report.objects,
-      rows: report.removedRows,
-    });
+    if (!report.complete) return { pending: progress };
+    return describePurge({ purged: s.categories, locked: s.locked, ...progress });
   };
 }

@@ -44,6 +44,12 @@ export const eraseRequestSchema = z.strictObject({
     .string()
     .regex(/^u_[0-9a-f]{32}$/)
     .optional(),
+  /**
+   * What the purge of a pending `--purge` request did in the runs that did not finish it (a purge larger
+   * than one run, or one that failed an hour), summed over those runs: the final outcome counts them too.
+   * Dropped when the request is closed.
+   */
+  purgedSoFar: z.strictObject({ files: z.number().int().min(0), rows: z.number().int().min(0) }).optional(),
   /** When an executor claimed it (a pending request being carried out; it can no longer be cancelled). */
   claimed: z.iso.datetime().optional(),
   /** When it was carried out or withdrawn. */
@@ -79,6 +85,30 @@ export function sameRequestStep(a: EraseRequest | undefined, b: EraseRequest | u
   return a.state === b.state && a.requested === b.requested && a.claimed === b.claimed;
 }
 
+/** Files replaced and rows left out by a purge, so far. */
+export interface PurgeProgress {
+  readonly files: number;
+  readonly rows: number;
+}
+
+/**
+ * A purge step that has not finished: what every run of the request did so far (the earlier runs'
+ * {@link EraseRequest.purgedSoFar} included), kept on the request for the next run.
+ */
+export interface PurgePending {
+  readonly pending: PurgeProgress;
+}
+
+/** An error of a purge step that did part of its work first (every run so far, as {@link PurgePending}). */
+export interface PurgeProgressError extends Error {
+  readonly progress: PurgeProgress;
+}
+
+function progressOf(error: unknown): PurgeProgress | undefined {
+  const p = (error as Partial<PurgeProgressError> | undefined)?.progress;
+  return p !== undefined && Number.isInteger(p.files) && Number.isInteger(p.rows) ? p : undefined;
+}
+
 /** What carrying out one due request did. */
 export interface ErasureDone {
   readonly request: EraseRequest;
@@ -98,10 +128,12 @@ export interface RunDueOptions {
   readonly record: (request: EraseRequest, destroyed: boolean, purged?: string) => Promise<void>;
   /**
    * Rewrites the unlocked categories without the subject's rows (`--purge`), before the key goes, and
-   * says what it did; `undefined` when it cannot run now (the data directory is in use): the request
-   * stays pending and is carried out next time.
+   * says what it did; `undefined` when it cannot run now (the data directory is in use), or
+   * {@link PurgePending} when it did part of it: the request stays pending (with what was done so far)
+   * and is carried out next time. An error carrying `progress` ({@link PurgeProgressError}) keeps that
+   * progress on the request too.
    */
-  readonly purge?: (request: EraseRequest) => Promise<string | undefined>;
+  readonly purge?: (request: EraseRequest) => Promise<string | PurgePending | undefined>;
   /** @default Date.now */
   readonly now?: () => number;
 }
@@ -122,22 +154,25 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
     const claimed: EraseRequest = { ...request, claimed: new Date(now()).toISOString() };
     if (!(await options.requests.replace(request, claimed))) continue;
     const { claimed: _released, ...unclaimed } = claimed;
-    // Gives the claim back so the next run takes the request at once, not after the lease.
-    const release = () => options.requests.replace(claimed, unclaimed);
+    // Gives the claim back so the next run takes the request at once, not after the lease, with what a
+    // purge did so far (the outcome, when it is done, counts every run's).
+    const release = (progress?: PurgeProgress) =>
+      options.requests.replace(claimed, progress ? { ...unclaimed, purgedSoFar: progress } : unclaimed);
     let closed: EraseRequest;
     let destroyed: boolean;
     try {
       let purged: string | undefined;
       if (request.purge && options.purge) {
-        purged = await options.purge(request);
-        if (purged === undefined) {
-          await release();
+        const step = await options.purge(request);
+        if (step === undefined || typeof step !== 'string') {
+          await release(step?.pending);
           continue;
         }
+        purged = step;
       }
       destroyed = await options.keys.destroy(request.subject);
       await options.record(request, destroyed, purged);
-      const { pseudonym: _dropped, ...kept } = unclaimed;
+      const { pseudonym: _dropped, purgedSoFar: _counted, ...kept } = unclaimed;
       closed = {
         ...kept,
         state: 'done',
@@ -149,7 +184,7 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
       };
     } catch (error) {
       // The step's own error is the one to report; if the release fails too, the lease frees the claim.
-      await release().catch(() => false);
+      await release(progressOf(error)).catch(() => false);
       throw error;
     }
     // False only when another run took the claim over after the lease: it closes the request itself.

@@ -108,8 +108,6 @@ interface SqlDialect {
   regexMatch(expr: string): string;
   /** Percentile `fraction` of the numeric `expr`. */
   percentile(expr: string, fraction: number): string;
-  /** A table of the whole numbers `from` to `to` (inclusive) in column `"d"`, named `"o"`. */
-  offsets(from: number, to: number): string;
 }
 
 /**
@@ -132,7 +130,6 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
     // Exact, interpolated between the two nearest values, as Athena's approx_percentile (a t-digest)
     // approximates it.
     percentile: (e, f) => `quantile_cont(${e}, ${f})`,
-    offsets: (a, b) => `range(${a}, ${b + 1}) AS "o"("d")`,
   },
   athena: {
     isoText: (e) => `to_iso8601(${e})`,
@@ -145,7 +142,6 @@ const DIALECT_SQL: Record<Dialect, SqlDialect> = {
     toDouble: (e) => `try_cast(trim(regexp_extract(${e}, '^${NUMERIC_TEXT}$')) AS DOUBLE)`,
     regexMatch: (e) => `regexp_like(${e}, ?)`,
     percentile: (e, f) => `approx_percentile(${e}, ${f})`,
-    offsets: (a, b) => `UNNEST(sequence(${a}, ${b})) AS "o"("d")`,
   },
 };
 
@@ -354,43 +350,56 @@ function buildContext(query: ContextQuery, options: BuildOptions): BuiltQuery {
   const limit = query.limit ?? 100;
   const hits = fromClause(query.filter, options);
   // Neighbours: the same categories (a persona's scope), a wider time range, any level, text or field.
-  const around: LogFilter = {
-    since: new Date(query.filter.since.getTime() - CONTEXT_PAD_MS),
-    until: new Date(query.filter.until.getTime() + CONTEXT_PAD_MS),
-    ...(query.filter.categories ? { categories: query.filter.categories } : {}),
-  };
-  const ranked = fromClause(around, options, `${key} IN (SELECT ${key} FROM "hits")`);
+  const around = fromClause(
+    {
+      since: new Date(query.filter.since.getTime() - CONTEXT_PAD_MS),
+      until: new Date(query.filter.until.getTime() + CONTEXT_PAD_MS),
+      ...(query.filter.categories ? { categories: query.filter.categories } : {}),
+    },
+    options,
+  );
+  // Athena (Trino) inlines every reference to a WITH query, and bills each read: so each is referenced
+  // once, and the lake is read twice, the hits' range and the widened one. The hits' own rows are found
+  // in the widened range by value (the filter's values stay bound in WHERE clauses, as Athena requires);
+  // window functions then give each row its place in its key's timeline and mark the rows near a hit
+  // (one within `after` rows before it or `before` rows after it).
+  const hitColumns = [
+    'timestamp',
+    'ingest_time',
+    'message',
+    'category',
+    'correlation_id',
+    'service',
+    'level',
+  ];
   const same = (column: string) => `r.${ident(column)} IS NOT DISTINCT FROM h.${ident(column)}`;
-  const select = searchSelect(d);
   const sql = [
     'WITH "hits" AS (',
-    `  SELECT * ${hits.sql.replaceAll('\n', '\n  ')}`,
-    `  ORDER BY "timestamp" DESC, "ingest_time" DESC`,
-    `  LIMIT ${limit}`,
+    `  SELECT DISTINCT ${hitColumns.map(ident).join(', ')} FROM (`,
+    `    SELECT * ${hits.sql.replaceAll('\n', '\n    ')}`,
+    `    ORDER BY "timestamp" DESC, "ingest_time" DESC`,
+    `    LIMIT ${limit}`,
+    '  ) AS "newest"',
     '), "ranked" AS (',
     `  SELECT *, row_number() OVER (PARTITION BY ${key} ORDER BY "timestamp", "ingest_time", "message") AS "context_rank"`,
-    `  ${ranked.sql.replaceAll('\n', '\n  ')}`,
-    '), "marks" AS (',
-    `  SELECT DISTINCT r.${key} AS "mkey", r."context_rank" AS "mrank"`,
-    '  FROM "ranked" AS r JOIN "hits" AS h',
-    `  ON r.${key} = h.${key} AND r."timestamp" = h."timestamp" AND ${['ingest_time', 'message', 'category', 'correlation_id', 'service', 'level'].map(same).join(' AND ')}`,
-    '), "wanted" AS (',
-    `  SELECT DISTINCT m."mkey" AS "wkey", m."mrank" + "o"."d" AS "wrank" FROM "marks" AS m CROSS JOIN ${d.offsets(-query.before, query.after)}`,
+    `  ${around.sql.replaceAll('\n', '\n  ')}`,
+    '), "marked" AS (',
+    '  SELECT r.*, h."timestamp" IS NOT NULL AS "context_hit"',
+    `  FROM "ranked" AS r LEFT JOIN "hits" AS h ON ${hitColumns.map(same).join(' AND ')}`,
+    '), "near" AS (',
+    `  SELECT *, max(CASE WHEN "context_hit" THEN 1 ELSE 0 END) OVER (PARTITION BY ${key} ORDER BY "context_rank" ROWS BETWEEN ${query.after} PRECEDING AND ${query.before} FOLLOWING) AS "context_near"`,
+    '  FROM "marked"',
     ')',
-    `SELECT ${select.join(', ')}, ${key} AS "context_key", "context_rank", (hm."mrank" IS NOT NULL) AS "context_hit"`,
-    'FROM "ranked" AS r',
-    `JOIN "wanted" AS w ON w."wkey" = r.${key} AND w."wrank" = r."context_rank"`,
-    `LEFT JOIN "marks" AS hm ON hm."mkey" = r.${key} AND hm."mrank" = r."context_rank"`,
-    'UNION ALL',
     // A hit without a key value has no neighbours to share it with: it stands alone.
-    `SELECT ${select.join(', ')}, CAST(NULL AS VARCHAR) AS "context_key", CAST(NULL AS BIGINT) AS "context_rank", true AS "context_hit"`,
-    `FROM "hits" WHERE ${key} IS NULL`,
+    `SELECT ${searchSelect(d).join(', ')}, ${key} AS "context_key", CASE WHEN ${key} IS NULL THEN NULL ELSE "context_rank" END AS "context_rank", "context_hit"`,
+    'FROM "near"',
+    `WHERE CASE WHEN ${key} IS NULL THEN "context_hit" ELSE "context_near" = 1 END`,
     'ORDER BY "context_key", "context_rank", "timestamp"',
   ].join('\n');
   return {
     dialect: options.dialect,
     sql,
-    params: [...hits.params, ...ranked.params],
+    params: [...hits.params, ...around.params],
     columns: [...SEARCH_COLUMNS, ...CONTEXT_COLUMNS],
   };
 }

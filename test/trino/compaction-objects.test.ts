@@ -12,17 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AthenaClient } from '@aws-sdk/client-athena';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
+import type { S3ObjectStore } from '../../src/compaction/aws';
 import {
   compactObjects,
   type ObjectCompactionRun,
@@ -32,42 +25,28 @@ import {
 import { COMPACTED_PREFIX, hourEnd } from '../../src/compaction/plan';
 import { listPartitions } from '../../src/local/lake-files';
 import { duckdbFileList, duckdbString } from '../../src/query/duckdb';
-import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
-import { trinoCreateTable } from '../helpers/trino-ddl';
-import { openTierLake, type TierLake } from './lake';
+import { type EmulatorBuckets, openEmulatorBuckets, openTierLake, type TierLake } from './lake';
 
 const PARTS = 3;
 const CLOSED_AFTER_MS = 10 * 60_000;
 const LOCK_TTL_MS = 15 * 60_000;
 
 let lake: TierLake;
-let s3: S3Client;
-/**
- * An Athena client configured as the Lambda's: the SDK's default retries (the tier's shared client makes
- * one attempt so that query tests see every error; the compaction runs with what production has).
- */
-let athena: AthenaClient;
-let schema: string;
+/** The emulator's S3, an Athena client configured as the Lambda's, and this file's Trino schema. */
+let buckets: EmulatorBuckets;
 let work: string;
 /** The category-hour every test compacts (the tier lake's busiest), and its prefix in a bucket. */
 const partition = { category: '', dt: '', hour: '' };
 let prefix: string;
 /** The small objects' bodies (one pipeline file split in PARTS). */
 let parts: Buffer[] = [];
-const tables: string[] = [];
 
 /** A time at which the partition's hour is closed. */
 const closedAt = () => new Date(hourEnd(partition) + CLOSED_AFTER_MS + 60_000);
 
 beforeAll(async () => {
   lake = await openTierLake();
-  acquireEmulator();
-  s3 = new S3Client(emulatorClientConfig);
-  athena = new AthenaClient({
-    endpoint: lake.athena.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  buckets = await openEmulatorBuckets(lake, 's3compaction');
   const [busiest] = listPartitions(lake.dataDir)
     .filter((p) => p.rel.startsWith('logs/category=') && p.visible.length > 0)
     .sort((a, b) => b.visible.length - a.visible.length);
@@ -92,18 +71,10 @@ beforeAll(async () => {
     conn.closeSync();
     db.closeSync();
   }
-  schema = `${lake.schema}_s3compaction`;
-  await lake.trino.query(`CREATE SCHEMA hive."${schema}"`);
 }, 600_000);
 
 afterAll(async () => {
-  if (lake && schema) {
-    for (const t of tables) await lake.trino.query(`DROP TABLE IF EXISTS hive."${schema}"."${t}"`);
-    await lake.trino.query(`DROP SCHEMA IF EXISTS hive."${schema}"`);
-  }
-  s3?.destroy();
-  athena?.destroy();
-  releaseEmulator();
+  await buckets?.close();
   if (work) rmSync(work, { recursive: true, force: true });
   await lake?.close();
   parts = [];
@@ -117,33 +88,21 @@ async function bucketWithSmallObjects(): Promise<{
   run: (over?: Partial<ObjectCompactionRun>) => ObjectCompactionRun;
 }> {
   const id = randomBytes(4).toString('hex');
-  const bucket = `loglake-compaction-${id}`;
-  const table = `logs_${id}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const sources = parts.map(
     (_, i) => `${prefix}loglake-logs-1-${partition.dt}-${partition.hour}-0${i}-00-${id}.parquet`,
   );
-  for (const [i, key] of sources.entries()) {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: parts[i] }));
-  }
-  const logs = lake.glue.logs;
-  if (!logs) throw new Error('no logs table');
-  await lake.trino.query(trinoCreateTable(logs, schema, { bucket }, table));
-  tables.push(table);
-  const store = new S3ObjectStore(s3, bucket);
+  const { bucket, table, store, engine } = await buckets.create(
+    'loglake-compaction',
+    sources.map((key, i) => ({ key, body: parts[i] ?? Buffer.alloc(0) })),
+  );
   const settings: ObjectCompactionSettings = {
-    database: schema,
+    database: buckets.schema,
     table,
     categories: [partition.category],
     closedAfterMs: CLOSED_AFTER_MS,
     lookbackHours: 2,
     lockTtlMs: LOCK_TTL_MS,
   };
-  const engine = new AthenaSqlEngine(athena, {
-    workGroup: 'primary',
-    database: schema,
-    pollMs: 50,
-  });
   return {
     bucket,
     store,
@@ -153,17 +112,14 @@ async function bucketWithSmallObjects(): Promise<{
 }
 
 /** Every key of a bucket under a prefix. */
-async function keys(bucket: string, under = ''): Promise<string[]> {
-  const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: under }));
-  return (r.Contents ?? []).map((o) => o.Key ?? '').sort();
-}
+const keys = (bucket: string, under = '') => buckets.keys(bucket, under);
 
 /** Every row of the objects under the hour's prefix, as JSON text, sorted: read with the S3 client and DuckDB. */
 async function rowsOfHour(bucket: string): Promise<string[]> {
   const dir = mkdtempSync(join(work, 'read-'));
   const files: string[] = [];
   for (const [i, key] of (await keys(bucket, prefix)).entries()) {
-    const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const r = await buckets.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const file = join(dir, `${i}.parquet`);
     writeFileSync(file, await (r.Body?.transformToByteArray() ?? new Uint8Array()));
     files.push(file);

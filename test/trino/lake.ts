@@ -4,7 +4,17 @@
  * runner (what the CLI and the alarm Lambda run on AWS).
  */
 
+import { randomBytes } from 'node:crypto';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import {
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
+import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import { pseudonymKey } from '../../src/local/datadir';
 import { lookupPseudonyms } from '../../src/privacy/keyring';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
@@ -22,8 +32,9 @@ import {
 import { athenaRows } from '../../src/query/athena';
 import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
 import type { StreamName } from '../../src/schema';
+import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
 import { type AthenaOnTrino, startAthenaOnTrino, TrinoSession } from '../helpers/trino';
-import type { GlueTable } from '../helpers/trino-ddl';
+import { type GlueTable, trinoCreateTable } from '../helpers/trino-ddl';
 import { type Dataset, tierDataset } from './dataset';
 
 /** One raw log event as a producer sends it (the transform normalizes it). */
@@ -122,4 +133,101 @@ export function searchRecords(r: { built: BuiltQuery; rows: RawRow[] }): SearchR
 /** Aggregate rows decoded the way the CLI and the alert source decode them. */
 export function aggregateRows(r: { built: BuiltQuery; rows: RawRow[] }): AggregateRow[] {
   return r.rows.map((row) => decodeAggregateRow(r.built.columns, row));
+}
+
+/** A bucket of {@link EmulatorBuckets}: its table, and the compaction Lambda's ports over both. */
+export interface LakeBucket {
+  readonly bucket: string;
+  readonly table: string;
+  readonly store: S3ObjectStore;
+  readonly engine: AthenaSqlEngine;
+}
+
+/**
+ * Buckets on MiniStack's S3 read by Trino through the Athena API, as the compaction and the purge
+ * Lambdas read the `logs` bucket: a Trino schema of the test file's own holding one `logs` table per
+ * bucket (the synthesized Glue table's DDL, located in that bucket).
+ */
+export interface EmulatorBuckets {
+  readonly s3: S3Client;
+  /**
+   * An Athena client configured as the Lambda's: the SDK's default retries (the tier's shared client
+   * makes one attempt so that query tests see every error; the rewrites run with what production has).
+   */
+  readonly athena: AthenaClient;
+  /** The Trino schema standing in for the Glue database. */
+  readonly schema: string;
+  /**
+   * A new bucket `<name>-<random>` holding `objects`, each put `puts` times (versioned: the earlier puts
+   * stay as old versions), with a table over it.
+   */
+  create(
+    name: string,
+    objects: ReadonlyArray<{ readonly key: string; readonly body: Uint8Array }>,
+    options?: { readonly versioned?: boolean; readonly puts?: number },
+  ): Promise<LakeBucket>;
+  /** Every current key under a prefix, sorted (one page: these buckets hold far fewer than 1,000). */
+  keys(bucket: string, under?: string): Promise<string[]>;
+  /** Drops the tables and the schema, and lets the emulator go. */
+  close(): Promise<void>;
+}
+
+/** Opens the emulator's S3 and a schema `<tier schema>_<suffix>` for one test file. */
+export async function openEmulatorBuckets(lake: TierLake, suffix: string): Promise<EmulatorBuckets> {
+  acquireEmulator();
+  const s3 = new S3Client(emulatorClientConfig);
+  const athena = new AthenaClient({
+    endpoint: lake.athena.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const schema = `${lake.schema}_${suffix}`;
+  const tables: string[] = [];
+  await lake.trino.query(`CREATE SCHEMA hive."${schema}"`);
+  return {
+    s3,
+    athena,
+    schema,
+    create: async (name, objects, options = {}) => {
+      const id = randomBytes(4).toString('hex');
+      const bucket = `${name}-${id}`;
+      const table = `logs_${id}`;
+      await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+      if (options.versioned) {
+        await s3.send(
+          new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+        );
+      }
+      for (const o of objects) {
+        for (let i = 0; i < (options.puts ?? 1); i++)
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
+      }
+      const logs = lake.glue.logs;
+      if (!logs) throw new Error('no logs table');
+      await lake.trino.query(trinoCreateTable(logs, schema, { bucket }, table));
+      tables.push(table);
+      // Polled every 50-100 ms (the Lambda's default grows to 2 s): most of these queries take a second.
+      const engine = new AthenaSqlEngine(athena, {
+        workGroup: 'primary',
+        database: schema,
+        pollMs: 50,
+        maxPollMs: 100,
+      });
+      return { bucket, table, store: new S3ObjectStore(s3, bucket), engine };
+    },
+    keys: async (bucket, under = '') => {
+      const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: under }));
+      return (r.Contents ?? []).map((o) => o.Key ?? '').sort();
+    },
+    close: async () => {
+      try {
+        for (const t of tables) await lake.trino.query(`DROP TABLE IF EXISTS hive."${schema}"."${t}"`);
+        await lake.trino.query(`DROP SCHEMA IF EXISTS hive."${schema}"`);
+      } finally {
+        s3.destroy();
+        athena.destroy();
+        releaseEmulator();
+      }
+    },
+  };
 }

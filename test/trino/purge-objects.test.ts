@@ -9,42 +9,35 @@
  *
  * Rows are compared in full, read back with the S3 client and DuckDB (not through the engine under test).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AthenaClient } from '@aws-sdk/client-athena';
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import { compactObjects, StopForTest } from '../../src/compaction/objects';
 import { type ObjectPurgeRun, purgeObjects } from '../../src/compaction/purge';
 import { listPartitions } from '../../src/local/lake-files';
 import { duckdbFileList, duckdbString } from '../../src/query/duckdb';
-import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
-import { trinoCreateTable } from '../helpers/trino-ddl';
-import { openTierLake, type TierLake, tierPseudonyms } from './lake';
+import {
+  type EmulatorBuckets,
+  type LakeBucket,
+  openEmulatorBuckets,
+  openTierLake,
+  type TierLake,
+  tierPseudonyms,
+} from './lake';
 
 const LOCK_TTL_MS = 15 * 60_000;
 /** Unlocked categories searched; `security` is locked (Object Lock on AWS): never rewritten. */
 const UNLOCKED = ['debug', 'runtime', 'framework', 'errors', 'api_access'];
 const LOCKED = 'security';
-/** How many of the tier lake's unlocked partitions go into each bucket. */
+/** How many unlocked categories' hours holding A's rows go into each bucket (one per category). */
 const HOURS = 3;
 
 let lake: TierLake;
-let s3: S3Client;
-let athena: AthenaClient;
-let schema: string;
+/** The emulator's S3, an Athena client configured as the Lambda's, and this file's Trino schema. */
+let buckets: EmulatorBuckets;
 let work: string;
 /** Pseudonyms of the person purged (A) and of someone else (B). */
 let A = '';
@@ -53,7 +46,13 @@ let B = '';
 let objects: Array<{ key: string; body: Buffer }> = [];
 /** The prefix of the hour holding the prose and attribute rows. */
 let firstHour = '';
-const tables: string[] = [];
+/**
+ * The find query's earliest day: the objects' first `dt`, as the executor's is now less the longest
+ * unlocked retention. A day long past (say 2000-01-01) would have the engine enumerate every projected
+ * partition of the table's retention (categories × days × 24 hours, each an S3 listing): 95% of this
+ * file's time on MiniStack before.
+ */
+let since = '';
 
 /** The key of a tier lake file under the bucket's `logs/` prefix, for category `category`. */
 function keyOf(rel: string, name: string, category?: string): string {
@@ -63,13 +62,7 @@ function keyOf(rel: string, name: string, category?: string): string {
 
 beforeAll(async () => {
   lake = await openTierLake();
-  acquireEmulator();
-  s3 = new S3Client(emulatorClientConfig);
-  athena = new AthenaClient({
-    endpoint: lake.athena.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  buckets = await openEmulatorBuckets(lake, 's3purge');
   const ids = await tierPseudonyms(lake, ['user-1', 'user-2']);
   A = ids.get('user-1') ?? '';
   B = ids.get('user-2') ?? '';
@@ -83,25 +76,31 @@ beforeAll(async () => {
         `SELECT count(*) FROM read_parquet(${duckdbFileList(p.visible.map((n) => join(p.abs, n)))}, hive_partitioning = false) WHERE user_id = ${duckdbString(who)}`,
       )
     ).getRows()[0]?.[0] !== 0n;
+  // One hour holding A's rows in each of HOURS unlocked categories, and one hour holding B's but not
+  // A's: whichever categories have them (the tier's events are drawn anew for every run).
   const unlocked: typeof partitions = [];
-  for (const c of UNLOCKED.slice(0, 3)) {
-    const inCategory = partitions.filter((p) => p.rel.startsWith(`logs/category=${c}/`));
-    let withA = 0;
-    for (const p of inCategory) {
-      if (withA < HOURS / 3 && (await holding(p, A))) {
+  const inCategory = (c: string) => partitions.filter((p) => p.rel.startsWith(`logs/category=${c}/`));
+  for (const c of UNLOCKED) {
+    if (unlocked.length === HOURS) break;
+    for (const p of inCategory(c)) {
+      if (await holding(p, A)) {
         unlocked.push(p);
-        withA++;
+        break;
       }
     }
   }
-  for (const p of partitions.filter((p) => p.rel.startsWith(`logs/category=${UNLOCKED[3]}/`))) {
-    if ((await holding(p, B)) && !(await holding(p, A))) {
-      unlocked.push(p);
-      break;
+  if (unlocked.length < HOURS)
+    throw new Error(`only ${unlocked.length} unlocked categories of the tier lake hold user-1's rows`);
+  search: for (const c of UNLOCKED) {
+    for (const p of inCategory(c)) {
+      if (!unlocked.includes(p) && (await holding(p, B)) && !(await holding(p, A))) {
+        unlocked.push(p);
+        break search;
+      }
     }
   }
   if (unlocked.length < HOURS + 1)
-    throw new Error(`the tier lake has too few partitions holding user-1 or user-2: ${unlocked.length}`);
+    throw new Error("no unlocked hour of the tier lake holds user-2's rows without user-1's");
   for (const p of unlocked) {
     for (const name of p.visible)
       objects.push({ key: keyOf(p.rel, name), body: readFileSync(join(p.abs, name)) });
@@ -146,18 +145,12 @@ beforeAll(async () => {
     conn.closeSync();
     db.closeSync();
   }
-  schema = `${lake.schema}_s3purge`;
-  await lake.trino.query(`CREATE SCHEMA hive."${schema}"`);
+  since = objects.map((o) => /\/dt=([^/]+)\//.exec(o.key)?.[1] ?? '').sort()[0] ?? '';
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(since)) throw new Error(`no dt in the objects' keys: ${since}`);
 }, 600_000);
 
 afterAll(async () => {
-  if (lake && schema) {
-    for (const t of tables) await lake.trino.query(`DROP TABLE IF EXISTS hive."${schema}"."${t}"`);
-    await lake.trino.query(`DROP SCHEMA IF EXISTS hive."${schema}"`);
-  }
-  s3?.destroy();
-  athena?.destroy();
-  releaseEmulator();
+  await buckets?.close();
   if (work) rmSync(work, { recursive: true, force: true });
   await lake?.close();
   objects = [];
@@ -167,44 +160,26 @@ afterAll(async () => {
  * A versioned bucket holding the objects, each also overwritten once (so an old version of every one
  * holds the same rows, as a compaction's deleted sources would), a table over it, and a run's ports.
  */
-async function lakeBucket(only?: (key: string) => boolean): Promise<{
-  bucket: string;
-  store: S3ObjectStore;
-  engine: AthenaSqlEngine;
-  table: string;
-  run: (over?: Partial<ObjectPurgeRun>) => ObjectPurgeRun;
-}> {
-  const id = randomBytes(4).toString('hex');
-  const bucket = `loglake-purge-${id}`;
-  const table = `logs_${id}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(
-    new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+async function lakeBucket(
+  only?: (key: string) => boolean,
+): Promise<LakeBucket & { run: (over?: Partial<ObjectPurgeRun>) => ObjectPurgeRun }> {
+  const b = await buckets.create(
+    'loglake-purge',
+    objects.filter((o) => only?.(o.key) ?? true),
+    { versioned: true, puts: 2 },
   );
-  for (const o of objects.filter((o) => only?.(o.key) ?? true)) {
-    for (let i = 0; i < 2; i++)
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: o.key, Body: o.body }));
-  }
-  const logs = lake.glue.logs;
-  if (!logs) throw new Error('no logs table');
-  await lake.trino.query(trinoCreateTable(logs, schema, { bucket }, table));
-  tables.push(table);
-  const store = new S3ObjectStore(s3, bucket);
-  const engine = new AthenaSqlEngine(athena, { workGroup: 'primary', database: schema, pollMs: 50 });
+  const { store, engine, table } = b;
   return {
-    bucket,
-    store,
-    engine,
-    table,
+    ...b,
     run: (over = {}) => ({
       store,
       engine,
       pseudonym: A,
       settings: {
-        database: schema,
+        database: buckets.schema,
         table,
         categories: UNLOCKED,
-        since: '2000-01-01',
+        since,
         lockTtlMs: LOCK_TTL_MS,
       },
       ...over,
@@ -212,14 +187,11 @@ async function lakeBucket(only?: (key: string) => boolean): Promise<{
   };
 }
 
-async function keys(bucket: string, under = ''): Promise<string[]> {
-  const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: under }));
-  return (r.Contents ?? []).map((o) => o.Key ?? '').sort();
-}
+const keys = (bucket: string, under = '') => buckets.keys(bucket, under);
 
 /** Noncurrent versions under a prefix (one page: the buckets here hold far fewer than 1,000). */
 async function oldVersions(bucket: string, under: string): Promise<Array<{ key: string; version: string }>> {
-  const r = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: under }));
+  const r = await buckets.s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: under }));
   return (r.Versions ?? [])
     .filter((v) => v.IsLatest === false)
     .map((v) => ({ key: v.Key ?? '', version: v.VersionId ?? '' }));
@@ -241,7 +213,7 @@ async function readRows(
   const dir = mkdtempSync(join(work, 'read-'));
   const files: string[] = [];
   for (const [i, o] of objects.entries()) {
-    const r = await s3.send(
+    const r = await buckets.s3.send(
       new GetObjectCommand({ Bucket: bucket, Key: o.key, ...(o.version ? { VersionId: o.version } : {}) }),
     );
     const file = join(dir, `${i}.parquet`);
@@ -337,7 +309,7 @@ describe('purgeObjects on the emulator, with Trino as Athena', () => {
       // Long after the dead run's lock expired; nothing of the lake is in the look-back: it only recovers.
       now: new Date('2100-01-01T00:00:00Z'),
       settings: {
-        database: schema,
+        database: buckets.schema,
         table: b.table,
         categories: UNLOCKED,
         closedAfterMs: 0,
