@@ -9,10 +9,9 @@
  * Rows are compared in full, read back with the S3 client and DuckDB (not through the engine under test).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3ObjectStore } from '../../src/compaction/aws';
@@ -114,32 +113,12 @@ async function bucketWithSmallObjects(): Promise<{
 /** Every key of a bucket under a prefix. */
 const keys = (bucket: string, under = '') => buckets.keys(bucket, under);
 
-/** Every row of the objects under the hour's prefix, as JSON text, sorted: read with the S3 client and DuckDB. */
+/** Every row of the objects under the hour's prefix, as JSON text, sorted. */
 async function rowsOfHour(bucket: string): Promise<string[]> {
-  const dir = mkdtempSync(join(work, 'read-'));
-  const files: string[] = [];
-  for (const [i, key] of (await keys(bucket, prefix)).entries()) {
-    const r = await buckets.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const file = join(dir, `${i}.parquet`);
-    writeFileSync(file, await (r.Body?.transformToByteArray() ?? new Uint8Array()));
-    files.push(file);
-  }
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    if (files.length === 0) return [];
-    const r = await conn.runAndReadAll(
-      `SELECT to_json(struct_pack(*COLUMNS(*)))::VARCHAR FROM read_parquet(${duckdbFileList(files)}, hive_partitioning = false)`,
-    );
-    return r
-      .getRows()
-      .map((row) => String(row[0]))
-      .sort();
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return buckets.rows(
+    bucket,
+    (await keys(bucket, prefix)).map((key) => ({ key })),
+  );
 }
 
 /** The hour's keys that a compaction wrote. */

@@ -5,14 +5,19 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import {
   CreateBucketCommand,
+  GetObjectCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { inject } from 'vitest';
 import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import { pseudonymKey } from '../../src/local/datadir';
@@ -30,7 +35,7 @@ import {
   type TableRef,
 } from '../../src/query';
 import { athenaRows } from '../../src/query/athena';
-import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
+import { duckdbFileList, LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
 import type { StreamName } from '../../src/schema';
 import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
 import { type AthenaOnTrino, startAthenaOnTrino, TrinoSession } from '../helpers/trino';
@@ -168,6 +173,14 @@ export interface EmulatorBuckets {
   ): Promise<LakeBucket>;
   /** Every current key under a prefix, sorted (one page: these buckets hold far fewer than 1,000). */
   keys(bucket: string, under?: string): Promise<string[]>;
+  /**
+   * Every row of the objects (or object versions) given, as JSON text, sorted: read with the S3 client
+   * and DuckDB, not through the engine under test.
+   */
+  rows(
+    bucket: string,
+    objects: ReadonlyArray<{ readonly key: string; readonly version?: string }>,
+  ): Promise<string[]>;
   /** Drops the tables and the schema, and lets the emulator go. */
   close(): Promise<void>;
 }
@@ -218,6 +231,38 @@ export async function openEmulatorBuckets(lake: TierLake, suffix: string): Promi
     keys: async (bucket, under = '') => {
       const r = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: under }));
       return (r.Contents ?? []).map((o) => o.Key ?? '').sort();
+    },
+    rows: async (bucket, objects) => {
+      if (objects.length === 0) return [];
+      const dir = mkdtempSync(join(tmpdir(), 'loglake-s3-rows-'));
+      const db = await DuckDBInstance.create(':memory:');
+      const conn = await db.connect();
+      try {
+        const files: string[] = [];
+        for (const [i, o] of objects.entries()) {
+          const r = await s3.send(
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: o.key,
+              ...(o.version ? { VersionId: o.version } : {}),
+            }),
+          );
+          const file = join(dir, `${i}.parquet`);
+          writeFileSync(file, await (r.Body?.transformToByteArray() ?? new Uint8Array()));
+          files.push(file);
+        }
+        const r = await conn.runAndReadAll(
+          `SELECT to_json(struct_pack(*COLUMNS(*)))::VARCHAR FROM read_parquet(${duckdbFileList(files)}, hive_partitioning = false)`,
+        );
+        return r
+          .getRows()
+          .map((row) => String(row[0]))
+          .sort();
+      } finally {
+        conn.closeSync();
+        db.closeSync();
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
     close: async () => {
       try {

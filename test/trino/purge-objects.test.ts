@@ -9,10 +9,10 @@
  *
  * Rows are compared in full, read back with the S3 client and DuckDB (not through the engine under test).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactObjects, StopForTest } from '../../src/compaction/objects';
@@ -199,43 +199,10 @@ async function oldVersions(bucket: string, under: string): Promise<Array<{ key: 
 
 /** Every current row under a prefix as JSON text, sorted (read with the S3 client and DuckDB). */
 async function rows(bucket: string, under: string): Promise<string[]> {
-  return readRows(
+  return buckets.rows(
     bucket,
     (await keys(bucket, under)).map((key) => ({ key })),
   );
-}
-
-/** The rows of the objects (versions) given, as JSON text, sorted. */
-async function readRows(
-  bucket: string,
-  objects: ReadonlyArray<{ key: string; version?: string }>,
-): Promise<string[]> {
-  const dir = mkdtempSync(join(work, 'read-'));
-  const files: string[] = [];
-  for (const [i, o] of objects.entries()) {
-    const r = await buckets.s3.send(
-      new GetObjectCommand({ Bucket: bucket, Key: o.key, ...(o.version ? { VersionId: o.version } : {}) }),
-    );
-    const file = join(dir, `${i}.parquet`);
-    writeFileSync(file, await (r.Body?.transformToByteArray() ?? new Uint8Array()));
-    files.push(file);
-  }
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    if (files.length === 0) return [];
-    const r = await conn.runAndReadAll(
-      `SELECT to_json(struct_pack(*COLUMNS(*)))::VARCHAR FROM read_parquet(${duckdbFileList(files)}, hive_partitioning = false)`,
-    );
-    return r
-      .getRows()
-      .map((row) => String(row[0]))
-      .sort();
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** Current rows of the unlocked categories, and of the locked one. */
@@ -262,10 +229,10 @@ async function expectPurged(bucket: string, before: { unlocked: string[]; locked
   expect(after.locked).toEqual(before.locked);
   // No old version of an unlocked object holds A (the hours A was never in keep theirs).
   const old = (await Promise.all(UNLOCKED.map((c) => oldVersions(bucket, `logs/category=${c}/`)))).flat();
-  expect((await readRows(bucket, old)).filter((r) => r.includes(A))).toEqual([]);
+  expect((await buckets.rows(bucket, old)).filter((r) => r.includes(A))).toEqual([]);
   // The locked category's objects were not touched: their old versions are still there.
   const lockedOld = await oldVersions(bucket, `logs/category=${LOCKED}/`);
-  expect((await readRows(bucket, lockedOld)).some((r) => r.includes(A))).toBe(true);
+  expect((await buckets.rows(bucket, lockedOld)).some((r) => r.includes(A))).toBe(true);
   expect(await keys(bucket, 'compaction/')).toEqual([]);
 }
 

@@ -9,7 +9,7 @@
  * a whole `cdk deploy` is the deploy test's (`test/emulator/deploy.test.ts`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { CreateBucketCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,30 +222,12 @@ afterAll(async () => {
   await lake?.close();
 });
 
-/** Every current row under a prefix as JSON text (read with the S3 client and DuckDB). */
+/** Every current row under a prefix as JSON text, sorted. */
 async function rows(under: string): Promise<string[]> {
-  const dir = mkdtempSync(join(work, 'read-'));
-  const files: string[] = [];
-  for (const [i, key] of (await buckets.keys(bucket.bucket, under)).entries()) {
-    const r = await buckets.s3.send(new GetObjectCommand({ Bucket: bucket.bucket, Key: key }));
-    files.push(join(dir, `${i}.parquet`));
-    writeFileSync(files[i] ?? '', await (r.Body?.transformToByteArray() ?? new Uint8Array()));
-  }
-  if (files.length === 0) return [];
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const r = await conn.runAndReadAll(
-      `SELECT to_json(struct_pack(*COLUMNS(*)))::VARCHAR FROM read_parquet(${duckdbFileList(files)}, hive_partitioning = false)`,
-    );
-    return r
-      .getRows()
-      .map((row) => String(row[0]))
-      .sort();
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  return buckets.rows(
+    bucket.bucket,
+    (await buckets.keys(bucket.bucket, under)).map((key) => ({ key })),
+  );
 }
 
 const subject = (verb: string, ...rest: string[]) =>
