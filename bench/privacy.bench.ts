@@ -6,16 +6,44 @@
  * - cold keys: every batch has 1,000 subjects never seen, so each is read and created in the local store
  *   (one fsync'd file each) — the worst case, a new container meeting new users;
  * - cached keys: the same subjects again, answered from the keyring's cache (a warm container).
- * Prints median ms and the ratio to the floor (target <= 3x for the cached path).
+ * Prints median CPU time of this process and the ratio to the floor (target <= 3x for the cached path):
+ * the build machine is shared, and wall time there measures the other tenants as much as the code. The
+ * cold path waits on fsync, which CPU time leaves out: its wall time is printed beside it.
+ *
+ * The transform and the keyring are measured as deployed: bundled by esbuild (what `NodejsFunction`
+ * ships), as in `transform.bench.ts`, not through tsx's per-module wrappers.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { buildSync } from 'esbuild';
 import { DEFAULT_CONFIG } from '../src/config';
-import { SubjectKeyring } from '../src/privacy/keyring';
+import type * as Keyring from '../src/privacy/keyring';
+// The key store is not the hot path (a file per subject; DuckDB's bindings in its imports do not bundle).
 import { LocalSubjectKeyStore } from '../src/privacy/local-store';
-import { settingsFromConfig, type TransformInputRecord, transformRecords } from '../src/transform';
+import type * as Transform from '../src/transform';
+import type { TransformInputRecord } from '../src/transform';
+
+const bundle = join(mkdtempSync(join(tmpdir(), 'loglake-bench-')), 'privacy.cjs');
+const built = buildSync({
+  stdin: {
+    contents: [
+      "export * from './src/transform';",
+      "export { SubjectKeyring } from './src/privacy/keyring';",
+    ].join('\n'),
+    resolveDir: join(__dirname, '..'),
+    loader: 'ts',
+  },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  write: false,
+});
+writeFileSync(bundle, built.outputFiles[0]?.text ?? '');
+const { settingsFromConfig, transformRecords, SubjectKeyring } = require(bundle) as typeof Transform &
+  typeof Keyring;
 
 const LAKE_KEY = Buffer.alloc(32, 7);
 const SUBJECTS = 1_000;
@@ -66,10 +94,20 @@ function floor(records: readonly TransformInputRecord[]): void {
   }
 }
 
-function time(f: () => void): number {
-  const t0 = performance.now();
+/** CPU time of this process in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** CPU time of `f`, and its wall time into `wall` when given. */
+function time(f: () => void, wall?: number[]): number {
+  const w0 = performance.now();
+  const t0 = cpuMs();
   f();
-  return performance.now() - t0;
+  const t = cpuMs() - t0;
+  wall?.push(performance.now() - w0);
+  return t;
 }
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
@@ -81,6 +119,7 @@ try {
   const lake: number[] = [];
   const cold: number[] = [];
   const cached: number[] = [];
+  const coldWall: number[] = [];
   for (let it = 0; it < ITERATIONS; it++) {
     const records = batch(it);
     // A fresh keyring per iteration: cold = a new container meeting new subjects; cached = that container again.
@@ -88,16 +127,16 @@ try {
     const settings = settingsFromConfig(DEFAULT_CONFIG, LAKE_KEY, 'logs', keyring);
     floors.push(time(() => floor(records)));
     lake.push(time(() => transformRecords(records, lakeSettings, opts)));
-    cold.push(time(() => transformRecords(records, settings, opts)));
+    cold.push(time(() => transformRecords(records, settings, opts), coldWall));
     cached.push(time(() => transformRecords(records, settings, opts)));
   }
   const f = median(floors);
   const row = (name: string, v: number[]) =>
     `${name.padEnd(12)} ${median(v).toFixed(1).padStart(8)} ms  ${(median(v) / f).toFixed(2)}x the floor`;
-  console.log(`privacy: ~1 MiB batches, ${SUBJECTS} subjects each, median of ${ITERATIONS}`);
+  console.log(`privacy: ~1 MiB batches, ${SUBJECTS} subjects each, median of ${ITERATIONS}, CPU time`);
   console.log(row('floor', floors));
   console.log(row('lake key', lake));
-  console.log(row('cold keys', cold));
+  console.log(`${row('cold keys', cold)} (wall ${median(coldWall).toFixed(1)} ms, fsync included)`);
   console.log(`${row('cached keys', cached)} (target <= 3x)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -22,6 +22,8 @@
  * So no ASCII digit survives in a template, and masking a template again changes nothing.
  */
 
+import { isTrimmed } from '../transform/chars';
+
 /** Characters of a message looked at for its template; the rest is cut and marked with `…`. */
 export const TEMPLATE_INPUT_CHARS = 1024;
 
@@ -121,22 +123,6 @@ function plainNumberEnd(text: string, i: number): number {
   return isWordChar(next) || next === 45 || next === 58 || next === 46 || next === 44 ? 0 : j;
 }
 
-/** Whether `c` is a character of `\s` (what `trim` removes): ASCII and Unicode spaces, line ends. */
-function isSpace(c: number): boolean {
-  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
-}
-
 /**
  * `text` with every variable part replaced by its placeholder (`<NUM>`, `<UUID>` …). Every rule begins
  * with a quote, a digit, `:` (an IPv6 `::`) or a word character not preceded by one (its lookbehind),
@@ -160,10 +146,10 @@ function mask(text: string, collapse: boolean): string {
     const c = text.charCodeAt(i);
     if (
       collapse &&
-      (c === 32 ? i === 0 || i + 1 === text.length || isSpace(text.charCodeAt(i + 1)) : isSpace(c))
+      (c === 32 ? i === 0 || i + 1 === text.length || isTrimmed(text.charCodeAt(i + 1)) : isTrimmed(c))
     ) {
       let j = i + 1;
-      while (j < text.length && isSpace(text.charCodeAt(j))) j++;
+      while (j < text.length && isTrimmed(text.charCodeAt(j))) j++;
       // One space between words; nothing at either end.
       out += i === 0 || j === text.length ? text.slice(copied, i) : `${text.slice(copied, i)} `;
       i = j;
