@@ -19,22 +19,28 @@
  *
  * Importable: `await benchLake({ events: 1_000_000 })` returns the directory and what to look for in it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
+  closeSync,
   cpSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DEFAULT_CONFIG } from '../src/config';
 import { type CompactionReport, Compactor, compactionSettings } from '../src/local/compact';
+import { pseudonymKey } from '../src/local/datadir';
 import { listPartitions } from '../src/local/lake-files';
 import { LocalPipeline } from '../src/local/pipeline';
 import { newSegmentId } from '../src/local/spool';
@@ -46,7 +52,8 @@ import { benchEnv } from './env';
 const ROOT = resolve(__dirname, '..');
 /** Where built lakes are kept between runs. */
 export const LAKE_CACHE = join(ROOT, '.cache', 'bench', 'lakes');
-const VERSION = 1;
+// 2: a bounded user population (USERS), the transform in a worker, compaction hour by hour.
+const VERSION = 2;
 const DAY = 86_400_000;
 
 export interface BenchLakeOptions {
@@ -82,6 +89,8 @@ export interface BenchLake {
   readonly files: number;
   readonly bytes: number;
   readonly buildSeconds: number;
+  /** For the compacted variant: the files as delivered, before the compaction. */
+  readonly delivered?: { readonly files: number; readonly bytes: number };
   /** For the compacted variant: what the compaction did. */
   readonly compaction?: { readonly seconds: number; readonly partitions: number; readonly rows: number };
 }
@@ -121,6 +130,13 @@ const PATHS = [
   '/api/v1/search',
 ];
 const RARE_TEXT = 'ledger reconciliation drift detected';
+/**
+ * Distinct users of the day (`user_id`, a subject: the transform pseudonymizes it with the user's own
+ * key). A service's users number in the thousands, and each key is created once, then cached: an
+ * unbounded population made every event a new subject (a key file created per event), which no real day
+ * of traffic looks like and which made the build take hours.
+ */
+const USERS = 5_000;
 
 /** One window's producer lines, per stream. */
 interface Window {
@@ -134,9 +150,10 @@ interface Window {
  * 25% runtime, 10% debug, 10% framework, 6% errors, 9% security and 5% audit.
  */
 class Traffic {
-  private readonly rnd: () => number;
+  private rnd: () => number;
   private readonly lockedLoggers = new Set(['auth.login', 'audit.decisions']);
   readonly needle: { correlationId: string; window: number };
+  private readonly perHour: number;
   textEvents = 0;
   correlationEvents = 0;
 
@@ -147,6 +164,7 @@ class Traffic {
     private readonly windowMs: number,
   ) {
     this.rnd = prng(20_261_122 + events);
+    this.perHour = HOUR_WINDOWS(windowMs);
     this.needle = { correlationId: 'c0ffee00deadbeef0123456789abcdef', window: Math.floor(windows * 0.61) };
   }
 
@@ -160,7 +178,12 @@ class Traffic {
     return xs[Math.floor(this.rnd() * xs.length)] as T;
   }
 
+  /**
+   * The windows of one simulated hour; each hour draws from its own seed, so workers can make hours
+   * apart and every build of a size is still the same day (call it for an hour's windows in order).
+   */
   window(w: number): Window {
+    if (w % this.perHour === 0) this.rnd = prng(20_261_122 + this.events + w);
     const out: Window = { logs: [], audit: [] };
     const start = this.dayStart + w * this.windowMs;
     // Spread the total evenly with the remainder on the first windows (steady traffic).
@@ -210,7 +233,7 @@ class Traffic {
         message: `${this.pick(['GET', 'POST'])} request completed`,
         http: { method: this.pick(['GET', 'POST', 'PUT']), path: this.pick(PATHS), status_code: status },
         duration_ms: Math.round(this.rnd() * 4000) / 10,
-        user_id: `user-${Math.floor(this.rnd() * 50_000)}`,
+        user_id: `user-${Math.floor(this.rnd() * USERS)}`,
       };
     }
     if (r < 0.6) {
@@ -275,7 +298,7 @@ class Traffic {
           'login failed: bad password',
           'mfa challenge sent',
         ]),
-        user_id: `user-${Math.floor(this.rnd() * 50_000)}`,
+        user_id: `user-${Math.floor(this.rnd() * USERS)}`,
       };
     }
     return {
@@ -310,7 +333,10 @@ function sizeOfLake(dataDir: string): { files: number; bytes: number } {
 
 /**
  * The lake for these options, from the cache or built now. Building writes to `<name>.partial` and
- * renames it when complete, so an interrupted build is never reused.
+ * renames it when complete, so an interrupted build is never reused. The compacted variant is the
+ * delivered lake copied and compacted when that one is cached; otherwise (bulk mode) it is built with
+ * each hour compacted once it is delivered, as the running pipeline compacts closed hours, and the
+ * delivered files are counted but not kept (a 10M lake's would take hours to copy and compact again).
  */
 export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLake> {
   const o = {
@@ -331,7 +357,8 @@ export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLa
   const partial = `${dir}.partial`;
   rmSync(partial, { recursive: true, force: true });
 
-  if (o.state === 'compacted') {
+  const deliveredCached = existsSync(manifestPath(join(cache, lakeName({ ...o, state: 'delivered' }))));
+  if (o.state === 'compacted' && (deliveredCached || o.mode === 'pipeline')) {
     const delivered = await benchLake({ ...options, state: 'delivered' });
     log(`copying ${delivered.files.toLocaleString('en')} files to compact them`);
     cpSync(delivered.dataDir, partial, { recursive: true });
@@ -341,6 +368,7 @@ export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLa
     const lake: BenchLake = {
       ...delivered,
       ...sizeOfLake(partial),
+      delivered: { files: delivered.files, bytes: delivered.bytes },
       compaction: {
         seconds,
         partitions: report.compacted.length,
@@ -355,9 +383,9 @@ export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLa
 
   if (!benchEnv.preload.includes('eatmydata') && hasEatMyData()) {
     // The pipeline fsyncs the spool, every file, the manifest and their directories, and the transform
-    // fsyncs each new subject's key (crypto-shredding: ~50,000 users here), in bulk mode too: that is
-    // nearly all of a build's time (~170 events/s without it). It changes nothing in the files, so a
-    // build runs under eatmydata when it is installed (apt-get install eatmydata), in a child process.
+    // fsyncs each new subject's key (crypto-shredding: USERS keys here), in bulk mode too: without it a
+    // build waits on the disk most of the time. It changes nothing in the files, so a build runs under
+    // eatmydata when it is installed (apt-get install eatmydata), in a child process.
     log('building under eatmydata (fsync is a no-op while the lake is generated; the files are the same)');
     const r = spawnSync(
       'eatmydata',
@@ -372,28 +400,32 @@ export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLa
   const windows = Math.floor((o.spanHours * 3_600_000) / windowMs);
   // Ends at UTC midnight today: every hour of it is closed, and it is within the transform's 7-day window.
   const spanStart = Math.floor(Date.now() / DAY) * DAY - o.spanHours * 3_600_000;
-  const traffic = new Traffic(o.events, windows, spanStart, windowMs);
+  const day: TrafficDay = { events: o.events, windows, spanStart, windowMs };
   const t0 = performance.now();
-  const progress = (w: number, events: number) => {
-    if (w % Math.max(1, Math.floor(windows / 20)) === 0) {
+  const progress = (w: number, events: number, note?: string) => {
+    if (note !== undefined || w % Math.max(1, Math.floor(windows / 20)) === 0) {
       log(
-        `${new Date(spanStart + w * windowMs).toISOString().slice(11, 16)} UTC, ${events.toLocaleString('en')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        `${new Date(spanStart + w * windowMs).toISOString().slice(11, 16)} UTC, ${events.toLocaleString('en')} events, ${((performance.now() - t0) / 1000).toFixed(0)} s${note ? `; ${note}` : ''}`,
       );
     }
   };
-  if (o.mode === 'pipeline') await buildWithPipeline(partial, traffic, windows, progress);
-  else await buildInBulk(partial, traffic, windows, windowMs, spanStart, progress);
+  const built =
+    o.mode === 'pipeline'
+      ? await buildWithPipeline(partial, day, progress)
+      : await buildInBulk(partial, day, progress, o.state === 'compacted');
   const lake: BenchLake = {
     dataDir: dir,
     events: o.events,
     dayStart: new Date(spanStart).toISOString(),
     dayEnd: new Date(spanStart + o.spanHours * 3_600_000).toISOString(),
-    correlationId: traffic.needle.correlationId,
-    correlationEvents: traffic.correlationEvents,
+    correlationId: built.correlationId,
+    correlationEvents: built.correlationEvents,
     text: RARE_TEXT,
-    textEvents: traffic.textEvents,
+    textEvents: built.textEvents,
     ...sizeOfLake(partial),
     buildSeconds: (performance.now() - t0) / 1000,
+    ...(built.delivered ? { delivered: built.delivered } : {}),
+    ...(built.compaction ? { compaction: built.compaction } : {}),
   };
   writeFileSync(manifestPath(partial), JSON.stringify(lake, null, 2));
   renameSync(partial, dir);
@@ -420,10 +452,11 @@ const STREAM_LINES = (win: Window) =>
 /** Exact: the real pipeline, one put and one flush per window. */
 async function buildWithPipeline(
   dataDir: string,
-  traffic: Traffic,
-  windows: number,
+  day: TrafficDay,
   progress: (w: number, events: number) => void,
-): Promise<void> {
+): Promise<Built> {
+  const traffic = new Traffic(day.events, day.windows, day.spanStart, day.windowMs);
+  const windows = day.windows;
   const pipeline = await LocalPipeline.open({
     dataDir,
     transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
@@ -449,110 +482,284 @@ async function buildWithPipeline(
   } finally {
     await pipeline.close();
   }
+  return {
+    correlationId: traffic.needle.correlationId,
+    correlationEvents: traffic.correlationEvents,
+    textEvents: traffic.textEvents,
+  };
 }
 
 const PROCESSOR_BUFFER_BYTES = DEFAULT_CONFIG.firehose.processorBufferSizeMiB * 1024 ** 2;
 const HOUR_WINDOWS = (windowMs: number) => Math.round(3_600_000 / windowMs);
 
+/** The simulated day: how many events, in how many flush windows of what length, from when. */
+interface TrafficDay {
+  readonly events: number;
+  readonly windows: number;
+  readonly spanStart: number;
+  readonly windowMs: number;
+}
+
+/** What a build learnt that the manifest keeps. */
+interface Built {
+  readonly correlationId: string;
+  readonly correlationEvents: number;
+  readonly textEvents: number;
+  readonly delivered?: { readonly files: number; readonly bytes: number };
+  readonly compaction?: BenchLake['compaction'];
+}
+
+/** Worker → main: an hour's transformed records are in `path`; then `done` with the traffic's counts. */
+type WorkerMessage =
+  | {
+      readonly type: 'hour';
+      readonly hour: number;
+      readonly path: string;
+      readonly window: number;
+      readonly events: number;
+      /** The worker's time for the hour's traffic and transform. */
+      readonly seconds: number;
+    }
+  | ({ readonly type: 'done' } & Built);
+
+interface WorkerJob {
+  readonly lakeWorker: true;
+  readonly dataDir: string;
+  readonly staging: string;
+  readonly day: TrafficDay;
+  /** [0]: hours the main thread has written; the workers stay at most {@link AHEAD} hours ahead. */
+  readonly written: SharedArrayBuffer;
+  /** This worker makes the hours `index`, `index + of`, … */
+  readonly index: number;
+  readonly of: number;
+}
+
+/** Transform workers: one per core, at most 4. */
+const TRANSFORM_WORKERS = Math.min(4, availableParallelism());
+
+/** Hours of transformed records made but not yet written, at most (each ~330 MB at 10M events a day). */
+const AHEAD = 3;
+
 /**
- * Fast: each window's records through the real transform (Lambda-sized invocations, as the pipeline
- * runs them), then one COPY per simulated hour writing every delivery file of that hour at once.
+ * Fast, and the pipeline's own pieces: the transform (in a worker thread, so it runs while DuckDB
+ * writes) takes each window's records in the Lambda-sized invocations the pipeline makes, and one DuckDB
+ * COPY per simulated hour writes every delivery file of that hour (one per stream, window and category,
+ * named as the spool names its segments) with the writer's column types and codec. With `compact`, the
+ * local compaction then runs over the lake, as the pipeline runs it once an hour has closed.
  */
 async function buildInBulk(
   dataDir: string,
-  traffic: Traffic,
-  windows: number,
-  windowMs: number,
-  spanStart: number,
-  progress: (w: number, events: number) => void,
-): Promise<void> {
-  const transform = dataDirTransform(DEFAULT_CONFIG, dataDir);
+  day: TrafficDay,
+  progress: (w: number, events: number, note?: string) => void,
+  compact: boolean,
+): Promise<Built> {
   const staging = join(dataDir, '.loglake', 'bench-staging');
   mkdirSync(staging, { recursive: true });
+  // The lake's key, made here once: the workers' transforms all read it (two making it would race).
+  pseudonymKey(dataDir);
+  const written = new SharedArrayBuffer(4);
+  const counter = new Int32Array(written);
+  // One transform worker per core (each makes every `workers`-th hour), DuckDB in this thread.
+  const workers = Array.from({ length: TRANSFORM_WORKERS }, (_, index) => {
+    const job: WorkerJob = { lakeWorker: true, dataDir, staging, day, written, index, of: TRANSFORM_WORKERS };
+    // tsx's CommonJS hook first: the worker runs this file's TypeScript.
+    return new Worker(
+      `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(__filename)});`,
+      { eval: true, workerData: job },
+    );
+  });
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
   const c = await db.connect();
+  const compactor = compact ? await Compactor.open({ dataDir, settings: bulkCompactionSettings }) : undefined;
   const struct = `{${[
     ...duckdbRecordColumns(),
     ...['__c', '__d', '__h', '__s'].map((name) => ({ name, type: 'VARCHAR' })),
   ]
     .map((col) => `${duckdbString(col.name)}: ${duckdbString(col.type)}`)
     .join(', ')}}`;
+  const removals: Array<Promise<void>> = [];
+  const delivered = { files: 0, bytes: 0 };
+  const compaction = { seconds: 0, partitions: 0, rows: 0 };
   let events = 0;
-  try {
-    const perHour = HOUR_WINDOWS(windowMs);
-    for (let h0 = 0; h0 < windows; h0 += perHour) {
-      const ndjson = join(staging, 'hour.ndjson');
-      const out: string[] = [];
-      for (let w = h0; w < Math.min(windows, h0 + perHour); w++) {
-        for (const [stream, lines] of STREAM_LINES(traffic.window(w))) {
-          if (lines.length === 0) continue;
-          // One segment per stream and window, named as the spool names it (time-sortable, unique).
-          const segment = newSegmentId(spanStart + w * windowMs + (stream === 'audit' ? 1 : 0));
-          let batch: Array<{ recordId: string; data: string; approximateArrivalTimestamp: number }> = [];
-          let bytes = 0;
-          const run = () => {
-            for (const r of transform(batch, stream)) {
-              if (r.result !== 'Ok' || !r.metadata) throw new Error(`bench traffic: ${r.result} record`);
-              const k = r.metadata.partitionKeys;
-              const tail = `,"__c":${JSON.stringify(k.category)},"__d":"${k.dt}","__h":"${k.hour}","__s":"${segment}"}`;
-              for (const line of Buffer.from(r.data, 'base64').toString('utf8').split('\n')) {
-                if (line.trim() === '') continue;
-                out.push(`${line.slice(0, line.lastIndexOf('}'))}${tail}`);
-                events++;
-              }
-            }
-            batch = [];
-            bytes = 0;
-          };
-          lines.forEach((line, i) => {
-            const e = encode(line);
-            if (bytes + e.bytes > PROCESSOR_BUFFER_BYTES && batch.length > 0) run();
-            batch.push({
-              recordId: `${segment}-${i}`,
-              data: e.data,
-              approximateArrivalTimestamp: Date.now(),
-            });
-            bytes += e.bytes;
-          });
-          run();
-        }
-        progress(w, events);
-      }
-      writeFileSync(ndjson, `${out.join('\n')}\n`);
-      const target = join(staging, 'out');
-      rmSync(target, { recursive: true, force: true });
-      // Sorted by segment so each file is written whole before the next opens (one file per segment).
-      await c.run(
-        `COPY (SELECT * FROM read_json(${duckdbString(ndjson)}, format = 'newline_delimited', columns = ${struct})
-               ORDER BY __c, __d, __h, __s)
-         TO ${duckdbString(target)}
-         (FORMAT parquet, COMPRESSION ${DEFAULT_CONFIG.output.compression.toLowerCase()}, PARTITION_BY (__c, __d, __h, __s))`,
-      );
-      publishBulk(target, dataDir);
+  let hours = 0;
+  const writeHour = async (m: Extract<WorkerMessage, { type: 'hour' }>) => {
+    const t0 = performance.now();
+    const target = join(staging, `out-${m.hour}`);
+    // Sorted by segment so each file is written whole before the next opens (one file per segment).
+    await c.run(
+      `COPY (SELECT * FROM read_json(${duckdbString(m.path)}, format = 'newline_delimited', columns = ${struct})
+             ORDER BY __c, __d, __h, __s)
+       TO ${duckdbString(target)}
+       (FORMAT parquet, COMPRESSION ${DEFAULT_CONFIG.output.compression.toLowerCase()}, PARTITION_BY (__c, __d, __h, __s))`,
+    );
+    rmSync(m.path);
+    const published = publishBulk(target, dataDir);
+    delivered.files += published.files;
+    delivered.bytes += published.bytes;
+    // The emptied directories (one per delivery file) go in the background.
+    removals.push(removeTree(target));
+    events += m.events;
+    const t1 = performance.now();
+    if (compactor) {
+      const report = await compactor.run();
+      if (report.failed.length > 0) throw new Error(`compaction failed: ${JSON.stringify(report.failed)}`);
+      compaction.seconds += (performance.now() - t1) / 1000;
+      compaction.partitions += report.compacted.length;
+      compaction.rows += report.compacted.reduce((s, r) => s + r.rows, 0);
     }
+    hours++;
+    Atomics.store(counter, 0, hours);
+    Atomics.notify(counter, 0);
+    progress(
+      m.window,
+      events,
+      `hour ${m.hour}: transform ${m.seconds.toFixed(0)} s (worker), write ${((t1 - t0) / 1000).toFixed(0)} s, compaction ${((performance.now() - t1) / 1000).toFixed(0)} s`,
+    );
+  };
+  try {
+    const done = await new Promise<Built[]>((resolveDone, reject) => {
+      let chain = Promise.resolve();
+      const finished: Built[] = [];
+      for (const worker of workers) {
+        worker.on('error', reject);
+        worker.on('exit', (code) => {
+          if (code !== 0) reject(new Error(`a transform worker exited ${code}`));
+        });
+        worker.on('message', (m: WorkerMessage) => {
+          if (m.type === 'hour') chain = chain.then(() => writeHour(m)).catch(reject) as Promise<void>;
+          else {
+            finished.push(m);
+            if (finished.length === workers.length) chain.then(() => resolveDone(finished), reject);
+          }
+        });
+      }
+    });
+    await Promise.all(removals);
+    return {
+      correlationId: done[0]?.correlationId ?? '',
+      correlationEvents: done.reduce((n, d) => n + d.correlationEvents, 0),
+      textEvents: done.reduce((n, d) => n + d.textEvents, 0),
+      delivered,
+      ...(compactor ? { compaction } : {}),
+    };
   } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+    compactor?.close();
     c.closeSync();
     db.closeSync();
     rmSync(staging, { recursive: true, force: true });
   }
 }
 
+/** The compaction as `compactLake` runs it: grace 0, nothing reads the lake while it is built. */
+const bulkCompactionSettings = compactionSettings(5_000, {
+  graceMs: 0,
+  compression: DEFAULT_CONFIG.output.compression,
+});
+
+/** `rm -rf` in a child process: Node's own recursive removal costs the main thread ~1 ms per directory. */
+function removeTree(dir: string): Promise<void> {
+  return new Promise((resolveRm, reject) => {
+    spawn('rm', ['-rf', dir], { stdio: 'ignore' }).on('exit', (code) =>
+      code === 0 ? resolveRm() : reject(new Error(`rm -rf ${dir} exited ${code}`)),
+    );
+  });
+}
+
+/** The worker's side: the day's traffic through the real transform, an NDJSON file per simulated hour. */
+function transformHours(job: WorkerJob): void {
+  const { day, staging, dataDir } = job;
+  const counter = new Int32Array(job.written);
+  const traffic = new Traffic(day.events, day.windows, day.spanStart, day.windowMs);
+  const transform = dataDirTransform(DEFAULT_CONFIG, dataDir);
+  const perHour = HOUR_WINDOWS(day.windowMs);
+  for (let hour = job.index, h0 = hour * perHour; h0 < day.windows; hour += job.of, h0 = hour * perHour) {
+    // Wait while AHEAD hours are made and not yet written.
+    for (let w = Atomics.load(counter, 0); hour - w >= AHEAD; w = Atomics.load(counter, 0)) {
+      Atomics.wait(counter, 0, w);
+    }
+    const t0 = performance.now();
+    const path = join(staging, `hour-${hour}.ndjson`);
+    const fd = openSync(path, 'w');
+    let out: string[] = [];
+    let events = 0;
+    const drain = () => {
+      if (out.length > 0) writeSync(fd, `${out.join('\n')}\n`);
+      out = [];
+    };
+    const last = Math.min(day.windows, h0 + perHour);
+    for (let w = h0; w < last; w++) {
+      for (const [stream, lines] of STREAM_LINES(traffic.window(w))) {
+        if (lines.length === 0) continue;
+        // One segment per stream and window, named as the spool names it (time-sortable, unique).
+        const segment = newSegmentId(day.spanStart + w * day.windowMs + (stream === 'audit' ? 1 : 0));
+        let batch: Array<{ recordId: string; data: string; approximateArrivalTimestamp: number }> = [];
+        let bytes = 0;
+        const run = () => {
+          for (const r of transform(batch, stream)) {
+            if (r.result !== 'Ok' || !r.metadata) throw new Error(`bench traffic: ${r.result} record`);
+            const k = r.metadata.partitionKeys;
+            const tail = `,"__c":${JSON.stringify(k.category)},"__d":"${k.dt}","__h":"${k.hour}","__s":"${segment}"}`;
+            for (const line of Buffer.from(r.data, 'base64').toString('utf8').split('\n')) {
+              if (line.trim() === '') continue;
+              out.push(`${line.slice(0, line.lastIndexOf('}'))}${tail}`);
+              events++;
+            }
+          }
+          batch = [];
+          bytes = 0;
+        };
+        lines.forEach((line, i) => {
+          const e = encode(line);
+          if (bytes + e.bytes > PROCESSOR_BUFFER_BYTES && batch.length > 0) run();
+          batch.push({ recordId: `${segment}-${i}`, data: e.data, approximateArrivalTimestamp: Date.now() });
+          bytes += e.bytes;
+        });
+        run();
+      }
+      if (out.length >= 20_000) drain();
+    }
+    drain();
+    closeSync(fd);
+    parentPort?.postMessage({
+      type: 'hour',
+      hour,
+      path,
+      window: last - 1,
+      events,
+      seconds: (performance.now() - t0) / 1000,
+    } satisfies WorkerMessage);
+  }
+  parentPort?.postMessage({
+    type: 'done',
+    correlationId: traffic.needle.correlationId,
+    correlationEvents: traffic.correlationEvents,
+    textEvents: traffic.textEvents,
+  } satisfies WorkerMessage);
+}
+
 /** `out/__c=…/__d=…/__h=…/__s=<segment>/data_0.parquet` → `logs/category=…/dt=…/hour=…/<segment>.parquet`. */
-function publishBulk(out: string, dataDir: string): void {
+function publishBulk(out: string, dataDir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
   for (const c of readdirSync(out)) {
     for (const d of readdirSync(join(out, c))) {
       for (const h of readdirSync(join(out, c, d))) {
         const dir = join(dataDir, 'logs', `category=${c.slice(4)}`, `dt=${d.slice(4)}`, `hour=${h.slice(4)}`);
         mkdirSync(dir, { recursive: true });
         for (const s of readdirSync(join(out, c, d, h))) {
-          const files = readdirSync(join(out, c, d, h, s));
-          if (files.length !== 1)
-            throw new Error(`bulk write made ${files.length} files for ${s}; expected 1`);
-          renameSync(join(out, c, d, h, s, files[0] as string), join(dir, `${s.slice(4)}.parquet`));
+          const names = readdirSync(join(out, c, d, h, s));
+          if (names.length !== 1)
+            throw new Error(`bulk write made ${names.length} files for ${s}; expected 1`);
+          const to = join(dir, `${s.slice(4)}.parquet`);
+          renameSync(join(out, c, d, h, s, names[0] as string), to);
+          files++;
+          bytes += statSync(to).size;
         }
       }
     }
   }
+  return { files, bytes };
 }
 
 function hasEatMyData(): boolean {
@@ -563,7 +770,7 @@ function hasEatMyData(): boolean {
 export async function compactLake(dataDir: string): Promise<CompactionReport> {
   const compactor = await Compactor.open({
     dataDir,
-    settings: compactionSettings(5_000, { graceMs: 0, compression: DEFAULT_CONFIG.output.compression }),
+    settings: bulkCompactionSettings,
   });
   try {
     return await compactor.run();
@@ -573,7 +780,9 @@ export async function compactLake(dataDir: string): Promise<CompactionReport> {
 }
 
 // `tsx bench/lake.ts '{"events":1000000,"state":"compacted"}'` builds (or finds) a lake, prints its manifest.
-if (require.main === module) {
+if (!isMainThread && (workerData as Partial<WorkerJob> | null)?.lakeWorker) {
+  transformHours(workerData as WorkerJob);
+} else if (require.main === module) {
   const options = JSON.parse(process.argv[2] ?? '{}') as BenchLakeOptions;
   benchLake(options).then(
     (lake) => console.log(JSON.stringify(lake, null, 2)),

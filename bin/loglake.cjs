@@ -37,12 +37,14 @@ function registerTsx() {
  * directory NODE_COMPILE_CACHE names, else the system's temporary directory), which saves most of the
  * time Node spends compiling a 4 MiB file on every start. With LOGLAKE_DEBUG set, the stack traces
  * the CLI prints name src/ files and lines through the bundle's source map; otherwise no stack trace
- * is printed and the map is not read (reading it costs every start).
+ * is printed and the map is not read (reading it costs every start). Whether it is set is the CLI's
+ * own `cliEnv.debug` (src/cli/env.ts, shipped beside the bundle as dist/cli/env.js), read before the
+ * bundle is loaded: source maps only apply to files compiled after they are turned on.
  */
 function prepareBundle() {
   require('node:module').enableCompileCache?.();
-  const debug = process.env.LOGLAKE_DEBUG;
-  if (debug === '1' || debug === 'true') process.setSourceMapsEnabled(true);
+  const { cliEnv } = require(join(__dirname, '..', 'dist', 'cli', 'env.js'));
+  if (cliEnv.debug) process.setSourceMapsEnabled(true);
   return Promise.resolve();
 }
 

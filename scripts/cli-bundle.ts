@@ -20,6 +20,13 @@ const root = join(__dirname, '..');
 export const CLI_BUNDLE = join('dist', 'cli', 'loglake.js');
 
 /**
+ * `src/cli/env.ts` on its own, beside the bundle: bin/loglake.cjs reads `cliEnv.debug` from it before
+ * it loads the bundle (source maps must be on before a file is compiled to map its stack traces), so
+ * the environment is still read in the CLI's one env.ts, not in the bin.
+ */
+export const CLI_ENV = join('dist', 'cli', 'env.js');
+
+/**
  * Packages kept out of the bundle: DuckDB's native addon, which `@duckdb/node-bindings` loads from its
  * platform package where npm installed it. The JavaScript API over it (`@duckdb/node-api`, ~180 files
  * that every query used to load one by one) is bundled; package.json pins `@duckdb/node-bindings` to
@@ -68,9 +75,18 @@ export function cliBundleOptions(outfile: string): BuildOptions {
   };
 }
 
-/** Bundle the CLI into `<packageDir>/dist/cli/loglake.js` (+ .map); returns the bundle's path and size. */
+/**
+ * Bundle the CLI into `<packageDir>/dist/cli/loglake.js` (+ .map) and its environment into
+ * `dist/cli/env.js`; returns the bundle's path and size.
+ */
 export async function bundleCli(packageDir: string): Promise<{ file: string; bytes: number }> {
   const file = join(packageDir, CLI_BUNDLE);
   await build(cliBundleOptions(file));
+  await build({
+    ...cliBundleOptions(join(packageDir, CLI_ENV)),
+    entryPoints: [join(root, 'src', 'cli', 'env.ts')],
+    sourcemap: false,
+    plugins: [],
+  });
   return { file, bytes: statSync(file).size };
 }

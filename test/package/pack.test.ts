@@ -179,6 +179,7 @@ describe('the packed tarball', () => {
       'bin/loglake.cjs',
       'dist/cli/loglake.js',
       'dist/cli/loglake.js.map',
+      'dist/cli/env.js',
       'dist/src/producer/index.js',
       'dist/src/producer/index.d.ts',
       'dist/src/producer/pino-entry.js',
