@@ -80,13 +80,16 @@ export interface Engine {
 }
 
 /**
- * Open an in-memory DuckDB with a memory limit and a private spill directory under `root` (created
- * lazily by DuckDB when it first spills). Spill directories of processes that died are removed first:
+ * Open an in-memory DuckDB with a memory limit and a private spill directory under `root` (`root` is
+ * created now, the private directory lazily by DuckDB when it first spills). Spill directories of processes that died are removed first:
  * they are garbage nothing will read.
  */
 export async function openEngine(root: string, options: EngineOptions = {}): Promise<Engine> {
   const memoryLimitBytes = options.memoryLimitBytes ?? defaultMemoryLimit();
   const base = options.spillDir ?? root;
+  // DuckDB creates the spill directory itself, but not its parents: without them the first query that
+  // must spill fails ("Failed to create directory"), a compaction of a large hour included.
+  ensureDir(base);
   removeDeadSpillDirs(base);
   const spillDir = join(base, `${process.pid}-${randomBytes(4).toString('hex')}`);
   const config: Record<string, string> = {
