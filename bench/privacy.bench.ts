@@ -13,37 +13,24 @@
  * The transform and the keyring are measured as deployed: bundled by esbuild (what `NodejsFunction`
  * ships), as in `transform.bench.ts`, not through tsx's per-module wrappers.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildSync } from 'esbuild';
 import { DEFAULT_CONFIG } from '../src/config';
 import type * as Keyring from '../src/privacy/keyring';
 // The key store is not the hot path (a file per subject; DuckDB's bindings in its imports do not bundle).
 import { LocalSubjectKeyStore } from '../src/privacy/local-store';
 import type * as Transform from '../src/transform';
 import type { TransformInputRecord } from '../src/transform';
+import { requireBundled } from './bundle';
 
-const bundle = join(mkdtempSync(join(tmpdir(), 'loglake-bench-')), 'privacy.cjs');
-const built = buildSync({
-  stdin: {
-    contents: [
-      "export * from './src/transform';",
-      "export { SubjectKeyring } from './src/privacy/keyring';",
-    ].join('\n'),
-    resolveDir: join(__dirname, '..'),
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  write: false,
-});
-writeFileSync(bundle, built.outputFiles[0]?.text ?? '');
-const { settingsFromConfig, transformRecords, SubjectKeyring } = require(bundle) as typeof Transform &
-  typeof Keyring;
+const { settingsFromConfig, transformRecords, SubjectKeyring } = requireBundled<
+  typeof Transform & typeof Keyring
+>(
+  'privacy',
+  ["export * from './src/transform';", "export { SubjectKeyring } from './src/privacy/keyring';"].join('\n'),
+);
 
 const LAKE_KEY = Buffer.alloc(32, 7);
 const SUBJECTS = 1_000;

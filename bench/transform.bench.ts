@@ -10,32 +10,19 @@
  * The transform is measured as deployed: bundled by esbuild (what `NodejsFunction` ships), not through
  * tsx's per-module wrappers.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildSync } from 'esbuild';
 import { DEFAULT_CONFIG } from '../src/config';
 import type * as Redact from '../src/redact';
 import type * as Transform from '../src/transform';
 import type { TransformInputRecord } from '../src/transform';
+import { requireBundled } from './bundle';
 
-const bundle = join(mkdtempSync(join(tmpdir(), 'loglake-bench-')), 'transform.cjs');
-const built = buildSync({
-  stdin: {
-    contents: "export * from './src/transform'; export { Redactor } from './src/redact';",
-    resolveDir: join(__dirname, '..'),
-    loader: 'ts',
-  },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  write: false,
-});
-writeFileSync(bundle, built.outputFiles[0]?.text ?? '');
-const { settingsFromConfig, transformRecords, Redactor } = require(bundle) as typeof Transform &
-  typeof Redact;
+const { settingsFromConfig, transformRecords, Redactor } = requireBundled<typeof Transform & typeof Redact>(
+  'transform',
+  "export * from './src/transform'; export { Redactor } from './src/redact';",
+);
 
 const CORPUS = join(__dirname, '..', '..', 'shared', 'corpus', 'redaction-public.jsonl');
 const TARGET_BYTES = 1024 * 1024;
