@@ -20,7 +20,11 @@
  * files, so the default keeps the per-hour file count and fewer hours). Built lakes are cached under
  * `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span;
  * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per query when large), `0`
- * not at all.
+ * not at all. `LOGLAKE_BENCH_LAKE_SAMPLE=10` cuts the first lake from the 10M day (one request in 10, each
+ * hour compacted again) instead of building it: the 1M day in a minute.
+ * On the first lake, the lookup also runs while this hour is not compacted yet (an hour of delivery
+ * files added): open + query with the reader's view over every partition (before) and over the query's.
+ * The load average is printed with each case: on a shared machine prefer CPU time and in-engine time.
  * Each `loglake` process records its read in the lake's `audit` category (today's hour, outside the
  * simulated span, so the figures do not count it), as every query of a user does.
  */
