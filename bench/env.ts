@@ -16,4 +16,10 @@ export const benchEnv = {
    * warm-up too (a search over a large delivered lake takes minutes); 0 skips the delivered lake. @default 5
    */
   lakeBaselineRuns: Number(process.env.LOGLAKE_BENCH_LAKE_BASELINE_RUNS || 5),
+  /**
+   * `LOGLAKE_BENCH_LAKE_SAMPLE=N`: the lake of `LOGLAKE_BENCH_LAKE_EVENTS` is not built but cut from the
+   * 10M day (built or cached): one request in N, each hour compacted again (`sampledLake` in lake.ts).
+   * 10 gives the 1M day in minutes. @default 0 (build it)
+   */
+  lakeSample: Number(process.env.LOGLAKE_BENCH_LAKE_SAMPLE || 0),
 } as const;

@@ -20,22 +20,30 @@
  * files, so the default keeps the per-hour file count and fewer hours). Built lakes are cached under
  * `.cache/bench/lakes/`. `LOGLAKE_BENCH_10M=1` adds 10M events over the same span;
  * `LOGLAKE_BENCH_LAKE_BASELINE_RUNS=1` measures the delivered lake once (minutes per query when large), `0`
- * not at all.
+ * not at all. `LOGLAKE_BENCH_LAKE_SAMPLE=10` cuts the first lake from the 10M day (one request in 10, each
+ * hour compacted again) instead of building it: the 1M day in a minute.
+ * On the first lake, the lookup also runs while this hour is not compacted yet (an hour of delivery
+ * files added): open + query with the reader's view over every partition (before) and over the query's.
+ * The load average is printed with each case: on a shared machine prefer CPU time and in-engine time.
  * Each `loglake` process records its read in the lake's `audit` category (today's hour, outside the
  * simulated span, so the figures do not count it), as every query of a user does.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildQuery } from '../src/query/build';
+import { listPartitions } from '../src/local/lake-files';
+import { type BuiltQuery, buildQuery } from '../src/query/build';
 import { LOCAL_TABLE, LocalLakeReader } from '../src/query/duckdb';
 import type { LogFilter, LogQuery } from '../src/query/model';
 import { packagedCli, perFileCli } from './compiled-cli';
 import { benchEnv } from './env';
-import { type BenchLake, benchLake } from './lake';
+import { type BenchLake, benchLake, reportLingering, sampledLake } from './lake';
 
 const RUNS = 5;
+
+/** The package's bin (set once built). */
+let compiledEntry = '';
 
 /** What every measured process gets in its environment besides this one's. */
 const runEnv: Record<string, string> = {};
@@ -102,6 +110,68 @@ async function inEngine(lake: BenchLake, query: LogQuery, runs = RUNS): Promise<
   }
 }
 
+const load = () => loadavg()[0]?.toFixed(1) ?? '?';
+
+/**
+ * Open, query and close, each run (what one CLI query pays in the engine), with the reader's view over
+ * every partition (how the CLI opened the lake before) or over the query's own.
+ */
+async function openAndQuery(dataDir: string, built: BuiltQuery, scoped: boolean): Promise<Figure> {
+  const times: number[] = [];
+  const cpu: number[] = [];
+  let lines = 0;
+  for (let i = 0; i <= RUNS; i++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    const reader = await LocalLakeReader.open(dataDir, scoped && built.scope ? { scope: built.scope } : {});
+    try {
+      lines = (await reader.query(built)).length;
+    } finally {
+      reader.close();
+    }
+    const c = process.cpuUsage(c0);
+    if (i > 0) {
+      times.push(performance.now() - t0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+  }
+  return { ms: median(times), cpuMs: median(cpu), rssMiB: Number.NaN, lines };
+}
+
+/**
+ * The lake while the current hour is not compacted yet: the compacted day plus an hour of delivery
+ * files as the pipeline writes them (a delivered 1-hour lake of the day's hourly rate, moved to this
+ * hour), and a query over the day. The reader opened over every partition names the hour's files in
+ * its view (DuckDB reads each footer); opened over the query's scope it never lists them.
+ */
+async function uncompactedHour(lake: BenchLake, c: Case, range: LogFilter, dir: string): Promise<void> {
+  const hourEvents = Math.round(lake.events / 24);
+  const hour = await benchLake({ events: hourEvents, spanHours: 1, state: 'delivered' });
+  const dataDir = join(dir, 'with-open-hour');
+  cpSync(lake.dataDir, dataDir, { recursive: true });
+  const now = new Date();
+  const [dt, hh] = [now.toISOString().slice(0, 10), now.toISOString().slice(11, 13)];
+  for (const p of listPartitions(hour.dataDir)) {
+    cpSync(p.abs, join(dataDir, 'logs', `category=${p.category}`, `dt=${dt}`, `hour=${hh}`), {
+      recursive: true,
+    });
+  }
+  const built = buildQuery(c.query(range), { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
+  console.log(
+    `\n${c.name} over the compacted day while this hour is not compacted (${hour.files.toLocaleString('en')} delivery files, ${hourEvents.toLocaleString('en')} events; load average ${load()}):`,
+  );
+  const before = await openAndQuery(dataDir, built, false);
+  const after = await openAndQuery(dataDir, built, true);
+  const cliRun = measure(cli(compiledEntry, c.command, { ...lake, dataDir }, c.args));
+  for (const f of [before, after, cliRun]) {
+    if (f.lines !== c.rows)
+      throw new Error(`${c.name} with an open hour gave ${f.lines} rows; expected ${c.rows}`);
+  }
+  row('  open + query, view over every partition (before)', before);
+  row('  open + query, view over the query scope', after, before);
+  row('  whole CLI (package bundle)', cliRun, undefined, c.target);
+}
+
 function cli(entry: string, command: string, lake: BenchLake, filter: readonly string[]): string[] {
   return [
     entry,
@@ -144,6 +214,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'loglake-bench-lake-'));
   try {
     const compiled = await packagedCli(join(dir, 'package'));
+    compiledEntry = compiled;
     const perFile = perFileCli(join(dir, 'per-file'));
     // Node's compile cache (the bin turns it on) of this run only: cold on each warm-up run, then warm.
     runEnv.NODE_COMPILE_CACHE = join(dir, 'compile-cache');
@@ -188,15 +259,22 @@ async function main(): Promise<void> {
     for (const n of events) {
       // 0 baseline runs: the delivered lake is not queried (minutes per query at 1M; its figures are known),
       // nor kept: the compacted lake is built with each hour compacted as it is delivered.
-      const baseline = benchEnv.lakeBaselineRuns > 0;
-      const compacted = await benchLake({ events: n, spanHours, state: 'compacted' });
+      const sampled = benchEnv.lakeSample > 0 && n === benchEnv.lakeEvents && n < 10_000_000;
+      // A cut lake has no delivered twin: its delivered files were never the pipeline's.
+      const baseline = benchEnv.lakeBaselineRuns > 0 && !sampled;
+      const compacted = sampled
+        ? await sampledLake(
+            await benchLake({ events: 10_000_000, spanHours, state: 'compacted' }),
+            benchEnv.lakeSample,
+          )
+        : await benchLake({ events: n, spanHours, state: 'compacted' });
       const delivered = baseline ? await benchLake({ events: n, spanHours, state: 'delivered' }) : compacted;
       const asDelivered = compacted.delivered ?? delivered;
       console.log(
-        `\n${n.toLocaleString('en')} events over ${spanHours} simulated hour(s): delivered ${asDelivered.files.toLocaleString('en')} files ` +
+        `\n${compacted.events.toLocaleString('en')} events over ${spanHours} simulated hour(s)${compacted.sampledFrom ? ` (one request in ${compacted.sampledFrom.every} of the ${compacted.sampledFrom.events.toLocaleString('en')}-event day)` : ''}: ${compacted.sampledFrom ? 'cut to' : 'delivered'} ${asDelivered.files.toLocaleString('en')} files ` +
           `(${(asDelivered.bytes / 1024 ** 2).toFixed(0)} MiB), compacted ${compacted.files.toLocaleString('en')} files ` +
           `(${(compacted.bytes / 1024 ** 2).toFixed(0)} MiB; compaction took ${compacted.compaction?.seconds.toFixed(0) ?? '?'} s; ` +
-          `the lake was built in ${compacted.buildSeconds.toFixed(0)} s)`,
+          `the lake was built in ${compacted.buildSeconds.toFixed(0)} s); load average ${load()}`,
       );
       const range = { since: new Date(delivered.dayStart), until: new Date(delivered.dayEnd) };
       const cases: Case[] = [
@@ -248,20 +326,24 @@ async function main(): Promise<void> {
           if (f && f.lines !== c.rows)
             throw new Error(`${c.name} on the ${state} lake gave ${f.lines} rows; expected ${c.rows}`);
         }
-        console.log(`${c.name}:`);
+        console.log(`${c.name}: (load average ${load()})`);
         if (before) row('  delivered lake, whole CLI (package bundle)', before);
         row('  compacted lake, whole CLI (per-file JS, before)', perFileRun);
         row('  compacted lake, whole CLI (package bundle)', after, before ?? perFileRun, c.target);
         if (engineBefore) row('  delivered lake, query alone (in-engine)', engineBefore);
         row('  compacted lake, query alone (in-engine)', engineAfter, engineBefore);
       }
+      if (n === events[0]) await uncompactedHour(compacted, cases[0] as Case, range, dir);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => reportLingering('bench/lake.bench.ts'),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

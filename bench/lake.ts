@@ -93,6 +93,8 @@ export interface BenchLake {
   readonly delivered?: { readonly files: number; readonly bytes: number };
   /** For the compacted variant: what the compaction did. */
   readonly compaction?: { readonly seconds: number; readonly partitions: number; readonly rows: number };
+  /** A lake cut from a larger one ({@link sampledLake}): its events, and the one request in how many kept. */
+  readonly sampledFrom?: { readonly events: number; readonly every: number };
 }
 
 /** mulberry32: deterministic traffic, so every build of a size is the same day. */
@@ -431,6 +433,76 @@ export async function benchLake(options: BenchLakeOptions = {}): Promise<BenchLa
   renameSync(partial, dir);
   log(`built in ${lake.buildSeconds.toFixed(0)} s: ${lake.files.toLocaleString('en')} files`);
   return lake;
+}
+
+/**
+ * A smaller day cut from a built compacted lake: one request in `every` (by correlation id, so a
+ * request's events stay together; the needle request always), each hour re-compacted by the local
+ * compaction from one delivered-named file. The same traffic and layout (one compacted file per category
+ * and hour) in minutes, where building the day again costs an hour of delivery files per simulated hour.
+ * Cached beside its source as `<source>-sample<every>`.
+ */
+export async function sampledLake(source: BenchLake, every: number): Promise<BenchLake> {
+  const dir = `${source.dataDir}-sample${every}`;
+  if (existsSync(manifestPath(dir))) return readManifest(dir);
+  const partial = `${dir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  const t0 = performance.now();
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const c = await db.connect();
+  try {
+    for (const p of listPartitions(source.dataDir)) {
+      const into = join(partial, p.rel);
+      mkdirSync(into, { recursive: true });
+      const files = `[${p.visible.map((n) => duckdbString(join(p.abs, n))).join(', ')}]`;
+      await c.run(
+        `COPY (SELECT * FROM read_parquet(${files}, hive_partitioning = false)
+               WHERE correlation_id = ${duckdbString(source.correlationId)} OR hash(correlation_id) % ${every} = 0)
+         TO ${duckdbString(join(into, `${newSegmentId(hourStart(p))}.parquet`))}
+         (FORMAT parquet, COMPRESSION ${DEFAULT_CONFIG.output.compression.toLowerCase()})`,
+      );
+    }
+    const glob = duckdbString(join(partial, 'logs', '**', '*.parquet'));
+    const count = async (where: string) =>
+      Number(
+        (
+          await c.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${glob}) WHERE ${where}`)
+        ).getRowObjectsJS()[0]?.n,
+      );
+    const events = await count('true');
+    const textEvents = await count(`contains(message, ${duckdbString(source.text)})`);
+    const correlationEvents = await count(`correlation_id = ${duckdbString(source.correlationId)}`);
+    const delivered = sizeOfLake(partial);
+    const t1 = performance.now();
+    const report = await compactLake(partial);
+    if (report.failed.length > 0) throw new Error(`compaction failed: ${JSON.stringify(report.failed)}`);
+    const lake: BenchLake = {
+      ...source,
+      dataDir: dir,
+      events,
+      correlationEvents,
+      textEvents,
+      ...sizeOfLake(partial),
+      buildSeconds: (t1 - t0) / 1000,
+      delivered,
+      compaction: {
+        seconds: (performance.now() - t1) / 1000,
+        partitions: report.compacted.length,
+        rows: report.compacted.reduce((s, r) => s + r.rows, 0),
+      },
+      sampledFrom: { events: source.events, every },
+    };
+    writeFileSync(manifestPath(partial), JSON.stringify(lake, null, 2));
+    renameSync(partial, dir);
+    return lake;
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+function hourStart(p: { readonly dt: string; readonly hour: string }): number {
+  return Date.parse(`${p.dt}T${p.hour}:00:00Z`);
 }
 
 function readManifest(dir: string): BenchLake {
@@ -779,13 +851,30 @@ export async function compactLake(dataDir: string): Promise<CompactionReport> {
   }
 }
 
+/**
+ * When the process is still alive `ms` after its work ended, name what keeps its event loop running
+ * (stderr), so a benchmark that does not exit says why instead of hanging silently. The timer is
+ * unref'd: it never keeps the process alive itself.
+ */
+export function reportLingering(what: string, ms = 15_000): void {
+  setTimeout(() => {
+    const active = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout');
+    process.stderr.write(
+      `${what}: still running ${ms / 1000} s after its work ended; active handles: ${active.join(', ') || 'none (a native addon or a worker?)'}\n`,
+    );
+  }, ms).unref();
+}
+
 // `tsx bench/lake.ts '{"events":1000000,"state":"compacted"}'` builds (or finds) a lake, prints its manifest.
 if (!isMainThread && (workerData as Partial<WorkerJob> | null)?.lakeWorker) {
   transformHours(workerData as WorkerJob);
 } else if (require.main === module) {
   const options = JSON.parse(process.argv[2] ?? '{}') as BenchLakeOptions;
   benchLake(options).then(
-    (lake) => console.log(JSON.stringify(lake, null, 2)),
+    (lake) => {
+      console.log(JSON.stringify(lake, null, 2));
+      reportLingering('bench/lake.ts');
+    },
     (error: unknown) => {
       console.error(error);
       process.exit(1);

@@ -93,6 +93,19 @@ function isMissingFile(error: unknown): boolean {
   );
 }
 
+/** How {@link LocalLakeReader.open} opens a lake. */
+export interface ReaderOptions extends EngineOptions {
+  /**
+   * The partitions the `logs` view covers when the reader opens: pass the scope of the query about to
+   * run (`BuiltQuery.scope`) so the lake's other hours are neither listed nor opened. DuckDB reads the
+   * footer of every file a view names when the view is created, so a view over an hour that is not
+   * compacted yet (thousands of small files) costs seconds even when the query's time range excludes it.
+   * Each query still points the view at its own scope first.
+   * @default every partition (for callers that query {@link LocalLakeReader.connection} directly)
+   */
+  readonly scope?: PartitionScope;
+}
+
 /**
  * A read-only view of a local lake directory. Each query reads the files visible at that moment in the
  * partitions its time range and categories can match (`lake-files.ts`: what a compaction replaced or has
@@ -101,6 +114,9 @@ function isMissingFile(error: unknown): boolean {
  * DuckDB runs with a memory limit and spills to `<dataDir>/.loglake/tmp` (`engine.ts`).
  */
 export class LocalLakeReader {
+  /** The files the `logs` view names now (`undefined` before the first view). */
+  private viewFiles: readonly string[] | undefined;
+
   private constructor(
     private readonly engine: Engine,
     readonly connection: DuckDBConnection,
@@ -108,13 +124,13 @@ export class LocalLakeReader {
   ) {}
 
   /** Open the lake under `dataDir` (`<dataDir>/logs/category=…/dt=…/hour=…/*.parquet`). */
-  static async open(dataDir: string, options: EngineOptions = {}): Promise<LocalLakeReader> {
+  static async open(dataDir: string, options: ReaderOptions = {}): Promise<LocalLakeReader> {
     checkLakePath(dataDir);
     const engine = await openEngine(spillRoot(dataDir), options);
     try {
       const connection = await engine.instance.connect();
       const reader = new LocalLakeReader(engine, connection, dataDir);
-      await reader.refresh();
+      await reader.refresh(options.scope);
       return reader;
     } catch (error) {
       engine.close();
@@ -127,9 +143,28 @@ export class LocalLakeReader {
     return this.engine.memoryLimitBytes;
   }
 
-  /** Point the view at the visible files in `scope`, or at no rows while there are none. */
+  /**
+   * Point the view at the visible files in `scope`, or at no rows while there are none. The same files
+   * as the view already names (the query of a reader opened with its scope) keep the view: creating it
+   * again would read every footer again.
+   */
   private async refresh(scope?: PartitionScope): Promise<void> {
-    const files = visibleFiles(this.dataDir, scope);
+    for (let attempt = 0; ; attempt++) {
+      const files = visibleFiles(this.dataDir, scope);
+      if (sameFiles(files, this.viewFiles)) return;
+      this.viewFiles = undefined;
+      try {
+        await this.createView(files);
+        this.viewFiles = files;
+        return;
+      } catch (error) {
+        // A file went away between the listing and the view (see `rows`): list once more.
+        if (attempt > 0 || !isMissingFile(error)) throw error;
+      }
+    }
+  }
+
+  private async createView(files: readonly string[]): Promise<void> {
     const source = files.length === 0 ? emptyLakeScan() : lakeScanFiles(files);
     await this.connection.run(`CREATE OR REPLACE TEMP VIEW ${LOCAL_TABLE} AS SELECT * FROM ${source}`);
     if (files.length === 0) return;
@@ -179,6 +214,7 @@ export class LocalLakeReader {
       // A file listed a moment ago went away (expired, cleared, or replaced by a compaction whose grace
       // period ended). Before the first row nothing was shown: list again and run again.
       if (started || !isMissingFile(error)) throw error;
+      this.viewFiles = undefined;
       await this.refresh(built.scope);
       yield* streamDuckDb(this.connection, built);
     }
@@ -188,6 +224,10 @@ export class LocalLakeReader {
     this.connection.closeSync();
     this.engine.close();
   }
+}
+
+function sameFiles(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((f, i) => f === b[i]);
 }
 
 /** Run a DuckDB-dialect query on a connection, binding its parameters. */

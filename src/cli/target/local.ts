@@ -54,7 +54,10 @@ export async function localTarget(
     run: async (query) => {
       const { LOCAL_TABLE, LocalLakeReader } = await import('../../query/duckdb');
       const built = buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
-      const reader = await LocalLakeReader.open(dataDir, engineOptionsOf(flags));
+      // The view covers only the partitions the query can match: another hour, not compacted yet,
+      // would cost seconds to open.
+      const scope = built.scope ? { scope: built.scope } : {};
+      const reader = await LocalLakeReader.open(dataDir, { ...engineOptionsOf(flags), ...scope });
       return { built, pages: reader.stream(built), done: () => reader.close() };
     },
   };
