@@ -56,6 +56,8 @@ const LAMBDA_PLATFORM =
   /^(START|END|REPORT|INIT_START|INIT_REPORT|RESTORE_START|RESTORE_REPORT|EXTENSION|TELEMETRY|XRAY)\b/;
 const REQUEST_ID = /RequestId: ([0-9a-fA-F-]{36})/;
 const REPORT_DURATION = /(?:^|\t)Duration: ([\d.]+) ms/;
+/** `Billed Duration: 103 ms`, `Max Memory Used: 70 MB` … in a REPORT line. */
+const REPORT_FIELD = /(?:^|\t)([A-Z][A-Za-z ]*?): ([\d.]+) (ms|MB)\b/g;
 const XRAY = /XRAY TraceId: ([\w-]+)/;
 const XRAY_SEGMENT = /\tSegmentId: ([0-9a-fA-F]+)/;
 const XRAY_SAMPLED = /\tSampled: (true|false)/;
@@ -117,11 +119,10 @@ const lambdaPlatform: TextFormat = {
     if (kind === 'REPORT') {
       const duration = REPORT_DURATION.exec(line);
       if (duration) fields.duration_ms = Number(duration[1]);
-      // A field starts the line or follows a tab, and holds no tab: each start is tried once.
-      for (let at = 0; at >= 0; ) {
-        reportField(line, at, attributes);
-        const tab = line.indexOf('\t', at);
-        at = tab < 0 ? -1 : tab + 1;
+      REPORT_FIELD.lastIndex = 0;
+      for (let m = REPORT_FIELD.exec(line); m !== null; m = REPORT_FIELD.exec(line)) {
+        const name = LAMBDA_METRICS[m[1] as string];
+        if (name !== undefined) attributes[name] = Number(m[2]);
       }
       const xray = XRAY.exec(line);
       if (xray) fields.trace_id = xray[1] as string;
@@ -137,36 +138,6 @@ const lambdaPlatform: TextFormat = {
     return fields;
   },
 };
-
-function isUpper(c: number): boolean {
-  return c >= 65 && c <= 90;
-}
-
-function isWordChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || isUpper(c) || (c >= 97 && c <= 122) || c === 95;
-}
-
-/**
- * One REPORT figure at `at` (`Billed Duration: 103 ms`, `Max Memory Used: 70 MB`): what
- * `/^([A-Z][A-Za-z ]*?): ([\d.]+) (ms|MB)\b/` matches there, read by a char loop (a regex run from every
- * tab of every REPORT line was a fifth of the line's cost). Only {@link LAMBDA_METRICS}' names count.
- */
-function reportField(line: string, at: number, out: Record<string, string | number>): void {
-  if (!isUpper(line.charCodeAt(at))) return;
-  let i = at + 1;
-  for (let c = line.charCodeAt(i); isUpper(c) || (c >= 97 && c <= 122) || c === 32; c = line.charCodeAt(i))
-    i++;
-  if (line.charCodeAt(i) !== 58 || line.charCodeAt(i + 1) !== 32) return;
-  const from = i + 2;
-  let end = from;
-  for (let c = line.charCodeAt(end); (c >= 48 && c <= 57) || c === 46; c = line.charCodeAt(end)) end++;
-  if (end === from || line.charCodeAt(end) !== 32) return;
-  const u = line.charCodeAt(end + 1);
-  const v = line.charCodeAt(end + 2);
-  if (!((u === 109 && v === 115) || (u === 77 && v === 66)) || isWordChar(line.charCodeAt(end + 3))) return;
-  const name = LAMBDA_METRICS[line.slice(at, i)];
-  if (name !== undefined) out[name] = Number(line.slice(from, end));
-}
 
 const accessLogFormat: TextFormat = {
   name: 'access-log',

@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LAMBDA_METRICS } from '../../src/transform/producers/lambda';
 import { keyValueColumns, parseTextLine } from '../../src/transform/text';
 
 const T = Date.UTC(2026, 0, 2, 3, 4, 5);
@@ -205,43 +204,6 @@ describe('keyValueColumns (properties)', () => {
         }
       }),
       { numRuns: 1000 },
-    );
-  });
-});
-
-describe('REPORT figures (properties)', () => {
-  // The regular expression the char loop replaced: the loop must read exactly what it matched.
-  const REPORT_FIELD = /(?:^|\t)([A-Z][A-Za-z ]*?): ([\d.]+) (ms|MB)\b/g;
-  const some = <T>(...values: T[]) => fc.constantFrom(...values);
-  // A figure, near misses included: names, separators, numbers, units and what follows them.
-  const figure = fc
-    .tuple(
-      fc.oneof(
-        some('Duration', 'Billed Duration', 'Memory Size', 'Max Memory Used', 'Init Duration'),
-        some('Restore Duration', 'Billed Restore Duration', 'billedDurationMs', 'Other Thing', ''),
-        fc.string({ maxLength: 4 }),
-      ),
-      some(': ', ':', ':  ', ' : ', ''),
-      fc.oneof(some('12', '3.5', '.', '0.25', '1.2.3', ''), fc.string({ maxLength: 3 })),
-      some(' ms', ' MB', ' mb', 'ms', ' ms ', ' M', ''),
-      fc.oneof(some('', '', 'x', '_', '9', '-', ' ', '\t'), fc.string({ maxLength: 2 })),
-    )
-    .map((parts) => parts.join(''));
-  const piece = fc.oneof(figure, figure, fc.string({ maxLength: 6 }));
-  it('reads the figures the REPORT_FIELD expression matches, by Lambda name, as numbers', () => {
-    fc.assert(
-      fc.property(fc.array(piece, { maxLength: 8 }), some('\t', '', ' '), (parts, join) => {
-        const line = `REPORT RequestId: 4990ed56-0826-4ffe-af98-6f0b04c59e5f\t${parts.join(join)}`;
-        const expected: Record<string, number> = {};
-        REPORT_FIELD.lastIndex = 0;
-        for (let m = REPORT_FIELD.exec(line); m !== null; m = REPORT_FIELD.exec(line)) {
-          const name = LAMBDA_METRICS[m[1] as string];
-          if (name !== undefined) expected[name] = Number(m[2]);
-        }
-        const fields = text(line);
-        expect(fields.attributes ?? {}).toEqual(expected);
-      }),
-      { numRuns: 3000 },
     );
   });
 });
