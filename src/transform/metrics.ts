@@ -53,9 +53,15 @@ export function mergeMetrics(a: TransformMetrics, b: TransformMetrics): Transfor
 
 /** The summary of a record's delivered events (at least one). */
 export function summarize(records: readonly LogRecord[]): Summary {
-  const first = records[0] as LogRecord;
-  const summary: Summary = {
-    events: records.length,
+  const summary = startSummary(records[0] as LogRecord);
+  for (const r of records) addToSummary(summary, r);
+  return summary;
+}
+
+/** An empty summary whose first event is `first` (count it with {@link addToSummary}). */
+export function startSummary(first: LogRecord): Summary {
+  return {
+    events: 0,
     eventsWithSchemaErrors: 0,
     unparseable: 0,
     redactions: {},
@@ -67,16 +73,18 @@ export function summarize(records: readonly LogRecord[]): Summary {
       ingest_time: first.ingest_time,
     },
   };
-  for (const r of records) {
-    if (r.schema_errors.length > 0) {
-      summary.eventsWithSchemaErrors++;
-      if (r.schema_errors.some((e) => e.startsWith('unparseable'))) summary.unparseable++;
-    }
-    for (const kind in r.redactions)
-      summary.redactions[kind] = (summary.redactions[kind] ?? 0) + (r.redactions[kind] ?? 0);
-    if (LEVEL_RANK[r.level] > LEVEL_RANK[summary.level]) summary.level = r.level;
+}
+
+/** Counts one delivered event into `summary` (as the event is written, so it need not be kept). */
+export function addToSummary(summary: Summary, r: LogRecord): void {
+  summary.events++;
+  if (r.schema_errors.length > 0) {
+    summary.eventsWithSchemaErrors++;
+    if (r.schema_errors.some((e) => e.startsWith('unparseable'))) summary.unparseable++;
   }
-  return summary;
+  for (const kind in r.redactions)
+    summary.redactions[kind] = (summary.redactions[kind] ?? 0) + (r.redactions[kind] ?? 0);
+  if (LEVEL_RANK[r.level] > LEVEL_RANK[summary.level]) summary.level = r.level;
 }
 
 /** Totals over the records of one call, from their final outputs. */

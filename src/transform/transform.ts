@@ -8,12 +8,12 @@
  */
 import { PENDING_PSEUDONYM } from '../redact/pseudonym';
 import { Redactor } from '../redact/redactor';
-import type { Category } from '../schema';
+import type { Category, PartitionKeys } from '../schema';
 import { quote, setAttribute } from './attributes';
-import type { Candidate } from './candidate';
+import type { Candidate, Summary } from './candidate';
 import { categoryByRules, isCategory } from './categorize';
 import { type DecodedRecord, type DecodeOptions, decodeRecord } from './decode';
-import { collectMetrics, summarize } from './metrics';
+import { addToSummary, collectMetrics, startSummary } from './metrics';
 import { type EventSource, type NormalizeContext, type NormalizedEvent, normalizeEvent } from './normalize';
 import {
   compactOutput,
@@ -25,7 +25,7 @@ import {
   MIN_EVENT_OUTPUT_BYTES,
   processingFailed,
 } from './response';
-import { encodeRecords, partitionKeysFor } from './serialize';
+import { partitionKeysFor, serializeRecord } from './serialize';
 import { lineOptionsOf } from './sources/options';
 import { toIso } from './timestamp';
 import type {
@@ -250,49 +250,58 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   const count = hopeless ? 1 : decoded.events.length;
   const recordError = decoded.recordError;
   const runError = run.recordErrors?.get(candidate.input.recordId);
-  // One pass normalizes and categorizes; a second (the record's category is the first event's) checks
-  // categories and times and samples: the per-event bookkeeping, merged.
-  const events: NormalizedEvent[] = new Array(count);
-  const categories: Category[] = new Array(count);
+  // One pass per event, in order: normalize, categorize (the record's category is the first event's),
+  // check its time, sample, then write its row and count it. No event outlives its row: nothing is
+  // collected between passes, and the garbage dies young.
+  let category: Category | undefined;
+  let firstCategory: Category = settings.transform.defaultCategory;
+  let toAudit = false;
+  let sampling = false;
+  let sampleRate = 1;
+  let times: TimeWindow | undefined;
+  let summary: Summary | undefined;
+  let keys: PartitionKeys | undefined;
+  let out = '';
+  let kept = 0;
   for (let i = 0; i < count; i++) {
     const e = normalizeEvent(decoded.events[i] as EventSource, ctx);
-    if (recordError) e.record.schema_errors.push(recordError);
-    if (runError) e.record.schema_errors.push(runError);
-    events[i] = e;
-    categories[i] = eventCategory(e, run.engine);
-  }
-  const firstCategory = categories[0] ?? settings.transform.defaultCategory;
-  const toAudit = settings.stream === 'audit' && !settings.categories[firstCategory].locked;
-  const category: Category = toAudit ? 'audit' : firstCategory;
-  const policy = settings.categories[category];
-  const times = timeWindow(candidate.arrivalMs, category, run.engine);
-  const sampling = !policy.locked && policy.sampleRate < 1 && !hopeless;
-  const kept: NormalizedEvent[] = sampling ? [] : events;
-  for (let i = 0; i < count; i++) {
-    const e = events[i] as NormalizedEvent;
-    const own = categories[i] as Category;
+    const record = e.record;
+    if (recordError) record.schema_errors.push(recordError);
+    if (runError) record.schema_errors.push(runError);
+    const own = eventCategory(e, run.engine);
+    if (category === undefined) {
+      firstCategory = own;
+      toAudit = settings.stream === 'audit' && !settings.categories[own].locked;
+      category = toAudit ? 'audit' : own;
+      const policy = settings.categories[category];
+      times = timeWindow(candidate.arrivalMs, category, run.engine);
+      sampling = !policy.locked && policy.sampleRate < 1 && !hopeless;
+      sampleRate = policy.sampleRate;
+    }
     if (own !== firstCategory) {
-      setAttribute(e.record.attributes, 'original_category', own);
-      e.record.schema_errors.push(
+      setAttribute(record.attributes, 'original_category', own);
+      record.schema_errors.push(
         `category "${own}" differs from the record's category "${firstCategory}": events packed in one record share the first event's category`,
       );
     } else if (toAudit) {
-      setAttribute(e.record.attributes, 'original_category', own);
-      e.record.schema_errors.push(
-        `category "${own}" is not locked: delivered as "audit" on the audit stream`,
-      );
+      setAttribute(record.attributes, 'original_category', own);
+      record.schema_errors.push(`category "${own}" is not locked: delivered as "audit" on the audit stream`);
     }
-    checkEventTime(e, times, ctx.arrivalIso, category, run.engine);
-    if (sampling && (e.record.level !== 'DEBUG' || run.random() < policy.sampleRate)) kept.push(e);
+    checkEventTime(e, times as TimeWindow, ctx.arrivalIso, category, run.engine);
+    if (sampling && record.level === 'DEBUG' && run.random() >= sampleRate) continue;
+    kept++;
+    if (summary === undefined) {
+      summary = startSummary(record);
+      keys = partitionKeysFor(category, record.timestamp);
+    }
+    addToSummary(summary, record);
+    if (!hopeless) out += `${serializeRecord(record)}\n`;
   }
-  candidate.sampledOut = events.length - kept.length;
-  const first = kept[0];
-  if (!first) return;
-  const records = kept.map((e) => e.record);
-  const keys = partitionKeysFor(category, first.record.timestamp);
-  candidate.summary = summarize(records);
+  candidate.sampledOut = count - kept;
+  if (summary === undefined || keys === undefined) return;
+  candidate.summary = summary;
   if (hopeless) {
-    candidate.summary.events = decoded.events.length;
+    summary.events = decoded.events.length;
     candidate.output = compactOutput(candidate, redactor, keys, decoded);
     candidate.compact = true;
     return;
@@ -300,7 +309,7 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   candidate.output = {
     recordId: candidate.input.recordId,
     result: 'Ok',
-    data: Buffer.from(encodeRecords(records), 'utf8').toString('base64'),
+    data: Buffer.from(out, 'utf8').toString('base64'),
     metadata: { partitionKeys: keys },
   };
 }
