@@ -9,6 +9,7 @@ import { marker } from './patterns';
 import { isPseudonym, PENDING_PSEUDONYM, type Pseudonymizer, pseudonymizeUserId } from './pseudonym';
 import {
   features,
+  inert,
   type Span,
   scanEmails,
   scanIPv6,
@@ -150,7 +151,7 @@ export class Redactor {
    * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and the token, numeric and address patterns.
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
-    if (s.length < MIN_SCAN_LENGTH) return s;
+    if (s.length < MIN_SCAN_LENGTH || inert(s)) return s;
     if (depth > 0 || s.length > MAX_CACHED_LENGTH) return this.scanText(s, counts, depth);
     const hit = this.texts.get(s);
     if (hit !== undefined) {
@@ -172,13 +173,22 @@ export class Redactor {
     return out;
   }
 
+  /**
+   * The full detector pass over `s`, without the inert-value skip and the cache of {@link Redactor.text}:
+   * what `text` must agree with (the skip's property test compares the two).
+   */
+  scan(s: string, counts: RedactionCounts): string {
+    return this.scanText(s, counts, 0);
+  }
+
   private scanText(s: string, counts: RedactionCounts, depth: number): string {
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
     if (embedded !== undefined) return embedded;
     const spans: Span[] = [];
     const f = features(s);
-    // The KEY=VALUE trigger needs `=` or `:`; read before the scans below reuse the counts object.
+    // The KEY=VALUE trigger needs `=` or `:`, a prose user id a digit.
     const keyValues = f.equals + f.colons > 0;
+    const digits = f.digits > 0;
     scanPatterns(s, this.policy, spans, f);
     scanEmails(s, spans, f);
     scanIPv6(s, this.policy, spans, f);
@@ -186,7 +196,7 @@ export class Redactor {
     scanUrlPasswords(s, spans, f);
     scanProseSecrets(s, spans, f);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
-    if (PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
+    if (digits && PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
   }
