@@ -5,7 +5,7 @@
 
 import type { IpPolicy } from './ip';
 import { KeyClassifier, keyWords, pairOf } from './keys';
-import { marker } from './patterns';
+import { MIN_NUMERIC_DIGITS, marker } from './patterns';
 import { isPseudonym, PENDING_PSEUDONYM, type Pseudonymizer, pseudonymizeUserId } from './pseudonym';
 import {
   features,
@@ -168,6 +168,9 @@ export class Redactor {
     }
     // A pseudonym in the text is not remembered: per-subject ones expire (erasure), pending ones are void.
     if (own.user_id !== undefined && this.subjects !== undefined) return out;
+    // Nor a value with many digits: ids, addresses, times and counts rarely recur, and storing each
+    // one cost more than the cache saved on the rest.
+    if (digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS) return out;
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
     this.texts.set(s, { out, counts: kinds.length > 0 ? kinds : undefined });
     return out;
@@ -321,6 +324,16 @@ export class Redactor {
       });
     }
   }
+}
+
+/** Digits in `s`, counted up to `max`. */
+function digitCount(s: string, max: number): number {
+  let n = 0;
+  for (let i = 0; i < s.length && n < max; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
 }
 
 function total(counts: RedactionCounts): number {
