@@ -44,7 +44,10 @@ interface Cached {
 
 export class SubjectKeyring implements Pseudonymizer {
   private readonly cache = new Map<string, Cached>();
-  /** Subject reference → normalized raw id, of subjects asked for and not yet resolved. */
+  /**
+   * Normalized raw id → subject reference, of subjects asked for and not yet resolved: a subject met
+   * again before `resolvePending` costs a lookup here, not another HMAC of its reference.
+   */
   private readonly pending = new Map<string, string>();
   private readonly ttl: number;
   private readonly maxCached: number;
@@ -77,6 +80,7 @@ export class SubjectKeyring implements Pseudonymizer {
     const id = normalizeSubjectId(rawId);
     const hit = this.cache.get(id);
     if (hit !== undefined && hit.expires > this.now()) return hit.pseudonym;
+    if (this.pending.has(id)) return undefined;
     const ref = this.ref(id);
     const store = this.store;
     if (isSyncStore(store) && !this.batchSync) {
@@ -88,7 +92,7 @@ export class SubjectKeyring implements Pseudonymizer {
       }
       return undefined;
     }
-    this.pending.set(ref, id);
+    this.pending.set(id, ref);
     return undefined;
   }
 
@@ -110,8 +114,8 @@ export class SubjectKeyring implements Pseudonymizer {
     for (let attempt = 1; attempt <= this.attempts; attempt++) {
       if (attempt > 1) await sleep(backoffDelay(attempt - 1, this.backoff));
       try {
-        const keys = await this.store.getOrCreate([...pending.keys()]);
-        for (const [ref, id] of pending) {
+        const keys = await this.store.getOrCreate([...pending.values()]);
+        for (const [id, ref] of pending) {
           const key = keys.get(ref);
           if (!key) throw new KeyStoreUnavailableError(`${this.store.location}: no key returned for ${ref}`);
           this.remember(id, key);
@@ -136,8 +140,8 @@ export class SubjectKeyring implements Pseudonymizer {
     const store = this.store;
     if (!isSyncStore(store)) throw new TypeError(`${store.location} is not a synchronous key store`);
     try {
-      const keys = store.getOrCreateSync([...pending.keys()]);
-      for (const [ref, id] of pending) {
+      const keys = store.getOrCreateSync([...pending.values()]);
+      for (const [id, ref] of pending) {
         const key = keys.get(ref);
         if (!key) throw new KeyStoreUnavailableError(`${store.location}: no key returned for ${ref}`);
         this.remember(id, key);

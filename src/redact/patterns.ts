@@ -137,6 +137,15 @@ export interface Features {
   doubleColon: boolean;
 }
 
+/**
+ * The least the detectors need (`scanPatterns` gates on them, `inert` is derived from them): a token (`TOKEN_GATE`'s prefixes and what follows
+ * them) or an AWS secret key needs this many characters of text, every numeric detector (IPv4, SSN,
+ * card, phone, IBAN) this many digits, and a card number this many digits in a row.
+ */
+export const MIN_TOKEN_TEXT = 16;
+export const MIN_NUMERIC_DIGITS = 4;
+export const MIN_CARD_DIGITS = 13;
+
 export interface NumericDetector {
   readonly group: Group;
   readonly re: RegExp;
@@ -151,7 +160,7 @@ export const NUMERIC: readonly NumericDetector[] = (
     ['iban', (f: Features) => f.upper >= 2 && f.digits >= 8],
     ['ipv4', (f: Features) => f.dots >= 3 && f.run >= 4],
     ['ssn', (f: Features) => f.dashes >= 2 && f.run >= 9],
-    ['card', (f: Features) => f.run >= 13],
+    ['card', (f: Features) => f.run >= MIN_CARD_DIGITS],
     ['intl', (f: Features) => f.plus >= 1 && f.run >= 8],
     ['nanp', (f: Features) => f.run >= 10],
     ['national', (f: Features) => f.run >= 9],

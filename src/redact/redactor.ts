@@ -5,10 +5,11 @@
 
 import type { IpPolicy } from './ip';
 import { KeyClassifier, keyWords, pairOf } from './keys';
-import { marker } from './patterns';
+import { MIN_NUMERIC_DIGITS, marker } from './patterns';
 import { isPseudonym, PENDING_PSEUDONYM, type Pseudonymizer, pseudonymizeUserId } from './pseudonym';
 import {
   features,
+  inert,
   type Span,
   scanEmails,
   scanIPv6,
@@ -150,7 +151,7 @@ export class Redactor {
    * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and the token, numeric and address patterns.
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
-    if (s.length < MIN_SCAN_LENGTH) return s;
+    if (s.length < MIN_SCAN_LENGTH || inert(s)) return s;
     if (depth > 0 || s.length > MAX_CACHED_LENGTH) return this.scanText(s, counts, depth);
     const hit = this.texts.get(s);
     if (hit !== undefined) {
@@ -167,9 +168,20 @@ export class Redactor {
     }
     // A pseudonym in the text is not remembered: per-subject ones expire (erasure), pending ones are void.
     if (own.user_id !== undefined && this.subjects !== undefined) return out;
+    // Nor a value with many digits: ids, addresses, times and counts rarely recur, and storing each
+    // one cost more than the cache saved on the rest.
+    if (digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS) return out;
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
     this.texts.set(s, { out, counts: kinds.length > 0 ? kinds : undefined });
     return out;
+  }
+
+  /**
+   * The full detector pass over `s`, without the inert-value skip and the cache of {@link Redactor.text}:
+   * what `text` must agree with (the skip's property test compares the two).
+   */
+  scan(s: string, counts: RedactionCounts): string {
+    return this.scanText(s, counts, 0);
   }
 
   private scanText(s: string, counts: RedactionCounts, depth: number): string {
@@ -177,8 +189,9 @@ export class Redactor {
     if (embedded !== undefined) return embedded;
     const spans: Span[] = [];
     const f = features(s);
-    // The KEY=VALUE trigger needs `=` or `:`; read before the scans below reuse the counts object.
+    // The KEY=VALUE trigger needs `=` or `:`, a prose user id a digit.
     const keyValues = f.equals + f.colons > 0;
+    const digits = f.digits > 0;
     scanPatterns(s, this.policy, spans, f);
     scanEmails(s, spans, f);
     scanIPv6(s, this.policy, spans, f);
@@ -186,7 +199,7 @@ export class Redactor {
     scanUrlPasswords(s, spans, f);
     scanProseSecrets(s, spans, f);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
-    if (PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
+    if (digits && PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
   }
@@ -311,6 +324,16 @@ export class Redactor {
       });
     }
   }
+}
+
+/** Digits in `s`, counted up to `max`. */
+function digitCount(s: string, max: number): number {
+  let n = 0;
+  for (let i = 0; i < s.length && n < max; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) n++;
+  }
+  return n;
 }
 
 function total(counts: RedactionCounts): number {

@@ -12,6 +12,9 @@ import {
   type Features,
   type Group,
   IPV6,
+  MIN_CARD_DIGITS,
+  MIN_NUMERIC_DIGITS,
+  MIN_TOKEN_TEXT,
   marker,
   NUMERIC,
   PEM,
@@ -185,6 +188,51 @@ export function features(text: string): Readonly<Features> {
   return f;
 }
 
+/**
+ * Characters of {@link inert} values: letters, digits, space and `._-/,;()`. None of them opens JSON
+ * (`{`, `[`), a quote (prose secrets, quoted values), a key (`=`, `:`), an e-mail (`@`, `%40`), an
+ * international number (`+`), an IPv6 address or a URL (`:`); anything outside ASCII is not inert.
+ */
+const INERT = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 48; c <= 57; c++) t[c] = 2;
+  for (let c = 97; c <= 122; c++) t[c] = 1;
+  for (let c = 65; c <= 90; c++) t[c] = 1;
+  for (const c of ' ._-/,;()') t[c.charCodeAt(0)] = 1;
+  // `u`/`U`: the prose user id (`user 12`, `uid 7`, `usr-3`) starts with one and needs a digit.
+  t[117] = 3;
+  t[85] = 3;
+  return t;
+})();
+
+/**
+ * True when no detector can find anything in `text`, decided from the detectors' own minimums in one
+ * pass that stops at the first character that could matter; the redactor returns such a value as it
+ * is, before its cache and the census. Inert: shorter than {@link MIN_TOKEN_TEXT} (no token, no AWS
+ * secret, no PEM block), only {@link INERT} characters (no e-mail, IPv6, URL, key=value, quoted or
+ * JSON value), and either fewer than {@link MIN_NUMERIC_DIGITS} digits (no numeric detector) and no
+ * `u` when it holds a digit (no prose user id), or only digits, fewer than {@link MIN_CARD_DIGITS} (a
+ * card is the one numeric detector that needs no separator, `+` or letter). `test/redact/skip.property.test.ts`
+ * checks that the full scan leaves every inert value as it is.
+ */
+export function inert(text: string): boolean {
+  const n = text.length;
+  if (n >= MIN_TOKEN_TEXT) return false;
+  let digits = 0;
+  let u = false;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const cls = c < 128 ? (INERT[c] as number) : 0;
+    if (cls === 1) continue;
+    if (cls === 2) digits++;
+    else if (cls === 3) u = true;
+    else return false;
+  }
+  if (digits === 0) return true;
+  if (digits === n) return n < MIN_CARD_DIGITS;
+  return digits < MIN_NUMERIC_DIGITS && !u;
+}
+
 function tokenGroup(m: RegExpExecArray): Group | undefined {
   return groupOf(m, TOKEN_GROUPS);
 }
@@ -288,13 +336,13 @@ export function protectedSpans(text: string, limit = text.length): Array<readonl
  * resolved by the caller).
  */
 export function scanPatterns(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
-  if (text.length >= 16 && f.lower + f.upper >= 3 && TOKEN_GATE.test(text)) {
+  if (text.length >= MIN_TOKEN_TEXT && f.lower + f.upper >= 3 && TOKEN_GATE.test(text)) {
     scan(TOKENS, text, policy, out, tokenGroup);
   }
   const first = out.length;
   if (f.base64Run >= 40 && f.upper >= 1 && f.lower >= 1) scan(AWS40, text, policy, out, () => 'aws40');
   // Every remaining detector needs digits; most field values have few.
-  if (f.digits < 4 && out.length === first) return;
+  if (f.digits < MIN_NUMERIC_DIGITS && out.length === first) return;
   for (const d of NUMERIC) if (d.possible(f)) scan(d.re, text, policy, out, () => d.group);
   if (out.length === first) return;
   // A candidate covering the whole text cannot sit inside a value that must survive.
