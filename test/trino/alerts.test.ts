@@ -164,7 +164,7 @@ beforeAll(async () => {
     ...options,
     dialect: 'duckdb',
     tables: () => [{ table: LOCAL_TABLE }],
-    run: (built) => lake.onDuckDb((connection) => runDuckDb(connection, built)),
+    run: (built) => runDuckDb(lake.reader.connection, built),
     arrivals,
   });
   // As lambdas/alarm/index.ts wires it.
@@ -194,7 +194,7 @@ async function percentileValuesByGroup(
     tables: [{ table: LOCAL_TABLE }],
   });
   const label = percentileLabel(rule);
-  const rows = await lake.onDuckDb((connection) => percentileValueRows(connection, built));
+  const rows = await percentileValueRows(lake.reader.connection, built);
   return new Map(
     rows.map((r) => [
       groupKey(rowGroup(rule, decodeAggregateRow(built.columns, r.row))),
@@ -252,8 +252,7 @@ describe('alert rule queries on Athena (Trino) and DuckDB', () => {
   });
 
   describe.each(TIMES)('evaluated at %s', (_, at) => {
-    // Concurrently: a rule's query mostly waits on Trino's coordinator; DuckDB's are queued (onDuckDb).
-    it.concurrent.each(RULES.map((r) => [r.name, r] as const))(
+    it.each(RULES.map((r) => [r.name, r] as const))(
       '%s observes the same groups and values',
       async (_name, rule) => {
         // Prepare
@@ -261,7 +260,7 @@ describe('alert rule queries on Athena (Trino) and DuckDB', () => {
         const window: AlertWindow = ruleWindow(rule, slot, DELAY);
 
         // Act
-        const [a, d] = await Promise.all([athena.observe(rule, window), duck.observe(rule, window)]);
+        const [a, d] = [await athena.observe(rule, window), await duck.observe(rule, window)];
 
         // Assess
         const values = rule.kind === 'percentile' ? await percentileValuesByGroup(rule, window) : undefined;

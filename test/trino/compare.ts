@@ -93,7 +93,7 @@ export async function expectSameResults(
   query: LogQuery,
   options: { streams?: readonly StreamName[]; universe?: ReadonlySet<string> } = {},
 ): Promise<Compared> {
-  const [duck, athena] = await Promise.all([lake.duckdb(query), lake.athenaRun(query, options.streams)]);
+  const [duck, athena] = [await lake.duckdb(query), await lake.athenaRun(query, options.streams)];
   if (query.kind === 'search') {
     const d = searchRecords(duck);
     expect(searchRecords(athena)).toEqual(d);
@@ -118,7 +118,7 @@ export async function expectSameResults(
     }));
   expect(strip(a)).toEqual(strip(d));
   const values = query.aggregates?.length
-    ? (await lake.onDuckDb((connection) => percentileValueRows(connection, duck.built))).map((r) => r.values)
+    ? (await percentileValueRows(lake.reader.connection, duck.built)).map((r) => r.values)
     : undefined;
   expect(values?.length ?? d.length).toBe(d.length);
   d.forEach((row, i) => {

@@ -17,7 +17,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { inject } from 'vitest';
 import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
 import { pseudonymKey } from '../../src/local/datadir';
@@ -56,14 +56,8 @@ export interface TierLake {
   readonly reader: LocalLakeReader;
   /** Athena table refs of streams (default both: the local view holds both streams' categories). */
   tables(streams?: readonly StreamName[]): TableRef[];
-  /** A query on DuckDB over the local lake (through {@link TierLake.onDuckDb}). */
+  /** A query on DuckDB over the local lake. */
   duckdb(query: LogQuery): Promise<{ built: BuiltQuery; rows: RawRow[] }>;
-  /**
-   * `work` on the reader's DuckDB connection once the DuckDB work queued before it has finished: a
-   * file's cases run concurrently (most of a Trino query is waiting on its coordinator), and one DuckDB
-   * connection runs one query at a time.
-   */
-  onDuckDb<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T>;
   /** The same query in the Athena dialect, on Trino, through `athenaRows`. */
   athenaRun(query: LogQuery, streams?: readonly StreamName[]): Promise<{ built: BuiltQuery; rows: RawRow[] }>;
   close(): Promise<void>;
@@ -78,12 +72,6 @@ export async function openTierLake(): Promise<TierLake> {
   const reader = await LocalLakeReader.open(dataDir);
   const tables = (streams: readonly StreamName[] = ['logs', 'audit']) =>
     streams.map((s) => ({ database: schema, table: s }));
-  let queue: Promise<unknown> = Promise.resolve();
-  const onDuckDb = <T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> => {
-    const run = queue.then(() => work(reader.connection));
-    queue = run.catch(() => undefined);
-    return run;
-  };
   return {
     dataDir,
     schema,
@@ -92,10 +80,9 @@ export async function openTierLake(): Promise<TierLake> {
     athena,
     reader,
     tables,
-    onDuckDb,
     duckdb: async (query) => {
       const built = buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
-      return { built, rows: await onDuckDb(() => reader.query(built)) };
+      return { built, rows: await reader.query(built) };
     },
     athenaRun: async (query, streams) => {
       const built = buildQuery(query, { dialect: 'athena', tables: tables(streams) });

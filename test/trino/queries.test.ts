@@ -57,8 +57,7 @@ describe.each([
   ['context', CONTEXT_CASES],
   ['patterns', PATTERNS_CASES],
 ] as const)('%s on Athena (Trino) and DuckDB', (_, cases) => {
-  // Concurrently: a case mostly waits on Trino's coordinator; the DuckDB side is queued (TierLake.onDuckDb).
-  it.concurrent.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     // Act
     const result = await expectSameResults(lake, c.query(context), {
       ...(c.streams ? { streams: c.streams } : {}),
