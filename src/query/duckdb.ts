@@ -183,6 +183,16 @@ export class LocalLakeReader {
     );
   }
 
+  /**
+   * The connection with the `logs` view over the visible files in `scope` (every partition without one),
+   * for SQL of the caller's own: {@link query} points the view at each query's scope, so the view an
+   * earlier query left may cover fewer partitions than the next statement needs.
+   */
+  async connectionOver(scope?: PartitionScope): Promise<DuckDBConnection> {
+    await this.refresh(scope);
+    return this.connection;
+  }
+
   /** All rows of a query; none while the lake has no files. */
   async query(built: BuiltQuery): Promise<RawRow[]> {
     const rows: RawRow[] = [];

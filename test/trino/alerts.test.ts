@@ -20,7 +20,7 @@ import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
 import { buildQuery, decodeAggregateRow } from '../../src/query';
 import { athenaRequestToken, athenaRows } from '../../src/query/athena';
-import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
+import { LOCAL_TABLE } from '../../src/query/duckdb';
 import { percentileValueRows, percentileWindow, sampleUniverse } from './compare';
 import { HOUR, MINUTE } from './dataset';
 import { openTierLake, searchRecords, type TierLake, tierData } from './lake';
@@ -164,7 +164,8 @@ beforeAll(async () => {
     ...options,
     dialect: 'duckdb',
     tables: () => [{ table: LOCAL_TABLE }],
-    run: (built) => runDuckDb(lake.reader.connection, built),
+    // As src/alerts/local.ts wires it: each query reads its own partitions.
+    run: (built) => lake.reader.query(built),
     arrivals,
   });
   // As lambdas/alarm/index.ts wires it.
@@ -194,7 +195,7 @@ async function percentileValuesByGroup(
     tables: [{ table: LOCAL_TABLE }],
   });
   const label = percentileLabel(rule);
-  const rows = await percentileValueRows(lake.reader.connection, built);
+  const rows = await percentileValueRows(await lake.reader.connectionOver(built.scope), built);
   return new Map(
     rows.map((r) => [
       groupKey(rowGroup(rule, decodeAggregateRow(built.columns, r.row))),

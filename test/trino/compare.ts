@@ -118,7 +118,9 @@ export async function expectSameResults(
     }));
   expect(strip(a)).toEqual(strip(d));
   const values = query.aggregates?.length
-    ? (await percentileValueRows(lake.reader.connection, duck.built)).map((r) => r.values)
+    ? (await percentileValueRows(await lake.reader.connectionOver(duck.built.scope), duck.built)).map(
+        (r) => r.values,
+      )
     : undefined;
   expect(values?.length ?? d.length).toBe(d.length);
   d.forEach((row, i) => {

@@ -71,7 +71,9 @@ export function tierDataset(now: number = Date.now()): Dataset {
   const rnd = prng(now % 2 ** 31);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)] as T;
   const start = Math.floor(now / HOUR) * HOUR - 30 * HOUR;
-  const midnight = Math.ceil(start / DAY) * DAY;
+  // Strictly after start: when start falls on a midnight (a run between 06:00 and 07:00 UTC), that one
+  // would put the events next to `midnight - HOUR` before the data's start.
+  const midnight = Math.floor(start / DAY) * DAY + DAY;
   const alertHour = start + 20 * HOUR;
   const used = new Set<number>();
   const events: RawEvent[] = [];
