@@ -101,7 +101,7 @@ export interface ReaderOptions extends EngineOptions {
    * footer of every file a view names when the view is created, so a view over an hour that is not
    * compacted yet (thousands of small files) costs seconds even when the query's time range excludes it.
    * Each query still points the view at its own scope first.
-   * @default every partition (for callers that query {@link LocalLakeReader.connection} directly)
+   * @default every partition
    */
   readonly scope?: PartitionScope;
 }

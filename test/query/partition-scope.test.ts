@@ -92,28 +92,20 @@ describe('LocalLakeReader scope', () => {
 
   it('a whole `loglake search` reads only its hours: the broken hour does not fail it', async () => {
     // Act
-    const inRange = await loglake([
-      'search',
-      '--data-dir',
-      dataDir,
-      '--since',
-      '2026-11-22T10:00:00Z',
-      '--until',
-      '2026-11-22T11:00:00Z',
-      '--format',
-      'ndjson',
-    ]);
-    const reaching = await loglake([
-      'search',
-      '--data-dir',
-      dataDir,
-      '--since',
-      '2026-11-22T10:00:00Z',
-      '--until',
-      '2026-11-22T14:00:00Z',
-      '--format',
-      'ndjson',
-    ]);
+    const search = (until: string) =>
+      loglake([
+        'search',
+        '--data-dir',
+        dataDir,
+        '--since',
+        '2026-11-22T10:00:00Z',
+        '--until',
+        until,
+        '--format',
+        'ndjson',
+      ]);
+    const inRange = await search('2026-11-22T11:00:00Z');
+    const reaching = await search('2026-11-22T14:00:00Z');
 
     // Assess
     expect(inRange.stderr).toBe('');
