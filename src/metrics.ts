@@ -29,6 +29,8 @@ export const TRANSFORM_METRICS = {
     auditForwardFailed: 'AuditForwardFailed',
     reingested: 'Reingested',
     reingestFailed: 'ReingestFailed',
+    /** Records split into parts by partition (a CloudWatch Logs payload mixing categories or hours). */
+    splitRecords: 'SplitRecords',
     bytesIn: 'BytesIn',
     bytesOut: 'BytesOut',
   },

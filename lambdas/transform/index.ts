@@ -126,6 +126,7 @@ function publishMetrics(m: TransformMetrics): void {
   metrics.addMetric(names.auditForwardFailed, MetricUnit.Count, m.auditForwardFailed);
   metrics.addMetric(names.reingested, MetricUnit.Count, m.deferredRecords);
   metrics.addMetric(names.reingestFailed, MetricUnit.Count, m.reingestFailed);
+  metrics.addMetric(names.splitRecords, MetricUnit.Count, m.splitRecords);
   metrics.addMetric(names.bytesIn, MetricUnit.Bytes, m.bytesIn);
   metrics.addMetric(names.bytesOut, MetricUnit.Bytes, m.bytesOut);
   metrics.publishStoredMetrics();

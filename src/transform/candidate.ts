@@ -34,4 +34,16 @@ export interface Candidate {
   forwarded: boolean;
   deferred: boolean;
   failure?: string;
+  /** Its log events belong to different partitions: re-ingested as these parts, returned `Dropped`. */
+  split?: SplitPart[];
+  /** Log events of a CloudWatch Logs payload left out (delivered earlier as parts of a split). */
+  omit?: ReadonlySet<number>;
+}
+
+/** One part of a split record: the log events it holds and its bytes (a CloudWatch Logs payload). */
+export interface SplitPart {
+  /** Indexes into the received payload's `logEvents`. */
+  readonly logEvents: readonly number[];
+  /** The gzip'd payload to put into the stream. */
+  readonly data: Buffer;
 }

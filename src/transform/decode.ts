@@ -8,7 +8,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData } from 'aws-lambda';
 import { categoryFromFilterNames } from '../sources/names';
 import { firstNonBlank } from './chars';
@@ -33,7 +33,26 @@ export type DecodedRecord =
       readonly events: EventSource[];
       readonly text: string;
       readonly recordError?: string;
+      /**
+       * A CloudWatch Logs payload of several log events, which may belong to different partitions
+       * (`transform.ts` splits such a record by re-ingestion).
+       */
+      readonly cloudWatch?: CloudWatchEvents;
     };
+
+/** Which CloudWatch Logs log event each decoded event came from. */
+export interface CloudWatchEvents {
+  /** The payload as received (its `logEvents` indexed by {@link CloudWatchEvents.logEventOf}). */
+  readonly payload: CloudWatchLogsDecodedData;
+  /** Per decoded event: the index in `payload.logEvents` of the log event it was read from. */
+  readonly logEventOf: readonly number[];
+}
+
+/**
+ * Marks a CloudWatch Logs payload that the transform made by splitting a received one: such a payload
+ * is never split again (one re-ingestion hop at most), whatever the clock says when it comes back.
+ */
+export const SPLIT_MARKER = 'loglakeSplitFrom';
 
 export interface DecodeOptions {
   /**
@@ -47,6 +66,12 @@ export interface DecodeOptions {
    * @default no custom format
    */
   readonly lines?: LineOptions;
+  /**
+   * Indexes of a CloudWatch Logs payload's log events to leave out: the ones already delivered as parts
+   * of a split record (when putting the other parts failed and the record is delivered here after all).
+   * @default none
+   */
+  readonly omitLogEvents?: ReadonlySet<number>;
 }
 
 /** Decompressed size cap: a CloudWatch Logs payload is at most ~1 MB before compression; stop gzip bombs. */
@@ -75,7 +100,11 @@ export function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): Decode
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const recordError = utf8 ? undefined : 'invalid UTF-8 bytes replaced with U+FFFD';
 
-  const reader = new Reader(options.startPattern ?? DEFAULT_START, options.lines ?? NO_LINE_OPTIONS);
+  const reader = new Reader(
+    options.startPattern ?? DEFAULT_START,
+    options.lines ?? NO_LINE_OPTIONS,
+    options.omitLogEvents,
+  );
   const whole = wholeDocument(text);
   if (whole !== undefined) reader.value(whole, undefined, 0);
   else reader.text(text, undefined, 0);
@@ -83,9 +112,28 @@ export function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): Decode
   if (events.length === 0) return reader.control ? { kind: 'control' } : { kind: 'empty' };
   // A CloudWatch Logs payload's text is its messages (what a compact flagged record holds).
   const recordText = reader.cloudWatchText ?? text;
-  return recordError
-    ? { kind: 'events', events, text: recordText, recordError }
-    : { kind: 'events', events, text: recordText };
+  const cloudWatch = reader.splittable();
+  return {
+    kind: 'events',
+    events,
+    text: recordText,
+    ...(recordError ? { recordError } : {}),
+    ...(cloudWatch ? { cloudWatch } : {}),
+  };
+}
+
+/**
+ * A part of a split CloudWatch Logs payload: the same envelope with only the log events at `indexes`,
+ * marked with {@link SPLIT_MARKER}, gzip'd as CloudWatch Logs delivers it. Never larger than the
+ * received payload, so it fits wherever that one did.
+ */
+export function splitPayload(
+  payload: CloudWatchLogsDecodedData,
+  indexes: readonly number[],
+  from: string,
+): Buffer {
+  const logEvents = indexes.map((k) => payload.logEvents[k]);
+  return gzipSync(JSON.stringify({ ...payload, logEvents, [SPLIT_MARKER]: from }));
 }
 
 function flagged(bytes: Buffer, reason: string): DecodedRecord {
@@ -133,11 +181,25 @@ class Reader {
   control = false;
   /** The messages of a CloudWatch Logs payload, joined. */
   cloudWatchText: string | undefined;
+  /** A CloudWatch Logs payload that may be split (several log events, not itself a part). */
+  private cloudWatchPayload: CloudWatchLogsDecodedData | undefined;
+  /** Per unit, the log event it was read from (CloudWatch Logs payloads only). */
+  private readonly unitLogEvent: number[] = [];
+  /** Per event from {@link Reader.events}, the log event it was read from. */
+  private eventLogEvent: number[] = [];
 
   constructor(
     private readonly startPattern: RegExp,
     private readonly lineOptions: LineOptions,
+    private readonly omitLogEvents: ReadonlySet<number> | undefined,
   ) {}
+
+  /** Where each event came from, when the record is a CloudWatch Logs payload worth splitting. */
+  splittable(): CloudWatchEvents | undefined {
+    const payload = this.cloudWatchPayload;
+    if (payload === undefined || this.eventLogEvent.length < 2) return undefined;
+    return { payload, logEventOf: this.eventLogEvent };
+  }
 
   /** A text line of an AWS service's format (a VPC flow) is one event of its own, never grouped. */
   private serviceLine(line: string, defaults: EventDefaults | undefined): boolean {
@@ -247,7 +309,10 @@ class Reader {
     if (v === null || v === undefined) return;
     if (depth === 0 && isCwlPayload(v)) {
       if (v.messageType === 'CONTROL_MESSAGE') this.control = true;
-      else this.cloudWatchText = this.cloudWatchLogs(v);
+      else {
+        this.cloudWatchText = this.cloudWatchLogs(v);
+        if (v.logEvents.length > 1 && !(SPLIT_MARKER in v)) this.cloudWatchPayload = v;
+      }
       return;
     }
     if (!isObject(v)) {
@@ -284,8 +349,12 @@ class Reader {
       .filter((s) => s !== '')
       .pop();
     const texts: string[] = [];
-    for (const logEvent of payload.logEvents as unknown[]) {
-      if (logEvent === null || typeof logEvent !== 'object') continue;
+    const logEvents = payload.logEvents as unknown[];
+    for (let k = 0; k < logEvents.length; k++) {
+      // Units read from log event k are those pushed from here on (until the next log event's).
+      while (this.unitLogEvent.length < this.units.length) this.unitLogEvent.push(k - 1);
+      const logEvent = logEvents[k];
+      if (logEvent === null || typeof logEvent !== 'object' || this.omitLogEvents?.has(k)) continue;
       const { id, timestamp, message } = logEvent as Partial<Record<string, unknown>>;
       const defaults: EventDefaults = {
         ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
@@ -311,6 +380,7 @@ class Reader {
       if (lines.length === 1 && this.serviceLine(lines[0] as string, defaults)) continue;
       if (lines.length > 0) this.units.push({ kind: 'group', lines, defaults });
     }
+    while (this.unitLogEvent.length < this.units.length) this.unitLogEvent.push(logEvents.length - 1);
     return texts.join('\n');
   }
 
@@ -322,15 +392,21 @@ class Reader {
   events(): EventSource[] {
     const events: EventSource[] = [];
     const units = this.units;
+    const unitLog = this.unitLogEvent;
+    const tracked = unitLog.length > 0;
+    const eventLog: number[] = [];
+    this.eventLogEvent = eventLog;
     for (let i = 0; i < units.length; ) {
       const unit = units[i] as Unit;
       if (unit.kind === 'event') {
         events.push(unit.source);
+        if (tracked) eventLog.push(unitLog[i] as number);
         i++;
         continue;
       }
       if (unit.kind === 'group') {
         events.push(textEvent(unit.lines, wholeGroup(unit.lines), unit.defaults));
+        if (tracked) eventLog.push(unitLog[i] as number);
         i++;
         continue;
       }
@@ -343,11 +419,13 @@ class Reader {
       }
       if (j === i + 1) {
         events.push(textEvent([unit.text], { start: 0, end: 1, traceAt: 1 }, unit.defaults));
+        if (tracked) eventLog.push(unitLog[i] as number);
       } else {
         const run = units.slice(i, j) as Array<Extract<Unit, { kind: 'line' }>>;
         const lines = run.map((u) => u.text);
         for (const group of groupLines(lines, this.startPattern)) {
           events.push(textEvent(lines, group, run[group.start]?.defaults));
+          if (tracked) eventLog.push(unitLog[i + group.start] as number);
         }
       }
       i = j;

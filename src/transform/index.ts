@@ -4,7 +4,7 @@
  */
 export { categoryByRules, isCategory, ruleMatches } from './categorize';
 export { HTTP_METHODS } from './coerce';
-export { type DecodedRecord, decodeRecord } from './decode';
+export { type DecodedRecord, decodeRecord, SPLIT_MARKER } from './decode';
 export { LEVEL_WORDS, levelFromName, levelFromNumber } from './level';
 export { emptyMetrics, mergeMetrics } from './metrics';
 export {
@@ -22,6 +22,7 @@ export {
   type RecordSink,
   type SendFailure,
   type SinkResult,
+  SPLIT_FAILED_ERROR,
   streamNameFromArn,
 } from './process';
 export { DEFAULT_MAX_RESPONSE_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES, responseBytes } from './response';
@@ -35,7 +36,12 @@ export {
 } from './settings';
 export { parseTextLine } from './text';
 export { epochToMs, parseTimestamp, parseTimestampText, toIso } from './timestamp';
-export { type TransformOptions, type TransformOutput, transformRecords } from './transform';
+export {
+  type SplitRecord,
+  type TransformOptions,
+  type TransformOutput,
+  transformRecords,
+} from './transform';
 export type {
   TransformInputRecord,
   TransformMetrics,

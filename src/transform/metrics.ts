@@ -23,6 +23,7 @@ export function emptyMetrics(): TransformMetrics {
     deferredRecords: 0,
     auditForwardFailed: 0,
     reingestFailed: 0,
+    splitRecords: 0,
     bytesIn: 0,
     bytesOut: 0,
   };
@@ -46,6 +47,7 @@ export function mergeMetrics(a: TransformMetrics, b: TransformMetrics): Transfor
   a.deferredRecords += b.deferredRecords;
   a.auditForwardFailed += b.auditForwardFailed;
   a.reingestFailed += b.reingestFailed;
+  a.splitRecords += b.splitRecords;
   a.bytesIn += b.bytesIn;
   a.bytesOut += b.bytesOut;
   return a;
@@ -97,6 +99,7 @@ export function collectMetrics(candidates: readonly Candidate[]): TransformMetri
     if (c.compact) m.oversizedRecords++;
     if (c.forwarded) m.forwardedRecords++;
     if (c.deferred) m.deferredRecords++;
+    if (c.split) m.splitRecords++;
     m.sampledOutEvents += c.sampledOut;
     const s = c.summary;
     if (c.output.result !== 'Ok' || !s) continue;

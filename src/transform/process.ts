@@ -17,6 +17,12 @@ import type {
 /** Schema error on a locked-category record that stays in the logs bucket (nothing is lost). */
 export const FORWARD_FAILED_ERROR = 'locked category could not be forwarded to audit stream';
 
+/**
+ * Schema error on the events of a record that mixed partitions and could not be split (putting its
+ * parts failed): they are delivered in the first event's partition (nothing is lost, nothing doubled).
+ */
+export const SPLIT_FAILED_ERROR = 'record mixing partitions could not be split (re-ingestion failed)';
+
 /** What a {@link RecordSink} reports for one `put`. */
 export interface SinkResult {
   /** Per input index: whether the stream acknowledged the record (after the sink's own retries). */
@@ -37,7 +43,10 @@ export interface RecordSink {
 
 /** Why some records could not leave this stream; they are delivered here instead. */
 export interface SendFailure {
-  readonly purpose: 'forward to the audit stream' | 're-ingest oversized records';
+  readonly purpose:
+    | 'forward to the audit stream'
+    | 're-ingest oversized records'
+    | 're-ingest the parts of records mixing partitions';
   readonly stream: string;
   readonly records: number;
   readonly attempts: number;
@@ -113,6 +122,7 @@ export class FirehoseProcessor {
       ...options.transform,
       forwardLocked: audit !== undefined,
       deferOversized: ownStream !== undefined && this.reingestAllowed,
+      splitPacked: ownStream !== undefined && this.reingestAllowed,
     };
     let first = transformRecords(records, settings, firstOptions);
     let keyFailure: ProcessResult['keyFailure'];
@@ -134,19 +144,49 @@ export class FirehoseProcessor {
     }
     const failures: SendFailure[] = [];
     const stayErrors = new Map<string, string>();
-    const stay = new Set<string>();
+    let deferFailed = 0;
+    let forwardFailed = 0;
+    let splitFailed = 0;
 
     if (audit !== undefined && first.forward.length > 0) {
       const failed = await this.send(audit, first.forward, 'forward to the audit stream', failures);
       for (const r of failed) stayErrors.set(r.recordId, FORWARD_FAILED_ERROR);
+      forwardFailed = failed.length;
     }
+    const stay = new Set(stayErrors.keys());
     if (ownStream !== undefined && first.deferred.length > 0) {
       const failed = await this.send(ownStream, first.deferred, 're-ingest oversized records', failures);
       for (const r of failed) stay.add(r.recordId);
+      deferFailed = failed.length;
     }
-    const forwardFailed = stayErrors.size;
-    const reingestFailed = stay.size;
-    if (forwardFailed + reingestFailed === 0) {
+    // A split record's parts all go back into this stream. If a part fails, the record is delivered here
+    // after all, without the log events of its parts that were delivered: none lost, none twice.
+    const omitLogEvents = new Map<string, Set<number>>();
+    if (ownStream !== undefined && first.split.length > 0) {
+      const parts = first.split.flatMap((r) => r.parts.map((part) => ({ id: r.input.recordId, part })));
+      const result = await this.put(
+        ownStream,
+        parts.map((p) => p.part.data),
+        're-ingest the parts of records mixing partitions',
+        failures,
+      );
+      const failed = new Set<string>();
+      parts.forEach(({ id }, i) => {
+        if (!result.delivered[i]) failed.add(id);
+      });
+      parts.forEach(({ id, part }, i) => {
+        if (!failed.has(id) || !result.delivered[i]) return;
+        const omit = omitLogEvents.get(id) ?? new Set<number>();
+        for (const k of part.logEvents) omit.add(k);
+        omitLogEvents.set(id, omit);
+      });
+      for (const id of failed) {
+        stay.add(id);
+        stayErrors.set(id, SPLIT_FAILED_ERROR);
+      }
+      splitFailed = failed.size;
+    }
+    if (stay.size === 0) {
       return {
         records: first.records,
         metrics: first.metrics,
@@ -157,10 +197,10 @@ export class FirehoseProcessor {
 
     // Records that could not leave this stream are delivered here after all. Everything not sent away
     // is transformed again in one call, so the response limit is shared (largest compacted first).
-    for (const id of stayErrors.keys()) stay.add(id);
     const sent = new Set<string>();
-    for (const r of first.forward) if (!stay.has(r.recordId)) sent.add(r.recordId);
-    for (const r of first.deferred) if (!stay.has(r.recordId)) sent.add(r.recordId);
+    for (const r of [...first.forward, ...first.deferred, ...first.split.map((s) => s.input)]) {
+      if (!stay.has(r.recordId)) sent.add(r.recordId);
+    }
     const kept = first.records.filter((r) => sent.has(r.recordId));
     const again = transformRecords(
       records.filter((r) => !sent.has(r.recordId)),
@@ -168,16 +208,18 @@ export class FirehoseProcessor {
       {
         ...options.transform,
         recordErrors: stayErrors,
+        omitLogEvents,
         maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(kept),
       },
     );
     const replaced = new Map(again.records.map((r) => [r.recordId, r]));
     const metrics = again.metrics;
     metrics.forwardedRecords = first.metrics.forwardedRecords - forwardFailed;
-    metrics.deferredRecords = first.metrics.deferredRecords - reingestFailed;
+    metrics.deferredRecords = first.metrics.deferredRecords - deferFailed;
+    metrics.splitRecords = first.metrics.splitRecords - splitFailed;
     metrics.auditForwardFailed = forwardFailed;
-    metrics.reingestFailed = reingestFailed;
-    metrics.records.Dropped += metrics.forwardedRecords + metrics.deferredRecords;
+    metrics.reingestFailed = deferFailed + splitFailed;
+    metrics.records.Dropped += metrics.forwardedRecords + metrics.deferredRecords + metrics.splitRecords;
     return {
       records: first.records.map((r) => replaced.get(r.recordId) ?? r),
       metrics,
@@ -193,22 +235,39 @@ export class FirehoseProcessor {
     purpose: SendFailure['purpose'],
     failures: SendFailure[],
   ): Promise<TransformInputRecord[]> {
-    const result = await this.options.sink.put(
+    const result = await this.put(
       stream,
       inputs.map((r) => Buffer.from(r.data, 'base64')),
+      purpose,
+      failures,
     );
-    const failed = inputs.filter((_, i) => !result.delivered[i]);
-    if (result.permanent && purpose === 're-ingest oversized records') this.reingestAllowed = false;
-    if (failed.length > 0) {
+    return inputs.filter((_, i) => !result.delivered[i]);
+  }
+
+  /**
+   * Puts `records` into `stream` through the sink; records a {@link SendFailure} for what was left
+   * behind. A permanent error on this stream (the function may not write to it) stops re-ingestion for
+   * the life of the processor.
+   */
+  private async put(
+    stream: string,
+    records: readonly Uint8Array[],
+    purpose: SendFailure['purpose'],
+    failures: SendFailure[],
+  ): Promise<SinkResult> {
+    const result = await this.options.sink.put(stream, records);
+    if (result.permanent && purpose !== 'forward to the audit stream') this.reingestAllowed = false;
+    const failed = result.delivered.filter((d) => !d).length;
+    if (failed > 0) {
       failures.push({
         purpose,
         stream,
-        records: failed.length,
+        records: failed,
         attempts: result.attempts,
         errorCodes: result.errorCodes,
         permanent: result.permanent,
       });
     }
-    return failed;
+    return result;
   }
 }

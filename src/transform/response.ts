@@ -89,7 +89,9 @@ export function compactOutput(
   decoded?: DecodedRecord,
 ): TransformOutputRecord {
   const summary = candidate.summary as Summary;
-  const again = decoded ?? decodeRecord(inputBytes(candidate.input));
+  const again =
+    decoded ??
+    decodeRecord(inputBytes(candidate.input), candidate.omit ? { omitLogEvents: candidate.omit } : {});
   const text = again.kind === 'events' ? again.text : '';
   const counts: Record<string, number> = {};
   const lines = text.split('\n').map((line) => {

@@ -10,9 +10,9 @@ import { PENDING_PSEUDONYM } from '../redact/pseudonym';
 import { Redactor } from '../redact/redactor';
 import type { Category, PartitionKeys } from '../schema';
 import { quote, setAttribute } from './attributes';
-import type { Candidate, Summary } from './candidate';
+import type { Candidate, SplitPart, Summary } from './candidate';
 import { categoryByRules, isCategory } from './categorize';
-import { type DecodedRecord, type DecodeOptions, decodeRecord } from './decode';
+import { type DecodedRecord, type DecodeOptions, decodeRecord, splitPayload } from './decode';
 import { addToSummary, collectMetrics, startSummary } from './metrics';
 import { type EventSource, type NormalizeContext, type NormalizedEvent, normalizeEvent } from './normalize';
 import {
@@ -77,6 +77,28 @@ export interface TransformOptions {
    * @default false
    */
   deferOversized?: boolean;
+  /**
+   * Split a CloudWatch Logs payload whose log events belong to different partitions (category, day or
+   * hour): a Firehose output record has one set of partition keys, so delivered whole, every event
+   * would land in the first one's partition. Such a record is returned `Dropped` and listed in `split`
+   * with its parts (the same envelope, the log events of one partition each, marked so that they are
+   * never split again), for the caller to put into this stream; each part is transformed in full by a
+   * later invocation.
+   * @default false (events of another partition are delivered in the first one's, with a schema error)
+   */
+  splitPacked?: boolean;
+  /**
+   * Log events to leave out of particular records, by `recordId`: the parts of a split record that were
+   * delivered, when putting the others failed and the record is delivered here after all.
+   * @default none
+   */
+  omitLogEvents?: ReadonlyMap<string, ReadonlySet<number>>;
+}
+
+/** A record split by partition (`splitPacked`): the input, returned `Dropped`, and its parts. */
+export interface SplitRecord {
+  readonly input: TransformInputRecord;
+  readonly parts: readonly SplitPart[];
 }
 
 export interface TransformOutput {
@@ -91,6 +113,8 @@ export interface TransformOutput {
    * nothing of them is in the output; resolve the keys and transform them again.
    */
   pendingKeys: TransformInputRecord[];
+  /** With `splitPacked`: the records split by partition (returned `Dropped`), with their parts. */
+  split: SplitRecord[];
 }
 
 /** Per-settings state worth keeping across invocations: the redactor with its caches. */
@@ -144,6 +168,8 @@ export function transformRecords(
     now: options.now ?? Date.now,
     recordErrors: options.recordErrors,
     maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+    splitPacked: options.splitPacked === true,
+    omitLogEvents: options.omitLogEvents,
   };
   const candidates = records.map((input) => transformOne(input, run));
   const forward: TransformInputRecord[] = [];
@@ -164,12 +190,15 @@ export function transformRecords(
   fitResponse(candidates, run.maxBytes, engine.redactor);
   if (engine.redactor.pendingCount !== pendingBeforeFit) failPlaceholders(candidates);
   const pendingKeys = candidates.filter((c) => c.failure === PENDING_KEYS_FAILURE).map((c) => c.input);
+  const split: SplitRecord[] = [];
+  for (const c of candidates) if (c.split) split.push({ input: c.input, parts: c.split });
   return {
     records: candidates.map((c) => c.output),
     metrics: collectMetrics(candidates),
     forward,
     deferred,
     pendingKeys,
+    split,
   };
 }
 
@@ -195,6 +224,8 @@ interface Run {
   readonly now: () => number;
   readonly recordErrors: ReadonlyMap<string, string> | undefined;
   readonly maxBytes: number;
+  readonly splitPacked: boolean;
+  readonly omitLogEvents: ReadonlyMap<string, ReadonlySet<number>> | undefined;
 }
 
 function transformOne(input: TransformInputRecord, run: Run): Candidate {
@@ -213,18 +244,23 @@ function transformOne(input: TransformInputRecord, run: Run): Candidate {
   };
   const { redactor } = run.engine;
   const pendingBefore = redactor.pendingCount;
+  const omit = run.omitLogEvents?.get(input.recordId);
+  if (omit !== undefined) candidate.omit = omit;
   try {
-    deliver(candidate, decodeRecord(inputBytes(input), run.engine.decode), run);
+    const decode = omit === undefined ? run.engine.decode : { ...run.engine.decode, omitLogEvents: omit };
+    deliver(candidate, decodeRecord(inputBytes(input), decode), run);
     if (redactor.pendingCount !== pendingBefore) {
       // A subject key was not at hand: store nothing of this record rather than a placeholder.
       candidate.output = processingFailed(input);
       candidate.summary = undefined;
+      candidate.split = undefined;
       candidate.failure = PENDING_KEYS_FAILURE;
     }
   } catch (error) {
     // A defect must not fail the batch: this record alone goes to the error prefix, raw.
     candidate.output = processingFailed(input);
     candidate.summary = undefined;
+    candidate.split = undefined;
     candidate.failure = error instanceof Error ? error.name : 'Error';
   }
   candidate.size = entrySize(candidate.output);
@@ -250,6 +286,12 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   const count = hopeless ? 1 : decoded.events.length;
   const recordError = decoded.recordError;
   const runError = run.recordErrors?.get(candidate.input.recordId);
+  // Where each CloudWatch Logs log event belongs (its first event's partition), to split the record
+  // when they differ.
+  const cloudWatch = run.splitPacked && !hopeless ? decoded.cloudWatch : undefined;
+  const logEventKeys: Array<string | undefined> = [];
+  let lastLogEvent = -1;
+  let firstHour: string | undefined;
   // One pass per event, in order: normalize, categorize (the record's category is the first event's),
   // check its time, sample, then write its row and count it. No event outlives its row: nothing is
   // collected between passes, and the garbage dies young.
@@ -269,6 +311,13 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     if (recordError) record.schema_errors.push(recordError);
     if (runError) record.schema_errors.push(runError);
     const own = eventCategory(e, run.engine);
+    if (cloudWatch !== undefined) {
+      const k = cloudWatch.logEventOf[i] as number;
+      if (k !== lastLogEvent) {
+        lastLogEvent = k;
+        logEventKeys[k] ??= ownPartition(e, own, candidate.arrivalMs, run.engine);
+      }
+    }
     if (category === undefined) {
       firstCategory = own;
       toAudit = settings.stream === 'audit' && !settings.categories[own].locked;
@@ -293,9 +342,22 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     if (summary === undefined) {
       summary = startSummary(record);
       keys = partitionKeysFor(category, record.timestamp);
+      firstHour = record.timestamp.slice(0, 13);
+    } else if (record.timestamp.slice(0, 13) !== firstHour) {
+      record.schema_errors.push(
+        `timestamp ${record.timestamp} is outside the record's partition (dt=${keys?.dt}, hour=${keys?.hour}): events packed in one record share the first event's partition`,
+      );
     }
     addToSummary(summary, record);
     if (!hopeless) out += `${serializeRecord(record)}\n`;
+  }
+  if (cloudWatch !== undefined) {
+    const parts = splitParts(cloudWatch.payload, logEventKeys, candidate.input.recordId);
+    if (parts !== undefined) {
+      // Every part is transformed by a later invocation; nothing of this one is delivered or counted.
+      candidate.split = parts;
+      return;
+    }
   }
   candidate.sampledOut = count - kept;
   if (summary === undefined || keys === undefined) return;
@@ -312,6 +374,45 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     data: Buffer.from(out, 'utf8').toString('base64'),
     metadata: { partitionKeys: keys },
   };
+}
+
+/**
+ * The partition an event would have alone (its own category, as the audit stream maps it, and the
+ * hour of its time as {@link checkEventTime} would keep it), as `category/dt/hour`.
+ */
+function ownPartition(e: NormalizedEvent, own: Category, arrivalMs: number, engine: Engine): string {
+  const category =
+    engine.settings.stream === 'audit' && !engine.settings.categories[own].locked ? 'audit' : own;
+  const window = timeWindow(arrivalMs, category, engine);
+  const ms = e.timeMs >= window.earliest && e.timeMs <= window.latest ? e.timeMs : arrivalMs;
+  const keys = partitionKeysFor(category, ms);
+  return `${keys.category}/${keys.dt}/${keys.hour}`;
+}
+
+/**
+ * The parts of a CloudWatch Logs payload by partition, in order of first appearance, or `undefined`
+ * when all its log events belong to one. A log event that yielded no event (blank) goes with the one
+ * before it, so that every log event is in exactly one part.
+ */
+function splitParts(
+  payload: NonNullable<Extract<DecodedRecord, { kind: 'events' }>['cloudWatch']>['payload'],
+  keys: ReadonlyArray<string | undefined>,
+  from: string,
+): SplitPart[] | undefined {
+  const groups = new Map<string, number[]>();
+  let current = keys.find((k) => k !== undefined);
+  if (current === undefined) return undefined;
+  for (let k = 0; k < payload.logEvents.length; k++) {
+    current = keys[k] ?? current;
+    const group = groups.get(current);
+    if (group) group.push(k);
+    else groups.set(current, [k]);
+  }
+  if (groups.size < 2) return undefined;
+  return [...groups.values()].map((logEvents) => ({
+    logEvents,
+    data: splitPayload(payload, logEvents, from),
+  }));
 }
 
 const DAY_MS = 86_400_000;

@@ -70,6 +70,11 @@ export interface TransformMetrics {
   auditForwardFailed: number;
   /** Deferred records that could not be re-ingested (delivered here, compacted if need be). */
   reingestFailed: number;
+  /**
+   * Records whose events belonged to different partitions (a CloudWatch Logs payload mixing
+   * categories or hours), split into parts re-ingested into this stream (`splitPacked`).
+   */
+  splitRecords: number;
   /** Decoded input bytes. */
   bytesIn: number;
   /** Decoded output bytes of `Ok` records. */

@@ -20,7 +20,12 @@ import { TRANSFORM_ENV } from '../../lambdas/transform/constants';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { subjectPseudonym, subjectRef } from '../../src/privacy/subject';
 import { pseudonymizeUserId } from '../../src/redact/pseudonym';
-import { decodeRecords, LAMBDA_RESPONSE_LIMIT_BYTES, transformConfigSlice } from '../../src/transform';
+import {
+  decodeRecords,
+  LAMBDA_RESPONSE_LIMIT_BYTES,
+  SPLIT_FAILED_ERROR,
+  transformConfigSlice,
+} from '../../src/transform';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'events', 'firehose');
 const SECRET = 'handler-test-key';
@@ -178,17 +183,50 @@ describe('handler', () => {
     expect([...stdout, ...stderr].join('')).toContain('subject key store unavailable');
   });
 
-  it('reads CloudWatch Logs payloads and drops control messages', async () => {
+  it('reads CloudWatch Logs payloads, splits one mixing categories by re-ingestion, and drops control messages', async () => {
+    const event = fixture('cloudwatch-logs');
+    const result = await invoke(event);
+    // The payload holds an ERROR (category errors) among runtime lines: it goes back as two parts.
+    expect(result.records.map((r) => r.result)).toEqual(['Dropped', 'Dropped']);
+    const puts = firehoseCalls();
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.DeliveryStreamName).toBe(event.deliveryStreamArn.split('/').pop());
+    const parts = puts[0]?.Records ?? [];
+    expect(parts).toHaveLength(2);
+
+    // Firehose delivers the parts to the function again: each is one partition, never split again.
+    const again = await invoke({
+      ...event,
+      records: parts.map((p, i) => ({
+        recordId: `part-${i}`,
+        approximateArrivalTimestamp: event.records[0]?.approximateArrivalTimestamp ?? 0,
+        data: Buffer.from(p.Data ?? new Uint8Array()).toString('base64'),
+      })),
+    });
+    expect(again.records.map((r) => r.result)).toEqual(['Ok', 'Ok']);
+    expect(firehoseCalls()).toHaveLength(1);
+    expect(again.records.map((r) => r.metadata?.partitionKeys.category)).toEqual(['runtime', 'errors']);
+    const [runtime, errors] = again.records.map((r) => decodeRecords(r.data ?? ''));
+    // START and REPORT are one event each; REPORT's duration and memory are numbers.
+    expect(runtime?.map((r) => r.level)).toEqual(['INFO', 'INFO', 'INFO']);
+    expect(errors?.map((r) => r.level)).toEqual(['ERROR']);
+    expect(runtime?.[0]?.message).toMatch(/^START RequestId: /);
+    expect(runtime?.[2]?.message).toMatch(/^REPORT RequestId: /);
+    expect(runtime?.[2]?.duration_ms).toBe(102.25);
+    expect(runtime?.[2]?.metrics).toMatchObject({ max_memory_used_mb: 70, memory_size_mb: 128 });
+    expect([...(runtime ?? []), ...(errors ?? [])].every((r) => r.schema_errors.length === 0)).toBe(true);
+    expect(emf().some((b) => b.SplitRecords === 1)).toBe(true);
+  });
+
+  it('delivers a record mixing categories whole, flagged, when its parts cannot be re-ingested', async () => {
+    // The first part (runtime lines) is acknowledged; the other fails on every attempt.
+    mocks.failEntries = (c, n) => Array.from({ length: n }, (_, i) => !(c === 1 && i === 0));
     const result = await invoke(fixture('cloudwatch-logs'));
     expect(result.records.map((r) => r.result)).toEqual(['Ok', 'Dropped']);
     const records = decodeRecords(result.records[0]?.data ?? '');
-    // START and REPORT are one event each; REPORT's duration and memory are numbers.
-    expect(records.map((r) => r.level)).toEqual(['INFO', 'INFO', 'ERROR', 'INFO']);
-    expect(records[0]?.message).toMatch(/^START RequestId: /);
-    expect(records[3]?.message).toMatch(/^REPORT RequestId: /);
-    expect(records[3]?.duration_ms).toBe(102.25);
-    expect(records[3]?.metrics).toMatchObject({ max_memory_used_mb: 70, memory_size_mb: 128 });
-    expect(result.records[0]?.metadata?.partitionKeys.category).toBe('runtime');
+    // The delivered part (runtime lines) is not delivered twice: only the ERROR stays here.
+    expect(records.map((r) => r.level)).toEqual(['ERROR']);
+    expect(records[0]?.schema_errors).toContain(SPLIT_FAILED_ERROR);
   });
 
   it('on the audit stream, turns unlocked categories into audit', async () => {

@@ -6,10 +6,11 @@ import {
   LAMBDA_RESPONSE_LIMIT_BYTES,
   type RecordSink,
   type SinkResult,
+  SPLIT_FAILED_ERROR,
   streamNameFromArn,
   type TransformInputRecord,
 } from '../../src/transform';
-import { ARRIVAL, input, json, settings } from './helpers';
+import { ARRIVAL, cwl, input, json, settings } from './helpers';
 
 /** An in-memory Firehose: records what was put, and answers per record as `accept` says. */
 class MemorySink implements RecordSink {
@@ -149,6 +150,65 @@ describe('FirehoseProcessor', () => {
     expect(sink.puts).toHaveLength(1);
     expect(first.records.every((r) => r.result === 'Ok')).toBe(true);
     expect(first.failures[0]).toMatchObject({ purpose: 're-ingest oversized records', permanent: true });
+  });
+
+  describe('a CloudWatch Logs payload mixing categories', () => {
+    const payload = () =>
+      cwl({
+        messageType: 'DATA_MESSAGE',
+        owner: '123456789012',
+        logGroup: '/aws/lambda/api',
+        logStream: 's',
+        subscriptionFilters: ['loglake'],
+        logEvents: [
+          { id: '1', timestamp: ARRIVAL - 2_000, message: json({ level: 'info', msg: 'one' }) },
+          { id: '2', timestamp: ARRIVAL - 1_000, message: json({ level: 'error', msg: 'two' }) },
+          { id: '3', timestamp: ARRIVAL - 500, message: json({ level: 'info', msg: 'three' }) },
+        ],
+      });
+
+    it('puts its parts into its own stream and returns it Dropped', async () => {
+      const sink = new MemorySink();
+      const processor = new FirehoseProcessor(settings('logs'), { sink });
+
+      const result = await processor.process([input(payload(), 'cw'), input(plain, 'b')], 'loglake-logs');
+
+      expect(result.records.map((r) => r.result)).toEqual(['Dropped', 'Ok']);
+      expect(sink.puts.map((p) => [p.stream, p.records.length])).toEqual([['loglake-logs', 2]]);
+      expect(result.metrics).toMatchObject({ splitRecords: 1, reingestFailed: 0 });
+      expect(result.metrics.records).toEqual({ Ok: 1, Dropped: 1, ProcessingFailed: 0 });
+    });
+
+    it('delivers the log events of the parts it could not put, flagged, and no others', async () => {
+      const sink = new MemorySink((_, i) => i === 1);
+      const processor = new FirehoseProcessor(settings('logs'), { sink });
+
+      const result = await processor.process([input(payload(), 'cw')], 'loglake-logs');
+
+      expect(result.records[0]?.result).toBe('Ok');
+      const records = decodeRecords(result.records[0]?.data ?? '');
+      expect(records.map((r) => r.message)).toEqual(['one', 'three']);
+      expect(records.every((r) => r.schema_errors.includes(SPLIT_FAILED_ERROR))).toBe(true);
+      expect(result.metrics).toMatchObject({ splitRecords: 0, reingestFailed: 1 });
+      expect(result.failures[0]).toMatchObject({
+        purpose: 're-ingest the parts of records mixing partitions',
+      });
+    });
+
+    it('stops splitting after a permanent error, and delivers such records whole', async () => {
+      const sink = new MemorySink(() => false, true);
+      const processor = new FirehoseProcessor(settings('logs'), { sink });
+
+      await processor.process([input(payload(), 'cw')], 'loglake-logs');
+      const later = await processor.process([input(payload(), 'cw2')], 'loglake-logs');
+
+      expect(sink.puts).toHaveLength(1);
+      expect(decodeRecords(later.records[0]?.data ?? '').map((r) => r.message)).toEqual([
+        'one',
+        'two',
+        'three',
+      ]);
+    });
   });
 });
 

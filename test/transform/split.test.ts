@@ -1,0 +1,214 @@
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { LogRecord } from '../../src/schema';
+import {
+  decodeRecords,
+  SPLIT_MARKER,
+  type TransformInputRecord,
+  type TransformOutput,
+  transformRecords,
+} from '../../src/transform';
+import { ARRIVAL, cwl, input, settings } from './helpers';
+
+const HOUR = 3_600_000;
+/** The hour of ARRIVAL (03:04:05): 03:00. */
+const H3 = ARRIVAL - (ARRIVAL % HOUR);
+
+interface LogEvent {
+  readonly level: string;
+  readonly at: number;
+  readonly msg: string;
+  readonly logger?: string;
+}
+
+function payload(events: readonly LogEvent[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    messageType: 'DATA_MESSAGE',
+    owner: '123456789012',
+    logGroup: '/aws/lambda/checkout',
+    logStream: '2026/01/02/[$LATEST]abc',
+    subscriptionFilters: ['loglake'],
+    logEvents: events.map((e, i) => ({
+      id: `${i}`,
+      timestamp: e.at,
+      message: JSON.stringify({
+        level: e.level,
+        time: new Date(e.at).toISOString(),
+        msg: e.msg,
+        ...(e.logger ? { logger: e.logger } : {}),
+      }),
+    })),
+    ...extra,
+  };
+}
+
+const recordsOf = (out: TransformOutput): LogRecord[] =>
+  out.records.flatMap((r) => (r.result === 'Ok' ? decodeRecords(r.data) : []));
+
+/** Transforms the parts of every split record, as Firehose would after they were put back. */
+function transformParts(out: TransformOutput, arrival = ARRIVAL): TransformOutput {
+  const parts: TransformInputRecord[] = out.split.flatMap((s) =>
+    s.parts.map((p, k) => input(p.data, `${s.input.recordId}.${k}`, arrival)),
+  );
+  return transformRecords(parts, settings(), { splitPacked: true });
+}
+
+/** Each delivered record's events all lie in its partition (category, day, hour). */
+function inOwnPartition(out: TransformOutput): boolean {
+  return out.records.every((r) => {
+    if (r.result !== 'Ok') return true;
+    const keys = r.metadata?.partitionKeys;
+    return decodeRecords(r.data).every(
+      (e) =>
+        e.timestamp.slice(0, 10) === keys?.dt &&
+        e.timestamp.slice(11, 13) === keys?.hour &&
+        (e.attributes.original_category ?? keys.category) === keys.category &&
+        e.schema_errors.length === 0,
+    );
+  });
+}
+
+const MIXED: LogEvent[] = [
+  { level: 'info', at: H3 - 500, msg: 'cart loaded' },
+  { level: 'error', at: H3 - 400, msg: 'payment declined' },
+  { level: 'info', at: H3 + 100, msg: 'cart saved' },
+];
+
+describe('records mixing partitions (splitPacked)', () => {
+  it('splits a CloudWatch Logs payload by category and hour; each part lands whole in its own partition', () => {
+    const out = transformRecords([input(cwl(payload(MIXED)))], settings(), { splitPacked: true });
+    expect(out.records.map((r) => r.result)).toEqual(['Dropped']);
+    expect(out.metrics.splitRecords).toBe(1);
+    expect(out.metrics.eventsByCategory).toEqual({});
+    expect(out.split[0]?.parts.map((p) => p.logEvents)).toEqual([[0], [1], [2]]);
+
+    const again = transformParts(out);
+    expect(again.split).toEqual([]);
+    expect(again.records.map((r) => r.metadata?.partitionKeys)).toEqual([
+      { category: 'runtime', dt: '2026-01-02', hour: '02' },
+      { category: 'errors', dt: '2026-01-02', hour: '02' },
+      { category: 'runtime', dt: '2026-01-02', hour: '03' },
+    ]);
+    expect(recordsOf(again).map((r) => r.message)).toEqual(['cart loaded', 'payment declined', 'cart saved']);
+    expect(inOwnPartition(again)).toBe(true);
+    // The envelope's fields are kept on every event (log group, log event id).
+    expect(recordsOf(again).map((r) => r.attributes['aws.log_event_id'])).toEqual(['0', '1', '2']);
+  });
+
+  it("makes parts that are the received envelope with fewer log events, gzip'd and marked", () => {
+    const out = transformRecords([input(cwl(payload(MIXED)), 'rec-1')], settings(), { splitPacked: true });
+    const part = JSON.parse(gunzipSync(out.split[0]?.parts[1]?.data ?? Buffer.alloc(0)).toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(part).toMatchObject({
+      logGroup: '/aws/lambda/checkout',
+      owner: '123456789012',
+      [SPLIT_MARKER]: 'rec-1',
+    });
+    expect(part.logEvents).toEqual([(payload(MIXED).logEvents as unknown[])[1]]);
+  });
+
+  it('keeps log events of one partition together, in order', () => {
+    const events: LogEvent[] = [
+      { level: 'info', at: H3 + 1, msg: 'a' },
+      { level: 'error', at: H3 + 2, msg: 'b' },
+      { level: 'info', at: H3 + 3, msg: 'c' },
+      { level: 'error', at: H3 + 4, msg: 'd' },
+    ];
+    const out = transformRecords([input(cwl(payload(events)))], settings(), { splitPacked: true });
+    expect(out.split[0]?.parts.map((p) => p.logEvents)).toEqual([
+      [0, 2],
+      [1, 3],
+    ]);
+  });
+
+  it('does not split a payload whose events share one partition', () => {
+    const events = MIXED.map((e) => ({ ...e, level: 'info', at: H3 + 10 }));
+    const out = transformRecords([input(cwl(payload(events)))], settings(), { splitPacked: true });
+    expect(out.split).toEqual([]);
+    expect(out.records[0]?.result).toBe('Ok');
+    expect(recordsOf(out)).toHaveLength(3);
+  });
+
+  it('never splits a part again: a marked payload is delivered whole, flagged', () => {
+    const out = transformRecords([input(cwl(payload(MIXED, { [SPLIT_MARKER]: 'r9' })))], settings(), {
+      splitPacked: true,
+    });
+    expect(out.split).toEqual([]);
+    const records = recordsOf(out);
+    expect(records).toHaveLength(3);
+    expect(records[1]?.schema_errors.join()).toContain('share the first event');
+  });
+
+  it('without splitPacked, delivers the record whole and flags the events outside its partition', () => {
+    const out = transformRecords([input(cwl(payload(MIXED)))], settings());
+    expect(out.split).toEqual([]);
+    expect(out.records[0]?.metadata?.partitionKeys).toEqual({
+      category: 'runtime',
+      dt: '2026-01-02',
+      hour: '02',
+    });
+    const records = recordsOf(out);
+    expect(records[0]?.schema_errors).toEqual([]);
+    expect(records[1]?.attributes.original_category).toBe('errors');
+    expect(records[2]?.schema_errors.join()).toContain(
+      "outside the record's partition (dt=2026-01-02, hour=02)",
+    );
+  });
+
+  it('puts a blank log event with the one before it, so every log event is in exactly one part', () => {
+    const p = payload(MIXED);
+    const logEvents = p.logEvents as Array<Record<string, unknown>>;
+    logEvents.splice(2, 0, { id: 'blank', timestamp: H3 - 300, message: '   ' });
+    const out = transformRecords([input(cwl(p))], settings(), { splitPacked: true });
+    expect(out.split[0]?.parts.map((part) => part.logEvents)).toEqual([[0], [1, 2], [3]]);
+  });
+
+  it('leaves out the log events of delivered parts (omitLogEvents)', () => {
+    const out = transformRecords([input(cwl(payload(MIXED)), 'r1')], settings(), {
+      omitLogEvents: new Map([['r1', new Set([0, 2])]]),
+    });
+    expect(recordsOf(out).map((r) => r.message)).toEqual(['payment declined']);
+    expect(out.records[0]?.metadata?.partitionKeys.category).toBe('errors');
+  });
+
+  it('splits a locked category out of a runtime payload, so it can be forwarded to the audit stream', () => {
+    const events: LogEvent[] = [
+      { level: 'info', at: H3 + 1, msg: 'request served' },
+      { level: 'warn', at: H3 + 2, msg: 'login failed', logger: 'auth.login' },
+    ];
+    const s = settings();
+    const out = transformRecords([input(cwl(payload(events)))], s, {
+      splitPacked: true,
+      forwardLocked: true,
+    });
+    expect(out.split[0]?.parts).toHaveLength(2);
+    const parts = out.split[0]?.parts.map((p, k) => input(p.data, `p${k}`)) ?? [];
+    const again = transformRecords(parts, s, { splitPacked: true, forwardLocked: true });
+    expect(again.forward.map((r) => r.recordId)).toEqual(['p1']);
+    expect(again.records.map((r) => r.result)).toEqual(['Ok', 'Dropped']);
+  });
+
+  it('property: the parts hold every event exactly once, each in its own partition', () => {
+    const level = fc.constantFrom('debug', 'info', 'warn', 'error', 'critical');
+    // Within two hours either side of ARRIVAL (inside every category's window), across hour edges.
+    const at = fc.integer({ min: -2 * HOUR, max: 10 * 60_000 }).map((d) => ARRIVAL + d);
+    const events = fc.array(fc.record({ level, at }), { minLength: 1, maxLength: 12 });
+    fc.assert(
+      fc.property(events, (list) => {
+        const logEvents = list.map((e, i) => ({ ...e, msg: `event-${i}` }));
+        const s = settings();
+        const out = transformRecords([input(cwl(payload(logEvents)))], s, { splitPacked: true });
+        const parts = out.split.flatMap((r) => r.parts.map((p, k) => input(p.data, `p${k}`)));
+        const again = transformRecords(parts, s, { splitPacked: true });
+        const delivered = [...recordsOf(out), ...recordsOf(again)].map((r) => r.message).sort();
+        expect(delivered).toEqual(logEvents.map((e) => e.msg).sort());
+        expect(again.split).toEqual([]);
+        expect(inOwnPartition(out) && inOwnPartition(again)).toBe(true);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
