@@ -36,14 +36,14 @@ export interface Candidate {
   failure?: string;
   /** Its log events belong to different partitions: re-ingested as these parts, returned `Dropped`. */
   split?: SplitPart[];
-  /** Log events of a CloudWatch Logs payload left out (delivered earlier as parts of a split). */
+  /** Pieces left out (delivered as parts of a split; see `Pieces` in `decode.ts`). */
   omit?: ReadonlySet<number>;
 }
 
-/** One part of a split record: the log events it holds and its bytes (a CloudWatch Logs payload). */
+/** One part of a split record: the pieces it holds and its bytes. */
 export interface SplitPart {
-  /** Indexes into the received payload's `logEvents`. */
-  readonly logEvents: readonly number[];
-  /** The gzip'd payload to put into the stream. */
+  /** Indexes of the received record's pieces (CloudWatch Logs log events, or lines). */
+  readonly pieces: readonly number[];
+  /** The record to put into the stream (marked, so that it is never split again). */
   readonly data: Buffer;
 }

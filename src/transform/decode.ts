@@ -34,23 +34,34 @@ export type DecodedRecord =
       readonly text: string;
       readonly recordError?: string;
       /**
-       * A CloudWatch Logs payload of several log events, which may belong to different partitions
-       * (`transform.ts` splits such a record by re-ingestion).
+       * The record's pieces (CloudWatch Logs log events, or packed lines), when it has several and its
+       * events may belong to different partitions (`transform.ts` splits such a record by re-ingestion).
        */
-      readonly cloudWatch?: CloudWatchEvents;
+      readonly pieces?: Pieces;
     };
 
-/** Which CloudWatch Logs log event each decoded event came from. */
-export interface CloudWatchEvents {
-  /** The payload as received (its `logEvents` indexed by {@link CloudWatchEvents.logEventOf}). */
-  readonly payload: CloudWatchLogsDecodedData;
-  /** Per decoded event: the index in `payload.logEvents` of the log event it was read from. */
-  readonly logEventOf: readonly number[];
+/**
+ * The pieces a record can be cut into without changing how any of its events is read: the log events
+ * of a CloudWatch Logs payload, or the lines of packed NDJSON or text (a multi-line event's further
+ * lines go with its first; a partial CRI entry's lines with their start).
+ */
+export interface Pieces {
+  /** How many pieces the record has. */
+  readonly count: number;
+  /** Per decoded event, the piece it starts in. */
+  readonly pieceOf: readonly number[];
+  /**
+   * A record of only the pieces at `indexes` (ascending), marked with {@link SPLIT_MARKER} so that it is
+   * never split again: the same CloudWatch Logs envelope with fewer log events (gzip'd, as CloudWatch
+   * Logs sends it), or the lines in a `{"loglakeSplitFrom": …, "text": …}` document. Never larger than
+   * the received record plus the marker's few dozen bytes.
+   */
+  part(indexes: readonly number[], from: string): Buffer;
 }
 
 /**
- * Marks a CloudWatch Logs payload that the transform made by splitting a received one: such a payload
- * is never split again (one re-ingestion hop at most), whatever the clock says when it comes back.
+ * Marks a record that the transform made by splitting a received one: such a record is never split
+ * again (one re-ingestion hop at most), whatever the clock says when it comes back.
  */
 export const SPLIT_MARKER = 'loglakeSplitFrom';
 
@@ -67,11 +78,11 @@ export interface DecodeOptions {
    */
   readonly lines?: LineOptions;
   /**
-   * Indexes of a CloudWatch Logs payload's log events to leave out: the ones already delivered as parts
-   * of a split record (when putting the other parts failed and the record is delivered here after all).
+   * Pieces (see {@link Pieces}) to leave out: the ones already delivered as parts of a split record
+   * (when putting the other parts failed and the record is delivered here after all).
    * @default none
    */
-  readonly omitLogEvents?: ReadonlySet<number>;
+  readonly omitPieces?: ReadonlySet<number>;
 }
 
 /** Decompressed size cap: a CloudWatch Logs payload is at most ~1 MB before compression; stop gzip bombs. */
@@ -103,7 +114,7 @@ export function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): Decode
   const reader = new Reader(
     options.startPattern ?? DEFAULT_START,
     options.lines ?? NO_LINE_OPTIONS,
-    options.omitLogEvents,
+    options.omitPieces,
   );
   const whole = wholeDocument(text);
   if (whole !== undefined) reader.value(whole, undefined, 0);
@@ -111,15 +122,27 @@ export function decodeRecord(bytes: Buffer, options: DecodeOptions = {}): Decode
   const events = reader.events();
   if (events.length === 0) return reader.control ? { kind: 'control' } : { kind: 'empty' };
   // A CloudWatch Logs payload's text is its messages (what a compact flagged record holds).
-  const recordText = reader.cloudWatchText ?? text;
-  const cloudWatch = reader.splittable();
+  const recordText = reader.ownText ?? text;
+  const pieces = reader.pieces();
   return {
     kind: 'events',
     events,
     text: recordText,
     ...(recordError ? { recordError } : {}),
-    ...(cloudWatch ? { cloudWatch } : {}),
+    ...(pieces ? { pieces } : {}),
   };
+}
+
+/** A part of split lines: `{"loglakeSplitFrom": from, "text": "<the lines>\n"}`. */
+function linesPart(lines: readonly string[], indexes: readonly number[], from: string): Buffer {
+  let text = '';
+  for (const k of indexes) text += `${lines[k]}\n`;
+  return Buffer.from(JSON.stringify({ [SPLIT_MARKER]: from, text }), 'utf8');
+}
+
+/** A part made by {@link linesPart}: its text, read as the lines were. */
+function isLinesPart(v: Record<string, unknown>): v is { text: string } {
+  return typeof v[SPLIT_MARKER] === 'string' && typeof v.text === 'string' && Object.keys(v).length === 2;
 }
 
 /**
@@ -179,26 +202,33 @@ class Reader {
   private readonly units: Unit[] = [];
   /** The record was a CloudWatch Logs CONTROL_MESSAGE. */
   control = false;
-  /** The messages of a CloudWatch Logs payload, joined. */
-  cloudWatchText: string | undefined;
-  /** A CloudWatch Logs payload that may be split (several log events, not itself a part). */
-  private cloudWatchPayload: CloudWatchLogsDecodedData | undefined;
-  /** Per unit, the log event it was read from (CloudWatch Logs payloads only). */
-  private readonly unitLogEvent: number[] = [];
-  /** Per event from {@link Reader.events}, the log event it was read from. */
-  private eventLogEvent: number[] = [];
+  /** What a compact flagged record holds instead of the record's text (CloudWatch Logs messages). */
+  ownText: string | undefined;
+  /** The record was made by a split: never split again. */
+  private isPart = false;
+  /** The record's pieces, when it may be split (several of them). */
+  private pieceSource: Omit<Pieces, 'pieceOf'> | undefined;
+  /** Per unit, the piece it was read from. */
+  private readonly unitPiece: number[] = [];
+  /** Per event from {@link Reader.events}, the piece it starts in. */
+  private eventPiece: number[] = [];
 
   constructor(
     private readonly startPattern: RegExp,
     private readonly lineOptions: LineOptions,
-    private readonly omitLogEvents: ReadonlySet<number> | undefined,
+    private readonly omitPieces: ReadonlySet<number> | undefined,
   ) {}
 
-  /** Where each event came from, when the record is a CloudWatch Logs payload worth splitting. */
-  splittable(): CloudWatchEvents | undefined {
-    const payload = this.cloudWatchPayload;
-    if (payload === undefined || this.eventLogEvent.length < 2) return undefined;
-    return { payload, logEventOf: this.eventLogEvent };
+  /** Where each event came from, when the record has several pieces and is not itself a part. */
+  pieces(): Pieces | undefined {
+    const source = this.pieceSource;
+    if (source === undefined || this.isPart || this.eventPiece.length < 2) return undefined;
+    return { count: source.count, part: source.part, pieceOf: this.eventPiece };
+  }
+
+  /** The units read since the last call came from `piece`. */
+  private attribute(piece: number): void {
+    while (this.unitPiece.length < this.units.length) this.unitPiece.push(piece);
   }
 
   /** A text line of an AWS service's format (a VPC flow) is one event of its own, never grouped. */
@@ -217,8 +247,20 @@ class Reader {
   text(text: string, defaults: EventDefaults | undefined, depth: number): void {
     const before = this.units.length;
     const lines = text.split('\n');
-    let partial: { text: string; defaults: EventDefaults } | undefined;
+    // The record's own lines are its pieces (a split's part holds whole lines).
+    const top = depth === 0 && this.pieceSource === undefined;
+    if (top && lines.length > 1) {
+      this.pieceSource = { count: lines.length, part: (indexes, from) => linesPart(lines, indexes, from) };
+    }
+    const omit = top ? this.omitPieces : undefined;
+    let piece = 0;
+    let partial: { text: string; defaults: EventDefaults; piece: number } | undefined;
     for (let i = 0; i < lines.length; i++) {
+      if (top) {
+        this.attribute(piece);
+        piece = i;
+        if (omit?.has(i)) continue;
+      }
       let line = lines[i] as string;
       if (line.endsWith('\r')) line = line.slice(0, -1);
       const c = line.charCodeAt(0);
@@ -226,15 +268,18 @@ class Reader {
       if (cri) {
         // Partial (`P`) entries are one line the runtime split: joined up to the final (`F`) entry.
         partial = partial
-          ? { text: partial.text + cri.text, defaults: partial.defaults }
-          : { text: cri.text, defaults: criDefaults(cri, defaults) };
+          ? { text: partial.text + cri.text, defaults: partial.defaults, piece: partial.piece }
+          : { text: cri.text, defaults: criDefaults(cri, defaults), piece: i };
         if (cri.partial) continue;
+        // A joined entry starts where its first part did.
+        piece = partial.piece;
         this.payloadLine(partial.text, partial.defaults, depth + 1);
         partial = undefined;
         continue;
       }
       if (partial) {
         this.payloadLine(partial.text, partial.defaults, depth + 1);
+        if (top) this.attribute(partial.piece);
         partial = undefined;
       }
       const at = firstNonBlank(line);
@@ -249,10 +294,11 @@ class Reader {
           this.value(parsed, defaults, depth);
           continue;
         }
-        // Perhaps one pretty-printed document spanning all lines.
+        // Perhaps one pretty-printed document spanning all lines: one piece.
         if (this.units.length === before) {
           const whole = parseJson(text.trim());
           if (whole !== undefined) {
+            if (top) this.pieceSource = undefined;
             this.value(whole, defaults, depth);
             return;
           }
@@ -268,7 +314,11 @@ class Reader {
       }
       if (!this.serviceLine(line, defaults)) this.units.push({ kind: 'line', text: line, defaults });
     }
-    if (partial) this.payloadLine(partial.text, partial.defaults, depth + 1);
+    if (top) this.attribute(piece);
+    if (partial) {
+      this.payloadLine(partial.text, partial.defaults, depth + 1);
+      if (top) this.attribute(partial.piece);
+    }
   }
 
   /** One unwrapped line (a CRI entry's text): JSON, or a text line that may continue its neighbours. */
@@ -310,9 +360,20 @@ class Reader {
     if (depth === 0 && isCwlPayload(v)) {
       if (v.messageType === 'CONTROL_MESSAGE') this.control = true;
       else {
-        this.cloudWatchText = this.cloudWatchLogs(v);
-        if (v.logEvents.length > 1 && !(SPLIT_MARKER in v)) this.cloudWatchPayload = v;
+        this.isPart = SPLIT_MARKER in v;
+        this.pieceSource = {
+          count: v.logEvents.length,
+          part: (indexes, from) => splitPayload(v, indexes, from),
+        };
+        this.ownText = this.cloudWatchLogs(v);
       }
+      return;
+    }
+    if (depth === 0 && isObject(v) && isLinesPart(v)) {
+      // A part of split lines: read exactly as those lines were, and never split again.
+      this.isPart = true;
+      this.ownText = v.text;
+      this.text(v.text, undefined, 0);
       return;
     }
     if (!isObject(v)) {
@@ -352,9 +413,9 @@ class Reader {
     const logEvents = payload.logEvents as unknown[];
     for (let k = 0; k < logEvents.length; k++) {
       // Units read from log event k are those pushed from here on (until the next log event's).
-      while (this.unitLogEvent.length < this.units.length) this.unitLogEvent.push(k - 1);
+      this.attribute(k - 1);
       const logEvent = logEvents[k];
-      if (logEvent === null || typeof logEvent !== 'object' || this.omitLogEvents?.has(k)) continue;
+      if (logEvent === null || typeof logEvent !== 'object' || this.omitPieces?.has(k)) continue;
       const { id, timestamp, message } = logEvent as Partial<Record<string, unknown>>;
       const defaults: EventDefaults = {
         ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
@@ -380,7 +441,7 @@ class Reader {
       if (lines.length === 1 && this.serviceLine(lines[0] as string, defaults)) continue;
       if (lines.length > 0) this.units.push({ kind: 'group', lines, defaults });
     }
-    while (this.unitLogEvent.length < this.units.length) this.unitLogEvent.push(logEvents.length - 1);
+    this.attribute(logEvents.length - 1);
     return texts.join('\n');
   }
 
@@ -392,10 +453,10 @@ class Reader {
   events(): EventSource[] {
     const events: EventSource[] = [];
     const units = this.units;
-    const unitLog = this.unitLogEvent;
-    const tracked = unitLog.length > 0;
+    const unitLog = this.unitPiece;
+    const tracked = this.pieceSource !== undefined && !this.isPart;
     const eventLog: number[] = [];
-    this.eventLogEvent = eventLog;
+    this.eventPiece = eventLog;
     for (let i = 0; i < units.length; ) {
       const unit = units[i] as Unit;
       if (unit.kind === 'event') {

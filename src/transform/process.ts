@@ -161,7 +161,7 @@ export class FirehoseProcessor {
     }
     // A split record's parts all go back into this stream. If a part fails, the record is delivered here
     // after all, without the log events of its parts that were delivered: none lost, none twice.
-    const omitLogEvents = new Map<string, Set<number>>();
+    const omitPieces = new Map<string, Set<number>>();
     if (ownStream !== undefined && first.split.length > 0) {
       const parts = first.split.flatMap((r) => r.parts.map((part) => ({ id: r.input.recordId, part })));
       const result = await this.put(
@@ -176,9 +176,9 @@ export class FirehoseProcessor {
       });
       parts.forEach(({ id, part }, i) => {
         if (!failed.has(id) || !result.delivered[i]) return;
-        const omit = omitLogEvents.get(id) ?? new Set<number>();
-        for (const k of part.logEvents) omit.add(k);
-        omitLogEvents.set(id, omit);
+        const omit = omitPieces.get(id) ?? new Set<number>();
+        for (const k of part.pieces) omit.add(k);
+        omitPieces.set(id, omit);
       });
       for (const id of failed) {
         stay.add(id);
@@ -208,7 +208,7 @@ export class FirehoseProcessor {
       {
         ...options.transform,
         recordErrors: stayErrors,
-        omitLogEvents,
+        omitPieces,
         maxResponseBytes: DEFAULT_MAX_RESPONSE_BYTES - responseBytes(kept),
       },
     );

@@ -91,7 +91,7 @@ export function compactOutput(
   const summary = candidate.summary as Summary;
   const again =
     decoded ??
-    decodeRecord(inputBytes(candidate.input), candidate.omit ? { omitLogEvents: candidate.omit } : {});
+    decodeRecord(inputBytes(candidate.input), candidate.omit ? { omitPieces: candidate.omit } : {});
   const text = again.kind === 'events' ? again.text : '';
   const counts: Record<string, number> = {};
   const lines = text.split('\n').map((line) => {

@@ -12,7 +12,7 @@ import type { Category, PartitionKeys } from '../schema';
 import { quote, setAttribute } from './attributes';
 import type { Candidate, SplitPart, Summary } from './candidate';
 import { categoryByRules, isCategory } from './categorize';
-import { type DecodedRecord, type DecodeOptions, decodeRecord, splitPayload } from './decode';
+import { type DecodedRecord, type DecodeOptions, decodeRecord, type Pieces } from './decode';
 import { addToSummary, collectMetrics, startSummary } from './metrics';
 import { type EventSource, type NormalizeContext, type NormalizedEvent, normalizeEvent } from './normalize';
 import {
@@ -78,21 +78,23 @@ export interface TransformOptions {
    */
   deferOversized?: boolean;
   /**
-   * Split a CloudWatch Logs payload whose log events belong to different partitions (category, day or
-   * hour): a Firehose output record has one set of partition keys, so delivered whole, every event
-   * would land in the first one's partition. Such a record is returned `Dropped` and listed in `split`
-   * with its parts (the same envelope, the log events of one partition each, marked so that they are
-   * never split again), for the caller to put into this stream; each part is transformed in full by a
-   * later invocation.
+   * Split a record whose events belong to different partitions (category, day or hour): a CloudWatch
+   * Logs payload (CloudWatch batches whatever a log group wrote), or lines packed by a shipper that does
+   * not pack per category and hour. A Firehose output record has one set of partition keys, so delivered
+   * whole, every event would land in the first one's partition. Such a record is returned `Dropped` and
+   * listed in `split` with its parts (the pieces of one partition each: log events, or lines, marked so
+   * that they are never split again), for the caller to put into this stream; each part is transformed
+   * in full by a later invocation.
    * @default false (events of another partition are delivered in the first one's, with a schema error)
    */
   splitPacked?: boolean;
   /**
-   * Log events to leave out of particular records, by `recordId`: the parts of a split record that were
-   * delivered, when putting the others failed and the record is delivered here after all.
+   * Pieces (log events, or lines) to leave out of particular records, by `recordId`: the parts of a
+   * split record that were delivered, when putting the others failed and the record is delivered here
+   * after all.
    * @default none
    */
-  omitLogEvents?: ReadonlyMap<string, ReadonlySet<number>>;
+  omitPieces?: ReadonlyMap<string, ReadonlySet<number>>;
 }
 
 /** A record split by partition (`splitPacked`): the input, returned `Dropped`, and its parts. */
@@ -169,7 +171,7 @@ export function transformRecords(
     recordErrors: options.recordErrors,
     maxBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     splitPacked: options.splitPacked === true,
-    omitLogEvents: options.omitLogEvents,
+    omitPieces: options.omitPieces,
   };
   const candidates = records.map((input) => transformOne(input, run));
   const forward: TransformInputRecord[] = [];
@@ -225,7 +227,7 @@ interface Run {
   readonly recordErrors: ReadonlyMap<string, string> | undefined;
   readonly maxBytes: number;
   readonly splitPacked: boolean;
-  readonly omitLogEvents: ReadonlyMap<string, ReadonlySet<number>> | undefined;
+  readonly omitPieces: ReadonlyMap<string, ReadonlySet<number>> | undefined;
 }
 
 function transformOne(input: TransformInputRecord, run: Run): Candidate {
@@ -244,10 +246,10 @@ function transformOne(input: TransformInputRecord, run: Run): Candidate {
   };
   const { redactor } = run.engine;
   const pendingBefore = redactor.pendingCount;
-  const omit = run.omitLogEvents?.get(input.recordId);
+  const omit = run.omitPieces?.get(input.recordId);
   if (omit !== undefined) candidate.omit = omit;
   try {
-    const decode = omit === undefined ? run.engine.decode : { ...run.engine.decode, omitLogEvents: omit };
+    const decode = omit === undefined ? run.engine.decode : { ...run.engine.decode, omitPieces: omit };
     deliver(candidate, decodeRecord(inputBytes(input), decode), run);
     if (redactor.pendingCount !== pendingBefore) {
       // A subject key was not at hand: store nothing of this record rather than a placeholder.
@@ -286,11 +288,10 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   const count = hopeless ? 1 : decoded.events.length;
   const recordError = decoded.recordError;
   const runError = run.recordErrors?.get(candidate.input.recordId);
-  // Where each CloudWatch Logs log event belongs (its first event's partition), to split the record
-  // when they differ.
-  const cloudWatch = run.splitPacked && !hopeless ? decoded.cloudWatch : undefined;
-  const logEventKeys: Array<string | undefined> = [];
-  let lastLogEvent = -1;
+  // Where each piece (log event, line) belongs: the partition of the first event that starts in it.
+  const pieces = run.splitPacked && !hopeless ? decoded.pieces : undefined;
+  const pieceKeys: Array<string | undefined> = [];
+  let lastPiece = -1;
   let firstHour: string | undefined;
   // One pass per event, in order: normalize, categorize (the record's category is the first event's),
   // check its time, sample, then write its row and count it. No event outlives its row: nothing is
@@ -311,12 +312,10 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     if (recordError) record.schema_errors.push(recordError);
     if (runError) record.schema_errors.push(runError);
     const own = eventCategory(e, run.engine);
-    if (cloudWatch !== undefined) {
-      const k = cloudWatch.logEventOf[i] as number;
-      if (k !== lastLogEvent) {
-        lastLogEvent = k;
-        logEventKeys[k] ??= ownPartition(e, own, candidate.arrivalMs, run.engine);
-      }
+    let piece = -1;
+    if (pieces !== undefined) {
+      const k = pieces.pieceOf[i] as number;
+      if (k !== lastPiece) piece = lastPiece = k;
     }
     if (category === undefined) {
       firstCategory = own;
@@ -337,6 +336,13 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
       record.schema_errors.push(`category "${own}" is not locked: delivered as "audit" on the audit stream`);
     }
     checkEventTime(e, times as TimeWindow, ctx.arrivalIso, category, run.engine);
+    if (piece >= 0 && pieceKeys[piece] === undefined) {
+      // In the record's own category the time check above is the event's own; else it needs its own.
+      pieceKeys[piece] =
+        mappedCategory(own, settings) === category
+          ? record.timestamp.slice(0, 13)
+          : ownPartition(e, own, candidate.arrivalMs, run.engine);
+    }
     if (sampling && record.level === 'DEBUG' && run.random() >= sampleRate) continue;
     kept++;
     if (summary === undefined) {
@@ -351,8 +357,8 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     addToSummary(summary, record);
     if (!hopeless) out += `${serializeRecord(record)}\n`;
   }
-  if (cloudWatch !== undefined) {
-    const parts = splitParts(cloudWatch.payload, logEventKeys, candidate.input.recordId);
+  if (pieces !== undefined) {
+    const parts = splitParts(pieces, pieceKeys, candidate.input.recordId);
     if (parts !== undefined) {
       // Every part is transformed by a later invocation; nothing of this one is delivered or counted.
       candidate.split = parts;
@@ -376,43 +382,45 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
   };
 }
 
-/**
- * The partition an event would have alone (its own category, as the audit stream maps it, and the
- * hour of its time as {@link checkEventTime} would keep it), as `category/dt/hour`.
- */
-function ownPartition(e: NormalizedEvent, own: Category, arrivalMs: number, engine: Engine): string {
-  const category =
-    engine.settings.stream === 'audit' && !engine.settings.categories[own].locked ? 'audit' : own;
-  const window = timeWindow(arrivalMs, category, engine);
-  const ms = e.timeMs >= window.earliest && e.timeMs <= window.latest ? e.timeMs : arrivalMs;
-  const keys = partitionKeysFor(category, ms);
-  return `${keys.category}/${keys.dt}/${keys.hour}`;
+/** The category an event of category `own` is delivered in on this stream (see `deliver`). */
+function mappedCategory(own: Category, settings: TransformSettings): Category {
+  return settings.stream === 'audit' && !settings.categories[own].locked ? 'audit' : own;
 }
 
 /**
- * The parts of a CloudWatch Logs payload by partition, in order of first appearance, or `undefined`
- * when all its log events belong to one. A log event that yielded no event (blank) goes with the one
- * before it, so that every log event is in exactly one part.
+ * The partition an event of another category would have alone (as the audit stream maps it, at the
+ * time {@link checkEventTime} would keep under that category's window): `category/YYYY-MM-DDTHH`. Keys
+ * of events in the record's own category are the bare `YYYY-MM-DDTHH`, so the two never collide.
+ */
+function ownPartition(e: NormalizedEvent, own: Category, arrivalMs: number, engine: Engine): string {
+  const category = mappedCategory(own, engine.settings);
+  const window = timeWindow(arrivalMs, category, engine);
+  const ms = e.timeMs >= window.earliest && e.timeMs <= window.latest ? e.timeMs : arrivalMs;
+  return `${category}/${toIso(ms).slice(0, 13)}`;
+}
+
+/**
+ * The parts of a record by partition, in order of first appearance, or `undefined` when all its
+ * pieces belong to one. A piece in which no event starts (a blank line, a stack trace's further lines,
+ * an empty log event) goes with the one before it, so that every piece is in exactly one part and a
+ * multi-line event stays whole.
  */
 function splitParts(
-  payload: NonNullable<Extract<DecodedRecord, { kind: 'events' }>['cloudWatch']>['payload'],
+  pieces: Pieces,
   keys: ReadonlyArray<string | undefined>,
   from: string,
 ): SplitPart[] | undefined {
   const groups = new Map<string, number[]>();
   let current = keys.find((k) => k !== undefined);
   if (current === undefined) return undefined;
-  for (let k = 0; k < payload.logEvents.length; k++) {
+  for (let k = 0; k < pieces.count; k++) {
     current = keys[k] ?? current;
     const group = groups.get(current);
     if (group) group.push(k);
     else groups.set(current, [k]);
   }
   if (groups.size < 2) return undefined;
-  return [...groups.values()].map((logEvents) => ({
-    logEvents,
-    data: splitPayload(payload, logEvents, from),
-  }));
+  return [...groups.values()].map((indexes) => ({ pieces: indexes, data: pieces.part(indexes, from) }));
 }
 
 const DAY_MS = 86_400_000;

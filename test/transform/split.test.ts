@@ -81,7 +81,7 @@ describe('records mixing partitions (splitPacked)', () => {
     expect(out.records.map((r) => r.result)).toEqual(['Dropped']);
     expect(out.metrics.splitRecords).toBe(1);
     expect(out.metrics.eventsByCategory).toEqual({});
-    expect(out.split[0]?.parts.map((p) => p.logEvents)).toEqual([[0], [1], [2]]);
+    expect(out.split[0]?.parts.map((p) => p.pieces)).toEqual([[0], [1], [2]]);
 
     const again = transformParts(out);
     expect(again.split).toEqual([]);
@@ -118,7 +118,7 @@ describe('records mixing partitions (splitPacked)', () => {
       { level: 'error', at: H3 + 4, msg: 'd' },
     ];
     const out = transformRecords([input(cwl(payload(events)))], settings(), { splitPacked: true });
-    expect(out.split[0]?.parts.map((p) => p.logEvents)).toEqual([
+    expect(out.split[0]?.parts.map((p) => p.pieces)).toEqual([
       [0, 2],
       [1, 3],
     ]);
@@ -163,12 +163,12 @@ describe('records mixing partitions (splitPacked)', () => {
     const logEvents = p.logEvents as Array<Record<string, unknown>>;
     logEvents.splice(2, 0, { id: 'blank', timestamp: H3 - 300, message: '   ' });
     const out = transformRecords([input(cwl(p))], settings(), { splitPacked: true });
-    expect(out.split[0]?.parts.map((part) => part.logEvents)).toEqual([[0], [1, 2], [3]]);
+    expect(out.split[0]?.parts.map((part) => part.pieces)).toEqual([[0], [1, 2], [3]]);
   });
 
-  it('leaves out the log events of delivered parts (omitLogEvents)', () => {
+  it('leaves out the log events of delivered parts (omitPieces)', () => {
     const out = transformRecords([input(cwl(payload(MIXED)), 'r1')], settings(), {
-      omitLogEvents: new Map([['r1', new Set([0, 2])]]),
+      omitPieces: new Map([['r1', new Set([0, 2])]]),
     });
     expect(recordsOf(out).map((r) => r.message)).toEqual(['payment declined']);
     expect(out.records[0]?.metadata?.partitionKeys.category).toBe('errors');
@@ -189,6 +189,111 @@ describe('records mixing partitions (splitPacked)', () => {
     const again = transformRecords(parts, s, { splitPacked: true, forwardLocked: true });
     expect(again.forward.map((r) => r.recordId)).toEqual(['p1']);
     expect(again.records.map((r) => r.result)).toEqual(['Ok', 'Dropped']);
+  });
+
+  describe('lines packed by a shipper that does not pack per category and hour', () => {
+    const line = (e: LogEvent) =>
+      JSON.stringify({ level: e.level, time: new Date(e.at).toISOString(), service: 'checkout', msg: e.msg });
+
+    it('splits NDJSON lines by partition into marked parts, each read as the lines were', () => {
+      const text = `${MIXED.map(line).join('\n')}\n`;
+      const out = transformRecords([input(text, 'nd')], settings(), { splitPacked: true });
+      expect(out.records[0]?.result).toBe('Dropped');
+      // Three lines and the empty piece after the last newline (with the last line).
+      expect(out.split[0]?.parts.map((p) => p.pieces)).toEqual([[0], [1], [2, 3]]);
+      expect(JSON.parse(out.split[0]?.parts[1]?.data.toString() ?? '')).toEqual({
+        [SPLIT_MARKER]: 'nd',
+        text: `${line(MIXED[1] as LogEvent)}\n`,
+      });
+      const again = transformParts(out);
+      expect(again.split).toEqual([]);
+      expect(again.records.map((r) => r.metadata?.partitionKeys.category)).toEqual([
+        'runtime',
+        'errors',
+        'runtime',
+      ]);
+      expect(recordsOf(again).map((r) => r.message)).toEqual([
+        'cart loaded',
+        'payment declined',
+        'cart saved',
+      ]);
+      expect(inOwnPartition(again)).toBe(true);
+    });
+
+    it('keeps a multi-line event whole: a traceback goes with its first line', () => {
+      const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+      const text = [
+        `${stamp(H3 - 1_000)} INFO checkout started`,
+        `${stamp(H3 + 1_000)} ERROR checkout failed`,
+        'Traceback (most recent call last):',
+        '  File "app.py", line 3, in <module>',
+        'ValueError: bad cart',
+        `${stamp(H3 + 2_000)} ERROR retry failed`,
+      ].join('\n');
+      const out = transformRecords([input(text)], settings(), { splitPacked: true });
+      expect(out.split[0]?.parts.map((p) => p.pieces)).toEqual([[0], [1, 2, 3, 4, 5]]);
+      const records = recordsOf(transformParts(out));
+      expect(records.map((r) => [r.level, r.error_type])).toEqual([
+        ['INFO', null],
+        ['ERROR', 'ValueError'],
+        ['ERROR', null],
+      ]);
+      expect(records[1]?.stack_trace).toContain('ValueError: bad cart');
+    });
+
+    it('keeps the partial (P) entries of a CRI line with their final (F) entry', () => {
+      const cri = (ms: number, tag: 'P' | 'F', text: string) =>
+        `${new Date(ms).toISOString()} stdout ${tag} ${text}`;
+      const text = [
+        cri(H3 - 1_000, 'F', JSON.stringify({ level: 'info', msg: 'first' })),
+        cri(H3 + 1_000, 'P', '{"level":"error",'),
+        cri(H3 + 1_000, 'F', '"msg":"joined"}'),
+      ].join('\n');
+      const out = transformRecords([input(text)], settings(), { splitPacked: true });
+      expect(out.split[0]?.parts.map((p) => p.pieces)).toEqual([[0], [1, 2]]);
+      expect(recordsOf(transformParts(out)).map((r) => [r.level, r.message])).toEqual([
+        ['INFO', 'first'],
+        ['ERROR', 'joined'],
+      ]);
+    });
+
+    it('leaves out the lines of delivered parts (omitPieces)', () => {
+      const text = MIXED.map(line).join('\n');
+      const out = transformRecords([input(text, 'r1')], settings(), {
+        omitPieces: new Map([['r1', new Set([1])]]),
+      });
+      expect(recordsOf(out).map((r) => r.message)).toEqual(['cart loaded', 'cart saved']);
+    });
+
+    it('does not split one pretty-printed document', () => {
+      const text = JSON.stringify(
+        { level: 'error', time: new Date(H3 - 5).toISOString(), msg: 'x' },
+        null,
+        2,
+      );
+      const out = transformRecords([input(text)], settings(), { splitPacked: true });
+      expect(out.split).toEqual([]);
+      expect(out.records[0]?.result).toBe('Ok');
+    });
+
+    it('property: the parts hold every line exactly once, each event in its own partition', () => {
+      const level = fc.constantFrom('debug', 'info', 'warn', 'error', 'critical');
+      const at = fc.integer({ min: -2 * HOUR, max: 10 * 60_000 }).map((d) => ARRIVAL + d);
+      const events = fc.array(fc.record({ level, at }), { minLength: 1, maxLength: 12 });
+      fc.assert(
+        fc.property(events, fc.boolean(), (list, trailingNewline) => {
+          const lines = list.map((e, i) => line({ ...e, msg: `line-${i}` }));
+          const text = lines.join('\n') + (trailingNewline ? '\n' : '');
+          const out = transformRecords([input(text)], settings(), { splitPacked: true });
+          const again = transformParts(out);
+          const delivered = [...recordsOf(out), ...recordsOf(again)].map((r) => r.message).sort();
+          expect(delivered).toEqual(list.map((_, i) => `line-${i}`).sort());
+          expect(again.split).toEqual([]);
+          expect(inOwnPartition(out) && inOwnPartition(again)).toBe(true);
+        }),
+        { numRuns: 150 },
+      );
+    });
   });
 
   it('property: the parts hold every event exactly once, each in its own partition', () => {
