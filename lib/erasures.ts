@@ -47,8 +47,11 @@ export interface LogLakeErasuresProps {
     readonly categories: readonly Category[];
     /** Never rewritten (Object Lock); named in the request's outcome. */
     readonly locked: readonly Category[];
-    /** Days back the purge looks for the person's rows: the longest expiry of `categories`. */
-    readonly searchDays: number;
+    /**
+     * Days back the purge looks for the person's rows in each of `categories` (its expiry, plus a day):
+     * one find query per category, over its own days.
+     */
+    readonly searchDays: Readonly<Partial<Record<Category, number>>>;
   };
 }
 

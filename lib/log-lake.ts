@@ -309,7 +309,7 @@ export class LogLake extends Construct implements ILogLake {
         lake: this,
         categories: unlocked,
         locked: CATEGORIES.filter((c) => !unlocked.includes(c)),
-        searchDays: Math.max(1, ...unlocked.map((c) => config.categories[c].expiryDays)) + 1,
+        searchDays: Object.fromEntries(unlocked.map((c) => [c, config.categories[c].expiryDays + 1])),
       },
     });
 

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../lambdas/alarm/constants';
 import { readEnv as readAlarmEnv } from '../lambdas/alarm/env';
+import { ERASE_ENV } from '../lambdas/erase/constants';
+import { readEnv as readEraseEnv } from '../lambdas/erase/env';
 import { TRANSFORM_ENV } from '../lambdas/transform/constants';
 import { readEnv as readTransformEnv } from '../lambdas/transform/env';
 import { DEFAULT_CONFIG } from '../src/config';
@@ -84,5 +86,38 @@ describe('alarm readEnv', () => {
     expect(error.problems.map((p) => p.path)).toEqual(
       expect.arrayContaining([ALARM_ENV.settings, `${ALARM_ENV.tables}.logs`, ALARM_ENV.topics]),
     );
+  });
+});
+
+describe('erase readEnv', () => {
+  const eraseEnv = (searchDays: Record<string, number>) => ({
+    [ERASE_ENV.requestTable]: 'requests',
+    [ERASE_ENV.keyTable]: 'keys',
+    [ERASE_ENV.auditStream]: 'audit',
+    [ERASE_ENV.principal]: 'arn:aws:iam::123456789012:role/erase',
+    [ERASE_ENV.purge]: JSON.stringify({
+      bucket: 'lake',
+      workgroup: 'loglake-purge',
+      database: 'loglake',
+      table: 'logs',
+      categories: ['debug', 'runtime'],
+      locked: ['security'],
+      searchDays,
+    }),
+  });
+
+  it("reads each purged category's search days", () => {
+    expect(readEraseEnv(eraseEnv({ debug: 15, runtime: 31 })).purge.searchDays).toEqual({
+      debug: 15,
+      runtime: 31,
+    });
+  });
+
+  it('names a purged category without search days', () => {
+    const error = thrown(() => readEraseEnv(eraseEnv({ debug: 15 })));
+
+    expect(error.problems.map((p) => [p.path, p.message])).toEqual([
+      [`${ERASE_ENV.purge}.searchDays.runtime`, 'is required: category runtime is purged'],
+    ]);
   });
 });

@@ -13,7 +13,8 @@ export const ERASE_ENV = {
   principal: 'LOGLAKE_ERASE_PRINCIPAL',
   /**
    * JSON `{ bucket, workgroup, database, table, categories, locked, searchDays }`: where `--purge`
-   * requests rewrite the unlocked categories (the `logs` bucket, through Athena).
+   * requests rewrite the unlocked categories (the `logs` bucket, through Athena); `searchDays` maps
+   * each of `categories` to the days its find query looks back.
    */
   purge: 'LOGLAKE_ERASE_PURGE',
 } as const;

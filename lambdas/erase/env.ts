@@ -15,15 +15,28 @@ export interface EraseEnv {
   readonly purge: z.output<typeof purgeSchema>;
 }
 
-const purgeSchema = z.strictObject({
-  bucket: z.string().min(1),
-  workgroup: z.string().min(1),
-  database: z.string().min(1),
-  table: z.string().min(1),
-  categories: z.array(z.enum(CATEGORIES)),
-  locked: z.array(z.enum(CATEGORIES)),
-  searchDays: z.number().int().min(1),
-});
+const purgeSchema = z
+  .strictObject({
+    bucket: z.string().min(1),
+    workgroup: z.string().min(1),
+    database: z.string().min(1),
+    table: z.string().min(1),
+    categories: z.array(z.enum(CATEGORIES)),
+    locked: z.array(z.enum(CATEGORIES)),
+    /** Days back the find query looks, per category of `categories`. */
+    searchDays: z.partialRecord(z.enum(CATEGORIES), z.number().int().min(1)),
+  })
+  .superRefine((p, ctx) => {
+    for (const c of p.categories) {
+      if (p.searchDays[c] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['searchDays', c],
+          message: `is required: category ${c} is purged`,
+        });
+      }
+    }
+  });
 
 const envSchema = z
   .object({

@@ -392,7 +392,8 @@ export async function evaluateLocalLake(options: LocalEvaluationOptions): Promis
   const timing = windowTiming(options);
   const at = timing.latencyMs === undefined ? evaluationSlot(now) : now;
   const rules = selectRules(config, options.rules);
-  const reader = await LocalLakeReader.open(dataDir);
+  // Each rule's query points the view at its own window's partitions (`BuiltQuery.scope`).
+  const reader = await LocalLakeReader.open(dataDir, { scope: 'per-query' });
   try {
     const source = lakeSource(dataDir, config, reader);
     const store = new MemoryStateStore();
@@ -474,7 +475,7 @@ export function startLocalAlerting(options: LocalAlertingOptions): {
     while (running) await running.catch(() => undefined);
     const run = (async () => {
       await notifier.retryPending();
-      const reader = await LocalLakeReader.open(dataDir);
+      const reader = await LocalLakeReader.open(dataDir, { scope: 'per-query' });
       try {
         return await runEvaluation(
           rules,

@@ -1,15 +1,18 @@
 /**
  * The purge of one person from the lake on S3 (`loglake subject erase --purge --stack`): the objects of
  * the unlocked categories holding a row that carries the person's pseudonym are found with one
- * partition-pruned Athena query (`"$path"`), then each hour's objects are rewritten without those rows by
- * the compaction's own journaled rewrite ({@link compactPartition} with `without`): CTAS into staging, the
+ * partition-pruned Athena query (`"$path"`) per category, each over that category's own days (partition
+ * projection plans every projected partition of a query's range: one query over the longest range
+ * would plan the short-lived categories' expired days too, 21.7k partitions against 9.8k with the
+ * default categories), then each hour's objects are rewritten without those rows by the compaction's
+ * own journaled rewrite ({@link compactPartition} with `without`): CTAS into staging, the
  * counts verified (rows before − the person's rows = rows after, none of theirs left), the rewrite copied
  * in, the originals deleted, then every old version under the hour (the bucket is versioned: deleted and
  * replaced objects, including earlier compactions' sources, would still hold the rows).
  *
  * It takes the compaction's lock and journal, so the two never rewrite the same hour at once and either
  * one finishes or undoes what the other left (`recover`). A run that stops (time, lock held, a failure)
- * leaves every hour either untouched or purged; the next run finds what is left with the same query.
+ * leaves every hour either untouched or purged; the next run finds what is left with the same queries.
  */
 import { DATA_PREFIX } from '../schema';
 import {
@@ -26,8 +29,11 @@ import {
 import { purgeFindSql } from './sql';
 
 export interface ObjectPurgeSettings extends RewriteSettings {
-  /** The earliest `dt` searched (`YYYY-MM-DD`): older partitions are expired by the lifecycle. */
-  readonly since: string;
+  /**
+   * The earliest `dt` searched (`YYYY-MM-DD`) in each of `categories`: older partitions are expired by
+   * the category's lifecycle rule.
+   */
+  readonly since: Readonly<Record<string, string>>;
   /** At most this many objects found per run (the rest are found by the next run). @default 1,000 */
   readonly maxObjectsPerRun?: number;
 }
@@ -107,7 +113,7 @@ export function planPurge(
 
 /** Run one purge pass (see the module comment). */
 export async function purgeObjects(run: ObjectPurgeRun): Promise<ObjectPurgeReport> {
-  const { store, engine, settings } = run;
+  const { store, settings } = run;
   const lockKey = `${prefixOf(settings)}lock`;
   const now = run.now ?? new Date();
   const empty = { objects: 0, removedRows: 0, partitions: [], failed: [], deferred: 0, scannedBytes: 0 };
@@ -117,17 +123,7 @@ export async function purgeObjects(run: ObjectPurgeRun): Promise<ObjectPurgeRepo
   let crashed = false;
   try {
     await recover(run);
-    const limit = settings.maxObjectsPerRun ?? 1_000;
-    const found = await engine.query(
-      purgeFindSql({
-        database: settings.database,
-        table: settings.table,
-        categories: settings.categories,
-        since: settings.since,
-        pseudonym: run.pseudonym,
-        limit,
-      }),
-    );
+    const found = await findPerson(run);
     await run.onStep?.('found');
     const { plans } = planPurge(found.rows, store.uri(''));
     let scannedBytes = found.scannedBytes;
@@ -155,10 +151,43 @@ export async function purgeObjects(run: ObjectPurgeRun): Promise<ObjectPurgeRepo
         failed.push({ partition: p.prefix, error: error instanceof Error ? error.message : String(error) });
       }
     }
-    const complete = failed.length === 0 && deferred === 0 && found.rows.length < limit;
+    const complete = failed.length === 0 && deferred === 0 && !found.truncated;
     return { locked: true, complete, objects, removedRows, partitions, failed, deferred, scannedBytes };
   } finally {
     // A simulated crash leaves the lock, as a real one would.
     if (!crashed) await store.delete([lockKey]);
   }
+}
+
+/**
+ * The find query's rows over every category, one query per category (in name order, as one query
+ * would have ordered them) bounded by its own `since`, at most `maxObjectsPerRun` rows in all.
+ * `truncated`: the limit was reached, so objects may be left for the next run.
+ */
+async function findPerson(
+  run: ObjectPurgeRun,
+): Promise<{ rows: Array<Record<string, unknown>>; scannedBytes: number; truncated: boolean }> {
+  const { settings } = run;
+  const limit = settings.maxObjectsPerRun ?? 1_000;
+  const rows: Array<Record<string, unknown>> = [];
+  let scannedBytes = 0;
+  for (const category of [...settings.categories].sort()) {
+    const since = settings.since[category];
+    if (since === undefined) throw new Error(`purge: no earliest dt for category ${category}`);
+    const left = limit - rows.length;
+    if (left === 0) return { rows, scannedBytes, truncated: true };
+    const found = await run.engine.query(
+      purgeFindSql({
+        database: settings.database,
+        table: settings.table,
+        categories: [category],
+        since,
+        pseudonym: run.pseudonym,
+        limit: left,
+      }),
+    );
+    rows.push(...found.rows);
+    scannedBytes += found.scannedBytes;
+  }
+  return { rows, scannedBytes, truncated: rows.length >= limit };
 }

@@ -13,7 +13,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { readStateFile, STATE_FILE } from '../alerts/local';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
-import { buildQuery } from '../query/build';
+import { buildQuery, type PartitionScope } from '../query/build';
 import { duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import { Redactor } from '../redact';
 import { CATEGORIES, PERSONAS } from '../schema';
@@ -110,7 +110,8 @@ const DAY = 86_400_000;
 export async function localComplianceReport(options: ReportOptions): Promise<ComplianceReport> {
   const now = options.now ?? new Date();
   const policy = options.policy ?? DEFAULT_CONFIG;
-  const reader = await LocalLakeReader.open(options.dataDir);
+  // Each read points the view at the period's partitions of what it reads (the audit category, or all).
+  const reader = await LocalLakeReader.open(options.dataDir, { scope: 'per-query' });
   try {
     return assembleReport(
       {
@@ -260,6 +261,7 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
      FROM ${LOCAL_TABLE} WHERE category = 'audit' AND service = 'loglake-access'
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
+    auditScope(options),
   );
   const flagged = rows.filter((r) => r.flags);
   const principals = new Set(rows.map((r) => r.principal));
@@ -423,6 +425,7 @@ async function requests(reader: LocalLakeReader, options: ReportOptions): Promis
      FROM ${LOCAL_TABLE} WHERE category = 'audit' AND attributes['privacy.request'] IS NOT NULL
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
+    auditScope(options),
   );
   return requestsItem(
     rows,
@@ -492,11 +495,16 @@ export function volumeItem(rows: ReadonlyArray<Record<string, unknown>>, source:
   };
 }
 
-/** A hand-written read of the lake through the reader, so it is recorded as an access event. */
+/**
+ * A hand-written read of the lake through the reader, so it is recorded as an access event. `scope`:
+ * the partitions its WHERE clause can match (its rows lie in the partition of their own hour, as every
+ * event loglake writes itself does), so no other hour is listed or opened.
+ */
 async function sql(
   reader: LocalLakeReader,
   text: string,
   params: readonly Date[],
+  scope: PartitionScope,
 ): Promise<Array<Record<string, unknown>>> {
   const rows: Array<Record<string, unknown>> = [];
   const built = {
@@ -504,9 +512,15 @@ async function sql(
     sql: text,
     params: params.map(sqlTimestamp),
     columns: [],
+    scope,
   };
   for await (const page of reader.stream(built)) rows.push(...page);
   return rows;
+}
+
+/** The partitions of the audit category in the report's period. */
+function auditScope(options: ReportOptions): PartitionScope {
+  return { since: options.since, until: options.until, categories: ['audit'] };
 }
 
 function str(v: unknown): string {

@@ -23,8 +23,12 @@ export interface AwsPurgeSettings {
   /** The categories rewritten (unlocked) and those kept (locked), as the outcome says. */
   readonly categories: readonly Category[];
   readonly locked: readonly Category[];
-  /** Days back the find query looks (the longest expiry of the unlocked categories, plus a day). */
-  readonly searchDays: number;
+  /**
+   * Days back the find query looks in each of `categories` (the category's expiry, plus a day: the
+   * lifecycle deletes an object up to a day after it expires). One query per category, each over its
+   * own days, so a 14-day category is not searched over the 181 days of a 180-day one.
+   */
+  readonly searchDays: Readonly<Partial<Record<Category, number>>>;
 }
 
 export interface AwsPurgeOptions {
@@ -75,7 +79,9 @@ export function awsPurge(
         database: s.database,
         table: s.table,
         categories: s.categories,
-        since: utcDate(new Date(now() - s.searchDays * 86_400_000)),
+        since: Object.fromEntries(
+          s.categories.map((c) => [c, utcDate(new Date(now() - searchDaysOf(s, c) * 86_400_000))]),
+        ),
       },
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
     });
@@ -92,4 +98,11 @@ export function awsPurge(
     if (!report.complete) return { pending: progress };
     return describePurge({ purged: s.categories, locked: s.locked, ...progress });
   };
+}
+
+/** @throws Error when a rewritten category has no search range (a deployment defect). */
+function searchDaysOf(settings: AwsPurgeSettings, category: Category): number {
+  const days = settings.searchDays[category];
+  if (days === undefined) throw new Error(`purge settings: no searchDays for category ${category}`);
+  return days;
 }

@@ -159,9 +159,11 @@ export function buildQuery(query: LogQuery, options: BuildOptions): BuiltQuery {
   validateQuery(query);
   if (options.tables.length === 0) throw new Error('buildQuery: no table to read');
   const built = { ...buildByKind(query, options), source: query };
-  // A context query reads neighbours outside the filter's time range: it keeps every partition.
-  if (query.kind === 'context') return built;
-  const { since, until, categories } = query.filter;
+  const { categories } = query.filter;
+  // A context query reads its neighbours in the filter's range widened on each side (its hits lie inside).
+  const pad = query.kind === 'context' ? CONTEXT_PAD_MS : 0;
+  const since = new Date(query.filter.since.getTime() - pad);
+  const until = new Date(query.filter.until.getTime() + pad);
   return { ...built, scope: { since, until, ...(categories ? { categories } : {}) } };
 }
 

@@ -101,9 +101,14 @@ export interface ReaderOptions extends EngineOptions {
    * footer of every file a view names when the view is created, so a view over an hour that is not
    * compacted yet (thousands of small files) costs seconds even when the query's time range excludes it.
    * Each query still points the view at its own scope first.
+   *
+   * `'per-query'`: the view starts empty (nothing is listed or opened) and each query points it at its
+   * own scope, for a reader that serves many queries over different ranges (the explorer, alert
+   * evaluation, the compliance report). Until then `connection` reads no rows: SQL of the caller's own
+   * goes through {@link LocalLakeReader.connectionOver}.
    * @default every partition
    */
-  readonly scope?: PartitionScope;
+  readonly scope?: PartitionScope | 'per-query';
 }
 
 /**
@@ -130,7 +135,8 @@ export class LocalLakeReader {
     try {
       const connection = await engine.instance.connect();
       const reader = new LocalLakeReader(engine, connection, dataDir);
-      await reader.refresh(options.scope);
+      if (options.scope === 'per-query') await reader.showFiles([]);
+      else await reader.refresh(options.scope);
       return reader;
     } catch (error) {
       engine.close();
@@ -152,16 +158,21 @@ export class LocalLakeReader {
     for (let attempt = 0; ; attempt++) {
       const files = visibleFiles(this.dataDir, scope);
       if (sameFiles(files, this.viewFiles)) return;
-      this.viewFiles = undefined;
       try {
-        await this.createView(files);
-        this.viewFiles = files;
+        await this.showFiles(files);
         return;
       } catch (error) {
         // A file went away between the listing and the view (see `rows`): list once more.
         if (attempt > 0 || !isMissingFile(error)) throw error;
       }
     }
+  }
+
+  /** Point the view at exactly `files`; {@link viewFiles} names them once the view stands. */
+  private async showFiles(files: readonly string[]): Promise<void> {
+    this.viewFiles = undefined;
+    await this.createView(files);
+    this.viewFiles = files;
   }
 
   private async createView(files: readonly string[]): Promise<void> {

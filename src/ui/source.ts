@@ -97,7 +97,9 @@ export class UiSource {
   ) {}
 
   static async open(options: UiSourceOptions): Promise<UiSource> {
-    const reader = await LocalLakeReader.open(options.dataDir);
+    // Queries range over any hours and categories: each one points the view at its own partitions
+    // (`BuiltQuery.scope`), so no query opens an hour it cannot match, and opening opens none.
+    const reader = await LocalLakeReader.open(options.dataDir, { scope: 'per-query' });
     const engine: UiEngine = {
       label: options.dataDir,
       dialect: 'duckdb',

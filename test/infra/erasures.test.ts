@@ -85,6 +85,10 @@ describe('LogLakeErasures', () => {
     expect(purge).toContain('"workgroup":"loglake-purge"');
     expect(purge).toContain('"categories":["debug","runtime","framework","errors","api_access"]');
     expect(purge).toContain('"locked":["security","audit"]');
+    // One find query per category, each back to its own expiry + 1 day.
+    expect(purge).toContain(
+      '"searchDays":{"debug":15,"runtime":31,"framework":91,"errors":91,"api_access":181}',
+    );
     expect(fn.Properties.Timeout).toBe(900);
 
     const statements = policyStatementsOf(t, 'LogLakeErasuresExecutorRoleDefaultPolicy');

@@ -26,6 +26,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { AthenaSqlEngine, S3ObjectStore } from '../../src/compaction/aws';
+import { purgeObjects } from '../../src/compaction/purge';
 import { awsPurge, PurgeFailedError } from '../../src/privacy/aws-purge';
 import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../src/privacy/local-store';
@@ -43,7 +44,8 @@ const SETTINGS = {
   table: 'logs',
   categories: ['debug', 'runtime'],
   locked: ['security'],
-  searchDays: 30,
+  // Each category's expiry plus a day (debug 14, runtime 30 by default).
+  searchDays: { debug: 15, runtime: 31 },
 } as const;
 
 const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
@@ -128,8 +130,8 @@ function fakeBucket(objects: readonly string[], lock?: { expires: number }) {
 
 /**
  * Athena answering the purge's queries: the find query with the objects of `found` (key → the person's
- * rows) still in the bucket, each count with `counts(sql)`; a CTAS stages one object at its location, as
- * Athena writes one.
+ * rows) still in the bucket, in its categories, from its earliest day and up to its limit, as Athena
+ * would; each count with `counts(sql)`; a CTAS stages one object at its location, as Athena writes one.
  */
 function fakeAthena(
   bucket: Map<string, string>,
@@ -144,6 +146,9 @@ function fakeAthena(
     const id = `q${started.length}`;
     let result = { columns: [] as string[], rows: [] as string[][] };
     if (/^SELECT "\$path"/.test(sql)) {
+      const categories = (/"category" IN \(([^)]*)\)/.exec(sql)?.[1] ?? '').replaceAll("'", '').split(', ');
+      const since = /"dt" >= '([^']+)'/.exec(sql)?.[1] ?? '';
+      const limit = Number(/LIMIT (\d+)/.exec(sql)?.[1]);
       result = {
         columns: ['path', 'category', 'dt', 'hour', 'rows'],
         rows: Object.entries(found)
@@ -151,7 +156,10 @@ function fakeAthena(
           .map(([key, n]) => {
             const [, c = '', d = '', h = ''] = /category=([^/]+)\/dt=([^/]+)\/hour=([^/]+)/.exec(key) ?? [];
             return [`s3://${BUCKET}/${key}`, c, d, h, String(n)];
-          }),
+          })
+          .filter(([, c = '', d = '']) => categories.includes(c) && d >= since)
+          .sort((a, b) => (a.join() < b.join() ? -1 : 1))
+          .slice(0, limit),
       };
     } else if (/AS "written"/.test(sql)) {
       const c = counts(sql);
@@ -221,7 +229,31 @@ describe('awsPurge', () => {
     expect([...bucket.current.keys()].filter((k) => k.startsWith('compaction/'))).toEqual([]);
     expect(started.filter((s) => s.startsWith('CREATE TABLE'))).toHaveLength(2);
     expect(started[0]).toContain(`'${P}'`);
-    expect(started[0]).toContain(`"dt" >= '2026-10-31'`);
+  });
+
+  it('looks in each category with a query of its own, back to its own expiry + 1 day, and finds every object there', async () => {
+    // Arrange: objects of both categories near the end of each one's range, and one of runtime older
+    // than debug's whole range.
+    const debugOld = 'logs/category=debug/dt=2026-11-15/hour=00/d.parquet';
+    const runtimeOld = 'logs/category=runtime/dt=2026-10-30/hour=00/r.parquet';
+    const runtimeMid = 'logs/category=runtime/dt=2026-11-10/hour=05/m.parquet';
+    const bucket = fakeBucket([debugOld, runtimeOld, runtimeMid]);
+    const started = fakeAthena(bucket.current, { [debugOld]: 3, [runtimeOld]: 3, [runtimeMid]: 3 }, countsOf);
+
+    // Act
+    const outcome = await step()(request());
+
+    // Assert: one find query per category, each over its own days (NOW is 2026-11-30T12:00Z).
+    const finds = started.filter((q) => q.startsWith('SELECT "$path"'));
+    expect(finds).toHaveLength(2);
+    expect(finds[0]).toContain(`"category" IN ('debug')`);
+    expect(finds[0]).toContain(`"dt" >= '2026-11-15'`);
+    expect(finds[1]).toContain(`"category" IN ('runtime')`);
+    expect(finds[1]).toContain(`"dt" >= '2026-10-30'`);
+    expect(outcome).toBe(
+      'purged 9 row(s) from 3 file(s) of debug, runtime; locked categories not rewritten: security',
+    );
+    expect(started.filter((q) => q.startsWith('CREATE TABLE'))).toHaveLength(3);
   });
 
   it('counts the rows and files of the earlier runs of the request in the outcome', async () => {
@@ -302,6 +334,60 @@ describe('awsPurge', () => {
     expect(outcome).toBe(NOTHING_TO_PURGE);
     expect(s3Mock.calls()).toHaveLength(0);
     expect(athenaMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('purgeObjects find queries', () => {
+  const run = (maxObjectsPerRun: number) =>
+    purgeObjects({
+      store: new S3ObjectStore(s3, BUCKET),
+      engine: new AthenaSqlEngine(athena, { workGroup: 'loglake-purge', database: 'loglake', pollMs: 1 }),
+      pseudonym: P,
+      now: new Date(NOW),
+      settings: {
+        database: 'loglake',
+        table: 'logs',
+        // Not in name order: the queries run in name order, as one query's ORDER BY "category" went.
+        categories: ['runtime', 'debug'],
+        since: { debug: '2026-11-15', runtime: '2026-10-30' },
+        maxObjectsPerRun,
+      },
+    });
+
+  it('share one limit: a category is asked only for what is left, and none once it is reached', async () => {
+    // Arrange
+    const a1 = `${HOUR_A}a1.parquet`;
+    const a2 = `${HOUR_A}a2.parquet`;
+    const b1 = `${HOUR_B}b1.parquet`;
+    const bucket = fakeBucket([a1, a2, b1]);
+    const started = fakeAthena(bucket.current, { [a1]: 3, [a2]: 3, [b1]: 3 }, countsOf);
+
+    // Act
+    const report = await run(2);
+
+    // Assert: debug's two objects fill the limit; runtime waits for the next run.
+    const finds = started.filter((q) => q.startsWith('SELECT "$path"'));
+    expect(finds).toHaveLength(1);
+    expect(finds[0]).toContain(`"category" IN ('debug')`);
+    expect(finds[0]).toContain('LIMIT 2');
+    expect(report).toMatchObject({ locked: true, complete: false, objects: 2 });
+    expect(bucket.current.has(b1)).toBe(true);
+  });
+
+  it('is complete when every category was asked and the objects found stay under the limit', async () => {
+    // Arrange
+    const a1 = `${HOUR_A}a1.parquet`;
+    const b1 = `${HOUR_B}b1.parquet`;
+    const bucket = fakeBucket([a1, b1]);
+    const started = fakeAthena(bucket.current, { [a1]: 3, [b1]: 3 }, countsOf);
+
+    // Act
+    const report = await run(3);
+
+    // Assert
+    const finds = started.filter((q) => q.startsWith('SELECT "$path"'));
+    expect(finds.map((q) => /LIMIT \d+/.exec(q)?.[0])).toEqual(['LIMIT 3', 'LIMIT 2']);
+    expect(report).toMatchObject({ locked: true, complete: true, objects: 2 });
   });
 });
 

@@ -90,6 +90,46 @@ describe('LocalLakeReader scope', () => {
     expect(String(reaching)).toMatch(/not-parquet\.parquet/);
   });
 
+  it('opened per query, opens no hour until a query reaches it, and then that query fails', async () => {
+    // Act
+    const reader = await LocalLakeReader.open(dataDir, { scope: 'per-query' });
+    try {
+      const found = await ids(reader, range('2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z'));
+      const reaching = await ids(reader, range('2026-11-22T10:00:00Z', '2026-11-22T13:00:01Z')).catch(
+        (error: unknown) => error,
+      );
+
+      // Assess
+      expect(found).toEqual(['10:00:00.000', '10:30:00.000', '10:59:59.999']);
+      expect(String(reaching)).toMatch(/not-parquet\.parquet/);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('a context query reads the hours of its range widened by the context pad, and no other', async () => {
+    // Prepare: every record is one service's; each hit's neighbours lie up to an hour outside the range.
+    const context = (since: string, until: string) =>
+      buildQuery(
+        { kind: 'context', filter: range(since, until), before: 1, after: 1 },
+        { dialect: 'duckdb', tables },
+      );
+    const reader = await LocalLakeReader.open(dataDir, { scope: 'per-query' });
+    try {
+      // Act: 09:00–12:00 is read; 11:00–12:00:00.001 widens into 13:00, the broken hour.
+      const rows = await reader.query(context('2026-11-22T10:00:00Z', '2026-11-22T11:00:00Z'));
+      const reaching = await reader
+        .query(context('2026-11-22T11:00:00Z', '2026-11-22T12:00:00.001Z'))
+        .catch((error: unknown) => error);
+
+      // Assess: the three hits and one neighbour on either side.
+      expect(rows).toHaveLength(5);
+      expect(String(reaching)).toMatch(/not-parquet\.parquet/);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('a whole `loglake search` reads only its hours: the broken hour does not fail it', async () => {
     // Act
     const search = (until: string) =>

@@ -47,8 +47,8 @@ let objects: Array<{ key: string; body: Buffer }> = [];
 /** The prefix of the hour holding the prose and attribute rows. */
 let firstHour = '';
 /**
- * The find query's earliest day: the objects' first `dt`, as the executor's is now less the longest
- * unlocked retention. A day long past (say 2000-01-01) would have the engine enumerate every projected
+ * The find queries' earliest day (one query per category, all from this day here): the objects' first
+ * `dt`, as the executor's is now less each category's retention. A day long past (say 2000-01-01) would have the engine enumerate every projected
  * partition of the table's retention (categories × days × 24 hours, each an S3 listing): 95% of this
  * file's time on MiniStack before.
  */
@@ -179,7 +179,7 @@ async function lakeBucket(
         database: buckets.schema,
         table,
         categories: UNLOCKED,
-        since,
+        since: Object.fromEntries(UNLOCKED.map((c) => [c, since])),
         lockTtlMs: LOCK_TTL_MS,
       },
       ...over,

@@ -205,7 +205,7 @@ beforeAll(async () => {
         categories: UNLOCKED,
         locked: [LOCKED],
         // The tier's events are from the last 31 hours.
-        searchDays: 3,
+        searchDays: Object.fromEntries(UNLOCKED.map((c) => [c, 3])),
       }),
       // The SDK's service endpoint: the executor's Athena client talks to Trino, the rest to MiniStack.
       AWS_ENDPOINT_URL_ATHENA: lake.athena.endpoint,
