@@ -4,4 +4,4 @@ export { anonymizeIPv4, anonymizeIPv6, type IpPolicy } from './ip';
 export { type KeyClass, KeyClassifier, keyWords, type SensitiveKind } from './keys';
 export { type DetectorKind, marker } from './patterns';
 export { isPseudonym, PSEUDONYM_PREFIX, pseudonymizeUserId } from './pseudonym';
-export { type RedactionCounts, Redactor, type RedactorOptions } from './redactor';
+export { type RedactedMessage, type RedactionCounts, Redactor, type RedactorOptions } from './redactor';

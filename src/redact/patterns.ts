@@ -52,7 +52,8 @@ const VERSION_MOVE =
 const ALTERNATIVES = {
   jwt: String.raw`(?<![\w-])eyJ[\w-]{2,}\.[\w-]{2,}\.[\w-]*`,
   bearer: String.raw`(?<![\w-])(?:[Bb]earer|BEARER)[ \t]+[\w.~+/-]{8,}=*`,
-  basic: String.raw`(?<![\w-])(?:[Bb]asic|BASIC)[ \t]+[A-Za-z0-9+/]{6,}={0,2}(?![\w+/=-])`,
+  // Four base64 characters are the least a credential takes (`a:b` is `YTpi`); `basicValid` decides.
+  basic: String.raw`(?<![\w-])(?:[Bb]asic|BASIC)[ \t]+[A-Za-z0-9+/]{4,}={0,2}(?![\w+/=-])`,
   github: String.raw`(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_\w{22,255})(?!\w)`,
   gitlab: String.raw`(?<![\w-])glpat-[\w-]{20,}`,
   npm: String.raw`(?<![\w-])npm_[A-Za-z0-9]{36}(?!\w)`,
@@ -110,6 +111,10 @@ function combined(groups: readonly Group[], flags = 'g'): RegExp {
 export const TOKEN_GATE =
   /eyJ|[Bb]earer|BEARER|[Bb]asic|BASIC|gh[pousr]_|github_pat_|glpat-|npm_|xox[abposr]-|xapp-|hooks\.slack\.com|_live_|_test_|whsec_|AIza|ya29\.|GOCSPX-|sk-|A3T|AKIA|ASIA|ABIA|ACCA/;
 export const TOKENS = combined(TOKEN_GROUPS);
+/** The scheme words of the `basic` alternative: the gate of {@link BASIC} on text too short for the others. */
+export const BASIC_GATE = /[Bb]asic|BASIC/;
+/** The `basic` alternative alone, for text of {@link MIN_BASIC_TEXT} to {@link MIN_TOKEN_TEXT} characters. */
+export const BASIC = new RegExp(ALTERNATIVES.basic, 'g');
 /** The protected values, sticky: tried only where one can start (`scanners.ts`, `protectedSpans`). */
 export const PROTECT = combined(PROTECT_GROUPS, 'y');
 
@@ -139,10 +144,16 @@ export interface Features {
 
 /**
  * The least the detectors need (`scanPatterns` gates on them, `inert` is derived from them): a token (`TOKEN_GATE`'s prefixes and what follows
- * them) or an AWS secret key needs this many characters of text, every numeric detector (IPv4, SSN,
- * card, phone, IBAN) this many digits, and a card number this many digits in a row.
+ * them) or an AWS secret key needs this many characters of text, except an HTTP Basic credential
+ * ({@link MIN_BASIC_TEXT}); every numeric detector (IPv4, SSN, card, phone, IBAN) this many digits, and
+ * a card number this many digits in a row.
  */
 export const MIN_TOKEN_TEXT = 16;
+/**
+ * An HTTP Basic credential, whatever its length, is `Basic ` and at least four base64 characters:
+ * `Basic YTpi` (`a:b`), ten characters.
+ */
+export const MIN_BASIC_TEXT = 10;
 export const MIN_NUMERIC_DIGITS = 4;
 export const MIN_CARD_DIGITS = 13;
 

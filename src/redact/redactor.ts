@@ -45,10 +45,31 @@ const MAX_DEPTH = 32;
 const MAX_CACHED_LENGTH = 96;
 const MAX_CACHED = 20_000;
 
-/** A remembered redaction: the output, and the replacements it counted. */
+/** A remembered redaction: the output, the replacements it counted, and what the scan found. */
 interface CachedText {
   readonly out: string;
   readonly counts: ReadonlyArray<readonly [string, number]> | undefined;
+  readonly userId: string | undefined;
+  readonly json: boolean;
+}
+
+/** What a scan found besides its replacements: what {@link Redactor.message} reports. */
+interface Findings {
+  /** The raw id of the first prose user-id mention, unless that mention is a pseudonym already. */
+  userId: string | undefined;
+  /** The text was redacted as embedded JSON, field by field: no prose user id was looked for in it. */
+  json: boolean;
+}
+
+/** A message redacted by {@link Redactor.message}. */
+export interface RedactedMessage {
+  readonly text: string;
+  /**
+   * The raw id of the first prose user-id mention in the message (`user 1001`, `uid: 7`), as
+   * {@link PROSE_USER_ID} finds it in the whole text; `undefined` when there is none or it is a
+   * pseudonym already.
+   */
+  readonly proseUserId: string | undefined;
 }
 
 const SCHEMES = String.raw`(?:Bearer|Basic|Digest|Token|Bot|Negotiate|AWS4-HMAC-SHA256)[ \t]+`;
@@ -67,6 +88,14 @@ const KV = new RegExp(
 export const PROSE_USER_ID =
   /(?<![\w.-])(?:user(?:[ _-]?id)?|uid|usr(?:[ _-]?id)?)(?:[ \t]*[:=#][ \t]*|[ \t]+(?:id[ \t]*)?#?)(?<q>["']?)(?<id>[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*)\k<q>(?![\w@.:/-]*[\w@])/gi;
 const PROSE_USER_TRIGGER = /u(?:ser|id|sr)/i;
+
+/** The id of the first prose user-id mention in `s`, unless it is a pseudonym: a scan of its own. */
+function proseUserIdIn(s: string): string | undefined {
+  if (!PROSE_USER_TRIGGER.test(s)) return undefined;
+  PROSE_USER_ID.lastIndex = 0;
+  const id = PROSE_USER_ID.exec(s)?.groups?.id;
+  return id === undefined || isPseudonym(id) ? undefined : id;
+}
 
 /**
  * Stems of sensitive and user-id field names. The trigger asks for a stem inside a key that is
@@ -151,15 +180,39 @@ export class Redactor {
    * with sensitive keys, URL passwords, PEM keys, e-mails, IPv6 and the token, numeric and address patterns.
    */
   text(s: string, counts: RedactionCounts, depth = 0): string {
+    return this.redactText(s, counts, depth, undefined);
+  }
+
+  /**
+   * Redacts a message like {@link Redactor.text}, and reports the raw user id its prose names, for the
+   * user_id column: the scan that pseudonymizes `user 1001` in the text finds it, in the same pass.
+   * Text too short to scan, and text redacted as embedded JSON (field by field, not as one string),
+   * are looked at by {@link PROSE_USER_ID} on their own, as the whole message.
+   */
+  message(s: string, counts: RedactionCounts): RedactedMessage {
+    if (s.length < MIN_SCAN_LENGTH) return { text: s, proseUserId: proseUserIdIn(s) };
+    const found: Findings = { userId: undefined, json: false };
+    const text = this.redactText(s, counts, 0, found);
+    return { text, proseUserId: found.json ? proseUserIdIn(s) : found.userId };
+  }
+
+  private redactText(s: string, counts: RedactionCounts, depth: number, found: Findings | undefined): string {
+    // Inert text holds no prose user id either (`inert`: no `u` beside a digit), so `found` stays empty.
     if (s.length < MIN_SCAN_LENGTH || inert(s)) return s;
-    if (depth > 0 || s.length > MAX_CACHED_LENGTH) return this.scanText(s, counts, depth);
+    if (depth > 0 || s.length > MAX_CACHED_LENGTH) return this.scanText(s, counts, depth, found);
     const hit = this.texts.get(s);
     if (hit !== undefined) {
       if (hit.counts) for (const [kind, n] of hit.counts) counts[kind] = (counts[kind] ?? 0) + n;
+      if (found !== undefined) {
+        found.userId = hit.userId;
+        found.json = hit.json;
+      }
       return hit.out;
     }
     const own: RedactionCounts = {};
-    const out = this.scanText(s, own, 0);
+    // What the scan finds is remembered with its output, for a later `message` of the same text.
+    const seen: Findings = found ?? { userId: undefined, json: false };
+    const out = this.scanText(s, own, 0, seen);
     const kinds: Array<readonly [string, number]> = [];
     for (const kind in own) {
       const n = own[kind] ?? 0;
@@ -172,7 +225,12 @@ export class Redactor {
     // one cost more than the cache saved on the rest.
     if (digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS) return out;
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
-    this.texts.set(s, { out, counts: kinds.length > 0 ? kinds : undefined });
+    this.texts.set(s, {
+      out,
+      counts: kinds.length > 0 ? kinds : undefined,
+      userId: seen.userId,
+      json: seen.json,
+    });
     return out;
   }
 
@@ -184,9 +242,12 @@ export class Redactor {
     return this.scanText(s, counts, 0);
   }
 
-  private scanText(s: string, counts: RedactionCounts, depth: number): string {
+  private scanText(s: string, counts: RedactionCounts, depth: number, found?: Findings): string {
     const embedded = depth < MAX_DEPTH ? this.embeddedJson(s, counts, depth) : undefined;
-    if (embedded !== undefined) return embedded;
+    if (embedded !== undefined) {
+      if (found !== undefined) found.json = true;
+      return embedded;
+    }
     const spans: Span[] = [];
     const f = features(s);
     // The KEY=VALUE trigger needs `=` or `:`, a prose user id a digit.
@@ -199,7 +260,7 @@ export class Redactor {
     scanUrlPasswords(s, spans, f);
     scanProseSecrets(s, spans, f);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
-    if (digits && PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans);
+    if (digits && PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans, found);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
   }
@@ -283,11 +344,18 @@ export class Redactor {
     return total(counts) === before ? s : redacted;
   }
 
-  private scanProseUserIds(s: string, out: Span[]): void {
+  /** Pseudonymizes every prose user id; `found` gets the first mention's, unless that is a pseudonym. */
+  private scanProseUserIds(s: string, out: Span[], found: Findings | undefined): void {
+    let first = found;
     PROSE_USER_ID.lastIndex = 0;
     for (let m = PROSE_USER_ID.exec(s); m !== null; m = PROSE_USER_ID.exec(s)) {
       const id = m.groups?.id ?? '';
-      if (isPseudonym(id)) continue;
+      const pseudonym = isPseudonym(id);
+      if (first !== undefined) {
+        if (!pseudonym) first.userId = id;
+        first = undefined;
+      }
+      if (pseudonym) continue;
       const end = m.index + m[0].length - (m.groups?.q ?? '').length;
       out.push({ start: end - id.length, end, replacement: this.pseudonymOf(id), kind: 'user_id' });
     }

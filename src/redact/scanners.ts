@@ -8,10 +8,13 @@
 import { anonymizeIPv6, type IpPolicy } from './ip';
 import {
   AWS40,
+  BASIC,
+  BASIC_GATE,
   EMAIL,
   type Features,
   type Group,
   IPV6,
+  MIN_BASIC_TEXT,
   MIN_CARD_DIGITS,
   MIN_NUMERIC_DIGITS,
   MIN_TOKEN_TEXT,
@@ -202,6 +205,9 @@ const INERT = (() => {
   // `u`/`U`: the prose user id (`user 12`, `uid 7`, `usr-3`) starts with one and needs a digit.
   t[117] = 3;
   t[85] = 3;
+  // `b`/`B`: an HTTP Basic credential (`Basic YTpi`) is the one token shorter than MIN_TOKEN_TEXT.
+  t[98] = 4;
+  t[66] = 4;
   return t;
 })();
 
@@ -209,7 +215,8 @@ const INERT = (() => {
  * True when no detector can find anything in `text`, decided from the detectors' own minimums in one
  * pass that stops at the first character that could matter; the redactor returns such a value as it
  * is, before its cache and the census. Inert: shorter than {@link MIN_TOKEN_TEXT} (no token, no AWS
- * secret, no PEM block), only {@link INERT} characters (no e-mail, IPv6, URL, key=value, quoted or
+ * secret, no PEM block) and, from {@link MIN_BASIC_TEXT} characters on, without a Basic scheme word (no
+ * Basic credential), only {@link INERT} characters (no e-mail, IPv6, URL, key=value, quoted or
  * JSON value), and either fewer than {@link MIN_NUMERIC_DIGITS} digits (no numeric detector) and no
  * `u` when it holds a digit (no prose user id), or only digits, fewer than {@link MIN_CARD_DIGITS} (a
  * card is the one numeric detector that needs no separator, `+` or letter). `test/redact/skip.property.test.ts`
@@ -220,14 +227,17 @@ export function inert(text: string): boolean {
   if (n >= MIN_TOKEN_TEXT) return false;
   let digits = 0;
   let u = false;
+  let b = false;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     const cls = c < 128 ? (INERT[c] as number) : 0;
     if (cls === 1) continue;
     if (cls === 2) digits++;
     else if (cls === 3) u = true;
+    else if (cls === 4) b = true;
     else return false;
   }
+  if (b && n >= MIN_BASIC_TEXT && BASIC_GATE.test(text)) return false;
   if (digits === 0) return true;
   if (digits === n) return n < MIN_CARD_DIGITS;
   return digits < MIN_NUMERIC_DIGITS && !u;
@@ -336,8 +346,11 @@ export function protectedSpans(text: string, limit = text.length): Array<readonl
  * resolved by the caller).
  */
 export function scanPatterns(text: string, policy: IpPolicy, out: Span[], f: Readonly<Features>): void {
-  if (text.length >= MIN_TOKEN_TEXT && f.lower + f.upper >= 3 && TOKEN_GATE.test(text)) {
-    scan(TOKENS, text, policy, out, tokenGroup);
+  if (text.length >= MIN_TOKEN_TEXT) {
+    if (f.lower + f.upper >= 3 && TOKEN_GATE.test(text)) scan(TOKENS, text, policy, out, tokenGroup);
+  } else if (text.length >= MIN_BASIC_TEXT && f.lower + f.upper >= 5 && BASIC_GATE.test(text)) {
+    // Too short for any other token: only a Basic credential (`Basic YTpi`) fits.
+    scan(BASIC, text, policy, out, () => 'basic');
   }
   const first = out.length;
   if (f.base64Run >= 40 && f.upper >= 1 && f.lower >= 1) scan(AWS40, text, policy, out, () => 'aws40');

@@ -79,8 +79,23 @@ function nanpValid(text: string): boolean {
   return true;
 }
 
+/** Below this many base64 characters a Basic credential must be well formed (see {@link basicValid}). */
+const BASIC_LENIENT_FROM = 6;
+
+/**
+ * `Basic <base64>` that decodes to printable `user:password` with a user: a credential at any length,
+ * while a word after "Basic" (`Basic auth failed`, `basic plan`) decodes to bytes that are not. Under
+ * six base64 characters (`YTpi` is `a:b`) the base64 must also be well formed: no lone last character,
+ * padding only to a multiple of four. Longer candidates keep the lenient decoding they were detected
+ * with before: a credential cut short by a log line's length limit is still one.
+ */
 function basicValid(text: string): boolean {
   const credential = text.replace(/^\S+[ \t]+/, '');
+  const padding = credential.length - credential.replace(/=+$/, '').length;
+  const body = credential.length - padding;
+  if (body < BASIC_LENIENT_FROM && (body % 4 === 1 || (padding > 0 && credential.length % 4 !== 0))) {
+    return false;
+  }
   const decoded = Buffer.from(credential, 'base64').toString('latin1');
   return /^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded);
 }

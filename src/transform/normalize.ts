@@ -4,8 +4,7 @@
  * is given).
  */
 import { messageTemplate } from '../patterns/mask';
-import { isPseudonym } from '../redact/pseudonym';
-import { PROSE_USER_ID, type RedactionCounts, type Redactor } from '../redact/redactor';
+import type { RedactionCounts, Redactor } from '../redact/redactor';
 import type { Category, LogRecord } from '../schema';
 import { addField, type ExtraFields, setAttribute } from './attributes';
 import { trimEndBlank, withoutTrailingNewlines } from './chars';
@@ -101,15 +100,12 @@ export const ZONELESS_ERROR =
 const USER_ID_PAIR =
   /(?<![\w.-])(?:user_id|userId|userID|user\.id|usr\.id|enduser\.id)["']?[ \t]*[=:][ \t]*(?:"([^"\n]{1,128})"|'([^'\n]{1,128})'|([^\s,;&"'<>(){}[\]\\]{1,128}))/;
 
-function userIdInText(text: string): string | undefined {
+/** The id of a `user_id=42` pair in `text`, if it has a non-blank one. */
+function userIdPairInText(text: string): string | undefined {
   if (!/u(?:ser|id|sr)/i.test(text)) return undefined;
   const m = USER_ID_PAIR.exec(text);
   const value = m?.[1] ?? m?.[2] ?? m?.[3];
-  if (value !== undefined && value.trim() !== '') return value;
-  // `user 1001 logged in`, `uid: 1001`: the same prose ids the redactor pseudonymizes in the text.
-  PROSE_USER_ID.lastIndex = 0;
-  const prose = PROSE_USER_ID.exec(text)?.groups?.id;
-  return prose === undefined || isPseudonym(prose) ? undefined : prose;
+  return value !== undefined && value.trim() !== '' ? value : undefined;
 }
 
 /** Adds a multi-line event's further lines: message continuation, and the stack trace with its class. */
@@ -236,10 +232,20 @@ export function normalizeEvent(source: EventSource, ctx: NormalizeContext): Norm
     if (!flagged) errors.push('missing message');
   }
   // `user_id=42` written in the text: the column is filled too (the text keeps only its pseudonym).
-  const userId = draft.user_id ?? (flagged ? undefined : userIdInText(message));
+  // Else a prose id (`user 1001 logged in`, `uid: 1001`): the scan that pseudonymizes it in the text
+  // reports the first one (`Redactor.message`), so its expression runs once.
+  const fromText = draft.user_id === undefined && !flagged;
+  let userId = draft.user_id ?? (fromText ? userIdPairInText(message) : undefined);
 
   const userIdsBefore = counts.user_id ?? 0;
-  const redactedMessage = r.text(message, counts);
+  let redactedMessage: string;
+  if (fromText && userId === undefined) {
+    const redacted = r.message(message, counts);
+    redactedMessage = redacted.text;
+    userId = redacted.proseUserId;
+  } else {
+    redactedMessage = r.text(message, counts);
+  }
   // An id taken from the text was counted where the text was redacted: filling the column from it is
   // the same occurrence, not a second one (unless the text scan missed it, then the column counts it).
   const columnCounts = draft.user_id === undefined && (counts.user_id ?? 0) > userIdsBefore ? {} : counts;

@@ -88,6 +88,31 @@ const projectCases: CorpusCase[] = [
     secrets: ['192.0.2.44'],
     keep: ['upgrade request from'],
   },
+  // HTTP Basic credentials shorter than the other tokens, and words after "Basic" that are none.
+  {
+    log: {
+      timestamp: '2026-07-01T10:00:03.000Z',
+      level: 'WARN',
+      message: 'Authorization header was Basic dXNlcjpw',
+    },
+    secrets: ['dXNlcjpw'],
+    keep: ['Authorization header was Basic'],
+  },
+  {
+    log: {
+      timestamp: '2026-07-01T10:00:04.000Z',
+      level: 'INFO',
+      message: 'retry',
+      context: { note: 'Basic YTpi' },
+    },
+    secrets: ['YTpi'],
+    keep: ['retry'],
+  },
+  {
+    log: 'Basic auth failed for admin: the basic plan has no SSO, BASIC mode only, Basic Ym9i rejected',
+    secrets: [],
+    keep: ['Basic auth failed', 'the basic plan', 'BASIC mode', 'Basic Ym9i rejected'],
+  },
 ];
 
 describe('project redaction cases through transformRecords', () => {

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MIN_CARD_DIGITS, MIN_NUMERIC_DIGITS, MIN_TOKEN_TEXT } from '../../src/redact/patterns';
+import {
+  MIN_BASIC_TEXT,
+  MIN_CARD_DIGITS,
+  MIN_NUMERIC_DIGITS,
+  MIN_TOKEN_TEXT,
+} from '../../src/redact/patterns';
 import { type RedactionCounts, Redactor } from '../../src/redact/redactor';
 import { inert } from '../../src/redact/scanners';
 
@@ -44,6 +49,17 @@ const nearInert = fc.oneof(
     .tuple(fc.constantFrom('user ', 'uid ', 'usr-', 'user_id ', 'User #', 'sub '), fc.nat(999_999))
     .map(([w, n]) => `${w}${n}`),
   fc.string({ unit: fc.constantFrom(...'0123456789 .-()'.split('')), minLength: 6, maxLength: 15 }),
+  // A Basic scheme word then base64-like text around MIN_BASIC_TEXT (`Basic YTpi` is `a:b`).
+  fc
+    .tuple(
+      fc.constantFrom('Basic ', 'basic ', 'BASIC ', 'Basic  ', 'xBasic ', 'Basic', 'a Basic '),
+      fc.string({
+        unit: fc.constantFrom(...'YTpiWIdXNlcjw0123456789/'.split('')),
+        minLength: 1,
+        maxLength: 9,
+      }),
+    )
+    .map(([w, b]) => `${w}${b}`),
   pieceOf(secrets),
   pieceOf(keeps),
   fc.string({ minLength: 6, maxLength: 15 }),
@@ -79,6 +95,7 @@ describe('the inert-value skip (properties)', () => {
 
   it('does not skip values at the detectors’ minimums', () => {
     expect(MIN_NUMERIC_DIGITS).toBe(4);
+    expect(MIN_BASIC_TEXT).toBe('Basic YTpi'.length);
     for (const value of [
       '10.0.0.1',
       '123-45-6789',
@@ -93,10 +110,21 @@ describe('the inert-value skip (properties)', () => {
       'fe80::1',
       '+4420794600',
       'Bearer abcdefghij',
+      'Basic YTpi',
+      'basic dXNlcjpw',
     ]) {
       expect(inert(value), value).toBe(false);
     }
-    for (const value of ['checkout', 'node-1', 'payments.http', '123456789012', 'GET /a/b', 'eni-12']) {
+    for (const value of [
+      'checkout',
+      'node-1',
+      'payments.http',
+      '123456789012',
+      'GET /a/b',
+      'eni-12',
+      'Basic ok',
+      'database-1',
+    ]) {
       expect(inert(value), value).toBe(true);
     }
   });
