@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-firehose';
 import { backoffDelay } from '../backoff';
 import { InputError } from '../errors';
+import { firehoseClientConfig } from './client-config';
 import { type BatchLimits, billedBytes, FIREHOSE_PUT_LIMITS, fillBatch, RecordPacker } from './pack';
 import { categoryHourKey, type PackKeyConfig } from './pack-key';
 import { entryErrors, isRetryable } from './put-batch';
@@ -63,7 +64,11 @@ export interface ShipperOptions {
    * (`maxAttempts: 1`), so this shipper's backoff is the only retry policy and its counters are exact.
    */
   readonly client?: FirehoseClient;
-  /** Config of the client created when `client` is not given (e.g. `{ endpoint, region }`). */
+  /**
+   * Config of the client created when `client` is not given (e.g. `{ endpoint, region }`). A loopback
+   * `endpoint` (the local pipeline) gets a region and placeholder credentials when none are given, as
+   * `loglake send` and the pino transport do.
+   */
   readonly clientConfig?: FirehoseClientConfig;
   /**
    * Pack key of a line: lines with different keys never share a record.
@@ -157,7 +162,8 @@ export class Shipper {
 
   constructor(private readonly options: ShipperOptions) {
     if (!options.streamName) throw new InputError('shipper: streamName is required');
-    this.client = options.client ?? new FirehoseClient({ maxAttempts: 1, ...options.clientConfig });
+    this.client =
+      options.client ?? new FirehoseClient({ maxAttempts: 1, ...clientDefaults(options.clientConfig) });
     this.packer = new RecordPacker(options.maxRecordBytes ?? FIREHOSE_PUT_LIMITS.maxRecordBytes);
     this.packKey = options.packKey ?? categoryHourKey(options.config);
     this.limits = {
@@ -450,4 +456,11 @@ function insertSorted(queue: Pending[], p: Pending): void {
   let i = queue.length;
   while (i > 0 && (queue[i - 1] as Pending).notBefore > p.notBefore) i--;
   queue.splice(i, 0, p);
+}
+
+/** `config` over the defaults a string `endpoint` needs (a loopback one: region and placeholder credentials). */
+function clientDefaults(config: FirehoseClientConfig | undefined): FirehoseClientConfig {
+  if (config === undefined || typeof config.endpoint !== 'string') return config ?? {};
+  const region = typeof config.region === 'string' ? config.region : undefined;
+  return { ...firehoseClientConfig({ endpoint: config.endpoint, ...(region ? { region } : {}) }), ...config };
 }

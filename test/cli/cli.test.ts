@@ -342,6 +342,11 @@ describe('loglake and a data directory that is not there', () => {
     [['stats']],
     [['export', '--output', join(tmpdir(), 'loglake-never.csv')]],
     [['alerts', 'evaluate']],
+    [['compact']],
+    [['compact', '--dry-run']],
+    [['patterns']],
+    [['cleanup', '--dry-run']],
+    [['compliance-report']],
   ])('refuses it the same way in %j: exit 2, the path named', async (args) => {
     // Act
     const r = await loglake([...args, '--data-dir', typo]);

@@ -24,6 +24,7 @@ import { formatBytes } from '../format';
 import { type CliIO, processIO } from '../io';
 import { DEFAULT_FLUSH_SECONDS } from '../local-command';
 import { dataDirOf, intOption, loadConfig } from '../options';
+import { requireLocalLake } from '../target/local';
 
 const optionalMs = z.number().int().nonnegative().optional();
 export const compactFlags = z.strictObject({
@@ -63,6 +64,8 @@ export async function compactCommand(
   now: () => Date = () => new Date(),
 ): Promise<CompactionReport | undefined> {
   const dataDir = resolve(dataDirOf(flags));
+  // A typo'd --data-dir must not become a new, empty lake that reports nothing to compact.
+  requireLocalLake(dataDir);
   const settings = {
     closedAfterMs: flags.closedAfter ?? DEFAULT_CLOSED_AFTER_MS,
     graceMs: flags.grace ?? DEFAULT_GRACE_MS,
