@@ -243,6 +243,22 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
       this.props,
     );
     if (metricName !== undefined) this.addedStreams.set(metricName, { stream: deliveryStream, lane });
+    // The shared transform re-ingests (oversized, split) records into the stream they arrived on, this
+    // one included; without the grant the denial would also stop re-ingestion for the lane's own stream
+    // in that container. The ARN is built from the name, as for the lane's stream (no cycle).
+    transform.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: `Reingest${id.replace(/[^A-Za-z0-9]/g, '')}Records`,
+        actions: ['firehose:PutRecordBatch'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'firehose',
+            resource: 'deliverystream',
+            resourceName: deliveryStreamName,
+          }),
+        ],
+      }),
+    );
     return deliveryStream;
   }
 

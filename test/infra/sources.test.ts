@@ -65,6 +65,14 @@ describe('the WAF stream', () => {
     expect(() => without.metricIncomingRecords({ stream: 'waf' })).toThrow(/no waf stream/);
   });
 
+  it('lets the shared transform re-ingest into it (deferred or split records go back where they came from)', () => {
+    const statements = policyStatementsOf(template(), 'LogLakeIngestLogsTransformRoleDefaultPolicy');
+    const puts = statements.filter((s) => s.actions.includes('firehose:PutRecordBatch'));
+    const resources = puts.flatMap((s) => s.resources);
+    expect(resources.some((r) => r.includes(':deliverystream/aws-waf-logs-loglake'))).toBe(true);
+    expect(resources.every((r) => !r.includes('*'))).toBe(true);
+  });
+
   it('is left out when sources.waf.enabled is false', () => {
     const t = template({ override: { sources: { waf: { enabled: false } } } });
     expect(streams(t).map(([, s]) => s.Properties.DeliveryStreamName)).not.toContain('aws-waf-logs-loglake');
