@@ -100,6 +100,11 @@ export interface ILogLake extends IConstruct, StreamMetrics {
   /** The `aws-waf-logs-<name>` stream (metrics with `stream: 'waf'`); absent when `sources.waf.enabled` is false. */
   readonly wafStream?: firehose.IDeliveryStream;
   /**
+   * The `logs` delivery stream, for sources that deliver to a stream ARN (VPC Flow Logs to Firehose,
+   * a CloudWatch Logs destination of your own). Producers get access with {@link grantPutRecords}.
+   */
+  readonly logsStream: firehose.IDeliveryStream;
+  /**
    * Log groups under a configured prefix left unsubscribed because they already have CloudWatch Logs'
    * two subscription filters, of others (Sum over 5 minutes).
    * @returns undefined when no log group prefix is subscribed: nothing emits the metric
@@ -141,6 +146,10 @@ export class LogLake extends Construct implements ILogLake {
   readonly subscriptions: LogLakeSubscriptions;
   /** The `aws-waf-logs-<name>` stream a web ACL logs to; absent when `sources.waf.enabled` is false. */
   readonly wafStream?: firehose.DeliveryStream;
+  /** The `logs` delivery stream (VPC Flow Logs and other sources that take a stream ARN). */
+  get logsStream(): firehose.DeliveryStream {
+    return this.ingest.lanes.logs.stream;
+  }
   /** The access-log sources (`ingestAccessLogs`, `sources.accessLogs`), in the order they were added. */
   readonly accessLogs: LogLakeAccessLogs[] = [];
   /** The CloudTrail trail over the lake's buckets; absent unless `accessAudit.trail.enabled`. */

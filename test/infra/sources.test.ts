@@ -73,6 +73,13 @@ describe('the WAF stream', () => {
     expect(resources.every((r) => !r.includes('*'))).toBe(true);
   });
 
+  it('gives the logs stream to sources that take a stream ARN (lake.logsStream)', () => {
+    const { stack } = synthStack();
+    const t = Template.fromStack(stack);
+    const [id] = streamNamed(t, 'loglake-logs');
+    expect(JSON.stringify(stack.resolve(stack.lake.logsStream.deliveryStreamArn))).toContain(id);
+  });
+
   it('is left out when sources.waf.enabled is false', () => {
     const t = template({ override: { sources: { waf: { enabled: false } } } });
     expect(streams(t).map(([, s]) => s.Properties.DeliveryStreamName)).not.toContain('aws-waf-logs-loglake');
