@@ -96,6 +96,13 @@ export interface AccessScope {
   persona?: Persona;
   /** The alert rule being evaluated, set by {@link forRule}. */
   readonly rule?: string;
+  /**
+   * A completed query that returned no rows is not recorded (a tail's polls after its first, set by
+   * {@link quietWhenEmpty}): it handed nothing over, and recording it would write into the lake the
+   * poll is watching, waking it again.
+   * @default false
+   */
+  readonly quietWhenEmpty?: boolean;
   /** Asked when an event is recorded, so a program that never queries never loads its config. */
   readonly settings: () => Promise<AccessSettings>;
   /** The sink for a lake (the local lake itself, or the audit stream). */
@@ -124,6 +131,12 @@ export function describeAccess(update: Partial<Pick<AccessScope, 'command' | 'pe
 export function forRule<T>(rule: string, fn: () => T): T {
   const scope = storage.getStore();
   return scope ? storage.run({ ...scope, rule }, fn) : fn();
+}
+
+/** Run `fn` with its completed queries that return no rows left unrecorded (see `AccessScope`). */
+export function quietWhenEmpty<T>(fn: () => T): T {
+  const scope = storage.getStore();
+  return scope ? storage.run({ ...scope, quietWhenEmpty: true }, fn) : fn();
 }
 
 /** The access event could not be written; the rows are withheld. */
@@ -243,7 +256,8 @@ async function* audit(
       held = page;
     }
     outcome = 'completed';
-    await record(scope, built, lake, started, rows, outcome, stats());
+    if (!(scope.quietWhenEmpty && rows === 0))
+      await record(scope, built, lake, started, rows, outcome, stats());
     if (held) yield held;
   } catch (error) {
     if (outcome === 'completed') throw error;

@@ -10,14 +10,18 @@ import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { quietWhenEmpty } from '../../audit/access';
 import { decodeSearchRow, type SearchRecord } from '../../query/decode';
-import { MAX_LIMIT } from '../../query/model';
+import { type LogQuery, MAX_LIMIT } from '../../query/model';
 import { DATA_PREFIX } from '../../schema';
 import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, textArgument } from '../flags';
 import type { OutputFormat } from '../format';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, dialectOf, durationOption } from '../options';
 import { collectRows, resolveQueryTarget } from '../target';
+
+/** The attribute naming the command of an access event (`accessLogEvent`'s `access.command`). */
+const TAIL_ACCESS_KEY = 'access.command';
 
 const TAIL_FORMATS = ['table', 'ndjson'] as const satisfies readonly OutputFormat[];
 
@@ -68,10 +72,13 @@ export async function tailCommand(
     io.stderr(
       `tail: following records that arrive from now on, with an event time in the last ${Math.round(window / 60_000)} min (Ctrl-C stops)\n`,
     );
-    while (!stop.signal.aborted) {
+    for (let round = 0; !stop.signal.aborted; round++) {
       const now = Date.now();
       const since = new Date(now - window);
-      const { built, pages, done } = await target.run({
+      // The first poll is recorded as an access event; later ones only when they return rows, else a
+      // tail of the local lake would wake on the event it just wrote, every round.
+      const run = round === 0 ? target.run : (q: LogQuery) => quietWhenEmpty(() => target.run(q));
+      const { built, pages, done } = await run({
         kind: 'search',
         filter: {
           ...target.filter,
@@ -80,6 +87,8 @@ export async function tailCommand(
           where: [
             ...(target.filter.where ?? []),
             { field: { column: 'ingest_time' }, op: '>=', value: started },
+            // Tails' own access events are not shown: two tails would otherwise feed each other forever.
+            { field: { column: 'attributes', key: TAIL_ACCESS_KEY }, op: '!=', value: 'tail' },
           ],
         },
         order: 'asc',
