@@ -137,9 +137,11 @@ export class LogLakeSubscriptions extends Construct {
           RoleArn: this.role.roleArn,
           FilterPattern: policy.filterPattern,
         }),
-        // Resolved at synth: every log group of the lake, including ones added after this construct.
+        // Resolved at synth: every log group of the lake, including ones added after this construct, and
+        // those the stack subscribes by name (their own filter already sends them: not twice).
         selectionCriteria: Lazy.string({
-          produce: () => notIn([...ownLogGroupNames(props.lake), ...policy.exclude]),
+          produce: () =>
+            notIn([...ownLogGroupNames(props.lake), ...policy.exclude, ...this.subscribedByTemplate()]),
         }),
       });
     }

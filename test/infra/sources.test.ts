@@ -224,6 +224,20 @@ describe('the lake never subscribes its own log groups', () => {
     expect(() => app.synth()).toThrow(/Everything sends every log group to a lake stream without excluding/);
   });
 
+  it('the account policy leaves out the log groups the stack subscribes by name (no event twice)', () => {
+    const { stack } = synthStack({
+      override: {
+        sources: { cloudWatchLogs: { logGroups: ['/aws/lambda/orders'], accountPolicy: { enabled: true } } },
+      },
+    });
+    stack.lake.subscribe(logs.LogGroup.fromLogGroupName(stack, 'Api', '/ecs/api'));
+    const t = Template.fromStack(stack);
+    const [policy] = Object.values(resourcesOf(t, 'AWS::Logs::AccountPolicy')).map((p) => p.Properties);
+    const criteria = flat(policy?.SelectionCriteria);
+    expect(criteria).toContain('"/aws/lambda/orders"');
+    expect(criteria).toContain('"/ecs/api"');
+  });
+
   it('lets a subscription of another log group synthesize with both nag packs', () => {
     const { app, stack } = synthStack({
       override: {
