@@ -291,8 +291,20 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
   };
 }
 
-/** Text columns a secret could hide in, rescanned row by row. */
-export const SCANNED = ['message', 'stack_trace', 'error_type', 'http_path', 'logger', 'service'] as const;
+/**
+ * Text columns a secret could hide in, rescanned row by row (attributes too, key by key). Not the ids the
+ * transform keeps verbatim by contract (correlation, trace and span ids; `user_id` is a pseudonym).
+ */
+export const SCANNED = [
+  'message',
+  'message_template',
+  'stack_trace',
+  'error_type',
+  'http_method',
+  'http_path',
+  'logger',
+  'service',
+] as const;
 
 async function redaction(options: ReportOptions): Promise<ItemBody> {
   const redactor = new Redactor({

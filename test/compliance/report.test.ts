@@ -120,6 +120,11 @@ describe('loglake compliance-report', () => {
     await plantParquet(lake.dataDir, planted, [
       { timestamp: at.toISOString(), message: 'order placed' },
       { timestamp: at.toISOString(), message: 'deploy with AKIAIOSFODNN7EXAMPLE now' },
+      {
+        timestamp: at.toISOString(),
+        message: 'deploy',
+        message_template: 'deploy ghp_R5fpQ2x7Lm9Kd3Vt8Wn1Yc4Hb6Js0Ae2Zu5G',
+      },
     ]);
     const victim = lakeObjectKeys(lake.dataDir).find((k) => k.includes('category=errors/'));
     if (!victim) throw new Error('the known lake has no errors object');
@@ -137,14 +142,22 @@ describe('loglake compliance-report', () => {
     expect(rep.status).toBe('fail');
     const redaction = item(rep, 'redaction');
     expect(redaction.status).toBe('violation');
-    expect(redaction.summary[0]).toBe('unredacted secrets found: 1');
-    expect(redaction.rows).toEqual([[planted, 1, 'message', 'aws_access_key']]);
+    expect(redaction.summary[0]).toBe('unredacted secrets found: 2');
+    expect(redaction.rows).toEqual([
+      [planted, 1, 'message', 'aws_access_key'],
+      [planted, 2, 'message_template', 'github_token'],
+    ]);
     const integrity = item(rep, 'integrity');
     expect(integrity.status).toBe('violation');
     expect(integrity.summary.some((s) => s.startsWith(`FINDING: changed ${victim}`))).toBe(true);
     expect(integrity.summary.some((s) => s.startsWith(`FINDING: unrecorded ${planted}`))).toBe(true);
-    expect(rep.findings.map((f) => f.item).sort()).toEqual(['integrity', 'integrity', 'redaction']);
-    expect(r.stderr).toContain('compliance-report: fail, 3 finding(s)');
+    expect(rep.findings.map((f) => f.item).sort()).toEqual([
+      'integrity',
+      'integrity',
+      'redaction',
+      'redaction',
+    ]);
+    expect(r.stderr).toContain('compliance-report: fail, 4 finding(s)');
   });
 
   it('reports retention shorter than the policy as a finding', async () => {
