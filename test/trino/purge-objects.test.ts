@@ -138,7 +138,8 @@ beforeAll(async () => {
     // An object holding nothing but A's rows: its rewrite is empty, and it is simply deleted.
     const only = join(work, 'only-a.parquet');
     await conn.run(
-      `COPY (SELECT * REPLACE ('${A}' AS user_id) FROM read_parquet(${src}, hive_partitioning = false) LIMIT 2) TO ${duckdbString(only)} (FORMAT parquet)`,
+      // Two rows even when the source file holds one (files are small when records split by partition).
+      `COPY (SELECT r.* REPLACE ('${A}' AS user_id) FROM read_parquet(${src}, hive_partitioning = false) AS r CROSS JOIN range(2) LIMIT 2) TO ${duckdbString(only)} (FORMAT parquet)`,
     );
     objects.push({ key: keyOf(first.rel, 'loglake-logs-only-a.parquet'), body: readFileSync(only) });
   } finally {
