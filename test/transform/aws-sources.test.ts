@@ -42,7 +42,7 @@ function only(out: Out): LogRecord {
 }
 
 describe('AWS WAF', () => {
-  const [allow, rateBlock, sqliBlock] = lines('waf.ndjson') as [string, string, string];
+  const [allow, rateBlock, sqliBlock, groupBlock] = lines('waf.ndjson') as [string, string, string, string];
 
   it('reads an ALLOW as an api_access request at INFO, its decision and its request kept', () => {
     const out = transform(allow, 1738705092889);
@@ -107,6 +107,28 @@ describe('AWS WAF', () => {
       transform(sqliBlock, 1576280412771, settings('logs', { transform: { maxPastHours: 24 * 365 * 20 } })),
     );
     expect(sqli.attributes['terminatingRuleMatchDetails.0.conditionType']).toBe('SQL_INJECTION');
+  });
+
+  it('names the rule of a managed rule group that blocked, and keeps every group’s matches', () => {
+    const out = transform(groupBlock, 1683355579981);
+    const r = only(out);
+    expect(out.category).toBe('security');
+    expect(r.level).toBe('WARN');
+    expect(r.message).toBe(
+      'BLOCK GET /CanaryTest by AWS-AWSManagedRulesCommonRuleSet (SizeRestrictions_QUERYSTRING)',
+    );
+    expect(r.attributes).toMatchObject({
+      terminatingRuleType: 'MANAGED_RULE_GROUP',
+      'ruleGroupList.0.ruleGroupId': 'AWS#AWSManagedRulesAmazonIpReputationList',
+      'ruleGroupList.0.nonTerminatingMatchingRules.0.ruleId': 'AWSManagedIPDDoSList',
+      'ruleGroupList.0.nonTerminatingMatchingRules.0.action': 'COUNT',
+      'ruleGroupList.1.ruleGroupId': 'AWS#AWSManagedRulesCommonRuleSet',
+      'ruleGroupList.1.terminatingRule.ruleId': 'SizeRestrictions_QUERYSTRING',
+      'ruleGroupList.1.terminatingRule.action': 'BLOCK',
+      'labels.0.name': 'awswaf:managed:aws:core-rule-set:SizeRestrictions_QueryString',
+    });
+    // A group that matched nothing leaves no message suffix: the ALLOW above names only its rule.
+    expect(only(transform(allow, 1738705092889)).message).toBe('ALLOW GET /CanaryTest by Default_Action');
   });
 });
 
