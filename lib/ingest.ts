@@ -186,19 +186,32 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
 
   /** The transform's own EMF metric, names shared with the handler through `src/metrics.ts`. */
   metricProcessingFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    const { names, dimensions } = TRANSFORM_METRICS;
+    return this.transformMetric(names.records, options, { [dimensions.result]: PROCESSING_FAILED });
+  }
+
+  metricReingestFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.transformMetric(TRANSFORM_METRICS.names.reingestFailed, options);
+  }
+
+  metricAuditForwardFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.transformMetric(TRANSFORM_METRICS.names.auditForwardFailed, options);
+  }
+
+  /** A metric the transform handler emits (EMF, through Powertools), summed over 5 minutes by default. */
+  private transformMetric(
+    metricName: string,
+    options: StreamMetricOptions | undefined,
+    extra: Record<string, string> = {},
+  ): cloudwatch.Metric {
     // The handler's `Stream` dimension is its lane: the WAF stream's records count under `logs`.
     const [target, props] = this.metricTarget(options);
-    const stream = target.laneName;
-    const { namespace, names, dimensions, service } = TRANSFORM_METRICS;
+    const { namespace, dimensions, service } = TRANSFORM_METRICS;
     return new cloudwatch.Metric({
       namespace,
-      metricName: names.records,
-      // Powertools adds `service`; the handler sets `Stream` as default dimension and `Result` per metric.
-      dimensionsMap: {
-        [dimensions.service]: service,
-        [dimensions.stream]: stream,
-        [dimensions.result]: PROCESSING_FAILED,
-      },
+      metricName,
+      // Powertools adds `service`; the handler sets `Stream` as default dimension, and `Result` per metric.
+      dimensionsMap: { [dimensions.service]: service, [dimensions.stream]: target.laneName, ...extra },
       statistic: 'Sum',
       period: Duration.minutes(5),
       ...props,

@@ -465,6 +465,14 @@ export class LogLake extends Construct implements ILogLake {
     return this.ingest.metricProcessingFailed(options);
   }
 
+  metricReingestFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricReingestFailed(options);
+  }
+
+  metricAuditForwardFailed(options?: StreamMetricOptions): cloudwatch.Metric {
+    return this.ingest.metricAuditForwardFailed(options);
+  }
+
   metricLogGroupsAtFilterLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
     return this.subscriptions.prefixes?.metricAtFilterLimit(props);
   }

@@ -33,4 +33,11 @@ export interface StreamMetrics {
   metricTransformDuration(options?: StreamMetricOptions): cloudwatch.Metric;
   /** Records the transform returned as ProcessingFailed (kept raw under the error prefix). */
   metricProcessingFailed(options?: StreamMetricOptions): cloudwatch.Metric;
+  /**
+   * Parts of records the transform could not put back on the stream (a split by partition or a deferred
+   * record): they are stored flagged in their first event's partition instead of their own.
+   */
+  metricReingestFailed(options?: StreamMetricOptions): cloudwatch.Metric;
+  /** Audit and security events the transform could not forward to the audit stream. */
+  metricAuditForwardFailed(options?: StreamMetricOptions): cloudwatch.Metric;
 }

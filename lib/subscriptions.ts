@@ -146,7 +146,7 @@ export class LogLakeSubscriptions extends Construct {
       });
     }
 
-    this.node.addValidation({ validate: () => this.feedbackLoops() });
+    this.node.addValidation({ validate: () => [...this.feedbackLoops(), ...this.selectionCriteriaSize()] });
   }
 
   /**
@@ -220,6 +220,17 @@ export class LogLakeSubscriptions extends Construct {
   }
 
   /** Subscription filters and account policies in the stack that send a lake log group to a lake stream. */
+  /** The account policy's exclusion list must fit CloudWatch Logs' 25 KB selection criteria. */
+  private selectionCriteriaSize(): string[] {
+    const criteria = this.accountPolicy?.selectionCriteria;
+    if (criteria === undefined) return [];
+    const bound = selectionCriteriaBound(canonical(Stack.of(this).resolve(criteria)));
+    if (bound <= SELECTION_CRITERIA_MAX_BYTES) return [];
+    return [
+      `${this.accountPolicy?.node.path}: its selection criteria (the lake's own log groups, sources.cloudWatchLogs.accountPolicy.exclude and the log groups subscribed by name) may take up to ${bound} bytes, over CloudWatch Logs' limit of ${SELECTION_CRITERIA_MAX_BYTES}; exclude fewer groups, or subscribe them by prefix instead`,
+    ];
+  }
+
   private feedbackLoops(): string[] {
     const stack = Stack.of(this);
     const text = (v: unknown) => canonical(stack.resolve(v));
@@ -259,6 +270,24 @@ export class LogLakeSubscriptions extends Construct {
     }
     return errors;
   }
+}
+
+/** CloudWatch Logs' limit on a subscription filter policy's `selectionCriteria`, in bytes (25 KB). */
+export const SELECTION_CRITERIA_MAX_BYTES = 25 * 1024;
+/** The longest log group name CloudWatch Logs allows: the size a name unknown at synth may take. */
+const LOG_GROUP_NAME_MAX = 512;
+
+/**
+ * The most bytes a resolved selection criteria can take once deployed: its literal text, plus the
+ * longest log group name for each name CloudFormation resolves at deploy time (a `Ref`).
+ */
+export function selectionCriteriaBound(resolved: string): number {
+  let tokens = 0;
+  const literal = resolved.replace(/\u00ab[^\u00bb]*\u00bb/g, () => {
+    tokens++;
+    return '';
+  });
+  return Buffer.byteLength(literal, 'utf8') + tokens * LOG_GROUP_NAME_MAX;
 }
 
 /**

@@ -31,7 +31,8 @@ export interface PipelineAlarmSources {
 
 /**
  * The pipeline's own alarms, per stream: Firehose delivery, throttling and freshness; the transform's
- * errors, throttles and ProcessingFailed records; and log groups the prefix subscriber had to leave out.
+ * errors, throttles, ProcessingFailed records, parts it could not re-ingest and events it could not
+ * forward to the audit stream; and log groups the prefix subscriber had to leave out.
  * They notify through EventBridge and the alarm Lambda, not through alarm actions, so every alert leaves
  * in one message shape.
  */
@@ -124,6 +125,24 @@ export function createPipelineAlarms(
       0,
       GT,
     );
+    add(
+      'reingestFailed',
+      `${P}ReingestFailedAlarm`,
+      `Transform (${stream}): records could not be put back on the stream (split parts, oversized records); they are stored flagged in the partition of the record they came in instead of their own`,
+      metrics.metricReingestFailed(sum),
+      0,
+      GT,
+    );
+    if (stream === 'logs') {
+      add(
+        'auditForwardFailed',
+        `${P}AuditForwardFailedAlarm`,
+        `Transform (${stream}): audit or security events could not be forwarded to the audit stream (they are still in the logs stream)`,
+        metrics.metricAuditForwardFailed(sum),
+        0,
+        GT,
+      );
+    }
   }
   for (const stream of sources.addedStreams ?? []) firehoseAlarms(stream);
   if (sources.logGroupsAtFilterLimit) {

@@ -418,6 +418,8 @@ export const PIPELINE_ALARMS = [
   'transformErrors',
   'transformThrottles',
   'processingFailed',
+  'reingestFailed',
+  'auditForwardFailed',
   'alertingErrors',
   'logGroupsAtFilterLimit',
 ] as const;
@@ -599,6 +601,10 @@ export const DEFAULT_ALERTS: AlertsConfig = {
       transformErrors: 'high',
       transformThrottles: 'medium',
       processingFailed: 'high',
+      // Kept, but in its first event's partition (flagged): wrong category, retention and readers.
+      reingestFailed: 'high',
+      // An audit or security event the audit stream did not receive (it is still in the logs stream).
+      auditForwardFailed: 'high',
       alertingErrors: 'high',
       // Such a group's logs never reach the lake until someone frees a filter slot.
       logGroupsAtFilterLimit: 'high',

@@ -237,6 +237,29 @@ export function pairOf(item: unknown): NameValuePair | undefined {
   return [name, o[valueKey], nameKey];
 }
 
+/** A name/value pair inside a larger object: the pair, plus the key its value is under. */
+export type PairWithin = readonly [name: string, value: unknown, nameKey: string, valueKey: string];
+
+/**
+ * The name/value pair an object carries, whatever other fields sit beside it: a header with its
+ * attributes (`{"name":"Cookie","value":"…","path":"/"}`), a tag with a `propagate` flag. The name is a
+ * non-empty string under `name`, `Name`, `key` or `Key`, and its value key (`value`/`Value`) is present.
+ * Undefined when the object has no such pair. {@link pairOf} is the exact two-field case.
+ */
+export function pairWithin(item: unknown): PairWithin | undefined {
+  if (item === null || typeof item !== 'object' || Array.isArray(item)) return undefined;
+  const o = item as Record<string, unknown>;
+  for (const nameKey in PAIR_KEYS) {
+    if (!Object.hasOwn(o, nameKey)) continue;
+    const name = o[nameKey];
+    const valueKey = PAIR_KEYS[nameKey] as string;
+    if (typeof name === 'string' && name !== '' && Object.hasOwn(o, valueKey)) {
+      return [name, o[valueKey], nameKey, valueKey];
+    }
+  }
+  return undefined;
+}
+
 /** Decides which field names are sensitive; built once per settings, cached per name. */
 export class KeyClassifier {
   private readonly extra: ReadonlyArray<readonly string[]>;

@@ -4,7 +4,7 @@
  */
 
 import type { IpPolicy } from './ip';
-import { KeyClassifier, keyWords, pairOf } from './keys';
+import { KeyClassifier, keyWords, pairWithin } from './keys';
 import { MIN_NUMERIC_DIGITS, marker } from './patterns';
 import { isPseudonym, PENDING_PSEUDONYM, type Pseudonymizer, pseudonymizeUserId } from './pseudonym';
 import {
@@ -295,18 +295,22 @@ export class Redactor {
 
   /**
    * An array item. A name/value pair (`{"name":"Cookie","value":"…"}`, `Name`/`Value`, `key`/`value`,
-   * `Key`/`Value`: the shape of HTTP headers and tag lists) is judged by the name it carries, as if the
-   * value sat under a field of that name; the name itself is kept.
+   * `Key`/`Value`: the shape of HTTP headers and tag lists), with or without other fields beside it, is
+   * judged by the name it carries, as if the value sat under a field of that name; the name itself is
+   * kept, and every other field is walked under its own key.
    */
   private item(path: string, v: unknown, counts: RedactionCounts, depth: number): unknown {
-    const pair = pairOf(v);
+    const pair = pairWithin(v);
     if (pair === undefined) return this.walk(path, v, counts, depth);
     const cls = this.keys.classify(pair[0]);
     if (cls === null) return this.walk(path, v, counts, depth);
-    const [name, value, nameKey] = pair;
+    const [name, value, nameKey, valueKey] = pair;
+    const last = path.slice(path.lastIndexOf('.') + 1);
     const out: Record<string, unknown> = {};
-    for (const k in v as Record<string, unknown>) {
-      out[k] = k === nameKey ? name : this.value(name, value, counts, depth + 1);
+    for (const [k, field] of Object.entries(v as Record<string, unknown>)) {
+      if (k === nameKey) out[k] = name;
+      else if (k === valueKey) out[k] = this.value(name, value, counts, depth + 1);
+      else out[k] = this.value(last === '' ? k : `${last}.${k}`, field, counts, depth + 1);
     }
     return out;
   }

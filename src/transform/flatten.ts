@@ -3,7 +3,7 @@
  * field recognition (`fields.ts`) looks up. OTLP/JSON `AnyValue` wrappers and attribute lists are
  * unwrapped on the way.
  */
-import { type NameValuePair, pairOf } from '../redact/keys';
+import { type NameValuePair, type PairWithin, pairOf, pairWithin } from '../redact/keys';
 import { MESSAGE_KEYS } from './fields';
 
 /** Objects nested deeper than this are kept whole as JSON text (bounded recursion). */
@@ -81,7 +81,17 @@ export function flatten(
         for (let i = 0; i < v.length; i++) {
           const item: unknown = v[i];
           if (item !== null && typeof item === 'object') {
-            flatten({ [i]: item }, path, depth + 1, paths, values);
+            const pair = pairWithin(item);
+            if (pair === undefined) flatten({ [i]: item }, path, depth + 1, paths, values);
+            else
+              flattenPairWithin(
+                item as Record<string, unknown>,
+                pair,
+                joinPath(path, String(i)),
+                depth + 1,
+                paths,
+                values,
+              );
           } else {
             paths.push(joinPath(path, String(i)));
             values.push(item);
@@ -102,6 +112,26 @@ export function flatten(
         flatten(entries, path, depth + 1, paths, values);
       }
     }
+  }
+}
+
+/**
+ * An item of a list that is not all pairs, carrying a name/value pair beside other fields
+ * (`{"name":"Cookie","value":"…","path":"/"}`): its value is stored under its name (`headers.0.Cookie`,
+ * so field-name rules apply), its name and other fields under their own keys (`headers.0.name`,
+ * `headers.0.path`).
+ */
+function flattenPairWithin(
+  item: Record<string, unknown>,
+  [name, value, , valueKey]: PairWithin,
+  path: string,
+  depth: number,
+  paths: string[],
+  values: unknown[],
+): void {
+  for (const key in item) {
+    if (key === valueKey) flatten({ [name]: unwrapAnyValue(value) }, path, depth, paths, values);
+    else flatten({ [key]: item[key] }, path, depth, paths, values);
   }
 }
 

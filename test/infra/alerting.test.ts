@@ -214,6 +214,32 @@ describe('Alerting', () => {
     expect(alarms.map((a) => a.Statistic)).toEqual(['Sum', 'Sum']);
   });
 
+  it('alarms on parts the transform could not re-ingest (both lanes) and on audit events it could not forward (logs)', () => {
+    const dims = (name: string) =>
+      Object.values(
+        template.findResources('AWS::CloudWatch::Alarm', {
+          Properties: { Namespace: TRANSFORM_METRICS.namespace, MetricName: name },
+        }),
+      ).map((r) =>
+        (r.Properties as { Dimensions: { Name: string; Value: string }[] }).Dimensions.map(
+          (d) => `${d.Name}=${d.Value}`,
+        ).sort(),
+      );
+    expect(dims(TRANSFORM_METRICS.names.reingestFailed)).toEqual(
+      ['logs', 'audit'].map((stream) => [`Stream=${stream}`, 'service=loglake-transform']),
+    );
+    expect(dims(TRANSFORM_METRICS.names.auditForwardFailed)).toEqual([
+      ['Stream=logs', 'service=loglake-transform'],
+    ]);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: TRANSFORM_METRICS.names.reingestFailed,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmDescription: Match.stringLikeRegexp('stored flagged'),
+    });
+  });
+
   it('sends the alarm Lambda’s own failures straight to SNS', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmDescription: Match.stringLikeRegexp('alarm Lambda failed'),

@@ -25,6 +25,12 @@ const VARIANTS = {
             { prefix: '/ecs/', filterPattern: 'ERROR', category: 'errors' },
           ],
         },
+        // The access-log reader function, its S3 notifications, queue and dead-letter queue.
+        accessLogs: [
+          { bucket: 'elb-logs-123456789012', format: 'alb', prefix: 'AWSLogs/123456789012/' },
+          { bucket: 'cf-logs-123456789012', format: 'cloudfront', category: 'api_access' },
+          { bucket: 's3-logs-123456789012', format: 's3' },
+        ],
       },
       // The CloudTrail trail, its bucket and key policies and its Glue table.
       accessAudit: { trail: { enabled: true } },

@@ -132,6 +132,24 @@ describe('LogLakeIngest', () => {
     });
   });
 
+  it('names the re-ingestion and audit-forwarding failures as the transform handler emits them', () => {
+    const { ingest } = build();
+
+    const reingest = ingest.metricReingestFailed();
+    const forward = ingest.metricAuditForwardFailed({ stream: 'logs', period: Duration.minutes(1) });
+
+    expect([reingest.namespace, reingest.metricName, reingest.statistic]).toEqual([
+      TRANSFORM_METRICS.namespace,
+      TRANSFORM_METRICS.names.reingestFailed,
+      'Sum',
+    ]);
+    expect(reingest.dimensions).toEqual({ service: 'loglake-transform', Stream: 'logs' });
+    expect([forward.metricName, forward.period.toMinutes()]).toEqual([
+      TRANSFORM_METRICS.names.auditForwardFailed,
+      1,
+    ]);
+  });
+
   it('refuses a metric or grant of a stream it does not have', () => {
     const { ingest, role } = build(false);
 

@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
+import { selectionCriteriaBound } from '../../lib/subscriptions';
 import { subscriptionFilterName } from '../../src/sources/names';
 import { flat, policyStatementsOf, refTo, resourceNamed, resourcesOf, synthStack, template } from './helpers';
 
@@ -183,6 +184,36 @@ describe('CloudWatch Logs subscriptions', () => {
     const doc = flat(policy?.PolicyDocument);
     expect(doc).toContain('"DestinationArn":"<LogLakeIngestLogsStream');
     expect(doc).toContain('"RoleArn":"<LogLakeSubscriptionsCloudWatchLogsRole');
+  });
+});
+
+describe('the account policy’s selection criteria fit CloudWatch Logs’ 25 KB', () => {
+  it('counts literal names as written and each name resolved at deploy time as the longest allowed', () => {
+    expect(selectionCriteriaBound('LogGroupName NOT IN ["/a"]')).toBe(26);
+    expect(selectionCriteriaBound('LogGroupName NOT IN ["\u00ab{"Ref":"G"}\u00bb", "/é"]')).toBe(
+      'LogGroupName NOT IN ["", "/é"]'.length + 1 + 512,
+    );
+  });
+
+  it('fails synth when the exclusions could overflow it, naming the limit and what to do', () => {
+    const exclude = Array.from(
+      { length: 60 },
+      (_, i) => `/team/${String(i).padStart(3, '0')}/${'x'.repeat(480)}`,
+    );
+    expect(() => {
+      const { app } = synthStack({
+        override: { sources: { cloudWatchLogs: { accountPolicy: { enabled: true, exclude } } } },
+      });
+      app.synth();
+    }).toThrow(/selection criteria .* may take up to \d+ bytes, over CloudWatch Logs' limit of 25600/);
+  });
+
+  it('synthesizes a policy whose exclusions fit', () => {
+    const exclude = Array.from({ length: 20 }, (_, i) => `/team/${i}/${'x'.repeat(480)}`);
+    const { app } = synthStack({
+      override: { sources: { cloudWatchLogs: { accountPolicy: { enabled: true, exclude } } } },
+    });
+    expect(() => app.synth()).not.toThrow();
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { pairOf } from '../../src/redact/keys';
+import { pairOf, pairWithin } from '../../src/redact/keys';
 import { type RedactionCounts, Redactor } from '../../src/redact/redactor';
 import { json, normalizeOne } from '../transform/helpers';
 
@@ -57,6 +57,24 @@ describe('pairOf', () => {
   });
 });
 
+describe('pairWithin', () => {
+  it('finds the pair whatever fields sit beside it, and nothing without a named value', () => {
+    expect(pairWithin({ name: 'Cookie', value: 'a', path: '/' })).toEqual(['Cookie', 'a', 'name', 'value']);
+    expect(pairWithin({ propagate: true, Key: 'Env', Value: 'prod' })).toEqual([
+      'Env',
+      'prod',
+      'Key',
+      'Value',
+    ]);
+    expect(pairWithin({ name: 'Cookie', value: 'a' })).toEqual(['Cookie', 'a', 'name', 'value']);
+    expect(pairWithin({ name: 'Cookie', path: '/' })).toBeUndefined();
+    expect(pairWithin({ name: '', value: 'a', path: '/' })).toBeUndefined();
+    expect(pairWithin({ name: 7, value: 'a' })).toBeUndefined();
+    expect(pairWithin([{ name: 'Cookie', value: 'a' }])).toBeUndefined();
+    expect(pairWithin(null)).toBeUndefined();
+  });
+});
+
 describe('Redactor.value on pair arrays', () => {
   it('redacts the value of a sensitive name in every shape, keeps the name and the other pairs', () => {
     fc.assert(
@@ -96,9 +114,35 @@ describe('Redactor.value on pair arrays', () => {
     expect(user?.Value).toMatch(/^u_[0-9a-f]+$/);
   });
 
-  it('leaves arrays that are not pair lists as they were', () => {
-    const value = [{ name: 'Cookie', value: 'a', path: '/' }, { id: 1 }, 'Cookie'];
+  it('leaves arrays without a sensitive pair as they were', () => {
+    const value = [{ name: 'Accept', value: 'a', path: '/' }, { id: 1 }, 'Cookie'];
     expect(redactValue(value).out).toEqual(value);
+  });
+
+  it('judges a pair with other fields beside it by its name, and walks the other fields under their keys', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SHAPES),
+        fc.constantFrom(...SENSITIVE),
+        opaque,
+        opaque,
+        ([nameKey, valueKey], secretName, secret, other) => {
+          const headers = [
+            { [nameKey]: secretName, [valueKey]: secret, path: `/${other}`, password: other },
+            { id: 1 },
+          ];
+          const { out } = redactValue({ headers });
+          const kept = (out as { headers: Array<Record<string, unknown>> }).headers;
+          const text = JSON.stringify(out);
+          expect(text).not.toContain(secret);
+          expect(kept[0]?.[nameKey]).toBe(secretName);
+          expect(kept[0]?.path).toBe(`/${other}`);
+          // A sensitive key beside the pair is still judged by its own name.
+          expect(kept[0]?.password).not.toBe(other);
+          expect(kept[1]).toEqual({ id: 1 });
+        },
+      ),
+    );
   });
 });
 
@@ -144,7 +188,27 @@ describe('the transform on pair arrays', () => {
       }),
     );
     expect(record.attributes['items.0.key']).toBe('colour');
-    expect(record.attributes['items.0.value']).toBe('blue');
+    expect(record.attributes['items.0.colour']).toBe('blue');
     expect(record.attributes['items.1.size']).toBe('large');
+  });
+
+  it('stores a pair with other fields beside it under its name: a cookie with a path is redacted', () => {
+    const record = normalizeOne(
+      json({
+        level: 'info',
+        message: 'cookie set',
+        service: 'edge',
+        headers: [
+          { name: 'Cookie', value: 'sessionid=vqkzrwtplxx', path: '/' },
+          { name: 'Accept', value: 'text/html', q: 0.9 },
+        ],
+      }),
+    );
+    expect(JSON.stringify(record)).not.toContain('vqkzrwtplxx');
+    expect(record.attributes['headers.0.Cookie']).toMatch(/REDACTED/);
+    expect(record.attributes['headers.0.name']).toBe('Cookie');
+    expect(record.attributes['headers.0.path']).toBe('/');
+    expect(record.attributes['headers.1.Accept']).toBe('text/html');
+    expect(record.metrics['headers.1.q']).toBe(0.9);
   });
 });

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config';
 import type { LogRecord } from '../../src/schema';
 import { categoryFromFilterNames, subscriptionFilterName } from '../../src/sources/names';
 import { decodeRecords, type TransformSettings, transformRecords } from '../../src/transform';
@@ -42,7 +43,7 @@ function only(out: Out): LogRecord {
 }
 
 describe('AWS WAF', () => {
-  const [allow, rateBlock, sqliBlock] = lines('waf.ndjson') as [string, string, string];
+  const [allow, rateBlock, sqliBlock, groupBlock] = lines('waf.ndjson') as [string, string, string, string];
 
   it('reads an ALLOW as an api_access request at INFO, its decision and its request kept', () => {
     const out = transform(allow, 1738705092889);
@@ -107,6 +108,50 @@ describe('AWS WAF', () => {
       transform(sqliBlock, 1576280412771, settings('logs', { transform: { maxPastHours: 24 * 365 * 20 } })),
     );
     expect(sqli.attributes['terminatingRuleMatchDetails.0.conditionType']).toBe('SQL_INJECTION');
+  });
+
+  it('names the rule of a managed rule group that blocked, and keeps every group’s matches', () => {
+    const out = transform(groupBlock, 1683355579981);
+    const r = only(out);
+    expect(out.category).toBe('security');
+    expect(r.level).toBe('WARN');
+    expect(r.message).toBe(
+      'BLOCK GET /CanaryTest by AWS-AWSManagedRulesCommonRuleSet (SizeRestrictions_QUERYSTRING)',
+    );
+    expect(r.attributes).toMatchObject({
+      terminatingRuleType: 'MANAGED_RULE_GROUP',
+      'ruleGroupList.0.ruleGroupId': 'AWS#AWSManagedRulesAmazonIpReputationList',
+      'ruleGroupList.0.nonTerminatingMatchingRules.0.ruleId': 'AWSManagedIPDDoSList',
+      'ruleGroupList.0.nonTerminatingMatchingRules.0.action': 'COUNT',
+      'ruleGroupList.1.ruleGroupId': 'AWS#AWSManagedRulesCommonRuleSet',
+      'ruleGroupList.1.terminatingRule.ruleId': 'SizeRestrictions_QUERYSTRING',
+      'ruleGroupList.1.terminatingRule.action': 'BLOCK',
+      'labels.0.name': 'awswaf:managed:aws:core-rule-set:SizeRestrictions_QueryString',
+    });
+    // A group that matched nothing leaves no message suffix: the ALLOW above names only its rule.
+    expect(only(transform(allow, 1738705092889)).message).toBe('ALLOW GET /CanaryTest by Default_Action');
+  });
+});
+
+describe('a source’s category, changed the way the README says', () => {
+  it('a rule on the source’s service put first sends all of its events to that category, BLOCKs and REJECTs too', () => {
+    const [allow, rateBlock] = lines('waf.ndjson') as [string, string];
+    const rules = [
+      { category: 'api_access', servicePrefixes: ['aws.waf'] },
+      { category: 'security', servicePrefixes: ['aws.vpc-flow-logs'] },
+      ...DEFAULT_CONFIG.transform.rules,
+    ];
+    const s = settings('logs', { transform: { rules, maxPastHours: 24 * 365 * 20 } });
+    expect(transform(rateBlock, 1683355579981, s).category).toBe('api_access');
+    expect(transform(allow, 1738705092889, s).category).toBe('api_access');
+    const flow = lines('vpc-flow-default.txt')[0] as string;
+    expect(transform(flow, 1418530010_000, s).category).toBe('security');
+    // Without the rules: the BLOCK is in security, the accepted flow in the default category.
+    expect(transform(rateBlock, 1683355579981).category).toBe('security');
+    expect(
+      transform(flow, 1418530010_000, settings('logs', { transform: { maxPastHours: 24 * 365 * 20 } }))
+        .category,
+    ).toBe('runtime');
   });
 });
 

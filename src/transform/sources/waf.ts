@@ -2,7 +2,8 @@
  * AWS WAF logs (https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html): one JSON
  * object per request the web ACL evaluated. The request's own fields fill the HTTP columns; the
  * decision (`action`, `terminatingRuleId`, rule group and rate-based matches, labels) and the rest are
- * kept under WAF's own names. `httpRequest.clientIp` is anonymized by redaction like every address;
+ * kept under WAF's own names; when a rule group ended the evaluation, the message names the rule in the
+ * group that did (`by AWS-AWSManagedRulesCommonRuleSet (SizeRestrictions_QUERYSTRING)`). `httpRequest.clientIp` is anonymized by redaction like every address;
  * `httpRequest.country` (WAF's geolocation) is kept.
  *
  * Headers arrive as `[{ name, value }]`; they are kept as `httpRequest.headers.<name>` (lowercase), so
@@ -27,6 +28,20 @@ function headerMap(headers: unknown): Json | undefined {
   return out;
 }
 
+/**
+ * The rule inside a rule group that ended the evaluation (`ruleGroupList[].terminatingRule.ruleId`),
+ * when a rule group did: `terminatingRuleId` then names only the group.
+ */
+function groupTerminatingRule(groups: unknown): string | undefined {
+  if (!Array.isArray(groups)) return undefined;
+  for (const g of groups) {
+    if (isObject(g) && isObject(g.terminatingRule) && typeof g.terminatingRule.ruleId === 'string') {
+      return g.terminatingRule.ruleId;
+    }
+  }
+  return undefined;
+}
+
 export const awsWaf: ProducerShape = {
   name: 'aws-waf',
   matches: (o) =>
@@ -41,12 +56,13 @@ export const awsWaf: ProducerShape = {
     if (BLOCKING.has(action)) rest['event.security'] = 'true';
     const method = request.httpMethod;
     const uri = request.uri;
+    const groupRule = groupTerminatingRule(o.ruleGroupList);
     return {
       columns: {
         timestamp: o.timestamp,
         level: BLOCKING.has(action) ? 'WARN' : 'INFO',
         service: 'aws.waf',
-        message: `${action} ${typeof method === 'string' ? method : '-'} ${typeof uri === 'string' ? uri : '-'} by ${String(o.terminatingRuleId)}`,
+        message: `${action} ${typeof method === 'string' ? method : '-'} ${typeof uri === 'string' ? uri : '-'} by ${String(o.terminatingRuleId)}${groupRule === undefined ? '' : ` (${groupRule})`}`,
         ...(typeof request.requestId === 'string' ? { correlation_id: request.requestId } : {}),
         http_method: method,
         http_path: uri,
