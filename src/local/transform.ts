@@ -69,7 +69,9 @@ export function localTransform(
     const byRecord = new Map<string, TransformOutputRecord[]>();
     for (const r of run(parts, stream).records) {
       const id = r.recordId.slice(0, r.recordId.lastIndexOf('.'));
-      byRecord.set(id, [...(byRecord.get(id) ?? []), r]);
+      const list = byRecord.get(id);
+      if (list === undefined) byRecord.set(id, [r]);
+      else list.push(r);
     }
     return first.records.flatMap((r) => byRecord.get(r.recordId) ?? [r]);
   };

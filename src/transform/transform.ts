@@ -319,8 +319,8 @@ function deliver(candidate: Candidate, decoded: DecodedRecord, run: Run): void {
     }
     if (category === undefined) {
       firstCategory = own;
+      category = mappedCategory(own, settings);
       toAudit = settings.stream === 'audit' && !settings.categories[own].locked;
-      category = toAudit ? 'audit' : own;
       const policy = settings.categories[category];
       times = timeWindow(candidate.arrivalMs, category, run.engine);
       sampling = !policy.locked && policy.sampleRate < 1 && !hopeless;

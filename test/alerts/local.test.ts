@@ -9,7 +9,7 @@ import { ALERTS_FILE, LocalNotifier, PENDING_FILE, startLocalAlerting } from '..
 import { alertsEvaluate, showDemoAlerts } from '../../src/cli/commands/alerts';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
-import { record, writeParquetLake } from '../helpers/records';
+import { minuteEvents, record, writeParquetLake } from '../helpers/records';
 
 const windowStart = Date.parse('2026-11-22T12:00:00Z');
 const at = '2026-11-22T12:07:00Z';
@@ -23,15 +23,8 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 /** Writes records as the local pipeline does: hive-partitioned Parquet under `<dir>/logs/`. */
 const writeLake = (records: SearchRecord[]) => writeParquetLake(dir, records);
 
-function events(n: number, minute: number, over: Partial<SearchRecord> = {}): SearchRecord[] {
-  return Array.from({ length: n }, (_, i) =>
-    record({
-      timestamp: new Date(windowStart + minute * 60_000 + i * 100).toISOString(),
-      correlation_id: `c-${minute}-${i}`,
-      ...over,
-    }),
-  );
-}
+const events = (n: number, minute: number, over: Partial<SearchRecord> = {}) =>
+  minuteEvents(windowStart, n, minute, over);
 
 const incident = () => [
   ...events(90, 1, { service: 'checkout' }),

@@ -92,3 +92,22 @@ export async function writeParquetLake(dataDir: string, records: readonly Search
     lake.close();
   }
 }
+
+/**
+ * `n` records in minute `minute` after `start` (ms), 100 ms apart, each with its own correlation id
+ * (`c-<minute>-<i>`), otherwise {@link record} with `over`.
+ */
+export function minuteEvents(
+  start: number,
+  n: number,
+  minute: number,
+  over: Partial<SearchRecord> = {},
+): SearchRecord[] {
+  return Array.from({ length: n }, (_, i) =>
+    record({
+      timestamp: new Date(start + minute * 60_000 + i * 100).toISOString(),
+      correlation_id: `c-${minute}-${i}`,
+      ...over,
+    }),
+  );
+}

@@ -13,7 +13,7 @@ import { localComplianceReport } from '../../src/compliance/report';
 import { resolveConfig } from '../../src/config';
 import type { SearchRecord } from '../../src/query';
 import { UiSource } from '../../src/ui/source';
-import { record, writeParquetLake } from '../helpers/records';
+import { minuteEvents, writeParquetLake } from '../helpers/records';
 
 const config = resolveConfig({});
 const windowStart = Date.parse('2026-11-22T12:00:00Z');
@@ -23,15 +23,8 @@ const hour = (h: number) => ({
   until: new Date(Date.UTC(2026, 10, 22, h + 1)),
 });
 
-function events(n: number, minute: number, over: Partial<SearchRecord> = {}): SearchRecord[] {
-  return Array.from({ length: n }, (_, i) =>
-    record({
-      timestamp: new Date(windowStart + minute * 60_000 + i * 100).toISOString(),
-      correlation_id: `c-${minute}-${i}`,
-      ...over,
-    }),
-  );
-}
+const events = (n: number, minute: number, over: Partial<SearchRecord> = {}) =>
+  minuteEvents(windowStart, n, minute, over);
 
 /** A file in 2026-11-22 hour 20 of `category` that DuckDB cannot open: reading it fails the query. */
 function breakHour(dataDir: string, category: string): void {
