@@ -63,6 +63,7 @@ describe('AWS sources through the local pipeline', () => {
     const records = byService('aws.waf');
     expect(records.map((r) => r.message).sort()).toEqual([
       'ALLOW GET /CanaryTest by Default_Action',
+      'BLOCK GET /CanaryTest by AWS-AWSManagedRulesCommonRuleSet (SizeRestrictions_QUERYSTRING)',
       'BLOCK GET /CanaryTest by RateBasedRule',
       'BLOCK GET /foo by STMTest_SQLi_XSS',
     ]);
