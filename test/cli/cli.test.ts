@@ -543,6 +543,31 @@ describe('loglake export --output', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
+  it.each([['x.csv'], ['deeper/x.csv']])(
+    'names a parent that is a file, not a directory (package.json/%s): exit 2, nothing written',
+    async (below) => {
+      // Prepare: a project folder, whose package.json is a file.
+      const base = mkdtempSync(join(tmpdir(), 'loglake-out-'));
+      writeFileSync(join(base, 'package.json'), '{}\n');
+      const target = join('package.json', below);
+
+      // Act
+      const r = await loglake(
+        ['export', '--data-dir', local.dataDir, '--since', '1h', '--output', target],
+        {},
+        { cwd: base },
+      );
+
+      // Assess
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `loglake: error: --output: cannot write ${target}: package.json is not a directory\n`,
+      );
+      expect(readdirSync(base)).toEqual(['package.json']);
+      rmSync(base, { recursive: true, force: true });
+    },
+  );
+
   it('writes to stdout for -, and no file named -', async () => {
     // Prepare
     const cwd = mkdtempSync(join(tmpdir(), 'loglake-stdout-'));
