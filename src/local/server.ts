@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { userMessage } from '../errors';
 import { STREAMS, type StreamName } from '../schema';
 import { WAF_STREAM_PREFIX } from '../sources/names';
 import { type LocalPipeline, ThrottledError } from './pipeline';
@@ -84,8 +85,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   const server = createServer((req, res) => {
     handle(req, res, options.pipeline, account, options.unavailable).catch((error: unknown) => {
       // handle() answers every request itself; this only guards against a bug leaving one hanging.
-      if (!res.headersSent)
-        send(res, 500, 'InternalFailure', { __type: 'InternalFailure', message: String(error) });
+      if (!res.headersSent) internalFailure(res, error);
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -164,11 +164,13 @@ async function handle(
         message: `Slow down. ${error.message}`,
       });
     }
-    return send(res, 500, 'InternalFailure', {
-      __type: 'InternalFailure',
-      message: error instanceof Error ? error.message : String(error),
-    });
+    return internalFailure(res, error);
   }
+}
+
+/** 500 `InternalFailure` (SDKs retry it), saying what failed without the error's class name. */
+function internalFailure(res: ServerResponse, error: unknown): void {
+  send(res, 500, 'InternalFailure', { __type: 'InternalFailure', message: userMessage(error) });
 }
 
 async function putRecord(body: Record<string, unknown>, pipeline: LocalPipeline, account: string) {
