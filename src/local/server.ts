@@ -33,7 +33,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
 /**
  * Pending connections the kernel queues for accept() (capped by net.core.somaxconn, 4096 on current
- * Linux). Node's default of 511 turned away about 10% of 10,000 producers connecting at once.
+ * Linux). With Node's default of 511, 2.5–3.2% of 10,000 producers connecting at once were reset
+ * (`npm run bench -- connections`; about 10% in the run that first found it).
  */
 export const DEFAULT_BACKLOG = 65_535;
 /** Delivery streams served, in the order ListDeliveryStreams pages them (by name, as Firehose does). */

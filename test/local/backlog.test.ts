@@ -1,7 +1,8 @@
 /**
- * The local endpoint's listen backlog, as the kernel holds it for a running `loglake local`: Node's
- * default (511) turned away about 10% of 10,000 producers connecting at once. `ss` (iproute2) reports a
- * listening socket's backlog limit as its Send-Q; the kernel caps it at net.core.somaxconn.
+ * The local endpoint's listen backlog, as the kernel holds it for a running `loglake local`: with Node's
+ * default (511), 2.5–3.2% of 10,000 producers connecting at once were reset (README, Benchmarks). `ss`
+ * (iproute2) reports a listening socket's backlog limit as its Send-Q; the kernel caps it at
+ * net.core.somaxconn.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
