@@ -58,6 +58,16 @@ export class InterruptedError extends LogLakeError {
 }
 
 /**
+ * What an unexpected error says, without the class name of the error (`DeliveryError:`, `TypeError:`).
+ * An AWS service error keeps its error code, which is what AWS documents.
+ */
+export function userMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const message = error.message || 'failed without a message';
+  return '$metadata' in error && error.name !== 'Error' ? `${message} (AWS ${error.name})` : message;
+}
+
+/**
  * A {@link ConfigError} listing `problems` under `title`:
  * ```
  * Invalid loglake configuration:

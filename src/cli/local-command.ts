@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { alertSubject } from '../alerts/alert';
 import { startLocalAlerting } from '../alerts/local';
 import { configSchema, DEFAULT_CONFIG, type LogLakeConfig } from '../config';
+import { userMessage } from '../errors';
 import { pseudonymKey } from '../local/datadir';
 import { LocalPipeline } from '../local/pipeline';
 import { type Endpoint, startEndpoint } from '../local/server';
@@ -238,7 +239,7 @@ export function registerLocalCommand(program: Command): void {
               done();
             })
             .catch((error: unknown) => {
-              processIO.stderr(`loglake local: shutdown failed: ${String(error)}\n`);
+              processIO.stderr(`loglake local: shutdown failed: ${userMessage(error)}\n`);
               process.exitCode = 1;
               done();
             });

@@ -11,7 +11,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { withAccessScope } from '../audit/access';
-import { ConfigError, InputError, InterruptedError } from '../errors';
+import { ConfigError, InputError, InterruptedError, userMessage } from '../errors';
 import { PACKAGE_VERSION } from '../package-root';
 import { cliAccessScope } from './access';
 import { COMMANDS } from './commands';
@@ -105,16 +105,6 @@ export function exitCodeFor(error: unknown): number {
   process.stderr.write(`loglake: error: ${userMessage(error)}\n`);
   if (cliEnv.debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return EXIT.failure;
-}
-
-/**
- * What an unexpected error says, without the class name of the error (`DeliveryError:`, `TypeError:`).
- * An AWS service error keeps its error code, which is what AWS documents.
- */
-export function userMessage(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const message = error.message || 'failed without a message';
-  return '$metadata' in error && error.name !== 'Error' ? `${message} (AWS ${error.name})` : message;
 }
 
 let stdoutGuarded = false;

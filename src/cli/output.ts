@@ -23,8 +23,8 @@ export interface OutputSink {
 
 /**
  * Open the output before the query runs, so a path that cannot be written costs no query.
- * @throws InputError naming the path when it cannot be created (missing directory, a directory, no
- * permission).
+ * @throws InputError naming the path when it cannot be created (missing directory, a parent that is a
+ * file, a directory, no permission).
  */
 export async function openOutput(path: string, io: CliIO): Promise<OutputSink> {
   if (path === STDOUT_PATH) {
@@ -49,7 +49,7 @@ export async function openOutput(path: string, io: CliIO): Promise<OutputSink> {
     const code = (cause as NodeJS.ErrnoException).code;
     const why =
       code === 'ENOENT' || code === 'ENOTDIR'
-        ? `directory ${dirname(path)} does not exist`
+        ? missingParent(path)
         : code === 'EACCES' || code === 'EPERM'
           ? 'permission denied'
           : (cause as Error).message;
@@ -85,4 +85,16 @@ export async function openOutput(path: string, io: CliIO): Promise<OutputSink> {
       if (state === 'open') abort();
     },
   };
+}
+
+/** Why the parent of `path` cannot hold it: the nearest existing ancestor is a file, or it is missing. */
+function missingParent(path: string): string {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (existsSync(dir)) {
+      return statSync(dir).isDirectory()
+        ? `directory ${dirname(path)} does not exist`
+        : `${dir} is not a directory`;
+    }
+    if (dirname(dir) === dir) return `directory ${dirname(path)} does not exist`;
+  }
 }

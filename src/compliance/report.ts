@@ -14,7 +14,7 @@ import { readStateFile, STATE_FILE } from '../alerts/local';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
 import { buildQuery, type PartitionScope } from '../query/build';
-import { duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
+import { duckdbGlobLiteral, duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import { Redactor } from '../redact';
 import { CATEGORIES, PERSONAS } from '../schema';
 import { sqlTimestamp } from '../time';
@@ -328,7 +328,7 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
       const result = await connection.run(
         `SELECT file_row_number AS row, ${SCANNED.map((c) => `"${c}"`).join(', ')},
            map_keys(attributes) AS attr_keys, map_values(attributes) AS attr_values
-         FROM read_parquet(${duckdbString(join(options.dataDir, key))}, file_row_number = true)`,
+         FROM read_parquet(${duckdbString(duckdbGlobLiteral(join(options.dataDir, key)))}, file_row_number = true)`,
       );
       for (const r of (await result.getRowObjectsJS()) as Array<Record<string, unknown>>) {
         scanned++;

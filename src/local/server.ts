@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { userMessage } from '../errors';
 import { STREAMS, type StreamName } from '../schema';
 import { WAF_STREAM_PREFIX } from '../sources/names';
 import { type LocalPipeline, ThrottledError } from './pipeline';
@@ -32,7 +33,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const MAX_DISCARD_BYTES = 256 * 1024 * 1024;
 /**
  * Pending connections the kernel queues for accept() (capped by net.core.somaxconn, 4096 on current
- * Linux). Node's default of 511 turned away about 10% of 10,000 producers connecting at once.
+ * Linux). With Node's default of 511, 2.5–3.2% of 10,000 producers connecting at once were reset
+ * (`npm run bench -- connections`; about 10% in the run that first found it).
  */
 export const DEFAULT_BACKLOG = 65_535;
 /** Delivery streams served, in the order ListDeliveryStreams pages them (by name, as Firehose does). */
@@ -84,8 +86,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
   const server = createServer((req, res) => {
     handle(req, res, options.pipeline, account, options.unavailable).catch((error: unknown) => {
       // handle() answers every request itself; this only guards against a bug leaving one hanging.
-      if (!res.headersSent)
-        send(res, 500, 'InternalFailure', { __type: 'InternalFailure', message: String(error) });
+      if (!res.headersSent) internalFailure(res, error);
     });
   });
   server.keepAliveTimeout = 5_000;
@@ -164,11 +165,13 @@ async function handle(
         message: `Slow down. ${error.message}`,
       });
     }
-    return send(res, 500, 'InternalFailure', {
-      __type: 'InternalFailure',
-      message: error instanceof Error ? error.message : String(error),
-    });
+    return internalFailure(res, error);
   }
+}
+
+/** 500 `InternalFailure` (SDKs retry it), saying what failed without the error's class name. */
+function internalFailure(res: ServerResponse, error: unknown): void {
+  send(res, 500, 'InternalFailure', { __type: 'InternalFailure', message: userMessage(error) });
 }
 
 async function putRecord(body: Record<string, unknown>, pipeline: LocalPipeline, account: string) {

@@ -27,7 +27,7 @@ import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { hashFile, type IntegrityObject } from '../compliance/integrity';
 import { duckdbRecordColumns } from '../query/columns';
-import { duckdbString } from '../query/duckdb';
+import { duckdbGlobLiteral, duckdbString } from '../query/duckdb';
 import { ERROR_PREFIX, type PartitionKeys, partitionPrefix } from '../schema';
 import { utcDate } from '../time';
 import { fsyncDir, fsyncFile, type Segment } from './spool';
@@ -279,10 +279,13 @@ export class LakeWriter {
     }
   }
 
-  /** `read_json` of an NDJSON file with the lake's fixed columns and types (derived from the schema). */
+  /**
+   * `read_json` of an NDJSON file with the lake's fixed columns and types (derived from the schema). The
+   * path is a glob to DuckDB: made literal, so a data directory named `lake [x]` is read as itself.
+   */
   private scan(input: string): string {
     const struct = `{${RECORD_STRUCT.map((c) => `${duckdbString(c.name)}: ${duckdbString(c.type)}`).join(', ')}}`;
-    return `read_json(${duckdbString(input)}, format = 'newline_delimited', columns = ${struct})`;
+    return `read_json(${duckdbString(duckdbGlobLiteral(input))}, format = 'newline_delimited', columns = ${struct})`;
   }
 
   private async copyToParquet(input: string, output: string): Promise<void> {

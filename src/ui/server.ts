@@ -8,8 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type AccessEvent, type AccessScope, type LakeRef, withAccessScope } from '../audit/access';
 import { RecordWriter } from '../cli/format';
-import { userMessage } from '../cli/main';
-import { ConfigError, InputError } from '../errors';
+import { ConfigError, InputError, userMessage } from '../errors';
 import { MAX_LIMIT } from '../query/model';
 import { DASHBOARDS, dashboardById } from './dashboards';
 import type { Html } from './html';

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -543,6 +544,31 @@ describe('loglake export --output', () => {
     rmSync(base, { recursive: true, force: true });
   });
 
+  it.each([['x.csv'], ['deeper/x.csv']])(
+    'names a parent that is a file, not a directory (package.json/%s): exit 2, nothing written',
+    async (below) => {
+      // Prepare: a project folder, whose package.json is a file.
+      const base = mkdtempSync(join(tmpdir(), 'loglake-out-'));
+      writeFileSync(join(base, 'package.json'), '{}\n');
+      const target = join('package.json', below);
+
+      // Act
+      const r = await loglake(
+        ['export', '--data-dir', local.dataDir, '--since', '1h', '--output', target],
+        {},
+        { cwd: base },
+      );
+
+      // Assess
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(
+        `loglake: error: --output: cannot write ${target}: package.json is not a directory\n`,
+      );
+      expect(readdirSync(base)).toEqual(['package.json']);
+      rmSync(base, { recursive: true, force: true });
+    },
+  );
+
   it('writes to stdout for -, and no file named -', async () => {
     // Prepare
     const cwd = mkdtempSync(join(tmpdir(), 'loglake-stdout-'));
@@ -590,6 +616,50 @@ describe('loglake error messages', () => {
     } finally {
       await held.dispose();
     }
+  });
+
+  it('says why `local` could not shut down without the error class, exiting 1', async () => {
+    // Prepare: a fault preloaded into the real process: closing the listening socket fails.
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-shutdown-'));
+    const fault = join(dir, 'fault.cjs');
+    writeFileSync(
+      fault,
+      `const net = require('node:net');
+const close = net.Server.prototype.close;
+net.Server.prototype.close = function (callback) {
+  return close.call(this, () => callback?.(new RangeError('the listening socket could not be closed')));
+};
+`,
+    );
+    const child = spawn(
+      process.execPath,
+      ['--require', fault, CLI, 'local', '--data-dir', join(dir, 'data'), '--port', '0', '--no-alerts'],
+      { env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (stdout.includes(' ready: ')) resolve();
+      });
+      void exit.then(() => resolve());
+    });
+
+    // Act
+    child.kill('SIGINT');
+    const code = await exit;
+
+    // Assess
+    rmSync(dir, { recursive: true, force: true });
+    expect(stdout).toContain('loglake local ready: ');
+    expect(code).toBe(1);
+    expect(stderr).toContain('loglake local: shutdown failed: the listening socket could not be closed\n');
+    expect(stderr).not.toMatch(/[A-Za-z]+Error\b/);
   });
 
   it('says why an Athena query failed without the error class', async () => {

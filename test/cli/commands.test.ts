@@ -7,8 +7,8 @@ import { COMMANDS } from '../../src/cli/commands/index';
 import { searchFlags } from '../../src/cli/commands/search';
 import { statsFlags } from '../../src/cli/commands/stats';
 import { parseFlags } from '../../src/cli/flags';
-import { buildProgram, requestedCommand, userMessage } from '../../src/cli/main';
-import { DeliveryError, InputError } from '../../src/errors';
+import { buildProgram, requestedCommand } from '../../src/cli/main';
+import { DeliveryError, InputError, userMessage } from '../../src/errors';
 
 describe('COMMANDS', () => {
   it.each(COMMANDS.map((c) => [c.name, c] as const))(

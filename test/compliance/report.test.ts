@@ -224,3 +224,42 @@ describe('loglake compliance-report', () => {
     expect(coverage.rows.find((x) => x[0] === 'error-rate')?.slice(-2)).toEqual([null, null]);
   });
 });
+
+describe('loglake compliance-report on a lake whose path holds glob characters and a quote', () => {
+  it("rescans the lake's own files, not those of a look-alike neighbour DuckDB's glob would match", async () => {
+    // Prepare: a secret planted in the lake; at the same key in `lake x o'k` (what the unescaped
+    // glob `lake [x] o'k` matches), a clean file.
+    const globLake = await writeKnownLake(Date.now(), "lake [x] o'k");
+    try {
+      const at = new Date(globLake.now - 3 * HOUR);
+      const key = `logs/category=runtime/dt=${utcDate(at)}/hour=${utcHour(at)}/planted.parquet`;
+      await plantParquet(globLake.dataDir, key, [
+        { timestamp: at.toISOString(), message: 'deploy with AKIAIOSFODNN7EXAMPLE now' },
+      ]);
+      await plantParquet(join(globLake.root, "lake x o'k"), key, [
+        { timestamp: at.toISOString(), message: 'deploy done' },
+      ]);
+
+      // Act
+      const r = await loglake([
+        'compliance-report',
+        '--data-dir',
+        globLake.dataDir,
+        '--config',
+        globLake.configFile,
+        '--since',
+        '30d',
+        '--format',
+        'json',
+      ]);
+
+      // Assess
+      expect(r.code, r.stderr).toBe(3);
+      const redaction = item(json(r.stdout), 'redaction');
+      expect(redaction.summary[0]).toBe('unredacted secrets found: 1');
+      expect(redaction.rows).toEqual([[key, 0, 'message', 'aws_access_key']]);
+    } finally {
+      globLake.dispose();
+    }
+  });
+});

@@ -126,10 +126,13 @@ export interface KnownLake {
   dispose(): void;
 }
 
-/** Write the known lake with the real pipeline; the pipeline is stopped when this resolves. */
-export async function writeKnownLake(now = Date.now()): Promise<KnownLake> {
+/**
+ * Write the known lake with the real pipeline; the pipeline is stopped when this resolves.
+ * @param dirName - the data directory's name under the lake's root. @default 'data'
+ */
+export async function writeKnownLake(now = Date.now(), dirName = 'data'): Promise<KnownLake> {
   const root = mkdtempSync(join(tmpdir(), 'loglake-known-'));
-  const dataDir = join(root, 'data');
+  const dataDir = join(root, dirName);
   const configFile = join(root, 'config.json');
   writeFileSync(configFile, JSON.stringify(WRITE_CONFIG));
   const events = knownEvents(now);

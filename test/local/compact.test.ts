@@ -170,6 +170,25 @@ describe('Compactor', () => {
     expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
   });
 
+  it("delivers and compacts a lake whose path holds glob characters and a quote (lake [x] o'k)", async () => {
+    // Prepare: DuckDB reads every path the writer and the compactor hand it as a glob.
+    const parent = dataDir;
+    dataDir = join(parent, "lake [x] o'k");
+    const events = batches('g', 3, 10, 3);
+
+    // Act
+    await deliverBatches(dataDir, events);
+    const delivered = lakeFiles(dataDir).length;
+    const report = await compactOnce();
+
+    // Assess
+    expect(delivered).toBeGreaterThanOrEqual(3);
+    expect(report.compacted.reduce((s, r) => s + r.rows, 0)).toBe(events.flat().length);
+    for (const files of byPartition(lakeFiles(dataDir)).values()) expect(files).toHaveLength(1);
+    expectExactlyOnce(await ids(), events.flat());
+    dataDir = parent;
+  });
+
   it('leaves an hour alone until it is closed', async () => {
     // Prepare: events in the current hour, which ends in the future.
     const events = batches('now', 4, 5, 0).map((b) =>

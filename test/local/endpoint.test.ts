@@ -7,6 +7,7 @@ import {
   PutRecordCommand,
 } from '@aws-sdk/client-firehose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryError } from '../../src/errors';
 import { FIREHOSE_LIMITS } from '../../src/local/server';
 import { firehoseClient, searchLake, startTestLocal, type TestLocal } from '../helpers/local';
 
@@ -326,6 +327,34 @@ describe('local endpoint limits and errors', () => {
 
     // Assess
     expect(after.RecordId).toBeTruthy();
+  });
+
+  it('answers an unexpected failure with 500 InternalFailure and its message, without the error class', async () => {
+    // Prepare: the pipeline fails in a way the endpoint has no answer of its own for.
+    local = await startTestLocal();
+    Object.assign(local.pipeline, {
+      put: async () => {
+        throw new DeliveryError('the lake directory is not writable');
+      },
+    });
+
+    // Act: a raw HTTP call, to read the body as any client gets it.
+    const res = await fetch(local.endpoint.url, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'Firehose_20150804.PutRecord' },
+      body: JSON.stringify({
+        DeliveryStreamName: 'logs',
+        Record: { Data: Buffer.from('{}').toString('base64') },
+      }),
+    });
+
+    // Assess
+    expect(res.status).toBe(500);
+    expect(res.headers.get('x-amzn-errortype')).toBe('InternalFailure');
+    expect(await res.json()).toEqual({
+      __type: 'InternalFailure',
+      message: 'the lake directory is not writable',
+    });
   });
 
   it('refuses a second pipeline on the same data directory', async () => {

@@ -217,3 +217,29 @@ describe('LakeWriter.deliver', () => {
     expect(undone).toEqual([]);
   });
 });
+
+describe('LakeWriter under a path with glob characters and a quote', () => {
+  it("converts its own staged file, not a look-alike neighbour's that DuckDB's glob would match", async () => {
+    // Prepare: a writer whose staging directory is `st [x] o'k`; `st x o'k` (what the unescaped glob
+    // matches) holds a file at the path the writer stages its first file at.
+    const mine = record({ timestamp: '2026-11-22T10:05:00.000Z', category: 'runtime', message: 'mine' });
+    const other = record({ timestamp: '2026-11-22T10:06:00.000Z', category: 'runtime', message: 'other' });
+    const globStaging = join(root, "st [x] o'k");
+    const neighbour = join(root, "st x o'k", 'seg-g');
+    mkdirSync(neighbour, { recursive: true });
+    writeFileSync(join(neighbour, '0.ndjson'), `${JSON.stringify(strip(other))}\n`);
+    const globWriter = await LakeWriter.open(dataDir, globStaging);
+
+    // Act
+    try {
+      await globWriter.deliver({ id: 'seg-g', records: [raw('seg-g-0', 'm')] }, [
+        ok('seg-g-0', [strip(mine)], keys('runtime', '10')),
+      ]);
+    } finally {
+      globWriter.close();
+    }
+
+    // Assess
+    expect((await searchAll()).map((r) => r.message)).toEqual(['mine']);
+  });
+});

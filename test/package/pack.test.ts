@@ -20,11 +20,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Ran, sh } from '../helpers/run';
+import { eventually, freePort, type Ran, sh } from '../helpers/run';
 import { README, readmeSnippet, shellCommands } from './readme';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -77,26 +76,6 @@ async function mustSh(command: string, cwd: string, env: NodeJS.ProcessEnv): Pro
   return r;
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-/** Retry `probe` until it returns a value or `ms` pass (delivery runs on the pipeline's flush timer). */
-async function eventually<T>(probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
-
 /** An ES module snippet as the CommonJS file README says works the same (`require`, no top-level await). */
 function asCommonJs(esm: string): string {
   const imports: string[] = [];
@@ -124,9 +103,24 @@ const nodes = nodeBinaries();
 
 beforeAll(async () => {
   const env = userEnv(nodes[0] as string);
+  // README: `npm pack` in the checkout, then `npm install <path>/loglake-<version>.tgz` in a project.
+  const [pack, install] = snippets.cli as [string, string];
+  expect(pack).toBe('npm pack');
+  const readmeTarball = new RegExp(
+    `^npm install (\\S+/loglake-${PACKAGE.version.replaceAll('.', '\\.')}\\.tgz)$`,
+  ).exec(install)?.[1];
+  expect(
+    readmeTarball,
+    `README's install line names loglake-${PACKAGE.version}.tgz: ${install}`,
+  ).toBeDefined();
+  // Every tarball README names is this version's.
+  expect(new Set(README.match(/loglake-\d+\.\d+\.\d+[^\s`]*\.tgz/g))).toEqual(
+    new Set([`loglake-${PACKAGE.version}.tgz`]),
+  );
+
   // Prepare: the tarball, exactly as `npm publish` would make it (prepack builds dist/ first).
   const started = Date.now();
-  await mustSh(`npm pack --pack-destination '${work}'`, ROOT, env);
+  await mustSh(`${pack} --pack-destination '${work}'`, ROOT, env);
   const packed = readdirSync(work).filter((f) => f.endsWith('.tgz'));
   expect(packed).toEqual([`loglake-${PACKAGE.version}.tgz`]);
   tarball = join(work, packed[0] as string);
@@ -135,13 +129,14 @@ beforeAll(async () => {
   );
   tarballFiles = (await mustSh(`tar -tzf '${tarball}'`, work, env)).stdout.trim().split('\n');
 
-  // An empty project; README's install line with the tarball for `loglake`, plus what the snippets import.
+  // An empty project; README's install line with this tarball's path, plus what the snippets import.
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), '{ "name": "user-project", "private": true }\n');
   const npmInstall = 'npm install --no-audit --no-fund --prefer-offline --loglevel=error';
-  expect(snippets.cli[0]).toBe('npm install loglake');
+  const atTarball = (command: string) =>
+    command.replaceAll('npm install', npmInstall).replace(readmeTarball as string, `'${tarball}'`);
   await mustSh(
-    `${npmInstall} '${tarball}' ${installed('pino')} ${installed('@aws-sdk/client-firehose')}`,
+    `${atTarball(install)} ${installed('pino')} ${installed('@aws-sdk/client-firehose')}`,
     project,
     env,
   );
@@ -149,21 +144,18 @@ beforeAll(async () => {
 
   // README's CDK install line, with the versions this repository pins (the CDK CLI above all).
   const cdkSpecs: Record<string, string> = {
-    loglake: `'${tarball}'`,
     'aws-cdk-lib': installed('aws-cdk-lib'),
     constructs: installed('constructs'),
     'cdk-nag': installed('cdk-nag'),
     'aws-cdk': `aws-cdk@${PACKAGE.devDependencies['aws-cdk']}`,
   };
   expect(snippets.cdkInstall).toEqual([
-    'npm install loglake aws-cdk-lib constructs cdk-nag && npm install -D aws-cdk',
+    `npm install ${readmeTarball} aws-cdk-lib constructs cdk-nag && npm install -D aws-cdk`,
   ]);
-  const cdkInstall = (snippets.cdkInstall[0] as string)
-    .replaceAll('npm install', npmInstall)
-    .replace(
-      /(?<=\s)(loglake|aws-cdk-lib|constructs|cdk-nag|aws-cdk)(?=\s|$)/g,
-      (name) => cdkSpecs[name] ?? name,
-    );
+  const cdkInstall = atTarball(snippets.cdkInstall[0] as string).replace(
+    /(?<=\s)(aws-cdk-lib|constructs|cdk-nag|aws-cdk)(?=\s|$)/g,
+    (name) => cdkSpecs[name] ?? name,
+  );
   await mustSh(cdkInstall, project, env);
 }, 900_000);
 
