@@ -65,6 +65,7 @@ import { NO_SUBJECT_PSEUDONYM, searchPseudonyms } from '../../src/privacy/lookup
 import { SUBJECT_KEY_ATTRIBUTES } from '../../src/privacy/store';
 import { subjectPseudonym, subjectRef } from '../../src/privacy/subject';
 import { RECORD_COLUMNS } from '../../src/schema';
+import { wafStreamName } from '../../src/sources/names';
 import { loglake } from '../helpers/cli';
 import {
   acquireEmulator,
@@ -543,6 +544,36 @@ describe('LogLake deployed on MiniStack', () => {
     expect(JSON.stringify(info?.attributes)).toContain('o-1');
     expect(error?.error_type).toBe('CardError');
     expect(delivered.some((o) => o.Key?.startsWith('logs/category=errors/'))).toBe(true);
+  });
+
+  it('delivers a WAF log put on the deployed aws-waf-logs stream through the same transform: an ALLOW in api_access, its cookie redacted', async () => {
+    const bucket = outputs.LogsBucketName ?? '';
+    const before = await keys(bucket, 'logs/category=api_access/');
+    const requestId = `waf-${runId}`;
+    // AWS's documented ALLOW (test/fixtures/aws-sources/waf.ndjson line 1) with a session cookie added, sent
+    // now. Not a BLOCK: those are security events, forwarded from inside the transform to the audit stream,
+    // and MiniStack serves that nested PutRecordBatch only after the invoking one returns (the Lambda times
+    // out); the forward itself is covered in test/transform and the audit test below.
+    const [allow] = readFileSync(path.join(ROOT, 'test/fixtures/aws-sources/waf.ndjson'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    const waf = JSON.parse(allow ?? '{}') as {
+      timestamp: number;
+      httpRequest: { requestId?: string; headers: { name: string; value: string }[] };
+    };
+    waf.timestamp = Date.now();
+    waf.httpRequest.requestId = requestId;
+    waf.httpRequest.headers.push({ name: 'Cookie', value: 'session=8f14e45fceea167a5a36dedd4bea2543' });
+
+    await send(wafStreamName('loglake'), [[waf]]);
+    const delivered = await newObjects(bucket, 'logs/category=api_access/', before);
+
+    const rows: Row[] = [];
+    for (const object of delivered) rows.push(...(await readParquet(bucket, object.Key ?? '')).rows);
+    const row = rows.find((r) => r.correlation_id === requestId);
+    expect(row).toMatchObject({ service: 'aws.waf', level: 'INFO' });
+    expect(String(row?.message)).toBe('ALLOW GET /CanaryTest by Default_Action');
+    expect(JSON.stringify(row)).not.toContain('8f14e45fceea167a5a36dedd4bea2543');
   });
 
   it('finds the delivered events through Athena on the deployed Glue table, partitions included', async () => {
