@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import {
   AthenaClient,
   GetQueryExecutionCommand,
@@ -18,6 +19,11 @@ import {
 } from '@aws-sdk/client-athena';
 import { CloudFormationClient, DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchLogsClient,
+  CreateLogGroupCommand,
+  DescribeSubscriptionFiltersCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
 import { type AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -91,6 +97,7 @@ const emulatorEnv = envWithoutAws({
 });
 const clientConfig = emulatorClientConfig;
 const firehose = new FirehoseClient(clientConfig);
+const cwl = new CloudWatchLogsClient(clientConfig);
 const s3 = new S3Client(clientConfig);
 const athena = new AthenaClient(clientConfig);
 const sns = new SNSClient(clientConfig);
@@ -115,7 +122,11 @@ const secrets = new SecretsManagerClient(clientConfig);
  *   between two evaluations), and re-notification every minute, so a re-run on the same emulator while an
  *   earlier run's incident is still open gets a message too.
  */
+/** A log group the stack subscribes by name (`sources.cloudWatchLogs.logGroups`); made before the deploy. */
+const SUBSCRIBED_GROUP = '/loglake-emulator-test/orders';
+
 const EMULATOR_CONFIG: LogLakeConfigOverride = {
+  sources: { cloudWatchLogs: { logGroups: [SUBSCRIBED_GROUP] } },
   alerts: {
     scheduleMinutes: 1,
     delayMinutes: 0,
@@ -430,6 +441,9 @@ describe('LogLake deployed on MiniStack', () => {
     const cdk = path.join(ROOT, 'node_modules/.bin/cdk');
     const common = ['--no-notices', '--output', path.join(workdir, 'cdk.out')];
     mustRun(cdk, ['bootstrap', `aws://${ACCOUNT}/${REGION}`, ...common]);
+    await cwl.send(new CreateLogGroupCommand({ logGroupName: SUBSCRIBED_GROUP })).catch((error: Error) => {
+      if (error.name !== 'ResourceAlreadyExistsException') throw error;
+    });
     const outputsFile = path.join(workdir, 'outputs.json');
     mustRun(cdk, [
       'deploy',
@@ -574,6 +588,51 @@ describe('LogLake deployed on MiniStack', () => {
     expect(row).toMatchObject({ service: 'aws.waf', level: 'INFO' });
     expect(String(row?.message)).toBe('ALLOW GET /CanaryTest by Default_Action');
     expect(JSON.stringify(row)).not.toContain('8f14e45fceea167a5a36dedd4bea2543');
+  });
+
+  it('subscribes the configured log group to the deployed logs stream, and reads what the subscription sends', async () => {
+    // The deployed filter, read back: the lake's name, every event, into the logs stream, through the role.
+    const { subscriptionFilters = [] } = await cwl.send(
+      new DescribeSubscriptionFiltersCommand({ logGroupName: SUBSCRIBED_GROUP }),
+    );
+    expect(subscriptionFilters).toHaveLength(1);
+    const [filter] = subscriptionFilters;
+    expect(filter).toMatchObject({ filterName: 'loglake-lake', filterPattern: '' });
+    expect(filter?.destinationArn).toMatch(/:deliverystream\/loglake-logs$/);
+    expect(filter?.roleArn).toMatch(/^arn:aws:iam::000000000000:role\//);
+
+    // MiniStack stores Firehose destinations of subscription filters but delivers only to Lambda ones, so
+    // the payload CloudWatch Logs would put (gzip'd DATA_MESSAGE naming the filter) is put here instead.
+    const bucket = outputs.LogsBucketName ?? '';
+    const before = await keys(bucket, 'logs/category=errors/');
+    const correlationId = `cwl-${runId}`;
+    const message = JSON.stringify({
+      level: 'error',
+      message: 'payment declined',
+      correlation_id: correlationId,
+    });
+    const payload = {
+      messageType: 'DATA_MESSAGE',
+      owner: ACCOUNT,
+      logGroup: SUBSCRIBED_GROUP,
+      logStream: '2026/12/02/[$LATEST]0123456789abcdef',
+      subscriptionFilters: [filter?.filterName],
+      logEvents: [{ id: '37516444', timestamp: Date.now(), message }],
+    };
+    const put = await firehose.send(
+      new PutRecordBatchCommand({
+        DeliveryStreamName: outputs.LogsStreamName ?? '',
+        Records: [{ Data: gzipSync(JSON.stringify(payload)) }],
+      }),
+    );
+    expect(put.FailedPutCount).toBe(0);
+    const delivered = await newObjects(bucket, 'logs/category=errors/', before);
+
+    const rows: Row[] = [];
+    for (const object of delivered) rows.push(...(await readParquet(bucket, object.Key ?? '')).rows);
+    const row = rows.find((r) => r.correlation_id === correlationId);
+    expect(row).toMatchObject({ service: 'orders', level: 'ERROR', message: 'payment declined' });
+    expect(JSON.stringify(row)).toContain(SUBSCRIBED_GROUP);
   });
 
   it('finds the delivered events through Athena on the deployed Glue table, partitions included', async () => {
