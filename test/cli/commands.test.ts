@@ -2,9 +2,12 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { alertsEvaluateFlags } from '../../src/cli/commands/alerts';
+import { demoFlags } from '../../src/cli/commands/demo';
 import { exportFlags } from '../../src/cli/commands/export';
 import { COMMANDS } from '../../src/cli/commands/index';
+import { localFlags } from '../../src/cli/commands/local';
 import { searchFlags } from '../../src/cli/commands/search';
+import { sendFlags } from '../../src/cli/commands/send';
 import { statsFlags } from '../../src/cli/commands/stats';
 import { parseFlags } from '../../src/cli/flags';
 import { buildProgram, requestedCommand, userMessage } from '../../src/cli/main';
@@ -63,6 +66,9 @@ describe('command flags', () => {
     ['stats', statsFlags, []],
     ['export', exportFlags, []],
     ['alerts', alertsEvaluateFlags, ['evaluate']],
+    ['local', localFlags, []],
+    ['send', sendFlags, []],
+    ['demo', demoFlags, []],
   ] as const)('%s declares in its schema exactly the options it defines', async (name, schema, path) => {
     // Prepare
     const program = await buildProgram([name]);
