@@ -9,6 +9,12 @@ import { localFlags } from '../../src/cli/commands/local';
 import { searchFlags } from '../../src/cli/commands/search';
 import { sendFlags } from '../../src/cli/commands/send';
 import { statsFlags } from '../../src/cli/commands/stats';
+import {
+  cancelFlags,
+  eraseFlags,
+  statusFlags,
+  exportFlags as subjectExportFlags,
+} from '../../src/cli/commands/subject';
 import { parseFlags } from '../../src/cli/flags';
 import { buildProgram, requestedCommand, userMessage } from '../../src/cli/main';
 import { DeliveryError, InputError } from '../../src/errors';
@@ -69,7 +75,11 @@ describe('command flags', () => {
     ['local', localFlags, []],
     ['send', sendFlags, []],
     ['demo', demoFlags, []],
-  ] as const)('%s declares in its schema exactly the options it defines', async (name, schema, path) => {
+    ['subject', eraseFlags, ['erase']],
+    ['subject', cancelFlags, ['cancel']],
+    ['subject', statusFlags, ['status']],
+    ['subject', subjectExportFlags, ['export']],
+  ] as const)('%s %j declares in its schema exactly the options it defines', async (name, schema, path) => {
     // Prepare
     const program = await buildProgram([name]);
     let cmd = program.commands.find((c) => c.name() === name);
