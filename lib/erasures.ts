@@ -10,18 +10,18 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ERASE_ENV } from '../lambdas/erase/constants';
+import { COMPACTION_PREFIX } from '../src/compaction/objects';
 import { SUBJECT_REQUEST_PARTITION_KEY } from '../src/privacy/store';
 import type { Category } from '../src/schema';
-import {
-  COMPACTION_PREFIX,
-  COMPACTION_STAGING_EXPIRY_DAYS,
-  grantObjectRewrite,
-  rewriteWorkGroup,
-} from './compaction';
 import { LogLakeFunction, type LogRetentionDays } from './function';
 import type { ILogLake } from './log-lake';
 import { grantKeyVia } from './private/grants';
 import { acknowledge } from './private/nag';
+import {
+  COMPACTION_STAGING_EXPIRY_DAYS,
+  grantObjectRewrite,
+  RewriteWorkGroup,
+} from './private/object-rewrite';
 import { privacyTable } from './private/privacy-table';
 import type { LogLakeSubjectKeys } from './subject-keys';
 
@@ -113,13 +113,14 @@ export class LogLakeErasures extends Construct {
       },
     });
     const { lake } = props.purge;
-    this.purgeWorkGroup = rewriteWorkGroup(this, 'PurgeWorkGroup', {
+    const purgeWorkGroup = new RewriteWorkGroup(this, 'PurgeWorkGroup', {
       lake,
       name: `${lake.workGroupName}-purge`,
       description:
         'loglake subject erase --purge: the rewrites without a person’s rows (CTAS into compaction/staging/)',
       resultsPrefix: PURGE_RESULTS_PREFIX,
     });
+    this.purgeWorkGroup = purgeWorkGroup.resource;
     this.function.addEnvironment(
       ERASE_ENV.purge,
       Stack.of(this).toJsonString({
@@ -147,7 +148,7 @@ export class LogLakeErasures extends Construct {
       );
     }
     if (props.purge.categories.length > 0)
-      grantObjectRewrite(this.function, lake, props.purge.categories, this.purgeWorkGroup);
+      grantObjectRewrite(this.function, lake, props.purge.categories, purgeWorkGroup);
     const role = this.function.role;
     if (!role) throw new Error('erasure executor has no role');
     this.function.addEnvironment(ERASE_ENV.principal, role.roleArn);

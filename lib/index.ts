@@ -30,7 +30,7 @@ export { LogLakeAccess, type LogLakeAccessProps } from './access';
 export { type AccessLogsOptions, LogLakeAccessLogs, type LogLakeAccessLogsProps } from './access-logs';
 export { Alerting, type AlertingProps } from './alerting';
 export { type LakeTableSpec, LogLakeCatalog, type LogLakeCatalogProps } from './catalog';
-export { COMPACTION_PREFIX, LogLakeCompaction, type LogLakeCompactionProps } from './compaction';
+export { LogLakeCompaction, type LogLakeCompactionProps } from './compaction';
 // Configuration: one validated model, from code or from cdk.json context.
 export {
   APP_CONTEXT_KEYS,

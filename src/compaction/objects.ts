@@ -78,7 +78,7 @@ export interface RewriteSettings {
   readonly table: string;
   /** The categories rewritten (the unlocked ones: Object Lock forbids deleting the others' objects). */
   readonly categories: readonly string[];
-  /** Prefix of the journal, staging area and lock (the compaction's and the purge's). @default 'compaction/' */
+  /** Prefix of the journal, staging area and lock (the compaction's and the purge's). @default {@link COMPACTION_PREFIX} */
   readonly prefix?: string;
   /** A lock older than this belongs to a run that died. @default 15 minutes (Lambda's maximum) */
   readonly lockTtlMs?: number;
@@ -176,8 +176,14 @@ export class ObjectCompactionError extends Error {
   }
 }
 
+/**
+ * Prefix of the journal, staging area and lock in the `logs` bucket (outside `logs/`), unless the
+ * settings name another; the constructs grant and expire what is under it (`lib/private/object-rewrite.ts`).
+ */
+export const COMPACTION_PREFIX = 'compaction/';
+
 /** Where the journal, staging area and lock live. */
-export const prefixOf = (s: { readonly prefix?: string | undefined }) => s.prefix ?? 'compaction/';
+export const prefixOf = (s: { readonly prefix?: string | undefined }) => s.prefix ?? COMPACTION_PREFIX;
 
 /** Run one compaction pass over the bucket (see the module comment). */
 export async function compactObjects(run: ObjectCompactionRun): Promise<ObjectCompactionReport> {

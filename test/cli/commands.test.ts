@@ -2,10 +2,19 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { alertsEvaluateFlags } from '../../src/cli/commands/alerts';
+import { demoFlags } from '../../src/cli/commands/demo';
 import { exportFlags } from '../../src/cli/commands/export';
 import { COMMANDS } from '../../src/cli/commands/index';
+import { localFlags } from '../../src/cli/commands/local';
 import { searchFlags } from '../../src/cli/commands/search';
+import { sendFlags } from '../../src/cli/commands/send';
 import { statsFlags } from '../../src/cli/commands/stats';
+import {
+  cancelFlags,
+  eraseFlags,
+  statusFlags,
+  exportFlags as subjectExportFlags,
+} from '../../src/cli/commands/subject';
 import { parseFlags } from '../../src/cli/flags';
 import { buildProgram, requestedCommand } from '../../src/cli/main';
 import { DeliveryError, InputError, userMessage } from '../../src/errors';
@@ -63,7 +72,14 @@ describe('command flags', () => {
     ['stats', statsFlags, []],
     ['export', exportFlags, []],
     ['alerts', alertsEvaluateFlags, ['evaluate']],
-  ] as const)('%s declares in its schema exactly the options it defines', async (name, schema, path) => {
+    ['local', localFlags, []],
+    ['send', sendFlags, []],
+    ['demo', demoFlags, []],
+    ['subject', eraseFlags, ['erase']],
+    ['subject', cancelFlags, ['cancel']],
+    ['subject', statusFlags, ['status']],
+    ['subject', subjectExportFlags, ['export']],
+  ] as const)('%s %j declares in its schema exactly the options it defines', async (name, schema, path) => {
     // Prepare
     const program = await buildProgram([name]);
     let cmd = program.commands.find((c) => c.name() === name);

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bufferMibOption } from '../../src/cli/local-command';
+import { bufferMibOption } from '../../src/cli/commands/local';
 import { DEFAULT_CONFIG } from '../../src/config';
 
 const ROOT = join(__dirname, '..', '..');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sendLines } from '../../src/cli/send-command';
+import { sendLines } from '../../src/cli/commands/send';
 import { type FaultFirehose, startFaultFirehose } from '../helpers/fault-firehose';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { type RunningLocal, startLocal } from '../../src/cli/local-command';
+import { type RunningLocal, startLocal } from '../../src/cli/commands/local';
 import { buildQuery, decodeSearchRow, type LogFilter, type SearchRecord } from '../../src/query';
 import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
 

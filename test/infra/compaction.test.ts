@@ -1,10 +1,15 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { COMPACT_ENV } from '../../lambdas/compact/constants';
-import { COMPACTION_PREFIX, LogLakeCompaction } from '../../lib/compaction';
+import { LogLakeCompaction } from '../../lib/compaction';
 import { LogLake } from '../../lib/log-lake';
+import { RewriteWorkGroup } from '../../lib/private/object-rewrite';
+import { COMPACTION_PREFIX } from '../../src/compaction/objects';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { resourcesOf, template } from './helpers';
 
@@ -156,6 +161,13 @@ describe('LogLakeCompaction', () => {
 
     const athena = granting(t, 'athena:StartQueryExecution');
     expect(athena).toHaveLength(1);
+    expect(athena[0]?.Action).toEqual([
+      'athena:StartQueryExecution',
+      'athena:GetQueryExecution',
+      'athena:GetQueryResults',
+      'athena:StopQueryExecution',
+      'athena:GetWorkGroup',
+    ]);
     expect(text(athena[0]?.Resource)).toContain('workgroup/lake-compaction"');
     const creates = granting(t, 'glue:CreateTable');
     expect(creates).toHaveLength(1);
@@ -163,6 +175,66 @@ describe('LogLakeCompaction', () => {
     expect(text(creates[0]?.Resource)).toContain('table/lake/compaction_*');
     expect(text(creates[0]?.Resource)).not.toContain('table/lake/logs');
     expect(text(granting(t, 'glue:GetPartitions'))).toContain('table/lake/logs');
+  });
+
+  it('keeps the workgroup logical id: a replacement of a named workgroup would fail', () => {
+    const { stack, compaction } = bare();
+    // Where the workgroup was before it had a construct of its own: a direct child of the compaction.
+    const before = new Stack(new App(), 'Before');
+    const direct = new athena.CfnWorkGroup(new Construct(before, 'Compaction'), 'WorkGroup', { name: 'x' });
+
+    expect(stack.getLogicalId(compaction.workGroup)).toBe(before.getLogicalId(direct));
+  });
+
+  it('RewriteWorkGroup.grantQuery grants running queries in that workgroup only', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Grant');
+    const lake = new LogLake(stack, 'Lake', {
+      config: { name: 'lake', compaction: { enabled: false }, alerts: { enabled: false } },
+    });
+    const workGroup = new RewriteWorkGroup(stack, 'WorkGroup', {
+      lake,
+      name: 'lake-rewrites',
+      description: 'test',
+      resultsPrefix: 'compaction/test-results/',
+    });
+    const role = new iam.Role(stack, 'Runner', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+
+    const grant = workGroup.grantQuery(role);
+
+    expect(grant.success).toBe(true);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Runner') }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: [
+              'athena:StartQueryExecution',
+              'athena:GetQueryExecution',
+              'athena:GetQueryResults',
+              'athena:StopQueryExecution',
+              'athena:GetWorkGroup',
+            ],
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':athena:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':workgroup/lake-rewrites',
+                ],
+              ],
+            },
+          },
+        ],
+      },
+    });
   });
 
   it('refuses a locked category: its objects cannot be deleted under Object Lock', () => {

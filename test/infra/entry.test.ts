@@ -39,7 +39,6 @@ describe('lib/index.ts', () => {
         'ownLogGroupNames',
         // the record contract and the names shared with the deployed pipeline
         'CATEGORIES',
-        'COMPACTION_PREFIX',
         'DATA_OUTPUT_PREFIX',
         'ERROR_OUTPUT_PREFIX',
         'NAMED_QUERIES',

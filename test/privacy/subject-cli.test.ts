@@ -8,9 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelCommand, eraseCommand, exportCommand, statusCommand } from '../../src/cli/commands/subject';
+import { startLocal } from '../../src/cli/commands/local';
+import {
+  cancelCommand,
+  eraseCommand,
+  eraseFlags,
+  exportCommand,
+  statusCommand,
+  statusFlags,
+} from '../../src/cli/commands/subject';
+import { parseFlags } from '../../src/cli/flags';
 import type { CliIO } from '../../src/cli/io';
-import { startLocal } from '../../src/cli/local-command';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
@@ -217,9 +225,9 @@ describe('loglake subject erase --after (cancellation window)', () => {
     expect(status).toMatchObject({ key: 'absent', request: { state: 'done' } });
   }, 120_000);
 
-  it('refuses a missing reason and an empty user, naming the flag', async () => {
-    await expect(eraseCommand({ ...carol, user: ' ' } as never, io().cli)).rejects.toThrow(/--reason/);
-    await expect(statusCommand({ ...carol, user: '  ' }, io().cli)).rejects.toThrow(/--user is empty/);
+  it('refuses a missing reason and an empty user, naming the flag', () => {
+    expect(() => parseFlags(eraseFlags, { ...carol, user: ' ' })).toThrow(/--reason/);
+    expect(() => parseFlags(statusFlags, { ...carol, user: '  ' })).toThrow(/--user is empty/);
   });
 });
 
@@ -253,6 +261,9 @@ describe('loglake local and the real binary', () => {
     const missing = await loglake(['subject', 'erase', ...base]);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/--reason/);
+    const blank = await loglake(['subject', 'status', ...base.slice(2), '--user', '  ']);
+    expect(blank.code).toBe(2);
+    expect(blank.stderr).toMatch(/--user is empty/);
     expect(JSON.stringify([scheduled, status])).not.toContain('bob-2002');
     // Bob is still there.
     expect((await access('bob-2002')).records).toHaveLength(1);

@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runDemo } from '../../src/cli/demo-command';
+import { runDemo } from '../../src/cli/commands/demo';
 
 export interface DemoLake {
   readonly dataDir: string;

@@ -53,7 +53,7 @@ export async function alertsEvaluate(
   }
   requireLocalLake(flags.dataDir);
   const { evaluateLocalLake } = await import('../../alerts/local');
-  const { DEFAULT_FLUSH_SECONDS } = await import('../local-command');
+  const { DEFAULT_FLUSH_SECONDS } = await import('./local');
   const alerts = await evaluateLocalLake({
     dataDir: flags.dataDir,
     config,

@@ -22,9 +22,9 @@ import { cliEnv } from '../env';
 import { parseFlags } from '../flags';
 import { formatBytes } from '../format';
 import { type CliIO, processIO } from '../io';
-import { DEFAULT_FLUSH_SECONDS } from '../local-command';
 import { dataDirOf, intOption, loadConfig } from '../options';
 import { requireLocalLake } from '../target/local';
+import { DEFAULT_FLUSH_SECONDS } from './local';
 
 const optionalMs = z.number().int().nonnegative().optional();
 export const compactFlags = z.strictObject({

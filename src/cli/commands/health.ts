@@ -41,7 +41,7 @@ export async function healthCommand(
     requireLocalLake(dataDir);
     const [{ localHealth }, { DEFAULT_LOCAL_PORT }] = await Promise.all([
       import('../../ops/health'),
-      import('../local-command'),
+      import('./local'),
     ]);
     report = await localHealth(dataDir, {
       endpoint: { host: flags.host ?? '127.0.0.1', port: flags.port ?? DEFAULT_LOCAL_PORT },

@@ -21,7 +21,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'local',
     summary: 'run a Firehose-compatible endpoint and the delivery pipeline (transform → Parquet) locally',
-    load: async () => (await import('../local-command')).registerLocalCommand,
+    load: async () => (await import('./local')).registerLocalCommand,
   },
   {
     name: 'search',
@@ -56,7 +56,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'send',
     summary: 'ship log lines from stdin to a delivery stream (packed, retried, bounded)',
-    load: async () => (await import('../send-command')).registerSendCommand,
+    load: async () => (await import('./send')).registerSendCommand,
   },
   {
     name: 'alerts',
@@ -103,6 +103,6 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'demo',
     summary:
       'run the local pipeline with sample traffic, then search and summarize it (what `npm start` runs)',
-    load: async () => (await import('../demo-command')).registerDemoCommand,
+    load: async () => (await import('./demo')).registerDemoCommand,
   },
 ];

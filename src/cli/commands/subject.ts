@@ -39,7 +39,7 @@ import {
   resolveAthenaTarget,
   STACK_OUTPUTS,
 } from '../aws';
-import { addTargetOptions, formatSchema, parseFlags, queryFlags } from '../flags';
+import { addTargetOptions, filterFlags, formatSchema, parseFlags, targetFlags } from '../flags';
 import { RecordWriter } from '../format';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, listOption, loadConfig } from '../options';
@@ -81,21 +81,25 @@ export const eraseFlags = z.strictObject({
    */
   purge: z.boolean().optional(),
 });
-export type EraseFlags = z.input<typeof eraseFlags>;
+export type EraseFlags = z.output<typeof eraseFlags>;
 
 export const cancelFlags = z.strictObject({ ...commonFlags, reason: z.string().min(1).optional() });
-export type CancelFlags = z.input<typeof cancelFlags>;
+export type CancelFlags = z.output<typeof cancelFlags>;
 
 export const statusFlags = z.strictObject(commonFlags);
-export type StatusFlags = z.input<typeof statusFlags>;
+export type StatusFlags = z.output<typeof statusFlags>;
 
-export const exportFlags = queryFlags.omit({ user: true, persona: true }).extend({
+export const exportFlags = z.strictObject({
+  ...targetFlags,
+  since: filterFlags.since,
+  until: filterFlags.until,
+  category: filterFlags.category,
   user: userSchema,
   persona: personaSchema,
   output: z.string().min(1).optional(),
   format: formatSchema(EXPORT_FORMATS),
 });
-export type ExportFlags = z.input<typeof exportFlags>;
+export type ExportFlags = z.output<typeof exportFlags>;
 
 /** What an erase did. */
 export interface EraseResult {
@@ -202,8 +206,7 @@ const short = (ref: string) => ref.slice(0, 16);
  * (withdrawn by {@link cancelCommand}); either way records the request in the audit category. A failure
  * to record exits non-zero after saying what was done; running it again records it.
  */
-export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Promise<EraseResult> {
-  const flags = parseFlags(eraseFlags, input);
+export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Promise<EraseResult> {
   const { config, target, subject } = await prepare(flags, 'erase', io);
   const principal = await target.principal();
   const time = new Date();
@@ -316,8 +319,7 @@ export async function eraseCommand(input: EraseFlags, io: CliIO = processIO): Pr
 }
 
 /** Withdraws a pending scheduled erasure. @throws InputError when none is pending (too late, or none). */
-export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): Promise<EraseRequest> {
-  const flags = parseFlags(cancelFlags, input);
+export async function cancelCommand(flags: CancelFlags, io: CliIO = processIO): Promise<EraseRequest> {
   const { target, subject } = await prepare(flags, 'cancel', io);
   if (!target.requests)
     throw new InputError(
@@ -372,8 +374,7 @@ export async function cancelCommand(input: CancelFlags, io: CliIO = processIO): 
 }
 
 /** Whether the subject has a key, and their latest erasure request. Read-only (no audit event). */
-export async function statusCommand(input: StatusFlags, io: CliIO = processIO): Promise<SubjectStatus> {
-  const flags = parseFlags(statusFlags, input);
+export async function statusCommand(flags: StatusFlags, io: CliIO = processIO): Promise<SubjectStatus> {
   const { target, subject } = await prepare(flags, 'status', io);
   const key = (await target.store.get([subject])).has(subject) ? 'present' : 'absent';
   const request = await target.requests?.get(subject);
@@ -395,8 +396,7 @@ export async function statusCommand(input: StatusFlags, io: CliIO = processIO): 
 }
 
 /** Exports every record of the subject the persona may read, prints a summary (stderr), records the export. */
-export async function exportCommand(input: ExportFlags, io: CliIO = processIO): Promise<SubjectSummary> {
-  const flags = parseFlags(exportFlags, input);
+export async function exportCommand(flags: ExportFlags, io: CliIO = processIO): Promise<SubjectSummary> {
   const config = loadConfig(flags.config);
   requirePrivacyPersona(config, flags.persona);
   const target = await privacyTarget(flags, config);
@@ -489,8 +489,8 @@ export function registerSubjectCommand(program: Command): void {
       '--purge',
       "also rewrite the unlocked categories' files without the person's rows, old S3 versions deleted (with --stack: by the executor on its next run); locked categories are kept, GDPR Art. 17(3)(b)",
     );
-  addPrivacyTargetOptions(erase).action(async (flags: unknown) => {
-    await eraseCommand(flags as EraseFlags);
+  addPrivacyTargetOptions(erase).action(async (raw: unknown) => {
+    await eraseCommand(parseFlags(eraseFlags, raw));
   });
 
   const cancel = subject
@@ -499,8 +499,8 @@ export function registerSubjectCommand(program: Command): void {
     .addOption(user())
     .addOption(persona())
     .option('--reason <text>', 'why (recorded in the audit event)');
-  addPrivacyTargetOptions(cancel).action(async (flags: unknown) => {
-    await cancelCommand(flags as CancelFlags);
+  addPrivacyTargetOptions(cancel).action(async (raw: unknown) => {
+    await cancelCommand(parseFlags(cancelFlags, raw));
   });
 
   const status = subject
@@ -508,8 +508,8 @@ export function registerSubjectCommand(program: Command): void {
     .description("whether the subject's key exists or was destroyed, and any pending erasure")
     .addOption(user())
     .addOption(persona());
-  addPrivacyTargetOptions(status).action(async (flags: unknown) => {
-    await statusCommand(flags as StatusFlags);
+  addPrivacyTargetOptions(status).action(async (raw: unknown) => {
+    await statusCommand(parseFlags(statusFlags, raw));
   });
 
   const exp = addTargetOptions(
@@ -523,8 +523,8 @@ export function registerSubjectCommand(program: Command): void {
       .option('--output <file>', `file to write (appears only when complete), or ${STDOUT_PATH}`, STDOUT_PATH)
       .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('ndjson')),
   );
-  exp.action(async (flags: unknown) => {
-    await exportCommand(flags as ExportFlags);
+  exp.action(async (raw: unknown) => {
+    await exportCommand(parseFlags(exportFlags, raw));
   });
 }
 

@@ -1,21 +1,23 @@
 /** `loglake local`: the Firehose-compatible endpoint and delivery pipeline on this machine. */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { alertSubject } from '../alerts/alert';
-import { startLocalAlerting } from '../alerts/local';
-import { configSchema, DEFAULT_CONFIG, type LogLakeConfig } from '../config';
-import { userMessage } from '../errors';
-import { pseudonymKey } from '../local/datadir';
-import { LocalPipeline } from '../local/pipeline';
-import { type Endpoint, startEndpoint } from '../local/server';
-import { localTransform } from '../local/transform';
-import { SubjectKeyring } from '../privacy/keyring';
-import { LOCAL_ERASURE_INTERVAL_MS, runLocalDueErasures } from '../privacy/local-erasures';
-import { LocalSubjectKeyStore } from '../privacy/local-store';
-import type { StreamName } from '../schema';
-import { localPrincipal } from './access';
-import { type CliIO, processIO } from './io';
-import { dataDirOf, intOption, loadConfig } from './options';
+import { z } from 'zod';
+import { alertSubject } from '../../alerts/alert';
+import { startLocalAlerting } from '../../alerts/local';
+import { configSchema, DEFAULT_CONFIG, type LogLakeConfig } from '../../config';
+import { userMessage } from '../../errors';
+import { pseudonymKey } from '../../local/datadir';
+import { LocalPipeline } from '../../local/pipeline';
+import { type Endpoint, startEndpoint } from '../../local/server';
+import { localTransform } from '../../local/transform';
+import { SubjectKeyring } from '../../privacy/keyring';
+import { LOCAL_ERASURE_INTERVAL_MS, runLocalDueErasures } from '../../privacy/local-erasures';
+import { LocalSubjectKeyStore } from '../../privacy/local-store';
+import type { StreamName } from '../../schema';
+import { localPrincipal } from '../access';
+import { parseFlags } from '../flags';
+import { type CliIO, processIO } from '../io';
+import { dataDirOf, intOption, loadConfig } from '../options';
 
 /** Default port of the local endpoint. */
 export const DEFAULT_LOCAL_PORT = 4573;
@@ -36,18 +38,19 @@ export function bufferMibOption(value: string): number {
   return n;
 }
 
-export interface LocalFlags {
-  readonly port?: number;
-  readonly host?: string;
-  readonly dataDir?: string;
-  readonly flushSeconds?: number;
-  readonly bufferMib?: number;
-  readonly config?: string;
-  readonly pseudonymKeyFile?: string;
-  readonly quiet?: boolean;
+export const localFlags = z.strictObject({
+  port: z.number().int().min(0).max(65_535).optional(),
+  host: z.string().min(1).optional(),
+  dataDir: z.string().optional(),
+  flushSeconds: z.number().int().min(1).max(900).optional(),
+  bufferMib: processorBuffer.optional(),
+  config: z.string().optional(),
+  pseudonymKeyFile: z.string().optional(),
+  quiet: z.boolean().optional(),
   /** `--no-alerts`: do not evaluate the alert rules while running. @default true (evaluate) */
-  readonly alerts?: boolean;
-}
+  alerts: z.boolean().optional(),
+});
+export type LocalFlags = z.output<typeof localFlags>;
 
 export interface RunningLocal {
   readonly endpoint: Endpoint;
@@ -191,7 +194,8 @@ export function registerLocalCommand(program: Command): void {
         'SIGINT/SIGTERM deliver what is buffered, then exit.',
       ].join('\n'),
     )
-    .action(async (flags: LocalFlags) => {
+    .action(async (raw: unknown) => {
+      const flags = parseFlags(localFlags, raw);
       const local = await startLocal(flags);
       const host = flags.host ?? '127.0.0.1';
       if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {

@@ -8,21 +8,24 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
-import { firehoseClientConfig } from '../producer/client-config';
-import { describeCallError } from '../producer/put-batch';
-import { type DropReason, Shipper, type ShipperCounters } from '../producer/shipper';
-import { cliEnv } from './env';
-import { type CliIO, processIO } from './io';
-import { intOption } from './options';
+import { z } from 'zod';
+import { firehoseClientConfig } from '../../producer/client-config';
+import { describeCallError } from '../../producer/put-batch';
+import { type DropReason, Shipper, type ShipperCounters } from '../../producer/shipper';
+import { cliEnv } from '../env';
+import { parseFlags } from '../flags';
+import { type CliIO, processIO } from '../io';
+import { intOption } from '../options';
 
-export interface SendFlags {
-  readonly stream: string;
-  readonly endpoint?: string;
-  readonly region?: string;
-  readonly flushMs?: number;
+export const sendFlags = z.strictObject({
+  stream: z.string(),
+  endpoint: z.string().optional(),
+  region: z.string().optional(),
+  flushMs: z.number().int().min(10).max(600_000).optional(),
   /** Seconds to keep retrying at the end before dropping what is undelivered. */
-  readonly closeTimeout?: number;
-}
+  closeTimeout: z.number().int().min(0).max(86_400).optional(),
+});
+export type SendFlags = z.output<typeof sendFlags>;
 
 /** What `sendLines` did: the shipper's counters and the lines it read. */
 export interface SendReport extends ShipperCounters {
@@ -216,7 +219,8 @@ export function registerSendCommand(program: Command): void {
         'Ctrl-C (SIGINT) or SIGTERM stops reading and delivers every line read; a second one drops what is\n' +
         'still undelivered. The counts are printed on exit; the exit code is 1 if any line was dropped.',
     )
-    .action(async (flags: SendFlags) => {
+    .action(async (raw: unknown) => {
+      const flags = parseFlags(sendFlags, raw);
       const stop = new AbortController();
       const abandon = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {

@@ -6,29 +6,35 @@
 import { rmSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { sampleTraffic } from '../local/sample-traffic';
-import { firehoseClientConfig } from '../producer/client-config';
-import { billedBytes } from '../producer/pack';
-import { Shipper } from '../producer/shipper';
-import type { SearchRecord } from '../query/decode';
-import { STREAMS, type StreamName } from '../schema';
-import { searchCommand } from './commands/search';
-import { statsCommand } from './commands/stats';
-import { showDemoAlerts } from './demo-alerts';
-import { quietSdkNodeVersionWarning } from './env';
-import { formatBytes } from './format';
-import { type CliIO, processIO } from './io';
-import { startLocal } from './local-command';
-import { intOption } from './options';
+import { z } from 'zod';
+import type { LogLakeConfig } from '../../config';
+import { sampleTraffic } from '../../local/sample-traffic';
+import { firehoseClientConfig } from '../../producer/client-config';
+import { billedBytes } from '../../producer/pack';
+import { Shipper } from '../../producer/shipper';
+import type { SearchRecord } from '../../query/decode';
+import { STREAMS, type StreamName } from '../../schema';
+import { quietSdkNodeVersionWarning } from '../env';
+import { parseFlags } from '../flags';
+import { formatBytes } from '../format';
+import { type CliIO, processIO } from '../io';
+import { intOption } from '../options';
+import { showDemoAlerts as evaluateDemoAlerts } from './alerts';
+import { startLocal } from './local';
+import { searchCommand } from './search';
+import { statsCommand } from './stats';
 
-export interface DemoFlags {
-  readonly dataDir?: string;
-  readonly events?: number;
+export const demoFlags = z.strictObject({
+  dataDir: z.string().optional(),
   /** After the demo, serve the explorer over its lake until Ctrl-C. @default true */
-  readonly ui?: boolean;
+  ui: z.boolean().optional(),
   /** Port of the explorer. @default DEFAULT_UI_PORT, or a free one when that is taken */
-  readonly uiPort?: number;
-}
+  uiPort: z.number().int().min(0).max(65_535).optional(),
+});
+export type DemoFlags = z.output<typeof demoFlags>;
+
+/** How many sample events the demo ships. */
+const DEMO_EVENTS = 400;
 
 /** Default data directory of the demo; wiped at every start. */
 export const DEMO_DATA_DIR = '.loglake/demo';
@@ -49,7 +55,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
     );
 
     const now = new Date();
-    const traffic = sampleTraffic(now, flags.events ?? 400);
+    const traffic = sampleTraffic(now, DEMO_EVENTS);
     const shippers = Object.fromEntries(
       STREAMS.map((s) => [
         s,
@@ -115,7 +121,6 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
       config: local.config,
       now: new Date(),
       io,
-      incidentCorrelationId: traffic.incidentCorrelationId,
     });
     say('\nTry it yourself:');
     say(`  npx loglake search "login failed" --data-dir ${shown} --since 1h`);
@@ -128,7 +133,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
     await local.stop();
   }
   if (flags.ui === false) return;
-  const { startUi, serveUntilSignal, DEFAULT_UI_PORT } = await import('./commands/ui');
+  const { startUi, serveUntilSignal, DEFAULT_UI_PORT } = await import('./ui');
   const uiFlags = { dataDir, port: flags.uiPort ?? DEFAULT_UI_PORT };
   const ui = await startUi(uiFlags, io).catch((error: NodeJS.ErrnoException) => {
     // Another explorer (or anything) holds the default port: take a free one rather than fail the demo.
@@ -138,6 +143,36 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
   say();
   say(`7. Explore it in a browser: ${ui.url}  (search, trace view, dashboards, alerts; Ctrl-C to stop)`);
   await serveUntilSignal(ui);
+}
+
+/**
+ * The alerts the sample traffic raises: the alert rules over the lake just filled, with DuckDB (the same
+ * rules the scheduled alarm Lambda runs on Athena, `src/alerts`). Resolves with how many fired.
+ */
+async function showDemoAlerts(ctx: {
+  /** The local lake directory the demo delivered into. */
+  readonly dataDir: string;
+  /** Shown in the printed command (relative when possible). */
+  readonly shownDataDir: string;
+  readonly config: LogLakeConfig;
+  /** When the demo's traffic ends: the alarm window closes here. */
+  readonly now: Date;
+  readonly io: CliIO;
+  /** Printed before the first line (the demo's step number). */
+  readonly heading: string;
+}): Promise<number> {
+  let text = '';
+  const alerts = await evaluateDemoAlerts(
+    ctx.dataDir,
+    ctx.config,
+    (t) => {
+      text += t;
+    },
+    ctx.now,
+    ctx.io.columns,
+  );
+  ctx.io.stdout(ctx.heading + text.replace(/^\n+/, '').replaceAll(ctx.dataDir, ctx.shownDataDir));
+  return alerts.length;
 }
 
 function indent(io: CliIO): CliIO {
@@ -168,7 +203,7 @@ export function registerDemoCommand(program: Command): void {
       'port of the explorer (default 4574, or a free one when taken)',
       intOption(0, 65_535),
     )
-    .action(async (flags: DemoFlags) => {
-      await runDemo(flags);
+    .action(async (raw: unknown) => {
+      await runDemo(parseFlags(demoFlags, raw));
     });
 }
