@@ -440,7 +440,6 @@ function queryArbitraries(records: readonly SearchRecord[], users: readonly stri
   const options = {
     text,
     regex,
-    where: fc.array(condition, { minLength: 1, maxLength: 2 }),
     correlationId: fc.oneof(fc.constantFrom("c'quote", 'c%1', 'c_1', 'c-ü', 'C-UPPER', 'c-5', 'c-600'), text),
     traceId: fc.constantFrom('t-0', 't-3', 't-16', "t'x"),
     levels: some(LEVELS),
@@ -458,9 +457,11 @@ function queryArbitraries(records: readonly SearchRecord[], users: readonly stri
       fc.record(options),
       fc.shuffledSubarray(Object.keys(options) as (keyof typeof options)[], { maxLength: 2 }),
       sometimes(fc.boolean(), 2),
+      // Conditions have the most shapes (every field, every operator): in a third of the filters.
+      sometimes(fc.array(condition, { minLength: 1, maxLength: 2 })),
     )
-    .map(([r, all, chosen, caseSensitive]) =>
-      present({ ...r, ...Object.fromEntries(chosen.map((k) => [k, all[k]])), caseSensitive }),
+    .map(([r, all, chosen, caseSensitive, where]) =>
+      present({ ...r, ...Object.fromEntries(chosen.map((k) => [k, all[k]])), caseSensitive, where }),
     )
     // A case-insensitive regex holding `ß` and the like is refused (regex.ts): not a query to compare.
     .filter((f) => {
