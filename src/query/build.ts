@@ -493,7 +493,7 @@ export function whereClause(filter: LogFilter, dialect: Dialect): { sql: string;
     );
   }
   if (filter.regex !== undefined) {
-    const pattern = enginePattern(filter.regex, caseSensitive);
+    const pattern = enginePattern(filter.regex, caseSensitive, dialect);
     add(
       `(${TEXT_COLUMNS.map((c) => d.regexMatch(ident(c))).join(' OR ')})`,
       ...TEXT_COLUMNS.map(() => pattern),

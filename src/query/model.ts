@@ -14,7 +14,7 @@ import {
   fieldType,
   typedCondition,
 } from './fields';
-import { checkPortableRegex } from './regex';
+import { checkCaseInsensitiveRegex, checkPortableRegex } from './regex';
 
 export const DIALECTS = ['duckdb', 'athena'] as const;
 export type Dialect = (typeof DIALECTS)[number];
@@ -214,7 +214,10 @@ export function validateQuery(query: LogQuery): void {
       throw new InputError(`${name}: an empty list matches nothing; leave it out to match everything`);
     }
   }
-  if (f.regex !== undefined) checkPortableRegex(f.regex);
+  if (f.regex !== undefined) {
+    checkPortableRegex(f.regex);
+    if (f.caseSensitive !== true) checkCaseInsensitiveRegex(f.regex);
+  }
   // Typing a condition checks its value against its field (an API caller may not have used the parser).
   for (const c of f.where ?? []) typedCondition(c);
   if (query.limit !== undefined) checkInt('limit', query.limit, 1, MAX_LIMIT);

@@ -13,9 +13,17 @@
  * flags `(?i)` (use `--case-sensitive` or not instead), POSIX classes `[[:alpha:]]`, Unicode classes
  * `\p{…}`, `\Q…\E`, `\A \z \Z \G`, octal and `\x`/`\u` escapes, and nested class operations.
  *
- * Known remaining difference: `.` and `\s` treat `\r` and `\v` slightly differently in the two engines.
+ * Rendered per engine ({@link enginePattern}): Athena's regex library (Joni) takes a non-ASCII letter for a
+ * word character at `\b` and `\B` (though not for `\w`), and reads `$` as "end, or before a final line
+ * break"; Athena receives both rewritten to RE2's meaning. Case-insensitive patterns may not hold a
+ * character whose case folding is several characters (`ß` → `ss`, `ﬁ` → `fi`): Joni matches `ß` with
+ * `ss` under `(?i)`, RE2 does not.
+ *
+ * Known remaining differences: `.` and `\s` treat `\r` and `\v` slightly differently in the two
+ * engines; and a case-insensitive `ss` (`fi` …) matches a text's `ß` (`ﬁ` …) on Athena only.
  */
 import { InputError } from '../errors';
+import type { Dialect } from './model';
 
 const SIMPLE_ESCAPES = new Set(['d', 'D', 'w', 'W', 's', 'S', 'b', 'B', 't', 'n', 'r']);
 const CLASS_ESCAPES = new Set(['d', 'D', 'w', 'W', 's', 'S', 't', 'n', 'r']);
@@ -132,10 +140,66 @@ function classEnd(pattern: string, start: number, fail: (at: number, why: string
   return fail(start, 'an unclosed [');
 }
 
+/** Whether `c`'s case folding (or case mapping) is more than one character: `ß`, `ẞ`, `ﬁ`, `İ` … */
+function foldsToSeveral(c: string): boolean {
+  return [
+    c.toLowerCase(),
+    c.toUpperCase(),
+    c.toLowerCase().toUpperCase(),
+    c.toUpperCase().toLowerCase(),
+  ].some((x) => [...x].length > 1);
+}
+
 /**
- * The pattern as both engines receive it: `(?i)` in front for a case-insensitive match (RE2 and Java
- * both read it), unchanged otherwise.
+ * Check a pattern that is to match case-insensitively: no character whose case folding is several
+ * characters (Athena's `(?i)` matches `ß` with `ss`, DuckDB's does not).
+ * @throws InputError naming the character and where it is.
  */
-export function enginePattern(pattern: string, caseSensitive: boolean): string {
-  return caseSensitive ? pattern : `(?i)${pattern}`;
+export function checkCaseInsensitiveRegex(pattern: string, what = '--regex'): void {
+  let at = 0;
+  for (const c of pattern) {
+    if (foldsToSeveral(c)) {
+      throw new InputError(
+        `${what} ${JSON.stringify(pattern)}: ${c} at position ${at + 1} folds to ${JSON.stringify(c.toUpperCase().toLowerCase())} when case is ignored, which DuckDB and Athena match differently; use --case-sensitive (with both cases written out if needed)`,
+      );
+    }
+    at += c.length;
+  }
+}
+
+/** An ASCII word character, as RE2 reads `\b` (case-insensitivity aside: `(?-i:…)` around it). */
+const WORD = '[0-9A-Za-z_]';
+/** RE2's `\b`, `\B` and `$` in Joni's syntax. */
+const ATHENA_ANCHORS: Readonly<Record<string, string>> = {
+  '\\b': `(?-i:(?<=${WORD})(?!${WORD})|(?<!${WORD})(?=${WORD}))`,
+  '\\B': `(?-i:(?<=${WORD})(?=${WORD})|(?<!${WORD})(?!${WORD}))`,
+  $: '\\z',
+};
+
+/**
+ * The (checked) pattern as an engine receives it: `(?i)` in front for a case-insensitive match (RE2 and
+ * Java both read it); for Athena, `\b`, `\B` and `$` outside classes rewritten to mean what RE2 reads.
+ */
+export function enginePattern(pattern: string, caseSensitive: boolean, dialect: Dialect = 'duckdb'): string {
+  const body = dialect === 'athena' ? athenaAnchors(pattern) : pattern;
+  return caseSensitive ? body : `(?i)${body}`;
+}
+
+function athenaAnchors(pattern: string): string {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '\\') {
+      const pair = pattern.slice(i, i + 2);
+      out += ATHENA_ANCHORS[pair] ?? pair;
+      i++;
+    } else if (c === '[') {
+      // A checked class: its first `]` not escaped closes it.
+      let j = i + 1;
+      while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1;
+      out += pattern.slice(i, j + 1);
+      i = j;
+    } else out += ATHENA_ANCHORS[c] ?? c;
+  }
+  return out;
 }

@@ -7,7 +7,8 @@ import {
   parseCondition,
   parseField,
 } from '../../src/query/fields';
-import { checkPortableRegex } from '../../src/query/regex';
+import { type LogQuery, validateQuery } from '../../src/query/model';
+import { checkCaseInsensitiveRegex, checkPortableRegex, enginePattern } from '../../src/query/regex';
 
 const now = new Date('2026-11-22T12:00:00.000Z');
 
@@ -135,5 +136,60 @@ describe('checkPortableRegex', () => {
     // Assess
     expect(act).toThrow(InputError);
     expect(act).toThrow(why);
+  });
+});
+
+describe('checkCaseInsensitiveRegex', () => {
+  it.each(['straße', 'ẞ', 'ﬁle', 'İstanbul'])(
+    'refuses %j, whose case folding is several characters (Athena matches ß with ss, DuckDB not)',
+    (pattern) => {
+      // Act
+      const act = () => checkCaseInsensitiveRegex(pattern);
+
+      // Assess
+      expect(act).toThrow(InputError);
+      expect(act).toThrow(/folds to .* --case-sensitive/);
+    },
+  );
+
+  it.each(['strasse', 'Grösse', 'ΣΊΣΥΦΟΣ ς', '日本語 🚀', 'naïve café'])('accepts %j', (pattern) => {
+    expect(() => checkCaseInsensitiveRegex(pattern)).not.toThrow();
+  });
+
+  it('is checked for a case-insensitive --regex only', () => {
+    // Arrange
+    const query = (caseSensitive: boolean): LogQuery => ({
+      kind: 'search',
+      filter: { since: now, until: new Date(now.getTime() + 1), regex: 'straße', caseSensitive },
+    });
+
+    // Act / Assess
+    expect(() => validateQuery(query(false))).toThrow(/ß at position 5/);
+    expect(() => validateQuery(query(true))).not.toThrow();
+  });
+});
+
+describe('enginePattern', () => {
+  const boundary = '(?-i:(?<=[0-9A-Za-z_])(?![0-9A-Za-z_])|(?<![0-9A-Za-z_])(?=[0-9A-Za-z_]))';
+  const inner = '(?-i:(?<=[0-9A-Za-z_])(?=[0-9A-Za-z_])|(?<![0-9A-Za-z_])(?![0-9A-Za-z_]))';
+
+  it.each([
+    // RE2's \b and \B are ASCII word boundaries; Athena's (Joni) count non-ASCII letters as word characters.
+    ['\\bcaf\\b', `${boundary}caf${boundary}`],
+    ['a\\Bé', `a${inner}é`],
+    // RE2's $ is the end of the text; Joni's also matches before a final line break.
+    ['done$', 'done\\z'],
+    ['(a$|b)', '(a\\z|b)'],
+    // Escaped, and inside classes, they stay as written.
+    ['\\$\\\\b[$\\]b]\\.', '\\$\\\\b[$\\]b]\\.'],
+    ['\\d+ ms', '\\d+ ms'],
+  ])('renders %j for Athena as %j', (pattern, athena) => {
+    expect(enginePattern(pattern, true, 'athena')).toBe(athena);
+    expect(enginePattern(pattern, false, 'athena')).toBe(`(?i)${athena}`);
+  });
+
+  it('leaves the pattern as written for DuckDB (RE2)', () => {
+    expect(enginePattern('\\bcaf\\b$', true, 'duckdb')).toBe('\\bcaf\\b$');
+    expect(enginePattern('\\bcaf\\b$', false, 'duckdb')).toBe('(?i)\\bcaf\\b$');
   });
 });

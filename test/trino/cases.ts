@@ -130,7 +130,10 @@ export const SEARCH_CASES: readonly TierCase[] = [
   search('where on a time (<=)', (c) => ({
     where: [{ field: { column: 'timestamp' }, op: '<=', value: new Date(c.data.midnight) }],
   })),
-  search('where on a redaction count', () => ({ where: where('redactions.email>=1') }), {}, { empty: true }),
+  search('where on a redaction count', () => ({ where: where('redactions.email>=1') })),
+  search('where on an attribute read as a number, written many ways', () => ({
+    where: where('attributes.amount>=5'),
+  })),
   search('where on http_status (int)', () => ({ where: where('http_status>=500') })),
   search('free text in the stack trace', () => ({ text: 'x.js:13' })),
   search('free text, case-sensitive', () => ({ text: 'Payment', caseSensitive: true })),
@@ -209,6 +212,15 @@ export const STATS_CASES: readonly TierCase[] = [
     groupBy: [parseField('attributes.tenant'), 'category'],
     aggregates: aggs('min:service', 'max:timestamp', 'min:http_status'),
     orderBy: 'group',
+  }),
+  stats('aggregates of an attribute read as a number, written many ways', {
+    aggregates: aggs(
+      'count:attributes.amount',
+      'sum:attributes.amount',
+      'avg:attributes.amount',
+      'p50:attributes.amount',
+      'min:attributes.amount',
+    ),
   }),
   stats('aggregates in hourly buckets', {
     bucketMs: HOUR,

@@ -50,6 +50,27 @@ const RAW_LEVELS = [
   'FATAL',
 ] as const;
 const CATEGORIES = ['debug', 'runtime', 'framework', 'errors', 'api_access', 'security', 'audit'] as const;
+/** Values of the `amount` attribute (text): numbers as a user may write them, and texts that are not. */
+export const AMOUNTS = [
+  '12',
+  ' 7 ',
+  '+3.5',
+  '-0.25',
+  '1e3',
+  '2.5E-1',
+  '.5',
+  '5.',
+  '1_000',
+  'inf',
+  'NaN',
+  '0x10',
+  '１２',
+  '٣',
+  '\t5\n',
+  '',
+  'n/a',
+  '1,5',
+] as const;
 const SPECIAL_IDS = ["c'quote", 'c%1', 'c_1', 'c-ü', 'C-UPPER'] as const;
 
 export interface Dataset {
@@ -171,6 +192,14 @@ export function tierDataset(now: number = Date.now()): Dataset {
     });
   for (let k = 1; k <= 12; k++) access(w0 - k * 5 * MINUTE + MINUTE, '', 40);
   access(w0 + 3 * MINUTE, 'bulk_read', 250_000);
+
+  // Texts at the edge of reading an attribute as a number (`--where attributes.amount>5`, `--agg
+  // sum:attributes.amount`): signs, exponents, spaces, separators, other digits, words. And messages whose
+  // redactions are counted (`redactions.email`, `redactions.ip`).
+  for (const [k, amount] of AMOUNTS.entries()) add(start + 4 * HOUR + k * 5 * MINUTE + 17_000, { amount });
+  for (let k = 0; k < 3; k++) {
+    add(start + 9 * HOUR + k * 11 * MINUTE, { message: `mail bob${k}@example.com from 10.1.2.${k}` });
+  }
 
   return {
     start,
