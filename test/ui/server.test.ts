@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_SERVICE } from '../../src/audit/access';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
 import { sampleTraffic } from '../../src/local/sample-traffic';
 import { type DemoLake, demoLake } from './demo-lake';
@@ -99,7 +100,9 @@ describe('search: --where, patterns, events around, live tail', () => {
 
     // Assess
     expect(res.status).toBe(200);
-    const statuses = [...body.matchAll(/<dt>http_status<\/dt><dd>(\d+)<\/dd>/g)].map((m) => Number(m[1]));
+    const statuses = [...body.matchAll(/<dt>http_status<\/dt><dd><a [^>]*>(\d+)<\/a><\/dd>/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((s) => s >= 500)).toBe(true);
     expect(body).toContain('aria-label="Remove filter where http_status&gt;=500"');
@@ -282,6 +285,87 @@ describe('dashboards', () => {
     // Assess
     const cost = /data-panel="ai-cost">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
     expect(cost).toMatch(/claude-sonnet: \$\d+\.\d{4}/);
+  });
+
+  it('security: auth failures by recorded fields (401/403, ECS outcome), WAF blocks by rule, GuardDuty findings', async () => {
+    // Act
+    const body = await (await get('/dashboard?id=security')).text();
+    const panel = (id: string) =>
+      new RegExp(`data-panel="${id}">([\\s\\S]*?)</section>`).exec(body)?.[1] ?? '';
+
+    // Assess: the login failures (ECS event.outcome) and the API's 401s, though neither says "failed"
+    // the same way; a login that succeeded "after 12 failures" is not one
+    const auth = panel('auth-failures');
+    expect(auth).toMatch(/>identity<\/a><\/td><td><a [^>]*>auth\.login<\/a><\/td><td>12<\/td>/);
+    expect(auth).toMatch(/>checkout-api<\/a><\/td>/);
+    expect(auth).not.toContain('aws.waf');
+    // Blocks by the rule that blocked, not the requests WAF let through
+    const waf = panel('waf-blocks');
+    expect(waf).toContain('AWS-AWSManagedRulesSQLiRuleSet');
+    expect(waf).toContain('RateLimitPerIp');
+    expect(waf).not.toContain('Default_Action');
+    expect(panel('ids-alerts')).toMatch(/(Recon|UnauthorizedAccess|CredentialAccess):/);
+  });
+
+  it('AI: every service that names its model, narrowed by the service filter', async () => {
+    // Act
+    const all = await (await get('/dashboard?id=ai')).text();
+    const one = await (await get('/dashboard?id=ai&service=support-bot')).text();
+    const models = (body: string) => /data-panel="ai-models">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
+
+    // Assess
+    expect(models(all)).toContain('gpt-4o-mini');
+    expect(models(all)).toContain('claude-sonnet');
+    expect(models(one)).toContain('gpt-4o-mini');
+    expect(models(one)).not.toContain('claude-sonnet');
+    expect(one).toContain('<option value="support-bot" selected>support-bot</option>');
+    // Only services with AI events are offered
+    expect(all).toContain('<option value="genai-pipeline">genai-pipeline</option>');
+    expect(all).not.toContain('<option value="checkout-api">');
+    expect(/data-panel="ai-latency">([\s\S]*?)<\/section>/.exec(one)?.[1]).toMatch(/gpt-4o-mini: \d+ ms/);
+  });
+
+  it('errors: the explorer’s own access events are not a service', async () => {
+    // Arrange: a page read, so the lake holds access events of the explorer
+    await get('/?since=10m');
+
+    // Act
+    const page = await (await get('/dashboard?id=errors')).text();
+    // The page, not its footer (which lists the queries, with the service they leave out).
+    const body = page.slice(0, page.indexOf('<footer>'));
+
+    // Assess
+    expect(body).toContain('checkout-api');
+    expect(body).not.toContain(ACCESS_SERVICE);
+  });
+
+  it('keeps its range and service in the URL: presets, from/to, the select', async () => {
+    // Act
+    const preset = await (await get('/dashboard?id=ai&since=1h&service=support-bot')).text();
+    const absolute = await (
+      await get('/dashboard?id=errors&since=2026-11-30T08:00:00&until=2026-11-30T09:30:00')
+    ).text();
+
+    // Assess
+    expect(preset).toContain(
+      '<a href="/dashboard?service=support-bot&amp;id=ai&amp;since=1h" aria-current="true" aria-label="Last 1h">1h</a>',
+    );
+    expect(preset).toContain('<input type="hidden" name="range" value="1h">');
+    expect(absolute).toContain('Range: 2026-11-30T08:00:00.000Z to 2026-11-30T09:30:00.000Z');
+    expect(absolute).toContain('name="since" step="1" value="2026-11-30T08:00:00"');
+    expect(absolute).toContain('name="until" step="1" value="2026-11-30T09:30:00"');
+  });
+
+  it.each([
+    ['/dashboard?id=security&service=x', 'unknown parameter &quot;service&quot;'],
+    ['/dashboard?id=errors&range=soon', 'range: expected a relative time'],
+  ])('answers %s with 400', async (path, message) => {
+    // Act
+    const res = await get(path);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(message);
   });
 
   it('refuses an unknown dashboard', async () => {

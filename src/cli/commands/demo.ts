@@ -62,7 +62,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
         new Shipper({ streamName: s, clientConfig: firehoseClientConfig({ endpoint: local.endpoint.url }) }),
       ]),
     ) as Record<StreamName, Shipper>;
-    const services = new Set(traffic.events.map((e) => (JSON.parse(e.line) as { service: string }).service));
+    const services = new Set(traffic.events.map((e) => e.service));
     for (const e of traffic.events) await shippers[e.stream].write(e.line);
     const counters = await Promise.all(STREAMS.map((s) => shippers[s].close()));
     const sent = counters.reduce(
