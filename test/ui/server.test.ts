@@ -182,6 +182,86 @@ describe('search: --where, patterns, events around, live tail', () => {
   });
 });
 
+describe('click-to-filter and the time picker', () => {
+  it('links every field of a record to the search narrowed to its value', async () => {
+    // Act
+    const body = await (await get('/?since=2h&service=checkout-api&limit=5')).text();
+    const links = new Map(
+      [...body.matchAll(/<a href="\/\?([^"]+)" class="filter" aria-label="Filter ([^ ]+) = [^"]*">/g)].map(
+        (m) => [m[2], new URLSearchParams((m[1] ?? '').replaceAll('&amp;', '&'))],
+      ),
+    );
+
+    // Assess: the search kept, one filter added, by the field's own parameter or as a --where
+    for (const field of ['correlation_id', 'logger', 'http_status', 'attributes.client_ip', 'category']) {
+      const qs = links.get(field);
+      expect(qs, field).toBeDefined();
+      expect(qs?.get('since'), field).toBe('2h');
+      expect(qs?.getAll('service'), field).toEqual(['checkout-api']);
+    }
+    expect(links.get('correlation_id')?.get('correlation_id')).toMatch(/^[0-9a-f]{32}$/);
+    expect(links.get('logger')?.getAll('where')).toEqual(['logger=express.access']);
+    expect(links.get('http_status')?.getAll('where')[0]).toMatch(/^http_status=\d{3}$/);
+    expect(links.get('attributes.client_ip')?.getAll('where')[0]).toMatch(/^attributes\.client_ip=/);
+    expect(links.has('timestamp')).toBe(false);
+    expect(links.has('message')).toBe(false);
+  });
+
+  it('an attribute link finds exactly the events with that value', async () => {
+    // Arrange
+    const body = await (await get('/?since=2h&service=identity&q=login&limit=1')).text();
+    const href =
+      /<a href="\/\?([^"]+)" class="filter" aria-label="Filter attributes.event.outcome = ([a-z]+)">/.exec(
+        body,
+      );
+    expect(href).not.toBeNull();
+
+    // Act
+    const narrowed = await (await get(`/?${(href?.[1] ?? '').replaceAll('&amp;', '&')}&limit=1000`)).text();
+
+    // Assess
+    const outcomes = [...narrowed.matchAll(/aria-label="Filter attributes\.event\.outcome = ([a-z]+)"/g)].map(
+      (m) => m[1],
+    );
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(new Set(outcomes)).toEqual(new Set([href?.[2]]));
+    expect(narrowed).toContain(`aria-label="Remove filter where attributes.event.outcome=${href?.[2]}"`);
+  });
+
+  it('takes a preset as since, keeps it across a new search, and lets a From time win', async () => {
+    // Act
+    const preset = await (await get('/?since=15m')).text();
+    const carried = await (await get('/?range=15m&since=&until=&q=login')).text();
+    const typed = await (
+      await get('/?range=15m&since=2026-11-30T08%3A00%3A00&until=2026-11-30T09%3A00%3A00')
+    ).text();
+
+    // Assess
+    expect(preset).toContain('aria-current="true" aria-label="Last 15m"');
+    expect(preset).toContain('<input type="hidden" name="range" value="15m">');
+    const span = (body: string) => {
+      const m = /from (\S+) to (\S+?);/.exec(body);
+      return Date.parse(m?.[2] ?? '') - Date.parse(m?.[1] ?? '');
+    };
+    // The same range as the preset's link (ending, as every search, the future tolerance after now).
+    expect(span(carried)).toBe(span(preset));
+    expect(span(carried)).toBeLessThan(3_600_000);
+    expect(carried).toContain('<input type="hidden" name="range" value="15m">');
+    expect(typed).toContain('from 2026-11-30T08:00:00.000Z to 2026-11-30T09:00:00.000Z;');
+    expect(typed).not.toContain('name="range"');
+    expect(typed).toContain('name="since" step="1" value="2026-11-30T08:00:00"');
+  });
+
+  it('answers a range that is not a relative time with 400', async () => {
+    // Act
+    const res = await get('/?range=yesterday');
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('range: expected a relative time');
+  });
+});
+
 describe('access events', () => {
   it('records every query a page runs as the ui command, with the filter', async () => {
     // Arrange
@@ -205,6 +285,46 @@ describe('access events', () => {
     expect(events.every((e) => e.attributes['access.command'] === 'ui')).toBe(true);
     expect(events.every((e) => e.attributes['access.engine'] === 'duckdb')).toBe(true);
     expect(events.map((e) => e.attributes['access.query_kind']).sort()).toContain('search');
+  });
+});
+
+describe('live tail access events', () => {
+  const tailEvents = async () => {
+    const where = encodeURIComponent('attributes.access.command=ui-tail');
+    const text = await (
+      await get(`/export?since=1h&category=audit&service=loglake-access&format=ndjson&where=${where}`)
+    ).text();
+    return text.split('\n').filter(Boolean).length;
+  };
+
+  it('records the first poll and polls that return rows, as loglake tail does', async () => {
+    // Arrange
+    const before = await tailEvents();
+    const early = new Date(Date.now() - 3_600_000).toISOString();
+
+    // Act: a tail started, reloaded three times with nothing new, then a reload returning rows
+    await get('/tail?service=payments');
+    const from = new Date().toISOString();
+    for (let i = 0; i < 3; i++) await get(`/tail?service=payments&from=${encodeURIComponent(from)}`);
+    await get(`/tail?service=payments&from=${encodeURIComponent(early)}`);
+
+    // Assess
+    expect((await tailEvents()) - before).toBe(2);
+  });
+
+  it('does not show the tails’ own access events', async () => {
+    // Arrange
+    const early = new Date(Date.now() - 3_600_000).toISOString();
+    await get('/tail?service=payments');
+
+    // Act
+    const body = await (
+      await get(`/tail?category=audit&service=loglake-access&from=${encodeURIComponent(early)}`)
+    ).text();
+
+    // Assess: the explorer's other reads are there, the tails' are not
+    expect(body).toContain('Filter attributes.access.command = ui"');
+    expect(body).not.toContain('Filter attributes.access.command = ui-tail"');
   });
 });
 
