@@ -12,6 +12,7 @@ import {
   type LogFilter,
   type LogQuery,
 } from '../query/model';
+import { CATEGORIES } from '../schema';
 
 /** A panel's filter: the query model's filter without the time range, which the dashboard supplies. */
 export type PanelFilter = Omit<LogFilter, 'since' | 'until'>;
@@ -76,12 +77,20 @@ const errors = { levels: ERROR_LEVELS } as const;
 const notAccess = { where: where(`service!=${ACCESS_SERVICE}`) } as const;
 
 /**
+ * Every category, named: security events are where the rules put them (a BLOCK and a failed login land
+ * in the locked `security` category by default, a team may send its WAF to `api_access`), and over
+ * Athena a panel naming no category reads only the logs table, not the audit table of locked ones.
+ */
+const anyCategory = CATEGORIES;
+
+/**
  * Authentication and authorization failures, by what producers record rather than by wording: an HTTP
  * 401 or 403 (but a WAF block, which answers 403, has its own panel), an ECS-style event
  * (`event.category` authentication, `event.outcome` failure; ECS writes the category as a list), a
  * CloudTrail console login that failed, and an access-denied error code (CloudTrail, S3 access logs).
  */
 const authFailures: PanelFilter = {
+  categories: anyCategory,
   where: where('service!=aws.waf'),
   anyOf: [
     where('http_status=401'),
@@ -94,13 +103,20 @@ const authFailures: PanelFilter = {
 };
 
 /** Requests an AWS WAF web ACL blocked (`src/transform/sources/waf.ts`: service aws.waf, WAF's fields). */
-const wafBlocks: PanelFilter = { services: ['aws.waf'], where: where('attributes.action=BLOCK') };
+const wafBlocks: PanelFilter = {
+  categories: anyCategory,
+  services: ['aws.waf'],
+  where: where('attributes.action=BLOCK'),
+};
 
 /**
  * Intrusion-detection alerts: Amazon GuardDuty findings as EventBridge delivers them (to a Firehose
  * stream or a subscribed log group), each kept with its EventBridge fields (`detail-type`, `detail.*`).
  */
-const idsAlerts: PanelFilter = { where: where('attributes.detail-type=GuardDuty Finding') };
+const idsAlerts: PanelFilter = {
+  categories: anyCategory,
+  where: where('attributes.detail-type=GuardDuty Finding'),
+};
 
 /**
  * Events of an AI generation, from any service: those that name their model (`attributes.model`, set
@@ -261,9 +277,11 @@ export const DASHBOARDS: readonly DashboardDef[] = [
       },
       {
         id: 'ai-latency',
-        title: 'Latency by model (p95 of duration_ms)',
+        // The mean, not a percentile: Athena's percentiles are approximate, and the same definition
+        // must give Grafana the explorer's figures.
+        title: 'Latency by model (mean duration_ms)',
         filter: aiEvents,
-        view: { kind: 'totals', by: 'attributes.model', agg: ['p95:duration_ms'], unit: 'ms' },
+        view: { kind: 'totals', by: 'attributes.model', agg: ['avg:duration_ms'], unit: 'ms' },
       },
     ],
   },
