@@ -142,14 +142,15 @@ const FIELD_PARAMS: Readonly<Record<string, string>> = {
 
 /**
  * The query narrowed to events whose `field` (`logger`, `http_status`, `attributes.order.id`) equals
- * `value` (click-to-filter): the field's own parameter where it has one, else a `--where` condition,
+ * `value` (click-to-filter; a value shown on the page matches the query, so this is their AND): the field's own parameter where it has one, else a `--where` condition,
  * quoted when the value would not read back as itself.
  */
 export function withFieldValue(query: UiQuery, field: FieldRef, value: string): UiQuery {
   const param = field.key === undefined ? FIELD_PARAMS[field.column] : undefined;
   // A list parameter splits at commas: such a value goes as a condition, which is never split.
   if (param !== undefined && !(value.includes(',') && FILTER_PARAMS.find((p) => p.param === param)?.list)) {
-    return withFilter(query, param, value);
+    // The value narrows: a list filter becomes this one value (a shown value is always in the list).
+    return withFilter(withoutFilter(query, param), param, value);
   }
   const quoted =
     value.trim() !== value || value.startsWith('"') || value === '' ? JSON.stringify(value) : value;

@@ -207,6 +207,19 @@ describe('click-to-filter and the time picker', () => {
     expect(links.has('message')).toBe(false);
   });
 
+  it('narrows a list filter to the value clicked', async () => {
+    // Act
+    const body = await (await get('/?since=2h&service=payments,identity&limit=50')).text();
+    const href = /<a href="\/\?([^"]+)" class="filter" aria-label="Filter service = payments">/.exec(
+      body,
+    )?.[1];
+
+    // Assess
+    expect(new URLSearchParams((href ?? '').replaceAll('&amp;', '&')).getAll('service')).toEqual([
+      'payments',
+    ]);
+  });
+
   it('an attribute link finds exactly the events with that value', async () => {
     // Arrange
     const body = await (await get('/?since=2h&service=identity&q=login&limit=1')).text();
