@@ -22,4 +22,8 @@ export const benchEnv = {
    * 10 gives the 1M day in minutes. @default 0 (build it)
    */
   lakeSample: Number(process.env.LOGLAKE_BENCH_LAKE_SAMPLE || 0),
+  /** `LOGLAKE_BENCH_DASHBOARD_RUNS`: cold loads of each dashboard measured. @default 5 */
+  dashboardRuns: Number(process.env.LOGLAKE_BENCH_DASHBOARD_RUNS || 5),
+  /** `LOGLAKE_CHROMIUM`: the browser of the dashboard benchmark. @default Debian's /usr/bin/chromium */
+  chromium: process.env.LOGLAKE_CHROMIUM || '/usr/bin/chromium',
 } as const;

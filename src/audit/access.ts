@@ -20,12 +20,28 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { LogLakeError } from '../errors';
 import type { BuiltQuery } from '../query/build';
 import type { RawRow } from '../query/decode';
+import type { Condition } from '../query/fields';
 import type { LogFilter } from '../query/model';
 import type { Category, Persona } from '../schema';
 
 /** Service and logger of access events: how `loglake search --category audit --service loglake-access` finds them. */
 export const ACCESS_SERVICE = 'loglake-access';
 export const ACCESS_LOGGER = 'loglake.access';
+
+/** Commands of the tails (`loglake tail`, the explorer's live tail), as their access events name them. */
+export const TAIL_COMMANDS = ['tail', 'ui-tail'] as const;
+
+/**
+ * Conditions leaving out the tails' own access events: a tail shows what arrived since it started, and
+ * two tails (or one tail's polls) would otherwise feed each other forever.
+ */
+export function notTailAccess(): Condition[] {
+  return TAIL_COMMANDS.map((command) => ({
+    field: { column: 'attributes', key: 'access.command' },
+    op: '!=',
+    value: command,
+  }));
+}
 
 /** Why an access event is marked for the security team (level WARN; the `bulk-read` rule alerts on it). */
 export const ACCESS_FLAGS = ['bulk_read', 'locked_category'] as const;

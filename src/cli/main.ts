@@ -119,7 +119,9 @@ function quietOnClosedStdout(): void {
   });
 }
 
-// `tsx src/cli/main.ts …` (npm start); the installed binary is bin/loglake.cjs, which calls main itself.
+// `tsx src/cli/main.ts …` from a checkout; the binary (and `npm start`) is bin/loglake.cjs, which calls
+// main itself, in its own process: tsx's CLI runs the script in a child and SIGKILLs it (exit 130) when
+// the child does not acknowledge a Ctrl-C within 30 ms, which a loaded machine misses.
 if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => {

@@ -10,6 +10,8 @@ import type { StreamName } from '../schema';
 export interface SampleEvent {
   readonly stream: StreamName;
   readonly line: string;
+  /** The service the lake will name (an AWS source's is set by the transform: `aws.waf`). */
+  readonly service: string;
 }
 
 export interface SampleTraffic {
@@ -45,8 +47,11 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const at = (fraction: number) => new Date(now.getTime() - spanMs * (1 - fraction)).toISOString();
   const events: SampleEvent[] = [];
-  const logs = (o: Record<string, unknown>) => events.push({ stream: 'logs', line: JSON.stringify(o) });
-  const audit = (o: Record<string, unknown>) => events.push({ stream: 'audit', line: JSON.stringify(o) });
+  const named = (o: Record<string, unknown>) => (typeof o.service === 'string' ? o.service : 'unknown');
+  const logs = (o: Record<string, unknown>, service = named(o)) =>
+    events.push({ stream: 'logs', line: JSON.stringify(o), service });
+  const audit = (o: Record<string, unknown>) =>
+    events.push({ stream: 'audit', line: JSON.stringify(o), service: named(o) });
 
   const secrets = {
     awsKeyId: 'AKIA6WP3HI5AK3ZWSRDG',
@@ -66,7 +71,7 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
     const user = pick(users);
     const r = rnd();
     if (r < 0.3) {
-      const status = rnd() < 0.08 ? 500 : pick([200, 200, 200, 201, 204, 404]);
+      const status = rnd() < 0.08 ? 500 : pick([200, 200, 200, 201, 401, 404]);
       logs({
         timestamp: ts,
         level: status >= 500 ? 'ERROR' : 'INFO',
@@ -138,6 +143,8 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
         service: 'identity',
         logger: 'auth.login',
         message: 'login succeeded',
+        // ECS's event fields: the security dashboard counts failures by them, not by wording.
+        event: { category: 'authentication', outcome: 'success' },
         correlation_id: cid,
         user_id: user,
         client_ip: `192.0.2.${Math.floor(rnd() * 250) + 1}`,
@@ -167,6 +174,7 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
       service: 'identity',
       logger: 'auth.login',
       message: `login failed from ${secrets.attackerIp}`,
+      event: { category: 'authentication', outcome: 'failure' },
       password: secrets.password,
       correlation_id: incident,
       user_id: victim,
@@ -179,6 +187,7 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
     service: 'identity',
     logger: 'auth.login',
     message: `login succeeded from ${secrets.attackerIp} after 12 failures`,
+    event: { category: 'authentication', outcome: 'success' },
     correlation_id: incident,
     user_id: victim,
     client_ip: secrets.attackerIp,
@@ -230,14 +239,15 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
     const cost = (input * m.inUsd + output * m.outUsd) / 1e6;
     const failed = ai() < 0.18;
     const err = aiPick(['RateLimitError', 'ContentFilterError', 'TimeoutError']);
+    const timestamp = at(ai() * 0.9);
+    const ms = failed ? 30_000 : Math.floor(ai() * 4000);
     logs({
-      timestamp: at(ai() * 0.9),
+      timestamp,
       level: failed ? 'ERROR' : 'INFO',
       service: 'genai-pipeline',
       logger: 'ai.generate',
-      message: failed
-        ? `generation failed for ${secrets.email}: ${err}`
-        : `generation completed in ${Math.floor(ai() * 4000)} ms`,
+      message: failed ? `generation failed for ${secrets.email}: ${err}` : `generation completed in ${ms} ms`,
+      duration_ms: ms,
       correlation_id: hex(16),
       model: m.model,
       input_tokens: input,
@@ -252,6 +262,106 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
           }
         : {}),
     });
+  }
+  // Another service calling a model (the AI dashboard is not tied to one service): the support bot.
+  for (let i = 0; i < Math.max(4, Math.round(count / 40)); i++) {
+    const input = 400 + Math.floor(ai() * 1200);
+    const output = 80 + Math.floor(ai() * 300);
+    const ms = 300 + Math.floor(ai() * 1500);
+    logs({
+      timestamp: at(ai() * 0.9),
+      level: 'INFO',
+      service: 'support-bot',
+      logger: 'bot.reply',
+      message: `reply drafted in ${ms} ms`,
+      duration_ms: ms,
+      correlation_id: hex(16),
+      model: 'gpt-4o-mini',
+      input_tokens: input,
+      output_tokens: output,
+      cost_usd: Number(((input * 0.15 + output * 0.6) / 1e6).toFixed(6)),
+    });
+  }
+  // The same traffic's edge: AWS WAF's log records (as WAF sends them to its Firehose stream), the
+  // attacker's requests blocked by a managed rule group and a rate rule, and GuardDuty findings as
+  // EventBridge delivers them. Their own generator again.
+  const edge = prng(11);
+  const edgePick = <T>(xs: readonly T[]): T => xs[Math.floor(edge() * xs.length)] as T;
+  const wafRules = [
+    { rule: 'Default_Action', type: 'REGULAR', action: 'ALLOW' },
+    { rule: 'Default_Action', type: 'REGULAR', action: 'ALLOW' },
+    { rule: 'AWS-AWSManagedRulesSQLiRuleSet', type: 'MANAGED_RULE_GROUP', action: 'BLOCK' },
+    { rule: 'RateLimitPerIp', type: 'RATE_BASED', action: 'BLOCK' },
+  ];
+  for (let i = 0; i < Math.max(8, Math.round(count / 20)); i++) {
+    const r = edgePick(wafRules);
+    const blocked = r.action === 'BLOCK';
+    logs(
+      {
+        timestamp: Date.parse(at(edge() * 0.9)),
+        formatVersion: 1,
+        webaclId:
+          'arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/shop/4eede063-e611-44f5-b357-ffc9d7b7fed5',
+        terminatingRuleId: r.rule,
+        terminatingRuleType: r.type,
+        action: r.action,
+        terminatingRuleMatchDetails: [],
+        httpSourceName: 'ALB',
+        httpSourceId: '111122223333-app/shop/50dc6c495c0c9188',
+        ruleGroupList: [],
+        rateBasedRuleList: [],
+        nonTerminatingMatchingRules: [],
+        httpRequest: {
+          clientIp: blocked ? secrets.attackerIp : `198.51.100.${Math.floor(edge() * 250) + 1}`,
+          country: blocked ? 'NL' : 'DE',
+          headers: [{ name: 'Host', value: 'shop.example.com' }],
+          uri: blocked ? "/api/v1/products/42' OR 1=1--" : pick(paths),
+          args: '',
+          httpVersion: 'HTTP/1.1',
+          httpMethod: 'GET',
+          requestId: hex(8),
+        },
+        ...(blocked ? { responseCodeSent: 403 } : {}),
+      },
+      'aws.waf',
+    );
+  }
+  const findings = [
+    { type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 2, title: 'Unprotected port is being probed.' },
+    { type: 'UnauthorizedAccess:EC2/SSHBruteForce', severity: 5, title: 'SSH brute force attacks.' },
+    {
+      type: 'CredentialAccess:IAMUser/AnomalousBehavior',
+      severity: 8,
+      title: 'An API used to access credentials was invoked anomalously.',
+    },
+  ];
+  for (let i = 0; i < 6; i++) {
+    const f = edgePick(findings);
+    const time = at(edge() * 0.9);
+    logs(
+      {
+        version: '0',
+        id: hex(16),
+        'detail-type': 'GuardDuty Finding',
+        source: 'aws.guardduty',
+        account: '111122223333',
+        time,
+        region: 'eu-west-1',
+        resources: [],
+        detail: {
+          schemaVersion: '2.0',
+          accountId: '111122223333',
+          region: 'eu-west-1',
+          id: hex(16),
+          type: f.type,
+          severity: f.severity,
+          title: f.title,
+          createdAt: time,
+          updatedAt: time,
+        },
+      },
+      'unknown',
+    );
   }
   return {
     events,

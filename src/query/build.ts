@@ -503,6 +503,13 @@ export function whereClause(filter: LogFilter, dialect: Dialect): { sql: string;
     const rendered = conditionSql(typedCondition(c), d, caseSensitive);
     add(rendered.sql, ...rendered.params);
   }
+  if (filter.anyOf?.length) {
+    const groups = filter.anyOf.map((g) => g.map((c) => conditionSql(typedCondition(c), d, caseSensitive)));
+    add(
+      `(${groups.map((g) => `(${g.map((c) => c.sql).join(' AND ')})`).join(' OR ')})`,
+      ...groups.flatMap((g) => g.flatMap((c) => c.params)),
+    );
+  }
   return { sql: parts.join(' AND '), params };
 }
 

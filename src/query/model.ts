@@ -39,6 +39,12 @@ export interface LogFilter {
   readonly caseSensitive?: boolean;
   /** Conditions on any field (`--where`), all of which must hold. @default none */
   readonly where?: readonly Condition[];
+  /**
+   * Alternatives: at least one group must hold in full (an OR of ANDs), besides every other condition.
+   * A dashboard panel's way to say "an auth failure is an HTTP 401, a 403, or a failed login"; the CLI
+   * has no flag for it. @default none
+   */
+  readonly anyOf?: readonly (readonly Condition[])[];
   /** Exact `correlation_id`. */
   readonly correlationId?: string;
   /** Exact `trace_id`. */
@@ -220,6 +226,12 @@ export function validateQuery(query: LogQuery): void {
   }
   // Typing a condition checks its value against its field (an API caller may not have used the parser).
   for (const c of f.where ?? []) typedCondition(c);
+  if (f.anyOf !== undefined) {
+    if (f.anyOf.length === 0 || f.anyOf.some((g) => g.length === 0)) {
+      throw new InputError('anyOf: an empty list of alternatives, or an empty alternative; leave it out');
+    }
+    for (const c of f.anyOf.flat()) typedCondition(c);
+  }
   if (query.limit !== undefined) checkInt('limit', query.limit, 1, MAX_LIMIT);
   if (query.kind === 'context') {
     checkInt('before', query.before, 0, MAX_CONTEXT);

@@ -3,7 +3,8 @@
  * (`src/query/model.ts`) without its time range, and the chart that shows it. The explorer renders
  * them over the local lake; the same definitions are meant to drive the AWS dashboards.
  */
-import { parseAggregate, parseField } from '../query/fields';
+import { ACCESS_SERVICE } from '../audit/access';
+import { type Condition, parseAggregate, parseCondition, parseField } from '../query/fields';
 import {
   type AggregateQuery,
   ERROR_LEVELS,
@@ -11,6 +12,7 @@ import {
   type LogFilter,
   type LogQuery,
 } from '../query/model';
+import { CATEGORIES } from '../schema';
 
 /** A panel's filter: the query model's filter without the time range, which the dashboard supplies. */
 export type PanelFilter = Omit<LogFilter, 'since' | 'until'>;
@@ -39,7 +41,7 @@ export type PanelView =
       readonly by: string;
       /** Aggregates as `stats --agg` takes them, added up per bar; none counts events. */
       readonly agg: readonly string[];
-      readonly unit?: 'usd' | 'tokens';
+      readonly unit?: 'usd' | 'tokens' | 'ms';
     };
 
 export interface PanelDef {
@@ -60,11 +62,70 @@ export interface DashboardDef {
   readonly since: string;
   /** Offer a correlation-id lookup (the tracing dashboard). */
   readonly lookup?: boolean;
+  /**
+   * Offer a service filter (URL `service=`) that narrows every panel; the services offered are those
+   * with events matching `among` in the range. @default none
+   */
+  readonly serviceFilter?: { readonly among: PanelFilter };
   readonly panels: readonly PanelDef[];
 }
 
+const where = (...exprs: string[]): Condition[] => exprs.map((e) => parseCondition(e));
+
 const errors = { levels: ERROR_LEVELS } as const;
-const aiService = { services: ['genai-pipeline'] } as const;
+/** The explorer's own access events (audit) are not a service of the errors dashboard. */
+const notAccess = { where: where(`service!=${ACCESS_SERVICE}`) } as const;
+
+/**
+ * Every category, named: security events are where the rules put them (a BLOCK and a failed login land
+ * in the locked `security` category by default, a team may send its WAF to `api_access`), and over
+ * Athena a panel naming no category reads only the logs table, not the audit table of locked ones.
+ */
+const anyCategory = CATEGORIES;
+
+/**
+ * Authentication and authorization failures, by what producers record rather than by wording: an HTTP
+ * 401 or 403 (but a WAF block, which answers 403, has its own panel), an ECS-style event
+ * (`event.category` authentication, `event.outcome` failure; ECS writes the category as a list), a
+ * CloudTrail console login that failed, and an access-denied error code (CloudTrail, S3 access logs).
+ */
+const authFailures: PanelFilter = {
+  categories: anyCategory,
+  where: where('service!=aws.waf'),
+  anyOf: [
+    where('http_status=401'),
+    where('http_status=403'),
+    where('attributes.event.category=authentication', 'attributes.event.outcome=failure'),
+    where('attributes.event.category.0=authentication', 'attributes.event.outcome=failure'),
+    where('attributes.responseElements.ConsoleLogin=Failure'),
+    where('error_type~AccessDenied'),
+  ],
+};
+
+/** Requests an AWS WAF web ACL blocked (`src/transform/sources/waf.ts`: service aws.waf, WAF's fields). */
+const wafBlocks: PanelFilter = {
+  categories: anyCategory,
+  services: ['aws.waf'],
+  where: where('attributes.action=BLOCK'),
+};
+
+/**
+ * Intrusion-detection alerts: Amazon GuardDuty findings as EventBridge delivers them (to a Firehose
+ * stream or a subscribed log group), each kept with its EventBridge fields (`detail-type`, `detail.*`).
+ */
+const idsAlerts: PanelFilter = {
+  categories: anyCategory,
+  where: where('attributes.detail-type=GuardDuty Finding'),
+};
+
+/**
+ * Events of an AI generation, from any service: those that name their model (`attributes.model`, set
+ * and not empty). Tokens are read from `metrics.input_tokens`/`output_tokens`, cost from
+ * `metrics.cost_usd`, latency from `duration_ms`.
+ */
+const aiEvents: PanelFilter = {
+  where: [{ field: { column: 'attributes', key: 'model' }, op: '>', value: '', text: 'attributes.model>""' }],
+};
 
 export const DASHBOARDS: readonly DashboardDef[] = [
   {
@@ -74,29 +135,30 @@ export const DASHBOARDS: readonly DashboardDef[] = [
       'DevOps and SRE: where errors are rising, which service and error type, with requests to open.',
     refreshSeconds: 60,
     since: '1h',
+    serviceFilter: { among: notAccess },
     panels: [
       {
         id: 'errors-over-time',
         title: 'Errors over time by service',
-        filter: errors,
+        filter: { ...errors, ...notAccess },
         view: { kind: 'timeseries', groupBy: 'service' },
       },
       {
         id: 'error-rate-by-service',
         title: 'Error rate by service',
-        filter: {},
+        filter: notAccess,
         view: { kind: 'bars', groupBy: 'service', measure: 'error_rate' },
       },
       {
         id: 'hotspots',
         title: 'Hotspots: service and error type',
-        filter: errors,
+        filter: { ...errors, ...notAccess },
         view: { kind: 'hotspots', groupBy: ['service', 'error_type'], samples: 3 },
       },
       {
         id: 'http-status',
         title: 'Requests by HTTP status',
-        filter: {},
+        filter: notAccess,
         view: { kind: 'bars', groupBy: 'http_status', measure: 'count' },
       },
     ],
@@ -126,7 +188,8 @@ export const DASHBOARDS: readonly DashboardDef[] = [
   {
     id: 'security',
     title: 'Security events',
-    description: 'Security team: authentication failures, privilege changes, audit trail.',
+    description:
+      'Security team: authentication failures, WAF blocks, intrusion-detection alerts, privilege changes, audit trail.',
     refreshSeconds: 300,
     since: '24h',
     panels: [
@@ -138,9 +201,21 @@ export const DASHBOARDS: readonly DashboardDef[] = [
       },
       {
         id: 'auth-failures',
-        title: 'Authentication failures',
-        filter: { categories: ['security'], text: 'failed' },
+        title: 'Authentication failures (401/403, failed logins, access denied)',
+        filter: authFailures,
         view: { kind: 'hotspots', groupBy: ['service', 'logger'], samples: 5 },
+      },
+      {
+        id: 'waf-blocks',
+        title: 'WAF blocks by rule',
+        filter: wafBlocks,
+        view: { kind: 'totals', by: 'attributes.terminatingRuleId', agg: [] },
+      },
+      {
+        id: 'ids-alerts',
+        title: 'IDS alerts: GuardDuty findings by type',
+        filter: idsAlerts,
+        view: { kind: 'totals', by: 'attributes.detail.type', agg: [] },
       },
       {
         id: 'security-by-logger',
@@ -159,32 +234,34 @@ export const DASHBOARDS: readonly DashboardDef[] = [
   {
     id: 'ai',
     title: 'AI generation pipeline',
-    description: 'Failures, models, tokens and cost of the generation pipeline.',
+    description:
+      'Failures, models, tokens, latency and cost of AI generations, from any service whose events name their model (attributes.model).',
     refreshSeconds: 300,
     since: '24h',
+    serviceFilter: { among: aiEvents },
     panels: [
       {
         id: 'ai-over-time',
         title: 'Generations over time by level',
-        filter: aiService,
+        filter: aiEvents,
         view: { kind: 'timeseries', groupBy: 'level' },
       },
       {
         id: 'ai-failures',
         title: 'Failures by error type',
-        filter: { ...aiService, ...errors },
+        filter: { ...aiEvents, ...errors },
         view: { kind: 'bars', groupBy: 'error_type', measure: 'count' },
       },
       {
         id: 'ai-models',
         title: 'Generations by model',
-        filter: aiService,
+        filter: aiEvents,
         view: { kind: 'totals', by: 'attributes.model', agg: [] },
       },
       {
         id: 'ai-tokens',
         title: 'Tokens by model (input + output)',
-        filter: aiService,
+        filter: aiEvents,
         view: {
           kind: 'totals',
           by: 'attributes.model',
@@ -195,8 +272,16 @@ export const DASHBOARDS: readonly DashboardDef[] = [
       {
         id: 'ai-cost',
         title: 'Cost by model',
-        filter: aiService,
+        filter: aiEvents,
         view: { kind: 'totals', by: 'attributes.model', agg: ['sum:metrics.cost_usd'], unit: 'usd' },
+      },
+      {
+        id: 'ai-latency',
+        // The mean, not a percentile: Athena's percentiles are approximate, and the same definition
+        // must give Grafana the explorer's figures.
+        title: 'Latency by model (mean duration_ms)',
+        filter: aiEvents,
+        view: { kind: 'totals', by: 'attributes.model', agg: ['avg:duration_ms'], unit: 'ms' },
       },
     ],
   },
@@ -212,9 +297,23 @@ export function panelBucketMs(spanMs: number): number {
   return steps.find((s) => spanMs / s <= 30) ?? 86_400_000;
 }
 
-/** The query a panel runs over `[since, until)`: the one model, ready for `buildQuery`. */
-export function panelQuery(panel: PanelDef, since: Date, until: Date): LogQuery {
-  const filter: LogFilter = { ...panel.filter, since, until };
+/** What a viewer narrowed a dashboard to (its service filter). */
+export interface PanelNarrowing {
+  readonly services?: readonly string[];
+}
+
+/**
+ * The query a panel runs over `[since, until)`: the one model, ready for `buildQuery`.
+ * @param narrow - the dashboard's service filter (a dashboard that offers one has no panel naming
+ * services of its own). @default none
+ */
+export function panelQuery(panel: PanelDef, since: Date, until: Date, narrow: PanelNarrowing = {}): LogQuery {
+  const filter: LogFilter = {
+    ...panel.filter,
+    since,
+    until,
+    ...(narrow.services?.length ? { services: narrow.services } : {}),
+  };
   const v = panel.view;
   switch (v.kind) {
     case 'timeseries':

@@ -7,6 +7,8 @@
 
 import type { FilterFlags } from '../cli/options';
 import { InputError } from '../errors';
+import { type FieldRef, fieldLabel } from '../query/fields';
+import { rangeSince } from './range';
 
 /** How one URL parameter maps onto the CLI's filter flags. */
 export interface FilterParam {
@@ -47,7 +49,7 @@ export const FILTER_PARAMS: readonly FilterParam[] = [
 ];
 
 /** Parameters that are not filters. */
-export const PAGE_PARAMS = ['q', 'limit', 'format', 'id'] as const;
+export const PAGE_PARAMS = ['q', 'limit', 'format', 'id', 'range'] as const;
 
 /** Longest value accepted in any parameter (ids and search text are far shorter). */
 export const MAX_PARAM_LENGTH = 1_000;
@@ -100,6 +102,9 @@ export function parseUiQuery(
       if (v) flags[p.key] = v;
     }
   }
+  // The time picker's relative range, unless a From time was given.
+  const since = rangeSince(params.get('range') ?? undefined, params.get('since')?.trim() || undefined);
+  if (since !== undefined) flags.since = since;
   const text = params.get('q')?.trim();
   return { text: text ? text : undefined, flags: flags as FilterFlags };
 }
@@ -124,6 +129,36 @@ export function withFilter(query: UiQuery, param: string, value: string): UiQuer
   const current = query.flags[p.key];
   const next = p.list ? [...new Set([...(Array.isArray(current) ? current : []), value])] : value;
   return { ...query, flags: { ...query.flags, [p.key]: next } };
+}
+
+/** Fields whose click sets their own filter parameter; any other field becomes a `--where` condition. */
+const FIELD_PARAMS: Readonly<Record<string, string>> = {
+  service: 'service',
+  level: 'level',
+  category: 'category',
+  correlation_id: 'correlation_id',
+  trace_id: 'trace_id',
+};
+
+/**
+ * The query narrowed to events whose `field` (`logger`, `http_status`, `attributes.order.id`) equals
+ * `value` (click-to-filter; a value shown on the page matches the query, so this is their AND): the field's own parameter where it has one, else a `--where` condition,
+ * quoted when the value would not read back as itself.
+ */
+export function withFieldValue(query: UiQuery, field: FieldRef, value: string): UiQuery {
+  const param = field.key === undefined ? FIELD_PARAMS[field.column] : undefined;
+  // A list parameter splits at commas: such a value goes as a condition, which is never split.
+  if (param !== undefined && !(value.includes(',') && FILTER_PARAMS.find((p) => p.param === param)?.list)) {
+    // The value narrows: a list filter becomes this one value (a shown value is always in the list).
+    return withFilter(withoutFilter(query, param), param, value);
+  }
+  const quoted =
+    value.trim() !== value || value.startsWith('"') || value === '' ? JSON.stringify(value) : value;
+  const condition = `${fieldLabel(field)}=${quoted}`;
+  const where = query.flags.where ?? [];
+  return where.includes(condition)
+    ? query
+    : { ...query, flags: { ...query.flags, where: [...where, condition] } };
 }
 
 /** The query without the filter `param`. */

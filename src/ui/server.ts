@@ -186,15 +186,16 @@ function uiRoutes(source: UiSource): Record<string, Handler> {
           `id: no dashboard ${JSON.stringify(id)}; expected one of ${DASHBOARDS.map((x) => x.id).join(', ')}`,
         );
       }
+      const accepted = ['id', 'since', 'until', 'range', ...(d.serviceFilter ? ['service'] : [])];
       for (const name of url.searchParams.keys()) {
-        if (name !== 'id' && name !== 'since')
-          throw new InputError(`unknown parameter ${JSON.stringify(name)}; expected id, since`);
+        if (!accepted.includes(name))
+          throw new InputError(`unknown parameter ${JSON.stringify(name)}; expected ${accepted.join(', ')}`);
       }
-      const since = url.searchParams.get('since')?.trim() || undefined;
+      const query = parseUiQuery(url.searchParams);
       return {
         title: d.title,
         nav: '/dashboards',
-        body: await dashboardPage(source, d, since, log),
+        body: await dashboardPage(source, d, query, log),
         ...(d.refreshSeconds ? { refreshSeconds: d.refreshSeconds } : {}),
       };
     },

@@ -20,9 +20,14 @@ function run(
     });
     let out = '';
     let err = '';
+    let killed = false;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      if (untilOutput?.test(out)) child.kill('SIGTERM');
+      // Once: a second SIGTERM means "exit without flushing" (and the explorer's line comes after).
+      if (!killed && untilOutput?.test(out)) {
+        killed = true;
+        child.kill('SIGTERM');
+      }
     });
     child.stderr.on('data', (d: Buffer) => {
       err += d.toString();

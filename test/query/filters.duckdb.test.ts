@@ -105,6 +105,33 @@ describe('search filters on DuckDB', () => {
     expect(ids(await search(lake, where(...exprs)))).toEqual(want);
   });
 
+  it('anyOf: events any one group holds for in full, besides the other conditions', async () => {
+    // Arrange
+    const anyOf = (...groups: string[][]) => ({
+      anyOf: groups.map((g) => g.map((e) => parseCondition(e, new Date(base)))),
+    });
+
+    // Act
+    const either = await search(lake, anyOf(['http_status=504'], ['error_type=CardError']));
+    const grouped = await search(lake, anyOf(['service=agents', 'level=WARN'], ['duration_ms>100000']));
+    const narrowed = await search(lake, {
+      ...anyOf(['http_status=504'], ['error_type=CardError']),
+      services: ['billing'],
+    });
+
+    // Assess
+    expect(ids(either)).toEqual(['a1', 'a4']);
+    expect(ids(grouped)).toEqual(['a3']);
+    expect(ids(narrowed)).toEqual(['a4']);
+  });
+
+  it.each([[[]], [[[]]]])('anyOf %j is refused, naming it', (anyOf) => {
+    // Act + Assess
+    expect(() =>
+      buildQuery({ kind: 'search', filter: { ...day, anyOf } }, { dialect: 'duckdb', tables }),
+    ).toThrow(/anyOf: an empty list of alternatives, or an empty alternative/);
+  });
+
   it('matches free text in the stack trace as well as the message', async () => {
     // Act
     const inTrace = await search(lake, { text: 'upstream took' });

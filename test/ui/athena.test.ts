@@ -94,22 +94,23 @@ describe('a dashboard over Athena', () => {
     const events = putEvents(firehose, 'loglake-audit');
     const second = await (await get('/dashboard?id=errors')).text();
 
-    // Assess: one query per panel, each shown with what it scanned (50 MiB, ~$0.00024)
+    // Assess: one query per panel, each shown with what it scanned (50 MiB, ~$0.00024), and one for
+    // the service filter's list
     const metas = [...first.matchAll(/<p class="meta">([^<]*)<\/p><\/section>/g)].map((m) => m[1]);
     expect(metas).toHaveLength(4);
     expect(metas.every((m) => m?.includes('scanned 50.00 MiB (~$0.00024)'))).toBe(true);
-    expect(starts).toHaveLength(4);
+    expect(starts).toHaveLength(5);
     expect(starts.every((c) => c.args[0].input.WorkGroup === 'loglake-developer')).toBe(true);
     expect(starts[0]?.args[0].input.QueryString).toContain('"loglake_db"."logs"');
-    expect(first).toContain('<td>payments</td><td>TimeoutError</td><td>7</td>');
+    expect(first).toMatch(/>payments<\/a><\/td><td><a [^>]*>TimeoutError<\/a><\/td><td>7<\/td>/);
 
     // Assess: the reload inside the minute ran nothing and says so
-    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(4);
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(5);
     const cached = [...second.matchAll(/<p class="meta">([^<]*)<\/p><\/section>/g)].map((m) => m[1]);
     expect(cached.every((m) => m?.startsWith('cached (first run'))).toBe(true);
 
     // Assess: every query an access event on the audit stream, as the persona, with the bytes
-    expect(events).toHaveLength(4);
+    expect(events).toHaveLength(5);
     expect(events[0]?.access).toMatchObject({
       command: 'ui',
       persona: 'developer',

@@ -81,7 +81,7 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await shot('search-record');
 
     // Act: its correlation id → the trace view
-    await record.getByRole('link', { name: lake.incidentCorrelationId }).click();
+    await record.getByRole('link', { name: 'trace view' }).click();
     await page.waitForURL(/\/trace\?id=/);
     await shot('trace');
 
@@ -92,6 +92,71 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await expect(page.locator('svg[aria-label^="Timeline of 16 events"] circle').count()).resolves.toBe(16);
     await expect(page.locator('details[open] .lvl-CRITICAL').count()).resolves.toBeGreaterThan(0);
     await expect(page.locator('details[open] mark.redacted').first().isVisible()).resolves.toBe(true);
+  });
+
+  it('click-to-filter on a record’s attribute and correlation id', async () => {
+    // Arrange: a login record, opened
+    await page.goto(url('/?since=2h&service=identity&q=login+failed'));
+    await page.locator('.records summary').first().click();
+    const record = page.locator('.records details[open]').first();
+
+    // Act: its attribute event.outcome
+    await record.getByRole('link', { name: 'Filter attributes.event.outcome = failure' }).click();
+    await page.waitForURL(/where=attributes\.event\.outcome%3Dfailure/);
+    await shot('click-to-filter');
+
+    // Assess: every record carries it, and the condition is a chip that removes it
+    const shown = await page.locator('.records summary').count();
+    expect(shown).toBeGreaterThan(0);
+    await expect(
+      page.locator('a[aria-label="Filter attributes.event.outcome = failure"]').count(),
+    ).resolves.toBe(shown);
+    await expect(
+      page.getByRole('link', { name: 'Remove filter where attributes.event.outcome=failure' }).count(),
+    ).resolves.toBe(1);
+
+    // Act: the incident's correlation id, from a record
+    await page.locator('.records summary').first().click();
+    await page
+      .locator('.records details[open]')
+      .first()
+      .getByRole('link', { name: `Filter correlation_id = ${lake.incidentCorrelationId}` })
+      .click();
+    await page.waitForURL(/correlation_id=inc-/);
+
+    // Assess
+    await expect(page.locator('#result-count').textContent()).resolves.toMatch(/^12 matching events/);
+  });
+
+  it('time picker: a preset, then an absolute From/To range, both in the URL', async () => {
+    // Act: the 15-minute preset
+    await page.goto(url('/?service=payments'));
+    await page.getByRole('link', { name: 'Last 15m' }).click();
+    await page.waitForURL(/since=15m/);
+
+    // Assess
+    expect(new URL(page.url()).searchParams.getAll('service')).toEqual(['payments']);
+    await expect(page.getByRole('link', { name: 'Last 15m' }).getAttribute('aria-current')).resolves.toBe(
+      'true',
+    );
+
+    // Act: a range typed into the native inputs (UTC), searched
+    const from = new Date(Date.now() - 2 * 3_600_000);
+    const to = new Date(Date.now() - 3_600_000);
+    const local = (d: Date) => d.toISOString().slice(0, 19);
+    await page.getByLabel('From (UTC)').fill(local(from));
+    await page.getByLabel('To (UTC)').fill(local(to));
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/until=/);
+    await shot('time-picker');
+
+    // Assess: the URL holds the range, and so does the result
+    const params = new URL(page.url()).searchParams;
+    expect(params.get('since')).toBe(local(from));
+    expect(params.get('until')).toBe(local(to));
+    await expect(page.locator('#result-count').textContent()).resolves.toContain(
+      `from ${local(from)}.000Z to ${local(to)}.000Z`,
+    );
   });
 
   it('patterns tab → a pattern → its search; events around a record', async () => {

@@ -48,6 +48,20 @@ describe('Grafana panel SQL', () => {
     expect(sql).not.toContain('"loglake_db"."logs_t"');
   });
 
+  it.each(['auth-failures', 'waf-blocks', 'ids-alerts'])(
+    'security/%s reads both tables: its events may be in a locked category or not',
+    (id) => {
+      // Act
+      const security = DASHBOARDS.find((d) => d.id === 'security');
+      const panel = security?.panels.find((p) => p.id === id);
+      const sql = security && panel ? grafanaPanel(security, panel, options).sql : '';
+
+      // Assess: a failed login and a WAF block are security events (locked), a 401 is api_access
+      expect(sql).toContain('"loglake_db"."audit_t"');
+      expect(sql).toContain('"loglake_db"."logs_t"');
+    },
+  );
+
   it('quotes values as SQL literals, quotes doubled', () => {
     // Act
     const built = buildQuery(

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCESS_SERVICE } from '../../src/audit/access';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
 import { sampleTraffic } from '../../src/local/sample-traffic';
 import { type DemoLake, demoLake } from './demo-lake';
@@ -99,7 +100,9 @@ describe('search: --where, patterns, events around, live tail', () => {
 
     // Assess
     expect(res.status).toBe(200);
-    const statuses = [...body.matchAll(/<dt>http_status<\/dt><dd>(\d+)<\/dd>/g)].map((m) => Number(m[1]));
+    const statuses = [...body.matchAll(/<dt>http_status<\/dt><dd><a [^>]*>(\d+)<\/a><\/dd>/g)].map((m) =>
+      Number(m[1]),
+    );
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((s) => s >= 500)).toBe(true);
     expect(body).toContain('aria-label="Remove filter where http_status&gt;=500"');
@@ -179,6 +182,99 @@ describe('search: --where, patterns, events around, live tail', () => {
   });
 });
 
+describe('click-to-filter and the time picker', () => {
+  it('links every field of a record to the search narrowed to its value', async () => {
+    // Act
+    const body = await (await get('/?since=2h&service=checkout-api&limit=5')).text();
+    const links = new Map(
+      [...body.matchAll(/<a href="\/\?([^"]+)" class="filter" aria-label="Filter ([^ ]+) = [^"]*">/g)].map(
+        (m) => [m[2], new URLSearchParams((m[1] ?? '').replaceAll('&amp;', '&'))],
+      ),
+    );
+
+    // Assess: the search kept, one filter added, by the field's own parameter or as a --where
+    for (const field of ['correlation_id', 'logger', 'http_status', 'attributes.client_ip', 'category']) {
+      const qs = links.get(field);
+      expect(qs, field).toBeDefined();
+      expect(qs?.get('since'), field).toBe('2h');
+      expect(qs?.getAll('service'), field).toEqual(['checkout-api']);
+    }
+    expect(links.get('correlation_id')?.get('correlation_id')).toMatch(/^[0-9a-f]{32}$/);
+    expect(links.get('logger')?.getAll('where')).toEqual(['logger=express.access']);
+    expect(links.get('http_status')?.getAll('where')[0]).toMatch(/^http_status=\d{3}$/);
+    expect(links.get('attributes.client_ip')?.getAll('where')[0]).toMatch(/^attributes\.client_ip=/);
+    expect(links.has('timestamp')).toBe(false);
+    expect(links.has('message')).toBe(false);
+  });
+
+  it('narrows a list filter to the value clicked', async () => {
+    // Act
+    const body = await (await get('/?since=2h&service=payments,identity&limit=50')).text();
+    const href = /<a href="\/\?([^"]+)" class="filter" aria-label="Filter service = payments">/.exec(
+      body,
+    )?.[1];
+
+    // Assess
+    expect(new URLSearchParams((href ?? '').replaceAll('&amp;', '&')).getAll('service')).toEqual([
+      'payments',
+    ]);
+  });
+
+  it('an attribute link finds exactly the events with that value', async () => {
+    // Arrange
+    const body = await (await get('/?since=2h&service=identity&q=login&limit=1')).text();
+    const href =
+      /<a href="\/\?([^"]+)" class="filter" aria-label="Filter attributes.event.outcome = ([a-z]+)">/.exec(
+        body,
+      );
+    expect(href).not.toBeNull();
+
+    // Act
+    const narrowed = await (await get(`/?${(href?.[1] ?? '').replaceAll('&amp;', '&')}&limit=1000`)).text();
+
+    // Assess
+    const outcomes = [...narrowed.matchAll(/aria-label="Filter attributes\.event\.outcome = ([a-z]+)"/g)].map(
+      (m) => m[1],
+    );
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(new Set(outcomes)).toEqual(new Set([href?.[2]]));
+    expect(narrowed).toContain(`aria-label="Remove filter where attributes.event.outcome=${href?.[2]}"`);
+  });
+
+  it('takes a preset as since, keeps it across a new search, and lets a From time win', async () => {
+    // Act
+    const preset = await (await get('/?since=15m')).text();
+    const carried = await (await get('/?range=15m&since=&until=&q=login')).text();
+    const typed = await (
+      await get('/?range=15m&since=2026-11-30T08%3A00%3A00&until=2026-11-30T09%3A00%3A00')
+    ).text();
+
+    // Assess
+    expect(preset).toContain('aria-current="true" aria-label="Last 15m"');
+    expect(preset).toContain('<input type="hidden" name="range" value="15m">');
+    const span = (body: string) => {
+      const m = /from (\S+) to (\S+?);/.exec(body);
+      return Date.parse(m?.[2] ?? '') - Date.parse(m?.[1] ?? '');
+    };
+    // The same range as the preset's link (ending, as every search, the future tolerance after now).
+    expect(span(carried)).toBe(span(preset));
+    expect(span(carried)).toBeLessThan(3_600_000);
+    expect(carried).toContain('<input type="hidden" name="range" value="15m">');
+    expect(typed).toContain('from 2026-11-30T08:00:00.000Z to 2026-11-30T09:00:00.000Z;');
+    expect(typed).not.toContain('name="range"');
+    expect(typed).toContain('name="since" step="1" value="2026-11-30T08:00:00"');
+  });
+
+  it('answers a range that is not a relative time with 400', async () => {
+    // Act
+    const res = await get('/?range=yesterday');
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('range: expected a relative time');
+  });
+});
+
 describe('access events', () => {
   it('records every query a page runs as the ui command, with the filter', async () => {
     // Arrange
@@ -202,6 +298,46 @@ describe('access events', () => {
     expect(events.every((e) => e.attributes['access.command'] === 'ui')).toBe(true);
     expect(events.every((e) => e.attributes['access.engine'] === 'duckdb')).toBe(true);
     expect(events.map((e) => e.attributes['access.query_kind']).sort()).toContain('search');
+  });
+});
+
+describe('live tail access events', () => {
+  const tailEvents = async () => {
+    const where = encodeURIComponent('attributes.access.command=ui-tail');
+    const text = await (
+      await get(`/export?since=1h&category=audit&service=loglake-access&format=ndjson&where=${where}`)
+    ).text();
+    return text.split('\n').filter(Boolean).length;
+  };
+
+  it('records the first poll and polls that return rows, as loglake tail does', async () => {
+    // Arrange
+    const before = await tailEvents();
+    const early = new Date(Date.now() - 3_600_000).toISOString();
+
+    // Act: a tail started, reloaded three times with nothing new, then a reload returning rows
+    await get('/tail?service=payments');
+    const from = new Date().toISOString();
+    for (let i = 0; i < 3; i++) await get(`/tail?service=payments&from=${encodeURIComponent(from)}`);
+    await get(`/tail?service=payments&from=${encodeURIComponent(early)}`);
+
+    // Assess
+    expect((await tailEvents()) - before).toBe(2);
+  });
+
+  it('does not show the tails’ own access events', async () => {
+    // Arrange
+    const early = new Date(Date.now() - 3_600_000).toISOString();
+    await get('/tail?service=payments');
+
+    // Act
+    const body = await (
+      await get(`/tail?category=audit&service=loglake-access&from=${encodeURIComponent(early)}`)
+    ).text();
+
+    // Assess: the explorer's other reads are there, the tails' are not
+    expect(body).toContain('Filter attributes.access.command = ui"');
+    expect(body).not.toContain('Filter attributes.access.command = ui-tail"');
   });
 });
 
@@ -282,6 +418,87 @@ describe('dashboards', () => {
     // Assess
     const cost = /data-panel="ai-cost">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
     expect(cost).toMatch(/claude-sonnet: \$\d+\.\d{4}/);
+  });
+
+  it('security: auth failures by recorded fields (401/403, ECS outcome), WAF blocks by rule, GuardDuty findings', async () => {
+    // Act
+    const body = await (await get('/dashboard?id=security')).text();
+    const panel = (id: string) =>
+      new RegExp(`data-panel="${id}">([\\s\\S]*?)</section>`).exec(body)?.[1] ?? '';
+
+    // Assess: the login failures (ECS event.outcome) and the API's 401s, though neither says "failed"
+    // the same way; a login that succeeded "after 12 failures" is not one
+    const auth = panel('auth-failures');
+    expect(auth).toMatch(/>identity<\/a><\/td><td><a [^>]*>auth\.login<\/a><\/td><td>12<\/td>/);
+    expect(auth).toMatch(/>checkout-api<\/a><\/td>/);
+    expect(auth).not.toContain('aws.waf');
+    // Blocks by the rule that blocked, not the requests WAF let through
+    const waf = panel('waf-blocks');
+    expect(waf).toContain('AWS-AWSManagedRulesSQLiRuleSet');
+    expect(waf).toContain('RateLimitPerIp');
+    expect(waf).not.toContain('Default_Action');
+    expect(panel('ids-alerts')).toMatch(/(Recon|UnauthorizedAccess|CredentialAccess):/);
+  });
+
+  it('AI: every service that names its model, narrowed by the service filter', async () => {
+    // Act
+    const all = await (await get('/dashboard?id=ai')).text();
+    const one = await (await get('/dashboard?id=ai&service=support-bot')).text();
+    const models = (body: string) => /data-panel="ai-models">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
+
+    // Assess
+    expect(models(all)).toContain('gpt-4o-mini');
+    expect(models(all)).toContain('claude-sonnet');
+    expect(models(one)).toContain('gpt-4o-mini');
+    expect(models(one)).not.toContain('claude-sonnet');
+    expect(one).toContain('<option value="support-bot" selected>support-bot</option>');
+    // Only services with AI events are offered
+    expect(all).toContain('<option value="genai-pipeline">genai-pipeline</option>');
+    expect(all).not.toContain('<option value="checkout-api">');
+    expect(/data-panel="ai-latency">([\s\S]*?)<\/section>/.exec(one)?.[1]).toMatch(/gpt-4o-mini: \d+ ms/);
+  });
+
+  it('errors: the explorer’s own access events are not a service', async () => {
+    // Arrange: a page read, so the lake holds access events of the explorer
+    await get('/?since=10m');
+
+    // Act
+    const page = await (await get('/dashboard?id=errors')).text();
+    // The page, not its footer (which lists the queries, with the service they leave out).
+    const body = page.slice(0, page.indexOf('<footer>'));
+
+    // Assess
+    expect(body).toContain('checkout-api');
+    expect(body).not.toContain(ACCESS_SERVICE);
+  });
+
+  it('keeps its range and service in the URL: presets, from/to, the select', async () => {
+    // Act
+    const preset = await (await get('/dashboard?id=ai&since=1h&service=support-bot')).text();
+    const absolute = await (
+      await get('/dashboard?id=errors&since=2026-11-30T08:00:00&until=2026-11-30T09:30:00')
+    ).text();
+
+    // Assess
+    expect(preset).toContain(
+      '<a href="/dashboard?service=support-bot&amp;id=ai&amp;since=1h" aria-current="true" aria-label="Last 1h">1h</a>',
+    );
+    expect(preset).toContain('<input type="hidden" name="range" value="1h">');
+    expect(absolute).toContain('Range: 2026-11-30T08:00:00.000Z to 2026-11-30T09:30:00.000Z');
+    expect(absolute).toContain('name="since" step="1" value="2026-11-30T08:00:00"');
+    expect(absolute).toContain('name="until" step="1" value="2026-11-30T09:30:00"');
+  });
+
+  it.each([
+    ['/dashboard?id=security&service=x', 'unknown parameter &quot;service&quot;'],
+    ['/dashboard?id=errors&range=soon', 'range: expected a relative time'],
+  ])('answers %s with 400', async (path, message) => {
+    // Act
+    const res = await get(path);
+
+    // Assess
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(message);
   });
 
   it('refuses an unknown dashboard', async () => {

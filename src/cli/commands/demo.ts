@@ -62,7 +62,7 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
         new Shipper({ streamName: s, clientConfig: firehoseClientConfig({ endpoint: local.endpoint.url }) }),
       ]),
     ) as Record<StreamName, Shipper>;
-    const services = new Set(traffic.events.map((e) => (JSON.parse(e.line) as { service: string }).service));
+    const services = new Set(traffic.events.map((e) => e.service));
     for (const e of traffic.events) await shippers[e.stream].write(e.line);
     const counters = await Promise.all(STREAMS.map((s) => shippers[s].close()));
     const sent = counters.reduce(
@@ -133,16 +133,17 @@ export async function runDemo(flags: DemoFlags = {}, io: CliIO = processIO): Pro
     await local.stop();
   }
   if (flags.ui === false) return;
-  const { startUi, serveUntilSignal, DEFAULT_UI_PORT } = await import('./ui');
-  const uiFlags = { dataDir, port: flags.uiPort ?? DEFAULT_UI_PORT };
-  const ui = await startUi(uiFlags, io).catch((error: NodeJS.ErrnoException) => {
-    // Another explorer (or anything) holds the default port: take a free one rather than fail the demo.
-    if (error.code !== 'EADDRINUSE' || flags.uiPort !== undefined) throw error;
-    return startUi({ ...uiFlags, port: 0 }, io);
+  const { startUiBeside, serveUntilSignal } = await import('./ui');
+  // Another explorer (or anything) holding the default port: a free one rather than a failed demo.
+  const ui = await startUiBeside(
+    { dataDir, ...(flags.uiPort === undefined ? {} : { port: flags.uiPort }) },
+    io,
+  );
+  await serveUntilSignal(ui, () => {
+    say();
+    say(`7. Explore it in a browser: ${ui.url}  (search, trace view, dashboards, alerts; Ctrl-C to stop)`);
   });
-  say();
-  say(`7. Explore it in a browser: ${ui.url}  (search, trace view, dashboards, alerts; Ctrl-C to stop)`);
-  await serveUntilSignal(ui);
+  say('loglake demo: explorer stopped.');
 }
 
 /**

@@ -18,6 +18,7 @@ import { localPrincipal } from '../access';
 import { parseFlags } from '../flags';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, intOption, loadConfig } from '../options';
+import type { RunningUi } from './ui';
 
 /** Default port of the local endpoint. */
 export const DEFAULT_LOCAL_PORT = 4573;
@@ -49,6 +50,10 @@ export const localFlags = z.strictObject({
   quiet: z.boolean().optional(),
   /** `--no-alerts`: do not evaluate the alert rules while running. @default true (evaluate) */
   alerts: z.boolean().optional(),
+  /** `--no-ui`: do not serve the explorer. @default true (serve it on 127.0.0.1) */
+  ui: z.boolean().optional(),
+  /** `--ui-port`: the explorer's port. @default 4574, or a free one when that is taken */
+  uiPort: z.number().int().min(0).max(65_535).optional(),
 });
 export type LocalFlags = z.output<typeof localFlags>;
 
@@ -180,6 +185,15 @@ export function registerLocalCommand(program: Command): void {
       '--no-alerts',
       'do not evaluate the alert rules (by default: at start, then every alerts.scheduleMinutes; alerts go to stderr and <data-dir>/alerts.jsonl)',
     )
+    .option(
+      '--no-ui',
+      'do not serve the explorer (by default it serves `loglake ui` over this lake on 127.0.0.1)',
+    )
+    .option(
+      '--ui-port <n>',
+      'port of the explorer on 127.0.0.1 (default 4574, or a free one when taken; 0 picks a free one)',
+      intOption(0, 65_535),
+    )
     .addHelpText(
       'after',
       [
@@ -202,6 +216,22 @@ export function registerLocalCommand(program: Command): void {
         processIO.stderr(
           `loglake local: warning: listening on ${host}; the endpoint checks no credentials, anyone who can reach it can write logs\n`,
         );
+      }
+      // The explorer over the same lake, on loopback whatever --host says (it reads every log).
+      let ui: RunningUi | undefined;
+      if (flags.ui !== false) {
+        const { startUiBeside } = await import('./ui');
+        try {
+          ui = await startUiBeside({
+            dataDir: local.dataDir,
+            ...(flags.uiPort === undefined ? {} : { port: flags.uiPort }),
+            ...(flags.config ? { config: flags.config } : {}),
+            ...(flags.pseudonymKeyFile ? { pseudonymKeyFile: flags.pseudonymKeyFile } : {}),
+          });
+        } catch (error) {
+          await local.stop();
+          throw error;
+        }
       }
       // The alert rules run beside the pipeline: once at start (what the lake already holds), then every
       // alerts.scheduleMinutes, over windows that end the pipeline's own delivery latency ago.
@@ -231,8 +261,8 @@ export function registerLocalCommand(program: Command): void {
           stopping = true;
           alerting?.stop();
           processIO.stderr(`loglake local: ${signal}, delivering what is buffered…\n`);
-          local
-            .stop()
+          (ui?.stop() ?? Promise.resolve())
+            .then(() => local.stop())
             .then(() => {
               const s = local.pipeline.stats;
               processIO.stderr(
@@ -257,6 +287,11 @@ export function registerLocalCommand(program: Command): void {
         `loglake local ready: ${local.endpoint.url} (streams logs, audit) data dir ${local.dataDir}` +
           `${local.pipeline.stats.recoveredSegments > 0 ? ` (recovered ${local.pipeline.stats.recoveredSegments} spooled buffer(s))` : ''}\n`,
       );
+      if (ui) {
+        processIO.stdout(
+          `loglake local: explorer at ${ui.url} (search, trace, dashboards, alerts; --no-ui to turn off)\n`,
+        );
+      }
       alerting
         ?.tick()
         .catch((e: unknown) =>

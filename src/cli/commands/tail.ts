@@ -10,7 +10,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { quietWhenEmpty } from '../../audit/access';
+import { notTailAccess, quietWhenEmpty } from '../../audit/access';
 import { decodeSearchRow, type SearchRecord } from '../../query/decode';
 import { type LogQuery, MAX_LIMIT } from '../../query/model';
 import { DATA_PREFIX } from '../../schema';
@@ -19,9 +19,6 @@ import type { OutputFormat } from '../format';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, dialectOf, durationOption } from '../options';
 import { collectRows, resolveQueryTarget } from '../target';
-
-/** The attribute naming the command of an access event (`accessLogEvent`'s `access.command`). */
-const TAIL_ACCESS_KEY = 'access.command';
 
 const TAIL_FORMATS = ['table', 'ndjson'] as const satisfies readonly OutputFormat[];
 
@@ -88,7 +85,7 @@ export async function tailCommand(
             ...(target.filter.where ?? []),
             { field: { column: 'ingest_time' }, op: '>=', value: started },
             // Tails' own access events are not shown: two tails would otherwise feed each other forever.
-            { field: { column: 'attributes', key: TAIL_ACCESS_KEY }, op: '!=', value: 'tail' },
+            ...notTailAccess(),
           ],
         },
         order: 'asc',

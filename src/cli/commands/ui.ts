@@ -112,9 +112,29 @@ export async function startUi(
   }
 }
 
-/** Serve until SIGINT/SIGTERM. */
-export async function serveUntilSignal(ui: RunningUi): Promise<void> {
-  await new Promise<void>((resolve) => {
+/**
+ * The explorer for a command that serves it beside something else (`loglake local`, `npm start`): on
+ * the default port, or on a free one when that is taken (another explorer is running) and no port was
+ * asked for; a port asked for that is taken is an error.
+ */
+export async function startUiBeside(
+  flags: UiFlags,
+  io: CliIO = processIO,
+  portAskedFor = flags.port !== undefined,
+): Promise<RunningUi> {
+  const port = flags.port ?? DEFAULT_UI_PORT;
+  return startUi({ ...flags, port }, io).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE' || portAskedFor) throw error;
+    return startUi({ ...flags, port: 0 }, io);
+  });
+}
+
+/**
+ * Serve until SIGINT/SIGTERM. `announce` (printing the address) runs once the handlers are in place, so
+ * a Ctrl-C right after the address is shown still stops the explorer cleanly.
+ */
+export async function serveUntilSignal(ui: RunningUi, announce?: () => void): Promise<void> {
+  const signalled = new Promise<void>((resolve) => {
     const stop = () => {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
@@ -123,6 +143,8 @@ export async function serveUntilSignal(ui: RunningUi): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  announce?.();
+  await signalled;
   await ui.stop();
 }
 
@@ -164,7 +186,6 @@ export function registerUiCommand(program: Command, io: CliIO = processIO): void
       if (flags.host && !['127.0.0.1', 'localhost', '::1'].includes(flags.host)) {
         io.stderr(`loglake ui: listening on ${flags.host}: anyone who can reach it can read these logs\n`);
       }
-      io.stdout(`loglake ui: explorer at ${ui.url} (Ctrl-C to stop)\n`);
-      await serveUntilSignal(ui);
+      await serveUntilSignal(ui, () => io.stdout(`loglake ui: explorer at ${ui.url} (Ctrl-C to stop)\n`));
     });
 }

@@ -1,8 +1,17 @@
 /** The dashboards: an index, and each dashboard's panels rendered from their definitions. */
 import type { AggregateRow } from '../../query/decode';
 import type { LogQuery } from '../../query/model';
-import { DASHBOARDS, type DashboardDef, type PanelDef, panelBucketMs, panelQuery } from '../dashboards';
+import {
+  DASHBOARDS,
+  type DashboardDef,
+  type PanelDef,
+  type PanelNarrowing,
+  panelBucketMs,
+  panelQuery,
+} from '../dashboards';
 import { type Html, html } from '../html';
+import { type UiQuery, uiQueryString, withFieldValue } from '../params';
+import { rangePicker } from '../range';
 import type { QueryLog, UiSource } from '../source';
 import { horizontalBars, stackedBars, type TimeBucket } from '../svg';
 import { recordView } from './search';
@@ -14,28 +23,76 @@ export function dashboardIndex(): Html {
   )}</ul>`;
 }
 
+/** Services offered by a dashboard's service filter, at most. */
+export const MAX_SERVICES_OFFERED = 50;
+
+/**
+ * A dashboard over the range of `query` (`since`/`until`, or the dashboard's default look-back),
+ * narrowed to `query`'s services when the dashboard offers a service filter.
+ */
 export async function dashboardPage(
   source: UiSource,
   d: DashboardDef,
-  sinceText: string | undefined,
+  query: UiQuery,
   log: QueryLog[],
 ): Promise<Html> {
   // The range moves in steps of the refresh interval, so a reload inside it asks the same queries and
   // is answered from the cache (over Athena: no second scan).
   const step = (d.refreshSeconds ?? 0) * 1000;
   const now = new Date(step > 0 ? Math.floor(Date.now() / step) * step : Date.now());
-  const filter = await source.filter(undefined, { since: sinceText ?? d.since }, now);
+  const { since: sinceText, until: untilText } = query.flags;
+  const filter = await source.filter(
+    undefined,
+    { since: sinceText ?? d.since, ...(untilText ? { until: untilText } : {}) },
+    now,
+  );
+  const chosen = query.flags.service ?? [];
+  const narrow: PanelNarrowing = chosen.length ? { services: chosen } : {};
+  const offered = d.serviceFilter
+    ? (
+        await source.aggregate(
+          {
+            kind: 'aggregate',
+            filter: { ...d.serviceFilter.among, since: filter.since, until: filter.until },
+            groupBy: ['service'],
+            orderBy: 'count',
+            limit: MAX_SERVICES_OFFERED,
+          },
+          log,
+          d.refreshSeconds,
+        )
+      ).map((r) => String(r.group.service))
+    : [];
   const panels: Html[] = [];
   for (const panel of d.panels) {
     const started = log.length;
-    const body = await renderPanel(source, panel, filter.since, filter.until, log, d.refreshSeconds);
+    const body = await renderPanel(source, panel, filter.since, filter.until, log, d.refreshSeconds, narrow);
     panels.push(
       html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${panelCost(log.slice(started))}</p></section>`,
     );
   }
+  const keep: UiQuery = {
+    text: undefined,
+    flags: chosen.length ? { service: chosen } : {},
+  };
+  const services = [...new Set([...offered, ...chosen])].sort();
   return html`<h1>${d.title}</h1><p class="meta">${d.description} ${d.refreshSeconds ? `Refreshes every ${d.refreshSeconds / 60} min.` : 'On demand.'}
-Range: ${filter.since.toISOString()} to ${filter.until.toISOString()}.</p>
-<form class="query" method="get" action="/dashboard"><input type="hidden" name="id" value="${d.id}"><label>Since<input name="since" value="${sinceText ?? d.since}" size="18"></label><button type="submit">Apply</button></form>
+Range: ${filter.since.toISOString()} to ${filter.until.toISOString()}${chosen.length ? html`; service <strong id="service-filter">${chosen.join(', ')}</strong>` : ''}.</p>
+<form class="query" method="get" action="/dashboard"><input type="hidden" name="id" value="${d.id}">
+${
+  d.serviceFilter
+    ? html`<label>Service<select name="service"><option value=""${chosen.length ? '' : html` selected`}>all services</option>${services.map((s) => html`<option value="${s}"${chosen.includes(s) ? html` selected` : ''}>${s}</option>`)}</select></label>`
+    : ''
+}
+${rangePicker({
+  since: sinceText,
+  until: untilText,
+  defaultSince: d.since,
+  from: filter.since,
+  to: filter.until,
+  presetHref: (since) => `/dashboard?${uiQueryString(keep, { id: d.id, since })}`,
+})}
+<button type="submit">Apply</button></form>
 ${d.lookup ? html`<form class="query" method="get" action="/trace" role="search"><label>Correlation id<input name="id" required size="36"></label><button type="submit">Trace it</button></form>` : ''}
 <div class="panels">${panels}</div>`;
 }
@@ -46,9 +103,10 @@ async function renderPanel(
   since: Date,
   until: Date,
   log: QueryLog[],
-  cacheSeconds?: number,
+  cacheSeconds: number | undefined,
+  narrow: PanelNarrowing,
 ): Promise<Html> {
-  const query: LogQuery = panelQuery(panel, since, until);
+  const query: LogQuery = panelQuery(panel, since, until, narrow);
   const v = panel.view;
   if (query.kind === 'search') {
     const records = await source.search(query, log, cacheSeconds);
@@ -125,9 +183,12 @@ export function panelCost(queries: readonly QueryLog[]): string {
 function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], since: Date): Html {
   return html`<table class="data"><thead><tr>${groupBy.map((g) => html`<th scope="col">${g}</th>`)}<th scope="col">events</th><th scope="col">last seen</th><th scope="col">requests</th></tr></thead>
 <tbody>${rows.map(
-    (
-      r,
-    ) => html`<tr>${groupBy.map((g) => html`<td>${String((r.group as Record<string, unknown>)[g] ?? '—')}</td>`)}<td>${r.count}</td><td>${r.lastSeen?.slice(11, 19) ?? ''}</td>
+    (r) => html`<tr>${groupBy.map((g) => {
+      const v = (r.group as Record<string, unknown>)[g];
+      if (v === null || v === undefined) return html`<td>—</td>`;
+      const base: UiQuery = { text: undefined, flags: { since: since.toISOString() } };
+      return html`<td><a href="/?${uiQueryString(withFieldValue(base, { column: g }, String(v)))}" aria-label="Search ${g} = ${String(v)}">${String(v)}</a></td>`;
+    })}<td>${r.count}</td><td>${r.lastSeen?.slice(11, 19) ?? ''}</td>
 <td>${r.sampleCorrelationIds.map((id) => html`<a href="/trace?id=${encodeURIComponent(id)}&amp;since=${encodeURIComponent(since.toISOString())}">${id.slice(0, 12)}</a> `)}</td></tr>`,
   )}</tbody></table>`;
 }
@@ -136,11 +197,12 @@ function hotspots(rows: readonly AggregateRow[], groupBy: readonly string[], sin
 function totals(
   title: string,
   rows: readonly AggregateRow[],
-  v: { readonly by: string; readonly agg: readonly string[]; readonly unit?: 'usd' | 'tokens' },
+  v: { readonly by: string; readonly agg: readonly string[]; readonly unit?: 'usd' | 'tokens' | 'ms' },
 ): Html {
   const present = rows.filter((r) => r.group[v.by] !== null && r.group[v.by] !== undefined);
   if (present.length === 0) return html`<p class="empty">No events carry ${v.by}.</p>`;
-  const fmt = (n: number) => (v.unit === 'usd' ? `$${n.toFixed(4)}` : String(Math.round(n)));
+  const fmt = (n: number) =>
+    v.unit === 'usd' ? `$${n.toFixed(4)}` : v.unit === 'ms' ? `${Math.round(n)} ms` : String(Math.round(n));
   const items = present
     .map((r) => {
       const parts = Object.values(r.values).map((x) => Number(x) || 0);

@@ -15,7 +15,7 @@ export async function patternsPage(source: UiSource, query: UiQuery, log: QueryL
   const patterns = clusterTemplates(templateCounts(rows), DEFAULT_SIMILARITY).slice(0, PATTERNS_SHOWN);
   const total = patterns.reduce((s, p) => s + p.count, 0);
   return html`<h1>Search</h1>
-${queryForm(query, undefined, '/patterns')}
+${queryForm(query, undefined, '/patterns', { from: filter.since, to: filter.until })}
 ${activeFilters(query, '/patterns')}
 ${searchTabs(query, '/patterns')}
 <section aria-label="Patterns">

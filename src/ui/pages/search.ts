@@ -1,9 +1,13 @@
 /** The search page: query bar, volume histogram by level, field sidebar, expandable records, export. */
+
+import { DEFAULT_SINCE } from '../../cli/options';
 import type { SearchRecord } from '../../query/decode';
+import { type FieldRef, fieldLabel } from '../../query/fields';
 import { GROUP_COLUMNS, type GroupColumn } from '../../query/model';
 import { LEVELS } from '../../schema';
 import { type Html, html, withRedactionMarks } from '../html';
-import { FILTER_PARAMS, type UiQuery, uiQueryString, withFilter, withoutFilter } from '../params';
+import { FILTER_PARAMS, type UiQuery, uiQueryString, withFieldValue, withoutFilter } from '../params';
+import { rangePicker } from '../range';
 import type { QueryLog, UiSource } from '../source';
 import { bucketWidth, stackedBars, type TimeBucket } from '../svg';
 
@@ -12,13 +16,6 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1_000;
 /** Top values per field in the sidebar. */
 export const TOP_VALUES = 5;
-
-/** Sidebar fields that have a filter, and the URL parameter it is. */
-const FIELD_FILTERS: Partial<Record<GroupColumn, string>> = {
-  service: 'service',
-  level: 'level',
-  category: 'category',
-};
 
 export async function searchPage(
   source: UiSource,
@@ -52,7 +49,7 @@ export async function searchPage(
   const series: TimeBucket[] = [...buckets].map(([start, values]) => ({ start, values }));
   const qs = uiQueryString(query);
   return html`<h1>Search</h1>
-${queryForm(query, limit)}
+${queryForm(query, limit, '/', { from: filter.since, to: filter.until })}
 ${activeFilters(query)}
 ${searchTabs(query, '/')}
 <section aria-label="Volume by level">
@@ -63,11 +60,20 @@ ${stackedBars({ label: 'Events over time by level', series: LEVELS, buckets: ser
 <section aria-label="Results">
 <p class="meta" id="result-count">${total} matching event${total === 1 ? '' : 's'} from ${filter.since.toISOString()} to ${filter.until.toISOString()}; showing the newest ${records.length}.
 Export all ${total}: <a href="/export?${qs}${qs ? '&' : ''}format=csv" download>CSV</a> · <a href="/export?${qs}${qs ? '&' : ''}format=ndjson" download>NDJSON</a></p>
-${records.length === 0 ? html`<p class="empty">No matching records.</p>` : html`<div class="records">${records.map((r) => recordView(r))}</div>`}
+${records.length === 0 ? html`<p class="empty">No matching records.</p>` : html`<div class="records">${records.map((r) => recordView(r, false, query))}</div>`}
 </section></div>`;
 }
 
-export function queryForm(query: UiQuery, limit: number | undefined, action = '/'): Html {
+/**
+ * The query bar. With `range` (the resolved range of the page), the time picker too; without (the live
+ * tail, which follows new records), none.
+ */
+export function queryForm(
+  query: UiQuery,
+  limit: number | undefined,
+  action = '/',
+  range?: { readonly from: Date; readonly to: Date },
+): Html {
   const value = (param: string): string => {
     const p = FILTER_PARAMS.find((f) => f.param === param);
     const v = p ? query.flags[p.key] : undefined;
@@ -75,14 +81,29 @@ export function queryForm(query: UiQuery, limit: number | undefined, action = '/
   };
   const levels = new Set((query.flags.level ?? []).map((l) => l.toUpperCase()));
   // Conditions already given ride along unseen (each is a chip with its own remove link); one box adds one.
-  const shown = FILTER_PARAMS.filter((p) => p.param !== 'level' && p.param !== 'where');
+  const shown = FILTER_PARAMS.filter(
+    (p) => p.param !== 'level' && p.param !== 'where' && p.param !== 'since' && p.param !== 'until',
+  );
+  const withoutRange = withoutFilter(withoutFilter(query, 'until'), 'since');
   return html`<form class="query" method="get" action="${action}" role="search">
 <label>Message text<input type="search" name="q" value="${query.text ?? ''}" placeholder="case-insensitive substring"></label>
-${shown.map((p) => html`<label>${p.label}<input name="${p.param}" value="${value(p.param)}" size="${p.param === 'since' || p.param === 'until' ? 18 : 14}"${p.param === 'since' ? html` placeholder="24h, 2026-11-22T10:00Z"` : p.param === 'until' ? html` placeholder="now"` : p.list ? html` placeholder="a,b"` : ''}></label>`)}
+${shown.map((p) => html`<label>${p.label}<input name="${p.param}" value="${value(p.param)}" size="14"${p.list ? html` placeholder="a,b"` : ''}></label>`)}
 ${(query.flags.where ?? []).map((w) => html`<input type="hidden" name="where" value="${w}">`)}
 <label>Where (as --where)<input name="where" value="" size="26" placeholder="http_status>=500, attributes.model=gpt"></label>
 <fieldset><legend>Level</legend>${LEVELS.map((l) => html`<label class="inline"><input type="checkbox" name="level" value="${l}"${levels.has(l) ? html` checked` : ''}> ${l}</label>`)}</fieldset>
 ${limit === undefined ? '' : html`<label>Limit<input name="limit" type="number" min="1" max="${MAX_PAGE_LIMIT}" value="${limit}" size="5"></label>`}
+${
+  range === undefined
+    ? ''
+    : rangePicker({
+        since: query.flags.since,
+        until: query.flags.until,
+        defaultSince: DEFAULT_SINCE,
+        from: range.from,
+        to: range.to,
+        presetHref: (since) => `${action}?${uiQueryString(withoutRange, { since })}`,
+      })
+}
 <button type="submit">Search</button>
 </form>`;
 }
@@ -119,7 +140,6 @@ function fieldBox(
   column: GroupColumn,
   rows: Awaited<ReturnType<UiSource['aggregate']>>,
 ): Html {
-  const param = FIELD_FILTERS[column];
   const present = rows.filter((r) => r.group[column] !== null && r.group[column] !== undefined);
   return html`<h2 id="field-${column}">${column}</h2>
 ${
@@ -127,22 +147,64 @@ ${
     ? html`<p class="empty">no values</p>`
     : html`<ul aria-labelledby="field-${column}">${present.map((r) => {
         const v = String(r.group[column]);
-        return html`<li>${param ? html`<a href="/?${uiQueryString(withFilter(query, param, v))}" aria-label="Filter ${column} = ${v}">${v}</a>` : html`<span>${v}</span>`}<span>${r.count}</span></li>`;
+        return html`<li><a href="/?${uiQueryString(withFieldValue(query, { column }, v))}" aria-label="Filter ${column} = ${v}">${v}</a><span>${r.count}</span></li>`;
       })}</ul>`
 }`;
 }
 
-/** One record: a summary line, expanded to every field. */
-export function recordView(r: SearchRecord, open = false): Html {
-  const fields = Object.entries(r).filter(
-    ([k, v]) =>
-      v !== null &&
-      v !== '' &&
-      k !== 'stack_trace' &&
-      !(typeof v === 'object' && Object.keys(v).length === 0),
-  );
+/** Record fields a click does not filter by (times, free text, measurements, lists). */
+const UNFILTERED = new Set([
+  'timestamp',
+  'ingest_time',
+  'message',
+  'message_template',
+  'stack_trace',
+  'duration_ms',
+  'redactions',
+  'schema_errors',
+]);
+/** Map columns shown key by key, each key a field of its own. */
+const MAP_FIELDS = new Set(['attributes', 'metrics']);
+
+const NO_FILTER: UiQuery = { text: undefined, flags: {} };
+
+/**
+ * One record: a summary line, expanded to every field; a field's value is a link to the search
+ * narrowed to it (click-to-filter).
+ * @param base - the search a click narrows. @default a new search (the default range)
+ */
+export function recordView(r: SearchRecord, open = false, base: UiQuery = NO_FILTER): Html {
+  const rows: Array<{ field: FieldRef; label: string; value: string; raw: unknown }> = [];
+  for (const [k, v] of Object.entries(r)) {
+    if (v === null || v === '' || k === 'stack_trace') continue;
+    if (typeof v === 'object' && Object.keys(v).length === 0) continue;
+    if (MAP_FIELDS.has(k) && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [key, x] of Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+        a.localeCompare(b),
+      )) {
+        const field = { column: k, key };
+        rows.push({ field, label: fieldLabel(field), value: String(x), raw: x });
+      }
+      continue;
+    }
+    rows.push({
+      field: { column: k },
+      label: k,
+      value: typeof v === 'object' ? JSON.stringify(v) : String(v),
+      raw: v,
+    });
+  }
+  const cell = (row: (typeof rows)[number]): Html => {
+    const text = withRedactionMarks(row.value);
+    if (UNFILTERED.has(row.field.column) || (typeof row.raw === 'object' && row.raw !== null)) return text;
+    const href = `/?${uiQueryString(withFieldValue(base, row.field, row.value))}`;
+    const link = html`<a href="${href}" class="filter" aria-label="Filter ${row.label} = ${row.value}">${text}</a>`;
+    return row.field.column === 'correlation_id' && row.field.key === undefined
+      ? html`${link} (<a href="/trace?id=${encodeURIComponent(row.value)}">trace view</a>)`
+      : link;
+  };
   return html`<details${open ? html` open` : ''}><summary><time datetime="${r.timestamp}">${r.timestamp.replace('T', ' ').replace('Z', '')}</time> <span class="lvl lvl-${r.level}">${r.level}</span> ${r.service} · ${withRedactionMarks(r.message)}</summary>
-<dl class="fields">${fields.map(([k, v]) => html`<dt>${k}</dt><dd>${k === 'correlation_id' ? html`<a href="/trace?id=${encodeURIComponent(String(v))}">${String(v)}</a> (trace view)` : typeof v === 'object' ? withRedactionMarks(JSON.stringify(v)) : withRedactionMarks(String(v))}</dd>`)}</dl>
+<dl class="fields">${rows.map((row) => html`<dt>${row.label}</dt><dd>${cell(row)}</dd>`)}</dl>
 ${r.stack_trace ? html`<pre class="stack" aria-label="stack trace">${withRedactionMarks(r.stack_trace)}</pre>` : ''}
 <p class="meta"><a href="${aroundHref(r)}">Events around this one</a> (same service)</p>
 </details>`;
