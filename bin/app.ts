@@ -5,7 +5,8 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { appContextFromNode, configFromContext } from '../lib/config';
+import { configFromContext } from '../lib/config';
+import { appContextFromNode } from '../lib/private/app-context';
 import { LogLakeStack } from '../lib/stack';
 
 const app = new App();

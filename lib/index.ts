@@ -33,9 +33,6 @@ export { type LakeTableSpec, LogLakeCatalog, type LogLakeCatalogProps } from './
 export { LogLakeCompaction, type LogLakeCompactionProps } from './compaction';
 // Configuration: one validated model, from code or from cdk.json context.
 export {
-  APP_CONTEXT_KEYS,
-  type AppContext,
-  appContextFromNode,
   CONFIG_CONTEXT_KEY,
   configFromContext,
   DEPLOYMENT_TARGETS,
@@ -43,8 +40,6 @@ export {
 } from './config';
 export { LogLakeFunction, type LogLakeFunctionProps, type LogRetentionDays } from './function';
 export {
-  DATA_OUTPUT_PREFIX,
-  ERROR_OUTPUT_PREFIX,
   type IngestLane,
   LogLakeIngest,
   type LogLakeIngestProps,
@@ -66,6 +61,5 @@ export type { StreamMetricOptions, StreamMetrics } from './stream-metrics';
 export {
   LogLakeSubscriptions,
   type LogLakeSubscriptionsProps,
-  ownLogGroupNames,
   type SubscribeOptions,
 } from './subscriptions';

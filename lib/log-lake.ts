@@ -123,8 +123,10 @@ export interface ILogLake extends IConstruct, StreamMetrics {
  * with their transform functions, Athena workgroups and the IAM roles of the personas and producers.
  * Every layer is driven by the per-category policy in the config.
  *
- * Alerting (alarm Lambda, SNS topics by severity, schedules, CloudWatch alarms) slots in as one more
- * child built from the parts exposed here: `key`, `query.workGroup`, `catalog`, `ingest.lanes`.
+ * Alerting (alarm Lambda, SNS topics by severity, schedules, CloudWatch alarms), the compaction and the
+ * erasures' purge are children built from this lake as an {@link ILogLake}: they reach its resources
+ * through its grants and metrics (`grantQuery`, `grantReadCategories`, `metricXxx` …); the trail takes
+ * the buckets and key it watches.
  */
 export class LogLake extends Construct implements ILogLake {
   readonly config: LogLakeConfig;

@@ -6,8 +6,11 @@
  */
 import type { FirehoseRecordTransformationStatus } from 'aws-lambda';
 
+/** The CloudWatch namespace of every metric the lake's own functions emit (the transform's, the subscriber's). */
+export const METRIC_NAMESPACE = 'LogLake';
+
 export const TRANSFORM_METRICS = {
-  namespace: 'LogLake',
+  namespace: METRIC_NAMESPACE,
   /** Powertools' `serviceName`; it adds a `service` dimension with this value to every metric. */
   service: 'loglake-transform',
   /** Metric names. */

@@ -106,3 +106,24 @@ describe('import rules (ARCHITECTURE.md)', () => {
     ]);
   });
 });
+
+describe('the layout table (ARCHITECTURE.md)', () => {
+  it('lists every top-level folder of lib, lambdas and src, and no other', () => {
+    // Prepare
+    const text = readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8');
+    const section = text.slice(text.indexOf('## Layout'), text.indexOf('## Data flow'));
+
+    // Act
+    const listed = [...section.matchAll(/^\| `((?:lib|lambdas|src)\/[\w-]+)\/` /gm)].map((m) => m[1]).sort();
+    const folders = ['lib', 'lambdas', 'src']
+      .flatMap((top) =>
+        readdirSync(path.join(ROOT, top), { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => `${top}/${e.name}`),
+      )
+      .sort();
+
+    // Assess
+    expect(listed).toEqual(folders);
+  });
+});

@@ -1,7 +1,8 @@
 import { App } from 'aws-cdk-lib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { appContextFromNode, configFromContext } from '../lib/config';
+import { configFromContext } from '../lib/config';
+import { appContextFromNode } from '../lib/private/app-context';
 import { DEFAULT_CONFIG, objectLockRetentionDays, resolveConfig } from '../src/config';
 import { ConfigError } from '../src/errors';
 

@@ -3,6 +3,8 @@
  * the custom resource's property, and its metrics. The only module `lib/` may import from
  * `lambdas/subscriber` (ARCHITECTURE.md, "Import rules").
  */
+import { METRIC_NAMESPACE } from '../../src/metrics';
+
 export const SUBSCRIBER_ENV = {
   /** JSON `SubscriberSettings` (`src/sources/subscriber.ts`), for `CreateLogGroup` events. */
   settings: 'LOGLAKE_SUBSCRIBER_SETTINGS',
@@ -12,7 +14,7 @@ export const SUBSCRIBER_ENV = {
 export const SETTINGS_PROPERTY = 'Settings';
 
 export const SUBSCRIBER_METRICS = {
-  namespace: 'LogLake',
+  namespace: METRIC_NAMESPACE,
   /** Powertools' `serviceName`, also a `service` dimension of every metric. */
   service: 'loglake-subscriber',
   names: {

@@ -1,7 +1,8 @@
 /**
- * Flags of the query commands: their commander definitions and their types. commander hands an action
- * untyped values; each command parses them with its schema here, so a command's code sees typed flags
- * and no cast, and a value of the wrong shape is a usage error naming the flag.
+ * Typed flags for every command: commander hands an action untyped values, and each command's action
+ * parses them with its zod schema through {@link parseFlags}, so the command's code sees typed flags and
+ * no cast, and a value of the wrong shape is a usage error naming the flag. Also the flags the query
+ * commands share (filters, targets): their commander definitions and their schema.
  */
 import { type Command, Option } from 'commander';
 import { z } from 'zod';

@@ -4,13 +4,29 @@
  * (the lake's own and the template's subscribed groups excluded), and the synth-time check that no prefix
  * matches the lake's own log groups; the alarm on groups left out at CloudWatch Logs' filter limit.
  */
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
 import { SETTINGS_PROPERTY, SUBSCRIBER_ENV, SUBSCRIBER_METRICS } from '../../lambdas/subscriber/constants';
+import {
+  LogLakePrefixSubscriptions,
+  type LogLakePrefixSubscriptionsProps,
+} from '../../lib/prefix-subscriptions';
 import type { LogLakeConfigOverride } from '../../src/config';
-import { flat, policyStatementsOf, refTo, resourceNamed, resourcesOf, synthStack, template } from './helpers';
+import {
+  bareStack,
+  flat,
+  policyStatementsOf,
+  refTo,
+  resourceNamed,
+  resourcesOf,
+  synthStack,
+  template,
+} from './helpers';
 
 const PREFIXES: LogLakeConfigOverride = {
   sources: {
@@ -201,5 +217,96 @@ describe('log groups subscribed by prefix', () => {
         override: { sources: { cloudWatchLogs: { logGroupPrefixes: [{ prefix: '/bad prefix' }] } } },
       }),
     ).toThrow(/sources\.cloudWatchLogs\.logGroupPrefixes\.0/);
+  });
+});
+
+describe('LogLakePrefixSubscriptions on a bare stack', () => {
+  const STREAM_ARN = 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/lake-logs';
+
+  function build(props: Partial<LogLakePrefixSubscriptionsProps> = {}) {
+    const { stack } = bareStack();
+    const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+    const role = new iam.Role(stack, 'CwlRole', {
+      assumedBy: new iam.ServicePrincipal('logs.amazonaws.com'),
+    });
+    const prefixes = new LogLakePrefixSubscriptions(stack, 'Prefixes', {
+      name: 'lake',
+      prefixes: [
+        { prefix: '/aws/lambda/orders-' },
+        { prefix: '/ecs/', filterPattern: 'ERROR', category: 'framework' },
+      ],
+      stream: firehose.DeliveryStream.fromDeliveryStreamArn(stack, 'Stream', STREAM_ARN),
+      cloudWatchLogsRole: role,
+      exclude: () => ['/aws/lambda/orders-own'],
+      encryptionKey: key,
+      logRetentionDays: 30,
+      ...props,
+    });
+    return { stack, prefixes, t: Template.fromStack(stack) };
+  }
+
+  it('sweeps at deploy with its settings: prefixes, stream, role and the groups left alone', () => {
+    const { t } = build({ accountPolicyExclude: ['/ecs/noisy'] });
+
+    const [, sweep] = resourceNamed(t, 'Custom::LogLakePrefixSubscriptions', 'PrefixesSweep');
+    expect(JSON.parse(flat(sweep.Properties[SETTINGS_PROPERTY]))).toEqual({
+      lakeName: 'lake',
+      destinationArn: STREAM_ARN,
+      roleArn: '<CwlRole>',
+      prefixes: [
+        { prefix: '/aws/lambda/orders-', filterPattern: '' },
+        { prefix: '/ecs/', filterPattern: 'ERROR', category: 'framework' },
+      ],
+      exclude: ['/aws/lambda/orders-own'],
+      accountPolicy: { exclude: ['/ecs/noisy'] },
+    });
+  });
+
+  it('may put filters only under its prefixes and pass only the given role', () => {
+    const { t } = build();
+
+    expect(
+      policyStatementsOf(t, 'PrefixesFunctionRoleDefaultPolicy').map((s) => [
+        s.actions.join(','),
+        s.resources.join(' '),
+      ]),
+    ).toEqual([
+      ['sqs:SendMessage', '<PrefixesDeadLetterQueue>'],
+      ['logs:CreateLogStream,logs:PutLogEvents', '<PrefixesFunctionLogGroup>'],
+      [
+        'logs:DeleteSubscriptionFilter,logs:DescribeSubscriptionFilters,logs:PutSubscriptionFilter',
+        'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-* arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/*',
+      ],
+      ['logs:DescribeLogGroups', 'arn:aws:logs:eu-west-1:123456789012:log-group:*'],
+      ['iam:PassRole', '<CwlRole>'],
+    ]);
+  });
+
+  it('runs on CloudTrail’s CreateLogGroup under its prefixes, retried', () => {
+    const { t } = build();
+
+    t.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: {
+          eventSource: ['logs.amazonaws.com'],
+          eventName: ['CreateLogGroup'],
+          requestParameters: { logGroupName: [{ prefix: '/aws/lambda/orders-' }, { prefix: '/ecs/' }] },
+        },
+      }),
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 8 } })],
+    });
+  });
+
+  it('measures the groups left out at the filter limit with the subscriber’s own metric', () => {
+    const { prefixes } = build();
+
+    const metric = prefixes.metricAtFilterLimit();
+
+    expect([metric.namespace, metric.metricName, metric.dimensions, metric.statistic]).toEqual([
+      SUBSCRIBER_METRICS.namespace,
+      SUBSCRIBER_METRICS.names.full,
+      { service: SUBSCRIBER_METRICS.service },
+      'Sum',
+    ]);
   });
 });

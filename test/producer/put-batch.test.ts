@@ -1,21 +1,26 @@
 import {
   FirehoseClient,
-  type PutRecordBatchCommand,
+  PutRecordBatchCommand,
+  type PutRecordBatchCommandInput,
   type PutRecordBatchCommandOutput,
 } from '@aws-sdk/client-firehose';
-import { describe, expect, it, vi } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
 import { FIREHOSE_PUT_LIMITS } from '../../src/producer/pack';
 import { describeCallError, entryErrors, putRecordsReliably } from '../../src/producer/put-batch';
 
-type Send = (command: PutRecordBatchCommand) => Promise<Partial<PutRecordBatchCommandOutput>>;
+type Send = (input: PutRecordBatchCommandInput) => Promise<Partial<PutRecordBatchCommandOutput>>;
 
-function clientWith(send: Send): { client: FirehoseClient; calls: PutRecordBatchCommand[] } {
+/** A real client whose PutRecordBatch answers come from `send` (the boundary faked, nothing else). */
+function clientWith(send: Send): { client: FirehoseClient; calls: PutRecordBatchCommandInput[] } {
   const client = new FirehoseClient({ region: 'eu-west-1' });
-  const calls: PutRecordBatchCommand[] = [];
-  vi.spyOn(client, 'send').mockImplementation((async (command: PutRecordBatchCommand) => {
-    calls.push(command);
-    return send(command);
-  }) as never);
+  const calls: PutRecordBatchCommandInput[] = [];
+  mockClient(client)
+    .on(PutRecordBatchCommand)
+    .callsFake(async (input: PutRecordBatchCommandInput) => {
+      calls.push(input);
+      return send(input);
+    });
   return { client, calls };
 }
 
@@ -26,10 +31,10 @@ const ok = (n: number) => ({
 });
 
 describe('putRecordsReliably (call limits)', () => {
-  const sent = (calls: PutRecordBatchCommand[]) => calls.map((c) => c.input.Records?.length ?? 0);
+  const sent = (calls: PutRecordBatchCommandInput[]) => calls.map((c) => c.Records?.length ?? 0);
 
   it('keeps at most 500 records per call', async () => {
-    const { client, calls } = clientWith(async (c) => ok(c.input.Records?.length ?? 0));
+    const { client, calls } = clientWith(async (c) => ok(c.Records?.length ?? 0));
     const records = Array.from({ length: 1201 }, () => Buffer.from('0123456789'));
     const result = await putRecordsReliably(client, 'audit', records, noSleep);
     expect(sent(calls)).toEqual([
@@ -41,7 +46,7 @@ describe('putRecordsReliably (call limits)', () => {
   });
 
   it('keeps at most 4 MiB per call', async () => {
-    const { client, calls } = clientWith(async (c) => ok(c.input.Records?.length ?? 0));
+    const { client, calls } = clientWith(async (c) => ok(c.Records?.length ?? 0));
     const max = FIREHOSE_PUT_LIMITS.maxBatchBytes;
     const records = [max / 2, max / 2, 1, max].map((n) => Buffer.alloc(n));
     await putRecordsReliably(client, 'audit', records, noSleep);
@@ -61,12 +66,12 @@ describe('entryErrors', () => {
 
 describe('putRecordsReliably', () => {
   it('sends every record to the stream and reports them delivered', async () => {
-    const { client, calls } = clientWith(async (c) => ok(c.input.Records?.length ?? 0));
+    const { client, calls } = clientWith(async (c) => ok(c.Records?.length ?? 0));
     const result = await putRecordsReliably(client, 'audit', [Buffer.from('a'), Buffer.from('b')], noSleep);
     expect(result.delivered).toEqual([true, true]);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.input.DeliveryStreamName).toBe('audit');
-    expect(calls[0]?.input.Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['a', 'b']);
+    expect(calls[0]?.DeliveryStreamName).toBe('audit');
+    expect(calls[0]?.Records?.map((r) => Buffer.from(r.Data ?? []).toString())).toEqual(['a', 'b']);
   });
 
   it('retries only the entries that failed (FailedPutCount)', async () => {
@@ -82,11 +87,11 @@ describe('putRecordsReliably', () => {
           ],
         };
       }
-      return ok(c.input.Records?.length ?? 0);
+      return ok(c.Records?.length ?? 0);
     });
     const result = await putRecordsReliably(client, 'audit', [Buffer.from('a'), Buffer.from('b')], noSleep);
     expect(result.delivered).toEqual([true, true]);
-    expect(calls.map((c) => c.input.Records?.map((r) => Buffer.from(r.Data ?? []).toString()))).toEqual([
+    expect(calls.map((c) => c.Records?.map((r) => Buffer.from(r.Data ?? []).toString()))).toEqual([
       ['a', 'b'],
       ['b'],
     ]);
@@ -98,7 +103,7 @@ describe('putRecordsReliably', () => {
     const { client } = clientWith(async (c) => {
       call++;
       if (call < 3) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
-      return ok(c.input.Records?.length ?? 0);
+      return ok(c.Records?.length ?? 0);
     });
     const result = await putRecordsReliably(client, 'audit', [Buffer.from('a')], {
       sleep: async (ms) => {
