@@ -1,4 +1,6 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,10 +9,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ACCESS_LOGS_ENV } from '../lambdas/access-logs/constants';
 import type { Category } from '../src/schema';
+import { ACCESS_LOG_LEDGER_ATTRIBUTES } from '../src/sources/access-log-ledger';
 import type { AccessLogRules } from '../src/sources/access-logs';
 import type { AccessLogFormat } from '../src/transform/sources/access-logs';
 import { LogLakeFunction, type LogRetentionDays } from './function';
 import { checkEnvironmentSize } from './private/environment-size';
+import { grantKeyVia } from './private/grants';
 import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from './private/nag';
 
 /** Options of `LogLake.ingestAccessLogs`. */
@@ -34,7 +38,7 @@ export interface LogLakeAccessLogsProps extends AccessLogsOptions {
   readonly bucket: s3.IBucket;
   /** The lake's `logs` stream. */
   readonly stream: firehose.IDeliveryStream;
-  /** Encrypts the function's environment and log group, and the dead-letter queue. */
+  /** Encrypts the function's environment and log group, the dead-letter queue and the ledger table. */
   readonly encryptionKey: kms.IKey;
   /** The transform's category rules: lines are packed per partition the transform will give them. */
   readonly rules: AccessLogRules;
@@ -47,18 +51,43 @@ export interface LogLakeAccessLogsProps extends AccessLogsOptions {
  * (`lambdas/access-logs`). The function may read only the bucket's objects under the prefix and put
  * records only on that stream.
  *
+ * Each object is shipped once through a ledger table (DynamoDB, one record per object write, on demand,
+ * encrypted with the lake key, point-in-time recovery, records expiring 30 days after their last write):
+ * a second notification of a done object sends nothing, and a retry resumes after the last acknowledged
+ * commit; only the commit a failed attempt had in flight may arrive twice
+ * (`src/sources/access-log-ledger.ts`).
+ *
  * S3 invokes the function asynchronously: an object that could not be delivered whole is retried twice
  * by Lambda, then its event goes to the dead-letter queue (KMS-encrypted, 14 days), from where it can be
- * invoked again; every event of an object carries its object and line, so the duplicates a retry may
- * make (at most one per attempt) are found by them.
+ * invoked again (it resumes from its checkpoint).
  */
 export class LogLakeAccessLogs extends Construct {
   readonly function: LogLakeFunction;
   /** Events of objects not delivered after Lambda's retries. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The objects shipped, in progress (with their checkpoint) or done: one record per object write. */
+  readonly ledger: dynamodb.Table;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: LogLakeAccessLogsProps) {
     super(scope, id);
+    this.encryptionKey = props.encryptionKey;
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: ACCESS_LOG_LEDGER_ATTRIBUTES.object, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: ACCESS_LOG_LEDGER_ATTRIBUTES.delivery, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: props.encryptionKey,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: ACCESS_LOG_LEDGER_ATTRIBUTES.expiresAt,
+      // Losing it costs at most one more copy of objects notified again within 30 days, never a line.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledge(
+      this.ledger,
+      'Point-in-time recovery is on; the table holds only which access-log objects were shipped in the last 30 days, and losing it costs at most a duplicate of an object notified again, never a line.',
+      'NIST.800.53.R5-DynamoDBInBackupPlan',
+    );
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
@@ -73,6 +102,7 @@ export class LogLakeAccessLogs extends Construct {
         ...(props.category !== undefined && { category: props.category }),
       }),
       [ACCESS_LOGS_ENV.rules]: JSON.stringify(props.rules),
+      [ACCESS_LOGS_ENV.ledger]: this.ledger.tableName,
     };
     checkEnvironmentSize(environment);
     this.function = new LogLakeFunction(this, 'Function', {
@@ -89,6 +119,7 @@ export class LogLakeAccessLogs extends Construct {
     });
     const read = props.bucket.grantRead(this.function, props.prefix === undefined ? '*' : `${props.prefix}*`);
     props.stream.grantPutRecords(this.function);
+    this.grantLedger(this.function);
     acknowledgeGrantWildcards(
       this,
       'The function reads the objects the service names at delivery, under the configured prefix only.',
@@ -101,7 +132,7 @@ export class LogLakeAccessLogs extends Construct {
     );
     acknowledge(
       this.function,
-      'The function calls only regional AWS APIs (S3, Firehose, KMS); a VPC would add NAT or endpoint cost and no data path.',
+      'The function calls only regional AWS APIs (S3, Firehose, DynamoDB, KMS); a VPC would add NAT or endpoint cost and no data path.',
       'NIST.800.53.R5-LambdaInsideVPC',
     );
     acknowledge(
@@ -124,6 +155,23 @@ export class LogLakeAccessLogs extends Construct {
         'NIST.800.53.R5-IAMNoInlinePolicy',
       );
     }
+  }
+
+  /**
+   * Claim, checkpoint and close ledger records (the function): conditional updates and the read of a
+   * refused claim's record, on this table only, with the lake key through DynamoDB only.
+   */
+  grantLedger(grantee: iam.IGrantable): iam.Grant {
+    return this.ledger
+      .grant(grantee, 'dynamodb:GetItem', 'dynamodb:UpdateItem')
+      .combine(
+        grantKeyVia(grantee, this.encryptionKey, 'dynamodb', [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:Encrypt',
+          'kms:GenerateDataKey',
+        ]),
+      );
   }
 }
 

@@ -9,4 +9,6 @@ export const ACCESS_LOGS_ENV = {
   source: 'LOGLAKE_ACCESS_LOG_SOURCE',
   /** JSON `{ rules, defaultCategory }`: the transform's category rules, to pack lines per partition. */
   rules: 'LOGLAKE_ACCESS_LOG_RULES',
+  /** The DynamoDB table of objects shipped (`src/sources/access-log-ledger.ts`). */
+  ledger: 'LOGLAKE_ACCESS_LOG_LEDGER',
 } as const;

@@ -14,11 +14,14 @@ export interface AccessLogsEnv {
   readonly stream: string;
   readonly source: AccessLogSource;
   readonly rules: AccessLogRules;
+  /** The ledger table's name. */
+  readonly ledger: string;
 }
 
 const envSchema = z
   .object({
     [ACCESS_LOGS_ENV.stream]: requiredVariable(),
+    [ACCESS_LOGS_ENV.ledger]: requiredVariable(),
     [ACCESS_LOGS_ENV.source]: jsonVariable(
       z.strictObject({ format: z.enum(ACCESS_LOG_FORMATS), category: z.enum(CATEGORIES).optional() }),
     ),
@@ -31,6 +34,7 @@ const envSchema = z
       stream: e[ACCESS_LOGS_ENV.stream],
       source: e[ACCESS_LOGS_ENV.source],
       rules: e[ACCESS_LOGS_ENV.rules],
+      ledger: e[ACCESS_LOGS_ENV.ledger],
     }),
   );
 

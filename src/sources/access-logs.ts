@@ -8,15 +8,16 @@
  * with `access_log.unparsed` set: nothing is dropped. CloudFront's `#Fields:` header names the fields of
  * the lines after it; other `#` lines (`#Version:`) are file metadata, not requests, and are skipped.
  *
- * Every event carries `access_log.object` (`s3://bucket/key`) and `access_log.line` (1-based): an
- * object sent again (a retry after a partial failure, S3's at-least-once notification) gives the same
- * pair, so duplicates are found and removed by them.
+ * Every event carries `access_log.object` (`s3://bucket/key`) and `access_log.line` (1-based), so the
+ * few duplicates a failed attempt may leave (`src/sources/access-log-ledger.ts`) are found by that pair.
  *
  * Lines are packed like the shipper packs them (`src/producer/pack.ts`): up to 1,000 KiB per Firehose
  * record, one record per category and hour (the transform gives a record one partition). Records go out
- * in PutRecordBatch calls as batches fill; a batch whose records are not all acknowledged after the
- * retries fails the whole object (`AccessLogDeliveryError`), so the event source retries it: an object
- * is delivered whole, possibly more than once, never in part without an error.
+ * in commits: when about a PutRecordBatch's worth of full records is ready, the partly filled records of
+ * every pack key go with them, so once a commit is acknowledged every line read so far is, and none
+ * after it: `onCommit` receives that line number (the checkpoint a retry resumes from, `fromLine`). A
+ * commit whose records are not all acknowledged after the retries fails the whole attempt
+ * (`AccessLogDeliveryError`); the event source retries it from the last checkpoint.
  */
 import { pipeline, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -49,7 +50,10 @@ export interface AccessLogRules {
   readonly defaultCategory: Category;
 }
 
-/** Puts a batch of records; resolves with which were acknowledged (after its own retries). */
+/**
+ * Puts records (in as many PutRecordBatch calls as Firehose's limits need); resolves with which were
+ * acknowledged (after its own retries).
+ */
 export type PutBatch = (records: readonly Uint8Array[]) => Promise<{ delivered: readonly boolean[] }>;
 
 export interface ShipAccessLogInput {
@@ -60,6 +64,19 @@ export interface ShipAccessLogInput {
   readonly object: string;
   readonly rules: AccessLogRules;
   readonly put: PutBatch;
+  /**
+   * Lines numbered below this (1-based) were acknowledged by an earlier attempt: they are read (a
+   * CloudFront `#Fields:` header among them still applies) but not sent again.
+   * @default 1 (every line is sent)
+   */
+  readonly fromLine?: number;
+  /**
+   * Called after each commit is acknowledged, with the number of the first line not yet sent: every
+   * line below it is acknowledged, none at or above it was put. Awaited before reading on; a rejection
+   * stops the attempt with it. The last call comes after the last line (the object's line count + 1).
+   * @default nothing is recorded
+   */
+  readonly onCommit?: (nextLine: number) => Promise<void>;
   /** Clock for events without a usable time. @default Date.now */
   readonly now?: () => number;
   /** @default 1,024,000 (Firehose's record limit) */
@@ -72,6 +89,8 @@ export interface ShipAccessLogInput {
 export interface ShipAccessLogReport {
   /** Lines sent (parsed and unparsed). */
   readonly lines: number;
+  /** Lines below `fromLine`, acknowledged by an earlier attempt and not sent again. */
+  readonly skipped: number;
   /** Lines the format's parser did not take, sent as text. */
   readonly unparsed: number;
   /** Lines longer than a record, sent cut with `access_log.truncated_bytes`. */
@@ -87,7 +106,7 @@ export class AccessLogDeliveryError extends Error {
     readonly undelivered: number,
   ) {
     super(
-      `${object}: ${undelivered} Firehose record(s) not acknowledged after retries; the object is retried whole`,
+      `${object}: ${undelivered} Firehose record(s) not acknowledged after retries; the object is retried from its last checkpoint`,
     );
     this.name = 'AccessLogDeliveryError';
   }
@@ -126,36 +145,40 @@ function packKey(parsed: Json | undefined, input: ShipAccessLogInput, now: numbe
   return `${isCategory(category) ? category : rules.defaultCategory}|${new Date(time ?? now).toISOString().slice(0, 13)}`;
 }
 
-/** Sends the object's lines; throws {@link AccessLogDeliveryError} when any record was not acknowledged. */
+/**
+ * Sends the object's lines from `fromLine` on, committing as described above; throws
+ * {@link AccessLogDeliveryError} when any record of a commit was not acknowledged.
+ */
 export async function shipAccessLog(input: ShipAccessLogInput): Promise<ShipAccessLogReport> {
   const { source, object } = input;
   const now = input.now ?? Date.now;
+  const fromLine = input.fromLine ?? 1;
   const packer = new RecordPacker(input.maxRecordBytes ?? FIREHOSE_PUT_LIMITS.maxRecordBytes);
   const maxBatchRecords = input.maxBatchRecords ?? FIREHOSE_PUT_LIMITS.maxBatchRecords;
   const maxBatchBytes = input.maxBatchBytes ?? FIREHOSE_PUT_LIMITS.maxBatchBytes;
-  let batch: Buffer[] = [];
-  let batchBytes = 0;
+  // Full records waiting for the next commit.
+  let ready: Buffer[] = [];
+  let readyBytes = 0;
   let records = 0;
 
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const sending = batch;
-    batch = [];
-    batchBytes = 0;
-    const { delivered } = await input.put(sending);
-    const failed = sending.length - delivered.filter((d, i) => d && i < sending.length).length;
-    if (failed > 0) throw new AccessLogDeliveryError(object, failed);
-    records += sending.length;
-  };
-  const queue = async (data: Buffer) => {
-    if (batch.length >= maxBatchRecords || batchBytes + data.length > maxBatchBytes) await flush();
-    batch.push(data);
-    batchBytes += data.length;
+  /** Puts what is ready and every partly filled record: all lines up to `lastLine` acknowledged. */
+  const commit = async (lastLine: number) => {
+    const sending = [...ready, ...packer.drain().map((r) => r.data)];
+    ready = [];
+    readyBytes = 0;
+    if (sending.length > 0) {
+      const { delivered } = await input.put(sending);
+      const failed = sending.length - delivered.filter((d, i) => d && i < sending.length).length;
+      if (failed > 0) throw new AccessLogDeliveryError(object, failed);
+      records += sending.length;
+    }
+    await input.onCommit?.(lastLine + 1);
   };
 
   let fields: readonly string[] = CLOUDFRONT_FIELDS;
   let lineNo = 0;
   let sent = 0;
+  let skipped = 0;
   let unparsed = 0;
   let truncated = 0;
   for await (const raw of input.lines) {
@@ -164,6 +187,10 @@ export async function shipAccessLog(input: ShipAccessLogInput): Promise<ShipAcce
     if (line.trim() === '') continue;
     if (source.format === 'cloudfront' && line.startsWith('#')) {
       fields = cloudFrontFields(line) ?? fields;
+      continue;
+    }
+    if (lineNo < fromLine) {
+      skipped++;
       continue;
     }
     const parsedFields = readAccessLogLine(source.format, line, fields);
@@ -200,12 +227,17 @@ export async function shipAccessLog(input: ShipAccessLogInput): Promise<ShipAcce
     }
     const key = packKey(parsedFields, input, now());
     const full = packer.add(key, data);
-    if (full) await queue(full.data);
     sent++;
+    if (!full) continue;
+    ready.push(full.data);
+    readyBytes += full.data.length;
+    // Room left for one more record and the partly filled ones is what a call can still take: commit
+    // now, with this line (in the packer) included.
+    if (ready.length >= maxBatchRecords || readyBytes + packer.maxRecordBytes > maxBatchBytes)
+      await commit(lineNo);
   }
-  for (const r of packer.drain()) await queue(r.data);
-  await flush();
-  return { lines: sent, unparsed, truncated, records };
+  await commit(lineNo);
+  return { lines: sent, skipped, unparsed, truncated, records };
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;

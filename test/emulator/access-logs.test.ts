@@ -2,7 +2,9 @@
  * The access-log path in MiniStack: the real handler runs as a Lambda (test/helpers/emulator-lambda.ts);
  * a gzip ALB log put into a bucket fires the bucket's S3 event notification, the function streams the
  * object and puts its lines on a Firehose stream, which delivers them to S3; the delivered lines go
- * through the real transform. An object outside the notification's prefix is not read.
+ * through the real transform. An object outside the notification's prefix is not read. A second
+ * notification of the same object write (S3 delivers notifications at least once) finds it done in the
+ * ledger table (MiniStack's DynamoDB) and sends nothing.
  *
  * The resources are made through the APIs, not `cdk deploy`: the template's notification, grants and
  * dead-letter queue are asserted in test/infra/sources.test.ts (MiniStack's CloudFormation runs CDK's
@@ -12,10 +14,17 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DynamoDBClient,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
@@ -24,22 +33,29 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_LOGS_ENV } from '../../lambdas/access-logs/constants';
 import { DEFAULT_CONFIG } from '../../src/config';
+import { ACCESS_LOG_LEDGER_ATTRIBUTES as A } from '../../src/sources/access-log-ledger';
 import { decodeRecords, transformRecords } from '../../src/transform';
 import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
-import { deployFunction } from '../helpers/emulator-lambda';
+import { type DeployedFunction, deployFunction } from '../helpers/emulator-lambda';
 import { ROOT } from '../infra/helpers';
 import { input, settings } from '../transform/helpers';
 
 const s3 = new S3Client(emulatorClientConfig);
 const firehose = new FirehoseClient(emulatorClientConfig);
+const dynamodb = new DynamoDBClient(emulatorClientConfig);
 const id = randomUUID().slice(0, 8);
 const source = `alb-logs-${id}`;
 const lakeBucket = `lake-${id}`;
 const stream = `lake-logs-${id}`;
+const ledger = `access-log-ledger-${id}`;
+const key = 'AWSLogs/123456789012/elasticloadbalancing/us-east-1/app.log.gz';
+let fn: DeployedFunction;
 const fixture = readFileSync(path.join(ROOT, 'test/fixtures/aws-sources/alb.log'));
 
-/** Lines Firehose delivered to the lake bucket, waiting up to a minute for `atLeast`. */
-async function delivered(atLeast: number): Promise<Record<string, string>[]> {
+/** Lines Firehose delivered to the lake bucket, waiting up to a minute until `enough` holds. */
+async function delivered(
+  enough: (lines: Record<string, string>[]) => boolean,
+): Promise<Record<string, string>[]> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: lakeBucket }));
@@ -50,7 +66,7 @@ async function delivered(atLeast: number): Promise<Record<string, string>[]> {
       for (const l of text.split('\n'))
         if (l.trim() !== '') lines.push(JSON.parse(l) as Record<string, string>);
     }
-    if (lines.length >= atLeast || Date.now() > deadline) return lines;
+    if (enough(lines) || Date.now() > deadline) return lines;
     await new Promise((r) => setTimeout(r, 2_000));
   }
 }
@@ -70,11 +86,26 @@ beforeAll(async () => {
       },
     }),
   );
-  const { arn } = await deployFunction({
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: ledger,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: A.object, KeyType: 'HASH' },
+        { AttributeName: A.delivery, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: A.object, AttributeType: 'S' },
+        { AttributeName: A.delivery, AttributeType: 'S' },
+      ],
+    }),
+  );
+  fn = await deployFunction({
     name: `loglake-access-logs-${id}`,
     entry: 'lambdas/access-logs/index.ts',
     environment: {
       [ACCESS_LOGS_ENV.stream]: stream,
+      [ACCESS_LOGS_ENV.ledger]: ledger,
       [ACCESS_LOGS_ENV.source]: JSON.stringify({ format: 'alb' }),
       [ACCESS_LOGS_ENV.rules]: JSON.stringify({
         rules: DEFAULT_CONFIG.transform.rules,
@@ -88,7 +119,7 @@ beforeAll(async () => {
       NotificationConfiguration: {
         LambdaFunctionConfigurations: [
           {
-            LambdaFunctionArn: arn,
+            LambdaFunctionArn: fn.arn,
             Events: ['s3:ObjectCreated:*'],
             Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'AWSLogs/' }] } },
           },
@@ -98,17 +129,39 @@ beforeAll(async () => {
   );
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await dynamodb.send(new DeleteTableCommand({ TableName: ledger }));
+  dynamodb.destroy();
   releaseEmulator();
 });
+
+/** The ledger records of an object, waiting up to a minute until one is done. */
+async function ledgerRecords(object: string): Promise<Record<string, string>[]> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await dynamodb.send(
+      new QueryCommand({
+        TableName: ledger,
+        KeyConditionExpression: '#o = :o',
+        ExpressionAttributeNames: { '#o': A.object },
+        ExpressionAttributeValues: { ':o': { S: object } },
+        ConsistentRead: true,
+      }),
+    );
+    const items = (res.Items ?? []).map((i) =>
+      Object.fromEntries(Object.entries(i).map(([k, v]) => [k, v.S ?? v.N ?? ''])),
+    );
+    if (items.some((i) => i[A.state] === 'done') || Date.now() > deadline) return items;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
 
 describe('access logs in MiniStack', () => {
   it('streams a new gzip ALB log into the stream, each line once, and only objects under the prefix', async () => {
     await s3.send(new PutObjectCommand({ Bucket: source, Key: 'elsewhere/skip.log', Body: fixture }));
-    const key = 'AWSLogs/123456789012/elasticloadbalancing/us-east-1/app.log.gz';
     await s3.send(new PutObjectCommand({ Bucket: source, Key: key, Body: gzipSync(fixture) }));
 
-    const lines = (await delivered(3)).sort(
+    const lines = (await delivered((l) => l.length >= 3)).sort(
       (a, b) => Number(a['access_log.line']) - Number(b['access_log.line']),
     );
 
@@ -124,5 +177,50 @@ describe('access logs in MiniStack', () => {
       ['aws.alb', 502, 'ERROR'],
     ]);
     expect(records[2]?.attributes.client_ip).toBe('203.0.113.0');
+  });
+  it('sends nothing for a second notification of the same object write: the ledger has it done', async () => {
+    // Prepare: the write the first test shipped, as its ledger record and S3 name it.
+    const object = `s3://${source}/${key}`;
+    const records = await ledgerRecords(object);
+    expect(records).toEqual([
+      expect.objectContaining({ [A.state]: 'done', [A.outcome]: 'shipped', [A.lines]: '3' }),
+    ]);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: source, Key: key }));
+    const again = {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: 'us-east-1',
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          s3: {
+            s3SchemaVersion: '1.0',
+            bucket: { name: source, arn: `arn:aws:s3:::${source}` },
+            object: {
+              key,
+              size: 1,
+              eTag: (head.ETag ?? '').replace(/"/g, ''),
+              sequencer: records[0]?.[A.delivery],
+            },
+          },
+        },
+      ],
+    };
+
+    // Act: S3's duplicate notification, then a new object whose lines mark the end of what was sent.
+    const invocation = await fn.invoke(again);
+    const marker = 'AWSLogs/123456789012/elasticloadbalancing/us-east-1/marker.log';
+    await s3.send(new PutObjectCommand({ Bucket: source, Key: marker, Body: fixture }));
+    const lines = await delivered((l) =>
+      l.some((e) => e['access_log.object'] === `s3://${source}/${marker}`),
+    );
+
+    // Assess: Firehose delivers in order, so anything the duplicate had put would be there by now.
+    expect(invocation.error).toBeUndefined();
+    expect(invocation.result).toEqual([
+      expect.objectContaining({ object, outcome: 'already-shipped', lines: 0, records: 0 }),
+    ]);
+    expect(lines.filter((e) => e['access_log.object'] === object)).toHaveLength(3);
   });
 });

@@ -341,7 +341,50 @@ describe('access logs from S3', () => {
       resources: ['<LogLakeIngestLogsStream>'],
     });
     const all = statements.flatMap((s) => s.actions);
-    expect(all.filter((a) => !/^(s3|firehose|logs|kms):/.test(a))).toEqual(['sqs:SendMessage']);
+    expect(all.filter((a) => !/^(s3|firehose|logs|kms|dynamodb):/.test(a))).toEqual(['sqs:SendMessage']);
+  });
+
+  it('keeps a ledger table of the objects shipped: on demand, lake-key encrypted, point-in-time recovery, records expiring', () => {
+    const t = template({ override });
+    const [tableId, table] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeAccessLogs0Ledger');
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'object', KeyType: 'HASH' },
+        { AttributeName: 'delivery', KeyType: 'RANGE' },
+      ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+    expect(flat((table.Properties.SSESpecification as Props).KMSMasterKeyId)).toBe('<LogLakeKey>');
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAccessLogs0Function');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flat(env.LOGLAKE_ACCESS_LOG_LEDGER)).toBe(refTo(tableId));
+  });
+
+  it('lets the function only read and conditionally update its ledger, with the lake key through DynamoDB only', () => {
+    const t = template({ override });
+    const [tableId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeAccessLogs0Ledger');
+    const statements = policyStatementsOf(t, 'LogLakeAccessLogs0FunctionRoleDefaultPolicy');
+    const onDynamoDb = statements.filter((s) => s.actions.some((a) => a.startsWith('dynamodb:')));
+    expect(onDynamoDb).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        resources: [refTo(tableId)],
+        condition: '',
+      },
+    ]);
+    const viaDynamoDb = statements.filter((s) => s.condition.includes('dynamodb.'));
+    expect(viaDynamoDb).toEqual([
+      {
+        effect: 'Allow',
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: ['<LogLakeKey>'],
+        condition: 'StringEquals kms:ViaService=dynamodb.<AWS::Region>.amazonaws.com',
+      },
+    ]);
   });
 
   it('refuses one of the lake’s own buckets', () => {
