@@ -53,11 +53,11 @@ import {
   STACK_OUTPUTS,
   tableOutput,
 } from '../outputs';
-import { PACKAGE_VERSION } from '../package-root';
 import { athenaRows } from '../query/athena';
 import { type BuiltQuery, buildQuery, whereClause } from '../query/build';
 import type { LogFilter } from '../query/model';
 import { Redactor } from '../redact';
+import { DETECTOR_SET_LABEL } from '../redact/version';
 import {
   CATEGORIES,
   type Category,
@@ -701,8 +701,8 @@ export async function readRedaction(
   const summary = [
     `unredacted secrets found: ${found.length}`,
     percent < 100
-      ? `a random sample of ${rows.length} of the period's ${total} stored record(s) rescanned (Bernoulli ${percent.toFixed(4)}%), detectors of loglake ${PACKAGE_VERSION}`
-      : `${rows.length} stored record(s) rescanned (all of the period), detectors of loglake ${PACKAGE_VERSION}`,
+      ? `a random sample of ${rows.length} of the period's ${total} stored record(s) rescanned (Bernoulli ${percent.toFixed(4)}%), ${DETECTOR_SET_LABEL}`
+      : `${rows.length} stored record(s) rescanned (all of the period), ${DETECTOR_SET_LABEL}`,
   ];
   for (const f of found) summary.push(`FINDING: ${f[3]} in ${f[0]} at ${f[1]} (${f[2]})`);
   return {

@@ -20,6 +20,7 @@ import type { RawRow } from '../query/decode';
 import { duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import type { LogFilter } from '../query/model';
 import { Redactor } from '../redact';
+import { DETECTOR_SET_LABEL } from '../redact/version';
 import { CATEGORIES, PERSONAS } from '../schema';
 import { sqlTimestamp } from '../time';
 import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
@@ -360,7 +361,7 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
   }
   const summary = [
     `unredacted secrets found: ${found.length}`,
-    `${scanned} stored record(s) in ${keys.length} object(s) rescanned (all of the period), detectors of loglake ${PACKAGE_VERSION}`,
+    `${scanned} stored record(s) in ${keys.length} object(s) rescanned (all of the period), ${DETECTOR_SET_LABEL}`,
   ];
   for (const f of found) summary.push(`FINDING: ${f[3]} in ${f[0]} row ${f[1]} (${f[2]})`);
   return {

@@ -12,6 +12,7 @@ import type { Observation } from '../../src/alerts/observe';
 import { runEvaluation } from '../../src/alerts/run';
 import { lakeObjectKeys } from '../../src/compliance/integrity';
 import { type ComplianceReport, EVIDENCE_ITEMS } from '../../src/compliance/report';
+import { DETECTOR_SET_LABEL } from '../../src/redact/version';
 import { utcDate, utcHour } from '../../src/time';
 import { loglake } from '../helpers/cli';
 import { HOUR, type KnownLake, plantParquet, writeKnownLake } from '../helpers/known-lake';
@@ -61,6 +62,8 @@ describe('loglake compliance-report', () => {
     for (const i of rep.items) expect(i.source.length).toBeGreaterThan(10);
     expect(item(rep, 'retention').controls).toEqual(['Art. 5(1)(e)']);
     expect(item(rep, 'redaction').summary[0]).toBe('unredacted secrets found: 0');
+    // The detectors' own version, not the package's.
+    expect(item(rep, 'redaction').summary[1]).toContain(`(all of the period), ${DETECTOR_SET_LABEL}`);
     expect(item(rep, 'retention').rows.find((row) => row[0] === 'debug')).toEqual([
       'debug',
       14,
