@@ -189,7 +189,8 @@ function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
     const required = policy.categories[c].expiryDays;
     const inForce = options.config.categories[c].expiryDays;
     const first = oldest.get(c);
-    const overdue = first !== undefined && first + HOUR_MS + inForce * DAY < options.until.getTime();
+    // Expired at the end of its hour plus the days in force, as `loglake cleanup` counts it.
+    const overdue = first !== undefined && first + HOUR_MS + inForce * DAY <= options.until.getTime();
     if (inForce < required) {
       summary.push(`FINDING: ${c} is kept ${inForce} days, shorter than the policy's ${required}`);
     }
