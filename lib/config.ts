@@ -3,23 +3,16 @@
  * validates it with the shared schema in `src/config.ts`, so synth fails with a message naming the field.
  */
 import type { Node } from 'constructs';
-import { type LogLakeConfig, resolveConfig } from '../src/config';
-import { parseJsonOrThrow } from '../src/errors';
+import { CONFIG_CONTEXT_KEY, configFromContextValue, type LogLakeConfig } from '../src/config';
 
-/** Context key holding overrides, e.g. `{"context": {"loglake": {"categories": {"debug": {"expiryDays": 7}}}}}`. */
-export const CONFIG_CONTEXT_KEY = 'loglake';
+export { CONFIG_CONTEXT_KEY };
 
 /**
  * Validated config from context. `-c loglake='{"…"}'` arrives as a string and is parsed as JSON.
  * @throws ConfigError naming every invalid field and the value received.
  */
 export function configFromContext(node: Node): LogLakeConfig {
-  const raw: unknown = node.tryGetContext(CONFIG_CONTEXT_KEY);
-  const value =
-    typeof raw === 'string'
-      ? parseJsonOrThrow(raw, CONFIG_CONTEXT_KEY, 'Invalid loglake configuration')
-      : raw;
-  return resolveConfig(value ?? {}, CONFIG_CONTEXT_KEY);
+  return configFromContextValue(node.tryGetContext(CONFIG_CONTEXT_KEY), CONFIG_CONTEXT_KEY);
 }
 
 /** Where the stack is deployed: real AWS, or the MiniStack emulator (which lacks a few resource types). */

@@ -103,6 +103,13 @@ export class LogLakeStack extends Stack {
         `SNS topic of ${severity} alerts: subscribe email, chat or paging here`,
       );
     }
+    if (lake.alerting) {
+      out(
+        alertTopicOutput('security'),
+        lake.alerting.securityTopic.topicArn,
+        'SNS topic of security alerts (bulk reads of the lake, CRITICAL security events): subscribe the security team here',
+      );
+    }
     out(STACK_OUTPUTS.key, lake.key.keyArn, 'KMS key of the lake');
     if (lake.trail) {
       out(

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { alertsSchema, DEFAULT_ALERTS } from './alerts/config';
-import { type ConfigError, configError, configErrorFromZod } from './errors';
+import { type ConfigError, configError, configErrorFromZod, parseJsonOrThrow } from './errors';
 import { CATEGORIES, type Category, LEVELS, PERSONAS, type Persona } from './schema';
 import { DEFAULT_SOURCES, sourcesSchema } from './sources/config';
 import { DEFAULT_START_PATTERN } from './transform/multiline';
@@ -466,6 +466,22 @@ export function resolveConfig(override: unknown = {}, source = 'loglake'): LogLa
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (result.success) return result.data;
   throw configErrorFromZod('Invalid loglake configuration', result.error.issues, { source, input: merged });
+}
+
+/** Context key holding overrides, e.g. `{"context": {"loglake": {"categories": {"debug": {"expiryDays": 7}}}}}`. */
+export const CONFIG_CONTEXT_KEY = 'loglake';
+
+/**
+ * The config from the value of the `loglake` context key, as the CDK app reads it (`bin/app.ts`) and
+ * `loglake config validate` reads `cdk.json`: absent is the defaults, a string (`-c loglake='{"…"}'`) is
+ * JSON, an object is merged over the defaults.
+ * @param source - how errors name the value. @default `loglake`
+ * @throws ConfigError naming every invalid field and the value received.
+ */
+export function configFromContextValue(raw: unknown, source: string = CONFIG_CONTEXT_KEY): LogLakeConfig {
+  const value =
+    typeof raw === 'string' ? parseJsonOrThrow(raw, source, 'Invalid loglake configuration') : raw;
+  return resolveConfig(value ?? {}, source);
 }
 
 /** S3 buffering of a stream: its own settings, or the shared ones. */

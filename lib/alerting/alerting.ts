@@ -12,7 +12,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
-import { type AlertsConfig, type PipelineAlarm, SEVERITIES, type Severity } from '../../src/alerts/config';
+import {
+  type AlertsConfig,
+  type PipelineAlarm,
+  SECURITY_CHANNEL,
+  SEVERITIES,
+  type Severity,
+} from '../../src/alerts/config';
 import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { pascalCase } from '../../src/outputs';
 import { CATEGORIES, type StreamName } from '../../src/schema';
@@ -72,6 +78,8 @@ export interface AlertingProps {
  * - One KMS-encrypted SNS topic per severity; subscriptions escalate (a `high` subscription also gets
  *   `critical`). One more topic per channel a rule may name (`alerts.channels`: email, chat webhook,
  *   AWS Chatbot, paging), on the same key; a rule's `escalation` re-sends to a more urgent severity.
+ * - A security topic (the built-in `security` channel) for the security rules: bulk reads of the lake,
+ *   CRITICAL security events.
  * - An EventBridge schedule invokes the alarm Lambda, which runs the rules on Athena, keeps their state
  *   in DynamoDB and publishes alerts.
  * - CloudWatch alarms on Firehose (delivery, throttling, freshness) and the transform (errors, throttles,
@@ -82,8 +90,16 @@ export interface AlertingProps {
  */
 export class Alerting extends Construct {
   readonly topics: Readonly<Record<Severity, sns.Topic>>;
-  /** The rules' own channels (`alerts.channels`), by name: a topic each, encrypted with `topicKey`. */
+  /**
+   * The rules' own channels (`alerts.channels`), by name: a topic each, encrypted with `topicKey`; the
+   * built-in `security` channel among them.
+   */
   readonly channels: Readonly<Record<string, ChannelTopic>>;
+  /**
+   * The topic of security alerts: the rules routed to the `security` channel (by default `bulk-read` and
+   * `security-critical`) publish here besides their severity's topic. KMS-encrypted, TLS only.
+   */
+  readonly securityTopic: sns.Topic;
   /** Encrypts the topics. */
   readonly topicKey: kms.Key;
   readonly table: dynamodb.Table;
@@ -129,9 +145,21 @@ export class Alerting extends Construct {
       ]),
     ) as Record<Severity, sns.Topic>;
     for (const subscription of alerts.subscriptions) subscribe(this, this.topics, subscription);
-    this.channels = Object.fromEntries(
+    const channels: Record<string, ChannelTopic> = Object.fromEntries(
       Object.entries(alerts.channels).map(([name, c]) => [name, createChannel(this, name, c, this.topicKey)]),
     );
+    // Security rules (bulk reads, security events) have a topic of their own, so who reads the lake reaches
+    // the security team without being every on-call's business; defined as a channel, it has its endpoints.
+    channels[SECURITY_CHANNEL] ??= {
+      topic: new sns.Topic(this, 'SecurityTopic', {
+        displayName: 'loglake security alerts',
+        masterKey: this.topicKey,
+        enforceSSL: true,
+      }),
+      format: 'sns',
+    };
+    this.channels = channels;
+    this.securityTopic = channels[SECURITY_CHANNEL].topic;
 
     this.table = new dynamodb.Table(this, 'StateTable', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },

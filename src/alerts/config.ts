@@ -197,6 +197,13 @@ const ruleName = z
   .string()
   .regex(RULE_NAME, 'lowercase letters, digits and dashes, 2-63 chars, starting with a letter');
 
+/**
+ * The built-in channel of security alerts (who reads the lake, security events): on AWS its own SNS topic
+ * (KMS-encrypted, TLS only) even when `alerts.channels` does not define it; defining it there (e.g. as
+ * `email` to the security team) subscribes its endpoints to that topic.
+ */
+export const SECURITY_CHANNEL = 'security';
+
 /** Channel names are the keys of `alerts.channels`; they appear in construct ids and topic names. */
 export const CHANNEL_NAME = /^[a-z][a-z0-9-]{1,62}$/;
 const channelName = z
@@ -479,13 +486,13 @@ export const alertsSchema = z
   .superRefine((a, ctx) => {
     for (const [name, rule] of Object.entries(a.rules)) {
       rule.channels.forEach((c, i) => {
-        if (!(c in a.channels)) {
+        if (c !== SECURITY_CHANNEL && !(c in a.channels)) {
           const known = Object.keys(a.channels);
           ctx.addIssue({
             code: 'custom',
             path: ['rules', name, 'channels', i],
             input: c,
-            message: `no channel ${JSON.stringify(c)} in alerts.channels (${known.length ? `known: ${known.join(', ')}` : 'none defined'})`,
+            message: `no channel ${JSON.stringify(c)} in alerts.channels (known: ${[SECURITY_CHANNEL, ...known].join(', ')})`,
           });
         }
       });
@@ -525,7 +532,7 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     renotifyMinutes: 30,
     suppress: [],
     notifyResolved: true,
-    channels: [],
+    channels: [SECURITY_CHANNEL],
     enabled: true,
   },
   'volume-anomaly': {
@@ -560,7 +567,7 @@ export const DEFAULT_RULES: Record<string, AlertRuleSettings> = {
     renotifyMinutes: 60,
     suppress: [],
     notifyResolved: true,
-    channels: [],
+    channels: [SECURITY_CHANNEL],
     enabled: true,
   },
   'firehose-errors': {

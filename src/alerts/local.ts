@@ -21,7 +21,7 @@ import { DeliveryError } from '../errors';
 import { LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
 import { ERROR_PREFIX } from '../schema';
 import { type Alert, type AlertWindow, evaluationSlot } from './alert';
-import { type AlertRule, type Channel, enabledRules } from './config';
+import { type AlertRule, type Channel, enabledRules, SECURITY_CHANNEL } from './config';
 import type { GroupState } from './decide';
 import { LakeSource } from './lake';
 import type { ErrorArrival } from './pipeline';
@@ -219,7 +219,9 @@ export class LocalNotifier implements Notifier {
       if (type === 'chat' || type === 'paging') return [];
       const why =
         type === undefined
-          ? 'is not defined in alerts.channels'
+          ? name === SECURITY_CHANNEL
+            ? '(the security topic) is an SNS topic on AWS only'
+            : 'is not defined in alerts.channels'
           : `(${type}) is delivered by its SNS topic on AWS only`;
       return [
         `alert ${alert.id}: channel ${name} ${why}; locally the alert is recorded in ${ALERTS_FILE} only`,

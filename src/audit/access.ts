@@ -294,7 +294,7 @@ async function record(
   outcome: AccessEvent['outcome'],
   stats: QueryStats,
 ): Promise<void> {
-  const source = built.source;
+  const source = built.source ?? built.reads;
   const categories = source?.filter.categories?.length ? [...source.filter.categories] : 'all';
   const base = {
     queryKind: source?.kind ?? 'sql',

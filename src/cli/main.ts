@@ -31,11 +31,14 @@ export function requestedCommand(argv: readonly string[]): string | undefined {
   return words[0] === 'help' ? words[1] : words[0];
 }
 
-/** The command as an access event names it: `search`, `alerts evaluate` (a command with subcommands: both words). */
+/** Commands that read the lake through subcommands: an access event names both words. */
+const WITH_SUBCOMMANDS = new Set(['alerts', 'subject']);
+
+/** The command as an access event names it: `search`, `alerts evaluate`, `subject export`. */
 export function commandName(argv: readonly string[]): string {
   const words = argv.filter((a, i) => !a.startsWith('-') || argv[i - 1] === '--');
   const first = requestedCommand(argv) ?? 'loglake';
-  return first === 'alerts' && words[1] !== undefined ? `${first} ${words[1]}` : first;
+  return WITH_SUBCOMMANDS.has(first) && words[1] !== undefined ? `${first} ${words[1]}` : first;
 }
 
 /**

@@ -53,10 +53,11 @@ import {
   STACK_OUTPUTS,
   tableOutput,
 } from '../outputs';
-import { PACKAGE_VERSION } from '../package-root';
 import { athenaRows } from '../query/athena';
 import { type BuiltQuery, buildQuery, whereClause } from '../query/build';
+import type { LogFilter } from '../query/model';
 import { Redactor } from '../redact';
+import { DETECTOR_SET_LABEL } from '../redact/version';
 import {
   CATEGORIES,
   type Category,
@@ -544,8 +545,9 @@ interface Window {
   readonly until: Date;
 }
 
-function athenaQuery(sql: string, params: readonly string[]): BuiltQuery {
-  return { dialect: 'athena', sql, params, columns: [] };
+/** A report's own read: its access event says `scan`, with the period and categories it reads. */
+function athenaQuery(sql: string, params: readonly string[], reads: LogFilter): BuiltQuery {
+  return { dialect: 'athena', sql, params, columns: [], reads: { kind: 'scan', filter: reads } };
 }
 
 async function athenaSelect(
@@ -553,8 +555,9 @@ async function athenaSelect(
   lake: DeployedLake,
   sql: string,
   params: readonly string[],
+  reads: LogFilter,
 ): Promise<Array<Record<string, string | null>>> {
-  return (await athenaRows(athena, athenaQuery(sql, params), {
+  return (await athenaRows(athena, athenaQuery(sql, params, reads), {
     workGroup: lake.athena.workGroup,
     database: lake.athena.database,
   })) as Array<Record<string, string | null>>;
@@ -585,6 +588,7 @@ async function trailSummary(
      FROM ${name} WHERE day >= ? AND day <= ? AND eventsource = 's3.amazonaws.com'
      GROUP BY 1, 2 ORDER BY n DESC LIMIT 20`,
     [trailDay(window.since), trailDay(window.until)],
+    window,
   );
   const total = rows.reduce((sum, r) => sum + Number(r.n ?? 0), 0);
   return [
@@ -602,7 +606,8 @@ export async function readAccessLog(
   config: LogLakeConfig,
   window: Window,
 ): Promise<ItemBody> {
-  const where = whereClause({ ...window, categories: ['audit'], services: ['loglake-access'] }, 'athena');
+  const reads: LogFilter = { ...window, categories: ['audit'], services: ['loglake-access'] };
+  const where = whereClause(reads, 'athena');
   const rows = await athenaSelect(
     athena,
     lake,
@@ -612,6 +617,7 @@ export async function readAccessLog(
        element_at(attributes, 'access.flags') AS flags, element_at(attributes, 'access.outcome') AS outcome
      FROM ${auditTable(lake)} WHERE ${where.sql} ORDER BY "timestamp"`,
     where.params,
+    reads,
   );
   const flagged = rows.filter((r) => r.flags);
   const summary = [
@@ -662,6 +668,7 @@ export async function readRedaction(
     lake,
     `SELECT count(*) AS n FROM (${union('1 AS one')})`,
     params,
+    window,
   );
   const total = Number(countRow?.n ?? 0);
   // Above the limit, a Bernoulli sample spread over the whole period, not its first rows.
@@ -678,6 +685,7 @@ export async function readRedaction(
       )
       .join(' UNION ALL '),
     params,
+    window,
   );
   const redactor = new Redactor({ ...config.redaction, pseudonymKey: 'compliance-report-rescan' });
   const found: Cell[][] = [];
@@ -693,8 +701,8 @@ export async function readRedaction(
   const summary = [
     `unredacted secrets found: ${found.length}`,
     percent < 100
-      ? `a random sample of ${rows.length} of the period's ${total} stored record(s) rescanned (Bernoulli ${percent.toFixed(4)}%), detectors of loglake ${PACKAGE_VERSION}`
-      : `${rows.length} stored record(s) rescanned (all of the period), detectors of loglake ${PACKAGE_VERSION}`,
+      ? `a random sample of ${rows.length} of the period's ${total} stored record(s) rescanned (Bernoulli ${percent.toFixed(4)}%), ${DETECTOR_SET_LABEL}`
+      : `${rows.length} stored record(s) rescanned (all of the period), ${DETECTOR_SET_LABEL}`,
   ];
   for (const f of found) summary.push(`FINDING: ${f[3]} in ${f[0]} at ${f[1]} (${f[2]})`);
   return {
@@ -712,7 +720,8 @@ export async function readRequests(
   lake: DeployedLake,
   window: Window,
 ): Promise<ItemBody> {
-  const where = whereClause({ ...window, categories: ['audit'] }, 'athena');
+  const reads: LogFilter = { ...window, categories: ['audit'] };
+  const where = whereClause(reads, 'athena');
   const rows = await athenaSelect(
     athena,
     lake,
@@ -721,6 +730,7 @@ export async function readRequests(
      FROM ${auditTable(lake)} WHERE ${where.sql} AND element_at(attributes, 'privacy.request') IS NOT NULL
      ORDER BY "timestamp"`,
     where.params,
+    reads,
   );
   return requestsItem(
     rows,

@@ -5,17 +5,22 @@
  * HTML render the same object.
  *
  * The policy is the organisation's (`DEFAULT_CONFIG`, docs/design.md); the configuration in force is the
- * one given. Reads of the lake go through `LocalLakeReader`, so the report's own reads are recorded as
- * access events like any query; the redaction rescan reads each Parquet file directly, by row number.
+ * one given. The report's own reads of the lake are recorded as access events like any query (kind
+ * `scan`): the audit and volume queries go through `LocalLakeReader`; the redaction rescan reads each
+ * Parquet file directly, by row number, through the same hook (`auditedPages`).
  */
 import { join } from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { readStateFile, STATE_FILE } from '../alerts/local';
+import { auditedPages } from '../audit/access';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
-import { buildQuery, type PartitionScope } from '../query/build';
+import { buildQuery } from '../query/build';
+import type { RawRow } from '../query/decode';
 import { duckdbGlobLiteral, duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
+import type { LogFilter } from '../query/model';
 import { Redactor } from '../redact';
+import { DETECTOR_SET_LABEL } from '../redact/version';
 import { CATEGORIES, PERSONAS } from '../schema';
 import { sqlTimestamp } from '../time';
 import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
@@ -184,7 +189,8 @@ function retention(options: ReportOptions, policy: LogLakeConfig): ItemBody {
     const required = policy.categories[c].expiryDays;
     const inForce = options.config.categories[c].expiryDays;
     const first = oldest.get(c);
-    const overdue = first !== undefined && first + HOUR_MS + inForce * DAY < options.until.getTime();
+    // Expired at the end of its hour plus the days in force, as `loglake cleanup` counts it.
+    const overdue = first !== undefined && first + HOUR_MS + inForce * DAY <= options.until.getTime();
     if (inForce < required) {
       summary.push(`FINDING: ${c} is kept ${inForce} days, shorter than the policy's ${required}`);
     }
@@ -324,14 +330,22 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   try {
-    for (const key of keys) {
-      const result = await connection.run(
-        `SELECT file_row_number AS row, ${SCANNED.map((c) => `"${c}"`).join(', ')},
-           map_keys(attributes) AS attr_keys, map_values(attributes) AS attr_values
-         FROM read_parquet(${duckdbString(duckdbGlobLiteral(join(options.dataDir, key)))}, file_row_number = true)`,
-      );
-      for (const r of (await result.getRowObjectsJS()) as Array<Record<string, unknown>>) {
+    // The rescan reads every stored record of the period: an access event of its own, like any query.
+    const pages = auditedPages(
+      {
+        dialect: 'duckdb',
+        sql: `read_parquet of each object of the period, by row number (${keys.length} object(s))`,
+        params: [],
+        columns: [],
+        reads: { kind: 'scan', filter: { since: options.since, until: options.until } },
+      },
+      { engine: 'duckdb', dataDir: options.dataDir, instance },
+      objectRows(connection, options.dataDir, keys),
+    );
+    for await (const page of pages) {
+      for (const r of page) {
         scanned++;
+        const key = String(r.key);
         const fields: Array<[string, unknown]> = SCANNED.map((c) => [c, r[c]]);
         const attrKeys = (r.attr_keys as string[] | null) ?? [];
         const attrValues = (r.attr_values as string[] | null) ?? [];
@@ -348,7 +362,7 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
   }
   const summary = [
     `unredacted secrets found: ${found.length}`,
-    `${scanned} stored record(s) in ${keys.length} object(s) rescanned (all of the period), detectors of loglake ${PACKAGE_VERSION}`,
+    `${scanned} stored record(s) in ${keys.length} object(s) rescanned (all of the period), ${DETECTOR_SET_LABEL}`,
   ];
   for (const f of found) summary.push(`FINDING: ${f[3]} in ${f[0]} row ${f[1]} (${f[2]})`);
   return {
@@ -359,6 +373,22 @@ async function redaction(options: ReportOptions): Promise<ItemBody> {
     columns: ['object', 'row', 'field', 'kind'],
     rows: found,
   };
+}
+
+/** The rescanned columns of each object's rows, one page per object, each row with its object's key. */
+async function* objectRows(
+  connection: DuckDBConnection,
+  dataDir: string,
+  keys: readonly string[],
+): AsyncIterable<RawRow[]> {
+  for (const key of keys) {
+    const result = await connection.run(
+      `SELECT ${duckdbString(key)} AS key, file_row_number AS row, ${SCANNED.map((c) => `"${c}"`).join(', ')},
+         map_keys(attributes) AS attr_keys, map_values(attributes) AS attr_values
+       FROM read_parquet(${duckdbString(duckdbGlobLiteral(join(dataDir, key)))}, file_row_number = true)`,
+    );
+    yield (await result.getRowObjectsJS()) as RawRow[];
+  }
 }
 
 /**
@@ -516,7 +546,7 @@ async function sql(
   reader: LocalLakeReader,
   text: string,
   params: readonly Date[],
-  scope: PartitionScope,
+  scope: LogFilter,
 ): Promise<Array<Record<string, unknown>>> {
   const rows: Array<Record<string, unknown>> = [];
   const built = {
@@ -525,13 +555,14 @@ async function sql(
     params: params.map(sqlTimestamp),
     columns: [],
     scope,
+    reads: { kind: 'scan', filter: scope },
   };
   for await (const page of reader.stream(built)) rows.push(...page);
   return rows;
 }
 
 /** The partitions of the audit category in the report's period. */
-function auditScope(options: ReportOptions): PartitionScope {
+function auditScope(options: ReportOptions): LogFilter {
   return { since: options.since, until: options.until, categories: ['audit'] };
 }
 

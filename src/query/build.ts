@@ -78,6 +78,12 @@ export interface BuiltQuery {
   readonly scope?: PartitionScope;
   /** The query it was built from: the access audit records its kind and filter. @default none (hand-written SQL) */
   readonly source?: LogQuery;
+  /**
+   * What a hand-written query reads, for the access audit when there is no {@link source} (the compliance
+   * report's own reads: `scan`, and the categories and period its WHERE clause keeps).
+   * @default kind `sql`, every category, no filter
+   */
+  readonly reads?: { readonly kind: string; readonly filter: LogFilter };
 }
 
 interface SqlDialect {

@@ -250,7 +250,7 @@ describe('alerts config: absence, percentile, ratio, channels, escalation', () =
       },
     });
     expect(q).toEqual([
-      'loglake.alerts.rules.x1.channels.1: no channel "nowhere" in alerts.channels (known: mail)',
+      'loglake.alerts.rules.x1.channels.1: no channel "nowhere" in alerts.channels (known: security, mail)',
     ]);
   });
 });

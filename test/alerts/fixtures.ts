@@ -53,6 +53,8 @@ export function alarmLambdaEnv(
     [ALARM_ENV.topics]: JSON.stringify(
       Object.fromEntries(['critical', 'high', 'medium', 'low'].map((s) => [s, topic(s)])),
     ),
+    // The built-in security channel, as the construct always sets it.
+    [ALARM_ENV.channels]: JSON.stringify({ security: { topicArn: topic('security'), format: 'sns' } }),
     [ALARM_ENV.workgroup]: 'loglake',
     [ALARM_ENV.database]: 'loglake',
     [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),

@@ -3,18 +3,22 @@
  * lake passes (the secret the transform removed is not found again); a secret written straight into a
  * Parquet file and a tampered object are found, with their location, and the report exits 3.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ALERTS, enabledRules } from '../../src/alerts/config';
 import { FileStateStore, STATE_FILE } from '../../src/alerts/local';
 import type { Observation } from '../../src/alerts/observe';
 import { runEvaluation } from '../../src/alerts/run';
+import { planCleanup } from '../../src/compliance/cleanup';
 import { lakeObjectKeys } from '../../src/compliance/integrity';
-import { type ComplianceReport, EVIDENCE_ITEMS } from '../../src/compliance/report';
+import { type ComplianceReport, EVIDENCE_ITEMS, localComplianceReport } from '../../src/compliance/report';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { DETECTOR_SET_LABEL } from '../../src/redact/version';
 import { utcDate, utcHour } from '../../src/time';
 import { loglake } from '../helpers/cli';
-import { HOUR, type KnownLake, plantParquet, writeKnownLake } from '../helpers/known-lake';
+import { DAY, HOUR, type KnownLake, plantParquet, writeKnownLake } from '../helpers/known-lake';
 
 let lake: KnownLake;
 beforeAll(async () => {
@@ -61,6 +65,8 @@ describe('loglake compliance-report', () => {
     for (const i of rep.items) expect(i.source.length).toBeGreaterThan(10);
     expect(item(rep, 'retention').controls).toEqual(['Art. 5(1)(e)']);
     expect(item(rep, 'redaction').summary[0]).toBe('unredacted secrets found: 0');
+    // The detectors' own version, not the package's.
+    expect(item(rep, 'redaction').summary[1]).toContain(`(all of the period), ${DETECTOR_SET_LABEL}`);
     expect(item(rep, 'retention').rows.find((row) => row[0] === 'debug')).toEqual([
       'debug',
       14,
@@ -95,6 +101,28 @@ describe('loglake compliance-report', () => {
     expect(recent.length).toBeGreaterThanOrEqual(4);
     for (const key of recent) expect(manifest).toContain(key);
     expect(item(rep, 'encryption').summary.join(' ')).toContain('does not encrypt data at rest');
+  });
+
+  it('reports the oldest data of each category, and the categories holding data past their expiry', async () => {
+    // Act
+    const r = await report('--format', 'json');
+
+    // Assert: the known lake's 20-day-old debug and 40-day-old runtime lines, by the start of their hour
+    expect(r.code, r.stderr).toBe(0);
+    const retention = item(json(r.stdout), 'retention');
+    const hourOf = (agoMs: number) => {
+      const d = new Date(lake.now - agoMs);
+      return `${utcDate(d)}T${utcHour(d)}:00:00.000Z`;
+    };
+    const row = (category: string) => retention.rows.find((x) => x[0] === category);
+    expect(row('debug')).toEqual(['debug', 14, 14, false, hourOf(20 * DAY)]);
+    expect(row('runtime')).toEqual(['runtime', 30, 30, false, hourOf(40 * DAY)]);
+    expect(row('errors')?.[4]).toBe(hourOf(HOUR + 1500));
+    expect(retention.status).toBe('notice');
+    expect(retention.summary).toEqual([
+      'notice: debug holds data older than its 14 days: run `loglake cleanup`',
+      'notice: runtime holds data older than its 30 days: run `loglake cleanup`',
+    ]);
   });
 
   it('renders Markdown and HTML from the same report', async () => {
@@ -181,6 +209,39 @@ describe('loglake compliance-report', () => {
     const retention = item(json(r.stdout), 'retention');
     expect(retention.status).toBe('violation');
     expect(retention.summary).toContain("FINDING: debug is kept 7 days, shorter than the policy's 14");
+  });
+
+  it('counts data as overdue from the moment it expires, as cleanup does', async () => {
+    // Arrange: one debug hour whose expiry (end of the hour + 14 days) is `expiry`
+    const dataDir = mkdtempSync(join(tmpdir(), 'loglake-overdue-'));
+    const expiry = Date.parse('2026-06-15T12:00:00.000Z');
+    const start = new Date(expiry - 14 * DAY - HOUR);
+    await plantParquet(dataDir, `logs/category=debug/dt=${utcDate(start)}/hour=${utcHour(start)}/p.parquet`, [
+      { timestamp: start.toISOString(), message: 'boundary' },
+    ]);
+    const overdueAt = async (until: number) => {
+      const rep = await localComplianceReport({
+        dataDir,
+        config: DEFAULT_CONFIG,
+        since: new Date(until - 30 * DAY),
+        until: new Date(until),
+        standards: ['gdpr'],
+        now: new Date(until),
+      });
+      return item(rep, 'retention').summary.some((s) => s.startsWith('notice: debug holds data older'));
+    };
+    try {
+      // Act
+      const before = await overdueAt(expiry - HOUR);
+      const at = await overdueAt(expiry);
+      const after = await overdueAt(expiry + HOUR);
+
+      // Assert
+      expect([before, at, after]).toEqual([false, true, true]);
+      expect(planCleanup(dataDir, DEFAULT_CONFIG, new Date(expiry)).expired).toHaveLength(1);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reports when each rule last fired and last resolved, from the local rule state', async () => {

@@ -64,13 +64,39 @@ describe('Alerting', () => {
     ({ template } = synth());
   }, 300_000);
 
-  it('creates one KMS-encrypted topic per severity, TLS only', () => {
-    template.resourceCountIs('AWS::SNS::Topic', 4);
-    template.allResourcesProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-    for (const s of ['critical', 'high', 'medium', 'low']) {
+  it('creates one KMS-encrypted topic per severity and one for security, TLS only', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 5);
+    template.allResourcesProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingTopicKey'), 'Arn'] },
+    });
+    for (const s of ['critical', 'high', 'medium', 'low', 'security']) {
       template.hasResourceProperties('AWS::SNS::Topic', { DisplayName: `loglake ${s} alerts` });
     }
-    template.resourceCountIs('AWS::SNS::TopicPolicy', 4);
+    template.resourceCountIs('AWS::SNS::TopicPolicy', 5);
+    // TLS only: every topic's policy denies publishing and subscribing without it.
+    for (const policy of Object.values(template.findResources('AWS::SNS::TopicPolicy'))) {
+      expect(JSON.stringify(policy)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+
+  it('routes the security rules to the security topic: bulk reads and CRITICAL security events', () => {
+    // Act
+    const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
+    const settings = decodeAlarmSettings(String(vars[ALARM_ENV.settings]));
+
+    // Assess
+    expect(flat(vars[ALARM_ENV.channels])).toContain(
+      '"security":{"topicArn":"<AlertingSecurityTopic>","format":"sns"}',
+    );
+    const routed = Object.entries(settings.rules)
+      .filter(([, r]) => r.channels?.includes('security'))
+      .map(([name]) => name);
+    expect(routed.sort()).toEqual(['bulk-read', 'security-critical']);
+    expect(
+      alarmStatements(template).some(
+        (s) => s.actions.includes('sns:Publish') && s.resources.includes('<AlertingSecurityTopic>'),
+      ),
+    ).toBe(true);
   });
 
   it('keeps rule state in a table encrypted with the lake key, with point-in-time recovery and TTL', () => {
@@ -297,6 +323,7 @@ describe('Alerting', () => {
         '<AlertingHighTopic>',
         '<AlertingMediumTopic>',
         '<AlertingLowTopic>',
+        '<AlertingSecurityTopic>',
         '<LakeStorageQueryResultsBucket>/main/*',
       ].sort(),
     );
@@ -373,8 +400,8 @@ describe('Alerting subscriptions', () => {
     // Act
     const { template } = synth(alerts);
 
-    // Assess: four severity topics and four channel topics, all on the topic key.
-    template.resourceCountIs('AWS::SNS::Topic', 8);
+    // Assess: four severity topics, four channel topics and the security topic, all on the topic key.
+    template.resourceCountIs('AWS::SNS::Topic', 9);
     template.allResourcesProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlertingTopicKey'), 'Arn'] },
     });
@@ -417,6 +444,7 @@ describe('Alerting subscriptions', () => {
         'ChannelTeamChat',
         'ChannelPager',
         'ChannelSlack',
+        'Security',
       ]
         .map((t) => `<Alerting${t}Topic>`)
         .sort(),
@@ -446,13 +474,35 @@ describe('Alerting subscriptions', () => {
   }, 120_000);
 });
 
+describe('Alerting security channel', () => {
+  it('subscribes the endpoints of a `security` channel to the one security topic', () => {
+    // Prepare
+    const alerts = resolveConfig({
+      alerts: { channels: { security: { type: 'email', addresses: ['secops@example.com'] } } },
+    }).alerts;
+
+    // Act
+    const { template } = synth(alerts);
+
+    // Assess: the channel is the security topic, not a second one beside it
+    template.resourceCountIs('AWS::SNS::Topic', 5);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'secops@example.com',
+      TopicArn: { Ref: Match.stringLikeRegexp('^AlertingChannelSecurityTopic') },
+    });
+    const vars = (alarmFunction(template).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(flat(vars[ALARM_ENV.channels])).toContain('"security":{"topicArn":"<AlertingChannelSecurityTopic');
+  }, 120_000);
+});
+
 describe('LogLakeStack alert outputs', () => {
   it('names the topic of each severity, for subscribing email, chat or paging', () => {
     // Act
     const outputs = stackTemplate().findOutputs('*');
 
     // Assess
-    for (const severity of ['Critical', 'High', 'Medium', 'Low']) {
+    for (const severity of ['Critical', 'High', 'Medium', 'Low', 'Security']) {
       expect(outputs[`${severity}AlertTopicArn`]?.Value).toEqual({
         Ref: expect.stringMatching(new RegExp(`^LogLakeAlerting${severity}Topic`)),
       });

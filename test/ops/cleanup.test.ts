@@ -3,15 +3,17 @@
  * exactly the expired partitions and deletes nothing; the run deletes exactly those, records them in the
  * integrity log first (the lake still verifies clean), and a second run has nothing to do.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CleanupPlan } from '../../src/compliance/cleanup';
+import { type CleanupPlan, runCleanup } from '../../src/compliance/cleanup';
 import { lakeObjectKeys, readIntegrityLog } from '../../src/compliance/integrity';
 import { verifyLocalIntegrity } from '../../src/compliance/verify';
-import { utcDate } from '../../src/time';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { utcDate, utcHour } from '../../src/time';
 import { loglake } from '../helpers/cli';
-import { DAY, type KnownLake, writeKnownLake } from '../helpers/known-lake';
+import { DAY, HOUR, type KnownLake, plantParquet, writeKnownLake } from '../helpers/known-lake';
 import { searchLake } from '../helpers/local';
 
 let lake: KnownLake;
@@ -102,5 +104,45 @@ describe('loglake cleanup', () => {
     });
     // The planted error document was never delivered by the pipeline, so it was unrecorded until its expiry.
     expect(verified.findings.filter((f) => f.kind !== 'unrecorded')).toEqual([]);
+  });
+});
+
+describe('cleanup at the retention boundary', () => {
+  it('removes a partition one hour past its expiry and one exactly at it, and keeps one an hour short of it', async () => {
+    // Arrange: for debug (14 days) and security (365 days), the hours whose expiry (end of the hour plus
+    // the category's days) falls an hour before, exactly at, and an hour after `now`
+    const dataDir = mkdtempSync(join(tmpdir(), 'loglake-boundary-'));
+    const now = new Date('2026-06-15T12:00:00.000Z');
+    const keyAt = (category: string, expiry: number, days: number) => {
+      const start = new Date(expiry - days * DAY - HOUR);
+      return `logs/category=${category}/dt=${utcDate(start)}/hour=${utcHour(start)}/part-0.parquet`;
+    };
+    const keys = (category: string, days: number) => ({
+      past: keyAt(category, now.getTime() - HOUR, days),
+      at: keyAt(category, now.getTime(), days),
+      short: keyAt(category, now.getTime() + HOUR, days),
+    });
+    const debug = keys('debug', 14);
+    const security = keys('security', 365);
+    try {
+      for (const key of [...Object.values(debug), ...Object.values(security)]) {
+        await plantParquet(dataDir, key, [{ message: key }]);
+      }
+
+      // Act
+      const plan = runCleanup(dataDir, DEFAULT_CONFIG, now);
+
+      // Assert
+      expect(debug.past).toContain('dt=2026-06-01/hour=10/');
+      expect(debug.short).toContain('dt=2026-06-01/hour=12/');
+      expect(plan.expired.map((o) => o.key).sort()).toEqual(
+        [debug.past, debug.at, security.past, security.at].sort(),
+      );
+      expect(plan.expired.find((o) => o.key === debug.at)?.expiredAt).toBe(now.toISOString());
+      expect(lakeObjectKeys(dataDir).sort()).toEqual([debug.short, security.short].sort());
+      expect(plan.next?.expiresAt).toBe(new Date(now.getTime() + HOUR).toISOString());
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

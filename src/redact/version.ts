@@ -1,0 +1,35 @@
+/**
+ * The version of the redaction detector set: what the compliance report's rescan names as "the current
+ * detectors", so a report can be compared with the detectors that wrote the lake. It is not the package
+ * version: a release that leaves the detectors alone keeps it, a change to any of them bumps it.
+ *
+ * Each version is recorded with the fingerprint of the detector sources it names (every file of
+ * `src/redact/` but this one: SHA-256 over their code, comments and blank lines left out).
+ * `test/redact/version.test.ts` computes the fingerprint of the sources as they are and fails unless it is
+ * the last entry's, so a detector change cannot ship under the version of the set before it. To change a
+ * detector: append an entry with the next version and the fingerprint the test prints; never edit one.
+ */
+export interface DetectorSetVersion {
+  readonly version: number;
+  /** SHA-256 (hex) of the detector sources this version names. */
+  readonly fingerprint: string;
+  /** What changed, in a few words. */
+  readonly change: string;
+}
+
+export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetVersion[]] = [
+  {
+    version: 1,
+    fingerprint: 'dd1262de98e25a295dbe8351de67b0380d15c971f28d2f81e44e4ef4089effcb',
+    change:
+      'first recorded set: field names, provider tokens, Basic credentials, numbers with checksums, e-mail, PEM, URL passwords, IPs, prose secrets',
+  },
+];
+
+const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];
+
+/** The version of the detectors in this build. */
+export const DETECTOR_SET_VERSION: number = current.version;
+
+/** How a report names the detectors it rescanned with: version and the start of the fingerprint. */
+export const DETECTOR_SET_LABEL = `redaction detector set ${current.version} (fingerprint ${current.fingerprint.slice(0, 12)})`;
