@@ -316,17 +316,15 @@ describe('loglake send', () => {
 });
 
 describe('loglake demo', () => {
-  it('runs the pipeline end to end and shows the incident redacted, within 30 s', async () => {
+  it('runs the pipeline end to end and shows the incident redacted', async () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'loglake-demo-'));
 
-    // Act
-    const started = Date.now();
+    // Act (no timed assertion: run times belong in bench/)
     const r = await loglake(['demo', '--data-dir', dir, '--no-ui']);
 
     // Assess
     expect(r.code).toBe(0);
-    expect(Date.now() - started).toBeLessThan(30_000);
     expect(r.stdout).toContain('The security incident, found by its correlation id');
     expect(r.stdout).toContain('none of the planted secrets, emails, card numbers or IPs is in the lake');
     expect(r.stdout).toMatch(/security\s+\d+/);
