@@ -14,12 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import {
-  CreateTableCommand,
-  DeleteTableCommand,
-  DynamoDBClient,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import {
   CreateBucketCommand,
@@ -37,6 +32,7 @@ import { ACCESS_LOG_LEDGER_ATTRIBUTES as A } from '../../src/sources/access-log-
 import { decodeRecords, transformRecords } from '../../src/transform';
 import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
 import { type DeployedFunction, deployFunction } from '../helpers/emulator-lambda';
+import { createLedgerTable } from '../helpers/ledger-contract';
 import { ROOT } from '../infra/helpers';
 import { input, settings } from '../transform/helpers';
 
@@ -86,20 +82,7 @@ beforeAll(async () => {
       },
     }),
   );
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: ledger,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: A.object, KeyType: 'HASH' },
-        { AttributeName: A.delivery, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: A.object, AttributeType: 'S' },
-        { AttributeName: A.delivery, AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createLedgerTable(dynamodb, ledger);
   fn = await deployFunction({
     name: `loglake-access-logs-${id}`,
     entry: 'lambdas/access-logs/index.ts',

@@ -5,8 +5,10 @@
  * double and the real conditions are held to the same cases.
  */
 import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect, it } from 'vitest';
 import type { ObjectDelivery, ObjectLedger } from '../../src/sources/access-log-ledger';
+import { ACCESS_LOG_LEDGER_ATTRIBUTES as A } from '../../src/sources/access-log-ledger';
 
 const T0 = Date.parse('2026-12-01T12:00:00Z');
 const MINUTE = 60_000;
@@ -97,4 +99,22 @@ export function ledgerContract(ledger: () => ObjectLedger): void {
 
     expect(rewritten).toMatchObject({ state: 'claimed', nextLine: 1, lease: { attempt: 1 } });
   });
+}
+
+/** A ledger table shaped like lib/access-logs.ts's (object hash key, delivery range key, on demand). */
+export async function createLedgerTable(client: DynamoDBClient, name: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: A.object, KeyType: 'HASH' },
+        { AttributeName: A.delivery, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: A.object, AttributeType: 'S' },
+        { AttributeName: A.delivery, AttributeType: 'S' },
+      ],
+    }),
+  );
 }

@@ -4,12 +4,11 @@
  * `ADD` and the record returned with a refused claim, not a double's reading of the expression text.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { ACCESS_LOG_LEDGER_ATTRIBUTES as A } from '../../src/sources/access-log-ledger';
 import { DynamoDbObjectLedger } from '../../src/sources/dynamodb-ledger';
 import { acquireEmulator, emulatorClientConfig, releaseEmulator } from '../helpers/emulator';
-import { ledgerContract } from '../helpers/ledger-contract';
+import { createLedgerTable, ledgerContract } from '../helpers/ledger-contract';
 
 const client = new DynamoDBClient(emulatorClientConfig);
 const table = `access-log-ledger-${randomUUID()}`;
@@ -17,20 +16,7 @@ const table = `access-log-ledger-${randomUUID()}`;
 beforeAll(async () => {
   acquireEmulator();
   // Shaped like lib/access-logs.ts's ledger table.
-  await client.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: A.object, KeyType: 'HASH' },
-        { AttributeName: A.delivery, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: A.object, AttributeType: 'S' },
-        { AttributeName: A.delivery, AttributeType: 'S' },
-      ],
-    }),
-  );
+  await createLedgerTable(client, table);
 });
 
 afterAll(async () => {
