@@ -24,6 +24,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'first recorded set: field names, provider tokens, Basic credentials, numbers with checksums, e-mail, PEM, URL passwords, IPs, prose secrets',
   },
+  {
+    version: 2,
+    fingerprint: '5a7a1221fbd5e2d2bf7a7884f14331641782a73b5c57c2ae68496a5c76b6e129',
+    change:
+      'prose user ids of five characters (`uid 7`) are pseudonymized; a Bearer credential under 20 characters also counts when it mixes case inside (`AbCdEfGhIjKlMnO`)',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];
