@@ -170,9 +170,14 @@ export class LogLakeSubscriptions extends Construct {
   private isOwn(logGroup: logs.ILogGroup): boolean {
     // A log group the lake creates; an imported one (`fromLogGroupName`) is only a reference, checked by name.
     if (logGroup instanceof logs.LogGroup && logGroup.node.scopes.includes(this.props.lake)) return true;
+    // By reference (`Ref` of the lake's group), or by the literal name a group or function of the lake
+    // was given (`fromLogGroupName(this, 'X', '/aws/lambda/<the transform's name>')`).
     const stack = Stack.of(this);
-    const name = JSON.stringify(stack.resolve(logGroup.logGroupName));
-    return ownLogGroupNames(this.props.lake).some((own) => JSON.stringify(stack.resolve(own)) === name);
+    const name = canonical(stack.resolve(logGroup.logGroupName));
+    return (
+      ownLogGroupNames(this.props.lake).some((own) => canonical(stack.resolve(own)) === name) ||
+      ownLogGroupNameHeads(this.props.lake).some((own) => own.whole && own.head === name)
+    );
   }
 
   /** Subscription filters and account policies in the stack that send a lake log group to a lake stream. */

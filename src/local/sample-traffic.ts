@@ -360,7 +360,7 @@ export function sampleTraffic(now: Date = new Date(), count = 400, spanMs = 10 *
           updatedAt: time,
         },
       },
-      'unknown',
+      'aws.guardduty',
     );
   }
   return {

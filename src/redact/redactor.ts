@@ -34,8 +34,8 @@ export interface RedactorOptions extends IpPolicy {
   readonly pseudonyms?: Pseudonymizer;
 }
 
-/** Strings shorter than this cannot hold anything a detector finds (`a@b.co`, `1.1.1.1`). */
-const MIN_SCAN_LENGTH = 6;
+/** Strings shorter than this cannot hold anything a detector finds: the shortest is a prose user id (`uid 7`). */
+const MIN_SCAN_LENGTH = 5;
 /** Nesting deeper than this is redacted as text rather than walked (bounded recursion). */
 const MAX_DEPTH = 32;
 /**

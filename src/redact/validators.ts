@@ -100,9 +100,14 @@ function basicValid(text: string): boolean {
   return /^[\x20-\x7e]+:[\x20-\x7e]*$/.test(decoded);
 }
 
+/**
+ * A bearer credential, not a word after "Bearer": 20 characters or more, a digit or token punctuation
+ * (`abc123`, `a.b-c`), or an upper-case letter after a lower-case one (`AbCdEfGhIjKlMnO`: random
+ * mixed case; prose writes words in lower case or capitalised, "Bearer Authentication").
+ */
 function bearerValid(text: string): boolean {
   const credential = text.replace(/^\S+[ \t]+/, '');
-  return credential.length >= 20 || /[\d._~+/=-]/.test(credential);
+  return credential.length >= 20 || /[\d._~+/=-]/.test(credential) || /[a-z][A-Z]/.test(credential);
 }
 
 /** Mixed case plus a digit or `/`/`+`: random base64, unlike a 40-character hex id or a word. */

@@ -45,6 +45,25 @@ export function startReady(args: readonly string[], script?: string): Promise<Re
   });
 }
 
+/**
+ * `loglake local` on a free port over `dataDir` with `flags`, ready; the child is added to `children`, which
+ * the test's `afterAll` kills (see {@link killAll}).
+ */
+export async function startLocalProcess(
+  dataDir: string,
+  flags: readonly string[],
+  children: ChildProcess[],
+): Promise<ReadyChild> {
+  const started = await startReady(['local', '--port', '0', '--data-dir', dataDir, ...flags]);
+  children.push(started.child);
+  return started;
+}
+
+/** SIGKILLs every child still running (a test's `afterAll`). */
+export function killAll(children: readonly ChildProcess[]): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
 /** Resolves with the exit code (null when a signal ended it) once the child has exited. */
 export function exited(child: ChildProcess): Promise<number | null> {
   return child.exitCode !== null || child.signalCode !== null

@@ -92,6 +92,17 @@ describe('LogLakeSubscriptions', () => {
     );
   });
 
+  it('refuses a log group of the lake imported by its literal name', () => {
+    const { stack, subscriptions } = build();
+    const imported = logs.LogGroup.fromLogGroupName(stack, 'ByName', '/loglake/own');
+
+    expect(() => subscriptions.subscribe(imported)).toThrow(/ByName is one of the lake's own log groups/);
+    // A name that only starts like it is another group.
+    expect(() =>
+      subscriptions.subscribe(logs.LogGroup.fromLogGroupName(stack, 'Other', '/loglake/own-not')),
+    ).not.toThrow();
+  });
+
   it('with the account policy, sends every log group but the lake’s own, the excluded and the subscribed by name', () => {
     const { stack, subscriptions } = build({
       accountPolicy: { enabled: true, filterPattern: 'ERROR', exclude: ['/noisy'] },

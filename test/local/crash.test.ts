@@ -3,32 +3,20 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exited, startReady } from '../helpers/child';
+import { exited, killAll, type ReadyChild, startLocalProcess } from '../helpers/child';
 import { firehoseClient, searchLake } from '../helpers/local';
 import { taggedBatch } from '../helpers/tagged-batch';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'loglake-crash-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  killAll(children);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** Start `loglake local` in its own process; resolves with its URL once it printed its ready line. */
-async function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  const started = await startReady([
-    'local',
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--flush-seconds',
-    '1',
-    '--quiet',
-  ]);
-  children.push(started.child);
-  return started;
-}
+const startChild = (): Promise<ReadyChild> =>
+  startLocalProcess(dataDir, ['--flush-seconds', '1', '--quiet'], children);
 
 describe('loglake local after SIGKILL', () => {
   it('delivers every acknowledged record exactly once after a restart', async () => {

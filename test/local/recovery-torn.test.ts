@@ -10,33 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dataDirPaths } from '../../src/local/datadir';
-import { exited, type ReadyChild, startReady } from '../helpers/child';
+import { exited, killAll, type ReadyChild, startLocalProcess } from '../helpers/child';
 import { firehoseClient, searchLake } from '../helpers/local';
 import { taggedBatch } from '../helpers/tagged-batch';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'loglake-torn-'));
 const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll(children);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 /** `loglake local` in its own process, delivering only when asked to stop (or after 15 minutes). */
-async function startLocal(): Promise<ReadyChild> {
-  const started = await startReady([
-    'local',
-    '--port',
-    '0',
-    '--data-dir',
-    dataDir,
-    '--flush-seconds',
-    '900',
-    '--no-alerts',
-    '--quiet',
-  ]);
-  children.push(started.child);
-  return started;
-}
+const startLocal = (): Promise<ReadyChild> =>
+  startLocalProcess(dataDir, ['--flush-seconds', '900', '--no-alerts', '--quiet'], children);
 
 describe('loglake local recovering a spool segment with a torn frame in the middle', () => {
   it('skips the torn frame with a warning and a count, and delivers every record around it exactly once', async () => {

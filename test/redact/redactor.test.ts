@@ -80,6 +80,8 @@ describe('Redactor.text', () => {
       'eyJzdWIiOiIxMjM0NTY3ODkwIn0',
     ],
     ['bearer', 'Authorization: Bearer abc123.def456-ghi', 'abc123.def456-ghi'],
+    // 15 letters, no digit or punctuation: random mixed case tells it from a word after "Bearer".
+    ['bearer', 'Bearer AbCdEfGhIjKlMnO', 'AbCdEfGhIjKlMnO'],
     ['basic_auth', 'header Basic dXNlcjpwYXNz sent', 'dXNlcjpwYXNz'],
     ['url_password', 'connect postgres://app:s3cr3t!@db.internal:5432/app', 's3cr3t!'],
     ['url_password', 'https://user%40corp.example:pa#ss!word@db.internal:5432/app', 'pa#ss!word'],
@@ -126,6 +128,20 @@ describe('Redactor.text', () => {
     expect(counts.user_id).toBe(1);
   });
 
+  it.each(['uid 7', 'uid:7', 'uid#7'])(
+    'pseudonymizes the shortest prose user id, %j, in text and message alike',
+    (text) => {
+      const pseudonym = pseudonymizeUserId('7', KEY);
+      expect(redact(text).out).toBe(`${text.slice(0, 4)}${pseudonym}`);
+      const counts: RedactionCounts = {};
+      expect(redactor.message(text, counts)).toEqual({
+        text: `${text.slice(0, 4)}${pseudonym}`,
+        proseUserId: '7',
+      });
+      expect(counts.user_id).toBe(1);
+    },
+  );
+
   const negatives: ReadonlyArray<readonly [string, string]> = [
     ['a UUID', 'request 4990ed56-0826-4ffe-af98-6f0b04c59e5f done'],
     ['a trace id', 'trace 4bf92f3577b34da6a3ce929d0e0e4736 span 00f067aa0ba902b7'],
@@ -151,6 +167,7 @@ describe('Redactor.text', () => {
     ['a non-IBAN uppercase code', 'code AB12CDEF3456GHIJ7890'],
     ['an image name', 'icon@2x.png'],
     ['prose about bearer tokens', 'Bearer authentication required'],
+    ['a capitalised word after Bearer', 'Bearer Authentication'],
     ['an invalid SSN', 'id 000-12-3456 and 666-12-3456'],
   ];
 

@@ -398,3 +398,87 @@ describe('a subscription’s category', () => {
     expect(categoryFromFilterNames('not a list')).toBeUndefined();
   });
 });
+
+describe('EventBridge (GuardDuty and Security Hub findings, any event)', () => {
+  const [guardDuty, securityHub, ec2] = lines('eventbridge.ndjson') as [string, string, string];
+  const time = (line: string) => Date.parse((JSON.parse(line) as { time: string }).time);
+
+  it('puts a GuardDuty finding in security, its level from its severity band, every field kept', () => {
+    const out = transform(guardDuty, time(guardDuty));
+    expect(out.category).toBe('security');
+    const r = only(out);
+    expect(r).toMatchObject({
+      timestamp: '2024-03-08T16:19:46.000Z',
+      level: 'ERROR',
+      service: 'aws.guardduty',
+      message:
+        'GuardDuty Finding UnauthorizedAccess:EC2/SSHBruteForce: 198.51.100.0 is performing SSH brute force attacks against i-99999999.',
+    });
+    expect(r.attributes).toMatchObject({
+      'detail-type': 'GuardDuty Finding',
+      'detail.type': 'UnauthorizedAccess:EC2/SSHBruteForce',
+      'detail.resource.instanceDetails.instanceId': 'i-99999999',
+      'event.security': 'true',
+      account: '111122223333',
+    });
+    expect(r.metrics['detail.severity']).toBe(5);
+    // The attacker's address is anonymized like every address.
+    expect(JSON.stringify(r)).not.toContain('198.51.100.23');
+  });
+
+  it('reads the severity bands of GuardDuty: low WARN, high and critical CRITICAL', () => {
+    const withSeverity = (severity: number) => {
+      const o = JSON.parse(guardDuty) as { detail: { severity: number } };
+      o.detail.severity = severity;
+      return only(transform(JSON.stringify(o), time(guardDuty))).level;
+    };
+    expect([2, 3.9, 4, 6.9, 7, 8.9, 9].map(withSeverity)).toEqual([
+      'WARN',
+      'WARN',
+      'ERROR',
+      'ERROR',
+      'CRITICAL',
+      'CRITICAL',
+      'CRITICAL',
+    ]);
+  });
+
+  it('gives a Security Hub event the highest level of its findings and names the first', () => {
+    const out = transform(securityHub, time(securityHub));
+    expect(out.category).toBe('security');
+    expect(only(out)).toMatchObject({
+      level: 'CRITICAL',
+      service: 'aws.securityhub',
+      message:
+        'Security Hub Findings - Imported: Google Suite Two-Factor Backup Codes uploaded to S3 (+1 more)',
+    });
+  });
+
+  it('reads any other event at INFO, categorized by the rules, under its source', () => {
+    const out = transform(ec2, time(ec2));
+    expect(out.category).toBe('runtime');
+    const r = only(out);
+    expect(r).toMatchObject({
+      timestamp: '2015-11-11T21:29:54.000Z',
+      level: 'INFO',
+      service: 'aws.ec2',
+      message: 'EC2 Instance State-change Notification',
+    });
+    expect(r.attributes).toMatchObject({ 'detail.instance-id': 'i-abcd1111', 'detail.state': 'pending' });
+    expect(r.attributes['event.security']).toBeUndefined();
+  });
+
+  it('arrives the same through a CloudWatch Logs group the rule targets', () => {
+    const viaCloudWatch = cwl({
+      messageType: 'DATA_MESSAGE',
+      owner: '111122223333',
+      logGroup: '/aws/events/guardduty',
+      logStream: 'cd2d702e-ab31-411b-9344-793ce56b1bc7',
+      subscriptionFilters: [subscriptionFilterName('loglake')],
+      logEvents: [{ id: '1', timestamp: time(guardDuty) + 5_000, message: guardDuty }],
+    });
+    const out = transform(viaCloudWatch, time(guardDuty));
+    expect(out.category).toBe('security');
+    expect(only(out)).toMatchObject({ level: 'ERROR', service: 'aws.guardduty' });
+  });
+});

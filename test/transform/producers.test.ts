@@ -9,6 +9,7 @@ describe('producer shapes', () => {
     expect(PRODUCER_SHAPES.map((s) => s.name)).toEqual([
       'aws-waf',
       'aws-cloudtrail',
+      'aws-eventbridge',
       'vpc-flow-logs',
       'aws-alb',
       'aws-cloudfront',

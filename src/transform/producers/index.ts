@@ -10,6 +10,7 @@
 
 import { accessLogLine, albAccessLog, cloudFrontAccessLog, s3AccessLog } from '../sources/access-logs';
 import { awsCloudTrail, cloudTrailFile } from '../sources/cloudtrail';
+import { awsEventBridge } from '../sources/eventbridge';
 import type { LineOptions, LineRead, LineShape } from '../sources/line';
 import { vpcFlowLine, vpcFlowLog } from '../sources/vpc-flow';
 import { awsWaf } from '../sources/waf';
@@ -29,6 +30,7 @@ export type { BatchShape, Columns, Json, ProducerShape, Recognized } from './sha
 export const PRODUCER_SHAPES: readonly ProducerShape[] = [
   awsWaf,
   awsCloudTrail,
+  awsEventBridge,
   vpcFlowLog,
   albAccessLog,
   cloudFrontAccessLog,
