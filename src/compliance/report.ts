@@ -129,14 +129,18 @@ export async function localComplianceReport(options: ReportOptions): Promise<Com
   // Each read points the view at the period's partitions of what it reads (the audit category, or all).
   const reader = await LocalLakeReader.open(options.dataDir, { scope: 'per-query' });
   try {
+    const first = {
+      retention: retention(options, policy),
+      encryption: encryption(),
+      accessControl: accessControl(options.config),
+      accessLog: await accessLog(reader, options),
+      redaction: await redaction(options),
+    };
+    // After the reads above, whose access events the log records; the head is the next anchor.
     const checked = integrity(options, now);
     const report = assembleReport(
       {
-        retention: retention(options, policy),
-        encryption: encryption(),
-        accessControl: accessControl(options.config),
-        accessLog: await accessLog(reader, options),
-        redaction: await redaction(options),
+        ...first,
         integrity: checked.body,
         alertCoverage: alertCoverage(options),
         requests: await requests(reader, options),
