@@ -191,6 +191,8 @@ export class LogLakeTrail extends Construct {
           // and Trino's Hive connector reads it (format OPENX_JSON), unlike the CloudTrail input format
           // of Athena's own CloudTrail table, which Trino does not have. An object under a `string` field
           // (requestParameters, responseElements, …) reads as its JSON text: test/trino/cloudtrail.test.ts.
+          // Not the Hive JSON SerDe: on Trino 476 it fails the whole file on such an object. Athena's page
+          // warns that OpenX results "can be non-deterministic" in some cases; no such case is known here.
           inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
           serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
