@@ -570,8 +570,11 @@ const table = (lake: DeployedLake, stream: StreamName) =>
 const trailDay = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '/');
 
 /**
- * What the CloudTrail trail recorded on the lake's objects in the period (by delivery day): object
- * operations per principal, the most frequent first — reads and deletions that bypass loglake included.
+ * What the CloudTrail trail recorded on the lake's objects in the period: object operations per
+ * principal, the most frequent first — reads and deletions that bypass loglake included. The table
+ * (lib/trail.ts) has one row per delivered file, its events in `records`; an event made at the end of
+ * the period may be delivered the day after, so the days read run one past its end. Run on Trino by
+ * test/trino/cloudtrail.test.ts.
  */
 async function trailSummary(
   athena: AthenaClient,
@@ -580,14 +583,24 @@ async function trailSummary(
   window: Window,
 ): Promise<string[]> {
   const name = `"${lake.athena.database.replaceAll('"', '""')}"."${trailTable.replaceAll('"', '""')}"`;
+  // `UNNEST(records) AS r` without a column list: Trino (Athena engine v3) expands an array of rows
+  // into one column per field, named as the fields.
   const rows = await athenaSelect(
     athena,
     lake,
-    `SELECT coalesce(useridentity.arn, useridentity.invokedby, useridentity.type) AS principal,
-       eventname AS operation, count(*) AS n
-     FROM ${name} WHERE day >= ? AND day <= ? AND eventsource = 's3.amazonaws.com'
-     GROUP BY 1, 2 ORDER BY n DESC LIMIT 20`,
-    [trailDay(window.since), trailDay(window.until)],
+    `SELECT coalesce(r.useridentity.arn, r.useridentity.invokedby, r.useridentity.type) AS principal,
+       r.eventname AS operation, count(*) AS n
+     FROM ${name} CROSS JOIN UNNEST(records) AS r
+     WHERE day >= ? AND day <= ? AND r.eventsource = 's3.amazonaws.com'
+       AND from_iso8601_timestamp(r.eventtime) >= from_iso8601_timestamp(?)
+       AND from_iso8601_timestamp(r.eventtime) < from_iso8601_timestamp(?)
+     GROUP BY 1, 2 ORDER BY n DESC, 1, 2 LIMIT 20`,
+    [
+      trailDay(window.since),
+      trailDay(new Date(window.until.getTime() + DAY)),
+      window.since.toISOString(),
+      window.until.toISOString(),
+    ],
     window,
   );
   const total = rows.reduce((sum, r) => sum + Number(r.n ?? 0), 0);
