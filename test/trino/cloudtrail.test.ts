@@ -86,6 +86,15 @@ beforeAll(async () => {
   deliver(yesterday, 'a1', [...fixture.map((_, i) => recordOn(i, y)), recordOn(0, y, '00:30:00')]);
   // Today's: one more read each by mallory and by Athena for alice.
   deliver(today, 'b2', [recordOn(0, t, '00:10:00'), recordOn(2, t, '00:11:00')]);
+  // Today after noon (outside `window`, inside `busyWindow`): 21 principals, one of whom read three times.
+  const busy = Array.from({ length: 21 }, (_, i) => {
+    const r = recordOn(0, t, `13:${String(i).padStart(2, '0')}:00`);
+    return {
+      ...r,
+      userIdentity: { ...(r.userIdentity as object), arn: `arn:aws:iam::111122223333:user/u${i}` },
+    };
+  });
+  deliver(today, 'd4', [...busy, busy[7] as TrailRecord, busy[7] as TrailRecord]);
   // Three days ago: outside the period.
   deliver(yesterday - 2 * DAY, 'c3', [recordOn(0, ymd(yesterday - 2 * DAY))]);
   await lake.trino.query(trinoCreateTable(trail, lake.schema, dir));
@@ -123,6 +132,21 @@ describe("the CloudTrail trail's table on Trino", () => {
       '  firehose.amazonaws.com GetObject ×1',
     ]);
     expect(item.source).toContain("the CloudTrail trail's table cloudtrail");
+  });
+
+  it('totals every principal and operation of the period, listing the 20 most frequent', async () => {
+    // Act
+    const busyWindow = { since: new Date(today + 13 * HOUR), until: new Date(today + 14 * HOUR) };
+    const item = await readAccessLog(lake.athena.client, deployed, DEFAULT_CONFIG, busyWindow);
+
+    // Assess: 23 reads by 21 principals, though only 20 pairs are listed
+    const start = item.summary.findIndex((s) => s.startsWith('CloudTrail (table'));
+    const lines = item.summary.slice(start);
+    expect(lines[0]).toBe(
+      "CloudTrail (table cloudtrail): 23 operation(s) on the lake's objects by 21 principal(s), reads outside loglake included; the 20 most frequent of 21 principal and operation pairs:",
+    );
+    expect(lines).toHaveLength(21);
+    expect(lines[1]).toBe('  arn:aws:iam::111122223333:user/u7 GetObject ×3');
   });
 
   it('reads camelCase keys into the lower-case fields, and an object under a string field as its JSON text', async () => {
