@@ -497,9 +497,9 @@ describe('the Athena readers', () => {
       [
         QUERIES.trail,
         [
-          ['principal', 'operation', 'n'],
-          ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200'],
-          ['athena.amazonaws.com', 'GetObject', '40'],
+          ['principal', 'operation', 'n', 'total', 'pairs', 'principals'],
+          ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200', '1240', '2', '2'],
+          ['athena.amazonaws.com', 'GetObject', '40', '1240', '2', '2'],
         ],
       ],
     ]);
