@@ -183,10 +183,19 @@ export class LogLakeTrail extends Construct {
         partitionKeys: [{ name: 'day', type: 'string', comment: 'yyyy/MM/dd of delivery (UTC)' }],
         storageDescriptor: {
           location,
-          columns: TRAIL_COLUMNS.map(([name, type]) => ({ name, type })),
-          inputFormat: 'com.amazon.emr.cloudtrail.CloudTrailInputFormat',
+          columns: [{ name: TRAIL_RECORDS_COLUMN, type: TRAIL_RECORDS_TYPE, comment: TRAIL_RECORDS_COMMENT }],
+          // A delivered file is one gzipped JSON document on one line (`{"Records":[…]}`): a text file
+          // the OpenX JSON SerDe reads as one row, decompressed by its `.gz` name. Athena documents this
+          // SerDe (https://docs.aws.amazon.com/athena/latest/ug/openx-json-serde.html: keys matched
+          // case-insensitively by default, so `Records` and `eventName` fill `records` and `eventname`),
+          // and Trino's Hive connector reads it (format OPENX_JSON), unlike the CloudTrail input format
+          // of Athena's own CloudTrail table, which Trino does not have. An object under a `string` field
+          // (requestParameters, responseElements, …) reads as its JSON text: test/trino/cloudtrail.test.ts.
+          // Not the Hive JSON SerDe: on Trino 476 it fails the whole file on such an object. Athena's page
+          // warns that OpenX results "can be non-deterministic" in some cases; no such case is known here.
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
           outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' },
+          serdeInfo: { serializationLibrary: 'org.openx.data.jsonserde.JsonSerDe' },
         },
       },
     });
@@ -215,12 +224,15 @@ export class LogLakeTrail extends Construct {
   }
 }
 
-/** The CloudTrail record's top-level fields, as Athena's documented CloudTrail table declares them. */
+/**
+ * The CloudTrail record's top-level fields, as Athena's documented CloudTrail table declares them
+ * (https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table.html), lower case.
+ */
 const TRAIL_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['eventversion', 'string'],
   [
     'useridentity',
-    'struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,onbehalfof:struct<userid:string,identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,sourceidentity:string,ec2roledelivery:string,webidfederationdata:map<string,string>>>',
+    'struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,onbehalfof:struct<userid:string,identitystorearn:string>,sessioncontext:struct<attributes:struct<mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>,sourceidentity:string,ec2roledelivery:string,webidfederationdata:struct<federatedprovider:string,attributes:map<string,string>>>>',
   ],
   ['eventtime', 'string'],
   ['eventsource', 'string'],
@@ -246,3 +258,9 @@ const TRAIL_COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ['eventcategory', 'string'],
   ['tlsdetails', 'struct<tlsversion:string,ciphersuite:string,clientprovidedhostheader:string>'],
 ];
+
+/** The table's one column: the file's `Records`, one element per event (`CROSS JOIN UNNEST(records)`). */
+export const TRAIL_RECORDS_COLUMN = 'records';
+const TRAIL_RECORDS_TYPE = `array<struct<${TRAIL_COLUMNS.map(([name, type]) => `${name}:${type}`).join(',')}>>`;
+const TRAIL_RECORDS_COMMENT =
+  'the events of one delivered file; query them with CROSS JOIN UNNEST(records) AS r';

@@ -570,9 +570,15 @@ const table = (lake: DeployedLake, stream: StreamName) =>
 const trailDay = (d: Date) => d.toISOString().slice(0, 10).replaceAll('-', '/');
 
 /**
- * What the CloudTrail trail recorded on the lake's objects in the period (by delivery day): object
- * operations per principal, the most frequent first — reads and deletions that bypass loglake included.
+ * What the CloudTrail trail recorded on the lake's objects in the period: object operations per
+ * principal, the most frequent first — reads and deletions that bypass loglake included. The table
+ * (lib/trail.ts) has one row per delivered file, its events in `records`; an event made at the end of
+ * the period may be delivered the day after, so the days read run one past its end. Run on Trino by
+ * test/trino/cloudtrail.test.ts.
  */
+/** (principal, operation) pairs of the trail listed in the report, the most frequent first. */
+const TRAIL_PAIRS_SHOWN = 20;
+
 async function trailSummary(
   athena: AthenaClient,
   lake: DeployedLake,
@@ -580,19 +586,35 @@ async function trailSummary(
   window: Window,
 ): Promise<string[]> {
   const name = `"${lake.athena.database.replaceAll('"', '""')}"."${trailTable.replaceAll('"', '""')}"`;
+  // `UNNEST(records) AS r` without a column list: Trino (Athena engine v3) expands an array of rows
+  // into one column per field, named as the fields.
   const rows = await athenaSelect(
     athena,
     lake,
-    `SELECT coalesce(useridentity.arn, useridentity.invokedby, useridentity.type) AS principal,
-       eventname AS operation, count(*) AS n
-     FROM ${name} WHERE day >= ? AND day <= ? AND eventsource = 's3.amazonaws.com'
-     GROUP BY 1, 2 ORDER BY n DESC LIMIT 20`,
-    [trailDay(window.since), trailDay(window.until)],
+    `WITH pairs AS (
+       SELECT coalesce(r.useridentity.arn, r.useridentity.invokedby, r.useridentity.type) AS principal,
+         r.eventname AS operation, count(*) AS n
+       FROM ${name} CROSS JOIN UNNEST(records) AS r
+       WHERE day >= ? AND day <= ? AND r.eventsource = 's3.amazonaws.com'
+         AND from_iso8601_timestamp(r.eventtime) >= from_iso8601_timestamp(?)
+         AND from_iso8601_timestamp(r.eventtime) < from_iso8601_timestamp(?)
+       GROUP BY 1, 2)
+     SELECT principal, operation, n, sum(n) OVER () AS total, count(*) OVER () AS pairs,
+       (SELECT count(DISTINCT principal) FROM pairs) AS principals
+     FROM pairs ORDER BY n DESC, 1, 2 LIMIT ${TRAIL_PAIRS_SHOWN}`,
+    [
+      trailDay(window.since),
+      trailDay(new Date(window.until.getTime() + DAY)),
+      window.since.toISOString(),
+      window.until.toISOString(),
+    ],
     window,
   );
-  const total = rows.reduce((sum, r) => sum + Number(r.n ?? 0), 0);
+  // Totals over every (principal, operation) pair of the period, not only the pairs listed.
+  const first = rows[0];
+  const pairs = Number(first?.pairs ?? 0);
   return [
-    `CloudTrail (table ${trailTable}): ${total} operation(s) on the lake's objects by ${new Set(rows.map((r) => r.principal)).size} principal(s), reads outside loglake included`,
+    `CloudTrail (table ${trailTable}): ${Number(first?.total ?? 0)} operation(s) on the lake's objects by ${Number(first?.principals ?? 0)} principal(s), reads outside loglake included${pairs > rows.length ? `; the ${rows.length} most frequent of ${pairs} principal and operation pairs:` : ''}`,
     ...rows.map((r) => `  ${r.principal ?? '?'} ${r.operation ?? '?'} ×${r.n ?? 0}`),
   ];
 }

@@ -26,7 +26,7 @@ import { sqlTimestamp } from '../time';
 import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import { lakeObjectKeys } from './integrity';
 import { expiresAt, partitionEnd, partitionStart, placeOf } from './retention';
-import { TAMPERING, verifyLocalIntegrity } from './verify';
+import { type ChainAnchor, formatChainAnchor, TAMPERING, verifyLocalIntegrity } from './verify';
 
 export const REPORT_SCHEMA = 'loglake.compliance-report/v1';
 export const STANDARDS = ['iso27001', 'soc2', 'gdpr'] as const;
@@ -93,6 +93,11 @@ export interface ComplianceReport {
   readonly status: 'pass' | 'fail';
   readonly findings: readonly Finding[];
   readonly items: readonly EvidenceItem[];
+  /**
+   * The local lake's integrity log head, `<seq>:<sha256>`: kept outside the lake, it is the `--anchor`
+   * of the next report. Absent for a deployed stack, and for a lake without a log.
+   */
+  readonly anchor?: string;
 }
 
 export interface ReportOptions {
@@ -105,6 +110,12 @@ export interface ReportOptions {
   readonly until: Date;
   readonly standards: readonly Standard[];
   readonly now?: Date;
+  /**
+   * The chain head an earlier report printed: the integrity item checks the log still holds it at its
+   * position, and a log rewritten or cut before it is a finding.
+   * @default none: the chain is checked on its own, which a rewrite from its first entry passes
+   */
+  readonly anchor?: ChainAnchor;
 }
 
 /** Secret-like detector kinds a stored record must not contain (IPs are truncated, not removed). */
@@ -118,14 +129,19 @@ export async function localComplianceReport(options: ReportOptions): Promise<Com
   // Each read points the view at the period's partitions of what it reads (the audit category, or all).
   const reader = await LocalLakeReader.open(options.dataDir, { scope: 'per-query' });
   try {
-    return assembleReport(
+    const first = {
+      retention: retention(options, policy),
+      encryption: encryption(),
+      accessControl: accessControl(options.config),
+      accessLog: await accessLog(reader, options),
+      redaction: await redaction(options),
+    };
+    // After the reads above, whose access events the log records; the head is the next anchor.
+    const checked = integrity(options, now);
+    const report = assembleReport(
       {
-        retention: retention(options, policy),
-        encryption: encryption(),
-        accessControl: accessControl(options.config),
-        accessLog: await accessLog(reader, options),
-        redaction: await redaction(options),
-        integrity: integrity(options, now),
+        ...first,
+        integrity: checked.body,
         alertCoverage: alertCoverage(options),
         requests: await requests(reader, options),
         volume: await volume(reader, options),
@@ -133,6 +149,7 @@ export async function localComplianceReport(options: ReportOptions): Promise<Com
       { engine: 'duckdb', dataDir: options.dataDir },
       { ...options, now },
     );
+    return checked.head ? { ...report, anchor: formatChainAnchor(checked.head) } : report;
   } finally {
     reader.close();
   }
@@ -408,17 +425,30 @@ export function unredactedKinds(redactor: Redactor, field: string, value: unknow
   return kinds.length > 0 && redacted !== value ? kinds : [];
 }
 
-function integrity(options: ReportOptions, now: Date): ItemBody {
+function integrity(options: ReportOptions, now: Date): { body: ItemBody; head?: ChainAnchor } {
   const result = verifyLocalIntegrity(options.dataDir, {
     since: options.since,
     until: options.until,
     now,
     expiresAt: (key) => expiresAt(key, options.config),
+    ...(options.anchor ? { anchor: options.anchor } : {}),
   });
+  const head = result.chain.head;
+  const anchored = options.anchor && !result.findings.some((f) => f.kind === 'anchor-mismatch');
   const summary = [
     `integrity log: ${result.chain.entries} entr(ies), chain ${result.chain.intact ? 'intact' : 'BROKEN'}${
-      result.chain.head ? `; head seq ${result.chain.head.seq} hash ${result.chain.head.hash}` : ''
+      head ? `; head seq ${head.seq} hash ${head.hash}` : ''
     }`,
+    options.anchor
+      ? anchored
+        ? `anchor ${formatChainAnchor(options.anchor)} (an earlier report's head): in place, the log still extends it`
+        : `anchor ${formatChainAnchor(options.anchor)} (an earlier report's head): NOT in place, see the finding below`
+      : 'no anchor given: the chain is checked on its own, which a log rewritten from its first entry passes (--anchor)',
+    ...(head
+      ? [
+          `next anchor: ${formatChainAnchor(head)} (keep it outside the lake; pass it as --anchor to the next report)`,
+        ]
+      : []),
     `${result.manifest.length} object(s) delivered in the period (SHA-256 manifest below); ${result.presentObjects} present, ${result.expired} expired`,
     `Object Lock: not available on the local lake; locked categories (${lockedCategories(options.config).join(', ')}) are protected by the hash chain only`,
   ];
@@ -426,17 +456,21 @@ function integrity(options: ReportOptions, now: Date): ItemBody {
     summary.push(`${TAMPERING.has(f.kind) ? 'FINDING' : 'notice'}: ${f.kind} ${f.key}: ${f.detail}`);
   }
   return {
-    title: 'Integrity',
-    source:
-      '<data-dir>/.loglake/integrity/chain.jsonl (hash-chained SHA-256 manifest) and the objects present',
-    status: result.findings.some((f) => TAMPERING.has(f.kind))
-      ? 'violation'
-      : result.findings.length > 0
-        ? 'notice'
-        : 'ok',
-    summary,
-    columns: ['object', 'sha256', 'bytes', 'recorded by', 'at'],
-    rows: result.manifest.map((m) => [m.key, m.sha256, m.bytes, m.recordedBy, m.at]),
+    body: {
+      title: 'Integrity',
+      source: `<data-dir>/.loglake/integrity/chain.jsonl (hash-chained SHA-256 manifest) and the objects present${
+        options.anchor ? ', against the anchor given' : ''
+      }`,
+      status: result.findings.some((f) => TAMPERING.has(f.kind))
+        ? 'violation'
+        : result.findings.length > 0
+          ? 'notice'
+          : 'ok',
+      summary,
+      columns: ['object', 'sha256', 'bytes', 'recorded by', 'at'],
+      rows: result.manifest.map((m) => [m.key, m.sha256, m.bytes, m.recordedBy, m.at]),
+    },
+    ...(head ? { head: { seq: head.seq, hash: head.hash } } : {}),
   };
 }
 

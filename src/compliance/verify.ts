@@ -64,6 +64,19 @@ export interface ChainAnchor {
   readonly hash: string;
 }
 
+/** `<seq>:<hash>`: how a report prints the chain's head, and how `compliance-report --anchor` takes it. */
+export function formatChainAnchor(anchor: ChainAnchor): string {
+  return `${anchor.seq}:${anchor.hash}`;
+}
+
+const ANCHOR_TEXT = /^(\d{1,15}):([0-9a-f]{64})$/;
+
+/** The anchor written as {@link formatChainAnchor} writes it (surrounding blanks ignored), or undefined. */
+export function parseChainAnchor(text: string): ChainAnchor | undefined {
+  const m = ANCHOR_TEXT.exec(text.trim().toLowerCase());
+  return m?.[1] && m[2] ? { seq: Number(m[1]), hash: m[2] } : undefined;
+}
+
 export interface ChainCheck {
   readonly entries: number;
   /** The last entry: the anchor a later report can check. */
@@ -124,15 +137,24 @@ export function checkChain(
     last = entry;
   });
   if (anchor) {
-    const at = lines[anchor.seq]?.entry;
-    if (!at || at.hash !== anchor.hash) {
+    const found = lines[anchor.seq];
+    const at = found?.entry;
+    if (!found || !at || at.hash !== anchor.hash) {
+      // Where the log first breaks at or before the anchor, when it does (an edited or removed entry);
+      // a chain rewritten consistently breaks nowhere, and only the anchor tells.
+      const firstBreak = problems.find((p) => p.kind === 'log-altered' && (p.seq ?? 0) <= anchor.seq);
+      const rewritten = firstBreak
+        ? `; the log first breaks before it: ${firstBreak.detail}`
+        : '; the entries up to it were rewritten consistently (the chain verifies on its own)';
       problems.push({
         kind: 'anchor-mismatch',
         key: logFile,
         seq: anchor.seq,
-        detail: at
-          ? `entry ${anchor.seq} has hash ${at.hash.slice(0, 16)}…, the anchor says ${anchor.hash.slice(0, 16)}…: the log was rewritten`
-          : `the log has no entry ${anchor.seq} any more (it has ${lines.length}): the log was truncated or replaced`,
+        detail: !found
+          ? `the anchor ${formatChainAnchor(anchor)} names entry ${anchor.seq}, and the log has ${lines.length} entr(ies): entries were removed or the log was replaced`
+          : !at
+            ? `the anchor names entry ${anchor.seq}, and line ${found.line} is not an entry any more: the log was rewritten${rewritten}`
+            : `entry ${anchor.seq} (${at.type} of ${at.at}) has hash ${at.hash}, the anchor ${anchor.hash}: the log was rewritten at or before entry ${anchor.seq}${rewritten}`,
       });
     }
   }

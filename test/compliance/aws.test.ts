@@ -497,9 +497,9 @@ describe('the Athena readers', () => {
       [
         QUERIES.trail,
         [
-          ['principal', 'operation', 'n'],
-          ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200'],
-          ['athena.amazonaws.com', 'GetObject', '40'],
+          ['principal', 'operation', 'n', 'total', 'pairs', 'principals'],
+          ['arn:aws:sts::111122223333:assumed-role/Admin/mallory', 'GetObject', '1200', '1240', '2', '2'],
+          ['athena.amazonaws.com', 'GetObject', '40', '1240', '2', '2'],
         ],
       ],
     ]);
@@ -516,9 +516,12 @@ describe('the Athena readers', () => {
     expect(item.source).toContain("the CloudTrail trail's table cloudtrail");
     expect(sql[1]).toContain('FROM "loglake"."cloudtrail"');
     expect(sql[1]).toContain("eventsource = 's3.amazonaws.com'");
+    // Delivery days up to the one after the period (a late event is delivered then), and event times.
     expect(athena.commandCalls(StartQueryExecutionCommand)[1]?.args[0].input.ExecutionParameters).toEqual([
       "'2026/11/29'",
-      "'2026/11/30'",
+      "'2026/12/01'",
+      "'2026-11-29T12:00:00.000Z'",
+      "'2026-11-30T12:00:00.000Z'",
     ]);
   });
 });

@@ -1,14 +1,15 @@
 /**
  * Trino's `CREATE TABLE` for a Glue table as the stack synthesizes it (`lib/catalog.ts`, columns from
- * `RECORD_COLUMNS`): the same columns, types, comments, partition keys and partition projection parameters,
- * with the S3 location moved to a `local:///` directory. A Glue table parameter this translation does not
- * know fails loudly: whoever adds one decides how the Trino tier covers it.
+ * `RECORD_COLUMNS`; the CloudTrail trail's table of `lib/trail.ts`): the same columns, types, comments,
+ * partition keys and partition projection parameters, with the S3 location moved to a `local:///`
+ * directory. A Glue table parameter or storage format this translation does not know fails loudly: whoever
+ * adds one decides how the Trino tier covers it.
  */
 
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LogLakeStack } from '../../lib/stack';
-import { resolveConfig } from '../../src/config';
+import { type LogLakeConfigOverride, resolveConfig } from '../../src/config';
 import { sqlString } from '../../src/query/build';
 import { cdkJsonContext } from '../infra/helpers';
 
@@ -34,22 +35,33 @@ export interface GlueTable {
 
 const BUCKET = '{bucket}';
 
-/** Text of a CloudFormation value, with every `Ref` (a bucket name) replaced by `{bucket}`. */
+/** The account and region the synthesized tables' `AWS::AccountId` and `AWS::Region` resolve to. */
+export const SYNTH_ACCOUNT = '111122223333';
+export const SYNTH_REGION = 'eu-west-1';
+const PSEUDO: Record<string, string> = { 'AWS::AccountId': SYNTH_ACCOUNT, 'AWS::Region': SYNTH_REGION };
+
+/**
+ * Text of a CloudFormation value: the account and region pseudo parameters resolved, every other `Ref`
+ * (a bucket name) replaced by `{bucket}`.
+ */
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object') {
     const v = value as Record<string, unknown>;
-    if ('Ref' in v) return BUCKET;
+    if ('Ref' in v) return PSEUDO[v.Ref as string] ?? BUCKET;
     const join = v['Fn::Join'] as [string, unknown[]] | undefined;
     if (join) return join[1].map(text).join(join[0]);
   }
   throw new Error(`cannot resolve CloudFormation value ${JSON.stringify(value)}`);
 }
 
-/** The Glue tables of the stack synthesized with the default config (bundling skipped), by name. */
-export function synthesizedGlueTables(): Record<string, GlueTable> {
+/**
+ * The Glue tables of the stack synthesized with the default config, or with `override` (bundling
+ * skipped), by name.
+ */
+export function synthesizedGlueTables(override: LogLakeConfigOverride = {}): Record<string, GlueTable> {
   const app = new App({ context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
-  const stack = new LogLakeStack(app, 'LogLake', { config: resolveConfig({}) });
+  const stack = new LogLakeStack(app, 'LogLake', { config: resolveConfig(override) });
   const resources = Template.fromStack(stack).findResources('AWS::Glue::Table') as Record<
     string,
     { Properties: { DatabaseName: unknown; TableInput: Record<string, unknown> } }
@@ -103,11 +115,52 @@ export function trinoType(hiveType: string): string {
   if (array?.[1]) return `array(${trinoType(array[1])})`;
   const map = /^map<([a-z]+),(.+)>$/.exec(t);
   if (map?.[1] && map[2]) return `map(${trinoType(map[1])}, ${trinoType(map[2])})`;
+  const struct = /^struct<(.+)>$/.exec(t);
+  if (struct?.[1]) {
+    const fields = topLevelParts(struct[1]).map((field) => {
+      const colon = field.indexOf(':');
+      if (colon <= 0)
+        throw new Error(`no field name in ${JSON.stringify(field)} of ${JSON.stringify(hiveType)}`);
+      return `${ident(field.slice(0, colon))} ${trinoType(field.slice(colon + 1))}`;
+    });
+    return `row(${fields.join(', ')})`;
+  }
   throw new Error(`no Trino type for Hive type ${JSON.stringify(hiveType)}`);
 }
 
-/** Table parameters that carry no projection setting, and what they must be. */
-const PLAIN_PARAMETERS: Record<string, string> = { classification: 'parquet', EXTERNAL: 'TRUE' };
+/** `a:string,b:struct<c:int,d:int>` split at its top-level commas. */
+function topLevelParts(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (c === '<') depth++;
+    else if (c === '>') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(list.slice(start));
+  return parts;
+}
+
+/** The storage formats the translation knows: Glue SerDe and input format → Trino's `format`. */
+const FORMATS = [
+  {
+    serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+    inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+    format: 'PARQUET',
+    classification: 'parquet',
+  },
+  {
+    serde: 'org.openx.data.jsonserde.JsonSerDe',
+    inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+    format: 'OPENX_JSON',
+    classification: 'cloudtrail',
+  },
+] as const;
 
 /** Glue `projection.<column>.<suffix>` → Trino column property, with the value's SQL form. */
 const COLUMN_PROJECTION: Record<string, { property: string; sql: (v: string) => string }> = {
@@ -167,22 +220,26 @@ export function trinoCreateTable(
   home: TableHome,
   name = table.name,
 ): string {
-  if (
-    !table.serde.endsWith('.ParquetHiveSerDe') ||
-    !table.inputFormat.endsWith('.MapredParquetInputFormat')
-  ) {
-    throw new Error(`table ${table.name}: only Parquet tables are supported (${table.serde})`);
+  const storage = FORMATS.find((f) => f.serde === table.serde && f.inputFormat === table.inputFormat);
+  if (!storage) {
+    throw new Error(
+      `table ${table.name}: no Trino format for SerDe ${table.serde} with input format ${table.inputFormat} in test/helpers/trino-ddl.ts`,
+    );
   }
+  const plainParameters: Record<string, string> = {
+    classification: storage.classification,
+    EXTERNAL: 'TRUE',
+  };
   const columnProperties = new Map<string, string[]>();
   const tableProperties = [
     `external_location = ${sqlString(relocate(table.location, home))}`,
-    `format = 'PARQUET'`,
+    `format = ${sqlString(storage.format)}`,
     `partitioned_by = ARRAY[${table.partitionKeys.map((k) => sqlString(k.Name)).join(', ')}]`,
   ];
   const partitionNames = new Set(table.partitionKeys.map((k) => k.Name));
   for (const [key, value] of Object.entries(table.parameters)) {
-    if (key in PLAIN_PARAMETERS) {
-      if (PLAIN_PARAMETERS[key] !== value)
+    if (key in plainParameters) {
+      if (plainParameters[key] !== value)
         throw new Error(`table ${table.name}: ${key}=${value} is not supported`);
     } else if (key === 'projection.enabled') {
       tableProperties.push(`partition_projection_enabled = ${value === 'true'}`);
