@@ -199,7 +199,9 @@ export class Redactor {
   private redactText(s: string, counts: RedactionCounts, depth: number, found: Findings | undefined): string {
     // Inert text holds no prose user id either (`inert`: no `u` beside a digit), so `found` stays empty.
     if (s.length < MIN_SCAN_LENGTH || inert(s)) return s;
-    if (depth > 0 || s.length > MAX_CACHED_LENGTH) return this.scanText(s, counts, depth, found);
+    // A value with many digits is never stored (see below): looking it up would only hash it.
+    if (depth > 0 || s.length > MAX_CACHED_LENGTH || digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS)
+      return this.scanText(s, counts, depth, found);
     const hit = this.texts.get(s);
     if (hit !== undefined) {
       if (hit.counts) for (const [kind, n] of hit.counts) counts[kind] = (counts[kind] ?? 0) + n;
@@ -220,10 +222,9 @@ export class Redactor {
       counts[kind] = (counts[kind] ?? 0) + n;
     }
     // A pseudonym in the text is not remembered: per-subject ones expire (erasure), pending ones are void.
+    // Nor is a value with many digits (it never reaches here): ids, addresses, times and counts rarely
+    // recur, and storing each one cost more than the cache saved on the rest.
     if (own.user_id !== undefined && this.subjects !== undefined) return out;
-    // Nor a value with many digits: ids, addresses, times and counts rarely recur, and storing each
-    // one cost more than the cache saved on the rest.
-    if (digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS) return out;
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
     this.texts.set(s, {
       out,

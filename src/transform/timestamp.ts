@@ -272,9 +272,15 @@ const LEADING = new RegExp(
 const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
 const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 const DAY_MS = 86_400_000;
-/** The date part (`YYYY-MM-DDT`) of the day last formatted: events of a batch share a few days. */
-let lastDay = Number.NaN;
-let lastDayText = '';
+/**
+ * The date parts (`YYYY-MM-DDT`) of the days last formatted, one slot per day modulo {@link DAY_SLOTS}:
+ * events of a batch share a few days, but not always one (an event just before midnight and its arrival
+ * just after, backfilled history between current events), and a single remembered day was formatted
+ * again at every switch.
+ */
+const DAY_SLOTS = 8;
+const slotDay: number[] = Array.from({ length: DAY_SLOTS }, () => Number.NaN);
+const slotText: string[] = Array.from({ length: DAY_SLOTS }, () => '');
 
 /**
  * `YYYY-MM-DDTHH:mm:ss.sssZ`, the same text `Date#toISOString` writes, without building a `Date` per
@@ -283,9 +289,10 @@ let lastDayText = '';
 export function toIso(ms: number): string {
   if (!Number.isInteger(ms) || ms < 0 || ms > MAX_MS) return new Date(ms).toISOString();
   const day = Math.floor(ms / DAY_MS);
-  if (day !== lastDay) {
-    lastDayText = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    lastDay = day;
+  const slot = day % DAY_SLOTS;
+  if (slotDay[slot] !== day) {
+    slotText[slot] = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    slotDay[slot] = day;
   }
   let rest = ms - day * DAY_MS;
   const h = Math.floor(rest / 3_600_000);
@@ -293,5 +300,5 @@ export function toIso(ms: number): string {
   const m = Math.floor(rest / 60_000);
   rest -= m * 60_000;
   const s = Math.floor(rest / 1000);
-  return `${lastDayText}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest - s * 1000]}Z`;
+  return `${slotText[slot]}${TWO[h]}:${TWO[m]}:${TWO[s]}.${THREE[rest - s * 1000]}Z`;
 }

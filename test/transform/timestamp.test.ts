@@ -112,6 +112,19 @@ describe('toIso', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('writes the right day when instants of a few days alternate (days it remembers, days sharing a slot)', () => {
+    const base = Date.parse('2026-06-01T00:00:00Z');
+    const instant = fc
+      .tuple(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 86_399_999 }))
+      .map(([day, ms]) => base + day * 86_400_000 + ms);
+    fc.assert(
+      fc.property(fc.array(instant, { minLength: 2, maxLength: 40 }), (instants) => {
+        for (const ms of instants) expect(toIso(ms)).toBe(new Date(ms).toISOString());
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('epochToMs on epoch seconds', () => {
