@@ -1,7 +1,9 @@
 /**
  * Compaction of the local lake: each closed hour of each category is rewritten from the many small files
  * the pipeline delivered (one per buffer flush) into one file, or a few of bounded size, sorted by
- * service and then time.
+ * service and then time. The current hour is compacted as it fills (`openMinFiles`): each pass rewrites
+ * the delivered files that arrived since the last one, with earlier passes' outputs whose grace period
+ * is over, so a dashboard over the last hour reads tens of files rather than thousands.
  *
  * Why that order: every query has a time range, but the files of a closed hour are read whole whenever
  * the range covers the hour (the usual case), so sorting by time alone prunes little inside a file.
@@ -20,12 +22,20 @@
  * 5. after the grace period (queries that listed the sources before the commit have finished), the
  *    sources are deleted, then the marker.
  * On start, a marker whose outputs are not all in place is rolled back (its outputs deleted); one whose
- * outputs are all there is kept until its grace period is over. A partition with a marker is not
- * compacted again until the marker is gone, so markers never chain.
+ * outputs are all there is kept until its grace period is over. Markers never chain: while a partition
+ * has a marker, a compaction there takes only files no marker names (`chooseOpenSources`), so each file
+ * is in at most one marker and each marker's commit state depends on its own files alone; the closed
+ * hour's final compaction into one file waits until its markers are gone.
  */
 import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { chooseSources, compactedName, isClosed, type PartitionFile } from '../compaction/plan';
+import {
+  chooseOpenSources,
+  chooseSources,
+  compactedName,
+  isClosed,
+  type PartitionFile,
+} from '../compaction/plan';
 import { LogLakeError } from '../errors';
 import { duckdbFileList, duckdbString } from '../query/duckdb';
 import { type Engine, type EngineOptions, openEngine, spillRoot } from '../query/engine';
@@ -43,6 +53,8 @@ import { type Compression, writeDurably } from './writer';
 
 const MiB = 1024 ** 2;
 const MINUTE = 60_000;
+/** {@link CompactionSettings.openMinFiles}'s default. */
+export const DEFAULT_OPEN_MIN_FILES = 10;
 
 /** When and how the local lake is compacted. */
 export interface CompactionSettings {
@@ -67,6 +79,13 @@ export interface CompactionSettings {
   readonly compression: Compression;
   /** Rows per row group (the unit of min/max pruning). @default 122,880 (DuckDB's) */
   readonly rowGroupRows: number;
+  /**
+   * An hour not yet closed (or with a compaction still in its grace period) is compacted once it holds
+   * this many delivered files no pending compaction names: the current hour of a busy lake holds one
+   * file per flush and stream (~720 an hour per category at the 5 s default), and a query opens each
+   * of them. `Infinity` leaves such hours to the closed-hour compaction. @default 10
+   */
+  readonly openMinFiles: number;
 }
 
 /** Settings for a flush interval, with the documented defaults. */
@@ -80,6 +99,7 @@ export function compactionSettings(
     graceMs: 10 * MINUTE,
     compression: 'SNAPPY',
     rowGroupRows: 122_880,
+    openMinFiles: DEFAULT_OPEN_MIN_FILES,
     ...overrides,
   };
 }
@@ -94,24 +114,33 @@ export interface PartitionPlan {
 }
 
 /**
- * The partitions to compact now: closed, without a pending marker, with files {@link chooseSources}
- * picks (a delivered file, or at least two compacted files smaller than the target).
+ * The partitions to compact now. A closed hour without a pending marker: the files {@link chooseSources}
+ * picks (a delivered file, or at least two compacted files smaller than the target), which makes it one
+ * file. Any other hour (still open, or with a compaction in its grace period): the files
+ * {@link chooseOpenSources} picks once `openMinFiles` delivered files wait, none named by a marker.
  */
 export function planCompaction(
   dataDir: string,
-  settings: Pick<CompactionSettings, 'closedAfterMs' | 'targetFileBytes'>,
+  settings: Pick<CompactionSettings, 'closedAfterMs' | 'targetFileBytes' | 'openMinFiles'>,
   now: Date,
   partitions: readonly PartitionListing[] = listPartitions(dataDir),
 ): PartitionPlan[] {
   const plans: PartitionPlan[] = [];
   for (const p of partitions) {
-    if (p.markers.length > 0 || !isClosed(p, now, settings.closedAfterMs)) continue;
     const files: SourceFile[] = [];
     for (const name of p.visible) {
       const bytes = sizeOf(join(p.abs, name));
       if (bytes !== undefined) files.push({ name, bytes });
     }
-    const sources = chooseSources(files, settings.targetFileBytes);
+    const sources =
+      p.markers.length === 0 && isClosed(p, now, settings.closedAfterMs)
+        ? chooseSources(files, settings.targetFileBytes)
+        : chooseOpenSources(
+            files,
+            new Set(p.markers.flatMap((m) => [...m.sources, ...m.outputs])),
+            settings.targetFileBytes,
+            settings.openMinFiles,
+          );
     if (sources.length === 0) continue;
     const { category, dt, hour, rel, abs } = p;
     plans.push({ partition: { category, dt, hour, rel, abs }, sources });
