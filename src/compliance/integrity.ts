@@ -309,9 +309,15 @@ export class IntegrityLog {
     this.append(() => ({ type: 'delivery', source, batch, objects: [...objects] }));
   }
 
-  /** A compaction that committed; skipped when the run is already recorded. */
-  recordCompaction(event: Omit<Extract<IntegrityEvent, { type: 'compaction' }>, 'type'>): void {
-    if (this.hasCompaction(event.run)) return;
+  /**
+   * A compaction that committed; skipped when the run is already recorded. `known: 'unrecorded'` skips
+   * that check (a scan of the whole log) for a run just committed, which nothing recorded yet.
+   */
+  recordCompaction(
+    event: Omit<Extract<IntegrityEvent, { type: 'compaction' }>, 'type'>,
+    known?: 'unrecorded',
+  ): void {
+    if (known !== 'unrecorded' && this.hasCompaction(event.run)) return;
     this.append(() => ({ type: 'compaction', ...event }));
   }
 

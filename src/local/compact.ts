@@ -18,7 +18,8 @@
  * 2. the outputs are written to `<data-dir>/.loglake/compaction/staging/<run>/`, their row count checked
  *    against the sources', and fsync'd;
  * 3. the marker (sources, outputs, rows) is written durably;
- * 4. the outputs are renamed into the partition; the last rename commits the compaction;
+ * 4. the outputs are renamed into the partition; the last rename commits the compaction, which is then
+ *    recorded in the lake's integrity log (or, after a crash, when a compactor next opens the lake);
  * 5. after the grace period (queries that listed the sources before the commit have finished), the
  *    sources are deleted, then the marker.
  * On start, a marker whose outputs are not all in place is rolled back (its outputs deleted); one whose
@@ -27,7 +28,7 @@
  * is in at most one marker and each marker's commit state depends on its own files alone; the closed
  * hour's final compaction into one file waits until its markers are gone.
  */
-import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   chooseOpenSources,
@@ -36,6 +37,7 @@ import {
   isClosed,
   type PartitionFile,
 } from '../compaction/plan';
+import { IntegrityLog, objectOf } from '../compliance/integrity';
 import { LogLakeError } from '../errors';
 import { duckdbFileList, duckdbString } from '../query/duckdb';
 import { type Engine, type EngineOptions, openEngine, spillRoot } from '../query/engine';
@@ -226,16 +228,27 @@ export class Compactor {
   /** What `tidy` did since the last report (the pipeline tidies once on open, before any pass). */
   private tidied = { deletedFiles: 0, rolledBack: 0 };
 
+  private readonly integrity: IntegrityLog;
+
   private constructor(
     private readonly options: CompactorOptions,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    this.integrity = new IntegrityLog(options.dataDir);
+  }
 
   static async open(options: CompactorOptions): Promise<Compactor> {
     const engine = await openEngine(spillRoot(options.dataDir), { threads: 1, ...options.engine });
     // The staging area belongs to runs that can no longer finish (one compactor per data directory).
     rmSync(join(markerDir(options.dataDir), 'staging'), { recursive: true, force: true });
-    return new Compactor(options, engine);
+    const compactor = new Compactor(options, engine);
+    try {
+      compactor.recordCommitted();
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
+    return compactor;
   }
 
   get settings(): CompactionSettings {
@@ -277,6 +290,15 @@ export class Compactor {
     const { deletedFiles, rolledBack } = this.tidied;
     this.tidied = { deletedFiles: 0, rolledBack: 0 };
     return { compacted, failed, deletedFiles, rolledBack, pending };
+  }
+
+  /** Record in the integrity log every committed compaction a crash left unrecorded (idempotent by run). */
+  private recordCommitted(): void {
+    if (!this.integrity.exists()) return;
+    for (const p of listPartitions(this.options.dataDir)) {
+      const present = new Set(p.names);
+      for (const m of p.markers) if (isCommitted(m, present)) this.recordInIntegrityLog(m);
+    }
   }
 
   /**
@@ -455,6 +477,7 @@ export class Compactor {
       });
       fsyncDir(partition.abs);
       this.step('committed', partition.rel);
+      this.recordInIntegrityLog(marker, 'unrecorded');
       return {
         partition: partition.rel,
         run,
@@ -473,6 +496,31 @@ export class Compactor {
 
   close(): void {
     this.engine.close();
+  }
+
+  /**
+   * A committed compaction in the lake's integrity log (when the lake keeps one): the files it replaces,
+   * hashed as found now, and its outputs, so the compliance report's verification sees a replacement,
+   * not files gone missing and files nobody delivered. Recorded right after the commit; one a crash (or
+   * a failed append) left unrecorded is recorded when a compactor next opens the data directory, before
+   * any tidy deletes its sources.
+   */
+  private recordInIntegrityLog(m: CompactionMarker, known?: 'unrecorded'): void {
+    if (!this.integrity.exists()) return;
+    const { dataDir } = this.options;
+    const key = (name: string) => `${m.partition}/${name}`;
+    this.integrity.recordCompaction(
+      {
+        run: m.run,
+        partition: m.partition,
+        replaced: m.sources
+          .filter((n) => existsSync(join(dataDir, key(n))))
+          .map((n) => objectOf(dataDir, key(n))),
+        outputs: m.outputs.map((n) => objectOf(dataDir, key(n))),
+        rows: m.rows,
+      },
+      known,
+    );
   }
 
   private removeMarker(m: CompactionMarker): void {

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyLocalIntegrity } from '../../src/compliance/verify';
 import { DEFAULT_CONFIG } from '../../src/config';
 import {
   COMPACTION_STEPS,
@@ -48,6 +49,17 @@ function batches(prefix: string, count: number, n: number, hoursAgo: number): La
       level: (['INFO', 'ERROR', 'DEBUG', 'INFO'] as const)[i % 4] as LakeEvent['level'],
     })),
   );
+}
+
+/** What the compliance report's verification finds in the lake against its integrity log. */
+function integrityFindings(): string[] {
+  const result = verifyLocalIntegrity(dataDir, {
+    since: new Date(0),
+    until: new Date(Date.now() + 86_400_000),
+    now: new Date(),
+    expiresAt: () => undefined,
+  });
+  return result.findings.map((f) => `${f.kind} ${f.key}`);
 }
 
 async function ids(): Promise<Map<string, number>> {
@@ -278,6 +290,36 @@ describe('Compactor', () => {
     for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
     expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
     expectExactlyOnce(await ids(), sent);
+    // Every compaction (merges of earlier outputs included) is in the integrity log.
+    expect(integrityFindings()).toEqual([]);
+  });
+
+  it('records each compaction in the integrity log before its sources go, a crash right after the commit included', async () => {
+    // Prepare: closed hours delivered by the pipeline, which keeps the lake's integrity log.
+    const events = [...batches('i', 5, 6, 3), ...batches('j', 4, 6, 2)];
+    await deliverBatches(dataDir, events);
+    let commits = 0;
+    const crashAfterFirstCommit = (s: CompactionStep) => {
+      if (s === 'committed' && ++commits === 1) throw new SimulatedCrash(s);
+    };
+
+    // Act: the first compaction dies between its commit and its record; the next start records it,
+    // then deletes its sources.
+    await expect(compactOnce({ graceMs: 600_000 }, crashAfterFirstCommit)).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
+    const afterCrash = integrityFindings();
+    const report = await compactOnce();
+
+    // Assess: until that start, the committed outputs are the only thing unaccounted for.
+    expect(afterCrash).toHaveLength(1);
+    expect(afterCrash[0]).toMatch(/^unrecorded logs\/.*\/compacted-.*\.parquet$/);
+    expect(report.deletedFiles).toBeGreaterThan(0);
+    expect(integrityFindings()).toEqual([]);
+    const log = readFileSync(join(dataDir, '.loglake', 'integrity', 'chain.jsonl'), 'utf8');
+    expect(log.split('\n').filter((l) => l.includes('"type":"compaction"'))).toHaveLength(
+      byPartition(lakeFiles(dataDir)).size,
+    );
   });
 
   it('compacts files arriving later in an already compacted hour in a later pass', async () => {
