@@ -326,7 +326,19 @@ export class IntegrityLog {
     this.append(() => ({ type: 'expiry', reason, objects: [...objects] }));
   }
 
-  /** Whether a compaction run is recorded (scans the log; compaction is rare). */
+  /** The compaction runs recorded (one scan of the log). */
+  compactionRuns(): Set<string> {
+    const runs = new Set<string>();
+    if (!existsSync(this.paths.chain)) return runs;
+    for (const line of readFileSync(this.paths.chain, 'utf8').split('\n')) {
+      if (!line.includes('"type":"compaction"')) continue;
+      const run = /"run":("(?:[^"\\]|\\.)*")/.exec(line)?.[1];
+      if (run !== undefined) runs.add(JSON.parse(run) as string);
+    }
+    return runs;
+  }
+
+  /** Whether a compaction run is recorded (scans the log). */
   hasCompaction(run: string): boolean {
     if (!existsSync(this.paths.chain)) return false;
     const needle = `"run":${JSON.stringify(run)}`;

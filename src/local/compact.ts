@@ -292,12 +292,18 @@ export class Compactor {
     return { compacted, failed, deletedFiles, rolledBack, pending };
   }
 
-  /** Record in the integrity log every committed compaction a crash left unrecorded (idempotent by run). */
+  /** Record in the integrity log every committed compaction a crash left unrecorded. */
   private recordCommitted(): void {
     if (!this.integrity.exists()) return;
+    let recorded: Set<string> | undefined;
     for (const p of listPartitions(this.options.dataDir)) {
       const present = new Set(p.names);
-      for (const m of p.markers) if (isCommitted(m, present)) this.recordInIntegrityLog(m);
+      for (const m of p.markers) {
+        if (!isCommitted(m, present)) continue;
+        // One scan of the log for all of them (a running lake has dozens of markers in their grace period).
+        recorded ??= this.integrity.compactionRuns();
+        if (!recorded.has(m.run)) this.recordInIntegrityLog(m, 'unrecorded');
+      }
     }
   }
 
