@@ -507,9 +507,10 @@ export class Compactor {
   /**
    * A committed compaction in the lake's integrity log (when the lake keeps one): the files it replaces,
    * hashed as found now, and its outputs, so the compliance report's verification sees a replacement,
-   * not files gone missing and files nobody delivered. Recorded right after the commit; one a crash (or
-   * a failed append) left unrecorded is recorded when a compactor next opens the data directory, before
-   * any tidy deletes its sources.
+   * not files gone missing and files nobody delivered. Recorded right after the commit; one a crash left
+   * unrecorded is recorded when a compactor next opens the data directory, before its first tidy can
+   * delete the sources. (An append that fails fails the partition's compaction, reported by the pass;
+   * the next start records it.)
    */
   private recordInIntegrityLog(m: CompactionMarker, known?: 'unrecorded'): void {
     if (!this.integrity.exists()) return;
