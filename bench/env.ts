@@ -24,6 +24,15 @@ export const benchEnv = {
   lakeSample: Number(process.env.LOGLAKE_BENCH_LAKE_SAMPLE || 0),
   /** `LOGLAKE_BENCH_DASHBOARD_RUNS`: cold loads of each dashboard measured. @default 5 */
   dashboardRuns: Number(process.env.LOGLAKE_BENCH_DASHBOARD_RUNS || 5),
+  /**
+   * `LOGLAKE_BENCH_DASHBOARD_STATES`: which lake states the dashboard benchmark loads, comma-separated
+   * (`delivered`, `live`, `compacted`; the delivered lake's loads take minutes each).
+   * @default all three
+   */
+  dashboardStates: (process.env.LOGLAKE_BENCH_DASHBOARD_STATES || 'delivered,live,compacted')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== ''),
   /** `LOGLAKE_CHROMIUM`: the browser of the dashboard benchmark. @default Debian's /usr/bin/chromium */
   chromium: process.env.LOGLAKE_CHROMIUM || '/usr/bin/chromium',
 } as const;

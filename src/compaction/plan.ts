@@ -26,6 +26,27 @@ export function chooseSources(files: readonly PartitionFile[], targetBytes: numb
   return [...small, ...delivered].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * The files of an hour still open (deliveries still arrive) to rewrite now, or none: the local lake
+ * compacts its current hour as it fills, so a query over it reads a few files instead of one per flush.
+ * Only files no pending compaction names (`pending`: the sources and outputs of every marker of the
+ * partition) are taken, so a file belongs to at most one pending compaction and markers never chain.
+ * Nothing until at least `minDelivered` such delivered files wait; then all of them, with the compacted
+ * files smaller than the target that are free again (earlier passes' outputs whose grace period is over),
+ * so an hour's chunks are merged as it goes. Sorted by name.
+ */
+export function chooseOpenSources(
+  files: readonly PartitionFile[],
+  pending: ReadonlySet<string>,
+  targetBytes: number,
+  minDelivered: number,
+): PartitionFile[] {
+  const free = files.filter((f) => !pending.has(f.name));
+  const delivered = free.filter((f) => !f.name.startsWith(COMPACTED_PREFIX));
+  if (delivered.length === 0 || delivered.length < minDelivered) return [];
+  return chooseSources(free, targetBytes);
+}
+
 /** End of the hour of a `dt`/`hour` partition, epoch ms. */
 export function hourEnd(p: { readonly dt: string; readonly hour: string }): number {
   return Date.parse(`${p.dt}T${p.hour}:00:00Z`) + 3_600_000;

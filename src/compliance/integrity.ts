@@ -309,9 +309,15 @@ export class IntegrityLog {
     this.append(() => ({ type: 'delivery', source, batch, objects: [...objects] }));
   }
 
-  /** A compaction that committed; skipped when the run is already recorded. */
-  recordCompaction(event: Omit<Extract<IntegrityEvent, { type: 'compaction' }>, 'type'>): void {
-    if (this.hasCompaction(event.run)) return;
+  /**
+   * A compaction that committed; skipped when the run is already recorded. `known: 'unrecorded'` skips
+   * that check (a scan of the whole log) for a run just committed, which nothing recorded yet.
+   */
+  recordCompaction(
+    event: Omit<Extract<IntegrityEvent, { type: 'compaction' }>, 'type'>,
+    known?: 'unrecorded',
+  ): void {
+    if (known !== 'unrecorded' && this.hasCompaction(event.run)) return;
     this.append(() => ({ type: 'compaction', ...event }));
   }
 
@@ -320,7 +326,19 @@ export class IntegrityLog {
     this.append(() => ({ type: 'expiry', reason, objects: [...objects] }));
   }
 
-  /** Whether a compaction run is recorded (scans the log; compaction is rare). */
+  /** The compaction runs recorded (one scan of the log). */
+  compactionRuns(): Set<string> {
+    const runs = new Set<string>();
+    if (!existsSync(this.paths.chain)) return runs;
+    for (const line of readFileSync(this.paths.chain, 'utf8').split('\n')) {
+      if (!line.includes('"type":"compaction"')) continue;
+      const run = /"run":("(?:[^"\\]|\\.)*")/.exec(line)?.[1];
+      if (run !== undefined) runs.add(JSON.parse(run) as string);
+    }
+    return runs;
+  }
+
+  /** Whether a compaction run is recorded (scans the log). */
   hasCompaction(run: string): boolean {
     if (!existsSync(this.paths.chain)) return false;
     const needle = `"run":${JSON.stringify(run)}`;

@@ -1,7 +1,9 @@
 /**
  * Compaction of the local lake: each closed hour of each category is rewritten from the many small files
  * the pipeline delivered (one per buffer flush) into one file, or a few of bounded size, sorted by
- * service and then time.
+ * service and then time. The current hour is compacted as it fills (`openMinFiles`): each pass rewrites
+ * the delivered files that arrived since the last one, with earlier passes' outputs whose grace period
+ * is over, so a dashboard over the last hour reads tens of files rather than thousands.
  *
  * Why that order: every query has a time range, but the files of a closed hour are read whole whenever
  * the range covers the hour (the usual case), so sorting by time alone prunes little inside a file.
@@ -16,16 +18,26 @@
  * 2. the outputs are written to `<data-dir>/.loglake/compaction/staging/<run>/`, their row count checked
  *    against the sources', and fsync'd;
  * 3. the marker (sources, outputs, rows) is written durably;
- * 4. the outputs are renamed into the partition; the last rename commits the compaction;
+ * 4. the outputs are renamed into the partition; the last rename commits the compaction, which is then
+ *    recorded in the lake's integrity log (or, after a crash, when a compactor next opens the lake);
  * 5. after the grace period (queries that listed the sources before the commit have finished), the
  *    sources are deleted, then the marker.
  * On start, a marker whose outputs are not all in place is rolled back (its outputs deleted); one whose
- * outputs are all there is kept until its grace period is over. A partition with a marker is not
- * compacted again until the marker is gone, so markers never chain.
+ * outputs are all there is kept until its grace period is over. Markers never chain: while a partition
+ * has a marker, a compaction there takes only files no marker names (`chooseOpenSources`), so each file
+ * is in at most one marker and each marker's commit state depends on its own files alone; the closed
+ * hour's final compaction into one file waits until its markers are gone.
  */
-import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { chooseSources, compactedName, isClosed, type PartitionFile } from '../compaction/plan';
+import {
+  chooseOpenSources,
+  chooseSources,
+  compactedName,
+  isClosed,
+  type PartitionFile,
+} from '../compaction/plan';
+import { IntegrityLog, objectOf } from '../compliance/integrity';
 import { LogLakeError } from '../errors';
 import { duckdbFileList, duckdbString } from '../query/duckdb';
 import { type Engine, type EngineOptions, openEngine, spillRoot } from '../query/engine';
@@ -43,6 +55,8 @@ import { type Compression, writeDurably } from './writer';
 
 const MiB = 1024 ** 2;
 const MINUTE = 60_000;
+/** {@link CompactionSettings.openMinFiles}'s default. */
+export const DEFAULT_OPEN_MIN_FILES = 10;
 
 /** When and how the local lake is compacted. */
 export interface CompactionSettings {
@@ -67,6 +81,13 @@ export interface CompactionSettings {
   readonly compression: Compression;
   /** Rows per row group (the unit of min/max pruning). @default 122,880 (DuckDB's) */
   readonly rowGroupRows: number;
+  /**
+   * An hour not yet closed (or with a compaction still in its grace period) is compacted once it holds
+   * this many delivered files no pending compaction names: the current hour of a busy lake holds one
+   * file per flush and stream (~720 an hour per category at the 5 s default), and a query opens each
+   * of them. `Infinity` leaves such hours to the closed-hour compaction. @default 10
+   */
+  readonly openMinFiles: number;
 }
 
 /** Settings for a flush interval, with the documented defaults. */
@@ -80,6 +101,7 @@ export function compactionSettings(
     graceMs: 10 * MINUTE,
     compression: 'SNAPPY',
     rowGroupRows: 122_880,
+    openMinFiles: DEFAULT_OPEN_MIN_FILES,
     ...overrides,
   };
 }
@@ -94,24 +116,33 @@ export interface PartitionPlan {
 }
 
 /**
- * The partitions to compact now: closed, without a pending marker, with files {@link chooseSources}
- * picks (a delivered file, or at least two compacted files smaller than the target).
+ * The partitions to compact now. A closed hour without a pending marker: the files {@link chooseSources}
+ * picks (a delivered file, or at least two compacted files smaller than the target), which makes it one
+ * file. Any other hour (still open, or with a compaction in its grace period): the files
+ * {@link chooseOpenSources} picks once `openMinFiles` delivered files wait, none named by a marker.
  */
 export function planCompaction(
   dataDir: string,
-  settings: Pick<CompactionSettings, 'closedAfterMs' | 'targetFileBytes'>,
+  settings: Pick<CompactionSettings, 'closedAfterMs' | 'targetFileBytes' | 'openMinFiles'>,
   now: Date,
   partitions: readonly PartitionListing[] = listPartitions(dataDir),
 ): PartitionPlan[] {
   const plans: PartitionPlan[] = [];
   for (const p of partitions) {
-    if (p.markers.length > 0 || !isClosed(p, now, settings.closedAfterMs)) continue;
     const files: SourceFile[] = [];
     for (const name of p.visible) {
       const bytes = sizeOf(join(p.abs, name));
       if (bytes !== undefined) files.push({ name, bytes });
     }
-    const sources = chooseSources(files, settings.targetFileBytes);
+    const sources =
+      p.markers.length === 0 && isClosed(p, now, settings.closedAfterMs)
+        ? chooseSources(files, settings.targetFileBytes)
+        : chooseOpenSources(
+            files,
+            new Set(p.markers.flatMap((m) => [...m.sources, ...m.outputs])),
+            settings.targetFileBytes,
+            settings.openMinFiles,
+          );
     if (sources.length === 0) continue;
     const { category, dt, hour, rel, abs } = p;
     plans.push({ partition: { category, dt, hour, rel, abs }, sources });
@@ -197,16 +228,27 @@ export class Compactor {
   /** What `tidy` did since the last report (the pipeline tidies once on open, before any pass). */
   private tidied = { deletedFiles: 0, rolledBack: 0 };
 
+  private readonly integrity: IntegrityLog;
+
   private constructor(
     private readonly options: CompactorOptions,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    this.integrity = new IntegrityLog(options.dataDir);
+  }
 
   static async open(options: CompactorOptions): Promise<Compactor> {
     const engine = await openEngine(spillRoot(options.dataDir), { threads: 1, ...options.engine });
     // The staging area belongs to runs that can no longer finish (one compactor per data directory).
     rmSync(join(markerDir(options.dataDir), 'staging'), { recursive: true, force: true });
-    return new Compactor(options, engine);
+    const compactor = new Compactor(options, engine);
+    try {
+      compactor.recordCommitted();
+    } catch (error) {
+      engine.close();
+      throw error;
+    }
+    return compactor;
   }
 
   get settings(): CompactionSettings {
@@ -248,6 +290,21 @@ export class Compactor {
     const { deletedFiles, rolledBack } = this.tidied;
     this.tidied = { deletedFiles: 0, rolledBack: 0 };
     return { compacted, failed, deletedFiles, rolledBack, pending };
+  }
+
+  /** Record in the integrity log every committed compaction a crash left unrecorded. */
+  private recordCommitted(): void {
+    if (!this.integrity.exists()) return;
+    let recorded: Set<string> | undefined;
+    for (const p of listPartitions(this.options.dataDir)) {
+      const present = new Set(p.names);
+      for (const m of p.markers) {
+        if (!isCommitted(m, present)) continue;
+        // One scan of the log for all of them (a running lake has dozens of markers in their grace period).
+        recorded ??= this.integrity.compactionRuns();
+        if (!recorded.has(m.run)) this.recordInIntegrityLog(m, 'unrecorded');
+      }
+    }
   }
 
   /**
@@ -426,6 +483,7 @@ export class Compactor {
       });
       fsyncDir(partition.abs);
       this.step('committed', partition.rel);
+      this.recordInIntegrityLog(marker, 'unrecorded');
       return {
         partition: partition.rel,
         run,
@@ -444,6 +502,32 @@ export class Compactor {
 
   close(): void {
     this.engine.close();
+  }
+
+  /**
+   * A committed compaction in the lake's integrity log (when the lake keeps one): the files it replaces,
+   * hashed as found now, and its outputs, so the compliance report's verification sees a replacement,
+   * not files gone missing and files nobody delivered. Recorded right after the commit; one a crash left
+   * unrecorded is recorded when a compactor next opens the data directory, before its first tidy can
+   * delete the sources. (An append that fails fails the partition's compaction, reported by the pass;
+   * the next start records it.)
+   */
+  private recordInIntegrityLog(m: CompactionMarker, known?: 'unrecorded'): void {
+    if (!this.integrity.exists()) return;
+    const { dataDir } = this.options;
+    const key = (name: string) => `${m.partition}/${name}`;
+    this.integrity.recordCompaction(
+      {
+        run: m.run,
+        partition: m.partition,
+        replaced: m.sources
+          .filter((n) => existsSync(join(dataDir, key(n))))
+          .map((n) => objectOf(dataDir, key(n))),
+        outputs: m.outputs.map((n) => objectOf(dataDir, key(n))),
+        rows: m.rows,
+      },
+      known,
+    );
   }
 
   private removeMarker(m: CompactionMarker): void {

@@ -71,15 +71,20 @@ export interface PipelineOptions {
   /** File operations of the spool; a seam for fault-injection tests. @default the real file system */
   readonly spoolIo?: SpoolIo;
   /**
-   * Compaction of closed hours (`compact.ts`), a pass every `intervalMs`; `false` turns it off.
-   * @default on: every 5 minutes, with {@link compactionSettings} for the flush interval
+   * Compaction of closed hours and of the current hour as it fills (`compact.ts`), a pass every
+   * `intervalMs`; `false` turns it off.
+   * @default on: every minute, with {@link compactionSettings} for the flush interval
    */
   readonly compaction?: false | LocalCompactionOptions;
 }
 
 /** Compaction as the pipeline runs it. */
 export interface LocalCompactionOptions extends Partial<CompactionSettings> {
-  /** Time between passes. @default 5 minutes */
+  /**
+   * Time between passes. A pass over a lake with nothing to do lists its partitions and stats their
+   * files; one with work compacts what the current hour received since the last pass (about 12 files
+   * per category at the 5 s flush interval). @default 1 minute
+   */
   readonly intervalMs?: number;
   /** DuckDB memory limit and spill directory of the compaction. @default see `openEngine` */
   readonly engine?: EngineOptions;
@@ -290,7 +295,7 @@ export class LocalPipeline {
   private async startCompaction(): Promise<void> {
     const c = this.options.compaction;
     if (c === false) return;
-    const { intervalMs = 5 * 60_000, engine, onReport, onStep, ...overrides } = c ?? {};
+    const { intervalMs = 60_000, engine, onReport, onStep, ...overrides } = c ?? {};
     this.onCompactionReport = onReport;
     this.compactor = await Compactor.open({
       dataDir: this.options.dataDir,

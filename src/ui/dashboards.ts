@@ -297,6 +297,24 @@ export function panelBucketMs(spanMs: number): number {
   return steps.find((s) => spanMs / s <= 30) ?? 86_400_000;
 }
 
+/** Services a dashboard's service filter offers, at most. */
+export const MAX_SERVICES_OFFERED = 50;
+
+/**
+ * The query listing the services a dashboard's service filter offers over `[since, until)`, busiest
+ * first (the explorer's select and Grafana's `service` variable); undefined without a service filter.
+ */
+export function serviceFilterQuery(d: DashboardDef, since: Date, until: Date): AggregateQuery | undefined {
+  if (!d.serviceFilter) return undefined;
+  return {
+    kind: 'aggregate',
+    filter: { ...d.serviceFilter.among, since, until },
+    groupBy: ['service'],
+    orderBy: 'count',
+    limit: MAX_SERVICES_OFFERED,
+  };
+}
+
 /** What a viewer narrowed a dashboard to (its service filter). */
 export interface PanelNarrowing {
   readonly services?: readonly string[];

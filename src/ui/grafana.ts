@@ -9,10 +9,20 @@
  * `date_format`, which the engine folds to constants while planning (the Trino tier checks the plan's
  * partition constraint). The time bucket of time-series panels is fixed per dashboard (from its default
  * range): the builder inlines it as a number.
+ *
+ * A dashboard with a service filter (the explorer's select: errors, AI) gets a `service` variable: a query
+ * variable whose SQL is the explorer's list of services for the range, with "All" as a custom value;
+ * every panel's SQL is built narrowed to a placeholder service, replaced by a condition on the variable.
  */
 import { athenaExecutionParameters, type BuiltQuery, buildQuery, type TableRef } from '../query/build';
 import { parseTime, sqlTimestamp } from '../time';
-import { type DashboardDef, type PanelDef, panelBucketMs, panelQuery } from './dashboards';
+import {
+  type DashboardDef,
+  type PanelDef,
+  panelBucketMs,
+  panelQuery,
+  serviceFilterQuery,
+} from './dashboards';
 
 /** The Athena data source's plugin id. */
 export const ATHENA_PLUGIN = 'grafana-athena-datasource';
@@ -37,6 +47,20 @@ const SENTINEL_FROM = new Date('2001-02-03T03:04:05.000Z');
 const SENTINEL_TO = new Date('2001-02-04T04:05:06.000Z');
 const FROM = '$__timeFrom()';
 const TO = '$__timeTo()';
+
+/** The variable of a dashboard with a service filter, as its panels' SQL names it. */
+export const SERVICE_VARIABLE = 'service';
+/** The chosen service as Grafana writes it into SQL: a string literal, quotes doubled. */
+const SERVICE_VALUE = `\${${SERVICE_VARIABLE}:sqlstring}`;
+/**
+ * What the variable's "All" stands for in the SQL. A custom all value is written in as it is, never
+ * formatted (Grafana's template service), so with "All" the panels' condition reads
+ * `'__all__' = '__all__'`: no service is left out, events without one included, as in the explorer.
+ */
+export const ALL_SERVICES = "'__all__'";
+// The service a panel's SQL is built narrowed to, then replaced by the variable's condition.
+const SERVICE_PLACEHOLDER = '\u0000loglake-service-variable';
+const SERVICE_NARROWING = /"service" IN \(\?(\d+)\?\)/g;
 
 /** Each `?` of the builder's partition and time predicates, and the macro expression it becomes. */
 const TIME_BOUNDS: ReadonlyArray<{
@@ -99,11 +123,19 @@ export function grafanaSql(built: BuiltQuery): string {
       `grafanaSql: found ${bounds} time bounds; every table read needs all ${TIME_BOUNDS.length}`,
     );
   }
+  sql = sql.replace(SERVICE_NARROWING, (m, n: string) =>
+    built.params[Number(n)] === SERVICE_PLACEHOLDER
+      ? `(${SERVICE_VALUE} = ${ALL_SERVICES} OR "service" = ${SERVICE_VALUE})`
+      : m,
+  );
   const literals = athenaExecutionParameters(built.params);
   const text = sql.replace(/\?(\d+)\?/g, (_m, n: string) => {
     const value = built.params[Number(n)] ?? '';
     if (TIME_BOUNDS.some((b) => b.values.includes(value))) {
       throw new Error(`grafanaSql: time value ${value} outside a time bound`);
+    }
+    if (value === SERVICE_PLACEHOLDER) {
+      throw new Error('grafanaSql: the service variable outside the service narrowing');
     }
     return literals[Number(n)] ?? "''";
   });
@@ -129,7 +161,12 @@ export interface GrafanaPanelQuery {
 
 /** A panel's SQL with macros, and how Grafana draws it. */
 export function grafanaPanel(d: DashboardDef, panel: PanelDef, options: GrafanaOptions): GrafanaPanelQuery {
-  const query = panelQuery(panel, SENTINEL_FROM, SENTINEL_TO);
+  const query = panelQuery(
+    panel,
+    SENTINEL_FROM,
+    SENTINEL_TO,
+    d.serviceFilter ? { services: [SERVICE_PLACEHOLDER] } : {},
+  );
   const tables: TableRef[] = options.tablesFor(panel.filter.categories).map((t) => ({
     database: options.database,
     table: options.tables[t],
@@ -186,10 +223,63 @@ export function grafanaPanel(d: DashboardDef, panel: PanelDef, options: GrafanaO
   }
 }
 
+/**
+ * The SQL of a dashboard's `service` variable (the services its filter offers over the range, as the
+ * explorer lists them), or undefined for a dashboard without a service filter.
+ */
+export function grafanaServiceVariableSql(d: DashboardDef, options: GrafanaOptions): string | undefined {
+  const query = serviceFilterQuery(d, SENTINEL_FROM, SENTINEL_TO);
+  if (!query) return undefined;
+  const tables: TableRef[] = options.tablesFor(query.filter.categories).map((t) => ({
+    database: options.database,
+    table: options.tables[t],
+  }));
+  const inner = grafanaSql(buildQuery(query, { dialect: 'athena', tables }));
+  return `SELECT "service"\nFROM (\n${inner}\n) AS "q"\nWHERE "service" IS NOT NULL\nORDER BY "count" DESC`;
+}
+
+/**
+ * A panel's SQL as Grafana runs it with the `service` variable set to `service` (undefined: "All"),
+ * for running it outside Grafana (the `sqlstring` format: quoted, quotes doubled).
+ */
+export function expandServiceVariable(sql: string, service: string | undefined): string {
+  return sql.replaceAll(
+    SERVICE_VALUE,
+    service === undefined ? ALL_SERVICES : `'${service.replaceAll("'", "''")}'`,
+  );
+}
+
 /** A dashboard as Grafana's JSON model. */
 export function grafanaDashboard(d: DashboardDef, options: GrafanaOptions): Record<string, unknown> {
   const datasource = { type: ATHENA_PLUGIN, uid: options.datasourceUid ?? DEFAULT_DATASOURCE_UID };
   const reuseMinutes = Math.max(1, Math.round((d.refreshSeconds ?? 300) / 60));
+  const connectionArgs = {
+    region: options.region ?? '__default',
+    catalog: '__default',
+    database: options.database,
+  };
+  const servicesSql = grafanaServiceVariableSql(d, options);
+  const variables = servicesSql
+    ? [
+        {
+          name: SERVICE_VARIABLE,
+          label: 'Service',
+          type: 'query',
+          datasource,
+          query: { refId: 'ServiceVariable', format: 1, rawSQL: servicesSql, connectionArgs },
+          definition: servicesSql,
+          // Listed again whenever the time range changes, as the explorer's select is.
+          refresh: 2,
+          includeAll: true,
+          allValue: ALL_SERVICES,
+          multi: false,
+          current: { selected: true, text: 'All', value: '$__all' },
+          options: [],
+          sort: 1,
+          hide: 0,
+        },
+      ]
+    : [];
   const panels = d.panels.map((panel, i) => {
     const q = grafanaPanel(d, panel, options);
     return {
@@ -205,9 +295,7 @@ export function grafanaDashboard(d: DashboardDef, options: GrafanaOptions): Reco
           format: q.format,
           rawSQL: q.sql,
           connectionArgs: {
-            region: options.region ?? '__default',
-            catalog: '__default',
-            database: options.database,
+            ...connectionArgs,
             // Athena's query result reuse: a dashboard viewed twice in its refresh interval scans once.
             resultReuseEnabled: true,
             resultReuseMaxAgeInMinutes: reuseMinutes,
@@ -235,7 +323,7 @@ export function grafanaDashboard(d: DashboardDef, options: GrafanaOptions): Reco
     schemaVersion: 39,
     time: { from: `now-${d.since}`, to: 'now' },
     refresh: d.refreshSeconds ? `${d.refreshSeconds / 60}m` : '',
-    templating: { list: [] },
+    templating: { list: variables },
     annotations: { list: [] },
     panels,
   };

@@ -253,6 +253,7 @@ describe('documented events are not tampering', () => {
       expect.objectContaining({ run: 'r1', partition: part, replaced: 2, outputs: 1, rows: 7 }),
     ]);
     expect(readIntegrityLog(dir).filter((l) => l.entry?.type === 'compaction')).toHaveLength(1);
+    expect(log.compactionRuns()).toEqual(new Set(['r1']));
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -11,6 +11,8 @@ const CLI = join(__dirname, '..', '..', 'bin', 'loglake.cjs');
 const root = mkdtempSync(join(tmpdir(), 'loglake-compact-kill-'));
 const template = join(root, 'template');
 const events: LakeEvent[] = [];
+const openTemplate = join(root, 'open-template');
+const openEvents: LakeEvent[] = [];
 
 beforeAll(async () => {
   // 10 deliveries into two closed hours (three categories): 6 partitions of 10 small files each.
@@ -24,6 +26,19 @@ beforeAll(async () => {
   );
   events.push(...batches.flat());
   await deliverBatches(template, batches);
+  // 12 deliveries into the current hour (one category): an open hour with more than the 10 delivered
+  // files `loglake compact` waits for.
+  const base = Math.max(hourStart(0), Date.now() - 120_000);
+  const open = Array.from({ length: 12 }, (_, b) =>
+    Array.from({ length: 5 }, (_, i) => ({
+      id: `o-${b}-${i}`,
+      at: base + b * 5 + i,
+      service: ['web', 'api', 'worker'][i % 3] as string,
+      level: 'INFO' as const,
+    })),
+  );
+  openEvents.push(...open.flat());
+  await deliverBatches(openTemplate, open);
 }, 120_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -47,10 +62,10 @@ function compact(
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, err })));
 }
 
-async function expectEveryRecordOnce(dataDir: string): Promise<void> {
+async function expectEveryRecordOnce(dataDir: string, expected = events): Promise<void> {
   const counts = idCounts((await searchLake(dataDir)).map((r) => r.correlation_id));
   expect([...counts.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-  expect(counts.size).toBe(events.length);
+  expect(counts.size).toBe(expected.length);
 }
 
 describe('loglake compact killed with SIGKILL', () => {
@@ -76,6 +91,34 @@ describe('loglake compact killed with SIGKILL', () => {
       const files = lakeFiles(dataDir);
       expect(files).toHaveLength(6);
       expect(files.every((f) => f.split('/').pop()?.startsWith(COMPACTED_PREFIX))).toBe(true);
+      expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
+    },
+    120_000,
+  );
+});
+
+describe('loglake compact killed with SIGKILL while compacting the current hour', () => {
+  it.each(['staged', 'marker-written', 'committed', 'source-deleted:5', 'marker-deleted'])(
+    'at %s: queries see every record exactly once, and the next run finishes the job',
+    async (killAt) => {
+      // Prepare: a fresh copy of the open hour the pipeline delivered.
+      const dataDir = join(root, `open-${killAt.replace(':', '-')}`);
+      cpSync(openTemplate, dataDir, { recursive: true });
+      const delivered = lakeFiles(dataDir);
+
+      // Act: the first run dies at the step; the second runs undisturbed.
+      const killed = await compact(dataDir, killAt);
+      await expectEveryRecordOnce(dataDir, openEvents);
+      const rerun = await compact(dataDir);
+
+      // Assess
+      expect(delivered.length).toBeGreaterThanOrEqual(12);
+      expect(killed.signal).toBe('SIGKILL');
+      expect(rerun.code, rerun.err).toBe(0);
+      await expectEveryRecordOnce(dataDir, openEvents);
+      const files = lakeFiles(dataDir);
+      expect(files.every((f) => f.split('/').pop()?.startsWith(COMPACTED_PREFIX))).toBe(true);
+      expect(files.length).toBeLessThanOrEqual(2);
       expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
     },
     120_000,

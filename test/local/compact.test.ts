@@ -1,12 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyLocalIntegrity } from '../../src/compliance/verify';
 import { DEFAULT_CONFIG } from '../../src/config';
 import {
   COMPACTION_STEPS,
+  type CompactionReport,
   type CompactionSettings,
   type CompactionStep,
   Compactor,
@@ -17,6 +19,7 @@ import {
   COMPACTED_PREFIX,
   type CompactionMarker,
   CorruptMarkerError,
+  listPartitions,
   markerDir,
   visibleNames,
 } from '../../src/local/lake-files';
@@ -47,6 +50,17 @@ function batches(prefix: string, count: number, n: number, hoursAgo: number): La
       level: (['INFO', 'ERROR', 'DEBUG', 'INFO'] as const)[i % 4] as LakeEvent['level'],
     })),
   );
+}
+
+/** What the compliance report's verification finds in the lake against its integrity log. */
+function integrityFindings(): string[] {
+  const result = verifyLocalIntegrity(dataDir, {
+    since: new Date(0),
+    until: new Date(Date.now() + 86_400_000),
+    now: new Date(),
+    expiresAt: () => undefined,
+  });
+  return result.findings.map((f) => `${f.kind} ${f.key}`);
 }
 
 async function ids(): Promise<Map<string, number>> {
@@ -189,20 +203,124 @@ describe('Compactor', () => {
     dataDir = parent;
   });
 
-  it('leaves an hour alone until it is closed', async () => {
-    // Prepare: events in the current hour, which ends in the future.
-    const events = batches('now', 4, 5, 0).map((b) =>
+  it('leaves the current hour alone until it holds openMinFiles delivered files, then compacts it', async () => {
+    // Prepare: 4 deliveries in the current hour, which ends in the future (3 categories: 3 partitions).
+    const events = batches('now', 5, 5, 0).map((b) =>
       b.map((e) => ({ ...e, at: Math.min(e.at, Date.now() - 1000) })),
     );
-    await deliverBatches(dataDir, events);
+    await deliverBatches(dataDir, events.slice(0, 4));
     const before = lakeFiles(dataDir);
 
-    // Act
-    const report = await compactOnce();
+    // Act: a pass with 4 files waiting per partition, then one with 5.
+    const early = await compactOnce({ openMinFiles: 5 });
+    const untouched = lakeFiles(dataDir);
+    await deliverBatches(dataDir, events.slice(4));
+    const report = await compactOnce({ openMinFiles: 5 });
 
     // Assess
-    expect(report.compacted).toEqual([]);
-    expect(lakeFiles(dataDir)).toEqual(before);
+    expect(early.compacted).toEqual([]);
+    expect(untouched).toEqual(before);
+    expect(report.compacted.map((r) => r.sourceFiles)).toEqual([5, 5, 5]);
+    for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+    expectExactlyOnce(await ids(), events.flat());
+  });
+
+  it('compacts an open hour pass by pass, taking only files no pending compaction names', async () => {
+    // Prepare: an hour seen from inside it (a simulated clock), a 10-minute grace period, and a
+    // compactor that stays open across passes, as the pipeline's does.
+    const h = hourStart(2);
+    let now = h + 20 * 60_000;
+    const clock = () => new Date(now);
+    const compactor = await Compactor.open({
+      dataDir,
+      settings: settings({ graceMs: 600_000, openMinFiles: 3 }),
+    });
+    const sent: LakeEvent[] = [];
+    const deliver = async (prefix: string, count: number) => {
+      const bs = batches(prefix, count, 6, 2);
+      sent.push(...bs.flat());
+      await deliverBatches(dataDir, bs);
+    };
+    const pending = () => listPartitions(dataDir).flatMap((p) => p.markers);
+    try {
+      // Act + Assess, pass by pass.
+      await deliver('a', 6);
+      const first = await compactor.run({ now: clock });
+      const firstMarkers = pending();
+      expect(first.compacted.map((r) => r.sourceFiles)).toEqual([6, 6, 6]);
+      expectExactlyOnce(await ids(), sent);
+
+      // Five minutes on, the first compactions are in their grace period: only the new files go.
+      await deliver('b', 4);
+      now += 5 * 60_000;
+      const second = await compactor.run({ now: clock });
+      const secondMarkers = pending().filter((m) => !firstMarkers.some((f) => f.run === m.run));
+      expect(second.compacted.map((r) => r.sourceFiles)).toEqual([4, 4, 4]);
+      const named = new Set(firstMarkers.flatMap((m) => [...m.sources, ...m.outputs]));
+      expect(secondMarkers.flatMap((m) => m.sources).filter((n) => named.has(n))).toEqual([]);
+      expect(secondMarkers.flatMap((m) => m.sources).some((n) => n.startsWith(COMPACTED_PREFIX))).toBe(false);
+      expectExactlyOnce(await ids(), sent);
+
+      // Fewer than openMinFiles new files: nothing.
+      await deliver('c', 2);
+      now += 2 * 60_000;
+      expect((await compactor.run({ now: clock })).compacted).toEqual([]);
+
+      // Past the first grace period: its sources are gone and its outputs join the new files.
+      await deliver('d', 1);
+      now += 4 * 60_000;
+      const third = await compactor.run({ now: clock });
+      expect(third.deletedFiles).toBe(18);
+      expect(third.compacted.map((r) => r.sourceFiles)).toEqual([4, 4, 4]);
+      const firstOutputs = new Set(firstMarkers.flatMap((m) => m.outputs));
+      const thirdSources = pending()
+        .filter((m) => m.created === now)
+        .flatMap((m) => m.sources);
+      expect(thirdSources.filter((n) => firstOutputs.has(n)).sort()).toEqual([...firstOutputs].sort());
+      expectExactlyOnce(await ids(), sent);
+
+      // Once the hour is closed and every grace period over: one file per partition.
+      now = h + 3_600_000 + compactor.settings.closedAfterMs + 600_000;
+      const closing = await compactor.run({ now: clock });
+      expect(closing.compacted).toHaveLength(3);
+      now += 600_000;
+      compactor.tidy(clock());
+    } finally {
+      compactor.close();
+    }
+    for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+    expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
+    expectExactlyOnce(await ids(), sent);
+    // Every compaction (merges of earlier outputs included) is in the integrity log.
+    expect(integrityFindings()).toEqual([]);
+  });
+
+  it('records each compaction in the integrity log before its sources go, a crash right after the commit included', async () => {
+    // Prepare: closed hours delivered by the pipeline, which keeps the lake's integrity log.
+    const events = [...batches('i', 5, 6, 3), ...batches('j', 4, 6, 2)];
+    await deliverBatches(dataDir, events);
+    let commits = 0;
+    const crashAfterFirstCommit = (s: CompactionStep) => {
+      if (s === 'committed' && ++commits === 1) throw new SimulatedCrash(s);
+    };
+
+    // Act: the first compaction dies between its commit and its record; the next start records it,
+    // then deletes its sources.
+    await expect(compactOnce({ graceMs: 600_000 }, crashAfterFirstCommit)).rejects.toBeInstanceOf(
+      SimulatedCrash,
+    );
+    const afterCrash = integrityFindings();
+    const report = await compactOnce();
+
+    // Assess: until that start, the committed outputs are the only thing unaccounted for.
+    expect(afterCrash).toHaveLength(1);
+    expect(afterCrash[0]).toMatch(/^unrecorded logs\/.*\/compacted-.*\.parquet$/);
+    expect(report.deletedFiles).toBeGreaterThan(0);
+    expect(integrityFindings()).toEqual([]);
+    const log = readFileSync(join(dataDir, '.loglake', 'integrity', 'chain.jsonl'), 'utf8');
+    expect(log.split('\n').filter((l) => l.includes('"type":"compaction"'))).toHaveLength(
+      byPartition(lakeFiles(dataDir)).size,
+    );
   });
 
   it('compacts files arriving later in an already compacted hour in a later pass', async () => {
@@ -403,9 +521,136 @@ describe('Compactor', () => {
       { numRuns: 15 },
     );
   }, 300_000);
+
+  it('keeps every record exactly once whatever step a crash of an open-hour compaction interrupts, with an earlier one pending', async () => {
+    const h = hourStart(2);
+    const grace = 600_000;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 2, max: 5 }),
+        // Act 2 runs within the first compaction's grace period, or after it (its deletions are steps too).
+        fc.constantFrom(5, 11),
+        fc.integer({ min: 1, max: 3 * COMPACTION_STEPS.length }),
+        async (firstCount, secondCount, minutes, crashAfter) => {
+          rmSync(dataDir, { recursive: true, force: true });
+          const first = batches('o1', firstCount, 4, 2);
+          const second = batches('o2', secondCount, 4, 2);
+          const open = (onStep?: (step: CompactionStep) => void) =>
+            Compactor.open({
+              dataDir,
+              settings: settings({ graceMs: grace, openMinFiles: 2 }),
+              ...(onStep ? { onStep } : {}),
+            });
+          const at = (m: number) => () => new Date(h + m * 60_000);
+
+          // Act 1: the open hour compacted once, undisturbed; more files arrive.
+          await deliverBatches(dataDir, first);
+          const c1 = await open();
+          await c1.run({ now: at(20) }).finally(() => c1.close());
+          await deliverBatches(dataDir, second);
+
+          // Act 2: a pass that may crash at any step (or finish, with fewer steps than crashAfter).
+          let seen = 0;
+          const c2 = await open((s) => {
+            if (++seen === crashAfter) throw new SimulatedCrash(s);
+          });
+          await c2
+            .run({ now: at(20 + minutes) })
+            .catch((e: unknown) => {
+              if (!(e instanceof SimulatedCrash)) throw e;
+            })
+            .finally(() => c2.close());
+          expectExactlyOnce(await ids(), [...first, ...second].flat());
+
+          // Act 3: the next start undoes or keeps it and goes on; then the hour closes.
+          const c3 = await open();
+          try {
+            c3.tidy(at(21 + minutes)());
+            await c3.run({ now: at(21 + minutes) });
+            expectExactlyOnce(await ids(), [...first, ...second].flat());
+            const closed = 60 + c3.settings.closedAfterMs / 60_000 + (2 * grace) / 60_000;
+            await c3.run({ now: at(closed) });
+            c3.tidy(at(closed + grace / 60_000)());
+          } finally {
+            c3.close();
+          }
+
+          // Assess
+          expectExactlyOnce(await ids(), [...first, ...second].flat());
+          expect(readdirSync(markerDir(dataDir)).filter((n) => n.endsWith('.json'))).toEqual([]);
+          for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 300_000);
 });
 
 describe('LocalPipeline compaction', () => {
+  it('compacts the current hour while deliveries into it go on: every reader sees each record at most once, and all of them in the end', async () => {
+    // Prepare: the pipeline's own compaction (real clock, 10-minute grace period, so earlier passes'
+    // markers stay pending), traffic into the current hour.
+    const pipeline = await LocalPipeline.open({
+      dataDir,
+      transform: dataDirTransform(DEFAULT_CONFIG, dataDir),
+      flushIntervalMs: 30,
+      compaction: { graceMs: 600_000, openMinFiles: 2, intervalMs: 2 ** 31 - 1 },
+    });
+    const sent: LakeEvent[] = [];
+    const reads: Map<string, number>[] = [];
+    const passes: CompactionReport[] = [];
+    try {
+      let seq = 0;
+      let sending = true;
+      // Deliveries go on until at least two passes compacted something while they did (however slow
+      // the machine), so no assertion below depends on timing.
+      const compactingPasses = () => passes.filter((p) => p.compacted.length > 0).length;
+      const traffic = (async () => {
+        for (let r = 0; r < 60 || (compactingPasses() < 2 && r < 2_000); r++) {
+          const batch = Array.from({ length: 6 }, (_, i) => ({
+            id: `open-${seq++}`,
+            at: Math.max(hourStart(0), Date.now() - 1_000),
+            service: SERVICES[i % 3] as string,
+            level: 'INFO' as const,
+          }));
+          sent.push(...batch);
+          await pipeline.put(
+            'logs',
+            batch.map((e) => {
+              const line = `${JSON.stringify({ timestamp: new Date(e.at).toISOString(), level: e.level, service: e.service, message: e.id, correlation_id: e.id })}\n`;
+              return { data: Buffer.from(line).toString('base64'), bytes: line.length };
+            }),
+          );
+          await new Promise((r) => setTimeout(r, 15));
+        }
+        sending = false;
+      })();
+
+      // Act: passes and reads while the deliveries go on.
+      while (sending) {
+        passes.push(await pipeline.compactNow());
+        reads.push(await ids());
+      }
+      await traffic;
+      await pipeline.flush();
+      passes.push(await pipeline.compactNow());
+    } finally {
+      await pipeline.close();
+    }
+
+    // Assess
+    expect(passes.flatMap((p) => p.failed)).toEqual([]);
+    expect(passes.filter((p) => p.compacted.length > 0).length).toBeGreaterThan(1);
+    for (const read of reads) expect([...read.values()].filter((n) => n !== 1)).toEqual([]);
+    expectExactlyOnce(await ids(), sent);
+    // Every compaction of the hour took files no other pending one names.
+    const markers = listPartitions(dataDir).flatMap((p) => p.markers);
+    const names = markers.flatMap((m) => [...m.sources, ...m.outputs]);
+    expect(markers.length).toBeGreaterThan(1);
+    expect(new Set(names).size).toBe(names.length);
+  }, 120_000);
+
   it('compacts closed hours while deliveries keep arriving, without taking a half-delivered file', async () => {
     // Prepare: a pipeline with compaction on; closed hours to compact; traffic into those hours.
     const reports: number[] = [];

@@ -3,6 +3,8 @@
  * a lake the demo's traffic filled through the local pipeline (the Glue tables of the synthesized stack,
  * partition projection included): every panel of the four dashboards answers, with the numbers the
  * explorer shows for the same range on DuckDB, and the plan of each query bounds the `dt` partitions.
+ * Dashboards with a service filter (errors, AI): the `service` variable's SQL lists the services the
+ * explorer offers, and every panel answers as the explorer does with "All" and with one service chosen.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -15,8 +17,21 @@ import { Shipper } from '../../src/producer';
 import { buildQuery, decodeAggregateRow, decodeSearchRow } from '../../src/query';
 import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
 import { CATEGORIES } from '../../src/schema';
-import { DASHBOARDS, type DashboardDef, type PanelDef, panelQuery } from '../../src/ui/dashboards';
-import { expandAthenaMacros, type GrafanaOptions, grafanaPanel } from '../../src/ui/grafana';
+import {
+  DASHBOARDS,
+  type DashboardDef,
+  type PanelDef,
+  type PanelNarrowing,
+  panelQuery,
+  serviceFilterQuery,
+} from '../../src/ui/dashboards';
+import {
+  expandAthenaMacros,
+  expandServiceVariable,
+  type GrafanaOptions,
+  grafanaPanel,
+  grafanaServiceVariableSql,
+} from '../../src/ui/grafana';
 import { startTestLocal } from '../helpers/local';
 import { TrinoSession } from '../helpers/trino';
 import { synthesizedGlueTables, trinoCreateTable } from '../helpers/trino-ddl';
@@ -81,14 +96,21 @@ type Summary = Record<string, number>;
 
 const round = (n: number) => Math.round(n * 10_000) / 10_000;
 
-async function onDuckDb(panel: PanelDef, from: Date, to: Date): Promise<Summary> {
-  // Grafana's range includes its last second; the builder's excludes `until`. A panel without categories
-  // reads the logs table on Athena (as the CLI does without --include-audit): the unlocked categories.
-  const unlocked = CATEGORIES.filter((c) => !lockedCategories(DEFAULT_CONFIG).includes(c));
+// A panel without categories reads the logs table on Athena (as the CLI does without --include-audit):
+// the unlocked categories.
+const unlocked = CATEGORIES.filter((c) => !lockedCategories(DEFAULT_CONFIG).includes(c));
+
+async function onDuckDb(
+  panel: PanelDef,
+  from: Date,
+  to: Date,
+  narrow: PanelNarrowing = {},
+): Promise<Summary> {
+  // Grafana's range includes its last second; the builder's excludes `until`.
   const scoped = panel.filter.categories
     ? panel
     : { ...panel, filter: { ...panel.filter, categories: unlocked } };
-  const query = panelQuery(scoped, from, new Date(to.getTime() + 1));
+  const query = panelQuery(scoped, from, new Date(to.getTime() + 1), narrow);
   const built = buildQuery(query, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
   const rows = await reader.query(built);
   const v = panel.view;
@@ -162,7 +184,10 @@ describe.each(DASHBOARDS.map((d) => [d.id, d] as const))('Grafana dashboard %s o
     async (_pid, panel) => {
       // Arrange
       const { from, to } = range(d);
-      const sql = expandAthenaMacros(grafanaPanel(d, panel, options).sql, from, to);
+      const sql = expandServiceVariable(
+        expandAthenaMacros(grafanaPanel(d, panel, options).sql, from, to),
+        undefined,
+      );
 
       // Act
       const rows = await trino.rows(sql, schema);
@@ -191,3 +216,60 @@ describe.each(DASHBOARDS.map((d) => [d.id, d] as const))('Grafana dashboard %s o
     120_000,
   );
 });
+
+describe.each(DASHBOARDS.filter((d) => d.serviceFilter).map((d) => [d.id, d] as const))(
+  'Grafana dashboard %s on Trino, its service variable',
+  (_id, d) => {
+    /** The services the variable lists on Trino, in its order. */
+    async function listed(): Promise<string[]> {
+      const { from, to } = range(d);
+      const sql = expandAthenaMacros(grafanaServiceVariableSql(d, options) ?? '', from, to);
+      return (await trino.rows(sql, schema)).map((r) => String(r.service));
+    }
+
+    it('lists the services the explorer offers for the range', async () => {
+      // Arrange
+      const { from, to } = range(d);
+      const query = serviceFilterQuery(d, from, new Date(to.getTime() + 1));
+      if (!query) throw new Error(`${d.id} has no service filter`);
+      const scoped = query.filter.categories
+        ? query
+        : { ...query, filter: { ...query.filter, categories: unlocked } };
+      const built = buildQuery(scoped, { dialect: 'duckdb', tables: [{ table: LOCAL_TABLE }] });
+
+      // Act
+      const services = await listed();
+      const explorer = (await reader.query(built)).map((row) =>
+        String(decodeAggregateRow(built.columns, row).group.service),
+      );
+
+      // Assess: more than one (the AI dashboard: the generation service and the support bot), so
+      // choosing one narrows the panels
+      expect(services.length).toBeGreaterThan(1);
+      expect([...services].sort()).toEqual([...explorer].sort());
+    }, 120_000);
+
+    it.each(d.panels.map((p) => [p.id, p] as const))(
+      'panel %s answers as the explorer does with one service chosen',
+      async (_pid, panel) => {
+        // Arrange: the busiest service the variable lists (a name with a quote is quoted as Grafana does)
+        const { from, to } = range(d);
+        const [service] = await listed();
+        if (service === undefined) throw new Error('the variable lists no service');
+        const sql = expandServiceVariable(
+          expandAthenaMacros(grafanaPanel(d, panel, options).sql, from, to),
+          service,
+        );
+
+        // Act
+        const rows = await trino.rows(sql, schema);
+
+        // Assess: the explorer's answer narrowed to that service
+        const narrowed = await onDuckDb(panel, from, to, { services: [service] });
+        expect(fromGrafana(panel, rows)).toEqual(narrowed);
+        expect(sql).not.toContain('${');
+      },
+      120_000,
+    );
+  },
+);

@@ -8,7 +8,16 @@ import { athenaTablesFor } from '../../src/cli/options';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { buildQuery } from '../../src/query/build';
 import { DASHBOARDS } from '../../src/ui/dashboards';
-import { expandAthenaMacros, type GrafanaOptions, grafanaPanel, grafanaSql } from '../../src/ui/grafana';
+import {
+  ALL_SERVICES,
+  expandAthenaMacros,
+  expandServiceVariable,
+  type GrafanaOptions,
+  grafanaDashboard,
+  grafanaPanel,
+  grafanaServiceVariableSql,
+  grafanaSql,
+} from '../../src/ui/grafana';
 
 const options: GrafanaOptions = {
   database: 'loglake_db',
@@ -107,6 +116,81 @@ describe('Grafana panel SQL', () => {
     expect(sql).toBe(
       `"timestamp" >= TIMESTAMP '2026-11-30 08:00:00' AND "timestamp" <= TIMESTAMP '2026-11-30 10:00:00'`,
     );
+  });
+});
+
+describe('Grafana service variable', () => {
+  const filtered = DASHBOARDS.filter((d) => d.serviceFilter);
+
+  it('is offered by the dashboards the explorer offers a service filter on, the AI dashboard among them', () => {
+    // Act
+    const withVariable = DASHBOARDS.filter((d) => {
+      const list = (grafanaDashboard(d, options).templating as { list: Array<{ name: string }> }).list;
+      return list.some((v) => v.name === 'service');
+    });
+
+    // Assess
+    expect(withVariable.map((d) => d.id)).toEqual(filtered.map((d) => d.id));
+    expect(withVariable.map((d) => d.id)).toContain('ai');
+  });
+
+  it.each(filtered.map((d) => [d.id, d] as const))(
+    '%s: a query variable listing the services of the range, "All" a custom value, every panel narrowed by it',
+    (_id, d) => {
+      // Act
+      const json = grafanaDashboard(d, options) as {
+        templating: {
+          list: Array<{
+            type: string;
+            refresh: number;
+            includeAll: boolean;
+            allValue: string;
+            datasource: { type: string };
+            query: { rawSQL: string; format: number };
+          }>;
+        };
+        panels: Array<{ targets: Array<{ rawSQL: string }> }>;
+      };
+      const variable = json.templating.list[0];
+
+      // Assess
+      expect(variable?.type).toBe('query');
+      expect(variable?.datasource.type).toBe('grafana-athena-datasource');
+      expect(variable?.refresh).toBe(2);
+      expect(variable?.includeAll).toBe(true);
+      expect(variable?.allValue).toBe(ALL_SERVICES);
+      expect(variable?.query.rawSQL).toBe(grafanaServiceVariableSql(d, options));
+      expect(variable?.query.rawSQL).toMatch(/^SELECT "service"\n/);
+      expect(variable?.query.rawSQL).toContain('"dt" BETWEEN date_format($__timeFrom()');
+      for (const p of json.panels) {
+        expect(p.targets[0]?.rawSQL).toContain(
+          `(\${service:sqlstring} = '__all__' OR "service" = \${service:sqlstring})`,
+        );
+      }
+    },
+  );
+
+  it('is absent from dashboards without a service filter, whose SQL names no variable', () => {
+    for (const d of DASHBOARDS.filter((x) => !x.serviceFilter)) {
+      expect(grafanaServiceVariableSql(d, options)).toBeUndefined();
+      for (const p of d.panels) expect(grafanaPanel(d, p, options).sql).not.toContain(`\${service`);
+    }
+  });
+
+  it('expands as Grafana does: a service quoted with quotes doubled, "All" as its custom value', () => {
+    // Arrange
+    const ai = DASHBOARDS.find((d) => d.id === 'ai');
+    const panel = ai?.panels[0];
+    const sql = ai && panel ? grafanaPanel(ai, panel, options).sql : '';
+
+    // Act
+    const one = expandServiceVariable(sql, "o'brien");
+    const all = expandServiceVariable(sql, undefined);
+
+    // Assess
+    expect(one).toContain(`('o''brien' = '__all__' OR "service" = 'o''brien')`);
+    expect(all).toContain(`('__all__' = '__all__' OR "service" = '__all__')`);
+    expect(`${one}${all}`).not.toContain(`\${service`);
   });
 });
 

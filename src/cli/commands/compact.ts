@@ -1,6 +1,6 @@
 /**
- * `loglake compact`: compact the closed hours of a local lake now (the running `loglake local` does the
- * same every 5 minutes). It takes the data directory like the pipeline does, so it refuses while a
+ * `loglake compact`: compact the closed hours of a local lake now, and the delivered files of an hour
+ * still open once it holds 10 (the running `loglake local` does the same every minute). It takes the data directory like the pipeline does, so it refuses while a
  * pipeline runs there, and delivers whatever a crashed pipeline left in the spool first: a compaction
  * only ever reads files whose delivery committed.
  */
@@ -11,6 +11,7 @@ import {
   COMPACTION_STEPS,
   type CompactionReport,
   type CompactionStep,
+  DEFAULT_OPEN_MIN_FILES,
   planCompaction,
 } from '../../local/compact';
 import { listPartitions } from '../../local/lake-files';
@@ -70,6 +71,7 @@ export async function compactCommand(
     closedAfterMs: flags.closedAfter ?? DEFAULT_CLOSED_AFTER_MS,
     graceMs: flags.grace ?? DEFAULT_GRACE_MS,
     targetFileBytes: (flags.targetMib ?? DEFAULT_TARGET_MIB) * 1024 ** 2,
+    openMinFiles: DEFAULT_OPEN_MIN_FILES,
   };
   if (flags.dryRun) {
     const partitions = listPartitions(dataDir);
@@ -121,7 +123,7 @@ export async function compactCommand(
   const seconds = (sum((r) => r.ms) / 1000).toFixed(1);
   io.stderr(
     c.length === 0
-      ? 'loglake compact: nothing to compact (every closed hour is already one file per category, or no hour is closed)\n'
+      ? `loglake compact: nothing to compact (every closed hour is already one file per category, and no open hour holds ${DEFAULT_OPEN_MIN_FILES} delivered files yet)\n`
       : `loglake compact: ${count(c.length)} partition(s): ${count(sum((r) => r.sourceFiles))} files (${formatBytes(sum((r) => r.sourceBytes))}) → ${count(sum((r) => r.outputFiles))} (${formatBytes(sum((r) => r.outputBytes))}), ${count(sum((r) => r.rows))} records, ${seconds} s\n`,
   );
   if (report.rolledBack > 0) {
@@ -159,7 +161,7 @@ export function registerCompactCommand(program: Command): void {
   program
     .command('compact')
     .description(
-      'rewrite the closed hours of the local lake into one sorted file per category and hour (loglake local does it every 5 minutes)',
+      'rewrite the closed hours of the local lake into one sorted file per category and hour, and the current hour as it fills (loglake local does it every minute)',
     )
     .option('--data-dir <dir>', 'lake directory (default .loglake/data or LOGLAKE_DATA_DIR)')
     .option('--dry-run', 'list what would be compacted; write nothing')

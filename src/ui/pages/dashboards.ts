@@ -8,6 +8,7 @@ import {
   type PanelNarrowing,
   panelBucketMs,
   panelQuery,
+  serviceFilterQuery,
 } from '../dashboards';
 import { type Html, html } from '../html';
 import { type UiQuery, uiQueryString, withFieldValue } from '../params';
@@ -22,9 +23,6 @@ export function dashboardIndex(): Html {
       html`<li><a href="/dashboard?id=${d.id}">${d.title}</a> — ${d.description} <span class="meta">(${d.refreshSeconds ? `refreshes every ${d.refreshSeconds / 60} min` : 'on demand'}, last ${d.since})</span></li>`,
   )}</ul>`;
 }
-
-/** Services offered by a dashboard's service filter, at most. */
-export const MAX_SERVICES_OFFERED = 50;
 
 /**
  * A dashboard over the range of `query` (`since`/`until`, or the dashboard's default look-back),
@@ -48,20 +46,9 @@ export async function dashboardPage(
   );
   const chosen = query.flags.service ?? [];
   const narrow: PanelNarrowing = chosen.length ? { services: chosen } : {};
-  const offered = d.serviceFilter
-    ? (
-        await source.aggregate(
-          {
-            kind: 'aggregate',
-            filter: { ...d.serviceFilter.among, since: filter.since, until: filter.until },
-            groupBy: ['service'],
-            orderBy: 'count',
-            limit: MAX_SERVICES_OFFERED,
-          },
-          log,
-          d.refreshSeconds,
-        )
-      ).map((r) => String(r.group.service))
+  const servicesQuery = serviceFilterQuery(d, filter.since, filter.until);
+  const offered = servicesQuery
+    ? (await source.aggregate(servicesQuery, log, d.refreshSeconds)).map((r) => String(r.group.service))
     : [];
   const panels: Html[] = [];
   for (const panel of d.panels) {
