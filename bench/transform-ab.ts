@@ -20,7 +20,7 @@ import { DEFAULT_CONFIG } from '../src/config';
 import type * as Transform from '../src/transform';
 import type { TransformInputRecord } from '../src/transform';
 import { requireBundled } from './bundle';
-import { batch, MIXED_KINDS, mixedBatch } from './transform-corpus';
+import { batch, floor, MIXED_KINDS, mixedBatch } from './transform-corpus';
 
 const ROOT = join(__dirname, '..');
 const baseRef = process.argv[2] ?? 'HEAD';
@@ -79,26 +79,6 @@ for (const [corpus, make] of corpora) {
 }
 
 // 2. Time, alternated.
-function floor(records: readonly TransformInputRecord[]): void {
-  for (const r of records) {
-    const text = Buffer.from(r.data, 'base64').toString('utf8');
-    let ndjson = '';
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let value: unknown = line;
-      if (line.charCodeAt(0) === 123) {
-        try {
-          value = JSON.parse(line);
-        } catch {
-          // text after all
-        }
-      }
-      ndjson += `${JSON.stringify(value)}\n`;
-    }
-    Buffer.from(ndjson, 'utf8').toString('base64');
-  }
-}
-
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;

@@ -57,13 +57,7 @@ export function batch(
       if (event.context !== undefined) event.context = vary(event.context);
       lines.push(JSON.stringify(event));
     }
-    const data = Buffer.from(`${lines.join('\n')}\n`);
-    bytes += data.length;
-    records.push({
-      recordId: String(records.length),
-      data: data.toString('base64'),
-      approximateArrivalTimestamp: arrival,
-    });
+    bytes += pushRecord(records, lines);
   }
   return { records, bytes };
 }
@@ -296,13 +290,44 @@ export function mixedBatch(
   while (bytes < target) {
     const lines: string[] = [];
     for (let j = 0; j < perRecord; j++, i += step) lines.push(mixedEvent(i, nextDigit));
-    const data = Buffer.from(`${lines.join('\n')}\n`);
-    bytes += data.length;
-    records.push({
-      recordId: String(records.length),
-      data: data.toString('base64'),
-      approximateArrivalTimestamp: arrival,
-    });
+    bytes += pushRecord(records, lines);
   }
   return { records, bytes };
+}
+
+/**
+ * The floor every ratio is measured against: base64-decode each record, `JSON.parse` each JSON line (text
+ * lines stay strings), `JSON.stringify` each back and base64-encode the record; returns the output's size.
+ */
+export function floor(records: readonly TransformInputRecord[]): number {
+  let out = 0;
+  for (const r of records) {
+    const text = Buffer.from(r.data, 'base64').toString('utf8');
+    let ndjson = '';
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let value: unknown = line;
+      if (line.charCodeAt(0) === 123) {
+        try {
+          value = JSON.parse(line);
+        } catch {
+          // text after all
+        }
+      }
+      ndjson += `${JSON.stringify(value)}\n`;
+    }
+    out += Buffer.from(ndjson, 'utf8').toString('base64').length;
+  }
+  return out;
+}
+
+/** Appends one Firehose record of `lines` (NDJSON) arriving at the corpus's arrival time; returns its size. */
+function pushRecord(records: TransformInputRecord[], lines: readonly string[]): number {
+  const data = Buffer.from(`${lines.join('\n')}\n`);
+  records.push({
+    recordId: String(records.length),
+    data: data.toString('base64'),
+    approximateArrivalTimestamp: arrival,
+  });
+  return data.length;
 }

@@ -16,7 +16,7 @@ import type * as Redact from '../src/redact';
 import type * as Transform from '../src/transform';
 import type { TransformInputRecord } from '../src/transform';
 import { requireBundled } from './bundle';
-import { batch, MIXED_KINDS, mixedBatch, TARGET_BYTES } from './transform-corpus';
+import { batch, floor, MIXED_KINDS, mixedBatch, TARGET_BYTES } from './transform-corpus';
 
 const { settingsFromConfig, transformRecords, Redactor } = requireBundled<typeof Transform & typeof Redact>(
   'transform',
@@ -25,28 +25,6 @@ const { settingsFromConfig, transformRecords, Redactor } = requireBundled<typeof
 
 const ITERATIONS = 30;
 const WARMUP = 5;
-
-function floor(records: TransformInputRecord[]): number {
-  let out = 0;
-  for (const r of records) {
-    const text = Buffer.from(r.data, 'base64').toString('utf8');
-    let ndjson = '';
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let value: unknown = line;
-      if (line.charCodeAt(0) === 123) {
-        try {
-          value = JSON.parse(line);
-        } catch {
-          // text after all
-        }
-      }
-      ndjson += `${JSON.stringify(value)}\n`;
-    }
-    out += Buffer.from(ndjson, 'utf8').toString('base64').length;
-  }
-  return out;
-}
 
 /**
  * The output half of any transform writing this schema: `JSON.stringify` of the rows the transform
