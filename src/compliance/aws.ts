@@ -53,6 +53,7 @@ import {
   STACK_OUTPUTS,
   tableOutput,
 } from '../outputs';
+import { PRIVACY_SERVICE } from '../privacy/audit';
 import { athenaRows } from '../query/athena';
 import { type BuiltQuery, buildQuery, whereClause } from '../query/build';
 import type { LogFilter } from '../query/model';
@@ -68,10 +69,13 @@ import {
 } from '../schema';
 import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import {
+  ACCESS_COLUMNS,
   assembleReport,
   type Cell,
   type ComplianceReport,
   type ItemBody,
+  REQUEST_FIELDS,
+  REQUESTS_SOURCE,
   type ReportOptions,
   requestsItem,
   SCANNED,
@@ -636,7 +640,11 @@ export async function readAccessLog(
     `SELECT to_iso8601("timestamp") AS "time", element_at(attributes, 'access.principal') AS principal,
        element_at(attributes, 'access.persona') AS persona, element_at(attributes, 'access.command') AS command,
        element_at(attributes, 'access.categories') AS categories, element_at(attributes, 'access.rows') AS n,
-       element_at(attributes, 'access.flags') AS flags, element_at(attributes, 'access.outcome') AS outcome
+       element_at(attributes, 'access.flags') AS flags, element_at(attributes, 'access.outcome') AS outcome,
+       array_join(array_sort(transform(
+         filter(map_entries(attributes), e -> starts_with(e[1], 'access.filter.')),
+         e -> substr(e[1], 15) || '=' || e[2])), ' ') AS filters,
+       element_at(attributes, 'access.bytes_scanned') AS bytes
      FROM ${auditTable(lake)} WHERE ${where.sql} ORDER BY "timestamp"`,
     where.params,
     reads,
@@ -659,7 +667,7 @@ export async function readAccessLog(
     source: `Athena (workgroup ${lake.athena.workGroup}): the audit category, service loglake-access (the CLI and the alarm Lambda append an access event to the audit stream for every query)${lake.athena.trailTable ? `; the CloudTrail trail's table ${lake.athena.trailTable} (S3 data events on the lake's buckets)` : ''}`,
     status: config.accessAudit.enabled ? (flagged.length > 0 ? 'notice' : 'ok') : 'violation',
     summary,
-    columns: ['time', 'principal', 'persona', 'command', 'categories', 'rows', 'flags', 'outcome'],
+    columns: ACCESS_COLUMNS,
     rows: rows.map((r) => [
       r.time ?? '',
       r.principal ?? '',
@@ -669,6 +677,8 @@ export async function readAccessLog(
       Number(r.n ?? 0),
       r.flags ?? '',
       r.outcome ?? '',
+      r.filters ?? '',
+      r.bytes ?? '',
     ]),
   };
 }
@@ -742,22 +752,18 @@ export async function readRequests(
   lake: DeployedLake,
   window: Window,
 ): Promise<ItemBody> {
-  const reads: LogFilter = { ...window, categories: ['audit'] };
+  const reads: LogFilter = { ...window, categories: ['audit'], services: [PRIVACY_SERVICE] };
   const where = whereClause(reads, 'athena');
   const rows = await athenaSelect(
     athena,
     lake,
-    `SELECT to_iso8601("timestamp") AS "time", element_at(attributes, 'privacy.request') AS kind,
-       element_at(attributes, 'privacy.id') AS id, element_at(attributes, 'privacy.status') AS status, user_id, message
-     FROM ${auditTable(lake)} WHERE ${where.sql} AND element_at(attributes, 'privacy.request') IS NOT NULL
+    `SELECT to_iso8601("timestamp") AS "time", ${REQUEST_FIELDS.map(([field, as]) => `element_at(attributes, 'privacy.${field}') AS ${as}`).join(', ')}
+     FROM ${auditTable(lake)} WHERE ${where.sql} AND element_at(attributes, 'privacy.action') IS NOT NULL
      ORDER BY "timestamp"`,
     where.params,
     reads,
   );
-  return requestsItem(
-    rows,
-    `Athena: the audit category, events with privacy.request (erasure, export, access), privacy.id, privacy.status`,
-  );
+  return requestsItem(rows, `Athena: ${REQUESTS_SOURCE}`);
 }
 
 export async function readVolume(

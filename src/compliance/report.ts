@@ -15,6 +15,7 @@ import { readStateFile, STATE_FILE } from '../alerts/local';
 import { auditedPages } from '../audit/access';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { PACKAGE_VERSION } from '../package-root';
+import { PRIVACY_SERVICE } from '../privacy/audit';
 import { buildQuery } from '../query/build';
 import type { RawRow } from '../query/decode';
 import { duckdbGlobLiteral, duckdbString, LOCAL_TABLE, LocalLakeReader } from '../query/duckdb';
@@ -275,12 +276,33 @@ function accessControl(config: LogLakeConfig): ItemBody {
   };
 }
 
+/**
+ * The columns of item 4: an access event's fields, its filters as `key=value` words (`text=boom
+ * services=checkout`) and the bytes the engine scanned (Athena only; the local lake does not count them).
+ */
+export const ACCESS_COLUMNS = [
+  'time',
+  'principal',
+  'persona',
+  'command',
+  'categories',
+  'rows',
+  'flags',
+  'outcome',
+  'filters',
+  'bytes scanned',
+];
+
 async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promise<ItemBody> {
   const rows = await sql(
     reader,
     `SELECT "timestamp", attributes['access.principal'] AS principal, attributes['access.persona'] AS persona,
        attributes['access.command'] AS command, attributes['access.categories'] AS categories,
-       attributes['access.rows'] AS n, attributes['access.flags'] AS flags, attributes['access.outcome'] AS outcome
+       attributes['access.rows'] AS n, attributes['access.flags'] AS flags, attributes['access.outcome'] AS outcome,
+       array_to_string(list_sort(list_transform(
+         list_filter(map_entries(attributes), e -> starts_with(e.key, 'access.filter.')),
+         e -> substr(e.key, 15) || '=' || e.value)), ' ') AS filters,
+       attributes['access.bytes_scanned'] AS bytes
      FROM ${LOCAL_TABLE} WHERE category = 'audit' AND service = 'loglake-access'
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
@@ -300,7 +322,7 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
     source: "the lake's audit category, service loglake-access (every query appends an access event)",
     status: options.config.accessAudit.enabled ? (flagged.length > 0 ? 'notice' : 'ok') : 'violation',
     summary,
-    columns: ['time', 'principal', 'persona', 'command', 'categories', 'rows', 'flags', 'outcome'],
+    columns: ACCESS_COLUMNS,
     rows: rows.map((r) => [
       iso(r.timestamp),
       str(r.principal),
@@ -310,6 +332,8 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
       Number(r.n ?? 0),
       str(r.flags),
       str(r.outcome),
+      str(r.filters),
+      str(r.bytes),
     ]),
   };
 }
@@ -496,43 +520,70 @@ function readAlertState(dataDir: string): Record<string, CoverageState> {
 async function requests(reader: LocalLakeReader, options: ReportOptions): Promise<ItemBody> {
   const rows = await sql(
     reader,
-    `SELECT "timestamp" AS "time", attributes['privacy.request'] AS kind, attributes['privacy.id'] AS id,
-       attributes['privacy.status'] AS status, user_id, message
-     FROM ${LOCAL_TABLE} WHERE category = 'audit' AND attributes['privacy.request'] IS NOT NULL
+    `SELECT "timestamp" AS "time", ${REQUEST_FIELDS.map(([field, as]) => `attributes['privacy.${field}'] AS ${as}`).join(', ')}
+     FROM ${LOCAL_TABLE} WHERE category = 'audit' AND service = '${PRIVACY_SERVICE}'
+       AND attributes['privacy.action'] IS NOT NULL
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
     auditScope(options),
   );
-  return requestsItem(
-    rows,
-    'the audit category: events with privacy.request (erasure, export, access), privacy.id, privacy.status',
-  );
+  return requestsItem(rows, REQUESTS_SOURCE);
 }
 
 /**
+ * The attributes of a privacy request event (`src/privacy/audit.ts`: what `subject export`, `subject erase`,
+ * `subject cancel` and a scheduled erasure's run write) read by item 8, and their column aliases.
+ */
+export const REQUEST_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['action', 'action'],
+  ['principal', 'principal'],
+  ['persona', 'persona'],
+  ['subject', 'subject'],
+  ['outcome', 'outcome'],
+  ['records', 'records'],
+  ['reason', 'reason'],
+  ['kept', 'kept'],
+];
+
+export const REQUESTS_SOURCE = `the audit category: the privacy request events (service ${PRIVACY_SERVICE}: privacy.action export, erase-scheduled, erase, cancel, by whom, the subject's lake-keyed reference, the outcome)`;
+
+/**
  * The "requests handled" item of the privacy request events read from the lake or Athena, by the
- * columns `time`, `kind`, `id`, `status`, `user_id`, `message`.
+ * columns `time` and those of {@link REQUEST_FIELDS}.
  */
 export function requestsItem(rows: ReadonlyArray<Record<string, unknown>>, source: string): ItemBody {
-  const byKind = new Map<string, number>();
-  for (const r of rows) byKind.set(str(r.kind), (byKind.get(str(r.kind)) ?? 0) + 1);
+  const byAction = new Map<string, number>();
+  for (const r of rows) byAction.set(str(r.action), (byAction.get(str(r.action)) ?? 0) + 1);
   return {
     title: 'Erasure and export requests handled',
     source,
     status: 'ok',
     summary: [
       `${rows.length} request event(s) in the period${
-        byKind.size > 0 ? `: ${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''
+        byAction.size > 0 ? `: ${[...byAction].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''
       }`,
     ],
-    columns: ['time', 'request', 'id', 'status', 'user (pseudonym)', 'message'],
+    columns: [
+      'time',
+      'request',
+      'by',
+      'persona',
+      'subject (lake reference)',
+      'outcome',
+      'records',
+      'reason',
+      'kept',
+    ],
     rows: rows.map((r) => [
       iso(r.time),
-      str(r.kind),
-      str(r.id),
-      str(r.status),
-      str(r.user_id),
-      str(r.message),
+      str(r.action),
+      str(r.principal),
+      str(r.persona),
+      str(r.subject),
+      str(r.outcome),
+      str(r.records),
+      str(r.reason),
+      str(r.kept),
     ]),
   };
 }

@@ -350,7 +350,7 @@ const QUERIES = {
   rescan: /"\$path" AS object/,
   accessLog: /'access\.principal'/,
   trail: /eventsource = 's3\.amazonaws\.com'/,
-  requests: /'privacy\.request'\) IS NOT NULL/,
+  requests: /'privacy\.action'\) IS NOT NULL/,
   volume: /GROUP BY/,
 };
 
@@ -447,7 +447,7 @@ describe('the Athena readers', () => {
       [
         QUERIES.accessLog,
         [
-          ['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome'],
+          ['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome', 'filters', 'bytes'],
           [
             '2026-11-30T03:00:00Z',
             'arn:aws:sts::1:assumed-role/x',
@@ -457,6 +457,8 @@ describe('the Athena readers', () => {
             '50000',
             'bulk-read',
             'ok',
+            'levels=ERROR text=boom',
+            '1048576',
           ],
         ],
       ],
@@ -474,6 +476,8 @@ describe('the Athena readers', () => {
         50000,
         'bulk-read',
         'ok',
+        'levels=ERROR text=boom',
+        '1048576',
       ],
     ]);
     expect(item.status).toBe('notice');
@@ -527,16 +531,56 @@ describe('the Athena readers', () => {
 });
 
 describe('readRequests and readVolume', () => {
-  it('lists the privacy requests of the audit table, counted by kind', async () => {
-    const columns = ['time', 'kind', 'id', 'status', 'user_id', 'message'];
+  it('lists the privacy requests of the audit table, counted by action', async () => {
+    const columns = [
+      'time',
+      'action',
+      'principal',
+      'persona',
+      'subject',
+      'outcome',
+      'records',
+      'reason',
+      'kept',
+    ];
     const sql = athenaAnswers([
       [
         QUERIES.requests,
         [
           columns,
-          ['2026-11-30T01:00:00.000Z', 'erasure', 'r-1', 'completed', 'u_1', 'erasure request completed'],
-          ['2026-11-30T02:00:00.000Z', 'export', 'r-2', 'completed', 'u_2', 'export request completed'],
-          ['2026-11-30T03:00:00.000Z', 'erasure', 'r-3', 'scheduled', 'u_3', 'erasure scheduled'],
+          [
+            '2026-11-30T01:00:00.000Z',
+            'erase-scheduled',
+            'arn:dpo',
+            'privacy-officer',
+            'r_1',
+            'scheduled',
+            '',
+            'ticket 9',
+            '',
+          ],
+          [
+            '2026-11-30T02:00:00.000Z',
+            'export',
+            'arn:dpo',
+            'privacy-officer',
+            'r_2',
+            'exported',
+            '12',
+            '',
+            '',
+          ],
+          [
+            '2026-11-30T03:00:00.000Z',
+            'erase',
+            'arn:executor',
+            'privacy-officer',
+            'r_1',
+            'key destroyed',
+            '',
+            'ticket 9',
+            'locked kept',
+          ],
         ],
       ],
     ]);
@@ -544,14 +588,19 @@ describe('readRequests and readVolume', () => {
     const item = await readRequests(clients.athena, lake, { since, until });
 
     expect(sql[0]).toContain('FROM "loglake"."audit"');
-    expect(item.summary).toEqual(['3 request event(s) in the period: 2 erasure, 1 export']);
+    expect(sql[0]).toContain("element_at(attributes, 'privacy.action')");
+    expect(sql[0]).toContain('"service" IN (?)');
+    expect(item.summary).toEqual(['3 request event(s) in the period: 1 erase-scheduled, 1 export, 1 erase']);
     expect(item.rows[1]).toEqual([
       '2026-11-30T02:00:00.000Z',
       'export',
-      'r-2',
-      'completed',
-      'u_2',
-      'export request completed',
+      'arn:dpo',
+      'privacy-officer',
+      'r_2',
+      'exported',
+      '12',
+      '',
+      '',
     ]);
   });
 

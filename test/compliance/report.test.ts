@@ -76,19 +76,28 @@ describe('loglake compliance-report', () => {
     ]);
     const access = item(rep, 'accessLog');
     expect(access.rows.some((row) => row[3] === 'search' && row[5] === 2)).toBe(true);
+    // What was searched for, from the event's filter fields; no bytes scanned on the local lake.
+    const searchRow = access.rows.find((row) => row[3] === 'search');
+    expect(access.columns.slice(-2)).toEqual(['filters', 'bytes scanned']);
+    expect(searchRow?.[8]).toMatch(/^since=\S+ text=card declined until=\S+$/);
+    expect(searchRow?.[9]).toBe('');
     expect(item(rep, 'accessControl').rows).toContainEqual(['auditor', 'audit', true, false]);
     expect(item(rep, 'accessControl').rows).toContainEqual(['developer', 'security', false, false]);
     const requests = item(rep, 'requests');
     expect(requests.rows).toEqual([
       [
         expect.any(String),
-        'erasure',
-        'req-7',
-        'completed',
-        expect.stringMatching(/\S/),
-        'erasure request completed',
+        'erase',
+        'dpo@vm',
+        'privacy_officer',
+        'r_3f1c0d9e5a7b2468',
+        'key destroyed',
+        '',
+        'GDPR Art. 17 request 2026-118',
+        expect.stringContaining('GDPR Art. 17(3)(b)'),
       ],
     ]);
+    expect(requests.summary).toEqual(['1 request event(s) in the period: 1 erase']);
     const volume = item(rep, 'volume');
     expect(volume.rows).toContainEqual(['errors', 'payments', 2, 2, 1]);
     expect(item(rep, 'integrity').status).toBe('ok');

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { LogLakeConfigOverride } from '../../src/config';
+import { privacyLogEvent } from '../../src/privacy/audit';
 import { duckdbRecordColumns } from '../../src/query/columns';
 import { duckdbString } from '../../src/query/duckdb';
 import { startTestLocal } from './local';
@@ -103,14 +104,17 @@ export function knownEvents(now: number): KnownEvent[] {
   out.push(
     ev(
       DAY,
-      {
-        level: 'info',
-        service: 'privacy',
-        audit: true,
-        message: 'erasure request completed',
-        privacy: { request: 'erasure', id: 'req-7', status: 'completed' },
-        user_id: 'customer-42',
-      },
+      // The event `loglake subject erase` writes, by the function it writes it with.
+      privacyLogEvent({
+        time: new Date(now - DAY).toISOString(),
+        action: 'erase',
+        principal: 'dpo@vm',
+        persona: 'privacy_officer',
+        subject: 'r_3f1c0d9e5a7b2468',
+        store: 'local:subject-keys',
+        outcome: 'key destroyed',
+        reason: 'GDPR Art. 17 request 2026-118',
+      }),
       'audit',
     ),
   );

@@ -19,6 +19,7 @@ import {
 } from '../../src/cli/commands/subject';
 import { parseFlags } from '../../src/cli/flags';
 import type { CliIO } from '../../src/cli/io';
+import type { ComplianceReport } from '../../src/compliance/report';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { LocalSubjectRequestStore } from '../../src/privacy/local-requests';
@@ -137,6 +138,27 @@ describe('loglake subject', () => {
       connection.closeSync();
       db.closeSync();
     }
+
+    // The compliance report's item 8 lists these requests as the commands recorded them.
+    const run = await loglake(['compliance-report', '--data-dir', dataDir, '--since', '1d', '--format', 'json']);
+    const report = JSON.parse(run.stdout) as ComplianceReport;
+    const requests = report.items.find((i) => i.id === 'requests');
+    const erasures = requests?.rows.filter((r) => r[1] === 'erase' && r[4] === first.subject) ?? [];
+    expect(erasures).toHaveLength(2);
+    expect(erasures[0]).toEqual([
+      expect.stringMatching(/^\d{4}-/),
+      'erase',
+      expect.stringMatching(/\S/),
+      'privacy-officer',
+      first.subject,
+      expect.stringMatching(/\S/),
+      '',
+      'request 42',
+      expect.stringContaining('GDPR Art. 17(3)(b)'),
+    ]);
+    expect(requests?.rows.filter((r) => r[1] === 'export').length).toBeGreaterThanOrEqual(3);
+    expect(requests?.summary[0]).toMatch(/^\d+ request event\(s\) in the period: .*2 erase/);
+    expect(run.stdout).not.toContain('alice-1001');
   }, 180_000);
 });
 

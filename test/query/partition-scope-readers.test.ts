@@ -66,7 +66,7 @@ beforeAll(async () => {
       service: 'loglake-privacy',
       category: 'audit',
       correlation_id: 'request-1',
-      attributes: { 'privacy.request': 'erasure', 'privacy.id': 'r-1', 'privacy.status': 'done' },
+      attributes: { 'privacy.action': 'erase', 'privacy.subject': 'r_1', 'privacy.outcome': 'key destroyed' },
     }),
   ]);
   breakHour(dataDir, 'runtime');
@@ -173,7 +173,9 @@ describe('localComplianceReport', () => {
     // Assess
     const item = (id: string) => report.items.find((i) => i.id === id);
     expect(item('accessLog')?.rows.map((r) => r[1])).toEqual(['alice']);
-    expect(item('requests')?.rows.map((r) => [r[1], r[2], r[3]])).toEqual([['erasure', 'r-1', 'done']]);
+    expect(item('requests')?.rows.map((r) => [r[1], r[4], r[5]])).toEqual([
+      ['erase', 'r_1', 'key destroyed'],
+    ]);
     expect(item('volume')?.summary[0]).toBe('103 record(s) in the period, in 5 category/service group(s)');
   });
 });

@@ -54,7 +54,11 @@ describe('compliance-report --stack, the Athena items on Trino', () => {
 
     expect(item.rows).toHaveLength(13);
     expect(new Set(item.rows.map((r) => r[1]))).toEqual(new Set(['alice@laptop']));
-    expect(item.rows.filter((r) => r[6] === 'bulk_read')).toHaveLength(1);
+    const bulk = item.rows.filter((r) => r[6] === 'bulk_read');
+    expect(bulk).toHaveLength(1);
+    // The filters as sorted key=value words, and the bytes the engine scanned.
+    expect(bulk[0]?.slice(8)).toEqual(['levels=ERROR text=boom', '1048576']);
+    expect(item.rows[0]?.slice(8)).toEqual(['', '']);
     expect(item.status).toBe('notice');
   });
 

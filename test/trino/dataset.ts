@@ -181,17 +181,20 @@ export function tierDataset(now: number = Date.now()): Dataset {
     correlation_id: 'incident-1',
   });
   // bulk-read: access events as the audit hook writes them (src/audit/access.ts), one flagged in W0.
-  const access = (t: number, flags: string, rows: number) =>
+  const access = (t: number, flags: string, rows: number, more: Record<string, unknown> = {}) =>
     add(t, {
       category: 'audit',
       service: 'loglake-access',
       logger: 'loglake.access',
       level: flags ? 'WARN' : 'INFO',
       message: `export by alice@laptop: ${rows} row(s) from runtime (duckdb, completed)`,
-      access: { principal: 'alice@laptop', command: 'export', rows: String(rows), flags },
+      access: { principal: 'alice@laptop', command: 'export', rows: String(rows), flags, ...more },
     });
   for (let k = 1; k <= 12; k++) access(w0 - k * 5 * MINUTE + MINUTE, '', 40);
-  access(w0 + 3 * MINUTE, 'bulk_read', 250_000);
+  access(w0 + 3 * MINUTE, 'bulk_read', 250_000, {
+    filter: { text: 'boom', levels: 'ERROR' },
+    bytes_scanned: '1048576',
+  });
 
   // Texts at the edge of reading an attribute as a number (`--where attributes.amount>5`, `--agg
   // sum:attributes.amount`): signs, exponents, spaces, separators, other digits, words. And messages whose
