@@ -204,7 +204,15 @@ describe('loglake compliance-report --stack', () => {
     expect(r.report.schema).toBe('loglake.compliance-report/v1');
     expect(r.report.status).toBe('pass');
     expect(r.report.findings).toEqual([]);
+    expect(r.report.lake).toEqual({ engine: 'athena', stack: 'LogLake', region: 'eu-west-1' });
+    expect(r.report.period).toEqual({ since: '2026-11-29T12:00:00.000Z', until: now.toISOString() });
     expect(r.report.items.map((i) => i.id)).toEqual([...EVIDENCE_ITEMS]);
+    for (const i of r.report.items) {
+      expect(Object.keys(i)).toEqual(
+        expect.arrayContaining(['id', 'title', 'source', 'controls', 'status', 'summary', 'columns', 'rows']),
+      );
+      expect(i.status, i.id).not.toBe('violation');
+    }
     expect(item(r.report, 'retention').status).toBe('ok');
     expect(item(r.report, 'encryption').status).toBe('ok');
     expect(r.stderr).toContain('compliance-report: pass, 0 finding(s)');
@@ -233,6 +241,12 @@ describe('loglake compliance-report --stack', () => {
     expect(r.exitCode).toBe(EXIT_FINDINGS);
     expect(r.report.status).toBe('fail');
     expect(r.report.findings.map((f) => f.item).sort()).toEqual(['encryption', 'retention']);
+    expect(r.report.findings.map((f) => f.message)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('errors expires after 7 days in lake-logs'),
+        expect.stringContaining('lake-results has no default encryption'),
+      ]),
+    );
     expect(item(r.report, 'retention').summary).toContain(
       `FINDING: errors expires after 7 days in lake-logs, shorter than the policy's ${policyDays('errors')}`,
     );
