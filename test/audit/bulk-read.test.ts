@@ -98,7 +98,8 @@ describe('the bulk-read rule on a persona reading a locked category', () => {
   afterAll(() => own?.dispose());
 
   it('fires at high severity on the security channel when the auditor searches the locked security category', async () => {
-    // Arrange: a few rows only (far below accessAudit.bulkReadRows), of a category the auditor may read
+    // Arrange: the known lake's one security event (2 days old), far below accessAudit.bulkReadRows, of a
+    // category the auditor may read
     expect(DEFAULT_CONFIG.categories.security.locked).toBe(true);
     expect(DEFAULT_CONFIG.personas.auditor.read).toContain('security');
     const read = await loglake([
@@ -110,11 +111,12 @@ describe('the bulk-read rule on a persona reading a locked category', () => {
       '--category',
       'security',
       '--since',
-      '1d',
+      '7d',
       '--limit',
       '5',
     ]);
     expect(read.code, read.stderr).toBe(0);
+    expect(read.stdout).not.toBe('');
 
     // Act
     const alerts = await bulkReadAlerts(own.dataDir);
@@ -153,6 +155,7 @@ describe('the bulk-read rule on a persona reading a locked category', () => {
         'access.command': 'search',
         'access.persona': 'auditor',
         'access.categories': 'security',
+        'access.rows': '1',
         'access.flags': 'locked_category',
       }),
     ]);
