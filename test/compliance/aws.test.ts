@@ -1,7 +1,7 @@
 /**
  * The readers of `compliance-report --stack` (src/compliance/aws.ts), each against its SDK client mocked
  * with aws-sdk-client-mock: the AWS answers a deployed lake gives, and the findings a drifted one yields.
- * The emulator test (test/emulator/compliance.test.ts) reads the same evidence from real resources.
+ * The emulator test (test/emulator/deploy.test.ts (its compliance-report case)) reads the same evidence from real resources.
  */
 import { AthenaClient, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
