@@ -447,7 +447,18 @@ describe('the Athena readers', () => {
       [
         QUERIES.accessLog,
         [
-          ['time', 'principal', 'persona', 'command', 'categories', 'n', 'flags', 'outcome', 'filters', 'bytes'],
+          [
+            'time',
+            'principal',
+            'persona',
+            'command',
+            'categories',
+            'n',
+            'flags',
+            'outcome',
+            'filters',
+            'bytes',
+          ],
           [
             '2026-11-30T03:00:00Z',
             'arn:aws:sts::1:assumed-role/x',

@@ -140,7 +140,15 @@ describe('loglake subject', () => {
     }
 
     // The compliance report's item 8 lists these requests as the commands recorded them.
-    const run = await loglake(['compliance-report', '--data-dir', dataDir, '--since', '1d', '--format', 'json']);
+    const run = await loglake([
+      'compliance-report',
+      '--data-dir',
+      dataDir,
+      '--since',
+      '1d',
+      '--format',
+      'json',
+    ]);
     const report = JSON.parse(run.stdout) as ComplianceReport;
     const requests = report.items.find((i) => i.id === 'requests');
     const erasures = requests?.rows.filter((r) => r[1] === 'erase' && r[4] === first.subject) ?? [];
