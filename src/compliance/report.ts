@@ -30,7 +30,7 @@ import { expiresAt, partitionEnd, partitionStart, placeOf } from './retention';
 import { type ChainAnchor, formatChainAnchor, TAMPERING, verifyLocalIntegrity } from './verify';
 
 export const REPORT_SCHEMA = 'loglake.compliance-report/v1';
-export const STANDARDS = ['iso27001', 'soc2', 'gdpr'] as const;
+export const STANDARDS = ['iso27001', 'iso42001', 'soc2', 'gdpr'] as const;
 export type Standard = (typeof STANDARDS)[number];
 
 export const EVIDENCE_ITEMS = [
@@ -46,17 +46,57 @@ export const EVIDENCE_ITEMS = [
 ] as const;
 export type EvidenceId = (typeof EVIDENCE_ITEMS)[number];
 
-/** Controls each item supports, per standard (ISO/IEC 27001:2022 Annex A, SOC 2 TSC 2017, GDPR articles). */
+/**
+ * Controls each item supports, per standard: ISO/IEC 27001:2022 Annex A, ISO/IEC 42001:2023 (AI management
+ * systems; its Annex A controls on the AI system's event logs, A.6.2.8, and its operation and monitoring,
+ * A.6.2.6, and the clause on monitoring, 9.1, written with the standard's number since both standards
+ * number their Annex A `A.…`), SOC 2 TSC 2017, GDPR articles.
+ */
 const CONTROLS: Record<EvidenceId, Record<Standard, readonly string[]>> = {
-  retention: { iso27001: ['A.5.33', 'A.8.10'], soc2: ['C1.2'], gdpr: ['Art. 5(1)(e)'] },
-  encryption: { iso27001: ['A.8.24'], soc2: ['CC6.1', 'CC6.7'], gdpr: ['Art. 32(1)(a)'] },
-  accessControl: { iso27001: ['A.5.15', 'A.8.3'], soc2: ['CC6.1', 'CC6.3'], gdpr: ['Art. 25', 'Art. 32'] },
-  accessLog: { iso27001: ['A.8.15', 'A.8.16'], soc2: ['CC7.2'], gdpr: ['Art. 30', 'Art. 32(1)(d)'] },
-  redaction: { iso27001: ['A.8.11', 'A.5.34'], soc2: ['C1.1'], gdpr: ['Art. 25', 'Art. 32(1)(a)'] },
-  integrity: { iso27001: ['A.5.33', 'A.8.15'], soc2: ['CC7.1', 'PI1.5'], gdpr: ['Art. 5(1)(f)'] },
-  alertCoverage: { iso27001: ['A.8.16'], soc2: ['CC7.2', 'CC7.3'], gdpr: ['Art. 33'] },
-  requests: { iso27001: ['A.5.34'], soc2: ['P5.1', 'P4.3'], gdpr: ['Art. 15', 'Art. 17', 'Art. 20'] },
-  volume: { iso27001: ['A.8.16'], soc2: ['CC7.2'], gdpr: [] },
+  retention: {
+    iso27001: ['A.5.33', 'A.8.10'],
+    iso42001: ['42001 A.6.2.8'],
+    soc2: ['C1.2'],
+    gdpr: ['Art. 5(1)(e)'],
+  },
+  encryption: { iso27001: ['A.8.24'], iso42001: [], soc2: ['CC6.1', 'CC6.7'], gdpr: ['Art. 32(1)(a)'] },
+  accessControl: {
+    iso27001: ['A.5.15', 'A.8.3'],
+    iso42001: [],
+    soc2: ['CC6.1', 'CC6.3'],
+    gdpr: ['Art. 25', 'Art. 32'],
+  },
+  accessLog: {
+    iso27001: ['A.8.15', 'A.8.16'],
+    iso42001: ['42001 A.6.2.8'],
+    soc2: ['CC7.2'],
+    gdpr: ['Art. 30', 'Art. 32(1)(d)'],
+  },
+  redaction: {
+    iso27001: ['A.8.11', 'A.5.34'],
+    iso42001: [],
+    soc2: ['C1.1'],
+    gdpr: ['Art. 25', 'Art. 32(1)(a)'],
+  },
+  integrity: {
+    iso27001: ['A.5.33', 'A.8.15'],
+    iso42001: ['42001 A.6.2.8'],
+    soc2: ['CC7.1', 'PI1.5'],
+    gdpr: ['Art. 5(1)(f)'],
+  },
+  alertCoverage: {
+    iso27001: ['A.8.16'],
+    iso42001: ['42001 A.6.2.6', '42001 9.1'],
+    soc2: ['CC7.2', 'CC7.3'],
+    gdpr: ['Art. 33'],
+  },
+  requests: {
+    iso27001: ['A.5.34'],
+    iso42001: [],
+    soc2: ['P5.1', 'P4.3'],
+    gdpr: ['Art. 15', 'Art. 17', 'Art. 20'],
+  },
+  volume: { iso27001: ['A.8.16'], iso42001: ['42001 A.6.2.6', '42001 9.1'], soc2: ['CC7.2'], gdpr: [] },
 };
 
 export type Cell = string | number | boolean | null;

@@ -24,7 +24,7 @@ import { requireLocalLake } from '../target/local';
 /** Exit status of a report with findings that break the policy. */
 export const EXIT_FINDINGS = 3;
 
-const STANDARD_CHOICES = ['iso27001', 'soc2', 'gdpr', 'all'] as const;
+const STANDARD_CHOICES = ['iso27001', 'iso42001', 'soc2', 'gdpr', 'all'] as const;
 
 export const reportFlags = z.strictObject({
   standard: z.enum(STANDARD_CHOICES).optional(),
