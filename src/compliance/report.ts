@@ -379,8 +379,10 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
 }
 
 /**
- * Text columns a secret could hide in, rescanned row by row (attributes too, key by key). Not the ids the
- * transform keeps verbatim by contract (correlation, trace and span ids; `user_id` is a pseudonym).
+ * Text columns a secret could hide in, rescanned row by row (attributes too, key by key). The ids the
+ * transform keeps verbatim (correlation, trace and span ids) are rescanned too: the detectors keep real
+ * ids (UUIDs, hex trace ids, request ids), and a secret a producer put there, or one written around the
+ * transform, is still a secret in the lake. Not `user_id`: it holds a pseudonym.
  */
 export const SCANNED = [
   'message',
@@ -391,6 +393,9 @@ export const SCANNED = [
   'http_path',
   'logger',
   'service',
+  'correlation_id',
+  'trace_id',
+  'span_id',
 ] as const;
 
 async function redaction(options: ReportOptions): Promise<ItemBody> {

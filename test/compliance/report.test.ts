@@ -162,6 +162,13 @@ describe('loglake compliance-report', () => {
         message: 'deploy',
         message_template: 'deploy ghp_R5fpQ2x7Lm9Kd3Vt8Wn1Yc4Hb6Js0Ae2Zu5G',
       },
+      // A real-looking request id is kept; a key used as a correlation id is not.
+      {
+        timestamp: at.toISOString(),
+        message: 'paid',
+        correlation_id: '4990ed56-0826-4ffe-af98-6f0b04c59e5f',
+      },
+      { timestamp: at.toISOString(), message: 'paid', correlation_id: 'sk_live_4eC39HqLyjWDarjtT1zdp7dc' },
     ]);
     const victim = lakeObjectKeys(lake.dataDir).find((k) => k.includes('category=errors/'));
     if (!victim) throw new Error('the known lake has no errors object');
@@ -179,10 +186,11 @@ describe('loglake compliance-report', () => {
     expect(rep.status).toBe('fail');
     const redaction = item(rep, 'redaction');
     expect(redaction.status).toBe('violation');
-    expect(redaction.summary[0]).toBe('unredacted secrets found: 2');
+    expect(redaction.summary[0]).toBe('unredacted secrets found: 3');
     expect(redaction.rows).toEqual([
       [planted, 1, 'message', 'aws_access_key'],
       [planted, 2, 'message_template', 'github_token'],
+      [planted, 4, 'correlation_id', 'stripe_key'],
     ]);
     const integrity = item(rep, 'integrity');
     expect(integrity.status).toBe('violation');
@@ -193,8 +201,9 @@ describe('loglake compliance-report', () => {
       'integrity',
       'redaction',
       'redaction',
+      'redaction',
     ]);
-    expect(r.stderr).toContain('compliance-report: fail, 4 finding(s)');
+    expect(r.stderr).toContain('compliance-report: fail, 5 finding(s)');
   });
 
   it('reports retention shorter than the policy as a finding', async () => {
