@@ -2,10 +2,13 @@
  * The explorer over HTTP, on a real lake (filled by the demo) with real DuckDB: what each page answers,
  * and how it refuses bad input.
  */
-import { rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Alert, alertId, searchCommand } from '../../src/alerts/alert';
+import { DEFAULT_RULES } from '../../src/alerts/config';
+import { ALERTS_FILE, STATE_FILE } from '../../src/alerts/local';
 import { ACCESS_SERVICE } from '../../src/audit/access';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
 import { sampleTraffic } from '../../src/local/sample-traffic';
@@ -525,5 +528,81 @@ describe('alerts page', () => {
     expect(href).toBeDefined();
     const search = await (await get(`/?${href}`)).text();
     expect(search).toMatch(/[1-9]\d* matching events?/);
+  });
+
+  it("shows the local alerting's rule state and history, the search keeping the rule's where", async () => {
+    // Arrange: what the local alerting writes (src/alerts/local.ts) when bulk-read fires.
+    const rule = DEFAULT_RULES['bulk-read'];
+    if (rule === undefined) throw new Error('no default rule bulk-read');
+    const window = { start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T10:05:00.000Z', minutes: 5 };
+    const group = { service: ACCESS_SERVICE };
+    const search = searchCommand(rule, group, window, `--data-dir ${lake.dataDir}`);
+    const alert: Alert = {
+      version: 1,
+      id: alertId('bulk-read', `service=${ACCESS_SERVICE}`, 'firing', window.end),
+      source: 'rule',
+      status: 'firing',
+      rule: 'bulk-read',
+      description: rule.description,
+      severity: rule.severity,
+      kind: rule.kind,
+      value: 3,
+      threshold: rule.threshold,
+      unit: 'events',
+      window,
+      group,
+      groupKey: `service=${ACCESS_SERVICE}`,
+      firedAt: window.end,
+      since: window.end,
+      repeat: false,
+      samples: [],
+      details: {},
+      ...(search ? { search } : {}),
+    };
+    // The demo's own alerting may have written these files: put them back after.
+    const kept = [ALERTS_FILE, STATE_FILE].map((f) => {
+      const file = join(lake.dataDir, f);
+      return { file, text: existsSync(file) ? readFileSync(file, 'utf8') : undefined };
+    });
+    appendFileSync(join(lake.dataDir, ALERTS_FILE), `${JSON.stringify(alert)}\n`);
+    mkdirSync(dirname(join(lake.dataDir, STATE_FILE)), { recursive: true });
+    const groupState = {
+      status: 'firing',
+      consecutive: 1,
+      since: '2026-11-30T10:05:00.000Z',
+      lastEvaluatedAt: '2026-11-30T10:05:00.000Z',
+      lastValue: 3,
+    };
+    writeFileSync(
+      join(lake.dataDir, STATE_FILE),
+      JSON.stringify({
+        'bulk-read': {
+          state: { groups: { [`service=${ACCESS_SERVICE}`]: groupState } },
+          outbox: [],
+          version: 1,
+        },
+      }),
+    );
+
+    try {
+      // Act
+      const body = await (await get('/alerts')).text();
+
+      // Assess
+      const state = /<h2 id="state">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+      expect(state).toContain(`<td>bulk-read</td><td>service=${ACCESS_SERVICE}</td><td>firing</td>`);
+      const history = /<h2 id="history">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+      expect(history).toContain('>bulk-read</td>');
+      const href = /<a href="\/\?([^"]+)">search<\/a>/.exec(history)?.[1]?.replaceAll('&amp;', '&') ?? '';
+      const link = new URLSearchParams(href);
+      expect(link.getAll('where')).toEqual(['attributes.access.flags!=']);
+      expect(link.get('service')).toBe(ACCESS_SERVICE);
+      expect((await get(`/?${href}`)).status).toBe(200);
+    } finally {
+      for (const { file, text } of kept) {
+        if (text === undefined) rmSync(file, { force: true });
+        else writeFileSync(file, text);
+      }
+    }
   });
 });
