@@ -94,6 +94,23 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await expect(page.locator('details[open] mark.redacted').first().isVisible()).resolves.toBe(true);
   });
 
+  it('trace view shows an error’s stack trace inline', async () => {
+    // Arrange: a payments error (the sample traffic gives them a stack), opened
+    await page.goto(url('/?since=2h&service=payments&level=ERROR&q=charge+failed'));
+    await page.locator('.records summary').first().click();
+    const record = page.locator('.records details[open]').first();
+    await expect(record.locator('pre.stack').textContent()).resolves.toContain('at capture (');
+
+    // Act: its trace
+    await record.getByRole('link', { name: 'trace view' }).click();
+    await page.waitForURL(/\/trace\?id=/);
+
+    // Assess: the error is open in the trace, its stack visible without a click
+    const stack = page.locator('.records details[open] pre.stack').first();
+    await expect(stack.isVisible()).resolves.toBe(true);
+    await expect(stack.textContent()).resolves.toMatch(/Error: upstream closed\n\s+at capture \(/);
+  });
+
   it('click-to-filter on a record’s attribute and correlation id', async () => {
     // Arrange: a login record, opened
     await page.goto(url('/?since=2h&service=identity&q=login+failed'));
