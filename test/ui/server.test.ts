@@ -49,6 +49,25 @@ describe('search page', () => {
     for (const secret of sampleTraffic().secrets) expect(squeeze(body)).not.toContain(squeeze(secret));
   });
 
+  it('matches case-sensitively when case_sensitive is ticked, as --case-sensitive does', async () => {
+    // Act
+    const count = async (path: string) => {
+      const body = await (await get(path)).text();
+      return { body, n: Number(/(\d+) matching events?/.exec(body)?.[1]) };
+    };
+    const insensitive = await count('/?since=2h&q=CHARGE+FAILED');
+    const sensitive = await count('/?since=2h&q=CHARGE+FAILED&case_sensitive=1');
+    const exact = await count('/?since=2h&q=charge+failed&case_sensitive=on');
+
+    // Assess
+    expect(insensitive.n).toBeGreaterThan(0);
+    expect(sensitive.n).toBe(0);
+    expect(exact.n).toBe(insensitive.n);
+    expect(sensitive.body).toContain('<input type="checkbox" name="case_sensitive" value="1" checked>');
+    expect(insensitive.body).toContain('<input type="checkbox" name="case_sensitive" value="1">');
+    expect(sensitive.body).toContain('aria-label="Remove filter Case-sensitive"');
+  });
+
   it('escapes what the URL carries', async () => {
     // Act
     const body = await (await get('/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E')).text();
@@ -65,6 +84,7 @@ describe('search page', () => {
     ['/?limit=0', 'limit: expected a whole number from 1 to 1000'],
     ['/?sort=x', 'unknown parameter &quot;sort&quot;'],
     ['/?since=1h&since=2h', 'since: given 2 times'],
+    ['/?case_sensitive=yes', 'case_sensitive: expected 1 (on) or 0 (off) (received &quot;yes&quot;)'],
     ['/?since=1h&until=2h', 'must be before'],
     ['/export?format=xml', 'format: expected csv or ndjson'],
   ])('answers %s with 400 and what was wrong', async (path, message) => {
