@@ -294,6 +294,37 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     }
   });
 
+  it('a dashboard is usable from the keyboard: a service chosen in the select, applied', async () => {
+    // Arrange
+    await page.goto(url('/dashboard?id=errors'));
+    const select = page.getByLabel('Service');
+    const services = (await select.locator('option').allTextContents()).filter((s) => s !== 'all services');
+    expect(services.length).toBeGreaterThan(0);
+
+    // Act: tab to the select, move to the first service, tab to Apply and press it
+    let tabs = 0;
+    while (
+      (await page.evaluate<string | null>("document.activeElement?.getAttribute('name') ?? null")) !==
+        'service' &&
+      tabs < 30
+    ) {
+      await page.keyboard.press('Tab');
+      tabs++;
+    }
+    await page.keyboard.press('ArrowDown');
+    while ((await page.evaluate<string | null>('document.activeElement?.textContent ?? null')) !== 'Apply') {
+      await page.keyboard.press('Tab');
+      if (++tabs >= 60) break;
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/service=/);
+
+    // Assess
+    expect(tabs).toBeLessThan(60);
+    expect(new URL(page.url()).searchParams.get('service')).toBe(services[0]);
+    await expect(page.locator('#service-filter').textContent()).resolves.toBe(services[0]);
+  });
+
   it('alerts page lists what fires with a search link', async () => {
     // Act
     await page.goto(url('/alerts'));
@@ -309,12 +340,24 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
   });
 
   it('every control has a label, every chart a name, and the keyboard reaches the search', async () => {
+    // Arrange: a record's events-around page
+    await page.goto(url('/?since=2h&service=payments'));
+    // (In a closed record: hidden, so not a role the accessibility tree has.)
+    const around = await page
+      .locator('a', { hasText: 'Events around this one' })
+      .first()
+      .getAttribute('href');
+    expect(around).toMatch(/^\/around\?/);
+
     for (const path of [
       '/?since=2h',
       '/patterns?since=2h',
       '/tail',
+      around ?? '/around',
       '/trace',
-      '/dashboard?id=errors',
+      `/trace?id=${lake.incidentCorrelationId}`,
+      '/dashboards',
+      ...['errors', 'tracing', 'security', 'ai'].map((id) => `/dashboard?id=${id}`),
       '/alerts',
     ]) {
       // Act
