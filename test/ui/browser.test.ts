@@ -294,6 +294,30 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     }
   });
 
+  it('dashboards index links each dashboard; the trace lookup finds a correlation id', async () => {
+    // Act: the index
+    await page.goto(url('/dashboards'));
+    await shot('dashboards');
+
+    // Assess
+    const links = await page.evaluate<string[]>(
+      "[...document.querySelectorAll('ul.dashboards a')].map((a) => a.getAttribute('href'))",
+    );
+    expect(links).toEqual(['errors', 'tracing', 'security', 'ai'].map((id) => `/dashboard?id=${id}`));
+
+    // Act: the trace lookup, a correlation id typed and submitted
+    await page.goto(url('/trace'));
+    await shot('trace-lookup');
+    await page.getByLabel('Correlation id').fill(lake.incidentCorrelationId);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/trace\?id=inc-/);
+
+    // Assess
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      `Trace ${lake.incidentCorrelationId}`,
+    );
+  });
+
   it('a dashboard is usable from the keyboard: a service chosen in the select, applied', async () => {
     // Arrange
     await page.goto(url('/dashboard?id=errors'));
