@@ -481,17 +481,20 @@ describe('dashboards', () => {
     expect(/data-panel="ai-latency">([\s\S]*?)<\/section>/.exec(one)?.[1]).toMatch(/gpt-4o-mini: \d+ ms/);
   });
 
-  it('errors: the explorer’s own access events are not a service', async () => {
+  it.each([
+    ['errors', 'checkout-api'],
+    ['tracing', 'payments'],
+  ])('%s: the explorer’s own access events are not a service', async (id, service) => {
     // Arrange: a page read, so the lake holds access events of the explorer
     await get('/?since=10m');
 
     // Act
-    const page = await (await get('/dashboard?id=errors')).text();
+    const page = await (await get(`/dashboard?id=${id}`)).text();
     // The page, not its footer (which lists the queries, with the service they leave out).
     const body = page.slice(0, page.indexOf('<footer>'));
 
     // Assess
-    expect(body).toContain('checkout-api');
+    expect(body).toContain(service);
     expect(body).not.toContain(ACCESS_SERVICE);
   });
 
