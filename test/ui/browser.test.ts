@@ -3,10 +3,14 @@
  * filled: search → filter from the sidebar → open a record → trace view; every dashboard draws its
  * charts; labels and keyboard navigation. Screenshots of each page go to `.ci/artifacts/ui/`.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Alert, alertId, searchCommand } from '../../src/alerts/alert';
+import { DEFAULT_RULES } from '../../src/alerts/config';
+import { ALERTS_FILE } from '../../src/alerts/local';
+import { ACCESS_SERVICE } from '../../src/audit/access';
 import { startLocal } from '../../src/cli/commands/local';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
 import { firehoseClientConfig, Shipper } from '../../src/producer';
@@ -262,7 +266,6 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     ]);
     const file = join(uiTestEnv.artifacts, 'export.csv');
     await download.saveAs(file);
-    const { readFileSync } = await import('node:fs');
     const rows = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
@@ -364,6 +367,64 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await page.locator('section:has(#firing) a', { hasText: 'search' }).first().click();
     await page.waitForURL(/since=/);
     await expect(page.locator('.records summary').count()).resolves.toBeGreaterThan(0);
+  });
+
+  it('an alert of the history links to its search, the rule’s where kept as a chip', async () => {
+    // Arrange: a bulk-read alert in the local alerting's history (as src/alerts/local.ts appends it)
+    const rule = DEFAULT_RULES['bulk-read'];
+    if (rule === undefined) throw new Error('no default rule bulk-read');
+    const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    const window = {
+      start: new Date(end.getTime() - 3_600_000).toISOString(),
+      end: end.toISOString(),
+      minutes: 60,
+    };
+    const group = { service: ACCESS_SERVICE };
+    const search = searchCommand(rule, group, window, `--data-dir ${lake.dataDir}`);
+    const groupKey = `service=${ACCESS_SERVICE}`;
+    const alert: Alert = {
+      version: 1,
+      id: alertId('bulk-read', groupKey, 'firing', window.end),
+      source: 'rule',
+      status: 'firing',
+      rule: 'bulk-read',
+      description: rule.description,
+      severity: rule.severity,
+      kind: rule.kind,
+      value: 1,
+      threshold: rule.threshold,
+      unit: 'events',
+      window,
+      group,
+      groupKey,
+      firedAt: window.end,
+      since: window.end,
+      repeat: false,
+      samples: [],
+      details: {},
+      ...(search ? { search } : {}),
+    };
+    const file = join(lake.dataDir, ALERTS_FILE);
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    appendFileSync(file, `${JSON.stringify(alert)}\n`);
+    try {
+      // Act
+      await page.goto(url('/alerts'));
+      await page
+        .locator('section:has(#history) tr', { hasText: 'bulk-read' })
+        .getByRole('link', { name: 'search' })
+        .click();
+      await page.waitForURL(/where=/);
+
+      // Assess
+      expect(new URL(page.url()).searchParams.getAll('where')).toEqual(['attributes.access.flags!=']);
+      await expect(
+        page.getByRole('link', { name: 'Remove filter where attributes.access.flags!=' }).count(),
+      ).resolves.toBe(1);
+    } finally {
+      if (before === undefined) rmSync(file, { force: true });
+      else writeFileSync(file, before);
+    }
   });
 
   it('every control has a label, every chart a name, and the keyboard reaches the search', async () => {
