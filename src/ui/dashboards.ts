@@ -73,7 +73,10 @@ export interface DashboardDef {
 const where = (...exprs: string[]): Condition[] => exprs.map((e) => parseCondition(e));
 
 const errors = { levels: ERROR_LEVELS } as const;
-/** The explorer's own access events (audit) are not a service of the errors dashboard. */
+/**
+ * The explorer's own access events (audit) are not a service of the errors and tracing dashboards: every
+ * page read writes one, so they would outnumber the requests these dashboards are for.
+ */
 const notAccess = { where: where(`service!=${ACCESS_SERVICE}`) } as const;
 
 /**
@@ -174,13 +177,13 @@ export const DASHBOARDS: readonly DashboardDef[] = [
       {
         id: 'failing-requests',
         title: 'Recent failing requests by service',
-        filter: errors,
+        filter: { ...errors, ...notAccess },
         view: { kind: 'hotspots', groupBy: ['service'], samples: 10 },
       },
       {
         id: 'requests-over-time',
         title: 'Events over time by service',
-        filter: {},
+        filter: notAccess,
         view: { kind: 'timeseries', groupBy: 'service' },
       },
     ],

@@ -64,7 +64,7 @@ aside h2{font-size:13px;text-transform:uppercase;color:#555}aside ul{list-style:
 aside li{display:flex;justify-content:space-between;gap:6px;font-size:13px;padding:1px 0}
 .chips a{display:inline-block;background:#eef3f8;border-radius:10px;padding:1px 8px;margin:0 4px 4px 0;font-size:12px}
 .chart{margin:0 0 8px}.chart svg text{font-size:11px;fill:#333}.axis{stroke:#888}
-.legend{display:flex;gap:12px;font-size:12px}.legend svg{vertical-align:middle}
+.legend{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:12px}.legend span{white-space:nowrap}.legend svg{vertical-align:middle}
 .records details{border-bottom:1px solid #e4e4e4}.records summary{cursor:pointer;padding:3px 0;font-family:ui-monospace,monospace;font-size:12.5px}
 .lvl{display:inline-block;width:5.5em;font-weight:600}.lvl-ERROR,.lvl-CRITICAL{color:#b53d00}.lvl-WARN{color:#8a5a00}
 mark.redacted{background:#fde2c8;color:#6b2f00;border-radius:3px;padding:0 2px}

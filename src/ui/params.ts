@@ -25,6 +25,12 @@ export interface FilterParam {
    * @default false
    */
   readonly repeatOnly?: boolean;
+  /**
+   * A switch (a CLI flag without a value): a checkbox whose `1` (or the `on` a bare checkbox sends)
+   * sets it; absent, it is off.
+   * @default false
+   */
+  readonly checkbox?: boolean;
   readonly label: string;
 }
 
@@ -46,7 +52,18 @@ export const FILTER_PARAMS: readonly FilterParam[] = [
   { param: 'user', flag: '--user', key: 'user', list: true, label: 'User (raw id)' },
   { param: 'where', flag: '--where', key: 'where', list: true, repeatOnly: true, label: 'Where' },
   { param: 'regex', flag: '--regex', key: 'regex', list: false, label: 'Regex' },
+  {
+    param: 'case_sensitive',
+    flag: '--case-sensitive',
+    key: 'caseSensitive',
+    list: false,
+    checkbox: true,
+    label: 'Case-sensitive',
+  },
 ];
+
+/** The values a checkbox parameter takes for "on". */
+const CHECKED = ['1', 'on', 'true'];
 
 /** Parameters that are not filters. */
 export const PAGE_PARAMS = ['q', 'limit', 'format', 'id', 'range'] as const;
@@ -85,10 +102,22 @@ export function parseUiQuery(
       throw new InputError(`${name}: longer than ${MAX_PARAM_LENGTH} characters`);
     }
   }
-  const flags: Record<string, string | string[]> = { ...(defaults as Record<string, string | string[]>) };
+  const flags: Record<string, string | string[] | boolean> = {
+    ...(defaults as Record<string, string | string[] | boolean>),
+  };
   for (const p of FILTER_PARAMS) {
     const values = params.getAll(p.param);
-    if (p.list) {
+    if (p.checkbox) {
+      if (values.length > 1) throw new InputError(`${p.param}: given ${values.length} times; give it once`);
+      const v = values[0]?.trim().toLowerCase();
+      if (v === undefined || v === '' || v === '0' || v === 'false') continue;
+      if (!CHECKED.includes(v)) {
+        throw new InputError(
+          `${p.param}: expected 1 (on) or 0 (off) (received ${JSON.stringify(values[0])})`,
+        );
+      }
+      flags[p.key] = true;
+    } else if (p.list) {
       const list = values
         .flatMap((v) => (p.repeatOnly ? [v] : v.split(',')))
         .map((v) => v.trim())
@@ -117,6 +146,7 @@ export function uiQueryString(query: UiQuery, extra: Record<string, string | und
     const v = query.flags[p.key];
     if (Array.isArray(v)) for (const x of v) out.append(p.param, x);
     else if (typeof v === 'string') out.set(p.param, v);
+    else if (v === true) out.set(p.param, '1');
   }
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) out.set(k, v);
   return out.toString();

@@ -3,10 +3,14 @@
  * filled: search → filter from the sidebar → open a record → trace view; every dashboard draws its
  * charts; labels and keyboard navigation. Screenshots of each page go to `.ci/artifacts/ui/`.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Alert, alertId, searchCommand } from '../../src/alerts/alert';
+import { DEFAULT_RULES } from '../../src/alerts/config';
+import { ALERTS_FILE } from '../../src/alerts/local';
+import { ACCESS_SERVICE } from '../../src/audit/access';
 import { startLocal } from '../../src/cli/commands/local';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
 import { firehoseClientConfig, Shipper } from '../../src/producer';
@@ -92,6 +96,23 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await expect(page.locator('svg[aria-label^="Timeline of 16 events"] circle').count()).resolves.toBe(16);
     await expect(page.locator('details[open] .lvl-CRITICAL').count()).resolves.toBeGreaterThan(0);
     await expect(page.locator('details[open] mark.redacted').first().isVisible()).resolves.toBe(true);
+  });
+
+  it('trace view shows an error’s stack trace inline', async () => {
+    // Arrange: a payments error (the sample traffic gives them a stack), opened
+    await page.goto(url('/?since=2h&service=payments&level=ERROR&q=charge+failed'));
+    await page.locator('.records summary').first().click();
+    const record = page.locator('.records details[open]').first();
+    await expect(record.locator('pre.stack').textContent()).resolves.toContain('at capture (');
+
+    // Act: its trace
+    await record.getByRole('link', { name: 'trace view' }).click();
+    await page.waitForURL(/\/trace\?id=/);
+
+    // Assess: the error is open in the trace, its stack visible without a click
+    const stack = page.locator('.records details[open] pre.stack').first();
+    await expect(stack.isVisible()).resolves.toBe(true);
+    await expect(stack.textContent()).resolves.toMatch(/Error: upstream closed\n\s+at capture \(/);
   });
 
   it('click-to-filter on a record’s attribute and correlation id', async () => {
@@ -245,7 +266,6 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     ]);
     const file = join(uiTestEnv.artifacts, 'export.csv');
     await download.saveAs(file);
-    const { readFileSync } = await import('node:fs');
     const rows = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
@@ -264,7 +284,10 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await page.goto(url(`/dashboard?id=${id}`));
     await shot(`dashboard-${id}`);
 
-    // Assess
+    // Assess: nothing wider than the 1280 px window (a legend of many series wraps)
+    await expect(
+      page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    ).resolves.toBe(0);
     const panels = page.locator('section.panel');
     const count = await panels.count();
     expect(count).toBeGreaterThanOrEqual(2);
@@ -275,6 +298,61 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
         .count();
       expect(marks, (await panel.locator('h2').textContent()) ?? '').toBeGreaterThan(0);
     }
+  });
+
+  it('dashboards index links each dashboard; the trace lookup finds a correlation id', async () => {
+    // Act: the index
+    await page.goto(url('/dashboards'));
+    await shot('dashboards');
+
+    // Assess
+    const links = await page.evaluate<string[]>(
+      "[...document.querySelectorAll('ul.dashboards a')].map((a) => a.getAttribute('href'))",
+    );
+    expect(links).toEqual(['errors', 'tracing', 'security', 'ai'].map((id) => `/dashboard?id=${id}`));
+
+    // Act: the trace lookup, a correlation id typed and submitted
+    await page.goto(url('/trace'));
+    await shot('trace-lookup');
+    await page.getByLabel('Correlation id').fill(lake.incidentCorrelationId);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/trace\?id=inc-/);
+
+    // Assess
+    await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe(
+      `Trace ${lake.incidentCorrelationId}`,
+    );
+  });
+
+  it('a dashboard is usable from the keyboard: a service chosen in the select, applied', async () => {
+    // Arrange
+    await page.goto(url('/dashboard?id=errors'));
+    const select = page.getByLabel('Service');
+    const services = (await select.locator('option').allTextContents()).filter((s) => s !== 'all services');
+    expect(services.length).toBeGreaterThan(0);
+
+    // Act: tab to the select, move to the first service, tab to Apply and press it
+    let tabs = 0;
+    while (
+      (await page.evaluate<string | null>("document.activeElement?.getAttribute('name') ?? null")) !==
+        'service' &&
+      tabs < 30
+    ) {
+      await page.keyboard.press('Tab');
+      tabs++;
+    }
+    await page.keyboard.press('ArrowDown');
+    while ((await page.evaluate<string | null>('document.activeElement?.textContent ?? null')) !== 'Apply') {
+      await page.keyboard.press('Tab');
+      if (++tabs >= 60) break;
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/service=/);
+
+    // Assess
+    expect(tabs).toBeLessThan(60);
+    expect(new URL(page.url()).searchParams.get('service')).toBe(services[0]);
+    await expect(page.locator('#service-filter').textContent()).resolves.toBe(services[0]);
   });
 
   it('alerts page lists what fires with a search link', async () => {
@@ -291,13 +369,83 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     await expect(page.locator('.records summary').count()).resolves.toBeGreaterThan(0);
   });
 
+  it('an alert of the history links to its search, the rule’s where kept as a chip', async () => {
+    // Arrange: a bulk-read alert in the local alerting's history (as src/alerts/local.ts appends it)
+    const rule = DEFAULT_RULES['bulk-read'];
+    if (rule === undefined) throw new Error('no default rule bulk-read');
+    const end = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    const window = {
+      start: new Date(end.getTime() - 3_600_000).toISOString(),
+      end: end.toISOString(),
+      minutes: 60,
+    };
+    const group = { service: ACCESS_SERVICE };
+    const search = searchCommand(rule, group, window, `--data-dir ${lake.dataDir}`);
+    const groupKey = `service=${ACCESS_SERVICE}`;
+    const alert: Alert = {
+      version: 1,
+      id: alertId('bulk-read', groupKey, 'firing', window.end),
+      source: 'rule',
+      status: 'firing',
+      rule: 'bulk-read',
+      description: rule.description,
+      severity: rule.severity,
+      kind: rule.kind,
+      value: 1,
+      threshold: rule.threshold,
+      unit: 'events',
+      window,
+      group,
+      groupKey,
+      firedAt: window.end,
+      since: window.end,
+      repeat: false,
+      samples: [],
+      details: {},
+      ...(search ? { search } : {}),
+    };
+    const file = join(lake.dataDir, ALERTS_FILE);
+    const before = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+    appendFileSync(file, `${JSON.stringify(alert)}\n`);
+    try {
+      // Act
+      await page.goto(url('/alerts'));
+      await page
+        .locator('section:has(#history) tr', { hasText: 'bulk-read' })
+        .getByRole('link', { name: 'search' })
+        .click();
+      await page.waitForURL(/where=/);
+
+      // Assess
+      expect(new URL(page.url()).searchParams.getAll('where')).toEqual(['attributes.access.flags!=']);
+      await expect(
+        page.getByRole('link', { name: 'Remove filter where attributes.access.flags!=' }).count(),
+      ).resolves.toBe(1);
+    } finally {
+      if (before === undefined) rmSync(file, { force: true });
+      else writeFileSync(file, before);
+    }
+  });
+
   it('every control has a label, every chart a name, and the keyboard reaches the search', async () => {
+    // Arrange: a record's events-around page
+    await page.goto(url('/?since=2h&service=payments'));
+    // (In a closed record: hidden, so not a role the accessibility tree has.)
+    const around = await page
+      .locator('a', { hasText: 'Events around this one' })
+      .first()
+      .getAttribute('href');
+    expect(around).toMatch(/^\/around\?/);
+
     for (const path of [
       '/?since=2h',
       '/patterns?since=2h',
       '/tail',
+      around ?? '/around',
       '/trace',
-      '/dashboard?id=errors',
+      `/trace?id=${lake.incidentCorrelationId}`,
+      '/dashboards',
+      ...['errors', 'tracing', 'security', 'ai'].map((id) => `/dashboard?id=${id}`),
       '/alerts',
     ]) {
       // Act

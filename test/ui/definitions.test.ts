@@ -67,4 +67,18 @@ describe('alert search links', () => {
       service: 'identity',
     });
   });
+
+  it('keeps every --where of the command', () => {
+    // Act
+    const link = searchLink(
+      "loglake search --since 2026-11-30T10:00:00.000Z --until 2026-11-30T10:05:00.000Z --category audit --service loglake-access --where 'attributes.access.flags!=' --where 'attributes.a=x,y' --case-sensitive --data-dir /lake",
+    );
+
+    // Assess
+    expect(new URLSearchParams(link).get('q')).toBeNull();
+    expect(new URLSearchParams(link).getAll('where')).toEqual([
+      'attributes.access.flags!=',
+      'attributes.a=x,y',
+    ]);
+  });
 });

@@ -2,10 +2,13 @@
  * The explorer over HTTP, on a real lake (filled by the demo) with real DuckDB: what each page answers,
  * and how it refuses bad input.
  */
-import { rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Alert, alertId, searchCommand } from '../../src/alerts/alert';
+import { DEFAULT_RULES } from '../../src/alerts/config';
+import { ALERTS_FILE, STATE_FILE } from '../../src/alerts/local';
 import { ACCESS_SERVICE } from '../../src/audit/access';
 import { type RunningUi, startUi } from '../../src/cli/commands/ui';
 import { sampleTraffic } from '../../src/local/sample-traffic';
@@ -46,6 +49,25 @@ describe('search page', () => {
     for (const secret of sampleTraffic().secrets) expect(squeeze(body)).not.toContain(squeeze(secret));
   });
 
+  it('matches case-sensitively when case_sensitive is ticked, as --case-sensitive does', async () => {
+    // Act
+    const count = async (path: string) => {
+      const body = await (await get(path)).text();
+      return { body, n: Number(/(\d+) matching events?/.exec(body)?.[1]) };
+    };
+    const insensitive = await count('/?since=2h&q=CHARGE+FAILED');
+    const sensitive = await count('/?since=2h&q=CHARGE+FAILED&case_sensitive=1');
+    const exact = await count('/?since=2h&q=charge+failed&case_sensitive=on');
+
+    // Assess
+    expect(insensitive.n).toBeGreaterThan(0);
+    expect(sensitive.n).toBe(0);
+    expect(exact.n).toBe(insensitive.n);
+    expect(sensitive.body).toContain('<input type="checkbox" name="case_sensitive" value="1" checked>');
+    expect(insensitive.body).toContain('<input type="checkbox" name="case_sensitive" value="1">');
+    expect(sensitive.body).toContain('aria-label="Remove filter Case-sensitive"');
+  });
+
   it('escapes what the URL carries', async () => {
     // Act
     const body = await (await get('/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E')).text();
@@ -62,6 +84,7 @@ describe('search page', () => {
     ['/?limit=0', 'limit: expected a whole number from 1 to 1000'],
     ['/?sort=x', 'unknown parameter &quot;sort&quot;'],
     ['/?since=1h&since=2h', 'since: given 2 times'],
+    ['/?case_sensitive=yes', 'case_sensitive: expected 1 (on) or 0 (off) (received &quot;yes&quot;)'],
     ['/?since=1h&until=2h', 'must be before'],
     ['/export?format=xml', 'format: expected csv or ndjson'],
   ])('answers %s with 400 and what was wrong', async (path, message) => {
@@ -458,17 +481,20 @@ describe('dashboards', () => {
     expect(/data-panel="ai-latency">([\s\S]*?)<\/section>/.exec(one)?.[1]).toMatch(/gpt-4o-mini: \d+ ms/);
   });
 
-  it('errors: the explorer’s own access events are not a service', async () => {
+  it.each([
+    ['errors', 'checkout-api'],
+    ['tracing', 'payments'],
+  ])('%s: the explorer’s own access events are not a service', async (id, service) => {
     // Arrange: a page read, so the lake holds access events of the explorer
     await get('/?since=10m');
 
     // Act
-    const page = await (await get('/dashboard?id=errors')).text();
+    const page = await (await get(`/dashboard?id=${id}`)).text();
     // The page, not its footer (which lists the queries, with the service they leave out).
     const body = page.slice(0, page.indexOf('<footer>'));
 
     // Assess
-    expect(body).toContain('checkout-api');
+    expect(body).toContain(service);
     expect(body).not.toContain(ACCESS_SERVICE);
   });
 
@@ -525,5 +551,81 @@ describe('alerts page', () => {
     expect(href).toBeDefined();
     const search = await (await get(`/?${href}`)).text();
     expect(search).toMatch(/[1-9]\d* matching events?/);
+  });
+
+  it("shows the local alerting's rule state and history, the search keeping the rule's where", async () => {
+    // Arrange: what the local alerting writes (src/alerts/local.ts) when bulk-read fires.
+    const rule = DEFAULT_RULES['bulk-read'];
+    if (rule === undefined) throw new Error('no default rule bulk-read');
+    const window = { start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T10:05:00.000Z', minutes: 5 };
+    const group = { service: ACCESS_SERVICE };
+    const search = searchCommand(rule, group, window, `--data-dir ${lake.dataDir}`);
+    const alert: Alert = {
+      version: 1,
+      id: alertId('bulk-read', `service=${ACCESS_SERVICE}`, 'firing', window.end),
+      source: 'rule',
+      status: 'firing',
+      rule: 'bulk-read',
+      description: rule.description,
+      severity: rule.severity,
+      kind: rule.kind,
+      value: 3,
+      threshold: rule.threshold,
+      unit: 'events',
+      window,
+      group,
+      groupKey: `service=${ACCESS_SERVICE}`,
+      firedAt: window.end,
+      since: window.end,
+      repeat: false,
+      samples: [],
+      details: {},
+      ...(search ? { search } : {}),
+    };
+    // The demo's own alerting may have written these files: put them back after.
+    const kept = [ALERTS_FILE, STATE_FILE].map((f) => {
+      const file = join(lake.dataDir, f);
+      return { file, text: existsSync(file) ? readFileSync(file, 'utf8') : undefined };
+    });
+    appendFileSync(join(lake.dataDir, ALERTS_FILE), `${JSON.stringify(alert)}\n`);
+    mkdirSync(dirname(join(lake.dataDir, STATE_FILE)), { recursive: true });
+    const groupState = {
+      status: 'firing',
+      consecutive: 1,
+      since: '2026-11-30T10:05:00.000Z',
+      lastEvaluatedAt: '2026-11-30T10:05:00.000Z',
+      lastValue: 3,
+    };
+    writeFileSync(
+      join(lake.dataDir, STATE_FILE),
+      JSON.stringify({
+        'bulk-read': {
+          state: { groups: { [`service=${ACCESS_SERVICE}`]: groupState } },
+          outbox: [],
+          version: 1,
+        },
+      }),
+    );
+
+    try {
+      // Act
+      const body = await (await get('/alerts')).text();
+
+      // Assess
+      const state = /<h2 id="state">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+      expect(state).toContain(`<td>bulk-read</td><td>service=${ACCESS_SERVICE}</td><td>firing</td>`);
+      const history = /<h2 id="history">[\s\S]*?<\/section>/.exec(body)?.[0] ?? '';
+      expect(history).toContain('>bulk-read</td>');
+      const href = /<a href="\/\?([^"]+)">search<\/a>/.exec(history)?.[1]?.replaceAll('&amp;', '&') ?? '';
+      const link = new URLSearchParams(href);
+      expect(link.getAll('where')).toEqual(['attributes.access.flags!=']);
+      expect(link.get('service')).toBe(ACCESS_SERVICE);
+      expect((await get(`/?${href}`)).status).toBe(200);
+    } finally {
+      for (const { file, text } of kept) {
+        if (text === undefined) rmSync(file, { force: true });
+        else writeFileSync(file, text);
+      }
+    }
   });
 });

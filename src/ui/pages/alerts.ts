@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type Alert, formatValue } from '../../alerts/alert';
 import { ALERTS_FILE, evaluateLocalLakeNow, readStateFile, STATE_FILE } from '../../alerts/local';
 import { type Html, html } from '../html';
+import { FILTER_PARAMS, type FilterParam } from '../params';
 import type { UiSource } from '../source';
 
 /** History entries shown, newest first. */
@@ -72,14 +73,8 @@ export function shellWords(command: string): string[] {
   return words;
 }
 
-const FLAG_PARAMS: Readonly<Record<string, string>> = {
-  '--since': 'since',
-  '--until': 'until',
-  '--level': 'level',
-  '--service': 'service',
-  '--category': 'category',
-  '--correlation-id': 'correlation_id',
-};
+/** The explorer parameter of each `loglake search` filter flag (`--where` repeats). */
+const FLAG_PARAMS: ReadonlyMap<string, FilterParam> = new Map(FILTER_PARAMS.map((p) => [p.flag, p]));
 
 /** The explorer's search URL for an alert's `loglake search …` command. */
 export function searchLink(command: string): string {
@@ -87,8 +82,9 @@ export function searchLink(command: string): string {
   const out = new URLSearchParams();
   for (let i = 0; i < words.length; i++) {
     const w = words[i] ?? '';
-    const param = FLAG_PARAMS[w];
-    if (param !== undefined) out.append(param, words[++i] ?? '');
+    const p = FLAG_PARAMS.get(w);
+    if (p?.checkbox) out.set(p.param, '1');
+    else if (p !== undefined) out.append(p.param, words[++i] ?? '');
     else if (w.startsWith('--')) i++;
     else out.set('q', w);
   }

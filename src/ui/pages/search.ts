@@ -82,12 +82,14 @@ export function queryForm(
   const levels = new Set((query.flags.level ?? []).map((l) => l.toUpperCase()));
   // Conditions already given ride along unseen (each is a chip with its own remove link); one box adds one.
   const shown = FILTER_PARAMS.filter(
-    (p) => p.param !== 'level' && p.param !== 'where' && p.param !== 'since' && p.param !== 'until',
+    (p) =>
+      !p.checkbox && p.param !== 'level' && p.param !== 'where' && p.param !== 'since' && p.param !== 'until',
   );
   const withoutRange = withoutFilter(withoutFilter(query, 'until'), 'since');
   return html`<form class="query" method="get" action="${action}" role="search">
-<label>Message text<input type="search" name="q" value="${query.text ?? ''}" placeholder="case-insensitive substring"></label>
+<label>Message text<input type="search" name="q" value="${query.text ?? ''}" placeholder="substring"></label>
 ${shown.map((p) => html`<label>${p.label}<input name="${p.param}" value="${value(p.param)}" size="14"${p.list ? html` placeholder="a,b"` : ''}></label>`)}
+${FILTER_PARAMS.filter((p) => p.checkbox).map((p) => html`<label class="inline" title="as ${p.flag}: text, regex and ~ respect case"><input type="checkbox" name="${p.param}" value="1"${query.flags[p.key] === true ? html` checked` : ''}> ${p.label}</label>`)}
 ${(query.flags.where ?? []).map((w) => html`<input type="hidden" name="where" value="${w}">`)}
 <label>Where (as --where)<input name="where" value="" size="26" placeholder="http_status>=500, attributes.model=gpt"></label>
 <fieldset><legend>Level</legend>${LEVELS.map((l) => html`<label class="inline"><input type="checkbox" name="level" value="${l}"${levels.has(l) ? html` checked` : ''}> ${l}</label>`)}</fieldset>
@@ -127,6 +129,9 @@ export function activeFilters(query: UiQuery, path = '/'): Html {
   if (active.length === 0 && where.length === 0) return html``;
   return html`<p class="chips" aria-label="Active filters">${active.map((p) => {
     const v = query.flags[p.key];
+    if (v === true) {
+      return html`<a href="${path}?${uiQueryString(withoutFilter(query, p.param))}" aria-label="Remove filter ${p.label}">${p.label} ✕</a>`;
+    }
     return html`<a href="${path}?${uiQueryString(withoutFilter(query, p.param))}" aria-label="Remove filter ${p.label} ${Array.isArray(v) ? v.join(',') : v}">${p.label}: ${Array.isArray(v) ? v.join(',') : v} ✕</a>`;
   })}${where.map((w, i) => {
     const rest = where.filter((_, j) => j !== i);
