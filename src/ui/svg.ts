@@ -12,7 +12,24 @@ export const SERIES_COLOURS: Readonly<Record<string, string>> = {
   ERROR: '#D55E00',
   CRITICAL: '#CC79A7',
 };
-const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#999999'];
+/**
+ * Series colours: Okabe-Ito's eight (colour-blind safe), then four of Paul Tol's dark ones, so a chart of up to
+ * twelve series (the tracing dashboard's services) repeats none.
+ */
+const PALETTE = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#D55E00',
+  '#CC79A7',
+  '#56B4E9',
+  '#F0E442',
+  '#999999',
+  '#332288',
+  '#117733',
+  '#882255',
+  '#AA4499',
+];
 
 export function colourOf(series: string, index: number): string {
   return SERIES_COLOURS[series] ?? PALETTE[index % PALETTE.length] ?? '#0072B2';
