@@ -223,36 +223,38 @@ export class UiSource {
   }
 
   /**
-   * Run a query, one at a time. With `cacheSeconds`, the same SQL and values within that many seconds
-   * are answered from the first run (logged as cached, with no access event: nothing was read).
+   * Run a query: over DuckDB one at a time (one connection), over Athena at once (each query is its own
+   * execution, so a dashboard's panels run side by side and the page waits for the slowest, not the sum).
+   * With `cacheSeconds`, the same SQL and values within that many seconds are answered from the first run
+   * (logged as cached, with no access event: nothing was read).
    */
   private run(built: BuiltQuery, log?: QueryLog[], cacheSeconds?: number): Promise<RawRow[]> {
     const key = cacheSeconds ? JSON.stringify([built.sql, built.params]) : undefined;
-    const next = this.queue
-      .catch(() => undefined)
-      .then(async () => {
-        const hit = key === undefined ? undefined : this.cache.get(key);
-        if (hit && hit.expires > Date.now()) {
-          log?.push({ ...hit.log, cached: true });
-          return hit.rows;
-        }
-        const started = performance.now();
-        const result = await this.engine.query(built);
-        const entry: QueryLog = {
-          sql: built.sql,
-          params: built.params,
-          ms: performance.now() - started,
-          rows: result.rows.length,
-          ...(result.scannedBytes === undefined ? {} : { scannedBytes: result.scannedBytes }),
-          ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
-        };
-        log?.push(entry);
-        if (key !== undefined && cacheSeconds) {
-          for (const [k, v] of this.cache) if (v.expires <= Date.now()) this.cache.delete(k);
-          this.cache.set(key, { expires: Date.now() + cacheSeconds * 1000, rows: result.rows, log: entry });
-        }
-        return result.rows;
-      });
+    const exec = async (): Promise<RawRow[]> => {
+      const hit = key === undefined ? undefined : this.cache.get(key);
+      if (hit && hit.expires > Date.now()) {
+        log?.push({ ...hit.log, cached: true });
+        return hit.rows;
+      }
+      const started = performance.now();
+      const result = await this.engine.query(built);
+      const entry: QueryLog = {
+        sql: built.sql,
+        params: built.params,
+        ms: performance.now() - started,
+        rows: result.rows.length,
+        ...(result.scannedBytes === undefined ? {} : { scannedBytes: result.scannedBytes }),
+        ...(result.costUsd === undefined ? {} : { costUsd: result.costUsd }),
+      };
+      log?.push(entry);
+      if (key !== undefined && cacheSeconds) {
+        for (const [k, v] of this.cache) if (v.expires <= Date.now()) this.cache.delete(k);
+        this.cache.set(key, { expires: Date.now() + cacheSeconds * 1000, rows: result.rows, log: entry });
+      }
+      return result.rows;
+    };
+    if (this.engine.dialect === 'athena') return exec();
+    const next = this.queue.catch(() => undefined).then(exec);
     this.queue = next;
     return next;
   }

@@ -97,7 +97,14 @@ export function knownEvents(now: number): KnownEvent[] {
   out.push(
     ev(
       2 * DAY,
-      { level: 'info', logger: 'auth.login', service: 'auth', message: 'admin signed in' },
+      // The person `subject export` finds (the privacy request below is about someone else).
+      {
+        level: 'info',
+        logger: 'auth.login',
+        service: 'auth',
+        message: 'admin signed in',
+        user_id: 'customer-42',
+      },
       'audit',
     ),
   );

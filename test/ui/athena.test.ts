@@ -121,6 +121,24 @@ describe('a dashboard over Athena', () => {
     });
   }, 90_000);
 
+  it('runs the panels of a dashboard side by side, not one after another', async () => {
+    // Act: the security dashboard (a query per panel, no service list first), a range no earlier view cached
+    const page = await get('/dashboard?id=security&since=3h');
+    expect(page.status).toBe(200);
+
+    // Assess: how many queries were started and not yet read at once, from the client's calls in order
+    let inFlight = 0;
+    let most = 0;
+    for (const call of athena.calls()) {
+      const name = (call.args[0] as { constructor: { name: string } }).constructor.name;
+      if (name === 'StartQueryExecutionCommand') most = Math.max(most, ++inFlight);
+      if (name === 'GetQueryResultsCommand') inFlight--;
+    }
+    const starts = athena.commandCalls(StartQueryExecutionCommand).length;
+    expect(starts).toBeGreaterThanOrEqual(5);
+    expect(most).toBe(starts);
+  }, 90_000);
+
   it("narrows every query to the persona's categories", async () => {
     // Act
     await get('/?since=1h');

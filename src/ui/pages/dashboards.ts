@@ -50,12 +50,27 @@ export async function dashboardPage(
   const offered = servicesQuery
     ? (await source.aggregate(servicesQuery, log, d.refreshSeconds)).map((r) => String(r.group.service))
     : [];
+  // The panels' queries run side by side (over Athena; DuckDB takes them in turn), each with its own log.
+  const rendered = await Promise.all(
+    d.panels.map(async (panel) => {
+      const own: QueryLog[] = [];
+      const body = await renderPanel(
+        source,
+        panel,
+        filter.since,
+        filter.until,
+        own,
+        d.refreshSeconds,
+        narrow,
+      );
+      return { panel, body, own };
+    }),
+  );
   const panels: Html[] = [];
-  for (const panel of d.panels) {
-    const started = log.length;
-    const body = await renderPanel(source, panel, filter.since, filter.until, log, d.refreshSeconds, narrow);
+  for (const { panel, body, own } of rendered) {
+    log.push(...own);
     panels.push(
-      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${panelCost(log.slice(started))}</p></section>`,
+      html`<section class="panel" aria-labelledby="panel-${panel.id}" data-panel="${panel.id}"><h2 id="panel-${panel.id}">${panel.title}</h2>${body}<p class="meta">${panelCost(own)}</p></section>`,
     );
   }
   const keep: UiQuery = {
