@@ -7,7 +7,7 @@
  * explorer offers, and every panel answers as the explorer does with "All" and with one service chosen.
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { athenaTablesFor } from '../../src/cli/options';
@@ -16,7 +16,7 @@ import { sampleTraffic } from '../../src/local/sample-traffic';
 import { Shipper } from '../../src/producer';
 import { buildQuery, decodeAggregateRow, decodeSearchRow } from '../../src/query';
 import { LOCAL_TABLE, LocalLakeReader } from '../../src/query/duckdb';
-import { CATEGORIES } from '../../src/schema';
+import { CATEGORIES, DATA_PREFIX } from '../../src/schema';
 import {
   DASHBOARDS,
   type DashboardDef,
@@ -66,6 +66,11 @@ beforeAll(async () => {
   await trino.query(`CREATE SCHEMA hive."${schema}"`);
   for (const table of Object.values(glue)) await trino.query(trinoCreateTable(table, schema, dir));
   reader = await LocalLakeReader.open(dataDir);
+  // After the DuckDB reader listed the lake's files (it compares panels over every one of them); Trino
+  // lists the partitions it reads at query time.
+  // One of the two places always exists: the hour after is today until 22:00 UTC, the hour before is on
+  // the 24-hour range's first day from 02:00 UTC on.
+  if (plantOutsideHours(dataDir).length === 0) throw new Error('no hour outside the ranges was planted');
   options = {
     database: schema,
     workGroup: 'primary',
@@ -83,6 +88,33 @@ afterAll(async () => {
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
+
+/**
+ * Files that are not Parquet in hours no dashboard's range touches but on a day its range does: an hour
+ * after the range's end (today, unless that hour is tomorrow) and an hour before the 24-hour dashboards'
+ * start (on that day, unless it begins at midnight). A panel's SQL that does not prune by `hour` as well
+ * as `dt` opens them, and Trino fails the query. Returns the partitions planted.
+ */
+function plantOutsideHours(root: string): string[] {
+  const hourOf = (t: Date) => ({ dt: t.toISOString().slice(0, 10), hour: t.toISOString().slice(11, 13) });
+  const after = new Date(now.getTime() + 2 * 3_600_000);
+  const before = new Date(now.getTime() - 26 * 3_600_000);
+  const dayStart = new Date(now.getTime() - 24 * 3_600_000 + 10 * 60_000);
+  const places = [
+    ...(hourOf(after).dt === hourOf(now).dt ? [hourOf(after)] : []),
+    ...(hourOf(before).dt === hourOf(dayStart).dt ? [hourOf(before)] : []),
+  ];
+  const planted: string[] = [];
+  for (const { dt, hour } of places) {
+    for (const category of CATEGORIES) {
+      const dir = join(root, DATA_PREFIX, `category=${category}`, `dt=${dt}`, `hour=${hour}`);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'not-parquet.parquet'), 'this is not a Parquet file');
+      planted.push(dir);
+    }
+  }
+  return planted;
+}
 
 /** The dashboard's default range as Grafana would ask for it: whole seconds, ending after the demo's events. */
 function range(d: DashboardDef): { from: Date; to: Date } {
