@@ -302,7 +302,7 @@ export class Compactor {
         if (!isCommitted(m, present)) continue;
         // One scan of the log for all of them (a running lake has dozens of markers in their grace period).
         recorded ??= this.integrity.compactionRuns();
-        if (!recorded.has(m.run)) this.recordInIntegrityLog(m, 'unrecorded');
+        if (!recorded.has(m.run)) this.recordInIntegrityLog(m);
       }
     }
   }
@@ -483,7 +483,7 @@ export class Compactor {
       });
       fsyncDir(partition.abs);
       this.step('committed', partition.rel);
-      this.recordInIntegrityLog(marker, 'unrecorded');
+      this.recordInIntegrityLog(marker);
       return {
         partition: partition.rel,
         run,
@@ -512,7 +512,7 @@ export class Compactor {
    * delete the sources. (An append that fails fails the partition's compaction, reported by the pass;
    * the next start records it.)
    */
-  private recordInIntegrityLog(m: CompactionMarker, known?: 'unrecorded'): void {
+  private recordInIntegrityLog(m: CompactionMarker): void {
     if (!this.integrity.exists()) return;
     const { dataDir } = this.options;
     const key = (name: string) => `${m.partition}/${name}`;
@@ -526,7 +526,8 @@ export class Compactor {
         outputs: m.outputs.map((n) => objectOf(dataDir, key(n))),
         rows: m.rows,
       },
-      known,
+      // Both callers know it is not in the log yet (just committed, or checked on open).
+      'unrecorded',
     );
   }
 

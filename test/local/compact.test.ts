@@ -615,13 +615,7 @@ describe('LocalPipeline compaction', () => {
             level: 'INFO' as const,
           }));
           sent.push(...batch);
-          await pipeline.put(
-            'logs',
-            batch.map((e) => {
-              const line = `${JSON.stringify({ timestamp: new Date(e.at).toISOString(), level: e.level, service: e.service, message: e.id, correlation_id: e.id })}\n`;
-              return { data: Buffer.from(line).toString('base64'), bytes: line.length };
-            }),
-          );
+          await pipeline.put('logs', asRecords(batch));
           await new Promise((r) => setTimeout(r, 15));
         }
         sending = false;
@@ -677,13 +671,7 @@ describe('LocalPipeline compaction', () => {
             level: 'INFO' as const,
           }));
           sent.push(...batch);
-          await pipeline.put(
-            'logs',
-            batch.map((e) => {
-              const line = `${JSON.stringify({ timestamp: new Date(e.at).toISOString(), level: e.level, service: e.service, message: e.id, correlation_id: e.id })}\n`;
-              return { data: Buffer.from(line).toString('base64'), bytes: line.length };
-            }),
-          );
+          await pipeline.put('logs', asRecords(batch));
           await new Promise((r) => setTimeout(r, 20));
         }
       };
@@ -710,3 +698,13 @@ describe('LocalPipeline compaction', () => {
     for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
   }, 120_000);
 });
+
+/** Events as the pipeline's records: one JSON line each, its id as message and correlation id. */
+function asRecords(
+  batch: ReadonlyArray<{ id: string; at: number; service: string; level: string }>,
+): Array<{ data: string; bytes: number }> {
+  return batch.map((e) => {
+    const line = `${JSON.stringify({ timestamp: new Date(e.at).toISOString(), level: e.level, service: e.service, message: e.id, correlation_id: e.id })}\n`;
+    return { data: Buffer.from(line).toString('base64'), bytes: line.length };
+  });
+}
