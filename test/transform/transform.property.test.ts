@@ -186,3 +186,30 @@ describe('transformRecords (properties)', () => {
     );
   });
 });
+
+describe('transformRecords (order)', () => {
+  /** Each record's output, by id. */
+  const byId = (inputs: TransformInputRecord[]) => {
+    const { records } = transformRecords(inputs, s, { random: () => 0.5, now: () => ARRIVAL });
+    return new Map(records.map((o) => [o.recordId, o]));
+  };
+
+  it('gives a record the same output alone, in a batch, in any order and across normalizing windows', () => {
+    fc.assert(
+      fc.property(batch, fc.integer({ min: 1, max: 30 }), (inputs, copies) => {
+        // Enough copies to fill several windows of events normalized together, grouped by shape.
+        const many = Array.from({ length: copies }, (_, c) =>
+          inputs.map((r) => ({ ...r, recordId: `${r.recordId}-${c}` })),
+        ).flat();
+        const together = byId(many);
+        const reversed = byId([...many].reverse());
+        for (const r of many) {
+          const alone = byId([r]).get(r.recordId);
+          expect(together.get(r.recordId)).toEqual(alone);
+          expect(reversed.get(r.recordId)).toEqual(alone);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Redactor } from '../../src/redact';
 import { decodeRecords, type TransformInputRecord, transformRecords } from '../../src/transform';
 import { ARRIVAL, input, json, settings, transformOne } from './helpers';
 
@@ -182,5 +183,43 @@ describe('transformRecords', () => {
       eventsWithSchemaErrors: 2,
       unparseableEvents: 1,
     });
+  });
+});
+
+describe('transformRecords with a defect', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('fails only the record whose event throws, in whichever window it is normalized', () => {
+    // A defect stood in by the redactor throwing on one message: nothing a real input can trigger.
+    const real = Redactor.prototype.message;
+    vi.spyOn(Redactor.prototype, 'message').mockImplementation(function (this: Redactor, text, counts) {
+      if (text.includes('defect here')) throw new TypeError('a defect');
+      return real.call(this, text, counts);
+    });
+    const line = (i: number, message: string) =>
+      json({ timestamp: '2026-01-02T03:04:00Z', level: 'info', service: 's', message: `${message} ${i}` });
+    // 300 records of 3 events: the broken one is in the second window of events normalized together.
+    const records = Array.from({ length: 300 }, (_, i) =>
+      input(
+        [line(i, 'fine'), line(i, i === 77 ? 'defect here' : 'also fine'), line(i, 'last')].join('\n'),
+        `r${i}`,
+      ),
+    );
+    const { records: out } = transformRecords(records, settings());
+    expect(out.map((o) => o.recordId)).toEqual(records.map((r) => r.recordId));
+    for (const [i, o] of out.entries()) {
+      if (i === 77) {
+        expect(o).toEqual({ recordId: 'r77', result: 'ProcessingFailed', data: records[77]?.data });
+        continue;
+      }
+      expect(o.result).toBe('Ok');
+      expect(decodeRecords(o.data).map((r) => r.message)).toEqual([
+        `fine ${i}`,
+        `also fine ${i}`,
+        `last ${i}`,
+      ]);
+    }
   });
 });
