@@ -229,6 +229,11 @@ export class Compactor {
   private tidied = { deletedFiles: 0, rolledBack: 0 };
 
   private readonly integrity: IntegrityLog;
+  /**
+   * Runs committed by this compactor whose integrity-log record failed (a full disk): recorded again at
+   * every tidy until it succeeds, and their sources kept until then, whatever the grace period.
+   */
+  private readonly unrecorded = new Set<string>();
 
   private constructor(
     private readonly options: CompactorOptions,
@@ -316,13 +321,21 @@ export class Compactor {
     let deletedFiles = 0;
     let rolledBack = 0;
     let pending = 0;
+    if (this.unrecorded.size > 0) {
+      try {
+        this.recordCommitted();
+        this.unrecorded.clear();
+      } catch {
+        // Still failing: their sources stay (below), and the next tidy tries again.
+      }
+    }
     for (const p of listPartitions(this.options.dataDir)) {
       if (p.markers.length === 0) continue;
       const present = new Set(p.names);
       for (const m of p.markers) {
         const expired = now.getTime() - m.created >= this.settings.graceMs;
         if (isCommitted(m, present)) {
-          if (!expired) {
+          if (!expired || this.unrecorded.has(m.run)) {
             pending++;
             continue;
           }
@@ -483,7 +496,12 @@ export class Compactor {
       });
       fsyncDir(partition.abs);
       this.step('committed', partition.rel);
-      this.recordInIntegrityLog(marker);
+      try {
+        this.recordInIntegrityLog(marker);
+      } catch (error) {
+        this.unrecorded.add(run);
+        throw error;
+      }
       return {
         partition: partition.rel,
         run,
@@ -509,8 +527,9 @@ export class Compactor {
    * hashed as found now, and its outputs, so the compliance report's verification sees a replacement,
    * not files gone missing and files nobody delivered. Recorded right after the commit; one a crash left
    * unrecorded is recorded when a compactor next opens the data directory, before its first tidy can
-   * delete the sources. (An append that fails fails the partition's compaction, reported by the pass;
-   * the next start records it.)
+   * delete the sources. An append that fails (a full disk) fails the partition's compaction, reported by
+   * the pass; every later tidy of this compactor tries again and keeps the sources until it succeeds, and
+   * a compactor opening the directory records it (or does not open).
    */
   private recordInIntegrityLog(m: CompactionMarker): void {
     if (!this.integrity.exists()) return;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IntegrityLog } from '../../src/compliance/integrity';
 import { verifyLocalIntegrity } from '../../src/compliance/verify';
 import { DEFAULT_CONFIG } from '../../src/config';
 import {
@@ -321,6 +322,50 @@ describe('Compactor', () => {
     expect(log.split('\n').filter((l) => l.includes('"type":"compaction"'))).toHaveLength(
       byPartition(lakeFiles(dataDir)).size,
     );
+  });
+
+  it('keeps the sources of a compaction whose integrity record failed until a later pass records it', async () => {
+    // Prepare: closed hours delivered by the pipeline; the integrity log's appends fail as on a full
+    // disk while `full` holds (a fault injected at the log, the compactor's dependency).
+    const events = batches('f', 5, 6, 3);
+    await deliverBatches(dataDir, events);
+    let full = true;
+    const record = IntegrityLog.prototype.recordCompaction;
+    vi.spyOn(IntegrityLog.prototype, 'recordCompaction').mockImplementation(function (
+      this: IntegrityLog,
+      ...args: Parameters<IntegrityLog['recordCompaction']>
+    ) {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return record.apply(this, args);
+    });
+    const compactor = await Compactor.open({ dataDir, settings: settings({ graceMs: 0 }) });
+    try {
+      // Act: a pass while the disk is full, then one after space was freed.
+      const whileFull = await compactor.run();
+      const findingsWhileFull = integrityFindings();
+      const filesWhileFull = lakeFiles(dataDir).length;
+      full = false;
+      const after = await compactor.run();
+
+      // Assess: the failed record fails the pass's partitions, and their sources stay (a grace period
+      // of zero notwithstanding): the outputs are the only thing unaccounted for, no row is counted twice.
+      expect(whileFull.failed.length).toBeGreaterThan(0);
+      for (const f of whileFull.failed) expect(f.error).toMatch(/ENOSPC/);
+      expect(whileFull.deletedFiles).toBe(0);
+      expect(whileFull.pending).toBe(whileFull.failed.length);
+      expect(findingsWhileFull).toHaveLength(whileFull.failed.length);
+      for (const f of findingsWhileFull) expect(f).toMatch(/^unrecorded logs\/.*\/compacted-.*\.parquet$/);
+      expect(filesWhileFull).toBeGreaterThan(whileFull.failed.length);
+      expectExactlyOnce(await ids(), events.flat());
+      // Then recorded, and only then the sources deleted: nothing unaccounted for.
+      expect(after.deletedFiles).toBeGreaterThan(0);
+      expect(integrityFindings()).toEqual([]);
+      for (const f of byPartition(lakeFiles(dataDir)).values()) expect(f).toHaveLength(1);
+      expectExactlyOnce(await ids(), events.flat());
+    } finally {
+      compactor.close();
+      vi.restoreAllMocks();
+    }
   });
 
   it('compacts files arriving later in an already compacted hour in a later pass', async () => {
