@@ -1,25 +1,12 @@
-/**
- * `loglake compliance-report --stack` as a whole: the command reads the stack's outputs, builds the lake
- * and the evidence clients, reads every item with `stackComplianceReport` (src/compliance/aws.ts),
- * renders JSON and sets the exit status. Each SDK client is mocked with aws-sdk-client-mock (the
- * readers' own answers are tested in test/compliance/aws.test.ts); items are checked by id and summary,
- * not whole rows, so a column added to an item does not break this test.
- */
-import { AthenaClient } from '@aws-sdk/client-athena';
-import {
-  CloudFormationClient,
-  DescribeStacksCommand,
-  ListStackResourcesCommand,
-} from '@aws-sdk/client-cloudformation';
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   GetRolePolicyCommand,
-  IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
-import { GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
+import { GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -27,9 +14,7 @@ import {
   GetObjectLockConfigurationCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
-  S3Client,
 } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { complianceReportCommand, EXIT_FINDINGS } from '../../src/cli/commands/compliance-report';
 import type { CliIO } from '../../src/cli/io';
@@ -37,28 +22,8 @@ import { type ComplianceReport, EVIDENCE_ITEMS } from '../../src/compliance/repo
 import { DEFAULT_CONFIG } from '../../src/config';
 import { CATEGORIES, type Category, categoryPrefix } from '../../src/schema';
 import { answerAthenaPerQuery } from '../helpers/athena-stub';
+import { athena, cfn, cloudwatch, dynamodb, iam, KEY, kms, OUTPUTS, s3 } from '../helpers/stack-mocks';
 
-const s3 = mockClient(S3Client);
-const kms = mockClient(KMSClient);
-const iam = mockClient(IAMClient);
-const athena = mockClient(AthenaClient);
-const cfn = mockClient(CloudFormationClient);
-const cloudwatch = mockClient(CloudWatchClient);
-const dynamodb = mockClient(DynamoDBClient);
-
-const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const OUTPUTS: Record<string, string> = {
-  LogsBucketName: 'lake-logs',
-  AuditBucketName: 'lake-audit',
-  QueryResultsBucketName: 'lake-results',
-  KeyArn: KEY,
-  DatabaseName: 'loglake',
-  WorkGroupName: 'loglake',
-  SecurityWorkGroupName: 'loglake-security',
-  LogsTableName: 'logs',
-  AuditTableName: 'audit',
-  DeveloperRoleArn: 'arn:aws:iam::111122223333:role/LogLake-DeveloperRole-ABC',
-};
 const now = new Date('2026-11-30T12:00:00Z');
 const LOCKED: readonly Category[] = ['security', 'audit'];
 

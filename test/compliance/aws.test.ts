@@ -32,7 +32,6 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   allows,
@@ -53,14 +52,7 @@ import { InputError } from '../../src/errors';
 import { STACK_OUTPUTS } from '../../src/outputs';
 import { CATEGORIES, categoryPrefix } from '../../src/schema';
 import { answerAthenaPerQuery } from '../helpers/athena-stub';
-
-const s3 = mockClient(S3Client);
-const kms = mockClient(KMSClient);
-const iam = mockClient(IAMClient);
-const athena = mockClient(AthenaClient);
-const cfn = mockClient(CloudFormationClient);
-const cloudwatch = mockClient(CloudWatchClient);
-const dynamodb = mockClient(DynamoDBClient);
+import { athena, cfn, cloudwatch, dynamodb, iam, KEY, kms, OUTPUTS, s3 } from '../helpers/stack-mocks';
 
 /** Real clients: aws-sdk-client-mock answers for every instance, and the SDK's paginators want real ones. */
 const region = 'eu-west-1';
@@ -74,19 +66,6 @@ const clients = {
   dynamodb: new DynamoDBClient({ region }),
 };
 
-const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const OUTPUTS = {
-  LogsBucketName: 'lake-logs',
-  AuditBucketName: 'lake-audit',
-  QueryResultsBucketName: 'lake-results',
-  KeyArn: KEY,
-  DatabaseName: 'loglake',
-  WorkGroupName: 'loglake',
-  SecurityWorkGroupName: 'loglake-security',
-  LogsTableName: 'logs',
-  AuditTableName: 'audit',
-  DeveloperRoleArn: 'arn:aws:iam::111122223333:role/LogLake-DeveloperRole-ABC',
-};
 const lake: DeployedLake = deployedLake('LogLake', 'eu-west-1', OUTPUTS);
 const config: LogLakeConfig = DEFAULT_CONFIG;
 const until = new Date('2026-11-30T12:00:00Z');
