@@ -208,6 +208,12 @@ export const STATS_CASES: readonly TierCase[] = [
       'distinct:attributes.detail.flag',
     ),
   }),
+  // The explorer's sidebar box of an attribute.
+  stats('top 3 values of an attribute', {
+    groupBy: [parseField('attributes.tenant')],
+    orderBy: 'count',
+    limit: 3,
+  }),
   stats('grouped by an attribute and a column, min and max of text and time', {
     groupBy: [parseField('attributes.tenant'), 'category'],
     aggregates: aggs('min:service', 'max:timestamp', 'min:http_status'),

@@ -230,6 +230,36 @@ describe('click-to-filter and the time picker', () => {
     expect(links.has('message')).toBe(false);
   });
 
+  it('lists the attributes the records carry most, each with its top values over the whole range', async () => {
+    // Act: a page of 5 records, over a range of many more.
+    const body = await (await get('/?since=2h&service=identity&limit=5')).text();
+    const aside = /<aside aria-label="Fields">([\s\S]*?)<\/aside>/.exec(body)?.[1] ?? '';
+    const boxes = [
+      ...aside.matchAll(/<ul aria-labelledby="field-(attributes\.[^"]+)">([\s\S]*?)<\/ul>/g),
+    ].map(([, label, list]) => ({
+      label: label as string,
+      values: [
+        ...(list as string).matchAll(/<a href="\/\?([^"]+)"[^>]*>([^<]*)<\/a><span>(\d+)<\/span>/g),
+      ].map(([, href, value, count]) => ({
+        href: (href as string).replaceAll('&amp;', '&'),
+        value,
+        count: Number(count),
+      })),
+    }));
+
+    // Assess: attribute boxes after the columns', each value's count what its own filter finds.
+    expect(boxes.length).toBeGreaterThan(0);
+    expect(boxes.length).toBeLessThanOrEqual(5);
+    const shown = boxes.flatMap((b) => b.values);
+    expect(shown.length).toBeGreaterThan(0);
+    for (const { href, count } of shown.slice(0, 6)) {
+      const narrowed = await (await get(`/?${href}&limit=1`)).text();
+      expect(Number(/(\d+) matching events?/.exec(narrowed)?.[1])).toBe(count);
+    }
+    // Counted over the range, not the page: some value stands for more events than the page shows.
+    expect(Math.max(...shown.map((v) => v.count))).toBeGreaterThan(5);
+  });
+
   it('narrows a list filter to the value clicked', async () => {
     // Act
     const body = await (await get('/?since=2h&service=payments,identity&limit=50')).text();

@@ -3,7 +3,7 @@
 import { DEFAULT_SINCE } from '../../cli/options';
 import type { SearchRecord } from '../../query/decode';
 import { type FieldRef, fieldLabel } from '../../query/fields';
-import { GROUP_COLUMNS, type GroupColumn } from '../../query/model';
+import { GROUP_COLUMNS } from '../../query/model';
 import { LEVELS } from '../../schema';
 import { type Html, html, withRedactionMarks } from '../html';
 import { FILTER_PARAMS, type UiQuery, uiQueryString, withFieldValue, withoutFilter } from '../params';
@@ -16,6 +16,8 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_PAGE_LIMIT = 1_000;
 /** Top values per field in the sidebar. */
 export const TOP_VALUES = 5;
+/** Attribute keys in the sidebar: the most frequent among the records the page shows. */
+export const ATTRIBUTE_FIELDS = 5;
 
 export async function searchPage(
   source: UiSource,
@@ -28,16 +30,33 @@ export async function searchPage(
   const bucketMs = bucketWidth(span);
   const histogram = await source.aggregate({ kind: 'aggregate', filter, groupBy: ['level'], bucketMs }, log);
   const records = await source.search({ kind: 'search', filter, limit, order: 'desc' }, log);
-  const fields: Array<[GroupColumn, Awaited<ReturnType<UiSource['aggregate']>>]> = [];
+  const fields: Array<[FieldRef, Awaited<ReturnType<UiSource['aggregate']>>]> = [];
   for (const column of GROUP_COLUMNS) {
     fields.push([
-      column,
+      { column },
       await source.aggregate(
         { kind: 'aggregate', filter, groupBy: [column], limit: TOP_VALUES, orderBy: 'count' },
         log,
       ),
     ]);
   }
+  // Attributes vary by producer: the keys the page's records carry most, their top values over the
+  // whole range (as the columns above), side by side.
+  const attributeFields = commonAttributeKeys(records, ATTRIBUTE_FIELDS).map((key) => ({
+    column: 'attributes',
+    key,
+  }));
+  const attributeValues = await Promise.all(
+    attributeFields.map((field) =>
+      source.aggregate(
+        { kind: 'aggregate', filter, groupBy: [field], limit: TOP_VALUES, orderBy: 'count' },
+        log,
+      ),
+    ),
+  );
+  attributeFields.forEach((field, i) => {
+    fields.push([field, attributeValues[i] ?? []]);
+  });
   const total = histogram.reduce((s, r) => s + r.count, 0);
   const buckets = new Map<number, Record<string, number>>();
   for (const row of histogram) {
@@ -56,7 +75,7 @@ ${searchTabs(query, '/')}
 ${stackedBars({ label: 'Events over time by level', series: LEVELS, buckets: series, from: filter.since.getTime(), to: filter.until.getTime(), bucketMs })}
 </section>
 <div class="layout">
-<aside aria-label="Fields">${fields.map(([column, rows]) => fieldBox(query, column, rows))}</aside>
+<aside aria-label="Fields">${fields.map(([field, rows]) => fieldBox(query, field, rows))}</aside>
 <section aria-label="Results">
 <p class="meta" id="result-count">${total} matching event${total === 1 ? '' : 's'} from ${filter.since.toISOString()} to ${filter.until.toISOString()}; showing the newest ${records.length}.
 Export all ${total}: <a href="/export?${qs}${qs ? '&' : ''}format=csv" download>CSV</a> · <a href="/export?${qs}${qs ? '&' : ''}format=ndjson" download>NDJSON</a></p>
@@ -140,19 +159,26 @@ export function activeFilters(query: UiQuery, path = '/'): Html {
   })}</p>`;
 }
 
-function fieldBox(
-  query: UiQuery,
-  column: GroupColumn,
-  rows: Awaited<ReturnType<UiSource['aggregate']>>,
-): Html {
-  const present = rows.filter((r) => r.group[column] !== null && r.group[column] !== undefined);
-  return html`<h2 id="field-${column}">${column}</h2>
+/** The `n` attribute keys most records of `records` carry (ties by name). */
+export function commonAttributeKeys(records: readonly SearchRecord[], n: number): string[] {
+  const counts = new Map<string, number>();
+  for (const r of records) for (const key in r.attributes) counts.set(key, (counts.get(key) ?? 0) + 1);
+  return [...counts]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, n)
+    .map(([key]) => key);
+}
+
+function fieldBox(query: UiQuery, field: FieldRef, rows: Awaited<ReturnType<UiSource['aggregate']>>): Html {
+  const label = fieldLabel(field);
+  const present = rows.filter((r) => r.group[label] !== null && r.group[label] !== undefined);
+  return html`<h2 id="field-${label}">${label}</h2>
 ${
   present.length === 0
     ? html`<p class="empty">no values</p>`
-    : html`<ul aria-labelledby="field-${column}">${present.map((r) => {
-        const v = String(r.group[column]);
-        return html`<li><a href="/?${uiQueryString(withFieldValue(query, { column }, v))}" aria-label="Filter ${column} = ${v}">${v}</a><span>${r.count}</span></li>`;
+    : html`<ul aria-labelledby="field-${label}">${present.map((r) => {
+        const v = String(r.group[label]);
+        return html`<li><a href="/?${uiQueryString(withFieldValue(query, field, v))}" aria-label="Filter ${label} = ${v}">${v}</a><span>${r.count}</span></li>`;
       })}</ul>`
 }`;
 }
