@@ -130,8 +130,12 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     const shown = await page.locator('.records summary').count();
     expect(shown).toBeGreaterThan(0);
     await expect(
-      page.locator('a[aria-label="Filter attributes.event.outcome = failure"]').count(),
+      page.locator('.records a[aria-label="Filter attributes.event.outcome = failure"]').count(),
     ).resolves.toBe(shown);
+    // The sidebar lists the attribute too, with that one value left.
+    await expect(
+      page.locator('aside a[aria-label="Filter attributes.event.outcome = failure"]').count(),
+    ).resolves.toBe(1);
     await expect(
       page.getByRole('link', { name: 'Remove filter where attributes.event.outcome=failure' }).count(),
     ).resolves.toBe(1);
