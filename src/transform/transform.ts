@@ -261,12 +261,6 @@ interface Prepared {
 }
 
 /**
- * Decodes the records from `start` until the window holds {@link WINDOW_EVENTS} events (one record at
- * least), then normalizes those events grouped by {@link shapeOf}. Normalizing is pure but for the
- * redactor's caches, so the order changes no output. A record whose event throws is left for
- * {@link transformOne} to do again in full, so the error fails that record alone, as before.
- */
-/**
  * The order records are decoded, normalized and delivered in (each output keeps its input's place):
  * by their first 12 bytes (16 base64 characters), ties in arrival order, so one producer's records,
  * which open alike (`{"log":"{\"`, `{"resourceLogs"`, `REPORT Requ`, a date), are taken together. The
@@ -282,6 +276,12 @@ function byOpening(records: readonly TransformInputRecord[]): number[] {
   });
 }
 
+/**
+ * Decodes the records of `order` from `start` until the window holds {@link WINDOW_EVENTS} events (one
+ * record at least), then normalizes those events grouped by {@link shapeOf}. Normalizing is pure but
+ * for the redactor's caches, so the order changes no output. A record whose event throws is left for
+ * {@link transformOne} to do again in full, so the error fails that record alone, as before.
+ */
 function prepareWindow(
   records: readonly TransformInputRecord[],
   order: readonly number[],
