@@ -45,8 +45,11 @@ describe('loglake alerts evaluate on the local pipeline’s latency', () => {
       if (Date.now() > deadline) throw new Error('the local pipeline did not deliver within 30 s');
       await sleep(250);
     }
-    // The window must end after the events: at least the flush interval and margin after they were sent.
-    await sleep(Math.max(0, sentAt + 3_500 - Date.now()));
+    // The window ends on a whole second, 3 s (1 s flush + 2 s margin) before the evaluation: wait until
+    // that second is past the last event's, or an event in the same second as the window's end (end
+    // exclusive) would be left out.
+    const lastEvent = sentAt - 500 + lines.length - 1;
+    await sleep(Math.max(0, (Math.floor(lastEvent / 1000) + 1) * 1000 + 3_000 + 50 - Date.now()));
     const now = new Date();
 
     // Act
