@@ -191,19 +191,35 @@ describe('transformRecords with a defect', () => {
     vi.restoreAllMocks();
   });
 
-  it('fails only the record whose event throws, in whichever window it is normalized', () => {
+  it.each([
+    ['in a window, its events normalized ahead by shape', true],
+    ['in a run of records opening alike, transformed one by one', false],
+  ])('fails only the record whose event throws: %s', (_, windowed) => {
     // A defect stood in by the redactor throwing on one message: nothing a real input can trigger.
     const real = Redactor.prototype.message;
     vi.spyOn(Redactor.prototype, 'message').mockImplementation(function (this: Redactor, text, counts) {
       if (text.includes('defect here')) throw new TypeError('a defect');
       return real.call(this, text, counts);
     });
-    const line = (i: number, message: string) =>
-      json({ timestamp: '2026-01-02T03:04:00Z', level: 'info', service: 's', message: `${message} ${i}` });
+    // Windowed: each record opens differently (its first field's value), so no run of records opening
+    // alike is transformed one by one, and its events change shape (first field a, b, a), so a window of
+    // them is normalized grouped by shape, ahead of the rows. Otherwise every record opens alike.
+    const line = (i: number, message: string, first: string) =>
+      json({
+        [windowed ? first : 'a']: windowed ? i : 0,
+        timestamp: '2026-01-02T03:04:00Z',
+        level: 'info',
+        service: 's',
+        message: `${message} ${i}`,
+      });
     // 300 records of 3 events: the broken one is in the second window of events normalized together.
     const records = Array.from({ length: 300 }, (_, i) =>
       input(
-        [line(i, 'fine'), line(i, i === 77 ? 'defect here' : 'also fine'), line(i, 'last')].join('\n'),
+        [
+          line(i, 'fine', 'a'),
+          line(i, i === 77 ? 'defect here' : 'also fine', 'b'),
+          line(i, 'last', 'a'),
+        ].join('\n'),
         `r${i}`,
       ),
     );
