@@ -261,7 +261,10 @@ interface Prepared {
   readonly index: number;
   readonly input: TransformInputRecord;
   readonly arrivalMs: number;
-  /** `undefined` when decoding or normalizing threw: {@link transformOne} does it again, for this record alone. */
+  /**
+   * `undefined` for a record transformed one by one, or when decoding or normalizing it ahead threw:
+   * {@link transformOne} decodes it (again), so an error fails this record alone.
+   */
   decoded: DecodedRecord | undefined;
   /** The record's events, normalized; `undefined` when {@link deliver} normalizes them itself. */
   events: NormalizedEvent[] | undefined;
@@ -303,7 +306,7 @@ function sameOpening(order: readonly number[], openings: readonly string[], star
   return k - start;
 }
 
-/** A record for {@link transformOne} to decode and normalize itself. */
+/** A record as it comes, with its arrival: for {@link transformOne} to decode and normalize itself. */
 function streamed(records: readonly TransformInputRecord[], index: number, run: Run): Prepared {
   const input = records[index] as TransformInputRecord;
   const arrival = input.approximateArrivalTimestamp;
@@ -327,18 +330,8 @@ function prepareWindow(
   const jobs: Array<{ readonly shape: string; readonly record: number; readonly event: number }> = [];
   const contexts: NormalizeContext[] = [];
   for (let k = start; k < order.length && (k === start || jobs.length < WINDOW_EVENTS); k++) {
-    const index = order[k] as number;
-    const input = records[index] as TransformInputRecord;
-    const arrival = input.approximateArrivalTimestamp;
-    const arrivalMs = Number.isFinite(arrival) && arrival > 0 ? arrival : run.now();
-    const prepared: Prepared = {
-      index,
-      input,
-      arrivalMs,
-      decoded: undefined,
-      events: undefined,
-      pending: false,
-    };
+    const prepared = streamed(records, order[k] as number, run);
+    const { input, arrivalMs } = prepared;
     const r = window.push(prepared) - 1;
     try {
       prepared.decoded = decodeRecord(inputBytes(input), decodeOptions(input, run));
@@ -454,7 +447,7 @@ function transformOne(prepared: Prepared, run: Run): Candidate {
   if (omit !== undefined) candidate.omit = omit;
   try {
     if (prepared.decoded === undefined) {
-      // Decoding or normalizing threw ahead of time: again here, so the error fails this record alone.
+      // Taken one by one, or decoding or normalizing ahead threw: here, so an error fails this record alone.
       prepared.events = undefined;
       prepared.decoded = decodeRecord(inputBytes(input), decodeOptions(input, run));
     }
