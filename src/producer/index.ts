@@ -16,6 +16,7 @@ export {
   LOOPBACK_CREDENTIALS,
   LOOPBACK_REGION,
 } from './client-config';
+export { DroppedLinesFile } from './dropped-file';
 export {
   BILLING_INCREMENT_BYTES,
   billedBytes,

@@ -14,6 +14,7 @@ import { writeSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import build from 'pino-abstract-transport';
 import { firehoseClientConfig } from './client-config';
+import { DroppedLinesFile, keepDropped } from './dropped-file';
 import { quietSdkNodeVersionWarning } from './env';
 import type { DropReason, ShipperCounters, ShipperOptions } from './shipper';
 import { Shipper } from './shipper';
@@ -35,6 +36,11 @@ export interface PinoTransportOptions extends Omit<ShipperOptions, 'client' | 'o
   readonly closeTimeoutMs?: number;
   /** Report drops, failing deliveries and a closing summary after failures on stderr. @default true */
   readonly reportDrops?: boolean;
+  /**
+   * A file to append every dropped line to (created private, 0600), as pino wrote it, to send again
+   * later (`loglake send --stream logs < file`). @default none: dropped lines are only counted
+   */
+  readonly droppedFile?: string;
 }
 
 /** While delivery keeps failing, the transport says so at most this often. */
@@ -53,7 +59,9 @@ export type LoglakeTransportStream = Awaited<ReturnType<typeof build>> & {
 export async function loglakeTransport(options: PinoTransportOptions): Promise<LoglakeTransportStream> {
   // pino's worker thread is ours (its environment is a copy); the user's own thread is left alone.
   if (!isMainThread) quietSdkNodeVersionWarning();
-  const { endpoint, region, closeTimeoutMs, reportDrops, clientConfig, ...shipperOptions } = options;
+  const { endpoint, region, closeTimeoutMs, reportDrops, clientConfig, droppedFile, ...shipperOptions } =
+    options;
+  const keep = droppedFile === undefined ? undefined : new DroppedLinesFile(droppedFile);
   const report = (text: string) => {
     if (reportDrops === false) return;
     try {
@@ -68,8 +76,10 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
   const shipper = new Shipper({
     ...shipperOptions,
     clientConfig: { ...firehoseClientConfig({ endpoint, region }), ...clientConfig },
-    onDrop: (lines: number, reason: DropReason, error?: unknown) =>
-      report(`dropped ${lines} line(s): ${reason}${error ? ` (${errorText(error)})` : ''}`),
+    onDrop: (lines: number, reason: DropReason, error: unknown, data: readonly Buffer[]) => {
+      const kept = keepDropped(keep, lines, data);
+      report(`dropped ${lines} line(s): ${reason}${error ? ` (${errorText(error)})` : ''}${kept}`);
+    },
     onRetry: ({ error }) => {
       // Named as it happens, at most every 10 s while it goes on: retries run until close.
       if (Date.now() - lastRetryReport < RETRY_REPORT_INTERVAL_MS) return;
@@ -81,6 +91,7 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
   let closing: Promise<void> | undefined;
   const finish = () => {
     closing ??= shipper.close(timeoutMs).then((c) => {
+      if (keep !== undefined && !keep.close()) report(`could not sync ${keep.path}: ${keep.error?.message}`);
       const dropped = Object.values(c.dropped).reduce((s, n) => s + n, 0);
       if (dropped === 0 && c.failedCalls === 0) return;
       const reasons = Object.entries(c.dropped)
@@ -88,7 +99,8 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
         .map(([reason, n]) => `${n} ${reason}`);
       report(
         `${c.linesSent} line(s) sent, ${c.failedCalls} failed call(s), ${c.retried} record(s) retried, ` +
-          `${dropped} line(s) dropped${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`,
+          `${dropped} line(s) dropped${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}` +
+          (keep !== undefined && keep.kept > 0 ? `, ${keep.kept} kept in ${keep.path}` : ''),
       );
     });
     return closing;

@@ -27,6 +27,8 @@ import { entryErrors, isRetryable } from './put-batch';
 
 export { isRetryable } from './put-batch';
 
+const NEWLINE = Buffer.from('\n');
+
 /** Why lines were dropped. */
 export type DropReason = 'overflow' | 'oversize' | 'rejected' | 'retries-exhausted' | 'shutdown';
 
@@ -97,8 +99,12 @@ export interface ShipperOptions {
   readonly requestTimeoutMs?: number;
   /** Calls in flight at once. @default 2 */
   readonly concurrency?: number;
-  /** Told about every drop (lines lost, why, and the error when there is one). */
-  readonly onDrop?: (lines: number, reason: DropReason, error?: unknown) => void;
+  /**
+   * Told about every drop: how many lines, why, the error when there is one, and the lines themselves
+   * (each newline-terminated, as they would have been sent), so that they can be kept and sent again
+   * (`loglake send --dropped-file`).
+   */
+  readonly onDrop?: (lines: number, reason: DropReason, error: unknown, data: readonly Buffer[]) => void;
   /**
    * Told about every failed send that will be retried, when it fails (a dead endpoint shows at once,
    * not when `close` gives up).
@@ -252,21 +258,22 @@ export class Shipper {
   }
 
   private enqueue(line: string, buffer?: Buffer): boolean {
+    const buf = buffer ?? Buffer.from(line, 'utf8');
     if (this.closed) {
-      this.drop(1, 'shutdown');
+      this.drop(1, 'shutdown', undefined, [Buffer.concat([buf, NEWLINE])]);
       return false;
     }
-    const buf = buffer ?? Buffer.from(line, 'utf8');
     if (!this.packer.fits(buf.length)) {
       this.drop(
         1,
         'oversize',
         new RangeError(`line of ${buf.length} bytes exceeds the ${this.packer.maxRecordBytes}-byte record`),
+        [Buffer.concat([buf, NEWLINE])],
       );
       return false;
     }
     if (this.counters.queuedBytes + buf.length + 1 > this.maxQueueBytes) {
-      this.drop(1, 'overflow');
+      this.drop(1, 'overflow', undefined, [Buffer.concat([buf, NEWLINE])]);
       return false;
     }
     this.counters.linesAccepted++;
@@ -411,7 +418,12 @@ export class Shipper {
       lines += p.lines;
       this.release(p.data.length);
     }
-    this.drop(lines, reason, error);
+    this.drop(
+      lines,
+      reason,
+      error,
+      items.map((p) => p.data),
+    );
   }
 
   /** Give up on everything still queued (close timed out). */
@@ -425,9 +437,9 @@ export class Shipper {
     this.checkIdle();
   }
 
-  private drop(lines: number, reason: DropReason, error?: unknown): void {
+  private drop(lines: number, reason: DropReason, error: unknown, data: readonly Buffer[]): void {
     this.counters.dropped[reason] += lines;
-    this.options.onDrop?.(lines, reason, error);
+    this.options.onDrop?.(lines, reason, error, data);
   }
 
   private addQueued(bytes: number): void {

@@ -4,7 +4,16 @@
  * must not lose: lines read but not yet sent.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -31,7 +40,7 @@ interface Child {
 function spawnChild(
   command: string,
   args: string[],
-  stdin: 'pipe' | NodeJS.ReadableStream | null,
+  stdin: 'pipe' | NodeJS.ReadableStream | number | null,
   pipeOut = false,
 ): Child {
   const child = spawn(command, args, {
@@ -52,7 +61,14 @@ function spawnChild(
   return { child, stderr: () => err, exit };
 }
 
-function loglakeSend(args: string[], stdin: 'pipe' | NodeJS.ReadableStream): Child {
+/** A file as a child's stdin (`loglake send < file`): its descriptor, closed after the test. */
+function fileInput(path: string): number {
+  const fd = openSync(path, 'r');
+  cleanups.push(() => closeSync(fd));
+  return fd;
+}
+
+function loglakeSend(args: string[], stdin: 'pipe' | NodeJS.ReadableStream | number): Child {
   return spawnChild(process.execPath, [CLI, 'send', '--stream', 'logs', ...args], stdin);
 }
 
@@ -159,6 +175,62 @@ describe('loglake send and signals', () => {
     expect(send.stderr()).toMatch(/cannot connect to http:\/\/127\.0\.0\.1:1: ECONNREFUSED; retrying 2 line/);
     expect(send.stderr()).toMatch(/read 2 line\(s\); sent 0 .*dropped 2: shutdown 2/);
   }, 60_000);
+});
+
+describe('loglake send --dropped-file', () => {
+  it('keeps every line it drops in the file, whole and private, and sends them all again from it', async () => {
+    // Prepare: a dead endpoint, and a line too large for any record among two ordinary ones
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-send-dropped-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const kept = join(dir, 'dropped.ndjson');
+    const huge = JSON.stringify({ level: 'INFO', service: 'send-test', message: 'x'.repeat(1_100_000) });
+    const send = loglakeSend(
+      ['--endpoint', 'http://127.0.0.1:1', '--close-timeout', '1', '--dropped-file', kept],
+      'pipe',
+    );
+
+    // Act
+    send.child.stdin?.end(`${line(1)}\n${huge}\n${line(2)}\n`);
+    const code = await send.exit;
+    const endpoint = await startFaultFirehose(() => 'none');
+    cleanups.push(() => endpoint.close());
+    const resend = spawnChild(
+      process.execPath,
+      [CLI, 'send', '--stream', 'logs', '--endpoint', endpoint.url, '--close-timeout', '5'],
+      fileInput(kept),
+    );
+    const resent = await resend.exit;
+
+    // Assess
+    expect(code).toBe(1);
+    expect(send.stderr()).toMatch(/dropped 1 line\(s\): oversize \(.*\); kept in /);
+    expect(send.stderr()).toContain(
+      `dropped 3: oversize 1 (line of ${huge.length} bytes exceeds the 1024000-byte record), shutdown 2 (last error: cannot connect to http://127.0.0.1:1: ECONNREFUSED); 3 kept in ${kept} (send them again: loglake send --stream logs < ${kept})`,
+    );
+    expect(readFileSync(kept, 'utf8').split('\n').sort()).toEqual(['', huge, line(1), line(2)].sort());
+    expect(statSync(kept).mode & 0o777).toBe(0o600);
+    // The ordinary lines arrive; the huge one is dropped again, and kept nowhere (no --dropped-file).
+    expect(resent).toBe(1);
+    expect([...endpoint.received.keys()].sort()).toEqual([line(1), line(2)].sort());
+    expect(resend.stderr()).toMatch(/read 3 line\(s\); sent 2 line\(s\).*dropped 1: oversize 1/);
+  }, 60_000);
+
+  it('refuses to keep dropped lines in the file it reads', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-send-dropped-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'lines.ndjson');
+    writeFileSync(file, `${line(1)}\n`);
+
+    // Act
+    const send = loglakeSend(['--endpoint', 'http://127.0.0.1:1', '--dropped-file', file], fileInput(file));
+    const code = await send.exit;
+
+    // Assess
+    expect(code).toBe(2);
+    expect(send.stderr()).toContain(`--dropped-file ${file} is the input itself`);
+    expect(readFileSync(file, 'utf8')).toBe(`${line(1)}\n`);
+  }, 30_000);
 });
 
 describe('sendLines', () => {

@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pino from 'pino';
@@ -120,5 +122,43 @@ describe('loglakeTransport in a process of its own', () => {
       /loglake\/pino: 0 line\(s\) sent, \d+ failed call\(s\), \d+ record\(s\) retried, 3 line\(s\) dropped \(3 shutdown\)/,
     );
     expect(child.status).toBe(0);
+  }, 60_000);
+
+  it('keeps the lines it drops in droppedFile, as pino wrote them', async () => {
+    // Prepare: nothing listens on port 1.
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-pino-dropped-'));
+    const kept = join(dir, 'dropped.ndjson');
+    const code = `
+      import { once } from 'node:events';
+      import pino from 'pino';
+      import source from '${PINO_SOURCE}';
+      const { loglakeTransport } = source;
+      const transport = await loglakeTransport({
+        streamName: 'logs', endpoint: 'http://127.0.0.1:1', closeTimeoutMs: 500, baseDelayMs: 10,
+        droppedFile: ${JSON.stringify(kept)},
+      });
+      const logger = pino(transport);
+      for (let i = 0; i < 3; i++) logger.info({ correlation_id: 'kept-' + i }, 'not delivered');
+      transport.end();
+      await once(transport, 'close');
+    `;
+
+    // Act
+    const child = await runChild(code);
+
+    // Assess
+    try {
+      const lines = readFileSync(kept, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.map((l) => [l.correlation_id, l.msg, l.level])).toEqual(
+        [0, 1, 2].map((i) => [`kept-${i}`, 'not delivered', 30]),
+      );
+      expect(child.stderr).toContain(`loglake/pino: dropped 3 line(s): shutdown; kept in ${kept}`);
+      expect(child.stderr).toMatch(/3 line\(s\) dropped \(3 shutdown\), 3 kept in /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 });

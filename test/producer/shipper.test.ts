@@ -32,6 +32,15 @@ function line(i: number, size = 480): string {
   return head.replace('"pad":""', `"pad":"${'x'.repeat(Math.max(0, size - head.length))}"`);
 }
 
+/** The lines of what `onDrop` hands back (newline-terminated lines, a record's or one each). */
+function linesOf(data: readonly Buffer[]): string[] {
+  return data.flatMap((chunk) => {
+    const text = chunk.toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    return text.slice(0, -1).split('\n');
+  });
+}
+
 let endpoint: FaultFirehose | undefined;
 afterEach(async () => {
   await endpoint?.close();
@@ -80,6 +89,7 @@ describe('Shipper', () => {
     // Prepare
     endpoint = await startFaultFirehose(() => 'error500');
     const drops: Array<[number, string]> = [];
+    const handedBack: string[] = [];
     const shipper = new Shipper({
       streamName: 'logs',
       clientConfig: clientConfig(endpoint.url),
@@ -88,7 +98,10 @@ describe('Shipper', () => {
       flushIntervalMs: 20,
       baseDelayMs: 5,
       maxDelayMs: 20,
-      onDrop: (n, reason) => drops.push([n, reason]),
+      onDrop: (n, reason, _error, data) => {
+        drops.push([n, reason]);
+        handedBack.push(...linesOf(data));
+      },
     });
 
     // Act
@@ -103,7 +116,51 @@ describe('Shipper', () => {
     expect(counters.dropped.overflow).toBe(2_000 - accepted);
     expect(counters.dropped.shutdown).toBe(accepted);
     expect(drops.filter(([, r]) => r === 'overflow').reduce((s, [n]) => s + n, 0)).toBe(2_000 - accepted);
+    // Nothing was delivered: every line comes back through onDrop, once, as it was written.
+    expect(handedBack.sort()).toEqual(Array.from({ length: 2_000 }, (_, i) => line(i)).sort());
   });
+
+  it('hands every line it does not deliver back to onDrop, whole, with the count it reports', async () => {
+    // Prepare: the first call is accepted, the second in part, every later one fails (throttled, 5xx,
+    // the connection dropped, or stalled past the request timeout) until the close deadline gives up
+    const later: Fault[] = ['throttle', 'error500', 'drop', 'slow'];
+    endpoint = await startFaultFirehose(
+      (call) => (call === 0 ? 'none' : call === 1 ? 'partial' : (later[call % later.length] as Fault)),
+      400,
+    );
+    const handedBack: string[] = [];
+    let reported = 0;
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      maxRecordBytes: 5_000,
+      maxBatchRecords: 10,
+      flushIntervalMs: 20,
+      baseDelayMs: 50,
+      maxDelayMs: 200,
+      requestTimeoutMs: 200,
+      onDrop: (n, _reason, _error, data) => {
+        reported += n;
+        handedBack.push(...linesOf(data));
+      },
+    });
+    const lines = Array.from({ length: 1_500 }, (_, i) => line(i, 200));
+
+    // Act
+    for (const l of lines) await shipper.write(l);
+    const counters = await shipper.close(1_000);
+
+    // Assess: something of each outcome, every line delivered or handed back, nothing torn or invented
+    const dropped = Object.values(counters.dropped).reduce((s, n) => s + n, 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(counters.linesSent).toBeGreaterThan(0);
+    expect(handedBack).toHaveLength(dropped);
+    expect(reported).toBe(dropped);
+    const written = new Set(lines);
+    expect(handedBack.filter((l) => !written.has(l))).toEqual([]);
+    const back = new Set(handedBack);
+    expect(lines.filter((l) => !endpoint?.received.has(l) && !back.has(l))).toEqual([]);
+  }, 60_000);
 
   it('packs lines into few records: billed bytes stay within 5% of the raw bytes', async () => {
     // Prepare

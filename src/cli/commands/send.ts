@@ -10,6 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { firehoseClientConfig } from '../../producer/client-config';
+import { DroppedLinesFile, keepDropped, refuseReadingOwnDrops } from '../../producer/dropped-file';
 import { describeCallError } from '../../producer/put-batch';
 import { type DropReason, Shipper, type ShipperCounters } from '../../producer/shipper';
 import { cliEnv } from '../env';
@@ -24,6 +25,8 @@ export const sendFlags = z.strictObject({
   flushMs: z.number().int().min(10).max(600_000).optional(),
   /** Seconds to keep retrying at the end before dropping what is undelivered. */
   closeTimeout: z.number().int().min(0).max(86_400).optional(),
+  /** Where dropped lines are kept, to be sent again. */
+  droppedFile: z.string().min(1).optional(),
 });
 export type SendFlags = z.output<typeof sendFlags>;
 
@@ -31,6 +34,13 @@ export type SendFlags = z.output<typeof sendFlags>;
 export interface SendReport extends ShipperCounters {
   /** Non-empty lines read from the input. */
   readonly linesRead: number;
+  /** With `--dropped-file`: the dropped lines kept in it, and any that could not be (with why). */
+  readonly droppedFile?: {
+    readonly path: string;
+    readonly kept: number;
+    readonly lost: number;
+    readonly error?: string;
+  };
 }
 
 /** Stop signals for `sendLines`: `stop` ends reading (deliver what was read), `abandon` gives up on it. */
@@ -58,6 +68,7 @@ export async function sendLines(
   const dropErrors = new Map<DropReason, string>();
   const reported = new Map<string, { at: number; retries: number }>();
   let lastFailure: string | undefined;
+  const keep = flags.droppedFile === undefined ? undefined : new DroppedLinesFile(flags.droppedFile);
   const shipper = new Shipper({
     streamName: flags.stream,
     clientConfig: firehoseClientConfig(flags, '--endpoint'),
@@ -77,7 +88,7 @@ export async function sendLines(
         `loglake send: ${what}${since}; retrying ${lines} line(s) in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1})\n`,
       );
     },
-    onDrop: (lines, reason, error) => {
+    onDrop: (lines, reason, error, data) => {
       const why =
         error !== undefined
           ? describeCallError(error, target)
@@ -85,7 +96,8 @@ export async function sendLines(
             ? `last error: ${lastFailure}`
             : '';
       if (why && !dropErrors.has(reason)) dropErrors.set(reason, why);
-      io.stderr(`loglake send: dropped ${lines} line(s): ${reason}${why ? ` (${why})` : ''}\n`);
+      const kept = keepDropped(keep, lines, data);
+      io.stderr(`loglake send: dropped ${lines} line(s): ${reason}${why ? ` (${why})` : ''}${kept}\n`);
     },
   });
   const linesRead = await readLines(input, (line) => shipper.write(line), signals.stop);
@@ -97,13 +109,34 @@ export async function sendLines(
   }
   const closeTimeoutMs = (flags.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_SECONDS) * 1000;
   const c = await shipper.close(closeTimeoutMs, signals.abandon);
-  const report: SendReport = { ...c, linesRead };
-  io.stderr(`${summary(report, dropErrors)}\n`);
+  keep?.close();
+  const report: SendReport = {
+    ...c,
+    linesRead,
+    ...(keep
+      ? {
+          droppedFile: {
+            path: keep.path,
+            kept: keep.kept,
+            lost: keep.lost,
+            ...(keep.error ? { error: keep.error.message } : {}),
+          },
+        }
+      : {}),
+  };
+  io.stderr(`${summary(report, dropErrors, flags.stream)}\n`);
   return report;
 }
 
-/** The exit summary: read, sent, retried, dropped by reason (with the first error behind each). */
-export function summary(c: SendReport, dropErrors: ReadonlyMap<DropReason, string> = new Map()): string {
+/**
+ * The exit summary: read, sent, retried, dropped by reason (with the first error behind each), and
+ * where dropped lines were kept (with the command that sends them again).
+ */
+export function summary(
+  c: SendReport,
+  dropErrors: ReadonlyMap<DropReason, string> = new Map(),
+  stream = 'logs',
+): string {
   const dropped = Object.values(c.dropped).reduce((s, n) => s + n, 0);
   const reasons = (Object.entries(c.dropped) as Array<[DropReason, number]>)
     .filter(([, n]) => n > 0)
@@ -112,8 +145,19 @@ export function summary(c: SendReport, dropErrors: ReadonlyMap<DropReason, strin
   return (
     `loglake send: read ${c.linesRead} line(s); sent ${c.linesSent} line(s) in ${c.recordsSent} record(s), ${c.bytesSent} bytes ` +
     `(billed ${c.billedBytes}, ${ratio}x); ${c.retried} record send(s) retried; dropped ${dropped}` +
-    `${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}`
+    `${reasons.length > 0 ? `: ${reasons.join(', ')}` : ''}${keptNote(c.droppedFile, stream)}`
   );
+}
+
+function keptNote(file: SendReport['droppedFile'], stream: string): string {
+  if (file === undefined || file.kept + file.lost === 0) return '';
+  const kept =
+    file.kept > 0
+      ? `; ${file.kept} kept in ${file.path} (send them again: loglake send --stream ${stream} < ${file.path})`
+      : '';
+  const lost =
+    file.lost > 0 || file.error ? `; ${file.lost} could not be kept (${file.error ?? 'unknown error'})` : '';
+  return kept + lost;
 }
 
 /** After a stop signal, what is already in the pipe is still read: until it is quiet this long… */
@@ -213,14 +257,21 @@ export function registerSendCommand(program: Command): void {
       intOption(0, 86_400),
       DEFAULT_CLOSE_TIMEOUT_SECONDS,
     )
+    .option(
+      '--dropped-file <path>',
+      'append every line dropped (undelivered at the close timeout, oversize, rejected) to this file, created private (0600), to send again later',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  tail -F app.log | loglake send --stream logs --endpoint http://127.0.0.1:4573\n\n' +
         'Ctrl-C (SIGINT) or SIGTERM stops reading and delivers every line read; a second one drops what is\n' +
-        'still undelivered. The counts are printed on exit; the exit code is 1 if any line was dropped.',
+        'still undelivered. The counts are printed on exit; the exit code is 1 if any line was dropped.\n' +
+        'With --dropped-file f the dropped lines are kept in f, as read (unredacted): send them again with\n' +
+        '`loglake send --stream logs < f` (a line whose call was cut off may then arrive twice).',
     )
     .action(async (raw: unknown) => {
       const flags = parseFlags(sendFlags, raw);
+      if (flags.droppedFile !== undefined) refuseReadingOwnDrops(flags.droppedFile, 0, '--dropped-file');
       const stop = new AbortController();
       const abandon = new AbortController();
       const onSignal = (signal: NodeJS.Signals) => {
