@@ -14,6 +14,7 @@ import {
   eraseCommand,
   eraseFlags,
   exportCommand,
+  exportFlags,
   statusCommand,
   statusFlags,
 } from '../../src/cli/commands/subject';
@@ -81,6 +82,12 @@ describe('loglake subject', () => {
     expect(a.err).toContain('exported 2 records of the subject');
     expect(JSON.stringify(a.records)).not.toContain('alice-1001');
   }, 120_000);
+
+  it('names the personas when export is asked without one, the flag once', () => {
+    expect(() => parseFlags(exportFlags, { user: 'alice-1001' })).toThrow(
+      /^--persona: required, one of developer, ops, security, auditor, privacy-officer$/,
+    );
+  });
 
   it('refuses a persona the config does not allow', async () => {
     await expect(

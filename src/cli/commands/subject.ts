@@ -52,7 +52,8 @@ export const EXPORT_SINCE = '2600d';
 
 const EXPORT_FORMATS = ['ndjson', 'json', 'csv'] as const;
 
-const personaSchema = z.enum(PERSONAS, { error: `--persona is required: one of ${PERSONAS.join(', ')}` });
+// parseFlags names the flag: `--persona: required, one of developer, ops, …`.
+const personaSchema = z.enum(PERSONAS, { error: `required, one of ${PERSONAS.join(', ')}` });
 const userSchema = z
   .string({ error: '--user <id> is required: the raw user id' })
   .refine((s) => s.trim() !== '', '--user is empty');
