@@ -13,8 +13,8 @@ import { settings } from './helpers';
 // boundaries. expected.json is asserted column by column.
 
 const PRODUCERS = join(__dirname, '..', 'fixtures', 'producers');
-/** 2026-11-30T18:00:00.000Z: after every fixture's own time, well within every retention. */
-const ARRIVAL = Date.UTC(2026, 10, 30, 18);
+/** 2026-12-03T18:00:00.000Z: after every fixture's own time, well within every retention. */
+const ARRIVAL = Date.UTC(2026, 11, 3, 18);
 const ARRIVAL_ISO = new Date(ARRIVAL).toISOString();
 
 type Columns = Pick<

@@ -18,12 +18,84 @@ describe('producer shapes', () => {
       'clef',
       'lambda-platform',
       'lambda',
+      'monolog',
       'gcp',
       'ecs',
       'gelf',
       'pino-bunyan',
     ]);
     expect(recognize({ level: 'info', msg: 'plain' })).toBeUndefined();
+  });
+
+  it('Monolog (JsonFormatter): level_name, channel, context and extra as fields, the exception chain as a stack', () => {
+    const record = normalizeOne(
+      json({
+        message: 'payment failed',
+        context: {
+          order_id: 'o-1',
+          service: 'from-context',
+          exception: {
+            class: 'App\\PaymentError',
+            message: 'declined',
+            code: 402,
+            file: '/srv/app/Pay.php:12',
+            trace: ['/srv/app/Checkout.php:40', '/srv/public/index.php:7'],
+            previous: {
+              class: 'GuzzleHttp\\Exception\\ConnectException',
+              message: 'timeout',
+              code: 0,
+              file: '/srv/vendor/Client.php:99',
+            },
+          },
+        },
+        level: 550,
+        level_name: 'ALERT',
+        channel: 'payments',
+        datetime: '2026-01-02T03:04:04.250123+01:00',
+        extra: { service: 'shop', uid: 'a1b2c3d' },
+      }),
+    );
+    expect(record).toMatchObject({
+      timestamp: '2026-01-02T02:04:04.250Z',
+      level: 'CRITICAL',
+      service: 'from-context',
+      logger: 'payments',
+      message: 'payment failed',
+      error_type: 'App\\PaymentError',
+      stack_trace:
+        'App\\PaymentError: declined at /srv/app/Pay.php:12\n#0 /srv/app/Checkout.php:40\n#1 /srv/public/index.php:7\n' +
+        'Caused by: GuzzleHttp\\Exception\\ConnectException: timeout at /srv/vendor/Client.php:99',
+    });
+    // The context's service wins; the processor's stays under extra., with the other extra fields.
+    expect(record.attributes).toEqual({
+      order_id: 'o-1',
+      'extra.service': 'shop',
+      uid: 'a1b2c3d',
+      'level.no': '550',
+      'exception.code': '402',
+    });
+    expect(record.metrics).toEqual({});
+  });
+
+  it('Monolog: an exception left as text is read as any `exception` field is', () => {
+    const record = normalizeOne(
+      json({
+        message: 'odd',
+        context: { exception: 'RuntimeException: flat text' },
+        level: 200,
+        level_name: 'NOTICE',
+        channel: 'app',
+        datetime: T,
+        extra: {},
+      }),
+    );
+    expect(record).toMatchObject({
+      level: 'INFO',
+      logger: 'app',
+      error_type: 'RuntimeException',
+      stack_trace: 'RuntimeException: flat text',
+    });
+    expect(record.attributes).toEqual({ 'level.no': '200' });
   });
 
   it('ECS (ecs-logging): @timestamp, log.level, service.name, trace.id, error.*, event.duration in ns', () => {

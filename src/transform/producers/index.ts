@@ -20,6 +20,7 @@ import { gcp } from './gcp';
 import { gelf } from './gelf';
 import { lambdaJson, lambdaPlatform } from './lambda';
 import { loguru } from './loguru';
+import { monolog } from './monolog';
 import { otlpBatch } from './otlp';
 import { pinoBunyan } from './pino';
 import type { BatchShape, Json, ProducerShape } from './shape';
@@ -39,6 +40,7 @@ export const PRODUCER_SHAPES: readonly ProducerShape[] = [
   clef,
   lambdaPlatform,
   lambdaJson,
+  monolog,
   gcp,
   ecs,
   gelf,
