@@ -19,6 +19,7 @@ describe('producer shapes', () => {
       'lambda-platform',
       'lambda',
       'monolog',
+      'dotnet-json-console',
       'gcp',
       'ecs',
       'gelf',
@@ -96,6 +97,41 @@ describe('producer shapes', () => {
       stack_trace: 'RuntimeException: flat text',
     });
     expect(record.attributes).toEqual({ 'level.no': '200' });
+  });
+
+  it('.NET JSON console: a text scope stays under Scopes, a scope key taken already under scope., no time without a format', () => {
+    const record = normalizeOne(
+      json({
+        EventId: 7,
+        LogLevel: 'Critical',
+        Category: 'Orders.Api',
+        Message: 'order 12 lost',
+        State: {
+          Message: 'order 12 lost',
+          OrderId: 12,
+          correlation_id: 'c-1',
+          '{OriginalFormat}': 'order {OrderId} lost',
+        },
+        Scopes: ['batch nightly', { Message: 'scope', OrderId: 99, RequestId: 'r-1', TraceId: 'abc' }],
+      }),
+    );
+    expect(record).toMatchObject({
+      timestamp: new Date(ARRIVAL).toISOString(),
+      level: 'CRITICAL',
+      logger: 'Orders.Api',
+      message: 'order 12 lost',
+      correlation_id: 'c-1',
+      trace_id: 'abc',
+      span_id: null,
+      error_type: null,
+    });
+    expect(record.attributes).toEqual({
+      EventId: '7',
+      '{OriginalFormat}': 'order {OrderId} lost',
+      RequestId: 'r-1',
+      'Scopes.0': 'batch nightly',
+    });
+    expect(record.metrics).toEqual({ OrderId: 12, 'scope.OrderId': 99 });
   });
 
   it('ECS (ecs-logging): @timestamp, log.level, service.name, trace.id, error.*, event.duration in ns', () => {

@@ -15,6 +15,7 @@ import type { LineOptions, LineRead, LineShape } from '../sources/line';
 import { vpcFlowLine, vpcFlowLog } from '../sources/vpc-flow';
 import { awsWaf } from '../sources/waf';
 import { clef } from './clef';
+import { dotnetJsonConsole } from './dotnet-json-console';
 import { ecs } from './ecs';
 import { gcp } from './gcp';
 import { gelf } from './gelf';
@@ -41,6 +42,7 @@ export const PRODUCER_SHAPES: readonly ProducerShape[] = [
   lambdaPlatform,
   lambdaJson,
   monolog,
+  dotnetJsonConsole,
   gcp,
   ecs,
   gelf,
