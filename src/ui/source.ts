@@ -197,11 +197,6 @@ export class UiSource {
     return this.engine.label;
   }
 
-  /** The local lake; false over Athena (the alerts page reads local alert state). */
-  get local(): boolean {
-    return this.engine.dialect === 'duckdb';
-  }
-
   /** The persona the explorer reads as (over Athena). */
   get personaName(): string | undefined {
     return this.persona;
