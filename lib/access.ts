@@ -1,8 +1,10 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { rulesReadableWith } from '../src/alerts/config';
 import type { PersonaGrant } from '../src/config';
 import { pascalCase } from '../src/outputs';
 import { ERROR_PREFIX, type Persona } from '../src/schema';
+import type { Alerting } from './alerting';
 import type { LogLakeCatalog } from './catalog';
 import type { LogLakeErasures } from './erasures';
 import type { LogLakeIngest } from './ingest';
@@ -39,6 +41,11 @@ export interface LogLakeAccessProps {
    * @default no trail
    */
   readonly trail?: LogLakeTrail;
+  /**
+   * The lake's alerting: each persona reads the state of the rules over the categories it reads.
+   * @default no alerting
+   */
+  readonly alerting?: Alerting;
 }
 
 /**
@@ -118,6 +125,11 @@ export class LogLakeAccess extends Construct {
         : []),
       // Who reads the access audit reads the trail of reads that bypass it.
       ...(props.trail && grant.read.includes('audit') ? [props.trail.grantRead(grantee)] : []),
+      // A rule's state holds group keys and values of the records it watches: the explorer's alerts page
+      // shows each persona the rules over its categories, and the policy allows no more.
+      ...(props.alerting
+        ? [props.alerting.grantReadRuleState(grantee, rulesReadableWith(props.alerting.rules, grant.read))]
+        : []),
       ...(props.privacyPersonas?.includes(persona)
         ? [
             // security reads the lake and subject keys already (above).

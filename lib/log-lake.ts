@@ -324,18 +324,6 @@ export class LogLake extends Construct implements ILogLake {
       },
     });
 
-    this.access = new LogLakeAccess(this, 'Access', {
-      erasures: this.erasures,
-      personas: config.personas,
-      storage: this.storage,
-      catalog: this.catalog,
-      query: this.query,
-      ingest: this.ingest,
-      principals: props.personaPrincipals,
-      privacyPersonas: config.privacy.personas,
-      ...(this.trail && { trail: this.trail }),
-    });
-
     if (config.compaction.enabled && unlocked.length > 0) {
       this.compaction = new LogLakeCompaction(this, 'Compaction', {
         lake: this,
@@ -367,6 +355,20 @@ export class LogLake extends Construct implements ILogLake {
         }),
       });
     }
+
+    // After alerting: the persona roles read the state of the rules over their categories.
+    this.access = new LogLakeAccess(this, 'Access', {
+      erasures: this.erasures,
+      personas: config.personas,
+      storage: this.storage,
+      catalog: this.catalog,
+      query: this.query,
+      ingest: this.ingest,
+      principals: props.personaPrincipals,
+      privacyPersonas: config.privacy.personas,
+      ...(this.trail && { trail: this.trail }),
+      ...(this.alerting && { alerting: this.alerting }),
+    });
   }
 
   get dataBuckets(): LogLakeStorage['dataBuckets'] {

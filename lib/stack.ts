@@ -109,6 +109,11 @@ export class LogLakeStack extends Stack {
         lake.alerting.securityTopic.topicArn,
         'SNS topic of security alerts (bulk reads of the lake, CRITICAL security events): subscribe the security team here',
       );
+      out(
+        STACK_OUTPUTS.alertStateTable,
+        lake.alerting.table.tableName,
+        'DynamoDB table of the alert rules’ state (the explorer’s alerts page, compliance-report --stack)',
+      );
     }
     out(STACK_OUTPUTS.key, lake.key.keyArn, 'KMS key of the lake');
     if (lake.trail) {

@@ -39,8 +39,21 @@ export const STACK_OUTPUTS = {
   key: 'KeyArn',
   /** Present when the stack has the optional CloudTrail trail (`accessAudit.trail`). */
   trailTable: 'TrailTableName',
+  /** Present when the stack has alerting: the alarm Lambda's rule state (DynamoDB). */
+  alertStateTable: 'AlertStateTableName',
   logsTable: tableOutput('logs'),
   auditTable: tableOutput('audit'),
   logsStream: streamOutput('logs'),
   auditStream: streamOutput('audit'),
 } as const;
+
+/**
+ * The alarm Lambda's state table named by a stack's outputs: its name; `null` when the stack has no
+ * alerting (no alert topic either); `undefined` when the stack has alerting but was deployed before it
+ * had the output (readers that may list the stack's resources find the table there).
+ */
+export function alertStateTableOf(outputs: Readonly<Record<string, string>>): string | null | undefined {
+  const table = outputs[STACK_OUTPUTS.alertStateTable];
+  if (table) return table;
+  return Object.keys(outputs).some((k) => k.endsWith(alertTopicOutput(''))) ? undefined : null;
+}

@@ -11,6 +11,7 @@ import { type Alert, chatbotNotification, snsPublication } from '../../src/alert
 import type { Severity } from '../../src/alerts/config';
 import type { ErrorArrival } from '../../src/alerts/pipeline';
 import type { Notifier, StateStore, StoredRuleState } from '../../src/alerts/run';
+import { RULE_STATE_SORT_KEY, ruleStateKey, storedRuleState } from '../../src/alerts/state-table';
 import { DeliveryError } from '../../src/errors';
 
 /** Arrivals and handled alarm events are kept this long (an error_output window is at most a day). */
@@ -18,7 +19,7 @@ const EVENT_TTL_SECONDS = 3 * 24 * 3600;
 
 const ttl = (from: number = Date.now()) => Math.floor(from / 1000) + EVENT_TTL_SECONDS;
 
-/** Rule state items: `pk = rule#<name>`, `sk = state`, written with an optimistic version check. */
+/** Rule state items (`src/alerts/state-table.ts`), written with an optimistic version check. */
 export class DynamoStateStore implements StateStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -29,17 +30,11 @@ export class DynamoStateStore implements StateStore {
     const { Item } = await this.db.send(
       new GetCommand({
         TableName: this.table,
-        Key: { pk: `rule#${rule}`, sk: 'state' },
+        Key: { pk: ruleStateKey(rule), sk: RULE_STATE_SORT_KEY },
         ConsistentRead: true,
       }),
     );
-    if (!Item) return undefined;
-    return {
-      state: Item.state as StoredRuleState['state'],
-      ...(typeof Item.lastSlot === 'string' ? { lastSlot: Item.lastSlot } : {}),
-      outbox: (Item.outbox as Alert[] | undefined) ?? [],
-      version: Number(Item.version ?? 0),
-    };
+    return Item ? storedRuleState(Item) : undefined;
   }
 
   async put(
@@ -51,7 +46,12 @@ export class DynamoStateStore implements StateStore {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { pk: `rule#${rule}`, sk: 'state', ...value, version: expectedVersion + 1 },
+          Item: {
+            pk: ruleStateKey(rule),
+            sk: RULE_STATE_SORT_KEY,
+            ...value,
+            version: expectedVersion + 1,
+          },
           ConditionExpression: expectedVersion === 0 ? 'attribute_not_exists(pk)' : '#v = :v',
           ...(expectedVersion === 0
             ? {}

@@ -20,10 +20,12 @@ import {
   type Severity,
 } from '../../src/alerts/config';
 import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
+import { ruleStateKey } from '../../src/alerts/state-table';
 import { pascalCase } from '../../src/outputs';
 import { CATEGORIES, type StreamName } from '../../src/schema';
 import { LogLakeFunction, type LogRetentionDays } from '../function';
 import type { ILogLake } from '../log-lake';
+import { grantKeyVia } from '../private/grants';
 import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from '../private/nag';
 import { createDashboard } from './dashboard';
 import { createPipelineAlarms } from './pipeline-alarms';
@@ -102,7 +104,10 @@ export class Alerting extends Construct {
   readonly securityTopic: sns.Topic;
   /** Encrypts the topics. */
   readonly topicKey: kms.Key;
+  /** The rules' state (`src/alerts/state-table.ts`), encrypted with the lake's key or `encryptionKey`. */
   readonly table: dynamodb.Table;
+  /** The rules of the config, enabled or not, by name: their filters say whose their state is. */
+  readonly rules: AlertsConfig['rules'];
   readonly function: lambda.IFunction;
   readonly schedule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
@@ -114,6 +119,7 @@ export class Alerting extends Construct {
     super(scope, id);
     const { alerts, lake } = props;
     const key = props.encryptionKey ?? lake.key;
+    this.rules = alerts.rules;
     const streamBuckets = (
       Object.entries(lake.dataBuckets) as [StreamName, s3.IBucket | undefined][]
     ).flatMap(([stream, bucket]) => (bucket ? [{ stream, bucket }] : []));
@@ -278,6 +284,27 @@ export class Alerting extends Construct {
       freshnessThresholdSeconds: alerts.pipeline.freshnessThresholdSeconds,
       alarms: this.alarms.map((a) => a.alarm),
     });
+  }
+
+  /**
+   * Read the stored state of these rules and no other: `dynamodb:GetItem` on the state table only for
+   * their items' partition keys (`dynamodb:LeadingKeys`), and the table's key through DynamoDB to decrypt
+   * them. A persona gets the rules over the categories it reads (`rulesReadableWith`): a rule's state
+   * names groups (services, categories) and values of those records. No rules, no statement.
+   */
+  grantReadRuleState(grantee: iam.IGrantable, ruleNames: readonly string[]): iam.Grant {
+    if (ruleNames.length === 0) return iam.Grant.drop(grantee, 'no rules');
+    const items = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        // ForAllValues holds for a request without the key too; a GetItem always carries its partition key.
+        'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [...ruleNames].sort().map(ruleStateKey) },
+      },
+    });
+    const key = this.table.encryptionKey;
+    return key ? items.combine(grantKeyVia(grantee, key, 'dynamodb', ['kms:Decrypt'])) : items;
   }
 
   private createFunction(

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { InputError } from '../errors';
 import { fieldType, parseCondition, parseField } from '../query/fields';
 import { GROUP_COLUMNS, type GroupColumn } from '../query/model';
-import { CATEGORIES, LEVELS } from '../schema';
+import { CATEGORIES, type Category, LEVELS } from '../schema';
 
 /** Severities, most urgent first. Each has its own SNS topic. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -114,7 +114,7 @@ const whereExpression = z.string().superRefine((expr, ctx) => {
 });
 
 export const ruleFilterSchema = z.strictObject({
-  /** Only these categories; empty or absent means all non-locked categories (the `logs` table). */
+  /** Only these categories; empty or absent means every category (both tables). */
   categories: z.array(z.enum(CATEGORIES)).optional(),
   /** Only these levels. */
   levels: z.array(z.enum(LEVELS)).optional(),
@@ -635,4 +635,29 @@ export function enabledRules(alerts: Pick<AlertsConfig, 'rules'>): AlertRule[] {
     .filter(([, r]) => r.enabled)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, r]) => ({ ...r, name }));
+}
+
+/**
+ * The categories whose records a rule's state speaks of: its filter's, or every category when the filter
+ * names none (the rule reads both tables). An `error_output` rule counts the raw error output, which may
+ * hold records of any category, unredacted: every category as well.
+ */
+export function ruleCategories(rule: Pick<AlertRule, 'filter' | 'kind'>): readonly Category[] {
+  const named = rule.kind === 'error_output' ? undefined : rule.filter.categories;
+  return named?.length ? named : CATEGORIES;
+}
+
+/**
+ * The rules (by name, sorted) whose state a reader of `categories` may see: those all of whose
+ * categories it reads. The persona grants (`lib/access.ts`, a `dynamodb:LeadingKeys` condition) and the
+ * explorer's alerts page compute it alike, so the page asks only for what the grant allows.
+ */
+export function rulesReadableWith(
+  rules: Readonly<Record<string, Pick<AlertRule, 'filter' | 'kind'>>>,
+  categories: readonly Category[],
+): string[] {
+  return Object.entries(rules)
+    .filter(([, rule]) => ruleCategories(rule).every((c) => categories.includes(c)))
+    .map(([name]) => name)
+    .sort((a, b) => a.localeCompare(b));
 }

@@ -8,7 +8,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InputError } from '../errors';
-import { personaWorkGroupOutput, STACK_OUTPUTS } from '../outputs';
+import { alertStateTableOf, personaWorkGroupOutput, STACK_OUTPUTS } from '../outputs';
 import { DynamoDbSubjectRequestStore } from '../privacy/dynamodb-requests';
 import { DynamoDbSubjectKeyStore } from '../privacy/dynamodb-store';
 import { searchPseudonyms } from '../privacy/lookup';
@@ -43,6 +43,11 @@ export interface AthenaTarget {
   readonly subjectRequestTable?: string | undefined;
   /** The audit delivery stream (stack output), where the CLI's access events go. */
   readonly auditStream: string | undefined;
+  /**
+   * The alarm Lambda's state table (stack output, see `alertStateTableOf`): `null` when the stack has no
+   * alerting; absent without a stack, or for a stack deployed before the output.
+   */
+  readonly alertStateTable?: string | null;
 }
 
 const clients: {
@@ -60,6 +65,11 @@ export function athenaClient(region: string | undefined): AthenaClient {
 function cfnClient(region: string | undefined): CloudFormationClient {
   clients.cfn ??= new CloudFormationClient(region ? { region } : {});
   return clients.cfn;
+}
+
+export function dynamodbClient(region: string | undefined): DynamoDBClient {
+  clients.dynamodb ??= new DynamoDBClient(region ? { region } : {});
+  return clients.dynamodb;
 }
 
 function secretsClient(region: string | undefined): SecretsManagerClient {
@@ -81,14 +91,13 @@ export async function stackEvidenceClients(
     import('@aws-sdk/client-cloudwatch'),
   ]);
   const config = region ? { region } : {};
-  clients.dynamodb ??= new DynamoDBClient(config);
   return {
     s3: new S3Client(config),
     kms: new KMSClient(config),
     iam: new IAMClient(config),
     cloudwatch: new CloudWatchClient(config),
     cloudformation: cfnClient(region),
-    dynamodb: clients.dynamodb,
+    dynamodb: dynamodbClient(region),
     athena: athenaClient(region),
   };
 }
@@ -144,6 +153,8 @@ export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTar
     subjectKeyTable: outputs[STACK_OUTPUTS.subjectKeyTable],
     subjectRequestTable: outputs[STACK_OUTPUTS.subjectRequestTable],
     auditStream: flags.auditStream ?? outputs[STACK_OUTPUTS.auditStream],
+    // Without a stack there are no outputs to tell "no alerting" from "not named".
+    ...(stack ? { alertStateTable: alertStateTableOf(outputs) } : {}),
   };
 }
 
@@ -168,15 +179,13 @@ export function athenaSubjectKeys(target: AthenaTarget): SubjectKeyStore {
       `--user on Athena needs the subject key table: pass --stack <name> (output ${STACK_OUTPUTS.subjectKeyTable})`,
     );
   }
-  clients.dynamodb ??= new DynamoDBClient(target.region ? { region: target.region } : {});
-  return new DynamoDbSubjectKeyStore(clients.dynamodb, target.subjectKeyTable);
+  return new DynamoDbSubjectKeyStore(dynamodbClient(target.region), target.subjectKeyTable);
 }
 
 /** The deployment's erasure request table, or `undefined` for a stack deployed before it existed. */
 export function athenaSubjectRequests(target: AthenaTarget): SubjectRequestStore | undefined {
   if (!target.subjectRequestTable) return undefined;
-  clients.dynamodb ??= new DynamoDBClient(target.region ? { region: target.region } : {});
-  return new DynamoDbSubjectRequestStore(clients.dynamodb, target.subjectRequestTable);
+  return new DynamoDbSubjectRequestStore(dynamodbClient(target.region), target.subjectRequestTable);
 }
 
 /**

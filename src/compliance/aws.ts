@@ -21,7 +21,7 @@ import {
   DescribeAlarmsCommand,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetPolicyCommand,
   GetPolicyVersionCommand,
@@ -43,10 +43,11 @@ import {
   type ObjectLockConfiguration,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { readRuleStates } from '../alerts/dynamodb-state';
 import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories, objectLockRetentionDays } from '../config';
 import { InputError } from '../errors';
 import {
+  alertStateTableOf,
   bucketOutput,
   personaRoleOutput,
   personaWorkGroupOutput,
@@ -95,6 +96,8 @@ export interface DeployedLake {
   readonly queryResultsBucket: string | undefined;
   readonly keyArn: string;
   readonly roles: Partial<Record<Persona, string>>;
+  /** The alarm Lambda's state table (see {@link alertStateTableOf}): `null` without alerting, absent when the stack predates the output. */
+  readonly alertStateTable?: string | null;
   /** Where the report queries: the security persona's workgroup (it reads every category). */
   readonly athena: {
     readonly workGroup: string;
@@ -131,6 +134,7 @@ export function deployedLake(
     roles: Object.fromEntries(
       PERSONAS.flatMap((p) => (outputs[personaRoleOutput(p)] ? [[p, outputs[personaRoleOutput(p)]]] : [])),
     ),
+    alertStateTable: alertStateTableOf(outputs),
     athena: {
       workGroup: (outputs[personaWorkGroupOutput('security')] ?? outputs[STACK_OUTPUTS.workGroup]) as string,
       database: outputs[STACK_OUTPUTS.database] as string,
@@ -967,30 +971,22 @@ export async function readAlertCoverage(
   since: Date,
 ): Promise<ItemBody> {
   const resources = await stackResources(clients.cloudformation, lake.stack);
-  const stateTable = resources.find(
-    (r) => r.ResourceType === 'AWS::DynamoDB::Table' && /StateTable/.test(r.LogicalResourceId ?? ''),
-  )?.PhysicalResourceId;
+  // A stack deployed before the state table had an output names it only among its resources.
+  const stateTable =
+    lake.alertStateTable ??
+    resources.find(
+      (r) => r.ResourceType === 'AWS::DynamoDB::Table' && /StateTable/.test(r.LogicalResourceId ?? ''),
+    )?.PhysicalResourceId;
   const alarmNames = resources
     .filter((r) => r.ResourceType === 'AWS::CloudWatch::Alarm' && r.PhysicalResourceId)
     .map((r) => r.PhysicalResourceId as string);
+  const names = Object.keys(config.alerts.rules).sort((a, b) => a.localeCompare(b));
+  const reads = stateTable ? await readRuleStates(clients.dynamodb, stateTable, names) : [];
   const states: Record<string, CoverageState> = {};
-  for (const name of Object.keys(config.alerts.rules).sort((a, b) => a.localeCompare(b))) {
-    const item = stateTable
-      ? (
-          await clients.dynamodb.send(
-            new GetItemCommand({
-              TableName: stateTable,
-              Key: { pk: { S: `rule#${name}` }, sk: { S: 'state' } },
-            }),
-          )
-        ).Item
-      : undefined;
-    if (!item) continue;
-    const stored = unmarshall(item);
-    states[name] = {
-      state: stored.state as CoverageState['state'],
-      ...(typeof stored.lastSlot === 'string' ? { lastSlot: stored.lastSlot } : {}),
-    };
+  const denied: string[] = [];
+  for (const read of reads) {
+    if ('denied' in read) denied.push(read.rule);
+    else if (read.stored) states[read.rule] = read.stored;
   }
   const rules = ruleCoverageRows(config.alerts.rules, states);
   const alarms: MetricAlarm[] = [];
@@ -1019,7 +1015,14 @@ export async function readAlertCoverage(
     source: `the rules of the configuration with their state in the alarm Lambda's DynamoDB table; the stack's CloudWatch alarms (DescribeAlarms, DescribeAlarmHistory since ${since.toISOString()})`,
     rows: [...rules, ...alarmRows],
     headline: `${rules.length} rule(s) (state from ${stateTable ?? 'no alarm state table: alerting is off'}), ${alarms.length} CloudWatch alarm(s) of the stack`,
-    notices: stateTable ? [] : ['notice: the stack has no alerting (alerts.enabled: false)'],
+    notices: [
+      ...(stateTable ? [] : ['notice: the stack has no alerting (alerts.enabled: false)']),
+      ...(denied.length > 0
+        ? [
+            `notice: state not readable (AccessDenied: dynamodb:GetItem on ${stateTable}, or kms:Decrypt on its key) for ${denied.join(', ')}`,
+          ]
+        : []),
+    ],
   });
 }
 

@@ -6,7 +6,10 @@
  */
 
 import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { rulesReadableWith } from '../alerts/config';
 // Types only: the AWS SDK loads when the explorer runs over Athena, not for the local lake.
+import type { RuleStateRead } from '../alerts/dynamodb-state';
 import type { AthenaTarget } from '../cli/aws';
 import {
   athenaTablesFor,
@@ -41,6 +44,7 @@ import type {
   PatternsQuery,
   SearchQuery,
 } from '../query/model';
+import type { Persona } from '../schema';
 
 export interface UiSourceOptions {
   readonly dataDir: string;
@@ -71,8 +75,24 @@ export interface UiEngine {
   query(built: BuiltQuery): Promise<{ rows: RawRow[]; scannedBytes?: number; costUsd?: number }>;
   stream(built: BuiltQuery): AsyncIterable<RawRow[]>;
   pseudonymize(ids: string[]): Promise<string[]>;
+  /** A deployed stack's alerting, as the alarm Lambda keeps it. @default absent (the local lake) */
+  alertState?(): Promise<StackAlertState>;
   close(): void;
 }
+
+/** What the alerts page can say of a deployed stack's alerting. */
+export type StackAlertState =
+  | { readonly kind: 'no-alerting' }
+  /** No stack named (the workgroup and database flags alone), or a stack deployed before the output. */
+  | { readonly kind: 'table-unknown' }
+  | {
+      readonly kind: 'read';
+      readonly table: string;
+      /** The rules asked for, by name: all of the config's, or a persona's (`rulesReadableWith`). */
+      readonly rules: readonly RuleStateRead[];
+      /** Rules of the config over categories the persona does not read: not asked for. */
+      readonly notAsked: readonly string[];
+    };
 
 /** Athena as the explorer's engine (the CLI's target, resolved from `--stack`/`--persona`). */
 export interface UiAthenaOptions {
@@ -83,6 +103,8 @@ export interface UiAthenaOptions {
   readonly persona?: string;
   /** Poll interval of a running query. @default the runner's */
   readonly pollMs?: number;
+  /** Reads the rules' state from `target.alertStateTable`. @default the CLI's client for the target's region */
+  readonly dynamodb?: DynamoDBClient;
 }
 
 export class UiSource {
@@ -117,9 +139,10 @@ export class UiSource {
 
   /** The explorer over Athena: the CLI's runner, tables and persona scoping. */
   static async athena(o: UiAthenaOptions): Promise<UiSource> {
-    const [{ runAthena }, { athenaPseudonymizer }] = await Promise.all([
+    const [{ runAthena }, { athenaPseudonymizer, dynamodbClient }, { readRuleStates }] = await Promise.all([
       import('../query/athena'),
       import('../cli/aws'),
+      import('../alerts/dynamodb-state'),
     ]);
     const { target } = o;
     const run = {
@@ -145,6 +168,25 @@ export class UiSource {
         yield* (await runAthena(o.client, built, run)).pages;
       },
       pseudonymize: async (ids) => (await athenaPseudonymizer(target))(ids),
+      alertState: async () => {
+        const table = target.alertStateTable;
+        if (table === null) return { kind: 'no-alerting' };
+        if (table === undefined) return { kind: 'table-unknown' };
+        const { rules } = o.config.alerts;
+        const all = Object.keys(rules).sort((a, b) => a.localeCompare(b));
+        // A persona's role may read only these items (lib/access.ts): asking for more is refused.
+        const asked =
+          o.persona === undefined
+            ? all
+            : rulesReadableWith(rules, o.config.personas[o.persona as Persona]?.read ?? []);
+        const db = o.dynamodb ?? dynamodbClient(target.region);
+        return {
+          kind: 'read',
+          table,
+          rules: await readRuleStates(db, table, asked),
+          notAsked: all.filter((r) => !asked.includes(r)),
+        };
+      },
       close: () => undefined,
     };
     return new UiSource(engine, { dataDir: engine.label, config: o.config }, o.persona);
@@ -155,9 +197,17 @@ export class UiSource {
     return this.engine.label;
   }
 
-  /** The local lake; false over Athena (the alerts page reads local alert state). */
-  get local(): boolean {
-    return this.engine.dialect === 'duckdb';
+  /** The persona the explorer reads as (over Athena). */
+  get personaName(): string | undefined {
+    return this.persona;
+  }
+
+  /**
+   * Over Athena: the deployed stack's alerting, the rules' state read from the alarm Lambda's table (a
+   * persona's rules only). Undefined for the local lake.
+   */
+  alertState(): Promise<StackAlertState> | undefined {
+    return this.engine.alertState?.();
   }
 
   /** The filter the flags describe, exactly as `loglake search` reads them (a persona's: its categories). */

@@ -1,7 +1,8 @@
 /**
  * The alarm Lambda's DynamoDB adapters against a real DynamoDB (MiniStack's): optimistic versioning of
- * rule state, the error-object arrival log and the log of alarm events already sent. The conditions are
- * DynamoDB's own, not a double's reading of the expression text.
+ * rule state, the error-object arrival log and the log of alarm events already sent; and the rule state
+ * read back as the compliance report and the explorer read it. The conditions are DynamoDB's own, not a
+ * double's reading of the expression text.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -14,6 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAlarmLog, DynamoArrivalLog, DynamoStateStore } from '../../lambdas/alarm/aws';
 import type { Alert } from '../../src/alerts/alert';
+import { readRuleStates } from '../../src/alerts/dynamodb-state';
 import { EMPTY_RULE_STATE } from '../../src/alerts/engine';
 import {
   acquireEmulator,
@@ -87,6 +89,42 @@ describe('DynamoStateStore on DynamoDB', () => {
 
   it('reads a rule it never saw as no state', async () => {
     expect(await new DynamoStateStore(db, table).get('never-seen')).toBeUndefined();
+  });
+});
+
+describe('readRuleStates on DynamoDB', () => {
+  it('reads back what the Lambda writes, one rule never written as none', async () => {
+    // Prepare: as the alarm Lambda stores a firing group
+    const store = new DynamoStateStore(db, table);
+    const group = {
+      status: 'firing' as const,
+      consecutive: 2,
+      since: '2026-11-30T11:45:00.000Z',
+      lastEvaluatedAt: '2026-11-30T11:50:00.000Z',
+      lastValue: 0.12,
+    };
+    await store.put(
+      'read-rule',
+      { state: { groups: { 'service=shop': group } }, lastSlot: '2026-11-30T11:50:00.000Z', outbox: [] },
+      0,
+    );
+
+    // Act: as the compliance report and the explorer read it, through the low-level client
+    const reads = await readRuleStates(raw, table, ['read-rule', 'never-written']);
+
+    // Assess
+    expect(reads).toEqual([
+      {
+        rule: 'read-rule',
+        stored: {
+          state: { groups: { 'service=shop': group } },
+          lastSlot: '2026-11-30T11:50:00.000Z',
+          outbox: [],
+          version: 1,
+        },
+      },
+      { rule: 'never-written', stored: undefined },
+    ]);
   });
 });
 

@@ -753,6 +753,8 @@ describe('readIntegrity', () => {
 });
 
 describe('readAlertCoverage', () => {
+  const { AlertStateTableName: _, ...outputsBeforeStateTable } = OUTPUTS;
+
   it("reads the rules state from the stack's state table and the alarms with their last transitions", async () => {
     cfn.on(ListStackResourcesCommand).resolves({
       StackResourceSummaries: [
@@ -816,7 +818,8 @@ describe('readAlertCoverage', () => {
         cloudwatch: clients.cloudwatch,
         dynamodb: clients.dynamodb,
       },
-      lake,
+      // Deployed before the state table had an output: the table is found among the stack's resources.
+      deployedLake('LogLake', region, outputsBeforeStateTable),
       config,
       since,
     );
@@ -841,6 +844,51 @@ describe('readAlertCoverage', () => {
     expect(item.summary[0]).toBe(
       `${Object.keys(config.alerts.rules).length} rule(s) (state from state-t), 1 CloudWatch alarm(s) of the stack`,
     );
+  });
+
+  it('reads the state table the stack output names, and says which rules it may not read', async () => {
+    cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
+    dynamodb.on(GetItemCommand).resolves({});
+    dynamodb
+      .on(GetItemCommand, { TableName: 'lake-alert-state', Key: { pk: { S: 'rule#bulk-read' } } })
+      .rejects(
+        Object.assign(new Error('not authorized to perform: dynamodb:GetItem'), {
+          name: 'AccessDeniedException',
+        }),
+      );
+    dynamodb
+      .on(GetItemCommand, { TableName: 'lake-alert-state', Key: { pk: { S: 'rule#error-rate' } } })
+      .resolves({
+        Item: marshall({ pk: 'rule#error-rate', sk: 'state', lastSlot: '2026-11-30T11:55:00.000Z' }),
+      });
+
+    const item = await readAlertCoverage(
+      { cloudformation: clients.cfn, cloudwatch: clients.cloudwatch, dynamodb: clients.dynamodb },
+      lake,
+      config,
+      since,
+    );
+
+    expect(item.rows.find((r) => r[0] === 'error-rate')?.[5]).toBe('2026-11-30T11:55:00.000Z');
+    expect(item.summary).toEqual([
+      `${Object.keys(config.alerts.rules).length} rule(s) (state from lake-alert-state), 0 CloudWatch alarm(s) of the stack`,
+      'notice: state not readable (AccessDenied: dynamodb:GetItem on lake-alert-state, or kms:Decrypt on its key) for bulk-read',
+    ]);
+  });
+
+  it('says so when the stack has no alerting', async () => {
+    cfn.on(ListStackResourcesCommand).resolves({ StackResourceSummaries: [] });
+    const { HighAlertTopicArn: __, ...withoutAlerting } = outputsBeforeStateTable;
+
+    const item = await readAlertCoverage(
+      { cloudformation: clients.cfn, cloudwatch: clients.cloudwatch, dynamodb: clients.dynamodb },
+      deployedLake('LogLake', region, withoutAlerting),
+      config,
+      since,
+    );
+
+    expect(item.summary).toContain('notice: the stack has no alerting (alerts.enabled: false)');
+    expect(dynamodb.commandCalls(GetItemCommand)).toEqual([]);
   });
 
   function at(): Date {

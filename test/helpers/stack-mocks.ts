@@ -35,4 +35,6 @@ export const OUTPUTS = {
   LogsTableName: 'logs',
   AuditTableName: 'audit',
   DeveloperRoleArn: 'arn:aws:iam::111122223333:role/LogLake-DeveloperRole-ABC',
+  HighAlertTopicArn: 'arn:aws:sns:eu-west-1:111122223333:LogLake-HighTopic',
+  AlertStateTableName: 'lake-alert-state',
 } as const satisfies Record<string, string>;

@@ -9,8 +9,9 @@ import { LogLakeAccess } from '../../lib/access';
 import { LogLakeCatalog } from '../../lib/catalog';
 import { LogLakeQuery } from '../../lib/query';
 import { DEFAULT_CONFIG, type PersonaGrant } from '../../src/config';
+import { pascalCase } from '../../src/outputs';
 import { CATEGORIES, PERSONAS, type Persona } from '../../src/schema';
-import { bareStack, policyStatementsOf, resourcesOf } from './helpers';
+import { bareStack, policyStatementsOf, resourcesOf, template } from './helpers';
 import { defaultIngest, defaultStorage } from './parts';
 
 function build(personas: Record<Persona, PersonaGrant> = DEFAULT_CONFIG.personas) {
@@ -86,5 +87,80 @@ describe('LogLakeAccess', () => {
       '<StorageQueryResultsBucket>/personas/ops/*',
     ]);
     expect(statements.some((s) => s.actions.some((a) => a.startsWith('glue:')))).toBe(false);
+  });
+});
+
+describe('LogLakeAccess with alerting', () => {
+  /** The persona policy's statements that name the state table or allow a DynamoDB action anywhere. */
+  function stateStatements(t: Template, persona: Persona) {
+    return policyStatementsOf(t, `LogLakeAccess${pascalCase(persona)}Policy`).filter(
+      (s) =>
+        s.resources.includes('<LogLakeAlertingStateTable>') ||
+        (s.actions.some((a) => a.startsWith('dynamodb:')) && s.resources.some((r) => r.includes('*'))),
+    );
+  }
+
+  const readRuleState = (rules: string[]) => ({
+    effect: 'Allow',
+    actions: ['dynamodb:GetItem'],
+    resources: ['<LogLakeAlertingStateTable>'],
+    condition: `ForAllValues:StringEquals dynamodb:LeadingKeys=${rules.map((r) => `rule#${r}`).join(',')}`,
+  });
+
+  it('lets each persona read the state of exactly the default rules over its categories', () => {
+    const t = template();
+
+    // error-rate: runtime, framework, errors, api_access; security-critical: security; bulk-read: audit;
+    // volume-anomaly (no category: all) and firehose-errors (the raw error output): every category.
+    expect(stateStatements(t, 'developer')).toEqual([readRuleState(['error-rate'])]);
+    expect(stateStatements(t, 'ops')).toEqual([readRuleState(['error-rate', 'security-critical'])]);
+    expect(stateStatements(t, 'auditor')).toEqual([readRuleState(['bulk-read', 'security-critical'])]);
+    const all = ['bulk-read', 'error-rate', 'firehose-errors', 'security-critical', 'volume-anomaly'];
+    expect(stateStatements(t, 'security')).toEqual([readRuleState(all)]);
+    expect(stateStatements(t, 'privacy-officer')).toEqual([readRuleState(all)]);
+  });
+
+  it('decrypts the items with the table’s key through DynamoDB only', () => {
+    const statements = policyStatementsOf(template(), 'LogLakeAccessDeveloperPolicy');
+
+    expect(statements).toContainEqual({
+      effect: 'Allow',
+      actions: ['kms:Decrypt'],
+      resources: ['<LogLakeKey>'],
+      condition: 'StringEquals kms:ViaService=dynamodb.<AWS::Region>.amazonaws.com',
+    });
+  });
+
+  it('grants a persona no rule when it reads none of a rule’s categories, and a disabled rule like any', () => {
+    const t = template({
+      override: {
+        personas: { auditor: { read: ['framework'], write: [] } },
+        alerts: {
+          rules: {
+            'security-critical': { enabled: false },
+            'framework-errors': {
+              description: 'framework errors',
+              severity: 'low',
+              kind: 'count',
+              filter: { categories: ['framework'], levels: ['ERROR'] },
+              groupBy: ['service'],
+              windowMinutes: 5,
+              threshold: 10,
+            },
+          },
+        },
+      },
+    });
+
+    expect(stateStatements(t, 'auditor')).toEqual([readRuleState(['framework-errors'])]);
+    expect(stateStatements(t, 'ops')).toEqual([
+      readRuleState(['error-rate', 'framework-errors', 'security-critical']),
+    ]);
+  });
+
+  it('grants nothing on rule state when the stack has no alerting', () => {
+    const t = template({ override: { alerts: { enabled: false } } });
+
+    expect(PERSONAS.flatMap((p) => stateStatements(t, p))).toEqual([]);
   });
 });

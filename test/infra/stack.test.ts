@@ -5,7 +5,7 @@ import { DATA_OUTPUT_PREFIX, ERROR_OUTPUT_PREFIX } from '../../lib/ingest';
 import { LogLake } from '../../lib/log-lake';
 import { NAMED_QUERIES } from '../../lib/query';
 import { DEFAULT_CONFIG, lockedCategories } from '../../src/config';
-import { pascalCase } from '../../src/outputs';
+import { alertStateTableOf, pascalCase } from '../../src/outputs';
 import { CATEGORIES, PARTITION_COLUMNS, PERSONAS, RECORD_COLUMNS } from '../../src/schema';
 import { resourceNamed, resourcesOf, template } from './helpers';
 
@@ -660,5 +660,18 @@ describe('LogLakeStack outputs', () => {
     template().hasOutput('LogsStreamName', {
       Value: { Ref: Match.stringLikeRegexp('^LogLakeIngestLogsStream') },
     });
+  });
+
+  it('names the alert state table only when the stack has alerting, as readers tell the two apart', () => {
+    const withAlerting = template().findOutputs('*');
+    const without = template({ override: { alerts: { enabled: false } } }).findOutputs('*');
+
+    expect(withAlerting.AlertStateTableName?.Value).toEqual({
+      Ref: expect.stringMatching(/^LogLakeAlertingStateTable/),
+    });
+    expect(alertStateTableOf({ AlertStateTableName: 'state', HighAlertTopicArn: 'arn' })).toBe('state');
+    expect(Object.keys(without).filter((k) => k.includes('Alert'))).toEqual([]);
+    expect(alertStateTableOf(Object.fromEntries(Object.keys(without).map((k) => [k, 'v'])))).toBeNull();
+    expect(alertStateTableOf({ HighAlertTopicArn: 'arn' })).toBeUndefined();
   });
 });

@@ -164,11 +164,12 @@ describe('a dashboard over Athena', () => {
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
   });
 
-  it('says the alerts page is the local lake’s', async () => {
+  it('says the alerts page needs the stack to find the rules’ state, when only the workgroup is named', async () => {
     // Act
     const body = await (await get('/alerts')).text();
 
     // Assess
-    expect(body).toContain('alarm Lambda evaluates the rules');
+    expect(body).toContain('alarm Lambda evaluates the enabled rules');
+    expect(body).toContain('name the stack with <code>--stack</code>');
   });
 });
