@@ -296,6 +296,30 @@ export function mixedBatch(
 }
 
 /**
+ * An exception storm: one kind of the mixed corpus (a Java or Python trace) where every event of a batch
+ * carries the same trace (a service failing the same way on every request), only the timestamps
+ * changing; ~1 MiB, `perRecord` events to a record, a new trace per `variant`.
+ */
+export function stormBatch(
+  perRecord: number,
+  variant: number,
+  kind: number,
+): { records: TransformInputRecord[]; bytes: number } {
+  const records: TransformInputRecord[] = [];
+  let bytes = 0;
+  let i = kind;
+  while (bytes < TARGET_BYTES) {
+    const lines: string[] = [];
+    for (let j = 0; j < perRecord; j++, i += MIXED_KINDS.length) {
+      // The same digits for every event's trace: each event starts the stream of this variant afresh.
+      lines.push(mixedEvent(i, digits(variant * 7919 + 1)));
+    }
+    bytes += pushRecord(records, lines);
+  }
+  return { records, bytes };
+}
+
+/**
  * The floor every ratio is measured against: base64-decode each record, `JSON.parse` each JSON line (text
  * lines stay strings), `JSON.stringify` each back and base64-encode the record; returns the output's size.
  */

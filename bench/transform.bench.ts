@@ -16,7 +16,7 @@ import type * as Redact from '../src/redact';
 import type * as Transform from '../src/transform';
 import type { TransformInputRecord } from '../src/transform';
 import { requireBundled } from './bundle';
-import { batch, floor, MIXED_KINDS, mixedBatch, TARGET_BYTES } from './transform-corpus';
+import { batch, floor, MIXED_KINDS, mixedBatch, stormBatch, TARGET_BYTES } from './transform-corpus';
 
 const { settingsFromConfig, transformRecords, Redactor } = requireBundled<typeof Transform & typeof Redact>(
   'transform',
@@ -161,6 +161,25 @@ const byKind = MIXED_KINDS.map((name, kind) => {
   return `${name} ${(median(t) / median(f)).toFixed(1)}x`;
 });
 console.log(`mixed, by kind alone (10 events/record, ratio to the floor): ${byKind.join(', ')}`);
+
+/**
+ * Exception storms: every event of a batch carries the same trace, against the same kind with a
+ * different trace per event (the mixed corpus's, above). The redaction of a long text is remembered whole,
+ * so a repeated trace is scanned once per container, not once per event.
+ */
+const storms = (['Java trace', 'Python trace'] as const).map((name) => {
+  const kind = MIXED_KINDS.indexOf(name);
+  const variants = Array.from({ length: WARMUP + 10 }, (_, v) => stormBatch(10, v, kind).records);
+  const [f, t] = timeBoth(
+    variants,
+    (batchRecords) => floor(batchRecords),
+    (batchRecords) => transformRecords(batchRecords, settings, { random: () => 0 }),
+  );
+  return `${name} ${(median(t) / median(f)).toFixed(1)}x`;
+});
+console.log(
+  `exception storms (one trace repeated, 10 events/record, ratio to the floor): ${storms.join(', ')}`,
+);
 
 /**
  * Worst-case inputs for the detectors' regular expressions (long runs that almost match): the scan

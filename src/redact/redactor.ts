@@ -44,9 +44,21 @@ const MAX_DEPTH = 32;
  */
 const MAX_CACHED_LENGTH = 96;
 const MAX_CACHED = 20_000;
+/**
+ * Long texts are remembered whole, digits or not: an exception storm repeats one stack trace (or one
+ * dumped payload) byte for byte, thousands of times. They are looked up by a fingerprint (length, head
+ * and tail) so a miss costs no hash of the whole text, and a hit is compared in full before it is used.
+ * Bounded by entries and by characters held.
+ */
+const MIN_REPEATED_LENGTH = 512;
+const MAX_REPEATED = 256;
+const MAX_REPEATED_CHARS = 4_000_000;
+const FINGERPRINT_EDGE = 48;
 
 /** A remembered redaction: the output, the replacements it counted, and what the scan found. */
 interface CachedText {
+  /** The text itself, where the cache is keyed by a fingerprint of it. */
+  readonly text?: string;
   readonly out: string;
   readonly counts: ReadonlyArray<readonly [string, number]> | undefined;
   readonly userId: string | undefined;
@@ -142,6 +154,8 @@ export class Redactor {
   /** Pseudonyms asked for whose subject key was not at hand (see {@link Pseudonymizer}); only grows. */
   pendingCount = 0;
   private readonly texts = new Map<string, CachedText>();
+  private readonly repeated = new Map<string, CachedText>();
+  private repeatedChars = 0;
 
   constructor(options: RedactorOptions) {
     this.keys = new KeyClassifier(options.extraSensitiveKeys);
@@ -199,18 +213,46 @@ export class Redactor {
   private redactText(s: string, counts: RedactionCounts, depth: number, found: Findings | undefined): string {
     // Inert text holds no prose user id either (`inert`: no `u` beside a digit), so `found` stays empty.
     if (s.length < MIN_SCAN_LENGTH || inert(s)) return s;
-    // A value with many digits is never stored (see below): looking it up would only hash it.
-    if (depth > 0 || s.length > MAX_CACHED_LENGTH || digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS)
+    if (depth > 0) return this.scanText(s, counts, depth, found);
+    if (s.length >= MIN_REPEATED_LENGTH) {
+      const key = fingerprint(s);
+      const hit = this.repeated.get(key);
+      if (hit !== undefined && hit.text === s) return replay(hit, counts, found);
+      const fresh = this.scanRemembered(s, counts, found);
+      if (fresh.entry === undefined) return fresh.out;
+      if (this.repeated.size >= MAX_REPEATED || this.repeatedChars + s.length > MAX_REPEATED_CHARS) {
+        this.repeated.clear();
+        this.repeatedChars = 0;
+      }
+      if (hit !== undefined) this.repeatedChars -= hit.text?.length ?? 0;
+      this.repeated.set(key, { ...fresh.entry, text: s });
+      this.repeatedChars += s.length;
+      return fresh.out;
+    }
+    // A shorter value with many digits is never stored (see below): looking it up would only hash it.
+    if (s.length > MAX_CACHED_LENGTH || digitCount(s, MIN_NUMERIC_DIGITS) >= MIN_NUMERIC_DIGITS)
       return this.scanText(s, counts, depth, found);
     const hit = this.texts.get(s);
-    if (hit !== undefined) {
-      if (hit.counts) for (const [kind, n] of hit.counts) counts[kind] = (counts[kind] ?? 0) + n;
-      if (found !== undefined) {
-        found.userId = hit.userId;
-        found.json = hit.json;
-      }
-      return hit.out;
-    }
+    if (hit !== undefined) return replay(hit, counts, found);
+    const fresh = this.scanRemembered(s, counts, found);
+    if (fresh.entry === undefined) return fresh.out;
+    if (this.texts.size >= MAX_CACHED) this.texts.clear();
+    this.texts.set(s, fresh.entry);
+    return fresh.out;
+  }
+
+  /**
+   * The scan of `s` at the top level, adding its replacements to `counts` (and its findings to `found`),
+   * with what a cache may remember of it: nothing when the text held a pseudonym under per-subject keys
+   * (those expire with erasure, pending ones are void). Mid-length values with many digits never come
+   * here: ids, addresses, times and counts rarely recur, and storing each one cost more than the cache
+   * saved on the rest.
+   */
+  private scanRemembered(
+    s: string,
+    counts: RedactionCounts,
+    found: Findings | undefined,
+  ): { out: string; entry: CachedText | undefined } {
     const own: RedactionCounts = {};
     // What the scan finds is remembered with its output, for a later `message` of the same text.
     const seen: Findings = found ?? { userId: undefined, json: false };
@@ -221,18 +263,11 @@ export class Redactor {
       kinds.push([kind, n]);
       counts[kind] = (counts[kind] ?? 0) + n;
     }
-    // A pseudonym in the text is not remembered: per-subject ones expire (erasure), pending ones are void.
-    // Nor is a value with many digits (it never reaches here): ids, addresses, times and counts rarely
-    // recur, and storing each one cost more than the cache saved on the rest.
-    if (own.user_id !== undefined && this.subjects !== undefined) return out;
-    if (this.texts.size >= MAX_CACHED) this.texts.clear();
-    this.texts.set(s, {
+    if (own.user_id !== undefined && this.subjects !== undefined) return { out, entry: undefined };
+    return {
       out,
-      counts: kinds.length > 0 ? kinds : undefined,
-      userId: seen.userId,
-      json: seen.json,
-    });
-    return out;
+      entry: { out, counts: kinds.length > 0 ? kinds : undefined, userId: seen.userId, json: seen.json },
+    };
   }
 
   /**
@@ -397,6 +432,21 @@ export class Redactor {
       });
     }
   }
+}
+
+/** A remembered redaction applied again: its replacements counted, its findings reported. */
+function replay(hit: CachedText, counts: RedactionCounts, found: Findings | undefined): string {
+  if (hit.counts) for (const [kind, n] of hit.counts) counts[kind] = (counts[kind] ?? 0) + n;
+  if (found !== undefined) {
+    found.userId = hit.userId;
+    found.json = hit.json;
+  }
+  return hit.out;
+}
+
+/** The key of a long text in the repeated-text cache: its length, head and tail (not the whole text). */
+function fingerprint(s: string): string {
+  return `${s.length}\u0000${s.slice(0, FINGERPRINT_EDGE)}\u0000${s.slice(-FINGERPRINT_EDGE)}`;
 }
 
 /** Digits in `s`, counted up to `max`. */

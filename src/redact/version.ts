@@ -36,6 +36,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'no detector changed: the text cache is not looked up for values it never stores (4 or more digits); same outputs',
   },
+  {
+    version: 4,
+    fingerprint: 'c08d8970b2db2fd3ea69288a543d1e25ad253f331b971416cefec9caeead826d',
+    change:
+      'no detector changed: texts of 512 characters and more (stack traces in an exception storm) are remembered whole; same outputs',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];
