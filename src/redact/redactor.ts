@@ -220,11 +220,15 @@ export class Redactor {
       if (hit !== undefined && hit.text === s) return replay(hit, counts, found);
       const fresh = this.scanRemembered(s, counts, found);
       if (fresh.entry === undefined) return fresh.out;
+      if (hit !== undefined) {
+        // Another text with the same fingerprint: the newer one takes its place.
+        this.repeated.delete(key);
+        this.repeatedChars -= hit.text?.length ?? 0;
+      }
       if (this.repeated.size >= MAX_REPEATED || this.repeatedChars + s.length > MAX_REPEATED_CHARS) {
         this.repeated.clear();
         this.repeatedChars = 0;
       }
-      if (hit !== undefined) this.repeatedChars -= hit.text?.length ?? 0;
       this.repeated.set(key, { ...fresh.entry, text: s });
       this.repeatedChars += s.length;
       return fresh.out;

@@ -63,6 +63,14 @@ describe('Redactor, long texts remembered whole (properties)', () => {
             expect(remembering.text(text, counts)).toBe(fresh.text(text, expected));
           }
           expect(counts).toEqual(expected);
+          // The bound's bookkeeping: the characters counted are those of the texts held.
+          const held = remembering as unknown as {
+            repeated: Map<string, { text: string }>;
+            repeatedChars: number;
+          };
+          let chars = 0;
+          for (const entry of held.repeated.values()) chars += entry.text.length;
+          expect(held.repeatedChars).toBe(chars);
         }
       }),
       { numRuns: 400 },
@@ -92,6 +100,28 @@ describe('Redactor, long texts remembered whole (properties)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('Redactor, the bound on long texts remembered', () => {
+  it('counts the characters of the texts it holds when a full cache meets a fingerprint collision', () => {
+    // Prepare: as many distinct long texts as the cache holds, the last one then met again changed inside.
+    const redactor = new Redactor(options);
+    const held = redactor as unknown as { repeated: Map<string, { text: string }>; repeatedChars: number };
+    const texts = Array.from({ length: 256 }, (_, i) => `${i} ${HEAD}plain words\n${FRAME.repeat(8)}${TAIL}`);
+    const last = texts[texts.length - 1] as string;
+    const changed = last.replace('plain words', 'plain Words');
+
+    // Act
+    for (const text of texts) redactor.text(text, {});
+    redactor.text(changed, {});
+
+    // Assess
+    let chars = 0;
+    for (const entry of held.repeated.values()) chars += entry.text.length;
+    expect(held.repeatedChars).toBe(chars);
+    expect(held.repeatedChars).toBeGreaterThan(0);
+    expect(held.repeated.size).toBe(256);
   });
 });
 
