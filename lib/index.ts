@@ -3,6 +3,9 @@
  * configure; helpers stay in `lib/private/` and are not part of this surface.
  */
 
+// First: a project without the CDK beside the package is told what to install.
+import './private/peers';
+
 export type { AlertsConfig, Severity, Subscription } from '../src/alerts/config';
 export {
   type CategoryPolicy,

@@ -71,3 +71,28 @@ describe('lib/index.ts', () => {
     }
   });
 });
+
+describe('the CDK peers check (lib/private/peers.ts)', () => {
+  it('finds every peer in this checkout, so importing the entry point does not throw', async () => {
+    const { missingPeers } = await import('../../lib/private/peers');
+    expect(missingPeers()).toEqual([]);
+  });
+
+  it('names each peer a project lacks, and the command that installs them', async () => {
+    // Arrange: a resolver that finds only `constructs`.
+    const { missingPeers, missingPeersMessage } = await import('../../lib/private/peers');
+    const resolve = (name: string) => {
+      if (name === 'constructs') return '/project/node_modules/constructs/lib/index.js';
+      throw Object.assign(new Error(`Cannot find module '${name}'`), { code: 'MODULE_NOT_FOUND' });
+    };
+
+    // Act
+    const missing = missingPeers(resolve);
+
+    // Assert
+    expect(missing).toEqual(['aws-cdk-lib', 'cdk-nag']);
+    expect(missingPeersMessage(missing)).toBe(
+      'loglake/constructs needs aws-cdk-lib, cdk-nag in your project: they are optional peer dependencies of loglake (its CLI and producers do without them). Install them with: npm install aws-cdk-lib cdk-nag',
+    );
+  });
+});

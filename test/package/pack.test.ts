@@ -99,6 +99,7 @@ const snippets = {
 let tarball: string;
 let tarballFiles: string[];
 let leanInstall: string[];
+let leanConstructs: Ran[];
 const nodes = nodeBinaries();
 
 beforeAll(async () => {
@@ -141,6 +142,11 @@ beforeAll(async () => {
     env,
   );
   leanInstall = readdirSync(join(project, 'node_modules'));
+  // The constructs imported before the CDK is installed: from CommonJS and from ESM.
+  leanConstructs = await Promise.all([
+    sh(`node -e "require('loglake/constructs')"`, { cwd: project, env }),
+    sh(`node --input-type=module -e "await import('loglake/constructs')"`, { cwd: project, env }),
+  ]);
 
   // README's CDK install line, with the versions this repository pins (the CDK CLI above all).
   const cdkSpecs: Record<string, string> = {
@@ -197,6 +203,17 @@ describe('the packed tarball', () => {
       expect(leanInstall).not.toContain(absent);
     }
     expect(leanInstall).toContain('loglake');
+  });
+
+  it('tells a project without the CDK which packages the constructs need, from CommonJS and ESM', () => {
+    for (const r of leanConstructs) {
+      expect(r.status, r.stderr).not.toBe(0);
+      expect(r.stderr).toContain(
+        'loglake/constructs needs aws-cdk-lib, constructs, cdk-nag in your project: they are optional peer dependencies of loglake',
+      );
+      expect(r.stderr).toContain('npm install aws-cdk-lib constructs cdk-nag');
+      expect(r.stderr).not.toContain("Cannot find module 'aws-cdk-lib");
+    }
   });
 
   it('type-checks in TypeScript consumers, with Node16 and with classic (node10) module resolution', async () => {
