@@ -165,9 +165,12 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
       'true',
     );
 
-    // Act: a range typed into the native inputs (UTC), searched
+    // Act: a range typed into the native inputs (UTC), to the second, searched
     const from = new Date(Date.now() - 2 * 3_600_000);
     const to = new Date(Date.now() - 3_600_000);
+    // Seconds other than 0: Chromium leaves `:00` out of an input's value (the whole-minute case is below).
+    from.setUTCSeconds(17, 0);
+    to.setUTCSeconds(43, 0);
     const local = (d: Date) => d.toISOString().slice(0, 19);
     await page.getByLabel('From (UTC)').fill(local(from));
     await page.getByLabel('To (UTC)').fill(local(to));
@@ -181,6 +184,24 @@ describe.skipIf(!uiTestEnv.chromium)('the explorer in Chromium', () => {
     expect(params.get('until')).toBe(local(to));
     await expect(page.locator('#result-count').textContent()).resolves.toContain(
       `from ${local(from)}.000Z to ${local(to)}.000Z`,
+    );
+
+    // Act: whole minutes, which the browser sends without seconds (`2026-12-03T13:05`)
+    const minuteFrom = new Date(from);
+    const minuteTo = new Date(to);
+    minuteFrom.setUTCSeconds(0, 0);
+    minuteTo.setUTCSeconds(0, 0);
+    await page.getByLabel('From (UTC)').fill(local(minuteFrom));
+    await page.getByLabel('To (UTC)').fill(local(minuteTo));
+    await page.getByRole('button', { name: 'Search' }).click();
+    // The URL's `until` is the whole minute, with or without `:00` (the browser's choice).
+    await page.waitForURL((u) =>
+      [local(minuteTo), local(minuteTo).slice(0, 16)].includes(u.searchParams.get('until') ?? ''),
+    );
+
+    // Assess: read as those minutes, UTC
+    await expect(page.locator('#result-count').textContent()).resolves.toContain(
+      `from ${local(minuteFrom)}.000Z to ${local(minuteTo)}.000Z`,
     );
   });
 
