@@ -282,14 +282,25 @@ export function mixedBatch(
   target = TARGET_BYTES,
 ): { records: TransformInputRecord[]; bytes: number } {
   const nextDigit = digits(variant * 104729 + perRecord);
-  const records: TransformInputRecord[] = [];
-  let bytes = 0;
   // One kind only: every MIXED_KINDS.length-th event of the mix.
   const step = kind === undefined ? 1 : MIXED_KINDS.length;
-  let i = kind ?? 0;
+  return packEvents(perRecord, target, kind ?? 0, step, (i) => mixedEvent(i, nextDigit));
+}
+
+/** Events `first`, `first + step`, … packed `perRecord` to a record until `target` bytes. */
+function packEvents(
+  perRecord: number,
+  target: number,
+  first: number,
+  step: number,
+  event: (i: number) => string,
+): { records: TransformInputRecord[]; bytes: number } {
+  const records: TransformInputRecord[] = [];
+  let bytes = 0;
+  let i = first;
   while (bytes < target) {
     const lines: string[] = [];
-    for (let j = 0; j < perRecord; j++, i += step) lines.push(mixedEvent(i, nextDigit));
+    for (let j = 0; j < perRecord; j++, i += step) lines.push(event(i));
     bytes += pushRecord(records, lines);
   }
   return { records, bytes };
@@ -305,18 +316,10 @@ export function stormBatch(
   variant: number,
   kind: number,
 ): { records: TransformInputRecord[]; bytes: number } {
-  const records: TransformInputRecord[] = [];
-  let bytes = 0;
-  let i = kind;
-  while (bytes < TARGET_BYTES) {
-    const lines: string[] = [];
-    for (let j = 0; j < perRecord; j++, i += MIXED_KINDS.length) {
-      // The same digits for every event's trace: each event starts the stream of this variant afresh.
-      lines.push(mixedEvent(i, digits(variant * 7919 + 1)));
-    }
-    bytes += pushRecord(records, lines);
-  }
-  return { records, bytes };
+  // The same digits for every event's trace: each event starts the stream of this variant afresh.
+  return packEvents(perRecord, TARGET_BYTES, kind, MIXED_KINDS.length, (i) =>
+    mixedEvent(i, digits(variant * 7919 + 1)),
+  );
 }
 
 /**

@@ -148,18 +148,19 @@ measure('mixed ordered by kind', mixedByKind, 1);
  * Each kind of the mixed corpus alone (10 events a record, ~256 KiB, median of 10): where the ratio
  * comes from. Short text lines cost the most relative to the floor, which only stringifies them.
  */
-const byKind = MIXED_KINDS.map((name, kind) => {
-  const variants = Array.from(
-    { length: WARMUP + 10 },
-    (_, v) => mixedBatch(10, v, kind, TARGET_BYTES / 4).records,
-  );
+/** `name` and the transform's median ratio to the floor over `WARMUP + 10` batches made by `make`. */
+function kindRatio(name: string, make: (variant: number) => TransformInputRecord[]): string {
   const [f, t] = timeBoth(
-    variants,
+    Array.from({ length: WARMUP + 10 }, (_, v) => make(v)),
     (batchRecords) => floor(batchRecords),
     (batchRecords) => transformRecords(batchRecords, settings, { random: () => 0 }),
   );
   return `${name} ${(median(t) / median(f)).toFixed(1)}x`;
-});
+}
+
+const byKind = MIXED_KINDS.map((name, kind) =>
+  kindRatio(name, (v) => mixedBatch(10, v, kind, TARGET_BYTES / 4).records),
+);
 console.log(`mixed, by kind alone (10 events/record, ratio to the floor): ${byKind.join(', ')}`);
 
 /**
@@ -167,16 +168,9 @@ console.log(`mixed, by kind alone (10 events/record, ratio to the floor): ${byKi
  * different trace per event (the mixed corpus's, above). The redaction of a long text is remembered whole,
  * so a repeated trace is scanned once per container, not once per event.
  */
-const storms = (['Java trace', 'Python trace'] as const).map((name) => {
-  const kind = MIXED_KINDS.indexOf(name);
-  const variants = Array.from({ length: WARMUP + 10 }, (_, v) => stormBatch(10, v, kind).records);
-  const [f, t] = timeBoth(
-    variants,
-    (batchRecords) => floor(batchRecords),
-    (batchRecords) => transformRecords(batchRecords, settings, { random: () => 0 }),
-  );
-  return `${name} ${(median(t) / median(f)).toFixed(1)}x`;
-});
+const storms = (['Java trace', 'Python trace'] as const).map((name) =>
+  kindRatio(name, (v) => stormBatch(10, v, MIXED_KINDS.indexOf(name)).records),
+);
 console.log(
   `exception storms (one trace repeated, 10 events/record, ratio to the floor): ${storms.join(', ')}`,
 );

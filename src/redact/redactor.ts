@@ -57,8 +57,8 @@ const FINGERPRINT_EDGE = 48;
 
 /** A remembered redaction: the output, the replacements it counted, and what the scan found. */
 interface CachedText {
-  /** The text itself, where the cache is keyed by a fingerprint of it. */
-  readonly text?: string;
+  /** The text itself (what a fingerprint-keyed hit is compared with). */
+  readonly text: string;
   readonly out: string;
   readonly counts: ReadonlyArray<readonly [string, number]> | undefined;
   readonly userId: string | undefined;
@@ -219,17 +219,17 @@ export class Redactor {
       const hit = this.repeated.get(key);
       if (hit !== undefined && hit.text === s) return replay(hit, counts, found);
       const fresh = this.scanRemembered(s, counts, found);
-      if (fresh.entry === undefined) return fresh.out;
+      if (typeof fresh === 'string') return fresh;
       if (hit !== undefined) {
         // Another text with the same fingerprint: the newer one takes its place.
         this.repeated.delete(key);
-        this.repeatedChars -= hit.text?.length ?? 0;
+        this.repeatedChars -= hit.text.length;
       }
       if (this.repeated.size >= MAX_REPEATED || this.repeatedChars + s.length > MAX_REPEATED_CHARS) {
         this.repeated.clear();
         this.repeatedChars = 0;
       }
-      this.repeated.set(key, { ...fresh.entry, text: s });
+      this.repeated.set(key, fresh);
       this.repeatedChars += s.length;
       return fresh.out;
     }
@@ -239,16 +239,16 @@ export class Redactor {
     const hit = this.texts.get(s);
     if (hit !== undefined) return replay(hit, counts, found);
     const fresh = this.scanRemembered(s, counts, found);
-    if (fresh.entry === undefined) return fresh.out;
+    if (typeof fresh === 'string') return fresh;
     if (this.texts.size >= MAX_CACHED) this.texts.clear();
-    this.texts.set(s, fresh.entry);
+    this.texts.set(s, fresh);
     return fresh.out;
   }
 
   /**
-   * The scan of `s` at the top level, adding its replacements to `counts` (and its findings to `found`),
-   * with what a cache may remember of it: nothing when the text held a pseudonym under per-subject keys
-   * (those expire with erasure, pending ones are void). Mid-length values with many digits never come
+   * The scan of `s` at the top level, adding its replacements to `counts` (and its findings to `found`):
+   * what a cache may remember of it, or only its output when the text held a pseudonym under per-subject
+   * keys (those expire with erasure, pending ones are void). Mid-length values with many digits never come
    * here: ids, addresses, times and counts rarely recur, and storing each one cost more than the cache
    * saved on the rest.
    */
@@ -256,7 +256,7 @@ export class Redactor {
     s: string,
     counts: RedactionCounts,
     found: Findings | undefined,
-  ): { out: string; entry: CachedText | undefined } {
+  ): CachedText | string {
     const own: RedactionCounts = {};
     // What the scan finds is remembered with its output, for a later `message` of the same text.
     const seen: Findings = found ?? { userId: undefined, json: false };
@@ -267,10 +267,13 @@ export class Redactor {
       kinds.push([kind, n]);
       counts[kind] = (counts[kind] ?? 0) + n;
     }
-    if (own.user_id !== undefined && this.subjects !== undefined) return { out, entry: undefined };
+    if (own.user_id !== undefined && this.subjects !== undefined) return out;
     return {
+      text: s,
       out,
-      entry: { out, counts: kinds.length > 0 ? kinds : undefined, userId: seen.userId, json: seen.json },
+      counts: kinds.length > 0 ? kinds : undefined,
+      userId: seen.userId,
+      json: seen.json,
     };
   }
 
