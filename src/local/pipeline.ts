@@ -433,18 +433,28 @@ export class LocalPipeline {
   private async deliver(stream: StreamName, segment: Segment, dir: string): Promise<void> {
     if (segment.records.length === 0) return;
     const manifest = join(dir, `${segment.id}.manifest`);
+    // Set once the segment is removed: a retry then only finishes the cleanup, because undoing the
+    // delivery would remove records that no spool holds any more.
+    let committed: DeliveryReport | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        const undone = this.writer.undoPartialDelivery(manifest);
-        const results = this.runTransform(stream, segment);
-        const report = await this.writer.deliver(segment, results, manifest);
-        // Recorded before the commit: a crash in between replays the delivery, and its new entry
-        // supersedes this one (the integrity log keys deliveries by segment).
-        if (report.objects.length > 0 || undone.length > 0) {
-          this.integrity.recordDelivery(stream, segment.id, report.objects);
+        if (committed === undefined) {
+          const undone = this.writer.undoPartialDelivery(manifest);
+          const results = this.runTransform(stream, segment);
+          const delivered = await this.writer.deliver(segment, results, manifest);
+          // Recorded before the commit: a crash in between replays the delivery, and its new entry
+          // supersedes this one (the integrity log keys deliveries by segment).
+          if (delivered.objects.length > 0 || undone.length > 0) {
+            this.integrity.recordDelivery(stream, segment.id, delivered.objects);
+          }
+          // Removing the segment commits the delivery; the manifest goes after it (see recover()).
+          unlinkIfExists(segment.path);
+          committed = delivered;
         }
-        // Removing the segment commits the delivery; the manifest goes after it (see recover()).
-        removeSegment(segment, dir);
+        const report = committed;
+        // The segment's removal durable before its manifest's: a segment back after a power loss must
+        // find the manifest, to undo its files before delivering them again.
+        fsyncDir(dir);
         unlinkIfExists(manifest);
         fsyncDir(dir);
         this.stats.deliveries++;
