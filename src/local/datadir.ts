@@ -6,9 +6,11 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
+  renameSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -85,10 +87,7 @@ export function lockDataDir(dataDir: string): () => void {
   }
   mkdirSync(state, { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
+    if (createLock(lock)) {
       heldLocks.add(lock);
       return () => {
         heldLocks.delete(lock);
@@ -98,19 +97,77 @@ export function lockDataDir(dataDir: string): () => void {
           // Already gone: nothing to release.
         }
       };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number(readFileSync(lock, 'utf8'));
-      if (holder && holder !== process.pid && isAlive(holder)) {
-        throw new DataDirLockedError(
-          `data directory ${dataDir} is in use by process ${holder} (lock ${lock}); stop it or use another --data-dir`,
-        );
-      }
-      // Stale: the holder died (crash, SIGKILL). Its spool is recovered by us.
-      unlinkSync(lock);
     }
+    let seen: string;
+    try {
+      seen = readFileSync(lock, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    const holder = Number(seen);
+    if (holder && holder !== process.pid && isAlive(holder)) {
+      throw new DataDirLockedError(
+        `data directory ${dataDir} is in use by process ${holder} (lock ${lock}); stop it or use another --data-dir`,
+      );
+    }
+    // Stale: the holder died (crash, SIGKILL). Its spool is recovered by us.
+    takeOver(lock, seen, dataDir);
   }
   throw new DataDirLockedError(`could not lock ${lock}`);
+}
+
+/**
+ * Create the lock file with this process's pid already in it, or return false when it exists. Made
+ * aside and linked into place: a lock seen empty, between its creation and the write of the pid, would
+ * look stale to another process starting at the same moment.
+ */
+function createLock(lock: string): boolean {
+  const made = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const fd = openSync(made, 'wx', 0o600);
+  try {
+    writeSync(fd, String(process.pid));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(made, lock);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(made);
+  }
+}
+
+/**
+ * Remove a stale lock, but only the one that was read as stale (`seen`): another process may have taken
+ * it over since, and removing its lock would let two pipelines deliver the same spool. The lock is moved
+ * aside first (one rename wins), then checked, and given back when it is not the stale one.
+ */
+function takeOver(lock: string, seen: string, dataDir: string): void {
+  const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
+  try {
+    renameSync(lock, aside);
+  } catch (error) {
+    // Gone already: whoever removed it, the next attempt creates it or finds its new holder.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  const moved = readFileSync(aside, 'utf8');
+  if (moved === seen) {
+    unlinkSync(aside);
+    return;
+  }
+  try {
+    linkSync(aside, lock);
+  } finally {
+    unlinkSync(aside);
+  }
+  throw new DataDirLockedError(
+    `data directory ${dataDir} was just taken over by process ${moved} (lock ${lock}); stop it or use another --data-dir`,
+  );
 }
 
 /** Locks this process holds (a lock file with our own pid but not in here is stale: pid reuse). */
