@@ -314,6 +314,10 @@ class Reader {
       }
       if (!this.serviceLine(line, defaults)) this.units.push({ kind: 'line', text: line, defaults });
     }
+    if (top && omit !== undefined && omit.size > 0) {
+      // The compact form holds the record's text: the lines delivered as parts must not come twice.
+      this.ownText = lines.filter((_, i) => !omit.has(i)).join('\n');
+    }
     if (top) this.attribute(piece);
     if (partial) {
       this.payloadLine(partial.text, partial.defaults, depth + 1);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/schema';
 import {
   decodeRecords,
+  responseBytes,
   SPLIT_MARKER,
   type TransformInputRecord,
   type TransformOutput,
@@ -263,6 +264,28 @@ describe('records mixing partitions (splitPacked)', () => {
         omitPieces: new Map([['r1', new Set([1])]]),
       });
       expect(recordsOf(out).map((r) => r.message)).toEqual(['cart loaded', 'cart saved']);
+    });
+
+    it('keeps the lines of delivered parts out of the compact form too (omitPieces)', () => {
+      // Prepare: the record's two hour-02 lines went out as a part; the rest is delivered here, and the
+      // response budget leaves room only for the compact form.
+      const lines = Array.from({ length: 20 }, (_, i) =>
+        line({ level: 'info', at: i < 2 ? H3 - 500 : H3 + 100, msg: i < 2 ? `sent-${i}` : `here-${i}` }),
+      );
+      const record = input(lines.join('\n'), 'r1');
+      const omitPieces = new Map([['r1', new Set([0, 1])]]);
+      const full = responseBytes(transformRecords([record], settings(), { omitPieces }).records);
+
+      // Act
+      const out = transformRecords([record], settings(), { omitPieces, maxResponseBytes: full - 1 });
+
+      // Assess
+      expect(out.records[0]?.result).toBe('Ok');
+      const compact = recordsOf(out);
+      expect(compact).toHaveLength(1);
+      expect(compact[0]?.schema_errors.join()).toContain('oversized: 18 events');
+      expect(compact[0]?.message).toContain('here-19');
+      expect(compact[0]?.message).not.toContain('sent-');
     });
 
     it('does not split one pretty-printed document', () => {
