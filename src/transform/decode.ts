@@ -53,8 +53,8 @@ export interface Pieces {
   /**
    * A record of only the pieces at `indexes` (ascending), marked with {@link SPLIT_MARKER} so that it is
    * never split again: the same CloudWatch Logs envelope with fewer log events (gzip'd, as CloudWatch
-   * Logs sends it), or the lines in a `{"loglakeSplitFrom": …, "text": …}` document. Never larger than
-   * the received record plus the marker's few dozen bytes.
+   * Logs sends it), or the lines in a `{"loglakeSplitFrom": …, "text": …}` document. Lines grow there by
+   * their JSON escaping (a quote, a newline), so such a part can be larger than the received record.
    */
   part(indexes: readonly number[], from: string): Buffer;
 }

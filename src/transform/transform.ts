@@ -6,6 +6,7 @@
  * another (an unexpected error becomes `ProcessingFailed` for that record only); the serialized
  * response stays within `maxResponseBytes` (`response.ts`).
  */
+import { FIREHOSE_PUT_LIMITS } from '../producer/pack';
 import { PENDING_PSEUDONYM } from '../redact/pseudonym';
 import { Redactor } from '../redact/redactor';
 import type { Category, PartitionKeys } from '../schema';
@@ -604,9 +605,10 @@ function ownPartition(e: NormalizedEvent, own: Category, arrivalMs: number, engi
 
 /**
  * The parts of a record by partition, in order of first appearance, or `undefined` when all its
- * pieces belong to one. A piece in which no event starts (a blank line, a stack trace's further lines,
- * an empty log event) goes with the one before it, so that every piece is in exactly one part and a
- * multi-line event stays whole.
+ * pieces belong to one, or when a part would be larger than Firehose takes (the record is then
+ * delivered whole, as without `splitPacked`). A piece in which no event starts (a blank line, a stack
+ * trace's further lines, an empty log event) goes with the one before it, so that every piece is in
+ * exactly one part and a multi-line event stays whole.
  */
 function splitParts(
   pieces: Pieces,
@@ -623,7 +625,14 @@ function splitParts(
     else groups.set(current, [k]);
   }
   if (groups.size < 2) return undefined;
-  return [...groups.values()].map((indexes) => ({ pieces: indexes, data: pieces.part(indexes, from) }));
+  const parts = [...groups.values()].map((indexes) => ({
+    pieces: indexes,
+    data: pieces.part(indexes, from),
+  }));
+  // Firehose refuses the whole PutRecordBatch call for one record over its limit (a permanent error,
+  // which also ends re-ingestion for the container): a part that cannot be put is never made.
+  if (parts.some((p) => p.data.length > FIREHOSE_PUT_LIMITS.maxRecordBytes)) return undefined;
+  return parts;
 }
 
 const DAY_MS = 86_400_000;

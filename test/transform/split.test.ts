@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FIREHOSE_PUT_LIMITS } from '../../src/producer/pack';
 import type { LogRecord } from '../../src/schema';
 import {
   decodeRecords,
@@ -286,6 +287,31 @@ describe('records mixing partitions (splitPacked)', () => {
       expect(compact[0]?.schema_errors.join()).toContain('oversized: 18 events');
       expect(compact[0]?.message).toContain('here-19');
       expect(compact[0]?.message).not.toContain('sent-');
+    });
+
+    it('does not split a record when a part would be larger than Firehose takes (1,000 KiB)', () => {
+      // Prepare: a record Firehose accepted (under 1,000 KiB) whose lines, quoted in a part's JSON
+      // document, grow past the limit: a put of that part would be refused.
+      const lines = [line({ level: 'info', at: H3 - 500, msg: 'the hour before' })];
+      const filler = line({ level: 'info', at: H3 + 100, msg: 'x'.repeat(100) });
+      while (lines.length * (filler.length + 1) < 1_000_000) lines.push(filler);
+      const text = lines.join('\n');
+      expect(Buffer.byteLength(text)).toBeLessThanOrEqual(FIREHOSE_PUT_LIMITS.maxRecordBytes);
+      const recordId = '49546986683135544286507457936321625675700192471156785154';
+
+      // Act
+      const out = transformRecords([input(text, recordId)], settings(), { splitPacked: true });
+
+      // Assess: delivered whole here, the event of the other hour flagged, rather than a part nobody takes.
+      for (const part of out.split.flatMap((s) => s.parts)) {
+        expect(part.data.length).toBeLessThanOrEqual(FIREHOSE_PUT_LIMITS.maxRecordBytes);
+      }
+      expect(out.split).toEqual([]);
+      expect(out.records[0]?.result).toBe('Ok');
+      expect(out.records[0]?.metadata?.partitionKeys.hour).toBe('02');
+      const records = recordsOf(out);
+      expect(records).toHaveLength(lines.length);
+      expect(records[1]?.schema_errors.join()).toContain("outside the record's partition");
     });
 
     it('does not split one pretty-printed document', () => {
