@@ -180,7 +180,15 @@ export function fitResponse(candidates: Candidate[], maxBytes: number, redactor:
     const keys = c.output.metadata?.partitionKeys;
     if (!keys || !c.summary) continue;
     const summary = c.summary;
-    const output = compactOutput(c, redactor, keys);
+    let output: TransformOutputRecord;
+    try {
+      output = compactOutput(c, redactor, keys);
+    } catch {
+      // A defect must not fail the batch: this record stays whole, and goes to the error prefix below
+      // if the response still does not fit.
+      c.summary = summary;
+      continue;
+    }
     const size = entrySize(output);
     if (size >= c.size) {
       c.summary = summary;

@@ -145,4 +145,39 @@ describe('transformRecords response size', () => {
     expect(dropped).toEqual(deferred.map((d) => d.recordId));
     expect(metrics.oversizedRecords).toBe(0);
   });
+
+  it('fails only the record whose compact form cannot be made, never the batch', () => {
+    // Prepare: a CloudWatch Logs event whose second line is JSON nested 100,000 deep: read as a text
+    // line it is delivered, but the compact form parses it as JSON and exhausts the stack. Beside it, a
+    // record that only needs compacting.
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const payload = {
+      messageType: 'DATA_MESSAGE',
+      owner: '123456789012',
+      logGroup: '/aws/lambda/api',
+      logStream: 's',
+      subscriptionFilters: ['loglake'],
+      logEvents: [{ id: '1', timestamp: ARRIVAL, message: `request failed\n${deep}` }],
+    };
+    const body = `${JSON.stringify({ level: 'info', msg: 'w'.repeat(60) })}\n`.repeat(200);
+    const inputs: TransformInputRecord[] = [
+      {
+        recordId: 'deep',
+        data: gzipSync(JSON.stringify(payload)).toString('base64'),
+        approximateArrivalTimestamp: ARRIVAL,
+      },
+      { recordId: 'plain', data: Buffer.from(body).toString('base64'), approximateArrivalTimestamp: ARRIVAL },
+    ];
+    expect(transformRecords(inputs, settings()).records.map((r) => r.result)).toEqual(['Ok', 'Ok']);
+
+    // Act
+    const { records } = transformRecords(inputs, settings(), { maxResponseBytes: 100_000 });
+
+    // Assess
+    expect(records.map((r) => r.recordId)).toEqual(['deep', 'plain']);
+    expect(records[0]).toEqual({ recordId: 'deep', result: 'ProcessingFailed', data: inputs[0]?.data });
+    expect(records[1]?.result).toBe('Ok');
+    expect(decodeRecords(records[1]?.data ?? '')[0]?.schema_errors[0]).toMatch(/^oversized: 200 events/);
+    expect(responseBytes(records)).toBeLessThanOrEqual(100_000);
+  });
 });
