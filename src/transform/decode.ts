@@ -204,7 +204,7 @@ class Reader {
   control = false;
   /** What a compact flagged record holds instead of the record's text (CloudWatch Logs messages). */
   ownText: string | undefined;
-  /** The record was made by a split: never split again. */
+  /** The record was made by a split, or holds a CloudWatch Logs payload among its lines: never split. */
   private isPart = false;
   /** The record's pieces, when it may be split (several of them). */
   private pieceSource: Omit<Pieces, 'pieceOf'> | undefined;
@@ -363,7 +363,12 @@ class Reader {
     if (v === null || v === undefined) return;
     if (depth === 0 && isCwlPayload(v)) {
       if (v.messageType === 'CONTROL_MESSAGE') this.control = true;
-      else {
+      else if (this.pieceSource !== undefined) {
+        // One line of several: the record's pieces are its lines, and a part cut by this payload's log
+        // events would leave the other lines out. Read its events, and deliver the record whole.
+        this.isPart = true;
+        this.cloudWatchLogs(v);
+      } else {
         this.isPart = SPLIT_MARKER in v;
         this.pieceSource = {
           count: v.logEvents.length,

@@ -314,6 +314,29 @@ describe('records mixing partitions (splitPacked)', () => {
       expect(records[1]?.schema_errors.join()).toContain("outside the record's partition");
     });
 
+    it('loses no line of a record whose lines include a CloudWatch Logs payload', () => {
+      // Prepare: packed lines, one of them a (decompressed) CloudWatch Logs payload whose log events
+      // belong to another hour than the line before it.
+      const payloadLine = JSON.stringify(
+        payload([
+          { level: 'info', at: H3 + 10, msg: 'log event a' },
+          { level: 'error', at: H3 + 20, msg: 'log event b' },
+        ]),
+      );
+      const text = [
+        line({ level: 'info', at: H3 - 5, msg: 'line before' }),
+        payloadLine,
+        line({ level: 'info', at: H3 + 5, msg: 'line after' }),
+      ].join('\n');
+
+      // Act
+      const out = transformRecords([input(text, 'nd')], settings(), { splitPacked: true });
+
+      // Assess: every event delivered once, here or in a part.
+      const delivered = [...recordsOf(out), ...recordsOf(transformParts(out))].map((r) => r.message);
+      expect(delivered.sort()).toEqual(['line after', 'line before', 'log event a', 'log event b']);
+    });
+
     it('does not split one pretty-printed document', () => {
       const text = JSON.stringify(
         { level: 'error', time: new Date(H3 - 5).toISOString(), msg: 'x' },
