@@ -424,8 +424,26 @@ class Reader {
       // Units read from log event k are those pushed from here on (until the next log event's).
       this.attribute(k - 1);
       const logEvent = logEvents[k];
-      if (logEvent === null || typeof logEvent !== 'object' || this.omitPieces?.has(k)) continue;
-      const { id, timestamp, message } = logEvent as Partial<Record<string, unknown>>;
+      if (this.omitPieces?.has(k)) continue;
+      if (!isObject(logEvent)) {
+        // Not what CloudWatch Logs sends, but what the record holds: kept flagged, never dropped.
+        const text = JSON.stringify(logEvent);
+        texts.push(text);
+        this.units.push({
+          kind: 'event',
+          source: withDefaults(
+            { kind: 'flagged', text, reason: 'CloudWatch Logs log event is not an object' },
+            {
+              ...(service ? { service } : {}),
+              ...(group ? { source: group } : {}),
+              ...(category ? { category } : {}),
+              attributes,
+            },
+          ),
+        });
+        continue;
+      }
+      const { id, timestamp, message } = logEvent;
       const defaults: EventDefaults = {
         ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
         ...(service ? { service } : {}),

@@ -110,6 +110,22 @@ describe('transformRecords input detection', () => {
     expect(transformOne(cwl(control)).output).toEqual({ recordId: 'r0', result: 'Dropped', data: '' });
   });
 
+  it('keeps a CloudWatch Logs log event that is not an object as a flagged record', () => {
+    const payload = {
+      ...lambdaPayload,
+      logEvents: ['card 4111 1111 1111 1111', 42, null, lambdaPayload.logEvents[0]],
+    };
+    const { output, records } = transformOne(cwl(payload));
+    expect(output.result).toBe('Ok');
+    expect(records.map((r) => [r.message, r.service, r.schema_errors])).toEqual([
+      ['"card [REDACTED:card]"', 'orders', ['unparseable: CloudWatch Logs log event is not an object']],
+      ['42', 'orders', ['unparseable: CloudWatch Logs log event is not an object']],
+      ['null', 'orders', ['unparseable: CloudWatch Logs log event is not an object']],
+      ['START RequestId: 4990ed56-0826-4ffe-af98-6f0b04c59e5f Version: $LATEST', 'orders', []],
+    ]);
+    expect(records[0]?.attributes['aws.log_group']).toBe('/aws/lambda/orders');
+  });
+
   it('reads gzip-compressed NDJSON that is not a CloudWatch payload', () => {
     const data = gzipSync(`${json({ msg: 'a' })}\n${json({ msg: 'b' })}\n`);
     expect(transformOne(data).records.map((r) => r.message)).toEqual(['a', 'b']);
