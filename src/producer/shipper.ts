@@ -207,7 +207,16 @@ export class Shipper {
   async write(text: string): Promise<void> {
     for (const line of splitLines(text)) {
       const buf = Buffer.from(line, 'utf8');
-      while (!this.closed && this.counters.queuedBytes + buf.length + 1 > this.maxQueueBytes) {
+      // An oversize line is dropped whatever the room: waiting for it could last forever (a line over
+      // maxQueueBytes never fits) or end in a misnamed `shutdown` drop.
+      while (
+        !this.closed &&
+        this.packer.fits(buf.length) &&
+        this.counters.queuedBytes + buf.length + 1 > this.maxQueueBytes
+      ) {
+        // Room held by open records comes only when they are sent, and the flush timer may be far off
+        // (or, unref'd, let the process exit with them): send them now.
+        if (this.packer.bytes > 0) this.sealOpenRecords();
         await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
       }
       this.enqueue(line, buf);

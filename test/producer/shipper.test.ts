@@ -352,3 +352,76 @@ describe('isRetryable', () => {
     expect(isRetryable({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } })).toBe(false);
   });
 });
+
+/** What `promise` settled to within `ms`, or 'pending' when it had not. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<'pending'>((resolve) => {
+    timer = setTimeout(() => resolve('pending'), ms);
+  });
+  try {
+    return await Promise.race([promise, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('Shipper.write waiting for room', () => {
+  it('drops an oversize line at once instead of waiting for room it can never use', async () => {
+    // Prepare: the endpoint is down and the queue is full, so no room will come
+    endpoint = await startFaultFirehose(() => 'error500');
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      maxRecordBytes: 1_000,
+      maxQueueBytes: 2_000,
+      flushIntervalMs: 20,
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+    });
+    await shipper.write('a'.repeat(990));
+    await shipper.write('b'.repeat(990));
+
+    // Act: one line longer than a record, one longer than the whole queue
+    const between = await within(
+      shipper.write('c'.repeat(1_500)).then(() => 'written'),
+      2_000,
+    );
+    const beyond = await within(
+      shipper.write('d'.repeat(5_000)).then(() => 'written'),
+      2_000,
+    );
+    const counters = await shipper.close(100);
+
+    // Assess
+    expect([between, beyond]).toEqual(['written', 'written']);
+    expect(counters.dropped.oversize).toBe(2);
+    expect(counters.dropped.shutdown).toBe(2);
+  });
+
+  it('sends the open records it waits on, rather than waiting for the flush interval', async () => {
+    // Prepare: three pack keys, each record open and below the limit, together over the queue's bound
+    endpoint = await startFaultFirehose(() => 'none');
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      packKey: (l) => l.slice(0, 1),
+      maxRecordBytes: 1_000,
+      maxQueueBytes: 2_000,
+      flushIntervalMs: 60_000,
+    });
+    await shipper.write('a'.repeat(800));
+    await shipper.write('b'.repeat(800));
+
+    // Act
+    const third = await within(
+      shipper.write('c'.repeat(800)).then(() => 'written'),
+      2_000,
+    );
+    const counters = await shipper.close(5_000);
+
+    // Assess
+    expect(third).toBe('written');
+    expect(counters.linesSent).toBe(3);
+  });
+});
