@@ -164,6 +164,7 @@ export class Shipper {
   private readonly sends = new Set<Promise<void>>();
   private retryTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private closing: Promise<ShipperCounters> | undefined;
   private abandoned = false;
 
   constructor(private readonly options: ShipperOptions) {
@@ -232,37 +233,42 @@ export class Shipper {
 
   /**
    * Stop accepting lines, send what is queued, and stop. Lines still undelivered after `timeoutMs`, or
-   * when `signal` aborts (a second Ctrl-C), are dropped as `shutdown` (counted and reported).
+   * when `signal` aborts (a second Ctrl-C), are dropped as `shutdown` (counted and reported). A later
+   * call resolves with the first, whose deadline and signal hold.
    * @param timeoutMs - `Infinity` for no deadline. @default 30 s
    * @param signal - give up at once when it aborts. @default none
    */
-  async close(timeoutMs = 30_000, signal?: AbortSignal): Promise<ShipperCounters> {
-    if (!this.closed) {
-      this.closed = true;
-      clearInterval(this.timer);
-      let timeout: NodeJS.Timeout | undefined;
-      let onAbort: (() => void) | undefined;
-      const expired = await Promise.race([
-        this.flush().then(() => false),
-        new Promise<boolean>((resolve) => {
-          // setTimeout fires at once for delays past 2^31-1 ms; Infinity means no deadline at all.
-          if (Number.isFinite(timeoutMs))
-            timeout = setTimeout(() => resolve(true), Math.min(timeoutMs, 2 ** 31 - 1));
-          onAbort = () => resolve(true);
-          if (signal?.aborted) resolve(true);
-          else signal?.addEventListener('abort', onAbort, { once: true });
-        }),
-      ]);
-      clearTimeout(timeout);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-      if (expired) {
-        this.abandon();
-        await Promise.allSettled([...this.sends]);
-      }
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      for (const w of this.roomWaiters.splice(0)) w();
-      if (!this.options.client) this.client.destroy();
+  close(timeoutMs = 30_000, signal?: AbortSignal): Promise<ShipperCounters> {
+    // A second caller (a signal handler beside the main path) must not return while lines are in flight.
+    this.closing ??= this.shutDown(timeoutMs, signal);
+    return this.closing;
+  }
+
+  private async shutDown(timeoutMs: number, signal: AbortSignal | undefined): Promise<ShipperCounters> {
+    this.closed = true;
+    clearInterval(this.timer);
+    let timeout: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const expired = await Promise.race([
+      this.flush().then(() => false),
+      new Promise<boolean>((resolve) => {
+        // setTimeout fires at once for delays past 2^31-1 ms; Infinity means no deadline at all.
+        if (Number.isFinite(timeoutMs))
+          timeout = setTimeout(() => resolve(true), Math.min(timeoutMs, 2 ** 31 - 1));
+        onAbort = () => resolve(true);
+        if (signal?.aborted) resolve(true);
+        else signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+    clearTimeout(timeout);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    if (expired) {
+      this.abandon();
+      await Promise.allSettled([...this.sends]);
     }
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    for (const w of this.roomWaiters.splice(0)) w();
+    if (!this.options.client) this.client.destroy();
     return this.counters;
   }
 

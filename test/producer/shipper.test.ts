@@ -425,3 +425,21 @@ describe('Shipper.write waiting for room', () => {
     expect(counters.linesSent).toBe(3);
   });
 });
+
+describe('Shipper.close called twice', () => {
+  it('resolves every call only once what was queued is delivered or dropped', async () => {
+    // Prepare: each call takes 500 ms to answer
+    endpoint = await startFaultFirehose(() => 'slow', 500);
+    const shipper = new Shipper({ streamName: 'logs', clientConfig: clientConfig(endpoint.url) });
+    shipper.push(line(1));
+
+    // Act: as a signal handler and the main path both would
+    const first = shipper.close();
+    const second = await shipper.close();
+
+    // Assess
+    expect(second.linesSent).toBe(1);
+    expect(second.queuedBytes).toBe(0);
+    await first;
+  });
+});
