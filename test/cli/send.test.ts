@@ -259,3 +259,61 @@ describe('sendLines', () => {
     expect(err.join('')).toMatch(/delivering the 3 line\(s\) read but not yet sent/);
   });
 });
+
+describe('sendLines with the endpoint down and the queue full', () => {
+  /** More than the shipper's 32 MiB queue, so reading waits for room that never comes. */
+  async function stuckSend(closeTimeout: number) {
+    const endpoint = await startFaultFirehose(() => 'error500');
+    cleanups.push(() => endpoint.close());
+    const input = new PassThrough();
+    const stop = new AbortController();
+    const abandon = new AbortController();
+    const err: string[] = [];
+    const io = { stdout: () => undefined, stderr: (s: string) => void err.push(s) };
+    const running = sendLines(input, { stream: 'logs', endpoint: endpoint.url, closeTimeout }, io, {
+      stop: stop.signal,
+      abandon: abandon.signal,
+    });
+    const pad = 'x'.repeat(100_000);
+    for (let i = 0; i < 360; i++) input.write(`${JSON.stringify({ message: `line ${i}`, pad })}\n`);
+    await until('a failing call', () => err.some((s) => /retrying/.test(s)));
+    await new Promise((r) => setTimeout(r, 200));
+    return { running, stop, abandon };
+  }
+
+  const settled = <T>(promise: Promise<T>, ms: number) =>
+    Promise.race([promise, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))]);
+
+  it('gives up after --close-timeout from the signal, every line read delivered or dropped', async () => {
+    // Prepare
+    const { running, stop } = await stuckSend(1);
+
+    // Act
+    stop.abort();
+    const report = await settled(running, 10_000);
+
+    // Assess
+    expect(report).not.toBe('pending');
+    if (report === 'pending') return;
+    const dropped = Object.values(report.dropped).reduce((s, n) => s + n, 0);
+    expect(report.dropped.shutdown).toBeGreaterThan(0);
+    expect(report.linesSent + dropped).toBe(report.linesRead);
+  }, 60_000);
+
+  it('gives up at once on a second signal', async () => {
+    // Prepare: a close timeout far longer than the test
+    const { running, stop, abandon } = await stuckSend(600);
+
+    // Act
+    stop.abort();
+    await new Promise((r) => setTimeout(r, 200));
+    abandon.abort();
+    const report = await settled(running, 10_000);
+
+    // Assess
+    expect(report).not.toBe('pending');
+    if (report === 'pending') return;
+    const dropped = Object.values(report.dropped).reduce((s, n) => s + n, 0);
+    expect(report.linesSent + dropped).toBe(report.linesRead);
+  }, 60_000);
+});

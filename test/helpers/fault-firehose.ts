@@ -36,7 +36,12 @@ export async function startFaultFirehose(
   let call = 0;
   const server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    try {
+      for await (const c of req) chunks.push(c as Buffer);
+    } catch {
+      // The client gave up on the call mid-upload: nothing arrived.
+      return;
+    }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Records: Array<{ Data: string }> };
     const fault = pick(call++);
     faults[fault]++;

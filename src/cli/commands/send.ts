@@ -100,14 +100,35 @@ export async function sendLines(
       io.stderr(`loglake send: dropped ${lines} line(s): ${reason}${why ? ` (${why})` : ''}${kept}\n`);
     },
   });
-  const linesRead = await readLines(input, (line) => shipper.write(line), signals.stop);
-  if (signals.stop?.aborted && !signals.abandon?.aborted) {
+  const closeTimeoutMs = (flags.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_SECONDS) * 1000;
+  // Reading waits for room in the queue while the endpoint is down, so a signal must end it too: a
+  // second one at once, the first by the deadline the close would have had. Giving up closes the
+  // shipper, which drops what is undelivered and lets a waiting write go (its line dropped as well).
+  const giveUp = new AbortController();
+  let deadline: NodeJS.Timeout | undefined;
+  const onStop = () => {
+    deadline = setTimeout(() => giveUp.abort(), STOP_MAX_MS + closeTimeoutMs);
+  };
+  const onAbandon = () => giveUp.abort();
+  giveUp.signal.addEventListener('abort', () => void shipper.close(0), { once: true });
+  if (signals.stop?.aborted) onStop();
+  else signals.stop?.addEventListener('abort', onStop, { once: true });
+  if (signals.abandon?.aborted) onAbandon();
+  else signals.abandon?.addEventListener('abort', onAbandon, { once: true });
+  let linesRead: number;
+  try {
+    linesRead = await readLines(input, (line) => shipper.write(line), signals.stop, giveUp.signal);
+  } finally {
+    clearTimeout(deadline);
+    signals.stop?.removeEventListener('abort', onStop);
+    signals.abandon?.removeEventListener('abort', onAbandon);
+  }
+  if (signals.stop?.aborted && !signals.abandon?.aborted && !giveUp.signal.aborted) {
     const waiting = shipper.counters.linesAccepted - shipper.counters.linesSent;
     io.stderr(
       `loglake send: stopping; delivering the ${waiting} line(s) read but not yet sent (signal again to drop them and exit)\n`,
     );
   }
-  const closeTimeoutMs = (flags.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT_SECONDS) * 1000;
   const c = await shipper.close(closeTimeoutMs, signals.abandon);
   keep?.close();
   const report: SendReport = {
@@ -168,13 +189,15 @@ const STOP_MAX_MS = 1_000;
 /**
  * Feed every non-empty line of `input` to `write` (awaited: back-pressure) until the input ends or
  * `stop` aborts. After `stop`, what is already in the pipe is still read (Ctrl-C on `tail -F | loglake
- * send` ends tail too, and its last lines are in flight), then reading stops. A last line without its
- * newline is still a line read. Resolves with the count.
+ * send` ends tail too, and its last lines are in flight), then reading stops; after `giveUp`, nothing
+ * more is read (what was read still goes to `write`). A last line without its newline is still a line
+ * read. Resolves with the count.
  */
 async function readLines(
   input: NodeJS.ReadableStream,
   write: (line: string) => Promise<void>,
   stop: AbortSignal | undefined,
+  giveUp: AbortSignal,
 ): Promise<number> {
   const decoder = new StringDecoder('utf8');
   let wake: (() => void) | undefined;
@@ -191,6 +214,7 @@ async function readLines(
   input.on('end', onEnd);
   input.on('error', onEnd);
   stop?.addEventListener('abort', poke, { once: true });
+  giveUp.addEventListener('abort', poke, { once: true });
   /** Resolves on new input, its end, a stop, or after `ms`; true when it timed out. */
   const waitForInput = (ms?: number) =>
     new Promise<boolean>((resolve) => {
@@ -213,13 +237,15 @@ async function readLines(
   let stopBy: number | undefined;
   try {
     for (;;) {
-      for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
+      while (!giveUp.aborted) {
+        const chunk = input.read();
+        if (chunk === null) break;
         const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
         const end = text.lastIndexOf('\n');
         rest = text.slice(end + 1);
         if (end >= 0) await take(text.slice(0, end));
       }
-      if (ended) break;
+      if (ended || giveUp.aborted) break;
       if (stop?.aborted) {
         stopBy ??= Date.now() + STOP_MAX_MS;
         const left = stopBy - Date.now();
@@ -234,6 +260,7 @@ async function readLines(
     input.off('end', onEnd);
     input.off('error', onEnd);
     stop?.removeEventListener('abort', poke);
+    giveUp.removeEventListener('abort', poke);
   }
   return count;
 }
