@@ -117,6 +117,9 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
     },
     {
       parse: 'lines',
+      // The default parser, JSON.parse, drops a line it cannot parse (and `null`) without a word; the
+      // lines go out as written, so none is parsed.
+      parseLine: (line: string) => line,
       close: async () => {
         process.off('beforeExit', onBeforeExit);
         await finish();

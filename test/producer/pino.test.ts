@@ -48,6 +48,28 @@ describe('loglakeTransport', () => {
   });
 });
 
+describe('loglakeTransport with lines that are not JSON', () => {
+  it('ships every line written to it, JSON or not, as written', async () => {
+    // Prepare: a destination shared with something other than pino (or a pino formatter gone wrong)
+    endpoint = await startFaultFirehose(() => 'none');
+    const stream = await loglakeTransport({
+      streamName: 'logs',
+      endpoint: endpoint.url,
+      reportDrops: false,
+    });
+    const lines = ['{"level":30,"msg":"json"}', 'plain text line', 'null', '{"level":30,"msg":"torn'];
+
+    // Act
+    for (const l of lines) stream.write(`${l}\n`);
+    stream.end();
+    await once(stream, 'close');
+
+    // Assess
+    expect([...endpoint.received.keys()].sort()).toEqual([...lines].sort());
+    expect(stream.counters().linesAccepted).toBe(lines.length);
+  });
+});
+
 /**
  * Run an ES module in a child Node (TypeScript sources through tsx, as CommonJS: their exports are
  * the default import), with no AWS settings in reach.
