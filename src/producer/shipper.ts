@@ -188,6 +188,12 @@ export class Shipper {
         `shipper: maxQueueBytes (${this.maxQueueBytes}) must hold at least one record (${this.packer.maxRecordBytes})`,
       );
     }
+    // A record no call can carry would stay at the head of the queue, holding every line behind it.
+    if (this.limits.maxBatchBytes < this.packer.maxRecordBytes || this.limits.maxBatchRecords < 1) {
+      throw new InputError(
+        `shipper: maxBatchBytes (${this.limits.maxBatchBytes}) must hold at least one record (${this.packer.maxRecordBytes}), and maxBatchRecords (${this.limits.maxBatchRecords}) be at least 1`,
+      );
+    }
     this.timer = setInterval(() => this.sealOpenRecords(), options.flushIntervalMs ?? 1_000);
     // The interval must not keep a process alive on its own; close() delivers what is left.
     this.timer.unref();

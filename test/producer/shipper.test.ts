@@ -443,3 +443,13 @@ describe('Shipper.close called twice', () => {
     await first;
   });
 });
+
+describe('Shipper limits', () => {
+  it('refuses limits under which a record could never be sent, instead of holding every line until close', () => {
+    const options = { streamName: 'logs', clientConfig: clientConfig('http://127.0.0.1:1') };
+    expect(() => new Shipper({ ...options, maxRecordBytes: 2_000, maxBatchBytes: 1_000 })).toThrow(
+      /maxBatchBytes \(1000\) must hold at least one record \(2000\)/,
+    );
+    expect(() => new Shipper({ ...options, maxBatchRecords: 0 })).toThrow(/maxBatchRecords/);
+  });
+});
