@@ -89,8 +89,8 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
   });
   const timeoutMs = closeTimeoutMs ?? 8_000;
   let closing: Promise<void> | undefined;
-  const finish = () => {
-    closing ??= shipper.close(timeoutMs).then((c) => {
+  const finish = (ms = timeoutMs) => {
+    closing ??= shipper.close(ms).then((c) => {
       if (keep !== undefined && !keep.close()) report(`could not sync ${keep.path}: ${keep.error?.message}`);
       const dropped = Object.values(c.dropped).reduce((s, n) => s + n, 0);
       if (dropped === 0 && c.failedCalls === 0) return;
@@ -111,6 +111,7 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
   // In the worker thread pino ends the stream itself when the process exits.
   const onBeforeExit = () => void finish();
   if (isMainThread) process.once('beforeExit', onBeforeExit);
+  let deadline: NodeJS.Timeout | undefined;
   const stream = build(
     async (source) => {
       for await (const line of source as AsyncIterable<string>) await shipper.write(line);
@@ -123,9 +124,18 @@ export async function loglakeTransport(options: PinoTransportOptions): Promise<L
       close: async () => {
         process.off('beforeExit', onBeforeExit);
         await finish();
+        clearTimeout(deadline);
       },
     },
   );
+  // `close` comes only once every line written has been read, and reading waits for room in the queue
+  // while the endpoint is down: so the close deadline runs from `end()`, and at its expiry giving up
+  // lets reading finish (its lines dropped as shutdown, and kept in droppedFile).
+  const end = stream.end;
+  stream.end = ((...args: unknown[]) => {
+    deadline ??= setTimeout(() => void finish(0), timeoutMs);
+    return Reflect.apply(end, stream, args);
+  }) as typeof stream.end;
   return Object.assign(stream, { counters: (): ShipperCounters => shipper.counters });
 }
 

@@ -70,6 +70,45 @@ describe('loglakeTransport with lines that are not JSON', () => {
   });
 });
 
+describe('loglakeTransport ended while its queue is full', () => {
+  it('closes within closeTimeoutMs, handing every line it could not deliver to droppedFile', async () => {
+    // Prepare: the endpoint is down and the lines written are more than the queue holds
+    endpoint = await startFaultFirehose(() => 'error500');
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-pino-full-'));
+    const kept = join(dir, 'dropped.ndjson');
+    const stream = await loglakeTransport({
+      streamName: 'logs',
+      endpoint: endpoint.url,
+      maxRecordBytes: 1_000,
+      maxQueueBytes: 2_000,
+      flushIntervalMs: 20,
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+      closeTimeoutMs: 500,
+      reportDrops: false,
+      droppedFile: kept,
+    });
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ i, pad: 'x'.repeat(500) }));
+    for (const l of lines) stream.write(`${l}\n`);
+    await new Promise((r) => setTimeout(r, 200));
+
+    // Act
+    stream.end();
+    const closed = await Promise.race([
+      once(stream, 'close').then(() => 'closed'),
+      new Promise((r) => setTimeout(() => r('pending'), 5_000)),
+    ]);
+
+    // Assess
+    try {
+      expect(closed).toBe('closed');
+      expect(readFileSync(kept, 'utf8').trimEnd().split('\n').sort()).toEqual([...lines].sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /**
  * Run an ES module in a child Node (TypeScript sources through tsx, as CommonJS: their exports are
  * the default import), with no AWS settings in reach.
