@@ -39,6 +39,45 @@ describe('RecordPacker', () => {
     );
   });
 
+  it('keeps multi-byte lines whole and records within the cap when lines reach it exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 8, max: 200 }).chain((cap) =>
+          fc.tuple(
+            fc.constant(cap),
+            // Whole UTF-8 lines up to the longest that fits (cap - 1 bytes), often exactly that long.
+            fc.array(
+              fc
+                .string({ unit: 'binary', minLength: 1, maxLength: cap })
+                .map((s) => s.replaceAll('\n', ' '))
+                .map((s) => fitTo(Buffer.from(s), cap - 1)),
+              { maxLength: 60 },
+            ),
+          ),
+        ),
+        ([cap, lines]) => {
+          // Prepare
+          const packer = new RecordPacker(cap);
+          const records = [];
+
+          // Act
+          for (const l of lines) {
+            const full = packer.add('k', l);
+            if (full) records.push(full);
+          }
+          records.push(...packer.drain());
+
+          // Assess: the bytes go out unchanged, in order, each record a run of whole lines
+          for (const r of records) expect(r.data.length).toBeLessThanOrEqual(cap);
+          expect(Buffer.concat(records.map((r) => r.data))).toEqual(
+            Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')])),
+          );
+          expect(records.reduce((s, r) => s + r.lines, 0)).toBe(lines.length);
+        },
+      ),
+    );
+  });
+
   it('refuses a line that can never fit a record', () => {
     // Prepare
     const packer = new RecordPacker(100);
@@ -52,6 +91,14 @@ describe('RecordPacker', () => {
     expect(act).toThrow(RangeError);
   });
 });
+
+/** `line` cut to at most `max` bytes at a character boundary (never empty). */
+function fitTo(line: Buffer, max: number): Buffer {
+  let end = Math.min(line.length, max);
+  // A UTF-8 continuation byte (10xxxxxx) is never where a character starts.
+  while (end > 1 && end < line.length && ((line[end] as number) & 0xc0) === 0x80) end--;
+  return line.subarray(0, end);
+}
 
 describe('fillBatch', () => {
   it('never exceeds 500 records or 4 MiB per call and keeps order', () => {
