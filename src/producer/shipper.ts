@@ -338,7 +338,9 @@ export class Shipper {
   }
 
   private scheduleRetry(): void {
-    if (this.retryTimer || this.retries.length === 0) return;
+    // With every slot busy a due retry could not start anyway: the call that ends next pumps again,
+    // where a timer would fire at once and re-arm itself until then (a busy loop).
+    if (this.retryTimer || this.retries.length === 0 || this.inFlight.size >= this.concurrency) return;
     const next = Math.min(...this.retries.map((p) => p.notBefore));
     this.retryTimer = setTimeout(
       () => {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isRetryable, Shipper } from '../../src/producer/shipper';
 import { type Fault, type FaultFirehose, startFaultFirehose } from '../helpers/fault-firehose';
 
@@ -451,5 +451,49 @@ describe('Shipper limits', () => {
       /maxBatchBytes \(1000\) must hold at least one record \(2000\)/,
     );
     expect(() => new Shipper({ ...options, maxBatchRecords: 0 })).toThrow(/maxBatchRecords/);
+  });
+});
+
+describe('Shipper retries while every call slot is busy', () => {
+  it('waits for a slot to free instead of re-arming a timer that fires at once', async () => {
+    // Prepare: the first record fails in a partial failure, so its retry is due while the second one's call stalls
+    // in the only slot for 400 ms.
+    endpoint = await startFaultFirehose(
+      (call) => (call === 0 ? 'partial' : call === 1 ? 'slow' : 'none'),
+      400,
+    );
+    const shipper = new Shipper({
+      streamName: 'logs',
+      clientConfig: clientConfig(endpoint.url),
+      maxRecordBytes: 600,
+      maxBatchRecords: 1,
+      concurrency: 1,
+      baseDelayMs: 100,
+      maxDelayMs: 100,
+    });
+    // The retry's jitter at half its ceiling: due 50 ms after the failure, inside the stalled call.
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    const realSetTimeout = globalThis.setTimeout;
+    let immediate = 0;
+    const counting = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      if (!ms) immediate++;
+      return realSetTimeout(callback, ms, ...args);
+    }) as typeof setTimeout;
+    globalThis.setTimeout = counting;
+
+    // Act
+    let counters: Awaited<ReturnType<Shipper['close']>>;
+    try {
+      shipper.push(`${line(1)}\n${line(2)}`);
+      counters = await shipper.close(10_000);
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      random.mockRestore();
+    }
+
+    // Assess: the retry went out once the slot was free, and no timer spun meanwhile.
+    expect(counters.linesSent).toBe(2);
+    expect(endpoint.faults.slow).toBe(1);
+    expect(immediate).toBeLessThan(50);
   });
 });
