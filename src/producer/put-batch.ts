@@ -21,6 +21,11 @@ const RETRYABLE_NAMES = new Set([
   'RequestTimeoutException',
   'TimeoutError',
   'AbortError',
+  // Credentials that could not be had or had run out: an instance or task role's endpoint answers late
+  // under load, and a refreshed session or a corrected clock (the SDK adjusts its skew) succeeds later.
+  'CredentialsProviderError',
+  'ExpiredTokenException',
+  'RequestExpired',
 ]);
 const RETRYABLE_CODES = new Set([
   'ECONNRESET',

@@ -346,6 +346,8 @@ describe('isRetryable', () => {
     expect(isRetryable({ name: 'TimeoutError' })).toBe(true);
     expect(isRetryable({ code: 'ECONNRESET' })).toBe(true);
     expect(isRetryable(new Error('socket hang up'))).toBe(true);
+    expect(isRetryable({ name: 'CredentialsProviderError' })).toBe(true);
+    expect(isRetryable({ name: 'ExpiredTokenException', $metadata: { httpStatusCode: 400 } })).toBe(true);
     expect(isRetryable({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 400 } })).toBe(
       false,
     );
