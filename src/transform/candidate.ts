@@ -38,6 +38,8 @@ export interface Candidate {
   split?: SplitPart[];
   /** Pieces left out (delivered as parts of a split; see `Pieces` in `decode.ts`). */
   omit?: ReadonlySet<number>;
+  /** The error every event of the record carries from the caller (`recordErrors`): why it is here. */
+  runError?: string;
 }
 
 /** One part of a split record: the pieces it holds and its bytes. */

@@ -127,6 +127,9 @@ export function compactOutput(
     ingest_time: summary.first.ingest_time,
     schema_errors: [
       `oversized: ${summary.events} events kept as one flagged record (message holds the redacted record text) to keep the Firehose response under 6 MB`,
+      // What every event would have said of the whole record (why it is in this stream, its bytes).
+      ...(again.kind === 'events' && again.recordError !== undefined ? [again.recordError] : []),
+      ...(candidate.runError !== undefined ? [candidate.runError] : []),
     ],
     message_template: messageTemplate(lines.join('\n')),
   };

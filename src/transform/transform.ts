@@ -446,6 +446,8 @@ function transformOne(prepared: Prepared, run: Run): Candidate {
   const pendingBefore = redactor.pendingCount;
   const omit = run.omitPieces?.get(input.recordId);
   if (omit !== undefined) candidate.omit = omit;
+  const runError = run.recordErrors?.get(input.recordId);
+  if (runError !== undefined) candidate.runError = runError;
   try {
     if (prepared.decoded === undefined) {
       // Taken one by one, or decoding or normalizing ahead threw: here, so an error fails this record alone.
@@ -491,7 +493,7 @@ function deliver(
   const hopeless = isHopeless(decoded, run);
   const count = hopeless ? 1 : decoded.events.length;
   const recordError = decoded.recordError;
-  const runError = run.recordErrors?.get(candidate.input.recordId);
+  const runError = candidate.runError;
   // Where each piece (log event, line) belongs: the partition of the first event that starts in it.
   const pieces = run.splitPacked && !hopeless ? decoded.pieces : undefined;
   const pieceKeys: Array<string | undefined> = [];

@@ -103,6 +103,27 @@ describe('transformRecords response size', () => {
     expect(metrics.oversizedRecords).toBeGreaterThan(0);
   });
 
+  it('keeps in the compact form what every event would have said of the whole record', () => {
+    // Prepare: a record of invalid UTF-8, delivered here with a reason from the caller (recordErrors).
+    const body = Buffer.concat([Buffer.from('{"a":1}\n'.repeat(20_000)), Buffer.from([0xff, 0x0a])]);
+    const inputs = [{ recordId: 'r', data: body.toString('base64'), approximateArrivalTimestamp: ARRIVAL }];
+
+    // Act
+    const { records } = transformRecords(inputs, settings(), {
+      maxResponseBytes: 400_000,
+      recordErrors: new Map([['r', 'could not be forwarded to the audit stream']]),
+    });
+
+    // Assess
+    const compact = decodeRecords(records[0]?.data ?? '');
+    expect(records[0]?.result).toBe('Ok');
+    expect(compact).toHaveLength(1);
+    expect(compact[0]?.schema_errors.slice(1)).toEqual([
+      'invalid UTF-8 bytes replaced with U+FFFD',
+      'could not be forwarded to the audit stream',
+    ]);
+  });
+
   it('redacts the compact form field by field (user ids become pseudonyms)', () => {
     const body =
       `${JSON.stringify({ msg: 'x', user: { id: 'alice' }, password: 'p4ss', note: 'bob@example.com' })}\n`.repeat(
