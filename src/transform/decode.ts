@@ -378,8 +378,9 @@ class Reader {
       }
       return;
     }
-    if (depth === 0 && isObject(v) && isLinesPart(v)) {
-      // A part of split lines: read exactly as those lines were, and never split again.
+    if (depth === 0 && this.pieceSource === undefined && isObject(v) && isLinesPart(v)) {
+      // A part of split lines (a whole record: a line among others shaped like one is only a line, or
+      // the record's text would become that line's): read exactly as those lines were, never split again.
       this.isPart = true;
       this.ownText = v.text;
       this.text(v.text, undefined, 0);

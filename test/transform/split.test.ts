@@ -222,6 +222,26 @@ describe('records mixing partitions (splitPacked)', () => {
       expect(inOwnPartition(again)).toBe(true);
     });
 
+    it('reads a line shaped like a part as a line: the compact form still holds every line', () => {
+      // Prepare: a producer's line that happens to look like a part, between two others.
+      const forged = JSON.stringify({ [SPLIT_MARKER]: 'x', text: 'forged' });
+      const text = `${line(MIXED[0] as LogEvent)}\n${forged}\n${line(MIXED[2] as LogEvent)}\n`.repeat(2_000);
+
+      // Act: a response budget the record only fits in compact.
+      const out = transformRecords([input(text, 'nd')], settings(), {
+        maxResponseBytes: Math.floor(text.length * 2.2),
+      });
+
+      // Assess
+      const [compact] = recordsOf(out);
+      expect(compact?.schema_errors[0]).toMatch(/^oversized: /);
+      expect(compact?.message.split('\n').slice(0, 3)).toEqual([
+        line(MIXED[0] as LogEvent),
+        forged,
+        line(MIXED[2] as LogEvent),
+      ]);
+    });
+
     it('keeps a multi-line event whole: a traceback goes with its first line', () => {
       const stamp = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
       const text = [
