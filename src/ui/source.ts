@@ -268,8 +268,22 @@ export class UiSource {
     }
   }
 
+  /**
+   * `filter` narrowed to the persona's categories (over Athena with a persona), whoever made it: a page's
+   * own filter (a dashboard panel's, the events around a record) as much as the URL's.
+   * @throws InputError naming the persona's categories when it reads none of the filter's.
+   */
+  scoped(filter: LogFilter): LogFilter {
+    if (this.persona === undefined) return filter;
+    return {
+      ...filter,
+      categories: personaCategories(this.persona, filter.categories, this.options.config),
+    };
+  }
+
   build(query: LogQuery): BuiltQuery {
-    return buildQuery(query, { dialect: this.engine.dialect, tables: this.engine.tables(query.filter) });
+    const scoped = { ...query, filter: this.scoped(query.filter) };
+    return buildQuery(scoped, { dialect: this.engine.dialect, tables: this.engine.tables(scoped.filter) });
   }
 
   /**

@@ -1,4 +1,5 @@
 /** The dashboards: an index, and each dashboard's panels rendered from their definitions. */
+import { InputError } from '../../errors';
 import type { AggregateRow } from '../../query/decode';
 import type { LogQuery } from '../../query/model';
 import {
@@ -109,6 +110,13 @@ async function renderPanel(
   narrow: PanelNarrowing,
 ): Promise<Html> {
   const query: LogQuery = panelQuery(panel, since, until, narrow);
+  try {
+    source.scoped(query.filter);
+  } catch (error) {
+    // A panel over categories the persona does not read is named, not read; the others still show.
+    if (error instanceof InputError) return html`<p class="empty">Not shown: ${error.message}.</p>`;
+    throw error;
+  }
   const v = panel.view;
   if (query.kind === 'search') {
     const records = await source.search(query, log, cacheSeconds);
