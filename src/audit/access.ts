@@ -20,7 +20,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { LogLakeError } from '../errors';
 import type { BuiltQuery } from '../query/build';
 import type { RawRow } from '../query/decode';
-import type { Condition } from '../query/fields';
+import { type Condition, conditionText } from '../query/fields';
 import type { LogFilter } from '../query/model';
 import type { Category, Persona } from '../schema';
 
@@ -178,7 +178,16 @@ export function filterFields(filter: LogFilter | undefined): Record<string, stri
   if (filter.categories?.length) out.categories = filter.categories.join(',');
   // Pseudonyms already (the raw ids never reach a query), named so the redactor keeps them as they are.
   if (filter.userIds?.length) out.pseudonyms = filter.userIds.join(',');
+  // What was looked for: a condition may hold a comma or ` AND `, so each list is JSON.
+  if (filter.where?.length) out.where = JSON.stringify(filter.where.map(conditionLabel));
+  if (filter.anyOf?.length) out.any_of = JSON.stringify(filter.anyOf.map((g) => g.map(conditionLabel)));
+  if (filter.regex !== undefined) out.regex = filter.regex;
+  if (filter.caseSensitive) out.case_sensitive = 'true';
   return out;
+}
+
+function conditionLabel(c: Condition): string {
+  return c.text ?? conditionText(c);
 }
 
 /** Why an access is marked: a bulk read of records, or a persona reading a locked category. */

@@ -127,6 +127,39 @@ describe('access events of CLI queries on the local lake', () => {
     expect(ex?.attributes['access.categories']).toBe('runtime');
   });
 
+  it('records the conditions, the regular expression and the case of the filter', async () => {
+    // Arrange
+    const before = (await accessEvents()).length;
+
+    // Act
+    const r = await loglake([
+      'search',
+      '--data-dir',
+      lake.dataDir,
+      '--since',
+      '1d',
+      '--where',
+      'http_status>=500',
+      '--where',
+      'attributes.tenant=acme',
+      '--regex',
+      'declin(ed|e)',
+      '--case-sensitive',
+      '--format',
+      'json',
+    ]);
+
+    // Assess: what was asked, not only the time range
+    expect(r.code, r.stderr).toBe(0);
+    const [e] = (await accessEvents()).slice(before);
+    expect(e?.attributes).toMatchObject({
+      'access.command': 'search',
+      'access.filter.where': JSON.stringify(['http_status>=500', 'attributes.tenant=acme']),
+      'access.filter.regex': 'declin(ed|e)',
+      'access.filter.case_sensitive': 'true',
+    });
+  });
+
   it('flags a persona reading a locked category and a bulk read, at WARN', async () => {
     // Arrange: a config whose bulk-read threshold the known lake exceeds
     const config = writeBulkReadConfig(lake);
