@@ -224,6 +224,14 @@ async function handle(
   if (!allowed.includes(req.headers.host ?? '')) {
     return send(res, 421, 'text/plain', `requests must be addressed to this server (Host ${allowed[0]})\n`);
   }
+  if (!ownRequest(req)) {
+    return send(
+      res,
+      403,
+      'text/plain',
+      'requests made by another site are refused; open the explorer itself\n',
+    );
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, HEAD');
     return send(res, 405, 'text/plain', 'only GET and HEAD\n');
@@ -274,6 +282,19 @@ async function handle(
   }
   if (rendered === undefined) return;
   send(res, 200, 'text/html', page({ ...rendered, dataDir, queries: log }));
+}
+
+/**
+ * Whether a request comes from the explorer itself, an address the user typed, a bookmark or a link
+ * followed (Fetch Metadata). A GET changes no data, but each one runs queries (Athena bills
+ * them) and writes access events in the user's name: a page elsewhere (or another server on this host,
+ * the same site) must not make the browser do that unseen, with an image, a script or a fetch.
+ * Clients that send no such headers (curl, older browsers) are served.
+ */
+function ownRequest(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site === undefined || site === 'same-origin' || site === 'none') return true;
+  return req.headers['sec-fetch-mode'] === 'navigate' && req.headers['sec-fetch-dest'] === 'document';
 }
 
 function send(

@@ -115,6 +115,46 @@ describe('search page', () => {
   });
 });
 
+describe('requests another site makes', () => {
+  /** A GET as a browser sends it, with its Fetch Metadata headers (fetch would set its own mode). */
+  const fetchAs = (path: string, site: string, mode: string, dest: string) =>
+    new Promise<{ status: number; text: () => Promise<string> }>((resolve, reject) => {
+      const headers = { 'sec-fetch-site': site, 'sec-fetch-mode': mode, 'sec-fetch-dest': dest };
+      request(new URL(path, ui.url), { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, text: async () => body });
+        });
+      })
+        .on('error', reject)
+        .end();
+    });
+
+  it('refuses what a page elsewhere loads or fetches unseen (an image, a script, a fetch)', async () => {
+    // Act: what a web page the user visits can make the browser ask, unseen
+    const image = await fetchAs('/export?since=7d&format=ndjson', 'cross-site', 'no-cors', 'image');
+    const script = await fetchAs('/?since=7d', 'same-site', 'no-cors', 'script');
+    const fetched = await fetchAs('/?since=7d', 'cross-site', 'cors', 'empty');
+
+    // Assess
+    expect([image.status, script.status, fetched.status]).toEqual([403, 403, 403]);
+    expect(await image.text()).not.toContain('"timestamp"');
+  });
+
+  it('serves the explorer itself, an address typed or bookmarked, and a link followed from elsewhere', async () => {
+    // Act
+    const own = await fetchAs('/?since=1h', 'same-origin', 'navigate', 'document');
+    const typed = await fetchAs('/?since=1h', 'none', 'navigate', 'document');
+    const link = await fetchAs('/?since=1h', 'cross-site', 'navigate', 'document');
+    const style = await fetchAs('/style.css', 'same-origin', 'no-cors', 'style');
+
+    // Assess
+    expect([own.status, typed.status, link.status, style.status]).toEqual([200, 200, 200, 200]);
+  });
+});
+
 describe('search: --where, patterns, events around, live tail', () => {
   it('filters by --where conditions from the query bar, each one a chip', async () => {
     // Act
