@@ -6,7 +6,8 @@
  * Exactly-once per slot and nothing lost: the new state and the alerts it produced are written together
  * (an outbox) with a conditional write, then sent, then the outbox is cleared. A retry of the same slot
  * finds the slot already applied and only re-sends an outbox that is still there (at-least-once
- * delivery, deduplicable by `Alert.id`); a concurrent evaluation loses the conditional write and stops.
+ * delivery, deduplicable by `Alert.id`). An evaluation that loses the conditional write reads the state
+ * again: it stops when the winner applied this slot or a later one, and decides again otherwise.
  */
 import { LogLakeError } from '../errors';
 import { type Alert, type AlertWindow, evaluationSlot, ruleWindow, ruleWindowEndingAt } from './alert';
@@ -89,6 +90,9 @@ export class EvaluationError extends LogLakeError {
   }
 }
 
+/** Conditional writes one rule's evaluation tries before leaving the slot to the evaluations that won. */
+const WRITE_ATTEMPTS = 3;
+
 export interface RunPorts {
   readonly source: ObservationSource;
   readonly store: StateStore;
@@ -140,44 +144,50 @@ async function runRule(
 ): Promise<RuleOutcome> {
   const slot = evaluationSlot(at);
   const slotIso = slot.toISOString();
-  let stored = await store.get(rule.name);
-  if (stored?.lastSlot && Date.parse(stored.lastSlot) >= slot.getTime()) {
-    if (stored.lastSlot !== slotIso || stored.outbox.length === 0) {
-      return { rule: rule.name, outcome: 'skipped', reason: `slot ${stored.lastSlot} already applied` };
-    }
-    await flushOutbox(rule.name, stored, store, notifier, sent);
-    return { rule: rule.name, outcome: 'replayed', sent: stored.outbox.length };
-  }
-  if (stored && stored.outbox.length > 0) {
-    // A previous slot's alerts were never confirmed sent: send them before moving on.
-    stored = await flushOutbox(rule.name, stored, store, notifier, sent);
-    if (!stored) return { rule: rule.name, outcome: 'skipped', reason: 'concurrent evaluation' };
-  }
   const delay =
     typeof options.delayMinutes === 'function' ? options.delayMinutes(rule) : options.delayMinutes;
   const window =
     options.latencyMs !== undefined
       ? ruleWindowEndingAt(rule, at.getTime() - options.latencyMs)
       : ruleWindow(rule, slot, delay);
-  const observations = await source.observe(rule, window, slot);
-  const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
-    ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),
-    ...(options.searchTarget ? { searchTarget: options.searchTarget } : {}),
-  });
-  const version = stored?.version ?? 0;
-  const next = { state: evaluation.state, lastSlot: slotIso, outbox: evaluation.alerts };
-  if (!(await store.put(rule.name, next, version))) {
-    return { rule: rule.name, outcome: 'skipped', reason: 'concurrent evaluation' };
+  let observations: Observation[] | undefined;
+  // A lost conditional write means another evaluation moved the state on. When that was an earlier
+  // slot (the retry of a timed-out run), this slot's window is still unevaluated: decide again on the
+  // state it left, or the window is never evaluated at all.
+  for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+    let stored = await store.get(rule.name);
+    if (stored?.lastSlot && Date.parse(stored.lastSlot) >= slot.getTime()) {
+      if (stored.lastSlot !== slotIso || stored.outbox.length === 0) {
+        return { rule: rule.name, outcome: 'skipped', reason: `slot ${stored.lastSlot} already applied` };
+      }
+      await flushOutbox(rule.name, stored, store, notifier, sent);
+      return { rule: rule.name, outcome: 'replayed', sent: stored.outbox.length };
+    }
+    if (stored && stored.outbox.length > 0) {
+      // A previous slot's alerts were never confirmed sent: send them before moving on.
+      stored = await flushOutbox(rule.name, stored, store, notifier, sent);
+      if (!stored) continue;
+    }
+    observations ??= await source.observe(rule, window, slot);
+    const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
+      ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),
+      ...(options.searchTarget ? { searchTarget: options.searchTarget } : {}),
+    });
+    const version = stored?.version ?? 0;
+    const outbox = evaluation.alerts;
+    const next = { state: evaluation.state, lastSlot: slotIso, outbox };
+    if (!(await store.put(rule.name, next, version))) continue;
+    if (outbox.length > 0) {
+      await flushOutbox(rule.name, { ...next, version: version + 1 }, store, notifier, sent);
+    }
+    return {
+      rule: rule.name,
+      outcome: 'evaluated',
+      decisions: evaluation.decisions,
+      sent: evaluation.alerts.length,
+    };
   }
-  if (evaluation.alerts.length > 0) {
-    await flushOutbox(rule.name, { ...next, version: version + 1 }, store, notifier, sent);
-  }
-  return {
-    rule: rule.name,
-    outcome: 'evaluated',
-    decisions: evaluation.decisions,
-    sent: evaluation.alerts.length,
-  };
+  return { rule: rule.name, outcome: 'skipped', reason: 'concurrent evaluation' };
 }
 
 /** Send an outbox and clear it; returns the stored state after clearing, or undefined on a lost race. */

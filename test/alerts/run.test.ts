@@ -159,3 +159,50 @@ describe('runEvaluation', () => {
     expect(report.outcomes[0]).toMatchObject({ decisions: [{ action: 'suppress' }] });
   });
 });
+
+/** A source answering by window end (ISO), so what a window holds does not depend on call order. */
+function windowSource(byWindowEnd: Record<string, Observation[]>) {
+  const windows: string[] = [];
+  const source: ObservationSource = {
+    async observe(_rule, window) {
+      windows.push(window.end);
+      return byWindowEnd[window.end] ?? [];
+    },
+  };
+  return { source, windows };
+}
+
+describe('runEvaluation: slots evaluated side by side', () => {
+  it('evaluates its own slot when the retry of the previous slot won the conditional write', async () => {
+    // Prepare: the retry of slot 12:00 (after a timeout) applies while slot 12:05 is evaluating; only
+    // the 12:05 window holds a breach.
+    const { source } = windowSource({ '2025-01-06T12:05:00.000Z': [obs('auth', 0.5)] });
+    const store = new MemoryStateStore();
+    const sent: Alert[] = [];
+    const notifier = { send: async (alerts: readonly Alert[]) => void sent.push(...alerts) };
+    let raced = false;
+    const racing = {
+      get: store.get.bind(store),
+      async put(name: string, value: Parameters<MemoryStateStore['put']>[1], expected: number) {
+        if (!raced) {
+          raced = true;
+          await runEvaluation([rule], at(0), { source, store, notifier }, { delayMinutes: 0 });
+        }
+        return store.put(name, value, expected);
+      },
+    };
+
+    // Act
+    const report = await runEvaluation(
+      [rule],
+      at(5),
+      { source, store: racing, notifier },
+      { delayMinutes: 0 },
+    );
+
+    // Assess: the 12:05 window was not dropped.
+    expect(report.outcomes[0]).toMatchObject({ outcome: 'evaluated', sent: 1 });
+    expect(sent.map((a) => a.id)).toEqual(['error-rate|service=auth|firing|2025-01-06T12:05:00.000Z']);
+    expect((await store.get('error-rate'))?.lastSlot).toBe('2025-01-06T12:05:00.000Z');
+  });
+});
