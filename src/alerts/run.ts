@@ -155,7 +155,7 @@ async function runRule(
   // slot (the retry of a timed-out run), this slot's window is still unevaluated: decide again on the
   // state it left, or the window is never evaluated at all.
   for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
-    let stored = await store.get(rule.name);
+    const stored = await store.get(rule.name);
     if (stored?.lastSlot && Date.parse(stored.lastSlot) >= slot.getTime()) {
       if (stored.lastSlot !== slotIso || stored.outbox.length === 0) {
         return { rule: rule.name, outcome: 'skipped', reason: `slot ${stored.lastSlot} already applied` };
@@ -163,18 +163,16 @@ async function runRule(
       await flushOutbox(rule.name, stored, store, notifier, sent);
       return { rule: rule.name, outcome: 'replayed', sent: stored.outbox.length };
     }
-    if (stored && stored.outbox.length > 0) {
-      // A previous slot's alerts were never confirmed sent: send them before moving on.
-      stored = await flushOutbox(rule.name, stored, store, notifier, sent);
-      if (!stored) continue;
-    }
     observations ??= await source.observe(rule, window, slot);
     const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
       ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),
       ...(options.searchTarget ? { searchTarget: options.searchTarget } : {}),
     });
     const version = stored?.version ?? 0;
-    const outbox = evaluation.alerts;
+    // Alerts of an earlier slot not confirmed sent go out first, with this slot's: sending them before
+    // evaluating would stop the rule at every slot while delivery keeps failing, and its windows would
+    // then never be evaluated.
+    const outbox = [...(stored?.outbox ?? []), ...evaluation.alerts];
     const next = { state: evaluation.state, lastSlot: slotIso, outbox };
     if (!(await store.put(rule.name, next, version))) continue;
     if (outbox.length > 0) {

@@ -102,7 +102,7 @@ describe('runEvaluation', () => {
     expect((await h.store.get('error-rate'))?.outbox).toEqual([]);
   });
 
-  it('sends an unsent outbox of an earlier slot before evaluating the next one', async () => {
+  it('sends an unsent outbox of an earlier slot, first, at the next one', async () => {
     const h = harness([[obs('api', 0.2)], [obs('api', 0.2)]]);
     h.failOnce();
     await expect(runEvaluation([rule], at(0), h.ports, { delayMinutes: 0 })).rejects.toThrow(
@@ -204,5 +204,47 @@ describe('runEvaluation: slots evaluated side by side', () => {
     expect(report.outcomes[0]).toMatchObject({ outcome: 'evaluated', sent: 1 });
     expect(sent.map((a) => a.id)).toEqual(['error-rate|service=auth|firing|2025-01-06T12:05:00.000Z']);
     expect((await store.get('error-rate'))?.lastSlot).toBe('2025-01-06T12:05:00.000Z');
+  });
+});
+
+describe('runEvaluation: notifications that keep failing', () => {
+  it('still evaluates the next slots while an earlier alert cannot be sent, and sends all once it can', async () => {
+    // Prepare: api breaches in the 12:00 window, auth only in the 12:05 window; publishing fails for
+    // the first two slots.
+    const { source, windows } = windowSource({
+      '2025-01-06T12:00:00.000Z': [obs('api', 0.2)],
+      '2025-01-06T12:05:00.000Z': [obs('api', 0.2), obs('auth', 0.5)],
+      '2025-01-06T12:10:00.000Z': [obs('api', 0.2), obs('auth', 0.5)],
+    });
+    const store = new MemoryStateStore();
+    const sent: Alert[] = [];
+    let failures = 2;
+    const notifier = {
+      async send(alerts: readonly Alert[]) {
+        if (failures > 0) {
+          failures--;
+          throw new Error('SNS unavailable');
+        }
+        sent.push(...alerts);
+      },
+    };
+    const ports = { source, store, notifier };
+
+    // Act
+    await expect(runEvaluation([rule], at(0), ports, { delayMinutes: 0 })).rejects.toThrow('SNS unavailable');
+    await expect(runEvaluation([rule], at(5), ports, { delayMinutes: 0 })).rejects.toThrow('SNS unavailable');
+    await runEvaluation([rule], at(10), ports, { delayMinutes: 0 });
+
+    // Assess: the 12:05 window was evaluated despite the failure; auth's breach there is not lost.
+    expect(windows).toEqual([
+      '2025-01-06T12:00:00.000Z',
+      '2025-01-06T12:05:00.000Z',
+      '2025-01-06T12:10:00.000Z',
+    ]);
+    expect(sent.map((a) => a.id)).toEqual([
+      'error-rate|service=api|firing|2025-01-06T12:00:00.000Z',
+      'error-rate|service=auth|firing|2025-01-06T12:05:00.000Z',
+    ]);
+    expect((await store.get('error-rate'))?.outbox).toEqual([]);
   });
 });
