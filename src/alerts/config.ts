@@ -485,6 +485,17 @@ export const alertsSchema = z
   })
   .superRefine((a, ctx) => {
     for (const [name, rule] of Object.entries(a.rules)) {
+      // Each evaluation reads one window ending at its slot: a shorter window than the time between
+      // slots leaves the rest of that time unread, and its events (a CRITICAL security event) unalerted.
+      // (A window out of its range is reported by its own check already.)
+      if (rule.enabled && rule.windowMinutes >= 1 && rule.windowMinutes < a.scheduleMinutes) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules', name, 'windowMinutes'],
+          input: rule.windowMinutes,
+          message: `${rule.windowMinutes} minutes is shorter than alerts.scheduleMinutes (${a.scheduleMinutes}): events in the ${a.scheduleMinutes - rule.windowMinutes} minutes between two windows would never be evaluated`,
+        });
+      }
       rule.channels.forEach((c, i) => {
         if (c !== SECURITY_CHANNEL && !(c in a.channels)) {
           const known = Object.keys(a.channels);

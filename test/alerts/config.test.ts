@@ -166,6 +166,29 @@ describe('alerts config', () => {
       'loglake.alerts.webhookUrl',
     ]);
   });
+  it('refuses a schedule longer than an enabled rule’s window: the minutes between windows would go unseen', () => {
+    // Prepare: evaluations every 15 minutes, the default rules' 5-minute windows; one rule turned off.
+    const override = {
+      alerts: { scheduleMinutes: 15, rules: { 'volume-anomaly': { enabled: false } } },
+    };
+    // Act
+    const p = problems(override);
+    // Assess: each enabled rule whose window is shorter is named; the 15-minute one and the disabled one are not.
+    expect(p).toEqual([
+      'loglake.alerts.rules.error-rate.windowMinutes: 5 minutes is shorter than alerts.scheduleMinutes (15): events in the 10 minutes between two windows would never be evaluated',
+      'loglake.alerts.rules.security-critical.windowMinutes: 5 minutes is shorter than alerts.scheduleMinutes (15): events in the 10 minutes between two windows would never be evaluated',
+      'loglake.alerts.rules.bulk-read.windowMinutes: 5 minutes is shorter than alerts.scheduleMinutes (15): events in the 10 minutes between two windows would never be evaluated',
+    ]);
+    expect(
+      problems({
+        alerts: {
+          scheduleMinutes: 15,
+          rules: Object.fromEntries(Object.keys(DEFAULT_RULES).map((n) => [n, { windowMinutes: 15 }])),
+          webhookUrl: 'ftp://x',
+        },
+      }),
+    ).toEqual(['loglake.alerts.webhookUrl: Invalid URL']);
+  });
 });
 
 describe('alerts config: absence, percentile, ratio, channels, escalation', () => {
