@@ -467,7 +467,10 @@ export const alertsSchema = z
           ? 'rule names: lowercase letters, digits and dashes, 2-63 chars, starting with a letter'
           : undefined,
     }),
-    /** Maintenance windows applied to every rule and to the pipeline alarms. */
+    /**
+     * Maintenance windows applied to every rule. Not to the pipeline alarms: CloudWatch reports an alarm's
+     * change of state once, so a change suppressed would never be reported at all.
+     */
     suppress: z.array(suppressionWindowSchema),
     subscriptions: z.array(subscriptionSchema),
     /** Named channels rules may route to (`rules.<name>.channels`). @default {} */
