@@ -68,7 +68,8 @@ export interface AthenaRun {
 }
 
 /**
- * Start the query, wait until it succeeds, and return a pager over its results.
+ * Start the query, wait until it succeeds, and return a pager over its results. Under an idempotency
+ * token, an execution that failed is started once more under a token derived from it.
  * @throws DeliveryError naming the query id and Athena's reason when it fails or is cancelled.
  */
 export async function runAthena(
@@ -77,13 +78,43 @@ export async function runAthena(
   options: AthenaRunOptions,
 ): Promise<AthenaRun> {
   if (built.dialect !== 'athena') throw new Error(`runAthena: query was built for ${built.dialect}`);
+  const token = options.clientRequestToken;
+  const first = await startAndWait(client, built, options, token);
+  if (!('failed' in first)) return first;
+  // Under a token, a start repeated by a retried invocation returns the execution the token made first,
+  // failed included: the retry would fail the same way each time, however passing the failure (an
+  // internal error, S3 slowing down). Once more under a token of that failed execution's own: a
+  // fresh execution, still one per retried piece of work.
+  if (token === undefined || first.state !== 'FAILED' || options.signal?.aborted) throw first.failed;
+  const again = await startAndWait(client, built, options, retryToken(token, first.queryId));
+  if ('failed' in again) throw again.failed;
+  return again;
+}
+
+/** The token of the execution started once more after the execution `queryId` of `token` failed. */
+function retryToken(token: string, queryId: string): string {
+  return createHash('sha256').update(token).update('\0').update(queryId).digest('hex');
+}
+
+interface FailedRun {
+  readonly failed: DeliveryError;
+  readonly queryId: string;
+  readonly state: 'FAILED' | 'CANCELLED';
+}
+
+async function startAndWait(
+  client: AthenaClient,
+  built: BuiltQuery,
+  options: AthenaRunOptions,
+  token: string | undefined,
+): Promise<AthenaRun | FailedRun> {
   const started = Date.now();
   const start = await client.send(
     new StartQueryExecutionCommand({
       QueryString: built.sql,
       WorkGroup: options.workGroup,
       QueryExecutionContext: { Database: options.database },
-      ...(options.clientRequestToken ? { ClientRequestToken: options.clientRequestToken } : {}),
+      ...(token ? { ClientRequestToken: token } : {}),
       // The API rejects an empty list; a query without parameters simply has none.
       ...(built.params.length > 0 ? { ExecutionParameters: athenaExecutionParameters(built.params) } : {}),
     }),
@@ -127,7 +158,11 @@ export async function runAthena(
       if (state === 'FAILED' || state === 'CANCELLED') {
         const reason =
           q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage ?? 'no reason given';
-        throw new DeliveryError(`Athena query ${queryId} ${state.toLowerCase()}: ${reason}`);
+        return {
+          failed: new DeliveryError(`Athena query ${queryId} ${state.toLowerCase()}: ${reason}`),
+          queryId,
+          state,
+        };
       }
       if (options.signal?.aborted) throw new DeliveryError(`Athena query ${queryId} cancelled`);
       await new Promise((r) => setTimeout(r, delay));

@@ -190,8 +190,9 @@ describe('handler', () => {
 
   it('fails the invocation (so EventBridge retries) when Athena fails the query', async () => {
     answerAthena(athena, { columns: [], rows: [], failure: 'Bytes scanned limit was exceeded' });
+    // The rule's execution failed, and so did the one started once more under a token of its own.
     await expect(handler(scheduledEvent())).rejects.toThrow(
-      /error-rate: Athena query q-1 failed: Bytes scanned limit/,
+      /error-rate: Athena query q-2 failed: Bytes scanned limit/,
     );
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
   });

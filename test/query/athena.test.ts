@@ -159,6 +159,8 @@ describe('runAthena', () => {
     await expect(act).rejects.toThrow(
       'Athena query q-2 failed: Query exhausted resources at this scale factor',
     );
+    // Without a token every start is a new execution: nothing to start again.
+    expect(aws.calls.filter((c) => c.operation === 'StartQueryExecution')).toHaveLength(1);
   });
 
   it('stops the query on Athena when the caller aborts', async () => {
@@ -231,6 +233,78 @@ describe('athenaRows', () => {
       ['checkout', '3'],
       ['search', '1'],
     ]);
+  });
+});
+
+describe('athenaRows under an idempotency token', () => {
+  /** Athena as it treats tokens: a start with a token seen before returns that token's execution. */
+  async function athenaWithTokens(failing: ReadonlySet<number>) {
+    const executions = new Map<string, string>();
+    const aws = await startScriptedAws((call) => {
+      if (call.operation === 'StartQueryExecution') {
+        const token = call.body.ClientRequestToken as string;
+        if (!executions.has(token)) executions.set(token, `q-${executions.size + 1}`);
+        return { body: { QueryExecutionId: executions.get(token) } };
+      }
+      const id = Number(String(call.body.QueryExecutionId).slice(2));
+      if (call.operation === 'GetQueryExecution') {
+        return failing.has(id)
+          ? { body: { QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'SlowDown' } } } }
+          : { body: { QueryExecution: { Status: { State: 'SUCCEEDED' } } } };
+      }
+      return {
+        body: {
+          ResultSet: {
+            ResultSetMetadata: { ColumnInfo: [column('service'), column('count')] },
+            Rows: [row('service', 'count'), row('checkout', '3')],
+          },
+        },
+      };
+    });
+    close = aws.close;
+    return aws;
+  }
+  const built = buildQuery(
+    { kind: 'aggregate', filter: { since, until }, groupBy: ['service'] },
+    { dialect: 'athena', tables: [{ table: 'logs' }] },
+  );
+  const options = {
+    workGroup: 'wg',
+    database: 'lake',
+    pollMs: 1,
+    clientRequestToken: athenaRequestToken('error-rate', built),
+  };
+  const starts = (calls: ReadonlyArray<{ operation: string; body: Record<string, unknown> }>) =>
+    calls.filter((c) => c.operation === 'StartQueryExecution').map((c) => c.body.ClientRequestToken);
+
+  it('starts a failed execution once more under a token of its own, the same on every retry', async () => {
+    // Prepare: the token's first execution failed (in an invocation before this one, say).
+    const aws = await athenaWithTokens(new Set([1]));
+
+    // Act: the work is retried twice.
+    const first = await athenaRows(client(aws.url), built, options);
+    const second = await athenaRows(client(aws.url), built, options);
+
+    // Assess: one new execution, made once and found again, not one per retry.
+    expect(first.map((r) => [r.service, r.count])).toEqual([['checkout', '3']]);
+    expect(second).toEqual(first);
+    const tokens = starts(aws.calls);
+    expect(tokens).toHaveLength(4);
+    expect(new Set(tokens).size).toBe(2);
+    expect(tokens[1]).not.toBe(tokens[0]);
+    expect(tokens[3]).toBe(tokens[1]);
+  });
+
+  it('fails with the second execution’s reason when that one fails too, and starts no third', async () => {
+    // Prepare
+    const aws = await athenaWithTokens(new Set([1, 2]));
+
+    // Act
+    const act = athenaRows(client(aws.url), built, options);
+
+    // Assess
+    await expect(act).rejects.toThrow('Athena query q-2 failed: SlowDown');
+    expect(starts(aws.calls)).toHaveLength(2);
   });
 });
 
