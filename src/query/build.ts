@@ -9,7 +9,7 @@
  * Every query prunes partitions: `dt`/`hour` predicates derived from the time range, plus `category` when
  * categories are given, next to the exact `timestamp` bounds.
  */
-import { LEVELS, type Level } from '../schema';
+import { LEVELS, type Level, RECORD_COLUMNS } from '../schema';
 import { sqlTimestamp, utcDate, utcHour } from '../time';
 import { quoteIdent, type ResultColumn, SEARCH_COLUMNS } from './columns';
 import {
@@ -487,7 +487,14 @@ export function whereClause(filter: LogFilter, dialect: Dialect): { sql: string;
   if (filter.categories) add(`"category" IN (${marks(filter.categories)})`, ...filter.categories);
   if (filter.levels) add(`"level" IN (${marks(filter.levels)})`, ...filter.levels);
   if (filter.services) add(`"service" IN (${marks(filter.services)})`, ...filter.services);
-  if (filter.userIds) add(`"user_id" IN (${marks(filter.userIds)})`, ...filter.userIds);
+  if (filter.userIds) {
+    if (filter.userIdsAnywhere) {
+      const anywhere = filter.userIds.map((id) => pseudonymAnywhere(d, id));
+      add(`(${anywhere.map((a) => a.sql).join(' OR ')})`, ...anywhere.flatMap((a) => a.params));
+    } else {
+      add(`"user_id" IN (${marks(filter.userIds)})`, ...filter.userIds);
+    }
+  }
   if (filter.correlationId !== undefined) add('"correlation_id" = ?', filter.correlationId);
   if (filter.traceId !== undefined) add('"trace_id" = ?', filter.traceId);
   const caseSensitive = filter.caseSensitive === true;
@@ -517,6 +524,22 @@ export function whereClause(filter: LogFilter, dialect: Dialect): { sql: string;
     );
   }
   return { sql: parts.join(' AND '), params };
+}
+
+/**
+ * A row holding `pseudonym` in any column the transform may write one to: the `user_id` column, any
+ * text column, any key or value of the maps or item of the arrays (in their JSON text, where a pseudonym,
+ * `u_` and hex, appears as it is).
+ */
+function pseudonymAnywhere(d: SqlDialect, pseudonym: string): Sql {
+  const terms = RECORD_COLUMNS.flatMap((c): string[] => {
+    const col = ident(c.name);
+    if (c.type === 'string') return [c.name === 'user_id' ? `${col} = ?` : `strpos(${col}, ?) > 0`];
+    if (c.type.startsWith('map<') || c.type.startsWith('array<'))
+      return [`strpos(${d.jsonText(col)}, ?) > 0`];
+    return [];
+  });
+  return { sql: `(${terms.join(' OR ')})`, params: terms.map(() => pseudonym) };
 }
 
 // strpos instead of LIKE: the text is matched literally, so `%` and `_` need no escaping.

@@ -57,6 +57,13 @@ export interface LogFilter {
   readonly categories?: readonly Category[];
   /** Any of these `user_id` values: pseudonyms, never raw ids (see `pseudonymizeUserId`). */
   readonly userIds?: readonly string[];
+  /**
+   * `userIds` match wherever the transform writes a pseudonym, not only in `user_id` (which holds one
+   * id: a second one named in the text, or one in a nested field, is only in the text or `attributes`):
+   * any text column, map or array, as the purge finds a person's rows. The right of access needs every
+   * record of the person. @default false
+   */
+  readonly userIdsAnywhere?: boolean;
 }
 
 /** Normalized records, newest first unless `order` says otherwise. */

@@ -131,6 +131,35 @@ describe('buildQuery', () => {
     },
   );
 
+  it.each(['duckdb', 'athena'] as const)(
+    'matches userIds in every text, map and array column when userIdsAnywhere (%s), bound each time',
+    (dialect) => {
+      // Prepare
+      const pseudonym = 'u_0123456789abcdef0123456789abcdef';
+      const query: LogQuery = {
+        kind: 'search',
+        filter: { since, until, userIds: [pseudonym], userIdsAnywhere: true },
+      };
+
+      // Act
+      const built = buildQuery(query, { dialect, tables: logs });
+
+      // Assess
+      expect(built.sql).not.toContain(pseudonym);
+      expect(built.sql).toContain('"user_id" = ?');
+      expect(built.sql).toContain('strpos("message", ?) > 0');
+      expect(built.sql).toContain('strpos("stack_trace", ?) > 0');
+      expect(built.sql).toContain(
+        dialect === 'athena'
+          ? 'strpos(json_format(CAST("attributes" AS JSON)), ?) > 0'
+          : 'strpos(CAST(to_json("attributes") AS VARCHAR), ?) > 0',
+      );
+      expect(built.sql).not.toContain('"user_id" IN');
+      expect(built.sql.split('?').length - 1).toBe(built.params.length);
+      expect(built.params.filter((p) => p === pseudonym).length).toBeGreaterThan(10);
+    },
+  );
+
   it('reads several tables through a UNION ALL with the filter and its parameters in each branch', () => {
     // Prepare
     const query: LogQuery = { kind: 'search', filter: { since, until, correlationId: 'abc' }, limit: 3 };

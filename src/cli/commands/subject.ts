@@ -24,6 +24,7 @@ import { runLocalDueErasures } from '../../privacy/local-erasures';
 import { describePurge, type PurgeOutcome, purgeLocalSubject } from '../../privacy/local-purge';
 import { LocalSubjectRequestStore } from '../../privacy/local-requests';
 import { LocalSubjectKeyStore } from '../../privacy/local-store';
+import { NO_SUBJECT_PSEUDONYM } from '../../privacy/lookup';
 import type { EraseRequest, SubjectRequestStore } from '../../privacy/requests';
 import type { SubjectKeyStore } from '../../privacy/store';
 import { subjectRef } from '../../privacy/subject';
@@ -412,7 +413,11 @@ export async function exportCommand(flags: ExportFlags, io: CliIO = processIO): 
   const sink = await openOutput(flags.output ?? STDOUT_PATH, io);
   const summary = emptySummary();
   try {
-    const { built, pages, done } = await query.run({ kind: 'search', filter: query.filter, order: 'asc' });
+    // The person's records are those holding their pseudonym anywhere, not only in `user_id`; an id
+    // without a key has none, and its placeholder must not match a text that happens to hold it.
+    const known = !query.filter.userIds?.includes(NO_SUBJECT_PSEUDONYM);
+    const filter = known ? { ...query.filter, userIdsAnywhere: true } : query.filter;
+    const { built, pages, done } = await query.run({ kind: 'search', filter, order: 'asc' });
     try {
       const writer = new RecordWriter(flags.format ?? 'ndjson', (t) => sink.write(t));
       for await (const page of pages) {
