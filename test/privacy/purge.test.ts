@@ -280,6 +280,32 @@ describe('loglake subject erase --purge', () => {
     expect(await requests.get(bobRequest.subject)).not.toHaveProperty('pseudonym');
   }, 120_000);
 
+  it('an erase without --after leaves a pending --purge request to be carried out, not dropped unpurged', async () => {
+    const { dataDir, pseudonym } = await lake();
+    const alice = await pseudonym('alice-1001');
+    const requests = LocalSubjectRequestStore.forDataDir(dataDir);
+    const person = { user: 'alice-1001', persona: 'privacy-officer' as const, dataDir };
+    const scheduled = await eraseCommand(
+      { ...person, reason: 'ticket 11', purge: true, after: HOUR },
+      quiet(),
+    );
+
+    await expect(eraseCommand({ ...person, reason: 'ticket 11, now' }, quiet())).rejects.toThrow(
+      /already has an erasure due .*subject cancel first/,
+    );
+
+    expect(await requests.get(scheduled.subject)).toMatchObject({
+      state: 'pending',
+      purge: true,
+      pseudonym: alice,
+    });
+    const done = await runLocalDueErasures(dataDir, DEFAULT_CONFIG, 'test', () => Date.now() + 2 * HOUR);
+    expect(done.map((d) => d.request.outcome)).toEqual([
+      expect.stringMatching(/^key destroyed; purged 3 row/),
+    ]);
+    expect(withPseudonym(await rows(dataDir), alice)).toEqual(['security']);
+  }, 120_000);
+
   it('builds its predicate only from a stored pseudonym', () => {
     expect(() => subjectRowPredicate("u_x' OR true --")).toThrow(/not a stored pseudonym/);
     expect(subjectRowPredicate(`u_${'a'.repeat(32)}`)).toContain(`'u_${'a'.repeat(32)}'`);

@@ -221,18 +221,20 @@ export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Pr
     reason: flags.reason,
   };
   const after = flags.after ?? 0;
+  // A pending request (not yet due: a due one was carried out above) is refused, not replaced: the
+  // replacement would drop its purge, or on a stack a purge the executor is part way through.
+  const existing = await target.requests?.get(subject);
+  if (existing?.state === 'pending') {
+    throw new InputError(
+      `subject ${short(subject)} already has an erasure due ${existing.due}; run subject cancel first to change it`,
+    );
+  }
   // On the deployed lake the executor Lambda purges (Athena rewrites, for up to its 15 minutes a run):
   // the request is recorded due now (or after the window) and carried out on its next run, purge first.
   if (after > 0 || (flags.purge && !target.local)) {
     if (!target.requests) {
       throw new InputError(
         `subject erase ${after > 0 ? '--after' : '--purge'}: stack has no erasure request table (output ${STACK_OUTPUTS.subjectRequestTable}); deploy this version of loglake, or erase without --after when the window has passed`,
-      );
-    }
-    const existing = await target.requests.get(subject);
-    if (existing?.state === 'pending') {
-      throw new InputError(
-        `subject ${short(subject)} already has an erasure due ${existing.due}; run subject cancel first to change it`,
       );
     }
     const due = new Date(time.getTime() + after).toISOString();
