@@ -3,12 +3,15 @@
  * transform wrote their pseudonym, not only in the `user_id` column (which holds one id: the field's, or
  * the first one named in the text).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportCommand } from '../../src/cli/commands/subject';
 import type { CliIO } from '../../src/cli/io';
+import { resolveConfig } from '../../src/config';
+import { LocalPipeline } from '../../src/local/pipeline';
+import { dataDirTransform } from '../../src/local/transform';
 import { deliverEvents } from '../helpers/lake';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'loglake-export-scope-'));
@@ -68,5 +71,51 @@ describe('loglake subject export', () => {
 
   it('exports nothing for an id without a key, though a text holds the placeholder pseudonym', async () => {
     expect(await exported('nobody-9999')).toEqual([]);
+  }, 120_000);
+});
+
+describe('loglake subject export over a retention longer than the default', () => {
+  it('exports by default every record the config keeps, however old', async () => {
+    // Prepare: runtime kept ten years, the person's record eight years old.
+    const dir = mkdtempSync(join(tmpdir(), 'loglake-export-old-'));
+    try {
+      const overrides = { categories: { runtime: { expiryDays: 3650 } } };
+      const config = resolveConfig(overrides);
+      const configFile = join(dir, 'loglake.json');
+      writeFileSync(configFile, JSON.stringify(overrides));
+      const line = `${JSON.stringify({
+        timestamp: new Date(Date.now() - 8 * 365 * 86_400_000).toISOString(),
+        level: 'INFO',
+        service: 'shop',
+        message: 'order placed',
+        user_id: 'gina-7007',
+      })}\n`;
+      const pipeline = await LocalPipeline.open({
+        dataDir: dir,
+        transform: dataDirTransform(config, dir),
+        compaction: false,
+      });
+      try {
+        await pipeline.put('logs', [
+          { data: Buffer.from(line).toString('base64'), bytes: Buffer.byteLength(line) },
+        ]);
+        await pipeline.flush();
+      } finally {
+        await pipeline.close();
+      }
+      const { cli, out } = io();
+
+      // Act
+      const summary = await exportCommand(
+        { user: 'gina-7007', persona: 'privacy-officer', dataDir: dir, config: configFile, format: 'ndjson' },
+        cli,
+      );
+
+      // Assess
+      expect(summary.byCategory).toEqual({ runtime: 1 });
+      expect(out.join('')).toContain('order placed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });

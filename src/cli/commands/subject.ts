@@ -30,7 +30,7 @@ import type { SubjectKeyStore } from '../../privacy/store';
 import { subjectRef } from '../../privacy/subject';
 import { addToSummary, emptySummary, type SubjectSummary } from '../../privacy/summary';
 import { decodeSearchRow } from '../../query/decode';
-import { PERSONAS, type Persona } from '../../schema';
+import { CATEGORIES, PERSONAS, type Persona } from '../../schema';
 import { parseDuration } from '../../time';
 import { callerIdentity, localPrincipal } from '../access';
 import {
@@ -50,6 +50,15 @@ import { requireLocalLake } from '../target/local';
 
 /** Longer than the longest default retention (audit, 7 years): an export covers everything kept. */
 export const EXPORT_SINCE = '2600d';
+
+/**
+ * How far back an export looks unless `--since` says: {@link EXPORT_SINCE}, or the longest expiry of the
+ * config plus the day S3's lifecycle may take, when a category is kept longer (up to 100 years).
+ */
+export function exportSince(config: LogLakeConfig): string {
+  const longest = Math.max(...CATEGORIES.map((c) => config.categories[c].expiryDays)) + 1;
+  return longest > parseInt(EXPORT_SINCE, 10) ? `${longest}d` : EXPORT_SINCE;
+}
 
 const EXPORT_FORMATS = ['ndjson', 'json', 'csv'] as const;
 
@@ -409,7 +418,7 @@ export async function exportCommand(flags: ExportFlags, io: CliIO = processIO): 
   // The query is an access event of its own (the query hook records it, with the persona).
   const query = await resolveQueryTarget(
     undefined,
-    { ...flags, user: [flags.user], since: flags.since ?? EXPORT_SINCE },
+    { ...flags, user: [flags.user], since: flags.since ?? exportSince(config) },
     io,
   );
   const sink = await openOutput(flags.output ?? STDOUT_PATH, io);
@@ -525,7 +534,7 @@ export function registerSubjectCommand(program: Command): void {
       .command('export')
       .description('every record of the subject the persona may read, and a summary')
       .addOption(user())
-      .option('--since <time>', 'start (default: everything kept)', EXPORT_SINCE)
+      .option('--since <time>', `start (default: everything kept, ${EXPORT_SINCE} or the longest expiry)`)
       .option('--until <time>', 'end (exclusive)')
       .option('--category <category>', 'only these categories', listOption)
       .option('--output <file>', `file to write (appears only when complete), or ${STDOUT_PATH}`, STDOUT_PATH)
