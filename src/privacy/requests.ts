@@ -50,6 +50,12 @@ export const eraseRequestSchema = z.strictObject({
    * Dropped when the request is closed.
    */
   purgedSoFar: z.strictObject({ files: z.number().int().min(0), rows: z.number().int().min(0) }).optional(),
+  /**
+   * What the purge did, once it finished in a run whose later step failed (destroying the key, recording
+   * the event): the next run does not purge again, and records this rather than a purge that found
+   * nothing left. The pseudonym is dropped with it. Dropped when the request is closed.
+   */
+  purged: z.string().optional(),
   /** When an executor claimed it (a pending request being carried out; it can no longer be cancelled). */
   claimed: z.iso.datetime().optional(),
   /** When it was carried out or withdrawn. */
@@ -156,13 +162,21 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
     const { claimed: _released, ...unclaimed } = claimed;
     // Gives the claim back so the next run takes the request at once, not after the lease, with what a
     // purge did so far (the outcome, when it is done, counts every run's).
-    const release = (progress?: PurgeProgress) =>
-      options.requests.replace(claimed, progress ? { ...unclaimed, purgedSoFar: progress } : unclaimed);
+    const release = (progress?: PurgeProgress, purged?: string) => {
+      if (purged !== undefined) {
+        const { pseudonym: _found, purgedSoFar: _counted, ...rest } = unclaimed;
+        return options.requests.replace(claimed, { ...rest, purged });
+      }
+      return options.requests.replace(
+        claimed,
+        progress ? { ...unclaimed, purgedSoFar: progress } : unclaimed,
+      );
+    };
     let closed: EraseRequest;
     let destroyed: boolean;
+    let purged = request.purged;
     try {
-      let purged: string | undefined;
-      if (request.purge && options.purge) {
+      if (request.purge && options.purge && purged === undefined) {
         const step = await options.purge(request);
         if (step === undefined || typeof step !== 'string') {
           await release(step?.pending);
@@ -172,7 +186,7 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
       }
       destroyed = await options.keys.destroy(request.subject);
       await options.record(request, destroyed, purged);
-      const { pseudonym: _dropped, purgedSoFar: _counted, ...kept } = unclaimed;
+      const { pseudonym: _dropped, purgedSoFar: _counted, purged: _told, ...kept } = unclaimed;
       closed = {
         ...kept,
         state: 'done',
@@ -184,7 +198,7 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
       };
     } catch (error) {
       // The step's own error is the one to report; if the release fails too, the lease frees the claim.
-      await release(progressOf(error)).catch(() => false);
+      await release(progressOf(error), purged).catch(() => false);
       throw error;
     }
     // False only when another run took the claim over after the lease: it closes the request itself.

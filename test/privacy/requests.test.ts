@@ -85,6 +85,55 @@ describe('LocalSubjectRequestStore', () => {
     expect(await requests.get(REF)).toMatchObject({ state: 'done', closedBy: 'test' });
   });
 
+  it('keeps what a finished purge did when a later step fails, so the retry records it, not a purge of nothing', async () => {
+    // Prepare: a purge that finds the person's 3 rows the first time, and nothing once they are gone.
+    const keys = new LocalSubjectKeyStore(join(dir, 'keys-purged'));
+    keys.getOrCreateSync([REF]);
+    const requests = new LocalSubjectRequestStore(join(dir, 'purged'));
+    const pseudonym = `u_${'b'.repeat(32)}`;
+    await requests.put(request({ purge: true, pseudonym }));
+    const now = () => Date.parse('2026-01-09T00:00:00.000Z');
+    let left = 3;
+    const purge = async () => {
+      const rows = left;
+      left = 0;
+      return `purged ${rows} row(s)`;
+    };
+    const recorded: Array<string | undefined> = [];
+
+    // Act: the audit event of the first run fails after the purge and the key's destruction.
+    await expect(
+      runDueErasures({
+        keys,
+        requests,
+        executor: 'test',
+        now,
+        purge,
+        record: async () => {
+          throw new Error('audit sink down');
+        },
+      }),
+    ).rejects.toThrow('audit sink down');
+    const between = await requests.get(REF);
+    const done = await runDueErasures({
+      keys,
+      requests,
+      executor: 'test',
+      now,
+      purge,
+      record: async (_r, _destroyed, purged) => void recorded.push(purged),
+    });
+
+    // Assess
+    expect(between).toMatchObject({ state: 'pending', purged: 'purged 3 row(s)' });
+    expect(between).not.toHaveProperty('pseudonym');
+    expect(recorded).toEqual(['purged 3 row(s)']);
+    expect(done.map((d) => d.request.outcome)).toEqual([
+      'no key (already destroyed, or never seen); purged 3 row(s)',
+    ]);
+    expect(await requests.get(REF)).not.toHaveProperty('purged');
+  });
+
   it('never carries out a request cancelled after the executor listed it', async () => {
     // Arrange: the executor's listing is taken, then the request is withdrawn before it claims it.
     const keys = new LocalSubjectKeyStore(join(dir, 'keys-race'));
