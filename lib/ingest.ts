@@ -315,8 +315,10 @@ export class LogLakeIngest extends Construct implements StreamMetrics {
         dynamicPartitioning: { enabled: true },
         dataFormatConversion: {
           schemaConfiguration: firehose.SchemaConfiguration.fromCfnTable(destination.table),
-          // The transform emits ISO-8601 `…Z` timestamps, which the OpenX SerDe reads natively.
-          inputFormat: new firehose.OpenXJsonInputFormat(),
+          // The transform emits ISO-8601 `…Z` timestamps, which the OpenX SerDe reads natively. Its default
+          // lowercases every key, map keys included: `Color` and `color` of one event's attributes would
+          // fail the row as a duplicate. The columns' names are lowercase already.
+          inputFormat: new firehose.OpenXJsonInputFormat({ lowercaseColumnNames: false }),
           outputFormat: new firehose.ParquetOutputFormat({
             compression: firehose.ParquetCompression.of(props.compression),
           }),

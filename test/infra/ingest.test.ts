@@ -7,6 +7,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { LogLakeCatalog } from '../../lib/catalog';
 import { TRANSFORM_METRICS } from '../../src/metrics';
+import { RECORD_COLUMNS } from '../../src/schema';
+import { transformOne } from '../transform/helpers';
 import { bareStack, type FlatStatement, flat, policyStatementsOf, resourcesOf } from './helpers';
 import { defaultIngest } from './parts';
 
@@ -44,6 +46,31 @@ describe('LogLakeIngest', () => {
     expect(
       Object.keys(resourcesOf(t, 'AWS::Lambda::Function')).map((id) => id.replace(/[0-9A-F]{8}$/, '')),
     ).toEqual(['IngestAuditTransform', 'IngestLogsTransform']);
+  });
+
+  it('has the OpenX SerDe keep the case of JSON keys: map keys differing only in case are distinct', () => {
+    // The transform keeps every field, so one row can hold keys that differ only in case; the OpenX
+    // SerDe's default lowercases every key of the document, map keys included, and then fails the row
+    // on the duplicate (format-conversion-failed) or folds `userId` into `userid`.
+    const { records } = transformOne(
+      JSON.stringify({ msg: 'x', Color: 'red', color: 'blue', Size: 1, size: 2 }),
+    );
+    expect(Object.keys(records[0]?.attributes ?? {})).toEqual(['Color', 'color']);
+    expect(Object.keys(records[0]?.metrics ?? {})).toEqual(['Size', 'size']);
+    // Matched by case, the record's own keys must be the Glue columns' names, which Glue keeps lowercase.
+    expect(RECORD_COLUMNS.filter((c) => c.name !== c.name.toLowerCase())).toEqual([]);
+
+    const { stack } = build();
+
+    for (const s of Object.values(
+      resourcesOf(Template.fromStack(stack), 'AWS::KinesisFirehose::DeliveryStream'),
+    )) {
+      const conversion = (s.Properties.ExtendedS3DestinationConfiguration as Record<string, unknown>)
+        .DataFormatConversionConfiguration;
+      expect(conversion).toMatchObject({
+        InputFormatConfiguration: { Deserializer: { OpenXJsonSerDe: { CaseInsensitive: false } } },
+      });
+    }
   });
 
   it('grants producers PutRecord and PutRecordBatch on every stream, or on the ones named', () => {
