@@ -45,12 +45,19 @@ const DURATION_FACTOR: Readonly<Record<string, number>> = {
 
 /** A duration in ms: a number times `factor` (the field's unit), or text with a unit suffix. */
 export function asDurationMs(v: unknown, factor: number): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v * factor : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = DURATION_TEXT.exec(v);
-  if (!m) return undefined;
-  const unit = m[2];
-  return Number(m[1]) * (unit === undefined ? factor : (DURATION_FACTOR[unit] ?? factor));
+  let ms: number;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) return undefined;
+    ms = v * factor;
+  } else {
+    if (typeof v !== 'string') return undefined;
+    const m = DURATION_TEXT.exec(v);
+    if (!m) return undefined;
+    const unit = m[2];
+    ms = Number(m[1]) * (unit === undefined ? factor : (DURATION_FACTOR[unit] ?? factor));
+  }
+  // Past a double's range the product is Infinity, which JSON writes as null: the value would be lost.
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** A path (`/a?b`), or the path of an absolute URL. */

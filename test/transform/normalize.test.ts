@@ -206,6 +206,15 @@ describe('normalizeEvent', () => {
     expect(normalizeOne(json({ level: 'info', msg: 'x', duration_ns: 2_000_000 })).duration_ms).toBe(2);
   });
 
+  it('keeps a duration too large for a double in attributes or metrics, not as a nulled duration_ms', () => {
+    // JSON cannot carry Infinity: written as `null`, the value would vanish from the row.
+    const scaled = normalizeOne(json({ level: 'info', msg: 'x', duration_s: 1e306 }));
+    const text = normalizeOne(json({ level: 'info', msg: 'x', duration_ms: `1${'0'.repeat(400)}` }));
+
+    expect([scaled.duration_ms, scaled.metrics.duration_s]).toEqual([null, 1e306]);
+    expect([text.duration_ms, text.attributes.duration_ms]).toEqual([null, `1${'0'.repeat(400)}`]);
+  });
+
   it('never stores a raw user id, also outside the user_id column', () => {
     const record = normalizeOne(
       json({ level: 'info', msg: 'x', user: { id: 42 }, context: { user_id: 'bob' } }),
