@@ -35,7 +35,15 @@ export class S3ObjectStore implements ObjectStore {
       { client: this.s3 },
       { Bucket: this.bucket, Prefix: prefix },
     )) {
-      for (const o of page.Contents ?? []) if (o.Key) out.push({ key: o.Key, bytes: o.Size ?? 0 });
+      for (const o of page.Contents ?? []) {
+        if (o.Key) {
+          out.push({
+            key: o.Key,
+            bytes: o.Size ?? 0,
+            ...(o.StorageClass ? { storageClass: o.StorageClass } : {}),
+          });
+        }
+      }
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }

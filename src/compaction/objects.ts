@@ -30,6 +30,19 @@ import { compactionCountSql, compactionCtas, dropTableSql, type SqlPartition } f
 export interface StoredObject {
   readonly key: string;
   readonly bytes: number;
+  /** S3's storage class as listed (`STANDARD` when absent). */
+  readonly storageClass?: string;
+}
+
+/**
+ * Whether Athena (and Trino's Hive connector) reads an object: not one whose name starts with `_` or
+ * `.` (hidden), nor one in S3 Glacier Flexible Retrieval or Deep Archive. Its rows would be in neither
+ * the rewrite nor the count, which would still agree, and the object would be deleted with the sources.
+ */
+export function engineReads(o: StoredObject): boolean {
+  const name = o.key.slice(o.key.lastIndexOf('/') + 1);
+  if (name.startsWith('_') || name.startsWith('.')) return false;
+  return o.storageClass !== 'GLACIER' && o.storageClass !== 'DEEP_ARCHIVE';
 }
 
 /** The bucket, as the compaction needs it. */
@@ -306,7 +319,7 @@ async function plan(run: ObjectCompactionRun, now: Date): Promise<Plan[]> {
       for (const { hour } of hours.filter((h) => h.dt === dt)) {
         const prefix = `${DATA_PREFIX}/category=${category}/dt=${dt}/hour=${hour}/`;
         const inHour = objects.filter(
-          (o) => o.key.startsWith(prefix) && !o.key.slice(prefix.length).includes('/'),
+          (o) => o.key.startsWith(prefix) && !o.key.slice(prefix.length).includes('/') && engineReads(o),
         );
         const files: PartitionFile[] = inHour.map((o) => ({
           name: o.key.slice(prefix.length),
