@@ -18,7 +18,7 @@ const engine = new AthenaSqlEngine(new AthenaClient({}), {
   database: env.database,
 });
 
-export async function handler(event: ScheduledEvent, context: Context): Promise<ObjectCompactionReport> {
+export async function handler(_event: ScheduledEvent, context: Context): Promise<ObjectCompactionReport> {
   const report = await compactObjects({
     store,
     engine,
@@ -30,7 +30,10 @@ export async function handler(event: ScheduledEvent, context: Context): Promise<
       lookbackHours: env.lookbackHours,
       targetFileBytes: env.targetFileMiB * 1024 ** 2,
     },
-    now: new Date(event.time),
+    // The clock, not the event's time: the lock expires a Lambda timeout after `now`, and an event can
+    // wait in the asynchronous queue (up to its maximum age) before it starts a run; a lock counted from
+    // the event's time could be taken over while this run still rewrites.
+    now: new Date(),
     remainingMs: () => context.getRemainingTimeInMillis(),
   });
   for (const c of report.compacted) logger.info('compacted', { ...c });
