@@ -99,7 +99,9 @@ export class LogLakeStorage extends Construct {
         'audit/',
         props,
         removalPolicy,
-        locked.map((c) => categoryRule(c, props.categories[c])),
+        // Every category, not only the locked ones: a category unlocked later keeps the objects it had
+        // here, and without a rule they would never expire.
+        categories.map((c) => categoryRule(c, props.categories[c])),
         props.objectLock,
       );
     }

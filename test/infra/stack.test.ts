@@ -188,12 +188,12 @@ describe('LogLake audit bucket', () => {
     });
   });
 
-  it('has lifecycle rules for the locked categories only, and KMS, TLS, versioning, access logs', () => {
+  it('has lifecycle rules for every category (one unlocked later keeps objects here), and KMS, TLS, versioning, access logs', () => {
     const props = bucketProps('Audit');
     const prefixes = (props.LifecycleConfiguration as { Rules: Json[] }).Rules.map((r) => r.Prefix).filter(
       Boolean,
     );
-    expect(prefixes.sort()).toEqual([...LOCKED.map((c) => `logs/category=${c}/`), 'errors/'].sort());
+    expect(prefixes.sort()).toEqual([...CATEGORIES.map((c) => `logs/category=${c}/`), 'errors/'].sort());
     expect(flat(props.BucketEncryption)).toContain('aws:kms');
     expect(props.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(props.LoggingConfiguration).toEqual({

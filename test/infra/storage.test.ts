@@ -4,7 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import type { LogLakeStorageProps } from '../../lib/storage';
-import { bareStack, type FlatStatement, policyStatementsOf, resourcesOf } from './helpers';
+import { DEFAULT_CONFIG } from '../../src/config';
+import { CATEGORIES } from '../../src/schema';
+import { bareStack, type FlatStatement, policyStatementsOf, resourceNamed, resourcesOf } from './helpers';
 import { defaultStorage } from './parts';
 
 function build(props: Partial<LogLakeStorageProps> = {}) {
@@ -42,6 +44,29 @@ describe('LogLakeStorage', () => {
 
     expect(unlocked.dataBuckets.audit).toBeUndefined();
     expect(new Set(Object.values(unlocked.placement))).toEqual(new Set(['logs']));
+  });
+
+  it('expires every category in the audit bucket too: a category unlocked later keeps objects there', () => {
+    // Arrange: security was locked (its objects went to the audit bucket) and is unlocked now.
+    const { stack } = build({
+      categories: {
+        ...DEFAULT_CONFIG.categories,
+        security: { ...DEFAULT_CONFIG.categories.security, locked: false },
+      },
+    });
+
+    // Act
+    const [, bucket] = resourceNamed(Template.fromStack(stack), 'AWS::S3::Bucket', 'StorageAuditBucket');
+
+    // Assert: a rule expires each category's prefix there, with the category's own days.
+    const rules = (bucket.Properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> })
+      .Rules;
+    for (const c of CATEGORIES) {
+      expect(
+        rules.filter((r) => r.Prefix === `logs/category=${c}/`).map((r) => r.ExpirationInDays),
+        c,
+      ).toEqual([DEFAULT_CONFIG.categories[c].expiryDays]);
+    }
   });
 
   it('grants reading categories: their prefixes in their bucket, locked ones in the logs bucket too, decrypting through S3', () => {
