@@ -218,16 +218,21 @@ export async function objectLockOf(
   }
 }
 
-/** The enabled rule that expires a category's prefix, and its days. */
+/**
+ * Days after which a category's objects expire: undefined when no enabled rule expires its whole prefix,
+ * else the shortest expiration of every enabled rule reaching any of its objects (a broader prefix, a
+ * day's, a tag's), as S3 applies the shortest of the rules matching an object.
+ */
 function expiryDays(rules: readonly LifecycleRule[], category: Category): number | undefined {
   const prefix = categoryPrefix(category);
-  const rule = rules.find(
-    (r) =>
-      r.Status === 'Enabled' &&
-      (r.Filter?.Prefix ?? r.Filter?.And?.Prefix ?? r.Prefix) === prefix &&
-      r.Expiration?.Days !== undefined,
-  );
-  return rule?.Expiration?.Days;
+  const expiring = rules.flatMap((r) => {
+    const days = r.Expiration?.Days;
+    if (r.Status !== 'Enabled' || days === undefined) return [];
+    return [{ days, prefix: r.Filter?.Prefix ?? r.Filter?.And?.Prefix ?? r.Prefix ?? '' }];
+  });
+  if (!expiring.some((r) => prefix.startsWith(r.prefix))) return undefined;
+  const reaching = expiring.filter((r) => prefix.startsWith(r.prefix) || r.prefix.startsWith(prefix));
+  return Math.min(...reaching.map((r) => r.days));
 }
 
 /** The first `dt=` partition under a category's prefix (keys list in order, so the first is the oldest). */

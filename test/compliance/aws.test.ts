@@ -173,6 +173,45 @@ describe('readRetention', () => {
     );
   });
 
+  it('finds a broader or narrower rule expiring a category sooner than its own rule', async () => {
+    // Arrange: besides the stack's rules, one over all of logs/ and one over a day of runtime.
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'lake-logs' }).resolves({
+      Rules: [
+        ...categoryRules(CATEGORIES),
+        { ID: 'Sweep', Status: 'Enabled', Filter: { Prefix: 'logs/' }, Expiration: { Days: 3 } },
+        {
+          ID: 'OneDay',
+          Status: 'Enabled',
+          Filter: { Prefix: 'logs/category=runtime/dt=2026-11-20/' },
+          Expiration: { Days: 1 },
+        },
+      ],
+    });
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'lake-audit' }).resolves({
+      Rules: categoryRules(CATEGORIES),
+    });
+    s3.on(GetObjectLockConfigurationCommand).resolves({
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+      },
+    });
+    s3.on(ListObjectsV2Command).resolves({});
+
+    // Act
+    const item = await readRetention(clients.s3, lake, config, config, until);
+
+    // Assert: S3 applies the shortest expiration of every rule matching an object.
+    expect(item.status).toBe('violation');
+    expect(item.summary).toContain(
+      "FINDING: errors expires after 3 days in lake-logs, shorter than the policy's 90",
+    );
+    expect(item.summary).toContain(
+      "FINDING: runtime expires after 1 days in lake-logs, shorter than the policy's 30",
+    );
+    expect(item.summary.filter((l) => l.includes('lake-audit'))).toEqual([]);
+  });
+
   it('finds locked categories in a bucket without Object Lock', async () => {
     s3.on(GetBucketLifecycleConfigurationCommand).resolves({ Rules: categoryRules(CATEGORIES) });
     s3.on(GetObjectLockConfigurationCommand).rejects(awsError('ObjectLockConfigurationNotFoundError'));
