@@ -266,11 +266,26 @@ export class Alerting extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    const selfTopic = new cwActions.SnsAction(this.topics[alerts.pipeline.severities.alertingErrors]);
+    const selfAlarmTopic = this.topics[alerts.pipeline.severities.alertingErrors];
+    const selfTopic = new cwActions.SnsAction(selfAlarmTopic);
     for (const a of [selfAlarm, dlqAlarm]) {
       a.addAlarmAction(selfTopic);
       a.addOkAction(selfTopic);
     }
+    // The TLS-only topic policy replaces SNS's default policy, which let the account's alarms publish:
+    // without this allow CloudWatch's action is refused. Bound to these two alarms of this account.
+    selfAlarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlertingAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [selfAlarmTopic.topicArn],
+        conditions: {
+          ArnEquals: { 'aws:SourceArn': [selfAlarm.alarmArn, dlqAlarm.alarmArn] },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
 
     this.alarms = [
       ...pipelineAlarms.map(({ kind, alarm }) => ({ kind, alarm })),

@@ -274,6 +274,30 @@ describe('Alerting', () => {
     });
   });
 
+  it('lets CloudWatch publish to the topic its alarms act on, for those alarms only', () => {
+    // A topic policy replaces SNS's default one: without an allow, the alarm's action is refused.
+    const alarms = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      ([, a]) => (a.Properties as Json).AlarmActions,
+    );
+    expect(alarms.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'AlertingAlertingErrorsAlarm',
+      'AlertingDeadLetterAlarm',
+    ]);
+    const publishers = Object.values(template.findResources('AWS::SNS::TopicPolicy')).flatMap((p) => {
+      const props = p.Properties as { Topics: unknown[]; PolicyDocument: { Statement: Json[] } };
+      return props.PolicyDocument.Statement.filter(
+        (s) => s.Effect === 'Allow' && flat(s.Principal) === 'cloudwatch.amazonaws.com',
+      ).map((s) => ({ topics: props.Topics.map(flat), action: s.Action, condition: flat(s.Condition) }));
+    });
+
+    expect(publishers).toHaveLength(1);
+    expect(publishers[0]?.topics).toEqual(['<AlertingHighTopic>']);
+    expect(publishers[0]?.action).toBe('sns:Publish');
+    for (const [id] of alarms)
+      expect(publishers[0]?.condition).toContain(`<${id.replace(/[0-9A-F]{8}$/, '')}>`);
+    expect(publishers[0]?.condition).toContain('123456789012');
+  });
+
   it('queries through the main workgroup only, reading category prefixes and the main results prefix', () => {
     const statements = alarmStatements(template);
     const athena = statements.filter((s) => s.actions.some((a) => a.startsWith('athena:')));
