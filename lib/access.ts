@@ -139,10 +139,12 @@ export class LogLakeAccess extends Construct {
             props.ingest.subjectKeys.grantErase(grantee),
             // Only they record, withdraw and read scheduled erasures (the executor closes them).
             ...(props.erasures ? [props.erasures.grantWriteRequests(grantee)] : []),
-            // Each export, erase and cancel is recorded as an event on the audit stream.
-            ...(props.ingest.lanes.audit ? [props.ingest.grantPutRecords(grantee, ['audit'])] : []),
           ]
         : []),
+      // The CLI records every read (and each export, erase and cancel) as an access event on the audit
+      // stream, with the caller's credentials, and shows no results when it cannot: without this a
+      // persona's role could run no query through loglake at all.
+      ...(props.ingest.lanes.audit ? [props.ingest.grantPutRecords(grantee, ['audit'])] : []),
     ];
     acknowledgeGrantWildcards(
       policy,

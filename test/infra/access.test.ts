@@ -90,6 +90,26 @@ describe('LogLakeAccess', () => {
   });
 });
 
+describe('LogLakeAccess and the access audit', () => {
+  it('lets every persona put its access events on the audit stream, and on no other stream', () => {
+    const t = build();
+
+    for (const persona of PERSONAS) {
+      const puts = policyStatementsOf(t, `Access${pascalCase(persona)}Policy`).filter((s) =>
+        s.actions.some((a) => a.startsWith('firehose:')),
+      );
+      expect(puts, persona).toEqual([
+        {
+          effect: 'Allow',
+          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+          resources: ['<IngestAuditStream>'],
+          condition: '',
+        },
+      ]);
+    }
+  });
+});
+
 describe('LogLakeAccess with alerting', () => {
   /** The persona policy's statements that name the state table or allow a DynamoDB action anywhere. */
   function stateStatements(t: Template, persona: Persona) {
