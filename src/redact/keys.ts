@@ -193,6 +193,17 @@ function classifyWords(words: readonly string[]): SensitiveKind | undefined {
   return undefined;
 }
 
+/**
+ * A two-word name split by a dot (`api.key`, `{"card": {"number": …}}`): the previous segment's last
+ * word read with this segment's words, so a descriptive last word still turns it off (`api.key_id`).
+ */
+function classifyAcross(previous: readonly string[], words: readonly string[]): SensitiveKind | undefined {
+  const last = previous[previous.length - 1];
+  if (last === undefined || words[0] === undefined || !Object.hasOwn(PAIRS, `${last} ${words[0]}`))
+    return undefined;
+  return classifyWords([last, ...words]);
+}
+
 function isUserIdWords(words: readonly string[], previousSegment: readonly string[]): boolean {
   const n = words.length;
   const last = words[n - 1];
@@ -289,7 +300,7 @@ export class KeyClassifier {
     for (let i = 0; i < segments.length; i++) {
       const words = keyWords(segments[i] as string);
       if (i === segments.length - 1 && isUserIdWords(words, previous)) return { kind: 'user_id' };
-      const marker = classifyWords(words) ?? this.classifyExtra(words);
+      const marker = classifyWords(words) ?? this.classifyExtra(words) ?? classifyAcross(previous, words);
       if (marker) return { kind: 'sensitive', marker };
       previous = words;
     }

@@ -54,6 +54,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'no detector changed: a cache miss remembers its scan without a wrapper object or a copy; same outputs',
   },
+  {
+    version: 7,
+    fingerprint: 'd9ce78b6e9a226f965fe7e6057a6d77c80a63c43ac9aef1e24a01ef7aac937e5',
+    change:
+      'a two-word sensitive name split by a dot (`api.key`, `{"card":{"number":…}}`) is recognised across the segments',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];

@@ -35,6 +35,8 @@ describe('KeyClassifier.classify', () => {
     ['credit_card', 'card'],
     ['cvv', 'card'],
     ['session_id', 'session'],
+    ['api.key', 'api_key'],
+    ['payment.card.number', 'card'],
     ['ssh_key', 'sensitive_key'],
     ['user.SSH-Key', 'sensitive_key'],
     ['X-Internal-Signature', 'signature'],
