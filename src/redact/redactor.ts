@@ -86,9 +86,11 @@ export interface RedactedMessage {
 
 const SCHEMES = String.raw`(?:Bearer|Basic|Digest|Token|Bot|Negotiate|AWS4-HMAC-SHA256)[ \t]+`;
 const VALUE = String.raw`(?<val>\\"(?:[^"\\\n]|\\(?!"))*\\"|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|(?:${SCHEMES})?[^\s,;&"'<>(){}\[\]\\]+)`;
-// KEY=VALUE, KEY: VALUE, "key": "value" and \"key\":\"value\" (JSON embedded in a JSON string).
+// KEY=VALUE, KEY: VALUE, "key": "value" and \"key\":\"value\" (JSON embedded in a JSON string); also
+// as Ruby, PHP and Perl print hashes (`"key"=>"value"`, `:key => …`, print_r's `[key] => …`), nested
+// form names (`user[password]=…`) and command-line options (`--password=…`).
 const KV = new RegExp(
-  String.raw`(?<![\w.-])(?<kq>\\?["']?)(?<key>[A-Za-z_][\w.-]{0,63})\k<kq>[ \t]*[=:][ \t]*${VALUE}`,
+  String.raw`(?<![\w.]|[\w.]-)(?<kq>\\?["']?)(?<key>[A-Za-z_][\w.-]{0,63})\k<kq>(?<kb>\])?[ \t]*(?:=>?|:)[ \t]*${VALUE}`,
   'g',
 );
 
@@ -163,7 +165,10 @@ export class Redactor {
     this.pseudonymKey = options.pseudonymKey;
     this.subjects = options.pseudonyms;
     const extra = options.extraSensitiveKeys.flatMap((k) => keyWords(k)).map(escapeRegExp);
-    this.stemTrigger = new RegExp(`(?:${[...STEMS, ...extra].join('|')})[\\w.-]*\\\\?["']?[ \\t]*[=:]`, 'i');
+    this.stemTrigger = new RegExp(
+      `(?:${[...STEMS, ...extra].join('|')})[\\w.-]*\\\\?["']?\\]?[ \\t]*[=:]`,
+      'i',
+    );
   }
 
   /** Keyed pseudonym of a user id (cached; an existing pseudonym is kept as it is). */
@@ -411,8 +416,9 @@ export class Redactor {
   private scanKeyValues(s: string, out: Span[]): void {
     KV.lastIndex = 0;
     for (let m = KV.exec(s); m !== null; m = KV.exec(s)) {
-      const { key = '', val = '' } = m.groups ?? {};
-      const cls = this.keys.classify(key);
+      const { key = '', val = '', kb } = m.groups ?? {};
+      // A `]` closes a bracketed name (`[password] =>`), never a marker (`[REDACTED:token] :`).
+      const cls = kb !== undefined && s[m.index - 1] !== '[' ? null : this.keys.classify(key);
       if (cls === null) {
         // Not a sensitive key: let the scan look at the value for further keys (`a=b,password=c`).
         KV.lastIndex = m.index + m[0].length - val.length;

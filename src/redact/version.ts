@@ -60,6 +60,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'a two-word sensitive name split by a dot (`api.key`, `{"card":{"number":…}}`) is recognised across the segments',
   },
+  {
+    version: 8,
+    fingerprint: '1c8adea910e7019cc59c9072ff62a3df12ebdff08ef8b595284c491b0b5c4094',
+    change:
+      'KEY=VALUE also as Ruby, PHP and Perl print hashes (`"key"=>"value"`, `[key] => value`), nested form names (`user[password]=`) and command-line options (`--password=`)',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];

@@ -47,3 +47,55 @@ describe('a sensitive name split by a dot', () => {
     expect(normalizeOne(event({ api: { key_id: 'k-123' } })).attributes['api.key_id']).toBe('k-123');
   });
 });
+
+describe('KEY=VALUE as other languages and command lines print it', () => {
+  it.each([
+    [
+      'a Ruby hash (Rails `Parameters:`)',
+      'Parameters: {"user"=>{"email"=>"x", "password"=>"hunter2-value"}}',
+    ],
+    ['Ruby symbols', 'params {:password=>"hunter2-value", :api_key => "hunter2-value"}'],
+    ['a PHP or Perl array', "array ('password' => 'hunter2-value')"],
+    ['PHP print_r', 'Array\n(\n    [password] => hunter2-value\n    [token] => hunter2-value\n)'],
+    [
+      'form parameters of a nested name',
+      'POST /login user[password]=hunter2-value&user[email_token]=hunter2-value',
+    ],
+    ['a command-line option', 'exec mysqldump --password=hunter2-value -h db'],
+    ['a short command-line option', 'exec tool -token=hunter2-value'],
+  ])('redacts the value in %s', (_, msg) => {
+    expect(stored({ msg })).not.toContain('hunter2-value');
+  });
+
+  it('holds for any sensitive name in any of these forms (property)', () => {
+    const names = ['password', 'api_key', 'secret', 'token', 'client_secret', 'authorization', 'passwd'];
+    const forms: ReadonlyArray<(k: string, v: string) => string> = [
+      (k, v) => `{"${k}"=>"${v}"}`,
+      (k, v) => `{:${k} => "${v}"}`,
+      (k, v) => `'${k}' => '${v}',`,
+      (k, v) => `[${k}] => ${v}`,
+      (k, v) => `form[${k}]=${v}&x=1`,
+      (k, v) => `--${k}=${v} --verbose`,
+    ];
+    const value = fc.stringMatching(/^[A-Za-z0-9_]{8,24}$/).filter((v) => /\d/.test(v) && /[a-z]/i.test(v));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...names),
+        fc.constantFrom(...forms),
+        value,
+        fc.constantFrom('', 'debug ', 'request: '),
+        (name, form, v, before) => {
+          const text = JSON.stringify(normalizeOne(event({ msg: `${before}${form(name, v)}` })).message);
+          expect(text).not.toContain(v);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps the value of a name that is not sensitive in these forms', () => {
+    expect(
+      normalizeOne(event({ msg: '{"order_id"=>"ORD-123", :status => "paid"} --region=eu-west-1' })).message,
+    ).toBe('{"order_id"=>"ORD-123", :status => "paid"} --region=eu-west-1');
+  });
+});
