@@ -37,17 +37,29 @@ function joinPath(prefix: string, key: string): string {
   return path;
 }
 
-/** Leaf fields of an object, appended to parallel arrays of dotted paths and values. */
+/** A field name as it is stored: the name itself unless personal data is in it (see {@link flatten}). */
+export type NameOf = (key: string) => string;
+
+const asIs: NameOf = (key) => key;
+
+/**
+ * Leaf fields of an object, appended to parallel arrays of dotted paths and values. Each key is passed
+ * through `nameOf` on its own, before it is joined: a map keyed by e-mail or client address
+ * (`{"blocked":{"203.0.113.7":12}}`) stores its keys redacted, and a key is read whole, not as part of
+ * a dotted path where an address no longer starts a token.
+ */
 export function flatten(
   obj: Record<string, unknown>,
   prefix: string,
   depth: number,
   paths: string[],
   values: unknown[],
+  nameOf: NameOf = asIs,
 ): void {
   for (const key in obj) {
     const v = obj[key];
-    const path = prefix === '' ? key : joinPath(prefix, key);
+    const stored = nameOf(key);
+    const path = prefix === '' ? stored : joinPath(prefix, stored);
     if (v === null || typeof v !== 'object') {
       paths.push(path);
       values.push(v);
@@ -75,14 +87,14 @@ export function flatten(
         // given twice (two Set-Cookie headers) is kept twice.
         for (const item of v) {
           const [name, value] = pairOf(item) as NameValuePair;
-          flatten({ [name]: unwrapAnyValue(value) }, path, depth + 1, paths, values);
+          flatten({ [name]: unwrapAnyValue(value) }, path, depth + 1, paths, values, nameOf);
         }
       } else {
         for (let i = 0; i < v.length; i++) {
           const item: unknown = v[i];
           if (item !== null && typeof item === 'object') {
             const pair = pairWithin(item);
-            if (pair === undefined) flatten({ [i]: item }, path, depth + 1, paths, values);
+            if (pair === undefined) flatten({ [i]: item }, path, depth + 1, paths, values, nameOf);
             else
               flattenPairWithin(
                 item as Record<string, unknown>,
@@ -91,6 +103,7 @@ export function flatten(
                 depth + 1,
                 paths,
                 values,
+                nameOf,
               );
           } else {
             paths.push(joinPath(path, String(i)));
@@ -109,7 +122,7 @@ export function flatten(
         paths.push(path);
         values.push('{}');
       } else {
-        flatten(entries, path, depth + 1, paths, values);
+        flatten(entries, path, depth + 1, paths, values, nameOf);
       }
     }
   }
@@ -128,10 +141,11 @@ function flattenPairWithin(
   depth: number,
   paths: string[],
   values: unknown[],
+  nameOf: NameOf,
 ): void {
   for (const key in item) {
-    if (key === valueKey) flatten({ [name]: unwrapAnyValue(value) }, path, depth, paths, values);
-    else flatten({ [key]: item[key] }, path, depth, paths, values);
+    if (key === valueKey) flatten({ [name]: unwrapAnyValue(value) }, path, depth, paths, values, nameOf);
+    else flatten({ [key]: item[key] }, path, depth, paths, values, nameOf);
   }
 }
 

@@ -19,7 +19,7 @@ import {
   weakMethod,
 } from './coerce';
 import { aliasOf, type Target } from './fields';
-import { flatten } from './flatten';
+import { flatten, type NameOf } from './flatten';
 import type { NormalizeContext } from './normalize';
 import type { Columns } from './producers';
 import { readTimestamp } from './timestamp';
@@ -90,8 +90,8 @@ class Picks {
   readonly values: unknown[] = [];
   readonly consumed: number[] = [];
 
-  constructor(object: Record<string, unknown>) {
-    flatten(object, '', 0, this.paths, this.values);
+  constructor(object: Record<string, unknown>, nameOf: NameOf) {
+    flatten(object, '', 0, this.paths, this.values, nameOf);
     const n = this.paths.length;
     for (let i = 0; i < n; i++) {
       this.consumed.push(0);
@@ -190,9 +190,10 @@ export function pickFields(
   counts: RedactionCounts,
   ctx: NormalizeContext,
 ): void {
-  const picks = new Picks(object);
-  const { paths, values } = picks;
   const r = ctx.redactor;
+  // Field names are stored too: personal data keying a map is redacted like any value.
+  const picks = new Picks(object, (key) => r.text(key, counts));
+  const { paths, values } = picks;
 
   if (draft.timestampMs === undefined) {
     const tsIndex = picks.picked(SLOT.timestamp);

@@ -99,3 +99,52 @@ describe('KEY=VALUE as other languages and command lines print it', () => {
     ).toBe('{"order_id"=>"ORD-123", :status => "paid"} --region=eu-west-1');
   });
 });
+
+describe('personal data in a field name', () => {
+  it.each([
+    ['an e-mail keying a map', { bounced: { 'alice@example.com': 'hard' } }, 'alice@example.com'],
+    ['an e-mail keying a count (metrics)', { sent: { 'alice@example.com': 3 } }, 'alice@example.com'],
+    ['an address keying a rate limit', { blocked: { '203.0.113.7': 12 } }, '203.0.113.7'],
+    ['a phone number keying a result', { sms: { '+14155550123': 'sent' } }, '+14155550123'],
+    [
+      'a header list naming a token',
+      { headers: [{ name: 'ghp_0123456789abcdefghijABCDEFGHIJ012345', value: 'x' }] },
+      'ghp_0123456789abcdefghijABCDEFGHIJ012345',
+    ],
+  ])('redacts %s', (_, fields, secret) => {
+    expect(stored(fields)).not.toContain(secret);
+  });
+
+  it('keeps the rest of the name and the value, and counts the redaction', () => {
+    const record = normalizeOne(
+      event({ blocked: { '203.0.113.7': 12 }, bounced: { 'bob@example.org': 'hard' } }),
+    );
+    expect(record.metrics).toEqual({ 'blocked.203.0.113.0': 12 });
+    expect(record.attributes).toEqual({ 'bounced.[REDACTED:email]': 'hard' });
+    expect(record.redactions).toEqual({ ip: 1, email: 1 });
+  });
+
+  it('holds for any e-mail keying a map (property)', () => {
+    const local = fc.stringMatching(/^[a-z][a-z0-9._+-]{0,15}[a-z0-9]$/);
+    const domain = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]\.(?:com|org|co\.uk|io)$/);
+    fc.assert(
+      fc.property(local, domain, fc.constantFrom(1, 'x', true), (l, d, v) => {
+        expect(stored({ per_user: { [`${l}@${d}`]: v } })).not.toContain(`${l}@${d}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('leaves ordinary names as they are', () => {
+    const record = normalizeOne(
+      event({
+        'k8s.pod.labels.app.kubernetes.io/name': 'api',
+        http: { 'x-request-id': 'abc' },
+        order_id: 'ORD-1',
+      }),
+    );
+    expect(Object.keys(record.attributes).sort()).toEqual(
+      ['http.x-request-id', 'k8s.pod.labels.app.kubernetes.io/name', 'order_id'].sort(),
+    );
+  });
+});
