@@ -336,7 +336,12 @@ export class Redactor {
     if (Array.isArray(v)) return v.map((item) => this.item(path, item, counts, depth + 1));
     const out: Record<string, unknown> = {};
     for (const [k, item] of Object.entries(v)) {
-      out[k] = this.value(last === '' ? k : `${last}.${k}`, item, counts, depth + 1);
+      // A key is stored too (a map keyed by e-mail or address); two that redact alike both stay.
+      const redacted = this.text(k, counts, depth + 1);
+      let name = redacted;
+      for (let i = 2; name !== k && (Object.hasOwn(out, name) || Object.hasOwn(v, name)); i++)
+        name = `${redacted}~${i}`;
+      out[name] = this.value(last === '' ? k : `${last}.${k}`, item, counts, depth + 1);
     }
     return out;
   }

@@ -66,6 +66,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'KEY=VALUE also as Ruby, PHP and Perl print hashes (`"key"=>"value"`, `[key] => value`), nested form names (`user[password]=`) and command-line options (`--password=`)',
   },
+  {
+    version: 9,
+    fingerprint: 'fbe2957dc6914509a1d006247a7206b6a53cbd2c3d432e7c559febec2ea4264e',
+    change:
+      'the keys of a walked object (JSON inside a string, the compact oversized form) are redacted like values, so a map keyed by e-mail or address keeps neither',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];

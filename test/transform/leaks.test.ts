@@ -4,6 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Redactor } from '../../src/redact';
 import { KeyClassifier } from '../../src/redact/keys';
 import { ARRIVAL, json, normalizeOne } from './helpers';
 
@@ -146,5 +147,36 @@ describe('personal data in a field name', () => {
     expect(Object.keys(record.attributes).sort()).toEqual(
       ['http.x-request-id', 'k8s.pod.labels.app.kubernetes.io/name', 'order_id'].sort(),
     );
+  });
+});
+
+describe('personal data in a field name of JSON inside a string', () => {
+  it('redacts it in a message that is JSON, as the transform stores it', () => {
+    const record = normalizeOne(event({ msg: json({ results: { 'alice@example.com': 'bounced' } }) }));
+    expect(record.message).toBe('{"results":{"[REDACTED:email]":"bounced"}}');
+    expect(record.redactions).toEqual({ email: 1 });
+  });
+
+  it('redacts it in any attribute holding JSON text', () => {
+    expect(stored({ body: json({ clients: { '198.51.100.23': 4 } }) })).not.toContain('198.51.100.23');
+  });
+
+  it('redacts it where the redactor walks a parsed value (the compact oversized form)', () => {
+    const redactor = new Redactor({
+      ipv4PrefixLength: 24,
+      ipv6PrefixLength: 48,
+      extraSensitiveKeys: [],
+      pseudonymKey: 'k',
+    });
+    const counts = {};
+    expect(redactor.value('', { sent: { 'carol@example.net': 2 } }, counts)).toEqual({
+      sent: { '[REDACTED:email]': 2 },
+    });
+    expect(counts).toEqual({ email: 1 });
+  });
+
+  it('keeps every value when two keys redact alike', () => {
+    const record = normalizeOne(event({ msg: json({ 'a@example.com': 1, 'b@example.com': 2 }) }));
+    expect(JSON.parse(record.message)).toEqual({ '[REDACTED:email]': 1, '[REDACTED:email]~2': 2 });
   });
 });
