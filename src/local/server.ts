@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { userMessage } from '../errors';
 import { STREAMS, type StreamName } from '../schema';
 import { WAF_STREAM_PREFIX } from '../sources/names';
@@ -83,11 +83,25 @@ export interface Endpoint {
 export async function startEndpoint(options: EndpointOptions): Promise<Endpoint> {
   const host = options.host ?? '127.0.0.1';
   const account = options.accountId ?? '000000000000';
+  // The request each connection is answering. Node stops enforcing headersTimeout and requestTimeout
+  // once the server closes, so close() cuts every other connection itself: one whose headers or body
+  // are still arriving was not acknowledged (nothing of it is stored), and left alone, one stalled
+  // producer would keep the pipeline from ever stopping and delivering what it buffered.
+  const answering = new Map<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  const connections = new Set<Socket>();
   const server = createServer((req, res) => {
+    answering.set(req.socket, { req, res });
+    res.once('close', () => {
+      if (answering.get(req.socket)?.req === req) answering.delete(req.socket);
+    });
     handle(req, res, options.pipeline, account, options.unavailable).catch((error: unknown) => {
       // handle() answers every request itself; this only guards against a bug leaving one hanging.
       if (!res.headersSent) internalFailure(res, error);
     });
+  });
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -105,6 +119,13 @@ export async function startEndpoint(options: EndpointOptions): Promise<Endpoint>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
+        for (const socket of connections) {
+          const request = answering.get(socket);
+          // A request read whole may be in the spool already: it gets its answer, and then the
+          // connection closes rather than idling out the keep-alive timeout.
+          if (request?.req.complete !== true) socket.destroy();
+          else if (!request.res.headersSent) request.res.setHeader('connection', 'close');
+        }
       }),
   };
 }

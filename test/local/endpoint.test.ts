@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import {
   ListDeliveryStreamsCommand,
   type ListDeliveryStreamsCommandInput,
@@ -355,6 +356,67 @@ describe('local endpoint limits and errors', () => {
       __type: 'InternalFailure',
       message: 'the lake directory is not writable',
     });
+  });
+
+  it('stops at once while a client has sent only part of its headers or body, delivering what was acknowledged', async () => {
+    // Prepare: one client stalls mid-body, another mid-headers (a paused or vanished producer).
+    local = await startTestLocal();
+    const { port } = new URL(local.endpoint.url);
+    const body = JSON.stringify({ DeliveryStreamName: 'logs', Record: { Data: 'e30K' } });
+    const stalled = (text: string) =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(text, () => resolve(socket)));
+        socket.on('error', () => undefined);
+      });
+    const sockets = [
+      await stalled(
+        `POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Firehose_20150804.PutRecord\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      ),
+      await stalled('POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Ta'),
+    ];
+    await local.client.send(
+      new PutRecordCommand({
+        DeliveryStreamName: 'logs',
+        Record: { Data: Buffer.from('{"correlation_id":"acked"}\n') },
+      }),
+    );
+
+    // A request read whole and still in the pipeline when the stop begins gets its answer.
+    const { pipeline } = local;
+    const put = pipeline.put.bind(pipeline);
+    Object.assign(pipeline, {
+      put: async (...args: Parameters<typeof put>) => {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return put(...args);
+      },
+    });
+    const inFlight = local.client.send(
+      new PutRecordCommand({
+        DeliveryStreamName: 'logs',
+        Record: { Data: Buffer.from('{"correlation_id":"in-flight"}\n') },
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Act
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      local.stop().then(() => 'stopped'),
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve('still waiting'), 15_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const s of sockets) s.destroy();
+
+    // Assess
+    expect(outcome).toBe('stopped');
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect((await inFlight).$metadata.httpStatusCode).toBe(200);
+    expect(pipeline.stats.recordsAccepted).toBe(2);
+    expect(await searchLake(local.dataDir, { correlationId: 'acked' })).toHaveLength(1);
+    expect(await searchLake(local.dataDir, { correlationId: 'in-flight' })).toHaveLength(1);
   });
 
   it('refuses a second pipeline on the same data directory', async () => {
