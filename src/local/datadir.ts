@@ -3,20 +3,10 @@
  * (spool, staging, pseudonym key, lock).
  */
 import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, LogLakeError } from '../errors';
+import { createDurably } from '../privacy/local-files';
 import { isAlive } from '../process';
 import type { StreamName } from '../schema';
 import { writeDurably } from './writer';
@@ -123,22 +113,7 @@ export function lockDataDir(dataDir: string): () => void {
  * look stale to another process starting at the same moment.
  */
 function createLock(lock: string): boolean {
-  const made = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  const fd = openSync(made, 'wx', 0o600);
-  try {
-    writeSync(fd, String(process.pid));
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(made, lock);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    unlinkSync(made);
-  }
+  return createDurably(lock, String(process.pid));
 }
 
 /**
