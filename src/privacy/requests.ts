@@ -149,10 +149,14 @@ export interface RunDueOptions {
  * and a second executor skips it), destroys the key, records the audit event, then marks it done, in
  * that order, so a crash in between repeats the step after {@link ERASURE_CLAIM_LEASE_MS} (destroying is
  * idempotent) rather than losing it. A run that overlaps another one, or repeats one, changes nothing.
+ * A request whose step fails is released and the run goes on with the others (a request that fails run
+ * after run must not hold back everyone listed after it); the run then throws its error (an
+ * `AggregateError` when several failed).
  */
 export async function runDueErasures(options: RunDueOptions): Promise<ErasureDone[]> {
   const now = options.now ?? Date.now;
   const done: ErasureDone[] = [];
+  const failed: unknown[] = [];
   for (const request of await options.requests.list('pending')) {
     if (Date.parse(request.due) > now()) continue;
     if (request.claimed !== undefined && now() - Date.parse(request.claimed) < ERASURE_CLAIM_LEASE_MS)
@@ -199,10 +203,17 @@ export async function runDueErasures(options: RunDueOptions): Promise<ErasureDon
     } catch (error) {
       // The step's own error is the one to report; if the release fails too, the lease frees the claim.
       await release(progressOf(error), purged).catch(() => false);
-      throw error;
+      failed.push(error);
+      continue;
     }
     // False only when another run took the claim over after the lease: it closes the request itself.
     if (await options.requests.replace(claimed, closed)) done.push({ request: closed, destroyed });
   }
+  if (failed.length === 1) throw failed[0];
+  if (failed.length > 1)
+    throw new AggregateError(
+      failed,
+      `${failed.length} due erasure requests failed: ${failed.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')}`,
+    );
   return done;
 }

@@ -134,6 +134,34 @@ describe('LocalSubjectRequestStore', () => {
     expect(await requests.get(REF)).not.toHaveProperty('purged');
   });
 
+  it('carries out the other due requests when one fails, and still fails the run', async () => {
+    // Arrange: two due requests; the audit event of one of them cannot be recorded, run after run.
+    const other = 'b'.repeat(64);
+    const keys = new LocalSubjectKeyStore(join(dir, 'keys-isolated'));
+    keys.getOrCreateSync([REF, other]);
+    const requests = new LocalSubjectRequestStore(join(dir, 'isolated'));
+    await requests.put(request());
+    await requests.put(request({ subject: other }));
+    const run = () =>
+      runDueErasures({
+        keys,
+        requests,
+        executor: 'test',
+        now: () => Date.parse('2026-01-09T00:00:00.000Z'),
+        record: async (r) => {
+          if (r.subject === REF) throw new Error('audit event refused');
+        },
+      });
+
+    // Act, twice: whichever the listing returns first, the healthy request must not wait on the other.
+    await expect(run()).rejects.toThrow('audit event refused');
+    await expect(run()).rejects.toThrow('audit event refused');
+
+    // Assert
+    expect(await requests.get(other)).toMatchObject({ state: 'done', outcome: 'key destroyed' });
+    expect(await requests.get(REF)).toMatchObject({ state: 'pending' });
+  });
+
   it('never carries out a request cancelled after the executor listed it', async () => {
     // Arrange: the executor's listing is taken, then the request is withdrawn before it claims it.
     const keys = new LocalSubjectKeyStore(join(dir, 'keys-race'));
