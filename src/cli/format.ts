@@ -10,6 +10,7 @@ import {
   GAP,
   lineWidth,
   plainTable,
+  visible,
   wrapHanging,
   wrapShellCommand,
   wrapWords,
@@ -21,10 +22,15 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** Columns of a record in CSV, in schema order plus `category`; maps and arrays as JSON text. */
 export const RECORD_CSV_COLUMNS: readonly string[] = [...RECORD_COLUMNS.map((c) => c.name), 'category'];
 
-/** One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. */
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF. Text a spreadsheet would take
+ * for a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'`, as OWASP advises: log
+ * content is anyone's, and `=HYPERLINK(…)` in a message must not run when the export is opened.
+ */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const raw = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
@@ -91,8 +97,10 @@ const MESSAGE_INDENT = '  ';
 export function recordTable(records: readonly SearchRecord[], options: TableOptions = {}): string {
   const header = ['TIME', 'LEVEL', 'CATEGORY', 'SERVICE', 'CORRELATION_ID'];
   const fieldsWith = (time: TimeFormat) =>
-    records.map((r) => [time(r.timestamp), r.level, r.category, r.service, r.correlation_id ?? '-']);
-  const messages = records.map((r) => oneLine(r.message) + redactionNote(r));
+    records.map((r) =>
+      [time(r.timestamp), r.level, r.category, r.service, r.correlation_id ?? '-'].map(visible),
+    );
+  const messages = records.map((r) => visible(oneLine(r.message) + redactionNote(r)));
   const { width } = options;
   const full = fieldsWith(isoTime);
   if (width === undefined) {
@@ -185,10 +193,10 @@ export function aggregateTable(
     const header = [...groupBy, ...(withBucket ? ['BUCKET'] : []), 'COUNT', ...aggregates];
     const body = (time: TimeFormat) =>
       rows.map((r) => [
-        ...groupBy.map((g) => String(r.group[g] ?? '(none)')),
+        ...groupBy.map((g) => visible(String(r.group[g] ?? '(none)'))),
         ...(withBucket ? [time(r.bucketStart ?? '')] : []),
         String(r.count),
-        ...aggregates.map((a) => formatAggregate(r.values[a])),
+        ...aggregates.map((a) => visible(formatAggregate(r.values[a]))),
       ]);
     if (options.width === undefined) return plainTable(header, body(isoTime));
     const fitting = fitTimes(header, body, options.width);
@@ -205,7 +213,7 @@ export function aggregateTable(
   ];
   const body = (time: TimeFormat) =>
     rows.map((r) => [
-      ...groupBy.map((g) => String(r.group[g as keyof AggregateRow['group']] ?? '(none)')),
+      ...groupBy.map((g) => visible(String(r.group[g as keyof AggregateRow['group']] ?? '(none)'))),
       ...(withBucket ? [time(r.bucketStart ?? '')] : []),
       String(r.count),
       String(r.errors),
@@ -227,7 +235,8 @@ export function aggregateTable(
 export function alertsTable(alerts: readonly Alert[], options: TableOptions = {}): string {
   if (alerts.length === 0) return 'no alerts firing\n';
   const { width } = options;
-  const wrap = (line: string) => (width === undefined ? [line] : wrapHanging(line, width, '    '));
+  const wrap = (line: string) =>
+    width === undefined ? [visible(line)] : wrapHanging(visible(line), width, '    ');
   return `${alerts
     .map((a) =>
       [
@@ -239,8 +248,8 @@ export function alertsTable(alerts: readonly Alert[], options: TableOptions = {}
         ...(a.samples.length > 0 ? wrap(`  samples: ${a.samples.join(' ')}`) : []),
         ...(a.search
           ? width === undefined
-            ? [`  ${a.search}`]
-            : wrapShellCommand(a.search, width - 2, '    ').map((l) => `  ${l}`)
+            ? [`  ${visible(a.search)}`]
+            : wrapShellCommand(visible(a.search), width - 2, '    ').map((l) => `  ${l}`)
           : []),
       ].join('\n'),
     )

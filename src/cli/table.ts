@@ -3,6 +3,25 @@
  * that must be copied whole are never broken; only prose (a message) wraps.
  */
 
+/**
+ * What a terminal would act on rather than show: C0 and C1 controls (ESC starts CSI/OSC sequences that
+ * clear the screen, retitle the window, write the clipboard or plant hyperlinks; `\r` and backspace
+ * overwrite what came before; U+009B is a one-byte CSI), DEL, bidi overrides and isolates, which reorder
+ * what is shown, zero-width characters, which hide text, line and paragraph separators, and lone
+ * surrogates.
+ */
+const UNSHOWN =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * `text` safe to print to a terminal: every character of {@link UNSHOWN} as a `\uXXXX` escape, so log
+ * content (which any producer writes) is shown, never interpreted, and takes one cell per character.
+ */
+export function visible(text: string): string {
+  return text.replace(UNSHOWN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Space between columns. */
 export const GAP = '  ';
 

@@ -1,4 +1,5 @@
 /** A compliance report as Markdown or HTML: the same object as the JSON, for people. */
+import { visible } from '../cli/table';
 import type { Cell, ComplianceReport } from './report';
 
 const STATUS_MARK = { ok: 'OK', notice: 'NOTICE', violation: 'VIOLATION' } as const;
@@ -9,8 +10,18 @@ function cellText(c: Cell): string {
   return String(c);
 }
 
+/**
+ * Text from the lake (service names, attribute keys, audit fields) as inline Markdown that shows as
+ * written: line breaks and controls visible escapes, so it cannot end its table row or list item and start
+ * a heading of its own, and the characters that make links, images, HTML, emphasis, headings or cells
+ * backslash-escaped. A report is evidence: a producer must not be able to forge a line of it.
+ */
+function mdText(text: string): string {
+  return visible(text.replace(/\r\n|\r|\n/g, ' ')).replace(/[\\`*_[\]<>!|~#&]/g, '\\$&');
+}
+
 function mdCell(c: Cell): string {
-  return cellText(c).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return mdText(cellText(c));
 }
 
 /** `duckdb <data-dir>` or `stack <name> (<region>)`. */
@@ -33,14 +44,14 @@ export function reportMarkdown(r: ComplianceReport): string {
   ];
   if (r.findings.length > 0) {
     out.push('## Findings', '');
-    for (const f of r.findings) out.push(`- [${f.item}] ${f.message}`);
+    for (const f of r.findings) out.push(`- [${f.item}] ${mdText(f.message)}`);
     out.push('');
   }
   r.items.forEach((item, i) => {
     out.push(`## ${i + 1}. ${item.title} — ${STATUS_MARK[item.status]}`, '');
     out.push(`Source: ${item.source}`, '');
     if (item.controls.length > 0) out.push(`Controls: ${item.controls.join(', ')}`, '');
-    for (const s of item.summary) out.push(`- ${s}`);
+    for (const s of item.summary) out.push(`- ${mdText(s)}`);
     out.push('');
     if (item.rows.length > 0) {
       out.push(`| ${item.columns.join(' | ')} |`, `| ${item.columns.map(() => '---').join(' | ')} |`);

@@ -201,7 +201,7 @@ describe('resolveAthenaTarget', () => {
 });
 
 describe('csvField', () => {
-  it('round-trips any text through RFC 4180 quoting', () => {
+  it('round-trips any text through RFC 4180 quoting, formulas defused', () => {
     fc.assert(
       fc.property(fc.string(), (text) => {
         // Act
@@ -209,7 +209,8 @@ describe('csvField', () => {
 
         // Assess
         const unquoted = field.startsWith('"') ? field.slice(1, -1).replaceAll('""', '"') : field;
-        expect(unquoted).toBe(text);
+        // Text a spreadsheet would read as a formula carries a leading `'`.
+        expect(unquoted).toBe(/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
         if (/[",\r\n]/.test(text)) expect(field.startsWith('"')).toBe(true);
       }),
     );

@@ -13,6 +13,7 @@ import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, t
 import { formatObjects, OUTPUT_FORMATS } from '../format';
 import { type CliIO, processIO } from '../io';
 import { intOption } from '../options';
+import { visible } from '../table';
 import { collectRows, resolveQueryTarget } from '../target';
 
 export const patternsFlags = queryFlagsWith({
@@ -74,10 +75,10 @@ export function patternsText(patterns: readonly Pattern[]): string {
   return patterns
     .map((p) =>
       [
-        `${String(p.count).padStart(width)}  ${p.firstSeen ?? '-'} .. ${p.lastSeen ?? '-'}  ${p.template}`,
+        `${String(p.count).padStart(width)}  ${p.firstSeen ?? '-'} .. ${p.lastSeen ?? '-'}  ${visible(p.template)}`,
         ...(p.example === null
           ? []
-          : [`${' '.repeat(width)}  e.g. ${p.example.replace(/\s*[\r\n]+\s*/g, ' ⏎ ')}`]),
+          : [`${' '.repeat(width)}  e.g. ${visible(p.example.replace(/\s*[\r\n]+\s*/g, ' ⏎ '))}`]),
       ].join('\n'),
     )
     .join('\n')

@@ -14,6 +14,7 @@ import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, t
 import { OUTPUT_FORMATS, RecordWriter, recordTable } from '../format';
 import { type CliIO, processIO } from '../io';
 import { intOption } from '../options';
+import { visible } from '../table';
 import { collectRows, type QueryTarget, resolveQueryTarget } from '../target';
 
 export const searchFlags = queryFlagsWith({
@@ -137,10 +138,11 @@ export function contextText(blocks: readonly ContextBlock[], by: string): string
   return blocks
     .map((b) =>
       [
-        `-- ${by}=${b.key ?? '(none)'}`,
-        ...b.records.map(
-          (r) =>
+        visible(`-- ${by}=${b.key ?? '(none)'}`),
+        ...b.records.map((r) =>
+          visible(
             `${r.context_hit ? '>' : ' '} ${r.timestamp}  ${r.level.padEnd(8)} ${r.service}  ${r.correlation_id ?? '-'}  ${r.message.replace(/\s*[\r\n]+\s*/g, ' ⏎ ')}`,
+          ),
         ),
       ].join('\n'),
     )

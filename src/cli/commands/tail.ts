@@ -18,6 +18,7 @@ import { formatOption, formatSchema, parseFlags, queryCommand, queryFlagsWith, t
 import type { OutputFormat } from '../format';
 import { type CliIO, processIO } from '../io';
 import { dataDirOf, dialectOf, durationOption } from '../options';
+import { visible } from '../table';
 import { collectRows, resolveQueryTarget } from '../target';
 
 const TAIL_FORMATS = ['table', 'ndjson'] as const satisfies readonly OutputFormat[];
@@ -135,10 +136,10 @@ export function newRecords(
   return fresh;
 }
 
-function tailLine(r: SearchRecord, format: (typeof TAIL_FORMATS)[number]): string {
+export function tailLine(r: SearchRecord, format: (typeof TAIL_FORMATS)[number]): string {
   if (format === 'ndjson') return `${JSON.stringify(r)}\n`;
   const message = r.message.replace(/\s*[\r\n]+\s*/g, ' ⏎ ');
-  return `${r.timestamp}  ${r.level.padEnd(8)} ${r.category}  ${r.service}  ${r.correlation_id ?? '-'}  ${message}\n`;
+  return `${visible(`${r.timestamp}  ${r.level.padEnd(8)} ${r.category}  ${r.service}  ${r.correlation_id ?? '-'}  ${message}`)}\n`;
 }
 
 /**
