@@ -419,6 +419,13 @@ class Reader {
       ?.split('/')
       .filter((s) => s !== '')
       .pop();
+    // What every log event of the payload carries (a log event adds its time and id).
+    const base: EventDefaults = {
+      ...(service ? { service } : {}),
+      ...(group ? { source: group } : {}),
+      ...(category ? { category } : {}),
+      attributes,
+    };
     const texts: string[] = [];
     const logEvents = payload.logEvents as unknown[];
     for (let k = 0; k < logEvents.length; k++) {
@@ -434,12 +441,7 @@ class Reader {
           kind: 'event',
           source: withDefaults(
             { kind: 'flagged', text, reason: 'CloudWatch Logs log event is not an object' },
-            {
-              ...(service ? { service } : {}),
-              ...(group ? { source: group } : {}),
-              ...(category ? { category } : {}),
-              attributes,
-            },
+            base,
           ),
         });
         continue;
@@ -447,9 +449,7 @@ class Reader {
       const { id, timestamp, message } = logEvent;
       const defaults: EventDefaults = {
         ...(typeof timestamp === 'number' && Number.isFinite(timestamp) ? { timestampMs: timestamp } : {}),
-        ...(service ? { service } : {}),
-        ...(group ? { source: group } : {}),
-        ...(category ? { category } : {}),
+        ...base,
         attributes: typeof id === 'string' ? { ...attributes, 'aws.log_event_id': id } : attributes,
       };
       const body =
