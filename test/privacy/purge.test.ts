@@ -4,7 +4,7 @@
  * are never touched, everyone else's rows stay, and the request and its audit event say what was purged
  * and why locked rows were kept (GDPR Art. 17(3)(b)).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -13,7 +13,7 @@ import { cancelCommand, eraseCommand, statusCommand } from '../../src/cli/comman
 import type { CliIO } from '../../src/cli/io';
 import { DEFAULT_CONFIG } from '../../src/config';
 import { COMPACTION_STEPS, SimulatedCrash } from '../../src/local/compact';
-import { lockDataDir, pseudonymKey } from '../../src/local/datadir';
+import { dataDirPaths, lockDataDir, pseudonymKey } from '../../src/local/datadir';
 import { lookupPseudonyms } from '../../src/privacy/keyring';
 import { runLocalDueErasures } from '../../src/privacy/local-erasures';
 import { purgeLocalSubject, subjectRowPredicate } from '../../src/privacy/local-purge';
@@ -304,6 +304,31 @@ describe('loglake subject erase --purge', () => {
       expect.stringMatching(/^key destroyed; purged 3 row/),
     ]);
     expect(withPseudonym(await rows(dataDir), alice)).toEqual(['security']);
+  }, 120_000);
+
+  it('keeps what the purge did when the audit event cannot be written, and records it on the next run', async () => {
+    const { dataDir, pseudonym } = await lake();
+    const alice = await pseudonym('alice-1001');
+    // The audit write stages its file under .loglake/staging: a plain file there makes it fail for real.
+    const staging = dataDirPaths(dataDir).staging;
+    rmSync(staging, { recursive: true, force: true });
+    writeFileSync(staging, 'not a directory');
+    const person = { user: 'alice-1001', persona: 'privacy-officer' as const, dataDir };
+
+    await expect(eraseCommand({ ...person, reason: 'ticket 12', purge: true }, quiet())).rejects.toThrow();
+
+    // The rows are gone and the key too; what was purged waits on the request for its audit event.
+    expect(withPseudonym(await rows(dataDir), alice)).toEqual(['security']);
+    rmSync(staging, { force: true });
+    const requests = LocalSubjectRequestStore.forDataDir(dataDir);
+    expect(await requests.list('pending')).toEqual([
+      expect.objectContaining({ purged: expect.stringMatching(/^purged 3 row/) }),
+    ]);
+    await statusCommand({ ...person }, quiet());
+    const audit = (await rows(dataDir)).filter((r) => r.category === 'audit');
+    expect(audit.map((r) => r.text).join('\n')).toMatch(/purged 3 row\(s\) from 3 file\(s\)/);
+    const [request] = await requests.list('done');
+    expect(request?.outcome).toMatch(/purged 3 row\(s\)/);
   }, 120_000);
 
   it('builds its predicate only from a stored pseudonym', () => {

@@ -295,6 +295,20 @@ export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Pr
       purgeNote = describePurge(purge);
     }
     io.stdout(`${purgeNote}\n`);
+    // Purged rows cannot be found again: what was purged waits on a request due now until the event
+    // is recorded. If destroying the key or recording fails, the next run of the due erasures (any
+    // `subject` command, `loglake local`) records these counts rather than "no key" alone.
+    await target.requests?.put({
+      subject,
+      state: 'pending',
+      requested: base.time,
+      due: base.time,
+      reason: flags.reason,
+      principal,
+      persona: flags.persona,
+      purge: true,
+      purged: purgeNote,
+    });
   }
   const destroyed = await target.store.destroy(subject);
   const outcome = destroyed
@@ -306,6 +320,15 @@ export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Pr
         ? 'every stored pseudonym of this subject, in every category, locked objects and copies included, can no longer be linked to the id; new records of the id get a new key\n'
         : ''),
   );
+  await target.record(
+    privacyLogEvent({
+      ...base,
+      action: 'erase',
+      outcome: destroyed ? 'key destroyed' : 'no key',
+      ...(purgeNote !== undefined ? { purged: purgeNote } : {}),
+    }),
+  );
+  // Done only once recorded: until then a pending `--purge` request keeps what was purged (above).
   await target.requests?.put({
     subject,
     state: 'done',
@@ -319,14 +342,6 @@ export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Pr
     closedBy: principal,
     outcome: [destroyed ? 'key destroyed' : 'no key', purgeNote].filter(Boolean).join('; '),
   });
-  await target.record(
-    privacyLogEvent({
-      ...base,
-      action: 'erase',
-      outcome: destroyed ? 'key destroyed' : 'no key',
-      ...(purgeNote !== undefined ? { purged: purgeNote } : {}),
-    }),
-  );
   io.stdout('recorded the request in the audit category\n');
   return { subject, store: target.store.location, destroyed, ...(purge ? { purge } : {}) };
 }
