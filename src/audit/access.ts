@@ -5,17 +5,23 @@
  *
  * The hook sits at the two places every query passes through, whatever command or rule started it:
  * `LocalLakeReader.stream` (DuckDB over the local lake) and `runAthena` (Athena, for the CLI and the
- * alarm Lambda). Both hand their result pages to {@link auditedPages}, which counts the rows and, when
- * the pages end (or fail, or are abandoned), records the event through the {@link AccessScope} of the
- * running program. The program sets the scope once (the CLI in `main`, the alarm Lambda in its handler)
- * and commands add what they learn (persona, config) with {@link describeAccess}; a query outside any
- * scope (a library user, a unit test) is not recorded.
+ * alarm Lambda). Both hand their result pages to {@link auditedPages}, which counts the rows and records
+ * the events through the {@link AccessScope} of the running program. The program sets the scope once
+ * (the CLI in `main`, the alarm Lambda in its handler) and commands add what they learn (persona,
+ * config) with {@link describeAccess}; a query outside any scope (a library user, a unit test) is not
+ * recorded.
  *
- * The event is recorded before the last page is handed over, and a failure to record fails the query:
- * a search or stats prints nothing, an export commits no file. Where rows have already left (an export to
- * stdout), the command still exits non-zero.
+ * No row leaves before its read is recorded. A result of one page is recorded once, `completed` with
+ * its rows, before that page is handed over. A result of several pages is recorded twice, both events
+ * carrying the same `id`: `started` (who, what, which categories, when; rows 0) before the first page is
+ * handed over, and `completed`, `failed` or `abandoned` with the rows when the pages end (`completed`
+ * before the last page is handed over). An interrupted read (a crash, a kill) leaves its `started` event
+ * without a completion. A failure to record fails the query before the rows it would release: nothing
+ * leaves when the first event cannot be written; a completion that cannot be written withholds the last
+ * page and the command still exits non-zero.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import { LogLakeError } from '../errors';
 import type { BuiltQuery } from '../query/build';
@@ -47,8 +53,13 @@ export function notTailAccess(): Condition[] {
 export const ACCESS_FLAGS = ['bulk_read', 'locked_category'] as const;
 export type AccessFlag = (typeof ACCESS_FLAGS)[number];
 
-/** One read of the lake. */
+/** One read of the lake, or (outcome `started`) the start of a read of several pages. */
 export interface AccessEvent {
+  /**
+   * Links the `started` event of a read to its completion (`completed`, `failed`, `abandoned`).
+   * @default none (events written before there were ids)
+   */
+  readonly id?: string;
   /** When the query started, ISO-8601 UTC. */
   readonly time: string;
   /** Who: the OS user and host locally, the IAM principal (STS caller identity) on AWS, the function for the alarm Lambda. */
@@ -67,11 +78,12 @@ export interface AccessEvent {
   readonly categories: readonly Category[] | 'all';
   /** The filter as given (time range, text, ids, levels, services, user pseudonyms). */
   readonly filter: Readonly<Record<string, string>>;
-  /** Rows handed to the caller (records for a search or export, groups for stats). */
+  /** Rows handed to the caller (records for a search or export, groups for stats); 0 in a `started` event. */
   readonly rows: number;
   readonly bytesScanned?: number;
   readonly queryId?: string;
-  readonly outcome: 'completed' | 'failed' | 'abandoned';
+  /** `started`: rows are about to be handed over, the count comes with the completion of the same `id`. */
+  readonly outcome: 'started' | 'completed' | 'failed' | 'abandoned';
   readonly durationMs: number;
   readonly flags: readonly AccessFlag[];
 }
@@ -213,14 +225,19 @@ export function accessLogEvent(e: AccessEvent): Record<string, unknown> {
   const what = e.categories === 'all' ? 'all categories' : categories || 'no category';
   const marks = e.flags.length > 0 ? ` [${e.flags.join(', ')}]` : '';
   const command = e.rule !== undefined ? `${e.command} (rule ${e.rule})` : e.command;
+  const read =
+    e.outcome === 'started'
+      ? `started reading ${what} (${e.engine})`
+      : `${e.rows} row(s) from ${what} (${e.engine}, ${e.outcome})`;
   return {
     timestamp: e.time,
     level: e.flags.length > 0 ? 'WARN' : 'INFO',
     service: ACCESS_SERVICE,
     logger: ACCESS_LOGGER,
     category: 'audit',
-    message: `${command} by ${e.principal}${e.persona ? ` as ${e.persona}` : ''}: ${e.rows} row(s) from ${what} (${e.engine}, ${e.outcome})${marks}`,
+    message: `${command} by ${e.principal}${e.persona ? ` as ${e.persona}` : ''}: ${read}${marks}`,
     access: {
+      ...(e.id !== undefined ? { id: e.id } : {}),
       principal: e.principal,
       persona: e.persona ?? 'none',
       command: e.command,
@@ -247,9 +264,9 @@ export interface QueryStats {
 }
 
 /**
- * `pages`, counted, with the access event recorded when they end: completed (before the last page is
- * returned to the caller's loop), failed, or abandoned by the caller. Outside an access scope, `pages`
- * as they are.
+ * `pages`, counted, with the read recorded before any row is returned to the caller's loop: a `started`
+ * event before the first of several pages, and the end of the read when the pages end: completed (before
+ * the last page), failed, or abandoned by the caller. Outside an access scope, `pages` as they are.
  */
 export function auditedPages(
   built: BuiltQuery,
@@ -269,36 +286,50 @@ async function* audit(
   pages: AsyncIterable<RawRow[]>,
   stats: () => QueryStats,
 ): AsyncIterable<RawRow[]> {
-  const started = new Date();
+  const read: Read = { id: randomUUID(), started: new Date() };
   let rows = 0;
   let outcome: AccessEvent['outcome'] = 'abandoned';
+  let announced = false;
   let held: RawRow[] | undefined;
   try {
-    // One page is held back, so the event is written before the caller sees the end of the rows.
+    // One page is held back: a result of one page needs one event, written before the caller sees it,
+    // and the completion of several is written before the caller sees the end of the rows.
     for await (const page of pages) {
-      if (held) yield held;
+      if (held) {
+        if (!announced) {
+          // A crash or kill from here on leaves this event without its completion, never rows unrecorded.
+          await record(scope, built, lake, read, 0, 'started', {});
+          announced = true;
+        }
+        yield held;
+      }
       rows += page.length;
       held = page;
     }
     outcome = 'completed';
-    if (!(scope.quietWhenEmpty && rows === 0))
-      await record(scope, built, lake, started, rows, outcome, stats());
+    if (!(scope.quietWhenEmpty && rows === 0)) await record(scope, built, lake, read, rows, outcome, stats());
     if (held) yield held;
   } catch (error) {
     if (outcome === 'completed') throw error;
     outcome = 'failed';
-    await record(scope, built, lake, started, rows, outcome, stats()).catch(() => undefined);
+    await record(scope, built, lake, read, rows, outcome, stats()).catch(() => undefined);
     throw error;
   } finally {
-    if (outcome === 'abandoned') await record(scope, built, lake, started, rows, outcome, stats());
+    if (outcome === 'abandoned') await record(scope, built, lake, read, rows, outcome, stats());
   }
+}
+
+/** One query's read, as its events name it. */
+interface Read {
+  readonly id: string;
+  readonly started: Date;
 }
 
 async function record(
   scope: AccessScope,
   built: BuiltQuery,
   lake: LakeRef,
-  started: Date,
+  { id, started }: Read,
   rows: number,
   outcome: AccessEvent['outcome'],
   stats: QueryStats,
@@ -315,6 +346,7 @@ async function record(
     const settings = await scope.settings();
     if (settings.disabled) return;
     const event: AccessEvent = {
+      id,
       ...base,
       time: started.toISOString(),
       principal: await scope.principal(),

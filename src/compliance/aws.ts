@@ -71,6 +71,7 @@ import {
 import { alertCoverageItem, type CoverageState, ruleCoverageRows } from './alert-coverage';
 import {
   ACCESS_COLUMNS,
+  accessReads,
   assembleReport,
   type Cell,
   type ComplianceReport,
@@ -81,6 +82,7 @@ import {
   requestsItem,
   SCANNED,
   statusOf,
+  unfinishedLine,
   unredactedKinds,
   volumeItem,
 } from './report';
@@ -643,7 +645,7 @@ export async function readAccessLog(
 ): Promise<ItemBody> {
   const reads: LogFilter = { ...window, categories: ['audit'], services: ['loglake-access'] };
   const where = whereClause(reads, 'athena');
-  const rows = await athenaSelect(
+  const events = await athenaSelect(
     athena,
     lake,
     `SELECT to_iso8601("timestamp") AS "time", element_at(attributes, 'access.principal') AS principal,
@@ -653,15 +655,17 @@ export async function readAccessLog(
        array_join(array_sort(transform(
          filter(map_entries(attributes), e -> starts_with(e[1], 'access.filter.')),
          e -> substr(e[1], 15) || '=' || e[2])), ' ') AS filters,
-       element_at(attributes, 'access.bytes_scanned') AS bytes
+       element_at(attributes, 'access.bytes_scanned') AS bytes, element_at(attributes, 'access.id') AS id
      FROM ${auditTable(lake)} WHERE ${where.sql} ORDER BY "timestamp"`,
     where.params,
     reads,
   );
+  const { reads: rows, unfinished } = accessReads(events);
   const flagged = rows.filter((r) => r.flags);
   const summary = [
     `${rows.length} read(s) of the lake by ${new Set(rows.map((r) => r.principal)).size} principal(s) in the period`,
     `${flagged.length} flagged (bulk read or a persona reading a locked category)`,
+    ...unfinishedLine(unfinished),
     ...(lake.athena.trailTable
       ? await trailSummary(athena, lake, lake.athena.trailTable, window)
       : [
@@ -674,7 +678,11 @@ export async function readAccessLog(
   return {
     title: 'Who accessed what',
     source: `Athena (workgroup ${lake.athena.workGroup}): the audit category, service loglake-access (the CLI and the alarm Lambda append an access event to the audit stream for every query)${lake.athena.trailTable ? `; the CloudTrail trail's table ${lake.athena.trailTable} (S3 data events on the lake's buckets)` : ''}`,
-    status: config.accessAudit.enabled ? (flagged.length > 0 ? 'notice' : 'ok') : 'violation',
+    status: config.accessAudit.enabled
+      ? flagged.length > 0 || unfinished > 0
+        ? 'notice'
+        : 'ok'
+      : 'violation',
     summary,
     columns: ACCESS_COLUMNS,
     rows: rows.map((r) => [

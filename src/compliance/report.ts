@@ -333,8 +333,30 @@ export const ACCESS_COLUMNS = [
   'bytes scanned',
 ];
 
+/**
+ * The reads among access events: a read of several pages is recorded twice, `started` and then its
+ * completion with the same `access.id`; it counts once, as its completion. A `started` event without a
+ * completion is a read that was interrupted (a crash, a kill) after its rows began to leave.
+ */
+export function accessReads<R extends { readonly id?: unknown; readonly outcome?: unknown }>(
+  events: readonly R[],
+): { readonly reads: R[]; readonly unfinished: number } {
+  const ended = new Set(events.filter((e) => e.outcome !== 'started' && e.id).map((e) => String(e.id)));
+  const reads = events.filter((e) => !(e.outcome === 'started' && e.id && ended.has(String(e.id))));
+  return { reads, unfinished: reads.filter((e) => e.outcome === 'started').length };
+}
+
+/** The summary line of reads that started and never completed, when there are any. */
+export function unfinishedLine(unfinished: number): string[] {
+  return unfinished > 0
+    ? [
+        `${unfinished} read(s) started and never completed (outcome started: interrupted after its first rows were handed over; the rows are not counted)`,
+      ]
+    : [];
+}
+
 async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promise<ItemBody> {
-  const rows = await sql(
+  const events = await sql(
     reader,
     `SELECT "timestamp", attributes['access.principal'] AS principal, attributes['access.persona'] AS persona,
        attributes['access.command'] AS command, attributes['access.categories'] AS categories,
@@ -342,17 +364,19 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
        array_to_string(list_sort(list_transform(
          list_filter(map_entries(attributes), e -> starts_with(e.key, 'access.filter.')),
          e -> substr(e.key, 15) || '=' || e.value)), ' ') AS filters,
-       attributes['access.bytes_scanned'] AS bytes
+       attributes['access.bytes_scanned'] AS bytes, attributes['access.id'] AS id
      FROM ${LOCAL_TABLE} WHERE category = 'audit' AND service = 'loglake-access'
        AND "timestamp" >= CAST(? AS TIMESTAMP) AND "timestamp" < CAST(? AS TIMESTAMP) ORDER BY "timestamp"`,
     [options.since, options.until],
     auditScope(options),
   );
+  const { reads: rows, unfinished } = accessReads(events);
   const flagged = rows.filter((r) => r.flags);
   const principals = new Set(rows.map((r) => r.principal));
   const summary = [
     `${rows.length} read(s) of the lake by ${principals.size} principal(s) in the period`,
     `${flagged.length} flagged (bulk read or a persona reading a locked category)`,
+    ...unfinishedLine(unfinished),
   ];
   if (!options.config.accessAudit.enabled) {
     summary.push('FINDING: access auditing is turned off in the configuration (accessAudit.enabled: false)');
@@ -360,7 +384,11 @@ async function accessLog(reader: LocalLakeReader, options: ReportOptions): Promi
   return {
     title: 'Who accessed what',
     source: "the lake's audit category, service loglake-access (every query appends an access event)",
-    status: options.config.accessAudit.enabled ? (flagged.length > 0 ? 'notice' : 'ok') : 'violation',
+    status: options.config.accessAudit.enabled
+      ? flagged.length > 0 || unfinished > 0
+        ? 'notice'
+        : 'ok'
+      : 'violation',
     summary,
     columns: ACCESS_COLUMNS,
     rows: rows.map((r) => [

@@ -72,8 +72,8 @@ describe('auditedPages', () => {
 
     // Assert
     expect(seen).toBe(6);
-    expect(seenAtRecord).toEqual([4]);
-    expect(events[0]).toMatchObject({
+    expect(seenAtRecord).toEqual([0, 4]);
+    expect(events[1]).toMatchObject({
       principal: 'ada@host',
       persona: 'auditor',
       command: 'search',
@@ -85,7 +85,66 @@ describe('auditedPages', () => {
       outcome: 'completed',
       flags: ['bulk_read', 'locked_category'],
     });
-    expect(events[0]?.filter).toMatchObject({ text: 'refund', categories: 'audit' });
+    expect(events[1]?.filter).toMatchObject({ text: 'refund', categories: 'audit' });
+  });
+
+  it('records a started event before the first page of several reaches the caller, linked to its completion', async () => {
+    // Arrange: what the sink holds when each page reaches the caller
+    const events: AccessEvent[] = [];
+    const heldAtPage: string[][] = [];
+
+    // Act
+    await withAccessScope(scope(events), async () => {
+      for await (const _ of auditedPages(built, lake, pages(3)))
+        heldAtPage.push(events.map((e) => e.outcome));
+    });
+
+    // Assert
+    expect(heldAtPage).toEqual([['started'], ['started'], ['started', 'completed']]);
+    const [start, end] = events;
+    expect(start).toMatchObject({
+      principal: 'ada@host',
+      persona: 'auditor',
+      command: 'search',
+      categories: ['audit'],
+      rows: 0,
+      outcome: 'started',
+      flags: ['locked_category'],
+    });
+    expect(start?.filter).toMatchObject({ text: 'refund', categories: 'audit' });
+    expect(end).toMatchObject({ outcome: 'completed', rows: 6, time: start?.time });
+    expect(start?.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(end?.id).toBe(start?.id);
+  });
+
+  it('records one event, no started one, when the rows fit in one page', async () => {
+    // Arrange
+    const events: AccessEvent[] = [];
+
+    // Act
+    await withAccessScope(scope(events), async () => {
+      for await (const _ of auditedPages(built, lake, pages(1))) {
+        // read the one page
+      }
+    });
+
+    // Assert
+    expect(events.map((e) => [e.outcome, e.rows])).toEqual([['completed', 2]]);
+    expect(events[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('hands over no page of several when the started event cannot be recorded, naming the cause', async () => {
+    // Arrange
+    let seen = 0;
+
+    // Act
+    const run = withAccessScope(scope([], true), async () => {
+      for await (const page of auditedPages(built, lake, pages(3))) seen += page.length;
+    });
+
+    // Assert
+    await expect(run).rejects.toThrow(/could not be recorded, so its results are withheld: disk full/);
+    expect(seen).toBe(0);
   });
 
   it('records an abandoned read (the caller stopped) and a failed one', async () => {
@@ -104,9 +163,14 @@ describe('auditedPages', () => {
 
     // Assert
     expect(events.map((e) => [e.outcome, e.rows])).toEqual([
+      ['started', 0],
       ['abandoned', 2],
+      ['started', 0],
       ['failed', 4],
     ]);
+    expect(events[1]?.id).toBe(events[0]?.id);
+    expect(events[3]?.id).toBe(events[2]?.id);
+    expect(events[2]?.id).not.toBe(events[0]?.id);
   });
 
   it('withholds the last page when the event cannot be recorded', async () => {
