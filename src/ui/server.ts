@@ -6,7 +6,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AccessEvent, type AccessScope, type LakeRef, withAccessScope } from '../audit/access';
+import {
+  AccessAuditError,
+  type AccessEvent,
+  type AccessScope,
+  type LakeRef,
+  withAccessScope,
+} from '../audit/access';
 import { RecordWriter } from '../cli/format';
 import { ConfigError, InputError, userMessage } from '../errors';
 import { MAX_LIMIT } from '../query/model';
@@ -43,8 +49,9 @@ export interface UiAccess {
   /** Who is reading and how (the CLI's scope for command `ui`). */
   readonly scope: AccessScope;
   /**
-   * Write the events of one request, before its page is sent; a failure withholds the page (500), as a
-   * failed access event withholds a CLI command's output.
+   * Write the events of one request, before its page is sent (an export: before its first byte, and
+   * again before its end); a failure withholds the page (500), as a failed access event withholds a CLI
+   * command's output.
    */
   readonly write: (lake: LakeRef, events: readonly AccessEvent[]) => Promise<void>;
 }
@@ -73,8 +80,29 @@ class PendingAccess {
   async write(): Promise<void> {
     const entries = [...this.byLake.values()];
     this.byLake.clear();
-    for (const { lake, events } of entries) await this.access.write(lake, events);
+    for (const { lake, events } of entries) {
+      try {
+        await this.access.write(lake, withoutAnsweredStarts(events));
+      } catch (error) {
+        throw new AccessAuditError(
+          `the access events of this page could not be recorded, so it is withheld: ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+          { cause: error },
+        );
+      }
+    }
   }
+}
+
+/**
+ * The events to write, without a `started` event whose completion is written with it: a page sent
+ * after all its reads ended needs one event per read (the `started` one exists for rows that leave
+ * before the read ends).
+ */
+export function withoutAnsweredStarts(events: readonly AccessEvent[]): AccessEvent[] {
+  const ended = new Set(events.filter((e) => e.outcome !== 'started' && e.id).map((e) => e.id));
+  return events.filter((e) => !(e.outcome === 'started' && ended.has(e.id)));
 }
 
 export interface UiServer {
@@ -336,7 +364,11 @@ async function exportResult(
     });
   };
   const writer = new RecordWriter(format, async (text) => {
-    if (!started) start();
+    if (!started) {
+      // Nothing leaves before the read is recorded: its started event (or, for one page, its end).
+      await flushAccess();
+      start();
+    }
     if (!res.write(text)) await new Promise((r) => res.once('drain', r));
   });
   for await (const records of pages) await writer.write(records);
