@@ -174,8 +174,16 @@ function findOperator(expr: string): { at: number; op: CompareOp } | undefined {
   let quoted = false;
   for (; i < expr.length; i++) {
     const c = expr[i];
-    if (c === '"' && expr[i - 1] !== '\\') quoted = !quoted;
-    if (quoted) continue;
+    if (quoted) {
+      // Inside the quoted key a backslash escapes the next character: `"C:\\"` ends at its last quote.
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '"' && expr[i - 1] !== '\\') {
+      quoted = true;
+      continue;
+    }
     if (c === '=' || c === '!' || c === '<' || c === '>' || c === '~') {
       const op = COMPARE_OPS.find((o) => expr.startsWith(o, i));
       return op === undefined ? undefined : { at: i, op };
