@@ -168,10 +168,11 @@ describe('compliance-report --anchor', () => {
       'the log first breaks before it: .loglake/integrity/chain.jsonl line 2: sequence 2 where 1 was expected (entries removed, added or reordered)',
     );
     expect(afterCut.code).toBe(3);
-    // The report's own reads are appended to the cut log before the check: 2 entries and those.
+    // The report's own reads are appended to the cut log before the check: 2 entries and those (one
+    // delivery per read of one page, two for a read of several: its started event and its end).
     expect(mismatch(afterCut.stdout)).toMatch(
       new RegExp(
-        `^FINDING: anchor-mismatch \\.loglake/integrity/chain\\.jsonl: the anchor ${anchor} names entry ${anchor.split(':')[0]}, and the log has [234] entr\\(ies\\): entries were removed or the log was replaced$`,
+        `^FINDING: anchor-mismatch \\.loglake/integrity/chain\\.jsonl: the anchor ${anchor} names entry ${anchor.split(':')[0]}, and the log has [2-5] entr\\(ies\\): entries were removed or the log was replaced$`,
       ),
     );
   });
