@@ -22,7 +22,11 @@ export function isTrimmed(c: number): boolean {
 
 /** Index of the first character `trimStart()` keeps, or -1 when `s` is blank (`s.trim() === ''`). */
 export function firstNonBlank(s: string): number {
-  for (let i = 0; i < s.length; i++) if (!isTrimmed(s.charCodeAt(i))) return i;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Printable ASCII, what nearly every line starts with (after its indentation), needs no table.
+    if ((c > 32 && c < 0xa0) || !isTrimmed(c)) return i;
+  }
   return -1;
 }
 

@@ -8,7 +8,7 @@
  * this), so nothing is lost or duplicated.
  */
 
-import { firstNonBlank } from './chars';
+import { firstNonBlank, isTrimmed } from './chars';
 
 /** Default start-of-event pattern for plain text: a line beginning with a date. */
 export const DEFAULT_START_PATTERN = String.raw`^\d{4}-\d{2}-\d{2}`;
@@ -28,7 +28,7 @@ const PY_CHAIN =
 /** The line that ends a Python traceback: `ValueError: bad`, `KeyError`, `mod.CustomError: x`. */
 const PY_EXCEPTION = /^[A-Za-z_][\w.]*(?::|$)/;
 /** An indented stack frame: Java/.NET/Node `at`, Python `File "`, Java `... 12 more`, Go `/path.go:12`. */
-const FRAME =
+export const FRAME =
   /^\s+(?:at\s|File "|\.\.\. \d+ (?:more|common frames omitted)|--- End of |\S+\.go:\d+|\S+\.(?:py|js|ts|java|kt|cs|rb|php):\d+|Caused by: |Suppressed: )/;
 /** Java/.NET exception line, also as the head of a trace: `java.lang.IllegalStateException: boom`. */
 export const QUALIFIED_EXCEPTION =
@@ -52,12 +52,63 @@ function isIndented(line: string): boolean {
   return c === 32 || c === 9;
 }
 
+/**
+ * {@link PY_TRACEBACK} or {@link PY_CHAIN}, asked only of lines that begin as they do (`T`, `D`): both are
+ * tried on every line of a trace, most of which are frames, and a first character is cheaper than two
+ * expressions.
+ */
+function isPyTraceback(line: string): boolean {
+  return line.charCodeAt(0) === 84 && PY_TRACEBACK.test(line);
+}
+function isPyChain(line: string): boolean {
+  const c = line.charCodeAt(0);
+  return (c === 68 || c === 84) && PY_CHAIN.test(line);
+}
+
+/**
+ * {@link FRAME}, with its most common lines (Java/.NET/Node `at `, Python `File "`) told by their
+ * first word rather than by the expression; every other line is asked of {@link FRAME} itself.
+ */
+export function isFrame(line: string): boolean {
+  let i = 0;
+  while (i < line.length && isTrimmed(line.charCodeAt(i))) i++;
+  if (i > 0 && i < line.length) {
+    const c = line.charCodeAt(i);
+    if (c === 97 && line.charCodeAt(i + 1) === 116 && isTrimmed(line.charCodeAt(i + 2))) return true;
+    if (c === 70 && line.startsWith('File "', i)) return true;
+  }
+  return FRAME.test(line);
+}
+
 /** Whether `line` opens a stack trace by itself (Python traceback, Java/.NET exception line). */
 export function isTraceHead(line: string): boolean {
-  return PY_TRACEBACK.test(line) || QUALIFIED_EXCEPTION.test(line);
+  return isPyTraceback(line) || QUALIFIED_EXCEPTION.test(line);
 }
 
 type Mode = 'none' | 'python' | 'goroutine';
+
+/** A start pattern that begins `^\d` (as the default does) and cannot match without that digit. */
+const DIGIT_LED = /^\^\\d(?![?*]|\{0)/;
+
+/**
+ * Whether every line `startPattern` matches begins with a digit: it begins `^\d` (not optional), has no
+ * alternative that could begin otherwise, and no flag that makes `^` match inside a line (`m`) or makes
+ * `test` remember where it stopped (`g`, `y`). Then a line that begins otherwise is not tested: every
+ * line of a trace is asked whether it starts an event.
+ */
+export function isDigitLed(startPattern: RegExp): boolean {
+  const { source, flags } = startPattern;
+  return DIGIT_LED.test(source) && !source.includes('|') && !/[gmy]/.test(flags);
+}
+
+/** `startPattern.test(line)`, skipped when `digitLed` and the line begins with no digit. */
+export function startsEvent(line: string, startPattern: RegExp, digitLed: boolean): boolean {
+  if (digitLed) {
+    const c = line.charCodeAt(0);
+    if (c < 48 || c > 57) return false;
+  }
+  return startPattern.test(line);
+}
 
 /**
  * Groups lines into events. `startPattern` marks lines that always begin an event; after one, lines
@@ -71,6 +122,7 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
   let traceAt = -1;
   let opensWithStart = false;
   let mode: Mode = 'none';
+  const digitLed = startPattern !== undefined && isDigitLed(startPattern);
 
   const close = (end: number) => {
     if (start >= 0) groups.push({ start, end, traceAt: traceAt >= 0 ? traceAt : end });
@@ -80,8 +132,8 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
   const open = (i: number, line: string) => {
     close(blankFrom >= 0 ? blankFrom : i);
     start = i;
-    opensWithStart = startPattern?.test(line) ?? false;
-    mode = PY_TRACEBACK.test(line) ? 'python' : 'none';
+    opensWithStart = startPattern !== undefined && startsEvent(line, startPattern, digitLed);
+    mode = isPyTraceback(line) ? 'python' : 'none';
     traceAt = isTraceHead(line) ? i : -1;
   };
 
@@ -96,7 +148,12 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
       blankFrom = -1;
       continue;
     }
-    const kind = continuation(line, lines[i + 1], mode, opensWithStart, startPattern);
+    if (startPattern !== undefined && startsEvent(line, startPattern, digitLed)) {
+      open(i, line);
+      blankFrom = -1;
+      continue;
+    }
+    const kind = continuation(line, lines[i + 1], mode, opensWithStart);
     if (kind === undefined) {
       open(i, line);
       blankFrom = -1;
@@ -112,23 +169,24 @@ export function groupLines(lines: readonly string[], startPattern: RegExp | unde
   return groups;
 }
 
-/** How `line` continues the open event (`text`, or a kind of trace line), or `undefined` if it does not. */
+/**
+ * How `line`, which does not match the start pattern, continues the open event (`text`, or a kind of
+ * trace line), or `undefined` if it does not.
+ */
 function continuation(
   line: string,
   next: string | undefined,
   mode: Mode,
   opensWithStart: boolean,
-  startPattern: RegExp | undefined,
 ): 'text' | 'trace' | 'python' | 'python-end' | 'goroutine' | undefined {
-  if (startPattern?.test(line)) return undefined;
   if (mode === 'python') {
-    if (isIndented(line) || PY_CHAIN.test(line) || PY_TRACEBACK.test(line)) return 'python';
+    if (isIndented(line) || isPyChain(line) || isPyTraceback(line)) return 'python';
     if (PY_EXCEPTION.test(line)) return 'python-end';
   }
-  if (PY_TRACEBACK.test(line) || PY_CHAIN.test(line)) return 'python';
-  if (isIndented(line)) return FRAME.test(line) ? 'trace' : 'text';
+  if (isPyTraceback(line) || isPyChain(line)) return 'python';
+  if (isIndented(line)) return isFrame(line) ? 'trace' : 'text';
   if (CAUSE.test(line) || QUALIFIED_EXCEPTION.test(line) || GO_SIGNAL.test(line)) return 'trace';
-  if (BARE_EXCEPTION.test(line) && next !== undefined && FRAME.test(next)) return 'trace';
+  if (BARE_EXCEPTION.test(line) && next !== undefined && isFrame(next)) return 'trace';
   if (GOROUTINE.test(line)) return 'goroutine';
   const eventLike = EVENT_LIKE.test(line);
   if (mode === 'goroutine' && !eventLike && GO_DUMP_LINE.test(line)) return 'goroutine';
@@ -145,12 +203,12 @@ export function exceptionType(lines: readonly string[]): string | undefined {
   let inPython = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    if (PY_TRACEBACK.test(line)) {
+    if (isPyTraceback(line)) {
       inPython = true;
       continue;
     }
     if (inPython) {
-      if (isIndented(line) || PY_CHAIN.test(line) || firstNonBlank(line) < 0) continue;
+      if (isIndented(line) || isPyChain(line) || firstNonBlank(line) < 0) continue;
       const m = /^([A-Za-z_][\w.]*)(?::|$)/.exec(line);
       if (m) python = m[1];
       inPython = false;
@@ -162,7 +220,7 @@ export function exceptionType(lines: readonly string[]): string | undefined {
     const qualified = QUALIFIED_EXCEPTION.exec(line);
     if (qualified) return qualified[1];
     const bare = BARE_EXCEPTION.exec(line);
-    if (bare && lines[i + 1] !== undefined && FRAME.test(lines[i + 1] as string)) return bare[1];
+    if (bare && lines[i + 1] !== undefined && isFrame(lines[i + 1] as string)) return bare[1];
     if (GOROUTINE.test(line)) return 'panic';
   }
   return undefined;
@@ -185,7 +243,7 @@ export function stackErrorType(stack: string, message: string | undefined): stri
   if (own !== undefined && own !== 'panic') return own;
   const bare = BARE_EXCEPTION.exec(first);
   if (bare) return bare[1];
-  if (isIndented(first) && FRAME.test(first) && message !== undefined) {
+  if (isIndented(first) && isFrame(first) && message !== undefined) {
     const lastLine = message.slice(message.lastIndexOf('\n') + 1);
     return TRAILING_EXCEPTION.exec(lastLine)?.[1];
   }

@@ -10,12 +10,14 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/schema';
 import { decodeRecords, type TransformSettings, transformRecords } from '../../src/transform';
 import {
+  accessLogLine,
   cloudFrontFields,
   readAccessLogLine,
   readAlbLine,
   s3AccessTime,
   splitQuoted,
 } from '../../src/transform/sources/access-logs';
+import { NO_LINE_OPTIONS } from '../../src/transform/sources/line';
 import { input, settings } from './helpers';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'aws-sources');
@@ -189,6 +191,21 @@ describe('S3 server access logs', () => {
 });
 
 describe('the line reader', () => {
+  it('takes no indented line (a stack frame) for an access-log line, whatever follows the indentation', () => {
+    // Prepare
+    const s3 = lines('s3-access.log')[0] as string;
+    const cloudFront = lines('cloudfront.log').find((l) => !l.startsWith('#')) as string;
+    const alb = lines('alb.log')[0] as string;
+    // Act / Assess
+    for (const line of [s3, cloudFront, alb]) {
+      expect(accessLogLine.parse(line, NO_LINE_OPTIONS)).toBeDefined();
+      for (const indent of [' ', '\t', '  ']) {
+        expect(accessLogLine.parse(`${indent}${line}`, NO_LINE_OPTIONS)).toBeUndefined();
+      }
+    }
+    expect(accessLogLine.parse('\tat com.example.Api.handle(Api.java:10)', NO_LINE_OPTIONS)).toBeUndefined();
+  });
+
   it('splits quoted values with escapes and bracketed values, and refuses an unclosed quote', () => {
     expect(splitQuoted('a "b \\"c\\" d" [e f] g')).toEqual(['a', 'b "c" d', 'e f', 'g']);
     expect(splitQuoted('a "b c')).toBeUndefined();

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_START_PATTERN, exceptionType, groupLines } from '../../src/transform/multiline';
+import {
+  DEFAULT_START_PATTERN,
+  exceptionType,
+  FRAME,
+  groupLines,
+  isDigitLed,
+  isFrame,
+  startsEvent,
+} from '../../src/transform/multiline';
 import { ARRIVAL, cwl, json, settings, transformOne } from './helpers';
 
 const START = new RegExp(DEFAULT_START_PATTERN);
@@ -273,5 +281,102 @@ describe('multi-line grouping (properties)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('line tests that skip their expression (fast paths)', () => {
+  /** Lines built from the pieces the fast paths look at: indentation, `at`, `File "`, digits, CRs. */
+  const piece = fc.constantFrom(
+    ' ',
+    '  ',
+    '\t',
+    '\u00a0',
+    '\u3000',
+    '\r',
+    'at',
+    'at ',
+    'at\t',
+    'attr',
+    'File "',
+    'File ',
+    'x.py:12',
+    '... 3 more',
+    'Caused by: ',
+    '2026-01-02',
+    '7',
+    'T',
+    '(',
+  );
+  const frameLike = fc.oneof(
+    fc.array(piece, { maxLength: 8 }).map((p) => p.join('')),
+    fc.string({ unit: 'binary' }),
+  );
+
+  it('isFrame agrees with the frame expression, for any line', () => {
+    fc.assert(
+      fc.property(frameLike, (line) => {
+        expect(isFrame(line)).toBe(FRAME.test(line));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each([
+    ['a Java frame', '\tat com.example.Api.handle(Api.java:10)', true],
+    ['a Node frame', '    at handler (/var/task/index.js:12:20)', true],
+    ['a Python frame', '  File "/app/jobs.py", line 42, in run', true],
+    ['a frame indented with a no-break space', '\u00a0at x', true],
+    ['a frame ending in CR', '\tat a.B.c(B.java:10)\r', true],
+    ['a very long frame', `\tat ${'a.'.repeat(50_000)}c(B.java:1)`, true],
+    ['an indented word that starts with at', '  attribute: 7', false],
+    ['`at` at the end of the line', '\tat', false],
+    ['`at` then CR only', '\tat\r', true],
+    ['`File` without its quote', '  File a.py', false],
+    ['a frame word without indentation', 'at com.example.Api.handle(Api.java:10)', false],
+    ['a very long indented text line', `  ${'word '.repeat(20_000)}`, false],
+  ])('isFrame: %s', (_name, line, frame) => {
+    expect(isFrame(line)).toBe(frame);
+    expect(FRAME.test(line)).toBe(frame);
+  });
+
+  it.each([
+    [DEFAULT_START_PATTERN, '', true],
+    [String.raw`^\d+ `, '', true],
+    [String.raw`^\d{1}`, 'i', true],
+    [String.raw`^\d?x`, '', false],
+    [String.raw`^\d*x`, '', false],
+    [String.raw`^\d{0,4}x`, '', false],
+    [String.raw`^\d{4}|^START`, '', false],
+    [String.raw`^\d{4}`, 'm', false],
+    [String.raw`^\d{4}`, 'g', false],
+    [String.raw`^\d{4}`, 'y', false],
+    [String.raw`\d{4}`, '', false],
+    [String.raw`^\D`, '', false],
+  ])('isDigitLed(/%s/%s) is %s', (source, flags, digitLed) => {
+    expect(isDigitLed(new RegExp(source, flags))).toBe(digitLed);
+  });
+
+  it('startsEvent agrees with the pattern for any line, when the pattern is digit-led', () => {
+    const patterns = [DEFAULT_START_PATTERN, String.raw`^\d+ `, String.raw`^\d{2}:\d{2}`].map(
+      (p) => new RegExp(p),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...patterns), frameLike, (pattern, line) => {
+        expect(isDigitLed(pattern)).toBe(true);
+        expect(startsEvent(line, pattern, true)).toBe(pattern.test(line));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('groups lines alike under a stateful (global) start pattern as under its plain twin', () => {
+    const lines = ['2026-01-02 a', '  at x', '2026-01-03 b', 'continued', '2026-01-04 c'];
+    // A global expression remembers where it stopped: its lines are tested, never skipped.
+    expect(groupLines(lines, /^\d{4}/g)).toEqual(groupLines(lines, /^\d{4}/g));
+    expect(groupLines(lines, new RegExp(DEFAULT_START_PATTERN))).toEqual([
+      { start: 0, end: 2, traceAt: 1 },
+      { start: 2, end: 4, traceAt: 4 },
+      { start: 4, end: 5, traceAt: 5 },
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NO_LINE_OPTIONS } from '../../src/transform/sources/line';
 import { lineOptionsOf } from '../../src/transform/sources/options';
-import { vpcFlowLine, vpcFlowLog } from '../../src/transform/sources/vpc-flow';
+import { holdsOutcomeWord, vpcFlowLine, vpcFlowLog } from '../../src/transform/sources/vpc-flow';
 
 const dashOr = (a: fc.Arbitrary<string>) => fc.oneof({ weight: 5, arbitrary: a }, fc.constant('-'));
 const num = (max: number) => fc.integer({ min: 0, max }).map(String);
@@ -55,5 +55,51 @@ describe('VPC flow lines read once', () => {
     expect(vpcFlowLine.read?.(line, options)).toEqual({
       object: { dstaddr: '203.0.113.9', dstport: '443', action: 'ACCEPT', 'log-status': 'OK' },
     });
+  });
+});
+
+describe('holdsOutcomeWord', () => {
+  const includesOne = (line: string) =>
+    line.includes('ACCEPT') || line.includes('REJECT') || line.includes('DATA');
+  const word = fc.constantFrom(
+    'ACCEPT',
+    'REJECT',
+    'DATA',
+    'NODATA',
+    'ACCEP',
+    'EJECT',
+    'DAT',
+    'ATA',
+    'T',
+    'TT',
+    'A',
+    ' ',
+    '\t',
+  );
+
+  it('is true exactly when the line holds ACCEPT, REJECT or DATA', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(word, { maxLength: 8 }).map((w) => w.join('')),
+          fc.string({ unit: 'binary' }),
+        ),
+        (line) => {
+          expect(holdsOutcomeWord(line)).toBe(includesOne(line));
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it.each([
+    ['DATA at the start', 'DATA x', true],
+    ['ACCEPT at the start', 'ACCEPT', true],
+    ['REJECT at the end', 'x REJECT', true],
+    ['a T too early for any word', 'AT DAT ACCEP', false],
+    ['a Java frame', '\tat com.example.Api.handle(Api.java:10)', false],
+    ['a long line', `${'T'.repeat(100_000)}DATA`, true],
+  ])('%s', (_name, line, holds) => {
+    expect(holdsOutcomeWord(line)).toBe(holds);
   });
 });

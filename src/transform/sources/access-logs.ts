@@ -261,6 +261,8 @@ export const accessLogLine: LineShape = {
   name: 'aws-access-logs',
   parse(line) {
     const first = line.charCodeAt(0);
+    // An indented line (a stack frame) is none of them: its first field would be empty.
+    if (first === 32 || first === 9) return undefined;
     // ALB types start with a lowercase letter; S3 lines with a hex canonical id or `-`.
     if (first >= 0x61 && first <= 0x7a) {
       const alb = readAlbLine(line);

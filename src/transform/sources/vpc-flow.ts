@@ -166,7 +166,7 @@ function flowLine(
   options: LineOptions,
 ): { readonly format: FlowLogFormat; readonly values: string[] } | undefined {
   // Every flow line holds an action or a log status; most other text holds neither word.
-  if (!line.includes('ACCEPT') && !line.includes('REJECT') && !line.includes('DATA')) return undefined;
+  if (!holdsOutcomeWord(line)) return undefined;
   for (const format of [...options.vpcFlowLogFormats, DEFAULT_FORMAT]) {
     const values = flowValues(line, format);
     if (values === undefined) continue;
@@ -174,6 +174,18 @@ function flowLine(
     return { format, values };
   }
   return undefined;
+}
+
+/**
+ * Whether `line` holds `ACCEPT`, `REJECT` or `DATA` (`NODATA`, `SKIPDATA`): one scan for the `T` the three
+ * words share, not one per word, as every text line (each frame of a stack trace) is asked this.
+ */
+export function holdsOutcomeWord(line: string): boolean {
+  for (let t = line.indexOf('T', 2); t >= 0; t = line.indexOf('T', t + 1)) {
+    if (line.startsWith('DATA', t - 2)) return true;
+    if (t >= 5 && (line.startsWith('ACCEPT', t - 5) || line.startsWith('REJECT', t - 5))) return true;
+  }
+  return false;
 }
 
 /** IANA protocol numbers a reader knows by name. */
