@@ -256,7 +256,8 @@ export const alertRuleSchema = z
     /**
      * Windows with fewer matching events are not judged (1/1 is not a 100% error rate): the events of
      * the window for `error_rate`, `percentile` and the denominator of `ratio`; the events of the
-     * baseline for `absence`. @default 1
+     * baseline for `absence`. A group not judged neither starts nor ends an incident; one held that way
+     * for an hour (two windows, if longer) resolves. @default 1
      */
     minEvents: z.number().int().min(1).default(1),
     /** Required for `anomaly`, not allowed otherwise. */

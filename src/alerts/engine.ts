@@ -50,9 +50,30 @@ export interface EvaluateOptions {
 }
 
 /**
+ * Kinds whose query leaves out groups under `minEvents` (and whose value means nothing without
+ * events): a group missing from their results had too little traffic to judge, not a value of 0.
+ */
+const JUDGED_FROM_MIN_EVENTS: ReadonlySet<AlertRule['kind']> = new Set(['error_rate', 'percentile', 'ratio']);
+
+/** The shortest hold of a group that cannot be judged, in minutes. */
+export const UNJUDGED_HOLD_MINUTES = 60;
+
+/**
+ * How long a pending or firing group that cannot be judged (too little traffic, or none) keeps its
+ * state: an hour, or two of the rule's windows when that is longer. After that it is treated as no
+ * longer breaching (a notified incident resolves), so a service that went silent does not keep an
+ * incident open for ever; absence rules are the ones that page on silence.
+ */
+export function unjudgedHoldMinutes(rule: Pick<AlertRule, 'windowMinutes'>): number {
+  return Math.max(UNJUDGED_HOLD_MINUTES, 2 * rule.windowMinutes);
+}
+
+/**
  * Apply one evaluation. Groups in the prior state that the query no longer returns had no matching
- * events in the window: they count as value 0 (not breaching), so they resolve; except for `absence`
- * rules, where such a group has been silent for longer than the baseline and is still absent.
+ * events in the window: for `count`, `anomaly` and `error_output` rules they count as value 0 (not
+ * breaching), so they resolve; for `error_rate`, `percentile` and `ratio` rules they had fewer than
+ * `minEvents` events, so they are not judged and keep their state (see {@link unjudgedHoldMinutes});
+ * for `absence` rules such a group has been silent for longer than the baseline and is still absent.
  */
 export function evaluateRule(
   rule: AlertRule,
@@ -86,7 +107,7 @@ export function evaluateRule(
         groupKey: k,
         value: 0,
         breaching: false,
-        judged: true,
+        judged: !JUDGED_FROM_MIN_EVENTS.has(rule.kind),
         details: {},
         samples: [],
       };
@@ -97,18 +118,24 @@ export function evaluateRule(
   const firedAt = at.toISOString();
   let lastFired = prior.lastFired;
   let lastResolved = prior.lastResolved;
-  for (const o of [...observations, ...quiet]) {
+  for (const observed of [...observations, ...quiet]) {
+    let o = observed;
     const previous = prior.groups[o.groupKey];
-    // An unjudged group (too little traffic) neither starts nor ends an incident.
+    // An unjudged group (too little traffic) neither starts nor ends an incident: its state stays as it
+    // was (`lastEvaluatedAt` included, so it tells how long it has gone unjudged) up to the hold limit.
     if (!o.judged && previous) {
-      groups[o.groupKey] = previous;
-      decisions.push({
-        groupKey: o.groupKey,
-        value: o.value,
-        action: 'hold',
-        reason: 'too little data to judge',
-      });
-      continue;
+      const unjudgedMinutes = Math.floor((at.getTime() - Date.parse(previous.lastEvaluatedAt)) / 60_000);
+      if (unjudgedMinutes < unjudgedHoldMinutes(rule)) {
+        groups[o.groupKey] = previous;
+        decisions.push({
+          groupKey: o.groupKey,
+          value: o.value,
+          action: 'hold',
+          reason: 'too little data to judge',
+        });
+        continue;
+      }
+      o = { ...o, breaching: false, details: { ...o.details, unjudgedMinutes } };
     }
     const d = decide({ rule, breaching: o.breaching, value: o.value, at, prior: previous, suppressedBy });
     if (d.next) groups[o.groupKey] = d.next;

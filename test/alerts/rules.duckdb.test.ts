@@ -94,6 +94,46 @@ describe('default rule error-rate', () => {
       ]),
     ).toEqual([]);
   });
+
+  it('stays firing through a window under minEvents and resolves on a window of real traffic', async () => {
+    // Prepare: three consecutive 5-minute windows (12:00, 12:05, 12:10) of checkout traffic: 100 events
+    // at 10% errors, then 5 events (all errors, under minEvents 20), then 100 events without errors.
+    const lake = await memoryLake([
+      ...events(90, 1),
+      ...events(10, 2, { ...level('ERROR'), ...category('errors') }),
+      ...events(5, 6, { ...level('ERROR'), ...category('errors') }),
+      ...events(100, 11),
+    ]);
+    close = lake.close;
+    const connection: DuckDBConnection = lake.connection;
+    const source = new LakeSource({
+      dialect: 'duckdb',
+      maxSamples: 3,
+      maxGroups: 50,
+      lockedCategories: ['security', 'audit'],
+      tables: () => [{ table: LOCAL_TABLE }],
+      run: (built) => runDuckDb(connection, built),
+      arrivals: async () => [],
+    });
+    const sent: Alert[] = [];
+    const ports = {
+      source,
+      store: new MemoryStateStore(),
+      notifier: { send: async (a: readonly Alert[]) => void sent.push(...a) },
+    };
+    // Act
+    const statuses: string[][] = [];
+    for (const minutes of [0, 5, 10]) {
+      const before = sent.length;
+      await runEvaluation([rule('error-rate')], new Date(at.getTime() + minutes * 60_000), ports, {
+        delayMinutes: 2,
+      });
+      statuses.push(sent.slice(before).map((a) => a.status));
+    }
+    // Assess
+    expect(statuses).toEqual([['firing'], [], ['resolved']]);
+    expect(sent[1]).toMatchObject({ value: 0, details: { errors: 0, total: 100 } });
+  });
 });
 
 describe('default rule security-critical', () => {

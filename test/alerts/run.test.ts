@@ -58,7 +58,7 @@ function harness(script: Observation[][]) {
 describe('runEvaluation', () => {
   it('sends a firing alert with the message fields, then a resolve', async () => {
     // Prepare
-    const h = harness([[obs('api', 0.2)], []]);
+    const h = harness([[obs('api', 0.2)], [obs('api', 0.01)]]);
     // Act
     await runEvaluation([rule], at(0), h.ports, { delayMinutes: 2, searchTarget: '--data-dir /tmp/lake' });
     await runEvaluation([rule], at(5), h.ports, { delayMinutes: 2 });

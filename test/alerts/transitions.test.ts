@@ -37,7 +37,7 @@ describe('rule transitions in the state', () => {
       [obs('checkout', 0.01)],
       [obs('checkout', 0.2)],
       [obs('checkout', 0.3)],
-      [],
+      [obs('checkout', 0.01)],
       [],
     ]);
     expect(states[0]).toEqual({ groups: {} });
@@ -45,7 +45,7 @@ describe('rule transitions in the state', () => {
     // Still firing: not a new start.
     expect(states[2]?.lastFired?.at).toBe(t(10).toISOString());
     expect(states[2]?.lastResolved).toBeUndefined();
-    // Gone from the results: resolved.
+    // Back under the threshold: resolved.
     expect(states[3]?.lastResolved).toEqual({ at: t(20).toISOString(), groupKey: 'service=checkout' });
     expect(states[4]).toEqual({
       groups: {},
