@@ -21,6 +21,7 @@ export function storedRuleState(item: Readonly<Record<string, unknown>>): Stored
   return {
     state: item.state as StoredRuleState['state'],
     ...(typeof item.lastSlot === 'string' ? { lastSlot: item.lastSlot } : {}),
+    ...(typeof item.lastWindowEnd === 'string' ? { lastWindowEnd: item.lastWindowEnd } : {}),
     outbox: (item.outbox as Alert[] | undefined) ?? [],
     version: Number(item.version ?? 0),
   };

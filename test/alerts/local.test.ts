@@ -165,6 +165,35 @@ describe('startLocalAlerting', () => {
     expect(received.map((a) => a.rule).sort()).toEqual(['error-rate', 'security-critical']);
   });
 
+  it('evaluates the windows it missed while it was not running (a laptop asleep), under their own slots', async () => {
+    // Prepare: the incident is in 12:00-12:05; alerting ran at 11:57, then not until 12:17.
+    await writeLake(incident());
+    const alerting = startLocalAlerting({ dataDir: dir, config: resolveConfig({}) });
+    let report: Awaited<ReturnType<typeof alerting.tick>>;
+    // Act
+    try {
+      await alerting.tick(new Date('2026-11-22T11:57:00Z'));
+      report = await alerting.tick(new Date('2026-11-22T12:17:00Z'));
+    } finally {
+      alerting.stop();
+    }
+    // Assess: windows ending 12:00, 12:05 and 12:10 were read late; the incident fired at 12:07.
+    const alerts = readFileSync(join(dir, ALERTS_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Alert);
+    expect(alerts.filter((a) => a.status === 'firing').map((a) => [a.rule, a.firedAt, a.window.end])).toEqual(
+      [
+        ['error-rate', '2026-11-22T12:07:00.000Z', '2026-11-22T12:05:00.000Z'],
+        ['security-critical', '2026-11-22T12:07:00.000Z', '2026-11-22T12:05:00.000Z'],
+      ],
+    );
+    expect(report.outcomes.find((o) => o.rule === 'error-rate')).toMatchObject({
+      outcome: 'evaluated',
+      caughtUp: 3,
+    });
+  });
+
   it('keeps an alert the webhook refused and posts it at the next evaluation, without duplicating alerts.jsonl', async () => {
     // Arrange
     await writeLake(events(1, 3, { service: 'auth', level: 'CRITICAL', category: 'security' }));

@@ -4,6 +4,7 @@ import { type AlertRule, DEFAULT_RULES } from '../../src/alerts/config';
 import type { Observation } from '../../src/alerts/observe';
 import {
   EvaluationError,
+  MAX_CATCH_UP_WINDOWS,
   MemoryStateStore,
   type ObservationSource,
   runEvaluation,
@@ -246,5 +247,141 @@ describe('runEvaluation: notifications that keep failing', () => {
       'error-rate|service=auth|firing|2025-01-06T12:05:00.000Z',
     ]);
     expect((await store.get('error-rate'))?.outbox).toEqual([]);
+  });
+});
+
+describe('runEvaluation: windows missed by a skipped slot', () => {
+  const notifierOf = (sent: Alert[]) => ({
+    send: async (alerts: readonly Alert[]) => void sent.push(...alerts),
+  });
+
+  it('evaluates the window of a skipped slot late, in order, under that slot', async () => {
+    // Prepare: slot 12:05 never ran (its invocation ended in the DLQ); only its window holds a breach.
+    const { source, windows } = windowSource({
+      '2025-01-06T12:05:00.000Z': [obs('auth', 0.5)],
+      '2025-01-06T12:10:00.000Z': [obs('auth', 0.01)],
+    });
+    const store = new MemoryStateStore();
+    const sent: Alert[] = [];
+    const ports = { source, store, notifier: notifierOf(sent) };
+    await runEvaluation([rule], at(0), ports, { delayMinutes: 0 });
+
+    // Act
+    const report = await runEvaluation([rule], at(10), ports, { delayMinutes: 0 });
+
+    // Assess: the 12:05 window first, then 12:10's; the breach fired at the slot that missed it.
+    expect(windows).toEqual([
+      '2025-01-06T12:00:00.000Z',
+      '2025-01-06T12:05:00.000Z',
+      '2025-01-06T12:10:00.000Z',
+    ]);
+    expect(sent.map((a) => a.id)).toEqual([
+      'error-rate|service=auth|firing|2025-01-06T12:05:00.000Z',
+      'error-rate|service=auth|resolved|2025-01-06T12:10:00.000Z',
+    ]);
+    expect(report.outcomes[0]).toMatchObject({ outcome: 'evaluated', sent: 2, caughtUp: 1 });
+    expect(await store.get('error-rate')).toMatchObject({
+      lastSlot: '2025-01-06T12:10:00.000Z',
+      lastWindowEnd: '2025-01-06T12:10:00.000Z',
+      outbox: [],
+    });
+  });
+
+  it('sends nothing twice when the skipped slot or the late one is delivered again', async () => {
+    const { source, windows } = windowSource({
+      '2025-01-06T12:05:00.000Z': [obs('auth', 0.5)],
+      '2025-01-06T12:10:00.000Z': [obs('auth', 0.01)],
+    });
+    const store = new MemoryStateStore();
+    const sent: Alert[] = [];
+    const ports = { source, store, notifier: notifierOf(sent) };
+    await runEvaluation([rule], at(0), ports, { delayMinutes: 0 });
+    await runEvaluation([rule], at(10), ports, { delayMinutes: 0 });
+
+    // Act: the DLQ redrives slot 12:05; EventBridge retries slot 12:10.
+    const redriven = await runEvaluation([rule], at(5), ports, { delayMinutes: 0 });
+    const retried = await runEvaluation([rule], at(10), ports, { delayMinutes: 0 });
+
+    // Assess
+    expect(redriven.outcomes[0]).toMatchObject({ outcome: 'skipped' });
+    expect(retried.outcomes[0]).toMatchObject({ outcome: 'skipped' });
+    expect(sent).toHaveLength(2);
+    expect(windows).toHaveLength(3);
+  });
+
+  it('catches up a rule whose window is longer than the schedule only for the time its window missed', async () => {
+    // Prepare: a 10-minute window, evaluated every 5 minutes; slots 12:05 and 12:10 skipped.
+    const long = { ...rule, windowMinutes: 10 };
+    const { source, windows } = windowSource({});
+    const ports = { source, store: new MemoryStateStore(), notifier: notifierOf([]) };
+    await runEvaluation([long], at(0), ports, { delayMinutes: 0 });
+
+    // Act
+    await runEvaluation([long], at(15), ports, { delayMinutes: 0 });
+
+    // Assess: 12:00 → 12:15 left 12:00-12:05 unread; one 10-minute window ending 12:05 covers it.
+    expect(windows).toEqual([
+      '2025-01-06T12:00:00.000Z',
+      '2025-01-06T12:05:00.000Z',
+      '2025-01-06T12:15:00.000Z',
+    ]);
+  });
+
+  it('evaluates at most the last 12 missed windows after a long gap', async () => {
+    const { source, windows } = windowSource({});
+    const ports = { source, store: new MemoryStateStore(), notifier: notifierOf([]) };
+    await runEvaluation([rule], at(0), ports, { delayMinutes: 0 });
+
+    // Act: a month later.
+    const later = new Date(at(0).getTime() + 30 * 24 * 3_600_000);
+    const report = await runEvaluation([rule], later, ports, { delayMinutes: 0 });
+
+    // Assess: 12 windows before the current one, the oldest first, then the current one.
+    expect(report.outcomes[0]).toMatchObject({ outcome: 'evaluated', caughtUp: MAX_CATCH_UP_WINDOWS });
+    expect(MAX_CATCH_UP_WINDOWS).toBe(12);
+    const ends = windows.slice(1).map((w) => Date.parse(w));
+    const currentEnd = Date.parse(windows.at(-1) ?? '');
+    expect(ends).toEqual(Array.from({ length: 13 }, (_, i) => currentEnd - (12 - i) * 5 * 60_000));
+  });
+
+  it('sends the alerts of windows already caught up when a later window fails, and goes on from there', async () => {
+    // Prepare: slots 12:05 and 12:10 skipped; the 12:10 window's query fails once.
+    const byEnd: Record<string, Observation[]> = {
+      '2025-01-06T12:05:00.000Z': [obs('auth', 0.5)],
+      '2025-01-06T12:10:00.000Z': [obs('auth', 0.01)],
+    };
+    const windows: string[] = [];
+    let failures = 1;
+    const source: ObservationSource = {
+      async observe(_rule, window) {
+        windows.push(window.end);
+        if (window.end === '2025-01-06T12:10:00.000Z' && failures-- > 0) throw new Error('query failed');
+        return byEnd[window.end] ?? [];
+      },
+    };
+    const store = new MemoryStateStore();
+    const sent: Alert[] = [];
+    const ports = { source, store, notifier: notifierOf(sent) };
+    await runEvaluation([rule], at(0), ports, { delayMinutes: 0 });
+
+    // Act
+    await expect(runEvaluation([rule], at(15), ports, { delayMinutes: 0 })).rejects.toThrow('query failed');
+    const sentBeforeRetry = sent.map((a) => a.id);
+    await runEvaluation([rule], at(20), ports, { delayMinutes: 0 });
+
+    // Assess: 12:05 applied before the failure; the next run starts after it, at 12:10.
+    expect(windows).toEqual([
+      '2025-01-06T12:00:00.000Z',
+      '2025-01-06T12:05:00.000Z',
+      '2025-01-06T12:10:00.000Z',
+      '2025-01-06T12:10:00.000Z',
+      '2025-01-06T12:15:00.000Z',
+      '2025-01-06T12:20:00.000Z',
+    ]);
+    expect(sentBeforeRetry).toEqual(['error-rate|service=auth|firing|2025-01-06T12:05:00.000Z']);
+    expect(sent.map((a) => a.id)).toEqual([
+      'error-rate|service=auth|firing|2025-01-06T12:05:00.000Z',
+      'error-rate|service=auth|resolved|2025-01-06T12:10:00.000Z',
+    ]);
   });
 });
