@@ -456,7 +456,10 @@ export const alertsSchema = z
     delayMinutes: z.number().int().min(0).max(60),
     /** Sample correlation ids attached to an alert (redacted data only). */
     maxSamples: z.number().int().min(0).max(20),
-    /** Groups reported per rule evaluation, worst first; bounds query results and message volume. */
+    /**
+     * Groups reported per rule evaluation, worst first; bounds query results and message volume. Groups
+     * already pending or firing that a full result leaves out are read by one more query.
+     */
     maxGroups: z.number().int().min(1).max(1000),
     /**
      * Rules by name. A record (not a list) so an override merges into the defaults: change one field of

@@ -12,10 +12,12 @@ import {
   type RawRow,
   type TableRef,
 } from '../query';
+import { type Condition, typedCondition } from '../query/fields';
 import type { StreamName } from '../schema';
 import type { AlertWindow } from './alert';
 import type { AlertRule } from './config';
 import {
+  type Group,
   groupKey,
   type Observation,
   observeAbsence,
@@ -28,6 +30,7 @@ import { aggregateArrivals, type ErrorArrival } from './pipeline';
 import {
   aggregateRows,
   bucketRows,
+  NONE_GROUP_VALUE,
   percentileLabel,
   type RuleQueryOptions,
   rowGroup,
@@ -45,10 +48,30 @@ export interface LakeSourceOptions extends RuleQueryOptions {
   readonly arrivals: (window: AlertWindow) => Promise<readonly ErrorArrival[]>;
 }
 
+/**
+ * The conditions selecting one group of a rule's `groupBy`; undefined for an ungrouped rule and for a
+ * group with a missing value (`(none)`, NULL in SQL), which an equality cannot select: such a group
+ * pushed out of a full result is held as not judged (error_rate, percentile, ratio) or resolves (count).
+ */
+export function groupConditions(rule: Pick<AlertRule, 'groupBy'>, group: Group): Condition[] | undefined {
+  const out: Condition[] = [];
+  for (const column of rule.groupBy) {
+    const value = group[column];
+    if (value === undefined || value === NONE_GROUP_VALUE) return undefined;
+    out.push(typedCondition({ field: { column }, op: '=', value }));
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 export class LakeSource implements ObservationSource {
   constructor(private readonly options: LakeSourceOptions) {}
 
-  async observe(rule: AlertRule, window: AlertWindow): Promise<Observation[]> {
+  async observe(
+    rule: AlertRule,
+    window: AlertWindow,
+    _at?: Date,
+    keep: readonly Group[] = [],
+  ): Promise<Observation[]> {
     const o = this.options;
     if (rule.kind === 'error_output') {
       return observeAggregates(rule, aggregateArrivals(await o.arrivals(window), window, o.maxSamples));
@@ -62,6 +85,22 @@ export class LakeSource implements ObservationSource {
       return raw.map((r) => decodeAggregateRow(built.columns, r));
     };
     const rows = await rowsOf(query);
+    // A result cut at `maxGroups` may have left out groups that are pending or firing: one more query
+    // asks for those, so each is judged on its own figures instead of resolving for want of a row.
+    if (query.limit !== undefined && rows.length >= query.limit) {
+      const present = new Set(rows.map((r) => groupKey(rowGroup(rule, r))));
+      const missing = keep
+        .filter((g) => !present.has(groupKey(g)))
+        .flatMap((g) => {
+          const conditions = groupConditions(rule, g);
+          return conditions ? [conditions] : [];
+        })
+        .slice(0, o.maxGroups);
+      if (missing.length > 0) {
+        const { limit: _all, ...unlimited } = query;
+        rows.push(...(await rowsOf({ ...unlimited, filter: { ...query.filter, anyOf: missing } })));
+      }
+    }
     switch (rule.kind) {
       case 'absence':
         return observeAbsence(

@@ -172,10 +172,13 @@ export function ruleQuery(rule: AlertRule, window: AlertWindow, options: RuleQue
   }
 }
 
+/** A group's value when the row has none (NULL). */
+export const NONE_GROUP_VALUE = '(none)';
+
 /** A query row's group as strings (`(none)` for a missing value) in the rule's group-by order. */
 export function rowGroup(rule: Pick<AlertRule, 'groupBy'>, row: QueryRow): Group {
   return Object.fromEntries(
-    rule.groupBy.map((c) => [c, row.group[c] == null ? '(none)' : String(row.group[c])]),
+    rule.groupBy.map((c) => [c, row.group[c] == null ? NONE_GROUP_VALUE : String(row.group[c])]),
   );
 }
 

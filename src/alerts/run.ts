@@ -25,11 +25,15 @@ import {
   type RuleEvaluation,
   type RuleState,
 } from './engine';
-import type { Observation } from './observe';
+import { type Group, type Observation, parseGroupKey } from './observe';
 
 /** Where observations come from (DuckDB, Athena, the error-object log). */
 export interface ObservationSource {
-  observe(rule: AlertRule, window: AlertWindow, at: Date): Promise<Observation[]>;
+  /**
+   * @param keep groups pending or firing before this evaluation: a source that limits its groups
+   * (`maxGroups`) still reports these, so an incident is never resolved for being pushed out.
+   */
+  observe(rule: AlertRule, window: AlertWindow, at: Date, keep?: readonly Group[]): Promise<Observation[]>;
 }
 
 export interface StoredRuleState {
@@ -284,7 +288,12 @@ async function applyStep(
     if (stored?.lastSlot && Date.parse(stored.lastSlot) >= slot.getTime()) {
       return { outcome: 'already', stored };
     }
-    observations ??= await source.observe(rule, window, slot);
+    observations ??= await source.observe(
+      rule,
+      window,
+      slot,
+      Object.keys(stored?.state.groups ?? {}).map(parseGroupKey),
+    );
     const evaluation = evaluateRule(rule, slot, window, observations, stored?.state ?? EMPTY_RULE_STATE, {
       ...(options.globalSuppress ? { globalSuppress: options.globalSuppress } : {}),
       ...(options.searchTarget ? { searchTarget: options.searchTarget } : {}),

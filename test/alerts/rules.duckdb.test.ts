@@ -8,7 +8,7 @@ import type { Alert } from '../../src/alerts/alert';
 import { type AlertRule, DEFAULT_RULES } from '../../src/alerts/config';
 import { LakeSource } from '../../src/alerts/lake';
 import type { ErrorArrival } from '../../src/alerts/pipeline';
-import { MemoryStateStore, runEvaluation } from '../../src/alerts/run';
+import { MemoryStateStore, type RunReport, runEvaluation } from '../../src/alerts/run';
 import { type AccessEvent, type AccessFlag, accessLogEvent } from '../../src/audit/access';
 import type { SearchRecord } from '../../src/query';
 import { LOCAL_TABLE, runDuckDb } from '../../src/query/duckdb';
@@ -292,5 +292,80 @@ describe('default rule firehose-errors', () => {
   it('stays quiet when nothing arrived in its window', async () => {
     // The rule's window is 15 minutes (11:50-12:05): an object from 11:40 is old news.
     expect(await evaluate('firehose-errors', [], [arrival(-20)])).toEqual([]);
+  });
+});
+
+/** Evaluate one rule at `at` + each of `minutes`, with one state store, through DuckDB. */
+async function evaluateSlots(name: string, records: SearchRecord[], minutes: number[], maxGroups: number) {
+  const lake = await memoryLake(records);
+  close = lake.close;
+  const connection: DuckDBConnection = lake.connection;
+  const source = new LakeSource({
+    dialect: 'duckdb',
+    maxSamples: 3,
+    maxGroups,
+    lockedCategories: ['security', 'audit'],
+    tables: () => [{ table: LOCAL_TABLE }],
+    run: (built) => runDuckDb(connection, built),
+    arrivals: async () => [],
+  });
+  const sent: Alert[] = [];
+  const store = new MemoryStateStore();
+  const notifier = { send: async (a: readonly Alert[]) => void sent.push(...a) };
+  const slots: { alerts: string[]; report: RunReport }[] = [];
+  for (const m of minutes) {
+    const before = sent.length;
+    const report = await runEvaluation(
+      [rule(name)],
+      new Date(at.getTime() + m * 60_000),
+      { source, store, notifier },
+      {
+        delayMinutes: 2,
+      },
+    );
+    slots.push({ alerts: sent.slice(before).map((a) => `${a.status} ${a.groupKey}`), report });
+  }
+  return slots;
+}
+
+describe('maxGroups and groups already firing', () => {
+  const critical = { ...level('CRITICAL'), ...category('security') };
+
+  it('keeps a firing count group that more active groups push out of the limit, and resolves it when it is quiet', async () => {
+    // Prepare: auth breaches alone in 12:00-12:05; billing, busier, joins it in 12:05-12:10; only
+    // billing in 12:10-12:15. One group per evaluation.
+    const records = [
+      ...events(3, 1, { service: 'auth', ...critical }),
+      ...events(10, 6, { service: 'billing', ...critical }),
+      ...events(3, 7, { service: 'auth', ...critical }),
+      ...events(10, 11, { service: 'billing', ...critical }),
+    ];
+    // Act
+    const slots = await evaluateSlots('security-critical', records, [0, 5, 10], 1);
+    // Assess
+    expect(slots.map((s) => s.alerts)).toEqual([
+      ['firing service=auth'],
+      ['firing service=billing'],
+      ['resolved service=auth'],
+    ]);
+  });
+
+  it('judges a firing error-rate group on its own figures when worse groups fill the limit', async () => {
+    const records = [
+      ...events(90, 1),
+      ...events(10, 2, { ...level('ERROR'), ...category('errors') }),
+      ...events(50, 6, { service: 'search' }),
+      ...events(50, 7, { service: 'search', ...level('ERROR'), ...category('errors') }),
+      ...events(100, 6),
+    ];
+    const slots = await evaluateSlots('error-rate', records, [0, 5], 1);
+    expect(slots.map((s) => s.alerts)).toEqual([
+      ['firing service=checkout'],
+      ['firing service=search', 'resolved service=checkout'],
+    ]);
+    const outcome = slots[1]?.report.outcomes[0];
+    expect(outcome?.outcome === 'evaluated' && outcome.decisions).toContainEqual(
+      expect.objectContaining({ groupKey: 'service=checkout', value: 0, action: 'resolve' }),
+    );
   });
 });
