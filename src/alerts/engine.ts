@@ -62,7 +62,8 @@ export const UNJUDGED_HOLD_MINUTES = 60;
  * How long a pending or firing group that cannot be judged (too little traffic, or none) keeps its
  * state: an hour, or two of the rule's windows when that is longer. After that it is treated as no
  * longer breaching (a notified incident resolves), so a service that went silent does not keep an
- * incident open for ever; absence rules are the ones that page on silence.
+ * incident open for ever; absence rules are the ones that page on silence (their incidents are held
+ * without this limit).
  */
 export function unjudgedHoldMinutes(rule: Pick<AlertRule, 'windowMinutes'>): number {
   return Math.max(UNJUDGED_HOLD_MINUTES, 2 * rule.windowMinutes);
@@ -125,7 +126,9 @@ export function evaluateRule(
     // was (`lastEvaluatedAt` included, so it tells how long it has gone unjudged) up to the hold limit.
     if (!o.judged && previous) {
       const unjudgedMinutes = Math.floor((at.getTime() - Date.parse(previous.lastEvaluatedAt)) / 60_000);
-      if (unjudgedMinutes < unjudgedHoldMinutes(rule)) {
+      // An absence incident is about silence: a baseline thinning out under minEvents is its silence
+      // going on, held until the group sends again.
+      if (rule.kind === 'absence' || unjudgedMinutes < unjudgedHoldMinutes(rule)) {
         groups[o.groupKey] = previous;
         decisions.push({
           groupKey: o.groupKey,

@@ -15,6 +15,7 @@ import {
 import {
   type AggregateRow,
   type Observation,
+  observeAbsence,
   observeAggregates,
   observePercentile,
   observeRatio,
@@ -174,6 +175,29 @@ describe('evaluateRule with too little traffic', () => {
       observeRatio(rule, [{ group, total: 100, errors: 0, samples: [] }], []),
     ]);
     expect(evaluations.map((e) => e.alerts.map((a) => a.status))).toEqual([['firing'], [], ['resolved']]);
+  });
+
+  it('keeps an absence incident firing while its baseline thins out under minEvents, however long', () => {
+    // Prepare: a worker expected from a 24-hour baseline goes silent; as the silence grows, fewer than
+    // minEvents events remain in the baseline (not judged) until it leaves the baseline altogether.
+    const rule: AlertRule = {
+      ...errorRate,
+      name: 'worker-silent',
+      kind: 'absence',
+      threshold: 0,
+      minEvents: 10,
+      absence: { baselineMinutes: 24 * 60 },
+    };
+    const group = { service: 'worker' };
+    const window = { start: t(0).toISOString(), end: t(5).toISOString() };
+    const silent = (events: number) =>
+      observeAbsence(rule, window, [{ group, total: events, lastSeen: '2025-01-06T11:00:00.000Z' }]);
+    // Act: fired on a judged baseline, then 2 hours of a baseline too thin to judge.
+    const evaluations = sequence(rule, [silent(20), ...Array.from({ length: 24 }, () => silent(5))]);
+    // Assess
+    expect(evaluations[0]?.alerts.map((a) => a.status)).toEqual(['firing']);
+    expect(evaluations.slice(1).flatMap((e) => e.alerts)).toEqual([]);
+    expect(evaluations.at(-1)?.state.groups['service=worker']?.status).toBe('firing');
   });
 
   it('still resolves a count incident whose group had no events (zero is a judged count)', () => {
