@@ -296,7 +296,13 @@ describe('default rule firehose-errors', () => {
 });
 
 /** Evaluate one rule at `at` + each of `minutes`, with one state store, through DuckDB. */
-async function evaluateSlots(name: string, records: SearchRecord[], minutes: number[], maxGroups: number) {
+async function evaluateSlots(
+  which: string | AlertRule,
+  records: SearchRecord[],
+  minutes: number[],
+  maxGroups: number,
+) {
+  const evaluated = typeof which === 'string' ? rule(which) : which;
   const lake = await memoryLake(records);
   close = lake.close;
   const connection: DuckDBConnection = lake.connection;
@@ -316,7 +322,7 @@ async function evaluateSlots(name: string, records: SearchRecord[], minutes: num
   for (const m of minutes) {
     const before = sent.length;
     const report = await runEvaluation(
-      [rule(name)],
+      [evaluated],
       new Date(at.getTime() + m * 60_000),
       { source, store, notifier },
       {
@@ -347,6 +353,32 @@ describe('maxGroups and groups already firing', () => {
       ['firing service=auth'],
       ['firing service=billing'],
       ['resolved service=auth'],
+    ]);
+  });
+
+  it('reads a pushed-out group back by a numeric group value (service and http_status)', async () => {
+    // Prepare: 5xx per service and status; checkout's 502s fire alone, then billing's busier 500s fill
+    // the one-group limit while checkout keeps breaching, then checkout stops.
+    const byStatus: AlertRule = {
+      ...rule('security-critical'),
+      name: 'server-errors',
+      filter: { where: ['http_status>=500'] },
+      groupBy: ['service', 'http_status'],
+      channels: [],
+    };
+    const records = [
+      ...events(3, 1, { service: 'checkout', http_status: 502 }),
+      ...events(10, 6, { service: 'billing', http_status: 500 }),
+      ...events(3, 7, { service: 'checkout', http_status: 502 }),
+      ...events(10, 11, { service: 'billing', http_status: 500 }),
+    ];
+    // Act
+    const slots = await evaluateSlots(byStatus, records, [0, 5, 10], 1);
+    // Assess
+    expect(slots.map((s) => s.alerts)).toEqual([
+      ['firing http_status=502,service=checkout'],
+      ['firing http_status=500,service=billing'],
+      ['resolved http_status=502,service=checkout'],
     ]);
   });
 
