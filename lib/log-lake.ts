@@ -216,7 +216,9 @@ export class LogLake extends Construct implements ILogLake {
     this.catalog = new LogLakeCatalog(this, 'Catalog', {
       databaseName: config.name.replace(/-/g, '_'),
       tables: {
-        logs: { bucket: buckets.logs, categories: unlocked, retentionDays: maxExpiry(unlocked) },
+        // Every category: the transform keeps a locked record it could not forward to the audit stream
+        // here, under its own category, rather than lose it.
+        logs: { bucket: buckets.logs, categories: CATEGORIES, retentionDays: maxExpiry(CATEGORIES) },
         ...(buckets.audit && {
           audit: { bucket: buckets.audit, categories: locked, retentionDays: maxExpiry(locked) },
         }),

@@ -12,13 +12,17 @@ export interface LakeParts {
   readonly query: LogLakeQuery;
 }
 
-/** Read `categories`: their objects (storage) and the tables of the streams carrying them (catalog). */
+/**
+ * Read `categories`: their objects (storage) and the tables of the streams carrying them (catalog). A
+ * locked category is read from the `logs` table too, which projects every category: the transform keeps
+ * there what it could not forward to the audit stream.
+ */
 export function grantLakeRead(
   parts: LakeParts,
   grantee: iam.IGrantable,
   categories: readonly Category[],
 ): iam.Grant {
-  const streams = [...new Set(categories.map((c): StreamName => parts.storage.placement[c]))];
+  const streams = [...new Set(categories.flatMap((c): StreamName[] => ['logs', parts.storage.placement[c]]))];
   return combineGrants(grantee, 'read categories', [
     parts.storage.grantReadCategories(grantee, categories),
     parts.catalog.grantReadTables(grantee, streams),

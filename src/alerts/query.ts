@@ -32,8 +32,9 @@ export interface RuleQuery {
 }
 
 /**
- * Streams a rule reads: those whose tables hold its categories (all categories: both). An `error_output`
- * rule reads none (it counts objects under the error prefix as S3 reports them).
+ * Streams a rule reads: those whose tables hold its categories (all categories: both). A locked category
+ * is read from both: the transform keeps in the logs bucket what it could not forward to the audit stream.
+ * An `error_output` rule reads none (it counts objects under the error prefix as S3 reports them).
  */
 export function streamsFor(
   rule: Pick<AlertRule, 'filter' | 'kind'>,
@@ -42,10 +43,7 @@ export function streamsFor(
   if (rule.kind === 'error_output') return [];
   const categories = rule.filter.categories;
   if (!categories || categories.length === 0) return locked.length > 0 ? ['logs', 'audit'] : ['logs'];
-  const streams: StreamName[] = [];
-  if (categories.some((c) => !locked.includes(c))) streams.push('logs');
-  if (categories.some((c) => locked.includes(c))) streams.push('audit');
-  return streams;
+  return categories.some((c) => locked.includes(c)) ? ['logs', 'audit'] : ['logs'];
 }
 
 /** A rule's filter as the builder's, over `[since, until)`; `undefined` when it can match nothing. */

@@ -176,9 +176,11 @@ export function dataDirOf(flags: TargetFlags): string {
 }
 
 /**
- * Athena tables for the requested categories: locked categories live in the `audit` table (Object Lock
- * bucket), the others in `logs`. No category → `logs`, plus `audit` with `--include-audit`. Persona roles
- * may be allowed only one of the two, so a query reads only what it needs.
+ * Athena tables for the requested categories: a locked category is delivered to the `audit` table (Object
+ * Lock bucket) and read from `logs` too, where the transform keeps what it could not forward to the audit
+ * stream (the `logs` table projects every category); the others are in `logs`. No category → `logs`, plus
+ * `audit` with `--include-audit`. Persona roles may be allowed only one of the two, so a query reads only
+ * what it needs.
  */
 export function athenaTablesFor(
   categories: readonly Category[] | undefined,
@@ -187,8 +189,7 @@ export function athenaTablesFor(
 ): Array<'logs' | 'audit'> {
   const locked = new Set(lockedCategories(config));
   if (!categories || categories.length === 0) return includeAudit ? ['logs', 'audit'] : ['logs'];
-  const tables = new Set<'logs' | 'audit'>(categories.map((c) => (locked.has(c) ? 'audit' : 'logs')));
-  return (['logs', 'audit'] as const).filter((t) => tables.has(t));
+  return categories.some((c) => locked.has(c)) ? ['logs', 'audit'] : ['logs'];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ALERTS, enabledRules } from '../../src/alerts/config';
+import { streamsFor } from '../../src/alerts/query';
 import {
   alarmSettings,
   decodeAlarmSettings,
@@ -14,6 +15,21 @@ const rule = (name: string) => {
   if (!r) throw new Error(name);
   return r;
 };
+
+describe('streamsFor', () => {
+  it('reads a locked category from both streams: the transform keeps what it could not forward in logs', () => {
+    expect(streamsFor(rule('security-critical'), locked)).toEqual(['logs', 'audit']);
+    expect(streamsFor({ kind: 'count', filter: { categories: ['audit'] } }, locked)).toEqual([
+      'logs',
+      'audit',
+    ]);
+  });
+
+  it('reads an unlocked category from the logs stream only, and error objects from none', () => {
+    expect(streamsFor(rule('error-rate'), locked)).toEqual(['logs']);
+    expect(streamsFor(rule('firehose-errors'), locked)).toEqual([]);
+  });
+});
 
 describe('streamDelays', () => {
   it('gives a stream buffering longer than the shared delay its buffer in minutes plus one', () => {

@@ -35,8 +35,9 @@ describe('athenaTablesFor', () => {
   it.each([
     [undefined, false, ['logs']],
     [undefined, true, ['logs', 'audit']],
-    [['security'], false, ['audit']],
-    [['audit', 'security'], false, ['audit']],
+    // A locked category's records the transform could not forward stay in the logs bucket.
+    [['security'], false, ['logs', 'audit']],
+    [['audit', 'security'], false, ['logs', 'audit']],
     [['errors', 'runtime'], false, ['logs']],
     [['errors', 'audit'], false, ['logs', 'audit']],
   ] as const)('reads %j (include audit: %s) from %j', (categories, includeAudit, expected) => {
@@ -45,6 +46,19 @@ describe('athenaTablesFor', () => {
 
     // Assess
     expect(tables).toEqual(expected);
+  });
+
+  it('reads a category locked in the config from both tables, and an unlocked one from logs only', () => {
+    // Prepare
+    const config = resolveConfig({ categories: { errors: { locked: true }, security: { locked: false } } });
+
+    // Act
+    const errors = athenaTablesFor(['errors'], config, false);
+    const security = athenaTablesFor(['security'], config, false);
+
+    // Assess
+    expect(errors).toEqual(['logs', 'audit']);
+    expect(security).toEqual(['logs']);
   });
 });
 

@@ -90,6 +90,48 @@ describe('LogLake grants', () => {
     expect(statements[0]?.resources).toEqual(['<LakeStorageLogsBucket>/logs/category=errors/*']);
     expect(statements[4]?.resources.some((r) => r.endsWith(':table/lake/audit'))).toBe(false);
   });
+
+  it('grantReadCategories of a locked category: both buckets and both tables', () => {
+    const { stack, lake, role } = build();
+
+    lake.grantReadCategories(role, ['security']);
+
+    const t = Template.fromStack(stack);
+    expect(objectReads(t)).toEqual([
+      '<LakeStorageAuditBucket>/logs/category=security/*',
+      '<LakeStorageLogsBucket>/logs/category=security/*',
+    ]);
+    expect(
+      policyStatementsOf(t, 'AppDefaultPolicy')
+        .filter((s) => s.actions.includes('glue:GetPartitions'))
+        .flatMap((s) => s.resources)
+        .filter((r) => r.includes(':table/')),
+    ).toEqual([
+      'arn:aws:glue:eu-west-1:123456789012:table/lake/audit',
+      'arn:aws:glue:eu-west-1:123456789012:table/lake/logs',
+    ]);
+  });
+});
+
+describe('LogLake catalog', () => {
+  it('projects every category on the logs table, over the longest retention; the locked ones on audit', () => {
+    const { stack } = build();
+
+    const tables = Template.fromStack(stack).findResources('AWS::Glue::Table');
+
+    const projected = Object.values(tables).map((r) => {
+      const input = r.Properties.TableInput as { Name: string; Parameters: Record<string, string> };
+      return [
+        input.Name,
+        input.Parameters['projection.category.values'],
+        input.Parameters['projection.dt.range'],
+      ];
+    });
+    expect(projected).toEqual([
+      ['logs', 'debug,runtime,framework,errors,api_access,security,audit', 'NOW-2555DAYS,NOW+1DAYS'],
+      ['audit', 'security,audit', 'NOW-2555DAYS,NOW+1DAYS'],
+    ]);
+  });
 });
 
 describe('LogLake metrics', () => {

@@ -46,7 +46,7 @@ describe('Grafana panel SQL', () => {
     },
   );
 
-  it('reads the audit table only for locked categories', () => {
+  it('reads a locked category from both tables: what the transform could not forward stays in logs', () => {
     // Act
     const security = DASHBOARDS.find((d) => d.id === 'security');
     const trail = security?.panels.find((p) => p.id === 'audit-trail');
@@ -54,7 +54,8 @@ describe('Grafana panel SQL', () => {
 
     // Assess
     expect(sql).toContain('"loglake_db"."audit_t"');
-    expect(sql).not.toContain('"loglake_db"."logs_t"');
+    expect(sql).toContain('"loglake_db"."logs_t"');
+    expect(sql.match(/"category" IN \('audit'\)/g)).toHaveLength(2);
   });
 
   it.each(['auth-failures', 'waf-blocks', 'ids-alerts'])(
