@@ -298,6 +298,8 @@ export async function readRetention(
       oldest,
       bucket,
     ]);
+    if (bucket !== lake.buckets.logs)
+      summary.push(...(await keptInLogs(s3, lake.buckets.logs, rules, c, required)));
   }
   if (lake.buckets.audit && lockedCategories(policy).length > 0 && lock?.ObjectLockEnabled === 'Enabled') {
     const want = objectLockRetentionDays(policy);
@@ -317,6 +319,34 @@ export async function readRetention(
     columns: ['category', 'policy days', 'in force days', 'locked', 'oldest data', 'bucket'],
     rows,
   };
+}
+
+/**
+ * A locked category's records the transform could not forward to the audit stream stay in the logs
+ * bucket under the category's prefix: searchable (the `logs` table projects every category), but not
+ * under Object Lock, and kept as long as the logs bucket's rule for the category says.
+ */
+async function keptInLogs(
+  s3: S3Client,
+  logs: string,
+  rules: ReadonlyMap<string, readonly LifecycleRule[]>,
+  category: Category,
+  required: number,
+): Promise<string[]> {
+  const lines: string[] = [];
+  const kept = await oldestPartition(s3, logs, category);
+  if (kept !== null) {
+    lines.push(
+      `notice: ${category} has records from ${kept.slice(0, 10)} in ${logs} that the transform could not forward to the audit stream: searchable there, not under Object Lock`,
+    );
+  }
+  const inForce = expiryDays(rules.get(logs) ?? [], category);
+  if (inForce !== undefined && inForce < required) {
+    lines.push(
+      `FINDING: ${category} expires after ${inForce} days in ${logs}, shorter than the policy's ${required}`,
+    );
+  }
+  return lines;
 }
 
 function lockYears(lock: ObjectLockConfiguration | undefined): number | undefined {

@@ -127,6 +127,10 @@ describe('readRetention', () => {
     s3.on(ListObjectsV2Command).resolves({
       CommonPrefixes: [{ Prefix: 'logs/category=runtime/dt=2026-11-20/' }],
     });
+    // Every locked record was forwarded: none kept in the logs bucket.
+    for (const c of ['security', 'audit'] as const) {
+      s3.on(ListObjectsV2Command, { Bucket: 'lake-logs', Prefix: categoryPrefix(c) }).resolves({});
+    }
 
     const item = await readRetention(clients.s3, lake, config, config, until);
 
@@ -210,6 +214,41 @@ describe('readRetention', () => {
       "FINDING: runtime expires after 1 days in lake-logs, shorter than the policy's 30",
     );
     expect(item.summary.filter((l) => l.includes('lake-audit'))).toEqual([]);
+  });
+
+  it('notes a locked category’s records kept in the logs bucket, and finds them expiring too soon there', async () => {
+    // Prepare: the transform kept security records it could not forward; logs/ expires security early.
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'lake-logs' }).resolves({
+      Rules: categoryRules(CATEGORIES, (c) =>
+        c === 'security' ? 30 : config.categories[c as 'debug'].expiryDays,
+      ),
+    });
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'lake-audit' }).resolves({
+      Rules: categoryRules(['security', 'audit']),
+    });
+    s3.on(GetObjectLockConfigurationCommand).resolves({
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 365 } },
+      },
+    });
+    s3.on(ListObjectsV2Command).resolves({});
+    s3.on(ListObjectsV2Command, { Bucket: 'lake-logs', Prefix: categoryPrefix('security') }).resolves({
+      CommonPrefixes: [{ Prefix: 'logs/category=security/dt=2026-11-28/' }],
+    });
+
+    // Act
+    const item = await readRetention(clients.s3, lake, config, config, until);
+
+    // Assess
+    expect(item.status).toBe('violation');
+    expect(item.summary).toContain(
+      'notice: security has records from 2026-11-28 in lake-logs that the transform could not forward to the audit stream: searchable there, not under Object Lock',
+    );
+    expect(item.summary).toContain(
+      "FINDING: security expires after 30 days in lake-logs, shorter than the policy's 365",
+    );
+    expect(item.summary.filter((l) => l.includes('audit has records'))).toEqual([]);
   });
 
   it('finds locked categories in a bucket without Object Lock', async () => {
