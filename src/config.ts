@@ -169,7 +169,11 @@ export const configSchema = z
     }),
     objectLock: z.strictObject({
       mode: z.enum(['GOVERNANCE', 'COMPLIANCE']),
-      /** Default retention of the audit bucket; defaults to the shortest locked category's expiry. */
+      /**
+       * Default retention of the audit bucket; defaults to the shortest locked category's expiry, and may
+       * not exceed it. A shorter lock is accepted (a stack that must be removable soon), but the
+       * compliance report finds it: records of that category become deletable before they expire.
+       */
       retentionDays: days.optional(),
     }),
     firehose: z.strictObject({

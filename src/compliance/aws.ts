@@ -44,7 +44,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { readRuleStates } from '../alerts/dynamodb-state';
-import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories, objectLockRetentionDays } from '../config';
+import { DEFAULT_CONFIG, type LogLakeConfig, lockedCategories } from '../config';
 import { InputError } from '../errors';
 import {
   alertStateTableOf,
@@ -301,11 +301,19 @@ export async function readRetention(
     if (bucket !== lake.buckets.logs)
       summary.push(...(await keptInLogs(s3, lake.buckets.logs, rules, c, required)));
   }
-  if (lake.buckets.audit && lockedCategories(policy).length > 0 && lock?.ObjectLockEnabled === 'Enabled') {
-    const want = objectLockRetentionDays(policy);
+  const locked = lockedCategories(policy);
+  if (lake.buckets.audit && locked.length > 0 && lock?.ObjectLockEnabled === 'Enabled') {
+    // Measured against the shortest locked category's expiry, not `objectLock.retentionDays`: a shorter
+    // lock, configured or not, lets that category's records be deleted before they expire. The default
+    // retention is bucket-wide and may not exceed that expiry, so longer-lived categories (audit) are
+    // locked this long too (the report's `locked` column shows it per category).
+    const shortest = locked.reduce((a, c) =>
+      policy.categories[c].expiryDays < policy.categories[a].expiryDays ? c : a,
+    );
+    const want = policy.categories[shortest].expiryDays;
     if (lockDays === undefined || lockDays < want) {
       summary.push(
-        `FINDING: ${lake.buckets.audit} keeps objects locked ${lockDays ?? 'no'} days by default, shorter than the policy's ${want}`,
+        `FINDING: ${lake.buckets.audit} keeps objects locked ${lockDays ?? 'no'} days by default, shorter than ${shortest}'s ${want}-day retention: its records can be deleted before they expire`,
       );
     }
   }

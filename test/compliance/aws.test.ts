@@ -47,7 +47,7 @@ import {
   readRetention,
   readVolume,
 } from '../../src/compliance/aws';
-import { DEFAULT_CONFIG, type LogLakeConfig } from '../../src/config';
+import { DEFAULT_CONFIG, type LogLakeConfig, resolveConfig } from '../../src/config';
 import { InputError } from '../../src/errors';
 import { STACK_OUTPUTS } from '../../src/outputs';
 import { CATEGORIES, categoryPrefix } from '../../src/schema';
@@ -173,8 +173,35 @@ describe('readRetention', () => {
       'notice: no enabled lifecycle rule expires audit in lake-audit: it is kept forever',
     );
     expect(item.summary).toContain(
-      "FINDING: lake-audit keeps objects locked 30 days by default, shorter than the policy's 365",
+      "FINDING: lake-audit keeps objects locked 30 days by default, shorter than security's 365-day retention: its records can be deleted before they expire",
     );
+  });
+
+  it('finds a lock shorter than a locked category’s retention even when the configuration asks for it', async () => {
+    // Prepare: deployed as configured, with a 30-day lock.
+    const short = resolveConfig({ objectLock: { retentionDays: 30 } });
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'lake-logs' }).resolves({
+      Rules: categoryRules(CATEGORIES),
+    });
+    s3.on(GetBucketLifecycleConfigurationCommand, { Bucket: 'lake-audit' }).resolves({
+      Rules: categoryRules(['security', 'audit']),
+    });
+    s3.on(GetObjectLockConfigurationCommand).resolves({
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 30 } },
+      },
+    });
+    s3.on(ListObjectsV2Command).resolves({});
+
+    // Act
+    const item = await readRetention(clients.s3, lake, short, short, until);
+
+    // Assess
+    expect(item.status).toBe('violation');
+    expect(item.summary).toEqual([
+      "FINDING: lake-audit keeps objects locked 30 days by default, shorter than security's 365-day retention: its records can be deleted before they expire",
+    ]);
   });
 
   it('finds a broader or narrower rule expiring a category sooner than its own rule', async () => {
