@@ -124,6 +124,29 @@ describe('personaCategories', () => {
   });
 });
 
+describe('athenaTablesFor with personaCategories', () => {
+  it('keeps a persona that may not read a locked category from its rows in the logs table too', () => {
+    // Prepare: the logs table projects every category, security records the transform kept included.
+    const categories = personaCategories('developer', undefined, DEFAULT_CONFIG);
+    const tables = athenaTablesFor(categories, DEFAULT_CONFIG, false);
+    const since = new Date('2026-11-22T00:00:00Z');
+    const until = new Date('2026-11-23T00:00:00Z');
+
+    // Act
+    const built = buildQuery(
+      { kind: 'search', filter: { since, until, categories }, limit: 10 },
+      { dialect: 'athena', tables: tables.map((table) => ({ database: 'lake', table })) },
+    );
+
+    // Assess
+    expect(tables).toEqual(['logs']);
+    expect(built.sql).not.toContain('UNION ALL');
+    expect(built.sql).toContain('"category" IN (?, ?, ?, ?, ?)');
+    expect(built.params).not.toContain('security');
+    expect(built.params).not.toContain('audit');
+  });
+});
+
 describe('parseLevels', () => {
   it('accepts any case and every alias the transform maps', () => {
     // Act

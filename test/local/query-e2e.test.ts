@@ -304,3 +304,31 @@ describe('tail through the local pipeline', () => {
     expect(rounds).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('a locked category sent on the logs stream of the local lake', () => {
+  it('is stored in its own category, unforwarded and unflagged, and found by a search of that category', async () => {
+    // Prepare: the local pipeline has one tree and no audit stream to forward to.
+    await send([
+      {
+        timestamp: new Date().toISOString(),
+        level: 'WARN',
+        service: 'auth',
+        category: 'security',
+        message: 'login failed for an administrator',
+        correlation_id: 'locked-on-logs',
+      },
+    ]);
+    await local.pipeline.flush();
+
+    // Act
+    const records = await found(
+      undefined,
+      parseFlags(searchFlags, { ...lake(), category: ['security'], format: 'json' }),
+    );
+
+    // Assess
+    expect(records.map((r) => [r.correlation_id, r.category, r.schema_errors])).toEqual([
+      ['locked-on-logs', 'security', []],
+    ]);
+  });
+});
