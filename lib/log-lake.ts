@@ -288,7 +288,9 @@ export class LogLake extends Construct implements ILogLake {
       databaseName: this.catalog.databaseName,
       personas: PERSONAS.map((persona) => ({
         persona,
-        readsLogsTable: config.personas[persona].read.some((c) => this.placement[c] === 'logs'),
+        // The logs table projects every category (locked ones: what the transform could not forward).
+        readsLogsTable: config.personas[persona].read.length > 0,
+        categories: config.personas[persona].read,
       })),
       namedQueries: target !== 'emulator',
     });

@@ -5,7 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { pascalCase } from '../src/outputs';
-import type { Persona } from '../src/schema';
+import type { Category, Persona } from '../src/schema';
 import { combineGrants, grantKeyVia, grantListPrefixes } from './private/grants';
 
 /** A saved Athena query, created in every workgroup whose users can read the table it needs. */
@@ -13,10 +13,25 @@ export interface NamedQuerySpec {
   readonly id: string;
   readonly name: string;
   readonly description: string;
-  readonly sql: (database: string) => string;
+  /**
+   * The query text.
+   * @param categories - the only categories it reads (a persona's): without them it reads every category
+   * of the `logs` table
+   */
+  readonly sql: (database: string, categories?: readonly Category[]) => string;
 }
 
 const ERROR_LEVELS = "('ERROR', 'CRITICAL')";
+
+/**
+ * `AND category IN (…)` for a persona's saved queries, or nothing. The `logs` table projects every
+ * category, and Athena lists the S3 prefix of every partition a query may read: without this, a
+ * persona's role, allowed only its categories' prefixes, fails the query with AccessDenied. Category
+ * names are the config's enum values, never user input.
+ */
+function categoryClause(categories: readonly Category[] | undefined): string[] {
+  return categories ? [`  AND category IN (${categories.map((c) => `'${c}'`).join(', ')})`] : [];
+}
 
 /** What a query runner does in its workgroup: run, follow and read queries, and use the saved ones. */
 const QUERY_ACTIONS = [
@@ -44,12 +59,13 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
     id: 'SearchByCorrelationId',
     name: 'search-by-correlation-id',
     description: 'Every event of one request. Parameters: correlation id, first day, last day (YYYY-MM-DD).',
-    sql: (db) =>
+    sql: (db, categories) =>
       [
         'SELECT "timestamp", level, service, category, logger, message, correlation_id, trace_id, span_id,',
         '       error_type, http_method, http_path, http_status, duration_ms',
         `FROM "${db}"."logs"`,
         'WHERE correlation_id = ? AND dt BETWEEN ? AND ?',
+        ...categoryClause(categories),
         'ORDER BY "timestamp"',
         'LIMIT 1000',
       ].join('\n'),
@@ -58,13 +74,14 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
     id: 'ErrorsLastHour',
     name: 'errors-last-hour',
     description: 'ERROR and CRITICAL events of the last hour, newest first.',
-    sql: (db) =>
+    sql: (db, categories) =>
       [
         'SELECT "timestamp", level, service, category, message, error_type, correlation_id',
         `FROM "${db}"."logs"`,
         `WHERE level IN ${ERROR_LEVELS}`,
         "  AND dt >= date_format(current_timestamp - INTERVAL '1' HOUR, '%Y-%m-%d')",
         '  AND "timestamp" >= current_timestamp - INTERVAL \'1\' HOUR',
+        ...categoryClause(categories),
         'ORDER BY "timestamp" DESC',
         'LIMIT 500',
       ].join('\n'),
@@ -73,7 +90,7 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
     id: 'ErrorRateByService',
     name: 'error-rate-by-service',
     description: 'Events, errors and error rate (%) per service over the last 24 hours, worst first.',
-    sql: (db) =>
+    sql: (db, categories) =>
       [
         'SELECT service,',
         '       count(*) AS events,',
@@ -83,6 +100,7 @@ export const NAMED_QUERIES: readonly NamedQuerySpec[] = [
         `FROM "${db}"."logs"`,
         "WHERE dt >= date_format(current_timestamp - INTERVAL '1' DAY, '%Y-%m-%d')",
         '  AND "timestamp" >= current_timestamp - INTERVAL \'1\' DAY',
+        ...categoryClause(categories),
         'GROUP BY service',
         'ORDER BY error_rate_pct DESC, events DESC',
       ].join('\n'),
@@ -97,8 +115,15 @@ export interface LogLakeQueryProps {
   /** Per-query cutoff in bytes scanned (Athena minimum 10 MB). */
   readonly bytesScannedCutoffPerQuery: number;
   readonly databaseName: string;
-  /** Personas that get a workgroup of their own, and whether each can read the `logs` table. */
-  readonly personas: ReadonlyArray<{ readonly persona: Persona; readonly readsLogsTable: boolean }>;
+  /**
+   * Personas that get a workgroup of their own, whether each can read the `logs` table, and the
+   * categories it reads: its saved queries read only these (default: every category).
+   */
+  readonly personas: ReadonlyArray<{
+    readonly persona: Persona;
+    readonly readsLogsTable: boolean;
+    readonly categories?: readonly Category[];
+  }>;
   /**
    * Create the saved queries ({@link NAMED_QUERIES}).
    * @default true (the emulator target turns this off: it cannot create AWS::Athena::NamedQuery)
@@ -123,7 +148,7 @@ export class LogLakeQuery extends Construct {
     this.resultsBucket = props.resultsBucket;
     this.encryptionKey = props.encryptionKey;
     this.workGroup = this.createWorkGroup('WorkGroup', props.name, resultsPrefix(), props);
-    for (const { persona, readsLogsTable } of props.personas) {
+    for (const { persona, readsLogsTable, categories } of props.personas) {
       const wg = this.createWorkGroup(
         `${pascalCase(persona)}WorkGroup`,
         `${props.name}-${persona}`,
@@ -131,7 +156,7 @@ export class LogLakeQuery extends Construct {
         props,
       );
       this.personaWorkGroups[persona] = wg;
-      if (readsLogsTable) this.addNamedQueries(wg, pascalCase(persona), props);
+      if (readsLogsTable) this.addNamedQueries(wg, pascalCase(persona), props, categories);
     }
     this.addNamedQueries(this.workGroup, '', props);
   }
@@ -197,7 +222,12 @@ export class LogLakeQuery extends Construct {
     });
   }
 
-  private addNamedQueries(wg: athena.CfnWorkGroup, idPrefix: string, props: LogLakeQueryProps): void {
+  private addNamedQueries(
+    wg: athena.CfnWorkGroup,
+    idPrefix: string,
+    props: LogLakeQueryProps,
+    categories?: readonly Category[],
+  ): void {
     if (props.namedQueries === false) return;
     for (const q of NAMED_QUERIES) {
       const named = new athena.CfnNamedQuery(this, `${idPrefix}${q.id}`, {
@@ -205,7 +235,7 @@ export class LogLakeQuery extends Construct {
         description: q.description,
         database: props.databaseName,
         workGroup: wg.name,
-        queryString: q.sql(props.databaseName),
+        queryString: q.sql(props.databaseName, categories),
       });
       named.node.addDependency(wg);
     }

@@ -17,7 +17,7 @@ function build(namedQueries = true) {
     bytesScannedCutoffPerQuery: 10 * 1024 * 1024 * 1024,
     databaseName: 'lake',
     personas: [
-      { persona: 'developer', readsLogsTable: true },
+      { persona: 'developer', readsLogsTable: true, categories: ['debug', 'errors'] },
       { persona: 'auditor', readsLogsTable: false },
     ],
     namedQueries,
@@ -101,6 +101,18 @@ describe('LogLakeQuery', () => {
 
     expect(new Set(named(true))).toEqual(new Set(['lake', 'lake-developer']));
     expect(named(false)).toEqual([]);
+  });
+
+  it('narrows a persona workgroup’s saved queries to its categories, the logs table projecting them all', () => {
+    const queries = Object.values(
+      resourcesOf(Template.fromStack(build().stack), 'AWS::Athena::NamedQuery'),
+    ).map((q) => [q.Properties.WorkGroup as string, q.Properties.QueryString as string] as const);
+
+    const developer = queries.filter(([wg]) => wg === 'lake-developer').map(([, sql]) => sql);
+    const main = queries.filter(([wg]) => wg === 'lake').map(([, sql]) => sql);
+    expect(developer).toHaveLength(3);
+    for (const sql of developer) expect(sql).toMatch(/\n {2}AND category IN \('debug', 'errors'\)\n/);
+    for (const sql of main) expect(sql).not.toContain('category IN');
   });
 
   it('grants querying in the main workgroup and its results prefix, without a persona', () => {
