@@ -37,6 +37,8 @@ const WORDS: Readonly<Record<string, SensitiveKind>> = {
   passcode: 'password',
   pin: 'password',
   otp: 'password',
+  totp: 'password',
+  hotp: 'password',
   secret: 'secret',
   secrets: 'secret',
   token: 'token',
@@ -83,6 +85,18 @@ const PAIRS: Readonly<Record<string, SensitiveKind>> = {
   'social security': 'ssn',
   'session id': 'session',
   'connection string': 'credentials',
+  'mfa code': 'password',
+  'verification code': 'password',
+  'recovery code': 'password',
+  'recovery codes': 'password',
+  'backup code': 'password',
+  'backup codes': 'password',
+};
+
+/** Three consecutive words that together name a secret (`time code` alone is a video timecode). */
+const TRIPLES: Readonly<Record<string, SensitiveKind>> = {
+  'one time code': 'password',
+  'one time pin': 'password',
 };
 
 /** Stems searched inside a single unsplittable word such as `dbpassword` or `xapikey`. */
@@ -109,6 +123,10 @@ const STEMS: ReadonlyArray<readonly [string, SensitiveKind]> = [
   ['sessid', 'session'],
   ['csrf', 'token'],
   ['xsrf', 'token'],
+  ['onetimecode', 'password'],
+  ['mfacode', 'password'],
+  ['verificationcode', 'password'],
+  ['recoverycode', 'password'],
 ];
 
 /** A last word that describes the secret instead of holding it. */
@@ -161,6 +179,7 @@ const DESCRIPTIVE = new Set([
   'alg',
   'kind',
   'status',
+  'stdin',
 ]);
 
 const WORD_RE = /[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+/g;
@@ -183,6 +202,9 @@ function classifyWords(words: readonly string[]): SensitiveKind | undefined {
     if (next !== undefined) {
       const pair = PAIRS[`${w} ${next}`];
       if (pair) return pair;
+      const after = words[i + 2];
+      const triple = after === undefined ? undefined : TRIPLES[`${w} ${next} ${after}`];
+      if (triple) return triple;
     }
     const word = WORDS[w];
     if (word) return word;

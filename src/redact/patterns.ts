@@ -73,7 +73,7 @@ const ALTERNATIVES = {
   aws40: `(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])`,
   ipv4: String.raw`(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:/\d{1,2})?(?![\w]|\.\d)`,
   ssn: String.raw`(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w]|-\d)`,
-  card: String.raw`(?<![\w.+-])\d(?:[ -]?\d){12,18}(?!\w)`,
+  card: String.raw`(?<![\w.+-])\d(?:[ .-]?\d){12,18}(?!\w)`,
   intl: String.raw`(?<![\w+])\+\d(?:[ .()-]{0,2}\d){6,16}(?![\w])`,
   nanp: String.raw`(?<![\w+.-])(?:1[ .-])?(?:\(\d{3}\)[ .-]?|\d{3}[ .-])\d{3}[ .-]\d{4}(?![\w]|[.-]\d)`,
   national: String.raw`(?<![\w+.-])0\d{1,4}(?:[ -]\d{2,8}){1,4}(?![\w]|[.-]\d)`,
@@ -178,9 +178,48 @@ export const NUMERIC: readonly NumericDetector[] = (
   ] as const
 ).map(([group, possible]) => ({ group, re: new RegExp(ALTERNATIVES[group], 'g'), possible }));
 
-/** An e-mail address (also URL-encoded `%40`), sticky: tried only where one can start (`scanEmails`). */
+/**
+ * An e-mail address (also URL-encoded `%40`), sticky: tried only where one can start (`scanEmails`).
+ * Local part and domain may be internationalized (`jörg@bücher.de`, `用户@例子.广告`, RFC 6531): any
+ * letter, mark or number; an IDN top-level domain also in its ASCII form (`xn--p1ai`).
+ */
 export const EMAIL =
-  /(?<![\w.%+-])[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(?![\w-])/y;
+  /(?<![\p{L}\p{M}\p{N}_.%+-])[\p{L}\p{M}\p{N}_.%+-]{1,64}(?:@|%40)(?:[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}-]{0,61}[\p{L}\p{M}\p{N}])?\.)+(?:\p{L}[\p{L}\p{M}]{1,62}|xn--[A-Za-z0-9-]{1,59})(?![\p{L}\p{M}\p{N}_-])/uy;
+
+/** A character of an address's local part beyond ASCII (`scanEmails` finds where a run starts with it). */
+export const EMAIL_LOCAL_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
+
+/**
+ * Where a base64 blob can hold a known secret shape once decoded: the base64 characters the shapes'
+ * fixed starts (`AKIA`, `ASIA`, `-----BEGIN`, a JWT's `eyJ`) encode to, at each of the three byte
+ * alignments (`base64Needles`). A cheap literal test before any decoding (`scanBase64Secrets`).
+ */
+export const BASE64_SECRET_GATE = new RegExp(
+  ['AKIA', 'ASIA', '-----BEGIN', 'eyJ'].flatMap(base64Needles).join('|').replace(/[+/]/g, '\\$&'),
+);
+/** A base64 run long enough to hold an AWS key id (20 characters encode to 28): the blob `scanBase64Secrets` decodes. */
+export const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{28,}={0,2}/g;
+/** What a decoded blob is checked for: an AWS key id, a PEM private-key header, a JWT. */
+export const DECODED_SECRETS: ReadonlyArray<readonly [RegExp, DetectorKind]> = [
+  [new RegExp(ALTERNATIVES.akid), 'aws_access_key'],
+  [/-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY/, 'private_key'],
+  [new RegExp(ALTERNATIVES.jwt), 'jwt'],
+];
+/**
+ * Shortest base64 run looked at (`BASE64_RUN`), and the least `features().base64Run` that gates it: an
+ * AWS key id alone encodes to 28 characters, a PEM header or a real JWT to more.
+ */
+export const MIN_BASE64_SECRET = 28;
+
+/** The base64 characters `text` encodes to whatever bytes precede it, at offsets 0, 1 and 2. */
+function base64Needles(text: string): string[] {
+  const needles: string[] = [];
+  for (let k = 0; k < 3; k++) {
+    const encoded = Buffer.from('\0'.repeat(k) + text, 'latin1').toString('base64');
+    needles.push(encoded.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + text.length)) / 6)));
+  }
+  return needles;
+}
 
 export const PEM =
   /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)/g;

@@ -11,6 +11,7 @@ import {
   features,
   inert,
   type Span,
+  scanBase64Secrets,
   scanEmails,
   scanIPv6,
   scanPatterns,
@@ -95,6 +96,24 @@ const KV = new RegExp(
 );
 
 /**
+ * A long command-line option with its value after a space (`--password hunter2`, `--db-token "x"`); the
+ * value may not start with `-` (the next option). Short options (`-p`) name too many other things.
+ */
+const OPTION = new RegExp(String.raw`(?<![\w-])--(?<key>[A-Za-z][\w.-]{0,63})[ \t]+(?!-)${VALUE}`, 'g');
+
+/**
+ * A bare value that is code, not a credential: a dotted identifier path whose last name (letters only)
+ * is called, as in `token => token.trim()` or `password = req.body.get(…)`. A secret rarely has this
+ * shape, and one with a digit in its last part (`abc.d3f9(`) is still redacted.
+ */
+const CODE_CALL = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*\.[A-Za-z_$]+$/;
+
+/** Attempts at reading JSON inside a text per text (each one a bracket match and a parse). */
+const MAX_EMBEDDED_OBJECTS = 8;
+/** A KEY=VALUE key just before embedded JSON (`password='{…}'`, `credentials: {…}`): the JSON's field name. */
+const KEY_BEFORE = /(?<![\w.])(?<key>[A-Za-z_][\w.-]{0,63})\\?["']?\]?[ \t]*(?:=>?|:)[ \t]*\\?["']?$/;
+
+/**
  * A user id written in prose: `user 1001`, `uid: 1001`, `user id #1001`, `usr=ab12`. The id must hold
  * a digit and end the token (not the start of an e-mail, host, IP, path or decimal), so words
  * ("user alice"), addresses and versions are left to their own detectors.
@@ -140,6 +159,14 @@ const STEMS = [
   'jwt',
   'bearer',
   'connection',
+  'mfa',
+  'verification',
+  'recovery',
+  'backup',
+  'onetime',
+  'one_time',
+  'one-time',
+  'one.time',
 ];
 
 function escapeRegExp(s: string): string {
@@ -305,9 +332,13 @@ export class Redactor {
     scanEmails(s, spans, f);
     scanIPv6(s, this.policy, spans, f);
     scanPem(s, spans, f);
+    scanBase64Secrets(s, spans, f);
     scanUrlPasswords(s, spans, f);
     scanProseSecrets(s, spans, f);
     if (keyValues && this.stemTrigger.test(s)) this.scanKeyValues(s, spans);
+    if (f.dashes >= 2 && s.includes('--')) this.scanOptions(s, spans);
+    // An object with a field has two quotes and a colon at least.
+    if (f.quotes >= 2 && f.colons > 0 && depth < MAX_DEPTH) this.scanEmbeddedObjects(s, depth, spans);
     if (digits && PROSE_USER_TRIGGER.test(s)) this.scanProseUserIds(s, spans, found);
     if (spans.length === 0) return s;
     return applySpans(s, spans, counts);
@@ -418,6 +449,56 @@ export class Redactor {
     }
   }
 
+  /** `--name value` options whose name is sensitive (`--password x`); `--no-…` switches are not. */
+  private scanOptions(s: string, out: Span[]): void {
+    OPTION.lastIndex = 0;
+    for (let m = OPTION.exec(s); m !== null; m = OPTION.exec(s)) {
+      const { key = '', val = '' } = m.groups ?? {};
+      const cls = /^no-/i.test(key) ? null : this.keys.classify(key);
+      if (cls?.kind !== 'sensitive') {
+        OPTION.lastIndex = m.index + m[0].length - val.length;
+        continue;
+      }
+      const quote = val.startsWith('\\"') ? '\\"' : val[0] === '"' || val[0] === "'" ? val[0] : '';
+      out.push({
+        start: m.index + m[0].length - val.length,
+        end: m.index + m[0].length,
+        replacement: `${quote}${marker(cls.marker)}${quote}`,
+        kind: cls.marker,
+      });
+    }
+  }
+
+  /**
+   * JSON objects inside a text, after or between other text (`body {"api": {"key": "x"}}`): each is
+   * redacted field by field, as whole-text JSON is, so a name split across nesting or a sensitive field
+   * deeper down is read as a field; a KEY=VALUE key right before it names it (`password='{…}'`). Its span
+   * replaces the object only when that redacts something; a text span starting before it wins.
+   */
+  private scanEmbeddedObjects(s: string, depth: number, out: Span[]): void {
+    let open = s.indexOf('{');
+    for (let tries = 0; open >= 0 && tries < MAX_EMBEDDED_OBJECTS; open = s.indexOf('{', open + 1)) {
+      if (!opensObject(s, open)) continue;
+      tries++;
+      const end = objectEnd(s, open);
+      if (end < 0) continue;
+      if (open === 0 && end === s.length) return;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(s.slice(open, end));
+      } catch {
+        continue;
+      }
+      const own: RedactionCounts = {};
+      const path = KEY_BEFORE.exec(s.slice(Math.max(0, open - 72), open))?.groups?.key ?? '';
+      const redacted = this.value(path, parsed, own, depth + 1);
+      if (total(own) > 0) {
+        out.push({ start: open, end, replacement: JSON.stringify(redacted), kind: 'json', counts: own });
+      }
+      open = end - 1;
+    }
+  }
+
   private scanKeyValues(s: string, out: Span[]): void {
     KV.lastIndex = 0;
     for (let m = KV.exec(s); m !== null; m = KV.exec(s)) {
@@ -432,6 +513,7 @@ export class Redactor {
       const valueStart = m.index + m[0].length - val.length;
       const quote = val.startsWith('\\"') ? '\\"' : val[0] === '"' || val[0] === "'" ? val[0] : '';
       const bare = quote === '' ? val : val.slice(quote.length, val.length - quote.length);
+      if (quote === '' && s.charCodeAt(m.index + m[0].length) === 40 && CODE_CALL.test(bare)) continue;
       let replacement: string;
       let kind: string;
       if (cls.kind === 'user_id') {
@@ -450,6 +532,32 @@ export class Redactor {
       });
     }
   }
+}
+
+/** Where a bracket-balanced JSON object opening at `open` ends (the index after its `}`), or -1. */
+function objectEnd(s: string, open: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/** Whether a JSON object with a field opens at `open`: `{`, optional whitespace, then `"`. */
+function opensObject(s: string, open: number): boolean {
+  for (let i = open + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) return true;
+    if (c !== 32 && c !== 9 && c !== 10 && c !== 13) return false;
+  }
+  return false;
 }
 
 /** A remembered redaction applied again: its replacements counted, its findings reported. */
@@ -507,7 +615,8 @@ function applySpans(s: string, spans: Span[], counts: RedactionCounts): string {
     if (span.start < pos) continue;
     out += s.slice(pos, span.start) + span.replacement;
     pos = span.end;
-    counts[span.kind] = (counts[span.kind] ?? 0) + 1;
+    if (span.counts === undefined) counts[span.kind] = (counts[span.kind] ?? 0) + 1;
+    else for (const kind in span.counts) counts[kind] = (counts[kind] ?? 0) + (span.counts[kind] ?? 0);
   }
   return out + s.slice(pos);
 }

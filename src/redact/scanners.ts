@@ -8,12 +8,17 @@
 import { anonymizeIPv6, type IpPolicy } from './ip';
 import {
   AWS40,
+  BASE64_RUN,
+  BASE64_SECRET_GATE,
   BASIC,
   BASIC_GATE,
+  DECODED_SECRETS,
   EMAIL,
+  EMAIL_LOCAL_CHAR,
   type Features,
   type Group,
   IPV6,
+  MIN_BASE64_SECRET,
   MIN_BASIC_TEXT,
   MIN_CARD_DIGITS,
   MIN_NUMERIC_DIGITS,
@@ -38,6 +43,8 @@ export interface Span {
   end: number;
   replacement: string;
   kind: string;
+  /** The replacements inside the span, by kind, when it stands for several (embedded JSON): else one of `kind`. */
+  counts?: Readonly<Record<string, number>>;
 }
 
 /** Character classes of {@link features}, for ASCII (everything else is {@link OTHER}). */
@@ -208,6 +215,8 @@ const INERT = (() => {
   // `b`/`B`: an HTTP Basic credential (`Basic YTpi`) is the one token shorter than MIN_TOKEN_TEXT.
   t[98] = 4;
   t[66] = 4;
+  // `-`: two in a row open a long command-line option (`--password x`).
+  t[45] = 5;
   return t;
 })();
 
@@ -216,8 +225,8 @@ const INERT = (() => {
  * pass that stops at the first character that could matter; the redactor returns such a value as it
  * is, before its cache and the census. Inert: shorter than {@link MIN_TOKEN_TEXT} (no token, no AWS
  * secret, no PEM block) and, from {@link MIN_BASIC_TEXT} characters on, without a Basic scheme word (no
- * Basic credential), only {@link INERT} characters (no e-mail, IPv6, URL, key=value, quoted or
- * JSON value), and either fewer than {@link MIN_NUMERIC_DIGITS} digits (no numeric detector) and no
+ * Basic credential), only {@link INERT} characters and no `--` (no e-mail, IPv6, URL, key=value,
+ * command-line option, quoted or JSON value), and either fewer than {@link MIN_NUMERIC_DIGITS} digits (no numeric detector) and no
  * `u` when it holds a digit (no prose user id), or only digits, fewer than {@link MIN_CARD_DIGITS} (a
  * card is the one numeric detector that needs no separator, `+` or letter). `test/redact/skip.property.test.ts`
  * checks that the full scan leaves every inert value as it is.
@@ -235,7 +244,7 @@ export function inert(text: string): boolean {
     if (cls === 2) digits++;
     else if (cls === 3) u = true;
     else if (cls === 4) b = true;
-    else return false;
+    else if (cls !== 5 || (i > 0 && text.charCodeAt(i - 1) === 45)) return false;
   }
   if (b && n >= MIN_BASIC_TEXT && BASIC_GATE.test(text)) return false;
   if (digits === 0) return true;
@@ -381,9 +390,16 @@ export function scanPatterns(text: string, policy: IpPolicy, out: Span[], f: Rea
   out.length = w;
 }
 
-/** A character of an address's local part (`[\w.%+-]`). */
-function isLocal(c: number): boolean {
-  return isWordChar(c) || c === 46 || c === 37 || c === 43 || c === 45;
+/**
+ * Whether the character at `i` belongs to an address's local part (`[\p{L}\p{M}\p{N}_.%+-]`); either
+ * half of a surrogate pair answers for the whole character.
+ */
+function isLocal(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 128) return isWordChar(c) || c === 46 || c === 37 || c === 43 || c === 45;
+  const high = i > 0 ? text.charCodeAt(i - 1) : 0;
+  const paired = c >= 0xdc00 && c <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+  return EMAIL_LOCAL_CHAR.test(String.fromCodePoint(text.codePointAt(paired ? i - 1 : i) as number));
 }
 
 /**
@@ -410,12 +426,12 @@ export function scanEmails(text: string, out: Span[], f: Readonly<Features>): vo
       inside = encoded;
       encoded = text.indexOf('%40', encoded + 1);
     }
-    if (inside < 0 || !isLocal(text.charCodeAt(inside))) continue;
+    if (inside < 0 || !isLocal(text, inside)) continue;
     if (inside >= runEnd) {
       runStart = inside;
-      while (runStart > 0 && isLocal(text.charCodeAt(runStart - 1))) runStart--;
+      while (runStart > 0 && isLocal(text, runStart - 1)) runStart--;
       runEnd = inside + 1;
-      while (runEnd < n && isLocal(text.charCodeAt(runEnd))) runEnd++;
+      while (runEnd < n && isLocal(text, runEnd)) runEnd++;
     }
     if (runStart < next || runStart === tried) continue;
     tried = runStart;
@@ -427,6 +443,26 @@ export function scanEmails(text: string, out: Span[], f: Readonly<Features>): vo
     // `icon@2x.png` is an image name, not an address.
     if (/^\d+x\.(?:png|jpe?g|gif|svg|webp|avif)$/i.test(m[0].slice(sign))) continue;
     out.push({ start: runStart, end: next, replacement: marker('email'), kind: 'email' });
+  }
+}
+
+/**
+ * Base64 blobs that decode to text holding an AWS key id, a PEM private key or a JWT (a Kubernetes
+ * secret, an encoded config file): the whole blob goes, under the kind found. Decoded only when the
+ * blob holds the base64 of one of their fixed starts (`BASE64_SECRET_GATE`).
+ */
+export function scanBase64Secrets(text: string, out: Span[], f: Readonly<Features>): void {
+  // Encoded text mixes cases: a lower-case hex hash or an upper-case id is no such blob.
+  if (f.base64Run < MIN_BASE64_SECRET || f.upper < 2 || f.lower < 2 || !BASE64_SECRET_GATE.test(text)) return;
+  BASE64_RUN.lastIndex = 0;
+  for (let m = BASE64_RUN.exec(text); m !== null; m = BASE64_RUN.exec(text)) {
+    if (!BASE64_SECRET_GATE.test(m[0])) continue;
+    const decoded = Buffer.from(m[0], 'base64').toString('latin1');
+    for (const [re, kind] of DECODED_SECRETS) {
+      if (!re.test(decoded)) continue;
+      out.push({ start: m.index, end: m.index + m[0].length, replacement: marker(kind), kind });
+      break;
+    }
   }
 }
 
@@ -562,12 +598,22 @@ export function scanIPv6(text: string, policy: IpPolicy, out: Span[], f: Readonl
   }
 }
 
+function isQuote(c: number): boolean {
+  return c === 34 || c === 39 || c === 96 || c === 0x2018 || c === 0x201c;
+}
+
 export function scanProseSecrets(text: string, out: Span[], f: Readonly<Features>): void {
   if (f.quotes === 0) return;
   PROSE_SECRET.lastIndex = 0;
   for (let m = PROSE_SECRET.exec(text); m !== null; m = PROSE_SECRET.exec(text)) {
     const word = (m.groups?.word ?? '').toLowerCase();
     const value = m.groups?.val ?? '';
+    // A quoted key (`'password': 'x'`, `"password"=>"x"`): the quote after it closes the key, and what
+    // follows is its separator; the KEY=VALUE scan redacts the value.
+    if (m.index > 0 && isQuote(text.charCodeAt(m.index - 1)) && isQuote(m[0].charCodeAt(word.length))) {
+      PROSE_SECRET.lastIndex = m.index + word.length;
+      continue;
+    }
     const kind =
       word.startsWith('pass') || word === 'pwd'
         ? 'password'

@@ -6,17 +6,21 @@ import { ibanValid, luhnValid } from './checksums';
 import { anonymizeIPv4, type IpPolicy } from './ip';
 import { type DetectorKind, type Group, marker } from './patterns';
 
-/** A card number: 13-19 digits, a card-network first digit (2-6), Luhn; groups as printed on cards. */
+/**
+ * A card number: 13-19 digits, a card-network first digit (2-6), Luhn; groups as printed on cards. Dots
+ * group a card too (`4111.1111.1111.1111`), in three groups at least: `4111.111111111111` is a decimal.
+ */
 function cardValid(text: string): boolean {
-  const digits = text.replace(/[ -]/g, '');
+  const digits = text.replace(/[ .-]/g, '');
   if (digits.length < 13 || digits.length > 19) return false;
   const first = digits.charCodeAt(0) - 48;
   if (first < 2 || first > 6) return false;
-  const separators = text.match(/[ -]/g);
+  const separators = text.match(/[ .-]/g);
   if (separators) {
     if (separators.some((s) => s !== separators[0])) return false;
-    const groups = text.split(/[ -]/);
+    const groups = text.split(/[ .-]/);
     if (groups[0]?.length !== 4 || groups.length > 5) return false;
+    if (separators[0] === '.' && groups.length < 3) return false;
     if (groups.slice(1, -1).some((g) => g.length < 3 || g.length > 6)) return false;
   }
   return luhnValid(digits);
@@ -27,7 +31,7 @@ function cardValid(text: string): boolean {
  * have swallowed a following number (`4111 1111 1111 1111 12/25`): shorter group prefixes are tried.
  */
 function cardLength(text: string): number | undefined {
-  const firstSeparator = text.search(/[ -]/);
+  const firstSeparator = text.search(/[ .-]/);
   if (firstSeparator < 0) return cardValid(text) ? text.length : undefined;
   // A plain card number followed by another number (`4111111111111111 2`).
   if (firstSeparator !== 4) {
@@ -37,7 +41,8 @@ function cardLength(text: string): number | undefined {
   }
   if (cardValid(text)) return text.length;
   const ends: number[] = [];
-  for (let i = 0; i < text.length; i++) if (text[i] === ' ' || text[i] === '-') ends.push(i);
+  for (let i = 0; i < text.length; i++)
+    if (text[i] === ' ' || text[i] === '-' || text[i] === '.') ends.push(i);
   for (let k = ends.length - 1; k >= 2; k--) {
     const end = ends[k] as number;
     if (cardValid(text.slice(0, end))) return end;

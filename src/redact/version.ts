@@ -72,6 +72,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'the keys of a walked object (JSON inside a string, the compact oversized form) are redacted like values, so a map keyed by e-mail or address keeps neither',
   },
+  {
+    version: 10,
+    fingerprint: 'fc599d7f92c3f4c25c63116b0376d1ef5bebe9e3f64b6fb6b89a4fbee1efe3c4',
+    change:
+      '`--password x` options; one-time-code names (mfa/verification/recovery/backup code, totp, one-time code); internationalized e-mail; dotted cards; base64 blobs holding an AWS key id, PEM private key or JWT; JSON objects after text; a called identifier path (`token => token.trim()`) is code; a quoted key gets one marker',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];

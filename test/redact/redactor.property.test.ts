@@ -28,7 +28,12 @@ const card = fc
     return body;
   })
   .chain((digits) =>
-    fc.constantFrom(digits, digits.replace(/(\d{4})(?=\d)/g, '$1 '), digits.replace(/(\d{4})(?=\d)/g, '$1-')),
+    fc.constantFrom(
+      digits,
+      digits.replace(/(\d{4})(?=\d)/g, '$1 '),
+      digits.replace(/(\d{4})(?=\d)/g, '$1-'),
+      digits.replace(/(\d{4})(?=\d)/g, '$1.'),
+    ),
   );
 
 const email = fc
@@ -53,7 +58,21 @@ const jwt = fc
   .tuple(alnumString(10, 30), alnumString(10, 60), alnumString(10, 43))
   .map(([h, p, s]) => `eyJ${h}.eyJ${p}.${s}`);
 
-const secret = fc.oneof(card, email, ssn, awsKeyId, githubToken, ipv4, jwt);
+/** An internationalized address: letters beyond ASCII in the local part, the domain or both. */
+const unicodeLetter = fc.constantFrom(...'aböçéжяδλ用户例子广告'.split(''));
+const unicodeEmail = fc
+  .tuple(
+    fc.array(unicodeLetter, { minLength: 1, maxLength: 10 }),
+    fc.array(unicodeLetter, { minLength: 1, maxLength: 10 }),
+    fc.constantFrom('de', 'com', '广告', 'рф', 'xn--p1ai'),
+  )
+  .map(([local, domain, tld]) => `${local.join('')}@${domain.join('')}.${tld}`);
+/** Text holding an AWS key id, base64-encoded (an encoded config file), at any byte alignment. */
+const base64AwsKeyId = fc
+  .tuple(alnumString(0, 20), awsKeyId)
+  .map(([before, key]) => Buffer.from(`${before}=${key}`).toString('base64'));
+
+const secret = fc.oneof(card, email, unicodeEmail, ssn, awsKeyId, base64AwsKeyId, githubToken, ipv4, jwt);
 /** Arbitrary text that cannot glue onto the secret: the secret is always surrounded by spaces. */
 const filler = fc.string({ maxLength: 40 });
 
@@ -65,6 +84,38 @@ describe('Redactor.text (properties)', () => {
         expect(out).not.toContain(value);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('removes a password or token given as a long command-line option after a space', () => {
+    const option = fc.constantFrom('--password', '--db-password', '--token', '--api-key', '--client-secret');
+    const value = alnumString(1, 30).filter((v) => !/^[A-Za-z]+$/.test(v) || v.length > 3);
+    fc.assert(
+      fc.property(filler, option, value, filler, (before, name, v, after) => {
+        const out = redactor.text(`${before} ${name} ${v} ${after}`, {});
+        expect(out).toContain(`${name} [REDACTED:`);
+        expect(out).not.toContain(`${name} ${v}`);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('removes a one-time code given under any of its names', () => {
+    const name = fc.constantFrom(
+      'mfa_code',
+      'verificationCode',
+      'otp',
+      'totp',
+      'one_time_code',
+      'recovery-code',
+    );
+    const code = fc.integer({ min: 0, max: 99_999_999 }).map((n) => String(n).padStart(6, '0'));
+    fc.assert(
+      fc.property(name, fc.constantFrom('=', ': ', '='), code, (key, sep, v) => {
+        const out = redactor.text(`login step ${key}${sep}${v} done`, {});
+        expect(out).toBe(`login step ${key}${sep}[REDACTED:password] done`);
+      }),
+      { numRuns: 500 },
     );
   });
 
@@ -323,6 +374,16 @@ describe('scanEmails (tried only at the start of a run before `@` or holding `%4
       ',',
       '(',
       'é',
+      'ö',
+      '用户',
+      '例子.广告',
+      'bücher.de',
+      'xn--p1ai',
+      '\u0301',
+      '\u{1f600}',
+      '\u{20000}',
+      '\ud800',
+      '\udc00',
       'jane.doe',
       'example.org',
       'b.co',
@@ -336,7 +397,7 @@ describe('scanEmails (tried only at the start of a run before `@` or holding `%4
         .map((ps) => ps.join(' ')),
       fc.string({ maxLength: 60 }),
     );
-    const global = new RegExp(EMAIL.source, 'g');
+    const global = new RegExp(EMAIL.source, EMAIL.flags.replace('y', 'g'));
     fc.assert(
       fc.property(text, (t) => {
         const expected = [...t.matchAll(global)]
