@@ -12,7 +12,8 @@ export const LOCKED_RECORDS_BASIS =
  * cancellation window was recorded; `cancel`: a scheduled erasure was withdrawn; `export`: the
  * person's records were exported.
  */
-export type PrivacyAction = 'erase' | 'erase-scheduled' | 'cancel' | 'export';
+export const PRIVACY_ACTIONS = ['erase', 'erase-scheduled', 'cancel', 'export'] as const;
+export type PrivacyAction = (typeof PRIVACY_ACTIONS)[number];
 
 export interface PrivacyRequest {
   readonly time: string;
