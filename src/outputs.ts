@@ -45,6 +45,11 @@ export const STACK_OUTPUTS = {
   auditTable: tableOutput('audit'),
   logsStream: streamOutput('logs'),
   auditStream: streamOutput('audit'),
+  /**
+   * Present when the stack has the audit stream: the access recorder's function URL, where the CLI
+   * records its access and privacy events (a stack without it: the CLI writes to the audit stream).
+   */
+  accessRecorderUrl: 'AccessRecorderUrl',
 } as const;
 
 /**

@@ -41,8 +41,13 @@ export interface AthenaTarget {
   readonly subjectKeyTable: string | undefined;
   /** The DynamoDB table of scheduled erasure requests (stack output), for `loglake subject --stack`. */
   readonly subjectRequestTable?: string | undefined;
-  /** The audit delivery stream (stack output), where the CLI's access events go. */
+  /**
+   * The audit delivery stream (stack output, or `--audit-stream`): where the CLI's access events go when
+   * the stack has no access recorder.
+   */
   readonly auditStream: string | undefined;
+  /** The access recorder's function URL (stack output): where the CLI's access and privacy events go. */
+  readonly accessRecorderUrl?: string | undefined;
   /**
    * The alarm Lambda's state table (stack output, see `alertStateTableOf`): `null` when the stack has no
    * alerting; absent without a stack, or for a stack deployed before the output.
@@ -153,6 +158,7 @@ export async function resolveAthenaTarget(flags: AthenaFlags): Promise<AthenaTar
     subjectKeyTable: outputs[STACK_OUTPUTS.subjectKeyTable],
     subjectRequestTable: outputs[STACK_OUTPUTS.subjectRequestTable],
     auditStream: flags.auditStream ?? outputs[STACK_OUTPUTS.auditStream],
+    accessRecorderUrl: outputs[STACK_OUTPUTS.accessRecorderUrl],
     // Without a stack there are no outputs to tell "no alerting" from "not named".
     ...(stack ? { alertStateTable: alertStateTableOf(outputs) } : {}),
   };

@@ -99,12 +99,15 @@ export async function complianceReportCommand(flags: ReportFlags, io: CliIO = pr
     ]);
     const outputs = await aws.stackOutputs(stack, region);
     const lake = deployedLake(stack, region, outputs);
-    // The report's Athena reads are access events like any query's, sent to the stack's audit stream.
-    const auditStream = outputs[aws.STACK_OUTPUTS.auditStream];
+    // The report's Athena reads are access events like any query's, sent to the stack's access recorder.
     describeCliAccess(currentAccessScope(), {
       config,
       persona: 'security',
-      ...(auditStream ? { auditStream: { name: auditStream, region } } : {}),
+      audit: {
+        region,
+        accessRecorderUrl: outputs[aws.STACK_OUTPUTS.accessRecorderUrl],
+        auditStream: outputs[aws.STACK_OUTPUTS.auditStream],
+      },
     });
     const clients = await aws.stackEvidenceClients(region);
     make = () => stackComplianceReport({ ...common, lake, clients });

@@ -10,15 +10,13 @@
  * `loglake local` (at start and once a minute): `src/privacy/local-erasures.ts`; on the deployed lake
  * by the executor Lambda on its schedule (`lambdas/erase`), from the request table.
  */
-import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
 import { LocalAccessSink } from '../../audit/local-sink';
 import type { LogLakeConfig } from '../../config';
 import { InputError } from '../../errors';
 import { pseudonymKey } from '../../local/datadir';
-import { privacyLogEvent } from '../../privacy/audit';
-import { putAuditEvent } from '../../privacy/aws-erasures';
+import { type PrivacyRequest, privacyLogEvent } from '../../privacy/audit';
 import { lookupPseudonyms } from '../../privacy/keyring';
 import { runLocalDueErasures } from '../../privacy/local-erasures';
 import { describePurge, type PurgeOutcome, purgeLocalSubject } from '../../privacy/local-purge';
@@ -32,7 +30,7 @@ import { addToSummary, emptySummary, type SubjectSummary } from '../../privacy/s
 import { decodeSearchRow } from '../../query/decode';
 import { CATEGORIES, PERSONAS, type Persona } from '../../schema';
 import { parseDuration } from '../../time';
-import { callerIdentity, localPrincipal } from '../access';
+import { callerIdentity, localPrincipal, recordPrivacyOnAws } from '../access';
 import {
   athenaLakeKey,
   athenaSubjectKeys,
@@ -153,7 +151,8 @@ interface PrivacyTarget {
   /** The local lake (whose due erasures each command carries out first), not the deployed one. */
   readonly local: boolean;
   readonly principal: () => Promise<string>;
-  readonly record: (event: Record<string, unknown>) => Promise<void>;
+  /** Records the request's event in the audit category; resolves once it is written. */
+  readonly record: (request: PrivacyRequest) => Promise<void>;
 }
 
 type CommonFlags = z.output<z.ZodObject<typeof commonFlags>>;
@@ -164,23 +163,13 @@ async function privacyTarget(
 ): Promise<PrivacyTarget> {
   if (flags.athena || flags.stack !== undefined) {
     const target = await resolveAthenaTarget({ ...flags, workgroup: 'unused', database: 'unused' });
-    const auditStream = target.auditStream;
     return {
       lakeKey: await athenaLakeKey(target),
       store: athenaSubjectKeys(target),
       requests: athenaSubjectRequests(target),
       local: false,
       principal: () => callerIdentity(target.region),
-      record: async (event) => {
-        if (!auditStream)
-          throw new InputError('the subject request needs the audit stream: pass --stack <name>');
-        const client = new FirehoseClient(target.region ? { region: target.region } : {});
-        try {
-          await putAuditEvent(client, auditStream, event);
-        } finally {
-          client.destroy();
-        }
-      },
+      record: (request) => recordPrivacyOnAws(target, request),
     };
   }
   const dataDir = dataDirOf(flags);
@@ -191,7 +180,7 @@ async function privacyTarget(
     requests: LocalSubjectRequestStore.forDataDir(dataDir),
     local: true,
     principal: async () => localPrincipal(),
-    record: (event) => new LocalAccessSink(dataDir, config).recordLogEvent(event),
+    record: (request) => new LocalAccessSink(dataDir, config).recordLogEvent(privacyLogEvent(request)),
   };
   return target;
 }
@@ -271,14 +260,12 @@ export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Pr
     io.stdout(
       `erasure${flags.purge ? ' with purge' : ''} of subject ${short(subject)} scheduled for ${due}${target.local ? '' : ` (the executor carries it out within its schedule, 60 min by default, after that${flags.purge ? "; the purge rewrites the unlocked categories' objects first and may take several runs, the key stays until it is done" : ''})`}; withdraw it before then with: loglake subject cancel --user <id> --persona ${flags.persona}\n`,
     );
-    await target.record(
-      privacyLogEvent({
-        ...base,
-        action: 'erase-scheduled',
-        outcome: `key destroyed at ${due} unless cancelled`,
-        due,
-      }),
-    );
+    await target.record({
+      ...base,
+      action: 'erase-scheduled',
+      outcome: `key destroyed at ${due} unless cancelled`,
+      due,
+    });
     io.stdout('recorded the request in the audit category\n');
     return { subject, store: target.store.location, destroyed: false, due };
   }
@@ -320,14 +307,12 @@ export async function eraseCommand(flags: EraseFlags, io: CliIO = processIO): Pr
         ? 'every stored pseudonym of this subject, in every category, locked objects and copies included, can no longer be linked to the id; new records of the id get a new key\n'
         : ''),
   );
-  await target.record(
-    privacyLogEvent({
-      ...base,
-      action: 'erase',
-      outcome: destroyed ? 'key destroyed' : 'no key',
-      ...(purgeNote !== undefined ? { purged: purgeNote } : {}),
-    }),
-  );
+  await target.record({
+    ...base,
+    action: 'erase',
+    outcome: destroyed ? 'key destroyed' : 'no key',
+    ...(purgeNote !== undefined ? { purged: purgeNote } : {}),
+  });
   // Done only once recorded: until then a pending `--purge` request keeps what was purged (above).
   await target.requests?.put({
     subject,
@@ -384,19 +369,17 @@ export async function cancelCommand(flags: CancelFlags, io: CliIO = processIO): 
     );
   }
   io.stdout(`erasure of subject ${short(subject)} (due ${existing.due}) withdrawn; the key stays\n`);
-  await target.record(
-    privacyLogEvent({
-      time,
-      action: 'cancel',
-      principal,
-      persona: flags.persona,
-      subject,
-      store: target.store.location,
-      outcome: `scheduled erasure due ${existing.due} withdrawn`,
-      due: existing.due,
-      ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
-    }),
-  );
+  await target.record({
+    time,
+    action: 'cancel',
+    principal,
+    persona: flags.persona,
+    subject,
+    store: target.store.location,
+    outcome: `scheduled erasure due ${existing.due} withdrawn`,
+    due: existing.due,
+    ...(flags.reason !== undefined ? { reason: flags.reason } : {}),
+  });
   io.stdout('recorded the request in the audit category\n');
   return cancelled;
 }
@@ -461,18 +444,16 @@ export async function exportCommand(flags: ExportFlags, io: CliIO = processIO): 
     throw error;
   }
   io.stderr(`${renderSummary(summary, sink.name)}\n`);
-  await target.record(
-    privacyLogEvent({
-      time: new Date().toISOString(),
-      action: 'export',
-      principal: await target.principal(),
-      persona: flags.persona,
-      subject,
-      store: target.store.location,
-      outcome: `${summary.records} records exported`,
-      records: summary.records,
-    }),
-  );
+  await target.record({
+    time: new Date().toISOString(),
+    action: 'export',
+    principal: await target.principal(),
+    persona: flags.persona,
+    subject,
+    store: target.store.location,
+    outcome: `${summary.records} records exported`,
+    records: summary.records,
+  });
   return summary;
 }
 

@@ -63,8 +63,7 @@ export async function startUi(
     const { athenaClient, resolveAthenaTarget } = await import('../aws');
     const target = await resolveAthenaTarget(flags);
     if (flags.persona) scope.persona = flags.persona;
-    if (target.auditStream)
-      describeCliAccess(scope, { auditStream: { name: target.auditStream, region: target.region } });
+    describeCliAccess(scope, { audit: target });
     source = await UiSource.athena({
       client: athena ?? athenaClient(target.region),
       target,

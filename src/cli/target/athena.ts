@@ -34,11 +34,7 @@ export async function athenaTarget(
     now,
   );
   const target = await targetOf();
-  if (target.auditStream) {
-    describeCliAccess(currentAccessScope(), {
-      auditStream: { name: target.auditStream, region: target.region },
-    });
-  }
+  describeCliAccess(currentAccessScope(), { audit: target });
   const tables = athenaTablesFor(filter.categories, config, Boolean(flags.includeAudit));
   const options: BuildOptions = {
     dialect: 'athena',
