@@ -4,6 +4,7 @@ import { rulesReadableWith } from '../src/alerts/config';
 import type { PersonaGrant } from '../src/config';
 import { pascalCase } from '../src/outputs';
 import { ERROR_PREFIX, type Persona } from '../src/schema';
+import type { LogLakeAccessRecorder } from './access-recorder';
 import type { Alerting } from './alerting';
 import type { LogLakeCatalog } from './catalog';
 import type { LogLakeErasures } from './erasures';
@@ -32,7 +33,8 @@ export interface LogLakeAccessProps {
   readonly principals?: Partial<Record<Persona, iam.IPrincipal>>;
   /**
    * Personas that may export and erase a person's logs: their roles may read the lake key, look up and
-   * destroy subject keys, and put the request's event on the audit stream.
+   * destroy subject keys (and record the request's event through the recorder, as every persona records
+   * its reads).
    * @default none
    */
   readonly privacyPersonas?: readonly Persona[];
@@ -46,6 +48,12 @@ export interface LogLakeAccessProps {
    * @default no alerting
    */
   readonly alerting?: Alerting;
+  /**
+   * The access recorder: each persona may record its access and privacy events through it, and none may
+   * put records on the audit stream itself.
+   * @default no recorder: the personas cannot record events, so the CLI runs no Athena query for them
+   */
+  readonly recorder?: LogLakeAccessRecorder;
 }
 
 /**
@@ -141,10 +149,11 @@ export class LogLakeAccess extends Construct {
             ...(props.erasures ? [props.erasures.grantWriteRequests(grantee)] : []),
           ]
         : []),
-      // The CLI records every read (and each export, erase and cancel) as an access event on the audit
-      // stream, with the caller's credentials, and shows no results when it cannot: without this a
-      // persona's role could run no query through loglake at all.
-      ...(props.ingest.lanes.audit ? [props.ingest.grantPutRecords(grantee, ['audit'])] : []),
+      // The CLI records every read (and each export, erase and cancel) through the access recorder, which
+      // writes it as the caller the function URL verified, and shows no results when it cannot: without
+      // this a persona's role could run no query through loglake at all. Never PutRecord on the audit
+      // stream: a role that may put there may put any event, naming anyone.
+      ...(props.recorder ? [props.recorder.grantRecord(grantee)] : []),
     ];
     acknowledgeGrantWildcards(
       policy,

@@ -31,6 +31,7 @@ export { CATEGORIES, type Category, PERSONAS, type Persona, STREAMS, type Stream
 // Its parts, each usable on its own with the slice of configuration it needs.
 export { LogLakeAccess, type LogLakeAccessProps } from './access';
 export { type AccessLogsOptions, LogLakeAccessLogs, type LogLakeAccessLogsProps } from './access-logs';
+export { LogLakeAccessRecorder, type LogLakeAccessRecorderProps } from './access-recorder';
 export { Alerting, type AlertingProps } from './alerting';
 export { type LakeTableSpec, LogLakeCatalog, type LogLakeCatalogProps } from './catalog';
 export { LogLakeCompaction, type LogLakeCompactionProps } from './compaction';

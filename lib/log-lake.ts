@@ -20,6 +20,7 @@ import { prefixSubscriptionOf, subscriptionOf } from '../src/sources/config';
 import { wafStreamName } from '../src/sources/names';
 import { LogLakeAccess } from './access';
 import { type AccessLogsOptions, LogLakeAccessLogs } from './access-logs';
+import { LogLakeAccessRecorder } from './access-recorder';
 import { Alerting } from './alerting';
 import { LogLakeCatalog } from './catalog';
 import { LogLakeCompaction } from './compaction';
@@ -136,6 +137,11 @@ export class LogLake extends Construct implements ILogLake {
   readonly ingest: LogLakeIngest;
   readonly query: LogLakeQuery;
   readonly access: LogLakeAccess;
+  /**
+   * The access recorder: where the persona roles record their access and privacy events (a function URL
+   * with `AWS_IAM` auth). Absent when the lake has no audit stream.
+   */
+  readonly accessRecorder?: LogLakeAccessRecorder;
   /** Rules, pipeline alarms and SNS topics by severity; absent when `alerts.enabled` is false. */
   readonly alerting?: Alerting;
   /** Scheduled erasure: the request table and its executor (`loglake subject erase --after --stack`). */
@@ -328,6 +334,14 @@ export class LogLake extends Construct implements ILogLake {
       },
     });
 
+    if (this.ingest.lanes.audit) {
+      this.accessRecorder = new LogLakeAccessRecorder(this, 'Recorder', {
+        auditStream: this.ingest.lanes.audit.stream,
+        encryptionKey: this.key,
+        logRetentionDays: config.lambdaLogRetentionDays,
+      });
+    }
+
     if (config.compaction.enabled && unlocked.length > 0) {
       this.compaction = new LogLakeCompaction(this, 'Compaction', {
         lake: this,
@@ -372,6 +386,7 @@ export class LogLake extends Construct implements ILogLake {
       privacyPersonas: config.privacy.personas,
       ...(this.trail && { trail: this.trail }),
       ...(this.alerting && { alerting: this.alerting }),
+      ...(this.accessRecorder && { recorder: this.accessRecorder }),
     });
   }
 

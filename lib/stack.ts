@@ -116,6 +116,16 @@ export class LogLakeStack extends Stack {
       );
     }
     out(STACK_OUTPUTS.key, lake.key.keyArn, 'KMS key of the lake');
+    // MiniStack serves function URLs without the verified caller (`requestContext.authorizer.iam`), so
+    // its recorder would refuse every event: without the output the CLI writes to the audit stream, as
+    // for a stack deployed before the recorder.
+    if (lake.accessRecorder && props.target !== 'emulator') {
+      out(
+        STACK_OUTPUTS.accessRecorderUrl,
+        lake.accessRecorder.url.url,
+        'Function URL (AWS_IAM auth) where the CLI records access and privacy events',
+      );
+    }
     if (lake.trail) {
       out(
         STACK_OUTPUTS.trailTable,

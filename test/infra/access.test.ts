@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { LogLakeAccess } from '../../lib/access';
+import { LogLakeAccessRecorder } from '../../lib/access-recorder';
 import { LogLakeCatalog } from '../../lib/catalog';
 import { LogLakeQuery } from '../../lib/query';
 import { DEFAULT_CONFIG, type PersonaGrant } from '../../src/config';
@@ -14,7 +15,7 @@ import { CATEGORIES, PERSONAS, type Persona } from '../../src/schema';
 import { bareStack, policyStatementsOf, resourcesOf, template } from './helpers';
 import { defaultIngest, defaultStorage } from './parts';
 
-function build(personas: Record<Persona, PersonaGrant> = DEFAULT_CONFIG.personas) {
+function build(personas: Record<Persona, PersonaGrant> = DEFAULT_CONFIG.personas, withRecorder = false) {
   const { stack } = bareStack();
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
   const storage = defaultStorage(stack, key);
@@ -40,7 +41,23 @@ function build(personas: Record<Persona, PersonaGrant> = DEFAULT_CONFIG.personas
     personas: (Object.keys(personas) as Persona[]).map((persona) => ({ persona, readsLogsTable: true })),
     namedQueries: false,
   });
-  new LogLakeAccess(stack, 'Access', { personas, storage, catalog, query, ingest });
+  const auditLane = ingest.lanes.audit;
+  const recorder =
+    withRecorder && auditLane
+      ? new LogLakeAccessRecorder(stack, 'Recorder', {
+          auditStream: auditLane.stream,
+          encryptionKey: key,
+          logRetentionDays: 30,
+        })
+      : undefined;
+  new LogLakeAccess(stack, 'Access', {
+    personas,
+    storage,
+    catalog,
+    query,
+    ingest,
+    ...(recorder && { recorder }),
+  });
   return Template.fromStack(stack);
 }
 
@@ -91,21 +108,43 @@ describe('LogLakeAccess', () => {
 });
 
 describe('LogLakeAccess and the access audit', () => {
-  it('lets every persona put its access events on the audit stream, and on no other stream', () => {
+  it('lets every persona record its access events through the recorder’s URL, and put on no stream', () => {
+    const t = build(DEFAULT_CONFIG.personas, true);
+
+    for (const persona of PERSONAS) {
+      const statements = policyStatementsOf(t, `Access${pascalCase(persona)}Policy`);
+      expect(
+        statements.filter((s) => s.actions.some((a) => a.startsWith('firehose:'))),
+        persona,
+      ).toEqual([]);
+      expect(
+        statements.filter((s) => s.actions.some((a) => a.startsWith('lambda:'))),
+        persona,
+      ).toEqual([
+        {
+          effect: 'Allow',
+          actions: ['lambda:InvokeFunctionUrl'],
+          resources: ['<RecorderFunction>'],
+          condition: 'StringEquals lambda:FunctionUrlAuthType=AWS_IAM',
+        },
+        {
+          effect: 'Allow',
+          actions: ['lambda:InvokeFunction'],
+          resources: ['<RecorderFunction>'],
+          condition: 'Bool lambda:InvokedViaFunctionUrl=true',
+        },
+      ]);
+    }
+  });
+
+  it('gives no persona a way to write audit events without a recorder', () => {
     const t = build();
 
     for (const persona of PERSONAS) {
-      const puts = policyStatementsOf(t, `Access${pascalCase(persona)}Policy`).filter((s) =>
-        s.actions.some((a) => a.startsWith('firehose:')),
+      const writes = policyStatementsOf(t, `Access${pascalCase(persona)}Policy`).filter((s) =>
+        s.actions.some((a) => a.startsWith('firehose:') || a.startsWith('lambda:')),
       );
-      expect(puts, persona).toEqual([
-        {
-          effect: 'Allow',
-          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          resources: ['<IngestAuditStream>'],
-          condition: '',
-        },
-      ]);
+      expect(writes, persona).toEqual([]);
     }
   });
 });

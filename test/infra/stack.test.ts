@@ -655,11 +655,24 @@ describe('LogLakeStack outputs', () => {
         'ProducerPolicyArn',
         'SecurityRoleArn',
         'PseudonymSecretArn',
+        'AccessRecorderUrl',
       ]),
     );
     template().hasOutput('LogsStreamName', {
       Value: { Ref: Match.stringLikeRegexp('^LogLakeIngestLogsStream') },
     });
+  });
+
+  it('names the access recorder’s URL, except on the emulator, whose function URLs name no verified caller', () => {
+    const aws = template().findOutputs('*');
+    const emulator = template({ target: 'emulator' }).findOutputs('*');
+
+    expect(aws.AccessRecorderUrl?.Value).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^LogLakeRecorderFunctionFunctionUrl/), 'FunctionUrl'],
+    });
+    // The CLI then writes to the audit stream directly, as for a stack deployed before the recorder.
+    expect(emulator).not.toHaveProperty('AccessRecorderUrl');
+    expect(emulator).toHaveProperty('AuditStreamName');
   });
 
   it('names the alert state table only when the stack has alerting, as readers tell the two apart', () => {

@@ -35,7 +35,7 @@ describe('LogLakeSubjectKeys', () => {
     }
   });
 
-  it('lets only the privacy officer look keys up and destroy them; every persona records on the audit stream alone', () => {
+  it('lets only the privacy officer look keys up and destroy them; every persona records through the access recorder alone', () => {
     const t = template();
     const [tableLogicalId] = resourceNamed(t, 'AWS::DynamoDB::Table', 'LogLakeIngestSubjectKeys');
     const actionsOn = (persona: string) =>
@@ -53,18 +53,17 @@ describe('LogLakeSubjectKeys', () => {
     expect(actionsOn('Security')).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
     for (const persona of ['Developer', 'Ops', 'Auditor']) expect(actionsOn(persona)).toEqual([]);
 
-    const [auditStream] = resourceNamed(t, 'AWS::KinesisFirehose::DeliveryStream', 'LogLakeIngestAudit');
-    const puts = (persona: string) =>
+    const [recorder] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeRecorderFunction');
+    const writes = (persona: string) =>
       policyStatementsOf(t, `LogLakeAccess${persona}Policy`)
-        .filter((s) => s.actions.some((a) => a.startsWith('firehose:')))
+        .filter((s) => s.actions.some((a) => a.startsWith('firehose:') || a.startsWith('lambda:')))
         .map((s) => ({ actions: s.actions.sort(), resources: s.resources }));
-    // Its erase and export requests, and every persona's reads, are access events on the audit stream.
+    // Its erase and export requests, and every persona's reads, go through the access recorder, which
+    // writes them as the verified caller; no persona puts on the audit stream itself.
     for (const persona of ['PrivacyOfficer', 'Developer', 'Ops', 'Security', 'Auditor']) {
-      expect(puts(persona)).toEqual([
-        {
-          actions: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
-          resources: [expect.stringContaining(refTo(auditStream))],
-        },
+      expect(writes(persona)).toEqual([
+        { actions: ['lambda:InvokeFunctionUrl'], resources: [refTo(recorder)] },
+        { actions: ['lambda:InvokeFunction'], resources: [refTo(recorder)] },
       ]);
     }
   });
