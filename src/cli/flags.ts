@@ -163,7 +163,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--pseudonym-secret <arn>', 'Secrets Manager secret of the pseudonym key (for --user)')
     .option(
       '--audit-stream <name>',
-      'Firehose stream receiving the access event of an Athena query (default: the stack’s AuditStreamName output)',
+      'Firehose stream receiving the access event of an Athena query when the stack has no access recorder (AccessRecorderUrl output; default: its AuditStreamName output)',
     )
     .option('--config <file.json>', 'config override (categories, locked categories, time tolerance)')
     .option('--memory-limit <size>', MEMORY_LIMIT_HELP, memoryLimitOption);

@@ -552,6 +552,6 @@ function addPrivacyTargetOptions(cmd: Command): Command {
     .option('--stack <name>', 'the deployed stack: its key table, secret and audit stream from its outputs')
     .option('--region <region>', 'AWS region')
     .option('--pseudonym-secret <arn>', 'Secrets Manager secret of the lake key')
-    .option('--audit-stream <name>', 'the audit delivery stream')
+    .option('--audit-stream <name>', 'the audit delivery stream, when the stack has no access recorder')
     .option('--config <file>', 'config file (privacy.personas)');
 }

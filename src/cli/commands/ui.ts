@@ -174,7 +174,10 @@ export function registerUiCommand(program: Command, io: CliIO = processIO): void
     .option('--logs-table <name>', 'Athena table of the logs stream')
     .option('--audit-table <name>', 'Athena table of the audit stream')
     .option('--pseudonym-secret <arn>', 'secret holding the pseudonym key, for the user filter on Athena')
-    .option('--audit-stream <name>', 'Firehose stream receiving the access events of Athena queries')
+    .option(
+      '--audit-stream <name>',
+      'Firehose stream receiving the access events of Athena queries when the stack has no access recorder',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  loglake ui --data-dir .loglake/demo\n  loglake ui --port 0   # a free port, printed\n  loglake ui --stack LogLake --persona developer   # over Athena: bytes scanned and cost per panel',
