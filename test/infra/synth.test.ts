@@ -52,8 +52,9 @@ describe('cdk synth (the real CLI, bundling included)', () => {
     expect(manifest.missing).toBeUndefined();
     expect(manifest.artifacts.LogLake?.environment).toBe('aws://unknown-account/unknown-region');
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    // Two transform functions, the alarm Lambda, the compaction Lambda and the erasure executor.
-    expect(functions).toHaveLength(5);
+    // Two transform functions, the alarm Lambda, the compaction Lambda, the erasure executor and the
+    // access recorder.
+    expect(functions).toHaveLength(6);
     // esbuild ran on the host: each function's asset is one minified bundle with its source map.
     const bundles = readdirSync(out)
       .filter((f) => f.startsWith('asset.'))

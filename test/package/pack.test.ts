@@ -425,8 +425,9 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
         readFileSync(join(app, 'cdk.out', 'Observability.template.json'), 'utf8'),
       ) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
       const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-      // Two transform functions, the alarm Lambda, the compaction Lambda and the erasure executor.
-      expect(functions).toHaveLength(5);
+      // Two transform functions, the alarm Lambda, the compaction Lambda, the erasure executor and the
+      // access recorder.
+      expect(functions).toHaveLength(6);
       for (const f of functions)
         expect(f.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
       // The package carries a bundle of every handler of the repository, and the assets are the bundles of
@@ -445,7 +446,11 @@ describe.each(nodes.map((bin) => [spawnSync(bin, ['--version'], { encoding: 'utf
           .sort(),
       );
       expect(new Set(assets.map(sha))).toEqual(
-        new Set(['transform', 'alarm', 'compact', 'erase'].map((fn) => sha(join(bundles, fn, 'index.js')))),
+        new Set(
+          ['transform', 'alarm', 'compact', 'erase', 'access-recorder'].map((fn) =>
+            sha(join(bundles, fn, 'index.js')),
+          ),
+        ),
       );
       for (const asset of assets) expect(existsSync(`${asset}.map`)).toBe(true);
     }, 300_000);
