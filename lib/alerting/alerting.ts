@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -249,6 +249,8 @@ export class Alerting extends Construct {
       enableBucketEvents: props.enableBucketEvents ?? true,
     });
 
+    allowEventBridgeDeadLetters(this, key);
+
     // The alarm Lambda cannot report its own failures: this alarm goes straight to SNS.
     const selfAlarm = new cloudwatch.Alarm(this, 'AlertingErrorsAlarm', {
       alarmDescription: 'The loglake alarm Lambda failed (rules may not be evaluated)',
@@ -376,6 +378,42 @@ export class Alerting extends Construct {
       'The CDK grants use these action families on two keys only: the lake key (state table, dead-letter queue) and the topic key (publishing).',
       wildcardAction('kms:GenerateDataKey*'),
       wildcardAction('kms:ReEncrypt*'),
+    );
+  }
+}
+
+/**
+ * EventBridge puts the events it could not deliver on the dead-letter queue as `events.amazonaws.com`,
+ * and SQS encrypts them with the queue's key on its behalf: the queue policy the targets add allows
+ * `sqs:SendMessage` only, so without this statement the events are dropped (aws/aws-cdk#20804). Bound to
+ * this account's rules and queues: the rules' own ARNs would make the key depend on the rules, which
+ * depend on the function the key encrypts (a cycle).
+ */
+function allowEventBridgeDeadLetters(scope: Construct, key: kms.IKey): void {
+  const stack = Stack.of(scope);
+  const { statementAdded } = key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'EventBridgeDeadLettersForThisAccount',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }),
+          'kms:EncryptionContext:aws:sqs:arn': stack.formatArn({
+            service: 'sqs',
+            resource: '*',
+            arnFormat: ArnFormat.NO_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+  );
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2(
+      'loglake:eventBridgeDeadLetterKey',
+      "The dead-letter queue's key is imported: allow events.amazonaws.com kms:Decrypt and kms:GenerateDataKey in its key policy, or EventBridge cannot park the events it failed to deliver.",
     );
   }
 }

@@ -168,6 +168,44 @@ describe('Alerting', () => {
     });
   });
 
+  it('lets EventBridge use the dead-letter queue’s key, for this account’s rules and its queues only', () => {
+    // EventBridge puts an undeliverable event on the KMS-encrypted queue as events.amazonaws.com: the
+    // queue policy CDK writes allows SendMessage, but SQS also needs the key on EventBridge's behalf.
+    const [key] = Object.entries(template.findResources('AWS::KMS::Key')).filter(([id]) =>
+      id.startsWith('LakeKey'),
+    );
+    if (!key) throw new Error('no lake key');
+    const queue = propertiesOf(template, 'AWS::SQS::Queue', 'AlertingDeadLetterQueue');
+    expect(queue.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key[0], 'Arn'] });
+    const statements = (key[1].Properties as { KeyPolicy: { Statement: Json[] } }).KeyPolicy.Statement;
+    const events = statements.filter((s) => flat(s.Principal).includes('events.amazonaws.com'));
+    expect(events).toHaveLength(1);
+    const [statement] = events as [Json];
+    expect({ ...statement, Condition: undefined }).toEqual({
+      Sid: 'EventBridgeDeadLettersForThisAccount',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: '*',
+      Condition: undefined,
+    });
+    const condition = statement.Condition as Record<string, Record<string, unknown>>;
+    expect(
+      Object.fromEntries(
+        Object.entries(condition).map(([op, keys]) => [
+          op,
+          Object.fromEntries(Object.entries(keys).map(([k, v]) => [k, flat(v)])),
+        ]),
+      ),
+    ).toEqual({
+      StringEquals: { 'aws:SourceAccount': '123456789012' },
+      ArnLike: {
+        'aws:SourceArn': 'arn:<AWS::Partition>:events:eu-west-1:123456789012:rule/*',
+        'kms:EncryptionContext:aws:sqs:arn': 'arn:<AWS::Partition>:sqs:eu-west-1:123456789012:*',
+      },
+    });
+  });
+
   it('routes pipeline alarm state changes and new error objects of the lake’s buckets to the function', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
