@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
@@ -13,6 +14,7 @@ import { ACCESS_LOG_LEDGER_ATTRIBUTES } from '../src/sources/access-log-ledger';
 import type { AccessLogRules } from '../src/sources/access-logs';
 import type { AccessLogFormat } from '../src/transform/sources/access-logs';
 import { LogLakeFunction, type LogRetentionDays } from './function';
+import { DEAD_LETTER_RETENTION, metricDeadLetters, metricOldestDeadLetterAge } from './private/dead-letters';
 import { checkEnvironmentSize } from './private/environment-size';
 import { grantKeyVia } from './private/grants';
 import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from './private/nag';
@@ -92,7 +94,7 @@ export class LogLakeAccessLogs extends Construct {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_RETENTION,
     });
 
     const environment = {
@@ -155,6 +157,19 @@ export class LogLakeAccessLogs extends Construct {
         'NIST.800.53.R5-IAMNoInlinePolicy',
       );
     }
+  }
+
+  /**
+   * Objects whose event waits in the dead-letter queue: not shipped after Lambda's retries, their lines
+   * not in the lake until the event is redriven (Maximum over 5 minutes).
+   */
+  metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metricDeadLetters(this.deadLetterQueue, props);
+  }
+
+  /** Seconds the oldest event has waited in the dead-letter queue; SQS deletes it at 14 days. */
+  metricOldestDeadLetterAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metricOldestDeadLetterAge(this.deadLetterQueue, props);
   }
 
   /**

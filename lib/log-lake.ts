@@ -112,6 +112,32 @@ export interface ILogLake extends IConstruct, StreamMetrics {
    */
   metricLogGroupsAtFilterLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined;
   /**
+   * New log groups under a configured prefix whose event waits in the subscriber's dead-letter queue
+   * (Maximum over 5 minutes).
+   * @returns undefined when no log group prefix is subscribed: there is no subscriber
+   */
+  metricSubscriberDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined;
+  /**
+   * Seconds the oldest event has waited in the subscriber's dead-letter queue (SQS deletes it at 14 days).
+   * @returns undefined when no log group prefix is subscribed: there is no subscriber
+   */
+  metricSubscriberOldestDeadLetterAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined;
+  /**
+   * Runs of the erasure executor that ended in an error (Sum over 1 hour); the next run retries.
+   * @returns undefined when the lake has no erasure executor
+   */
+  metricErasureFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined;
+  /**
+   * Runs of the compaction that ended in an error (Sum over 1 hour); the next run retries.
+   * @returns undefined when `compaction.enabled` is false: there is no compaction
+   */
+  metricCompactionFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined;
+  /**
+   * The access-log sources (`ingestAccessLogs`, `sources.accessLogs`), in the order they were added;
+   * each has its dead-letter queue's metrics.
+   */
+  readonly accessLogs: readonly LogLakeAccessLogs[];
+  /**
    * Stream the access logs a service delivers to `bucket` (ALB, CloudFront standard logs, S3 server
    * access logs) into the lake: an S3 notification per new object invokes a function that ships its lines.
    * @throws Error for one of the lake's own buckets: the lake's writes would log themselves without end
@@ -439,6 +465,8 @@ export class LogLake extends Construct implements ILogLake {
       logRetentionDays: this.config.lambdaLogRetentionDays,
     });
     this.accessLogs.push(source);
+    // Sources added before the alerting are watched from its start; those added later, from here.
+    this.alerting?.watchAccessLogs(source);
     return source;
   }
 
@@ -499,5 +527,21 @@ export class LogLake extends Construct implements ILogLake {
 
   metricLogGroupsAtFilterLimit(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
     return this.subscriptions.prefixes?.metricAtFilterLimit(props);
+  }
+
+  metricSubscriberDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
+    return this.subscriptions.prefixes?.metricDeadLetters(props);
+  }
+
+  metricSubscriberOldestDeadLetterAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
+    return this.subscriptions.prefixes?.metricOldestDeadLetterAge(props);
+  }
+
+  metricErasureFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.erasures.metricFailedRuns(props);
+  }
+
+  metricCompactionFailedRuns(props?: cloudwatch.MetricOptions): cloudwatch.Metric | undefined {
+    return this.compaction?.metricFailedRuns(props);
   }
 }

@@ -13,6 +13,7 @@ import { SETTINGS_PROPERTY, SUBSCRIBER_ENV, SUBSCRIBER_METRICS } from '../lambda
 import type { LogGroupPrefix } from '../src/sources/config';
 import type { SubscriberSettings } from '../src/sources/subscriber';
 import { LogLakeFunction, type LogRetentionDays } from './function';
+import { DEAD_LETTER_RETENTION, metricDeadLetters, metricOldestDeadLetterAge } from './private/dead-letters';
 import { acknowledge, acknowledgeGrantWildcards, wildcardResource } from './private/nag';
 
 export interface LogLakePrefixSubscriptionsProps {
@@ -84,7 +85,7 @@ export class LogLakePrefixSubscriptions extends Construct {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.encryptionKey,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_RETENTION,
     });
     this.function = new LogLakeFunction(this, 'Function', {
       entry: 'lambdas/subscriber/index.ts',
@@ -180,6 +181,19 @@ export class LogLakePrefixSubscriptions extends Construct {
       resourceType: 'Custom::LogLakePrefixSubscriptions',
       properties: { [SETTINGS_PROPERTY]: settings },
     });
+  }
+
+  /**
+   * `CreateLogGroup` events waiting in the dead-letter queue: new log groups left unsubscribed after
+   * Lambda's retries, their logs not reaching the lake until the event is redriven (Maximum over 5 minutes).
+   */
+  metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metricDeadLetters(this.deadLetterQueue, props);
+  }
+
+  /** Seconds the oldest event has waited in the dead-letter queue; SQS deletes it at 14 days. */
+  metricOldestDeadLetterAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return metricOldestDeadLetterAge(this.deadLetterQueue, props);
   }
 
   /** Log groups under a prefix left unsubscribed because they already have two filters of others. */

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -23,12 +23,18 @@ import { alarmSettings, encodeAlarmSettings } from '../../src/alerts/settings';
 import { ruleStateKey } from '../../src/alerts/state-table';
 import { pascalCase } from '../../src/outputs';
 import { CATEGORIES, type StreamName } from '../../src/schema';
+import type { LogLakeAccessLogs } from '../access-logs';
 import { LogLakeFunction, type LogRetentionDays } from '../function';
 import type { ILogLake } from '../log-lake';
 import { grantKeyVia } from '../private/grants';
 import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from '../private/nag';
 import { createDashboard } from './dashboard';
-import { createPipelineAlarms } from './pipeline-alarms';
+import {
+  accessLogsDeadLetters,
+  createDeadLetterAlarms,
+  createPipelineAlarms,
+  type PipelineAlarmSpec,
+} from './pipeline-alarms';
 import { type ChannelTopic, createChannel, subscribe } from './subscriptions';
 import { createAlarmTriggers } from './triggers';
 
@@ -111,9 +117,14 @@ export class Alerting extends Construct {
   readonly function: lambda.IFunction;
   readonly schedule: events.Rule;
   readonly deadLetterQueue: sqs.Queue;
-  /** The pipeline's CloudWatch alarms, by kind and stream. */
-  readonly alarms: ReadonlyArray<{ readonly kind: PipelineAlarm; readonly alarm: cloudwatch.Alarm }>;
   readonly dashboard: cloudwatch.Dashboard;
+  private readonly pipeline: AlertsConfig['pipeline'];
+  private readonly pipelineAlarms: PipelineAlarmSpec[] = [];
+  private readonly selfAlarms: ReadonlyArray<{
+    readonly kind: PipelineAlarm;
+    readonly alarm: cloudwatch.Alarm;
+  }>;
+  private readonly watchedAccessLogs = new Set<LogLakeAccessLogs>();
 
   constructor(scope: Construct, id: string, props: AlertingProps) {
     super(scope, id);
@@ -191,15 +202,48 @@ export class Alerting extends Construct {
     });
 
     // Pipeline alarms first: their names go into the function's environment.
-    const pipelineAlarms = alerts.pipeline.enabled
-      ? createPipelineAlarms(this, alerts.pipeline, lake, streams, {
+    this.pipeline = alerts.pipeline;
+    for (const source of lake.accessLogs) this.watchedAccessLogs.add(source);
+    const subscriberDeadLetters = lake.metricSubscriberDeadLetters();
+    const subscriberOldestDeadLetter = lake.metricSubscriberOldestDeadLetterAge();
+    const pipelineAlarms = this.pipelineAlarms;
+    if (alerts.pipeline.enabled) {
+      pipelineAlarms.push(
+        ...createPipelineAlarms(this, alerts.pipeline, lake, streams, {
           addedStreams: lake.wafStream ? ['waf'] : [],
           logGroupsAtFilterLimit: lake.metricLogGroupsAtFilterLimit(),
-        })
-      : [];
-    const alarmInfo = Object.fromEntries(
-      pipelineAlarms.map(({ alarm, severity, description }) => [alarm.alarmName, { severity, description }]),
-    );
+          deadLetters: [
+            ...lake.accessLogs.map(accessLogsDeadLetters),
+            ...(subscriberDeadLetters && subscriberOldestDeadLetter
+              ? [
+                  {
+                    kind: 'subscriberDeadLetters' as const,
+                    id: 'Subscriber',
+                    what: 'Log group prefix subscriber: new log groups left unsubscribed after three attempts; their logs do not reach the lake',
+                    messages: subscriberDeadLetters,
+                    oldestAge: subscriberOldestDeadLetter,
+                  },
+                ]
+              : []),
+          ],
+          erasureFailedRuns: lake.metricErasureFailedRuns(),
+          compactionFailedRuns: lake.metricCompactionFailedRuns(),
+        }),
+      );
+    }
+    // Lazy: alarms of access-log sources added later (`watchAccessLogs`) join the environment, the state
+    // change rule and the dashboard.
+    const alarmInfo = Lazy.string({
+      produce: () =>
+        stack.toJsonString(
+          Object.fromEntries(
+            pipelineAlarms.map(({ alarm, severity, description }) => [
+              alarm.alarmName,
+              { severity, description },
+            ]),
+          ),
+        ),
+    });
 
     const fn = this.createFunction(props, key, {
       [ALARM_ENV.settings]: encodeAlarmSettings(
@@ -216,7 +260,7 @@ export class Alerting extends Construct {
       [ALARM_ENV.buckets]: stack.toJsonString(
         Object.fromEntries(streamBuckets.map((s) => [s.bucket.bucketName, s.stream])),
       ),
-      [ALARM_ENV.pipelineAlarms]: stack.toJsonString(alarmInfo),
+      [ALARM_ENV.pipelineAlarms]: alarmInfo,
       [ALARM_ENV.channels]: stack.toJsonString(
         Object.fromEntries(
           Object.entries(this.channels).map(([name, c]) => [
@@ -244,7 +288,7 @@ export class Alerting extends Construct {
       target: fn,
       deadLetterQueue: this.deadLetterQueue,
       scheduleMinutes: alerts.scheduleMinutes,
-      alarms: pipelineAlarms.map((a) => a.alarm),
+      alarms: () => pipelineAlarms.map((a) => a.alarm),
       buckets,
       enableBucketEvents: props.enableBucketEvents ?? true,
     });
@@ -289,8 +333,7 @@ export class Alerting extends Construct {
       }),
     );
 
-    this.alarms = [
-      ...pipelineAlarms.map(({ kind, alarm }) => ({ kind, alarm })),
+    this.selfAlarms = [
       { kind: 'alertingErrors' as const, alarm: selfAlarm },
       { kind: 'alertingErrors' as const, alarm: dlqAlarm },
     ];
@@ -299,8 +342,24 @@ export class Alerting extends Construct {
       streams,
       alarmFunction: fn,
       freshnessThresholdSeconds: alerts.pipeline.freshnessThresholdSeconds,
-      alarms: this.alarms.map((a) => a.alarm),
+      alarms: () => this.alarms.map((a) => a.alarm),
     });
+  }
+
+  /** The pipeline's CloudWatch alarms, by kind and stream. */
+  get alarms(): ReadonlyArray<{ readonly kind: PipelineAlarm; readonly alarm: cloudwatch.Alarm }> {
+    return [...this.pipelineAlarms.map(({ kind, alarm }) => ({ kind, alarm })), ...this.selfAlarms];
+  }
+
+  /**
+   * Alarm on the dead-letter queue of an access-log source added after this construct, like on those
+   * the lake had when it was built (`LogLake.ingestAccessLogs` calls it for the lake's own alerting).
+   * Once per source; nothing when the pipeline alarms are disabled.
+   */
+  watchAccessLogs(source: LogLakeAccessLogs): void {
+    if (!this.pipeline.enabled || this.watchedAccessLogs.has(source)) return;
+    this.watchedAccessLogs.add(source);
+    this.pipelineAlarms.push(...createDeadLetterAlarms(this, this.pipeline, accessLogsDeadLetters(source)));
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -14,8 +14,8 @@ export interface AlarmTriggersProps {
   /** Where EventBridge parks events it could not deliver after its retries. */
   readonly deadLetterQueue: sqs.IQueue;
   readonly scheduleMinutes: number;
-  /** The pipeline alarms whose state changes the Lambda turns into alerts. */
-  readonly alarms: readonly cloudwatch.IAlarm[];
+  /** The pipeline alarms whose state changes the Lambda turns into alerts; read at synth (alarms added later count). */
+  readonly alarms: () => readonly cloudwatch.IAlarm[];
   /** Buckets whose new objects under the error prefix the Lambda records. */
   readonly buckets: readonly s3.IBucket[];
   /** Turn on the buckets' EventBridge notifications (off when managed elsewhere). */
@@ -38,13 +38,13 @@ export function createAlarmTriggers(scope: Construct, props: AlarmTriggersProps)
     schedule: events.Schedule.rate(Duration.minutes(props.scheduleMinutes)),
     targets: [target],
   });
-  if (props.alarms.length > 0) {
+  if (props.alarms().length > 0) {
     new events.Rule(scope, 'AlarmStateChangeRule', {
       description: 'State changes of the loglake pipeline alarms → alarm Lambda',
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        resources: props.alarms.map((a) => a.alarmArn),
+        resources: Lazy.list({ produce: () => props.alarms().map((a) => a.alarmArn) }),
       },
       targets: [target],
     });

@@ -430,6 +430,11 @@ export const PIPELINE_ALARMS = [
   'auditForwardFailed',
   'alertingErrors',
   'logGroupsAtFilterLimit',
+  'accessLogsDeadLetters',
+  'subscriberDeadLetters',
+  'deadLettersExpiring',
+  'erasureFailedRuns',
+  'compactionFailedRuns',
 ] as const;
 export type PipelineAlarm = (typeof PIPELINE_ALARMS)[number];
 
@@ -633,6 +638,16 @@ export const DEFAULT_ALERTS: AlertsConfig = {
       alertingErrors: 'high',
       // Such a group's logs never reach the lake until someone frees a filter slot.
       logGroupsAtFilterLimit: 'high',
+      // Access-log objects not shipped after three attempts: their lines are not in the lake.
+      accessLogsDeadLetters: 'high',
+      // New log groups left unsubscribed after three attempts: their logs do not reach the lake.
+      subscriberDeadLetters: 'high',
+      // A dead-letter message SQS deletes within days (14-day retention): then it is lost for good.
+      deadLettersExpiring: 'critical',
+      // Due erasures wait for the next run: a legal deadline may pass.
+      erasureFailedRuns: 'high',
+      // Nothing is lost: the small objects stay until a run succeeds (queries cost more).
+      compactionFailedRuns: 'medium',
     },
   },
 };

@@ -278,6 +278,36 @@ describe('alerts config: absence, percentile, ratio, channels, escalation', () =
   });
 });
 
+describe('alerts config: pipeline alarms', () => {
+  it('reports work waiting in a dead-letter queue as high, and as critical when SQS is about to delete it', () => {
+    const { severities } = resolveConfig({}).alerts.pipeline;
+    expect(severities).toMatchObject({
+      accessLogsDeadLetters: 'high',
+      subscriberDeadLetters: 'high',
+      deadLettersExpiring: 'critical',
+    });
+  });
+
+  it('reports failed erasure runs as high (a due erasure is late) and failed compactions as medium (nothing lost)', () => {
+    const { severities } = resolveConfig({}).alerts.pipeline;
+    expect(severities).toMatchObject({ erasureFailedRuns: 'high', compactionFailedRuns: 'medium' });
+  });
+
+  it('takes another severity for a new kind and refuses an unknown one', () => {
+    const { alerts } = resolveConfig({
+      alerts: { pipeline: { severities: { compactionFailedRuns: 'low', deadLettersExpiring: 'high' } } },
+    });
+    expect(alerts.pipeline.severities).toMatchObject({
+      compactionFailedRuns: 'low',
+      deadLettersExpiring: 'high',
+      erasureFailedRuns: 'high',
+    });
+    expect(
+      problems({ alerts: { pipeline: { severities: { erasureFailedRuns: 'urgent' } } } }).join('\n'),
+    ).toMatch(/alerts\.pipeline\.severities\.erasureFailedRuns/);
+  });
+});
+
 describe('severitiesAtOrAbove', () => {
   it('escalates: a high subscription hears critical and high', () => {
     expect(severitiesAtOrAbove('high')).toEqual(['critical', 'high']);

@@ -1,5 +1,6 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ALARM_ENV } from '../../lambdas/alarm/constants';
@@ -9,7 +10,15 @@ import type { AlertsConfig } from '../../src/alerts/config';
 import { decodeAlarmSettings } from '../../src/alerts/settings';
 import { resolveConfig } from '../../src/config';
 import { TRANSFORM_METRICS } from '../../src/metrics';
-import { flat, policyStatementsOf, template as stackTemplate } from './helpers';
+import {
+  flat,
+  policyStatementsOf,
+  refTo,
+  resourceNamed,
+  resourcesOf,
+  template as stackTemplate,
+  synthStack,
+} from './helpers';
 
 /**
  * A stack of its own holding a lake without alerting and an Alerting construct built on it, as a user
@@ -240,8 +249,8 @@ describe('Alerting', () => {
     expect(metric('AWS/Firehose', 'DeliveryToS3.DataFreshness')).toBe(3);
     expect(metric('AWS/Lambda', 'Throttles')).toBe(2);
     expect(metric('LogLake', 'Records')).toBe(2);
-    // Two transform functions plus the alarm Lambda itself.
-    expect(metric('AWS/Lambda', 'Errors')).toBe(3);
+    // Two transform functions, the alarm Lambda itself, the erasure executor and the compaction.
+    expect(metric('AWS/Lambda', 'Errors')).toBe(5);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DeliveryToS3.DataFreshness',
       Dimensions: [
@@ -412,6 +421,127 @@ describe('Alerting', () => {
 
   it('draws a dashboard of the pipeline', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+/**
+ * The alarm `prefix` of the lake's own alerting: its logical id, and the check that its state changes
+ * reach the alarm Lambda (the EventBridge rule) and leave with `severity` (the function's environment).
+ */
+function pipelineAlarm(t: Template, prefix: string, severity: string): Json {
+  const [id, alarm] = resourceNamed(t, 'AWS::CloudWatch::Alarm', `LogLakeAlerting${prefix}`);
+  // No alarm action: its state change reaches SNS through EventBridge and the alarm Lambda.
+  expect(alarm.Properties.AlarmActions, prefix).toBeUndefined();
+  const [, stateChanges] = resourceNamed(t, 'AWS::Events::Rule', 'LogLakeAlertingAlarmStateChange');
+  expect(flat(stateChanges.Properties.EventPattern), prefix).toContain(refTo(id));
+  const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
+  const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  expect(flat(env[ALARM_ENV.pipelineAlarms]), prefix).toContain(`"${refTo(id)}":{"severity":"${severity}"`);
+  return alarm.Properties;
+}
+
+const queueName = (prefix: string) => ({
+  'Fn::GetAtt': [expect.stringMatching(`^${prefix}`), 'QueueName'],
+});
+
+const SOURCES = {
+  sources: {
+    accessLogs: [{ bucket: 'alb-logs', format: 'alb' as const }],
+    cloudWatchLogs: { logGroupPrefixes: ['/ecs/'] },
+  },
+};
+
+describe('Alerting on dead-letter queues and scheduled jobs', () => {
+  it('alarms when an access-log object waits in its source’s dead-letter queue, and again before SQS deletes it', () => {
+    const t = stackTemplate({ override: SOURCES });
+
+    expect(pipelineAlarm(t, 'AccessLogs0DeadLettersAlarm', 'high')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: queueName('LogLakeAccessLogs0DeadLetterQueue') }],
+      Statistic: 'Maximum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect(pipelineAlarm(t, 'AccessLogs0DeadLettersExpiringAlarm', 'critical')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: queueName('LogLakeAccessLogs0DeadLetterQueue') }],
+      Statistic: 'Maximum',
+      // 10 days: four days before the queue's 14-day retention deletes the message.
+      Threshold: 864_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('alarms when a new log group’s event waits in the prefix subscriber’s dead-letter queue', () => {
+    const t = stackTemplate({ override: SOURCES });
+
+    expect(pipelineAlarm(t, 'SubscriberDeadLettersAlarm', 'high')).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: queueName('LogLakeSubscriptionsPrefixesDeadLetterQueue') }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(pipelineAlarm(t, 'SubscriberDeadLettersExpiringAlarm', 'critical')).toMatchObject({
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: queueName('LogLakeSubscriptionsPrefixesDeadLetterQueue') }],
+      Threshold: 864_000,
+    });
+  });
+
+  it('alarms on an access-log source added to the lake after it was built', () => {
+    const { stack } = synthStack();
+    const bucket = s3.Bucket.fromBucketName(stack, 'LateBucket', 'late-logs');
+    stack.lake.ingestAccessLogs(bucket, { format: 'cloudfront' });
+    const t = Template.fromStack(stack);
+
+    expect(pipelineAlarm(t, 'AccessLogs0DeadLettersAlarm', 'high')).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: queueName('LogLakeAccessLogs0DeadLetterQueue') }],
+    });
+    pipelineAlarm(t, 'AccessLogs0DeadLettersExpiringAlarm', 'critical');
+    const [, dashboard] = resourceNamed(t, 'AWS::CloudWatch::Dashboard', 'LogLakeAlertingDashboard');
+    expect(flat(dashboard.Properties.DashboardBody)).toContain('LogLakeAlertingAccessLogs0DeadLettersAlarm');
+  });
+
+  it('alarms on failed runs of the erasure executor (high) and of the compaction (medium)', () => {
+    const t = stackTemplate();
+
+    expect(pipelineAlarm(t, 'ErasureFailedRunsAlarm', 'high')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: expect.stringMatching('^LogLakeErasuresExecutor') } },
+      ],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(pipelineAlarm(t, 'CompactionFailedRunsAlarm', 'medium')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [
+        { Name: 'FunctionName', Value: { Ref: expect.stringMatching('^LogLakeCompactionFunction') } },
+      ],
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('creates no alarm for a construct the stack does not have', () => {
+    const t = stackTemplate({ override: { compaction: { enabled: false } } });
+    const ids = Object.keys(resourcesOf(t, 'AWS::CloudWatch::Alarm'));
+
+    expect(ids.filter((id) => /DeadLetters|CompactionFailedRuns/.test(id))).toEqual([]);
+    expect(ids.filter((id) => id.includes('ErasureFailedRuns'))).toHaveLength(1);
   });
 });
 
