@@ -17,7 +17,7 @@ export const ALARM_ENV = {
   tables: 'LOGLAKE_GLUE_TABLES',
   /** JSON bucket name → stream (`logs` | `audit`), to name the stream of an error object. */
   buckets: 'LOGLAKE_BUCKETS',
-  /** JSON alarm name → `{ severity, description }` for the pipeline's CloudWatch alarms. */
+  /** JSON alarm name → `{ severity }` for the pipeline's CloudWatch alarms (their descriptions come with their events). */
   pipelineAlarms: 'LOGLAKE_PIPELINE_ALARMS',
   /** JSON channel name → `{ topicArn, format }` for the rules' own channels (`alerts.channels`). */
   channels: 'LOGLAKE_ALERT_CHANNELS',

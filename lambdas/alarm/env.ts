@@ -48,7 +48,8 @@ const envSchema = z
     ),
     [ALARM_ENV.buckets]: jsonVariable(z.record(z.string(), z.string())),
     [ALARM_ENV.pipelineAlarms]: jsonVariable(
-      z.record(z.string(), z.object({ severity, description: z.string() })),
+      // A description only from deployments before the alarms' own (in their events) were used.
+      z.record(z.string(), z.object({ severity, description: z.string().optional() })),
     ),
     [ALARM_ENV.searchTarget]: optionalVariable(),
     // Absent when no channel is defined (and in deployments from before channels existed).

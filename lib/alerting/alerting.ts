@@ -232,16 +232,12 @@ export class Alerting extends Construct {
       );
     }
     // Lazy: alarms of access-log sources added later (`watchAccessLogs`) join the environment, the state
-    // change rule and the dashboard.
+    // change rule and the dashboard. Severities only: an alarm's description comes with its state change
+    // event, and Lambda allows 4 KB of environment in all.
     const alarmInfo = Lazy.string({
       produce: () =>
         stack.toJsonString(
-          Object.fromEntries(
-            pipelineAlarms.map(({ alarm, severity, description }) => [
-              alarm.alarmName,
-              { severity, description },
-            ]),
-          ),
+          Object.fromEntries(pipelineAlarms.map(({ alarm, severity }) => [alarm.alarmName, { severity }])),
         ),
     });
 

@@ -20,7 +20,8 @@ export type ObjectCreatedEvent = EventBridgeEvent<'Object Created', S3ObjectCrea
 /** What the construct tells the alarm Lambda about each pipeline alarm it created. */
 export interface PipelineAlarmInfo {
   readonly severity: Severity;
-  readonly description: string;
+  /** @default the alarm's own description, from its state change event */
+  readonly description?: string;
 }
 
 /** The `reasonData` CloudWatch attaches to a metric alarm's state (JSON in a string). */

@@ -32,6 +32,14 @@ describe('alertFromAlarmChange', () => {
     expect(alertFromAlarmChange(alarmOk(), info)).toMatchObject({ status: 'resolved', value: 95 });
   });
 
+  it('takes the description from the alarm’s own event and the severity from the construct', () => {
+    const alert = alertFromAlarmChange(alarmFiring(), { severity: 'critical' });
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      description: 'Firehose logs: the oldest undelivered record is older than 900 s',
+    });
+  });
+
   it('ignores a change to INSUFFICIENT_DATA', () => {
     const event = alarmFiring();
     event.detail.state.value = 'INSUFFICIENT_DATA';

@@ -545,6 +545,21 @@ describe('Alerting on dead-letter queues and scheduled jobs', () => {
   });
 });
 
+describe('Alerting environment', () => {
+  it('tells the alarm Lambda only each alarm’s severity: its description comes with its events, and Lambda allows 4 KB of environment', () => {
+    const t = stackTemplate();
+    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
+    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const [id, alarm] = resourceNamed(t, 'AWS::CloudWatch::Alarm', 'LogLakeAlertingLogsFreshnessAlarm');
+
+    expect(flat(env[ALARM_ENV.pipelineAlarms])).toContain(`"${refTo(id)}":{"severity":"high"}`);
+    expect(flat(env[ALARM_ENV.pipelineAlarms])).not.toContain('description');
+    expect(alarm.Properties.AlarmDescription).toBe(
+      'Firehose logs: the oldest undelivered record is older than 900 s',
+    );
+  });
+});
+
 describe('Alerting subscriptions', () => {
   it('escalates: a subscription gets every topic at or above its severity, with a filter for firing-only', () => {
     const alerts = resolveConfig({
