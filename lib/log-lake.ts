@@ -208,9 +208,8 @@ export class LogLake extends Construct implements ILogLake {
       removalPolicy,
     });
     const stack = Stack.of(this);
-    // CloudWatch Logs uses the key as itself (not through a caller's role), so it is a service principal
-    // in the key policy, bound to this account's log groups; the only other is EventBridge, added by the
-    // alerting for its dead-letter queue.
+    // CloudWatch Logs is the one service that uses the key as itself (not through a caller's role),
+    // so it is the only service principal in the key policy, bound to this account's log groups.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsForThisAccount',

@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -44,7 +44,8 @@ export interface AlertingProps {
   /** The `alerts` slice of the config: rules, schedule, pipeline alarms, subscriptions. */
   readonly alerts: AlertsConfig;
   /**
-   * Encrypts the state table, the dead-letter queue and the function's logs and environment.
+   * Encrypts the state table and the function's logs and environment (the dead-letter queue is on
+   * `topicKey`, which EventBridge may use).
    * @default the lake's key
    */
   readonly encryptionKey?: kms.IKey;
@@ -108,7 +109,7 @@ export class Alerting extends Construct {
    * `security-critical`) publish here besides their severity's topic. KMS-encrypted, TLS only.
    */
   readonly securityTopic: sns.Topic;
-  /** Encrypts the topics. */
+  /** Encrypts the topics and the dead-letter queue. */
   readonly topicKey: kms.Key;
   /** The rules' state (`src/alerts/state-table.ts`), encrypted with the lake's key or `encryptionKey`. */
   readonly table: dynamodb.Table;
@@ -139,10 +140,11 @@ export class Alerting extends Construct {
     const lockedCategories = CATEGORIES.filter((c) => lake.placement[c] !== 'logs');
     const stack = Stack.of(this);
 
-    // The topics have a key of their own: CloudWatch must be allowed to use it (the alarm Lambda's own
-    // alarm publishes directly), and that grant has no business on the key of the log data.
+    // The topics and the dead-letter queue have a key of their own: CloudWatch (the alarm Lambda's own
+    // alarm publishes directly) and EventBridge (it parks undelivered events) must be allowed to use it,
+    // and those grants have no business on the key of the log data.
     this.topicKey = new kms.Key(this, 'TopicKey', {
-      description: 'loglake alert topics',
+      description: 'loglake alert topics and the alarm Lambda dead-letter queue',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
@@ -196,7 +198,7 @@ export class Alerting extends Construct {
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: key,
+      encryptionMasterKey: this.topicKey,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -289,7 +291,7 @@ export class Alerting extends Construct {
       enableBucketEvents: props.enableBucketEvents ?? true,
     });
 
-    allowEventBridgeDeadLetters(this, key);
+    allowEventBridgeDeadLetters(this.topicKey);
 
     // The alarm Lambda cannot report its own failures: this alarm goes straight to SNS.
     const selfAlarm = new cloudwatch.Alarm(this, 'AlertingErrorsAlarm', {
@@ -442,11 +444,11 @@ export class Alerting extends Construct {
  * and SQS encrypts them with the queue's key on its behalf: the queue policy the targets add allows
  * `sqs:SendMessage` only, so without this statement the events are dropped (aws/aws-cdk#20804). Bound to
  * this account's rules and queues: the rules' own ARNs would make the key depend on the rules, which
- * depend on the function the key encrypts (a cycle).
+ * depend on the function whose role the key's grants name (a cycle).
  */
-function allowEventBridgeDeadLetters(scope: Construct, key: kms.IKey): void {
-  const stack = Stack.of(scope);
-  const { statementAdded } = key.addToResourcePolicy(
+function allowEventBridgeDeadLetters(key: kms.Key): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'EventBridgeDeadLettersForThisAccount',
       principals: [new iam.ServicePrincipal('events.amazonaws.com')],
@@ -465,10 +467,4 @@ function allowEventBridgeDeadLetters(scope: Construct, key: kms.IKey): void {
       },
     }),
   );
-  if (!statementAdded) {
-    Annotations.of(scope).addWarningV2(
-      'loglake:eventBridgeDeadLetterKey',
-      "The dead-letter queue's key is imported: allow events.amazonaws.com kms:Decrypt and kms:GenerateDataKey in its key policy, or EventBridge cannot park the events it failed to deliver.",
-    );
-  }
 }

@@ -180,12 +180,15 @@ describe('Alerting', () => {
   it('lets EventBridge use the dead-letter queue’s key, for this account’s rules and its queues only', () => {
     // EventBridge puts an undeliverable event on the KMS-encrypted queue as events.amazonaws.com: the
     // queue policy CDK writes allows SendMessage, but SQS also needs the key on EventBridge's behalf.
+    // The queue is on the alerting's own key, so the grant stays off the key of the log data.
     const [key] = Object.entries(template.findResources('AWS::KMS::Key')).filter(([id]) =>
-      id.startsWith('LakeKey'),
+      id.startsWith('AlertingTopicKey'),
     );
-    if (!key) throw new Error('no lake key');
+    if (!key) throw new Error('no topic key');
     const queue = propertiesOf(template, 'AWS::SQS::Queue', 'AlertingDeadLetterQueue');
     expect(queue.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key[0], 'Arn'] });
+    const [, lakeKey] = resourceNamed(template, 'AWS::KMS::Key', 'LakeKey');
+    expect(flat(lakeKey.Properties.KeyPolicy)).not.toContain('events.amazonaws.com');
     const statements = (key[1].Properties as { KeyPolicy: { Statement: Json[] } }).KeyPolicy.Statement;
     const events = statements.filter((s) => flat(s.Principal).includes('events.amazonaws.com'));
     expect(events).toHaveLength(1);
