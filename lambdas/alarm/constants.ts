@@ -17,8 +17,11 @@ export const ALARM_ENV = {
   tables: 'LOGLAKE_GLUE_TABLES',
   /** JSON bucket name → stream (`logs` | `audit`), to name the stream of an error object. */
   buckets: 'LOGLAKE_BUCKETS',
-  /** JSON alarm name → `{ severity }` for the pipeline's CloudWatch alarms (their descriptions come with their events). */
-  pipelineAlarms: 'LOGLAKE_PIPELINE_ALARMS',
+  /**
+   * JSON pipeline alarm kind → severity (`alerts.pipeline.severities`); a pipeline alarm's description
+   * ends with its kind (`pipelineKindMark`), and comes with its state change event.
+   */
+  pipelineSeverities: 'LOGLAKE_PIPELINE_SEVERITIES',
   /** JSON channel name → `{ topicArn, format }` for the rules' own channels (`alerts.channels`). */
   channels: 'LOGLAKE_ALERT_CHANNELS',
   /**

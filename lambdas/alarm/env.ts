@@ -1,7 +1,6 @@
 /** The alarm Lambda's environment, read and validated once at cold start. */
 import { z } from 'zod';
 import { SEVERITIES, type Severity } from '../../src/alerts/config';
-import type { PipelineAlarmInfo } from '../../src/alerts/pipeline';
 import { type AlarmSettings, decodeAlarmSettings } from '../../src/alerts/settings';
 import { jsonVariable, optionalVariable, parseEnvironment, requiredVariable } from '../../src/environment';
 import type { ChannelRoute } from './aws';
@@ -15,7 +14,8 @@ export interface AlarmEnv {
   readonly database: string;
   readonly tables: { readonly logs: string; readonly audit?: string | undefined };
   readonly buckets: Readonly<Record<string, string>>;
-  readonly pipelineAlarms: Readonly<Record<string, PipelineAlarmInfo>>;
+  /** Severity by pipeline alarm kind. */
+  readonly pipelineSeverities: Readonly<Record<string, Severity>>;
   readonly searchTarget: string | undefined;
   /** The rules' channels: topic and message format by channel name. */
   readonly channels: Readonly<Record<string, ChannelRoute>>;
@@ -47,10 +47,7 @@ const envSchema = z
       z.object({ logs: z.string().min(1), audit: z.string().min(1).optional() }),
     ),
     [ALARM_ENV.buckets]: jsonVariable(z.record(z.string(), z.string())),
-    [ALARM_ENV.pipelineAlarms]: jsonVariable(
-      // A description only from deployments before the alarms' own (in their events) were used.
-      z.record(z.string(), z.object({ severity, description: z.string().optional() })),
-    ),
+    [ALARM_ENV.pipelineSeverities]: jsonVariable(z.record(z.string(), severity)),
     [ALARM_ENV.searchTarget]: optionalVariable(),
     // Absent when no channel is defined (and in deployments from before channels existed).
     [ALARM_ENV.channels]: jsonVariable(
@@ -73,7 +70,7 @@ const envSchema = z
       database: e[ALARM_ENV.database],
       tables: e[ALARM_ENV.tables],
       buckets: e[ALARM_ENV.buckets],
-      pipelineAlarms: e[ALARM_ENV.pipelineAlarms],
+      pipelineSeverities: e[ALARM_ENV.pipelineSeverities],
       searchTarget: e[ALARM_ENV.searchTarget],
       channels: e[ALARM_ENV.channels] ?? {},
       accessAudit: e[ALARM_ENV.accessAudit],

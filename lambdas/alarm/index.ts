@@ -19,6 +19,7 @@ import {
   alertFromAlarmChange,
   arrivalFromObjectCreated,
   type ObjectCreatedEvent,
+  pipelineAlarmInfo,
 } from '../../src/alerts/pipeline';
 import { EvaluationError, type RunReport, runEvaluation } from '../../src/alerts/run';
 import { ruleDelayMinutes, settingsRules } from '../../src/alerts/settings';
@@ -106,7 +107,10 @@ async function scheduled(event: ScheduledEvent<Record<string, unknown>>): Promis
 }
 
 async function alarmChanged(event: AlarmStateChangeEvent): Promise<{ handled: string }> {
-  const alert = alertFromAlarmChange(event, env.pipelineAlarms[event.detail.alarmName]);
+  const alert = alertFromAlarmChange(
+    event,
+    pipelineAlarmInfo(event.detail.configuration.description, env.pipelineSeverities),
+  );
   if (!alert) return { handled: 'no notification for this transition' };
   if (await alarmLog.wasSent(alert.id)) return { handled: 'already sent' };
   await notifier.send([alert]);

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -26,6 +26,7 @@ import { CATEGORIES, type StreamName } from '../../src/schema';
 import type { LogLakeAccessLogs } from '../access-logs';
 import { LogLakeFunction, type LogRetentionDays } from '../function';
 import type { ILogLake } from '../log-lake';
+import { deployedEnvironmentBytes, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../private/environment-size';
 import { grantKeyVia } from '../private/grants';
 import { acknowledge, acknowledgeGrantWildcards, wildcardAction } from '../private/nag';
 import { createDashboard } from './dashboard';
@@ -233,15 +234,9 @@ export class Alerting extends Construct {
         }),
       );
     }
-    // Lazy: alarms of access-log sources added later (`watchAccessLogs`) join the environment, the state
-    // change rule and the dashboard. Severities only: an alarm's description comes with its state change
-    // event, and Lambda allows 4 KB of environment in all.
-    const alarmInfo = Lazy.string({
-      produce: () =>
-        stack.toJsonString(
-          Object.fromEntries(pipelineAlarms.map(({ alarm, severity }) => [alarm.alarmName, { severity }])),
-        ),
-    });
+    // Alarms of access-log sources added later (`watchAccessLogs`) join the state change rule and the
+    // dashboard; the environment names severities by kind (each alarm's description ends with its
+    // kind), so it stays the same size however many alarms there are.
 
     const fn = this.createFunction(props, key, {
       [ALARM_ENV.settings]: encodeAlarmSettings(
@@ -258,7 +253,7 @@ export class Alerting extends Construct {
       [ALARM_ENV.buckets]: stack.toJsonString(
         Object.fromEntries(streamBuckets.map((s) => [s.bucket.bucketName, s.stream])),
       ),
-      [ALARM_ENV.pipelineAlarms]: alarmInfo,
+      [ALARM_ENV.pipelineSeverities]: JSON.stringify(alerts.pipeline.severities),
       [ALARM_ENV.channels]: stack.toJsonString(
         Object.fromEntries(
           Object.entries(this.channels).map(([name, c]) => [
@@ -270,6 +265,22 @@ export class Alerting extends Construct {
       [ALARM_ENV.searchTarget]: props.searchTarget ?? `--athena --stack ${stack.stackName}`,
     });
     this.function = fn;
+    // Lambda refuses an environment over 4 KB at deploy time, with a generic error; the rules' settings
+    // are what grows (custom rules, long queries), so synth fails naming them.
+    this.node.addValidation({
+      validate: () => {
+        const cfn = fn.node.defaultChild as lambda.CfnFunction;
+        const resolved = stack.resolve(cfn.environment) as
+          | { variables?: Record<string, unknown> }
+          | undefined;
+        const bytes = deployedEnvironmentBytes(stack, resolved?.variables ?? {});
+        return bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES
+          ? []
+          : [
+              `alerts.rules: the alarm Lambda's environment needs about ${bytes} bytes as deployed (the rules' settings ${Buffer.byteLength(String(resolved?.variables?.[ALARM_ENV.settings] ?? ''))} of them), over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; use fewer or shorter rules (queries, descriptions, where clauses)`,
+            ];
+      },
+    });
     this.grantLambda(fn, lake);
     if (props.accessAudit) {
       const { stream, bulkReadRows } = props.accessAudit;

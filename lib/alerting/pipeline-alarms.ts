@@ -2,6 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
 import type { AlertsConfig, PipelineAlarm, Severity } from '../../src/alerts/config';
+import { pipelineKindMark } from '../../src/alerts/pipeline';
 import { ERROR_PREFIX, type StreamName } from '../../src/schema';
 import type { LogLakeAccessLogs } from '../access-logs';
 import { DEAD_LETTER_RETENTION } from '../private/dead-letters';
@@ -110,7 +111,7 @@ function pipelineAlarm(
   o: AlarmOptions,
 ): PipelineAlarmSpec {
   const alarm = new cloudwatch.Alarm(scope, o.id, {
-    alarmDescription: o.description,
+    alarmDescription: `${o.description}${pipelineKindMark(o.kind)}`,
     metric: o.metric,
     threshold: o.threshold,
     comparisonOperator: o.comparison,

@@ -17,11 +17,37 @@ import { groupKey } from './observe';
 export type AlarmStateChangeEvent = EventBridgeEvent<'CloudWatch Alarm State Change', CloudWatchAlarmData>;
 export type ObjectCreatedEvent = EventBridgeEvent<'Object Created', S3ObjectCreatedNotificationEventDetail>;
 
-/** What the construct tells the alarm Lambda about each pipeline alarm it created. */
+/** What the alarm Lambda knows of a pipeline alarm. */
 export interface PipelineAlarmInfo {
   readonly severity: Severity;
   /** @default the alarm's own description, from its state change event */
   readonly description?: string;
+}
+
+/**
+ * The end of a pipeline alarm's description: its kind (`PIPELINE_ALARMS`). The alarm Lambda finds the
+ * severity by the kind the alarm's own state change event names, so its environment holds one
+ * severity per kind (a few hundred bytes) rather than one per alarm, which grew with every stream and
+ * access-log source towards Lambda's 4 KB limit on the environment.
+ */
+export function pipelineKindMark(kind: string): string {
+  return ` [loglake:${kind}]`;
+}
+
+const KIND_MARK = / \[loglake:([A-Za-z]+)\]$/;
+
+/**
+ * The severity of the pipeline alarm whose description is `description`, by the kind it ends with;
+ * `undefined` for a description without one (an alarm loglake did not make) or a kind `severities`
+ * does not name.
+ */
+export function pipelineAlarmInfo(
+  description: string | undefined,
+  severities: Readonly<Record<string, Severity>>,
+): PipelineAlarmInfo | undefined {
+  const kind = description?.match(KIND_MARK)?.[1];
+  const severity = kind === undefined ? undefined : severities[kind];
+  return severity === undefined ? undefined : { severity };
 }
 
 /** The `reasonData` CloudWatch attaches to a metric alarm's state (JSON in a string). */
@@ -71,7 +97,7 @@ export function alertFromAlarmChange(
     source: 'cloudwatch',
     status,
     rule: alarmName,
-    description: info?.description ?? configuration.description ?? alarmName,
+    description: info?.description ?? configuration.description?.replace(KIND_MARK, '') ?? alarmName,
     severity: info?.severity ?? 'high',
     kind: 'cloudwatch_alarm',
     value: Number.isFinite(datapoint) ? datapoint : 0,

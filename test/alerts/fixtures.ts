@@ -59,7 +59,7 @@ export function alarmLambdaEnv(
     [ALARM_ENV.database]: 'loglake',
     [ALARM_ENV.tables]: JSON.stringify({ logs: 'logs', audit: 'audit' }),
     [ALARM_ENV.buckets]: JSON.stringify({}),
-    [ALARM_ENV.pipelineAlarms]: JSON.stringify({}),
+    [ALARM_ENV.pipelineSeverities]: JSON.stringify({}),
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     // The handler's own DynamoDB client (a module singleton) talks to the emulator.
     AWS_ENDPOINT_URL_DYNAMODB: EMULATOR_ENDPOINT,

@@ -26,8 +26,6 @@ import {
   topic,
 } from './fixtures';
 
-const alarmName = alarmFiring().detail.alarmName;
-
 const athena = mockClient(AthenaClient);
 const sns = mockClient(SNSClient);
 const firehose = mockClient(FirehoseClient);
@@ -52,8 +50,9 @@ beforeAll(async () => {
   });
   ({ handler, close } = await startAlarmLambda(raw, config, TABLE, {
     [ALARM_ENV.buckets]: JSON.stringify({ 'loglakestack-logsbucket-1a2b3c4d5e6f': 'logs' }),
-    [ALARM_ENV.pipelineAlarms]: JSON.stringify({
-      [alarmName]: { severity: 'critical', description: 'logs are late' },
+    [ALARM_ENV.pipelineSeverities]: JSON.stringify({
+      firehoseFreshness: 'critical',
+      firehoseDelivery: 'low',
     }),
     [ALARM_ENV.searchTarget]: '--athena --stack LogLakeStack',
     [ALARM_ENV.accessAudit]: JSON.stringify(ALARM_ACCESS_AUDIT),

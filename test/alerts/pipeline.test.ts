@@ -4,6 +4,8 @@ import {
   alertFromAlarmChange,
   arrivalFromObjectCreated,
   errorOutputType,
+  pipelineAlarmInfo,
+  pipelineKindMark,
 } from '../../src/alerts/pipeline';
 import { alarmFiring, alarmOk, errorObjectCreated } from './fixtures';
 
@@ -51,6 +53,35 @@ describe('alertFromAlarmChange', () => {
       severity: 'high',
       description: 'Firehose logs: the oldest undelivered record is older than 900 s',
     });
+  });
+
+  it('finds the severity by the kind the description ends with, and shows the description without it', () => {
+    const event = alarmFiring();
+    const severities = { firehoseFreshness: 'critical', firehoseDelivery: 'low' } as const;
+
+    const alert = alertFromAlarmChange(
+      event,
+      pipelineAlarmInfo(event.detail.configuration.description, severities),
+    );
+
+    expect(event.detail.configuration.description).toMatch(/ \[loglake:firehoseFreshness\]$/);
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      description: 'Firehose logs: the oldest undelivered record is older than 900 s',
+    });
+  });
+
+  it('knows no severity for a description without a kind, or with a kind it was not told', () => {
+    const severities = { firehoseDelivery: 'low' } as const;
+    expect(pipelineAlarmInfo(`late${pipelineKindMark('firehoseDelivery')}`, severities)).toEqual({
+      severity: 'low',
+    });
+    expect(pipelineAlarmInfo('late', severities)).toBeUndefined();
+    expect(pipelineAlarmInfo(undefined, severities)).toBeUndefined();
+    expect(pipelineAlarmInfo(`late${pipelineKindMark('transformErrors')}`, severities)).toBeUndefined();
+    expect(
+      pipelineAlarmInfo(`late${pipelineKindMark('firehoseDelivery')} and more`, severities),
+    ).toBeUndefined();
   });
 
   it('gives the same id for the same change delivered twice', () => {

@@ -439,7 +439,10 @@ function pipelineAlarm(t: Template, prefix: string, severity: string): Json {
   expect(flat(stateChanges.Properties.EventPattern), prefix).toContain(refTo(id));
   const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
   const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-  expect(flat(env[ALARM_ENV.pipelineAlarms]), prefix).toContain(`"${refTo(id)}":{"severity":"${severity}"`);
+  // The severity is found by the kind the alarm's description ends with.
+  const kind = String(alarm.Properties.AlarmDescription).match(/ \[loglake:([A-Za-z]+)\]$/)?.[1];
+  expect(kind, prefix).toBeDefined();
+  expect(JSON.parse(String(env[ALARM_ENV.pipelineSeverities]))[kind as string], prefix).toBe(severity);
   return alarm.Properties;
 }
 
@@ -549,16 +552,36 @@ describe('Alerting on dead-letter queues and scheduled jobs', () => {
 });
 
 describe('Alerting environment', () => {
-  it('tells the alarm Lambda only each alarm’s severity: its description comes with its events, and Lambda allows 4 KB of environment', () => {
-    const t = stackTemplate();
-    const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
-    const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    const [id, alarm] = resourceNamed(t, 'AWS::CloudWatch::Alarm', 'LogLakeAlertingLogsFreshnessAlarm');
+  it('tells the alarm Lambda one severity per kind, not per alarm: Lambda allows 4 KB of environment in all', () => {
+    const few = stackTemplate();
+    const many = stackTemplate({
+      override: {
+        sources: {
+          accessLogs: [
+            { bucket: 'alb-logs', format: 'alb' as const },
+            { bucket: 'cdn-logs', format: 'cloudfront' as const },
+          ],
+        },
+      },
+    });
+    const variables = (t: Template) =>
+      (
+        resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction')[1].Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+    const [, alarm] = resourceNamed(few, 'AWS::CloudWatch::Alarm', 'LogLakeAlertingLogsFreshnessAlarm');
 
-    expect(flat(env[ALARM_ENV.pipelineAlarms])).toContain(`"${refTo(id)}":{"severity":"high"}`);
-    expect(flat(env[ALARM_ENV.pipelineAlarms])).not.toContain('description');
+    expect(Object.keys(resourcesOf(many, 'AWS::CloudWatch::Alarm')).length).toBeGreaterThan(
+      Object.keys(resourcesOf(few, 'AWS::CloudWatch::Alarm')).length,
+    );
+    expect(variables(many)[ALARM_ENV.pipelineSeverities]).toBe(variables(few)[ALARM_ENV.pipelineSeverities]);
+    expect(JSON.parse(String(variables(few)[ALARM_ENV.pipelineSeverities]))).toMatchObject({
+      firehoseFreshness: 'high',
+      firehoseDelivery: 'critical',
+    });
     expect(alarm.Properties.AlarmDescription).toBe(
-      'Firehose logs: the oldest undelivered record is older than 900 s',
+      'Firehose logs: the oldest undelivered record is older than 900 s [loglake:firehoseFreshness]',
     );
   });
 });
@@ -726,5 +749,34 @@ describe('LogLakeStack alert outputs', () => {
     // Assess
     expect(outputs.filter((o) => o.endsWith('AlertTopicArn'))).toEqual([]);
     expect(outputs).toContain('LogsStreamName');
+  });
+});
+
+describe('Alerting environment size', () => {
+  it('fails synth naming alerts.rules when the rules would not fit in the alarm Lambda’s 4 KB environment', () => {
+    // Random descriptions: deflate cannot shrink them, as it shrinks rules that repeat one another.
+    const words = (seed: number) =>
+      Array.from({ length: 40 }, (_, i) => ((seed * 7919 + i * 104729) % 999_983).toString(36)).join(' ');
+    const rules = (n: number) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [
+          `custom-${i}`,
+          {
+            description: words(i + 1),
+            severity: 'low' as const,
+            kind: 'count' as const,
+            filter: { services: [`svc-${i}`] },
+            windowMinutes: 5,
+            threshold: 100,
+          },
+        ]),
+      );
+
+    const tooMany = synthStack({ override: { alerts: { rules: rules(40) } } });
+    expect(() => tooMany.app.synth()).toThrow(
+      /alerts\.rules: the alarm Lambda's environment needs about \d+ bytes as deployed .* over Lambda's limit of 4096/,
+    );
+    const few = synthStack({ override: { alerts: { rules: rules(2) } } });
+    expect(() => few.app.synth()).not.toThrow();
   });
 });

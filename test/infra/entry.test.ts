@@ -18,6 +18,7 @@ describe('lib/index.ts', () => {
         'LogLake',
         'LogLakeAccess',
         'LogLakeAccessLogs',
+        'LogLakeAccessRecorder',
         'LogLakeCatalog',
         'LogLakeCompaction',
         'LogLakeFunction',

@@ -160,16 +160,17 @@ describe('log groups subscribed by prefix', () => {
     expect(flat(stateChanges.Properties.EventPattern)).toContain(refTo(id));
     const [, fn] = resourceNamed(t, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
     const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    const info = flat(env[ALARM_ENV.pipelineAlarms]);
-    expect(info).toContain(`"${refTo(id)}":{"severity":"high"}`);
-    expect(alarm.Properties.AlarmDescription).toMatch(/^CloudWatch Logs: log groups/);
+    expect(JSON.parse(String(env[ALARM_ENV.pipelineSeverities])).logGroupsAtFilterLimit).toBe('high');
+    expect(alarm.Properties.AlarmDescription).toMatch(
+      /^CloudWatch Logs: log groups.* \[loglake:logGroupsAtFilterLimit\]$/,
+    );
 
     const medium = template({
       override: { ...PREFIXES, alerts: { pipeline: { severities: { logGroupsAtFilterLimit: 'medium' } } } },
     });
     const [, mediumFn] = resourceNamed(medium, 'AWS::Lambda::Function', 'LogLakeAlertingFunction');
     const mediumEnv = (mediumFn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(flat(mediumEnv[ALARM_ENV.pipelineAlarms])).toContain(`"${refTo(id)}":{"severity":"medium"`);
+    expect(JSON.parse(String(mediumEnv[ALARM_ENV.pipelineSeverities])).logGroupsAtFilterLimit).toBe('medium');
   });
 
   it('adds nothing without prefixes', () => {
@@ -207,7 +208,7 @@ describe('log groups subscribed by prefix', () => {
     const { app } = synthStack({ override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes } } } });
     expect(() => app.synth()).toThrow(/logGroupPrefixes: the subscriber's settings need about \d+ bytes/);
     const fits = synthStack({
-      override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes.slice(0, 10) } } },
+      override: { sources: { cloudWatchLogs: { logGroupPrefixes: prefixes.slice(0, 9) } } },
     });
     expect(() => fits.app.synth()).not.toThrow();
   });
