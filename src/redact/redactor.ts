@@ -3,6 +3,7 @@
  * value of an event. One instance per settings; it caches field-name decisions and pseudonyms.
  */
 
+import { parseKeepingIntegers, rawInteger } from '../exact-json';
 import type { IpPolicy } from './ip';
 import { KeyClassifier, keyWords, pairWithin } from './keys';
 import { MIN_NUMERIC_DIGITS, marker } from './patterns';
@@ -355,6 +356,10 @@ export class Redactor {
     if (cls?.kind === 'user_id' && (typeof v === 'string' || typeof v === 'number')) {
       return this.pseudonym(String(v), counts);
     }
+    if (cls?.kind === 'user_id') {
+      const digits = rawInteger(v);
+      if (digits !== undefined) return this.pseudonym(digits, counts);
+    }
     return this.walk(path, v, counts, depth);
   }
 
@@ -362,6 +367,12 @@ export class Redactor {
     if (typeof v === 'string') return this.text(v, counts, depth);
     if (typeof v === 'number') return this.number(v, counts);
     if (v === null || typeof v !== 'object') return v;
+    const digits = rawInteger(v);
+    if (digits !== undefined) {
+      // An integer beyond 2^53 read with its digits: checked as text like any long number.
+      const r = this.text(digits, counts);
+      return r === digits ? v : r;
+    }
     if (depth >= MAX_DEPTH) return this.text(JSON.stringify(v), counts, MAX_DEPTH);
     const last = path.slice(path.lastIndexOf('.') + 1);
     if (Array.isArray(v)) return v.map((item) => this.item(path, item, counts, depth + 1));
@@ -421,7 +432,8 @@ export class Redactor {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(s);
+      // Integers beyond 2^53 as raw JSON: a rewritten object writes them back digit for digit.
+      parsed = parseKeepingIntegers(s);
     } catch {
       return undefined;
     }
@@ -485,7 +497,7 @@ export class Redactor {
       if (open === 0 && end === s.length) return;
       let parsed: unknown;
       try {
-        parsed = JSON.parse(s.slice(open, end));
+        parsed = parseKeepingIntegers(s.slice(open, end));
       } catch {
         continue;
       }
@@ -593,7 +605,12 @@ function total(counts: RedactionCounts): number {
 
 /** Replaces every string/number leaf of `v` with the marker of `kind`. */
 function redactAll(v: unknown, kind: string, counts: RedactionCounts): unknown {
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint') {
+  if (
+    typeof v === 'string' ||
+    typeof v === 'number' ||
+    typeof v === 'bigint' ||
+    rawInteger(v) !== undefined
+  ) {
     counts[kind] = (counts[kind] ?? 0) + 1;
     return marker(kind);
   }

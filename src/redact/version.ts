@@ -78,6 +78,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       '`--password x` options; one-time-code names (mfa/verification/recovery/backup code, totp, one-time code); internationalized e-mail; dotted cards; base64 blobs holding an AWS key id, PEM private key or JWT; JSON objects after text; a called identifier path (`token => token.trim()`) is code; a quoted key gets one marker',
   },
+  {
+    version: 11,
+    fingerprint: 'c770161f90937d076b466d3f365e24f62b678c093e0b40f33236ce04ff8b5d64',
+    change:
+      'no detector changed: JSON inside a string that is rewritten keeps integers beyond 2^53 digit for digit (they were rounded to a double), checks their exact digits as text, and pseudonymizes such a user id from its exact digits',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];

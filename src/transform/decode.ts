@@ -10,6 +10,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { CloudWatchLogsDecodedData } from 'aws-lambda';
+import { parseWithExactIntegers } from '../exact-json';
 import { categoryFromFilterNames } from '../sources/names';
 import { firstNonBlank } from './chars';
 import { criDefaults, parseCriLine, unwrapEnvelope } from './envelopes';
@@ -172,7 +173,8 @@ function isCwlPayload(v: unknown): v is CloudWatchLogsDecodedData {
 
 function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text);
+    // Integers beyond 2^53 keep their exact digits (as strings): an id is stored as it was sent.
+    return parseWithExactIntegers(text);
   } catch {
     return undefined;
   }

@@ -161,10 +161,19 @@ export function unwrapAnyValue(v: unknown): unknown {
     case 'doubleValue':
       return o[keys[0]];
     case 'intValue':
-      return typeof o.intValue === 'string' ? Number(o.intValue) : o.intValue;
+      return typeof o.intValue === 'string' ? intValueOf(o.intValue) : o.intValue;
     default:
       return v;
   }
+}
+
+/**
+ * OTLP/JSON writes an int64 as a string: a number when a double holds it exactly, else the string of
+ * its digits (`"1234567890123456789"` would be stored as `1234567890123456800`).
+ */
+function intValueOf(text: string): number | string {
+  const n = Number(text);
+  return Number.isSafeInteger(n) || !/^\s*[-+]?\d+\s*$/.test(text) ? n : text;
 }
 
 /** Every item a name/value pair ({@link pairOf}). */

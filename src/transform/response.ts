@@ -3,6 +3,7 @@
  * the response, deferral of whole records for re-ingestion, the compact flagged form, and
  * `ProcessingFailed` as the last resort (Firehose writes the raw bytes under the error prefix).
  */
+import { parseKeepingIntegers } from '../exact-json';
 import { messageTemplate } from '../patterns/mask';
 import type { Redactor } from '../redact/redactor';
 import type { LogRecord, PartitionKeys } from '../schema';
@@ -98,7 +99,7 @@ export function compactOutput(
     const t = line.trim();
     if (t.startsWith('{') || t.startsWith('[')) {
       try {
-        return JSON.stringify(redactor.value('', JSON.parse(t) as unknown, counts));
+        return JSON.stringify(redactor.value('', parseKeepingIntegers(t), counts));
       } catch {
         // not JSON after all: redact as text
       }
