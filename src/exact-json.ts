@@ -30,13 +30,37 @@ const MAX_DEPTH = 64;
 /** Whether `v` (as `JSON.parse` made it) holds a number of magnitude beyond 2^53 − 1, at any depth. */
 export function holdsUnsafeNumber(v: unknown, depth = 0): boolean {
   if (typeof v === 'number') return v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER;
-  if (v === null || typeof v !== 'object' || depth > MAX_DEPTH) return false;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (holdsUnsafeNumber(v[i], depth + 1)) return true;
+  return v !== null && typeof v === 'object' && holdsUnsafeIn(v as Record<string, unknown>, depth);
+}
+
+// Leaves checked in the loop, not by a call each: this runs on every JSON document the transform reads.
+function holdsUnsafeIn(o: Record<string, unknown>, depth: number): boolean {
+  if (depth > MAX_DEPTH) return false;
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const item: unknown = o[i];
+      if (typeof item === 'number') {
+        if (item > Number.MAX_SAFE_INTEGER || item < -Number.MAX_SAFE_INTEGER) return true;
+      } else if (
+        item !== null &&
+        typeof item === 'object' &&
+        holdsUnsafeIn(item as Record<string, unknown>, depth + 1)
+      )
+        return true;
+    }
     return false;
   }
-  const o = v as Record<string, unknown>;
-  for (const k in o) if (holdsUnsafeNumber(o[k], depth + 1)) return true;
+  for (const k in o) {
+    const item = o[k];
+    if (typeof item === 'number') {
+      if (item > Number.MAX_SAFE_INTEGER || item < -Number.MAX_SAFE_INTEGER) return true;
+    } else if (
+      item !== null &&
+      typeof item === 'object' &&
+      holdsUnsafeIn(item as Record<string, unknown>, depth + 1)
+    )
+      return true;
+  }
   return false;
 }
 

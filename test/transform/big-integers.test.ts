@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../src/schema';
-import { ARRIVAL, json, normalizeOne, transformOne } from './helpers';
+import { decodeRecords, transformRecords } from '../../src/transform';
+import { ARRIVAL, input, json, normalizeOne, settings, transformOne } from './helpers';
 
 const T = new Date(ARRIVAL - 60_000).toISOString();
 const ID = '1234567890123456789';
@@ -196,6 +197,22 @@ describe('transformRecord, integers beyond 2^53 in JSON inside a message', () =>
     );
     const column = normalizeOne(line({ user_id: ID }));
     expect(embedded.message).toContain(`"user_id":"${column.user_id}"`);
+  });
+});
+
+describe('transformRecord, integers beyond 2^53 in the compact form', () => {
+  it('keeps their digits when an oversized record is stored as one compact record', () => {
+    // Prepare
+    const body = `${line({ order_id: '§0', password: 'p4ss' }, ID)}\n`.repeat(2000);
+    // Act
+    const { records } = transformRecords([input(body)], settings(), {
+      maxResponseBytes: Math.floor(body.length * 2.5),
+    });
+    // Assess
+    const stored = decodeRecords(records[0]?.data ?? '');
+    expect(stored).toHaveLength(1);
+    expect(stored[0]?.message).toContain(`"order_id":${ID}`);
+    expect(stored[0]?.message).not.toContain('p4ss');
   });
 });
 
