@@ -24,8 +24,11 @@ const SOURCE_JSON = JSON as unknown as SourceJson;
 /** An integer literal: no fraction, no exponent. */
 const INTEGER_LITERAL = /^-?\d+$/;
 
-/** Objects nested deeper than this are not looked into (the transform keeps them whole as text). */
-const MAX_DEPTH = 64;
+/**
+ * Objects nested deeper than this are not looked into (their integers are rounded as before): the walk
+ * recurses, and a document thousands of levels deep must not overflow the stack.
+ */
+const MAX_DEPTH = 512;
 
 /** Whether `v` (as `JSON.parse` made it) holds a number of magnitude beyond 2^53 − 1, at any depth. */
 export function holdsUnsafeNumber(v: unknown, depth = 0): boolean {

@@ -138,6 +138,23 @@ describe('transformRecord, integers beyond 2^53 in producer shapes', () => {
     expect(records[0]?.metrics).toMatchObject({ retries: 3 });
   });
 
+  it('OTLP/JSON: a timeUnixNano written as a bare number still gives the time', () => {
+    const doc = withLiterals(
+      {
+        resourceLogs: [
+          {
+            scopeLogs: [
+              { logRecords: [{ timeUnixNano: '§0', severityNumber: 9, body: { stringValue: 'ok' } }] },
+            ],
+          },
+        ],
+      },
+      `${ARRIVAL - 1000}000000`,
+    );
+    const { records } = transformOne(doc);
+    expect(records[0]?.timestamp).toBe(new Date(ARRIVAL - 1000).toISOString());
+  });
+
   it('ECS: a long field beyond 2^53 keeps its digits', () => {
     const record = normalizeOne(
       withLiterals(
