@@ -20,6 +20,11 @@ interface SourceJson {
   isRawJSON(value: unknown): value is { readonly rawJSON: string };
 }
 const SOURCE_JSON = JSON as unknown as SourceJson;
+/**
+ * Whether this runtime has them (Node 22+). Node 20 has not (past its end of life, not supported): there
+ * such integers are rounded as `JSON.parse` rounds them, rather than the transform failing.
+ */
+const EXACT = typeof SOURCE_JSON.isRawJSON === 'function' && typeof SOURCE_JSON.rawJSON === 'function';
 
 /** An integer literal: no fraction, no exponent. */
 const INTEGER_LITERAL = /^-?\d+$/;
@@ -81,7 +86,7 @@ function unsafeIntegerSource(value: unknown, context: { source?: string } | unde
  */
 export function parseWithExactIntegers(text: string): unknown {
   const parsed: unknown = JSON.parse(text);
-  if (!holdsUnsafeNumber(parsed)) return parsed;
+  if (!EXACT || !holdsUnsafeNumber(parsed)) return parsed;
   return SOURCE_JSON.parse(text, (_key, value, context) => unsafeIntegerSource(value, context) ?? value);
 }
 
@@ -92,7 +97,7 @@ export function parseWithExactIntegers(text: string): unknown {
  */
 export function parseKeepingIntegers(text: string): unknown {
   const parsed: unknown = JSON.parse(text);
-  if (!holdsUnsafeNumber(parsed)) return parsed;
+  if (!EXACT || !holdsUnsafeNumber(parsed)) return parsed;
   return SOURCE_JSON.parse(text, (_key, value, context) => {
     const digits = unsafeIntegerSource(value, context);
     return digits === undefined ? value : SOURCE_JSON.rawJSON(digits);
@@ -101,5 +106,5 @@ export function parseKeepingIntegers(text: string): unknown {
 
 /** The digits of an integer read by {@link parseKeepingIntegers}, if `v` is one. */
 export function rawInteger(v: unknown): string | undefined {
-  return v !== null && typeof v === 'object' && SOURCE_JSON.isRawJSON(v) ? v.rawJSON : undefined;
+  return EXACT && v !== null && typeof v === 'object' && SOURCE_JSON.isRawJSON(v) ? v.rawJSON : undefined;
 }
