@@ -197,8 +197,11 @@ export const EMAIL_LOCAL_CHAR = /^[\p{L}\p{M}\p{N}]$/u;
 export const BASE64_SECRET_GATE = new RegExp(
   ['AKIA', 'ASIA', '-----BEGIN', 'eyJ'].flatMap(base64Needles).join('|').replace(/[+/]/g, '\\$&'),
 );
-/** A base64 run long enough to hold an AWS key id (20 characters encode to 28): the blob `scanBase64Secrets` decodes. */
-export const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{28,}={0,2}/g;
+/**
+ * A base64 run long enough to hold an AWS key id (20 characters encode to 27 and one `=` of padding):
+ * the blob `scanBase64Secrets` decodes.
+ */
+export const BASE64_RUN = /(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{27,}={0,2}/g;
 /** What a decoded blob is checked for: an AWS key id, a PEM private-key header, a JWT. */
 export const DECODED_SECRETS: ReadonlyArray<readonly [RegExp, DetectorKind]> = [
   [new RegExp(ALTERNATIVES.akid), 'aws_access_key'],
@@ -207,9 +210,9 @@ export const DECODED_SECRETS: ReadonlyArray<readonly [RegExp, DetectorKind]> = [
 ];
 /**
  * Shortest base64 run looked at (`BASE64_RUN`), and the least `features().base64Run` that gates it: an
- * AWS key id alone encodes to 28 characters, a PEM header or a real JWT to more.
+ * AWS key id alone encodes to 27 characters before its padding, a PEM header or a real JWT to more.
  */
-export const MIN_BASE64_SECRET = 28;
+export const MIN_BASE64_SECRET = 27;
 
 /** The base64 characters `text` encodes to whatever bytes precede it, at offsets 0, 1 and 2. */
 function base64Needles(text: string): string[] {

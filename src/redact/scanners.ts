@@ -452,8 +452,9 @@ export function scanEmails(text: string, out: Span[], f: Readonly<Features>): vo
  * blob holds the base64 of one of their fixed starts (`BASE64_SECRET_GATE`).
  */
 export function scanBase64Secrets(text: string, out: Span[], f: Readonly<Features>): void {
-  // Encoded text mixes cases: a lower-case hex hash or an upper-case id is no such blob.
-  if (f.base64Run < MIN_BASE64_SECRET || f.upper < 2 || f.lower < 2 || !BASE64_SECRET_GATE.test(text)) return;
+  // Every needle holds upper-case letters (a lower-case hex hash is no such blob). Not mixed case too:
+  // a repetitive secret (`AKIAAAAAAAAAAAAAAAAA`) encodes to upper case alone.
+  if (f.base64Run < MIN_BASE64_SECRET || f.upper < 2 || !BASE64_SECRET_GATE.test(text)) return;
   BASE64_RUN.lastIndex = 0;
   for (let m = BASE64_RUN.exec(text); m !== null; m = BASE64_RUN.exec(text)) {
     if (!BASE64_SECRET_GATE.test(m[0])) continue;

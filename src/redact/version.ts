@@ -84,6 +84,12 @@ export const DETECTOR_SET_HISTORY: readonly [DetectorSetVersion, ...DetectorSetV
     change:
       'no detector changed: JSON inside a string that is rewritten keeps integers beyond 2^53 digit for digit (they were rounded to a double), checks their exact digits as text, and pseudonymizes such a user id from its exact digits',
   },
+  {
+    version: 12,
+    fingerprint: '9374f793e4cdd3bc3748fafd2eefe969a281290e5c1b6cef2a769ed4b9b86066',
+    change:
+      'base64-wrapped AWS key ids were kept when the blob was 27 characters and its padding (a key id alone) or in upper case only (a repetitive key id): the run starts at 27 characters and needs no lower case',
+  },
 ];
 
 const current = DETECTOR_SET_HISTORY[DETECTOR_SET_HISTORY.length - 1] ?? DETECTOR_SET_HISTORY[0];

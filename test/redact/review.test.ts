@@ -116,6 +116,14 @@ describe('base64-wrapped secrets', () => {
     }
   });
 
+  it.each([
+    ['a key id alone (27 characters and padding)', 'AKIAAAAAAAAAAAAAAAAA'],
+    ['a repetitive key id that encodes to upper case only', '=AKIAAAAAAAAAAAAAAAAA'],
+  ])('redacts a base64 blob holding %s', (_name, plain) => {
+    const blob = Buffer.from(plain).toString('base64');
+    expect(redact(`x ${blob} y`).out).toBe('x [REDACTED:aws_access_key] y');
+  });
+
   it('keeps a base64 certificate and base64 text without a secret', () => {
     const cert = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n').toString('base64');
     const plain = Buffer.from('just an ordinary configuration value, nothing more').toString('base64');
