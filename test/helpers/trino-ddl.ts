@@ -35,6 +35,28 @@ export interface GlueTable {
 
 const BUCKET = '{bucket}';
 
+/**
+ * The tables of a lake whose two streams share one directory tree (the local pipeline's layout; on AWS
+ * the logs and audit buckets are two): the `logs` table projects only the categories the `audit` table
+ * does not, as it reads a logs bucket without locked records a failed forward left there, so no row is
+ * read by both tables.
+ */
+export function oneTreeTables(glue: Readonly<Record<string, GlueTable>>): Record<string, GlueTable> {
+  const locked = new Set((glue.audit?.parameters['projection.category.values'] ?? '').split(','));
+  return Object.fromEntries(
+    Object.entries(glue).map(([name, table]) => {
+      if (name !== 'logs' || locked.size === 0) return [name, table];
+      const categories = (table.parameters['projection.category.values'] ?? '')
+        .split(',')
+        .filter((c) => !locked.has(c));
+      return [
+        name,
+        { ...table, parameters: { ...table.parameters, 'projection.category.values': categories.join(',') } },
+      ];
+    }),
+  );
+}
+
 /** The account and region the synthesized tables' `AWS::AccountId` and `AWS::Region` resolve to. */
 export const SYNTH_ACCOUNT = '111122223333';
 export const SYNTH_REGION = 'eu-west-1';

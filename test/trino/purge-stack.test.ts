@@ -36,6 +36,7 @@ import { duckdbFileList, duckdbString } from '../../src/query/duckdb';
 import { loglake } from '../helpers/cli';
 import { EMULATOR_ENDPOINT, EMULATOR_REGION, emulatorClientConfig } from '../helpers/emulator';
 import { type DeployedFunction, deployFunction } from '../helpers/emulator-lambda';
+import { withoutRecorderWarning } from '../helpers/recorder-warning';
 import { envWithoutAws } from '../infra/tools';
 import {
   type EmulatorBuckets,
@@ -263,7 +264,7 @@ describe('subject erase --purge --stack, carried out by the executor on MiniStac
     const status = await subject('status');
 
     // Assert
-    expect(erase.stderr).toBe('');
+    expect(withoutRecorderWarning(erase.stderr)).toBe('');
     expect(erase.code).toBe(0);
     expect(erase.stdout).toContain(`erasure with purge of subject ${ref.slice(0, 16)} scheduled for`);
     expect(pending).toMatchObject({ state: 'pending', purge: true, pseudonym: A });

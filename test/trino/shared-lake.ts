@@ -12,7 +12,7 @@ import { Shipper } from '../../src/producer';
 import type { StreamName } from '../../src/schema';
 import { startTestLocal } from '../helpers/local';
 import { TrinoSession } from '../helpers/trino';
-import { type GlueTable, synthesizedGlueTables, trinoCreateTable } from '../helpers/trino-ddl';
+import { type GlueTable, oneTreeTables, synthesizedGlueTables, trinoCreateTable } from '../helpers/trino-ddl';
 import { tierDataset } from './dataset';
 
 /** What the global setup hands to the tier's files (serializable). */
@@ -65,7 +65,8 @@ export async function writeSharedLake(
     local.client.destroy();
   }
   const trino = new TrinoSession(trinoUrl);
-  const glue = synthesizedGlueTables();
+  // Both streams' files are in the one tree of the local lake (two buckets on AWS).
+  const glue = oneTreeTables(synthesizedGlueTables());
   const database = Object.values(glue)[0]?.database ?? 'loglake';
   const schema = `${database}_${dir.replace(/-/g, '_')}`;
   await trino.query(`CREATE SCHEMA hive."${schema}"`);
