@@ -14,6 +14,7 @@ import type { LogGroupPrefix } from '../src/sources/config';
 import type { SubscriberSettings } from '../src/sources/subscriber';
 import { LogLakeFunction, type LogRetentionDays } from './function';
 import { DEAD_LETTER_RETENTION, metricDeadLetters, metricOldestDeadLetterAge } from './private/dead-letters';
+import { deployedEnvironmentBytes, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from './private/environment-size';
 import { acknowledge, acknowledgeGrantWildcards, wildcardResource } from './private/nag';
 
 export interface LogLakePrefixSubscriptionsProps {
@@ -209,27 +210,20 @@ export class LogLakePrefixSubscriptions extends Construct {
   }
 }
 
-/** Lambda's limit on a function's environment (names and values); bytes kept per deploy-time value. */
-const ENVIRONMENT_LIMIT_BYTES = 4096;
+/** Bytes kept per deploy-time value (a log group name behind a token). */
 const BYTES_PER_DEPLOY_TIME_VALUE = 200;
 
 /** The settings' size in the function's environment, over Lambda's limit, as a synth error. */
 function environmentTooLarge(stack: Stack, settings: string): string[] {
-  let bytes = Buffer.byteLength(SUBSCRIBER_ENV.settings);
-  const count = (v: unknown): void => {
-    if (typeof v === 'string') bytes += Buffer.byteLength(v);
-    else if (Array.isArray(v)) v.forEach(count);
-    else if (v !== null && typeof v === 'object') {
-      const join = (v as Record<string, unknown>)['Fn::Join'];
-      if (Array.isArray(join) && Array.isArray(join[1])) count(join[1]);
-      else bytes += BYTES_PER_DEPLOY_TIME_VALUE;
-    }
-  };
-  count(stack.resolve(settings));
-  return bytes <= ENVIRONMENT_LIMIT_BYTES
+  const bytes = deployedEnvironmentBytes(
+    stack,
+    { [SUBSCRIBER_ENV.settings]: settings },
+    BYTES_PER_DEPLOY_TIME_VALUE,
+  );
+  return bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES
     ? []
     : [
-        `sources.cloudWatchLogs.logGroupPrefixes: the subscriber's settings need about ${bytes} bytes of Lambda environment, over Lambda's limit of ${ENVIRONMENT_LIMIT_BYTES}; use fewer or shorter prefixes, or fewer named log groups under them`,
+        `sources.cloudWatchLogs.logGroupPrefixes: the subscriber's settings need about ${bytes} bytes of Lambda environment, over Lambda's limit of ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}; use fewer or shorter prefixes, or fewer named log groups under them`,
       ];
 }
 

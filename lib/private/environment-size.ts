@@ -60,9 +60,13 @@ const BYTES_PER_DEPLOY_TIME_VALUE = 128;
 
 /**
  * The size of a function's environment variables as deployed: names and literal parts as they are,
- * each value known only at deploy time as {@link BYTES_PER_DEPLOY_TIME_VALUE} bytes.
+ * each value known only at deploy time as `perDeployTimeValue` bytes.
  */
-export function deployedEnvironmentBytes(stack: Stack, variables: Record<string, unknown>): number {
+export function deployedEnvironmentBytes(
+  stack: Stack,
+  variables: Record<string, unknown>,
+  perDeployTimeValue = BYTES_PER_DEPLOY_TIME_VALUE,
+): number {
   let bytes = 0;
   const count = (v: unknown): void => {
     if (typeof v === 'string') bytes += Buffer.byteLength(v);
@@ -70,7 +74,7 @@ export function deployedEnvironmentBytes(stack: Stack, variables: Record<string,
     else if (v !== null && typeof v === 'object') {
       const join = (v as Record<string, unknown>)['Fn::Join'];
       if (Array.isArray(join) && Array.isArray(join[1])) count(join[1]);
-      else bytes += BYTES_PER_DEPLOY_TIME_VALUE;
+      else bytes += perDeployTimeValue;
     }
   };
   for (const [name, value] of Object.entries(variables)) {

@@ -5,29 +5,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessEvent } from '../../src/audit/access';
 import { cliAccessScope, describeCliAccess, recordPrivacyOnAws } from '../../src/cli/access';
 import type { PrivacyRequest } from '../../src/privacy/audit';
+import { ATHENA_SEARCH_EVENT } from '../helpers/access-events';
 import { startScriptedAws } from '../helpers/scripted-aws';
 
 const ATHENA = { engine: 'athena', workGroup: 'wg', database: 'lake' } as const;
 
-const event: AccessEvent = {
-  id: 'e-1',
-  time: '2025-01-06T12:04:58.000Z',
-  principal: 'arn:aws:sts::123456789012:assumed-role/Dev/jane',
-  persona: 'developer',
-  command: 'search',
-  engine: 'athena',
-  lake: 'wg/lake',
-  queryKind: 'search',
-  categories: ['errors'],
-  filter: {},
-  rows: 1,
-  outcome: 'completed',
-  durationMs: 5,
-  flags: [],
-};
+const event = ATHENA_SEARCH_EVENT;
 
 const request: PrivacyRequest = {
   time: '2025-01-06T12:04:58.000Z',

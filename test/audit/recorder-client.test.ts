@@ -7,8 +7,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccessEvent } from '../../src/audit/access';
 import { functionUrlRegion, RecorderClient, signRecorderRequest } from '../../src/audit/recorder-client';
+import { ATHENA_SEARCH_EVENT } from '../helpers/access-events';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -59,22 +59,7 @@ function authorizationParts(header: string) {
   return { credential: m[1] ?? '', signedHeaders: (m[2] ?? '').split(';'), signature: m[3] ?? '' };
 }
 
-const event: AccessEvent = {
-  id: 'e-1',
-  time: '2025-01-06T12:04:58.000Z',
-  principal: 'arn:aws:sts::123456789012:assumed-role/Dev/jane',
-  persona: 'developer',
-  command: 'search',
-  engine: 'athena',
-  lake: 'wg/lake',
-  queryKind: 'search',
-  categories: ['errors'],
-  filter: {},
-  rows: 1,
-  outcome: 'completed',
-  durationMs: 5,
-  flags: [],
-};
+const event = ATHENA_SEARCH_EVENT;
 
 describe('functionUrlRegion', () => {
   it('reads the region from a function URL, and none from another host', () => {
